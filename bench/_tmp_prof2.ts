@@ -1,0 +1,2 @@
+import { runMatchBench } from './match.js';
+await runMatchBench();

@@ -1,0 +1,116 @@
+/**
+ * Benchmark dispatcher: `npm run bench -- <suite> [--only=a,b] [--quick]`
+ *
+ *   pubsub   crossbus vs aedes vs nats-server publish/subscribe throughput
+ *   rpc      crossbus vs nats-server sequential request/reply
+ *   match    topic matching (bench/match.ts)
+ *   all      every suite, one after the other
+ *
+ * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
+ * is the very last line); progress and diagnostics go to stderr. Exit code 0 only if every
+ * selected measurement succeeded.
+ */
+import { printBench, type BenchOutput } from './lib/output.js';
+import { killAllChildrenSync } from './lib/procs.js';
+
+const SUITES = ['pubsub', 'rpc', 'match'] as const;
+type Suite = (typeof SUITES)[number];
+
+interface CliOptions {
+  only: string[] | undefined;
+  scale: number;
+}
+
+function usage(): string {
+  return [
+    'usage: npm run bench -- <suite> [options]',
+    '',
+    'suites:',
+    '  pubsub   publish/subscribe throughput: crossbus vs aedes (MQTT) vs nats-server',
+    '  rpc      sequential request/reply: crossbus vs nats-server',
+    '  match    topic matching',
+    '  all      run every suite',
+    '',
+    'options:',
+    '  --only=a,b    only these systems (pubsub: crossbus,aedes,nats-server; rpc: crossbus,nats-server)',
+    '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful)',
+    '  --scale=F     multiply message/request counts by F',
+  ].join('\n');
+}
+
+function parseOptions(args: string[]): CliOptions | string {
+  const opts: CliOptions = { only: undefined, scale: 1 };
+  for (const arg of args) {
+    if (arg === '--quick') opts.scale = 0.1;
+    else if (arg.startsWith('--only=')) opts.only = arg.slice('--only='.length).split(',').filter(Boolean);
+    else if (arg.startsWith('--scale=')) {
+      const f = Number(arg.slice('--scale='.length));
+      if (!(f > 0) || !Number.isFinite(f)) return `invalid ${arg}`;
+      opts.scale = f;
+    } else return `unknown option ${arg}`;
+  }
+  return opts;
+}
+
+type SuiteResult = BenchOutput & { failures?: string[] };
+
+async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
+  switch (suite) {
+    case 'pubsub': {
+      const { runPubsubBench } = await import('./pubsub.js');
+      return runPubsubBench({ only: opts.only, scale: opts.scale });
+    }
+    case 'rpc': {
+      const { runRpcBench } = await import('./rpc.js');
+      return runRpcBench({ only: opts.only, scale: opts.scale });
+    }
+    case 'match': {
+      const { runMatchBench } = await import('./match.js');
+      return runMatchBench();
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  const [suiteArg, ...rest] = process.argv.slice(2);
+  const isSuite = (s: string | undefined): s is Suite => SUITES.includes(s as Suite);
+  if (suiteArg !== 'all' && !isSuite(suiteArg)) {
+    process.stderr.write(`${suiteArg === undefined ? 'missing suite' : `unknown suite: ${suiteArg}`}\n\n${usage()}\n`);
+    return 2;
+  }
+  const opts = parseOptions(rest);
+  if (typeof opts === 'string') {
+    process.stderr.write(`${opts}\n\n${usage()}\n`);
+    return 2;
+  }
+
+  const suites: readonly Suite[] = suiteArg === 'all' ? SUITES : [suiteArg];
+  let ok = true;
+  for (const suite of suites) {
+    try {
+      const out = await runSuite(suite, opts);
+      const failures = out.failures ?? [];
+      if (failures.length > 0) {
+        ok = false;
+        process.stderr.write(`bench ${suite}: ${failures.length} failure(s):\n`);
+        for (const f of failures) process.stderr.write(`  - ${f}\n`);
+      }
+      printBench(out);
+    } catch (err) {
+      ok = false;
+      process.stderr.write(`bench ${suite} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+  }
+  return ok ? 0 : 1;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+} finally {
+  killAllChildrenSync();
+}
+// Exit explicitly: lingering client sockets/timers must not keep the process (or its output) alive.
+process.exit(code);

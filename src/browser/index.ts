@@ -1,0 +1,14 @@
+/**
+ * Browser, worker and extension entry: the client over the runtime's own WebSocket.
+ * No Node built-ins are reachable from here.
+ */
+import { connect as connectWith, type Bus } from '../client/bus.js';
+import type { ConnectOptions } from '../client/options.js';
+import type { TransportConnector } from '../core/transport/transport.js';
+
+export * from '../client/index.js';
+
+/** Connects to a hub at a ws:// or wss:// URL (or through `options.transport`). */
+export function connect(target: string | TransportConnector, options: ConnectOptions = {}): Promise<Bus> {
+  return connectWith(target, options);
+}

@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { connect } from '../node/index.js';
+import { startHub, DEFAULT_HOST, DEFAULT_PORT } from '../hub/hub.js';
+import { CrossbusError } from '../core/errors/index.js';
+import { consoleLogger } from './console-logger.js';
+
+const DEFAULT_URL = `ws://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+
+const HELP: Record<string, string> = {
+  main: `crossbus: a secure message bus for applications that live apart
+
+Usage:
+  crossbus hub [--host 127.0.0.1] [--port 7070] [--data <dir>]   start a hub
+  crossbus pub <topic> [data] [--url ws://127.0.0.1:7070]          publish one message
+  crossbus sub <pattern> [--count N] [--url ...]                  print messages as JSON lines
+  crossbus request <topic> [data] [--timeout 5000] [--url ...]     send a request, print the reply
+
+Run 'crossbus <command> --help' for a command's options.`,
+  hub: `Usage: crossbus hub [options]
+
+Starts a hub on its embedded defaults. Stops gracefully (draining) on SIGINT or SIGTERM.
+
+Options:
+  --host <addr>        interface to bind (default ${DEFAULT_HOST})
+  --port <n>           TCP port, 0 for any free port (default ${DEFAULT_PORT})
+  --data <dir>         state directory, created if missing
+  --max-frame <bytes>  largest frame (default 1048576)
+  --log-level <level>  debug | info | warn | error (default info)
+  -h, --help           show this help`,
+  pub: `Usage: crossbus pub <topic> [data] [--url ${DEFAULT_URL}]
+
+Publishes one message. [data] is parsed as JSON when it is valid JSON, else sent as a string.`,
+  sub: `Usage: crossbus sub <pattern> [--count N] [--group NAME] [--url ${DEFAULT_URL}]
+
+Prints each message as a JSON line {topic, data, headers}. Wildcards: '*' one token, '>' the rest.`,
+  request: `Usage: crossbus request <topic> [data] [--timeout ms] [--url ${DEFAULT_URL}]
+
+Sends a request and prints the reply as JSON.`,
+};
+
+class UsageError extends Error {}
+
+function parseData(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function intFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function printable(data: unknown): unknown {
+  return data instanceof Uint8Array ? { bytes: Buffer.from(data).toString('base64') } : data;
+}
+
+async function runHub(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv, strict: true, allowPositionals: true,
+    options: {
+      host: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' },
+      'max-frame': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return help('hub');
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const level = values['log-level'] ?? 'info';
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error`);
+  const logger = consoleLogger(level as 'info');
+  const maxFrameBytes = intFlag('max-frame', values['max-frame'], 64, 0xffff_fff0);
+  const hub = await startHub({
+    host: values.host ?? DEFAULT_HOST,
+    port: intFlag('port', values.port, 0, 65535) ?? DEFAULT_PORT,
+    ...(values.data !== undefined ? { dataDir: values.data } : {}),
+    ...(maxFrameBytes !== undefined ? { maxFrameBytes } : {}),
+    logger,
+  });
+  hub.broker.events.on('connection', (e) => logger.info('client connected', e));
+  hub.broker.events.on('disconnection', (e) => logger.info('client disconnected', e));
+  hub.broker.events.on('slow-consumer', (e) => logger.warn('slow consumer', e));
+  hub.broker.events.on('protocol-error', (e) => logger.warn('protocol error', e));
+  process.stdout.write(`crossbus hub listening on ${hub.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info(`${signal}: draining and shutting down`);
+      void hub.close().then(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  process.stdout.write('crossbus hub stopped\n');
+  return 0;
+}
+
+const clientOptions = { url: { type: 'string' as const }, name: { type: 'string' as const }, help: { type: 'boolean' as const, short: 'h' } };
+
+async function runPub(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: clientOptions });
+  if (values.help) return help('pub');
+  const [topic, data, extra] = positionals;
+  if (topic === undefined || extra !== undefined) throw new UsageError('pub takes <topic> [data]');
+  const bus = await connect(values.url ?? DEFAULT_URL, { name: values.name ?? 'crossbus-cli', reconnect: false });
+  try {
+    await bus.publish(topic, parseData(data), { ack: true });
+  } finally {
+    await bus.close();
+  }
+  return 0;
+}
+
+async function runSub(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv, strict: true, allowPositionals: true,
+    options: { ...clientOptions, count: { type: 'string' }, group: { type: 'string' } },
+  });
+  if (values.help) return help('sub');
+  const [pattern, extra] = positionals;
+  if (pattern === undefined || extra !== undefined) throw new UsageError('sub takes <pattern>');
+  const count = intFlag('count', values.count, 1, Number.MAX_SAFE_INTEGER);
+  const bus = await connect(values.url ?? DEFAULT_URL, { name: values.name ?? 'crossbus-cli' });
+  const sub = bus.subscribe(pattern, values.group !== undefined ? { group: values.group } : {});
+  await sub.ready;
+  process.stderr.write(`subscribed to ${pattern}\n`);
+  let seen = 0;
+  const stop = (): void => void bus.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  for await (const msg of sub) {
+    process.stdout.write(`${JSON.stringify({ topic: msg.topic, data: printable(msg.data), headers: msg.headers })}\n`);
+    if (count !== undefined && ++seen >= count) break;
+  }
+  await bus.close();
+  return 0;
+}
+
+async function runRequest(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv, strict: true, allowPositionals: true, options: { ...clientOptions, timeout: { type: 'string' } },
+  });
+  if (values.help) return help('request');
+  const [topic, data, extra] = positionals;
+  if (topic === undefined || extra !== undefined) throw new UsageError('request takes <topic> [data]');
+  const timeoutMs = intFlag('timeout', values.timeout, 1, 3_600_000) ?? 5_000;
+  const bus = await connect(values.url ?? DEFAULT_URL, { name: values.name ?? 'crossbus-cli', reconnect: false });
+  try {
+    const reply = await bus.request(topic, parseData(data), { timeoutMs });
+    process.stdout.write(`${JSON.stringify(printable(reply))}\n`);
+  } finally {
+    await bus.close();
+  }
+  return 0;
+}
+
+function help(topic: string): number {
+  process.stdout.write(`${HELP[topic] ?? HELP.main}\n`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'hub': return await runHub(rest);
+      case 'pub': return await runPub(rest);
+      case 'sub': return await runSub(rest);
+      case 'request': return await runRequest(rest);
+      case undefined: case '-h': case '--help': case 'help': return help(rest[0] ?? 'main');
+      case '--version': case '-v':
+        process.stdout.write('crossbus 0.1.0\n');
+        return 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`crossbus: ${(err as Error).message}\nRun 'crossbus ${command && HELP[command] ? `${command} ` : ''}--help' for usage.\n`);
+      return 2;
+    }
+    if (err instanceof CrossbusError) {
+      process.stderr.write(`crossbus: ${err.message} (${err.code})\n`);
+      return 1;
+    }
+    process.stderr.write(`crossbus: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+  if (code !== 0 || process.argv[2] !== 'hub') setTimeout(() => process.exit(code), 50).unref();
+});

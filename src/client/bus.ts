@@ -1,0 +1,713 @@
+import { ConfigError, ConnectionError, CrossbusError, RequestError, ValidationError, createError, deserializeError } from '../core/errors/index.js';
+import type { FrameLimits } from '../core/limits.js';
+import { encodeFrame, encodeInto, readFrames } from '../core/protocol/codec.js';
+import { Kind, PayloadType, envelope, type Envelope, type Headers } from '../core/protocol/envelope.js';
+import { FrameWriter } from '../core/protocol/frame-writer.js';
+import { SUPPORTED_VERSIONS, type HelloPayload, type WelcomePayload } from '../core/protocol/handshake.js';
+import { assertValidTopic, groupProblem } from '../core/topic.js';
+import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector } from '../core/transport/transport.js';
+import { TypedEmitter } from '../core/util/emitter.js';
+import { decodeJson, encodeJson } from '../core/util/json.js';
+import { webSocketConnector } from '../transports/websocket/websocket-client.js';
+import type { BusEvents, BusState } from './events.js';
+import { Message } from './message.js';
+import { resolveConnectOptions, type ConnectOptions, type ResolvedConnectOptions } from './options.js';
+import { createScheduler } from './scheduler.js';
+import { DEFAULT_SUBSCRIPTION_MAX_PENDING, Subscription, type MessageHandler, type SubscribeOptions } from './subscription.js';
+
+export interface PublishOptions {
+  headers?: Headers;
+  /** Ask the hub to confirm it routed the message; resolves only then. @default false */
+  ack?: boolean;
+}
+
+export interface RequestOptions {
+  /** @default the bus's requestTimeoutMs (5000) */
+  timeoutMs?: number;
+  headers?: Headers;
+}
+
+export interface ServeOptions {
+  /** Instances in the same group share the load: each request goes to one. @default the topic */
+  group?: string;
+}
+
+export type ServiceHandler<T = unknown> = (msg: Message<T>) => unknown | Promise<unknown>;
+
+/** Header set on a reply whose handler failed; the payload is the serialized error. */
+export const HEADER_ERROR = 'cb-error';
+
+const INBOX_PREFIX = '_INBOX.';
+const RESOLVED = Promise.resolve();
+
+interface PendingOp {
+  resolve(value: Envelope): void;
+  reject(error: CrossbusError): void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+interface PendingRequest {
+  resolve(msg: Message): void;
+  reject(error: CrossbusError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+function u32Next(n: number): number {
+  return n >= 0xffff_fffe ? 1 : n + 1;
+}
+
+function randomToken(): string {
+  const b = new Uint8Array(12);
+  globalThis.crypto.getRandomValues(b);
+  let s = '';
+  for (const x of b) s += x.toString(36).padStart(2, '0');
+  return s;
+}
+
+/**
+ * A connection to a hub. Created by `connect()`. Frames produced in one turn of the event loop
+ * are batched into one transport write; subscriptions and services survive reconnects.
+ */
+export class Bus {
+  readonly events: TypedEmitter<BusEvents>;
+  private readonly opts: ResolvedConnectOptions;
+  private limits: FrameLimits;
+  private stateValue: BusState = 'connecting';
+  private transport: Transport | undefined;
+  private writer: FrameWriter;
+  private flushScheduled = false;
+  private readonly schedule = createScheduler();
+  private readonly subs = new Map<number, Subscription<unknown>>();
+  private readonly ops = new Map<number, PendingOp>();
+  private readonly requests = new Map<number, PendingRequest>();
+  private readonly drainWaiters: Array<() => void> = [];
+  private readonly inflightHandlers = new Set<Promise<unknown>>();
+  private nextSid = 0;
+  private nextId = 0;
+  private inboxPrefix: string;
+  private inboxSid = 0;
+  private welcome: WelcomePayload | undefined;
+  private reconnectAttempt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private lastHeardAt = 0;
+  private connectResolve: ((w: WelcomePayload) => void) | undefined;
+  private connectReject: ((e: CrossbusError) => void) | undefined;
+
+  /** @internal use connect() */
+  constructor(private readonly connector: TransportConnector, options: ConnectOptions) {
+    this.opts = resolveConnectOptions(options);
+    this.limits = this.opts.limits;
+    this.writer = new FrameWriter(16 * 1024);
+    this.inboxPrefix = `${INBOX_PREFIX}${randomToken()}.`;
+    this.events = new TypedEmitter<BusEvents>((error) => this.opts.logger.error('bus event listener threw', { error: String(error) }));
+  }
+
+  get state(): BusState {
+    return this.stateValue;
+  }
+
+  /** What the hub said in WELCOME (connection id, limits) for the current connection. */
+  get info(): Readonly<WelcomePayload> | undefined {
+    return this.welcome;
+  }
+
+  /** Bytes accepted by publish() and not yet written out. */
+  get pendingBytes(): number {
+    return this.writer.length + (this.transport?.bufferedAmount() ?? 0);
+  }
+
+  on<K extends keyof BusEvents>(name: K, listener: (event: BusEvents[K]) => void): () => void {
+    return this.events.on(name, listener);
+  }
+
+  // ------------------------------------------------------------------ connection
+
+  /** @internal first connection; rejects when it fails (no retries for the first one). */
+  async open(): Promise<this> {
+    await this.attempt();
+    return this;
+  }
+
+  private setState(next: BusState): void {
+    const prev = this.stateValue;
+    if (prev === next) return;
+    this.stateValue = next;
+    this.events.emit('state', { from: prev, to: next });
+  }
+
+  private async attempt(): Promise<void> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.opts.timeoutMs);
+    let transport: Transport;
+    try {
+      transport = await this.connector(controller.signal);
+    } catch (err) {
+      clearTimeout(timer);
+      throw err instanceof CrossbusError ? err : new ConnectionError('CB_ERR_CONNECTION_FAILED', 'could not connect', { cause: err });
+    }
+    if (this.stateValue === 'closed') {
+      clearTimeout(timer);
+      transport.close();
+      throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed while connecting');
+    }
+    const welcomed = new Promise<WelcomePayload>((resolve, reject) => {
+      this.connectResolve = resolve;
+      this.connectReject = reject;
+    });
+    const onAbort = (): void => this.connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `no WELCOME within ${this.opts.timeoutMs} ms`));
+    controller.signal.addEventListener('abort', onAbort, { once: true });
+    this.transport = transport;
+    transport.setHandlers({
+      message: (chunk) => this.onChunk(transport, chunk),
+      close: (info) => this.onTransportClose(transport, info),
+      drain: () => this.onDrain(),
+    });
+    const hello: HelloPayload = { versions: [...SUPPORTED_VERSIONS], name: this.opts.name, client: 'crossbus-js/0.1' };
+    try {
+      transport.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: encodeJson(hello) }), this.limits));
+      const welcome = await welcomed;
+      this.onWelcome(transport, welcome);
+    } catch (err) {
+      transport.close(CLOSE_NORMAL, 'handshake failed');
+      if (this.transport === transport) this.transport = undefined;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      controller.signal.removeEventListener('abort', onAbort);
+      this.connectResolve = this.connectReject = undefined;
+    }
+  }
+
+  private onWelcome(transport: Transport, welcome: WelcomePayload): void {
+    this.welcome = welcome;
+    this.limits = Object.freeze({
+      maxFrameBytes: welcome.limits.maxFrameBytes,
+      maxTopicLength: welcome.limits.maxTopicLength,
+      maxHeaderCount: welcome.limits.maxHeaderCount,
+      maxHeaderBytes: welcome.limits.maxHeaderBytes,
+    });
+    const reconnected = this.reconnectAttempt > 0 || this.stateValue === 'reconnecting';
+    this.reconnectAttempt = 0;
+    // Restore subscriptions first, then whatever was published while we were away.
+    const w = new FrameWriter(1024);
+    for (const sub of this.subs.values()) this.writeSubscribe(sub, w);
+    if (w.length > 0) transport.send(w.take());
+    this.lastHeardAt = Date.now();
+    this.startHeartbeat(welcome.heartbeatMs);
+    this.setState('connected');
+    this.events.emit('connected', { connectionId: welcome.connectionId, hubId: welcome.hubId, reconnected });
+    this.flushBatch();
+  }
+
+  private startHeartbeat(ms: number): void {
+    if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
+    if (ms <= 0) return;
+    this.heartbeatTimer = setInterval(() => {
+      const silent = Date.now() - this.lastHeardAt;
+      if (silent > 2 * ms) {
+        this.opts.logger.warn('hub is silent: dropping the connection', { silentMs: silent });
+        this.transport?.close(4000, 'CB_ERR_CONNECTION_LOST');
+      } else if (silent > ms) {
+        this.sendControl(envelope(Kind.PING, { id: 0 }));
+      }
+    }, Math.max(1, Math.floor(ms / 2)));
+    (this.heartbeatTimer as { unref?: () => void }).unref?.();
+  }
+
+  private onTransportClose(transport: Transport, info: TransportCloseInfo): void {
+    if (this.transport !== transport) return;
+    this.transport = undefined;
+    if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
+    // Whatever was handed to the dead transport is gone; what is still in the writer is kept.
+    const error = new ConnectionError('CB_ERR_CONNECTION_LOST', `connection lost (code ${info.code}${info.reason ? `, ${info.reason}` : ''})`, {
+      details: { code: info.code, reason: info.reason },
+    });
+    this.connectReject?.(error);
+    for (const [id, op] of this.ops) {
+      this.ops.delete(id);
+      if (op.timer) clearTimeout(op.timer);
+      op.reject(error);
+    }
+    if (this.stateValue === 'closed' || this.stateValue === 'connecting') return;
+    this.events.emit('disconnected', { error });
+    this.releaseDrainWaiters();
+    if (this.opts.reconnect === undefined || this.stateValue === 'draining') {
+      void this.close(error);
+      return;
+    }
+    this.setState('reconnecting');
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const r = this.opts.reconnect;
+    if (r === undefined || this.stateValue !== 'reconnecting') return;
+    if (this.reconnectAttempt >= r.maxAttempts) {
+      void this.close(new ConnectionError('CB_ERR_CONNECTION_FAILED', `gave up after ${this.reconnectAttempt} reconnect attempts`));
+      return;
+    }
+    const base = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** this.reconnectAttempt);
+    const delayMs = Math.round(base * (1 - r.jitter * Math.random()));
+    this.reconnectAttempt++;
+    this.events.emit('reconnecting', { attempt: this.reconnectAttempt, delayMs });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.attempt().catch((err: unknown) => {
+        this.opts.logger.debug('reconnect attempt failed', { attempt: this.reconnectAttempt, error: String(err) });
+        this.scheduleReconnect();
+      });
+    }, delayMs);
+  }
+
+  // ------------------------------------------------------------------ inbound
+
+  private onChunk(transport: Transport, chunk: Uint8Array): void {
+    if (this.transport !== transport) return;
+    this.lastHeardAt = Date.now();
+    try {
+      readFrames(chunk, this.limits, (env) => this.onFrame(env));
+    } catch (err) {
+      const error = err instanceof CrossbusError ? err : createError('CB_ERR_INTERNAL', 'client failed on a frame', { cause: err });
+      this.reportError(error, {});
+      transport.close(4002, error.code);
+    }
+  }
+
+  private onFrame(env: Envelope): void {
+    switch (env.kind) {
+      case Kind.MESSAGE: {
+        if (env.sid === this.inboxSid && this.inboxSid !== 0) return this.onReply(env);
+        const sub = this.subs.get(env.sid);
+        if (sub !== undefined) sub.push(new Message(env, this.responder));
+        return;
+      }
+      case Kind.OK:
+        return this.settleOp(env.id, env, undefined);
+      case Kind.ERROR: {
+        const error = safeDeserialize(env.payload);
+        if (env.id !== 0 && this.ops.has(env.id)) return this.settleOp(env.id, env, error);
+        if (env.id !== 0 && this.requests.has(env.id)) return this.settleRequest(env.id, undefined, error);
+        this.reportError(error, {});
+        return;
+      }
+      case Kind.WELCOME: {
+        let welcome: WelcomePayload;
+        try {
+          welcome = decodeJson(env.payload) as WelcomePayload;
+        } catch (cause) {
+          this.connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_FAILED', 'WELCOME payload is not JSON', { cause }));
+          return;
+        }
+        this.connectResolve?.(welcome);
+        return;
+      }
+      case Kind.PING:
+        this.sendControl(envelope(Kind.PONG, { id: env.id }));
+        return;
+      case Kind.PONG:
+        if (env.id !== 0) this.settleOp(env.id, env, undefined);
+        return;
+      case Kind.GOODBYE: {
+        const error = env.payload.length > 0 ? safeDeserialize(env.payload) : createError('CB_ERR_HUB_SHUTTING_DOWN');
+        this.opts.logger.info('hub said goodbye', { code: error.code });
+        // The hub closes next; the close handler reconnects.
+        return;
+      }
+      default:
+        this.reportError(createError('CB_ERR_PROTOCOL', `unexpected ${env.kind} frame from the hub`), {});
+    }
+  }
+
+  private settleOp(id: number, env: Envelope, error: CrossbusError | undefined): void {
+    const op = this.ops.get(id);
+    if (op === undefined) return;
+    this.ops.delete(id);
+    if (op.timer) clearTimeout(op.timer);
+    if (error) op.reject(error);
+    else op.resolve(env);
+  }
+
+  /** @internal */
+  reportError(error: CrossbusError, context: Record<string, unknown>): void {
+    this.opts.logger.warn(error.message, { code: error.code, ...context });
+    this.events.emit('error', { error });
+  }
+
+  // ------------------------------------------------------------------ outbound
+
+  private opId(): number {
+    this.nextId = u32Next(this.nextId);
+    return this.nextId;
+  }
+
+  /** Appends a frame to the batch. Throws a typed error (and writes nothing) on a bad frame. */
+  private write(env: Envelope): void {
+    if (this.stateValue === 'closed') throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus is closed');
+    encodeInto(this.writer, env, this.limits);
+    if (this.writer.length >= this.opts.batchBytes) this.flushBatch();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.schedule(this.flushTask);
+    }
+  }
+
+  private readonly flushTask = (): void => {
+    this.flushScheduled = false;
+    this.flushBatch();
+  };
+
+  /** Control frames (PONG, PING) bypass the batch order only in that they never wait. */
+  private sendControl(env: Envelope): void {
+    try {
+      this.write(env);
+    } catch {
+      /* closed */
+    }
+  }
+
+  private flushBatch(): void {
+    const t = this.transport;
+    if (t === undefined || this.stateValue === 'connecting' || this.stateValue === 'reconnecting' || this.writer.length === 0) return;
+    if (this.welcome === undefined) return;
+    try {
+      t.send(this.writer.take());
+    } catch (err) {
+      this.opts.logger.debug('send failed', { error: String(err) });
+    }
+    if (t.bufferedAmount() < this.opts.maxPendingBytes) this.releaseDrainWaiters();
+  }
+
+  private onDrain(): void {
+    this.flushBatch();
+    if (this.pendingBytes < this.opts.maxPendingBytes) this.releaseDrainWaiters();
+  }
+
+  private releaseDrainWaiters(): void {
+    const waiters = this.drainWaiters.splice(0);
+    for (const w of waiters) w();
+  }
+
+  /** Resolves once unsent bytes are below the high-water mark (or the bus closes). */
+  private backpressure(): Promise<void> {
+    if (this.pendingBytes < this.opts.maxPendingBytes) return RESOLVED;
+    if (this.stateValue !== 'connected') {
+      if (this.writer.length > this.opts.reconnectBufferBytes) {
+        return Promise.reject(new ConnectionError('CB_ERR_BACKPRESSURE', `more than ${this.opts.reconnectBufferBytes} bytes wait for the connection to come back`, {
+          details: { pendingBytes: this.writer.length, limit: this.opts.reconnectBufferBytes },
+        }));
+      }
+      return RESOLVED;
+    }
+    return new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private payloadOf(data: unknown): { payloadType: PayloadType; payload: Uint8Array } {
+    if (data instanceof Uint8Array) return { payloadType: PayloadType.BYTES, payload: data };
+    if (data === undefined) return { payloadType: PayloadType.NONE, payload: new Uint8Array(0) };
+    return { payloadType: PayloadType.JSON, payload: encodeJson(data) };
+  }
+
+  private checkOpen(): void {
+    if (this.stateValue === 'closed') throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus is closed');
+    if (this.stateValue === 'draining') throw new ConnectionError('CB_ERR_DRAINING', 'bus is draining');
+  }
+
+  // ------------------------------------------------------------------ public API
+
+  /**
+   * Publishes `data` (a JSON value, or a Uint8Array sent as raw bytes) to `topic`. Rejects at once
+   * on an invalid topic or payload. Resolves when the message is queued for sending, or, when
+   * more than `maxPendingBytes` are unsent, once the backlog has drained below it.
+   */
+  publish(topic: string, data?: unknown, options?: PublishOptions): Promise<void> {
+    try {
+      this.checkOpen();
+      assertValidTopic(topic, 'topic', this.limits.maxTopicLength);
+      const { payloadType, payload } = this.payloadOf(data);
+      const id = options?.ack ? this.opId() : 0;
+      const env = envelope(Kind.PUBLISH, { id, topic, headers: options?.headers, payloadType, payload, timestamp: Date.now() });
+      if (id !== 0) {
+        const confirmed = this.trackOp(id, this.opts.requestTimeoutMs);
+        this.write(env);
+        return confirmed.then(() => undefined);
+      }
+      this.write(env);
+      return this.backpressure();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private trackOp(id: number, timeoutMs: number): Promise<Envelope> {
+    return new Promise<Envelope>((resolve, reject) => {
+      const op: PendingOp = { resolve, reject };
+      op.timer = setTimeout(() => {
+        this.ops.delete(id);
+        reject(new RequestError('CB_ERR_TIMEOUT', `the hub did not answer within ${timeoutMs} ms`, { details: { timeoutMs } }));
+      }, timeoutMs);
+      this.ops.set(id, op);
+    });
+  }
+
+  /** Subscribes to a topic or pattern (`*` one token, `>` the rest). */
+  subscribe<T = unknown>(topic: string, handler?: MessageHandler<T>, options?: SubscribeOptions): Subscription<T>;
+  subscribe<T = unknown>(topic: string, options?: SubscribeOptions): Subscription<T>;
+  subscribe<T = unknown>(topic: string, a?: MessageHandler<T> | SubscribeOptions, b?: SubscribeOptions): Subscription<T> {
+    const handler = typeof a === 'function' ? a : undefined;
+    const options = (typeof a === 'function' ? b : a) ?? {};
+    this.nextSid = u32Next(this.nextSid);
+    const sid = this.nextSid;
+    const sub = new Subscription<T>(this, sid, topic, options.group, handler, options.maxPending ?? DEFAULT_SUBSCRIPTION_MAX_PENDING);
+    try {
+      this.checkOpen();
+      assertValidTopic(topic, 'pattern', this.limits.maxTopicLength);
+      if (options.group !== undefined) {
+        const problem = groupProblem(options.group);
+        if (problem !== undefined) throw new ValidationError('CB_ERR_TOPIC_INVALID', `group ${JSON.stringify(options.group)} ${problem}`);
+      }
+    } catch (err) {
+      sub.fail(err as CrossbusError);
+      return sub;
+    }
+    this.subs.set(sid, sub as Subscription<unknown>);
+    this.sendSubscribe(sub as Subscription<unknown>);
+    return sub;
+  }
+
+  /** Sends SUBSCRIBE now when connected; otherwise onWelcome sends it with the others. */
+  private sendSubscribe(sub: Subscription<unknown>): void {
+    if (this.stateValue !== 'connected') return;
+    this.writeSubscribe(sub, this.writer);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.schedule(this.flushTask);
+    }
+  }
+
+  private writeSubscribe(sub: Subscription<unknown>, w: FrameWriter): void {
+    const id = this.opId();
+    this.trackOp(id, this.opts.requestTimeoutMs).then(
+      () => sub.confirm(),
+      (error: CrossbusError) => {
+        // Lost or unanswered: it is sent again after the reconnect.
+        if (error.code === 'CB_ERR_CONNECTION_LOST' || error.code === 'CB_ERR_TIMEOUT') return;
+        if (this.subs.get(sub.sid) === sub) this.subs.delete(sub.sid);
+        sub.fail(error);
+      },
+    );
+    encodeInto(w, envelope(Kind.SUBSCRIBE, { id, sid: sub.sid, topic: sub.topic, group: sub.group ?? '' }), this.limits);
+  }
+
+  /** @internal */
+  unsubscribeSid(sid: number): void {
+    const sub = this.subs.get(sid);
+    if (sub === undefined) return;
+    this.subs.delete(sid);
+    if (this.stateValue === 'connected' || this.stateValue === 'draining') {
+      try {
+        this.write(envelope(Kind.UNSUBSCRIBE, { sid }));
+      } catch {
+        /* closed */
+      }
+    }
+  }
+
+  /**
+   * Sends a request and resolves with the reply's data. Rejects with CB_ERR_NO_RESPONDERS at once
+   * when nobody serves the topic, CB_ERR_TIMEOUT after `timeoutMs`, or the responder's error.
+   */
+  async request<T = unknown>(topic: string, data?: unknown, options?: RequestOptions): Promise<T> {
+    const msg = await this.requestMessage<T>(topic, data, options);
+    return msg.data;
+  }
+
+  /** Like request(), but resolves with the whole reply message (headers included). */
+  requestMessage<T = unknown>(topic: string, data?: unknown, options: RequestOptions = {}): Promise<Message<T>> {
+    try {
+      this.checkOpen();
+      assertValidTopic(topic, 'topic', this.limits.maxTopicLength);
+      const timeoutMs = options.timeoutMs ?? this.opts.requestTimeoutMs;
+      if (!(timeoutMs > 0)) throw new ConfigError('CB_ERR_INVALID_OPTION', 'timeoutMs must be positive');
+      const { payloadType, payload } = this.payloadOf(data);
+      this.ensureInbox();
+      const id = this.opId();
+      const promise = new Promise<Message<T>>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.requests.delete(id);
+          reject(new RequestError('CB_ERR_TIMEOUT', `no reply to ${topic} within ${timeoutMs} ms`, { details: { topic, timeoutMs } }));
+        }, timeoutMs);
+        this.requests.set(id, { resolve: resolve as (m: Message) => void, reject, timer });
+      });
+      try {
+        this.write(envelope(Kind.REQUEST, { id, topic, replyTo: `${this.inboxPrefix}${id}`, headers: options.headers, payloadType, payload, timestamp: Date.now() }));
+      } catch (err) {
+        this.settleRequest(id, undefined, err as CrossbusError);
+      }
+      return promise;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private ensureInbox(): void {
+    if (this.inboxSid !== 0) return;
+    const sub = this.subscribe(`${this.inboxPrefix}>`);
+    this.inboxSid = sub.sid;
+  }
+
+  private onReply(env: Envelope): void {
+    const id = Number(env.topic.slice(this.inboxPrefix.length));
+    if (!this.requests.has(id)) return; // late reply after a timeout
+    const msg = new Message(env);
+    const errorCode = env.headers?.[HEADER_ERROR];
+    if (errorCode !== undefined) {
+      const remote = safeDeserialize(env.payload);
+      this.settleRequest(id, undefined, remote.code === 'CB_ERR_INTERNAL' ? createError('CB_ERR_HANDLER_FAILED', remote.message, { details: remote.details ?? {} }) : remote);
+      return;
+    }
+    this.settleRequest(id, msg, undefined);
+  }
+
+  private settleRequest(id: number, msg: Message | undefined, error: CrossbusError | undefined): void {
+    const r = this.requests.get(id);
+    if (r === undefined) return;
+    this.requests.delete(id);
+    clearTimeout(r.timer);
+    if (error !== undefined) r.reject(error);
+    else r.resolve(msg as Message);
+  }
+
+  private readonly responder = (msg: Message, data: unknown, headers?: Headers): Promise<void> => {
+    try {
+      const { payloadType, payload } = this.payloadOf(data);
+      this.write(envelope(Kind.REPLY, { topic: msg.replyTo, headers, payloadType, payload, timestamp: Date.now() }));
+      return RESOLVED;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+
+  /**
+   * Serves requests on `topic`: the handler's return value (JSON or bytes) is the reply; a thrown
+   * error reaches the requester as a typed error (its code if it is a crossbus error, else
+   * CB_ERR_HANDLER_FAILED; never its stack).
+   */
+  serve<T = unknown>(topic: string, handler: ServiceHandler<T>, options: ServeOptions = {}): Subscription<T> {
+    return this.subscribe<T>(topic, (msg) => {
+      if (msg.replyTo === '') return;
+      const run = (async () => {
+        try {
+          const result = await handler(msg);
+          await msg.respond(result);
+        } catch (err) {
+          const error = err instanceof CrossbusError ? err : createError('CB_ERR_HANDLER_FAILED', err instanceof Error ? err.message : String(err));
+          try {
+            this.write(envelope(Kind.REPLY, {
+              topic: msg.replyTo, headers: { [HEADER_ERROR]: error.code }, payloadType: PayloadType.JSON, payload: encodeJson(error.toJSON()),
+            }));
+          } catch {
+            /* closed */
+          }
+          this.reportError(createError('CB_ERR_HANDLER_FAILED', `service handler for ${topic} failed`, { cause: err }), { topic });
+        }
+      })();
+      this.inflightHandlers.add(run);
+      void run.finally(() => this.inflightHandlers.delete(run));
+    }, { group: options.group ?? topic });
+  }
+
+  /** Resolves once the hub has processed everything sent before this call (a PING round trip). */
+  async flush(timeoutMs = this.opts.requestTimeoutMs): Promise<void> {
+    this.checkOpen();
+    const id = this.opId();
+    const done = this.trackOp(id, timeoutMs);
+    this.write(envelope(Kind.PING, { id }));
+    await done;
+  }
+
+  /**
+   * Graceful stop: unsubscribes everything, lets running service handlers finish, makes sure the
+   * hub received all that was published, then closes.
+   */
+  async drain(timeoutMs = 10_000): Promise<void> {
+    if (this.stateValue === 'closed' || this.stateValue === 'draining') return;
+    const wasConnected = this.stateValue === 'connected';
+    for (const sid of [...this.subs.keys()]) {
+      if (sid !== this.inboxSid) this.subs.get(sid)?.unsubscribe();
+    }
+    this.setState('draining');
+    const deadline = Date.now() + timeoutMs;
+    while (this.inflightHandlers.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.inflightHandlers]), new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now())))]);
+    }
+    if (wasConnected && this.transport !== undefined) {
+      const id = this.opId();
+      const done = this.trackOp(id, Math.max(1, deadline - Date.now()));
+      this.write(envelope(Kind.PING, { id }));
+      this.flushBatch();
+      await done.catch(() => {});
+    }
+    await this.close();
+  }
+
+  /** Closes now. Pending requests and subscriptions end with CB_ERR_CONNECTION_CLOSED. */
+  async close(reason?: CrossbusError): Promise<void> {
+    if (this.stateValue === 'closed') return;
+    if (this.transport !== undefined && this.writer.length > 0 && this.welcome !== undefined && this.stateValue !== 'connecting') this.flushBatch();
+    this.setState('closed');
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
+    const error = reason ?? new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed');
+    for (const [id, r] of this.requests) {
+      this.requests.delete(id);
+      clearTimeout(r.timer);
+      r.reject(error);
+    }
+    for (const [id, op] of this.ops) {
+      this.ops.delete(id);
+      if (op.timer) clearTimeout(op.timer);
+      op.reject(error);
+    }
+    for (const sub of this.subs.values()) sub.end();
+    this.subs.clear();
+    this.releaseDrainWaiters();
+    const t = this.transport;
+    this.transport = undefined;
+    if (t !== undefined) {
+      try {
+        t.send(encodeFrame(envelope(Kind.GOODBYE), this.limits));
+      } catch {
+        /* already gone */
+      }
+      t.close(CLOSE_NORMAL, 'client closed');
+    }
+    this.events.emit('closed', { error: reason });
+  }
+}
+
+function safeDeserialize(payload: Uint8Array): CrossbusError {
+  try {
+    return deserializeError(decodeJson(payload));
+  } catch {
+    return createError('CB_ERR_PROTOCOL', 'error frame with an unreadable payload');
+  }
+}
+
+/**
+ * Connects to a hub. `target` is a ws:// or wss:// URL, or omitted when `options.transport`
+ * supplies the connection (in-memory, postMessage, ...).
+ */
+export async function connect(target: string | TransportConnector, options: ConnectOptions = {}): Promise<Bus> {
+  let connector: TransportConnector;
+  if (typeof target === 'function') connector = target;
+  else if (options.transport !== undefined) connector = options.transport;
+  else {
+    if (!/^wss?:\/\//i.test(target)) {
+      throw new ConfigError('CB_ERR_INVALID_OPTION', `hub URL must start with ws:// or wss://, got ${JSON.stringify(target)}`);
+    }
+    connector = webSocketConnector(target, options.WebSocket ? { WebSocket: options.WebSocket } : {});
+  }
+  const bus = new Bus(connector, options);
+  return bus.open();
+}

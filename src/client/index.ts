@@ -1,0 +1,17 @@
+/** The public client API, shared by the Node and browser entry points. */
+export { Bus, HEADER_ERROR, connect as connectWith } from './bus.js';
+export type { PublishOptions, RequestOptions, ServeOptions, ServiceHandler } from './bus.js';
+export type { BusEvents, BusState } from './events.js';
+export { Message } from './message.js';
+export { Subscription, DEFAULT_SUBSCRIPTION_MAX_PENDING } from './subscription.js';
+export type { MessageHandler, SubscribeOptions } from './subscription.js';
+export * from './options.js';
+export * from '../core/errors/index.js';
+export * from '../core/limits.js';
+export { HEADER_CORRELATION_ID, HEADER_TRACEPARENT, HEADER_TRACESTATE, PROTOCOL_VERSION } from '../core/protocol/envelope.js';
+export type { Headers } from '../core/protocol/envelope.js';
+export { assertValidTopic, topicProblem } from '../core/topic.js';
+export type { Transport, TransportConnector, TransportHandlers, TransportCloseInfo } from '../core/transport/transport.js';
+export { createMemoryPair, memoryConnector } from '../transports/memory/memory-transport.js';
+export { webSocketConnector } from '../transports/websocket/websocket-client.js';
+export type { Logger, LogLevel } from '../core/util/logger.js';

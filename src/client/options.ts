@@ -1,0 +1,122 @@
+import { ConfigError } from '../core/errors/index.js';
+import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../core/limits.js';
+import { silentLogger, type Logger } from '../core/util/logger.js';
+import type { TransportConnector } from '../core/transport/transport.js';
+import type { WebSocketLike } from '../transports/websocket/websocket-client.js';
+
+/** @default 10_000 */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** @default 5_000 */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+/** Publish resolves at once below this many unsent bytes and waits above it. @default 1 MiB */
+export const DEFAULT_MAX_PENDING_BYTES = 1024 * 1024;
+/** Bytes of publishes kept while reconnecting; beyond, publish rejects CB_ERR_BACKPRESSURE. @default 8 MiB */
+export const DEFAULT_RECONNECT_BUFFER_BYTES = 8 * 1024 * 1024;
+/** Frames are batched into one write up to this size. @default 64 KiB */
+export const DEFAULT_BATCH_BYTES = 64 * 1024;
+/** @default 20_000 (the hub's value from WELCOME wins) */
+export const DEFAULT_PING_INTERVAL_MS = 20_000;
+
+export interface ReconnectOptions {
+  /** @default 100 */
+  initialDelayMs?: number;
+  /** @default 5_000 */
+  maxDelayMs?: number;
+  /** @default 2 */
+  factor?: number;
+  /** Fraction of each delay that is randomized, 0..1. @default 0.5 */
+  jitter?: number;
+  /** @default Infinity */
+  maxAttempts?: number;
+}
+
+export const DEFAULT_RECONNECT: Readonly<Required<ReconnectOptions>> = Object.freeze({
+  initialDelayMs: 100, maxDelayMs: 5_000, factor: 2, jitter: 0.5, maxAttempts: Infinity,
+});
+
+export interface WebSocketConstructor {
+  new (url: string): WebSocketLike;
+}
+
+export interface ConnectOptions {
+  /** The app's name, as the hub knows it. @default 'anonymous' */
+  name?: string;
+  /** Reconnect after the connection drops; `false` to stay closed. @default true (DEFAULT_RECONNECT) */
+  reconnect?: boolean | ReconnectOptions;
+  /** Time for the transport to open and the handshake to finish. @default DEFAULT_CONNECT_TIMEOUT_MS */
+  timeoutMs?: number;
+  /** Default timeout of request(). @default DEFAULT_REQUEST_TIMEOUT_MS */
+  requestTimeoutMs?: number;
+  /** Backpressure high-water mark. @default DEFAULT_MAX_PENDING_BYTES */
+  maxPendingBytes?: number;
+  /** @default DEFAULT_RECONNECT_BUFFER_BYTES */
+  reconnectBufferBytes?: number;
+  /** @default DEFAULT_BATCH_BYTES */
+  batchBytes?: number;
+  /** Frame limits used until the hub's WELCOME tells its own. @default DEFAULT_FRAME_LIMITS */
+  limits?: Partial<FrameLimits>;
+  /** @default silent */
+  logger?: Logger;
+  /** The WebSocket implementation. @default globalThis.WebSocket (the Node entry passes `ws`) */
+  WebSocket?: WebSocketConstructor;
+  /** Use a custom transport instead of a WebSocket URL (in-memory, postMessage, ...). */
+  transport?: TransportConnector;
+}
+
+export interface ResolvedConnectOptions {
+  name: string;
+  reconnect: Readonly<Required<ReconnectOptions>> | undefined;
+  timeoutMs: number;
+  requestTimeoutMs: number;
+  maxPendingBytes: number;
+  reconnectBufferBytes: number;
+  batchBytes: number;
+  limits: FrameLimits;
+  logger: Logger;
+}
+
+function positive(name: string, v: number | undefined, def: number, allowZero = false): number {
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowZero && v === 0)) {
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `${name} must be a positive number, got ${String(v)}`, { details: { option: name } });
+  }
+  return v;
+}
+
+export function resolveConnectOptions(o: ConnectOptions): ResolvedConnectOptions {
+  let reconnect: Readonly<Required<ReconnectOptions>> | undefined;
+  if (o.reconnect === undefined || o.reconnect === true) reconnect = DEFAULT_RECONNECT;
+  else if (o.reconnect !== false) {
+    const r = o.reconnect;
+    reconnect = Object.freeze({
+      initialDelayMs: positive('reconnect.initialDelayMs', r.initialDelayMs, DEFAULT_RECONNECT.initialDelayMs),
+      maxDelayMs: positive('reconnect.maxDelayMs', r.maxDelayMs, DEFAULT_RECONNECT.maxDelayMs),
+      factor: positive('reconnect.factor', r.factor, DEFAULT_RECONNECT.factor),
+      jitter: positive('reconnect.jitter', r.jitter, DEFAULT_RECONNECT.jitter, true),
+      maxAttempts: positive('reconnect.maxAttempts', r.maxAttempts, DEFAULT_RECONNECT.maxAttempts),
+    });
+    if (reconnect.jitter > 1) throw new ConfigError('CB_ERR_INVALID_OPTION', 'reconnect.jitter must be within 0..1');
+    if (reconnect.initialDelayMs > reconnect.maxDelayMs) {
+      throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'reconnect.initialDelayMs must not exceed reconnect.maxDelayMs');
+    }
+  }
+  const maxPendingBytes = positive('maxPendingBytes', o.maxPendingBytes, DEFAULT_MAX_PENDING_BYTES);
+  const reconnectBufferBytes = positive('reconnectBufferBytes', o.reconnectBufferBytes, DEFAULT_RECONNECT_BUFFER_BYTES);
+  if (o.transport !== undefined && o.WebSocket !== undefined) {
+    throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'pass either transport or WebSocket, not both');
+  }
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > 128)) {
+    throw new ConfigError('CB_ERR_INVALID_OPTION', 'name must be a string of 1..128 characters');
+  }
+  return Object.freeze({
+    name: o.name ?? 'anonymous',
+    reconnect,
+    timeoutMs: positive('timeoutMs', o.timeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
+    requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS),
+    maxPendingBytes,
+    reconnectBufferBytes,
+    batchBytes: positive('batchBytes', o.batchBytes, DEFAULT_BATCH_BYTES),
+    limits: Object.freeze({ ...DEFAULT_FRAME_LIMITS, ...o.limits }),
+    logger: o.logger ?? silentLogger,
+  });
+}

@@ -1,0 +1,465 @@
+import { CrossbusError, ProtocolError, createError, type ErrorCode } from '../errors/index.js';
+import { encodeInto, readFrames } from '../protocol/codec.js';
+import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
+import { SUPPORTED_VERSIONS, type HelloPayload, type WelcomePayload } from '../protocol/handshake.js';
+import { OFF_KIND, OFF_SID } from '../protocol/layout.js';
+import { SubscriptionIndex } from '../routing/subscription-index.js';
+import { groupProblem, topicProblem } from '../topic.js';
+import {
+  CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, CLOSE_PROTOCOL_ERROR, CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG,
+  type Transport, type TransportCloseInfo,
+} from '../transport/transport.js';
+import { TypedEmitter } from '../util/emitter.js';
+import { decodeJson, encodeJson } from '../util/json.js';
+import type { BrokerEvents, BrokerStats } from './events.js';
+import { randomId, resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './options.js';
+import { Session, type RouteSubscription } from './session.js';
+
+/**
+ * The routing core of a hub. Isomorphic: it knows transports only through the Transport
+ * interface, so a Node process, a browser page or an extension's service worker can host it.
+ *
+ * Flow of a message: transport chunk -> readFrames -> onFrame -> index.match(topic) ->
+ * enqueue a copy of the exact frame bytes (kind and sid patched) in each recipient's queue ->
+ * at the end of the microtask, each touched session hands its queue to its transport in one send.
+ */
+export class Broker {
+  readonly options: ResolvedBrokerOptions;
+  readonly events: TypedEmitter<BrokerEvents>;
+  private readonly index: SubscriptionIndex<RouteSubscription>;
+  private readonly sessions = new Map<number, Session>();
+  private readonly groupCursor = new Map<string, number>();
+  private readonly dirty: Session[] = [];
+  private flushQueued = false;
+  private sessionSeq = 0;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private closing = false;
+  private readonly totals = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, errors: 0, dropped: 0, slowConsumers: 0, noResponders: 0 };
+
+  constructor(options: BrokerOptions = {}) {
+    this.options = resolveBrokerOptions(options);
+    this.events = new TypedEmitter<BrokerEvents>((error) => this.options.logger.error('broker event listener threw', { error: String(error) }));
+    this.index = new SubscriptionIndex<RouteSubscription>(
+      this.options.matchCacheSize === undefined ? {} : { matchCacheSize: this.options.matchCacheSize },
+    );
+    if (this.options.heartbeatMs > 0) {
+      this.heartbeatTimer = setInterval(() => this.heartbeat(), Math.max(1, Math.floor(this.options.heartbeatMs / 2)));
+      unrefTimer(this.heartbeatTimer);
+    }
+  }
+
+  /** Takes ownership of a connected transport and speaks the protocol on it. */
+  accept(transport: Transport): void {
+    const seq = ++this.sessionSeq;
+    const session = new Session(seq, `${this.options.hubId}-${seq}`, transport, this.options.limits, Date.now());
+    if (this.closing) {
+      transport.close(CLOSE_GOING_AWAY, 'CB_ERR_HUB_SHUTTING_DOWN');
+      return;
+    }
+    this.sessions.set(seq, session);
+    transport.setHandlers({
+      message: (chunk) => this.onChunk(session, chunk),
+      close: (info) => this.onTransportClose(session, info),
+      drain: () => this.pump(session),
+    });
+    session.handshakeTimer = setTimeout(() => {
+      if (session.state === 'handshake') {
+        this.fail(session, createError('CB_ERR_HANDSHAKE_TIMEOUT', `no hello within ${this.options.handshakeTimeoutMs} ms`), CLOSE_POLICY_VIOLATION);
+      }
+    }, this.options.handshakeTimeoutMs);
+    unrefTimer(session.handshakeTimer);
+  }
+
+  // ------------------------------------------------------------------ inbound
+
+  private onChunk(s: Session, chunk: Uint8Array): void {
+    if (s.state === 'closed') return;
+    s.lastHeardAt = Date.now();
+    s.bytesIn += chunk.length;
+    this.totals.bytesIn += chunk.length;
+    try {
+      if (s.streamReader !== undefined) s.streamReader.push(chunk, (env, buf, start, end) => this.onFrame(s, env, buf, start, end));
+      else readFrames(chunk, this.options.limits, (env, buf, start, end) => this.onFrame(s, env, buf, start, end));
+    } catch (err) {
+      const error = err instanceof CrossbusError ? err : createError('CB_ERR_INTERNAL', 'internal error while handling a frame', { cause: err });
+      if (!(err instanceof CrossbusError)) this.options.logger.error('broker failed on a frame', { error: String(err) });
+      this.events.emit('protocol-error', { connectionId: s.connectionId, name: s.name, code: error.code, message: error.message });
+      this.fail(s, error, error.code === 'CB_ERR_FRAME_TOO_LARGE' ? CLOSE_TOO_BIG : CLOSE_PROTOCOL_ERROR);
+    }
+  }
+
+  private onFrame(s: Session, env: Envelope, buf: Uint8Array, start: number, end: number): void {
+    if (s.state !== 'open') {
+      if (s.state === 'handshake') this.onHello(s, env);
+      return;
+    }
+    switch (env.kind) {
+      case Kind.PUBLISH:
+      case Kind.REPLY:
+      case Kind.REQUEST:
+        this.onPublish(s, env, buf, start, end);
+        return;
+      case Kind.SUBSCRIBE:
+        this.onSubscribe(s, env);
+        return;
+      case Kind.UNSUBSCRIBE:
+        this.onUnsubscribe(s, env);
+        return;
+      case Kind.PING:
+        this.enqueueControl(s, envelope(Kind.PONG, { id: env.id }));
+        return;
+      case Kind.PONG:
+        return; // lastHeardAt already refreshed
+      case Kind.GOODBYE:
+        this.closeSession(s, CLOSE_NORMAL, 'goodbye');
+        return;
+      case Kind.ERROR:
+        this.options.logger.warn('peer reported an error', { connectionId: s.connectionId, payload: safeJson(env.payload) });
+        return;
+      default:
+        throw new ProtocolError('CB_ERR_PROTOCOL', `a client may not send ${kindName(env.kind)} frames`, { details: { kind: env.kind } });
+    }
+  }
+
+  private onHello(s: Session, env: Envelope): void {
+    if (env.kind !== Kind.HELLO) {
+      throw new ProtocolError('CB_ERR_HANDSHAKE_REQUIRED', 'the first frame must be HELLO', { details: { kind: env.kind } });
+    }
+    let hello: HelloPayload;
+    try {
+      hello = decodeJson(env.payload) as HelloPayload;
+    } catch (cause) {
+      throw new ProtocolError('CB_ERR_HANDSHAKE_FAILED', 'HELLO payload is not JSON', { cause });
+    }
+    if (typeof hello !== 'object' || hello === null || !Array.isArray(hello.versions) || typeof hello.name !== 'string') {
+      throw new ProtocolError('CB_ERR_HANDSHAKE_FAILED', 'HELLO payload must have versions (array) and name (string)');
+    }
+    const version = SUPPORTED_VERSIONS.find((v) => hello.versions.includes(v));
+    if (version === undefined) {
+      throw new ProtocolError('CB_ERR_UNSUPPORTED_VERSION', `no common protocol version (hub speaks ${SUPPORTED_VERSIONS.join(', ')})`, {
+        details: { offered: hello.versions.slice(0, 8), supported: SUPPORTED_VERSIONS },
+      });
+    }
+    if (hello.auth !== undefined && hello.auth !== null) {
+      throw new ProtocolError('CB_ERR_HANDSHAKE_FAILED', 'this hub does not support the requested authentication scheme');
+    }
+    if (hello.name.length > 128) throw new ProtocolError('CB_ERR_HANDSHAKE_FAILED', 'name is longer than 128 characters');
+    s.name = hello.name;
+    s.state = 'open';
+    if (s.handshakeTimer !== undefined) clearTimeout(s.handshakeTimer);
+    const o = this.options;
+    const welcome: WelcomePayload = {
+      version,
+      hubId: o.hubId,
+      connectionId: s.connectionId,
+      limits: { ...o.limits, maxSubscriptions: o.maxSubscriptions },
+      heartbeatMs: o.heartbeatMs,
+    };
+    this.enqueueControl(s, envelope(Kind.WELCOME, { id: env.id, payloadType: PayloadType.JSON, payload: encodeJson(welcome) }));
+    this.events.emit('connection', { connectionId: s.connectionId, name: s.name, peer: s.transport.peer, transport: s.transport.kind });
+  }
+
+  private onPublish(s: Session, env: Envelope, buf: Uint8Array, start: number, end: number): void {
+    s.messagesIn++;
+    this.totals.messagesIn++;
+    const problem = topicProblem(env.topic, 'topic', this.options.limits.maxTopicLength);
+    if (problem !== undefined) {
+      this.replyError(s, env.id, 'CB_ERR_TOPIC_INVALID', `topic ${JSON.stringify(env.topic)} ${problem}`, { topic: env.topic });
+      return;
+    }
+    if (env.kind === Kind.REQUEST && env.replyTo === '') {
+      this.replyError(s, env.id, 'CB_ERR_PROTOCOL', 'a REQUEST needs a replyTo topic', { topic: env.topic });
+      return;
+    }
+    if (env.replyTo !== '') {
+      const replyProblem = topicProblem(env.replyTo, 'topic', this.options.limits.maxTopicLength);
+      if (replyProblem !== undefined) {
+        this.replyError(s, env.id, 'CB_ERR_TOPIC_INVALID', `replyTo ${JSON.stringify(env.replyTo)} ${replyProblem}`, { replyTo: env.replyTo });
+        return;
+      }
+    }
+    const delivered = this.route(env.topic, buf, start, end);
+    if (delivered === 0 && env.kind === Kind.REQUEST) {
+      this.totals.noResponders++;
+      this.events.emit('no-responders', { connectionId: s.connectionId, topic: env.topic });
+      this.replyError(s, env.id, 'CB_ERR_NO_RESPONDERS', `no responders for ${JSON.stringify(env.topic)}`, { topic: env.topic });
+    } else if (env.id !== 0 && env.kind === Kind.PUBLISH) {
+      // A publish with an id asks for confirmation that the hub routed it.
+      this.enqueueControl(s, envelope(Kind.OK, { id: env.id, seq: delivered }));
+    }
+  }
+
+  /** Delivers one frame to every matching subscription; returns how many got it. */
+  private route(topic: string, buf: Uint8Array, start: number, end: number): number {
+    const match = this.index.match(topic);
+    if (match.total === 0) return 0;
+    let delivered = 0;
+    const plain = match.plain;
+    for (let i = 0; i < plain.length; i++) {
+      const sub = plain[i] as RouteSubscription;
+      if (this.deliver(sub.session, buf, start, end, sub.sid)) delivered++;
+    }
+    const groups = match.groups;
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i]!;
+      // Round robin across members. A weighted picker (by version, for canaries) replaces this later.
+      const cursor = this.groupCursor.get(g.name) ?? 0;
+      this.groupCursor.set(g.name, cursor + 1);
+      const n = g.members.length;
+      for (let k = 0; k < n; k++) {
+        const sub = g.members[(cursor + k) % n] as RouteSubscription;
+        if (sub.session.state === 'open' && this.deliver(sub.session, buf, start, end, sub.sid)) {
+          delivered++;
+          break;
+        }
+      }
+    }
+    return delivered;
+  }
+
+  private onSubscribe(s: Session, env: Envelope): void {
+    const o = this.options;
+    if (env.sid === 0) return this.replyError(s, env.id, 'CB_ERR_PROTOCOL', 'SUBSCRIBE needs a non-zero sid');
+    const problem = topicProblem(env.topic, 'pattern', o.limits.maxTopicLength);
+    if (problem !== undefined) {
+      return this.replyError(s, env.id, problem.startsWith('is longer') ? 'CB_ERR_TOPIC_TOO_LONG' : 'CB_ERR_TOPIC_INVALID',
+        `pattern ${JSON.stringify(env.topic)} ${problem}`, { pattern: env.topic, sid: env.sid });
+    }
+    if (env.group !== '') {
+      const gp = groupProblem(env.group);
+      if (gp !== undefined) return this.replyError(s, env.id, 'CB_ERR_TOPIC_INVALID', `group ${JSON.stringify(env.group)} ${gp}`, { group: env.group, sid: env.sid });
+    }
+    if (s.subscriptions.has(env.sid)) {
+      return this.replyError(s, env.id, 'CB_ERR_PROTOCOL', `sid ${env.sid} is already in use on this connection`, { sid: env.sid });
+    }
+    if (s.subscriptions.size >= o.maxSubscriptions) {
+      return this.replyError(s, env.id, 'CB_ERR_SUBSCRIPTION_LIMIT', `a connection may hold at most ${o.maxSubscriptions} subscriptions`, {
+        limit: o.maxSubscriptions, sid: env.sid,
+      });
+    }
+    const sub: RouteSubscription = { pattern: env.topic, group: env.group === '' ? undefined : env.group, session: s, sid: env.sid };
+    s.subscriptions.set(env.sid, sub);
+    this.index.add(sub);
+    this.enqueueControl(s, envelope(Kind.OK, { id: env.id, sid: env.sid }));
+    this.events.emit('subscription', { connectionId: s.connectionId, name: s.name, sid: env.sid, pattern: env.topic, group: sub.group });
+  }
+
+  private onUnsubscribe(s: Session, env: Envelope): void {
+    const sub = s.subscriptions.get(env.sid);
+    if (sub === undefined) {
+      return this.replyError(s, env.id, 'CB_ERR_SUBSCRIPTION_UNKNOWN', `no subscription with sid ${env.sid}`, { sid: env.sid });
+    }
+    s.subscriptions.delete(env.sid);
+    this.index.remove(sub);
+    if (env.id !== 0) this.enqueueControl(s, envelope(Kind.OK, { id: env.id, sid: env.sid }));
+    this.events.emit('unsubscription', { connectionId: s.connectionId, name: s.name, sid: env.sid, pattern: sub.pattern, group: sub.group });
+  }
+
+  // ------------------------------------------------------------------ outbound
+
+  /** Copies a routed frame into a session's queue. Returns false when the session did not take it. */
+  private deliver(s: Session, buf: Uint8Array, start: number, end: number, sid: number): boolean {
+    if (s.state !== 'open') return false;
+    const len = end - start;
+    const o = this.options;
+    if (s.queuedMessages >= o.maxQueuedMessages || s.out.length + len > o.maxQueuedBytes) {
+      this.overflow(s);
+      return false;
+    }
+    const w = s.out;
+    w.ensure(len);
+    const at = w.length;
+    w.bytes.set(buf.subarray(start, end), at);
+    w.bytes[at + OFF_KIND] = Kind.MESSAGE;
+    w.view.setUint32(at + OFF_SID, sid);
+    w.length = at + len;
+    s.queuedMessages++;
+    s.messagesOut++;
+    this.totals.messagesOut++;
+    this.markDirty(s);
+    return true;
+  }
+
+  private enqueueControl(s: Session, env: Envelope): void {
+    if (s.state === 'closed') return;
+    encodeInto(s.out, env, this.options.limits);
+    s.queuedMessages++;
+    this.markDirty(s);
+  }
+
+  private replyError(s: Session, id: number, code: ErrorCode, message: string, details?: Record<string, unknown>): void {
+    this.totals.errors++;
+    const err = createError(code, message, details ? { details } : {});
+    this.enqueueControl(s, envelope(Kind.ERROR, { id, payloadType: PayloadType.JSON, payload: encodeJson(err.toJSON()) }));
+  }
+
+  private overflow(s: Session): void {
+    const o = this.options;
+    const details = { policy: o.slowConsumerPolicy, maxQueuedBytes: o.maxQueuedBytes, maxQueuedMessages: o.maxQueuedMessages, queuedBytes: s.out.length, queuedMessages: s.queuedMessages };
+    this.totals.dropped++;
+    if (o.slowConsumerPolicy === 'drop') {
+      s.dropped++;
+      if (s.overflowing) return;
+      s.overflowing = true;
+      this.totals.slowConsumers++;
+      this.events.emit('slow-consumer', { connectionId: s.connectionId, name: s.name, ...details });
+      // The notice goes past the bound on purpose: it is small and the peer must learn of the loss.
+      this.replyError(s, 0, 'CB_ERR_SLOW_CONSUMER', 'outbound queue is full: messages are being dropped', details);
+      return;
+    }
+    this.totals.slowConsumers++;
+    this.events.emit('slow-consumer', { connectionId: s.connectionId, name: s.name, ...details });
+    // Disconnect: throw away what it has not read, tell it why, and close.
+    s.out.take();
+    s.queuedMessages = 0;
+    this.replyError(s, 0, 'CB_ERR_SLOW_CONSUMER', 'outbound queue overflowed: disconnecting', details);
+    this.closeSession(s, CLOSE_SLOW_CONSUMER, 'CB_ERR_SLOW_CONSUMER');
+  }
+
+  private markDirty(s: Session): void {
+    if (s.flushScheduled) return;
+    s.flushScheduled = true;
+    this.dirty.push(s);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushDirty);
+    }
+  }
+
+  private readonly flushDirty = (): void => {
+    this.flushQueued = false;
+    const list = this.dirty.splice(0);
+    for (const s of list) {
+      s.flushScheduled = false;
+      this.pump(s);
+    }
+  };
+
+  /** Hands queued frames to the transport while it has room. */
+  private pump(s: Session): void {
+    if (s.state === 'closed' || s.out.length === 0) return;
+    if (s.transport.bufferedAmount() >= this.options.transportHighWaterBytes) return; // wait for drain
+    const n = s.out.length;
+    try {
+      s.transport.send(s.out.take());
+    } catch (err) {
+      this.options.logger.debug('send failed', { connectionId: s.connectionId, error: String(err) });
+      return;
+    }
+    s.bytesOut += n;
+    this.totals.bytesOut += n;
+    s.queuedMessages = 0;
+    if (s.overflowing) {
+      s.overflowing = false;
+      const dropped = s.dropped;
+      s.dropped = 0;
+      this.replyError(s, 0, 'CB_ERR_SLOW_CONSUMER', `queue drained; ${dropped} messages were dropped`, { dropped, policy: 'drop' });
+    }
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Sends an error to the peer, then closes it. */
+  private fail(s: Session, error: CrossbusError, closeCode: number): void {
+    if (s.state === 'closed' || s.state === 'closing') return;
+    this.totals.errors++;
+    this.enqueueControl(s, envelope(Kind.ERROR, { payloadType: PayloadType.JSON, payload: encodeJson(error.toJSON()) }));
+    this.closeSession(s, closeCode, error.code);
+  }
+
+  private closeSession(s: Session, code: number, reason: string): void {
+    if (s.state === 'closed' || s.state === 'closing') return;
+    s.state = 'closing';
+    this.detach(s);
+    // Flush what is queued (errors, goodbye) straight away, then close.
+    if (s.out.length > 0) {
+      try {
+        s.transport.send(s.out.take());
+      } catch {
+        /* already closed */
+      }
+    }
+    s.transport.close(code, reason);
+  }
+
+  /** Removes a session's subscriptions so nothing more is routed to it. */
+  private detach(s: Session): void {
+    for (const sub of s.subscriptions.values()) this.index.remove(sub);
+    s.subscriptions.clear();
+    if (s.handshakeTimer !== undefined) clearTimeout(s.handshakeTimer);
+  }
+
+  private onTransportClose(s: Session, info: TransportCloseInfo): void {
+    if (s.state === 'closed') return;
+    const wasOpen = s.state === 'open' || s.state === 'closing';
+    this.detach(s);
+    s.state = 'closed';
+    s.out.take();
+    this.sessions.delete(s.seq);
+    if (wasOpen) this.events.emit('disconnection', { connectionId: s.connectionId, name: s.name, code: info.code, reason: info.reason });
+  }
+
+  private heartbeat(): void {
+    const now = Date.now();
+    const hb = this.options.heartbeatMs;
+    for (const s of this.sessions.values()) {
+      if (s.state !== 'open') continue;
+      const silent = now - s.lastHeardAt;
+      if (silent > 2 * hb) {
+        this.fail(s, createError('CB_ERR_CONNECTION_LOST', `no traffic for ${silent} ms`), CLOSE_GOING_AWAY);
+      } else if (silent > hb) {
+        this.enqueueControl(s, envelope(Kind.PING));
+      }
+    }
+  }
+
+  /**
+   * Graceful shutdown: tells every peer with GOODBYE (CB_ERR_HUB_SHUTTING_DOWN, so clients
+   * reconnect elsewhere), waits up to `timeoutMs` for queues to drain, then closes everything.
+   */
+  async close(timeoutMs = 5_000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
+    const goodbye = createError('CB_ERR_HUB_SHUTTING_DOWN').toJSON();
+    for (const s of this.sessions.values()) {
+      if (s.state === 'open') this.enqueueControl(s, envelope(Kind.GOODBYE, { payloadType: PayloadType.JSON, payload: encodeJson(goodbye) }));
+      this.pump(s);
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && [...this.sessions.values()].some((s) => s.out.length > 0 || s.transport.bufferedAmount() > 0)) {
+      await new Promise((r) => setTimeout(r, 10));
+      for (const s of this.sessions.values()) this.pump(s);
+    }
+    for (const s of [...this.sessions.values()]) this.closeSession(s, CLOSE_GOING_AWAY, 'CB_ERR_HUB_SHUTTING_DOWN');
+  }
+
+  stats(): BrokerStats {
+    const connections = [...this.sessions.values()].map((s) => ({
+      connectionId: s.connectionId, name: s.name, state: s.state, peer: s.transport.peer, transport: s.transport.kind,
+      subscriptions: s.subscriptions.size, queuedBytes: s.out.length, queuedMessages: s.queuedMessages,
+      transportBufferedBytes: s.transport.bufferedAmount(),
+      messagesIn: s.messagesIn, messagesOut: s.messagesOut, bytesIn: s.bytesIn, bytesOut: s.bytesOut,
+    }));
+    return { hubId: this.options.hubId, connections, subscriptions: this.index.size, ...this.totals };
+  }
+}
+
+function unrefTimer(t: unknown): void {
+  (t as { unref?: () => void }).unref?.();
+}
+
+function kindName(kind: number): string {
+  const names: Record<number, string> = Object.fromEntries(Object.entries(Kind).map(([k, v]) => [v, k]));
+  return names[kind] ?? String(kind);
+}
+
+function safeJson(bytes: Uint8Array): unknown {
+  try {
+    return decodeJson(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+export { randomId };

@@ -1,0 +1,45 @@
+import type { SessionState } from './session.js';
+
+/** Typed events the broker emits. The hub, metrics and the dashboard subscribe to these. */
+export interface BrokerEvents {
+  connection: { connectionId: string; name: string; peer: string; transport: string };
+  disconnection: { connectionId: string; name: string; code: number; reason: string };
+  subscription: { connectionId: string; name: string; sid: number; pattern: string; group: string | undefined };
+  unsubscription: { connectionId: string; name: string; sid: number; pattern: string; group: string | undefined };
+  'slow-consumer': {
+    connectionId: string; name: string; policy: 'disconnect' | 'drop';
+    maxQueuedBytes: number; maxQueuedMessages: number; queuedBytes: number; queuedMessages: number;
+  };
+  'protocol-error': { connectionId: string; name: string; code: string; message: string };
+  'no-responders': { connectionId: string; topic: string };
+}
+
+export interface ConnectionStats {
+  connectionId: string;
+  name: string;
+  state: SessionState;
+  peer: string;
+  transport: string;
+  subscriptions: number;
+  queuedBytes: number;
+  queuedMessages: number;
+  transportBufferedBytes: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface BrokerStats {
+  hubId: string;
+  connections: ConnectionStats[];
+  subscriptions: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  errors: number;
+  dropped: number;
+  slowConsumers: number;
+  noResponders: number;
+}

@@ -1,0 +1,123 @@
+import { ConfigError } from '../errors/index.js';
+import {
+  DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADER_COUNT, DEFAULT_MAX_TOPIC_LENGTH,
+  WIRE_MAX_FRAME_BYTES, WIRE_MAX_HEADER_COUNT, WIRE_MAX_TOPIC_LENGTH, type FrameLimits,
+} from '../limits.js';
+import type { Logger } from '../util/logger.js';
+import { silentLogger } from '../util/logger.js';
+
+/** @default 10_000 */
+export const DEFAULT_MAX_SUBSCRIPTIONS = 10_000;
+/** @default 64 MiB (the same default as nats-server's max_pending) */
+export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+/** @default 200_000 */
+export const DEFAULT_MAX_QUEUED_MESSAGES = 200_000;
+/** @default 'disconnect' */
+export const DEFAULT_SLOW_CONSUMER_POLICY: SlowConsumerPolicy = 'disconnect';
+/** @default 5_000 */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
+/** @default 20_000 */
+export const DEFAULT_HEARTBEAT_MS = 20_000;
+/** Bytes the broker lets a transport hold before it keeps frames in its own queue. @default 1 MiB */
+export const DEFAULT_TRANSPORT_HIGH_WATER_BYTES = 1024 * 1024;
+
+/**
+ * What happens when a connection's outbound queue overflows:
+ * - 'disconnect': tell it CB_ERR_SLOW_CONSUMER and close it (it reconnects and resubscribes);
+ * - 'drop': drop the messages that do not fit and tell it CB_ERR_SLOW_CONSUMER with the count.
+ */
+export type SlowConsumerPolicy = 'disconnect' | 'drop';
+
+export interface BrokerOptions {
+  /** Largest frame body. @default DEFAULT_MAX_FRAME_BYTES (1 MiB) */
+  maxFrameBytes?: number;
+  /** Longest topic or pattern in UTF-8 bytes. @default DEFAULT_MAX_TOPIC_LENGTH (256) */
+  maxTopicLength?: number;
+  /** @default DEFAULT_MAX_HEADER_COUNT (64) */
+  maxHeaderCount?: number;
+  /** @default DEFAULT_MAX_HEADER_BYTES (16 KiB) */
+  maxHeaderBytes?: number;
+  /** Subscriptions one connection may hold. @default DEFAULT_MAX_SUBSCRIPTIONS */
+  maxSubscriptions?: number;
+  /** Outbound queue bound per connection, bytes. @default DEFAULT_MAX_QUEUED_BYTES */
+  maxQueuedBytes?: number;
+  /** Outbound queue bound per connection, messages. @default DEFAULT_MAX_QUEUED_MESSAGES */
+  maxQueuedMessages?: number;
+  /** @default DEFAULT_SLOW_CONSUMER_POLICY */
+  slowConsumerPolicy?: SlowConsumerPolicy;
+  /** @default DEFAULT_HANDSHAKE_TIMEOUT_MS */
+  handshakeTimeoutMs?: number;
+  /** Ping idle peers after this long; drop them after twice this. 0 disables. @default DEFAULT_HEARTBEAT_MS */
+  heartbeatMs?: number;
+  /** @default DEFAULT_TRANSPORT_HIGH_WATER_BYTES */
+  transportHighWaterBytes?: number;
+  /** Match cache size of the subscription index. @default 4096 */
+  matchCacheSize?: number;
+  /** Identifies this hub in WELCOME and logs. @default random */
+  hubId?: string;
+  /** @default silent */
+  logger?: Logger;
+}
+
+export interface ResolvedBrokerOptions {
+  limits: FrameLimits;
+  maxSubscriptions: number;
+  maxQueuedBytes: number;
+  maxQueuedMessages: number;
+  slowConsumerPolicy: SlowConsumerPolicy;
+  handshakeTimeoutMs: number;
+  heartbeatMs: number;
+  transportHighWaterBytes: number;
+  matchCacheSize: number | undefined;
+  hubId: string;
+  logger: Logger;
+}
+
+function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {
+  if (value === undefined) return def;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `${name} must be an integer in ${min}..${max}, got ${String(value)}`, {
+      details: { option: name, value, min, max },
+    });
+  }
+  return value;
+}
+
+export function randomId(): string {
+  const bytes = new Uint8Array(9);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Validates and freezes options; never mutates the caller's object. */
+export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBrokerOptions {
+  const limits: FrameLimits = Object.freeze({
+    maxFrameBytes: intOption('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 64, WIRE_MAX_FRAME_BYTES - 4),
+    maxTopicLength: intOption('maxTopicLength', options.maxTopicLength, DEFAULT_MAX_TOPIC_LENGTH, 1, WIRE_MAX_TOPIC_LENGTH),
+    maxHeaderCount: intOption('maxHeaderCount', options.maxHeaderCount, DEFAULT_MAX_HEADER_COUNT, 0, WIRE_MAX_HEADER_COUNT),
+    maxHeaderBytes: intOption('maxHeaderBytes', options.maxHeaderBytes, DEFAULT_MAX_HEADER_BYTES, 0, 0xffff_ffff),
+  });
+  const maxQueuedBytes = intOption('maxQueuedBytes', options.maxQueuedBytes, DEFAULT_MAX_QUEUED_BYTES, 1024, Number.MAX_SAFE_INTEGER);
+  if (maxQueuedBytes < limits.maxFrameBytes + 4) {
+    throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', `maxQueuedBytes (${maxQueuedBytes}) must hold at least one frame of maxFrameBytes (${limits.maxFrameBytes})`, {
+      details: { maxQueuedBytes, maxFrameBytes: limits.maxFrameBytes },
+    });
+  }
+  const policy = options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY;
+  if (policy !== 'disconnect' && policy !== 'drop') {
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `slowConsumerPolicy must be 'disconnect' or 'drop', got ${String(policy)}`);
+  }
+  return Object.freeze({
+    limits,
+    maxSubscriptions: intOption('maxSubscriptions', options.maxSubscriptions, DEFAULT_MAX_SUBSCRIPTIONS, 1, 10_000_000),
+    maxQueuedBytes,
+    maxQueuedMessages: intOption('maxQueuedMessages', options.maxQueuedMessages, DEFAULT_MAX_QUEUED_MESSAGES, 1, Number.MAX_SAFE_INTEGER),
+    slowConsumerPolicy: policy,
+    handshakeTimeoutMs: intOption('handshakeTimeoutMs', options.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS, 1, 3_600_000),
+    heartbeatMs: intOption('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS, 0, 3_600_000),
+    transportHighWaterBytes: intOption('transportHighWaterBytes', options.transportHighWaterBytes, DEFAULT_TRANSPORT_HIGH_WATER_BYTES, 1, Number.MAX_SAFE_INTEGER),
+    matchCacheSize: options.matchCacheSize === undefined ? undefined : intOption('matchCacheSize', options.matchCacheSize, 0, 0, 10_000_000),
+    hubId: options.hubId ?? randomId(),
+    logger: options.logger ?? { ...silentLogger },
+  });
+}

@@ -1,0 +1,55 @@
+import { FrameWriter } from '../protocol/frame-writer.js';
+import { StreamFrameReader } from '../protocol/stream-reader.js';
+import type { Transport } from '../transport/transport.js';
+import type { FrameLimits } from '../limits.js';
+
+/** A subscription as the broker indexes it. */
+export interface RouteSubscription {
+  readonly pattern: string;
+  readonly group: string | undefined;
+  readonly session: Session;
+  readonly sid: number;
+}
+
+export type SessionState = 'handshake' | 'open' | 'closing' | 'closed';
+
+/**
+ * One connected peer, as the broker sees it: its transport, its subscriptions, and its bounded
+ * outbound queue. Frames for it are copied into `out` as they are routed and handed to the
+ * transport in one batch when the transport has room.
+ */
+export class Session {
+  state: SessionState = 'handshake';
+  name = '';
+  readonly subscriptions = new Map<number, RouteSubscription>();
+  /** Outbound frames not yet handed to the transport. */
+  readonly out = new FrameWriter(4096);
+  queuedMessages = 0;
+  /** True while the queue is over its bound and messages are being dropped ('drop' policy). */
+  overflowing = false;
+  dropped = 0;
+  lastHeardAt: number;
+  flushScheduled = false;
+  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly streamReader: StreamFrameReader | undefined;
+  // counters
+  messagesIn = 0;
+  messagesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(
+    readonly seq: number,
+    readonly connectionId: string,
+    readonly transport: Transport,
+    limits: FrameLimits,
+    now: number,
+  ) {
+    this.lastHeardAt = now;
+    this.streamReader = transport.framing === 'stream' ? new StreamFrameReader(limits) : undefined;
+  }
+
+  get queuedBytes(): number {
+    return this.out.length;
+  }
+}

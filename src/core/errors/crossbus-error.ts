@@ -1,0 +1,90 @@
+import { ERROR_CODES, isErrorCode, type ErrorCode } from './codes.js';
+
+export interface CrossbusErrorOptions {
+  cause?: unknown;
+  /** Structured, non-secret context (limits, sizes, topic). Sent on the wire. */
+  details?: Record<string, unknown>;
+}
+
+/** The base of every error crossbus throws or sends. `code` is stable; `message` is for people. */
+export class CrossbusError extends Error {
+  override name = 'CrossbusError';
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message?: string, options: CrossbusErrorOptions = {}) {
+    super(message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = ERROR_CODES[code].retryable;
+    this.details = options.details;
+  }
+
+  /** The wire form (see docs/PROTOCOL.md, ERROR frames). Never contains a stack or a cause. */
+  toJSON(): SerializedError {
+    const out: SerializedError = { code: this.code, message: this.message, retryable: this.retryable };
+    if (this.details !== undefined) out.details = this.details;
+    return out;
+  }
+}
+
+/** Malformed, truncated, oversize or unknown frames and envelopes. */
+export class ProtocolError extends CrossbusError {
+  override name = 'ProtocolError';
+}
+/** A topic, header or payload that breaks the rules or a limit. */
+export class ValidationError extends CrossbusError {
+  override name = 'ValidationError';
+}
+/** Connection-level failures: cannot connect, lost, closed, slow consumer. */
+export class ConnectionError extends CrossbusError {
+  override name = 'ConnectionError';
+}
+/** Request/reply failures: timeout, no responders, remote handler failure. */
+export class RequestError extends CrossbusError {
+  override name = 'RequestError';
+}
+/** Bad options passed by a caller. */
+export class ConfigError extends CrossbusError {
+  override name = 'ConfigError';
+}
+
+export interface SerializedError {
+  code: string;
+  message: string;
+  retryable: boolean;
+  details?: Record<string, unknown>;
+}
+
+const SUBCLASS_BY_PREFIX: ReadonlyArray<[RegExp, new (code: ErrorCode, message?: string, options?: CrossbusErrorOptions) => CrossbusError]> = [
+  [/^CB_ERR_(FRAME|UNSUPPORTED|UNKNOWN_KIND|HANDSHAKE|PROTOCOL)/, ProtocolError],
+  [/^CB_ERR_(TOPIC|HEADER|PAYLOAD|SUBSCRIPTION)/, ValidationError],
+  [/^CB_ERR_(CONNECTION|SLOW_CONSUMER|BACKPRESSURE|DRAINING|HUB_SHUTTING_DOWN|TRANSPORT)/, ConnectionError],
+  [/^CB_ERR_(NO_RESPONDERS|TIMEOUT|HANDLER_FAILED)/, RequestError],
+  [/^CB_ERR_(INVALID_OPTION|CONFLICTING_OPTIONS|ADDRESS_IN_USE)/, ConfigError],
+];
+
+/** Create the right subclass for a code. */
+export function createError(code: ErrorCode, message?: string, options?: CrossbusErrorOptions): CrossbusError {
+  for (const [re, Ctor] of SUBCLASS_BY_PREFIX) if (re.test(code)) return new Ctor(code, message, options);
+  return new CrossbusError(code, message, options);
+}
+
+/**
+ * Rebuild an error received on the wire. Unknown codes (from a newer peer) become CB_ERR_INTERNAL
+ * with the original code kept in `details.remoteCode`, so nothing is lost.
+ */
+export function deserializeError(value: unknown): CrossbusError {
+  if (typeof value !== 'object' || value === null) {
+    return createError('CB_ERR_PROTOCOL', 'error frame without an error object');
+  }
+  const v = value as Record<string, unknown>;
+  const message = typeof v.message === 'string' ? v.message : undefined;
+  const details = typeof v.details === 'object' && v.details !== null ? (v.details as Record<string, unknown>) : undefined;
+  if (isErrorCode(v.code)) return createError(v.code, message, details ? { details } : {});
+  return createError('CB_ERR_INTERNAL', message, { details: { ...details, remoteCode: String(v.code) } });
+}
+
+export function isCrossbusError(err: unknown, code?: ErrorCode): err is CrossbusError {
+  return err instanceof CrossbusError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,31 @@
+import { PROTOCOL_VERSION } from './envelope.js';
+
+/**
+ * HELLO and WELCOME carry JSON payloads. Unknown fields are ignored by both sides, so later
+ * versions can add to them. `auth` is reserved for the security layer: a hub that does not
+ * implement the scheme a client asks for refuses the hello with CB_ERR_HANDSHAKE_FAILED.
+ */
+export interface HelloPayload {
+  /** Protocol versions the client speaks, newest first. */
+  versions: number[];
+  /** The app's name, as configured on the hub (used for logs now, identity later). */
+  name: string;
+  /** Library and version, for diagnostics. */
+  client?: string;
+  /** Reserved: credentials and key exchange (scheme, key id, public key, proof). */
+  auth?: Record<string, unknown> | null;
+}
+
+export interface WelcomePayload {
+  version: number;
+  hubId: string;
+  connectionId: string;
+  /** Limits the hub enforces; the client adopts them so it fails fast locally. */
+  limits: { maxFrameBytes: number; maxTopicLength: number; maxHeaderCount: number; maxHeaderBytes: number; maxSubscriptions: number };
+  /** The hub pings when it heard nothing for this long, and drops the peer after twice as long. */
+  heartbeatMs: number;
+  /** Reserved: the hub's half of the key exchange and its proof. */
+  auth?: Record<string, unknown> | null;
+}
+
+export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([PROTOCOL_VERSION]);

@@ -1,0 +1,57 @@
+import { ProtocolError } from '../errors/index.js';
+import type { FrameLimits } from '../limits.js';
+import { readFrames, type FrameHandler } from './codec.js';
+import { LENGTH_PREFIX_BYTES } from './layout.js';
+
+/**
+ * Reassembles frames from a byte stream (TCP, Unix sockets, shared-memory rings) where chunk
+ * boundaries mean nothing. An oversize length prefix is rejected as soon as its 4 bytes arrive,
+ * so a peer cannot make us buffer more than one frame's limit. A partial frame that never
+ * completes is the transport's idle timeout to handle; the reader itself never blocks.
+ */
+export class StreamFrameReader {
+  private pending: Uint8Array | undefined;
+
+  constructor(private readonly limits: FrameLimits) {}
+
+  /** Bytes held waiting for the rest of a frame. */
+  get bufferedBytes(): number {
+    return this.pending?.length ?? 0;
+  }
+
+  push(chunk: Uint8Array, onFrame: FrameHandler): void {
+    let data = chunk;
+    if (this.pending !== undefined) {
+      const joined = new Uint8Array(this.pending.length + chunk.length);
+      joined.set(this.pending);
+      joined.set(chunk, this.pending.length);
+      data = joined;
+      this.pending = undefined;
+    }
+    // Find the end of the last whole frame, checking each prefix against the limit.
+    let p = 0;
+    while (p + LENGTH_PREFIX_BYTES <= data.length) {
+      const bodyLen = ((data[p] as number) * 0x1000000) + (((data[p + 1] as number) << 16) | ((data[p + 2] as number) << 8) | (data[p + 3] as number));
+      if (bodyLen > this.limits.maxFrameBytes) {
+        throw new ProtocolError('CB_ERR_FRAME_TOO_LARGE', `frame of ${bodyLen} bytes exceeds the limit of ${this.limits.maxFrameBytes} bytes`, {
+          details: { size: bodyLen, limit: this.limits.maxFrameBytes },
+        });
+      }
+      const end = p + LENGTH_PREFIX_BYTES + bodyLen;
+      if (end > data.length) break;
+      p = end;
+    }
+    if (p > 0) readFrames(p === data.length ? data : data.subarray(0, p), this.limits, onFrame);
+    // Copy the remainder so we do not pin the caller's (possibly large, reused) chunk.
+    if (p < data.length) this.pending = data.slice(p);
+  }
+
+  /** Call at end of stream: leftover bytes mean the peer stopped mid-frame. */
+  end(): void {
+    if (this.pending !== undefined && this.pending.length > 0) {
+      const have = this.pending.length;
+      this.pending = undefined;
+      throw new ProtocolError('CB_ERR_FRAME_TRUNCATED', `stream ended inside a frame (${have} bytes pending)`, { details: { have } });
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The one interface every transport implements (in-memory, WebSocket, and later TCP, postMessage,
+ * MessagePort, extension ports, shared memory). It moves opaque bytes, nothing more: framing,
+ * security and routing live above it. Keep it this small.
+ */
+
+export interface TransportCloseInfo {
+  /** True when this side called close(). */
+  local: boolean;
+  /** A WebSocket-style close code when the transport has one (1000 normal, 1002 protocol error, ...). */
+  code: number;
+  reason: string;
+  /** Underlying error, if the transport failed. */
+  error?: unknown;
+}
+
+export interface TransportHandlers {
+  /** A chunk of bytes arrived. For `framing: 'message'` a chunk holds whole frames only. */
+  message(chunk: Uint8Array): void;
+  /** The transport closed, for whatever reason. Called exactly once. */
+  close(info: TransportCloseInfo): void;
+  /** Bytes previously buffered have been written out; `bufferedAmount` went down. */
+  drain?(): void;
+}
+
+export interface Transport {
+  /** A short name for logs and events: 'memory', 'websocket', ... */
+  readonly kind: string;
+  /**
+   * 'message': the transport keeps chunk boundaries (each chunk holds whole frames);
+   * 'stream': bytes may be split or joined anywhere (frames must be reassembled).
+   */
+  readonly framing: 'message' | 'stream';
+  /** Who is on the other side (remote address, origin), for logs and policy. */
+  readonly peer: string;
+  /** Installs the handlers. Called once, before any event can be delivered. */
+  setHandlers(handlers: TransportHandlers): void;
+  /**
+   * Queues bytes for sending. The transport takes ownership of `chunk`: the caller must not
+   * modify it afterwards. Throws CB_ERR_CONNECTION_CLOSED after close.
+   */
+  send(chunk: Uint8Array): void;
+  /** Bytes accepted by send() and not yet handed to the OS/peer. Drives backpressure. */
+  bufferedAmount(): number;
+  /** Closes; idempotent. Pending bytes are flushed when the transport can. */
+  close(code?: number, reason?: string): void;
+}
+
+/** Opens client-side transports: one per connection attempt. */
+export type TransportConnector = (signal?: AbortSignal) => Promise<Transport>;
+
+/** Hub side: every accepted connection is handed to `onConnection`. */
+export interface TransportListener {
+  readonly kind: string;
+  /** Where it listens, as a URL a client can use (e.g. ws://127.0.0.1:7070). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export const CLOSE_NORMAL = 1000;
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_PROTOCOL_ERROR = 1002;
+export const CLOSE_POLICY_VIOLATION = 1008;
+export const CLOSE_TOO_BIG = 1009;
+export const CLOSE_INTERNAL_ERROR = 1011;
+/** Application range: the hub closed a slow consumer. */
+export const CLOSE_SLOW_CONSUMER = 4008;

@@ -1,0 +1,30 @@
+/**
+ * Node entry: the same client, over the `ws` package (Node 20 has no global WebSocket), with
+ * write callbacks for exact backpressure and Buffers to avoid a copy per message.
+ */
+import WebSocket from 'ws';
+import { connect as connectWith, type Bus } from '../client/bus.js';
+import type { ConnectOptions, WebSocketConstructor } from '../client/options.js';
+import { ConfigError } from '../core/errors/index.js';
+import type { TransportConnector } from '../core/transport/transport.js';
+import { webSocketConnector } from '../transports/websocket/websocket-client.js';
+
+export * from '../client/index.js';
+
+/** Connects to a hub at a ws:// or wss:// URL (or through `options.transport`). */
+export function connect(target: string | TransportConnector, options: ConnectOptions = {}): Promise<Bus> {
+  if (typeof target === 'string' && options.transport === undefined) {
+    if (!/^wss?:\/\//i.test(target)) {
+      return Promise.reject(new ConfigError('CB_ERR_INVALID_OPTION', `hub URL must start with ws:// or wss://, got ${JSON.stringify(target)}`));
+    }
+    const custom = options.WebSocket;
+    const connector = webSocketConnector(target, {
+      WebSocket: custom ?? (WebSocket as unknown as WebSocketConstructor),
+      sendCallbacks: custom === undefined,
+      binaryType: custom === undefined ? 'nodebuffer' : 'arraybuffer',
+    });
+    const { WebSocket: _ignored, ...rest } = options;
+    return connectWith(connector, rest);
+  }
+  return connectWith(target, options);
+}

@@ -1,0 +1,126 @@
+import type { IncomingMessage } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ConfigError, ConnectionError } from '../../core/errors/index.js';
+import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportHandlers, type TransportListener } from '../../core/transport/transport.js';
+
+/** How long a closing peer gets to answer the close handshake before its socket is destroyed. */
+const CLOSE_GRACE_MS = 2_000;
+
+/** Server side of one WebSocket connection (Node, `ws`). */
+class WebSocketServerTransport implements Transport {
+  readonly kind = 'websocket';
+  readonly framing = 'message' as const;
+  private handlers: TransportHandlers | undefined;
+  private outstanding = 0;
+  private closed = false;
+  private early: Uint8Array[] = [];
+
+  constructor(private readonly ws: WebSocket, readonly peer: string) {
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      // Text frames are not part of the protocol, but their bytes go to the decoder anyway so
+      // that garbage is answered with a precise error code rather than a bare close.
+      const chunk = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      if (this.handlers) this.handlers.message(chunk);
+      else this.early.push(chunk);
+    });
+    ws.on('close', (code: number, reason: Buffer) => this.finish({ local: false, code, reason: reason.toString() }));
+    ws.on('error', (error: Error) => this.finish({ local: false, code: 1006, reason: error.message, error }));
+  }
+
+  setHandlers(handlers: TransportHandlers): void {
+    this.handlers = handlers;
+    const early = this.early;
+    this.early = [];
+    for (const chunk of early) handlers.message(chunk);
+  }
+
+  send(chunk: Uint8Array): void {
+    if (this.closed) throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'WebSocket is closed');
+    const n = chunk.length;
+    this.outstanding += n;
+    this.ws.send(chunk, { binary: true }, () => {
+      this.outstanding -= n;
+      if (this.outstanding === 0) this.handlers?.drain?.();
+    });
+  }
+
+  bufferedAmount(): number {
+    return this.outstanding;
+  }
+
+  close(code = CLOSE_NORMAL, reason = ''): void {
+    if (this.closed) return;
+    const wsCode = code === CLOSE_NORMAL || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999) ? code : 1011;
+    try {
+      this.ws.close(wsCode, reason.slice(0, 120));
+    } catch {
+      /* already closing */
+    }
+    const timer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+    timer.unref();
+    this.finish({ local: true, code, reason });
+  }
+
+  private finish(info: TransportCloseInfo): void {
+    if (this.closed) return;
+    this.closed = true;
+    const h = this.handlers;
+    this.handlers = undefined;
+    h?.close(info);
+  }
+}
+
+export interface WebSocketListenOptions {
+  host: string;
+  port: number;
+  /** Largest WebSocket message accepted; bigger ones are closed with 1009 by `ws` itself. */
+  maxMessageBytes: number;
+  onConnection(transport: Transport, request: IncomingMessage): void;
+}
+
+function peerOf(req: IncomingMessage): string {
+  const addr = req.socket.remoteAddress ?? 'unknown';
+  const port = req.socket.remotePort ?? 0;
+  const origin = req.headers.origin;
+  return origin ? `${addr}:${port} (origin ${origin})` : `${addr}:${port}`;
+}
+
+/** Listens for WebSocket connections; resolves once bound. */
+export async function listenWebSocket(options: WebSocketListenOptions): Promise<TransportListener & { server: Server; port: number }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' });
+    res.end('crossbus hub: connect with a WebSocket client\n');
+  });
+  const wss = new WebSocketServer({ server, maxPayload: options.maxMessageBytes, perMessageDeflate: false, clientTracking: true });
+  wss.on('connection', (ws, req) => options.onConnection(new WebSocketServerTransport(ws, peerOf(req)), req));
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      if (err.code === 'EADDRINUSE') {
+        reject(new ConfigError('CB_ERR_ADDRESS_IN_USE', `port ${options.port} on ${options.host} is already in use`, {
+          cause: err, details: { host: options.host, port: options.port },
+        }));
+      } else reject(new ConnectionError('CB_ERR_TRANSPORT', `cannot listen on ${options.host}:${options.port}: ${err.message}`, { cause: err }));
+    };
+    server.once('error', onError);
+    server.listen(options.port, options.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    kind: 'websocket',
+    url: `ws://${host}:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => server.close(() => resolve()));
+        server.closeAllConnections?.();
+      }),
+  };
+}
