@@ -27,7 +27,7 @@ interface QlobberInstance<V> {
 interface QlobberModule {
   Qlobber: new <V>(options?: { separator?: string; wildcard_one?: string; wildcard_some?: string }) => QlobberInstance<V>;
 }
-const qlobber = createRequire(import.meta.url)('qlobber') as QlobberModule;
+export const qlobber = createRequire(import.meta.url)('qlobber') as QlobberModule;
 
 const SUBSCRIPTIONS = 100_000;
 const DISTINCT_TOPICS = 10_000;
@@ -70,7 +70,7 @@ interface Workload {
   distinct: string[];
 }
 
-function buildWorkload(): Workload {
+export function buildWorkload(): Workload {
   const rnd = mulberry32(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const tenant = (): string => `tenant${Math.floor(rnd() * TENANTS)}`;
@@ -141,7 +141,7 @@ function buildWorkload(): Workload {
   return { patterns, groups, qPatterns, stream, distinct };
 }
 
-function freshSubs(w: Workload): Sub[] {
+export function freshSubs(w: Workload): Sub[] {
   const subs: Sub[] = new Array<Sub>(w.patterns.length);
   for (let i = 0; i < subs.length; i++) subs[i] = { pattern: w.patterns[i]!, group: w.groups[i], id: i };
   return subs;

@@ -277,6 +277,7 @@ const setupMqtt: SetupFn = async (opts, deliver, fail) => {
     const payload = Buffer.from(opts.payload);
     return {
       async publish(count) {
+        if (process.env['MQTT_ASYNC']) { for (let i = 0; i < count; i++) await pub.publishAsync(TOPIC_MQTT, payload, { qos: 0 }); return; }
         for (let i = 0; i < count; i++) { pub.publish(TOPIC_MQTT, payload, { qos: 0 }); if (YIELD && i % YIELD === YIELD - 1) await new Promise(setImmediate); }
       },
       async close() {

@@ -23,7 +23,9 @@ export class Message<T = unknown> {
     this.topic = env.topic;
     this.replyTo = env.replyTo;
     this.headers = env.headers ?? EMPTY_HEADERS;
-    this.bytes = env.payload;
+    const p = env.payload;
+    // A plain Uint8Array view (not a Node Buffer), so data looks the same in every runtime.
+    this.bytes = p.constructor === Uint8Array ? p : new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
     this.payloadType = env.payloadType;
     this.sid = env.sid;
     this.seq = env.seq;

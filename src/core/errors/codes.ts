@@ -37,7 +37,7 @@ export const ERROR_CODES = {
   CB_ERR_TIMEOUT: { message: 'operation timed out', retryable: true },
   CB_ERR_HANDLER_FAILED: { message: 'the service handler failed', retryable: false },
   // --- connection -----------------------------------------------------------------------
-  CB_ERR_CONNECTION_CLOSED: { message: 'connection is closed', retryable: true },
+  CB_ERR_CONNECTION_CLOSED: { message: 'connection is closed', retryable: false },
   CB_ERR_CONNECTION_FAILED: { message: 'could not connect', retryable: true },
   CB_ERR_CONNECTION_LOST: { message: 'connection was lost', retryable: true },
   CB_ERR_DRAINING: { message: 'connection is draining', retryable: false },

@@ -78,14 +78,17 @@ class TrieNode<S> {
   lit: Map<string, TrieNode<S>> | undefined = undefined;
   /** `*` child. */
   star: TrieNode<S> | undefined = undefined;
-  /** Subscriptions whose pattern ends with `>` right after this node. */
+  /** Ungrouped / grouped subscriptions whose pattern ends with `>` right after this node. */
   gt: S[] | undefined = undefined;
-  /** Subscriptions whose pattern ends exactly at this node. */
+  gtGrouped: S[] | undefined = undefined;
+  /** Ungrouped / grouped subscriptions whose pattern ends exactly at this node. */
   subs: S[] | undefined = undefined;
+  subsGrouped: S[] | undefined = undefined;
 }
 
 function isEmptyNode(node: TrieNode<unknown>): boolean {
-  return node.subs === undefined && node.gt === undefined && node.star === undefined && node.lit === undefined;
+  return node.subs === undefined && node.subsGrouped === undefined && node.gt === undefined &&
+    node.gtGrouped === undefined && node.star === undefined && node.lit === undefined;
 }
 
 /**
@@ -139,15 +142,21 @@ export interface SubscriptionIndexStats {
 export class SubscriptionIndex<S extends IndexedSubscription> {
   /** Every subscription -> the pattern it was indexed under (dedup, size, robust removal). */
   private readonly owners = new Map<S, string>();
+  /**
+   * Literal patterns. Ungrouped and grouped subscriptions are kept apart everywhere (here and in
+   * trie nodes) so a match without groups is a plain array copy, with no per-subscription checks.
+   */
   private readonly literals = new Map<string, S[]>();
+  private readonly literalsGrouped = new Map<string, S[]>();
   private root = new TrieNode<S>();
   private readonly cache = new Map<string, MatchResult<S>>();
   private readonly cacheMax: number;
   /** Cached topics in insertion order (ring buffer once full); see `match`. */
   private readonly ring: string[] = [];
   private ringHead = 0;
-  /** Scratch state for `compute` (avoids per-miss closures/allocations). Not re-entrant; no callbacks run. */
+  /** Scratch state for `compute` (avoids per-miss allocations). Not re-entrant; no callbacks run. */
   private readonly found: S[][] = [];
+  private readonly foundGrouped: S[][] = [];
   private tokens: readonly string[] = EMPTY_ARRAY;
 
   constructor(options?: SubscriptionIndexOptions) {
@@ -172,15 +181,17 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
     const before = owners.size;
     owners.set(sub, pattern); // one hash operation for both the duplicate check and the insert
     if (owners.size === before) return; // already indexed (under the same, readonly, pattern)
+    const grouped = sub.group !== undefined;
     if (!isTriePattern(pattern)) {
-      const bucket = this.literals.get(pattern);
-      if (bucket === undefined) this.literals.set(pattern, [sub]);
+      const map = grouped ? this.literalsGrouped : this.literals;
+      const bucket = map.get(pattern);
+      if (bucket === undefined) map.set(pattern, [sub]);
       else bucket.push(sub);
       // A literal pattern only affects the topic spelled exactly like it.
       if (this.cache.size !== 0) this.cache.delete(pattern);
       return;
     }
-    this.addToTrie(pattern, sub);
+    this.addToTrie(pattern, sub, grouped);
     if (this.cache.size !== 0) this.invalidateWildcard(pattern);
   }
 
@@ -190,15 +201,17 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
     const pattern = owners.get(sub);
     if (pattern === undefined) return false;
     owners.delete(sub);
+    const grouped = sub.group !== undefined;
     if (!isTriePattern(pattern)) {
-      const bucket = this.literals.get(pattern);
-      if (bucket !== undefined && removeFromBucket(bucket, sub) && bucket.length === 0) {
-        this.literals.delete(pattern);
+      // `group` is readonly; trying the other store too only guards against a mutated object.
+      if (!this.removeLiteral(grouped ? this.literalsGrouped : this.literals, pattern, sub)) {
+        this.removeLiteral(grouped ? this.literals : this.literalsGrouped, pattern, sub);
       }
       if (this.cache.size !== 0) this.cache.delete(pattern);
       return true;
     }
-    this.removeFromTrie(this.root, pattern.split('.'), 0, sub);
+    const toks = pattern.split('.');
+    if (!this.removeFromTrie(this.root, toks, 0, sub, grouped)) this.removeFromTrie(this.root, toks, 0, sub, !grouped);
     if (this.cache.size !== 0) this.invalidateWildcard(pattern);
     return true;
   }
@@ -236,17 +249,20 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
   clear(): void {
     this.owners.clear();
     this.literals.clear();
+    this.literalsGrouped.clear();
     this.root = new TrieNode<S>();
     this.clearCache();
     this.found.length = 0;
+    this.foundGrouped.length = 0;
     this.tokens = EMPTY_ARRAY;
   }
 
   /** Structural counters, for tests and leak checks. O(trie size). */
   stats(): SubscriptionIndexStats {
     const root = this.root;
-    let rootChildren = (root.lit?.size ?? 0) + (root.star !== undefined ? 1 : 0) + (root.gt !== undefined ? 1 : 0);
-    if (root.subs !== undefined) rootChildren += 1;
+    let rootChildren = (root.lit?.size ?? 0) + (root.star !== undefined ? 1 : 0);
+    if (root.gt !== undefined || root.gtGrouped !== undefined) rootChildren += 1;
+    if (root.subs !== undefined || root.subsGrouped !== undefined) rootChildren += 1;
     let trieNodes = 0;
     const stack: TrieNode<S>[] = [root];
     for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
@@ -261,12 +277,19 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
         }
       }
     }
-    return { trieNodes, rootChildren, literalPatterns: this.literals.size };
+    return { trieNodes, rootChildren, literalPatterns: this.literals.size + this.literalsGrouped.size };
   }
 
   // ---------------------------------------------------------------------------------------------
 
-  private addToTrie(pattern: string, sub: S): void {
+  private removeLiteral(map: Map<string, S[]>, pattern: string, sub: S): boolean {
+    const bucket = map.get(pattern);
+    if (bucket === undefined || !removeFromBucket(bucket, sub)) return false;
+    if (bucket.length === 0) map.delete(pattern);
+    return true;
+  }
+
+  private addToTrie(pattern: string, sub: S, grouped: boolean): void {
     let node = this.root;
     const n = pattern.length;
     let start = 0;
@@ -276,8 +299,14 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
       if (isLast) end = n;
       let next: TrieNode<S> | undefined;
       if (end - start === 1 && pattern.charCodeAt(start) === GT && isLast) {
-        if (node.gt === undefined) node.gt = [sub];
-        else node.gt.push(sub);
+        if (grouped) {
+          if (node.gtGrouped === undefined) node.gtGrouped = [sub];
+          else node.gtGrouped.push(sub);
+        } else if (node.gt === undefined) {
+          node.gt = [sub];
+        } else {
+          node.gt.push(sub);
+        }
         return;
       }
       if (end - start === 1 && pattern.charCodeAt(start) === STAR) {
@@ -295,8 +324,14 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
       }
       node = next;
       if (isLast) {
-        if (node.subs === undefined) node.subs = [sub];
-        else node.subs.push(sub);
+        if (grouped) {
+          if (node.subsGrouped === undefined) node.subsGrouped = [sub];
+          else node.subsGrouped.push(sub);
+        } else if (node.subs === undefined) {
+          node.subs = [sub];
+        } else {
+          node.subs.push(sub);
+        }
         return;
       }
       start = end + 1;
@@ -304,24 +339,30 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
   }
 
   /** Removes `sub` below `node` and prunes nodes left empty on the way back up. */
-  private removeFromTrie(node: TrieNode<S>, toks: readonly string[], i: number, sub: S): boolean {
+  private removeFromTrie(node: TrieNode<S>, toks: readonly string[], i: number, sub: S, grouped: boolean): boolean {
     const tok = toks[i]!;
     const isLast = i === toks.length - 1;
     if (isLast && tok === '>') {
-      const gt = node.gt;
+      const gt = grouped ? node.gtGrouped : node.gt;
       if (gt === undefined || !removeFromBucket(gt, sub)) return false;
-      if (gt.length === 0) node.gt = undefined;
+      if (gt.length === 0) {
+        if (grouped) node.gtGrouped = undefined;
+        else node.gt = undefined;
+      }
       return true;
     }
     const child = tok === '*' ? node.star : node.lit?.get(tok);
     if (child === undefined) return false;
     let removed: boolean;
     if (isLast) {
-      const subs = child.subs;
+      const subs = grouped ? child.subsGrouped : child.subs;
       removed = subs !== undefined && removeFromBucket(subs, sub);
-      if (removed && subs!.length === 0) child.subs = undefined;
+      if (removed && subs!.length === 0) {
+        if (grouped) child.subsGrouped = undefined;
+        else child.subs = undefined;
+      }
     } else {
-      removed = this.removeFromTrie(child, toks, i + 1, sub);
+      removed = this.removeFromTrie(child, toks, i + 1, sub, grouped);
     }
     if (isEmptyNode(child)) {
       if (tok === '*') {
@@ -355,54 +396,97 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
 
   private compute(topic: string): MatchResult<S> {
     const found = this.found;
+    const foundGrouped = this.foundGrouped;
     const literal = this.literals.get(topic);
     if (literal !== undefined) found.push(literal);
+    if (this.literalsGrouped.size !== 0) {
+      const g = this.literalsGrouped.get(topic);
+      if (g !== undefined) foundGrouped.push(g);
+    }
     const root = this.root;
-    if (root.lit !== undefined || root.star !== undefined || root.gt !== undefined) {
+    if (root.lit !== undefined || root.star !== undefined || root.gt !== undefined || root.gtGrouped !== undefined) {
       this.tokens = topic.split('.');
       this.walk(root, 0);
       this.tokens = EMPTY_ARRAY;
     }
     const nf = found.length;
-    if (nf === 0) return EMPTY_MATCH_RESULT;
+    const ng = foundGrouped.length;
+    if (nf === 0 && ng === 0) return EMPTY_MATCH_RESULT;
 
-    const plain: S[] = [];
-    let groups: Map<string, S[]> | undefined;
-    let total = 0;
-    for (let f = 0; f < nf; f++) {
-      const bucket = found[f]!;
+    let plain: readonly S[] = EMPTY_ARRAY;
+    if (nf !== 0) {
+      const out = found[0]!.slice();
+      for (let f = 1; f < nf; f++) {
+        const bucket = found[f]!;
+        for (let j = 0; j < bucket.length; j++) out.push(bucket[j]!);
+      }
+      plain = out;
+      found.length = 0;
+    }
+    let total = plain.length;
+    let groups: readonly GroupMatch<S>[] = EMPTY_ARRAY;
+    if (ng !== 0) {
+      total += this.mergeGroups(foundGrouped);
+      groups = this.groupScratch.slice();
+      this.groupScratch.length = 0;
+      foundGrouped.length = 0;
+    }
+    return { plain, groups, total };
+  }
+
+  private readonly groupScratch: { name: string; members: S[] }[] = [];
+
+  /** Merges grouped buckets by group name into `groupScratch`; returns the member count. */
+  private mergeGroups(buckets: readonly S[][]): number {
+    const list = this.groupScratch;
+    // Few distinct groups per topic is the norm: linear search, switching to a Map when many.
+    let byName: Map<string, S[]> | undefined;
+    let count = 0;
+    for (let f = 0; f < buckets.length; f++) {
+      const bucket = buckets[f]!;
       const len = bucket.length;
-      total += len;
+      count += len;
       for (let j = 0; j < len; j++) {
         const s = bucket[j]!;
-        const g = s.group;
-        if (g === undefined) {
-          plain.push(s);
+        const name = s.group!;
+        let members: S[] | undefined;
+        if (byName !== undefined) {
+          members = byName.get(name);
         } else {
-          if (groups === undefined) groups = new Map();
-          const members = groups.get(g);
-          if (members === undefined) groups.set(g, [s]);
-          else members.push(s);
+          for (let k = 0; k < list.length; k++) {
+            const entry = list[k]!;
+            if (entry.name === name) {
+              members = entry.members;
+              break;
+            }
+          }
+        }
+        if (members !== undefined) {
+          members.push(s);
+          continue;
+        }
+        const entry = { name, members: [s] };
+        list.push(entry);
+        if (byName !== undefined) {
+          byName.set(name, entry.members);
+        } else if (list.length > 8) {
+          byName = new Map();
+          for (let k = 0; k < list.length; k++) byName.set(list[k]!.name, list[k]!.members);
         }
       }
     }
-    found.length = 0;
-    if (total === 0) return EMPTY_MATCH_RESULT;
-    let groupList: readonly GroupMatch<S>[] = EMPTY_ARRAY;
-    if (groups !== undefined) {
-      const list: GroupMatch<S>[] = [];
-      for (const [name, members] of groups) list.push({ name, members });
-      groupList = list;
-    }
-    return { plain: plain.length === 0 ? EMPTY_ARRAY : plain, groups: groupList, total };
+    return count;
   }
 
   private walk(node: TrieNode<S>, i: number): void {
     const toks = this.tokens;
     const n = toks.length;
-    if (node.gt !== undefined && i < n) this.found.push(node.gt);
-    if (i === n) {
+    if (i < n) {
+      if (node.gt !== undefined) this.found.push(node.gt);
+      if (node.gtGrouped !== undefined) this.foundGrouped.push(node.gtGrouped);
+    } else {
       if (node.subs !== undefined) this.found.push(node.subs);
+      if (node.subsGrouped !== undefined) this.foundGrouped.push(node.subsGrouped);
       return;
     }
     const lit = node.lit;

@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decodeFrame, encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
+import { StreamFrameReader } from '../../src/core/protocol/stream-reader.js';
+import { Kind, PayloadType, type Envelope } from '../../src/core/protocol/envelope.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
+import { CrossbusError } from '../../src/core/errors/index.js';
+
+const seed = Number(process.env.FC_SEED ?? 20261122);
+const params = { seed, numRuns: 400, verbose: 1 as const };
+
+const token = fc.stringMatching(/^[a-zA-Z0-9_\-éü]{1,8}$/);
+const topic = fc.array(token, { minLength: 1, maxLength: 6 }).map((t) => t.join('.'));
+const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
+const u53 = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+const headers = fc.option(fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/), fc.string({ maxLength: 40 }), { minKeys: 1, maxKeys: 8 }), { nil: undefined });
+const bytes = (max: number) => fc.uint8Array({ maxLength: max });
+
+const arbEnvelope: fc.Arbitrary<Envelope> = fc.record({
+  kind: fc.constantFrom(...Object.values(Kind)),
+  id: u32, sid: u32, seq: u53, timestamp: u53,
+  topic: fc.oneof(fc.constant(''), topic),
+  replyTo: fc.oneof(fc.constant(''), topic),
+  group: fc.oneof(fc.constant(''), token),
+  headers,
+  payloadType: fc.constantFrom(PayloadType.NONE, PayloadType.JSON, PayloadType.BYTES),
+  payload: bytes(300),
+  security: fc.option(fc.record({ keyId: bytes(16), nonce: bytes(24), tag: bytes(32) }), { nil: undefined }),
+}).map((e) => (e.payloadType === PayloadType.NONE ? { ...e, payload: new Uint8Array(0) } : e));
+
+function normal(e: Envelope): unknown {
+  return { ...e, headers: e.headers ? { ...e.headers } : undefined, payload: [...e.payload],
+    security: e.security ? [[...e.security.keyId], [...e.security.nonce], [...e.security.tag]] : undefined };
+}
+
+test(`codec: encode/decode round trip (seed ${seed})`, () => {
+  fc.assert(fc.property(arbEnvelope, (env) => {
+    assert.deepEqual(normal(decodeFrame(encodeFrame(env))), normal(env));
+  }), params);
+});
+
+test(`codec: stream reader reassembles any split of a frame sequence (seed ${seed})`, () => {
+  fc.assert(fc.property(fc.array(arbEnvelope, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (envs, cuts) => {
+    const frames = envs.map((e) => encodeFrame(e));
+    const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+    let o = 0;
+    for (const f of frames) { all.set(f, o); o += f.length; }
+    const points = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b);
+    const r = new StreamFrameReader(DEFAULT_FRAME_LIMITS);
+    const got: Envelope[] = [];
+    let prev = 0;
+    for (const p of [...points, all.length]) {
+      r.push(all.slice(prev, p), (e) => got.push(e));
+      prev = p;
+    }
+    r.end();
+    assert.deepEqual(got.map(normal), envs.map(normal));
+  }), { ...params, numRuns: 200 });
+});
+
+/** The decoder's contract: on any input it returns or throws a CrossbusError; nothing else. */
+function decodeAny(input: Uint8Array): void {
+  try {
+    readFrames(input, DEFAULT_FRAME_LIMITS, () => {});
+  } catch (err) {
+    if (!(err instanceof CrossbusError)) throw new Error(`decoder threw a non-crossbus error: ${String(err)}`);
+    assert.match(err.code, /^CB_ERR_/);
+  }
+}
+
+test(`codec: random bytes never crash the decoder (seed ${seed})`, () => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (input) => decodeAny(input)), { ...params, numRuns: 2000 });
+});
+
+test(`codec: mutated valid frames never crash the decoder (seed ${seed})`, () => {
+  fc.assert(fc.property(arbEnvelope, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(), (env, flips, cut) => {
+    const f = Uint8Array.from(encodeFrame(env));
+    for (const [at, value] of flips) f[at % f.length] = value;
+    decodeAny(f);
+    decodeAny(f.subarray(0, cut % (f.length + 1)));
+  }), { ...params, numRuns: 2000 });
+});

@@ -1,0 +1,62 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import {
+  ConfigError, ConnectionError, CrossbusError, ERROR_CODES, ProtocolError, RequestError, ValidationError,
+  createError, deserializeError, isErrorCode, type ErrorCode,
+} from '../../src/core/errors/index.js';
+
+describe('error registry', () => {
+  test('docs/ERRORS.md lists exactly the registry, with the same retryable flags', () => {
+    const doc = readFileSync(new URL('../../docs/ERRORS.md', import.meta.url), 'utf8');
+    const rows = [...doc.matchAll(/^\| `(CB_ERR_[A-Z_]+)` \| (yes|no) \|/gm)].map((m) => [m[1]!, m[2] === 'yes'] as const);
+    const documented = new Map(rows);
+    assert.equal(documented.size, rows.length, 'a code is documented twice');
+    assert.deepEqual([...documented.keys()].sort(), Object.keys(ERROR_CODES).sort());
+    for (const [code, info] of Object.entries(ERROR_CODES)) {
+      assert.equal(documented.get(code), info.retryable, `${code} retryable flag differs between registry and docs`);
+    }
+  });
+
+  test('every code has the CB_ERR_ prefix and a message', () => {
+    for (const [code, info] of Object.entries(ERROR_CODES)) {
+      assert.match(code, /^CB_ERR_[A-Z_]+$/);
+      assert.ok(info.message.length > 0);
+    }
+  });
+
+  test('createError picks the subclass; cause and details are kept', () => {
+    const cause = new Error('root');
+    const cases: Array<[ErrorCode, new (...a: never[]) => CrossbusError]> = [
+      ['CB_ERR_FRAME_TOO_LARGE', ProtocolError], ['CB_ERR_TOPIC_INVALID', ValidationError],
+      ['CB_ERR_SLOW_CONSUMER', ConnectionError], ['CB_ERR_NO_RESPONDERS', RequestError], ['CB_ERR_INVALID_OPTION', ConfigError],
+    ];
+    for (const [code, Ctor] of cases) {
+      const e = createError(code, undefined, { cause, details: { a: 1 } });
+      assert.ok(e instanceof Ctor, code);
+      assert.ok(e instanceof CrossbusError && e instanceof Error);
+      assert.equal(e.cause, cause);
+      assert.equal(e.retryable, ERROR_CODES[code].retryable);
+      assert.deepEqual(e.details, { a: 1 });
+    }
+  });
+
+  test('wire round trip keeps code, message, retryable and details, never the stack or cause', () => {
+    const e = createError('CB_ERR_NO_RESPONDERS', 'nobody', { cause: new Error('secret internals'), details: { topic: 'a.b' } });
+    const wire = JSON.parse(JSON.stringify(e));
+    assert.deepEqual(Object.keys(wire).sort(), ['code', 'details', 'message', 'retryable']);
+    const back = deserializeError(wire);
+    assert.ok(back instanceof RequestError);
+    assert.equal(back.code, 'CB_ERR_NO_RESPONDERS');
+    assert.equal(back.message, 'nobody');
+    assert.deepEqual(back.details, { topic: 'a.b' });
+  });
+
+  test('unknown remote codes are kept in details', () => {
+    const back = deserializeError({ code: 'CB_ERR_FROM_THE_FUTURE', message: 'x' });
+    assert.equal(back.code, 'CB_ERR_INTERNAL');
+    assert.equal(back.details?.remoteCode, 'CB_ERR_FROM_THE_FUTURE');
+    assert.equal(isErrorCode('CB_ERR_FROM_THE_FUTURE'), false);
+    assert.equal(deserializeError(null).code, 'CB_ERR_PROTOCOL');
+  });
+});
