@@ -61,6 +61,9 @@ export interface SubscriptionIndexOptions {
  */
 export const WILDCARD_INVALIDATION_SCAN_LIMIT = 512;
 
+/** Buckets at least this long get O(1) duplicate checks through a Set (see `bigMembers`). */
+const BIG_BUCKET = 32;
+
 const STAR = 0x2a; // *
 const GT = 0x3e; // >
 
@@ -140,8 +143,15 @@ export interface SubscriptionIndexStats {
 }
 
 export class SubscriptionIndex<S extends IndexedSubscription> {
-  /** Every subscription -> the pattern it was indexed under (dedup, size, robust removal). */
-  private readonly owners = new Map<S, string>();
+  private count = 0;
+  /**
+   * Members of buckets holding >= BIG_BUCKET subscriptions, for O(1) duplicate checks there; small
+   * buckets are simply scanned. (A global `Map<S, pattern>` would cost ~40% of `add` time: V8 has
+   * to create an identity hash for every fresh subscription object and keep growing the table.)
+   * Invariant: every member of a bucket with length >= BIG_BUCKET is in this set. It may also hold
+   * members of buckets that shrank again; those entries go when the subscription is removed.
+   */
+  private readonly bigMembers = new Set<S>();
   /**
    * Literal patterns. Ungrouped and grouped subscriptions are kept apart everywhere (here and in
    * trie nodes) so a match without groups is a plain array copy, with no per-subscription checks.
@@ -166,7 +176,7 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
 
   /** Number of subscriptions. */
   get size(): number {
-    return this.owners.size;
+    return this.count;
   }
 
   /** Current number of cached topics. */
@@ -176,43 +186,42 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
 
   /** Adds a subscription. Adding the same object twice is a no-op. */
   add(sub: S): void {
-    const owners = this.owners;
     const pattern = sub.pattern;
-    const before = owners.size;
-    owners.set(sub, pattern); // one hash operation for both the duplicate check and the insert
-    if (owners.size === before) return; // already indexed (under the same, readonly, pattern)
     const grouped = sub.group !== undefined;
     if (!isTriePattern(pattern)) {
       const map = grouped ? this.literalsGrouped : this.literals;
       const bucket = map.get(pattern);
       if (bucket === undefined) map.set(pattern, [sub]);
-      else bucket.push(sub);
+      else if (!this.pushUnique(bucket, sub)) return;
+      this.count++;
       // A literal pattern only affects the topic spelled exactly like it.
       if (this.cache.size !== 0) this.cache.delete(pattern);
       return;
     }
-    this.addToTrie(pattern, sub, grouped);
+    if (!this.addToTrie(pattern, sub, grouped)) return;
+    this.count++;
     if (this.cache.size !== 0) this.invalidateWildcard(pattern);
   }
 
-  /** Removes exactly that subscription object. Returns false if it was not indexed. */
+  /**
+   * Removes exactly that subscription object (located through its readonly `pattern` and `group`).
+   * Returns false if it was not indexed. O(bucket size), like qlobber: buckets are arrays.
+   */
   remove(sub: S): boolean {
-    const owners = this.owners;
-    const pattern = owners.get(sub);
-    if (pattern === undefined) return false;
-    owners.delete(sub);
+    const pattern = sub.pattern;
     const grouped = sub.group !== undefined;
     if (!isTriePattern(pattern)) {
-      // `group` is readonly; trying the other store too only guards against a mutated object.
-      if (!this.removeLiteral(grouped ? this.literalsGrouped : this.literals, pattern, sub)) {
-        this.removeLiteral(grouped ? this.literals : this.literalsGrouped, pattern, sub);
-      }
+      const map = grouped ? this.literalsGrouped : this.literals;
+      const bucket = map.get(pattern);
+      if (bucket === undefined || !removeFromBucket(bucket, sub)) return false;
+      if (bucket.length === 0) map.delete(pattern);
       if (this.cache.size !== 0) this.cache.delete(pattern);
-      return true;
+    } else {
+      if (!this.removeFromTrie(this.root, pattern.split('.'), 0, sub, grouped)) return false;
+      if (this.cache.size !== 0) this.invalidateWildcard(pattern);
     }
-    const toks = pattern.split('.');
-    if (!this.removeFromTrie(this.root, toks, 0, sub, grouped)) this.removeFromTrie(this.root, toks, 0, sub, !grouped);
-    if (this.cache.size !== 0) this.invalidateWildcard(pattern);
+    this.count--;
+    if (this.bigMembers.size !== 0) this.bigMembers.delete(sub);
     return true;
   }
 
@@ -247,7 +256,8 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
 
   /** Removes every subscription and cached result. */
   clear(): void {
-    this.owners.clear();
+    this.count = 0;
+    this.bigMembers.clear();
     this.literals.clear();
     this.literalsGrouped.clear();
     this.root = new TrieNode<S>();
@@ -282,14 +292,25 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
 
   // ---------------------------------------------------------------------------------------------
 
-  private removeLiteral(map: Map<string, S[]>, pattern: string, sub: S): boolean {
-    const bucket = map.get(pattern);
-    if (bucket === undefined || !removeFromBucket(bucket, sub)) return false;
-    if (bucket.length === 0) map.delete(pattern);
+  /** Appends `sub` unless the bucket already holds it. */
+  private pushUnique(bucket: S[], sub: S): boolean {
+    const n = bucket.length;
+    const big = this.bigMembers;
+    if (n < BIG_BUCKET) {
+      for (let i = 0; i < n; i++) if (bucket[i] === sub) return false;
+      bucket.push(sub);
+      if (n + 1 === BIG_BUCKET) for (let i = 0; i <= n; i++) big.add(bucket[i]!);
+      return true;
+    }
+    const before = big.size;
+    big.add(sub);
+    if (big.size === before) return false;
+    bucket.push(sub);
     return true;
   }
 
-  private addToTrie(pattern: string, sub: S, grouped: boolean): void {
+  /** Returns false when `sub` was already there. */
+  private addToTrie(pattern: string, sub: S, grouped: boolean): boolean {
     let node = this.root;
     const n = pattern.length;
     let start = 0;
@@ -301,13 +322,13 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
       if (end - start === 1 && pattern.charCodeAt(start) === GT && isLast) {
         if (grouped) {
           if (node.gtGrouped === undefined) node.gtGrouped = [sub];
-          else node.gtGrouped.push(sub);
+          else return this.pushUnique(node.gtGrouped, sub);
         } else if (node.gt === undefined) {
           node.gt = [sub];
         } else {
-          node.gt.push(sub);
+          return this.pushUnique(node.gt, sub);
         }
-        return;
+        return true;
       }
       if (end - start === 1 && pattern.charCodeAt(start) === STAR) {
         next = node.star;
@@ -326,13 +347,13 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
       if (isLast) {
         if (grouped) {
           if (node.subsGrouped === undefined) node.subsGrouped = [sub];
-          else node.subsGrouped.push(sub);
+          else return this.pushUnique(node.subsGrouped, sub);
         } else if (node.subs === undefined) {
           node.subs = [sub];
         } else {
-          node.subs.push(sub);
+          return this.pushUnique(node.subs, sub);
         }
-        return;
+        return true;
       }
       start = end + 1;
     }

@@ -1,0 +1,257 @@
+/**
+ * Helpers for integration tests against a REAL hub process (`node dist/cli/main.js hub`), plus
+ * one-shot CLI runs. Every child process spawned here is tracked and killed when the test file
+ * ends (an `after()` hook registered on import) or when the test process exits, even if a test
+ * failed half-way.
+ *
+ * Needs a built CLI: run `npm run build` first.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
+
+/** Repository root, resolved from this file's location (test/helpers/ -> ../..). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI_PATH = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+const READY_RE = /crossbus hub listening on (ws:\/\/127\.0\.0\.1:(\d+))/;
+const DEFAULT_READY_TIMEOUT_MS = 10_000;
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface HubProcess {
+  /** ws://127.0.0.1:PORT as printed by the hub. */
+  readonly url: string;
+  readonly port: number;
+  readonly proc: ChildProcess;
+  /** Everything the process wrote so far. */
+  stdout(): string;
+  stderr(): string;
+  /** True until the process has exited. */
+  alive(): boolean;
+  /** Resolves when the process exits (never rejects). */
+  readonly exited: Promise<ExitInfo>;
+  /** Sends `signal` and waits for the exit (SIGKILL after 10 s if it does not go). */
+  stop(signal?: NodeJS.Signals): Promise<ExitInfo>;
+  /** SIGKILL, no waiting. */
+  kill(): void;
+}
+
+// ------------------------------------------------------------------------- tracking
+
+const live = new Set<ChildProcess>();
+
+function track(proc: ChildProcess): void {
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
+}
+
+/** Kills every process spawned by these helpers that is still running. */
+export async function killAllProcesses(): Promise<void> {
+  const procs = [...live];
+  await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
+    if (p.exitCode !== null || p.signalCode !== null) {
+      resolve();
+      return;
+    }
+    p.once('exit', () => resolve());
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      resolve();
+    }
+  })));
+}
+
+// Last resort: a synchronous kill when the test process itself goes away.
+process.on('exit', () => {
+  for (const p of live) {
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+});
+
+// Registered on the importing test file's root: runs after all its tests, pass or fail.
+after(killAllProcesses);
+
+function assertBuilt(): void {
+  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} does not exist: run \`npm run build\` before the integration tests`);
+}
+
+function exitPromise(proc: ChildProcess, out: () => string, err: () => string): Promise<ExitInfo> {
+  return new Promise<ExitInfo>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      resolve({ code: proc.exitCode, signal: proc.signalCode, stdout: out(), stderr: err() });
+      return;
+    }
+    // 'close' (not 'exit') so that stdout/stderr are complete.
+    proc.once('close', (code, signal) => resolve({ code, signal, stdout: out(), stderr: err() }));
+  });
+}
+
+// ------------------------------------------------------------------------- hub process
+
+export class HubStartError extends Error {
+  constructor(message: string, readonly exit: ExitInfo | undefined) {
+    super(message);
+  }
+}
+
+/**
+ * Spawns `node dist/cli/main.js hub --host 127.0.0.1 --port 0 ...args` and resolves once it
+ * printed `crossbus hub listening on ws://127.0.0.1:PORT`. Rejects (and kills the process) when
+ * it exits first or is not ready within `readyTimeoutMs`.
+ */
+export async function startHubProcess(args: string[] = [], options: { readyTimeoutMs?: number } = {}): Promise<HubProcess> {
+  // A later --port in args wins over the default (parseArgs keeps the last value).
+  return spawnHub(['--host', '127.0.0.1', '--port', '0', ...args], options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+}
+
+async function spawnHub(hubArgs: string[], readyTimeoutMs: number): Promise<HubProcess> {
+  assertBuilt();
+  const proc = spawn(process.execPath, [CLI_PATH, 'hub', ...hubArgs], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(proc);
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.setEncoding('utf8');
+  proc.stderr?.setEncoding('utf8');
+  proc.stdout?.on('data', (d: string) => (stdout += d));
+  proc.stderr?.on('data', (d: string) => (stderr += d));
+  const exited = exitPromise(proc, () => stdout, () => stderr);
+  let done = false;
+  exited.then(() => (done = true), () => {});
+
+  const ready = await new Promise<{ url: string; port: number }>((resolve, reject) => {
+    const onData = (): void => {
+      const m = READY_RE.exec(stdout);
+      if (m !== null) {
+        cleanup();
+        resolve({ url: m[1] as string, port: Number(m[2]) });
+      }
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      proc.kill('SIGKILL');
+      reject(new HubStartError(`hub did not report ready within ${readyTimeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`, undefined));
+    }, readyTimeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      proc.stdout?.off('data', onData);
+    };
+    proc.stdout?.on('data', onData);
+    exited.then((info) => {
+      cleanup();
+      reject(new HubStartError(`hub exited before it was ready (code ${info.code}, signal ${info.signal})\nstdout: ${info.stdout}\nstderr: ${info.stderr}`, info));
+    }, () => {});
+    onData();
+  });
+
+  const hub: HubProcess = {
+    url: ready.url,
+    port: ready.port,
+    proc,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    alive: () => !done && proc.exitCode === null && proc.signalCode === null,
+    exited,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (hub.alive()) proc.kill(signal);
+      const guard = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(guard);
+      }
+    },
+    kill: () => {
+      if (hub.alive()) proc.kill('SIGKILL');
+    },
+  };
+  return hub;
+}
+
+/**
+ * Starts a hub on a given port (after another hub on it died), retrying for up to `retryForMs`
+ * while the port is still reported in use.
+ */
+export async function restartOnPort(port: number, args: string[] = [], retryForMs = 5_000): Promise<HubProcess> {
+  const deadline = Date.now() + retryForMs;
+  for (;;) {
+    try {
+      return await spawnHub(['--host', '127.0.0.1', '--port', String(port), ...args], DEFAULT_READY_TIMEOUT_MS);
+    } catch (err) {
+      const text = err instanceof HubStartError ? `${err.exit?.stderr ?? ''}` : '';
+      const inUse = /EADDRINUSE|already in use|CB_ERR_ADDRESS_IN_USE/.test(text);
+      if (!inUse || Date.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
+}
+
+// ------------------------------------------------------------------------- CLI runs
+
+export interface CliProcess {
+  readonly proc: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  readonly exited: Promise<ExitInfo>;
+}
+
+/** Spawns `node dist/cli/main.js ...args` in the background (tracked, killed at the end). */
+export function spawnCli(args: string[]): CliProcess {
+  assertBuilt();
+  const proc = spawn(process.execPath, [CLI_PATH, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(proc);
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.setEncoding('utf8');
+  proc.stderr?.setEncoding('utf8');
+  proc.stdout?.on('data', (d: string) => (stdout += d));
+  proc.stderr?.on('data', (d: string) => (stderr += d));
+  return { proc, stdout: () => stdout, stderr: () => stderr, exited: exitPromise(proc, () => stdout, () => stderr) };
+}
+
+/** Runs the CLI to completion; SIGKILLs it and rejects after `timeoutMs`. */
+export async function runCli(args: string[], timeoutMs = 10_000): Promise<ExitInfo> {
+  const cli = spawnCli(args);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      cli.proc.kill('SIGKILL');
+      reject(new Error(`crossbus ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout: ${cli.stdout()}\nstderr: ${cli.stderr()}`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([cli.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ------------------------------------------------------------------------- small utilities
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Polls `predicate` (every 5 ms) until it returns true; rejects with `what` in the message after
+ * `timeoutMs`.
+ */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}

@@ -1,0 +1,237 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Broker } from '../../src/core/broker/broker.js';
+import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
+import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/protocol/envelope.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
+import type { Transport, TransportCloseInfo, TransportHandlers } from '../../src/core/transport/transport.js';
+import { isCrossbusError } from '../../src/core/errors/index.js';
+import { connectWith } from '../../src/client/index.js';
+import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
+
+/**
+ * A transport whose peer reads nothing until told to: what a stalled consumer looks like to the
+ * broker (bytes pile up in bufferedAmount, drain never fires).
+ */
+class StallableTransport implements Transport {
+  readonly kind = 'test-stall';
+  readonly framing = 'message' as const;
+  readonly peer = 'test';
+  handlers: TransportHandlers | undefined;
+  stalled = false;
+  buffered = 0;
+  received: Envelope[] = [];
+  closed: TransportCloseInfo | undefined;
+  setHandlers(h: TransportHandlers): void { this.handlers = h; }
+  send(chunk: Uint8Array): void {
+    if (this.closed) throw new Error('closed');
+    if (this.stalled) { this.buffered += chunk.length; this.pendingChunks.push(chunk); return; }
+    readFrames(chunk, DEFAULT_FRAME_LIMITS, (e) => this.received.push({ ...e, payload: e.payload.slice() }));
+  }
+  pendingChunks: Uint8Array[] = [];
+  bufferedAmount(): number { return this.buffered; }
+  close(code = 1000, reason = ''): void {
+    if (this.closed) return;
+    this.closed = { local: true, code, reason };
+    this.handlers?.close(this.closed);
+  }
+  /** The peer sends frames. */
+  inject(...envs: Envelope[]): void { for (const e of envs) this.handlers!.message(encodeFrame(e)); }
+  resume(): void {
+    this.stalled = false;
+    const chunks = this.pendingChunks.splice(0);
+    this.buffered = 0;
+    for (const c of chunks) readFrames(c, DEFAULT_FRAME_LIMITS, (e) => this.received.push({ ...e, payload: e.payload.slice() }));
+    this.handlers?.drain?.();
+  }
+  errors(): string[] {
+    return this.received.filter((e) => e.kind === Kind.ERROR).map((e) => JSON.parse(new TextDecoder().decode(e.payload)).code);
+  }
+}
+
+const hello = (name = 't') => envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: new TextEncoder().encode(JSON.stringify({ versions: [1], name })) });
+const tick = () => new Promise((r) => setImmediate(r));
+
+async function openSession(broker: Broker): Promise<StallableTransport> {
+  const t = new StallableTransport();
+  broker.accept(t);
+  t.inject(hello());
+  await tick();
+  assert.equal(t.received[0]?.kind, Kind.WELCOME);
+  return t;
+}
+
+describe('broker', () => {
+  test('WELCOME carries the limits; anything before HELLO is refused', async () => {
+    const broker = new Broker({ heartbeatMs: 0, maxTopicLength: 100 });
+    const t = await openSession(broker);
+    const welcome = JSON.parse(new TextDecoder().decode(t.received[0]!.payload));
+    assert.equal(welcome.limits.maxTopicLength, 100);
+    assert.equal(welcome.version, 1);
+    const t2 = new StallableTransport();
+    broker.accept(t2);
+    t2.inject(envelope(Kind.PUBLISH, { topic: 'a' }));
+    await tick();
+    assert.deepEqual(t2.errors(), ['CB_ERR_HANDSHAKE_REQUIRED']);
+    assert.ok(t2.closed);
+    await broker.close(10);
+  });
+
+  test('handshake timeout closes silent peers', async () => {
+    const broker = new Broker({ heartbeatMs: 0, handshakeTimeoutMs: 20 });
+    const t = new StallableTransport();
+    broker.accept(t);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.deepEqual(t.errors(), ['CB_ERR_HANDSHAKE_TIMEOUT']);
+    assert.ok(t.closed);
+    await broker.close(10);
+  });
+
+  test('an unsupported auth scheme or version is refused with a code', async () => {
+    const broker = new Broker({ heartbeatMs: 0 });
+    const t = new StallableTransport();
+    broker.accept(t);
+    t.inject(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: new TextEncoder().encode(JSON.stringify({ versions: [1], name: 'x', auth: { scheme: 'psk-ecdhe' } })) }));
+    await tick();
+    assert.deepEqual(t.errors(), ['CB_ERR_HANDSHAKE_FAILED']);
+    const t2 = new StallableTransport();
+    broker.accept(t2);
+    t2.inject(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: new TextEncoder().encode(JSON.stringify({ versions: [7], name: 'x' })) }));
+    await tick();
+    assert.deepEqual(t2.errors(), ['CB_ERR_UNSUPPORTED_VERSION']);
+    await broker.close(10);
+  });
+
+  test('subscription limit: the Nth is accepted, the N+1th refused', async () => {
+    const broker = new Broker({ heartbeatMs: 0, maxSubscriptions: 3 });
+    const t = await openSession(broker);
+    for (let sid = 1; sid <= 4; sid++) t.inject(envelope(Kind.SUBSCRIBE, { id: 10 + sid, sid, topic: `s.${sid}` }));
+    await tick();
+    assert.equal(t.received.filter((e) => e.kind === Kind.OK).length, 3);
+    assert.deepEqual(t.errors(), ['CB_ERR_SUBSCRIPTION_LIMIT']);
+    assert.equal(t.received.find((e) => e.kind === Kind.ERROR)!.id, 14, 'the error answers the refused operation');
+    await broker.close(10);
+  });
+
+  test('slow consumer, policy disconnect: the stalled one is cut off, others unaffected', async () => {
+    const events: string[] = [];
+    const broker = new Broker({ heartbeatMs: 0, maxQueuedMessages: 50, transportHighWaterBytes: 1024 });
+    broker.events.on('slow-consumer', (e) => events.push(e.policy));
+    const slow = await openSession(broker);
+    const fast = await openSession(broker);
+    const pub = await openSession(broker);
+    slow.inject(envelope(Kind.SUBSCRIBE, { id: 1, sid: 1, topic: 'load.>' }));
+    fast.inject(envelope(Kind.SUBSCRIBE, { id: 1, sid: 1, topic: 'load.>' }));
+    await tick();
+    slow.stalled = true;
+    for (let i = 0; i < 500; i++) {
+      pub.inject(envelope(Kind.PUBLISH, { topic: 'load.x', payloadType: PayloadType.BYTES, payload: new Uint8Array(100) }));
+      if (i % 10 === 0) await tick();
+    }
+    await tick();
+    assert.equal(fast.received.filter((e) => e.kind === Kind.MESSAGE).length, 500);
+    assert.deepEqual(events, ['disconnect']);
+    assert.equal(slow.closed?.code, 4008);
+    slow.resume();
+    assert.ok(slow.errors().includes('CB_ERR_SLOW_CONSUMER'));
+    assert.equal(broker.stats().connections.length, 2);
+    await broker.close(10);
+  });
+
+  test('slow consumer, policy drop: the queue bound holds exactly, drops are reported, the peer stays', async () => {
+    const broker = new Broker({ heartbeatMs: 0, maxQueuedMessages: 50, transportHighWaterBytes: 1, slowConsumerPolicy: 'drop' });
+    const slow = await openSession(broker);
+    const pub = await openSession(broker);
+    slow.inject(envelope(Kind.SUBSCRIBE, { id: 1, sid: 1, topic: 'load.>' }));
+    await tick();
+    slow.stalled = true;
+    slow.buffered = 1; // the transport already holds something: the broker keeps frames in its own queue
+    for (let i = 0; i < 200; i++) pub.inject(envelope(Kind.PUBLISH, { topic: 'load.x', payloadType: PayloadType.BYTES, payload: new Uint8Array([i]) }));
+    await tick();
+    const stats = broker.stats().connections.find((c) => c.queuedMessages > 0)!;
+    assert.equal(stats.queuedMessages, 51, '50 messages plus the slow-consumer notice');
+    assert.equal(slow.closed, undefined);
+    slow.resume();
+    await tick();
+    await tick();
+    const msgs = slow.received.filter((e) => e.kind === Kind.MESSAGE);
+    assert.equal(msgs.length, 50);
+    assert.deepEqual(msgs.map((m) => m.payload[0]), Array.from({ length: 50 }, (_, i) => i), 'the oldest are kept, in order');
+    assert.deepEqual(slow.errors(), ['CB_ERR_SLOW_CONSUMER', 'CB_ERR_SLOW_CONSUMER']);
+    const summary = slow.received.filter((e) => e.kind === Kind.ERROR).map((e) => JSON.parse(new TextDecoder().decode(e.payload)))[1];
+    assert.equal(summary.details.dropped, 150);
+    await broker.close(10);
+  });
+
+  test('options are validated and conflicting options rejected; the caller object is not mutated', () => {
+    assert.throws(() => new Broker({ maxFrameBytes: -1 }), (e) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'));
+    assert.throws(() => new Broker({ maxQueuedBytes: 2048, maxFrameBytes: 4096 }), (e) => isCrossbusError(e, 'CB_ERR_CONFLICTING_OPTIONS'));
+    assert.throws(() => new Broker({ slowConsumerPolicy: 'explode' as 'drop' }), (e) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'));
+    const opts = Object.freeze({ heartbeatMs: 0, maxFrameBytes: 4096 });
+    const b = new Broker(opts);
+    assert.equal(b.options.limits.maxFrameBytes, 4096);
+    void b.close(1);
+  });
+
+  test('heartbeat: a silent peer is pinged, then dropped', async () => {
+    const broker = new Broker({ heartbeatMs: 30 });
+    const t = await openSession(broker);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.ok(t.received.some((e) => e.kind === Kind.PING), 'pinged');
+    assert.ok(t.closed, 'dropped');
+    assert.ok(t.errors().includes('CB_ERR_CONNECTION_LOST'));
+    await broker.close(10);
+  });
+});
+
+describe('client against an in-process broker', () => {
+  test('publish and subscribe reject at once on bad input; nothing is sent', async () => {
+    const broker = new Broker({ heartbeatMs: 0 });
+    const bus = await connectWith(memoryConnector(broker), { name: 'c', reconnect: false });
+    await assert.rejects(bus.publish('a.*', 1), (e) => isCrossbusError(e, 'CB_ERR_TOPIC_INVALID'));
+    await assert.rejects(bus.publish('a..b', 1), (e) => isCrossbusError(e, 'CB_ERR_TOPIC_INVALID'));
+    await assert.rejects(bus.publish('a', () => 1), (e) => isCrossbusError(e, 'CB_ERR_PAYLOAD_INVALID'));
+    await assert.rejects(bus.publish('a', new Uint8Array(2 * 1024 * 1024)), (e) => isCrossbusError(e, 'CB_ERR_FRAME_TOO_LARGE'));
+    const sub = bus.subscribe('a.>.b');
+    await assert.rejects(sub.ready, (e) => isCrossbusError(e, 'CB_ERR_TOPIC_INVALID'));
+    assert.equal(sub.closed, true);
+    await bus.flush();
+    assert.equal(broker.stats().messagesIn, 0);
+    await bus.close();
+    await assert.rejects(bus.publish('a', 1), (e) => isCrossbusError(e, 'CB_ERR_CONNECTION_CLOSED'));
+    await broker.close(10);
+  });
+
+  test('the hub refuses what the client cannot check: subscription limit surfaces on sub.ready', async () => {
+    const broker = new Broker({ heartbeatMs: 0, maxSubscriptions: 1 });
+    const bus = await connectWith(memoryConnector(broker), { name: 'c', reconnect: false });
+    await bus.subscribe('a').ready;
+    await assert.rejects(bus.subscribe('b').ready, (e) => isCrossbusError(e, 'CB_ERR_SUBSCRIPTION_LIMIT'));
+    await bus.close();
+    await broker.close(10);
+  });
+
+  test('publish with ack resolves once routed; drain lets a running handler finish', async () => {
+    const broker = new Broker({ heartbeatMs: 0 });
+    const a = await connectWith(memoryConnector(broker), { name: 'a', reconnect: false });
+    const b = await connectWith(memoryConnector(broker), { name: 'b', reconnect: false });
+    let finished = false;
+    await b.serve('slow.job', async () => { await new Promise((r) => setTimeout(r, 50)); finished = true; return 'done'; }).ready;
+    await a.publish('x.y', 1, { ack: true });
+    const reply = a.request('slow.job', null, { timeoutMs: 2000 });
+    await new Promise((r) => setTimeout(r, 10));
+    await b.drain();
+    assert.equal(finished, true);
+    assert.equal(await reply, 'done');
+    assert.equal(b.state, 'closed');
+    await a.close();
+    await broker.close(10);
+  });
+
+  test('client options are validated', async () => {
+    const broker = new Broker({ heartbeatMs: 0 });
+    await assert.rejects(connectWith(memoryConnector(broker), { maxPendingBytes: -5 }), (e) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'));
+    await assert.rejects(connectWith(memoryConnector(broker), { reconnect: { initialDelayMs: 10_000, maxDelayMs: 100 } }), (e) => isCrossbusError(e, 'CB_ERR_CONFLICTING_OPTIONS'));
+    await broker.close(10);
+  });
+});
