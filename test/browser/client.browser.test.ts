@@ -9,6 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startHub, type Hub } from '../../src/hub/index.js';
@@ -138,6 +141,17 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
     const nodeOnly = bundle.inputs.filter((p) => /node_modules[\\/]ws[\\/]|\.node\.ts$|src[\\/](hub|node|cli)[\\/]/.test(p));
     assert.deepEqual(nodeOnly, [], 'no Node-only module is reachable from the browser entry');
     assert.ok(bundle.inputs.some((p) => p.endsWith('src/browser/index.ts')));
+  });
+
+  it('the bundling guard itself rejects a Node built-in (negative control)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'crossbus-bundle-'));
+    try {
+      const entry = join(dir, 'uses-node.ts');
+      await writeFile(entry, "import { readFileSync } from 'node:fs';\nexport const read = readFileSync;\n");
+      await assert.rejects(bundleBrowserEntry(entry), /Could not resolve "node:fs"/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('connects from the page to a hub on another origin', async () => {
