@@ -33,7 +33,11 @@ export interface SuiteOptions {
   only?: readonly string[];
   /** Multiply message counts by this factor (e.g. 0.1 for a quick run). Default 1. */
   scale?: number;
+  /** pubsub only: publisher yields to the event loop every N messages, same for every system (0 = never). */
+  paceEvery?: number;
 }
+
+export const DEFAULT_PACE_EVERY = 100;
 
 /** Extra information next to the shared BenchOutput; never part of the JSON line. */
 export interface SuiteExtras {
@@ -51,6 +55,8 @@ export interface PubSubRunOptions {
   timeoutMs: number;
   /** Once publishing is done, stop waiting after this long without a new delivery. */
   idleMs: number;
+  /** Yield to the event loop every this many published messages (0 = never). */
+  paceEvery: number;
 }
 
 export interface PubSubRunResult {
@@ -59,7 +65,6 @@ export interface PubSubRunResult {
   seconds: number;
 }
 
-const YIELD = Number(process.env['YIELD'] ?? 0);
 const TOPIC_DOTS = 'bench.data';
 const TOPIC_MQTT = 'bench/data';
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -69,16 +74,34 @@ const CLOSE_TIMEOUT_MS = 5_000;
 // Generic measurement harness
 
 /** Called by a system's subscriber with the byte length of each delivered payload. */
-type Deliver = (byteLength: number) => void;
+export type Deliver = (byteLength: number) => void;
 
-interface PubSubSession {
-  /** Publish `count` copies of the payload as fast as the client idiomatically allows. */
-  publish(count: number): Promise<void>;
+/**
+ * Publisher pacing, applied identically to every system: after every `every` messages the publish
+ * loop yields to the event loop once (setImmediate), so that socket writes and the subscribers
+ * (which live in this process) are serviced while publishing, and memory stays bounded for the
+ * fire-and-forget clients (nats.js publish() and mqtt.js publish() have no backpressure signal).
+ * With pacing disabled, `every` is larger than any message count and `last` never matches.
+ */
+export interface Pace {
+  every: number;
+  last: number;
+  yield(): Promise<void>;
+}
+
+function makePace(every: number): Pace {
+  if (!(every > 0)) return { every: Number.MAX_SAFE_INTEGER, last: -1, yield: async () => {} };
+  return { every, last: every - 1, yield: () => new Promise<void>((resolve) => setImmediate(resolve)) };
+}
+
+export interface PubSubSession {
+  /** Publish `count` copies of the payload the idiomatic fast way for the client, paced by `pace`. */
+  publish(count: number, pace: Pace): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Sets up one publisher and `subscribers` subscriber connections; resolves when subscriptions are live. */
-type SetupFn = (
+export type SetupFn = (
   opts: PubSubRunOptions,
   deliver: Deliver,
   fail: (err: Error) => void,
@@ -113,7 +136,7 @@ async function runPhase(
   const outcome = new Promise<'complete' | 'idle'>((resolve, reject) => {
     state.onComplete = () => resolve('complete');
     state.onFail = (err) => reject(err);
-    session.publish(count).then(
+    session.publish(count, makePace(opts.paceEvery)).then(
       () => {
         publishDoneAt = performance.now();
       },
@@ -161,7 +184,7 @@ async function runPhase(
   };
 }
 
-async function runPubSub(label: string, setup: SetupFn, opts: PubSubRunOptions): Promise<PubSubRunResult> {
+export async function runPubSub(label: string, setup: SetupFn, opts: PubSubRunOptions): Promise<PubSubRunResult> {
   const size = opts.payload.byteLength;
   const state: PhaseState = {
     expected: 0,
@@ -228,8 +251,11 @@ const setupNats: SetupFn = async (opts, deliver, fail) => {
     watch(pub, 'bench-pub');
     const payload = opts.payload;
     return {
-      async publish(count) {
-        for (let i = 0; i < count; i++) { pub.publish(TOPIC_DOTS, payload); if (YIELD && i % YIELD === YIELD - 1) await new Promise(setImmediate); }
+      async publish(count, pace) {
+        for (let i = 0; i < count; i++) {
+          pub.publish(TOPIC_DOTS, payload);
+          if (i % pace.every === pace.last) await pace.yield();
+        }
       },
       async close() {
         closing = true;
@@ -276,9 +302,11 @@ const setupMqtt: SetupFn = async (opts, deliver, fail) => {
     const pub = await open(`bench-pub-${tag}`);
     const payload = Buffer.from(opts.payload);
     return {
-      async publish(count) {
-        if (process.env['MQTT_ASYNC']) { for (let i = 0; i < count; i++) await pub.publishAsync(TOPIC_MQTT, payload, { qos: 0 }); return; }
-        for (let i = 0; i < count; i++) { pub.publish(TOPIC_MQTT, payload, { qos: 0 }); if (YIELD && i % YIELD === YIELD - 1) await new Promise(setImmediate); }
+      async publish(count, pace) {
+        for (let i = 0; i < count; i++) {
+          pub.publish(TOPIC_MQTT, payload, { qos: 0 });
+          if (i % pace.every === pace.last) await pace.yield();
+        }
       },
       async close() {
         closing = true;
@@ -327,8 +355,11 @@ const setupCrossbus: SetupFn = async (opts, deliver) => {
     // A plain Uint8Array (not a Buffer) so the client sees exactly the documented payload type.
     const payload = new Uint8Array(opts.payload);
     return {
-      async publish(count) {
-        for (let i = 0; i < count; i++) await pub.publish(TOPIC_DOTS, payload);
+      async publish(count, pace) {
+        for (let i = 0; i < count; i++) {
+          await pub.publish(TOPIC_DOTS, payload);
+          if (i % pace.every === pace.last) await pace.yield();
+        }
       },
       async close() {
         await Promise.all(buses.map((b) => b.close()));
@@ -339,6 +370,16 @@ const setupCrossbus: SetupFn = async (opts, deliver) => {
     throw err;
   }
 };
+
+// ---------------------------------------------------------------------------------------------
+// Per-system runners (server/hub already running at opts.url)
+
+export const runNatsPubSub = (opts: PubSubRunOptions): Promise<PubSubRunResult> =>
+  runPubSub(`nats-server x${opts.subscribers}`, setupNats, opts);
+export const runAedesPubSub = (opts: PubSubRunOptions): Promise<PubSubRunResult> =>
+  runPubSub(`aedes x${opts.subscribers}`, setupMqtt, opts);
+export const runCrossbusPubSub = (opts: PubSubRunOptions): Promise<PubSubRunResult> =>
+  runPubSub(`crossbus x${opts.subscribers}`, setupCrossbus, opts);
 
 // ---------------------------------------------------------------------------------------------
 // Suite
@@ -393,6 +434,7 @@ export async function runPubsubBench(options: SuiteOptions = {}): Promise<BenchO
   const warmup = Math.max(1, Math.round(10_000 * scale));
   const payload = new Uint8Array(randomBytes(256));
   const systems = selectSystems(SYSTEMS, options.only);
+  const paceEvery = options.paceEvery ?? DEFAULT_PACE_EVERY;
 
   const results: Record<string, number> = {};
   const failures: string[] = [];
@@ -416,6 +458,7 @@ export async function runPubsubBench(options: SuiteOptions = {}): Promise<BenchO
             payload,
             timeoutMs: 60_000,
             idleMs: 3_000,
+            paceEvery,
           });
           const rate = r.seconds > 0 ? r.delivered / r.seconds : 0;
           results[`${name}${sc.key}`] = Math.round(rate);
@@ -458,7 +501,8 @@ export async function runPubsubBench(options: SuiteOptions = {}): Promise<BenchO
 
   const header =
     `pubsub: ${fmtInt(messages)} messages of ${payload.byteLength} B per scenario ` +
-    `(warm-up ${fmtInt(warmup)}); rate = deliveries / s from first publish to last delivery`;
+    `(warm-up ${fmtInt(warmup)}); rate = deliveries / s from first publish to last delivery; ` +
+    `publishers yield every ${paceEvery > 0 ? fmtInt(paceEvery) : '∞'} messages`;
   return { suite: 'pubsub', unit: 'msg/s', table: `${header}\n${formatTable(rows)}`, results, ratios, failures };
 }
 

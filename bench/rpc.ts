@@ -51,13 +51,13 @@ const SUBJECT = 'bench.rpc';
 const CONNECT_TIMEOUT_MS = 15_000;
 const CLOSE_TIMEOUT_MS = 5_000;
 
-interface RpcSession {
+export interface RpcSession {
   /** One round trip; resolves with the reply payload's byte length. */
   request(): Promise<number>;
   close(): Promise<void>;
 }
 
-type RpcSetupFn = (opts: RpcRunOptions) => Promise<RpcSession>;
+export type RpcSetupFn = (opts: RpcRunOptions) => Promise<RpcSession>;
 
 async function runPhase(session: RpcSession, count: number, opts: RpcRunOptions, label: string): Promise<RpcRunResult> {
   const size = opts.payload.byteLength;
@@ -74,7 +74,7 @@ async function runPhase(session: RpcSession, count: number, opts: RpcRunOptions,
   return { requests: count, seconds: (performance.now() - start) / 1000 };
 }
 
-async function runRpc(label: string, setup: RpcSetupFn, opts: RpcRunOptions): Promise<RpcRunResult> {
+export async function runRpc(label: string, setup: RpcSetupFn, opts: RpcRunOptions): Promise<RpcRunResult> {
   const session = await withTimeout(setup(opts), CONNECT_TIMEOUT_MS, `${label}: setup`);
   try {
     if (opts.warmup > 0) await runPhase(session, opts.warmup, opts, `${label} warm-up`);
@@ -165,6 +165,12 @@ const setupCrossbus: RpcSetupFn = async (opts) => {
     throw err;
   }
 };
+
+// ---------------------------------------------------------------------------------------------
+// Per-system runners (server/hub already running at opts.url)
+
+export const runNatsRpc = (opts: RpcRunOptions): Promise<RpcRunResult> => runRpc('nats-server', setupNats, opts);
+export const runCrossbusRpc = (opts: RpcRunOptions): Promise<RpcRunResult> => runRpc('crossbus', setupCrossbus, opts);
 
 // ---------------------------------------------------------------------------------------------
 // Suite

@@ -19,6 +19,7 @@ type Suite = (typeof SUITES)[number];
 interface CliOptions {
   only: string[] | undefined;
   scale: number;
+  paceEvery: number | undefined;
 }
 
 function usage(): string {
@@ -35,11 +36,12 @@ function usage(): string {
     '  --only=a,b    only these systems (pubsub: crossbus,aedes,nats-server; rpc: crossbus,nats-server)',
     '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful)',
     '  --scale=F     multiply message/request counts by F',
+    '  --pace=N      pubsub: publishers yield to the event loop every N messages (default 100, 0 = never)',
   ].join('\n');
 }
 
 function parseOptions(args: string[]): CliOptions | string {
-  const opts: CliOptions = { only: undefined, scale: 1 };
+  const opts: CliOptions = { only: undefined, scale: 1, paceEvery: undefined };
   for (const arg of args) {
     if (arg === '--quick') opts.scale = 0.1;
     else if (arg.startsWith('--only=')) opts.only = arg.slice('--only='.length).split(',').filter(Boolean);
@@ -47,6 +49,10 @@ function parseOptions(args: string[]): CliOptions | string {
       const f = Number(arg.slice('--scale='.length));
       if (!(f > 0) || !Number.isFinite(f)) return `invalid ${arg}`;
       opts.scale = f;
+    } else if (arg.startsWith('--pace=')) {
+      const n = Number(arg.slice('--pace='.length));
+      if (!Number.isInteger(n) || n < 0) return `invalid ${arg}`;
+      opts.paceEvery = n;
     } else return `unknown option ${arg}`;
   }
   return opts;
@@ -58,7 +64,7 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
   switch (suite) {
     case 'pubsub': {
       const { runPubsubBench } = await import('./pubsub.js');
-      return runPubsubBench({ only: opts.only, scale: opts.scale });
+      return runPubsubBench({ only: opts.only, scale: opts.scale, paceEvery: opts.paceEvery });
     }
     case 'rpc': {
       const { runRpcBench } = await import('./rpc.js');

@@ -1,7 +1,8 @@
 import { ConnectionError, type CrossbusError } from '../core/errors/index.js';
 import type { Message } from './message.js';
 
-export type MessageHandler<T = unknown> = (msg: Message<T>) => void | Promise<void>;
+/** A subscription callback. Its return value is ignored; a rejected promise is reported as an error event. */
+export type MessageHandler<T = unknown> = (msg: Message<T>) => unknown;
 
 /** @default 65_536 */
 export const DEFAULT_SUBSCRIPTION_MAX_PENDING = 65_536;
@@ -77,7 +78,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     if (this.handler !== undefined) {
       try {
         const r = this.handler(msg);
-        if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+        if (r !== null && typeof r === "object" && typeof (r as Promise<void>).then === "function") {
           (r as Promise<void>).then(undefined, (err: unknown) => this.handlerFailed(err));
         }
       } catch (err) {

@@ -376,6 +376,53 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
     assert.equal(result.closedAfterBreak, true, 'breaking out of for-await ends the subscription');
   });
 
+  it('streams ~3 MiB from the page under backpressure, in order and intact', async () => {
+    assert.ok(hub);
+    const COUNT = 48;
+    const SIZE = 60 * 1024;
+    const sink = await nodeClient('node-bulk');
+    const seen: number[] = [];
+    const corrupt: number[] = [];
+    const all = deferred<void>();
+    const s = sink.subscribe('bulk.data', (msg) => {
+      const b = msg.data as Uint8Array;
+      const i = Number(msg.headers['x-i']);
+      seen.push(i);
+      if (b.length !== SIZE || b.some((v, j) => v !== ((i * 31 + j) & 0xff))) corrupt.push(i);
+      if (seen.length === COUNT) all.resolve();
+    });
+    await s.ready;
+
+    const stats = await page.evaluate(
+      async ({ hubUrl, count, size }) => {
+        const t = (globalThis as PageGlobals).__t;
+        // A second bus with a small high-water mark, so publish() has to wait for drains.
+        const bulk = await t.cb.connect(hubUrl, { name: 'page-bulk', maxPendingBytes: 64 * 1024, reconnect: false });
+        let maxPending = 0;
+        for (let i = 0; i < count; i++) {
+          const payload = new Uint8Array(size);
+          for (let j = 0; j < size; j++) payload[j] = (i * 31 + j) & 0xff;
+          const sent = bulk.publish('bulk.data', payload, { headers: { 'x-i': String(i) } });
+          maxPending = Math.max(maxPending, bulk.pendingBytes);
+          await sent;
+        }
+        await bulk.flush();
+        const pendingAtEnd = bulk.pendingBytes;
+        await bulk.close();
+        let afterClose = 'resolved';
+        await bulk.publish('bulk.data', 1).catch((err: { code?: string }) => (afterClose = err.code ?? 'no code'));
+        return { maxPending, pendingAtEnd, state: bulk.state, afterClose };
+      },
+      { hubUrl: hub.url, count: COUNT, size: SIZE },
+    );
+    await withTimeout(all.promise, 10_000, `${COUNT} bulk messages in Node (got ${seen.length})`);
+    assert.deepEqual(seen, Array.from({ length: COUNT }, (_, i) => i), 'in order, none lost');
+    assert.deepEqual(corrupt, [], 'payloads intact');
+    assert.equal(stats.pendingAtEnd, 0);
+    assert.equal(stats.state, 'closed');
+    assert.equal(stats.afterClose, 'CB_ERR_CONNECTION_CLOSED', 'publish after close() rejects');
+  });
+
   it('reconnects after the hub restarts on the same port and restores its subscriptions', async () => {
     assert.ok(hub);
     await page.evaluate(() => {
