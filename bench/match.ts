@@ -245,6 +245,7 @@ export async function runMatchBench(): Promise<BenchOutput> {
     }
     subs = mine;
   }
+  if (process.env.MATCH_BENCH_VERBOSE) process.stderr.write(`subscribe ms crossbus=${ourSub.map((x) => x.toFixed(1)).join(",")} qlobber=${theirSub.map((x) => x.toFixed(1)).join(",")}\n`);
   if (index === undefined || q === undefined) throw new Error('unreachable');
   if (index.size !== n) throw new Error(`crossbus index holds ${index.size} subscriptions, expected ${n}`);
 

@@ -124,6 +124,7 @@ async function runPhase(
   label: string,
 ): Promise<PubSubRunResult> {
   const expected = count * opts.subscribers;
+  if (expected === 0) return { delivered: 0, expected: 0, seconds: 0 };
   state.expected = expected;
   state.delivered = 0;
   state.bad = 0;
@@ -167,12 +168,14 @@ async function runPhase(
   });
 
   try {
-    if (expected === 0) return { delivered: 0, expected: 0, seconds: 0 };
     await outcome;
   } finally {
     clearInterval(watchdog);
     state.onComplete = undefined;
     state.onFail = undefined;
+  }
+  if (state.delivered > expected) {
+    throw new Error(`${label}: ${state.delivered - expected} more deliveries than expected (${expected})`);
   }
   if (state.bad > 0) {
     throw new Error(`${label}: ${state.bad} deliveries had an unexpected payload size`);
@@ -431,7 +434,7 @@ export function ratio(a: number | undefined, b: number | undefined): number | un
 export async function runPubsubBench(options: SuiteOptions = {}): Promise<BenchOutput & SuiteExtras> {
   const scale = options.scale ?? 1;
   const messages = Math.max(1, Math.round(200_000 * scale));
-  const warmup = Math.max(1, Math.round(10_000 * scale));
+  const warmup = Math.max(1, Math.round(50_000 * scale)); // long enough for every JIT (ours and the peers') to settle
   const payload = new Uint8Array(randomBytes(256));
   const systems = selectSystems(SYSTEMS, options.only);
   const paceEvery = options.paceEvery ?? DEFAULT_PACE_EVERY;

@@ -151,7 +151,10 @@ export function encodeFrame(env: Envelope, limits: FrameLimits = DEFAULT_FRAME_L
  * Decodes the frame whose length prefix starts at `start` and that ends at `end` (exclusive),
  * as located by a frame reader. Never throws anything but a ProtocolError.
  */
-export function decodeFrameAt(buf: Uint8Array, start: number, end: number, limits: FrameLimits = DEFAULT_FRAME_LIMITS): Envelope {
+export function decodeFrameAt(
+  buf: Uint8Array, start: number, end: number, limits: FrameLimits = DEFAULT_FRAME_LIMITS,
+  view: DataView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength),
+): Envelope {
   const bodyLen = end - start - LENGTH_PREFIX_BYTES;
   if (bodyLen < MIN_BODY_BYTES) throw malformed(`body of ${bodyLen} bytes is shorter than the ${MIN_BODY_BYTES}-byte fixed header`);
   const version = buf[start + OFF_VERSION] as number;
@@ -167,7 +170,7 @@ export function decodeFrameAt(buf: Uint8Array, start: number, end: number, limit
   const payloadType = (flags & FLAG_PAYLOAD_MASK) as PayloadType;
   if (payloadType > PayloadType.BYTES) throw malformed(`unknown payload type ${payloadType}`);
 
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const v = view;
   const id = v.getUint32(start + OFF_ID);
   const sid = v.getUint32(start + OFF_SID);
   const seqHi = v.getUint32(start + OFF_SEQ);
@@ -280,6 +283,8 @@ export function readFrames(chunk: Uint8Array, limits: FrameLimits, onFrame: Fram
   const n = chunk.length;
   let p = 0;
   let count = 0;
+  // One view per chunk, not per frame: a chunk often holds hundreds of small frames.
+  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   while (p < n) {
     if (p + LENGTH_PREFIX_BYTES > n) {
       throw new ProtocolError('CB_ERR_FRAME_TRUNCATED', `chunk ends inside a length prefix (${n - p} of 4 bytes)`, {
@@ -294,7 +299,7 @@ export function readFrames(chunk: Uint8Array, limits: FrameLimits, onFrame: Fram
         details: { declared: bodyLen, have: n - p - LENGTH_PREFIX_BYTES },
       });
     }
-    onFrame(decodeFrameAt(chunk, p, end, limits), chunk, p, end);
+    onFrame(decodeFrameAt(chunk, p, end, limits, view), chunk, p, end);
     count++;
     p = end;
   }

@@ -1,0 +1,185 @@
+/**
+ * Slow consumers: a subscriber that stops reading must not hold up anybody else, and is handled
+ * per the hub's slowConsumerPolicy.
+ *
+ * NOTE: unlike the other integration files, this one runs the hub IN-PROCESS with `startHub`
+ * (still over real WebSockets on 127.0.0.1): the CLI has no flags for the queue limits
+ * (maxQueuedBytes, transportHighWaterBytes, slowConsumerPolicy), and the test also watches the
+ * broker's 'slow-consumer' event and stats.
+ */
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHub, type Hub } from '../../src/hub/index.js';
+import type { SlowConsumerPolicy } from '../../src/hub/index.js';
+import { Kind } from '../../src/core/protocol/envelope.js';
+import type { Bus } from '../../src/node/index.js';
+import { RawClient } from '../helpers/raw-ws.js';
+import { openBus, closeBus } from '../helpers/buses.js';
+import { waitFor } from '../helpers/hub-process.js';
+
+const T = { timeout: 20_000 };
+const PAYLOAD_BYTES = 256;
+/** 20 MiB of payload in total. */
+const TOTAL_MESSAGES = Math.ceil((20 * 1024 * 1024) / PAYLOAD_BYTES);
+/** How far the publisher may run ahead of the fast subscriber (keeps the fast one's queue small). */
+const WINDOW = 2_000;
+
+const hubs: Hub[] = [];
+after(async () => {
+  await Promise.allSettled(hubs.map((h) => h.close()));
+});
+
+interface Scenario {
+  hub: Hub;
+  stalled: RawClient;
+  fast: Bus;
+  pub: Bus;
+  slowEvents: Array<{ name: string; policy: string }>;
+  disconnections: Array<{ name: string; code: number; reason: string }>;
+  fastCount: () => number;
+  fastInOrder: () => boolean;
+  /** Publishes TOTAL_MESSAGES 256-byte messages to load.data, paced by the fast subscriber. */
+  publishAll(onOverflow?: () => void): Promise<number>;
+}
+
+async function setUp(policy: SlowConsumerPolicy): Promise<Scenario> {
+  const hub = await startHub({
+    host: '127.0.0.1',
+    port: 0,
+    slowConsumerPolicy: policy,
+    maxQueuedBytes: 2 * 1024 * 1024,
+    transportHighWaterBytes: 256 * 1024,
+    heartbeatMs: 0,
+    shutdownTimeoutMs: 200,
+  });
+  hubs.push(hub);
+  const slowEvents: Scenario['slowEvents'] = [];
+  const disconnections: Scenario['disconnections'] = [];
+  hub.broker.events.on('slow-consumer', (e) => slowEvents.push({ name: e.name, policy: e.policy }));
+  hub.broker.events.on('disconnection', (e) => disconnections.push({ name: e.name, code: e.code, reason: e.reason }));
+
+  // The stalled subscriber: handshake and SUBSCRIBE by hand, then stop reading.
+  const stalled = await RawClient.handshake(hub.url, 'stalled', { keepMessages: false });
+  await stalled.subscribe(1, 'load.>');
+  stalled.pause();
+
+  const fast = await openBus(hub.url, { name: 'fast' });
+  let fastCount = 0;
+  let inOrder = true;
+  await fast.subscribe<Uint8Array>('load.>', (m) => {
+    const seq = new DataView(m.bytes.buffer, m.bytes.byteOffset, 4).getUint32(0);
+    if (seq !== fastCount) inOrder = false;
+    fastCount++;
+  }).ready;
+  const pub = await openBus(hub.url, { name: 'publisher' });
+
+  return {
+    hub, stalled, fast, pub, slowEvents, disconnections,
+    fastCount: () => fastCount,
+    fastInOrder: () => inOrder,
+    async publishAll(onOverflow) {
+      let notified = false;
+      for (let i = 0; i < TOTAL_MESSAGES; i++) {
+        const payload = new Uint8Array(PAYLOAD_BYTES);
+        new DataView(payload.buffer).setUint32(0, i);
+        await pub.publish('load.data', payload);
+        if (!notified && slowEvents.length > 0) {
+          notified = true; if (process.env.DEBUG_SC) console.log("overflow at", i, "of", TOTAL_MESSAGES);
+          onOverflow?.();
+        }
+        if (i + 1 - fastCount > WINDOW) {
+          await waitFor(() => i + 1 - fastCount <= WINDOW / 4, 10_000, `the fast subscriber to catch up (${fastCount} of ${i + 1})`);
+        }
+      }
+      return TOTAL_MESSAGES;
+    },
+  };
+}
+
+async function tearDown(s: Scenario | undefined): Promise<void> {
+  if (s === undefined) return;
+  s.stalled.terminate();
+  await closeBus(s.fast);
+  await closeBus(s.pub);
+  await s.hub.close();
+}
+
+describe('slow consumer', () => {
+  test("policy 'disconnect': the stalled connection is cut with CB_ERR_SLOW_CONSUMER / 4008; the fast one gets everything", T, async () => {
+    let s: Scenario | undefined;
+    try {
+      s = await setUp('disconnect');
+      const sc = s;
+      // Resume as soon as the hub gives up on it: the hub destroys a peer that does not finish the
+      // close handshake within 2 s.
+      const published = await sc.publishAll(() => setImmediate(() => sc.stalled.resume()));
+      await waitFor(() => sc.fastCount() >= published, 10_000, `all ${published} messages at the fast subscriber (have ${sc.fastCount()})`);
+      assert.equal(sc.fastCount(), published, 'the fast subscriber got every message exactly once');
+      assert.ok(sc.fastInOrder(), 'in order');
+
+      assert.equal(sc.slowEvents.length, 1, 'one slow-consumer event');
+      assert.deepEqual(sc.slowEvents[0], { name: 'stalled', policy: 'disconnect' });
+      const names = sc.hub.stats().connections.map((c) => c.name);
+      assert.ok(!names.includes('stalled'), `the stalled connection is gone from the stats: ${names.join(', ')}`);
+      assert.ok(names.includes('fast') && names.includes('publisher'));
+      assert.ok(sc.disconnections.some((d) => d.name === 'stalled' && d.code === 4008));
+
+      sc.stalled.resume();
+      const close = await sc.stalled.waitForClose(10_000);
+      const errors = sc.stalled.errors();
+      const sawError = errors.some((e) => e.code === 'CB_ERR_SLOW_CONSUMER');
+      const sawClose = close.code === 4008 && close.reason === 'CB_ERR_SLOW_CONSUMER';
+      assert.ok(sawError || sawClose, `ERROR CB_ERR_SLOW_CONSUMER and/or close 4008 (errors ${JSON.stringify(errors)}, close ${JSON.stringify(close)})`);
+      // With a prompt resume, both arrive.
+      assert.ok(sawError, `got the ERROR frame: ${JSON.stringify(errors)}`);
+      assert.deepEqual(close, { code: 4008, reason: 'CB_ERR_SLOW_CONSUMER' });
+      const err = errors.find((e) => e.code === 'CB_ERR_SLOW_CONSUMER')!;
+      assert.equal(err.retryable, true);
+      assert.ok(sc.stalled.count(Kind.MESSAGE) < published, 'the stalled one missed messages');
+      assert.deepEqual(sc.stalled.decodeErrors, [], 'everything it did receive was well formed');
+    } finally {
+      await tearDown(s);
+    }
+  });
+
+  test("policy 'drop': the stalled connection stays, is told CB_ERR_SLOW_CONSUMER and misses messages; the fast one gets everything", T, async () => {
+    let s: Scenario | undefined;
+    try {
+      s = await setUp('drop');
+      const sc = s;
+      const published = await sc.publishAll();
+      await waitFor(() => sc.fastCount() >= published, 10_000, `all ${published} messages at the fast subscriber (have ${sc.fastCount()})`);
+      assert.equal(sc.fastCount(), published, 'the fast subscriber got every message exactly once');
+      assert.ok(sc.fastInOrder(), 'in order');
+
+      assert.equal(sc.slowEvents.length >= 1, true, 'the broker reported the slow consumer');
+      assert.deepEqual(sc.slowEvents[0], { name: 'stalled', policy: 'drop' });
+      const stalledStats = sc.hub.stats().connections.find((c) => c.name === 'stalled');
+      assert.ok(stalledStats, 'the stalled connection is still there');
+      assert.equal(stalledStats.state, 'open');
+      assert.ok(sc.hub.stats().dropped > 0);
+
+      sc.stalled.resume();
+      // The queue drains once it reads again; the hub then says how many were dropped.
+      const notice = await sc.stalled.waitForError(10_000, 'CB_ERR_SLOW_CONSUMER');
+      assert.equal(notice.retryable, true);
+      await waitFor(() => sc.stalled.errors().some((e) => e.code === 'CB_ERR_SLOW_CONSUMER' && typeof e.details?.dropped === 'number'), 10_000,
+        `the "queue drained; N dropped" notice (${JSON.stringify(sc.stalled.errors())})`);
+      const drained = sc.stalled.errors().find((e) => typeof e.details?.dropped === 'number')!;
+      const dropped = drained.details!.dropped as number;
+      assert.ok(dropped > 0);
+      // Let whatever is in flight arrive, then compare counts.
+      await sc.pub.publish('load.end', new Uint8Array(PAYLOAD_BYTES));
+      await waitFor(() => sc.fastCount() === published + 1, 5_000, 'the end marker at the fast subscriber');
+      await waitFor(() => sc.stalled.count(Kind.MESSAGE) >= published - dropped + 1, 5_000,
+        `the stalled one to read what it was sent (${sc.stalled.count(Kind.MESSAGE)} of ${published - dropped + 1})`);
+      const got = sc.stalled.count(Kind.MESSAGE);
+      assert.equal(got, published - dropped + 1, 'every message it was not told about arrived (plus the end marker)');
+      assert.ok(got < published, `the stalled one got fewer messages (${got}) than published (${published})`);
+      assert.equal(sc.stalled.isOpen, true, 'and it is still connected');
+      assert.deepEqual(sc.stalled.decodeErrors, []);
+    } finally {
+      await tearDown(s);
+    }
+  });
+});
