@@ -29,7 +29,7 @@ interface QlobberInstance<V> {
 interface QlobberModule {
   Qlobber: new <V>(options?: { separator?: string; wildcard_one?: string; wildcard_some?: string }) => QlobberInstance<V>;
 }
-export const qlobber = createRequire(import.meta.url)('qlobber') as QlobberModule;
+const qlobber = createRequire(import.meta.url)('qlobber') as QlobberModule;
 
 const SUBSCRIPTIONS = 100_000;
 const DISTINCT_TOPICS = 10_000;
@@ -87,7 +87,7 @@ interface Workload {
   distinct: string[];
 }
 
-export function buildWorkload(): Workload {
+function buildWorkload(): Workload {
   const rnd = mulberry32(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const tenant = (): string => `tenant${Math.floor(rnd() * TENANTS)}`;
@@ -158,7 +158,7 @@ export function buildWorkload(): Workload {
   return { patterns, groups, qPatterns, stream, distinct };
 }
 
-export function freshSubs(w: Workload): Sub[] {
+function freshSubs(w: Workload): Sub[] {
   const subs: Sub[] = new Array<Sub>(w.patterns.length);
   for (let i = 0; i < subs.length; i++) subs[i] = { pattern: w.patterns[i]!, group: w.groups[i], id: i };
   return subs;
@@ -245,7 +245,10 @@ export async function runMatchBench(): Promise<BenchOutput> {
     }
     subs = mine;
   }
-  if (process.env.MATCH_BENCH_VERBOSE) process.stderr.write(`subscribe ms crossbus=${ourSub.map((x) => x.toFixed(1)).join(",")} qlobber=${theirSub.map((x) => x.toFixed(1)).join(",")}\n`);
+  if (process.env.MATCH_BENCH_VERBOSE) {
+    const ms = (xs: number[]): string => xs.map((x) => x.toFixed(1)).join(',');
+    process.stderr.write(`subscribe ms per round: crossbus=${ms(ourSub)} qlobber=${ms(theirSub)}\n`);
+  }
   if (index === undefined || q === undefined) throw new Error('unreachable');
   if (index.size !== n) throw new Error(`crossbus index holds ${index.size} subscriptions, expected ${n}`);
 

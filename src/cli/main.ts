@@ -86,8 +86,8 @@ async function runHub(argv: string[]): Promise<number> {
   hub.broker.events.on('disconnection', (e) => logger.info('client disconnected', e));
   hub.broker.events.on('slow-consumer', (e) => logger.warn('slow consumer', e));
   hub.broker.events.on('protocol-error', (e) => logger.warn('protocol error', e));
-  process.stdout.write(`crossbus hub listening on ${hub.url}\n`);
-  await new Promise<void>((resolve) => {
+  // Signal handlers go in before the ready line: a supervisor may signal as soon as it reads it.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       logger.info(`${signal}: draining and shutting down`);
       void hub.close().then(resolve);
@@ -95,6 +95,8 @@ async function runHub(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  process.stdout.write(`crossbus hub listening on ${hub.url}\n`);
+  await stopped;
   process.stdout.write('crossbus hub stopped\n');
   return 0;
 }

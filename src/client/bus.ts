@@ -155,6 +155,8 @@ export class Bus {
       this.connectResolve = resolve;
       this.connectReject = reject;
     });
+    // Awaited below, unless sending HELLO already fails: then nobody else may see it rejected.
+    welcomed.catch(() => {});
     const onAbort = (): void => this.connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `no WELCOME within ${this.opts.timeoutMs} ms`));
     controller.signal.addEventListener('abort', onAbort, { once: true });
     this.transport = transport;
@@ -223,7 +225,11 @@ export class Bus {
     const error = new ConnectionError('CB_ERR_CONNECTION_LOST', `connection lost (code ${info.code}${info.reason ? `, ${info.reason}` : ''})`, {
       details: { code: info.code, reason: info.reason },
     });
-    this.connectReject?.(error);
+    if (this.connectReject !== undefined) {
+      // Closed during the handshake: attempt() rejects, and its caller owns the retry.
+      this.connectReject(error);
+      return;
+    }
     for (const [id, op] of this.ops) {
       this.ops.delete(id);
       if (op.timer) clearTimeout(op.timer);

@@ -84,7 +84,7 @@ async function setUp(policy: SlowConsumerPolicy): Promise<Scenario> {
         new DataView(payload.buffer).setUint32(0, i);
         await pub.publish('load.data', payload);
         if (!notified && slowEvents.length > 0) {
-          notified = true; if (process.env.DEBUG_SC) console.log("overflow at", i, "of", TOTAL_MESSAGES);
+          notified = true;
           onOverflow?.();
         }
         if (i + 1 - fastCount > WINDOW) {

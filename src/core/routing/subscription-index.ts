@@ -7,9 +7,9 @@
  * `*`/`>` inside a token, is simply treated as a literal token, which no valid topic can contain).
  *
  * Layout (chosen for subscribe AND match throughput):
- * - Literal patterns (no `*`/`>` at all, ~the common case) live in one flat `Map<pattern, S[]>`.
- *   Subscribing is then a single hash insert with no tokenisation and no node allocation, and
- *   matching them is a single `get(topic)`.
+ * - Literal patterns (no wildcard, ~the common case) live in a flat `Map<pattern, S | S[]>` (one
+ *   for ungrouped, one for grouped subscriptions). Subscribing is then a single hash insert with no
+ *   tokenisation and no node allocation, and matching them is a single `get(topic)`.
  * - Wildcard patterns live in a token trie. Each node has a `Map` of literal children (created
  *   lazily), a `*` child, a `>` bucket (patterns ending in `>` at that depth) and the bucket of
  *   patterns that end exactly at that node. Empty nodes are pruned on removal, so churn does not
@@ -53,15 +53,21 @@ export interface SubscriptionIndexOptions {
 }
 
 /**
- * When a wildcard pattern is added or removed, cached results it could affect must go. With at most
- * this many cached topics we scan the cache and delete only the entries the pattern matches
- * (allocation-free token compare, roughly 20-50 ns per entry, so <= ~25 us per wildcard
- * (un)subscribe) which keeps the hit rate intact during subscription churn. Above it, the scan
- * would make every wildcard (un)subscribe cost as much as hundreds of cache misses, and a burst of
- * wildcard subscribes (reconnect storms) would degrade into O(subs * cacheSize); clearing is O(1)
- * amortised and the cache refills from live traffic after a few thousand lookups.
+ * Cache invalidation for wildcard (un)subscribes. A literal pattern only affects the one topic
+ * spelled like it, so that entry is dropped. A wildcard pattern may affect any cached topic, and we
+ * either scan the cache (drop just the topics it matches: an allocation-free token compare, tens of
+ * ns per entry) or clear it (O(1) now, but every entry that would have been hit again costs a miss
+ * later, ~1-2 us, i.e. 30-50x a scan step). We scan when
+ *
+ *     lookups since the previous wildcard invalidation * INVALIDATION_SCAN_FACTOR >= cached topics
+ *
+ * i.e. when live traffic would re-populate (and so pay for) the entries a clear throws away. That
+ * keeps the hit rate during steady churn (occasional (un)subscribes between messages), while a
+ * burst of wildcard (un)subscribes with no traffic in between (reconnect storm, bulk restore) pays
+ * at most one scan and then clears, after which the cache is empty and invalidation is free; so the
+ * subscribe rate never degrades to O(subscriptions x cache size). Tiny caches are always scanned.
  */
-export const WILDCARD_INVALIDATION_SCAN_LIMIT = 512;
+export const INVALIDATION_SCAN_FACTOR = 32;
 
 /** Buckets at least this long get O(1) duplicate checks through a Set (see `bigMembers`). */
 const BIG_BUCKET = 32;
@@ -99,6 +105,47 @@ type Slot<S> = S | S[];
 
 function isBucket<S>(v: Slot<S>): v is S[] {
   return Array.isArray(v);
+}
+
+interface GroupEntry<S> {
+  readonly name: string;
+  readonly members: S[];
+}
+
+/**
+ * Adds a grouped subscription to the group list being built for one match. Few distinct groups
+ * per topic is the norm, so the list is searched linearly until it grows past 8 entries; from then
+ * on a name index is used (and returned, so the caller passes it back in).
+ */
+function groupInto<S extends IndexedSubscription>(
+  list: GroupEntry<S>[],
+  index: Map<string, S[]> | undefined,
+  s: S,
+): Map<string, S[]> | undefined {
+  const name = s.group!;
+  if (index !== undefined) {
+    const members = index.get(name);
+    if (members !== undefined) {
+      members.push(s);
+    } else {
+      const entry = { name, members: [s] };
+      list.push(entry);
+      index.set(name, entry.members);
+    }
+    return index;
+  }
+  for (let k = 0; k < list.length; k++) {
+    const entry = list[k]!;
+    if (entry.name === name) {
+      entry.members.push(s);
+      return undefined;
+    }
+  }
+  list.push({ name, members: [s] });
+  if (list.length <= 8) return undefined;
+  const built = new Map<string, S[]>();
+  for (let k = 0; k < list.length; k++) built.set(list[k]!.name, list[k]!.members);
+  return built;
 }
 
 function isEmptyNode(node: TrieNode<unknown>): boolean {
@@ -148,7 +195,7 @@ function tokensMatchTopic(pt: readonly string[], topic: string): boolean {
 export interface SubscriptionIndexStats {
   /** Wildcard trie nodes, excluding the root. */
   readonly trieNodes: number;
-  /** Direct children of the trie root (literal + `*`), plus 1 if the root holds a `>` bucket. */
+  /** Direct children of the trie root (literal + `*`), plus 1 if the root holds a `>` bucket. 0 when empty. */
   readonly rootChildren: number;
   /** Distinct literal patterns. */
   readonly literalPatterns: number;
@@ -183,6 +230,8 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
   private readonly slotResult: (MatchResult<S> | undefined)[] = [];
   private readonly slotRef: number[] = [];
   private hand = 0;
+  /** match() calls since the last wildcard invalidation (see INVALIDATION_SCAN_FACTOR). */
+  private lookups = 0;
   /** Scratch state for `compute` (avoids per-miss allocations). Not re-entrant; no callbacks run. */
   private readonly found: S[][] = [];
   private readonly foundGrouped: S[][] = [];
@@ -259,6 +308,7 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
    * may be shared with later calls for the same topic; never mutate it.
    */
   match(topic: string): MatchResult<S> {
+    this.lookups++;
     const slot = this.cache.get(topic);
     if (slot !== undefined) {
       this.slotRef[slot] = 1;
@@ -463,9 +513,12 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
     this.hand = 0;
   }
 
+  /** Called only when the cache is not empty. See INVALIDATION_SCAN_FACTOR for the policy. */
   private invalidateWildcard(pattern: string): void {
     const cache = this.cache;
-    if (cache.size > WILDCARD_INVALIDATION_SCAN_LIMIT) {
+    const lookups = this.lookups;
+    this.lookups = 0;
+    if (lookups * INVALIDATION_SCAN_FACTOR < cache.size) {
       this.clearCache();
       return;
     }
@@ -476,87 +529,60 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
   }
 
   private compute(topic: string): MatchResult<S> {
-    const found = this.found;
-    const foundGrouped = this.foundGrouped;
     const literal = this.literals.get(topic);
-    if (literal !== undefined) found.push(isBucket(literal) ? literal : [literal]);
-    if (this.literalsGrouped.size !== 0) {
-      const g = this.literalsGrouped.get(topic);
-      if (g !== undefined) foundGrouped.push(isBucket(g) ? g : [g]);
-    }
+    const literalGrouped = this.literalsGrouped.size !== 0 ? this.literalsGrouped.get(topic) : undefined;
     const root = this.root;
     if (root.lit !== undefined || root.star !== undefined || root.gt !== undefined || root.gtGrouped !== undefined) {
       this.tokens = topic.split('.');
       this.walk(root, 0);
       this.tokens = EMPTY_ARRAY;
     }
+    const found = this.found;
+    const foundGrouped = this.foundGrouped;
     const nf = found.length;
     const ng = foundGrouped.length;
-    if (nf === 0 && ng === 0) return EMPTY_MATCH_RESULT;
 
     let plain: readonly S[] = EMPTY_ARRAY;
-    if (nf !== 0) {
-      const out = found[0]!.slice();
-      for (let f = 1; f < nf; f++) {
+    if (literal !== undefined || nf !== 0) {
+      let out: S[];
+      let f = 0;
+      if (literal !== undefined) {
+        out = isBucket(literal) ? literal.slice() : [literal];
+      } else {
+        out = found[0]!.slice();
+        f = 1;
+      }
+      for (; f < nf; f++) {
         const bucket = found[f]!;
         for (let j = 0; j < bucket.length; j++) out.push(bucket[j]!);
       }
-      plain = out;
       found.length = 0;
+      plain = out;
     }
+
     let total = plain.length;
     let groups: readonly GroupMatch<S>[] = EMPTY_ARRAY;
-    if (ng !== 0) {
-      total += this.mergeGroups(foundGrouped);
-      groups = this.groupScratch.slice();
-      this.groupScratch.length = 0;
-      foundGrouped.length = 0;
-    }
-    return { plain, groups, total };
-  }
-
-  private readonly groupScratch: { name: string; members: S[] }[] = [];
-
-  /** Merges grouped buckets by group name into `groupScratch`; returns the member count. */
-  private mergeGroups(buckets: readonly S[][]): number {
-    const list = this.groupScratch;
-    // Few distinct groups per topic is the norm: linear search, switching to a Map when many.
-    let byName: Map<string, S[]> | undefined;
-    let count = 0;
-    for (let f = 0; f < buckets.length; f++) {
-      const bucket = buckets[f]!;
-      const len = bucket.length;
-      count += len;
-      for (let j = 0; j < len; j++) {
-        const s = bucket[j]!;
-        const name = s.group!;
-        let members: S[] | undefined;
-        if (byName !== undefined) {
-          members = byName.get(name);
+    if (literalGrouped !== undefined || ng !== 0) {
+      const list: GroupEntry<S>[] = [];
+      let index: Map<string, S[]> | undefined;
+      if (literalGrouped !== undefined) {
+        if (isBucket(literalGrouped)) {
+          for (let j = 0; j < literalGrouped.length; j++) index = groupInto(list, index, literalGrouped[j]!);
+          total += literalGrouped.length;
         } else {
-          for (let k = 0; k < list.length; k++) {
-            const entry = list[k]!;
-            if (entry.name === name) {
-              members = entry.members;
-              break;
-            }
-          }
-        }
-        if (members !== undefined) {
-          members.push(s);
-          continue;
-        }
-        const entry = { name, members: [s] };
-        list.push(entry);
-        if (byName !== undefined) {
-          byName.set(name, entry.members);
-        } else if (list.length > 8) {
-          byName = new Map();
-          for (let k = 0; k < list.length; k++) byName.set(list[k]!.name, list[k]!.members);
+          index = groupInto(list, index, literalGrouped);
+          total += 1;
         }
       }
+      for (let f = 0; f < ng; f++) {
+        const bucket = foundGrouped[f]!;
+        for (let j = 0; j < bucket.length; j++) index = groupInto(list, index, bucket[j]!);
+        total += bucket.length;
+      }
+      foundGrouped.length = 0;
+      groups = list;
     }
-    return count;
+    return total === 0 ? EMPTY_MATCH_RESULT : { plain, groups, total };
   }
 
   private walk(node: TrieNode<S>, i: number): void {

@@ -93,6 +93,9 @@ export async function listenWebSocket(options: WebSocketListenOptions): Promise<
     res.end('crossbus hub: connect with a WebSocket client\n');
   });
   const wss = new WebSocketServer({ server, maxPayload: options.maxMessageBytes, perMessageDeflate: false, clientTracking: true });
+  // Listen errors (EADDRINUSE, ...) reach us through server.once('error') below; ws re-emits them
+  // on the WebSocketServer, where an unhandled 'error' event would crash the process.
+  wss.on('error', () => {});
   wss.on('connection', (ws, req) => options.onConnection(new WebSocketServerTransport(ws, peerOf(req)), req));
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {

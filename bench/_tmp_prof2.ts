@@ -1,2 +1,0 @@
-import { runMatchBench } from './match.js';
-await runMatchBench();
