@@ -322,10 +322,21 @@ export async function runMatchBench(): Promise<BenchOutput> {
     `${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ${'-'.repeat(16)}`,
     ...rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`.trimEnd()),
   ];
-  return { suite: 'match', unit: 'ops/s', table: lines.join('\n'), results, ratios };
-}
-
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
-  printBench(await runMatchBench());
+  // The JSON line uses the suite-wide key names: `crossbus`/`qlobber` are the match rates (the
+  // headline number), the subscribe rates carry a suffix. Rounded so the line stays readable.
+  const round = (x: number, d = 0): number => Number(x.toFixed(d));
+  const json = {
+    results: {
+      crossbus: round(results['crossbus-match']!),
+      qlobber: round(results['qlobber-match']!),
+      'crossbus-subscribe': round(results['crossbus-subscribe']!),
+      'qlobber-subscribe': round(results['qlobber-subscribe']!),
+      'crossbus-nocache': round(results['crossbus-nocache-match']!),
+    },
+    ratios: {
+      'crossbus/qlobber': round(ratios['crossbus/qlobber-match']!, 3),
+      'crossbus/qlobber-subscribe': round(ratios['crossbus/qlobber-subscribe']!, 3),
+    },
+  };
+  return { suite: 'match', unit: 'ops/s', table: lines.join('\n'), ...json };
 }
