@@ -692,6 +692,13 @@ export class Bus {
   }
 }
 
+/** Throws CB_ERR_INVALID_OPTION unless `url` is a ws:// or wss:// URL. */
+export function assertHubUrl(url: string): void {
+  if (!/^wss?:\/\//i.test(url)) {
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `hub URL must start with ws:// or wss://, got ${JSON.stringify(url)}`);
+  }
+}
+
 function safeDeserialize(payload: Uint8Array): CrossbusError {
   try {
     return deserializeError(decodeJson(payload));
@@ -709,9 +716,7 @@ export async function connect(target: string | TransportConnector, options: Conn
   if (typeof target === 'function') connector = target;
   else if (options.transport !== undefined) connector = options.transport;
   else {
-    if (!/^wss?:\/\//i.test(target)) {
-      throw new ConfigError('CB_ERR_INVALID_OPTION', `hub URL must start with ws:// or wss://, got ${JSON.stringify(target)}`);
-    }
+    assertHubUrl(target);
     connector = webSocketConnector(target, options.WebSocket ? { WebSocket: options.WebSocket } : {});
   }
   const bus = new Bus(connector, options);

@@ -3,9 +3,8 @@
  * write callbacks for exact backpressure and Buffers to avoid a copy per message.
  */
 import WebSocket from 'ws';
-import { connect as connectWith, type Bus } from '../client/bus.js';
+import { assertHubUrl, connect as connectWith, type Bus } from '../client/bus.js';
 import type { ConnectOptions, WebSocketConstructor } from '../client/options.js';
-import { ConfigError } from '../core/errors/index.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 import { webSocketConnector } from '../transports/websocket/websocket-client.js';
 
@@ -14,8 +13,10 @@ export * from '../client/index.js';
 /** Connects to a hub at a ws:// or wss:// URL (or through `options.transport`). */
 export function connect(target: string | TransportConnector, options: ConnectOptions = {}): Promise<Bus> {
   if (typeof target === 'string' && options.transport === undefined) {
-    if (!/^wss?:\/\//i.test(target)) {
-      return Promise.reject(new ConfigError('CB_ERR_INVALID_OPTION', `hub URL must start with ws:// or wss://, got ${JSON.stringify(target)}`));
+    try {
+      assertHubUrl(target);
+    } catch (err) {
+      return Promise.reject(err);
     }
     const custom = options.WebSocket;
     const connector = webSocketConnector(target, {

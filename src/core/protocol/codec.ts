@@ -267,6 +267,13 @@ export function decodeFrame(frame: Uint8Array, limits: FrameLimits = DEFAULT_FRA
   return envs[0] as Envelope;
 }
 
+/** Reads the u32 length prefix at `p` and enforces the frame size limit on it. */
+export function readLengthPrefix(buf: Uint8Array, p: number, limits: FrameLimits): number {
+  const bodyLen = (buf[p] as number) * 0x1000000 + (((buf[p + 1] as number) << 16) | ((buf[p + 2] as number) << 8) | (buf[p + 3] as number));
+  if (bodyLen > limits.maxFrameBytes) throw tooLarge(bodyLen, limits.maxFrameBytes);
+  return bodyLen;
+}
+
 /**
  * Callback for each frame found in a chunk: the decoded envelope plus where the raw frame lies,
  * so a router can forward the exact bytes without re-encoding them.
@@ -291,8 +298,7 @@ export function readFrames(chunk: Uint8Array, limits: FrameLimits, onFrame: Fram
         details: { have: n - p, need: LENGTH_PREFIX_BYTES },
       });
     }
-    const bodyLen = ((chunk[p] as number) * 0x1000000) + (((chunk[p + 1] as number) << 16) | ((chunk[p + 2] as number) << 8) | (chunk[p + 3] as number));
-    if (bodyLen > limits.maxFrameBytes) throw tooLarge(bodyLen, limits.maxFrameBytes);
+    const bodyLen = readLengthPrefix(chunk, p, limits);
     const end = p + LENGTH_PREFIX_BYTES + bodyLen;
     if (end > n) {
       throw new ProtocolError('CB_ERR_FRAME_TRUNCATED', `frame declares ${bodyLen} bytes but only ${n - p - LENGTH_PREFIX_BYTES} arrived`, {

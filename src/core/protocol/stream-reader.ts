@@ -1,6 +1,6 @@
 import { ProtocolError } from '../errors/index.js';
 import type { FrameLimits } from '../limits.js';
-import { readFrames, type FrameHandler } from './codec.js';
+import { readFrames, readLengthPrefix, type FrameHandler } from './codec.js';
 import { LENGTH_PREFIX_BYTES } from './layout.js';
 
 /**
@@ -31,12 +31,7 @@ export class StreamFrameReader {
     // Find the end of the last whole frame, checking each prefix against the limit.
     let p = 0;
     while (p + LENGTH_PREFIX_BYTES <= data.length) {
-      const bodyLen = ((data[p] as number) * 0x1000000) + (((data[p + 1] as number) << 16) | ((data[p + 2] as number) << 8) | (data[p + 3] as number));
-      if (bodyLen > this.limits.maxFrameBytes) {
-        throw new ProtocolError('CB_ERR_FRAME_TOO_LARGE', `frame of ${bodyLen} bytes exceeds the limit of ${this.limits.maxFrameBytes} bytes`, {
-          details: { size: bodyLen, limit: this.limits.maxFrameBytes },
-        });
-      }
+      const bodyLen = readLengthPrefix(data, p, this.limits);
       const end = p + LENGTH_PREFIX_BYTES + bodyLen;
       if (end > data.length) break;
       p = end;
