@@ -397,14 +397,8 @@ export class Bus {
   /** Resolves once unsent bytes are below the high-water mark (or the bus closes). */
   private backpressure(): Promise<void> {
     if (this.pendingBytes < this.opts.maxPendingBytes) return RESOLVED;
-    if (this.stateValue !== 'connected') {
-      if (this.writer.length > this.opts.reconnectBufferBytes) {
-        return Promise.reject(new ConnectionError('CB_ERR_BACKPRESSURE', `more than ${this.opts.reconnectBufferBytes} bytes wait for the connection to come back`, {
-          details: { pendingBytes: this.writer.length, limit: this.opts.reconnectBufferBytes },
-        }));
-      }
-      return RESOLVED;
-    }
+    // While disconnected the bound is reconnectBufferBytes, checked before writing (publish).
+    if (this.stateValue !== 'connected') return RESOLVED;
     return new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -430,6 +424,12 @@ export class Bus {
     try {
       this.checkOpen();
       assertValidTopic(topic, 'topic', this.limits.maxTopicLength);
+      if (this.stateValue !== 'connected' && this.writer.length >= this.opts.reconnectBufferBytes) {
+        // Refused, not queued: a rejected publish is never sent later.
+        throw new ConnectionError('CB_ERR_BACKPRESSURE', `${this.writer.length} bytes already wait for the connection to come back`, {
+          details: { pendingBytes: this.writer.length, limit: this.opts.reconnectBufferBytes },
+        });
+      }
       const { payloadType, payload } = this.payloadOf(data);
       const id = options?.ack ? this.opId() : 0;
       const env = envelope(Kind.PUBLISH, { id, topic, headers: options?.headers, payloadType, payload, timestamp: Date.now() });

@@ -235,3 +235,41 @@ describe('client against an in-process broker', () => {
     await broker.close(10);
   });
 });
+
+describe('client while disconnected', () => {
+  test('publishes are kept up to reconnectBufferBytes, refused beyond it, and the kept ones arrive after the reconnect', async () => {
+    const broker = new Broker({ heartbeatMs: 0 });
+    let allow = true;
+    let lastServerSide: Transport | undefined;
+    const acceptor = { accept: (t: Transport) => { lastServerSide = t; broker.accept(t); } };
+    const base = memoryConnector(acceptor);
+    const connector = async () => {
+      if (!allow) throw new Error('hub unreachable');
+      return base();
+    };
+    const receiver = await connectWith(memoryConnector(broker), { name: 'rx', reconnect: false });
+    const got: number[] = [];
+    await receiver.subscribe('buf.x', (m) => void got.push((m.data as { i: number }).i)).ready;
+    const bus = await connectWith(connector, { name: 'tx', reconnectBufferBytes: 2000, reconnect: { initialDelayMs: 5, maxDelayMs: 20 } });
+    allow = false;
+    lastServerSide!.close(1001, 'test: hub side goes away');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(bus.state, 'reconnecting');
+    const outcomes: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      await bus.publish('buf.x', { i, pad: 'x'.repeat(200) }).then(() => outcomes.push('ok'), (e) => outcomes.push(e.code));
+    }
+    const accepted = outcomes.filter((o) => o === 'ok').length;
+    assert.ok(accepted > 0 && accepted < 40, `some accepted, some refused: ${accepted}`);
+    assert.deepEqual(outcomes.slice(accepted), Array(40 - accepted).fill('CB_ERR_BACKPRESSURE'), 'refusals come after the buffer is full');
+    allow = true;
+    await new Promise<void>((resolve) => bus.on('connected', () => resolve()));
+    await bus.flush();
+    await receiver.flush();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(got, Array.from({ length: accepted }, (_, i) => i), 'exactly the accepted ones, in order');
+    await bus.close();
+    await receiver.close();
+    await broker.close(10);
+  });
+});
