@@ -10,6 +10,7 @@ import { TypedEmitter } from '../core/util/emitter.js';
 import { decodeJson, encodeJson } from '../core/util/json.js';
 import { webSocketConnector } from '../transports/websocket/websocket-client.js';
 import type { BusEvents, BusState } from './events.js';
+import { backoffDelay } from './backoff.js';
 import { Message } from './message.js';
 import { resolveConnectOptions, type ConnectOptions, type ResolvedConnectOptions } from './options.js';
 import { createScheduler } from './scheduler.js';
@@ -253,8 +254,7 @@ export class Bus {
       void this.close(new ConnectionError('CB_ERR_CONNECTION_FAILED', `gave up after ${this.reconnectAttempt} reconnect attempts`));
       return;
     }
-    const base = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** this.reconnectAttempt);
-    const delayMs = Math.round(base * (1 - r.jitter * Math.random()));
+    const delayMs = backoffDelay(this.reconnectAttempt, r);
     this.reconnectAttempt++;
     this.events.emit('reconnecting', { attempt: this.reconnectAttempt, delayMs });
     this.reconnectTimer = setTimeout(() => {
