@@ -3,7 +3,7 @@ import type { FrameLimits } from '../core/limits.js';
 import { encodeFrame, encodeInto, readFrames } from '../core/protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope, type Headers } from '../core/protocol/envelope.js';
 import { FrameWriter } from '../core/protocol/frame-writer.js';
-import { SUPPORTED_VERSIONS, type HelloPayload, type WelcomePayload } from '../core/protocol/handshake.js';
+import { MAX_GROUP_WEIGHT, SUPPORTED_VERSIONS, type HelloPayload, type WelcomePayload } from '../core/protocol/handshake.js';
 import { assertValidTopic, groupProblem } from '../core/topic.js';
 import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector } from '../core/transport/transport.js';
 import { TypedEmitter } from '../core/util/emitter.js';
@@ -31,6 +31,8 @@ export interface RequestOptions {
 export interface ServeOptions {
   /** Instances in the same group share the load: each request goes to one. @default the topic */
   group?: string;
+  /** This instance's relative share of the group's requests (1..1000). @default 1 */
+  weight?: number;
 }
 
 export type ServiceHandler<T = unknown> = (msg: Message<T>) => unknown | Promise<unknown>;
@@ -464,13 +466,19 @@ export class Bus {
     const options = (typeof a === 'function' ? b : a) ?? {};
     this.nextSid = u32Next(this.nextSid);
     const sid = this.nextSid;
-    const sub = new Subscription<T>(this, sid, topic, options.group, handler, options.maxPending ?? DEFAULT_SUBSCRIPTION_MAX_PENDING);
+    const sub = new Subscription<T>(this, sid, topic, options.group, options.weight ?? 1, handler, options.maxPending ?? DEFAULT_SUBSCRIPTION_MAX_PENDING);
     try {
       this.checkOpen();
       assertValidTopic(topic, 'pattern', this.limits.maxTopicLength);
       if (options.group !== undefined) {
         const problem = groupProblem(options.group);
         if (problem !== undefined) throw new ValidationError('CB_ERR_TOPIC_INVALID', `group ${JSON.stringify(options.group)} ${problem}`);
+      }
+      if (options.weight !== undefined) {
+        if (!Number.isInteger(options.weight) || options.weight < 1 || options.weight > MAX_GROUP_WEIGHT) {
+          throw new ConfigError('CB_ERR_INVALID_OPTION', `weight must be an integer in 1..${MAX_GROUP_WEIGHT}`);
+        }
+        if (options.group === undefined) throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'weight needs a group');
       }
     } catch (err) {
       sub.fail(err as CrossbusError);
@@ -502,7 +510,8 @@ export class Bus {
         sub.fail(error);
       },
     );
-    encodeInto(w, envelope(Kind.SUBSCRIBE, { id, sid: sub.sid, topic: sub.topic, group: sub.group ?? '' }), this.limits);
+    const options = sub.weight === 1 ? {} : { payloadType: PayloadType.JSON, payload: encodeJson({ weight: sub.weight }) };
+    encodeInto(w, envelope(Kind.SUBSCRIBE, { id, sid: sub.sid, topic: sub.topic, group: sub.group ?? '', ...options }), this.limits);
   }
 
   /** @internal */
@@ -620,7 +629,7 @@ export class Bus {
       })();
       this.inflightHandlers.add(run);
       void run.finally(() => this.inflightHandlers.delete(run));
-    }, { group: options.group ?? topic });
+    }, { group: options.group ?? topic, ...(options.weight !== undefined ? { weight: options.weight } : {}) });
   }
 
   /** Resolves once the hub has processed everything sent before this call (a PING round trip). */

@@ -11,6 +11,11 @@ export interface SubscribeOptions {
   /** Share messages with other subscribers of the same group: each message goes to one of them. */
   group?: string;
   /**
+   * This member's relative share of its group's messages (integer 1..1000). Needs `group`.
+   * @default 1
+   */
+  weight?: number;
+  /**
    * Messages an async-iterator subscription may hold before the consumer takes them; past this,
    * messages are dropped and the bus emits CB_ERR_SLOW_CONSUMER. @default DEFAULT_SUBSCRIPTION_MAX_PENDING
    */
@@ -45,6 +50,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     readonly sid: number,
     readonly topic: string,
     readonly group: string | undefined,
+    readonly weight: number,
     private readonly handler: MessageHandler<T> | undefined,
     private readonly maxPending: number,
   ) {

@@ -273,3 +273,42 @@ describe('client while disconnected', () => {
     await broker.close(10);
   });
 });
+
+describe('weighted service groups', () => {
+  test('over every run of sum(weights) messages each member gets exactly its weight', async () => {
+    const broker = new Broker({ heartbeatMs: 0 });
+    const pub = await connectWith(memoryConnector(broker), { name: 'pub', reconnect: false });
+    const m1 = await connectWith(memoryConnector(broker), { name: 'v1', reconnect: false });
+    const m2 = await connectWith(memoryConnector(broker), { name: 'v2', reconnect: false });
+    const counts = [0, 0];
+    await m1.subscribe('svc.x', () => void counts[0]!++, { group: 'svc', weight: 1 }).ready;
+    await m2.subscribe('svc.x', () => void counts[1]!++, { group: 'svc', weight: 3 }).ready;
+    for (let i = 0; i < 400; i++) await pub.publish('svc.x', i);
+    await pub.flush();
+    await m1.flush();
+    await m2.flush();
+    assert.deepEqual(counts, [100, 300]);
+    await Promise.all([pub.close(), m1.close(), m2.close()]);
+    await broker.close(10);
+  });
+
+  test('bad weights are refused: locally, and by the hub for raw frames', async () => {
+    const broker = new Broker({ heartbeatMs: 0 });
+    const bus = await connectWith(memoryConnector(broker), { name: 'c', reconnect: false });
+    await assert.rejects(bus.subscribe('a', { weight: 2 }).ready, (e) => isCrossbusError(e, 'CB_ERR_CONFLICTING_OPTIONS'));
+    await assert.rejects(bus.subscribe('a', { group: 'g', weight: 0 }).ready, (e) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'));
+    await assert.rejects(bus.subscribe('a', { group: 'g', weight: 1001 }).ready, (e) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'));
+    await bus.subscribe('a', { group: 'g', weight: 1000 }).ready;
+    await bus.close();
+    const t = await openSession(broker);
+    const opts = (o: unknown) => ({ payloadType: PayloadType.JSON, payload: new TextEncoder().encode(JSON.stringify(o)) });
+    t.inject(envelope(Kind.SUBSCRIBE, { id: 1, sid: 1, topic: 'a', group: 'g', ...opts({ weight: 0 }) }));
+    t.inject(envelope(Kind.SUBSCRIBE, { id: 2, sid: 2, topic: 'a', ...opts({ weight: 2 }) }));
+    t.inject(envelope(Kind.SUBSCRIBE, { id: 3, sid: 3, topic: 'a', group: 'g', payloadType: PayloadType.JSON, payload: new TextEncoder().encode('{') }));
+    t.inject(envelope(Kind.SUBSCRIBE, { id: 4, sid: 4, topic: 'a', group: 'g', ...opts({ weight: 5 }) }));
+    await tick();
+    assert.deepEqual(t.errors(), ['CB_ERR_PROTOCOL', 'CB_ERR_PROTOCOL', 'CB_ERR_PROTOCOL']);
+    assert.equal(t.received.filter((e) => e.kind === Kind.OK).length, 1);
+    await broker.close(10);
+  });
+});

@@ -1,7 +1,7 @@
 import { CrossbusError, ProtocolError, createError, type ErrorCode } from '../errors/index.js';
 import { encodeInto, readFrames } from '../protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
-import { SUPPORTED_VERSIONS, type HelloPayload, type WelcomePayload } from '../protocol/handshake.js';
+import { MAX_GROUP_WEIGHT, SUPPORTED_VERSIONS, type HelloPayload, type SubscribeOptionsPayload, type WelcomePayload } from '../protocol/handshake.js';
 import { OFF_KIND, OFF_SID } from '../protocol/layout.js';
 import { SubscriptionIndex } from '../routing/subscription-index.js';
 import { groupProblem, topicProblem } from '../topic.js';
@@ -202,12 +202,14 @@ export class Broker {
     const groups = match.groups;
     for (let i = 0; i < groups.length; i++) {
       const g = groups[i]!;
-      // Round robin across members. A weighted picker (by version, for canaries) replaces this later.
       const cursor = this.groupCursor.get(g.name) ?? 0;
       this.groupCursor.set(g.name, cursor + 1);
-      const n = g.members.length;
+      const members = g.members;
+      const n = members.length;
+      const first = n === 1 ? 0 : pickMember(members, cursor);
+      // The picked member first; if it cannot take the message, the next ones in turn.
       for (let k = 0; k < n; k++) {
-        const sub = g.members[(cursor + k) % n] as RouteSubscription;
+        const sub = members[(first + k) % n] as RouteSubscription;
         if (sub.session.state === 'open' && this.deliver(sub.session, buf, start, end, sub.sid)) {
           delivered++;
           break;
@@ -237,7 +239,23 @@ export class Broker {
         limit: o.maxSubscriptions, sid: env.sid,
       });
     }
-    const sub: RouteSubscription = { pattern: env.topic, group: env.group === '' ? undefined : env.group, session: s, sid: env.sid };
+    let weight = 1;
+    if (env.payloadType === PayloadType.JSON) {
+      let opts: SubscribeOptionsPayload;
+      try {
+        opts = decodeJson(env.payload) as SubscribeOptionsPayload;
+      } catch {
+        return this.replyError(s, env.id, 'CB_ERR_PROTOCOL', 'SUBSCRIBE options are not JSON', { sid: env.sid });
+      }
+      if (opts !== null && typeof opts === 'object' && opts.weight !== undefined) {
+        if (!Number.isInteger(opts.weight) || opts.weight < 1 || opts.weight > MAX_GROUP_WEIGHT) {
+          return this.replyError(s, env.id, 'CB_ERR_PROTOCOL', `weight must be an integer in 1..${MAX_GROUP_WEIGHT}`, { sid: env.sid });
+        }
+        if (env.group === '') return this.replyError(s, env.id, 'CB_ERR_PROTOCOL', 'weight needs a group', { sid: env.sid });
+        weight = opts.weight;
+      }
+    }
+    const sub: RouteSubscription = { pattern: env.topic, group: env.group === '' ? undefined : env.group, weight, session: s, sid: env.sid };
     s.subscriptions.set(env.sid, sub);
     this.index.add(sub);
     this.enqueueControl(s, envelope(Kind.OK, { id: env.id, sid: env.sid }));
@@ -443,6 +461,30 @@ export class Broker {
     }));
     return { hubId: this.options.hubId, connections, subscriptions: this.index.size, ...this.totals };
   }
+}
+
+/**
+ * Index of the group member that gets message number `cursor`: round robin when all weights are
+ * equal, otherwise weighted round robin, so that over any run of sum(weights) messages each member
+ * gets exactly its weight. Weights are how deployments will split traffic between versions.
+ */
+function pickMember(members: readonly RouteSubscription[], cursor: number): number {
+  const n = members.length;
+  let total = 0;
+  let uniform = true;
+  const w0 = (members[0] as RouteSubscription).weight;
+  for (let i = 0; i < n; i++) {
+    const w = (members[i] as RouteSubscription).weight;
+    total += w;
+    if (w !== w0) uniform = false;
+  }
+  if (uniform) return cursor % n;
+  let target = cursor % total;
+  for (let i = 0; i < n; i++) {
+    target -= (members[i] as RouteSubscription).weight;
+    if (target < 0) return i;
+  }
+  return n - 1;
 }
 
 function unrefTimer(t: unknown): void {

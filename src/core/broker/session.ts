@@ -7,6 +7,8 @@ import type { FrameLimits } from '../limits.js';
 export interface RouteSubscription {
   readonly pattern: string;
   readonly group: string | undefined;
+  /** Share of its group's messages, relative to the other members' weights (1..MAX_GROUP_WEIGHT). */
+  readonly weight: number;
   readonly session: Session;
   readonly sid: number;
 }

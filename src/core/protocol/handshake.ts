@@ -29,3 +29,14 @@ export interface WelcomePayload {
 }
 
 export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([PROTOCOL_VERSION]);
+
+/**
+ * Optional JSON payload of SUBSCRIBE. Absent means all defaults. Unknown fields are ignored so
+ * later versions can add options (e.g. a member's version for canary analysis).
+ */
+export interface SubscribeOptionsPayload {
+  /** Relative share of the group's messages; integer 1..MAX_GROUP_WEIGHT. @default 1 */
+  weight?: number;
+}
+
+export const MAX_GROUP_WEIGHT = 1000;
