@@ -1,65 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../../src/core/broker/broker.js';
-import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
-import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/protocol/envelope.js';
-import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
-import type { Transport, TransportCloseInfo, TransportHandlers } from '../../src/core/transport/transport.js';
+import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js';
+import type { Transport } from '../../src/core/transport/transport.js';
+import { StallableTransport, openSession, tick } from '../helpers/recording-transport.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
 import { connectWith } from '../../src/client/index.js';
 import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
-
-/**
- * A transport whose peer reads nothing until told to: what a stalled consumer looks like to the
- * broker (bytes pile up in bufferedAmount, drain never fires).
- */
-class StallableTransport implements Transport {
-  readonly kind = 'test-stall';
-  readonly framing = 'message' as const;
-  readonly peer = 'test';
-  handlers: TransportHandlers | undefined;
-  stalled = false;
-  buffered = 0;
-  received: Envelope[] = [];
-  closed: TransportCloseInfo | undefined;
-  setHandlers(h: TransportHandlers): void { this.handlers = h; }
-  send(chunk: Uint8Array): void {
-    if (this.closed) throw new Error('closed');
-    if (this.stalled) { this.buffered += chunk.length; this.pendingChunks.push(chunk); return; }
-    readFrames(chunk, DEFAULT_FRAME_LIMITS, (e) => this.received.push({ ...e, payload: e.payload.slice() }));
-  }
-  pendingChunks: Uint8Array[] = [];
-  bufferedAmount(): number { return this.buffered; }
-  close(code = 1000, reason = ''): void {
-    if (this.closed) return;
-    this.closed = { local: true, code, reason };
-    this.handlers?.close(this.closed);
-  }
-  /** The peer sends frames. */
-  inject(...envs: Envelope[]): void { for (const e of envs) this.handlers!.message(encodeFrame(e)); }
-  resume(): void {
-    this.stalled = false;
-    const chunks = this.pendingChunks.splice(0);
-    this.buffered = 0;
-    for (const c of chunks) readFrames(c, DEFAULT_FRAME_LIMITS, (e) => this.received.push({ ...e, payload: e.payload.slice() }));
-    this.handlers?.drain?.();
-  }
-  errors(): string[] {
-    return this.received.filter((e) => e.kind === Kind.ERROR).map((e) => JSON.parse(new TextDecoder().decode(e.payload)).code);
-  }
-}
-
-const hello = (name = 't') => envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: new TextEncoder().encode(JSON.stringify({ versions: [1], name })) });
-const tick = () => new Promise((r) => setImmediate(r));
-
-async function openSession(broker: Broker): Promise<StallableTransport> {
-  const t = new StallableTransport();
-  broker.accept(t);
-  t.inject(hello());
-  await tick();
-  assert.equal(t.received[0]?.kind, Kind.WELCOME);
-  return t;
-}
 
 describe('broker', () => {
   test('WELCOME carries the limits; anything before HELLO is refused', async () => {
