@@ -26,6 +26,11 @@ Options:
   --port <n>           TCP port, 0 for any free port (default ${DEFAULT_PORT})
   --data <dir>         state directory, created if missing
   --max-frame <bytes>  largest frame (default 1048576)
+  --max-topic <bytes>  longest topic or pattern (default 256)
+  --max-queue-bytes <bytes>     outbound queue bound per connection (default 67108864)
+  --max-queue-messages <n>      outbound queue bound per connection (default 200000)
+  --slow-consumer <policy>      disconnect | drop, when a queue overflows (default disconnect)
+  --heartbeat-ms <ms>  ping idle peers after this long, drop after twice it; 0 = off (default 20000)
   --log-level <level>  debug | info | warn | error (default info)
   -h, --help           show this help`,
   pub: `Usage: crossbus pub <topic> [data] [--url ${DEFAULT_URL}]
@@ -66,7 +71,9 @@ async function runHub(argv: string[]): Promise<number> {
     args: argv, strict: true, allowPositionals: true,
     options: {
       host: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' },
-      'max-frame': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'max-frame': { type: 'string' }, 'max-topic': { type: 'string' }, 'max-queue-bytes': { type: 'string' },
+      'max-queue-messages': { type: 'string' }, 'slow-consumer': { type: 'string' }, 'heartbeat-ms': { type: 'string' },
+      'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return help('hub');
@@ -74,12 +81,22 @@ async function runHub(argv: string[]): Promise<number> {
   const level = values['log-level'] ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error`);
   const logger = consoleLogger(level as 'info');
-  const maxFrameBytes = intFlag('max-frame', values['max-frame'], 64, 0xffff_fff0);
+  const policy = values['slow-consumer'];
+  if (policy !== undefined && policy !== 'disconnect' && policy !== 'drop') throw new UsageError('--slow-consumer must be disconnect or drop');
+  const numeric = {
+    maxFrameBytes: intFlag('max-frame', values['max-frame'], 64, 0xffff_fff0),
+    maxTopicLength: intFlag('max-topic', values['max-topic'], 1, 0xffff),
+    maxQueuedBytes: intFlag('max-queue-bytes', values['max-queue-bytes'], 1024, Number.MAX_SAFE_INTEGER),
+    maxQueuedMessages: intFlag('max-queue-messages', values['max-queue-messages'], 1, Number.MAX_SAFE_INTEGER),
+    heartbeatMs: intFlag('heartbeat-ms', values['heartbeat-ms'], 0, 3_600_000),
+  };
+  const given = Object.fromEntries(Object.entries(numeric).filter(([, v]) => v !== undefined));
   const hub = await startHub({
     host: values.host ?? DEFAULT_HOST,
     port: intFlag('port', values.port, 0, 65535) ?? DEFAULT_PORT,
     ...(values.data !== undefined ? { dataDir: values.data } : {}),
-    ...(maxFrameBytes !== undefined ? { maxFrameBytes } : {}),
+    ...(policy !== undefined ? { slowConsumerPolicy: policy } : {}),
+    ...given,
     logger,
   });
   hub.broker.events.on('connection', (e) => logger.info('client connected', e));

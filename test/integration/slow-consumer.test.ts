@@ -2,10 +2,9 @@
  * Slow consumers: a subscriber that stops reading must not hold up anybody else, and is handled
  * per the hub's slowConsumerPolicy.
  *
- * NOTE: unlike the other integration files, this one runs the hub IN-PROCESS with `startHub`
- * (still over real WebSockets on 127.0.0.1): the CLI has no flags for the queue limits
- * (maxQueuedBytes, transportHighWaterBytes, slowConsumerPolicy), and the test also watches the
- * broker's 'slow-consumer' event and stats.
+ * The first test runs a real hub process configured through its CLI flags. The others run the hub
+ * in-process with `startHub` (still over real WebSockets on 127.0.0.1) because they also watch the
+ * broker's 'slow-consumer' events and stats.
  */
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +14,7 @@ import { Kind } from '../../src/core/protocol/envelope.js';
 import type { Bus } from '../../src/node/index.js';
 import { RawClient } from '../helpers/raw-ws.js';
 import { openBus, closeBus } from '../helpers/buses.js';
-import { waitFor } from '../helpers/hub-process.js';
+import { startHubProcess, waitFor } from '../helpers/hub-process.js';
 
 const T = { timeout: 20_000 };
 const PAYLOAD_BYTES = 256;
@@ -79,21 +78,31 @@ async function setUp(policy: SlowConsumerPolicy): Promise<Scenario> {
     fastInOrder: () => inOrder,
     async publishAll(onOverflow) {
       let notified = false;
-      for (let i = 0; i < TOTAL_MESSAGES; i++) {
-        const payload = new Uint8Array(PAYLOAD_BYTES);
-        new DataView(payload.buffer).setUint32(0, i);
-        await pub.publish('load.data', payload);
+      return publishPaced(pub, () => fastCount, () => {
         if (!notified && slowEvents.length > 0) {
           notified = true;
           onOverflow?.();
         }
-        if (i + 1 - fastCount > WINDOW) {
-          await waitFor(() => i + 1 - fastCount <= WINDOW / 4, 10_000, `the fast subscriber to catch up (${fastCount} of ${i + 1})`);
-        }
-      }
-      return TOTAL_MESSAGES;
+      });
     },
   };
+}
+
+/**
+ * Publishes TOTAL_MESSAGES numbered 256-byte messages to load.data, never more than WINDOW ahead
+ * of the fast subscriber; `afterEach` runs after every publish.
+ */
+async function publishPaced(pub: Bus, fastCount: () => number, afterEach: (i: number) => void): Promise<number> {
+  for (let i = 0; i < TOTAL_MESSAGES; i++) {
+    const payload = new Uint8Array(PAYLOAD_BYTES);
+    new DataView(payload.buffer).setUint32(0, i);
+    await pub.publish('load.data', payload);
+    afterEach(i);
+    if (i + 1 - fastCount() > WINDOW) {
+      await waitFor(() => i + 1 - fastCount() <= WINDOW / 4, 10_000, `the fast subscriber to catch up (${fastCount()} of ${i + 1})`);
+    }
+  }
+  return TOTAL_MESSAGES;
 }
 
 async function tearDown(s: Scenario | undefined): Promise<void> {
@@ -105,6 +114,47 @@ async function tearDown(s: Scenario | undefined): Promise<void> {
 }
 
 describe('slow consumer', () => {
+  test('hub process (--max-queue-bytes, --slow-consumer disconnect): the stalled peer is cut off, the fast one gets everything', T, async () => {
+    const hub = await startHubProcess(['--max-queue-bytes', String(2 * 1024 * 1024), '--slow-consumer', 'disconnect', '--heartbeat-ms', '0']);
+    const stalled = await RawClient.handshake(hub.url, 'stalled', { keepMessages: false });
+    let fast: Bus | undefined;
+    let pub: Bus | undefined;
+    try {
+      await stalled.subscribe(1, 'load.>');
+      stalled.pause();
+      fast = await openBus(hub.url, { name: 'fast' });
+      let fastCount = 0;
+      let inOrder = true;
+      await fast.subscribe<Uint8Array>('load.>', (m) => {
+        if (new DataView(m.bytes.buffer, m.bytes.byteOffset, 4).getUint32(0) !== fastCount) inOrder = false;
+        fastCount++;
+      }).ready;
+      pub = await openBus(hub.url, { name: 'publisher' });
+      let resumed = false;
+      // The hub logs the slow consumer on stderr; resume reading then, well inside its 2 s close grace.
+      const published = await publishPaced(pub, () => fastCount, (i) => {
+        if (!resumed && i % 200 === 0 && hub.stderr().includes('slow consumer')) {
+          resumed = true;
+          setImmediate(() => stalled.resume());
+        }
+      });
+      await waitFor(() => fastCount >= published, 10_000, `all ${published} at the fast subscriber (have ${fastCount})`);
+      assert.equal(fastCount, published);
+      assert.ok(inOrder);
+      stalled.resume();
+      const close = await stalled.waitForClose(10_000);
+      assert.deepEqual(close, { code: 4008, reason: 'CB_ERR_SLOW_CONSUMER' });
+      assert.ok(stalled.errors().some((e) => e.code === 'CB_ERR_SLOW_CONSUMER' && e.retryable === true), JSON.stringify(stalled.errors()));
+      assert.match(hub.stderr(), /WARN slow consumer .*"name":"stalled".*"policy":"disconnect"/);
+      assert.ok(hub.alive(), 'the hub keeps serving');
+    } finally {
+      stalled.terminate();
+      await closeBus(fast);
+      await closeBus(pub);
+      await hub.stop();
+    }
+  });
+
   test("policy 'disconnect': the stalled connection is cut with CB_ERR_SLOW_CONSUMER / 4008; the fast one gets everything", T, async () => {
     let s: Scenario | undefined;
     try {
