@@ -13,6 +13,7 @@ import type { BusEvents, BusState } from './events.js';
 import { backoffDelay } from './backoff.js';
 import { Message } from './message.js';
 import { resolveConnectOptions, type ConnectOptions, type ResolvedConnectOptions } from './options.js';
+import { PendingTable } from './pending.js';
 import { createScheduler } from './scheduler.js';
 import { DEFAULT_SUBSCRIPTION_MAX_PENDING, Subscription, type MessageHandler, type SubscribeOptions } from './subscription.js';
 
@@ -43,18 +44,6 @@ export const HEADER_ERROR = 'cb-error';
 const INBOX_PREFIX = '_INBOX.';
 const RESOLVED = Promise.resolve();
 
-interface PendingOp {
-  resolve(value: Envelope): void;
-  reject(error: CrossbusError): void;
-  timer?: ReturnType<typeof setTimeout>;
-}
-
-interface PendingRequest {
-  resolve(msg: Message): void;
-  reject(error: CrossbusError): void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 function u32Next(n: number): number {
   return n >= 0xffff_fffe ? 1 : n + 1;
 }
@@ -81,8 +70,10 @@ export class Bus {
   private flushScheduled = false;
   private readonly schedule = createScheduler();
   private readonly subs = new Map<number, Subscription<unknown>>();
-  private readonly ops = new Map<number, PendingOp>();
-  private readonly requests = new Map<number, PendingRequest>();
+  /** Operations the hub answers with OK/PONG/ERROR, by id. */
+  private readonly ops = new PendingTable<Envelope>();
+  /** Requests answered by a reply on our inbox (or ERROR NO_RESPONDERS), by id. */
+  private readonly requests = new PendingTable<Message>();
   private readonly drainWaiters: Array<() => void> = [];
   private readonly inflightHandlers = new Set<Promise<unknown>>();
   private nextSid = 0;
@@ -233,11 +224,7 @@ export class Bus {
       this.connectReject(error);
       return;
     }
-    for (const [id, op] of this.ops) {
-      this.ops.delete(id);
-      if (op.timer) clearTimeout(op.timer);
-      op.reject(error);
-    }
+    this.ops.rejectAll(error);
     if (this.stateValue === 'closed' || this.stateValue === 'connecting') return;
     this.events.emit('disconnected', { error });
     this.releaseDrainWaiters();
@@ -291,11 +278,11 @@ export class Bus {
         return;
       }
       case Kind.OK:
-        return this.settleOp(env.id, env, undefined);
+        this.ops.resolve(env.id, env);
+        return;
       case Kind.ERROR: {
         const error = safeDeserialize(env.payload);
-        if (env.id !== 0 && this.ops.has(env.id)) return this.settleOp(env.id, env, error);
-        if (env.id !== 0 && this.requests.has(env.id)) return this.settleRequest(env.id, undefined, error);
+        if (env.id !== 0 && (this.ops.reject(env.id, error) || this.requests.reject(env.id, error))) return;
         this.reportError(error, {});
         return;
       }
@@ -314,7 +301,7 @@ export class Bus {
         this.sendControl(envelope(Kind.PONG, { id: env.id }));
         return;
       case Kind.PONG:
-        if (env.id !== 0) this.settleOp(env.id, env, undefined);
+        if (env.id !== 0) this.ops.resolve(env.id, env);
         return;
       case Kind.GOODBYE: {
         const error = env.payload.length > 0 ? safeDeserialize(env.payload) : createError('CB_ERR_HUB_SHUTTING_DOWN');
@@ -325,15 +312,6 @@ export class Bus {
       default:
         this.reportError(createError('CB_ERR_PROTOCOL', `unexpected ${env.kind} frame from the hub`), {});
     }
-  }
-
-  private settleOp(id: number, env: Envelope, error: CrossbusError | undefined): void {
-    const op = this.ops.get(id);
-    if (op === undefined) return;
-    this.ops.delete(id);
-    if (op.timer) clearTimeout(op.timer);
-    if (error) op.reject(error);
-    else op.resolve(env);
   }
 
   /** @internal */
@@ -448,14 +426,7 @@ export class Bus {
   }
 
   private trackOp(id: number, timeoutMs: number): Promise<Envelope> {
-    return new Promise<Envelope>((resolve, reject) => {
-      const op: PendingOp = { resolve, reject };
-      op.timer = setTimeout(() => {
-        this.ops.delete(id);
-        reject(new RequestError('CB_ERR_TIMEOUT', `the hub did not answer within ${timeoutMs} ms`, { details: { timeoutMs } }));
-      }, timeoutMs);
-      this.ops.set(id, op);
-    });
+    return this.ops.add(id, timeoutMs, () => new RequestError('CB_ERR_TIMEOUT', `the hub did not answer within ${timeoutMs} ms`, { details: { timeoutMs } }));
   }
 
   /** Subscribes to a topic or pattern (`*` one token, `>` the rest). */
@@ -547,19 +518,14 @@ export class Bus {
       const { payloadType, payload } = this.payloadOf(data);
       this.ensureInbox();
       const id = this.opId();
-      const promise = new Promise<Message<T>>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          this.requests.delete(id);
-          reject(new RequestError('CB_ERR_TIMEOUT', `no reply to ${topic} within ${timeoutMs} ms`, { details: { topic, timeoutMs } }));
-        }, timeoutMs);
-        this.requests.set(id, { resolve: resolve as (m: Message) => void, reject, timer });
-      });
+      const promise = this.requests.add(id, timeoutMs, () =>
+        new RequestError('CB_ERR_TIMEOUT', `no reply to ${topic} within ${timeoutMs} ms`, { details: { topic, timeoutMs } }));
       try {
         this.write(envelope(Kind.REQUEST, { id, topic, replyTo: `${this.inboxPrefix}${id}`, headers: options.headers, payloadType, payload, timestamp: Date.now() }));
       } catch (err) {
-        this.settleRequest(id, undefined, err as CrossbusError);
+        this.requests.reject(id, err as CrossbusError);
       }
-      return promise;
+      return promise as Promise<Message<T>>;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -578,19 +544,10 @@ export class Bus {
     const errorCode = env.headers?.[HEADER_ERROR];
     if (errorCode !== undefined) {
       const remote = safeDeserialize(env.payload);
-      this.settleRequest(id, undefined, remote.code === 'CB_ERR_INTERNAL' ? createError('CB_ERR_HANDLER_FAILED', remote.message, { details: remote.details ?? {} }) : remote);
+      this.requests.reject(id, remote.code === 'CB_ERR_INTERNAL' ? createError('CB_ERR_HANDLER_FAILED', remote.message, { details: remote.details ?? {} }) : remote);
       return;
     }
-    this.settleRequest(id, msg, undefined);
-  }
-
-  private settleRequest(id: number, msg: Message | undefined, error: CrossbusError | undefined): void {
-    const r = this.requests.get(id);
-    if (r === undefined) return;
-    this.requests.delete(id);
-    clearTimeout(r.timer);
-    if (error !== undefined) r.reject(error);
-    else r.resolve(msg as Message);
+    this.requests.resolve(id, msg);
   }
 
   private readonly responder = (msg: Message, data: unknown, headers?: Headers): Promise<void> => {
@@ -674,16 +631,8 @@ export class Bus {
     if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
     const error = reason ?? new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed');
-    for (const [id, r] of this.requests) {
-      this.requests.delete(id);
-      clearTimeout(r.timer);
-      r.reject(error);
-    }
-    for (const [id, op] of this.ops) {
-      this.ops.delete(id);
-      if (op.timer) clearTimeout(op.timer);
-      op.reject(error);
-    }
+    this.requests.rejectAll(error);
+    this.ops.rejectAll(error);
     for (const sub of this.subs.values()) sub.end();
     this.subs.clear();
     this.releaseDrainWaiters();
