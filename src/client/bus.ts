@@ -18,6 +18,7 @@ import { createScheduler } from './scheduler.js';
 import { DEFAULT_SUBSCRIPTION_MAX_PENDING, Subscription, type MessageHandler, type SubscribeOptions } from './subscription.js';
 
 export interface PublishOptions {
+  /** Passed through the hub unchanged (traceparent, correlation-id, ...). @default none */
   headers?: Headers;
   /** Ask the hub to confirm it routed the message; resolves only then. @default false */
   ack?: boolean;
@@ -26,6 +27,7 @@ export interface PublishOptions {
 export interface RequestOptions {
   /** @default the bus's requestTimeoutMs (5000) */
   timeoutMs?: number;
+  /** @default none */
   headers?: Headers;
 }
 

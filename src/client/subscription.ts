@@ -8,7 +8,7 @@ export type MessageHandler<T = unknown> = (msg: Message<T>) => unknown;
 export const DEFAULT_SUBSCRIPTION_MAX_PENDING = 65_536;
 
 export interface SubscribeOptions {
-  /** Share messages with other subscribers of the same group: each message goes to one of them. */
+  /** Share messages with other subscribers of the same group: each message goes to one of them. @default none */
   group?: string;
   /**
    * This member's relative share of its group's messages (integer 1..1000). Needs `group`.

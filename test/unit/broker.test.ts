@@ -259,3 +259,47 @@ describe('weighted service groups', () => {
     await broker.close(10);
   });
 });
+
+describe('async-iterator subscriptions', () => {
+  test('hold at most maxPending unread messages: the oldest are kept, the rest dropped and reported', async () => {
+    const broker = new Broker({ heartbeatMs: 0 });
+    const bus = await connectWith(memoryConnector(broker), { name: 'it', reconnect: false });
+    const errors: string[] = [];
+    bus.on('error', (e) => errors.push(e.error.code));
+    const sub = bus.subscribe('it.x', { maxPending: 5 });
+    await sub.ready;
+    for (let i = 0; i < 8; i++) await bus.publish('it.x', i);
+    await bus.flush();
+    await tick();
+    assert.equal(sub.pending, 5);
+    assert.equal(sub.dropped, 3);
+    assert.deepEqual(errors, ['CB_ERR_SLOW_CONSUMER']);
+    const got: unknown[] = [];
+    for await (const m of sub) {
+      got.push(m.data);
+      if (got.length === 5) break; // break ends the subscription
+    }
+    assert.deepEqual(got, [0, 1, 2, 3, 4]);
+    assert.equal(sub.closed, true);
+    await bus.close();
+    await broker.close(10);
+  });
+
+  test('an iterator ends when the bus closes', async () => {
+    const broker = new Broker({ heartbeatMs: 0 });
+    const bus = await connectWith(memoryConnector(broker), { name: 'it', reconnect: false });
+    const sub = bus.subscribe('it.y');
+    await sub.ready;
+    const consumed = (async () => {
+      let n = 0;
+      for await (const _m of sub) n++;
+      return n;
+    })();
+    await bus.publish('it.y', 1);
+    await bus.flush();
+    await tick();
+    await bus.close();
+    assert.equal(await consumed, 1);
+    await broker.close(10);
+  });
+});
