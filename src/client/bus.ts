@@ -285,6 +285,11 @@ export class Bus {
       case Kind.ERROR: {
         const error = safeDeserialize(env.payload);
         if (env.id !== 0 && (this.ops.reject(env.id, error) || this.requests.reject(env.id, error))) return;
+        if (this.connectReject !== undefined) {
+          // Refused during the handshake (connection limit, version, ...): that is why connect fails.
+          this.connectReject(error);
+          return;
+        }
         this.reportError(error, {});
         return;
       }

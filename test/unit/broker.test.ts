@@ -303,3 +303,24 @@ describe('async-iterator subscriptions', () => {
     await broker.close(10);
   });
 });
+
+describe('connection limit', () => {
+  test('the Nth connection is accepted, the N+1th refused with CB_ERR_TOO_MANY_CONNECTIONS, and a freed slot is reusable', async () => {
+    const broker = new Broker({ heartbeatMs: 0, maxConnections: 2 });
+    const a = await connectWith(memoryConnector(broker), { name: 'a', reconnect: false });
+    const b = await connectWith(memoryConnector(broker), { name: 'b', reconnect: false });
+    await assert.rejects(connectWith(memoryConnector(broker), { name: 'c', reconnect: false }),
+      (e) => isCrossbusError(e, 'CB_ERR_TOO_MANY_CONNECTIONS') && (e as { retryable: boolean }).retryable === true);
+    const raw = new StallableTransport();
+    broker.accept(raw);
+    assert.deepEqual(raw.errors(), ['CB_ERR_TOO_MANY_CONNECTIONS']);
+    assert.equal(raw.closed?.code, 1013);
+    await a.close();
+    await tick();
+    const c = await connectWith(memoryConnector(broker), { name: 'c', reconnect: false });
+    assert.equal(c.state, 'connected');
+    assert.equal(broker.stats().connections.length, 2);
+    await Promise.all([b.close(), c.close()]);
+    await broker.close(10);
+  });
+});

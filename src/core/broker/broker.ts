@@ -1,12 +1,12 @@
 import { CrossbusError, ProtocolError, createError, type ErrorCode } from '../errors/index.js';
-import { encodeInto, readFrames } from '../protocol/codec.js';
+import { encodeFrame, encodeInto, readFrames } from '../protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
 import { MAX_GROUP_WEIGHT, SUPPORTED_VERSIONS, type HelloPayload, type SubscribeOptionsPayload, type WelcomePayload } from '../protocol/handshake.js';
 import { OFF_KIND, OFF_SID } from '../protocol/layout.js';
 import { SubscriptionIndex } from '../routing/subscription-index.js';
 import { groupProblem, topicProblem } from '../topic.js';
 import {
-  CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, CLOSE_PROTOCOL_ERROR, CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG,
+  CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, CLOSE_PROTOCOL_ERROR, CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN_LATER,
   type Transport, type TransportCloseInfo,
 } from '../transport/transport.js';
 import { TypedEmitter } from '../util/emitter.js';
@@ -54,6 +54,20 @@ export class Broker {
     const session = new Session(seq, `${this.options.hubId}-${seq}`, transport, this.options.limits, Date.now());
     if (this.closing) {
       transport.close(CLOSE_GOING_AWAY, 'CB_ERR_HUB_SHUTTING_DOWN');
+      return;
+    }
+    if (this.sessions.size >= this.options.maxConnections) {
+      // Refused before any state is kept: say why, then close ("try again later").
+      const error = createError('CB_ERR_TOO_MANY_CONNECTIONS', `the hub holds its maximum of ${this.options.maxConnections} connections`, {
+        details: { limit: this.options.maxConnections },
+      });
+      this.totals.errors++;
+      try {
+        transport.send(encodeFrame(envelope(Kind.ERROR, { payloadType: PayloadType.JSON, payload: encodeJson(error.toJSON()) }), this.options.limits));
+      } catch {
+        /* already gone */
+      }
+      transport.close(CLOSE_TRY_AGAIN_LATER, error.code);
       return;
     }
     this.sessions.set(seq, session);

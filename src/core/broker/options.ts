@@ -8,6 +8,8 @@ import { silentLogger } from '../util/logger.js';
 
 /** @default 10_000 */
 export const DEFAULT_MAX_SUBSCRIPTIONS = 10_000;
+/** @default 10_000 */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** @default 64 MiB (the same default as nats-server's max_pending) */
 export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** @default 200_000 */
@@ -39,6 +41,8 @@ export interface BrokerOptions {
   maxHeaderBytes?: number;
   /** Subscriptions one connection may hold. @default DEFAULT_MAX_SUBSCRIPTIONS */
   maxSubscriptions?: number;
+  /** Connections (handshaking or open) the hub holds at once. @default DEFAULT_MAX_CONNECTIONS */
+  maxConnections?: number;
   /** Outbound queue bound per connection, bytes. @default DEFAULT_MAX_QUEUED_BYTES */
   maxQueuedBytes?: number;
   /** Outbound queue bound per connection, messages. @default DEFAULT_MAX_QUEUED_MESSAGES */
@@ -62,6 +66,7 @@ export interface BrokerOptions {
 export interface ResolvedBrokerOptions {
   limits: FrameLimits;
   maxSubscriptions: number;
+  maxConnections: number;
   maxQueuedBytes: number;
   maxQueuedMessages: number;
   slowConsumerPolicy: SlowConsumerPolicy;
@@ -110,6 +115,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
   return Object.freeze({
     limits,
     maxSubscriptions: intOption('maxSubscriptions', options.maxSubscriptions, DEFAULT_MAX_SUBSCRIPTIONS, 1, 10_000_000),
+    maxConnections: intOption('maxConnections', options.maxConnections, DEFAULT_MAX_CONNECTIONS, 1, 10_000_000),
     maxQueuedBytes,
     maxQueuedMessages: intOption('maxQueuedMessages', options.maxQueuedMessages, DEFAULT_MAX_QUEUED_MESSAGES, 1, Number.MAX_SAFE_INTEGER),
     slowConsumerPolicy: policy,

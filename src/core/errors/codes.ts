@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   CB_ERR_CONNECTION_LOST: { message: 'connection was lost', retryable: true },
   CB_ERR_DRAINING: { message: 'connection is draining', retryable: false },
   CB_ERR_HUB_SHUTTING_DOWN: { message: 'hub is shutting down', retryable: true },
+  CB_ERR_TOO_MANY_CONNECTIONS: { message: 'the hub holds its maximum number of connections', retryable: true },
   CB_ERR_TRANSPORT: { message: 'transport failure', retryable: true },
   // --- configuration and usage ----------------------------------------------------------
   CB_ERR_INVALID_OPTION: { message: 'invalid option', retryable: false },

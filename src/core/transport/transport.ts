@@ -63,5 +63,7 @@ export const CLOSE_PROTOCOL_ERROR = 1002;
 export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_TOO_BIG = 1009;
 export const CLOSE_INTERNAL_ERROR = 1011;
+/** The server is overloaded; try again later. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** Application range: the hub closed a slow consumer. */
 export const CLOSE_SLOW_CONSUMER = 4008;
