@@ -7,6 +7,8 @@
  *   - match rate: 200,000 lookups drawn (Zipf, s = 1) from 10,000 distinct topics (lookups/s);
  *     repeated topics are realistic and our per-topic match cache is meant to exploit them
  *   - crossbus-nocache-match: the same stream with matchCacheSize: 0 (extra info)
+ *   - churn: the same stream with an unsubscribe + subscribe pair every 10th lookup (ops/s, both
+ *     kinds of operation counted), which also exercises match-cache invalidation
  *
  * Run directly: `npx tsx bench/match.ts`.
  */
@@ -201,6 +203,38 @@ function streamQlobber(q: QlobberInstance<Sub>, stream: readonly string[]): { ms
   return { ms: performance.now() - t0, matches };
 }
 
+/** Every CHURN_EVERY-th operation unsubscribes one subscription and subscribes its replacement. */
+const CHURN_EVERY = 10;
+
+/**
+ * Churn: the match stream interleaved with subscribe/unsubscribe pairs (clients coming and going),
+ * which also exercises match-cache invalidation. Replaces entries of `subs` in place.
+ */
+function churn(
+  subs: Sub[], stream: readonly string[], add: (s: Sub) => void, remove: (s: Sub) => void, match: (t: string) => number,
+): { ms: number; ops: number; matches: number } {
+  const rnd = mulberry32(SEED ^ 0xc4);
+  const picks = Array.from({ length: Math.ceil(stream.length / CHURN_EVERY) }, () => Math.floor(rnd() * subs.length));
+  let matches = 0;
+  let ops = 0;
+  collectGarbage();
+  const t0 = performance.now();
+  for (let i = 0; i < stream.length; i++) {
+    if (i % CHURN_EVERY === 0) {
+      const j = picks[i / CHURN_EVERY]!;
+      const old = subs[j]!;
+      remove(old);
+      const next: Sub = { pattern: old.pattern, group: old.group, id: old.id };
+      add(next);
+      subs[j] = next;
+      ops += 2;
+    }
+    matches += match(stream[i]!);
+    ops++;
+  }
+  return { ms: performance.now() - t0, ops, matches };
+}
+
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
@@ -224,6 +258,7 @@ export async function runMatchBench(): Promise<BenchOutput> {
   let index: SubscriptionIndex<Sub> | undefined;
   let q: QlobberInstance<Sub> | undefined;
   let subs: Sub[] = [];
+  let qSubs: Sub[] = [];
   for (let r = 0; r < SUBSCRIBE_ROUNDS; r++) {
     const mine = freshSubs(w);
     const theirs = freshSubs(w);
@@ -244,6 +279,7 @@ export async function runMatchBench(): Promise<BenchOutput> {
       q = b.q;
     }
     subs = mine;
+    qSubs = theirs;
   }
   if (process.env.MATCH_BENCH_VERBOSE) {
     const ms = (xs: number[]): string => xs.map((x) => x.toFixed(1)).join(',');
@@ -287,6 +323,13 @@ export async function runMatchBench(): Promise<BenchOutput> {
     throw new Error(`total match counts differ: crossbus=${totals[0]} qlobber=${totals[1]} nocache=${totals[2]}`);
   }
 
+  // (4) Churn: matches with subscribe/unsubscribe pairs mixed in (both sides, same sequence).
+  const ourChurn = churn(subs, w.stream, (x) => index!.add(x), (x) => index!.remove(x), (t) => index!.match(t).total);
+  const theirChurn = churn(qSubs, w.stream, (x) => q!.add(w.qPatterns[x.id]!, x), (x) => q!.remove(w.qPatterns[x.id]!, x), (t) => q!.match(t).length);
+  if (ourChurn.matches !== theirChurn.matches) {
+    throw new Error(`match counts differ under churn: crossbus=${ourChurn.matches} qlobber=${theirChurn.matches}`);
+  }
+
   // Memory is released: removing every subscription leaves an empty trie.
   for (const s of subs) index.remove(s);
   const stats = index.stats();
@@ -300,10 +343,13 @@ export async function runMatchBench(): Promise<BenchOutput> {
     'crossbus-subscribe': n / (median(ourSub) / 1000),
     'qlobber-subscribe': n / (median(theirSub) / 1000),
     'crossbus-nocache-match': LOOKUPS / (median(noCacheMatch) / 1000),
+    'crossbus-churn': ourChurn.ops / (ourChurn.ms / 1000),
+    'qlobber-churn': theirChurn.ops / (theirChurn.ms / 1000),
   };
   const ratios: Record<string, number> = {
     'crossbus/qlobber-match': results['crossbus-match']! / results['qlobber-match']!,
     'crossbus/qlobber-subscribe': results['crossbus-subscribe']! / results['qlobber-subscribe']!,
+    'crossbus/qlobber-churn': results['crossbus-churn']! / results['qlobber-churn']!,
   };
 
   const rows: [string, string, string][] = [
@@ -312,6 +358,8 @@ export async function runMatchBench(): Promise<BenchOutput> {
     ['crossbus-match', fmt(results['crossbus-match']!), `${ratios['crossbus/qlobber-match']!.toFixed(2)}x qlobber`],
     ['crossbus-nocache-match', fmt(results['crossbus-nocache-match']!), `${(results['crossbus-nocache-match']! / results['qlobber-match']!).toFixed(2)}x qlobber`],
     ['qlobber-match', fmt(results['qlobber-match']!), ''],
+    ['crossbus-churn', fmt(results['crossbus-churn']!), `${ratios['crossbus/qlobber-churn']!.toFixed(2)}x qlobber`],
+    ['qlobber-churn', fmt(results['qlobber-churn']!), ''],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length), 'benchmark'.length);
   const w1 = Math.max(...rows.map((r) => r[1].length), 'ops/s'.length);
@@ -332,11 +380,18 @@ export async function runMatchBench(): Promise<BenchOutput> {
       'crossbus-subscribe': round(results['crossbus-subscribe']!),
       'qlobber-subscribe': round(results['qlobber-subscribe']!),
       'crossbus-nocache': round(results['crossbus-nocache-match']!),
+      'crossbus-churn': round(results['crossbus-churn']!),
+      'qlobber-churn': round(results['qlobber-churn']!),
     },
     ratios: {
       'crossbus/qlobber': round(ratios['crossbus/qlobber-match']!, 3),
       'crossbus/qlobber-subscribe': round(ratios['crossbus/qlobber-subscribe']!, 3),
+      'crossbus/qlobber-churn': round(ratios['crossbus/qlobber-churn']!, 3),
     },
   };
   return { suite: 'match', unit: 'ops/s', table: lines.join('\n'), ...json };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  printBench(await runMatchBench());
 }
