@@ -117,22 +117,13 @@ export async function startHubProcess(args: string[] = [], options: { readyTimeo
 }
 
 async function spawnHub(hubArgs: string[], readyTimeoutMs: number): Promise<HubProcess> {
-  assertBuilt();
-  const proc = spawn(process.execPath, [CLI_PATH, 'hub', ...hubArgs], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  track(proc);
-  let stdout = '';
-  let stderr = '';
-  proc.stdout?.setEncoding('utf8');
-  proc.stderr?.setEncoding('utf8');
-  proc.stdout?.on('data', (d: string) => (stdout += d));
-  proc.stderr?.on('data', (d: string) => (stderr += d));
-  const exited = exitPromise(proc, () => stdout, () => stderr);
+  const { proc, stdout: out, stderr: err, exited } = spawnCli(['hub', ...hubArgs]);
   let done = false;
   exited.then(() => (done = true), () => {});
 
   const ready = await new Promise<{ url: string; port: number }>((resolve, reject) => {
     const onData = (): void => {
-      const m = READY_RE.exec(stdout);
+      const m = READY_RE.exec(out());
       if (m !== null) {
         cleanup();
         resolve({ url: m[1] as string, port: Number(m[2]) });
@@ -141,7 +132,7 @@ async function spawnHub(hubArgs: string[], readyTimeoutMs: number): Promise<HubP
     const timer = setTimeout(() => {
       cleanup();
       proc.kill('SIGKILL');
-      reject(new HubStartError(`hub did not report ready within ${readyTimeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`, undefined));
+      reject(new HubStartError(`hub did not report ready within ${readyTimeoutMs} ms\nstdout: ${out()}\nstderr: ${err()}`, undefined));
     }, readyTimeoutMs);
     const cleanup = (): void => {
       clearTimeout(timer);
@@ -159,8 +150,8 @@ async function spawnHub(hubArgs: string[], readyTimeoutMs: number): Promise<HubP
     url: ready.url,
     port: ready.port,
     proc,
-    stdout: () => stdout,
-    stderr: () => stderr,
+    stdout: out,
+    stderr: err,
     alive: () => !done && proc.exitCode === null && proc.signalCode === null,
     exited,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
