@@ -29,6 +29,7 @@ Options:
   --max-topic <bytes>  longest topic or pattern (default 256)
   --max-queue-bytes <bytes>     outbound queue bound per connection (default 67108864)
   --max-queue-messages <n>      outbound queue bound per connection (default 200000)
+  --max-total-queue-bytes <bytes>  bound on all outbound queues together (default 536870912)
   --slow-consumer <policy>      disconnect | drop, when a queue overflows (default disconnect)
   --max-connections <n>         connections held at once (default 10000)
   --heartbeat-ms <ms>  ping idle peers after this long, drop after twice it; 0 = off (default 20000)
@@ -74,7 +75,7 @@ async function runHub(argv: string[]): Promise<number> {
       host: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' },
       'max-frame': { type: 'string' }, 'max-topic': { type: 'string' }, 'max-queue-bytes': { type: 'string' },
       'max-queue-messages': { type: 'string' }, 'slow-consumer': { type: 'string' }, 'heartbeat-ms': { type: 'string' },
-      'max-connections': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'max-connections': { type: 'string' }, 'max-total-queue-bytes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return help('hub');
@@ -91,6 +92,7 @@ async function runHub(argv: string[]): Promise<number> {
     maxQueuedMessages: intFlag('max-queue-messages', values['max-queue-messages'], 1, Number.MAX_SAFE_INTEGER),
     heartbeatMs: intFlag('heartbeat-ms', values['heartbeat-ms'], 0, 3_600_000),
     maxConnections: intFlag('max-connections', values['max-connections'], 1, 10_000_000),
+    maxTotalQueuedBytes: intFlag('max-total-queue-bytes', values['max-total-queue-bytes'], 1024, Number.MAX_SAFE_INTEGER),
   };
   const given = Object.fromEntries(Object.entries(numeric).filter(([, v]) => v !== undefined));
   const hub = await startHub({

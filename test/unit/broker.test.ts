@@ -324,3 +324,69 @@ describe('connection limit', () => {
     await broker.close(10);
   });
 });
+
+describe('hub-wide queue bound', () => {
+  async function scenario(policy: 'disconnect' | 'drop') {
+    const bound = 8192;
+    const broker = new Broker({ heartbeatMs: 0, maxFrameBytes: 1024, maxTotalQueuedBytes: bound, transportHighWaterBytes: 1, slowConsumerPolicy: policy });
+    const events: Array<{ name: string; reason: string }> = [];
+    broker.events.on('slow-consumer', (e) => events.push({ name: e.name, reason: e.reason }));
+    const big = await openSession(broker);
+    const small = await openSession(broker);
+    const fast = await openSession(broker);
+    const pub = await openSession(broker);
+    big.inject(envelope(Kind.SUBSCRIBE, { id: 1, sid: 1, topic: 'x.>' }));
+    small.inject(envelope(Kind.SUBSCRIBE, { id: 1, sid: 1, topic: 'x.a' }));
+    fast.inject(envelope(Kind.SUBSCRIBE, { id: 1, sid: 1, topic: 'x.>' }));
+    await tick();
+    for (const t of [big, small]) { t.stalled = true; t.buffered = 1; }
+    let peak = 0;
+    let sent = 0;
+    const send = async (topic: string, n: number) => {
+      for (let i = 0; i < n; i++) {
+        pub.inject(envelope(Kind.PUBLISH, { topic, payloadType: PayloadType.BYTES, payload: new Uint8Array(100) }));
+        sent++;
+        peak = Math.max(peak, broker.stats().queuedBytes);
+        assert.ok(broker.stats().queuedBytes <= bound, `hub-wide queue ${broker.stats().queuedBytes} within ${bound}`);
+        await tick();
+      }
+    };
+    await send('x.b', 20); // only `big` (and fast) queue these: big gets the larger backlog
+    await send('x.a', 40);
+    assert.ok(peak > bound - 2 * 140, `the bound was reached, within two frames of 140 bytes (peak ${peak})`);
+    assert.equal(fast.received.filter((e) => e.kind === Kind.MESSAGE).length, sent, 'the fast subscriber got everything');
+    return { broker, big, small, events, sent };
+  }
+
+  test("'disconnect': the largest backlog is closed, the others keep theirs", async () => {
+    const { broker, big, small, events } = await scenario('disconnect');
+    assert.equal(big.closed?.code, 4008);
+    assert.equal(small.closed, undefined);
+    assert.deepEqual(events[0], { name: 't', reason: 'hub-memory' });
+    big.resume();
+    assert.ok(big.errors().includes('CB_ERR_SLOW_CONSUMER'));
+    await broker.close(10);
+  });
+
+  test("'drop': the largest backlog is discarded and reported, the connection stays", async () => {
+    const { broker, big, small, events } = await scenario('drop');
+    assert.equal(big.closed, undefined);
+    assert.equal(small.closed, undefined);
+    assert.equal(events[0]?.reason, 'hub-memory');
+    big.resume();
+    small.resume();
+    await tick();
+    await tick();
+    const notices = big.received.filter((e) => e.kind === Kind.ERROR).map((e) => JSON.parse(new TextDecoder().decode(e.payload)));
+    assert.equal(notices[0].code, 'CB_ERR_SLOW_CONSUMER');
+    assert.equal(notices[0].details.reason, 'hub-memory');
+    const summary = notices.find((n) => typeof n.details?.dropped === 'number');
+    assert.ok(summary && summary.details.dropped > 0, JSON.stringify(notices));
+    assert.equal(broker.stats().queuedBytes, 0, 'all queues drained');
+    await broker.close(10);
+  });
+
+  test('maxTotalQueuedBytes must hold one frame', () => {
+    assert.throws(() => new Broker({ maxFrameBytes: 4096, maxTotalQueuedBytes: 2048 }), (e) => isCrossbusError(e, 'CB_ERR_CONFLICTING_OPTIONS'));
+  });
+});

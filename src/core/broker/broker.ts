@@ -34,6 +34,8 @@ export class Broker {
   private sessionSeq = 0;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private closing = false;
+  /** Bytes queued across all sessions (bounded by maxTotalQueuedBytes). */
+  private queuedTotal = 0;
   private readonly totals = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, errors: 0, dropped: 0, slowConsumers: 0, noResponders: 0 };
 
   constructor(options: BrokerOptions = {}) {
@@ -294,8 +296,17 @@ export class Broker {
     if (s.state !== 'open') return false;
     const len = end - start;
     const o = this.options;
+    if (this.queuedTotal + len > o.maxTotalQueuedBytes) {
+      // The hub as a whole is at its memory bound: the biggest backlog pays, not this recipient.
+      this.shedLargest();
+      if (s.state !== 'open') return false;
+      if (this.queuedTotal + len > o.maxTotalQueuedBytes) {
+        this.overflow(s, 'hub-memory');
+        return false;
+      }
+    }
     if (s.queuedMessages >= o.maxQueuedMessages || s.out.length + len > o.maxQueuedBytes) {
-      this.overflow(s);
+      this.overflow(s, 'queue');
       return false;
     }
     const w = s.out;
@@ -305,6 +316,7 @@ export class Broker {
     w.bytes[at + OFF_KIND] = Kind.MESSAGE;
     w.view.setUint32(at + OFF_SID, sid);
     w.length = at + len;
+    this.queuedTotal += len;
     s.queuedMessages++;
     s.messagesOut++;
     this.totals.messagesOut++;
@@ -314,7 +326,9 @@ export class Broker {
 
   private enqueueControl(s: Session, env: Envelope): void {
     if (s.state === 'closed') return;
+    const before = s.out.length;
     encodeInto(s.out, env, this.options.limits);
+    this.queuedTotal += s.out.length - before;
     s.queuedMessages++;
     this.markDirty(s);
   }
@@ -325,27 +339,71 @@ export class Broker {
     this.enqueueControl(s, envelope(Kind.ERROR, { id, payloadType: PayloadType.JSON, payload: encodeJson(err.toJSON()) }));
   }
 
-  private overflow(s: Session): void {
+  /** Takes a session's queued bytes (to send or to discard), keeping the hub-wide total exact. */
+  private takeOut(s: Session): Uint8Array {
+    const bytes = s.out.take();
+    this.queuedTotal -= bytes.length;
+    return bytes;
+  }
+
+  /**
+   * At the hub-wide bound, the session with the largest backlog is handled as a slow consumer:
+   * 'disconnect' closes it; 'drop' discards its backlog (counted and reported to it).
+   */
+  private shedLargest(): void {
+    let victim: Session | undefined;
+    for (const x of this.sessions.values()) {
+      if (x.state === 'open' && (victim === undefined || x.out.length > victim.out.length)) victim = x;
+    }
+    if (victim === undefined || victim.out.length === 0) return;
+    if (this.options.slowConsumerPolicy === 'disconnect') {
+      this.overflow(victim, 'hub-memory');
+      return;
+    }
+    const n = victim.queuedMessages;
+    this.takeOut(victim);
+    victim.queuedMessages = 0;
+    victim.dropped += n;
+    this.totals.dropped += n;
+    this.startDropping(victim, 'hub-memory');
+  }
+
+  private overflowDetails(s: Session, reason: 'queue' | 'hub-memory') {
     const o = this.options;
-    const details = { policy: o.slowConsumerPolicy, maxQueuedBytes: o.maxQueuedBytes, maxQueuedMessages: o.maxQueuedMessages, queuedBytes: s.out.length, queuedMessages: s.queuedMessages };
+    return {
+      policy: o.slowConsumerPolicy, reason, maxQueuedBytes: o.maxQueuedBytes, maxQueuedMessages: o.maxQueuedMessages,
+      maxTotalQueuedBytes: o.maxTotalQueuedBytes, queuedBytes: s.out.length, queuedMessages: s.queuedMessages,
+    };
+  }
+
+  private overflow(s: Session, reason: 'queue' | 'hub-memory'): void {
+    const o = this.options;
+    const details = this.overflowDetails(s, reason);
     this.totals.dropped++;
     if (o.slowConsumerPolicy === 'drop') {
       s.dropped++;
-      if (s.overflowing) return;
-      s.overflowing = true;
-      this.totals.slowConsumers++;
-      this.events.emit('slow-consumer', { connectionId: s.connectionId, name: s.name, ...details });
-      // The notice goes past the bound on purpose: it is small and the peer must learn of the loss.
-      this.replyError(s, 0, 'CB_ERR_SLOW_CONSUMER', 'outbound queue is full: messages are being dropped', details);
+      this.startDropping(s, reason);
       return;
     }
     this.totals.slowConsumers++;
     this.events.emit('slow-consumer', { connectionId: s.connectionId, name: s.name, ...details });
     // Disconnect: throw away what it has not read, tell it why, and close.
-    s.out.take();
+    this.takeOut(s);
     s.queuedMessages = 0;
     this.replyError(s, 0, 'CB_ERR_SLOW_CONSUMER', 'outbound queue overflowed: disconnecting', details);
     this.closeSession(s, CLOSE_SLOW_CONSUMER, 'CB_ERR_SLOW_CONSUMER');
+  }
+
+  /** 'drop' policy: the first loss of an episode is reported at once; the total when it drains. */
+  private startDropping(s: Session, reason: 'queue' | 'hub-memory'): void {
+    if (s.overflowing) return;
+    s.overflowing = true;
+    const details = this.overflowDetails(s, reason);
+    this.totals.slowConsumers++;
+    this.events.emit('slow-consumer', { connectionId: s.connectionId, name: s.name, ...details });
+    // The notice goes past the bound on purpose: it is small and the peer must learn of the loss.
+    this.replyError(s, 0, 'CB_ERR_SLOW_CONSUMER',
+      reason === 'queue' ? 'outbound queue is full: messages are being dropped' : 'the hub is at its memory bound: messages queued for you were dropped', details);
   }
 
   private markDirty(s: Session): void {
@@ -373,7 +431,7 @@ export class Broker {
     if (s.transport.bufferedAmount() >= this.options.transportHighWaterBytes) return; // wait for drain
     const n = s.out.length;
     try {
-      s.transport.send(s.out.take());
+      s.transport.send(this.takeOut(s));
     } catch (err) {
       this.options.logger.debug('send failed', { connectionId: s.connectionId, error: String(err) });
       return;
@@ -406,7 +464,7 @@ export class Broker {
     // Flush what is queued (errors, goodbye) straight away, then close.
     if (s.out.length > 0) {
       try {
-        s.transport.send(s.out.take());
+        s.transport.send(this.takeOut(s));
       } catch {
         /* already closed */
       }
@@ -426,7 +484,7 @@ export class Broker {
     const wasOpen = s.state === 'open' || s.state === 'closing';
     this.detach(s);
     s.state = 'closed';
-    s.out.take();
+    this.takeOut(s);
     this.sessions.delete(s.seq);
     if (wasOpen) this.events.emit('disconnection', { connectionId: s.connectionId, name: s.name, code: info.code, reason: info.reason });
   }
@@ -473,7 +531,7 @@ export class Broker {
       transportBufferedBytes: s.transport.bufferedAmount(),
       messagesIn: s.messagesIn, messagesOut: s.messagesOut, bytesIn: s.bytesIn, bytesOut: s.bytesOut,
     }));
-    return { hubId: this.options.hubId, connections, subscriptions: this.index.size, ...this.totals };
+    return { hubId: this.options.hubId, connections, subscriptions: this.index.size, queuedBytes: this.queuedTotal, ...this.totals };
   }
 }
 

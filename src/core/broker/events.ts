@@ -8,7 +8,9 @@ export interface BrokerEvents {
   unsubscription: { connectionId: string; name: string; sid: number; pattern: string; group: string | undefined };
   'slow-consumer': {
     connectionId: string; name: string; policy: 'disconnect' | 'drop';
-    maxQueuedBytes: number; maxQueuedMessages: number; queuedBytes: number; queuedMessages: number;
+    /** 'queue': its own queue overflowed; 'hub-memory': the hub-wide bound was hit and it had the largest backlog. */
+    reason: 'queue' | 'hub-memory';
+    maxQueuedBytes: number; maxQueuedMessages: number; maxTotalQueuedBytes: number; queuedBytes: number; queuedMessages: number;
   };
   'protocol-error': { connectionId: string; name: string; code: string; message: string };
   'no-responders': { connectionId: string; topic: string };
@@ -34,6 +36,8 @@ export interface BrokerStats {
   hubId: string;
   connections: ConnectionStats[];
   subscriptions: number;
+  /** Bytes queued for all connections right now. */
+  queuedBytes: number;
   messagesIn: number;
   messagesOut: number;
   bytesIn: number;

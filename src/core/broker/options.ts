@@ -14,6 +14,8 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** @default 200_000 */
 export const DEFAULT_MAX_QUEUED_MESSAGES = 200_000;
+/** Bytes queued across all connections. @default 512 MiB */
+export const DEFAULT_MAX_TOTAL_QUEUED_BYTES = 512 * 1024 * 1024;
 /** @default 'disconnect' */
 export const DEFAULT_SLOW_CONSUMER_POLICY: SlowConsumerPolicy = 'disconnect';
 /** @default 5_000 */
@@ -47,6 +49,11 @@ export interface BrokerOptions {
   maxQueuedBytes?: number;
   /** Outbound queue bound per connection, messages. @default DEFAULT_MAX_QUEUED_MESSAGES */
   maxQueuedMessages?: number;
+  /**
+   * Bound on the bytes queued for all connections together; at it, the connection with the largest
+   * backlog is handled per slowConsumerPolicy. @default DEFAULT_MAX_TOTAL_QUEUED_BYTES
+   */
+  maxTotalQueuedBytes?: number;
   /** @default DEFAULT_SLOW_CONSUMER_POLICY */
   slowConsumerPolicy?: SlowConsumerPolicy;
   /** @default DEFAULT_HANDSHAKE_TIMEOUT_MS */
@@ -69,6 +76,7 @@ export interface ResolvedBrokerOptions {
   maxConnections: number;
   maxQueuedBytes: number;
   maxQueuedMessages: number;
+  maxTotalQueuedBytes: number;
   slowConsumerPolicy: SlowConsumerPolicy;
   handshakeTimeoutMs: number;
   heartbeatMs: number;
@@ -108,6 +116,12 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
       details: { maxQueuedBytes, maxFrameBytes: limits.maxFrameBytes },
     });
   }
+  const maxTotalQueuedBytes = intOption('maxTotalQueuedBytes', options.maxTotalQueuedBytes, DEFAULT_MAX_TOTAL_QUEUED_BYTES, 1024, Number.MAX_SAFE_INTEGER);
+  if (maxTotalQueuedBytes < limits.maxFrameBytes + 4) {
+    throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', `maxTotalQueuedBytes (${maxTotalQueuedBytes}) must hold at least one frame of maxFrameBytes (${limits.maxFrameBytes})`, {
+      details: { maxTotalQueuedBytes, maxFrameBytes: limits.maxFrameBytes },
+    });
+  }
   const policy = options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY;
   if (policy !== 'disconnect' && policy !== 'drop') {
     throw new ConfigError('CB_ERR_INVALID_OPTION', `slowConsumerPolicy must be 'disconnect' or 'drop', got ${String(policy)}`);
@@ -118,6 +132,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     maxConnections: intOption('maxConnections', options.maxConnections, DEFAULT_MAX_CONNECTIONS, 1, 10_000_000),
     maxQueuedBytes,
     maxQueuedMessages: intOption('maxQueuedMessages', options.maxQueuedMessages, DEFAULT_MAX_QUEUED_MESSAGES, 1, Number.MAX_SAFE_INTEGER),
+    maxTotalQueuedBytes,
     slowConsumerPolicy: policy,
     handshakeTimeoutMs: intOption('handshakeTimeoutMs', options.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS, 1, 3_600_000),
     heartbeatMs: intOption('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS, 0, 3_600_000),
