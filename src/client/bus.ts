@@ -1,7 +1,7 @@
 import { ConfigError, ConnectionError, CrossbusError, RequestError, ValidationError, createError, deserializeError } from '../core/errors/index.js';
 import type { FrameLimits } from '../core/limits.js';
 import { encodeFrame, encodeInto, readFrames } from '../core/protocol/codec.js';
-import { Kind, PayloadType, envelope, type Envelope, type Headers } from '../core/protocol/envelope.js';
+import { KIND_NAMES, Kind, PayloadType, envelope, type Envelope, type Headers } from '../core/protocol/envelope.js';
 import { FrameWriter } from '../core/protocol/frame-writer.js';
 import { MAX_GROUP_WEIGHT, SUPPORTED_VERSIONS, type HelloPayload, type WelcomePayload } from '../core/protocol/handshake.js';
 import { assertValidTopic, groupProblem } from '../core/topic.js';
@@ -317,7 +317,7 @@ export class Bus {
         return;
       }
       default:
-        this.reportError(createError('CB_ERR_PROTOCOL', `unexpected ${env.kind} frame from the hub`), {});
+        this.reportError(createError('CB_ERR_PROTOCOL', `unexpected ${KIND_NAMES[env.kind] ?? env.kind} frame from the hub`), {});
     }
   }
 

@@ -1,6 +1,6 @@
 import { CrossbusError, ProtocolError, createError, type ErrorCode } from '../errors/index.js';
 import { encodeFrame, encodeInto, readFrames } from '../protocol/codec.js';
-import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
+import { KIND_NAMES, Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
 import { MAX_GROUP_WEIGHT, SUPPORTED_VERSIONS, type HelloPayload, type SubscribeOptionsPayload, type WelcomePayload } from '../protocol/handshake.js';
 import { OFF_KIND, OFF_SID } from '../protocol/layout.js';
 import { SubscriptionIndex } from '../routing/subscription-index.js';
@@ -12,7 +12,7 @@ import {
 import { TypedEmitter } from '../util/emitter.js';
 import { decodeJson, encodeJson } from '../util/json.js';
 import type { BrokerEvents, BrokerStats } from './events.js';
-import { randomId, resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './options.js';
+import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './options.js';
 import { Session, type RouteSubscription } from './session.js';
 
 /**
@@ -133,7 +133,7 @@ export class Broker {
         this.options.logger.warn('peer reported an error', { connectionId: s.connectionId, payload: safeJson(env.payload) });
         return;
       default:
-        throw new ProtocolError('CB_ERR_PROTOCOL', `a client may not send ${kindName(env.kind)} frames`, { details: { kind: env.kind } });
+        throw new ProtocolError('CB_ERR_PROTOCOL', `a client may not send ${KIND_NAMES[env.kind] ?? env.kind} frames`, { details: { kind: env.kind } });
     }
   }
 
@@ -563,11 +563,6 @@ function unrefTimer(t: unknown): void {
   (t as { unref?: () => void }).unref?.();
 }
 
-function kindName(kind: number): string {
-  const names: Record<number, string> = Object.fromEntries(Object.entries(Kind).map(([k, v]) => [v, k]));
-  return names[kind] ?? String(kind);
-}
-
 function safeJson(bytes: Uint8Array): unknown {
   try {
     return decodeJson(bytes);
@@ -576,4 +571,3 @@ function safeJson(bytes: Uint8Array): unknown {
   }
 }
 
-export { randomId };
