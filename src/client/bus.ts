@@ -8,6 +8,7 @@ import { assertValidTopic, groupProblem } from '../core/topic.js';
 import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector } from '../core/transport/transport.js';
 import { TypedEmitter } from '../core/util/emitter.js';
 import { decodeJson, encodeJson } from '../core/util/json.js';
+import { randomHex } from '../core/util/random.js';
 import { webSocketConnector } from '../transports/websocket/websocket-client.js';
 import type { BusEvents, BusState } from './events.js';
 import { backoffDelay } from './backoff.js';
@@ -50,14 +51,6 @@ function u32Next(n: number): number {
   return n >= 0xffff_fffe ? 1 : n + 1;
 }
 
-function randomToken(): string {
-  const b = new Uint8Array(12);
-  globalThis.crypto.getRandomValues(b);
-  let s = '';
-  for (const x of b) s += x.toString(36).padStart(2, '0');
-  return s;
-}
-
 /**
  * A connection to a hub. Created by `connect()`. Frames produced in one turn of the event loop
  * are batched into one transport write; subscriptions and services survive reconnects.
@@ -95,7 +88,7 @@ export class Bus {
     this.opts = resolveConnectOptions(options);
     this.limits = this.opts.limits;
     this.writer = new FrameWriter(16 * 1024);
-    this.inboxPrefix = `${INBOX_PREFIX}${randomToken()}.`;
+    this.inboxPrefix = `${INBOX_PREFIX}${randomHex(12)}.`;
     this.events = new TypedEmitter<BusEvents>((error) => this.opts.logger.error('bus event listener threw', { error: String(error) }));
   }
 

@@ -5,6 +5,7 @@ import {
 } from '../limits.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
+import { randomHex } from '../util/random.js';
 
 /** @default 10_000 */
 export const DEFAULT_MAX_SUBSCRIPTIONS = 10_000;
@@ -96,11 +97,6 @@ function intOption(name: string, value: number | undefined, def: number, min: nu
   return value;
 }
 
-export function randomId(): string {
-  const bytes = new Uint8Array(9);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /** Validates and freezes options; never mutates the caller's object. */
 export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBrokerOptions {
@@ -138,7 +134,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     heartbeatMs: intOption('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS, 0, 3_600_000),
     transportHighWaterBytes: intOption('transportHighWaterBytes', options.transportHighWaterBytes, DEFAULT_TRANSPORT_HIGH_WATER_BYTES, 1, Number.MAX_SAFE_INTEGER),
     matchCacheSize: options.matchCacheSize === undefined ? undefined : intOption('matchCacheSize', options.matchCacheSize, 0, 0, 10_000_000),
-    hubId: options.hubId ?? randomId(),
+    hubId: options.hubId ?? randomHex(9),
     logger: options.logger ?? { ...silentLogger },
   });
 }
