@@ -3,7 +3,7 @@ import type { FrameLimits } from '../core/limits.js';
 import { encodeFrame, encodeInto, readFrames } from '../core/protocol/codec.js';
 import { KIND_NAMES, Kind, PayloadType, envelope, type Envelope, type Headers } from '../core/protocol/envelope.js';
 import { FrameWriter } from '../core/protocol/frame-writer.js';
-import { MAX_GROUP_WEIGHT, SUPPORTED_VERSIONS, type HelloPayload, type WelcomePayload } from '../core/protocol/handshake.js';
+import { SUPPORTED_VERSIONS, weightProblem, type HelloPayload, type WelcomePayload } from '../core/protocol/handshake.js';
 import { assertValidTopic, groupProblem } from '../core/topic.js';
 import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector } from '../core/transport/transport.js';
 import { TypedEmitter } from '../core/util/emitter.js';
@@ -445,12 +445,8 @@ export class Bus {
         const problem = groupProblem(options.group);
         if (problem !== undefined) throw new ValidationError('CB_ERR_TOPIC_INVALID', `group ${JSON.stringify(options.group)} ${problem}`);
       }
-      if (options.weight !== undefined) {
-        if (!Number.isInteger(options.weight) || options.weight < 1 || options.weight > MAX_GROUP_WEIGHT) {
-          throw new ConfigError('CB_ERR_INVALID_OPTION', `weight must be an integer in 1..${MAX_GROUP_WEIGHT}`);
-        }
-        if (options.group === undefined) throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'weight needs a group');
-      }
+      const weight = weightProblem(options.weight, options.group !== undefined);
+      if (weight !== undefined) throw new ConfigError(weight.conflict ? 'CB_ERR_CONFLICTING_OPTIONS' : 'CB_ERR_INVALID_OPTION', weight.message);
     } catch (err) {
       sub.fail(err as CrossbusError);
       return sub;

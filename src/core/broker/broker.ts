@@ -1,7 +1,7 @@
 import { CrossbusError, ProtocolError, createError, type ErrorCode } from '../errors/index.js';
 import { encodeFrame, encodeInto, readFrames } from '../protocol/codec.js';
 import { KIND_NAMES, Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
-import { MAX_GROUP_WEIGHT, SUPPORTED_VERSIONS, type HelloPayload, type SubscribeOptionsPayload, type WelcomePayload } from '../protocol/handshake.js';
+import { SUPPORTED_VERSIONS, weightProblem, type HelloPayload, type SubscribeOptionsPayload, type WelcomePayload } from '../protocol/handshake.js';
 import { OFF_KIND, OFF_SID } from '../protocol/layout.js';
 import { SubscriptionIndex } from '../routing/subscription-index.js';
 import { groupProblem, topicProblem } from '../topic.js';
@@ -264,10 +264,8 @@ export class Broker {
         return this.replyError(s, env.id, 'CB_ERR_PROTOCOL', 'SUBSCRIBE options are not JSON', { sid: env.sid });
       }
       if (opts !== null && typeof opts === 'object' && opts.weight !== undefined) {
-        if (!Number.isInteger(opts.weight) || opts.weight < 1 || opts.weight > MAX_GROUP_WEIGHT) {
-          return this.replyError(s, env.id, 'CB_ERR_PROTOCOL', `weight must be an integer in 1..${MAX_GROUP_WEIGHT}`, { sid: env.sid });
-        }
-        if (env.group === '') return this.replyError(s, env.id, 'CB_ERR_PROTOCOL', 'weight needs a group', { sid: env.sid });
+        const problem = weightProblem(opts.weight, env.group !== '');
+        if (problem !== undefined) return this.replyError(s, env.id, 'CB_ERR_PROTOCOL', problem.message, { sid: env.sid });
         weight = opts.weight;
       }
     }
@@ -346,6 +344,14 @@ export class Broker {
     return bytes;
   }
 
+  /** Throws away a session's unsent queue; returns how many frames it held. */
+  private discardQueue(s: Session): number {
+    const n = s.queuedMessages;
+    this.takeOut(s);
+    s.queuedMessages = 0;
+    return n;
+  }
+
   /**
    * At the hub-wide bound, the session with the largest backlog is handled as a slow consumer:
    * 'disconnect' closes it; 'drop' discards its backlog (counted and reported to it).
@@ -360,9 +366,7 @@ export class Broker {
       this.overflow(victim, 'hub-memory');
       return;
     }
-    const n = victim.queuedMessages;
-    this.takeOut(victim);
-    victim.queuedMessages = 0;
+    const n = this.discardQueue(victim);
     victim.dropped += n;
     this.totals.dropped += n;
     this.startDropping(victim, 'hub-memory');
@@ -388,8 +392,7 @@ export class Broker {
     this.totals.slowConsumers++;
     this.events.emit('slow-consumer', { connectionId: s.connectionId, name: s.name, ...details });
     // Disconnect: throw away what it has not read, tell it why, and close.
-    this.takeOut(s);
-    s.queuedMessages = 0;
+    this.discardQueue(s);
     this.replyError(s, 0, 'CB_ERR_SLOW_CONSUMER', 'outbound queue overflowed: disconnecting', details);
     this.closeSession(s, CLOSE_SLOW_CONSUMER, 'CB_ERR_SLOW_CONSUMER');
   }

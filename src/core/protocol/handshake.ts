@@ -40,3 +40,17 @@ export interface SubscribeOptionsPayload {
 }
 
 export const MAX_GROUP_WEIGHT = 1000;
+
+/**
+ * Why a group weight is unacceptable, or undefined when it is fine. `conflict` marks the case
+ * where the weight itself is valid but comes without a group. Shared by the client (which refuses
+ * locally) and the hub (which refuses raw frames).
+ */
+export function weightProblem(weight: unknown, hasGroup: boolean): { message: string; conflict: boolean } | undefined {
+  if (weight === undefined) return undefined;
+  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1 || weight > MAX_GROUP_WEIGHT) {
+    return { message: `weight must be an integer in 1..${MAX_GROUP_WEIGHT}`, conflict: false };
+  }
+  if (!hasGroup) return { message: 'weight needs a group', conflict: true };
+  return undefined;
+}
