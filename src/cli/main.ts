@@ -4,8 +4,20 @@ import { connect } from '../node/index.js';
 import { startHub, DEFAULT_HOST, DEFAULT_PORT } from '../hub/hub.js';
 import { CrossbusError } from '../core/errors/index.js';
 import { consoleLogger } from './console-logger.js';
+import { auditCommand } from './commands/audit.js';
+import { consentCommand } from './commands/consent.js';
+import { keysCommand, reloadCommand } from './commands/admin.js';
+import { resolveCredentials } from './credentials.js';
+import { DEFAULT_DATA_DIR } from '../node/paths.js';
 
 const DEFAULT_URL = `ws://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+
+const CREDENTIALS_HELP = `
+Credentials (first found wins):
+  --secret <base64> or CROSSBUS_SECRET, with --name <app> (default "app")
+  --config <file>      the app's newest valid key from a hub config file
+  (default)            ${DEFAULT_DATA_DIR}/crossbus.config.json when it exists (--data <dir> to change)
+  --insecure           no credentials (only a hub started with --insecure accepts that)`;
 
 const HELP: Record<string, string> = {
   main: `crossbus: a secure message bus for applications that live apart
@@ -15,16 +27,26 @@ Usage:
   crossbus pub <topic> [data] [--url ws://127.0.0.1:7070]          publish one message
   crossbus sub <pattern> [--count N] [--url ...]                  print messages as JSON lines
   crossbus request <topic> [data] [--timeout 5000] [--url ...]     send a request, print the reply
+  crossbus reload [--data <dir>]                                  make the hub re-read its config
+  crossbus keys rotate <app>                                      add a fresh secret for an app
+  crossbus consent list|grant|deny|revoke                         answer the hub's consent requests
+  crossbus audit verify|tail                                      check or read the audit log
 
 Run 'crossbus <command> --help' for a command's options.`,
   hub: `Usage: crossbus hub [options]
 
-Starts a hub on its embedded defaults. Stops gracefully (draining) on SIGINT or SIGTERM.
+Starts a hub on its embedded defaults. Stops gracefully (draining) on SIGINT or SIGTERM;
+SIGHUP reloads the config; SIGUSR2 applies consent decisions queued by 'crossbus consent'.
+
+Every client must authenticate as an app of the config. Without --config the hub uses
+<data>/crossbus.config.json, creating it with fresh secrets (apps "admin" and "app") if missing.
 
 Options:
   --host <addr>        interface to bind (default ${DEFAULT_HOST})
   --port <n>           TCP port, 0 for any free port (default ${DEFAULT_PORT})
-  --data <dir>         state directory, created if missing
+  --data <dir>         state directory: config, audit log, consent (default ${DEFAULT_DATA_DIR})
+  --config <file>      config file, JSON or YAML (default <data>/crossbus.config.json)
+  --insecure           NO authentication, encryption or access control (tests only; loudly logged)
   --max-frame <bytes>  largest frame (default 1048576)
   --max-topic <bytes>  longest topic or pattern (default 256)
   --max-queue-bytes <bytes>     outbound queue bound per connection (default 67108864)
@@ -35,15 +57,18 @@ Options:
   --heartbeat-ms <ms>  ping idle peers after this long, drop after twice it; 0 = off (default 20000)
   --log-level <level>  debug | info | warn | error (default info)
   -h, --help           show this help`,
-  pub: `Usage: crossbus pub <topic> [data] [--url ${DEFAULT_URL}]
+  pub: `Usage: crossbus pub <topic> [data] [--url ${DEFAULT_URL}] [credentials]
 
-Publishes one message. [data] is parsed as JSON when it is valid JSON, else sent as a string.`,
+Publishes one message. [data] is parsed as JSON when it is valid JSON, else sent as a string.
+${CREDENTIALS_HELP}`,
   sub: `Usage: crossbus sub <pattern> [--count N] [--group NAME] [--url ${DEFAULT_URL}]
 
-Prints each message as a JSON line {topic, data, headers}. Wildcards: '*' one token, '>' the rest.`,
+Prints each message as a JSON line {topic, data, headers}. Wildcards: '*' one token, '>' the rest.
+${CREDENTIALS_HELP}`,
   request: `Usage: crossbus request <topic> [data] [--timeout ms] [--url ${DEFAULT_URL}]
 
-Sends a request and prints the reply as JSON.`,
+Sends a request and prints the reply as JSON.
+${CREDENTIALS_HELP}`,
 };
 
 class UsageError extends Error {}
@@ -72,7 +97,7 @@ async function runHub(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, strict: true, allowPositionals: true,
     options: {
-      host: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' },
+      host: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, config: { type: 'string' }, insecure: { type: 'boolean' },
       'max-frame': { type: 'string' }, 'max-topic': { type: 'string' }, 'max-queue-bytes': { type: 'string' },
       'max-queue-messages': { type: 'string' }, 'slow-consumer': { type: 'string' }, 'heartbeat-ms': { type: 'string' },
       'max-connections': { type: 'string' }, 'max-total-queue-bytes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -98,7 +123,9 @@ async function runHub(argv: string[]): Promise<number> {
   const hub = await startHub({
     host: values.host ?? DEFAULT_HOST,
     port: intFlag('port', values.port, 0, 65535) ?? DEFAULT_PORT,
-    ...(values.data !== undefined ? { dataDir: values.data } : {}),
+    dataDir: values.data ?? DEFAULT_DATA_DIR,
+    ...(values.config !== undefined ? { configFile: values.config } : {}),
+    insecure: values.insecure === true,
     ...(policy !== undefined ? { slowConsumerPolicy: policy } : {}),
     ...given,
     logger,
@@ -116,20 +143,34 @@ async function runHub(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  process.on('SIGHUP', () => {
+    hub.reload().catch((err: unknown) => logger.error(`config reload failed; the previous config stays in force: ${err instanceof Error ? err.message : String(err)}`));
+  });
+  process.on('SIGUSR2', () => {
+    hub.processConsentInbox().catch((err: unknown) => logger.error('applying consent decisions failed', { error: String(err) }));
+  });
+  if (hub.configPath !== undefined) process.stdout.write(`crossbus hub config: ${hub.configPath}\n`);
   process.stdout.write(`crossbus hub listening on ${hub.url}\n`);
   await stopped;
   process.stdout.write('crossbus hub stopped\n');
   return 0;
 }
 
-const clientOptions = { url: { type: 'string' as const }, name: { type: 'string' as const }, help: { type: 'boolean' as const, short: 'h' } };
+const clientOptions = {
+  url: { type: 'string' as const }, name: { type: 'string' as const }, secret: { type: 'string' as const }, config: { type: 'string' as const },
+  data: { type: 'string' as const }, insecure: { type: 'boolean' as const }, help: { type: 'boolean' as const, short: 'h' },
+};
+
+async function clientCredentials(values: { name?: string | undefined; secret?: string | undefined; config?: string | undefined; data?: string | undefined; insecure?: boolean | undefined }) {
+  return resolveCredentials(values);
+}
 
 async function runPub(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: clientOptions });
   if (values.help) return help('pub');
   const [topic, data, extra] = positionals;
   if (topic === undefined || extra !== undefined) throw new UsageError('pub takes <topic> [data]');
-  const bus = await connect(values.url ?? DEFAULT_URL, { name: values.name ?? 'crossbus-cli', reconnect: false });
+  const bus = await connect(values.url ?? DEFAULT_URL, { ...(await clientCredentials(values)), reconnect: false });
   try {
     await bus.publish(topic, parseData(data), { ack: true });
   } finally {
@@ -147,7 +188,7 @@ async function runSub(argv: string[]): Promise<number> {
   const [pattern, extra] = positionals;
   if (pattern === undefined || extra !== undefined) throw new UsageError('sub takes <pattern>');
   const count = intFlag('count', values.count, 1, Number.MAX_SAFE_INTEGER);
-  const bus = await connect(values.url ?? DEFAULT_URL, { name: values.name ?? 'crossbus-cli' });
+  const bus = await connect(values.url ?? DEFAULT_URL, await clientCredentials(values));
   const sub = bus.subscribe(pattern, values.group !== undefined ? { group: values.group } : {});
   await sub.ready;
   process.stderr.write(`subscribed to ${pattern}\n`);
@@ -171,7 +212,7 @@ async function runRequest(argv: string[]): Promise<number> {
   const [topic, data, extra] = positionals;
   if (topic === undefined || extra !== undefined) throw new UsageError('request takes <topic> [data]');
   const timeoutMs = intFlag('timeout', values.timeout, 1, 3_600_000) ?? 5_000;
-  const bus = await connect(values.url ?? DEFAULT_URL, { name: values.name ?? 'crossbus-cli', reconnect: false });
+  const bus = await connect(values.url ?? DEFAULT_URL, { ...(await clientCredentials(values)), reconnect: false });
   try {
     const reply = await bus.request(topic, parseData(data), { timeoutMs });
     process.stdout.write(`${JSON.stringify(printable(reply))}\n`);
@@ -186,6 +227,8 @@ function help(topic: string): number {
   return 0;
 }
 
+const stdio = { stdout: (t: string) => void process.stdout.write(t), stderr: (t: string) => void process.stderr.write(t) };
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -194,6 +237,10 @@ async function main(argv: string[]): Promise<number> {
       case 'pub': return await runPub(rest);
       case 'sub': return await runSub(rest);
       case 'request': return await runRequest(rest);
+      case 'reload': return await reloadCommand(rest, stdio);
+      case 'keys': return await keysCommand(rest, stdio);
+      case 'consent': return await consentCommand(rest, stdio);
+      case 'audit': return await auditCommand(rest, stdio);
       case undefined: case '-h': case '--help': case 'help': return help(rest[0] ?? 'main');
       case '--version': case '-v':
         process.stdout.write('crossbus 0.1.0\n');

@@ -10,6 +10,13 @@ import { TypedEmitter } from '../core/util/emitter.js';
 import { decodeJson, encodeJson } from '../core/util/json.js';
 import { randomHex } from '../core/util/random.js';
 import { webSocketConnector } from '../transports/websocket/websocket-client.js';
+import { ClientHandshake } from '../core/security/client-handshake.js';
+import type { CryptoProvider } from '../core/security/crypto.js';
+import { HEADER_BINDER, HEADER_PROOF, type WelcomeAuth } from '../core/security/handshake-messages.js';
+import { AccessPolicy } from '../core/security/policy.js';
+import { SecureTransport } from '../core/security/secure-transport.js';
+import { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';
+import { CLOSE_AUTH_FAILED } from '../core/transport/transport.js';
 import type { BusEvents, BusState } from './events.js';
 import { backoffDelay } from './backoff.js';
 import { Message } from './message.js';
@@ -75,12 +82,17 @@ export class Bus {
   private nextId = 0;
   private inboxPrefix: string;
   private inboxSid = 0;
+  /** Id of the AUTH frame while its OK is awaited. */
+  private authId = 0;
   private welcome: WelcomePayload | undefined;
   private reconnectAttempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private lastHeardAt = 0;
-  private connectResolve: ((w: WelcomePayload) => void) | undefined;
+  private connectResolve: ((w: Envelope) => void) | undefined;
+  /** The app's grants as the hub told them: operations outside them fail here, at once. */
+  private grants: AccessPolicy | undefined;
+  private crypto: CryptoProvider | undefined;
   private connectReject: ((e: CrossbusError) => void) | undefined;
 
   /** @internal use connect() */
@@ -140,33 +152,106 @@ export class Bus {
       transport.close();
       throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed while connecting');
     }
-    const welcomed = new Promise<WelcomePayload>((resolve, reject) => {
-      this.connectResolve = resolve;
-      this.connectReject = reject;
-    });
-    // Awaited below, unless sending HELLO already fails: then nobody else may see it rejected.
-    welcomed.catch(() => {});
-    const onAbort = (): void => this.connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `no WELCOME within ${this.opts.timeoutMs} ms`));
+    const auth = this.opts.auth;
+    let handshake: ClientHandshake | undefined;
+    let t: Transport = transport;
+    try {
+      if (auth !== undefined) {
+        this.crypto ??= auth.crypto ?? createWebCryptoProvider();
+        handshake = await ClientHandshake.create({ crypto: this.crypto, secret: auth.secret, group: auth.group, mode: auth.mode });
+        const secure: SecureTransport = new SecureTransport(transport, this.limits, (error) => {
+          this.reportError(error, {});
+          secure.close(CLOSE_AUTH_FAILED, error.code);
+        });
+        t = secure;
+      }
+    } catch (err) {
+      clearTimeout(timer);
+      transport.close();
+      throw err;
+    }
+    let answered = this.expectAnswer();
+    const onAbort = (): void => this.connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `handshake did not finish within ${this.opts.timeoutMs} ms`));
     controller.signal.addEventListener('abort', onAbort, { once: true });
-    this.transport = transport;
-    transport.setHandlers({
-      message: (chunk) => this.onChunk(transport, chunk),
-      close: (info) => this.onTransportClose(transport, info),
+    this.transport = t;
+    t.setHandlers({
+      message: (chunk) => this.onChunk(t, chunk),
+      close: (info) => this.onTransportClose(t, info),
       drain: () => this.onDrain(),
     });
     const hello: HelloPayload = { versions: [...SUPPORTED_VERSIONS], name: this.opts.name, client: 'crossbus-js/0.1' };
+    if (handshake !== undefined) hello.auth = handshake.helloAuth() as unknown as Record<string, unknown>;
     try {
-      transport.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: encodeJson(hello) }), this.limits));
-      const welcome = await welcomed;
-      this.onWelcome(transport, welcome);
+      const helloBytes = encodeJson(hello);
+      const headers = handshake === undefined ? undefined : { [HEADER_BINDER]: await handshake.binder(helloBytes) };
+      t.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: helloBytes, headers }), this.limits));
+      const welcomeEnv = await answered;
+      let welcome: WelcomePayload;
+      try {
+        welcome = decodeJson(welcomeEnv.payload) as WelcomePayload;
+      } catch (cause) {
+        throw new ConnectionError('CB_ERR_HANDSHAKE_FAILED', 'WELCOME payload is not JSON', { cause });
+      }
+      if (handshake !== undefined) {
+        const session = await handshake.finish(helloBytes, welcomeEnv.payload.slice(), welcome.auth as WelcomeAuth | undefined, welcomeEnv.headers?.[HEADER_PROOF]);
+        const secure = t as SecureTransport;
+        answered = this.expectAnswer();
+        const authId = this.opId();
+        this.authId = authId;
+        secure.send(encodeFrame(envelope(Kind.AUTH, { id: authId, headers: { [HEADER_PROOF]: session.proof } }), this.limits));
+        secure.protectOutbound(session.sealer);
+        secure.protectInbound(session.opener);
+        await answered; // the hub's OK, the first protected record: both directions work
+        this.applyGrants(session.welcome);
+      } else {
+        this.grants = undefined;
+      }
+      this.onWelcome(t, welcome);
     } catch (err) {
-      transport.close(CLOSE_NORMAL, 'handshake failed');
-      if (this.transport === transport) this.transport = undefined;
+      t.close(CLOSE_NORMAL, 'handshake failed');
+      if (this.transport === t) this.transport = undefined;
       throw err;
     } finally {
+      this.authId = 0;
       clearTimeout(timer);
       controller.signal.removeEventListener('abort', onAbort);
       this.connectResolve = this.connectReject = undefined;
+    }
+  }
+
+  /** The next handshake answer (WELCOME, or OK to AUTH), or the error that ends the attempt. */
+  private expectAnswer(): Promise<Envelope> {
+    const p = new Promise<Envelope>((resolve, reject) => {
+      this.connectResolve = resolve;
+      this.connectReject = reject;
+    });
+    // Awaited later, unless an earlier step fails: then nobody else may see it rejected.
+    p.catch(() => {});
+    return p;
+  }
+
+  private applyGrants(auth: WelcomeAuth): void {
+    this.grants = AccessPolicy.fromGrants(auth.grants);
+    const prefix = `${auth.inbox}.`;
+    if (prefix !== this.inboxPrefix) {
+      // The hub reserves a new inbox per connection; the old inbox subscription is not restored.
+      this.inboxPrefix = prefix;
+      if (this.inboxSid !== 0) {
+        this.subs.delete(this.inboxSid);
+        this.inboxSid = 0;
+      }
+    }
+  }
+
+  /** Throws CB_ERR_FORBIDDEN when the hub told us this app may not do it. */
+  private checkGrant(action: 'publish' | 'subscribe' | 'request', topic: string): void {
+    const g = this.grants;
+    if (g === undefined || topic.startsWith(this.inboxPrefix)) return;
+    const verdict = g.check(action, topic);
+    if (!verdict.allowed) {
+      throw createError('CB_ERR_FORBIDDEN', `${action} ${JSON.stringify(topic)} is not allowed for app ${this.opts.name}: ${verdict.reason}`, {
+        details: { action, topic },
+      });
     }
   }
 
@@ -273,11 +358,24 @@ export class Bus {
         return;
       }
       case Kind.OK:
+        if (env.id !== 0 && env.id === this.authId) {
+          this.connectResolve?.(env);
+          return;
+        }
         this.ops.resolve(env.id, env);
         return;
       case Kind.ERROR: {
         const error = safeDeserialize(env.payload);
         if (env.id !== 0 && (this.ops.reject(env.id, error) || this.requests.reject(env.id, error))) return;
+        if (env.id === 0 && typeof error.details?.sid === 'number') {
+          // The hub ended a subscription (a config reload or a revoked consent took the grant away).
+          const sub = this.subs.get(error.details.sid);
+          if (sub !== undefined && sub.sid !== this.inboxSid) {
+            this.subs.delete(sub.sid);
+            sub.fail(error);
+            return;
+          }
+        }
         if (this.connectReject !== undefined) {
           // Refused during the handshake (connection limit, version, ...): that is why connect fails.
           this.connectReject(error);
@@ -286,17 +384,9 @@ export class Bus {
         this.reportError(error, {});
         return;
       }
-      case Kind.WELCOME: {
-        let welcome: WelcomePayload;
-        try {
-          welcome = decodeJson(env.payload) as WelcomePayload;
-        } catch (cause) {
-          this.connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_FAILED', 'WELCOME payload is not JSON', { cause }));
-          return;
-        }
-        this.connectResolve?.(welcome);
+      case Kind.WELCOME:
+        this.connectResolve?.(env);
         return;
-      }
       case Kind.PING:
         this.sendControl(envelope(Kind.PONG, { id: env.id }));
         return;
@@ -404,6 +494,7 @@ export class Bus {
     try {
       this.checkOpen();
       assertValidTopic(topic, 'topic', this.limits.maxTopicLength);
+      this.checkGrant('publish', topic);
       if (this.stateValue !== 'connected' && this.writer.length >= this.opts.reconnectBufferBytes) {
         // Refused, not queued: a rejected publish is never sent later.
         throw new ConnectionError('CB_ERR_BACKPRESSURE', `${this.writer.length} bytes already wait for the connection to come back`, {
@@ -441,6 +532,7 @@ export class Bus {
     try {
       this.checkOpen();
       assertValidTopic(topic, 'pattern', this.limits.maxTopicLength);
+      this.checkGrant('subscribe', topic);
       if (options.group !== undefined) {
         const problem = groupProblem(options.group);
         if (problem !== undefined) throw new ValidationError('CB_ERR_TOPIC_INVALID', `group ${JSON.stringify(options.group)} ${problem}`);
@@ -509,6 +601,7 @@ export class Bus {
     try {
       this.checkOpen();
       assertValidTopic(topic, 'topic', this.limits.maxTopicLength);
+      this.checkGrant('request', topic);
       const timeoutMs = options.timeoutMs ?? this.opts.requestTimeoutMs;
       if (!(timeoutMs > 0)) throw new ConfigError('CB_ERR_INVALID_OPTION', 'timeoutMs must be positive');
       const { payloadType, payload } = this.payloadOf(data);

@@ -15,3 +15,6 @@ export type { Transport, TransportConnector, TransportHandlers, TransportCloseIn
 export { createMemoryPair, memoryConnector } from '../transports/memory/memory-transport.js';
 export { webSocketConnector } from '../transports/websocket/websocket-client.js';
 export type { Logger, LogLevel } from '../core/util/logger.js';
+export type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.js';
+export type { ProtectionMode } from '../core/security/record.js';
+export { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';

@@ -3,6 +3,10 @@ import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../core/limits.js';
 import { silentLogger, type Logger } from '../core/util/logger.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 import type { WebSocketLike } from '../transports/websocket/websocket-client.js';
+import { fromBase64 } from '../core/security/bytes.js';
+import type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.js';
+import { DEFAULT_KEY_EXCHANGE_GROUP, DEFAULT_PROTECTION_MODE, MIN_SECRET_BYTES } from '../core/security/defaults.js';
+import type { ProtectionMode } from '../core/security/record.js';
 
 /** @default 10_000 */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -38,9 +42,25 @@ export interface WebSocketConstructor {
   new (url: string): WebSocketLike;
 }
 
+export interface SecurityOptions {
+  /** 'encrypt' (AES-256-GCM) or 'integrity' (HMAC-SHA256 only, payloads readable on the wire). @default DEFAULT_PROTECTION_MODE ('encrypt') */
+  mode?: ProtectionMode;
+  /** Ephemeral key exchange group. @default DEFAULT_KEY_EXCHANGE_GROUP ('P-256') */
+  group?: KeyExchangeGroup;
+  /** Crypto implementation. @default Node's crypto from the Node entry, WebCrypto elsewhere */
+  crypto?: CryptoProvider;
+}
+
 export interface ConnectOptions {
-  /** The app's name, as the hub knows it. @default 'anonymous' */
+  /** The app's name, as the hub knows it (its config's `apps` key). @default 'anonymous' */
   name?: string;
+  /**
+   * The app's secret (base64 text or bytes, at least 32 bytes). With it the client authenticates
+   * and requires the hub to prove it knows the same secret; it is never sent. @default none
+   */
+  secret?: string | Uint8Array;
+  /** How sessions are protected; needs `secret`. @default encrypt, P-256 */
+  security?: SecurityOptions;
   /** Reconnect after the connection drops; `false` to stay closed. @default true (DEFAULT_RECONNECT) */
   reconnect?: boolean | ReconnectOptions;
   /** Time for the transport to open and the handshake to finish. @default DEFAULT_CONNECT_TIMEOUT_MS */
@@ -63,8 +83,16 @@ export interface ConnectOptions {
   transport?: TransportConnector;
 }
 
+export interface ResolvedAuth {
+  secret: Uint8Array;
+  mode: ProtectionMode;
+  group: KeyExchangeGroup;
+  crypto: CryptoProvider | undefined;
+}
+
 export interface ResolvedConnectOptions {
   name: string;
+  auth: ResolvedAuth | undefined;
   reconnect: Readonly<Required<ReconnectOptions>> | undefined;
   timeoutMs: number;
   requestTimeoutMs: number;
@@ -110,6 +138,7 @@ export function resolveConnectOptions(o: ConnectOptions): ResolvedConnectOptions
   }
   return Object.freeze({
     name: o.name ?? 'anonymous',
+    auth: resolveAuth(o),
     reconnect,
     timeoutMs: positive('timeoutMs', o.timeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
     requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS),
@@ -119,4 +148,24 @@ export function resolveConnectOptions(o: ConnectOptions): ResolvedConnectOptions
     limits: Object.freeze({ ...DEFAULT_FRAME_LIMITS, ...o.limits }),
     logger: o.logger ?? silentLogger,
   });
+}
+
+function resolveAuth(o: ConnectOptions): ResolvedAuth | undefined {
+  if (o.secret === undefined) {
+    if (o.security !== undefined) throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'security options need a secret');
+    return undefined;
+  }
+  if (o.name === undefined) throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'a secret needs the app name it belongs to (name)');
+  // Copied, so that a caller wiping its buffer later does not change ours (and we never mutate theirs).
+  const secret = typeof o.secret === 'string' ? fromBase64(o.secret.trim()) : o.secret instanceof Uint8Array ? o.secret.slice() : undefined;
+  if (secret === undefined || secret.length < MIN_SECRET_BYTES) {
+    // The message never repeats the secret.
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `secret must be base64 text or bytes of at least ${MIN_SECRET_BYTES} bytes`);
+  }
+  const s = o.security ?? {};
+  const mode = s.mode ?? DEFAULT_PROTECTION_MODE;
+  if (mode !== 'encrypt' && mode !== 'integrity') throw new ConfigError('CB_ERR_INVALID_OPTION', "security.mode must be 'encrypt' or 'integrity'");
+  const group = s.group ?? DEFAULT_KEY_EXCHANGE_GROUP;
+  if (group !== 'P-256' && group !== 'X25519') throw new ConfigError('CB_ERR_INVALID_OPTION', "security.group must be 'P-256' or 'X25519'");
+  return Object.freeze({ secret, mode, group, crypto: s.crypto });
 }

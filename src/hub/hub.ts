@@ -2,8 +2,12 @@ import { mkdir, access, constants } from 'node:fs/promises';
 import { Broker } from '../core/broker/broker.js';
 import type { BrokerOptions } from '../core/broker/options.js';
 import type { BrokerStats } from '../core/broker/events.js';
+import type { HubConfig } from '../core/config/schema.js';
+import type { ConsentManager } from '../core/security/consent.js';
 import { ConfigError } from '../core/errors/index.js';
+import { silentLogger } from '../core/util/logger.js';
 import { listenWebSocket } from '../transports/websocket/websocket-server.node.js';
+import { setupSecurity, writePidFile } from './security-setup.js';
 
 /** @default '127.0.0.1' (loopback only: exposing a hub is an explicit choice) */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -12,15 +16,36 @@ export const DEFAULT_PORT = 7070;
 /** @default 5_000 */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 
-export interface HubOptions extends BrokerOptions {
+export interface HubOptions extends Omit<BrokerOptions, 'security'> {
   /** Interface to bind. @default DEFAULT_HOST */
   host?: string;
   /** TCP port; 0 picks a free one. @default DEFAULT_PORT */
   port?: number;
-  /** Directory for the hub's state (config, streams). Created if missing. @default none */
+  /**
+   * Directory for the hub's state: config (created with fresh secrets when missing), audit log,
+   * consent decisions, pid file. Created if missing. @default none
+   */
   dataDir?: string;
+  /** Config file (JSON or YAML). @default `<dataDir>/crossbus.config.json` */
+  configFile?: string;
+  /** Config as an object instead of a file (embedding, tests). Conflicts with configFile. @default none */
+  config?: unknown;
+  /**
+   * No authentication, record protection, access control or rate limits: anyone who reaches the
+   * port can do anything. Loudly logged. Origins are still checked. @default false
+   */
+  insecure?: boolean;
+  /** Audit log file. @default `<dataDir>/audit.jsonl` */
+  auditFile?: string;
   /** How long close() waits for queues to drain. @default DEFAULT_SHUTDOWN_TIMEOUT_MS */
   shutdownTimeoutMs?: number;
+}
+
+export interface ReloadResult {
+  /** Sessions closed because their app or key is gone or expired. */
+  closed: number;
+  /** Subscriptions ended because their grant is gone. */
+  endedSubscriptions: number;
 }
 
 export interface Hub {
@@ -29,47 +54,101 @@ export interface Hub {
   readonly host: string;
   readonly port: number;
   readonly broker: Broker;
+  /** The config in force (undefined for an insecure hub without one). */
+  readonly config: HubConfig | undefined;
+  readonly configPath: string | undefined;
+  readonly auditFile: string | undefined;
+  readonly consent: ConsentManager | undefined;
+  readonly insecure: boolean;
   stats(): BrokerStats;
+  /** Re-reads the config file and applies it to open connections at once (SIGHUP, `crossbus reload`). */
+  reload(): Promise<ReloadResult>;
+  /** Applies consent decisions queued by the CLI (SIGUSR2). */
+  processConsentInbox(): Promise<number>;
   /** Graceful: tells clients, drains queues, then closes the listener. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * Starts a hub: the composition root that wires the isomorphic Broker to a WebSocket listener.
+ * Starts a hub: the composition root that wires the isomorphic Broker, the security layer (config,
+ * keys, roles, rate limits, consent, audit) and a WebSocket listener.
  */
 export async function startHub(options: HubOptions = {}): Promise<Hub> {
-  const { host = DEFAULT_HOST, port = DEFAULT_PORT, dataDir, shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS, ...brokerOptions } = options;
+  const {
+    host = DEFAULT_HOST, port = DEFAULT_PORT, dataDir, shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    configFile, config, insecure = false, auditFile, ...brokerOptions
+  } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError('CB_ERR_INVALID_OPTION', `port must be an integer in 0..65535, got ${String(port)}`);
   }
   if (dataDir !== undefined) {
     try {
-      await mkdir(dataDir, { recursive: true });
+      await mkdir(dataDir, { recursive: true, mode: 0o700 });
       await access(dataDir, constants.W_OK);
     } catch (cause) {
       throw new ConfigError('CB_ERR_INVALID_OPTION', `data directory ${dataDir} cannot be created or written`, { cause, details: { dataDir } });
     }
   }
-  const broker = new Broker(brokerOptions);
+  const logger = brokerOptions.logger ?? silentLogger;
+  const sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, logger });
+  let broker: Broker;
+  try {
+    broker = new Broker({ ...brokerOptions, ...(sec.security !== undefined ? { security: sec.security } : {}) });
+  } catch (err) {
+    await sec.close();
+    throw err;
+  }
+  (sec as { setRevokedHandler?: (fn: () => void) => void }).setRevokedHandler?.(() => broker.reapplySecurity());
   const limits = broker.options.limits;
-  const listener = await listenWebSocket({
-    host,
-    port,
-    // Room for one maximal frame plus a batch of small ones in the same WebSocket message.
-    maxMessageBytes: 2 * (limits.maxFrameBytes + 4),
-    onConnection: (transport) => broker.accept(transport),
-  });
+  let listener;
+  try {
+    listener = await listenWebSocket({
+      host,
+      port,
+      // Room for one maximal frame plus a batch of small ones in the same WebSocket message.
+      maxMessageBytes: 2 * (limits.maxFrameBytes + 4),
+      onConnection: (transport) => broker.accept(transport),
+      checkOrigin: (origin, peer) => {
+        if (sec.originAllowed(origin)) return true;
+        sec.audit.record({ actor: { origin: origin ?? '', address: peer }, action: 'origin', target: origin ?? '', outcome: 'denied', reason: 'CB_ERR_ORIGIN_REFUSED: origin not in the allow-list' });
+        logger.warn('refused a WebSocket from a disallowed origin', { origin, peer });
+        return false;
+      },
+    });
+  } catch (err) {
+    await broker.close(0);
+    await sec.close();
+    throw err;
+  }
+  const removePid = dataDir !== undefined ? await writePidFile(dataDir, listener.url) : undefined;
+  if (dataDir !== undefined) await sec.processConsentInbox();
   let closing: Promise<void> | undefined;
   return {
     url: listener.url,
     host,
     port: listener.port,
     broker,
+    get config() {
+      return sec.config;
+    },
+    configPath: sec.configPath,
+    auditFile: sec.auditFile,
+    consent: sec.consent,
+    insecure,
     stats: () => broker.stats(),
+    reload: async () => {
+      await sec.reloadConfig();
+      const result = broker.reapplySecurity();
+      logger.info('config reloaded', { ...result });
+      return result;
+    },
+    processConsentInbox: () => sec.processConsentInbox(),
     close: () => {
       closing ??= (async () => {
         await broker.close(shutdownTimeoutMs);
         await listener.close();
+        await sec.close();
+        await removePid?.();
       })();
       return closing;
     },

@@ -7,11 +7,21 @@ import { assertHubUrl, connect as connectWith, type Bus } from '../client/bus.js
 import type { ConnectOptions, WebSocketConstructor } from '../client/options.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 import { webSocketConnector } from '../transports/websocket/websocket-client.js';
+import { createNodeCryptoProvider } from './crypto/node-provider.js';
+
+export { createNodeCryptoProvider };
+
+/** Node's crypto answers synchronously: records are sealed and opened without a promise each. */
+function withNodeCrypto(options: ConnectOptions): ConnectOptions {
+  if (options.secret === undefined || options.security?.crypto !== undefined) return options;
+  return { ...options, security: { ...options.security, crypto: createNodeCryptoProvider() } };
+}
 
 export * from '../client/index.js';
 
 /** Connects to a hub at a ws:// or wss:// URL (or through `options.transport`). */
-export function connect(target: string | TransportConnector, options: ConnectOptions = {}): Promise<Bus> {
+export function connect(target: string | TransportConnector, givenOptions: ConnectOptions = {}): Promise<Bus> {
+  const options = withNodeCrypto(givenOptions);
   if (typeof target === 'string' && options.transport === undefined) {
     try {
       assertHubUrl(target);

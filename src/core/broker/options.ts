@@ -6,6 +6,7 @@ import {
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import { randomHex } from '../util/random.js';
+import type { BrokerSecurity } from '../security/broker-security.js';
 
 /** @default 10_000 */
 export const DEFAULT_MAX_SUBSCRIPTIONS = 10_000;
@@ -69,6 +70,11 @@ export interface BrokerOptions {
   hubId?: string;
   /** @default silent */
   logger?: Logger;
+  /**
+   * Authentication, record protection, access control, rate limits and consent. Without it the
+   * broker is open to anyone: the hub passes it unless started with --insecure. @default none
+   */
+  security?: BrokerSecurity;
 }
 
 export interface ResolvedBrokerOptions {
@@ -85,6 +91,7 @@ export interface ResolvedBrokerOptions {
   matchCacheSize: number | undefined;
   hubId: string;
   logger: Logger;
+  security: BrokerSecurity | undefined;
 }
 
 function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {
@@ -136,5 +143,6 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     matchCacheSize: options.matchCacheSize === undefined ? undefined : intOption('matchCacheSize', options.matchCacheSize, 0, 0, 10_000_000),
     hubId: options.hubId ?? randomHex(9),
     logger: options.logger ?? { ...silentLogger },
+    security: options.security,
   });
 }

@@ -2,6 +2,8 @@ import { FrameWriter } from '../protocol/frame-writer.js';
 import { StreamFrameReader } from '../protocol/stream-reader.js';
 import type { Transport } from '../transport/transport.js';
 import type { FrameLimits } from '../limits.js';
+import type { HubHandshake } from '../security/hub-handshake.js';
+import type { SecureTransport } from '../security/secure-transport.js';
 
 /** A subscription as the broker indexes it. */
 export interface RouteSubscription {
@@ -13,7 +15,8 @@ export interface RouteSubscription {
   readonly sid: number;
 }
 
-export type SessionState = 'handshake' | 'open' | 'closing' | 'closed';
+/** 'handshake': waiting for HELLO; 'auth': WELCOME sent, waiting for the client's AUTH proof. */
+export type SessionState = 'handshake' | 'auth' | 'open' | 'closing' | 'closed';
 
 /**
  * One connected peer, as the broker sees it: its transport, its subscriptions, and its bounded
@@ -34,6 +37,22 @@ export class Session {
   flushScheduled = false;
   handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   readonly streamReader: StreamFrameReader | undefined;
+  // security (undefined on an insecure hub)
+  /** The record layer wrapping `transport`, when the hub has security. */
+  secure: SecureTransport | undefined;
+  handshake: HubHandshake | undefined;
+  /** True while a handshake step waits for asynchronous crypto: frames meanwhile are refused. */
+  busy = false;
+  /** The authenticated app ('' before authentication or on an insecure hub). */
+  app = '';
+  keyId = '';
+  /** Reply inbox prefix reserved for this connection ('_INBOX.<random>'). */
+  inbox = '';
+  /** Reply topics this connection may answer once: it received a request naming them. */
+  readonly replyPermits = new Map<string, number>();
+  /** Operations held for a person's consent. */
+  held = 0;
+  keyTimer: ReturnType<typeof setTimeout> | undefined;
   // counters
   messagesIn = 0;
   messagesOut = 0;

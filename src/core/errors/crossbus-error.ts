@@ -44,6 +44,10 @@ export class ConnectionError extends CrossbusError {
 export class RequestError extends CrossbusError {
   override name = 'RequestError';
 }
+/** Authentication, integrity, replay, access control, origin, rate limit, consent and audit failures. */
+export class SecurityError extends CrossbusError {
+  override name = 'SecurityError';
+}
 /** Bad options passed by a caller. */
 export class ConfigError extends CrossbusError {
   override name = 'ConfigError';
@@ -61,7 +65,8 @@ const SUBCLASS_BY_PREFIX: ReadonlyArray<[RegExp, new (code: ErrorCode, message?:
   [/^CB_ERR_(TOPIC|HEADER|PAYLOAD|SUBSCRIPTION)/, ValidationError],
   [/^CB_ERR_(CONNECTION|SLOW_CONSUMER|BACKPRESSURE|DRAINING|HUB_SHUTTING_DOWN|TOO_MANY_CONNECTIONS|TRANSPORT)/, ConnectionError],
   [/^CB_ERR_(NO_RESPONDERS|TIMEOUT|HANDLER_FAILED)/, RequestError],
-  [/^CB_ERR_(INVALID_OPTION|CONFLICTING_OPTIONS|ADDRESS_IN_USE)/, ConfigError],
+  [/^CB_ERR_(AUTH|HUB_AUTH|KEY_EXPIRED|REVOKED|INTEGRITY|REPLAY|CLOCK_SKEW|FORBIDDEN|ORIGIN|RATE_LIMITED|ABUSIVE|CONSENT|AUDIT)/, SecurityError],
+  [/^CB_ERR_(INVALID_OPTION|CONFLICTING_OPTIONS|ADDRESS_IN_USE|CONFIG_INVALID)/, ConfigError],
 ];
 
 /** Create the right subclass for a code. */

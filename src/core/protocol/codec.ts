@@ -286,6 +286,24 @@ export type FrameHandler = (env: Envelope, chunk: Uint8Array, start: number, end
  * transports nothing more will arrive to complete it, so waiting would hang.
  * Frames before a bad one are delivered; the bad one throws.
  */
+/** Where the frame starting at `p` ends; throws when the chunk does not hold all of it. */
+function frameEnd(chunk: Uint8Array, p: number, limits: FrameLimits): number {
+  const n = chunk.length;
+  if (p + LENGTH_PREFIX_BYTES > n) {
+    throw new ProtocolError('CB_ERR_FRAME_TRUNCATED', `chunk ends inside a length prefix (${n - p} of 4 bytes)`, {
+      details: { have: n - p, need: LENGTH_PREFIX_BYTES },
+    });
+  }
+  const bodyLen = readLengthPrefix(chunk, p, limits);
+  const end = p + LENGTH_PREFIX_BYTES + bodyLen;
+  if (end > n) {
+    throw new ProtocolError('CB_ERR_FRAME_TRUNCATED', `frame declares ${bodyLen} bytes but only ${n - p - LENGTH_PREFIX_BYTES} arrived`, {
+      details: { declared: bodyLen, have: n - p - LENGTH_PREFIX_BYTES },
+    });
+  }
+  return end;
+}
+
 export function readFrames(chunk: Uint8Array, limits: FrameLimits, onFrame: FrameHandler): number {
   const n = chunk.length;
   let p = 0;
@@ -293,19 +311,22 @@ export function readFrames(chunk: Uint8Array, limits: FrameLimits, onFrame: Fram
   // One view per chunk, not per frame: a chunk often holds hundreds of small frames.
   const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   while (p < n) {
-    if (p + LENGTH_PREFIX_BYTES > n) {
-      throw new ProtocolError('CB_ERR_FRAME_TRUNCATED', `chunk ends inside a length prefix (${n - p} of 4 bytes)`, {
-        details: { have: n - p, need: LENGTH_PREFIX_BYTES },
-      });
-    }
-    const bodyLen = readLengthPrefix(chunk, p, limits);
-    const end = p + LENGTH_PREFIX_BYTES + bodyLen;
-    if (end > n) {
-      throw new ProtocolError('CB_ERR_FRAME_TRUNCATED', `frame declares ${bodyLen} bytes but only ${n - p - LENGTH_PREFIX_BYTES} arrived`, {
-        details: { declared: bodyLen, have: n - p - LENGTH_PREFIX_BYTES },
-      });
-    }
+    const end = frameEnd(chunk, p, limits);
     onFrame(decodeFrameAt(chunk, p, end, limits, view), chunk, p, end);
+    count++;
+    p = end;
+  }
+  return count;
+}
+
+/** Like readFrames, but only finds each frame's bounds (the security layer opens records itself). */
+export function readFrameBoundaries(chunk: Uint8Array, limits: FrameLimits, onFrame: (buf: Uint8Array, start: number, end: number) => void): number {
+  const n = chunk.length;
+  let p = 0;
+  let count = 0;
+  while (p < n) {
+    const end = frameEnd(chunk, p, limits);
+    onFrame(chunk, p, end);
     count++;
     p = end;
   }

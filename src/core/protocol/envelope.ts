@@ -20,6 +20,10 @@ export const Kind = {
   PING: 11,
   PONG: 12,
   GOODBYE: 13,
+  /** Client's handshake finish: proves it holds the secret and its ephemeral key (security layer). */
+  AUTH: 14,
+  /** A protected record: one or more frames, sealed under the session's traffic key. */
+  SEALED: 15,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -28,7 +32,7 @@ export const KIND_NAMES: Readonly<Record<number, string>> = Object.freeze(
 );
 
 export function isKind(value: number): value is Kind {
-  return value >= Kind.HELLO && value <= Kind.GOODBYE;
+  return value >= Kind.HELLO && value <= Kind.SEALED;
 }
 
 /** How the payload bytes are to be read. */

@@ -1,6 +1,6 @@
 import { ProtocolError } from '../errors/index.js';
 import type { FrameLimits } from '../limits.js';
-import { readFrames, readLengthPrefix, type FrameHandler } from './codec.js';
+import { readFrameBoundaries, readFrames, readLengthPrefix, type FrameHandler } from './codec.js';
 import { LENGTH_PREFIX_BYTES } from './layout.js';
 
 /**
@@ -20,6 +20,15 @@ export class StreamFrameReader {
   }
 
   push(chunk: Uint8Array, onFrame: FrameHandler): void {
+    this.collect(chunk, (whole) => readFrames(whole, this.limits, onFrame));
+  }
+
+  /** Like push, but hands over each whole frame's bounds without decoding it. */
+  pushRaw(chunk: Uint8Array, onFrame: (buf: Uint8Array, start: number, end: number) => void): void {
+    this.collect(chunk, (whole) => readFrameBoundaries(whole, this.limits, onFrame));
+  }
+
+  private collect(chunk: Uint8Array, onWhole: (whole: Uint8Array) => void): void {
     let data = chunk;
     if (this.pending !== undefined) {
       const joined = new Uint8Array(this.pending.length + chunk.length);
@@ -36,7 +45,7 @@ export class StreamFrameReader {
       if (end > data.length) break;
       p = end;
     }
-    if (p > 0) readFrames(p === data.length ? data : data.subarray(0, p), this.limits, onFrame);
+    if (p > 0) onWhole(p === data.length ? data : data.subarray(0, p));
     // Copy the remainder so we do not pin the caller's (possibly large, reused) chunk.
     if (p < data.length) this.pending = data.slice(p);
   }

@@ -33,6 +33,8 @@ export interface Transport {
   readonly framing: 'message' | 'stream';
   /** Who is on the other side (remote address, origin), for logs and policy. */
   readonly peer: string;
+  /** The peer's web origin when the platform vouches for it (WebSocket Origin header, postMessage origin). */
+  readonly origin?: string | undefined;
   /** Installs the handlers. Called once, before any event can be delivered. */
   setHandlers(handlers: TransportHandlers): void;
   /**
@@ -65,5 +67,9 @@ export const CLOSE_TOO_BIG = 1009;
 export const CLOSE_INTERNAL_ERROR = 1011;
 /** The server is overloaded; try again later. */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
+/** Application range: authentication or record protection failed. */
+export const CLOSE_AUTH_FAILED = 4003;
+/** Application range: access was revoked (config reload, key expiry, abuse). */
+export const CLOSE_REVOKED = 4004;
 /** Application range: the hub closed a slow consumer. */
 export const CLOSE_SLOW_CONSUMER = 4008;

@@ -16,7 +16,7 @@ class WebSocketServerTransport implements Transport {
   private closed = false;
   private early: Uint8Array[] = [];
 
-  constructor(private readonly ws: WebSocket, readonly peer: string) {
+  constructor(private readonly ws: WebSocket, readonly peer: string, readonly origin: string | undefined) {
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       // Text frames are not part of the protocol, but their bytes go to the decoder anyway so
       // that garbage is answered with a precise error code rather than a bare close.
@@ -77,6 +77,11 @@ export interface WebSocketListenOptions {
   /** Largest WebSocket message accepted; bigger ones are closed with 1009 by `ws` itself. */
   maxMessageBytes: number;
   onConnection(transport: Transport, request: IncomingMessage): void;
+  /**
+   * Decides on a connection's `Origin` header (undefined when there is none, i.e. not a browser)
+   * before the upgrade. Refused upgrades get HTTP 403 and never reach the broker. @default allow all
+   */
+  checkOrigin?(origin: string | undefined, peer: string): boolean;
 }
 
 function peerOf(req: IncomingMessage): string {
@@ -92,11 +97,21 @@ export async function listenWebSocket(options: WebSocketListenOptions): Promise<
     res.writeHead(426, { 'content-type': 'text/plain' });
     res.end('crossbus hub: connect with a WebSocket client\n');
   });
-  const wss = new WebSocketServer({ server, maxPayload: options.maxMessageBytes, perMessageDeflate: false, clientTracking: true });
+  const checkOrigin = options.checkOrigin;
+  const wss = new WebSocketServer({
+    server, maxPayload: options.maxMessageBytes, perMessageDeflate: false, clientTracking: true,
+    ...(checkOrigin === undefined ? {} : {
+      verifyClient: (info: { origin: string; req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
+        const origin = info.req.headers.origin;
+        if (checkOrigin(origin, peerOf(info.req))) done(true);
+        else done(false, 403, 'CB_ERR_ORIGIN_REFUSED: origin not allowed');
+      },
+    }),
+  });
   // Listen errors (EADDRINUSE, ...) reach us through server.once('error') below; ws re-emits them
   // on the WebSocketServer, where an unhandled 'error' event would crash the process.
   wss.on('error', () => {});
-  wss.on('connection', (ws, req) => options.onConnection(new WebSocketServerTransport(ws, peerOf(req)), req));
+  wss.on('connection', (ws, req) => options.onConnection(new WebSocketServerTransport(ws, peerOf(req), req.headers.origin), req));
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       if (err.code === 'EADDRINUSE') {

@@ -1,0 +1,79 @@
+/**
+ * `crossbus reload` and `crossbus keys rotate <app>`: change what the running hub enforces.
+ * Both reach the hub through its pid file (SIGHUP makes it re-read its config).
+ */
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { rotateKey, CONFIG_FILE_NAME, DEFAULT_ROTATION_GRACE_MS } from '../../node/config/config-file.js';
+import { DEFAULT_DATA_DIR } from '../../node/paths.js';
+import { signalHub } from './signal-hub.js';
+
+export interface AdminIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+export const RELOAD_HELP = `Usage: crossbus reload [--data <dir>]
+
+Makes the hub of <dir> (default ${DEFAULT_DATA_DIR}) re-read its config (the same as SIGHUP). Open
+connections get the new grants at once: subscriptions no longer allowed end with CB_ERR_FORBIDDEN,
+sessions of removed apps or keys are closed with CB_ERR_REVOKED.`;
+
+export const KEYS_HELP = `Usage: crossbus keys rotate <app> [--config <file> | --data <dir>] [--grace-days <n>]
+
+Adds a fresh secret (new key id) to <app> in the config file, prints it once, and sets the expiry of
+the app's current keys to now + grace (default ${DEFAULT_ROTATION_GRACE_MS / 86_400_000} days): clients keep working with the old
+key until then, and sessions still on it are closed with CB_ERR_KEY_EXPIRED when it expires.
+The running hub of <dir> reloads its config at once.`;
+
+export async function reloadCommand(args: string[], io: AdminIo): Promise<number> {
+  const { values } = parseArgs({ args, strict: true, options: { data: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    io.stdout(`${RELOAD_HELP}\n`);
+    return 0;
+  }
+  const dataDir = values.data ?? DEFAULT_DATA_DIR;
+  const pid = await signalHub(dataDir, 'SIGHUP');
+  if (pid === undefined) {
+    io.stderr(`crossbus: no running hub found for ${dataDir} (no usable hub.pid)\n`);
+    return 1;
+  }
+  io.stdout(`asked the hub (pid ${pid}) to reload its config; its log and audit log say how it went\n`);
+  return 0;
+}
+
+export async function keysCommand(args: string[], io: AdminIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, strict: true, allowPositionals: true,
+    options: { config: { type: 'string' }, data: { type: 'string' }, 'grace-days': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    io.stdout(`${KEYS_HELP}\n`);
+    return 0;
+  }
+  const [sub, app, extra] = positionals;
+  if (sub !== 'rotate' || app === undefined || extra !== undefined) {
+    io.stderr(`crossbus: keys takes: rotate <app>\n${KEYS_HELP}\n`);
+    return 2;
+  }
+  let graceMs = DEFAULT_ROTATION_GRACE_MS;
+  if (values['grace-days'] !== undefined) {
+    const days = Number(values['grace-days']);
+    if (!(days >= 0 && days <= 3650)) {
+      io.stderr('crossbus: --grace-days must be a number in 0..3650\n');
+      return 2;
+    }
+    graceMs = Math.round(days * 86_400_000);
+  }
+  const dataDir = values.data ?? DEFAULT_DATA_DIR;
+  const file = values.config ?? join(dataDir, CONFIG_FILE_NAME);
+  const r = await rotateKey(file, app, { graceMs });
+  // The one place a secret is printed: to the operator who asked for it, never to a log.
+  io.stdout(`new key ${r.keyId} for app ${app}:\n${r.secret}\n`);
+  io.stdout(r.previousExpiresAt === undefined
+    ? 'no earlier key was valid\n'
+    : `earlier keys stay valid until ${new Date(r.previousExpiresAt).toISOString()}\n`);
+  const pid = await signalHub(dataDir, 'SIGHUP');
+  io.stdout(pid === undefined ? `no running hub found for ${dataDir}: the key applies when it starts\n` : `the hub (pid ${pid}) reloads its config now\n`);
+  return 0;
+}

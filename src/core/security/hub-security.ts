@@ -1,0 +1,142 @@
+import type { ErrorCode } from '../errors/index.js';
+import type { HubConfig } from '../config/schema.js';
+import type { AuditSink } from './audit.js';
+import { nullAuditSink } from './audit.js';
+import type { AccessAction, AccessVerdict, BrokerSecurity, RateVerdict, ViolationKind } from './broker-security.js';
+import type { CryptoProvider } from './crypto.js';
+import type { GrantsSummary } from './handshake-messages.js';
+import { KeyRing, type HubHandshakeContext } from './hub-handshake.js';
+import { AccessPolicy } from './policy.js';
+import { AbuseTracker, RateLimiter } from './rate-limit.js';
+import type { ConsentManager } from './consent.js';
+
+export interface HubSecurityOptions {
+  crypto: CryptoProvider;
+  config: HubConfig;
+  /** @default a sink that drops everything (the Node hub passes its AuditLog) */
+  audit?: AuditSink;
+  /** Needed for `ask` grants; without it they are refused. @default none */
+  consent?: ConsentManager;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * The hub's security policy, built from its config: who may connect (keys), what each app may do
+ * (roles), how fast (rate limits and abuse control), and what needs a person's consent. It answers
+ * the broker's questions (BrokerSecurity) and is swapped wholesale on a config reload.
+ */
+export class HubSecurity implements BrokerSecurity {
+  readonly audit: AuditSink;
+  private config: HubConfig;
+  private readonly crypto: CryptoProvider;
+  private readonly keyRing: KeyRing;
+  private readonly now: () => number;
+  private readonly policies = new Map<string, AccessPolicy>();
+  private ctx: HubHandshakeContext;
+  private readonly abuse: AbuseTracker;
+  private readonly limiter: RateLimiter;
+  private readonly consentManager: ConsentManager | undefined;
+
+  constructor(options: HubSecurityOptions) {
+    this.crypto = options.crypto;
+    this.config = options.config;
+    this.audit = options.audit ?? nullAuditSink;
+    this.now = options.now ?? Date.now;
+    this.keyRing = new KeyRing(this.crypto);
+    this.consentManager = options.consent;
+    this.abuse = new AbuseTracker(this.abuseOptions(options.config), this.now);
+    this.limiter = new RateLimiter(this.rateOptions(options.config), this.now);
+    this.ctx = this.buildContext();
+  }
+
+  get current(): HubConfig {
+    return this.config;
+  }
+
+  /** Applies a new config to everything that follows; the broker re-checks open sessions. */
+  reload(config: HubConfig): void {
+    this.config = config;
+    this.policies.clear();
+    this.abuse.reconfigure(this.abuseOptions(config));
+    this.limiter.reconfigure(this.rateOptions(config));
+    this.ctx = this.buildContext();
+  }
+
+  /** Exact-match origin check: `null` only when listed, no prefix or suffix tricks. */
+  originAllowed(origin: string | undefined): boolean {
+    if (origin === undefined) return true; // not a browser: it must still authenticate
+    return this.config.origins.includes(origin.toLowerCase());
+  }
+
+  handshakeContext(): HubHandshakeContext {
+    return this.ctx;
+  }
+
+  grantsFor(app: string): GrantsSummary {
+    return this.policy(app).grants();
+  }
+
+  check(app: string, action: AccessAction, topicOrPattern: string): AccessVerdict {
+    const d = this.policy(app).check(action, topicOrPattern);
+    return d.allowed ? d : { allowed: false, reason: d.reason, rule: d.rule };
+  }
+
+  rate(app: string, topic: string): RateVerdict {
+    return this.limiter.check(app, topic);
+  }
+
+  violation(app: string, kind: ViolationKind): 'none' | 'slow' | 'disconnect' {
+    return this.abuse.violation(app, kind).action;
+  }
+
+  sessionStanding(app: string, keyId: string, now: number): ErrorCode | undefined {
+    const a = this.config.apps.get(app);
+    if (a === undefined) return 'CB_ERR_REVOKED';
+    const key = a.keys.find((k) => k.id === keyId);
+    if (key === undefined) return 'CB_ERR_REVOKED';
+    if ((key.notBefore !== undefined && now < key.notBefore) || (key.expiresAt !== undefined && now >= key.expiresAt)) return 'CB_ERR_KEY_EXPIRED';
+    return undefined;
+  }
+
+  consent = (app: string, action: AccessAction, rule: string, target: string): Promise<void> => {
+    const m = this.consentManager;
+    if (m === undefined) return Promise.reject(new Error('no consent service'));
+    return m.request(app, action, rule, target).then(() => undefined);
+  };
+
+  consentGranted(app: string, action: AccessAction, rule: string): boolean {
+    return this.consentManager?.isGranted(app, action, rule) ?? false;
+  }
+
+  private policy(app: string): AccessPolicy {
+    let p = this.policies.get(app);
+    if (p === undefined) {
+      p = AccessPolicy.forApp(this.config, app);
+      this.policies.set(app, p);
+    }
+    return p;
+  }
+
+  private buildContext(): HubHandshakeContext {
+    const cfg = this.config;
+    const s = cfg.security;
+    return {
+      crypto: this.crypto,
+      keyRing: this.keyRing,
+      now: this.now,
+      maxClockSkewMs: s.maxClockSkewMs,
+      encryption: s.encryption,
+      rekey: { afterRecords: s.rekeyAfterMessages, afterMs: s.rekeyAfterMs },
+      keysOf: (app) => cfg.apps.get(app)?.keys,
+    };
+  }
+
+  private abuseOptions(config: HubConfig) {
+    return { violationsPerWindow: config.security.abuse.violationsPerWindow, windowMs: config.security.abuse.windowMs };
+  }
+
+  private rateOptions(config: HubConfig) {
+    return { rate: config.limits.rate, apps: config.apps, topicRates: config.limits.topicRates, abuse: this.abuse };
+  }
+}

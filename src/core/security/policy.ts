@@ -1,0 +1,249 @@
+/**
+ * Access control: what an app may publish, subscribe to and request, from the roles in the hub
+ * config. The hub decides with `AccessPolicy.forApp`; the client rebuilds the same policy from the
+ * handshake summary (`fromGrants`) only to fail fast: the hub's decision is the one that counts.
+ *
+ * Subscriptions are never narrowed: a pattern wider than every grant is refused, because silently
+ * delivering a subset would look like missing messages.
+ */
+import { GRANT_ACTIONS, type HubConfig } from '../config/schema.js';
+import { createError } from '../errors/index.js';
+import { WIRE_MAX_TOPIC_LENGTH } from '../limits.js';
+import { topicProblem } from '../topic.js';
+
+export type Action = 'publish' | 'subscribe' | 'request';
+
+export type AccessDecision =
+  | { readonly allowed: true; readonly ask: boolean; readonly rule: string }
+  | { readonly allowed: false; readonly code: 'CB_ERR_FORBIDDEN'; readonly reason: string; readonly rule?: string };
+
+type PerAction<T> = { publish: T; subscribe: T; request: T };
+
+/**
+ * Plain data the hub sends in the handshake. `publish`/`subscribe`/`request` are allowed outright;
+ * `ask` lists patterns allowed only after a person consents (a pattern is in one list, not both).
+ */
+export interface PolicyGrants extends PerAction<string[]> {
+  deny: PerAction<string[]>;
+  ask: PerAction<string[]>;
+}
+
+/** Decisions cached per action; cleared when full, which is cheaper than LRU and bounds memory. */
+export const POLICY_CACHE_LIMIT = 10_000;
+/** Longer topics are decided every time: 10,000 huge keys must not pin megabytes. */
+const MAX_CACHED_TOPIC_LENGTH = 256;
+/** Reasons list at most this many grants. */
+const MAX_LISTED = 8;
+
+// --- pattern algebra (on valid patterns; see topicProblem) ------------------------------------
+
+const isTail = (tokens: readonly string[], i: number): boolean => tokens[i] === '>' && i === tokens.length - 1;
+
+function matchTokens(p: readonly string[], t: readonly string[]): boolean {
+  for (let i = 0; i < p.length; i++) {
+    if (isTail(p, i)) return t.length > i;
+    if (i >= t.length) return false;
+    if (p[i] !== '*' && p[i] !== t[i]) return false;
+  }
+  return p.length === t.length;
+}
+
+function coversTokens(g: readonly string[], p: readonly string[]): boolean {
+  for (let i = 0; i < g.length; i++) {
+    if (isTail(g, i)) return p.length > i; // every topic of p has at least i+1 tokens
+    if (i >= p.length) return false;
+    if (isTail(p, i)) return false; // p allows any length from here; g does not
+    if (g[i] !== '*' && g[i] !== p[i]) return false; // a literal covers only itself, not '*'
+  }
+  return p.length === g.length;
+}
+
+function overlapTokens(a: readonly string[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    if (isTail(a, i) || isTail(b, i)) return true; // the other has a token here, and whatever follows
+    if (a[i] !== '*' && b[i] !== '*' && a[i] !== b[i]) return false;
+  }
+  return a.length === b.length;
+}
+
+/** True when every topic `pattern` matches is also matched by `grant`. */
+export function patternCovers(grant: string, pattern: string): boolean {
+  return coversTokens(grant.split('.'), pattern.split('.'));
+}
+
+/** True when some topic is matched by both patterns. */
+export function patternsOverlap(a: string, b: string): boolean {
+  return overlapTokens(a.split('.'), b.split('.'));
+}
+
+// --- the policy -----------------------------------------------------------------------------
+
+interface Rule { readonly pattern: string; readonly tokens: readonly string[]; readonly ask: boolean }
+interface Rules { readonly allow: readonly Rule[]; readonly deny: readonly Rule[]; readonly cache: Map<string, AccessDecision> }
+
+const q = (s: string): string => JSON.stringify(s.length > 120 ? `${s.slice(0, 117)}...` : s);
+const rule = (pattern: string, ask = false): Rule => ({ pattern, tokens: pattern.split('.'), ask });
+
+function forbidden(reason: string, by?: string): AccessDecision {
+  return Object.freeze(by === undefined ? { allowed: false, code: 'CB_ERR_FORBIDDEN', reason } : { allowed: false, code: 'CB_ERR_FORBIDDEN', reason, rule: by });
+}
+
+function listed(action: Action, allow: readonly Rule[]): string {
+  if (allow.length === 0) return `(this app has no ${action} grants)`;
+  const names = allow.slice(0, MAX_LISTED).map((r) => r.pattern).join(', ');
+  return allow.length > MAX_LISTED ? `(${names}, and ${allow.length - MAX_LISTED} more)` : `(${names})`;
+}
+
+/**
+ * Plain grants first, then ask grants, each once; an ask grant for a pattern also granted plainly
+ * is dropped (plain wins). The canonical order makes a policy rebuilt by fromGrants word its
+ * reasons exactly as the hub's does.
+ */
+function dedupe(entries: ReadonlyArray<{ pattern: string; ask: boolean }>): Rule[] {
+  const seen = new Set<string>();
+  const out: Rule[] = [];
+  for (const e of [...entries.filter((x) => !x.ask), ...entries.filter((x) => x.ask)]) {
+    if (seen.has(e.pattern)) continue;
+    seen.add(e.pattern);
+    out.push(rule(e.pattern, e.ask));
+  }
+  return out;
+}
+
+export class AccessPolicy {
+  private readonly byAction: PerAction<Rules>;
+
+  private constructor(allow: PerAction<Array<{ pattern: string; ask: boolean }>>, deny: PerAction<string[]>) {
+    const make = (a: Action): Rules => ({
+      allow: dedupe(allow[a]),
+      deny: [...new Set(deny[a])].map((p) => rule(p)),
+      cache: new Map(),
+    });
+    this.byAction = { publish: make('publish'), subscribe: make('subscribe'), request: make('request') };
+  }
+
+  /** The policy of `app`: the union of its roles, with `{app}` replaced by the app's name. */
+  static forApp(config: HubConfig, app: string): AccessPolicy {
+    const a = config.apps.get(app);
+    if (a === undefined) throw createError('CB_ERR_AUTH_FAILED', `unknown app ${q(String(app))}`, { details: { app: String(app) } });
+    const substitute = (p: string): string => p.split('.').map((t) => (t === '{app}' ? a.name : t)).join('.');
+    const allow: PerAction<Array<{ pattern: string; ask: boolean }>> = { publish: [], subscribe: [], request: [] };
+    const deny: PerAction<string[]> = { publish: [], subscribe: [], request: [] };
+    for (const name of a.roles) {
+      const r = config.roles.get(name);
+      if (r === undefined) throw createError('CB_ERR_CONFIG_INVALID', `app ${q(app)} has role ${q(name)}, which is not defined`);
+      for (const action of GRANT_ACTIONS) {
+        for (const g of r[action]) allow[action].push({ pattern: substitute(g.pattern), ask: g.ask });
+        for (const p of r.deny[action]) deny[action].push(substitute(p));
+      }
+    }
+    return new AccessPolicy(allow, deny);
+  }
+
+  /** Rebuilds a policy from `grants()` as received in the handshake; malformed input is a protocol error. */
+  static fromGrants(grants: PolicyGrants): AccessPolicy {
+    const bad = (what: string): never => {
+      throw createError('CB_ERR_PROTOCOL', `access grants from the hub are malformed: ${what}`);
+    };
+    const g: unknown = grants;
+    if (typeof g !== 'object' || g === null) bad('not an object');
+    const list = (v: unknown, path: string): string[] => {
+      if (!Array.isArray(v)) return bad(`${path} is not an array`);
+      return v.map((p: unknown, i) => {
+        if (typeof p !== 'string' || topicProblem(p, 'pattern', WIRE_MAX_TOPIC_LENGTH) !== undefined) bad(`${path}[${i}] is not a valid pattern`);
+        return p as string;
+      });
+    };
+    const o = g as Record<string, unknown>;
+    const section = (key: 'deny' | 'ask'): Record<string, unknown> => {
+      const v = o[key];
+      return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : bad(`${key} is not an object`);
+    };
+    const deny = section('deny');
+    const ask = section('ask');
+    const allow: PerAction<Array<{ pattern: string; ask: boolean }>> = { publish: [], subscribe: [], request: [] };
+    const denied: PerAction<string[]> = { publish: [], subscribe: [], request: [] };
+    for (const a of GRANT_ACTIONS) {
+      allow[a] = [
+        ...list(o[a], a).map((pattern) => ({ pattern, ask: false })),
+        ...list(ask[a], `ask.${a}`).map((pattern) => ({ pattern, ask: true })),
+      ];
+      denied[a] = list(deny[a], `deny.${a}`);
+    }
+    return new AccessPolicy(allow, denied);
+  }
+
+  /** The plain-data summary for the handshake (fresh arrays on every call). */
+  grants(): PolicyGrants {
+    const plain = (a: Action): string[] => this.byAction[a].allow.filter((r) => !r.ask).map((r) => r.pattern);
+    const asked = (a: Action): string[] => this.byAction[a].allow.filter((r) => r.ask).map((r) => r.pattern);
+    const denied = (a: Action): string[] => this.byAction[a].deny.map((r) => r.pattern);
+    return {
+      publish: plain('publish'), subscribe: plain('subscribe'), request: plain('request'),
+      deny: { publish: denied('publish'), subscribe: denied('subscribe'), request: denied('request') },
+      ask: { publish: asked('publish'), subscribe: asked('subscribe'), request: asked('request') },
+    };
+  }
+
+  /**
+   * Publish and request take a literal topic; subscribe takes a pattern. Runs on every message, so
+   * decisions are cached per topic (the decision objects are frozen and shared).
+   */
+  check(action: Action, topicOrPattern: string): AccessDecision {
+    // A switch, not an index: an action such as "constructor" from untyped callers must not resolve.
+    const rules = action === 'publish' || action === 'subscribe' || action === 'request' ? this.byAction[action] : undefined;
+    if (rules === undefined) return forbidden(`${q(String(action))} is not an action (publish, subscribe or request)`);
+    if (typeof topicOrPattern !== 'string') return forbidden(`${action} needs a topic string`);
+    const hit = rules.cache.get(topicOrPattern);
+    if (hit !== undefined) return hit;
+    const decision = action === 'subscribe' ? decideSubscribe(rules, topicOrPattern) : decideLiteral(action, rules, topicOrPattern);
+    if (topicOrPattern.length <= MAX_CACHED_TOPIC_LENGTH) {
+      if (rules.cache.size >= POLICY_CACHE_LIMIT) rules.cache.clear();
+      rules.cache.set(topicOrPattern, decision);
+    }
+    return decision;
+  }
+}
+
+function allowed(r: Rule): AccessDecision {
+  return Object.freeze({ allowed: true, ask: r.ask, rule: r.pattern });
+}
+
+function decideLiteral(action: Action, rules: Rules, topic: string): AccessDecision {
+  const problem = topicProblem(topic, 'topic', WIRE_MAX_TOPIC_LENGTH);
+  if (problem !== undefined) return forbidden(`${action} ${q(topic)} is refused: the topic ${problem}`);
+  const t = topic.split('.');
+  for (const d of rules.deny) if (matchTokens(d.tokens, t)) return forbidden(`${action} ${q(topic)} is denied by ${q(d.pattern)}`, d.pattern);
+  let asked: Rule | undefined;
+  for (const r of rules.allow) {
+    if (!matchTokens(r.tokens, t)) continue;
+    if (!r.ask) return allowed(r);
+    asked ??= r;
+  }
+  if (asked !== undefined) return allowed(asked);
+  return forbidden(`${action} ${q(topic)} matches no grant ${listed(action, rules.allow)}`);
+}
+
+function decideSubscribe(rules: Rules, pattern: string): AccessDecision {
+  const problem = topicProblem(pattern, 'pattern', WIRE_MAX_TOPIC_LENGTH);
+  if (problem !== undefined) return forbidden(`subscribe ${q(pattern)} is refused: the pattern ${problem}`);
+  const p = pattern.split('.');
+  for (const d of rules.deny) {
+    if (overlapTokens(d.tokens, p)) {
+      return forbidden(`subscribe ${q(pattern)} is denied by ${q(d.pattern)} (it would receive topics that rule denies)`, d.pattern);
+    }
+  }
+  let asked: Rule | undefined;
+  let overlaps = false;
+  for (const r of rules.allow) {
+    if (!coversTokens(r.tokens, p)) {
+      overlaps ||= overlapTokens(r.tokens, p);
+      continue;
+    }
+    if (!r.ask) return allowed(r);
+    asked ??= r;
+  }
+  if (asked !== undefined) return allowed(asked);
+  const how = overlaps ? 'is wider than every grant' : 'matches no grant';
+  return forbidden(`subscribe ${q(pattern)} ${how} ${listed('subscribe', rules.allow)}`);
+}

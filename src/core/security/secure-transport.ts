@@ -1,0 +1,156 @@
+import { CrossbusError, createError } from '../errors/index.js';
+import { readFrameBoundaries } from '../protocol/codec.js';
+import { Kind } from '../protocol/envelope.js';
+import { OFF_KIND } from '../protocol/layout.js';
+import { StreamFrameReader } from '../protocol/stream-reader.js';
+import type { FrameLimits } from '../limits.js';
+import type { Transport, TransportHandlers } from '../transport/transport.js';
+import { SerialQueue } from './maybe.js';
+import type { RecordOpener, RecordSealer } from './record.js';
+
+/** SEALED records that may arrive before the receiving side has its keys (bounded). */
+const MAX_EARLY_RECORDS = 64;
+
+/**
+ * Wraps a transport with the record layer, STARTTLS style: frames pass through untouched during
+ * the handshake; after `protectOutbound`/`protectInbound`, every write becomes one SEALED record
+ * and every received record is verified and opened before anything above sees it. Once inbound
+ * protection is on, a plaintext frame is an attack and ends the connection.
+ *
+ * Above it the broker and the client keep speaking plain frames: security is one layer, not a
+ * concern scattered through routing.
+ */
+export class SecureTransport implements Transport {
+  readonly kind: string;
+  readonly framing = 'message' as const;
+  readonly peer: string;
+  private upper: TransportHandlers | undefined;
+  private sealer: RecordSealer | undefined;
+  private opener: RecordOpener | undefined;
+  private readonly reader: StreamFrameReader | undefined;
+  private readonly sendQueue = new SerialQueue();
+  private readonly receiveQueue = new SerialQueue();
+  private early: Uint8Array[] = [];
+  private sealingBytes = 0;
+  private failed = false;
+  private closed = false;
+
+  constructor(
+    readonly inner: Transport,
+    private readonly limits: FrameLimits,
+    /** Called once when a record fails (integrity, replay, skew) or a plaintext frame arrives too late. */
+    private readonly onSecurityError: (error: CrossbusError) => void,
+  ) {
+    this.kind = inner.kind;
+    this.peer = inner.peer;
+    this.reader = inner.framing === 'stream' ? new StreamFrameReader(limits) : undefined;
+  }
+
+  get protectedInbound(): boolean {
+    return this.opener !== undefined;
+  }
+
+  setHandlers(handlers: TransportHandlers): void {
+    this.upper = handlers;
+    this.inner.setHandlers({
+      message: (chunk) => this.onChunk(chunk),
+      close: (info) => {
+        this.closed = true;
+        handlers.close(info);
+      },
+      drain: () => handlers.drain?.(),
+    });
+  }
+
+  /** From now on everything sent is sealed. */
+  protectOutbound(sealer: RecordSealer): void {
+    this.sealer = sealer;
+  }
+
+  /** From now on only SEALED records are accepted; records that came early are opened now. */
+  protectInbound(opener: RecordOpener): void {
+    this.opener = opener;
+    const early = this.early;
+    this.early = [];
+    for (const rec of early) this.openRecord(rec, 0, rec.length);
+  }
+
+  send(chunk: Uint8Array): void {
+    const sealer = this.sealer;
+    if (sealer === undefined) {
+      this.inner.send(chunk);
+      return;
+    }
+    if (this.closed) throw createError('CB_ERR_CONNECTION_CLOSED', 'connection is closed');
+    this.sealingBytes += chunk.length;
+    this.sendQueue.run(
+      () => sealer.seal(chunk),
+      (record) => {
+        this.sealingBytes -= chunk.length;
+        if (!this.closed) this.inner.send(record);
+      },
+      (err) => {
+        this.sealingBytes -= chunk.length;
+        this.fail(err instanceof CrossbusError ? err : createError('CB_ERR_INTERNAL', 'sealing a record failed', { cause: err }));
+      },
+    );
+  }
+
+  bufferedAmount(): number {
+    return this.inner.bufferedAmount() + this.sealingBytes;
+  }
+
+  close(code?: number, reason?: string): void {
+    this.inner.close(code, reason);
+  }
+
+  private onChunk(chunk: Uint8Array): void {
+    if (this.failed) return;
+    try {
+      if (this.reader !== undefined) this.reader.pushRaw(chunk, (buf, start, end) => this.onFrame(buf, start, end));
+      else readFrameBoundaries(chunk, this.limits, (buf, start, end) => this.onFrame(buf, start, end));
+    } catch (err) {
+      // Framing errors are the upper layer's to report: hand it the raw bytes, as without security.
+      if (this.opener === undefined) this.upper?.message(chunk);
+      else this.fail(err instanceof CrossbusError ? err : createError('CB_ERR_FRAME_MALFORMED', 'malformed record', { cause: err }));
+    }
+  }
+
+  private onFrame(buf: Uint8Array, start: number, end: number): void {
+    if (this.failed) return;
+    if (buf[start + OFF_KIND] === Kind.SEALED) {
+      if (this.opener === undefined) {
+        if (this.early.length >= MAX_EARLY_RECORDS) return this.fail(createError('CB_ERR_PROTOCOL', 'too many records before the handshake finished'));
+        this.early.push(buf.slice(start, end));
+        return;
+      }
+      this.openRecord(buf, start, end);
+      return;
+    }
+    if (this.opener !== undefined) {
+      return this.fail(createError('CB_ERR_INTEGRITY', 'unprotected frame on a protected connection', { details: { kind: buf[start + OFF_KIND] } }));
+    }
+    this.upper?.message(buf.subarray(start, end));
+  }
+
+  private openRecord(buf: Uint8Array, start: number, end: number): void {
+    const opener = this.opener as RecordOpener;
+    // With async crypto the bytes must outlive this call: the transport may reuse its buffer.
+    const bytes = this.receiveQueue.pending > 0 ? buf.slice(start, end) : buf;
+    const s = bytes === buf ? start : 0;
+    const e = bytes === buf ? end : end - start;
+    this.receiveQueue.run(
+      () => opener.open(bytes, s, e),
+      (plain) => {
+        if (!this.failed) this.upper?.message(plain);
+      },
+      (err) => this.fail(err instanceof CrossbusError ? err : createError('CB_ERR_INTEGRITY', 'record could not be opened', { cause: err })),
+    );
+  }
+
+  private fail(error: CrossbusError): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.onSecurityError(error);
+  }
+}

@@ -1,0 +1,162 @@
+import { mkdir, writeFile, rm } from 'node:fs/promises';
+import { parseHubConfig, type HubConfig } from '../core/config/schema.js';
+import { ConfigError, CrossbusError } from '../core/errors/index.js';
+import type { AuditSink } from '../core/security/audit.js';
+import { nullAuditSink } from '../core/security/audit.js';
+import { ConsentManager, consentAuditEvent, emptyConsentState, type ConsentPersistence, type ConsentState } from '../core/security/consent.js';
+import { HubSecurity } from '../core/security/hub-security.js';
+import type { Logger } from '../core/util/logger.js';
+import { AuditLog } from '../node/audit/audit-log.js';
+import { ensureConfigFile, loadConfigFile } from '../node/config/config-file.js';
+import { drainConsentInbox, FileConsentStore } from '../node/consent/consent-store.js';
+import { createNodeCryptoProvider } from '../node/crypto/node-provider.js';
+import { AUDIT_FILE_NAME, HUB_PID_FILE_NAME, dataFile } from '../node/paths.js';
+
+export interface SecuritySetupOptions {
+  dataDir: string | undefined;
+  configFile: string | undefined;
+  config: unknown;
+  insecure: boolean;
+  auditFile: string | undefined;
+  logger: Logger;
+}
+
+/** Everything security-related a Node hub owns: config source, audit log, consent, policy. */
+export interface HubSecurityRuntime {
+  /** Undefined for --insecure. */
+  readonly security: HubSecurity | undefined;
+  readonly config: HubConfig | undefined;
+  readonly configPath: string | undefined;
+  readonly audit: AuditSink;
+  readonly auditFile: string | undefined;
+  readonly consent: ConsentManager | undefined;
+  originAllowed(origin: string | undefined): boolean;
+  /** Re-reads the config file and applies it; on a bad file the old config stays. */
+  reloadConfig(): Promise<HubConfig>;
+  /** Applies decisions queued by `crossbus consent grant|deny|revoke`. */
+  processConsentInbox(): Promise<number>;
+  close(): Promise<void>;
+}
+
+class MemoryConsentStore implements ConsentPersistence {
+  private state: ConsentState = emptyConsentState();
+  load(): ConsentState {
+    return this.state;
+  }
+  save(state: ConsentState): void {
+    this.state = state;
+  }
+}
+
+export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurityRuntime> {
+  const { dataDir, logger } = o;
+  if (o.config !== undefined && o.configFile !== undefined) {
+    throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'pass either config or configFile, not both');
+  }
+  let config: HubConfig | undefined;
+  let configPath: string | undefined = o.configFile;
+  if (o.config !== undefined) config = parseHubConfig(o.config, 'config option');
+  else if (o.configFile !== undefined) config = await loadConfigFile(o.configFile);
+  else if (!o.insecure) {
+    if (dataDir === undefined) {
+      throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'a secure hub needs a config: pass dataDir (a config with fresh secrets is created there), configFile or config; or insecure: true');
+    }
+    const ensured = await ensureConfigFile(dataDir, logger);
+    config = ensured.config;
+    configPath = ensured.path;
+    if (!ensured.created) logger.info(`using config ${ensured.path}`);
+  }
+
+  const auditFile = o.auditFile ?? (dataDir !== undefined ? dataFile(dataDir, AUDIT_FILE_NAME) : undefined);
+  let auditLog: AuditLog | undefined;
+  if (auditFile !== undefined) {
+    auditLog = await AuditLog.open({
+      file: auditFile, logger,
+      onError: (err) => logger.error('AUDIT LOG WRITE FAILED: security events are not being recorded', { error: String(err), file: auditFile }),
+    });
+  } else if (!o.insecure) {
+    logger.warn('no data directory and no audit file: security events are not recorded');
+  }
+  const audit: AuditSink = auditLog ?? nullAuditSink;
+
+  let consent: ConsentManager | undefined;
+  let security: HubSecurity | undefined;
+  let onConsentRevoked: (() => void) | undefined;
+  if (!o.insecure && config !== undefined) {
+    consent = new ConsentManager({
+      store: dataDir !== undefined ? new FileConsentStore(dataDir) : new MemoryConsentStore(),
+      timeoutMs: config.security.consentTimeoutMs,
+      onEvent: (e) => {
+        const entry = consentAuditEvent(e);
+        if (entry !== undefined) audit.record(entry);
+        if (e.type === 'requested') {
+          logger.warn(`consent needed: app ${e.request.app} wants to ${e.request.action} ${e.request.target} (rule ${e.request.pattern}); decide with: crossbus consent grant|deny ${e.request.id}`);
+        } else if (e.type === 'error') logger.error('consent state could not be saved', { error: String(e.error) });
+        else if (e.type === 'revoked' && e.decision.decision === 'granted') onConsentRevoked?.();
+      },
+    });
+    await consent.load();
+    security = new HubSecurity({ crypto: createNodeCryptoProvider(), config, audit, consent });
+  }
+  if (o.insecure) {
+    logger.warn('INSECURE MODE: no authentication, no integrity, no encryption, no access control. Anyone who can reach this port can read and write everything. Never use this outside a test.');
+  }
+
+  const runtime: HubSecurityRuntime & { setRevokedHandler(fn: () => void): void } = {
+    security,
+    get config() {
+      return security?.current ?? config;
+    },
+    configPath,
+    audit,
+    auditFile,
+    consent,
+    setRevokedHandler: (fn) => {
+      onConsentRevoked = fn;
+    },
+    originAllowed: (origin) => {
+      if (origin === undefined) return true; // not a browser: it must still authenticate
+      const list = (security?.current ?? config)?.origins ?? [];
+      return list.includes(origin.toLowerCase());
+    },
+    reloadConfig: async () => {
+      if (configPath === undefined || security === undefined) {
+        throw new ConfigError('CB_ERR_INVALID_OPTION', 'this hub has no config file to reload');
+      }
+      let next: HubConfig;
+      try {
+        next = await loadConfigFile(configPath);
+        security.reload(next);
+      } catch (err) {
+        const reason = err instanceof CrossbusError ? `${err.code}: ${err.message}` : String(err);
+        audit.record({ actor: { app: 'hub' }, action: 'config-reload', target: configPath, outcome: 'failure', reason });
+        throw err;
+      }
+      audit.record({ actor: { app: 'hub' }, action: 'config-reload', target: configPath, outcome: 'success', details: { apps: next.apps.size, roles: next.roles.size } });
+      return next;
+    },
+    processConsentInbox: async () => {
+      if (dataDir === undefined || consent === undefined) return 0;
+      const commands = await drainConsentInbox(dataDir, (line, reason) => logger.warn('ignored a bad consent command', { reason, line: line.slice(0, 200) }));
+      for (const cmd of commands) {
+        const r = await consent.apply(cmd);
+        if (!r.ok) logger.warn(`consent ${cmd.op} not applied: ${r.reason}`);
+        else logger.info(`consent ${cmd.op}: app ${r.decision.app} ${r.decision.action} ${r.decision.pattern} -> ${r.decision.decision}`);
+      }
+      return commands.length;
+    },
+    close: async () => {
+      await consent?.close();
+      await auditLog?.close();
+    },
+  };
+  return runtime;
+}
+
+/** `{ pid, url }` in the data directory, so CLI commands can reach the running hub. */
+export async function writePidFile(dataDir: string, url: string): Promise<() => Promise<void>> {
+  const file = dataFile(dataDir, HUB_PID_FILE_NAME);
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, `${JSON.stringify({ pid: process.pid, url })}\n`, { mode: 0o600 });
+  return () => rm(file, { force: true });
+}
