@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startHub, type Hub } from '../../src/hub/index.js';
 import { connect as connectNode, type Bus as NodeBus } from '../../src/node/index.js';
+import { testConfigDocument } from '../helpers/security.js';
 import {
   bundleBrowserEntry,
   installPageShims,
@@ -75,9 +76,12 @@ let page: Page;
 const nodeBuses: NodeBus[] = [];
 const pageErrors: string[] = [];
 
-async function nodeClient(name: string): Promise<NodeBus> {
+/** The hub's config: app `test` may do anything; the test page's origin is allowed. */
+let hubConfig: ReturnType<typeof testConfigDocument>;
+
+async function nodeClient(_label: string): Promise<NodeBus> {
   assert.ok(hub, 'hub is running');
-  const bus = await connectNode(hub.url, { name, reconnect: false });
+  const bus = await connectNode(hub.url, { name: 'test', secret: hubConfig.apps.test.secret, reconnect: false });
   nodeBuses.push(bus);
   return bus;
 }
@@ -103,7 +107,8 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
       '/': { contentType: 'text/html; charset=utf-8', body: testPageHtml(BUNDLE_PATH) },
       [BUNDLE_PATH]: { contentType: 'text/javascript; charset=utf-8', body: bundle.code },
     });
-    hub = await startHub({ port: 0, shutdownTimeoutMs: 1_000 });
+    hubConfig = testConfigDocument({ origins: [new URL(site.url('/')).origin], limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
+    hub = await startHub({ port: 0, shutdownTimeoutMs: 1_000, config: hubConfig });
     hubPort = hub.port;
     browser = await launchChromium();
     context = await browser.newContext();
@@ -157,13 +162,15 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
   it('connects from the page to a hub on another origin', async () => {
     assert.ok(hub && site);
     const result = await page.evaluate(
-      async ({ bundleUrl, hubUrl }) => {
+      async ({ bundleUrl, hubUrl, secret }) => {
         const cb = (await import(bundleUrl)) as CrossbusModule;
         const states: PageState['states'] = [];
         const connected: PageState['connected'] = [];
         const busErrors: string[] = [];
+        // Authenticated and encrypted through the browser's WebCrypto.
         const bus = await cb.connect(hubUrl, {
-          name: 'page',
+          name: 'test',
+          secret,
           reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
           requestTimeoutMs: 3_000,
         });
@@ -183,14 +190,15 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
         (globalThis as PageGlobals).__t = t;
         return { state: bus.state, origin: location.origin, hasInfo: bus.info !== undefined };
       },
-      { bundleUrl: site.url(BUNDLE_PATH), hubUrl: hub.url },
+      { bundleUrl: site.url(BUNDLE_PATH), hubUrl: hub.url, secret: hubConfig.apps.test.secret },
     );
     assert.equal(result.state, 'connected');
     assert.equal(result.hasInfo, true);
     assert.equal(result.origin, site.origin);
     assert.notEqual(new URL(site.origin).port, String(hub.port), 'page and hub are different origins');
-    const pageConn = hub.stats().connections.find((c) => c.name === 'page');
+    const pageConn = hub.stats().connections.find((c) => c.peer.includes(`origin ${site!.origin}`));
     assert.ok(pageConn, 'the hub sees the page');
+    assert.equal(pageConn.name, 'test', 'authenticated as its app');
     assert.match(pageConn.peer, new RegExp(`origin ${site.origin.replace(/[.]/g, '\\.')}`), 'the hub saw the page origin');
   });
 
@@ -394,10 +402,10 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
     await s.ready;
 
     const stats = await page.evaluate(
-      async ({ hubUrl, count, size }) => {
+      async ({ hubUrl, count, size, secret }) => {
         const t = (globalThis as PageGlobals).__t;
         // A second bus with a small high-water mark, so publish() has to wait for drains.
-        const bulk = await t.cb.connect(hubUrl, { name: 'page-bulk', maxPendingBytes: 64 * 1024, reconnect: false });
+        const bulk = await t.cb.connect(hubUrl, { name: 'test', secret, maxPendingBytes: 64 * 1024, reconnect: false });
         let maxPending = 0;
         for (let i = 0; i < count; i++) {
           const payload = new Uint8Array(size);
@@ -413,7 +421,7 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
         await bulk.publish('bulk.data', 1).catch((err: { code?: string }) => (afterClose = err.code ?? 'no code'));
         return { maxPending, pendingAtEnd, state: bulk.state, afterClose };
       },
-      { hubUrl: hub.url, count: COUNT, size: SIZE },
+      { hubUrl: hub.url, count: COUNT, size: SIZE, secret: hubConfig.apps.test.secret },
     );
     await withTimeout(all.promise, 10_000, `${COUNT} bulk messages in Node (got ${seen.length})`);
     assert.deepEqual(seen, Array.from({ length: COUNT }, (_, i) => i), 'in order, none lost');
@@ -442,7 +450,7 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
       await t.bus.publish('browser.self', { while: 'away' });
     });
 
-    hub = await startHub({ port: hubPort, shutdownTimeoutMs: 1_000 });
+    hub = await startHub({ port: hubPort, shutdownTimeoutMs: 1_000, config: hubConfig });
     assert.equal(hub.port, hubPort);
 
     const reconnected = await page.evaluate(async () => {

@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Transport, TransportCloseInfo, TransportConnector } from '../../src/core/transport/transport.js';
 import { Broker } from '../../src/core/broker/broker.js';
-import { connectWith, type Bus } from '../../src/client/index.js';
+import { connectWith, type Bus, type ConnectOptions } from '../../src/client/index.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
 
 export interface TransportPair {
@@ -171,12 +171,12 @@ export function runTransportContract(name: string, makePair: () => Promise<Trans
 }
 
 /** The bus over this transport: pub/sub, groups, request/reply, no-responders. */
-export function runBusContract(name: string, setup: () => Promise<{ connector: TransportConnector; broker: Broker; cleanup(): Promise<void> }>): void {
+export function runBusContract(name: string, setup: () => Promise<{ connector: TransportConnector; broker: Broker; cleanup(): Promise<void>; credentials?: ConnectOptions }>): void {
   describe(`bus contract: ${name}`, () => {
     let env: Awaited<ReturnType<typeof setup>>;
     const buses: Bus[] = [];
     const open = async (n: string): Promise<Bus> => {
-      const b = await connectWith(env.connector, { name: n, reconnect: false });
+      const b = await connectWith(env.connector, { name: n, ...env.credentials, reconnect: false });
       buses.push(b);
       return b;
     };

@@ -5,6 +5,8 @@ import { webSocketConnector } from '../../src/transports/websocket/websocket-cli
 import type { Transport } from '../../src/core/transport/transport.js';
 import type { WebSocketConstructor } from '../../src/client/options.js';
 import { Broker } from '../../src/core/broker/broker.js';
+import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
+import { hubSecurity, testConfigDocument } from '../helpers/security.js';
 
 const WS = WebSocket as unknown as WebSocketConstructor;
 
@@ -33,5 +35,17 @@ runBusContract('websocket', async () => {
     connector: webSocketConnector(listener.url, { WebSocket: WS, sendCallbacks: true, binaryType: 'nodebuffer' }),
     broker,
     cleanup: async () => { await broker.close(100); await listener.close(); },
+  };
+});
+
+runBusContract('websocket, authenticated and encrypted', async () => {
+  const doc = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
+  const broker = new Broker({ heartbeatMs: 0, security: hubSecurity(doc).security });
+  const listener = await listenWebSocket({ host: '127.0.0.1', port: 0, maxMessageBytes: 4 * 1024 * 1024, onConnection: (t) => broker.accept(t) });
+  return {
+    connector: webSocketConnector(listener.url, { WebSocket: WS, sendCallbacks: true, binaryType: 'nodebuffer' }),
+    broker,
+    cleanup: async () => { await broker.close(100); await listener.close(); },
+    credentials: { name: 'test', secret: doc.apps.test.secret, security: { crypto: createNodeCryptoProvider() } },
   };
 });

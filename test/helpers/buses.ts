@@ -4,6 +4,7 @@
  */
 import { after } from 'node:test';
 import { connect, type Bus, type ConnectOptions } from '../../src/node/index.js';
+import { credentialsFor } from './hub-process.js';
 
 const buses = new Set<Bus>();
 
@@ -11,9 +12,12 @@ after(async () => {
   await closeAllBuses();
 });
 
-/** connect() + tracking. Defaults: a short connect timeout. */
+/** connect() + tracking. Defaults: a short connect timeout, and the credentials of a secure test hub at `url`. */
 export async function openBus(url: string, options: ConnectOptions = {}): Promise<Bus> {
-  const bus = await connect(url, { timeoutMs: 5_000, ...options });
+  // On a secure test hub every bus authenticates as app `test`; the name a test passes is then
+  // only a label, so the credentials win over it.
+  const creds = options.secret === undefined ? credentialsFor(url) : undefined;
+  const bus = await connect(url, { timeoutMs: 5_000, ...options, ...creds });
   buses.add(bus);
   return bus;
 }

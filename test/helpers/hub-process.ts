@@ -7,7 +7,10 @@
  * Needs a built CLI: run `npm run build` first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testConfigDocument } from './security.js';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 
@@ -28,6 +31,12 @@ export interface ExitInfo {
 export interface HubProcess {
   /** ws://127.0.0.1:PORT as printed by the hub. */
   readonly url: string;
+  /** The hub's --data directory (a fresh temporary one unless the args named one). */
+  readonly dataDir: string;
+  /** Credentials of app `test` (may do anything) for a secure hub; undefined with --insecure. */
+  readonly credentials: { name: string; secret: string } | undefined;
+  /** The config document written for it (undefined with --insecure or an explicit --config). */
+  readonly config: ReturnType<typeof testConfigDocument> | undefined;
   readonly port: number;
   readonly proc: ChildProcess;
   /** Everything the process wrote so far. */
@@ -111,12 +120,43 @@ export class HubStartError extends Error {
  * printed `crossbus hub listening on ws://127.0.0.1:PORT`. Rejects (and kills the process) when
  * it exits first or is not ready within `readyTimeoutMs`.
  */
-export async function startHubProcess(args: string[] = [], options: { readyTimeoutMs?: number } = {}): Promise<HubProcess> {
+export async function startHubProcess(args: string[] = [], options: { readyTimeoutMs?: number; config?: ReturnType<typeof testConfigDocument> } = {}): Promise<HubProcess> {
   // A later --port in args wins over the default (parseArgs keeps the last value).
-  return spawnHub(['--host', '127.0.0.1', '--port', '0', ...args], options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+  return spawnHub(['--host', '127.0.0.1', '--port', '0', ...args], options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, options.config);
 }
 
-async function spawnHub(hubArgs: string[], readyTimeoutMs: number): Promise<HubProcess> {
+/** Credentials of the secure test hubs started here, by URL (openBus uses them). */
+const credentialsByUrl = new Map<string, { name: string; secret: string }>();
+/** The data directory of the last hub on each port, so a restart on the port keeps its config. */
+const dataDirByPort = new Map<number, string>();
+
+export function credentialsFor(url: string): { name: string; secret: string } | undefined {
+  return credentialsByUrl.get(url);
+}
+
+function argValue(args: string[], name: string): string | undefined {
+  const i = args.lastIndexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/**
+ * Secure by default, like the real CLI: a fresh data directory with a config where app `test` may
+ * do anything (high rate limit), unless the args say --insecure, --data or --config.
+ */
+async function spawnHub(givenArgs: string[], readyTimeoutMs: number, configDoc?: ReturnType<typeof testConfigDocument>): Promise<HubProcess> {
+  const insecure = givenArgs.includes('--insecure');
+  const port = Number(argValue(givenArgs, '--port') ?? 0);
+  let dataDir = argValue(givenArgs, '--data') ?? (port !== 0 ? dataDirByPort.get(port) : undefined);
+  let config: ReturnType<typeof testConfigDocument> | undefined;
+  const hubArgs = [...givenArgs];
+  if (dataDir === undefined) {
+    dataDir = mkdtempSync(join(tmpdir(), 'crossbus-hub-'));
+    if (!insecure && argValue(givenArgs, '--config') === undefined) {
+      config = configDoc ?? testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
+      writeFileSync(join(dataDir, 'crossbus.config.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
+    }
+  }
+  if (argValue(givenArgs, '--data') === undefined) hubArgs.push('--data', dataDir);
   const { proc, stdout: out, stderr: err, exited } = spawnCli(['hub', ...hubArgs]);
   let done = false;
   exited.then(() => (done = true), () => {});
@@ -146,8 +186,16 @@ async function spawnHub(hubArgs: string[], readyTimeoutMs: number): Promise<HubP
     onData();
   });
 
+  dataDirByPort.set(ready.port, dataDir);
+  const previous = [...credentialsByUrl.entries()].find(([u]) => u === ready.url)?.[1];
+  const credentials = insecure ? undefined : config !== undefined ? { name: 'test', secret: config.apps.test.secret } : previous;
+  if (credentials !== undefined) credentialsByUrl.set(ready.url, credentials);
+  else credentialsByUrl.delete(ready.url);
   const hub: HubProcess = {
     url: ready.url,
+    dataDir,
+    credentials,
+    config,
     port: ready.port,
     proc,
     stdout: out,

@@ -9,7 +9,23 @@ import WebSocket from 'ws';
 import { readFrames, encodeFrame } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/protocol/envelope.js';
 import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../../src/core/limits.js';
-import { waitFor } from './hub-process.js';
+import { credentialsFor, waitFor } from './hub-process.js';
+import { ClientHandshake } from '../../src/core/security/client-handshake.js';
+import { HEADER_BINDER, HEADER_PROOF, type WelcomeAuth } from '../../src/core/security/handshake-messages.js';
+import type { RecordOpener, RecordSealer, ProtectionMode } from '../../src/core/security/record.js';
+import { fromBase64 } from '../../src/core/security/bytes.js';
+import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
+import { OFF_KIND } from '../../src/core/protocol/layout.js';
+
+const nodeCrypto = createNodeCryptoProvider();
+
+export interface SecureHandshakeOptions {
+  /** The app's secret (base64). @default the test hub's `test` credentials for this URL, if any */
+  secret?: string;
+  mode?: ProtectionMode;
+  /** Take the handshake only this far (for attacks on the handshake itself). */
+  stopAfter?: 'welcome';
+}
 
 export interface CloseEvent {
   code: number;
@@ -67,6 +83,14 @@ export class RawClient {
   private readonly keepMessages: boolean;
   private readonly keepRaw: boolean;
   private readonly limits: FrameLimits;
+  /** After an authenticated handshake: seals what send() sends (sendRaw bypasses it). */
+  sealer: RecordSealer | undefined;
+  /** After an authenticated handshake: opens received records. */
+  opener: RecordOpener | undefined;
+  /** Every sealed record this client sent, in order (for replay attacks). */
+  readonly sentRecords: Uint8Array[] = [];
+  /** What the hub said in WELCOME's auth (grants, inbox). */
+  welcomeAuth: WelcomeAuth | undefined;
 
   private constructor(readonly ws: WebSocket, options: RawClientOptions & { keepRaw?: boolean }) {
     this.keepMessages = options.keepMessages ?? true;
@@ -86,14 +110,19 @@ export class RawClient {
       this.bytesReceived += buf.length;
       if (this.keepRaw) this.raw.push(buf);
       try {
-        readFrames(buf, this.limits, (env) => {
+        const onFrame = (env: Envelope, b: Uint8Array, start: number, end: number): void => {
+          if (b[start + OFF_KIND] === Kind.SEALED && this.opener !== undefined) {
+            readFrames(this.opener.open(b, start, end) as Uint8Array, this.limits, onFrame);
+            return;
+          }
           this.counts.set(env.kind, (this.counts.get(env.kind) ?? 0) + 1);
           if (env.kind === Kind.MESSAGE) {
             if (this.keepMessages) this.messages.push(env);
           } else {
             this.controls.push(env);
           }
-        });
+        };
+        readFrames(buf, this.limits, onFrame);
       } catch (err) {
         this.decodeErrors.push(err);
       }
@@ -113,12 +142,40 @@ export class RawClient {
     return client;
   }
 
-  /** Opens a connection and completes the handshake (HELLO -> WELCOME). */
-  static async handshake(url: string, name = 'raw', options: RawClientOptions = {}): Promise<RawClient> {
+  /**
+   * Opens a connection and completes the handshake: plain (HELLO -> WELCOME) for an insecure hub,
+   * authenticated (HELLO -> WELCOME -> AUTH -> OK) when a secret is given or known for the URL.
+   * After an authenticated handshake, send() seals everything it sends.
+   */
+  static async handshake(url: string, name = 'raw', options: RawClientOptions & SecureHandshakeOptions = {}): Promise<RawClient> {
     const c = await RawClient.connect(url, options);
-    await c.send(helloFrame(name));
-    await c.waitForKind(Kind.WELCOME, 5_000);
+    const known = credentialsFor(url);
+    const secret = options.secret ?? known?.secret;
+    if (secret === undefined) {
+      await c.send(helloFrame(name));
+      await c.waitForKind(Kind.WELCOME, 5_000);
+      return c;
+    }
+    await c.authenticate(options.secret === undefined && known !== undefined ? known.name : name, secret, options);
     return c;
+  }
+
+  /** The client side of the authenticated handshake, by hand (see docs/PROTOCOL.md). */
+  async authenticate(name: string, secret: string, options: SecureHandshakeOptions = {}): Promise<void> {
+    const hs = await ClientHandshake.create({ crypto: nodeCrypto, secret: fromBase64(secret)!, group: 'P-256', mode: options.mode ?? 'encrypt' });
+    const hello = new TextEncoder().encode(JSON.stringify({ versions: [1], name, auth: hs.helloAuth() }));
+    await this.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: hello, headers: { [HEADER_BINDER]: await hs.binder(hello) } })));
+    const welcome = await this.waitForControl((e) => e.kind === Kind.WELCOME || e.kind === Kind.ERROR, 5_000, 'WELCOME');
+    if (welcome.kind === Kind.ERROR) throw new Error(`handshake refused: ${JSON.stringify(decodeErrorPayload(welcome))}`);
+    const payload = welcome.payload.slice();
+    const auth = (JSON.parse(new TextDecoder().decode(payload)) as { auth: WelcomeAuth }).auth;
+    this.welcomeAuth = auth;
+    if (options.stopAfter === 'welcome') return;
+    const session = await hs.finish(hello, payload, auth, welcome.headers?.[HEADER_PROOF]);
+    await this.send(encodeFrame(envelope(Kind.AUTH, { id: 424242, headers: { [HEADER_PROOF]: session.proof } })));
+    this.sealer = session.sealer;
+    this.opener = session.opener;
+    await this.waitForControl((e) => e.kind === Kind.OK && e.id === 424242, 5_000, 'OK for AUTH');
   }
 
   get isOpen(): boolean {
@@ -129,8 +186,18 @@ export class RawClient {
     return this.counts.get(kind) ?? 0;
   }
 
-  /** Sends bytes as one WebSocket message (binary unless `text` is set). Resolves once written. */
+  /** Sends bytes as one WebSocket message (binary unless `text` is set), sealed after an authenticated handshake. Resolves once written. */
   send(data: Uint8Array | string, options: { text?: boolean } = {}): Promise<void> {
+    if (this.sealer !== undefined && typeof data !== 'string') {
+      const record = this.sealer.seal(data) as Uint8Array;
+      this.sentRecords.push(record);
+      return this.sendRaw(record);
+    }
+    return this.sendRaw(data, options);
+  }
+
+  /** Sends bytes exactly as given, never sealed (for forged, replayed and tampered records). */
+  sendRaw(data: Uint8Array | string, options: { text?: boolean } = {}): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const binary = !(options.text ?? typeof data === 'string');
       this.ws.send(data, { binary }, (err) => (err ? reject(err) : resolve()));

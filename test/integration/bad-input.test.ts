@@ -30,7 +30,7 @@ let chatter: Promise<void> | undefined;
 let stopChatter = false;
 
 before(async () => {
-  hub = await startHubProcess();
+  hub = await startHubProcess(['--insecure']);
   alice = await openBus(hub.url, { name: 'alice', reconnect: false });
   bob = await openBus(hub.url, { name: 'bob', reconnect: false });
   await bob.subscribe<number>('chat.alice', (m) => {

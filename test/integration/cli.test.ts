@@ -5,6 +5,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli, spawnCli, startHubProcess, waitFor, type HubProcess } from '../helpers/hub-process.js';
+
+/** The CLI reads app `test`'s secret from the hub's config in its data directory. */
+const creds = (): string[] => ['--data', hub.dataDir, '--name', 'test'];
 import { openBus, closeBus } from '../helpers/buses.js';
 
 const T = { timeout: 20_000 };
@@ -93,7 +96,7 @@ describe('help and usage errors', () => {
   });
 
   test('port in use: a second hub on the same port fails and the first keeps serving', T, async () => {
-    const r = await runCli(['hub', '--host', '127.0.0.1', '--port', String(hub.port)]);
+    const r = await runCli(['hub', '--host', '127.0.0.1', '--port', String(hub.port), '--data', hub.dataDir]);
     assert.notEqual(r.code, 0);
     assert.doesNotMatch(r.stdout, /listening/);
     assert.equal(hub.alive(), true);
@@ -104,7 +107,7 @@ describe('help and usage errors', () => {
   test('port in use: exits 1 with "already in use" and CB_ERR_ADDRESS_IN_USE on stderr', {
     ...T,
   }, async () => {
-    const r = await runCli(['hub', '--host', '127.0.0.1', '--port', String(hub.port)]);
+    const r = await runCli(['hub', '--host', '127.0.0.1', '--port', String(hub.port), '--data', hub.dataDir]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /already in use/);
     assert.match(r.stderr, /CB_ERR_ADDRESS_IN_USE/);
@@ -114,9 +117,9 @@ describe('help and usage errors', () => {
 
 describe('pub / sub / request against a hub process', () => {
   test("sub <pattern> --count 1 prints the message from pub <topic> '{\"a\":1}' as a JSON line and exits 0", T, async () => {
-    const sub = spawnCli(['sub', 'cli.>', '--count', '1', '--url', hub.url]);
+    const sub = spawnCli(['sub', 'cli.>', '--count', '1', '--url', hub.url, ...creds()]);
     await waitFor(() => sub.stderr().includes('subscribed to cli.>') || sub.proc.exitCode !== null, 10_000, `sub to be subscribed (stderr: ${sub.stderr()})`);
-    const pub = await runCli(['pub', 'cli.test', '{"a":1}', '--url', hub.url]);
+    const pub = await runCli(['pub', 'cli.test', '{"a":1}', '--url', hub.url, ...creds()]);
     assert.equal(pub.code, 0, `pub stderr: ${pub.stderr}`);
     assert.equal(pub.stdout, '');
     const exit = await sub.exited;
@@ -126,10 +129,10 @@ describe('pub / sub / request against a hub process', () => {
   });
 
   test('pub sends non-JSON text as a string and sub --count 2 waits for two', T, async () => {
-    const sub = spawnCli(['sub', 'cli2.*', '--count', '2', '--url', hub.url]);
+    const sub = spawnCli(['sub', 'cli2.*', '--count', '2', '--url', hub.url, ...creds()]);
     await waitFor(() => sub.stderr().includes('subscribed to') || sub.proc.exitCode !== null, 10_000, `sub to be subscribed (stderr: ${sub.stderr()})`);
-    assert.equal((await runCli(['pub', 'cli2.a', 'hello world', '--url', hub.url])).code, 0);
-    assert.equal((await runCli(['pub', 'cli2.b', '[1,2]', '--url', hub.url])).code, 0);
+    assert.equal((await runCli(['pub', 'cli2.a', 'hello world', '--url', hub.url, ...creds()])).code, 0);
+    assert.equal((await runCli(['pub', 'cli2.b', '[1,2]', '--url', hub.url, ...creds()])).code, 0);
     const exit = await sub.exited;
     assert.equal(exit.code, 0, exit.stderr);
     assert.deepEqual(jsonLines(exit.stdout), [
@@ -146,7 +149,7 @@ describe('pub / sub / request against a hub process', () => {
         seen.push(m.data);
         return { price: 3, sku: m.data.sku };
       }).ready;
-      const r = await runCli(['request', 'cli.pricing.quote', '{"sku":"A1"}', '--timeout', '3000', '--url', hub.url]);
+      const r = await runCli(['request', 'cli.pricing.quote', '{"sku":"A1"}', '--timeout', '3000', '--url', hub.url, ...creds()]);
       assert.equal(r.code, 0, `stderr: ${r.stderr}`);
       assert.deepEqual(JSON.parse(r.stdout), { price: 3, sku: 'A1' });
       assert.deepEqual(seen, [{ sku: 'A1' }]);
@@ -157,7 +160,7 @@ describe('pub / sub / request against a hub process', () => {
 
   test('request to a topic nobody serves exits 1 with CB_ERR_NO_RESPONDERS on stderr', T, async () => {
     const started = Date.now();
-    const r = await runCli(['request', 'nobody.home', '{}', '--timeout', '5000', '--url', hub.url]);
+    const r = await runCli(['request', 'nobody.home', '{}', '--timeout', '5000', '--url', hub.url, ...creds()]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /CB_ERR_NO_RESPONDERS/);
     assert.equal(r.stdout, '');
@@ -168,7 +171,7 @@ describe('pub / sub / request against a hub process', () => {
     const service = await openBus(hub.url, { name: 'cli-silent' });
     try {
       await service.serve('cli.silent', () => new Promise(() => {})).ready;
-      const r = await runCli(['request', 'cli.silent', '--timeout', '300', '--url', hub.url]);
+      const r = await runCli(['request', 'cli.silent', '--timeout', '300', '--url', hub.url, ...creds()]);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /CB_ERR_TIMEOUT/);
     } finally {
@@ -183,7 +186,7 @@ describe('pub / sub / request against a hub process', () => {
   });
 
   test('pub with an invalid topic exits 1 with CB_ERR_TOPIC_INVALID', T, async () => {
-    const r = await runCli(['pub', 'a.*', '1', '--url', hub.url]);
+    const r = await runCli(['pub', 'a.*', '1', '--url', hub.url, ...creds()]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /CB_ERR_TOPIC_INVALID/);
   });

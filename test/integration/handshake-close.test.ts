@@ -52,7 +52,7 @@ describe('hub closes the connection during the handshake', () => {
   test('one failed handshake leads to one reconnect attempt, not two parallel loops', {
     ...T,
   }, async () => {
-    const hub = await startHubProcess();
+    const hub = await startHubProcess(['--insecure']);
     const port = hub.port;
     const reconnecting: number[] = [];
     const bus = await openBus(hub.url, {

@@ -1,3 +1,4 @@
+import { hubSecurity } from '../helpers/security.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../../src/core/broker/broker.js';
@@ -35,12 +36,14 @@ describe('broker', () => {
   });
 
   test('an unsupported auth scheme or version is refused with a code', async () => {
-    const broker = new Broker({ heartbeatMs: 0 });
+    const secure = new Broker({ heartbeatMs: 0, security: hubSecurity().security });
     const t = new StallableTransport();
-    broker.accept(t);
-    t.inject(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: new TextEncoder().encode(JSON.stringify({ versions: [1], name: 'x', auth: { scheme: 'psk-ecdhe' } })) }));
+    secure.accept(t);
+    t.inject(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: new TextEncoder().encode(JSON.stringify({ versions: [1], name: 'test', auth: { scheme: 'psk-ecdhe' } })) }));
     await tick();
-    assert.deepEqual(t.errors(), ['CB_ERR_HANDSHAKE_FAILED']);
+    assert.deepEqual(t.errors(), ['CB_ERR_AUTH_FAILED']);
+    await secure.close(10);
+    const broker = new Broker({ heartbeatMs: 0 });
     const t2 = new StallableTransport();
     broker.accept(t2);
     t2.inject(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: new TextEncoder().encode(JSON.stringify({ versions: [7], name: 'x' })) }));

@@ -7,7 +7,7 @@ import type { AccessAction, BrokerSecurity } from '../security/broker-security.j
 import { HEADER_BINDER, HEADER_PROOF } from '../security/handshake-messages.js';
 import { HandshakeRefused, HubHandshake } from '../security/hub-handshake.js';
 import { then } from '../security/maybe.js';
-import { patternsOverlap, patternCovers } from '../security/policy.js';
+import { patternCovers } from '../security/policy.js';
 import { SecureTransport } from '../security/secure-transport.js';
 import { randomHex } from '../util/random.js';
 import { SubscriptionIndex } from '../routing/subscription-index.js';
@@ -337,7 +337,9 @@ export class Broker {
   private subscribeProblem(s: Session, pattern: string, recheck: boolean): string | undefined {
     const sec = this.options.security;
     if (sec === undefined) return undefined;
-    if (patternsOverlap(pattern, INBOX_ALL)) {
+    // A pattern naming inboxes must stay inside this connection's own. A wider one ('>', '*.x')
+    // is judged by the grants alone: route() never hands inbox messages to anyone but their owner.
+    if (isInboxPattern(pattern)) {
       return patternCovers(`${s.inbox}.>`, pattern) ? undefined : `reply inboxes belong to their requester (yours is ${s.inbox}.>)`;
     }
     const verdict = sec.check(s.app, 'subscribe', pattern);
@@ -534,7 +536,7 @@ export class Broker {
       this.deny(s, env.id, 'subscribe', env.topic, problem, { sid: env.sid });
       return false;
     }
-    if (patternsOverlap(env.topic, INBOX_ALL)) return true;
+    if (isInboxPattern(env.topic)) return true;
     const verdict = sec.check(s.app, 'subscribe', env.topic);
     if (!verdict.allowed || !verdict.ask || sec.consentGranted?.(s.app, 'subscribe', verdict.rule) === true) return true;
     if (sec.consent === undefined || s.held >= MAX_HELD_PER_SESSION) {
@@ -865,12 +867,15 @@ function pickMember(members: readonly RouteSubscription[], cursor: number): numb
 }
 
 const INBOX_ROOT = '_INBOX.';
-const INBOX_ALL = '_INBOX.>';
 /** Operations one connection may have waiting for consent. */
 const MAX_HELD_PER_SESSION = 1_000;
 /** Open reply permits per connection (oldest dropped first) and how long one lasts. */
 const MAX_REPLY_PERMITS = 10_000;
 const REPLY_PERMIT_MS = 10 * 60_000;
+
+function isInboxPattern(pattern: string): boolean {
+  return pattern === INBOX_ROOT.slice(0, -1) || pattern.startsWith(INBOX_ROOT);
+}
 
 /** '_INBOX.<token>' of an inbox topic. */
 function inboxOf(topic: string): string {
