@@ -45,6 +45,11 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   private waiter: { resolve: (r: IteratorResult<Message<T>>) => void; reject: (e: unknown) => void } | undefined;
   private failure: CrossbusError | undefined;
 
+  /** Why the subscription ended, if it failed (refused, or ended by the hub: e.g. CB_ERR_FORBIDDEN after a config reload). */
+  get error(): CrossbusError | undefined {
+    return this.failure;
+  }
+
   constructor(
     private readonly owner: Owner,
     readonly sid: number,
