@@ -272,3 +272,27 @@ describe('config reload applies to open connections at once', () => {
     }
   });
 });
+
+describe('invalid frames count as abuse', () => {
+  test('an app that keeps sending invalid frames is disconnected with CB_ERR_ABUSIVE', async () => {
+    const doc = testConfigDocument();
+    (doc as Record<string, unknown>).security = { abuse: { violationsPerWindow: 8, windowMs: 10_000 } };
+    const w = await world(doc);
+    try {
+      const bus = await w.open('test');
+      skipLocalChecks(bus);
+      const errors: string[] = [];
+      bus.on('error', (e) => errors.push(e.error.code));
+      // Past the client's own validation: raw SUBSCRIBE frames with invalid patterns.
+      for (let i = 0; i < 10 && bus.state === 'connected'; i++) {
+        (bus as unknown as { write(e: unknown): void }).write(envelope(Kind.SUBSCRIBE, { id: 100 + i, sid: 100 + i, topic: 'bad..pattern' }));
+        await bus.flush().catch(() => {});
+      }
+      await until(() => errors.includes('CB_ERR_ABUSIVE'), 3000, 'abusive');
+      assert.ok(errors.filter((c) => c === 'CB_ERR_TOPIC_INVALID').length >= 7, errors.join(','));
+      assert.ok(w.audit.events.some((e) => e.action === 'abuse'));
+    } finally {
+      await w.close();
+    }
+  });
+});

@@ -638,6 +638,11 @@ export class Broker {
     this.totals.errors++;
     const err = createError(code, message, details ? { details } : {});
     this.enqueueControl(s, envelope(Kind.ERROR, { id, payloadType: PayloadType.JSON, payload: encodeJson(err.toJSON()) }));
+    // Invalid input counts against an authenticated app: past the abuse threshold it is cut off.
+    const sec = this.options.security;
+    if (sec !== undefined && s.app !== '' && INVALID_INPUT_CODES.has(code) && sec.violation(s.app, 'invalid') === 'disconnect') {
+      this.revoke(s, 'CB_ERR_ABUSIVE', `app ${s.app} kept sending invalid frames`);
+    }
   }
 
   /** Takes a session's queued bytes (to send or to discard), keeping the hub-wide total exact. */
@@ -867,6 +872,10 @@ function pickMember(members: readonly RouteSubscription[], cursor: number): numb
 }
 
 const INBOX_ROOT = '_INBOX.';
+/** Refusals that mean the peer sent something malformed (counted by abuse control). */
+const INVALID_INPUT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CB_ERR_TOPIC_INVALID', 'CB_ERR_TOPIC_TOO_LONG', 'CB_ERR_PROTOCOL', 'CB_ERR_HEADER_INVALID', 'CB_ERR_HEADERS_TOO_MANY', 'CB_ERR_HEADERS_TOO_LARGE',
+]);
 /** Operations one connection may have waiting for consent. */
 const MAX_HELD_PER_SESSION = 1_000;
 /** Open reply permits per connection (oldest dropped first) and how long one lasts. */
