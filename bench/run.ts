@@ -4,6 +4,7 @@
  *   pubsub   crossbus vs aedes vs nats-server publish/subscribe throughput
  *   rpc      crossbus vs nats-server sequential request/reply
  *   match    topic matching (bench/match.ts)
+ *   security crossbus throughput insecure vs integrity vs encrypted, and handshakes per second
  *   all      every suite, one after the other
  *
  * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
@@ -13,7 +14,7 @@
 import { printBench, type BenchOutput } from './lib/output.js';
 import { killAllChildrenSync } from './lib/procs.js';
 
-const SUITES = ['pubsub', 'rpc', 'match'] as const;
+const SUITES = ['pubsub', 'rpc', 'match', 'security'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface CliOptions {
@@ -30,13 +31,14 @@ function usage(): string {
     '  pubsub   publish/subscribe throughput: crossbus vs aedes (MQTT) vs nats-server',
     '  rpc      sequential request/reply: crossbus vs nats-server',
     '  match    topic matching',
+    '  security crossbus 1→1 throughput: --insecure vs integrity vs encrypted; handshakes per second',
     '  all      run every suite',
     '',
     'options:',
     '  --only=a,b    only these systems (pubsub: crossbus,aedes,nats-server; rpc: crossbus,nats-server)',
     '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful)',
     '  --scale=F     multiply message/request counts by F',
-    '  --pace=N      pubsub: publishers yield to the event loop every N messages (default 100, 0 = never)',
+    '  --pace=N      pubsub, security: publishers yield to the event loop every N messages (default 100, 0 = never)',
   ].join('\n');
 }
 
@@ -73,6 +75,10 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
     case 'match': {
       const { runMatchBench } = await import('./match.js');
       return runMatchBench();
+    }
+    case 'security': {
+      const { runSecurityBench } = await import('./security.js');
+      return runSecurityBench({ scale: opts.scale, paceEvery: opts.paceEvery });
     }
   }
 }
