@@ -22,7 +22,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchOutput } from './lib/output.js';
 import { formatTable, note, startCrossbusHub, withTimeout, type RunningServer } from './lib/procs.js';
-import { DEFAULT_PACE_EVERY, loadCrossbus, payloadLength } from './pubsub.js';
+import { DEFAULT_PACE_EVERY, errMsg, firstLine, fmtInt, loadCrossbus, payloadLength, ratio, selectSystems } from './pubsub.js';
 
 export interface SecuritySuiteOptions {
   /** Multiply message/handshake counts by this factor (e.g. 0.1 for a quick run). Default 1. */
@@ -64,24 +64,6 @@ interface SecureCredentials {
   pub: { name: string; secret: string };
   sub: { name: string; secret: string };
   hs: { name: string; secret: string };
-}
-
-function errMsg(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function firstLine(s: string): string {
-  const line = s.split('\n', 1)[0] ?? '';
-  return line.length > 100 ? `${line.slice(0, 97)}...` : line;
-}
-
-function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-function ratio(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined || b === undefined || !(b > 0)) return undefined;
-  return Math.round((a / b) * 100) / 100;
 }
 
 const secret = (): string => randomBytes(32).toString('base64');

@@ -124,6 +124,7 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
         throw new ConfigError('CB_ERR_INVALID_OPTION', 'this hub has no config file to reload');
       }
       let next: HubConfig;
+      const before = security.current;
       try {
         next = await loadConfigFile(configPath);
         security.reload(next);
@@ -133,6 +134,7 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
         throw err;
       }
       audit.record({ actor: { app: 'hub' }, action: 'config-reload', target: configPath, outcome: 'success', details: { apps: next.apps.size, roles: next.roles.size } });
+      for (const change of keyChanges(before, next)) audit.record({ actor: { app: 'hub' }, action: 'key-rotate', target: `${change.app}/${change.keyId}`, outcome: 'info', reason: change.what });
       return next;
     },
     processConsentInbox: async () => {
@@ -159,4 +161,23 @@ export async function writePidFile(dataDir: string, url: string): Promise<() => 
   await mkdir(dataDir, { recursive: true });
   await writeFile(file, `${JSON.stringify({ pid: process.pid, url })}\n`, { mode: 0o600 });
   return () => rm(file, { force: true });
+}
+
+/** Keys added, removed or re-dated between two configs (ids only: secrets never go to the audit log). */
+export function keyChanges(before: HubConfig, after: HubConfig): Array<{ app: string; keyId: string; what: string }> {
+  const out: Array<{ app: string; keyId: string; what: string }> = [];
+  const apps = new Set([...before.apps.keys(), ...after.apps.keys()]);
+  for (const app of apps) {
+    const a = new Map((before.apps.get(app)?.keys ?? []).map((k) => [k.id, k]));
+    const b = new Map((after.apps.get(app)?.keys ?? []).map((k) => [k.id, k]));
+    for (const [id, k] of b) {
+      const old = a.get(id);
+      if (old === undefined) out.push({ app, keyId: id, what: 'key added' });
+      else if (old.expiresAt !== k.expiresAt || old.notBefore !== k.notBefore) {
+        out.push({ app, keyId: id, what: `validity changed${k.expiresAt !== undefined ? `: expires ${new Date(k.expiresAt).toISOString()}` : ''}` });
+      }
+    }
+    for (const id of a.keys()) if (!b.has(id)) out.push({ app, keyId: id, what: 'key removed' });
+  }
+  return out;
 }

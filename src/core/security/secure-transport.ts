@@ -128,6 +128,11 @@ export class SecureTransport implements Transport {
       return;
     }
     if (this.opener !== undefined) {
+      // Until the peer's first record, its refusal of our last handshake step comes in clear.
+      if (this.opener.opened === 0 && this.receiveQueue.pending === 0 && buf[start + OFF_KIND] === Kind.ERROR) {
+        this.upper?.message(buf.subarray(start, end));
+        return;
+      }
       return this.fail(createError('CB_ERR_INTEGRITY', 'unprotected frame on a protected connection', { details: { kind: buf[start + OFF_KIND] } }));
     }
     this.upper?.message(buf.subarray(start, end));
