@@ -35,7 +35,8 @@ function usage(): string {
     '  all      run every suite',
     '',
     'options:',
-    '  --only=a,b    only these systems (pubsub: crossbus,aedes,nats-server; rpc: crossbus,nats-server)',
+    '  --only=a,b    only these systems (pubsub: crossbus,aedes,nats-server; rpc: crossbus,nats-server;',
+    '                security: plain,integrity,encrypted,handshakes)',
     '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful)',
     '  --scale=F     multiply message/request counts by F',
     '  --pace=N      pubsub, security: publishers yield to the event loop every N messages (default 100, 0 = never)',
@@ -78,7 +79,7 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
     }
     case 'security': {
       const { runSecurityBench } = await import('./security.js');
-      return runSecurityBench({ scale: opts.scale, paceEvery: opts.paceEvery });
+      return runSecurityBench({ only: opts.only, scale: opts.scale, paceEvery: opts.paceEvery });
     }
   }
 }

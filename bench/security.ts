@@ -29,7 +29,11 @@ export interface SecuritySuiteOptions {
   scale?: number;
   /** Publisher yields to the event loop every N messages (0 = never). Default 100, as pubsub. */
   paceEvery?: number;
+  /** Only these parts (plain, integrity, encrypted, handshakes). Default: all. */
+  only?: readonly string[];
 }
+
+export const PARTS = ['plain', 'integrity', 'encrypted', 'handshakes'] as const;
 
 type CrossbusModule = Awaited<ReturnType<typeof loadCrossbus>>;
 type Bus = Awaited<ReturnType<CrossbusModule['connect']>>;
@@ -59,6 +63,8 @@ const SIZES: readonly SizeCase[] = [
 ];
 
 type ConfigName = 'plain' | 'integrity' | 'encrypted';
+/** Timed rounds per configuration and payload size; the table and JSON report the median. */
+const ROUNDS = 3;
 
 interface SecureCredentials {
   pub: { name: string; secret: string };
@@ -241,9 +247,30 @@ async function runHandshakes(
 // ---------------------------------------------------------------------------------------------
 // Suite
 
+interface ConfigDef {
+  name: ConfigName;
+  label: string;
+  pub: ConnectOptions;
+  sub: ConnectOptions;
+}
+
+interface HubDef {
+  name: string;
+  args: string[];
+  configs: ConfigDef[];
+  hs: { key: string; label: string; opts: ConnectOptions };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
 export async function runSecurityBench(options: SecuritySuiteOptions = {}): Promise<BenchOutput & { failures: string[] }> {
   const scale = options.scale ?? 1;
   const paceEvery = options.paceEvery ?? DEFAULT_PACE_EVERY;
+  const parts = new Set(selectSystems(PARTS, options.only));
   const sizes = SIZES.map((s) => ({
     ...s,
     messages: Math.max(100, Math.round(s.messages * scale)),
@@ -254,9 +281,9 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
   const payloads = new Map(sizes.map((s) => [s.bytes, new Uint8Array(randomBytes(s.bytes))]));
 
   const { connect } = await loadCrossbus();
-  const results: Record<string, number> = {};
+  const measured: Record<string, number> = {};
   const failures: string[] = [];
-  const rows: string[][] = [['configuration', 'payload', 'messages', 'seconds', 'msg/s', 'MB/s', 'note']];
+  const rows: string[][] = [['configuration', 'payload', 'messages', 'seconds', 'msg/s', 'MB/s', `min–max of ${ROUNDS}`, 'note']];
   const hsRows: string[][] = [['hub', 'client', 'handshakes', 'seconds', 'per second', 'ms each']];
 
   const tmp = await mkdtemp(path.join(tmpdir(), 'crossbus-bench-security-'));
@@ -267,7 +294,7 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
     await mkdir(secureDir, { mode: 0o700 });
     const { file: configFile, creds } = await writeSecureConfig(secureDir);
 
-    const hubs: { name: string; args: string[]; configs: { name: ConfigName; label: string; pub: ConnectOptions; sub: ConnectOptions }[]; hs: { key: string; label: string; opts: ConnectOptions } }[] = [
+    const hubs: HubDef[] = [
       {
         name: 'insecure hub',
         args: ['--insecure', '--data', plainDir],
@@ -278,7 +305,12 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
         name: 'secure hub',
         args: ['--data', secureDir, '--config', configFile],
         configs: [
-          { name: 'integrity', label: 'integrity (HMAC-SHA256)', pub: { ...creds.pub, security: { mode: 'integrity' } }, sub: { ...creds.sub, security: { mode: 'integrity' } } },
+          {
+            name: 'integrity',
+            label: 'integrity (HMAC-SHA256)',
+            pub: { ...creds.pub, security: { mode: 'integrity' } },
+            sub: { ...creds.sub, security: { mode: 'integrity' } },
+          },
           { name: 'encrypted', label: 'encrypted (AES-256-GCM)', pub: { ...creds.pub }, sub: { ...creds.sub } },
         ],
         hs: { key: 'handshakes-secure', label: 'secret, P-256, encrypt', opts: { ...creds.hs } },
@@ -286,11 +318,14 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
     ];
 
     for (const hub of hubs) {
+      const configs = hub.configs.filter((c) => parts.has(c.name));
+      const withHandshakes = parts.has('handshakes');
+      if (configs.length === 0 && !withHandshakes) continue;
       let server: RunningServer | undefined;
       try {
         note(`security: starting ${hub.name}`);
         server = await startCrossbusHub({ extraArgs: hub.args });
-        for (const cfg of hub.configs) {
+        for (const cfg of configs) {
           let pair: Pair | undefined;
           try {
             pair = await withTimeout(connectPair(connect, server.url, cfg.pub, cfg.sub), CONNECT_TIMEOUT_MS, `${cfg.name}: connect`);
@@ -300,29 +335,37 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
               const payload = payloads.get(size.bytes) as Uint8Array;
               try {
                 await runPhase(pair.pub, pair.counter, payload, size.warmup, paceEvery, `${label} warm-up`);
-                const r = await runPhase(pair.pub, pair.counter, payload, size.messages, paceEvery, label);
-                const rate = r.seconds > 0 ? r.delivered / r.seconds : 0;
-                results[key] = Math.round(rate);
+                const rates: number[] = [];
+                const runs: PhaseResult[] = [];
+                for (let round = 0; round < ROUNDS; round++) {
+                  const r = await runPhase(pair.pub, pair.counter, payload, size.messages, paceEvery, `${label} round ${round + 1}`);
+                  runs.push(r);
+                  rates.push(r.seconds > 0 ? r.delivered / r.seconds : 0);
+                }
+                const rate = median(rates);
+                const mid = runs[rates.indexOf(rate)] ?? runs[0];
+                measured[key] = Math.round(rate);
                 rows.push([
                   cfg.label,
                   size.label,
-                  fmtInt(r.delivered),
-                  r.seconds.toFixed(3),
+                  fmtInt(mid?.delivered ?? 0),
+                  mid?.seconds.toFixed(3) ?? '-',
                   fmtInt(rate),
                   ((rate * size.bytes) / 1e6).toFixed(1),
-                  r.cut ? `time bound (${PHASE_MAX_MS / 1000} s) reached` : '',
+                  `${fmtInt(Math.min(...rates))}–${fmtInt(Math.max(...rates))}`,
+                  runs.some((r) => r.cut) ? `time bound (${PHASE_MAX_MS / 1000} s) reached` : '',
                 ]);
-                note(`security: ${label}: ${fmtInt(rate)} msg/s`);
+                note(`security: ${label}: ${fmtInt(rate)} msg/s (rounds: ${rates.map(fmtInt).join(', ')})`);
               } catch (err) {
                 failures.push(`${label}: ${errMsg(err)}`);
-                rows.push([cfg.label, size.label, '-', '-', '-', '-', `FAILED: ${firstLine(errMsg(err))}`]);
+                rows.push([cfg.label, size.label, '-', '-', '-', '-', '-', `FAILED: ${firstLine(errMsg(err))}`]);
                 note(`security: ${label} FAILED: ${errMsg(err)}`);
                 if (pair.counter.failure) break; // the connection is gone: the next size cannot run
               }
             }
           } catch (err) {
             failures.push(`${cfg.name}: ${errMsg(err)}`);
-            rows.push([cfg.label, '-', '-', '-', '-', '-', `FAILED: ${firstLine(errMsg(err))}`]);
+            rows.push([cfg.label, '-', '-', '-', '-', '-', '-', `FAILED: ${firstLine(errMsg(err))}`]);
             note(`security: ${cfg.name} FAILED: ${errMsg(err)}`);
           } finally {
             await withTimeout(pair?.close() ?? Promise.resolve(), CLOSE_TIMEOUT_MS, `${cfg.name}: close`).catch((err: unknown) => {
@@ -330,24 +373,26 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
             });
           }
         }
-        try {
-          const r = await withTimeout(
-            runHandshakes(connect, server.url, hub.hs.opts, handshakes, handshakeWarmup),
-            HANDSHAKE_MAX_MS + 30_000,
-            hub.hs.key,
-          );
-          const rate = r.seconds > 0 ? r.count / r.seconds : 0;
-          results[hub.hs.key] = Math.round(rate);
-          hsRows.push([hub.name, hub.hs.label, fmtInt(r.count), r.seconds.toFixed(3), fmtInt(rate), ((r.seconds * 1000) / r.count).toFixed(2)]);
-          note(`security: ${hub.hs.key}: ${fmtInt(rate)}/s`);
-        } catch (err) {
-          failures.push(`${hub.hs.key}: ${errMsg(err)}`);
-          hsRows.push([hub.name, hub.hs.label, '-', '-', '-', `FAILED: ${firstLine(errMsg(err))}`]);
-          note(`security: ${hub.hs.key} FAILED: ${errMsg(err)}`);
+        if (withHandshakes) {
+          try {
+            const r = await withTimeout(
+              runHandshakes(connect, server.url, hub.hs.opts, handshakes, handshakeWarmup),
+              HANDSHAKE_MAX_MS + 30_000,
+              hub.hs.key,
+            );
+            const rate = r.seconds > 0 ? r.count / r.seconds : 0;
+            measured[hub.hs.key] = Math.round(rate);
+            hsRows.push([hub.name, hub.hs.label, fmtInt(r.count), r.seconds.toFixed(3), fmtInt(rate), ((r.seconds * 1000) / r.count).toFixed(2)]);
+            note(`security: ${hub.hs.key}: ${fmtInt(rate)}/s`);
+          } catch (err) {
+            failures.push(`${hub.hs.key}: ${errMsg(err)}`);
+            hsRows.push([hub.name, hub.hs.label, '-', '-', '-', `FAILED: ${firstLine(errMsg(err))}`]);
+            note(`security: ${hub.hs.key} FAILED: ${errMsg(err)}`);
+          }
         }
       } catch (err) {
         failures.push(`${hub.name}: ${errMsg(err)}`);
-        rows.push([hub.name, '-', '-', '-', '-', '-', `FAILED: ${firstLine(errMsg(err))}`]);
+        rows.push([hub.name, '-', '-', '-', '-', '-', '-', `FAILED: ${firstLine(errMsg(err))}`]);
         note(`security: ${hub.name} FAILED: ${errMsg(err)}`);
       } finally {
         await server?.stop();
@@ -357,6 +402,15 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
   }
 
+  // Keys in a fixed, readable order (not the order they were measured in).
+  const results: Record<string, number> = {};
+  for (const key of [
+    'crossbus-plain', 'crossbus-integrity', 'crossbus-encrypted',
+    'crossbus-plain-4k', 'crossbus-integrity-4k', 'crossbus-encrypted-4k',
+    'handshakes-secure', 'handshakes-plain',
+  ]) {
+    if (measured[key] !== undefined) results[key] = measured[key];
+  }
   const ratios: Record<string, number> = {};
   for (const suffix of ['', '-4k']) {
     for (const mode of ['integrity', 'encrypted']) {
@@ -366,8 +420,8 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
   }
 
   const header =
-    `security: 1 → 1 through a hub process, ${sizes.map((s) => `${fmtInt(s.messages)} × ${s.label}`).join(', ')} ` +
-    `(warm-up ${sizes.map((s) => fmtInt(s.warmup)).join(' / ')}, at most ${PHASE_MAX_MS / 1000} s each); ` +
+    `security: 1 → 1 through a hub process, ${sizes.map((s) => `${fmtInt(s.messages)} × ${s.label}`).join(', ')} per round ` +
+    `(median of ${ROUNDS} rounds after a warm-up of ${sizes.map((s) => fmtInt(s.warmup)).join(' / ')}; at most ${PHASE_MAX_MS / 1000} s each); ` +
     `rate = deliveries / s from first publish to last delivery; publisher awaits publish() and yields every ` +
     `${paceEvery > 0 ? fmtInt(paceEvery) : '∞'} messages`;
   const hsHeader =

@@ -25,6 +25,11 @@ export interface SecureHandshakeOptions {
   mode?: ProtectionMode;
   /** Take the handshake only this far (for attacks on the handshake itself). */
   stopAfter?: 'welcome';
+  /**
+   * The client's clock (HELLO time, record timestamps, skew checks of received records).
+   * @default Date.now
+   */
+  now?: () => number;
 }
 
 export interface CloseEvent {
@@ -91,6 +96,12 @@ export class RawClient {
   readonly sentRecords: Uint8Array[] = [];
   /** What the hub said in WELCOME's auth (grants, inbox). */
   welcomeAuth: WelcomeAuth | undefined;
+  /**
+   * Added to the clock only while send() seals a record, so records carry a shifted timestamp
+   * while the HELLO and the checks of received records keep the real time (clock-skew attacks).
+   */
+  sealClockOffsetMs = 0;
+  private sealing = false;
 
   private constructor(readonly ws: WebSocket, options: RawClientOptions & { keepRaw?: boolean }) {
     this.keepMessages = options.keepMessages ?? true;
@@ -162,7 +173,9 @@ export class RawClient {
 
   /** The client side of the authenticated handshake, by hand (see docs/PROTOCOL.md). */
   async authenticate(name: string, secret: string, options: SecureHandshakeOptions = {}): Promise<void> {
-    const hs = await ClientHandshake.create({ crypto: nodeCrypto, secret: fromBase64(secret)!, group: 'P-256', mode: options.mode ?? 'encrypt' });
+    const base = options.now ?? Date.now;
+    const now = (): number => base() + (this.sealing ? this.sealClockOffsetMs : 0);
+    const hs = await ClientHandshake.create({ crypto: nodeCrypto, secret: fromBase64(secret)!, group: 'P-256', mode: options.mode ?? 'encrypt', now });
     const hello = new TextEncoder().encode(JSON.stringify({ versions: [1], name, auth: hs.helloAuth() }));
     await this.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: hello, headers: { [HEADER_BINDER]: await hs.binder(hello) } })));
     const welcome = await this.waitForControl((e) => e.kind === Kind.WELCOME || e.kind === Kind.ERROR, 5_000, 'WELCOME');
@@ -189,7 +202,13 @@ export class RawClient {
   /** Sends bytes as one WebSocket message (binary unless `text` is set), sealed after an authenticated handshake. Resolves once written. */
   send(data: Uint8Array | string, options: { text?: boolean } = {}): Promise<void> {
     if (this.sealer !== undefined && typeof data !== 'string') {
-      const record = this.sealer.seal(data) as Uint8Array;
+      let record: Uint8Array;
+      this.sealing = true;
+      try {
+        record = this.sealer.seal(data) as Uint8Array;
+      } finally {
+        this.sealing = false;
+      }
       this.sentRecords.push(record);
       return this.sendRaw(record);
     }

@@ -3,8 +3,7 @@
  * extension service workers. Isomorphic: no Node built-ins, no Buffer. Every method except
  * randomBytes returns a promise.
  */
-import { createError } from '../errors/index.js';
-import { fromBase64 } from './bytes.js';
+import { authFailed, checkNonce, invalidOption, jwkBytes } from './crypto-checks.js';
 import {
   timingSafeEqual,
   type Aead,
@@ -16,7 +15,6 @@ import {
 
 const HASH_LEN = 32;
 const MAX_HKDF_LENGTH = 255 * HASH_LEN;
-const NONCE_LEN = 12;
 const TAG_LEN = 16;
 /** getRandomValues refuses more than 65536 bytes per call. */
 const RANDOM_CHUNK = 65536;
@@ -58,24 +56,9 @@ function errorName(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null ? (err as { name?: string }).name : undefined;
 }
 
-function authFailed(message: string, cause?: unknown): Error {
-  return createError('CB_ERR_AUTH_FAILED', message, cause === undefined ? {} : { cause });
-}
 
-function invalidOption(message: string, cause?: unknown): Error {
-  return createError('CB_ERR_INVALID_OPTION', message, cause === undefined ? {} : { cause });
-}
 
-function checkNonce(nonce: Uint8Array): void {
-  if (nonce.length !== NONCE_LEN) throw invalidOption(`AES-GCM nonce must be ${NONCE_LEN} bytes, got ${nonce.length}`);
-}
 
-/** Strict base64url decoding of a JWK coordinate or scalar of exactly `length` bytes. */
-function jwkBytes(value: unknown, length: number, what: string): Uint8Array {
-  const bytes = typeof value === 'string' && /^[A-Za-z0-9_-]*$/.test(value) ? fromBase64(value) : undefined;
-  if (bytes === undefined || bytes.length !== length) throw invalidOption(`JWK ${what} must be ${length} base64url bytes`);
-  return bytes;
-}
 
 function defaultSubtle(): SubtleCrypto {
   const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;

@@ -4,7 +4,7 @@
  * (temp file + rename), and neither error messages nor logs ever quote its content.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { isMap, isScalar, parseDocument, type Document } from 'yaml';
 import {
@@ -12,6 +12,7 @@ import {
 } from '../../core/config/schema.js';
 import { ConfigError, createError } from '../../core/errors/index.js';
 import { silentLogger, type Logger } from '../../core/util/logger.js';
+import { replaceFileAtomically, writePrivateTemp } from '../atomic-file.js';
 
 /** Name of the config file inside the hub's data directory. @default 'crossbus.config.json' */
 export const CONFIG_FILE_NAME = 'crossbus.config.json';
@@ -19,7 +20,6 @@ export const CONFIG_FILE_NAME = 'crossbus.config.json';
 export const DEFAULT_ROTATION_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 /** Bytes of a generated secret. @default 32 */
 export const GENERATED_SECRET_BYTES = 32;
-const FILE_MODE = 0o600;
 
 type Format = 'json' | 'yaml';
 interface Loaded { format: Format; text: string; raw: unknown; yaml?: Document }
@@ -101,38 +101,13 @@ export function createDefaultConfig(): Pick<HubConfigDocument, 'apps' | 'roles' 
   };
 }
 
-/** Writes a 0600 temp file next to `path` (same filesystem, so rename and link are atomic). */
-async function writeTemp(path: string, text: string): Promise<string> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', FILE_MODE);
-  try {
-    await fh.chmod(FILE_MODE); // exact mode whatever the umask
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  return tmp;
-}
-
-/** Atomically replaces `path`; always 0600, since the file holds secrets. */
-async function replaceFile(path: string, text: string): Promise<void> {
-  const tmp = await writeTemp(path, text);
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-}
-
 /**
  * Atomically creates `path` unless it exists. link() fails on an existing target where rename()
  * would overwrite it, so two hubs starting at once cannot replace each other's secrets.
  * Returns false when another process created the file first.
  */
 async function createFile(path: string, text: string): Promise<boolean> {
-  const tmp = await writeTemp(path, text);
+  const tmp = await writePrivateTemp(path, text);
   try {
     await link(tmp, path);
     return true;
@@ -255,6 +230,6 @@ export async function rotateKey(path: string, app: string, options: RotateKeyOpt
   if (parseHubConfig(check, path).apps.get(app)?.keys.some((k) => k.id === keyId) !== true) {
     throw createError('CB_ERR_INTERNAL', `${path}: the rotated file lost the new key; nothing was written`);
   }
-  await replaceFile(path, text);
+  await replaceFileAtomically(path, text);
   return { keyId, secret: secret.toString('base64'), previousExpiresAt };
 }

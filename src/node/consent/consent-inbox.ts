@@ -8,7 +8,7 @@ import { appendFile, chmod, mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseConsentCommand, type ConsentCommand } from '../../core/security/consent-state.js';
 import { ConfigError } from '../../core/errors/index.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, readIfExists, unlinkIfExists } from './atomic-file.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, readIfExists, unlinkIfExists } from '../atomic-file.js';
 
 /** Name of the inbox inside the hub's data directory. @default 'consent-inbox.jsonl' */
 export const CONSENT_INBOX_FILE_NAME = 'consent-inbox.jsonl';

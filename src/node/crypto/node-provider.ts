@@ -19,12 +19,14 @@ import {
   type ECDH,
   type KeyObject,
 } from 'node:crypto';
-import { createError } from '../../core/errors/index.js';
 import type { Aead, CryptoProvider, EphemeralKeyPair, KeyExchangeGroup, Mac } from '../../core/security/crypto.js';
+import { authFailed, checkNonce, invalidOption, jwkBytes as jwkUint8 } from '../../core/security/crypto-checks.js';
+
+/** JWK bytes as a Buffer (Node's key APIs want them so). */
+const jwkBytes = (value: unknown, length: number, what: string): Buffer => Buffer.from(jwkUint8(value, length, what));
 
 const HASH_LEN = 32;
 const MAX_HKDF_LENGTH = 255 * HASH_LEN;
-const NONCE_LEN = 12;
 const TAG_LEN = 16;
 /** DER headers of X25519 SubjectPublicKeyInfo and PKCS#8 keys; the 32 raw bytes follow. */
 const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
@@ -38,24 +40,9 @@ function view(buf: Buffer): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-function authFailed(message: string, cause?: unknown): Error {
-  return createError('CB_ERR_AUTH_FAILED', message, cause === undefined ? {} : { cause });
-}
 
-function invalidOption(message: string, cause?: unknown): Error {
-  return createError('CB_ERR_INVALID_OPTION', message, cause === undefined ? {} : { cause });
-}
 
-function checkNonce(nonce: Uint8Array): void {
-  if (nonce.length !== NONCE_LEN) throw invalidOption(`AES-GCM nonce must be ${NONCE_LEN} bytes, got ${nonce.length}`);
-}
 
-/** Strict base64url decoding (Buffer's decoder skips bad characters) of exactly `length` bytes. */
-function jwkBytes(value: unknown, length: number, what: string): Buffer {
-  const bytes = typeof value === 'string' && /^[A-Za-z0-9_-]*$/.test(value) ? Buffer.from(value, 'base64url') : undefined;
-  if (bytes === undefined || bytes.length !== length) throw invalidOption(`JWK ${what} must be ${length} base64url bytes`);
-  return bytes;
-}
 
 function x25519PublicRaw(key: KeyObject): Uint8Array {
   return view(key.export({ type: 'spki', format: 'der' }).subarray(X25519_SPKI_PREFIX.length));
