@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import { isMap, isScalar, parseDocument, type Document } from 'yaml';
 import {
   DEFAULT_RATE, parseHubConfig, serializeHubConfig, type AppKey, type HubConfig, type HubConfigDocument, type KeyDocument,
