@@ -6,7 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { CrossbusError, type BusState } from '../../src/node/index.js';
-import { startHubProcess, restartOnPort, waitFor, sleep, type HubProcess } from '../helpers/hub-process.js';
+import { startHubProcess, restartOnPort, waitFor, type HubProcess } from '../helpers/hub-process.js';
 import { openBus, closeBus } from '../helpers/buses.js';
 
 const T = { timeout: 20_000 };
