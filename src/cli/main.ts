@@ -134,6 +134,10 @@ async function runHub(argv: string[]): Promise<number> {
   hub.broker.events.on('disconnection', (e) => logger.info('client disconnected', e));
   hub.broker.events.on('slow-consumer', (e) => logger.warn('slow consumer', e));
   hub.broker.events.on('protocol-error', (e) => logger.warn('protocol error', e));
+  hub.broker.events.on('security', (e) => {
+    if (e.outcome === 'success' || e.action === 'rate-limit') logger.debug(`security: ${e.action} ${e.outcome}`, { actor: e.actor, target: e.target });
+    else logger.warn(`security: ${e.action} ${e.outcome}${e.target ? ` ${e.target}` : ''}${e.reason ? `: ${e.reason}` : ''}`, { actor: e.actor });
+  });
   // Signal handlers go in before the ready line: a supervisor may signal as soon as it reads it.
   const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {

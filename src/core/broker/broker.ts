@@ -4,6 +4,7 @@ import { KIND_NAMES, Kind, PayloadType, envelope, type Envelope } from '../proto
 import { SUPPORTED_VERSIONS, weightProblem, type HelloPayload, type SubscribeOptionsPayload, type WelcomePayload } from '../protocol/handshake.js';
 import { OFF_KIND, OFF_SID } from '../protocol/layout.js';
 import type { AccessAction, BrokerSecurity } from '../security/broker-security.js';
+import type { AuditEvent } from '../security/audit.js';
 import { HEADER_BINDER, HEADER_PROOF } from '../security/handshake-messages.js';
 import { HandshakeRefused, HubHandshake } from '../security/hub-handshake.js';
 import { then } from '../security/maybe.js';
@@ -214,7 +215,6 @@ export class Broker {
   private onAuth(s: Session, env: Envelope): void {
     if (env.kind !== Kind.AUTH) throw new ProtocolError('CB_ERR_HANDSHAKE_REQUIRED', 'expected AUTH after WELCOME', { details: { kind: env.kind } });
     const hs = s.handshake as HubHandshake;
-    const sec = this.options.security as BrokerSecurity;
     const authId = env.id;
     this.step(s, () => then(hs.verifyClient(env.headers?.[HEADER_PROOF]), ({ sealer, opener }) => {
       const secure = s.secure as SecureTransport;
@@ -226,7 +226,7 @@ export class Broker {
       s.state = 'open';
       if (s.handshakeTimer !== undefined) clearTimeout(s.handshakeTimer);
       this.armKeyExpiry(s, hs.key.expiresAt);
-      sec.audit.record({ actor: this.actor(s), action: 'auth', target: `key ${hs.key.id}`, outcome: 'success', details: { mode: hs.mode, group: hs.group } });
+      this.auditEvent({ actor: this.actor(s), action: 'auth', target: `key ${hs.key.id}`, outcome: 'success', details: { mode: hs.mode, group: hs.group } });
       this.enqueueControl(s, envelope(Kind.OK, { id: authId }));
       this.events.emit('connection', { connectionId: s.connectionId, name: s.name, peer: s.transport.peer, transport: s.transport.kind });
     }));
@@ -242,7 +242,7 @@ export class Broker {
       if (s.state === 'closed' || s.state === 'closing') return;
       const error = err instanceof CrossbusError ? err : createError('CB_ERR_AUTH_FAILED', 'authentication failed', { cause: err });
       const reason = err instanceof HandshakeRefused ? err.auditReason : error.message;
-      this.options.security?.audit.record({ actor: { ...this.actor(s), app: s.app || s.name }, action: 'auth', outcome: 'failure', reason: `${error.code}: ${reason}` });
+      this.auditEvent({ actor: { ...this.actor(s), app: s.app || s.name }, action: 'auth', outcome: 'failure', reason: `${error.code}: ${reason}` });
       this.events.emit('protocol-error', { connectionId: s.connectionId, name: s.name, code: error.code, message: reason });
       this.fail(s, error, CLOSE_AUTH_FAILED);
     };
@@ -262,6 +262,12 @@ export class Broker {
     }
   }
 
+  /** Records a security event in the audit log and emits it as a typed 'security' event. */
+  private auditEvent(event: AuditEvent): void {
+    this.options.security?.audit.record(event);
+    this.events.emit('security', event);
+  }
+
   private actor(s: Session): { app?: string; origin?: string; address: string; connectionId: string } {
     const a: { app?: string; origin?: string; address: string; connectionId: string } = { address: s.transport.peer, connectionId: s.connectionId };
     if (s.app !== '') a.app = s.app;
@@ -273,7 +279,7 @@ export class Broker {
   /** A record failed (integrity, replay, clock skew) or a plaintext frame came after the handshake. */
   private securityFailure(s: Session, error: CrossbusError): void {
     const sec = this.options.security;
-    sec?.audit.record({ actor: this.actor(s), action: error.code === 'CB_ERR_REPLAY' ? 'replay' : error.code === 'CB_ERR_CLOCK_SKEW' ? 'clock-skew' : 'integrity', outcome: 'failure', reason: `${error.code}: ${error.message}` });
+    this.auditEvent({ actor: this.actor(s), action: error.code === 'CB_ERR_REPLAY' ? 'replay' : error.code === 'CB_ERR_CLOCK_SKEW' ? 'clock-skew' : 'integrity', outcome: 'failure', reason: `${error.code}: ${error.message}` });
     if (s.app !== '') sec?.violation(s.app, 'integrity');
     this.events.emit('protocol-error', { connectionId: s.connectionId, name: s.name, code: error.code, message: error.message });
     this.fail(s, error, CLOSE_AUTH_FAILED);
@@ -292,7 +298,7 @@ export class Broker {
   /** Closes a session whose access ended (revoked app or key, expired key, abuse), with the code. */
   private revoke(s: Session, code: 'CB_ERR_KEY_EXPIRED' | 'CB_ERR_REVOKED' | 'CB_ERR_ABUSIVE', message: string): void {
     if (s.state !== 'open' && s.state !== 'auth') return;
-    this.options.security?.audit.record({ actor: this.actor(s), action: code === 'CB_ERR_ABUSIVE' ? 'abuse' : 'revoke', outcome: 'denied', reason: `${code}: ${message}` });
+    this.auditEvent({ actor: this.actor(s), action: code === 'CB_ERR_ABUSIVE' ? 'abuse' : 'revoke', outcome: 'denied', reason: `${code}: ${message}` });
     this.fail(s, createError(code, message), CLOSE_REVOKED);
   }
 
@@ -321,7 +327,7 @@ export class Broker {
         s.subscriptions.delete(sub.sid);
         this.index.remove(sub);
         ended++;
-        sec.audit.record({ actor: this.actor(s), action: 'subscribe', target: sub.pattern, outcome: 'denied', reason: `CB_ERR_FORBIDDEN: ${problem} (after a config change)` });
+        this.auditEvent({ actor: this.actor(s), action: 'subscribe', target: sub.pattern, outcome: 'denied', reason: `CB_ERR_FORBIDDEN: ${problem} (after a config change)` });
         this.replyError(s, 0, 'CB_ERR_FORBIDDEN', `subscription ${JSON.stringify(sub.pattern)} ended: ${problem}`, { sid: sub.sid, pattern: sub.pattern });
         this.events.emit('unsubscription', { connectionId: s.connectionId, name: s.name, sid: sub.sid, pattern: sub.pattern, group: sub.group });
       }
@@ -351,7 +357,7 @@ export class Broker {
   /** Refuses an operation: error to the peer, entry in the audit log, a strike for abuse control. */
   private deny(s: Session, id: number, action: string, target: string, reason: string, extra?: Record<string, unknown>): void {
     const sec = this.options.security as BrokerSecurity;
-    sec.audit.record({ actor: this.actor(s), action, target, outcome: 'denied', reason: `CB_ERR_FORBIDDEN: ${reason}` });
+    this.auditEvent({ actor: this.actor(s), action, target, outcome: 'denied', reason: `CB_ERR_FORBIDDEN: ${reason}` });
     this.replyError(s, id, 'CB_ERR_FORBIDDEN', `${action} ${JSON.stringify(target)} is not allowed: ${reason}`, { action, target, ...extra });
     if (sec.violation(s.app, 'forbidden') === 'disconnect') this.revoke(s, 'CB_ERR_ABUSIVE', `app ${s.app} kept violating its grants`);
   }
@@ -393,7 +399,7 @@ export class Broker {
     }
     const rate = sec.rate(s.app, topic);
     if (!rate.ok) {
-      sec.audit.record({ actor: this.actor(s), action: 'rate-limit', target: topic, outcome: 'denied', reason: `CB_ERR_RATE_LIMITED: ${rate.scope}${rate.rule ? ` ${rate.rule}` : ''}` });
+      this.auditEvent({ actor: this.actor(s), action: 'rate-limit', target: topic, outcome: 'denied', reason: `CB_ERR_RATE_LIMITED: ${rate.scope}${rate.rule ? ` ${rate.rule}` : ''}` });
       this.replyError(s, env.id, 'CB_ERR_RATE_LIMITED', `rate limit for ${rate.scope === 'topic' ? `${JSON.stringify(topic)} (${rate.rule})` : `app ${s.app}`} exceeded; retry after ${rate.retryAfterMs} ms`, {
         retryAfterMs: rate.retryAfterMs, scope: rate.scope, topic,
       });

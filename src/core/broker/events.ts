@@ -1,4 +1,5 @@
 import type { SessionState } from './session.js';
+import type { AuditEvent } from '../security/audit.js';
 
 /** Typed events the broker emits. The hub, metrics and the dashboard subscribe to these. */
 export interface BrokerEvents {
@@ -14,6 +15,8 @@ export interface BrokerEvents {
   };
   'protocol-error': { connectionId: string; name: string; code: string; message: string };
   'no-responders': { connectionId: string; topic: string };
+  /** Every security decision the audit log records: authentications, refusals, integrity failures, rate limits, abuse. */
+  security: AuditEvent;
 }
 
 export interface ConnectionStats {
