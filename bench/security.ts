@@ -5,15 +5,17 @@
  * (sequential connect() + close() of one client) against the secure hub (authenticated, P-256) and,
  * as the reference, against the insecure hub.
  *
- * Two hubs run in their own processes, one after the other: `--insecure` and a secure hub with a
+ * Two hubs run in their own processes for the whole suite: `--insecure`, and a secure hub with a
  * generated config (fresh random secrets, a role granting bench.>, a rate limit too high to
- * throttle), both with a temporary data directory (config, audit log) that is removed afterwards.
+ * throttle). Each has its own temporary data directory (config, audit log), removed afterwards.
  * Clients live in this process and use Node's crypto (synchronous, the Node entry's default).
  *
  * Throughput = deliveries / seconds from the first publish to the last delivery. The publisher
  * awaits every publish (backpressure) and yields to the event loop every 100 messages, exactly as
  * bench/pubsub.ts does. Each phase is bounded by a count and a time limit; whatever was published
- * must be delivered (a loss is a failure, not a number).
+ * must be delivered (a loss is a failure, not a number). The three configurations are measured in
+ * interleaved rounds (plain, integrity, encrypted, plain, ...) and each reports its median round,
+ * so that load from elsewhere on the machine hits all three alike and the ratios stay meaningful.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -36,16 +38,25 @@ export interface SecuritySuiteOptions {
 export const PARTS = ['plain', 'integrity', 'encrypted', 'handshakes'] as const;
 
 type CrossbusModule = Awaited<ReturnType<typeof loadCrossbus>>;
-type Bus = Awaited<ReturnType<CrossbusModule['connect']>>;
-type ConnectOptions = NonNullable<Parameters<CrossbusModule['connect']>[1]>;
+type Connect = CrossbusModule['connect'];
+type Bus = Awaited<ReturnType<Connect>>;
+type ConnectOptions = NonNullable<Parameters<Connect>[1]>;
 
-const TOPIC = 'bench.data';
+/** Topic prefix; each configuration has its own topic, so that a pair never sees another's messages. */
+const TOPIC_PREFIX = 'bench.security.';
 const CONNECT_TIMEOUT_MS = 15_000;
 const CLOSE_TIMEOUT_MS = 5_000;
 /** Hard stop for publishing in one timed phase; the count normally ends it long before. */
 const PHASE_MAX_MS = 10_000;
 /** After publishing stopped: no new delivery for this long means messages were lost. */
 const IDLE_MS = 3_000;
+/** Timed rounds per configuration and payload size; the median round is reported. */
+const ROUNDS = 5;
+const HANDSHAKES = 200;
+const HANDSHAKE_WARMUP = 20;
+/** Handshakes alternate between the hubs in blocks of this many. */
+const HANDSHAKE_BLOCK = 50;
+/** Time bound for one hub's handshakes (all blocks together). */
 const HANDSHAKE_MAX_MS = 5_000;
 
 interface SizeCase {
@@ -58,28 +69,26 @@ interface SizeCase {
 }
 
 const SIZES: readonly SizeCase[] = [
-  { key: '', label: '256 B', bytes: 256, messages: 100_000, warmup: 20_000 },
-  { key: '-4k', label: '4 KiB', bytes: 4096, messages: 30_000, warmup: 6_000 },
+  { key: '', label: '256 B', bytes: 256, messages: 100_000, warmup: 50_000 },
+  { key: '-4k', label: '4 KiB', bytes: 4096, messages: 30_000, warmup: 15_000 },
 ];
 
 type ConfigName = 'plain' | 'integrity' | 'encrypted';
-/** Timed rounds per configuration and payload size; the table and JSON report the median. */
-const ROUNDS = 3;
+type HubName = 'insecure' | 'secure';
 
-interface SecureCredentials {
-  pub: { name: string; secret: string };
-  sub: { name: string; secret: string };
-  hs: { name: string; secret: string };
+interface Credentials {
+  name: string;
+  secret: string;
 }
 
 const secret = (): string => randomBytes(32).toString('base64');
 
-/** Writes the secure hub's config into `dir` and returns its path and the apps' credentials. */
-async function writeSecureConfig(dir: string): Promise<{ file: string; creds: SecureCredentials }> {
-  const creds: SecureCredentials = {
+/** Writes the secure hub's config into `dir`; returns its path and the apps' credentials. */
+async function writeSecureConfig(dir: string): Promise<{ file: string; pub: Credentials; sub: Credentials; handshake: Credentials }> {
+  const creds = {
     pub: { name: 'bench-pub', secret: secret() },
     sub: { name: 'bench-sub', secret: secret() },
-    hs: { name: 'bench-handshake', secret: secret() },
+    handshake: { name: 'bench-handshake', secret: secret() },
   };
   const doc = {
     apps: Object.fromEntries(Object.values(creds).map((c) => [c.name, { secret: c.secret, roles: ['bench'] }])),
@@ -89,8 +98,16 @@ async function writeSecureConfig(dir: string): Promise<{ file: string; creds: Se
   };
   const file = path.join(dir, 'crossbus.config.json');
   await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-  return { file, creds };
+  return { file, ...creds };
 }
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+const yieldNow = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 // ---------------------------------------------------------------------------------------------
 // Throughput
@@ -106,23 +123,61 @@ interface Counter {
 }
 
 interface PhaseResult {
-  published: number;
   delivered: number;
   seconds: number;
   /** Publishing was cut by the time bound before reaching the count. */
   cut: boolean;
 }
 
-const yieldNow = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+interface Pair {
+  topic: string;
+  pub: Bus;
+  counter: Counter;
+  close(): Promise<void>;
+}
 
-async function runPhase(
-  pub: Bus,
-  counter: Counter,
-  payload: Uint8Array,
-  count: number,
-  paceEvery: number,
-  label: string,
-): Promise<PhaseResult> {
+async function connectPair(connect: Connect, url: string, topic: string, pubOpts: ConnectOptions, subOpts: ConnectOptions): Promise<Pair> {
+  const counter: Counter = { size: 0, delivered: 0, bad: 0, lastDelivery: 0, failure: undefined, wake: undefined };
+  const buses: Bus[] = [];
+  let closing = false;
+  const watch = (bus: Bus, who: string): void => {
+    bus.on('closed', ({ error }) => {
+      if (!closing) counter.failure ??= new Error(`${who} connection closed${error ? `: ${error.message}` : ''}`);
+    });
+  };
+  try {
+    const sub = await connect(url, { ...subOpts, reconnect: false });
+    buses.push(sub);
+    watch(sub, 'subscriber');
+    const subscription = sub.subscribe(topic, (msg) => {
+      if (payloadLength(msg.data) !== counter.size) counter.bad++;
+      counter.delivered++;
+      counter.lastDelivery = performance.now();
+      if (counter.wake !== undefined && counter.delivered % 1024 === 0) counter.wake();
+    });
+    await subscription.ready;
+    const pub = await connect(url, { ...pubOpts, reconnect: false });
+    buses.push(pub);
+    watch(pub, 'publisher');
+    return {
+      topic,
+      pub,
+      counter,
+      async close() {
+        closing = true;
+        await Promise.all(buses.map((b) => b.close()));
+      },
+    };
+  } catch (err) {
+    closing = true;
+    await Promise.all(buses.map((b) => b.close().catch(() => {})));
+    throw err;
+  }
+}
+
+async function runPhase(pair: Pair, payload: Uint8Array, count: number, paceEvery: number, label: string): Promise<PhaseResult> {
+  const { pub, counter, topic } = pair;
+  if (counter.failure) throw counter.failure;
   counter.size = payload.byteLength;
   counter.delivered = 0;
   counter.bad = 0;
@@ -131,11 +186,11 @@ async function runPhase(
   counter.lastDelivery = start;
   let published = 0;
   let cut = false;
-  for (; published < count; ) {
-    await pub.publish(TOPIC, payload);
+  while (published < count) {
+    await pub.publish(topic, payload);
     published++;
-    if (published % every === 0) {
-      await yieldNow();
+    if (published % every === 0 || published % 1000 === 0) {
+      if (published % every === 0) await yieldNow();
       if (counter.failure) throw counter.failure;
       if (performance.now() - start > PHASE_MAX_MS) {
         cut = true;
@@ -162,86 +217,7 @@ async function runPhase(
   }
   if (counter.delivered > published) throw new Error(`${label}: ${counter.delivered - published} more deliveries than published`);
   if (counter.bad > 0) throw new Error(`${label}: ${counter.bad} deliveries had an unexpected payload size`);
-  return { published, delivered: counter.delivered, seconds: (counter.lastDelivery - start) / 1000, cut };
-}
-
-interface Pair {
-  pub: Bus;
-  counter: Counter;
-  close(): Promise<void>;
-}
-
-async function connectPair(
-  connect: CrossbusModule['connect'],
-  url: string,
-  pubOpts: ConnectOptions,
-  subOpts: ConnectOptions,
-): Promise<Pair> {
-  const counter: Counter = { size: 0, delivered: 0, bad: 0, lastDelivery: 0, failure: undefined, wake: undefined };
-  const buses: Bus[] = [];
-  let closing = false;
-  const watch = (bus: Bus, who: string): void => {
-    bus.on('closed', ({ error }) => {
-      if (!closing) counter.failure ??= new Error(`${who} connection closed${error ? `: ${error.message}` : ''}`);
-    });
-  };
-  try {
-    const sub = await connect(url, { ...subOpts, reconnect: false });
-    buses.push(sub);
-    watch(sub, 'subscriber');
-    const subscription = sub.subscribe(TOPIC, (msg) => {
-      if (payloadLength(msg.data) !== counter.size) counter.bad++;
-      counter.delivered++;
-      counter.lastDelivery = performance.now();
-      if (counter.wake !== undefined && counter.delivered % 1024 === 0) counter.wake();
-    });
-    await subscription.ready;
-    const pub = await connect(url, { ...pubOpts, reconnect: false });
-    buses.push(pub);
-    watch(pub, 'publisher');
-    return {
-      pub,
-      counter,
-      async close() {
-        closing = true;
-        await Promise.all(buses.map((b) => b.close()));
-      },
-    };
-  } catch (err) {
-    closing = true;
-    await Promise.all(buses.map((b) => b.close().catch(() => {})));
-    throw err;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Handshakes
-
-interface HandshakeResult {
-  count: number;
-  seconds: number;
-}
-
-async function runHandshakes(
-  connect: CrossbusModule['connect'],
-  url: string,
-  opts: ConnectOptions,
-  count: number,
-  warmup: number,
-): Promise<HandshakeResult> {
-  const once = async (): Promise<void> => {
-    const bus = await connect(url, { ...opts, reconnect: false });
-    await bus.close();
-  };
-  for (let i = 0; i < warmup; i++) await once();
-  const start = performance.now();
-  let done = 0;
-  while (done < count) {
-    await once();
-    done++;
-    if (performance.now() - start > HANDSHAKE_MAX_MS) break;
-  }
-  return { count: done, seconds: (performance.now() - start) / 1000 };
+  return { delivered: counter.delivered, seconds: (counter.lastDelivery - start) / 1000, cut };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,22 +225,26 @@ async function runHandshakes(
 
 interface ConfigDef {
   name: ConfigName;
+  hub: HubName;
   label: string;
   pub: ConnectOptions;
   sub: ConnectOptions;
 }
 
-interface HubDef {
-  name: string;
-  args: string[];
-  configs: ConfigDef[];
-  hs: { key: string; label: string; opts: ConnectOptions };
+interface HandshakeDef {
+  key: string;
+  hub: HubName;
+  label: string;
+  opts: ConnectOptions;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+interface ConfigRun {
+  def: ConfigDef;
+  pair: Pair | undefined;
+  /** Per size key: the rounds measured so far. */
+  rounds: Map<string, PhaseResult[]>;
+  /** Per size key: why it failed. */
+  failed: Map<string, string>;
 }
 
 export async function runSecurityBench(options: SecuritySuiteOptions = {}): Promise<BenchOutput & { failures: string[] }> {
@@ -276,8 +256,8 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
     messages: Math.max(100, Math.round(s.messages * scale)),
     warmup: Math.max(100, Math.round(s.warmup * scale)),
   }));
-  const handshakes = Math.max(10, Math.round(200 * scale));
-  const handshakeWarmup = Math.max(5, Math.round(20 * scale));
+  const handshakes = Math.max(10, Math.round(HANDSHAKES * scale));
+  const handshakeWarmup = Math.max(5, Math.round(HANDSHAKE_WARMUP * scale));
   const payloads = new Map(sizes.map((s) => [s.bytes, new Uint8Array(randomBytes(s.bytes))]));
 
   const { connect } = await loadCrossbus();
@@ -287,118 +267,170 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
   const hsRows: string[][] = [['hub', 'client', 'handshakes', 'seconds', 'per second', 'ms each']];
 
   const tmp = await mkdtemp(path.join(tmpdir(), 'crossbus-bench-security-'));
+  const servers = new Map<HubName, RunningServer>();
+  const runs: ConfigRun[] = [];
   try {
-    const plainDir = path.join(tmp, 'plain');
+    const plainDir = path.join(tmp, 'insecure');
     const secureDir = path.join(tmp, 'secure');
     await mkdir(plainDir, { mode: 0o700 });
     await mkdir(secureDir, { mode: 0o700 });
-    const { file: configFile, creds } = await writeSecureConfig(secureDir);
+    const cfg = await writeSecureConfig(secureDir);
 
-    const hubs: HubDef[] = [
+    const configs: ConfigDef[] = [
+      { name: 'plain', hub: 'insecure', label: 'plain (--insecure)', pub: { name: 'bench-pub' }, sub: { name: 'bench-sub' } },
       {
-        name: 'insecure hub',
-        args: ['--insecure', '--data', plainDir],
-        configs: [{ name: 'plain', label: 'plain (--insecure)', pub: { name: 'bench-pub' }, sub: { name: 'bench-sub' } }],
-        hs: { key: 'handshakes-plain', label: 'no secret', opts: { name: 'bench-handshake' } },
+        name: 'integrity',
+        hub: 'secure',
+        label: 'integrity (HMAC-SHA256)',
+        pub: { ...cfg.pub, security: { mode: 'integrity' } },
+        sub: { ...cfg.sub, security: { mode: 'integrity' } },
       },
-      {
-        name: 'secure hub',
-        args: ['--data', secureDir, '--config', configFile],
-        configs: [
-          {
-            name: 'integrity',
-            label: 'integrity (HMAC-SHA256)',
-            pub: { ...creds.pub, security: { mode: 'integrity' } },
-            sub: { ...creds.sub, security: { mode: 'integrity' } },
-          },
-          { name: 'encrypted', label: 'encrypted (AES-256-GCM)', pub: { ...creds.pub }, sub: { ...creds.sub } },
-        ],
-        hs: { key: 'handshakes-secure', label: 'secret, P-256, encrypt', opts: { ...creds.hs } },
-      },
+      { name: 'encrypted', hub: 'secure', label: 'encrypted (AES-256-GCM)', pub: { ...cfg.pub }, sub: { ...cfg.sub } },
     ];
+    const handshakeDefs: HandshakeDef[] = [
+      { key: 'handshakes-secure', hub: 'secure', label: 'secret, P-256, encrypt', opts: { ...cfg.handshake } },
+      { key: 'handshakes-plain', hub: 'insecure', label: 'no secret (reference)', opts: { name: 'bench-handshake' } },
+    ];
+    const hubArgs: Record<HubName, string[]> = {
+      insecure: ['--insecure', '--data', plainDir],
+      secure: ['--data', secureDir, '--config', cfg.file],
+    };
 
-    for (const hub of hubs) {
-      const configs = hub.configs.filter((c) => parts.has(c.name));
-      const withHandshakes = parts.has('handshakes');
-      if (configs.length === 0 && !withHandshakes) continue;
-      let server: RunningServer | undefined;
+    const selected = configs.filter((c) => parts.has(c.name));
+    const wantHubs = new Set<HubName>(selected.map((c) => c.hub));
+    if (parts.has('handshakes')) for (const h of handshakeDefs) wantHubs.add(h.hub);
+
+    // Both hubs up front; an idle hub costs nothing, and rounds can then alternate between them.
+    await Promise.all(
+      [...wantHubs].map(async (hub) => {
+        try {
+          note(`security: starting the ${hub} hub`);
+          servers.set(hub, await startCrossbusHub({ extraArgs: hubArgs[hub] }));
+        } catch (err) {
+          failures.push(`${hub} hub: ${errMsg(err)}`);
+          note(`security: ${hub} hub FAILED: ${errMsg(err)}`);
+        }
+      }),
+    );
+
+    for (const def of selected) {
+      const run: ConfigRun = { def, pair: undefined, rounds: new Map(), failed: new Map() };
+      runs.push(run);
+      const server = servers.get(def.hub);
+      if (server === undefined) {
+        for (const s of sizes) run.failed.set(s.key, `the ${def.hub} hub did not start`);
+        continue;
+      }
       try {
-        note(`security: starting ${hub.name}`);
-        server = await startCrossbusHub({ extraArgs: hub.args });
-        for (const cfg of configs) {
-          let pair: Pair | undefined;
-          try {
-            pair = await withTimeout(connectPair(connect, server.url, cfg.pub, cfg.sub), CONNECT_TIMEOUT_MS, `${cfg.name}: connect`);
-            for (const size of sizes) {
-              const label = `crossbus-${cfg.name} ${size.label}`;
-              const key = `crossbus-${cfg.name}${size.key}`;
-              const payload = payloads.get(size.bytes) as Uint8Array;
-              try {
-                await runPhase(pair.pub, pair.counter, payload, size.warmup, paceEvery, `${label} warm-up`);
-                const rates: number[] = [];
-                const runs: PhaseResult[] = [];
-                for (let round = 0; round < ROUNDS; round++) {
-                  const r = await runPhase(pair.pub, pair.counter, payload, size.messages, paceEvery, `${label} round ${round + 1}`);
-                  runs.push(r);
-                  rates.push(r.seconds > 0 ? r.delivered / r.seconds : 0);
-                }
-                const rate = median(rates);
-                const mid = runs[rates.indexOf(rate)] ?? runs[0];
-                measured[key] = Math.round(rate);
-                rows.push([
-                  cfg.label,
-                  size.label,
-                  fmtInt(mid?.delivered ?? 0),
-                  mid?.seconds.toFixed(3) ?? '-',
-                  fmtInt(rate),
-                  ((rate * size.bytes) / 1e6).toFixed(1),
-                  `${fmtInt(Math.min(...rates))}–${fmtInt(Math.max(...rates))}`,
-                  runs.some((r) => r.cut) ? `time bound (${PHASE_MAX_MS / 1000} s) reached` : '',
-                ]);
-                note(`security: ${label}: ${fmtInt(rate)} msg/s (rounds: ${rates.map(fmtInt).join(', ')})`);
-              } catch (err) {
-                failures.push(`${label}: ${errMsg(err)}`);
-                rows.push([cfg.label, size.label, '-', '-', '-', '-', '-', `FAILED: ${firstLine(errMsg(err))}`]);
-                note(`security: ${label} FAILED: ${errMsg(err)}`);
-                if (pair.counter.failure) break; // the connection is gone: the next size cannot run
-              }
-            }
-          } catch (err) {
-            failures.push(`${cfg.name}: ${errMsg(err)}`);
-            rows.push([cfg.label, '-', '-', '-', '-', '-', '-', `FAILED: ${firstLine(errMsg(err))}`]);
-            note(`security: ${cfg.name} FAILED: ${errMsg(err)}`);
-          } finally {
-            await withTimeout(pair?.close() ?? Promise.resolve(), CLOSE_TIMEOUT_MS, `${cfg.name}: close`).catch((err: unknown) => {
-              note(`security: ${cfg.name}: close failed: ${errMsg(err)}`);
-            });
-          }
-        }
-        if (withHandshakes) {
-          try {
-            const r = await withTimeout(
-              runHandshakes(connect, server.url, hub.hs.opts, handshakes, handshakeWarmup),
-              HANDSHAKE_MAX_MS + 30_000,
-              hub.hs.key,
-            );
-            const rate = r.seconds > 0 ? r.count / r.seconds : 0;
-            measured[hub.hs.key] = Math.round(rate);
-            hsRows.push([hub.name, hub.hs.label, fmtInt(r.count), r.seconds.toFixed(3), fmtInt(rate), ((r.seconds * 1000) / r.count).toFixed(2)]);
-            note(`security: ${hub.hs.key}: ${fmtInt(rate)}/s`);
-          } catch (err) {
-            failures.push(`${hub.hs.key}: ${errMsg(err)}`);
-            hsRows.push([hub.name, hub.hs.label, '-', '-', '-', `FAILED: ${firstLine(errMsg(err))}`]);
-            note(`security: ${hub.hs.key} FAILED: ${errMsg(err)}`);
-          }
-        }
+        run.pair = await withTimeout(connectPair(connect, server.url, `${TOPIC_PREFIX}${def.name}`, def.pub, def.sub), CONNECT_TIMEOUT_MS, `${def.name}: connect`);
       } catch (err) {
-        failures.push(`${hub.name}: ${errMsg(err)}`);
-        rows.push([hub.name, '-', '-', '-', '-', '-', '-', `FAILED: ${firstLine(errMsg(err))}`]);
-        note(`security: ${hub.name} FAILED: ${errMsg(err)}`);
-      } finally {
-        await server?.stop();
+        for (const s of sizes) run.failed.set(s.key, errMsg(err));
+      }
+    }
+
+    for (const size of sizes) {
+      const payload = payloads.get(size.bytes) as Uint8Array;
+      const live = (): ConfigRun[] => runs.filter((r) => r.pair !== undefined && !r.failed.has(size.key));
+      const attempt = async (run: ConfigRun, count: number, label: string): Promise<PhaseResult | undefined> => {
+        try {
+          return await runPhase(run.pair as Pair, payload, count, paceEvery, label);
+        } catch (err) {
+          run.failed.set(size.key, errMsg(err));
+          note(`security: ${label} FAILED: ${errMsg(err)}`);
+          return undefined;
+        }
+      };
+      for (const run of live()) {
+        note(`security: crossbus-${run.def.name} ${size.label}: warm-up ${fmtInt(size.warmup)}`);
+        await attempt(run, size.warmup, `crossbus-${run.def.name} ${size.label} warm-up`);
+      }
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const run of live()) {
+          const r = await attempt(run, size.messages, `crossbus-${run.def.name} ${size.label} round ${round + 1}`);
+          if (r === undefined) continue;
+          const list = run.rounds.get(size.key) ?? [];
+          list.push(r);
+          run.rounds.set(size.key, list);
+        }
+      }
+      for (const run of runs) {
+        const label = `crossbus-${run.def.name} ${size.label}`;
+        const failed = run.failed.get(size.key);
+        if (failed !== undefined) {
+          failures.push(`${label}: ${failed}`);
+          rows.push([run.def.label, size.label, '-', '-', '-', '-', '-', `FAILED: ${firstLine(failed)}`]);
+          continue;
+        }
+        const list = run.rounds.get(size.key) ?? [];
+        const rates = list.map((r) => (r.seconds > 0 ? r.delivered / r.seconds : 0));
+        const rate = median(rates);
+        const mid = list[rates.indexOf(rate)] ?? list[0];
+        measured[`crossbus-${run.def.name}${size.key}`] = Math.round(rate);
+        rows.push([
+          run.def.label,
+          size.label,
+          fmtInt(mid?.delivered ?? 0),
+          mid?.seconds.toFixed(3) ?? '-',
+          fmtInt(rate),
+          ((rate * size.bytes) / 1e6).toFixed(1),
+          `${fmtInt(Math.min(...rates))}–${fmtInt(Math.max(...rates))}`,
+          list.some((r) => r.cut) ? `time bound (${PHASE_MAX_MS / 1000} s) reached` : '',
+        ]);
+        note(`security: ${label}: ${fmtInt(rate)} msg/s (rounds: ${rates.map(fmtInt).join(', ')})`);
+      }
+    }
+    await Promise.all(runs.map((r) => closePair(r)));
+
+    if (parts.has('handshakes')) {
+      const hsRuns = handshakeDefs.map((def) => ({ def, server: servers.get(def.hub), done: 0, ms: 0, error: undefined as string | undefined }));
+      const once = async (def: HandshakeDef, server: RunningServer): Promise<void> => {
+        const bus = await withTimeout(connect(server.url, { ...def.opts, reconnect: false }), CONNECT_TIMEOUT_MS, `${def.key}: connect`);
+        await withTimeout(bus.close(), CLOSE_TIMEOUT_MS, `${def.key}: close`);
+      };
+      for (const r of hsRuns) {
+        if (r.server === undefined) r.error = `the ${r.def.hub} hub did not start`;
+      }
+      for (const r of hsRuns) {
+        if (r.error !== undefined || r.server === undefined) continue;
+        try {
+          for (let i = 0; i < handshakeWarmup; i++) await once(r.def, r.server);
+        } catch (err) {
+          r.error = errMsg(err);
+        }
+      }
+      // Blocks alternate between the hubs, each hub bounded by count and by time.
+      for (;;) {
+        const pending = hsRuns.filter((r) => r.error === undefined && r.server !== undefined && r.done < handshakes && r.ms < HANDSHAKE_MAX_MS);
+        if (pending.length === 0) break;
+        for (const r of pending) {
+          const block = Math.min(HANDSHAKE_BLOCK, handshakes - r.done);
+          const start = performance.now();
+          let n = 0;
+          try {
+            for (; n < block; n++) await once(r.def, r.server as RunningServer);
+          } catch (err) {
+            r.error = errMsg(err);
+          }
+          r.ms += performance.now() - start;
+          r.done += n;
+        }
+      }
+      for (const r of hsRuns) {
+        if (r.error !== undefined) {
+          failures.push(`${r.def.key}: ${r.error}`);
+          hsRows.push([`${r.def.hub} hub`, r.def.label, '-', '-', '-', `FAILED: ${firstLine(r.error)}`]);
+          note(`security: ${r.def.key} FAILED: ${r.error}`);
+          continue;
+        }
+        const rate = r.ms > 0 ? (r.done * 1000) / r.ms : 0;
+        measured[r.def.key] = Math.round(rate);
+        hsRows.push([`${r.def.hub} hub`, r.def.label, fmtInt(r.done), (r.ms / 1000).toFixed(3), fmtInt(rate), (r.ms / r.done).toFixed(2)]);
+        note(`security: ${r.def.key}: ${fmtInt(rate)}/s`);
       }
     }
   } finally {
+    await Promise.all(runs.map((r) => closePair(r)));
+    await Promise.all([...servers.values()].map((s) => s.stop()));
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
   }
 
@@ -420,13 +452,24 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
   }
 
   const header =
-    `security: 1 → 1 through a hub process, ${sizes.map((s) => `${fmtInt(s.messages)} × ${s.label}`).join(', ')} per round ` +
-    `(median of ${ROUNDS} rounds after a warm-up of ${sizes.map((s) => fmtInt(s.warmup)).join(' / ')}; at most ${PHASE_MAX_MS / 1000} s each); ` +
-    `rate = deliveries / s from first publish to last delivery; publisher awaits publish() and yields every ` +
-    `${paceEvery > 0 ? fmtInt(paceEvery) : '∞'} messages`;
+    `security: 1 → 1 through a hub process; per round ${sizes.map((s) => `${fmtInt(s.messages)} × ${s.label}`).join(', ')} ` +
+    `(at most ${PHASE_MAX_MS / 1000} s); median of ${ROUNDS} interleaved rounds after a warm-up of ` +
+    `${sizes.map((s) => fmtInt(s.warmup)).join(' / ')}; rate = deliveries / s from first publish to last delivery; ` +
+    `publisher awaits publish() and yields every ${paceEvery > 0 ? fmtInt(paceEvery) : '∞'} messages`;
   const hsHeader =
-    `handshakes: sequential connect() + close(), ${fmtInt(handshakes)} (at most ${HANDSHAKE_MAX_MS / 1000} s) ` +
-    `after ${fmtInt(handshakeWarmup)} warm-up`;
-  const table = `${header}\n${formatTable(rows)}\n\n${hsHeader}\n${formatTable(hsRows)}`;
-  return { suite: 'security', unit: 'msg/s', table, results, ratios, failures };
+    `handshakes: sequential connect() + close(), ${fmtInt(handshakes)} per hub (at most ${HANDSHAKE_MAX_MS / 1000} s) ` +
+    `after ${fmtInt(handshakeWarmup)} warm-up, in alternating blocks of ${HANDSHAKE_BLOCK}`;
+  const tables: string[] = [];
+  if (PARTS.some((p) => p !== 'handshakes' && parts.has(p))) tables.push(`${header}\n${formatTable(rows)}`);
+  if (parts.has('handshakes')) tables.push(`${hsHeader}\n${formatTable(hsRows)}`);
+  return { suite: 'security', unit: 'msg/s', table: tables.join('\n\n'), results, ratios, failures };
+}
+
+async function closePair(run: ConfigRun): Promise<void> {
+  const pair = run.pair;
+  if (pair === undefined) return;
+  run.pair = undefined;
+  await withTimeout(pair.close(), CLOSE_TIMEOUT_MS, `${run.def.name}: close`).catch((err: unknown) => {
+    note(`security: ${run.def.name}: close failed: ${errMsg(err)}`);
+  });
 }

@@ -82,6 +82,8 @@ export class Bus {
   private nextId = 0;
   private inboxPrefix: string;
   private inboxSid = 0;
+  /** SUBSCRIBEs whose answer is later than requestTimeoutMs (held for consent), by op id. */
+  private readonly lateSubscribes = new Map<number, Subscription<unknown>>();
   /** Id of the AUTH frame while its OK is awaited. */
   private authId = 0;
   private welcome: WelcomePayload | undefined;
@@ -305,6 +307,8 @@ export class Bus {
       return;
     }
     this.ops.rejectAll(error);
+    // Those are sent again with the other subscriptions after the reconnect.
+    this.lateSubscribes.clear();
     if (this.stateValue === 'closed' || this.stateValue === 'connecting') return;
     this.events.emit('disconnected', { error });
     this.releaseDrainWaiters();
@@ -362,11 +366,11 @@ export class Bus {
           this.connectResolve?.(env);
           return;
         }
-        this.ops.resolve(env.id, env);
+        if (!this.ops.resolve(env.id, env)) this.settleLateSubscribe(env.id, undefined);
         return;
       case Kind.ERROR: {
         const error = safeDeserialize(env.payload);
-        if (env.id !== 0 && (this.ops.reject(env.id, error) || this.requests.reject(env.id, error))) return;
+        if (env.id !== 0 && (this.ops.reject(env.id, error) || this.requests.reject(env.id, error) || this.settleLateSubscribe(env.id, error))) return;
         if (env.id === 0 && typeof error.details?.sid === 'number') {
           // The hub ended a subscription (a config reload or a revoked consent took the grant away).
           const sub = this.subs.get(error.details.sid);
@@ -402,6 +406,19 @@ export class Bus {
       default:
         this.reportError(createError('CB_ERR_PROTOCOL', `unexpected ${KIND_NAMES[env.kind] ?? env.kind} frame from the hub`), {});
     }
+  }
+
+  /** Answers a SUBSCRIBE that outlived its op timeout. Returns false when `id` is not one. */
+  private settleLateSubscribe(id: number, error: CrossbusError | undefined): boolean {
+    const sub = this.lateSubscribes.get(id);
+    if (sub === undefined) return false;
+    this.lateSubscribes.delete(id);
+    if (error === undefined) sub.confirm();
+    else {
+      if (this.subs.get(sub.sid) === sub) this.subs.delete(sub.sid);
+      sub.fail(error);
+    }
+    return true;
   }
 
   /** @internal */
@@ -563,8 +580,13 @@ export class Bus {
     this.trackOp(id, this.opts.requestTimeoutMs).then(
       () => sub.confirm(),
       (error: CrossbusError) => {
-        // Lost or unanswered: it is sent again after the reconnect.
-        if (error.code === 'CB_ERR_CONNECTION_LOST' || error.code === 'CB_ERR_TIMEOUT') return;
+        // Lost: it is sent again after the reconnect.
+        if (error.code === 'CB_ERR_CONNECTION_LOST') return;
+        // Unanswered so far (the hub may hold it for a person's consent): settle it when the answer comes.
+        if (error.code === 'CB_ERR_TIMEOUT') {
+          this.lateSubscribes.set(id, sub);
+          return;
+        }
         if (this.subs.get(sub.sid) === sub) this.subs.delete(sub.sid);
         sub.fail(error);
       },

@@ -111,8 +111,9 @@ export class SecureTransport implements Transport {
       else readFrameBoundaries(chunk, this.limits, (buf, start, end) => this.onFrame(buf, start, end));
     } catch (err) {
       // Framing errors are the upper layer's to report: hand it the raw bytes, as without security.
+      // Once protected, a record whose length is wrong was tampered with (or cut): an integrity failure.
       if (this.opener === undefined) this.upper?.message(chunk);
-      else this.fail(err instanceof CrossbusError ? err : createError('CB_ERR_FRAME_MALFORMED', 'malformed record', { cause: err }));
+      else this.fail(createError('CB_ERR_INTEGRITY', 'a record is not framed correctly', { cause: err, details: { framing: err instanceof CrossbusError ? err.code : 'unknown' } }));
     }
   }
 
