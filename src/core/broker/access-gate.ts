@@ -1,0 +1,347 @@
+import { CrossbusError, ProtocolError, createError, type ErrorCode } from '../errors/index.js';
+import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
+import type { HelloPayload, WelcomePayload } from '../protocol/handshake.js';
+import type { AuditEvent } from '../security/audit.js';
+import type { AccessAction, BrokerSecurity } from '../security/broker-security.js';
+import { HEADER_BINDER, HEADER_PROOF } from '../security/handshake-messages.js';
+import { HandshakeRefused, HubHandshake } from '../security/hub-handshake.js';
+import { then } from '../security/maybe.js';
+import { patternCovers } from '../security/policy.js';
+import type { SecureTransport } from '../security/secure-transport.js';
+import { CLOSE_AUTH_FAILED, CLOSE_REVOKED } from '../transport/transport.js';
+import type { TypedEmitter } from '../util/emitter.js';
+import { encodeJson } from '../util/json.js';
+import { randomHex } from '../util/random.js';
+import type { BrokerEvents } from './events.js';
+import type { RouteSubscription, Session } from './session.js';
+
+/** What the access gate needs from the broker: its queues, routing and subscriptions. */
+export interface GateHost {
+  readonly events: TypedEmitter<BrokerEvents>;
+  sessions(): Iterable<Session>;
+  enqueueControl(s: Session, env: Envelope): void;
+  replyError(s: Session, id: number, code: ErrorCode, message: string, details?: Record<string, unknown>): void;
+  fail(s: Session, error: CrossbusError, closeCode: number): void;
+  takeOut(s: Session): Uint8Array;
+  markDirty(s: Session): void;
+  route(topic: string, buf: Uint8Array, start: number, end: number, replyTo?: string): number;
+  afterRoute(s: Session, kind: Kind, id: number, topic: string, delivered: number): void;
+  addSubscription(s: Session, env: Envelope): void;
+  dropSubscription(s: Session, sub: RouteSubscription): void;
+}
+
+export const INBOX_ROOT = '_INBOX.';
+/** Operations one connection may have waiting for consent. */
+const MAX_HELD_PER_SESSION = 1_000;
+/** Open reply permits per connection (oldest dropped first) and how long one lasts. */
+const MAX_REPLY_PERMITS = 10_000;
+const REPLY_PERMIT_MS = 10 * 60_000;
+/** Refusals that mean the peer sent something malformed (counted by abuse control). */
+const INVALID_INPUT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CB_ERR_TOPIC_INVALID', 'CB_ERR_TOPIC_TOO_LONG', 'CB_ERR_PROTOCOL', 'CB_ERR_HEADER_INVALID', 'CB_ERR_HEADERS_TOO_MANY', 'CB_ERR_HEADERS_TOO_LARGE',
+]);
+
+/**
+ * The broker's security: the authenticated handshake, and the questions asked before anything
+ * is routed or subscribed (grants, inboxes, consent, rate limits), each refusal answered with its
+ * code, audited and counted by abuse control. The broker stays a router; this is its gate.
+ */
+export class AccessGate {
+  constructor(private readonly host: GateHost, private readonly sec: BrokerSecurity) {}
+
+  /** HELLO on a secure hub: validates it (app, key, binder, clock), answers WELCOME with the hub's proof. */
+  onHello(s: Session, hello: HelloPayload, env: Envelope, welcome: WelcomePayload): void {
+    const sec = this.sec;
+    const helloBytes = env.payload.slice();
+    const helloId = env.id;
+    this.step(s, () => then(HubHandshake.begin(sec.handshakeContext(), hello, helloBytes, env.headers?.[HEADER_BINDER]), (hs) => {
+      s.handshake = hs;
+      s.app = hs.app;
+      s.keyId = hs.key.id;
+      s.inbox = `${INBOX_ROOT}${randomHex(12)}`;
+      welcome.auth = hs.welcomeAuth({ inbox: s.inbox, grants: sec.grantsFor(hs.app) }) as unknown as Record<string, unknown>;
+      const welcomeBytes = encodeJson(welcome);
+      return then(hs.prove(welcomeBytes), (proof) => {
+        s.state = 'auth';
+        this.host.enqueueControl(s, envelope(Kind.WELCOME, {
+          id: helloId, payloadType: PayloadType.JSON, payload: welcomeBytes, headers: { [HEADER_PROOF]: proof },
+        }));
+      });
+    }));
+  }
+
+  /** The client's AUTH: its proof over the transcript. After it, every frame is a protected record. */
+  onAuth(s: Session, env: Envelope): void {
+    if (env.kind !== Kind.AUTH) throw new ProtocolError('CB_ERR_HANDSHAKE_REQUIRED', 'expected AUTH after WELCOME', { details: { kind: env.kind } });
+    const hs = s.handshake as HubHandshake;
+    const authId = env.id;
+    this.step(s, () => then(hs.verifyClient(env.headers?.[HEADER_PROOF]), ({ sealer, opener }) => {
+      const secure = s.secure as SecureTransport;
+      // WELCOME went out in plaintext; make sure nothing plain is still queued behind it.
+      if (s.out.length > 0) secure.send(this.host.takeOut(s));
+      secure.protectOutbound(sealer);
+      secure.protectInbound(opener);
+      s.handshake = undefined;
+      s.state = 'open';
+      if (s.handshakeTimer !== undefined) clearTimeout(s.handshakeTimer);
+      this.armKeyExpiry(s, hs.key.expiresAt);
+      this.auditEvent({ actor: this.actor(s), action: 'auth', target: `key ${hs.key.id}`, outcome: 'success', details: { mode: hs.mode, group: hs.group } });
+      this.host.enqueueControl(s, envelope(Kind.OK, { id: authId }));
+      this.host.events.emit('connection', { connectionId: s.connectionId, name: s.name, peer: s.transport.peer, transport: s.transport.kind });
+    }));
+  }
+
+  /**
+   * Runs one handshake step that may finish synchronously (Node crypto) or later (WebCrypto).
+   * A refusal is audited with its private reason and answered with its public code.
+   */
+  private step(s: Session, fn: () => unknown): void {
+    const refused = (err: unknown): void => {
+      s.busy = false;
+      if (s.state === 'closed' || s.state === 'closing') return;
+      const error = err instanceof CrossbusError ? err : createError('CB_ERR_AUTH_FAILED', 'authentication failed', { cause: err });
+      const reason = err instanceof HandshakeRefused ? err.auditReason : error.message;
+      this.auditEvent({ actor: { ...this.actor(s), app: s.app || s.name }, action: 'auth', outcome: 'failure', reason: `${error.code}: ${reason}` });
+      this.host.events.emit('protocol-error', { connectionId: s.connectionId, name: s.name, code: error.code, message: reason });
+      this.host.fail(s, error, CLOSE_AUTH_FAILED);
+    };
+    let result: unknown;
+    try {
+      result = fn();
+    } catch (err) {
+      refused(err);
+      return;
+    }
+    if (result instanceof Promise) {
+      s.busy = true;
+      result.then(() => {
+        s.busy = false;
+        if (s.out.length > 0) this.host.markDirty(s);
+      }, refused);
+    }
+  }
+
+  /** Records a security event in the audit log and emits it as a typed 'security' event. */
+  private auditEvent(event: AuditEvent): void {
+    this.sec.audit.record(event);
+    this.host.events.emit('security', event);
+  }
+
+  private actor(s: Session): { app?: string; origin?: string; address: string; connectionId: string } {
+    const a: { app?: string; origin?: string; address: string; connectionId: string } = { address: s.transport.peer, connectionId: s.connectionId };
+    if (s.app !== '') a.app = s.app;
+    const origin = s.secure?.inner.origin;
+    if (origin !== undefined) a.origin = origin;
+    return a;
+  }
+
+  /** A record failed (integrity, replay, clock skew) or a plaintext frame came after the handshake. */
+  securityFailure(s: Session, error: CrossbusError): void {
+    const sec = this.sec;
+    this.auditEvent({ actor: this.actor(s), action: error.code === 'CB_ERR_REPLAY' ? 'replay' : error.code === 'CB_ERR_CLOCK_SKEW' ? 'clock-skew' : 'integrity', outcome: 'failure', reason: `${error.code}: ${error.message}` });
+    if (s.app !== '') sec?.violation(s.app, 'integrity');
+    this.host.events.emit('protocol-error', { connectionId: s.connectionId, name: s.name, code: error.code, message: error.message });
+    this.host.fail(s, error, CLOSE_AUTH_FAILED);
+  }
+
+  private armKeyExpiry(s: Session, expiresAt: number | undefined): void {
+    if (s.keyTimer !== undefined) clearTimeout(s.keyTimer);
+    s.keyTimer = undefined;
+    if (expiresAt === undefined) return;
+    const delay = expiresAt - Date.now();
+    if (delay > 0x7fff_ffff) return; // re-armed on reload; no session lives that long unreloaded
+    s.keyTimer = setTimeout(() => this.revoke(s, 'CB_ERR_KEY_EXPIRED', `key ${s.keyId} of app ${s.app} expired`), Math.max(0, delay));
+    (s.keyTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Closes a session whose access ended (revoked app or key, expired key, abuse), with the code. */
+  revoke(s: Session, code: 'CB_ERR_KEY_EXPIRED' | 'CB_ERR_REVOKED' | 'CB_ERR_ABUSIVE', message: string): void {
+    if (s.state !== 'open' && s.state !== 'auth') return;
+    this.auditEvent({ actor: this.actor(s), action: code === 'CB_ERR_ABUSIVE' ? 'abuse' : 'revoke', outcome: 'denied', reason: `${code}: ${message}` });
+    this.host.fail(s, createError(code, message), CLOSE_REVOKED);
+  }
+
+  /**
+   * Applies a changed security configuration to open connections at once: sessions whose app or
+   * key is gone or expired are closed; subscriptions no longer allowed are ended with
+   * CB_ERR_FORBIDDEN (an ERROR frame carrying their sid).
+   */
+  reapply(): { closed: number; endedSubscriptions: number } {
+    const sec = this.sec;
+    let closed = 0;
+    let ended = 0;
+    if (sec === undefined) return { closed, endedSubscriptions: ended };
+    const now = Date.now();
+    for (const s of [...this.host.sessions()]) {
+      if (s.state !== 'open' || s.app === '') continue;
+      const standing = sec.sessionStanding(s.app, s.keyId, now);
+      if (standing !== undefined) {
+        this.revoke(s, standing === 'CB_ERR_KEY_EXPIRED' ? 'CB_ERR_KEY_EXPIRED' : 'CB_ERR_REVOKED', `access of app ${s.app} (key ${s.keyId}) ended by a config change`);
+        closed++;
+        continue;
+      }
+      for (const sub of [...s.subscriptions.values()]) {
+        const problem = this.subscribeProblem(s, sub.pattern, true);
+        if (problem === undefined) continue;
+        this.host.dropSubscription(s, sub);
+        ended++;
+        this.auditEvent({ actor: this.actor(s), action: 'subscribe', target: sub.pattern, outcome: 'denied', reason: `CB_ERR_FORBIDDEN: ${problem} (after a config change)` });
+        this.host.replyError(s, 0, 'CB_ERR_FORBIDDEN', `subscription ${JSON.stringify(sub.pattern)} ended: ${problem}`, { sid: sub.sid, pattern: sub.pattern });
+        this.host.events.emit('unsubscription', { connectionId: s.connectionId, name: s.name, sid: sub.sid, pattern: sub.pattern, group: sub.group });
+      }
+    }
+    return { closed, endedSubscriptions: ended };
+  }
+
+  /**
+   * Why `s` may not subscribe to `pattern` (undefined when it may). Inboxes are private to their
+   * connection; everything else follows the app's grants. `recheck` treats a pending `ask` grant
+   * as not granted (used after reloads and revocations).
+   */
+  private subscribeProblem(s: Session, pattern: string, recheck: boolean): string | undefined {
+    const sec = this.sec;
+    if (sec === undefined) return undefined;
+    // A pattern naming inboxes must stay inside this connection's own. A wider one ('>', '*.x')
+    // is judged by the grants alone: route() never hands inbox messages to anyone but their owner.
+    if (isInboxPattern(pattern)) {
+      return patternCovers(`${s.inbox}.>`, pattern) ? undefined : `reply inboxes belong to their requester (yours is ${s.inbox}.>)`;
+    }
+    const verdict = sec.check(s.app, 'subscribe', pattern);
+    if (!verdict.allowed) return verdict.reason;
+    if (verdict.ask && recheck && sec.consentGranted?.(s.app, 'subscribe', verdict.rule) !== true) return `consent for ${verdict.rule} is no longer given`;
+    return undefined;
+  }
+
+  /** Refuses an operation: error to the peer, entry in the audit log, a strike for abuse control. */
+  private deny(s: Session, id: number, action: string, target: string, reason: string, extra?: Record<string, unknown>): void {
+    const sec = this.sec;
+    this.auditEvent({ actor: this.actor(s), action, target, outcome: 'denied', reason: `CB_ERR_FORBIDDEN: ${reason}` });
+    this.host.replyError(s, id, 'CB_ERR_FORBIDDEN', `${action} ${JSON.stringify(target)} is not allowed: ${reason}`, { action, target, ...extra });
+    if (sec.violation(s.app, 'forbidden') === 'disconnect') this.revoke(s, 'CB_ERR_ABUSIVE', `app ${s.app} kept violating its grants`);
+  }
+
+  /**
+   * Access control, rate limit and consent for a PUBLISH, REQUEST or REPLY. Returns true when the
+   * frame may be routed now; false when it was refused or is held for consent.
+   */
+  admitMessage(s: Session, env: Envelope, buf: Uint8Array, start: number, end: number): boolean {
+    const sec = this.sec;
+    const topic = env.topic;
+    let action: AccessAction = env.kind === Kind.REQUEST ? 'request' : 'publish';
+    if (topic.startsWith(INBOX_ROOT)) {
+      // Replies go to inboxes without grants, but only from a connection that received the request.
+      const until = s.replyPermits.get(topic);
+      if (env.kind !== Kind.REPLY || until === undefined || until < Date.now()) {
+        this.deny(s, env.id, env.kind === Kind.REPLY ? 'reply' : action, topic, 'replies go only to the inbox of a request you received');
+        return false;
+      }
+      s.replyPermits.delete(topic);
+    } else {
+      if (env.kind === Kind.REQUEST && !env.replyTo.startsWith(`${s.inbox}.`)) {
+        this.deny(s, env.id, 'request', topic, `replyTo must be your own inbox (${s.inbox}.*)`);
+        return false;
+      }
+      if (env.replyTo !== '' && env.kind !== Kind.REQUEST && !env.replyTo.startsWith(`${s.inbox}.`)) {
+        this.deny(s, env.id, action, topic, `replyTo must be your own inbox (${s.inbox}.*)`);
+        return false;
+      }
+      const verdict = sec.check(s.app, action, topic);
+      if (!verdict.allowed) {
+        this.deny(s, env.id, action, topic, verdict.reason);
+        return false;
+      }
+      if (verdict.ask && sec.consentGranted?.(s.app, action, verdict.rule) !== true) {
+        this.holdForConsent(s, env, action, verdict.rule, buf.slice(start, end));
+        return false;
+      }
+    }
+    const rate = sec.rate(s.app, topic);
+    if (!rate.ok) {
+      this.auditEvent({ actor: this.actor(s), action: 'rate-limit', target: topic, outcome: 'denied', reason: `CB_ERR_RATE_LIMITED: ${rate.scope}${rate.rule ? ` ${rate.rule}` : ''}` });
+      this.host.replyError(s, env.id, 'CB_ERR_RATE_LIMITED', `rate limit for ${rate.scope === 'topic' ? `${JSON.stringify(topic)} (${rate.rule})` : `app ${s.app}`} exceeded; retry after ${rate.retryAfterMs} ms`, {
+        retryAfterMs: rate.retryAfterMs, scope: rate.scope, topic,
+      });
+      const verdict = sec.violation(s.app, 'rate');
+      if (verdict === 'disconnect') this.revoke(s, 'CB_ERR_ABUSIVE', `app ${s.app} kept exceeding its rate limit`);
+      return false;
+    }
+    return true;
+  }
+
+  /** Holds a message until a person decides about an `ask` grant; routes it if granted. */
+  private holdForConsent(s: Session, env: Envelope, action: AccessAction, rule: string, frame: Uint8Array): void {
+    const sec = this.sec;
+    if (sec.consent === undefined || s.held >= MAX_HELD_PER_SESSION) {
+      this.deny(s, env.id, action, env.topic, sec.consent === undefined ? 'needs consent, and this hub has no consent service' : 'too many operations wait for consent');
+      return;
+    }
+    s.held++;
+    const { id, kind, topic } = env;
+    sec.consent(s.app, action, rule, topic).then(() => {
+      s.held--;
+      if (s.state !== 'open') return;
+      const delivered = this.host.route(topic, frame, 0, frame.length, kind === Kind.REQUEST ? env.replyTo : undefined);
+      this.host.afterRoute(s, kind, id, topic, delivered);
+    }, (err: unknown) => {
+      s.held--;
+      if (s.state !== 'open') return;
+      const error = err instanceof CrossbusError ? err : createError('CB_ERR_CONSENT_DENIED', 'consent was not given');
+      this.host.replyError(s, id, error.code, `${action} ${JSON.stringify(topic)}: ${error.message}`, { action, topic, rule });
+    });
+  }
+
+  /** Access control (and consent) for a SUBSCRIBE; false when refused or held for consent. */
+  admitSubscription(s: Session, env: Envelope): boolean {
+    const sec = this.sec;
+    const problem = this.subscribeProblem(s, env.topic, false);
+    if (problem !== undefined) {
+      this.deny(s, env.id, 'subscribe', env.topic, problem, { sid: env.sid });
+      return false;
+    }
+    if (isInboxPattern(env.topic)) return true;
+    const verdict = sec.check(s.app, 'subscribe', env.topic);
+    if (!verdict.allowed || !verdict.ask || sec.consentGranted?.(s.app, 'subscribe', verdict.rule) === true) return true;
+    if (sec.consent === undefined || s.held >= MAX_HELD_PER_SESSION) {
+      this.deny(s, env.id, 'subscribe', env.topic, sec.consent === undefined ? 'needs consent, and this hub has no consent service' : 'too many operations wait for consent', { sid: env.sid });
+      return false;
+    }
+    s.held++;
+    const copy = { ...env, payload: env.payload.slice() };
+    sec.consent(s.app, 'subscribe', verdict.rule, env.topic).then(() => {
+      s.held--;
+      if (s.state === 'open' && !s.subscriptions.has(copy.sid)) this.host.addSubscription(s, copy);
+    }, (err: unknown) => {
+      s.held--;
+      if (s.state !== 'open') return;
+      const error = err instanceof CrossbusError ? err : createError('CB_ERR_CONSENT_DENIED', 'consent was not given');
+      this.host.replyError(s, copy.id, error.code, `subscribe ${JSON.stringify(copy.topic)}: ${error.message}`, { sid: copy.sid, rule: verdict.rule });
+    });
+    return false;
+  }
+
+  /** Invalid input from an authenticated app counts toward abuse control; past the threshold it is cut off. */
+  invalidInput(s: Session, code: ErrorCode): void {
+    if (s.app !== '' && INVALID_INPUT_CODES.has(code) && this.sec.violation(s.app, 'invalid') === 'disconnect') {
+      this.revoke(s, 'CB_ERR_ABUSIVE', `app ${s.app} kept sending invalid frames`);
+    }
+  }
+}
+
+export function isInboxPattern(pattern: string): boolean {
+  return pattern === INBOX_ROOT.slice(0, -1) || pattern.startsWith(INBOX_ROOT);
+}
+
+/** '_INBOX.<token>' of an inbox topic. */
+export function inboxOf(topic: string): string {
+  const dot = topic.indexOf('.', INBOX_ROOT.length);
+  return dot < 0 ? topic : topic.slice(0, dot);
+}
+
+/** Lets a connection that received a request answer its replyTo, once. */
+export function grantReply(s: Session, replyTo: string): void {
+  if (s.replyPermits.size >= MAX_REPLY_PERMITS) {
+    const oldest = s.replyPermits.keys().next().value;
+    if (oldest !== undefined) s.replyPermits.delete(oldest);
+  }
+  s.replyPermits.set(replyTo, Date.now() + REPLY_PERMIT_MS);
+}
