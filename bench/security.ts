@@ -18,8 +18,9 @@
  * so that load from elsewhere on the machine hits all three alike and the ratios stay meaningful.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchOutput } from './lib/output.js';
@@ -105,6 +106,28 @@ function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/**
+ * CPU used by everything else on the machine, in clock ticks (Linux: /proc/stat minus our own
+ * processes), so that a reader can tell a quiet run from one that shared its cores. Undefined
+ * where /proc is not available.
+ */
+function otherCpuTicks(pids: readonly number[]): number | undefined {
+  try {
+    const cpu = (readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy
+    const busy = [0, 1, 2, 5, 6, 7].reduce((sum, i) => sum + (cpu[i] ?? 0), 0);
+    let ours = 0;
+    for (const pid of pids) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ours += Number(fields[11]) + Number(fields[12]); // utime, stime
+    }
+    return Number.isFinite(busy - ours) ? busy - ours : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const yieldNow = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
@@ -276,6 +299,7 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
   const tmp = await mkdtemp(path.join(tmpdir(), 'crossbus-bench-security-'));
   const servers = new Map<HubName, RunningServer>();
   const runs: ConfigRun[] = [];
+  let otherLoad: number | undefined;
   try {
     const plainDir = path.join(tmp, 'insecure');
     const secureDir = path.join(tmp, 'secure');
@@ -319,6 +343,11 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
         }
       }),
     );
+
+    // Context for the reader: the hubs and this process each want a core; other load moves the numbers.
+    const ourPids = [process.pid, ...[...servers.values()].map((s) => s.pid).filter((p): p is number => p !== undefined)];
+    const otherAtStart = otherCpuTicks(ourPids);
+    const wallAtStart = performance.now();
 
     for (const def of selected) {
       const run: ConfigRun = { def, pair: undefined, rounds: new Map(), failed: new Map() };
@@ -435,6 +464,11 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
         note(`security: ${r.def.key}: ${fmtInt(rate)}/s`);
       }
     }
+    const otherAtEnd = otherCpuTicks(ourPids);
+    if (otherAtStart !== undefined && otherAtEnd !== undefined) {
+      // Clock ticks are 1/100 s on Linux; as a share of one core over the measured part of the run.
+      otherLoad = (otherAtEnd - otherAtStart) * 10 / (performance.now() - wallAtStart);
+    }
   } finally {
     await Promise.all(runs.map((r) => closePair(r)));
     await Promise.all([...servers.values()].map((s) => s.stop()));
@@ -462,7 +496,9 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
     `security: 1 → 1 through a hub process; per round ${sizes.map((s) => `${fmtInt(s.messages)} × ${s.label}`).join(', ')} ` +
     `(at most ${PHASE_MAX_MS / 1000} s); median of ${ROUNDS} interleaved rounds after a warm-up of ` +
     `${sizes.map((s) => fmtInt(s.warmup)).join(' / ')}; rate = deliveries / s from first publish to last delivery; ` +
-    `publisher awaits publish() and yields every ${paceEvery > 0 ? fmtInt(paceEvery) : '∞'} messages`;
+    `publisher awaits publish() and yields every ${paceEvery > 0 ? fmtInt(paceEvery) : '∞'} messages\n` +
+    `other processes used ${otherLoad === undefined ? '(unknown)' : `${otherLoad.toFixed(2)} cores`} on average during the run ` +
+    `(${availableParallelism()} cores; the hubs and this process want about two)`;
   const hsHeader =
     `handshakes: sequential connect() + close(), ${fmtInt(handshakes)} per hub (at most ${HANDSHAKE_MAX_MS / 1000} s) ` +
     `after ${fmtInt(handshakeWarmup)} warm-up, in alternating blocks of ${HANDSHAKE_BLOCK}`;
