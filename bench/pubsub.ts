@@ -395,7 +395,7 @@ interface SystemDef {
 }
 
 const SYSTEM_DEFS: Record<SystemName, SystemDef> = {
-  crossbus: { name: 'crossbus', start: () => startCrossbusHub(), setup: setupCrossbus, lossy: false },
+  crossbus: { name: 'crossbus', start: () => startCrossbusHub({ extraArgs: ['--insecure'] }), setup: setupCrossbus, lossy: false },
   aedes: { name: 'aedes', start: () => startAedes(), setup: setupMqtt, lossy: true },
   'nats-server': { name: 'nats-server', start: () => startNatsServer(), setup: setupNats, lossy: false },
 };

@@ -181,7 +181,7 @@ interface RpcSystemDef {
 }
 
 const SYSTEM_DEFS: Record<RpcSystemName, RpcSystemDef> = {
-  crossbus: { start: () => startCrossbusHub(), setup: setupCrossbus },
+  crossbus: { start: () => startCrossbusHub({ extraArgs: ['--insecure'] }), setup: setupCrossbus },
   'nats-server': { start: () => startNatsServer(), setup: setupNats },
 };
 

@@ -9,6 +9,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -285,8 +288,14 @@ export async function startAedes(opts: { port?: number } = {}): Promise<RunningS
  * Starts `node dist/cli/main.js hub --host 127.0.0.1 --port 0` (repo root as cwd) and waits until
  * it prints its ws:// URL (on stdout or stderr).
  */
+/**
+ * A crossbus hub process. Its state goes to a fresh temp directory unless `extraArgs` name a
+ * `--data`, so a benchmark never writes into the repository.
+ */
 export async function startCrossbusHub(opts: { extraArgs?: string[] } = {}): Promise<RunningServer> {
   const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+  const extra = opts.extraArgs ?? [];
+  const data = extra.includes('--data') ? [] : ['--data', mkdtempSync(join(tmpdir(), 'crossbus-bench-'))];
   const s = spawnTracked(process.execPath, [
     cli,
     'hub',
@@ -294,7 +303,8 @@ export async function startCrossbusHub(opts: { extraArgs?: string[] } = {}): Pro
     '127.0.0.1',
     '--port',
     '0',
-    ...(opts.extraArgs ?? []),
+    ...data,
+    ...extra,
   ]);
   const stop = makeStop(s);
   let url: string;

@@ -209,6 +209,7 @@ export class Bus {
         this.grants = undefined;
       }
       this.onWelcome(t, welcome);
+      if (t instanceof SecureTransport) t.setLimits(this.limits);
     } catch (err) {
       t.close(CLOSE_NORMAL, 'handshake failed');
       if (this.transport === t) this.transport = undefined;

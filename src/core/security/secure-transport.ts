@@ -10,6 +10,13 @@ import type { RecordOpener, RecordSealer } from './record.js';
 
 /** SEALED records that may arrive before the receiving side has its keys (bounded). */
 const MAX_EARLY_RECORDS = 64;
+/**
+ * Plaintext per record at most (unless one frame alone is bigger). Large writes become several
+ * records, so a record never outgrows what the peer accepts and the peer's memory per record stays small.
+ */
+export const MAX_RECORD_PLAINTEXT = 64 * 1024;
+/** A record's bytes beyond the frames it carries: its own header and security block (46) plus the longest tag (32). */
+export const RECORD_OVERHEAD = 46 + 32;
 
 /**
  * Wraps a transport with the record layer, STARTTLS style: frames pass through untouched during
@@ -27,7 +34,9 @@ export class SecureTransport implements Transport {
   private upper: TransportHandlers | undefined;
   private sealer: RecordSealer | undefined;
   private opener: RecordOpener | undefined;
-  private readonly reader: StreamFrameReader | undefined;
+  private reader: StreamFrameReader | undefined;
+  /** Limits for whole records: a frame of maxFrameBytes plus the record's overhead. */
+  private recordLimits: FrameLimits;
   private readonly sendQueue = new SerialQueue();
   private readonly receiveQueue = new SerialQueue();
   private early: Uint8Array[] = [];
@@ -37,13 +46,21 @@ export class SecureTransport implements Transport {
 
   constructor(
     readonly inner: Transport,
-    private readonly limits: FrameLimits,
+    private limits: FrameLimits,
     /** Called once when a record fails (integrity, replay, skew) or a plaintext frame arrives too late. */
     private readonly onSecurityError: (error: CrossbusError) => void,
   ) {
     this.kind = inner.kind;
     this.peer = inner.peer;
-    this.reader = inner.framing === 'stream' ? new StreamFrameReader(limits) : undefined;
+    this.recordLimits = recordLimitsOf(limits);
+    this.reader = inner.framing === 'stream' ? new StreamFrameReader(this.recordLimits) : undefined;
+  }
+
+  /** Adopts the limits the peer announced (the client learns the hub's in WELCOME). */
+  setLimits(limits: FrameLimits): void {
+    this.limits = limits;
+    this.recordLimits = recordLimitsOf(limits);
+    if (this.reader !== undefined && this.reader.bufferedBytes === 0) this.reader = new StreamFrameReader(this.recordLimits);
   }
 
   get protectedInbound(): boolean {
@@ -82,15 +99,36 @@ export class SecureTransport implements Transport {
       return;
     }
     if (this.closed) throw createError('CB_ERR_CONNECTION_CLOSED', 'connection is closed');
-    this.sealingBytes += chunk.length;
+    const max = Math.min(MAX_RECORD_PLAINTEXT, this.limits.maxFrameBytes);
+    if (chunk.length <= max) {
+      this.sealAndSend(sealer, chunk);
+      return;
+    }
+    // Cut at frame boundaries; a frame larger than `max` goes alone (it fits the peer's frame limit).
+    let start = 0;
+    let p = 0;
+    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    while (p < chunk.length) {
+      const end = p + 4 + view.getUint32(p);
+      if (end - start > max && p > start) {
+        this.sealAndSend(sealer, chunk.subarray(start, p));
+        start = p;
+      }
+      p = end;
+    }
+    if (start < chunk.length) this.sealAndSend(sealer, chunk.subarray(start));
+  }
+
+  private sealAndSend(sealer: RecordSealer, plaintext: Uint8Array): void {
+    this.sealingBytes += plaintext.length;
     this.sendQueue.run(
-      () => sealer.seal(chunk),
+      () => sealer.seal(plaintext),
       (record) => {
-        this.sealingBytes -= chunk.length;
+        this.sealingBytes -= plaintext.length;
         if (!this.closed) this.inner.send(record);
       },
       (err) => {
-        this.sealingBytes -= chunk.length;
+        this.sealingBytes -= plaintext.length;
         this.fail(err instanceof CrossbusError ? err : createError('CB_ERR_INTERNAL', 'sealing a record failed', { cause: err }));
       },
     );
@@ -108,7 +146,7 @@ export class SecureTransport implements Transport {
     if (this.failed) return;
     try {
       if (this.reader !== undefined) this.reader.pushRaw(chunk, (buf, start, end) => this.onFrame(buf, start, end));
-      else readFrameBoundaries(chunk, this.limits, (buf, start, end) => this.onFrame(buf, start, end));
+      else readFrameBoundaries(chunk, this.recordLimits, (buf, start, end) => this.onFrame(buf, start, end));
     } catch (err) {
       // Framing errors are the upper layer's to report: hand it the raw bytes, as without security.
       // Once protected, a record whose length is wrong was tampered with (or cut): an integrity failure.
@@ -159,4 +197,8 @@ export class SecureTransport implements Transport {
     this.failed = true;
     this.onSecurityError(error);
   }
+}
+
+function recordLimitsOf(limits: FrameLimits): FrameLimits {
+  return { ...limits, maxFrameBytes: limits.maxFrameBytes + 4 + RECORD_OVERHEAD };
 }
