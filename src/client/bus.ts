@@ -12,7 +12,7 @@ import { randomHex } from '../core/util/random.js';
 import { webSocketConnector } from '../transports/websocket/websocket-client.js';
 import { ClientHandshake } from '../core/security/client-handshake.js';
 import type { CryptoProvider } from '../core/security/crypto.js';
-import { HEADER_BINDER, HEADER_PROOF, type WelcomeAuth } from '../core/security/handshake-messages.js';
+import { HEADER_BINDER, HEADER_GRANTS, HEADER_PROOF, type GrantsSummary, type WelcomeAuth } from '../core/security/handshake-messages.js';
 import { AccessPolicy } from '../core/security/policy.js';
 import { SecureTransport } from '../core/security/secure-transport.js';
 import { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';
@@ -246,6 +246,17 @@ export class Bus {
     }
   }
 
+  /** The hub's config changed: adopt the app's new grants (ignored on a connection without security). */
+  private onGrantsUpdate(env: Envelope): void {
+    if (this.grants === undefined) return;
+    try {
+      const { grants } = decodeJson(env.payload) as { grants: GrantsSummary };
+      this.grants = AccessPolicy.fromGrants(grants);
+    } catch (cause) {
+      this.reportError(createError('CB_ERR_PROTOCOL', 'the hub sent unreadable grants', { cause }), {});
+    }
+  }
+
   /** Throws CB_ERR_FORBIDDEN when the hub told us this app may not do it. */
   private checkGrant(action: 'publish' | 'subscribe' | 'request', topic: string): void {
     const g = this.grants;
@@ -367,6 +378,7 @@ export class Bus {
           this.connectResolve?.(env);
           return;
         }
+        if (env.id === 0 && env.headers?.[HEADER_GRANTS] !== undefined) return this.onGrantsUpdate(env);
         if (!this.ops.resolve(env.id, env)) this.settleLateSubscribe(env.id, undefined);
         return;
       case Kind.ERROR: {

@@ -239,8 +239,10 @@ describe('config reload applies to open connections at once', () => {
     const watchOrders = billing.subscribe('orders.>');
     const watchBilling = billing.subscribe('billing.>');
     await Promise.all([watchOrders.ready, watchBilling.ready]);
+    assert.equal(await codeOf(billing.publish('ledger.entry', 1)), 'CB_ERR_FORBIDDEN', 'not granted yet');
     const next = structuredClone(doc) as TestConfigDocument;
     (next.roles as Record<string, { subscribe: string[] }>).billing!.subscribe = ['billing.>'];
+    (next.roles as Record<string, { publish: string[] }>).billing!.publish = ['billing.>', 'ledger.>'];
     delete (next.apps as Record<string, unknown>).orders;
     const ordersErrors: string[] = [];
     orders.on('error', (e) => ordersErrors.push(e.error.code));
@@ -250,6 +252,11 @@ describe('config reload applies to open connections at once', () => {
     await until(() => watchOrders.closed, 3000, 'orders.> ended');
     assert.equal(watchOrders.error?.code, 'CB_ERR_FORBIDDEN');
     assert.equal(watchBilling.closed, false, 'still allowed: untouched');
+    // The client learned its new grants at once: the new one works, the removed one fails locally.
+    await billing.publish('ledger.entry', 1, { ack: true });
+    assert.equal(await codeOf(billing.subscribe('orders.>').ready), 'CB_ERR_FORBIDDEN');
+    assert.equal(w.audit.events.filter((e) => e.action === 'subscribe' && e.target === 'orders.>' && e.outcome === 'denied').length, 1,
+      'only the reload ended it at the hub; the second refusal was local');
     await until(() => ordersErrors.includes('CB_ERR_REVOKED'), 3000, 'orders told why');
     await until(() => orders.state === 'closed', 3000, 'orders closed');
   });

@@ -3,7 +3,7 @@ import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope
 import type { HelloPayload, WelcomePayload } from '../protocol/handshake.js';
 import type { AuditEvent } from '../security/audit.js';
 import type { AccessAction, BrokerSecurity } from '../security/broker-security.js';
-import { HEADER_BINDER, HEADER_PROOF } from '../security/handshake-messages.js';
+import { HEADER_BINDER, HEADER_GRANTS, HEADER_PROOF } from '../security/handshake-messages.js';
 import { HandshakeRefused, HubHandshake } from '../security/hub-handshake.js';
 import { then } from '../security/maybe.js';
 import { patternCovers } from '../security/policy.js';
@@ -180,6 +180,10 @@ export class AccessGate {
         closed++;
         continue;
       }
+      // The client refuses locally by the grants it knows: tell it the new ones first.
+      this.host.enqueueControl(s, envelope(Kind.OK, {
+        payloadType: PayloadType.JSON, payload: encodeJson({ grants: sec.grantsFor(s.app) }), headers: { [HEADER_GRANTS]: 'update' },
+      }));
       for (const sub of [...s.subscriptions.values()]) {
         const problem = this.subscribeProblem(s, sub.pattern, true);
         if (problem === undefined) continue;

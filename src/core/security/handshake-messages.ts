@@ -8,6 +8,8 @@ export const AUTH_SCHEME = 'cb1-psk-ecdhe';
 export const HEADER_BINDER = 'cb-binder';
 /** WELCOME (hub) and AUTH (client) header carrying the finished proof over the transcript. */
 export const HEADER_PROOF = 'cb-proof';
+/** On an OK with id 0: its JSON payload `{ grants }` replaces the grants the client knows (after a config reload). */
+export const HEADER_GRANTS = 'cb-grants';
 
 /** `auth` of a HELLO. Covered by the binder, and by both proofs through the transcript. */
 export interface HelloAuth {
