@@ -24,6 +24,7 @@ import { pskSecrets } from '../../src/core/security/key-schedule.js';
 import { fromBase64, toBase64 } from '../../src/core/security/bytes.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { runCli, sleep, startHubProcess, waitFor, type HubProcess } from '../helpers/hub-process.js';
+import { auditFileOf, expectAudit as expectAuditOf, readAudit as readAuditOf, type AuditLine } from '../helpers/audit-file.js';
 import { openBus, closeBus } from '../helpers/buses.js';
 import { RawClient, decodeErrorPayload, helloFrame, type CloseEvent, type ErrorPayload } from '../helpers/raw-ws.js';
 import { secret as newSecret, testConfigDocument } from '../helpers/security.js';
@@ -125,39 +126,12 @@ function assertNothingDelivered(topic: string): void {
   assert.equal(observed.get(topic) ?? 0, 0, `nothing delivered on ${topic}`);
 }
 
-interface AuditLine {
-  seq: number;
-  time: string;
-  actor: { app?: string; origin?: string; address?: string; connectionId?: string };
-  action: string;
-  target: string | null;
-  outcome: string;
-  reason: string | null;
-  details?: Record<string, unknown>;
-}
-
 function auditFile(h: HubProcess = hub): string {
-  return join(h.dataDir, 'audit.jsonl');
+  return auditFileOf(h);
 }
 
-/** Entries of the audit log (a line being written at this instant is skipped). */
 function readAudit(h: HubProcess = hub): AuditLine[] {
-  let text: string;
-  try {
-    text = readFileSync(auditFile(h), 'utf8');
-  } catch {
-    return [];
-  }
-  const out: AuditLine[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    try {
-      out.push(JSON.parse(line) as AuditLine);
-    } catch {
-      /* a torn last line: read again later */
-    }
-  }
-  return out;
+  return readAuditOf(h);
 }
 
 /** Number of audit entries now: entries an attack adds come after it. */
@@ -166,11 +140,8 @@ function auditMark(): number {
 }
 
 /** Waits for an audit entry after `mark` that matches. */
-async function expectAudit(mark: number, what: string, pred: (e: AuditLine) => boolean): Promise<AuditLine> {
-  let found: AuditLine | undefined;
-  await waitFor(() => (found = readAudit().slice(mark).find(pred)) !== undefined, 5_000,
-    `an audit entry: ${what} (new entries: ${JSON.stringify(readAudit().slice(mark).map((e) => [e.action, e.outcome, e.reason]))})`);
-  return found as AuditLine;
+function expectAudit(mark: number, what: string, pred: (e: AuditLine) => boolean): Promise<AuditLine> {
+  return expectAuditOf(hub, mark, what, pred, 5_000);
 }
 
 function publishFrame(topic: string, data: unknown, id = 0): Uint8Array {

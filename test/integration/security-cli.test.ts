@@ -12,48 +12,13 @@ import type { Bus, Subscription } from '../../src/node/index.js';
 import { connect } from '../../src/node/index.js';
 import { CrossbusError } from '../../src/core/errors/index.js';
 import { restartOnPort, runCli, startHubProcess, waitFor, type HubProcess } from '../helpers/hub-process.js';
+import { expectAudit, readAudit } from '../helpers/audit-file.js';
 import { openBus, closeBus } from '../helpers/buses.js';
 import { RawClient } from '../helpers/raw-ws.js';
 import { secret as newSecret, testConfigDocument } from '../helpers/security.js';
 
 const T = { timeout: 30_000 };
 const CLOSE_REVOKED = 4004;
-
-interface AuditLine {
-  seq: number;
-  actor: { app?: string; origin?: string; address?: string; connectionId?: string };
-  action: string;
-  target: string | null;
-  outcome: string;
-  reason: string | null;
-  details?: Record<string, unknown>;
-}
-
-function readAudit(h: HubProcess): AuditLine[] {
-  let text: string;
-  try {
-    text = readFileSync(join(h.dataDir, 'audit.jsonl'), 'utf8');
-  } catch {
-    return [];
-  }
-  const out: AuditLine[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    try {
-      out.push(JSON.parse(line) as AuditLine);
-    } catch {
-      /* a line being written: read again later */
-    }
-  }
-  return out;
-}
-
-async function expectAudit(h: HubProcess, mark: number, what: string, pred: (e: AuditLine) => boolean): Promise<AuditLine> {
-  let found: AuditLine | undefined;
-  await waitFor(() => (found = readAudit(h).slice(mark).find(pred)) !== undefined, 8_000,
-    `an audit entry: ${what} (new: ${JSON.stringify(readAudit(h).slice(mark).map((e) => [e.action, e.outcome, e.reason]))})`);
-  return found as AuditLine;
-}
 
 function codeOf(err: unknown): string | undefined {
   return err instanceof CrossbusError ? err.code : (err as { code?: string } | undefined)?.code;
