@@ -346,6 +346,12 @@ export class Bus {
       this.reconnectTimer = undefined;
       this.attempt().catch((err: unknown) => {
         this.opts.logger.debug('reconnect attempt failed', { attempt: this.reconnectAttempt, error: String(err) });
+        // Refused for good (credentials revoked or expired, a hub that cannot prove the secret):
+        // retrying cannot help, so the bus closes with the reason instead of knocking forever.
+        if (err instanceof CrossbusError && !err.retryable && err.code !== 'CB_ERR_CONNECTION_CLOSED') {
+          void this.close(err);
+          return;
+        }
         this.scheduleReconnect();
       });
     }, delayMs);

@@ -303,3 +303,25 @@ describe('invalid frames count as abuse', () => {
     }
   });
 });
+
+describe('reconnecting clients and revoked credentials', () => {
+  test('a client whose app was removed stops reconnecting and closes with the refusal', async () => {
+    const doc = testConfigDocument();
+    const w = await world(doc);
+    try {
+      const bus = await w.open('orders', { reconnect: { initialDelayMs: 10, maxDelayMs: 20 } });
+      const closed = new Promise<string | undefined>((resolve) => bus.on('closed', (e) => resolve(e.error?.code)));
+      const reconnects: number[] = [];
+      bus.on('reconnecting', (e) => reconnects.push(e.attempt));
+      const next = structuredClone(doc) as TestConfigDocument;
+      delete (next.apps as Record<string, unknown>).orders;
+      w.security.reload(parseHubConfig(next));
+      w.broker.reapplySecurity();
+      assert.equal(await closed, 'CB_ERR_AUTH_FAILED');
+      assert.equal(reconnects.length, 1, 'one attempt, refused for good, then no more');
+      assert.equal(bus.state, 'closed');
+    } finally {
+      await w.close();
+    }
+  });
+});
