@@ -9,11 +9,16 @@ import { Broker } from '../../src/core/broker/broker.js';
 import { parseHubConfig } from '../../src/core/config/schema.js';
 import { HubSecurity } from '../../src/core/security/hub-security.js';
 import { ConsentManager, emptyConsentState, type ConsentState } from '../../src/core/security/consent.js';
-import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
+import { createMemoryPair, memoryConnector } from '../../src/transports/memory/memory-transport.js';
 import { connectWith, type Bus } from '../../src/client/index.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { RecordingAudit, testConfigDocument, secret, type TestConfigDocument } from '../helpers/security.js';
-import { Kind, envelope } from '../../src/core/protocol/envelope.js';
+import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js';
+import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
+import { ClientHandshake } from '../../src/core/security/client-handshake.js';
+import { HEADER_BINDER } from '../../src/core/security/handshake-messages.js';
+import { fromBase64 } from '../../src/core/security/bytes.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 
 const crypto = createNodeCryptoProvider();
 
@@ -323,5 +328,33 @@ describe('reconnecting clients and revoked credentials', () => {
     } finally {
       await w.close();
     }
+  });
+});
+
+describe('handshake timeout', () => {
+  test('a client that stops after WELCOME (never sends AUTH) is closed with CB_ERR_HANDSHAKE_TIMEOUT', async () => {
+    const doc = testConfigDocument();
+    const audit = new RecordingAudit();
+    const security = new HubSecurity({ crypto, config: parseHubConfig(doc), audit });
+    const broker = new Broker({ heartbeatMs: 0, handshakeTimeoutMs: 200, security });
+    const [client, server] = createMemoryPair();
+    const kinds: number[] = [];
+    const errors: string[] = [];
+    let closed = false;
+    client.setHandlers({
+      message: (c) => readFrames(c, DEFAULT_FRAME_LIMITS, (env) => {
+        kinds.push(env.kind);
+        if (env.kind === Kind.ERROR) errors.push((JSON.parse(new TextDecoder().decode(env.payload)) as { code: string }).code);
+      }),
+      close: () => { closed = true; },
+    });
+    broker.accept(server);
+    const hs = await ClientHandshake.create({ crypto, secret: fromBase64(doc.apps.test.secret)!, group: 'P-256', mode: 'encrypt' });
+    const hello = new TextEncoder().encode(JSON.stringify({ versions: [1], name: 'test', auth: hs.helloAuth() }));
+    client.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: hello, headers: { [HEADER_BINDER]: await hs.binder(hello) } })));
+    await until(() => closed, 3000, 'closed by the hub');
+    assert.deepEqual(kinds, [Kind.WELCOME, Kind.ERROR]);
+    assert.deepEqual(errors, ['CB_ERR_HANDSHAKE_TIMEOUT']);
+    await broker.close(10);
   });
 });

@@ -91,8 +91,10 @@ export class Broker {
       drain: () => this.pump(session),
     });
     session.handshakeTimer = setTimeout(() => {
-      if (session.state === 'handshake') {
-        this.fail(session, createError('CB_ERR_HANDSHAKE_TIMEOUT', `no hello within ${this.options.handshakeTimeoutMs} ms`), CLOSE_POLICY_VIOLATION);
+      // Covers the whole handshake: a client that never sends HELLO, or never finishes with AUTH.
+      if (session.state === 'handshake' || session.state === 'auth') {
+        const what = session.state === 'handshake' ? 'no hello' : 'no AUTH after WELCOME';
+        this.fail(session, createError('CB_ERR_HANDSHAKE_TIMEOUT', `${what} within ${this.options.handshakeTimeoutMs} ms`), CLOSE_POLICY_VIOLATION);
       }
     }, this.options.handshakeTimeoutMs);
     unrefTimer(session.handshakeTimer);
