@@ -8,8 +8,11 @@ import type { Transport, TransportHandlers } from '../transport/transport.js';
 import { SerialQueue } from './maybe.js';
 import type { RecordOpener, RecordSealer } from './record.js';
 
-/** SEALED records that may arrive before the receiving side has its keys (bounded). */
-const MAX_EARLY_RECORDS = 64;
+/**
+ * SEALED records that may arrive before the receiving side has its keys: a peer that has not
+ * finished authenticating gets room for one maximal record, no more (a memory bound before auth).
+ */
+const MAX_EARLY_RECORDS = 8;
 /**
  * Plaintext per record at most (unless one frame alone is bigger). Large writes become several
  * records, so a record never outgrows what the peer accepts and the peer's memory per record stays small.
@@ -159,7 +162,10 @@ export class SecureTransport implements Transport {
     if (this.failed) return;
     if (buf[start + OFF_KIND] === Kind.SEALED) {
       if (this.opener === undefined) {
-        if (this.early.length >= MAX_EARLY_RECORDS) return this.fail(createError('CB_ERR_PROTOCOL', 'too many records before the handshake finished'));
+        const held = this.early.reduce((n, r) => n + r.length, 0);
+        if (this.early.length >= MAX_EARLY_RECORDS || held + (end - start) > this.recordLimits.maxFrameBytes + 4) {
+          return this.fail(createError('CB_ERR_PROTOCOL', 'too many records before the handshake finished'));
+        }
         this.early.push(buf.slice(start, end));
         return;
       }
