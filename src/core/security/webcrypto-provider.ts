@@ -62,7 +62,8 @@ function errorName(err: unknown): string | undefined {
 
 function defaultSubtle(): SubtleCrypto {
   const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
-  if (subtle === undefined) throw invalidOption('WebCrypto (globalThis.crypto.subtle) is not available');
+  // Browsers offer it only in secure contexts (https, or http on localhost/127.0.0.1).
+  if (subtle === undefined) throw invalidOption('WebCrypto (globalThis.crypto.subtle) is not available: browsers provide it only in secure contexts (https:// or localhost)');
   return subtle;
 }
 
