@@ -24,3 +24,4 @@ export { AccessPolicy, patternCovers, patternsOverlap } from './security/policy.
 export { HubSecurity, type HubSecurityOptions } from './security/hub-security.js';
 export { createWebCryptoProvider } from './security/webcrypto-provider.js';
 export * from './config/schema.js';
+export type * from './streams/storage.js';

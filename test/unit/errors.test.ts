@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  ConfigError, ConnectionError, CrossbusError, ERROR_CODES, ProtocolError, RequestError, ValidationError,
+  ConfigError, ConnectionError, CrossbusError, ERROR_CODES, ProtocolError, RequestError, StorageError, ValidationError,
   createError, deserializeError, isErrorCode, type ErrorCode,
 } from '../../src/core/errors/index.js';
 
@@ -30,6 +30,7 @@ describe('error registry', () => {
     const cases: Array<[ErrorCode, new (...a: never[]) => CrossbusError]> = [
       ['CB_ERR_FRAME_TOO_LARGE', ProtocolError], ['CB_ERR_TOPIC_INVALID', ValidationError],
       ['CB_ERR_SLOW_CONSUMER', ConnectionError], ['CB_ERR_NO_RESPONDERS', RequestError], ['CB_ERR_INVALID_OPTION', ConfigError],
+      ['CB_ERR_STORAGE', StorageError], ['CB_ERR_STREAM_CORRUPT', StorageError], ['CB_ERR_STREAM_CLOSED', StorageError],
     ];
     for (const [code, Ctor] of cases) {
       const e = createError(code, undefined, { cause, details: { a: 1 } });

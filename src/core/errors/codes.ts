@@ -60,6 +60,10 @@ export const ERROR_CODES = {
   CB_ERR_CONSENT_DENIED: { message: 'a person denied consent', retryable: false },
   CB_ERR_CONSENT_TIMEOUT: { message: 'consent was not given in time', retryable: true },
   CB_ERR_AUDIT: { message: 'the audit log could not be written or verified', retryable: false },
+  // --- durable stream storage -------------------------------------------------------------
+  CB_ERR_STORAGE: { message: 'stream storage could not be written or read', retryable: true },
+  CB_ERR_STREAM_CORRUPT: { message: 'stream data failed its checksum or is out of sequence', retryable: false },
+  CB_ERR_STREAM_CLOSED: { message: 'stream storage is closed', retryable: false },
   // --- configuration and usage ----------------------------------------------------------
   CB_ERR_CONFIG_INVALID: { message: 'configuration is invalid', retryable: false },
   CB_ERR_INVALID_OPTION: { message: 'invalid option', retryable: false },

@@ -53,6 +53,11 @@ export class ConfigError extends CrossbusError {
   override name = 'ConfigError';
 }
 
+/** Durable stream storage: disk full, permissions, I/O errors, corrupt or closed stream logs. */
+export class StorageError extends CrossbusError {
+  override name = 'StorageError';
+}
+
 export interface SerializedError {
   code: string;
   message: string;
@@ -66,6 +71,7 @@ const SUBCLASS_BY_PREFIX: ReadonlyArray<[RegExp, new (code: ErrorCode, message?:
   [/^CB_ERR_(CONNECTION|SLOW_CONSUMER|BACKPRESSURE|DRAINING|HUB_SHUTTING_DOWN|TOO_MANY_CONNECTIONS|TRANSPORT)/, ConnectionError],
   [/^CB_ERR_(NO_RESPONDERS|TIMEOUT|HANDLER_FAILED)/, RequestError],
   [/^CB_ERR_(AUTH|HUB_AUTH|KEY_EXPIRED|REVOKED|INTEGRITY|REPLAY|CLOCK_SKEW|FORBIDDEN|ORIGIN|RATE_LIMITED|ABUSIVE|CONSENT|AUDIT)/, SecurityError],
+  [/^CB_ERR_(STORAGE|STREAM)/, StorageError],
   [/^CB_ERR_(INVALID_OPTION|CONFLICTING_OPTIONS|ADDRESS_IN_USE|CONFIG_INVALID)/, ConfigError],
 ];
 
