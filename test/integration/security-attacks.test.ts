@@ -15,6 +15,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { Bus, ConnectOptions, Subscription } from '../../src/node/index.js';
 import { connect } from '../../src/node/index.js';
 import { CrossbusError } from '../../src/core/errors/index.js';
+import { CLOSE_AUTH_FAILED, CLOSE_REVOKED } from '../../src/core/transport/transport.js';
+import { rejectsWithCode } from '../helpers/rejects.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/protocol/envelope.js';
 import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
@@ -30,8 +32,6 @@ import { RawClient, decodeErrorPayload, helloFrame, type CloseEvent, type ErrorP
 import { secret as newSecret, testConfigDocument } from '../helpers/security.js';
 
 const T = { timeout: 20_000 };
-const CLOSE_AUTH_FAILED = 4003;
-const CLOSE_REVOKED = 4004;
 /** The public message of every refused credential: the same for all, so a stranger learns nothing. */
 const GENERIC_AUTH_MESSAGE = 'authentication failed';
 
@@ -203,19 +203,6 @@ async function sendCustomHello(c: RawClient, name: string, secret: string, mutat
   await c.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: hello, headers: { [HEADER_BINDER]: binder } })));
 }
 
-function codeOf(err: unknown): string | undefined {
-  return err instanceof CrossbusError ? err.code : (err as { code?: string } | undefined)?.code;
-}
-
-async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<CrossbusError> {
-  let caught: unknown;
-  await assert.rejects(p, (err: unknown) => {
-    caught = err;
-    return true;
-  });
-  assert.equal(codeOf(caught), code, `rejected with ${code}, got ${String(caught)}`);
-  return caught as CrossbusError;
-}
 
 /** A fresh authenticated raw session of app `mallory`. */
 function mallory(): Promise<RawClient> {

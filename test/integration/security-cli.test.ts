@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bus, Subscription } from '../../src/node/index.js';
 import { connect } from '../../src/node/index.js';
-import { CrossbusError } from '../../src/core/errors/index.js';
+import { CLOSE_REVOKED } from '../../src/core/transport/transport.js';
+import { rejectsWithCode } from '../helpers/rejects.js';
 import { restartOnPort, runCli, startHubProcess, waitFor, type HubProcess } from '../helpers/hub-process.js';
 import { expectAudit, readAudit } from '../helpers/audit-file.js';
 import { openBus, closeBus } from '../helpers/buses.js';
@@ -18,21 +19,7 @@ import { RawClient } from '../helpers/raw-ws.js';
 import { secret as newSecret, testConfigDocument } from '../helpers/security.js';
 
 const T = { timeout: 30_000 };
-const CLOSE_REVOKED = 4004;
 
-function codeOf(err: unknown): string | undefined {
-  return err instanceof CrossbusError ? err.code : (err as { code?: string } | undefined)?.code;
-}
-
-async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<CrossbusError> {
-  let caught: unknown;
-  await assert.rejects(p, (err: unknown) => {
-    caught = err;
-    return true;
-  });
-  assert.equal(codeOf(caught), code, `rejected with ${code}, got ${String(caught)}`);
-  return caught as CrossbusError;
-}
 
 /** Reports how a promise settled, without waiting longer than `ms`. */
 async function settledWithin<V>(p: Promise<V>, ms: number): Promise<'pending' | 'fulfilled' | 'rejected'> {
