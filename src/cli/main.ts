@@ -165,16 +165,13 @@ const clientOptions = {
   data: { type: 'string' as const }, insecure: { type: 'boolean' as const }, help: { type: 'boolean' as const, short: 'h' },
 };
 
-async function clientCredentials(values: { name?: string | undefined; secret?: string | undefined; config?: string | undefined; data?: string | undefined; insecure?: boolean | undefined }) {
-  return resolveCredentials(values);
-}
 
 async function runPub(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: clientOptions });
   if (values.help) return help('pub');
   const [topic, data, extra] = positionals;
   if (topic === undefined || extra !== undefined) throw new UsageError('pub takes <topic> [data]');
-  const bus = await connect(values.url ?? DEFAULT_URL, { ...(await clientCredentials(values)), reconnect: false });
+  const bus = await connect(values.url ?? DEFAULT_URL, { ...(await resolveCredentials(values)), reconnect: false });
   try {
     await bus.publish(topic, parseData(data), { ack: true });
   } finally {
@@ -192,7 +189,7 @@ async function runSub(argv: string[]): Promise<number> {
   const [pattern, extra] = positionals;
   if (pattern === undefined || extra !== undefined) throw new UsageError('sub takes <pattern>');
   const count = intFlag('count', values.count, 1, Number.MAX_SAFE_INTEGER);
-  const bus = await connect(values.url ?? DEFAULT_URL, await clientCredentials(values));
+  const bus = await connect(values.url ?? DEFAULT_URL, await resolveCredentials(values));
   const sub = bus.subscribe(pattern, values.group !== undefined ? { group: values.group } : {});
   await sub.ready;
   process.stderr.write(`subscribed to ${pattern}\n`);
@@ -216,7 +213,7 @@ async function runRequest(argv: string[]): Promise<number> {
   const [topic, data, extra] = positionals;
   if (topic === undefined || extra !== undefined) throw new UsageError('request takes <topic> [data]');
   const timeoutMs = intFlag('timeout', values.timeout, 1, 3_600_000) ?? 5_000;
-  const bus = await connect(values.url ?? DEFAULT_URL, { ...(await clientCredentials(values)), reconnect: false });
+  const bus = await connect(values.url ?? DEFAULT_URL, { ...(await resolveCredentials(values)), reconnect: false });
   try {
     const reply = await bus.request(topic, parseData(data), { timeoutMs });
     process.stdout.write(`${JSON.stringify(printable(reply))}\n`);

@@ -114,6 +114,7 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
     setRevokedHandler: (fn) => {
       onConsentRevoked = fn;
     },
+    // Exact match only (no prefix or suffix tricks); 'null' only when listed.
     originAllowed: (origin) => {
       if (origin === undefined) return true; // not a browser: it must still authenticate
       const list = (security?.current ?? config)?.origins ?? [];

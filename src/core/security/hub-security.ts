@@ -63,12 +63,6 @@ export class HubSecurity implements BrokerSecurity {
     this.ctx = this.buildContext();
   }
 
-  /** Exact-match origin check: `null` only when listed, no prefix or suffix tricks. */
-  originAllowed(origin: string | undefined): boolean {
-    if (origin === undefined) return true; // not a browser: it must still authenticate
-    return this.config.origins.includes(origin.toLowerCase());
-  }
-
   handshakeContext(): HubHandshakeContext {
     return this.ctx;
   }
