@@ -1,4 +1,4 @@
-import { runBusContract, runTransportContract } from './transport-contract.js';
+import { memoryStreams, runBusContract, runTransportContract } from './transport-contract.js';
 import { createMemoryPair, memoryConnector } from '../../src/transports/memory/memory-transport.js';
 import { Broker } from '../../src/core/broker/broker.js';
 import { parseHubConfig } from '../../src/core/config/schema.js';
@@ -13,16 +13,18 @@ runTransportContract('memory', async () => {
 });
 
 runBusContract('memory', async () => {
-  const broker = new Broker({ heartbeatMs: 0 });
-  return { connector: memoryConnector(broker), broker, cleanup: () => broker.close(100) };
+  const streams = await memoryStreams();
+  const broker = new Broker({ heartbeatMs: 0, streams });
+  return { connector: memoryConnector(broker), broker, cleanup: async () => { await broker.close(100); await streams.close(); } };
 });
 
 // The same contract through the security layer: Node crypto on both sides, encrypted records.
 runBusContract('memory, authenticated and encrypted (Node crypto)', async () => {
   const doc = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
-  const broker = new Broker({ heartbeatMs: 0, security: hubSecurity(doc).security });
+  const streams = await memoryStreams();
+  const broker = new Broker({ heartbeatMs: 0, security: hubSecurity(doc).security, streams });
   return {
-    connector: memoryConnector(broker), broker, cleanup: () => broker.close(100),
+    connector: memoryConnector(broker), broker, cleanup: async () => { await broker.close(100); await streams.close(); },
     credentials: { name: 'test', secret: doc.apps.test.secret, security: { crypto: createNodeCryptoProvider() } },
   };
 });
@@ -32,9 +34,10 @@ runBusContract('memory, authenticated, integrity only (WebCrypto, async)', async
   const doc = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
   const config = parseHubConfig(doc);
   const security = new HubSecurity({ crypto: createWebCryptoProvider(), config });
-  const broker = new Broker({ heartbeatMs: 0, security });
+  const streams = await memoryStreams();
+  const broker = new Broker({ heartbeatMs: 0, security, streams });
   return {
-    connector: memoryConnector(broker), broker, cleanup: () => broker.close(100),
+    connector: memoryConnector(broker), broker, cleanup: async () => { await broker.close(100); await streams.close(); },
     credentials: { name: 'test', secret: doc.apps.test.secret, security: { mode: 'integrity', group: 'X25519', crypto: createWebCryptoProvider() } },
   };
 });

@@ -9,6 +9,9 @@ import type { Transport, TransportCloseInfo, TransportConnector } from '../../sr
 import { Broker } from '../../src/core/broker/broker.js';
 import { connectWith, type Bus, type ConnectOptions } from '../../src/client/index.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
+import type { Session } from '../../src/core/broker/session.js';
+import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
+import { StreamService } from '../../src/core/streams/stream-service.js';
 
 export interface TransportPair {
   client: Transport;
@@ -231,9 +234,45 @@ export function runBusContract(name: string, setup: () => Promise<{ connector: T
       silent.unsubscribe();
     });
 
+    test('durable streams: durable publish, consume, ack, nak, term and stale acks', async () => {
+      const a = await open('producer');
+      const b = await open('worker');
+      await a.streams.create({ name: 'CONTRACT', topics: ['contract.>'] });
+      const acks = await Promise.all([1, 2, 3].map((i) => a.publish(`contract.${i}`, { i }, { durable: true, msgId: `c-${i}` })));
+      assert.deepEqual(acks.map((x) => x.seq), [1, 2, 3]);
+      assert.equal((await a.publish('contract.1', { i: 1 }, { durable: true, msgId: 'c-1' })).duplicate, true);
+      const consumer = b.consume<{ i: number }>('CONTRACT', { durable: 'w', maxDeliver: 2, ackWaitMs: 5_000 });
+      const it = consumer[Symbol.asyncIterator]();
+      const next = async () => (await it.next()).value as NonNullable<Awaited<ReturnType<typeof it.next>>['value']>;
+      const m1 = await next();
+      const m2 = await next();
+      const m3 = await next();
+      assert.deepEqual([m1.seq, m2.seq, m3.seq, m1.data.i], [1, 2, 3, 1]);
+      await m1.ack();
+      await assert.rejects(m1.ack(), (e: unknown) => isCrossbusError(e, 'CB_ERR_ACK_STALE'));
+      await m2.nak();
+      const again = await next();
+      assert.deepEqual([again.seq, again.deliveryCount], [2, 2]);
+      await again.ack();
+      await m3.term('contract');
+      const deadline = Date.now() + 5_000;
+      while ((await a.streams.info('CONTRACT.DLQ')).state.messages < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      const [dead] = await a.streams.read('CONTRACT.DLQ');
+      assert.equal(dead?.headers?.['cb-dlq-reason'], 'term: contract');
+      assert.deepEqual((await a.streams.info('CONTRACT')).consumers.map((c) => c.ackFloor), [3]);
+      await consumer.close();
+    });
+
     test('the broker counts what it routed', () => {
       const s = env.broker.stats();
       assert.ok(s.messagesIn > 0 && s.messagesOut > 0 && s.noResponders >= 1);
     });
   });
+}
+
+/** An opened stream service in memory, for contract brokers. */
+export async function memoryStreams(): Promise<StreamService<Session>> {
+  const service = new StreamService<Session>({ catalog: new MemoryCatalog() });
+  await service.open();
+  return service;
 }

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { runBusContract, runTransportContract } from './transport-contract.js';
+import { memoryStreams, runBusContract, runTransportContract } from './transport-contract.js';
 import { listenWebSocket } from '../../src/transports/websocket/websocket-server.node.js';
 import { webSocketConnector } from '../../src/transports/websocket/websocket-client.js';
 import type { Transport } from '../../src/core/transport/transport.js';
@@ -29,23 +29,25 @@ runTransportContract('websocket (browser-style: no send callbacks, arraybuffer)'
 });
 
 runBusContract('websocket', async () => {
-  const broker = new Broker({ heartbeatMs: 0 });
+  const streams = await memoryStreams();
+  const broker = new Broker({ heartbeatMs: 0, streams });
   const listener = await listenWebSocket({ host: '127.0.0.1', port: 0, maxMessageBytes: 4 * 1024 * 1024, onConnection: (t) => broker.accept(t) });
   return {
     connector: webSocketConnector(listener.url, { WebSocket: WS, sendCallbacks: true, binaryType: 'nodebuffer' }),
     broker,
-    cleanup: async () => { await broker.close(100); await listener.close(); },
+    cleanup: async () => { await broker.close(100); await listener.close(); await streams.close(); },
   };
 });
 
 runBusContract('websocket, authenticated and encrypted', async () => {
   const doc = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
-  const broker = new Broker({ heartbeatMs: 0, security: hubSecurity(doc).security });
+  const streams = await memoryStreams();
+  const broker = new Broker({ heartbeatMs: 0, security: hubSecurity(doc).security, streams });
   const listener = await listenWebSocket({ host: '127.0.0.1', port: 0, maxMessageBytes: 4 * 1024 * 1024, onConnection: (t) => broker.accept(t) });
   return {
     connector: webSocketConnector(listener.url, { WebSocket: WS, sendCallbacks: true, binaryType: 'nodebuffer' }),
     broker,
-    cleanup: async () => { await broker.close(100); await listener.close(); },
+    cleanup: async () => { await broker.close(100); await listener.close(); await streams.close(); },
     credentials: { name: 'test', secret: doc.apps.test.secret, security: { crypto: createNodeCryptoProvider() } },
   };
 });
