@@ -202,6 +202,13 @@ export class Consumer<S = unknown> {
           if (this.freeMember() === undefined) return;
           const entry = this.waiting.get(seq);
           if (entry === undefined) continue; // settled meanwhile
+          if (entry[0] >= this.config.maxDeliver) {
+            // Its last delivery went to a member that left (or to a hub that restarted): a message
+            // that keeps taking its consumers down is exactly what the dead letters are for.
+            this.waiting.delete(seq);
+            this.kill(seq, 'max-deliver', entry[0]);
+            continue;
+          }
           const msg = await this.readOne(seq);
           if (this.waiting.get(seq) !== entry) continue;
           this.waiting.delete(seq);
