@@ -8,7 +8,7 @@ import { ConfigError } from '../core/errors/index.js';
 import { silentLogger } from '../core/util/logger.js';
 import { listenWebSocket } from '../transports/websocket/websocket-server.node.js';
 import { setupSecurity, writePidFile } from './security-setup.js';
-import { DEFAULT_STREAM_STORAGE, openStreams, type StreamStorageChoice } from './stream-setup.js';
+import { DEFAULT_STREAM_STORAGE, openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
 import type { Session } from '../core/broker/session.js';
 import type { StreamService } from '../core/streams/stream-service.js';
 
@@ -47,6 +47,8 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
    * directory and in memory otherwise. @default DEFAULT_STREAM_STORAGE
    */
   streamStorage?: StreamStorageChoice;
+  /** Stream limits: maxStreams (1000), maxConsumersPerStream (1000); retentionIntervalMs, saveDelayMs. @default {} */
+  streamOptions?: HubStreamOptions;
 }
 
 export interface ReloadResult {
@@ -84,7 +86,7 @@ export interface Hub {
 export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const {
     host = DEFAULT_HOST, port = DEFAULT_PORT, dataDir, shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
-    configFile, config, insecure = false, auditFile, streamStorage = DEFAULT_STREAM_STORAGE, ...brokerOptions
+    configFile, config, insecure = false, auditFile, streamStorage = DEFAULT_STREAM_STORAGE, streamOptions, ...brokerOptions
   } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError('CB_ERR_INVALID_OPTION', `port must be an integer in 0..65535, got ${String(port)}`);
@@ -102,7 +104,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   let broker: Broker;
   let streams: StreamService<Session> | undefined;
   try {
-    streams = await openStreams(dataDir, streamStorage, logger, brokerOptions);
+    streams = await openStreams(dataDir, streamStorage, logger, brokerOptions, streamOptions);
     broker = new Broker({ ...brokerOptions, ...(sec.security !== undefined ? { security: sec.security } : {}), ...(streams ? { streams } : {}) });
   } catch (err) {
     await streams?.close();

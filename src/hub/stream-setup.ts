@@ -5,7 +5,7 @@ import type { Session } from '../core/broker/session.js';
 import { ConfigError } from '../core/errors/index.js';
 import type { StreamCatalog } from '../core/streams/catalog.js';
 import { MemoryCatalog } from '../core/streams/memory-catalog.js';
-import { StreamService } from '../core/streams/stream-service.js';
+import { StreamService, type StreamServiceOptions } from '../core/streams/stream-service.js';
 import type { Logger } from '../core/util/logger.js';
 import { FileCatalog, STREAMS_DIR_NAME } from '../node/streams/file-catalog.js';
 
@@ -19,8 +19,12 @@ export type StreamStorageChoice = 'auto' | 'disk' | 'memory' | 'off' | StreamCat
 /** @default 'auto' */
 export const DEFAULT_STREAM_STORAGE: StreamStorageChoice = 'auto';
 
+/** Stream limits and timings a hub may set (see StreamServiceOptions for each default). */
+export type HubStreamOptions = Pick<StreamServiceOptions, 'maxStreams' | 'maxConsumersPerStream' | 'retentionIntervalMs' | 'saveDelayMs'>;
+
 export async function openStreams(
   dataDir: string | undefined, choice: StreamStorageChoice, logger: Logger, broker: Pick<BrokerOptions, 'maxTopicLength' | 'maxFrameBytes'>,
+  options: HubStreamOptions = {},
 ): Promise<StreamService<Session> | undefined> {
   if (choice === 'off') return undefined;
   let catalog: StreamCatalog;
@@ -33,7 +37,7 @@ export async function openStreams(
     throw new ConfigError('CB_ERR_INVALID_OPTION', `streamStorage must be 'auto', 'disk', 'memory', 'off' or a StreamCatalog, got ${String(choice)}`, { details: { option: 'streamStorage' } });
   }
   const service = new StreamService<Session>({
-    catalog, logger,
+    ...options, catalog, logger,
     ...(broker.maxTopicLength !== undefined ? { maxTopicLength: broker.maxTopicLength } : {}),
     ...(broker.maxFrameBytes !== undefined ? { maxFrameBytes: broker.maxFrameBytes } : {}),
   });

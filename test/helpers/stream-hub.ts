@@ -6,7 +6,7 @@ import { Broker } from '../../src/core/broker/broker.js';
 import type { Session } from '../../src/core/broker/session.js';
 import type { StreamCatalog } from '../../src/core/streams/catalog.js';
 import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
-import { StreamService, type StreamEvent } from '../../src/core/streams/stream-service.js';
+import { StreamService, type StreamEvent, type StreamServiceOptions } from '../../src/core/streams/stream-service.js';
 import type { BrokerSecurity } from '../../src/core/security/broker-security.js';
 import { connectWith, type Bus, type ConnectOptions } from '../../src/client/index.js';
 import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
@@ -20,8 +20,9 @@ export interface StreamHub {
   close(): Promise<void>;
 }
 
-export async function startStreamHub(options: { catalog?: StreamCatalog; security?: BrokerSecurity; saveDelayMs?: number } = {}): Promise<StreamHub> {
-  const service = new StreamService<Session>({ catalog: options.catalog ?? new MemoryCatalog(), saveDelayMs: options.saveDelayMs ?? 10 });
+export async function startStreamHub(options: { catalog?: StreamCatalog; security?: BrokerSecurity } & Omit<StreamServiceOptions, 'catalog'> = {}): Promise<StreamHub> {
+  const { catalog, security: _security, ...rest } = options;
+  const service = new StreamService<Session>({ saveDelayMs: 10, ...rest, catalog: catalog ?? new MemoryCatalog() });
   await service.open();
   const broker = new Broker({ heartbeatMs: 0, streams: service, ...(options.security ? { security: options.security } : {}) });
   const events: StreamEvent[] = [];

@@ -86,6 +86,41 @@ describe('streams: management', () => {
   });
 });
 
+describe('streams: limits', () => {
+  test('maxStreams and maxConsumersPerStream refuse the one past the bound; msgId length is checked by the hub', async () => {
+    const hub = await startStreamHub({ maxStreams: 2, maxConsumersPerStream: 2 });
+    const bus = await hub.connect();
+    await bus.streams.create({ name: 'A', topics: ['a'] });
+    await bus.streams.create({ name: 'B', topics: ['b'] });
+    const e = await rejectsWithCode(bus.streams.create({ name: 'C', topics: ['c'] }), 'CB_ERR_STREAM_LIMIT');
+    assert.equal(e.details?.limit, 2);
+    await bus.streams.create({ name: 'A', topics: ['a'] }); // idempotent create is not a new stream
+    await bus.consume('A', { durable: 'one' }).ready;
+    await bus.consume('A').ready;
+    await rejectsWithCode(bus.consume('A', { durable: 'three' }).ready, 'CB_ERR_STREAM_LIMIT');
+    await bus.consume('A', { durable: 'one' }).ready; // joining an existing consumer is fine
+    assert.throws(() => new (hub.service.constructor as never as new (o: unknown) => unknown)({ catalog: {}, maxStreams: 0 }), /maxStreams/);
+    // The client refuses an over-long msgId before sending; the hub refuses it too when a peer skips that check.
+    await rejectsWithCode(bus.publish('a', 1, { durable: true, msgId: 'x'.repeat(257) }), 'CB_ERR_INVALID_OPTION');
+    await rejectsWithCode(bus.publish('a', 1, { ack: true, headers: { 'cb-durable': '1', 'cb-msg-id': 'x'.repeat(257) } }), 'CB_ERR_INVALID_OPTION');
+    assert.equal((await bus.publish('a', 1, { durable: true, msgId: 'x'.repeat(256) })).seq, 1);
+    await hub.close();
+  });
+
+  test('age retention runs on its own timer when nothing is published', async () => {
+    const hub = await startStreamHub({ retentionIntervalMs: 20 });
+    const bus = await hub.connect();
+    await bus.streams.create({ name: 'AGE', topics: ['age'], maxAgeMs: 60 });
+    await bus.publish('age', 1, { durable: true });
+    await bus.publish('age', 2, { durable: true });
+    assert.equal((await bus.streams.info('AGE')).state.messages, 2);
+    await until(() => hub.service.info('AGE')!.state.messages === 0, 2_000, 'messages to age out');
+    const st = (await bus.streams.info('AGE')).state;
+    assert.deepEqual([st.firstSeq, st.lastSeq], [3, 2]);
+    await hub.close();
+  });
+});
+
 describe('streams: idempotent publish', () => {
   test('the same msgId inside the window returns the first seq; after the window it is stored again', async () => {
     const hub = await startStreamHub();

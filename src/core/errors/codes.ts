@@ -71,6 +71,7 @@ export const ERROR_CODES = {
   CB_ERR_STREAM_EXISTS: { message: 'a stream with this name or overlapping topics exists', retryable: false },
   CB_ERR_STREAM_QUARANTINED: { message: 'the stream is quarantined because its data is damaged', retryable: false },
   CB_ERR_CONSUMER_NOT_FOUND: { message: 'no such consumer', retryable: false },
+  CB_ERR_STREAM_LIMIT: { message: 'a limit on streams or consumers was reached', retryable: false },
   CB_ERR_ACK_STALE: { message: 'the delivery this acknowledgement names is no longer current', retryable: false },
   // --- configuration and usage ----------------------------------------------------------
   CB_ERR_CONFIG_INVALID: { message: 'configuration is invalid', retryable: false },

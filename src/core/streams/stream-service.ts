@@ -4,7 +4,7 @@
  * It reaches connections only through `StreamServiceHost`, which the broker implements, and
  * storage only through a `StreamCatalog`. Isomorphic.
  */
-import { CrossbusError, createError } from '../errors/index.js';
+import { ConfigError, CrossbusError, createError } from '../errors/index.js';
 import { Kind, PayloadType, envelope, type Envelope, type Headers } from '../protocol/envelope.js';
 import { SubscriptionIndex } from '../routing/subscription-index.js';
 import { patternsOverlap } from '../security/policy.js';
@@ -59,7 +59,22 @@ export interface StreamServiceOptions {
   maxFrameBytes?: number;
   /** How long a durable consumer's changed position may wait before it is saved. @default 100 */
   saveDelayMs?: number;
+  /** Streams one hub holds. @default DEFAULT_MAX_STREAMS */
+  maxStreams?: number;
+  /** Consumers (durable and ephemeral) one stream holds. @default DEFAULT_MAX_CONSUMERS_PER_STREAM */
+  maxConsumersPerStream?: number;
+  /** How often age retention runs when no message arrives. @default DEFAULT_RETENTION_INTERVAL_MS */
+  retentionIntervalMs?: number;
 }
+
+/** @default 1000 */
+export const DEFAULT_MAX_STREAMS = 1000;
+/** @default 1000 */
+export const DEFAULT_MAX_CONSUMERS_PER_STREAM = 1000;
+/** @default 1000 */
+export const DEFAULT_RETENTION_INTERVAL_MS = 1000;
+/** Longest `msgId` (UTF-16 code units). @default 256 */
+export const MAX_MSG_ID_LENGTH = 256;
 
 /** A durable consumer's position is saved at most this long after it changed. @default 100 */
 export const DEFAULT_CONSUMER_SAVE_DELAY_MS = 100;
@@ -85,14 +100,37 @@ export class StreamService<S extends object = object> {
   private readonly clock: () => number;
   private closed = false;
 
+  private readonly maxStreams: number;
+  private readonly maxConsumers: number;
+  private retentionTimer: ReturnType<typeof setInterval> | undefined;
+
   constructor(private readonly o: StreamServiceOptions) {
     this.logger = o.logger ?? silentLogger;
     this.clock = o.clock ?? Date.now;
+    this.maxStreams = countOption('maxStreams', o.maxStreams, DEFAULT_MAX_STREAMS);
+    this.maxConsumers = countOption('maxConsumersPerStream', o.maxConsumersPerStream, DEFAULT_MAX_CONSUMERS_PER_STREAM);
+    countOption('saveDelayMs', o.saveDelayMs, 0, 0);
+    countOption('retentionIntervalMs', o.retentionIntervalMs, 1);
   }
 
   /** Opens every stored stream; a damaged one is quarantined, the others work. */
   async open(): Promise<void> {
     for (const config of await this.o.catalog.load()) await this.openStream(config);
+    // Age limits apply even when nothing is published: check them on a timer too.
+    this.retentionTimer = setInterval(() => void this.enforceAges(), this.o.retentionIntervalMs ?? DEFAULT_RETENTION_INTERVAL_MS);
+    (this.retentionTimer as { unref?: () => void }).unref?.();
+  }
+
+  private async enforceAges(): Promise<void> {
+    for (const stream of this.streams.values()) {
+      if (stream.config.maxAgeMs === undefined || stream.quarantined !== undefined || stream.storage === undefined) continue;
+      try {
+        const dropped = await stream.storage.enforceRetention(this.clock());
+        if (dropped > 0) for (const c of stream.consumers.values()) c.pump();
+      } catch (err) {
+        this.logger.warn('stream: age retention failed', { stream: stream.name, error: String(err) });
+      }
+    }
   }
 
   /** @internal the broker hands itself over. */
@@ -129,6 +167,10 @@ export class StreamService<S extends object = object> {
     }
     let headers: Headers | undefined = env.headers;
     const msgId = headers?.[HEADER_MSG_ID];
+    if (msgId !== undefined && (msgId.length === 0 || msgId.length > MAX_MSG_ID_LENGTH)) {
+      if (durable) this.h.replyError(s, env.id, createError('CB_ERR_INVALID_OPTION', `msgId must be 1 to ${MAX_MSG_ID_LENGTH} characters`, { details: { option: 'msgId' } }));
+      return;
+    }
     if (headers !== undefined && (durable || msgId !== undefined)) {
       headers = { ...headers };
       delete headers[HEADER_DURABLE];
@@ -228,6 +270,9 @@ export class StreamService<S extends object = object> {
     if (existing !== undefined) {
       if (sameStreamConfig(existing.config, config)) return existing.info();
       throw createError('CB_ERR_STREAM_EXISTS', `stream ${config.name} exists with a different configuration`, { details: { stream: config.name } });
+    }
+    if (this.streams.size >= this.maxStreams) {
+      throw createError('CB_ERR_STREAM_LIMIT', `the hub holds its maximum of ${this.maxStreams} streams`, { details: { limit: this.maxStreams } });
     }
     for (const other of this.streams.values()) {
       for (const a of config.topics) {
@@ -350,6 +395,9 @@ export class StreamService<S extends object = object> {
     if (bySid?.has(sid)) throw createError('CB_ERR_PROTOCOL', `sid ${sid} is already in use on this connection`, { details: { sid } });
     let c = config.durable === undefined ? undefined : stream.consumers.get(config.durable);
     if (c === undefined) {
+      if (stream.consumers.size >= this.maxConsumers) {
+        throw createError('CB_ERR_STREAM_LIMIT', `stream ${stream.name} holds its maximum of ${this.maxConsumers} consumers`, { details: { limit: this.maxConsumers, stream: stream.name } });
+      }
       const state = await stream.startState(config.deliver);
       const durable = config.durable;
       c = new Consumer<S>(stream.name, durable ?? `_eph-${randomHex(8)}`, durable === undefined, config, state, this.consumerHost(stream));
@@ -510,6 +558,7 @@ export class StreamService<S extends object = object> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.retentionTimer !== undefined) clearInterval(this.retentionTimer);
     await this.admin.catch(() => {});
     for (const t of this.saveTimers.values()) clearTimeout(t);
     this.saveTimers.clear();
@@ -526,6 +575,14 @@ export class StreamService<S extends object = object> {
 
 /** Thrown by an operation refused by the access check: the refusal is already sent. */
 const REFUSED = Object.freeze({ refused: true });
+
+function countOption(name: string, value: number | undefined, def: number, min = 1): number {
+  if (value === undefined) return def;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `${name} must be an integer >= ${min}, got ${String(value)}`, { details: { option: name } });
+  }
+  return value;
+}
 
 function validAck(a: AckPayload): boolean {
   if (typeof a !== 'object' || a === null || !Number.isSafeInteger(a.token) || a.token < 0 || a.token > 0xffff_ffff) return false;
