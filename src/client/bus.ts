@@ -24,13 +24,29 @@ import { resolveConnectOptions, type ConnectOptions, type ResolvedConnectOptions
 import { PendingTable } from './pending.js';
 import { createScheduler } from './scheduler.js';
 import { DEFAULT_SUBSCRIPTION_MAX_PENDING, Subscription, type MessageHandler, type SubscribeOptions } from './subscription.js';
+import { resolveConsumerConfig, streamNameProblem, type ConsumerConfig } from '../core/streams/config.js';
+import { HEADER_DUPLICATE, HEADER_DURABLE, HEADER_MSG_ID, type AckPayload, type PublishAck, type StreamOp } from '../core/streams/wire.js';
+import { StreamConsumer } from './consumer.js';
+import { StreamMessage } from './stream-message.js';
+import { StreamsApi } from './streams.js';
 
 export interface PublishOptions {
   /** Passed through the hub unchanged (traceparent, correlation-id, ...). @default none */
   headers?: Headers;
   /** Ask the hub to confirm it routed the message; resolves only then. @default false */
   ack?: boolean;
+  /**
+   * Store it in the stream that captures the topic and resolve with `{ stream, seq, duplicate }`
+   * once it is stored as durably as the stream promises. Rejects with CB_ERR_NO_STREAM when no
+   * stream captures the topic, CB_ERR_STORAGE when it could not be written. @default false
+   */
+  durable?: boolean;
+  /** With `durable`: a second publish with this id inside the stream's duplicate window is not stored again. @default none */
+  msgId?: string;
 }
+
+/** A durable publish's acknowledgement. */
+export type { PublishAck };
 
 export interface RequestOptions {
   /** @default the bus's requestTimeoutMs (5000) */
@@ -77,6 +93,10 @@ export class Bus {
   /** Requests answered by a reply on our inbox (or ERROR NO_RESPONDERS), by id. */
   private readonly requests = new PendingTable<Message>();
   private readonly drainWaiters: Array<() => void> = [];
+  /** Settlements (ACK frames) sent and not yet confirmed, by id, in the order sent. */
+  private readonly acks = new Map<number, { resolve: () => void; reject: (e: CrossbusError) => void }>();
+  /** Stream management: create, info, list, purge, read, delete. */
+  readonly streams = new StreamsApi((op) => this.streamOp(op));
   private readonly inflightHandlers = new Set<Promise<unknown>>();
   private nextSid = 0;
   private nextId = 0;
@@ -319,6 +339,7 @@ export class Bus {
       return;
     }
     this.ops.rejectAll(error);
+    this.rejectAcks(error);
     // Those are sent again with the other subscriptions after the reconnect.
     this.lateSubscribes.clear();
     if (this.stateValue === 'closed' || this.stateValue === 'connecting') return;
@@ -376,9 +397,18 @@ export class Bus {
       case Kind.MESSAGE: {
         if (env.sid === this.inboxSid && this.inboxSid !== 0) return this.onReply(env);
         const sub = this.subs.get(env.sid);
-        if (sub !== undefined) sub.push(new Message(env, this.responder));
+        if (sub instanceof StreamConsumer) sub.push(new StreamMessage(env, sub.stream, this.settle));
+        else if (sub !== undefined) sub.push(new Message(env, this.responder));
         return;
       }
+      case Kind.ACK:
+        // Every settlement up to this id is confirmed (refused ones were answered by an ERROR before).
+        for (const [id, waiter] of this.acks) {
+          this.acks.delete(id);
+          waiter.resolve();
+          if (id === env.id) break;
+        }
+        return;
       case Kind.OK:
         if (env.id !== 0 && env.id === this.authId) {
           this.connectResolve?.(env);
@@ -389,7 +419,7 @@ export class Bus {
         return;
       case Kind.ERROR: {
         const error = safeDeserialize(env.payload);
-        if (env.id !== 0 && (this.ops.reject(env.id, error) || this.requests.reject(env.id, error) || this.settleLateSubscribe(env.id, error))) return;
+        if (env.id !== 0 && (this.ops.reject(env.id, error) || this.requests.reject(env.id, error) || this.settleLateSubscribe(env.id, error) || this.rejectAck(env.id, error))) return;
         if (env.id === 0 && typeof error.details?.sid === 'number') {
           // The hub ended a subscription (a config reload or a revoked consent took the grant away).
           const sub = this.subs.get(error.details.sid);
@@ -526,7 +556,10 @@ export class Bus {
    * on an invalid topic or payload. Resolves when the message is queued for sending, or, when
    * more than `maxPendingBytes` are unsent, once the backlog has drained below it.
    */
-  publish(topic: string, data?: unknown, options?: PublishOptions): Promise<void> {
+  publish(topic: string, data: unknown, options: PublishOptions & { durable: true }): Promise<PublishAck>;
+  publish(topic: string, data?: unknown, options?: PublishOptions): Promise<void>;
+  publish(topic: string, data?: unknown, options?: PublishOptions): Promise<void | PublishAck> {
+    if (options?.durable === true) return this.publishDurable(topic, data, options);
     try {
       this.checkOpen();
       assertValidTopic(topic, 'topic', this.limits.maxTopicLength);
@@ -550,6 +583,111 @@ export class Bus {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  private publishDurable(topic: string, data: unknown, options: PublishOptions): Promise<PublishAck> {
+    try {
+      this.checkOpen();
+      assertValidTopic(topic, 'topic', this.limits.maxTopicLength);
+      this.checkGrant('publish', topic);
+      if (options.msgId !== undefined && (typeof options.msgId !== 'string' || options.msgId.length === 0 || options.msgId.length > 256)) {
+        throw new ConfigError('CB_ERR_INVALID_OPTION', 'msgId must be a string of 1 to 256 characters', { details: { option: 'msgId' } });
+      }
+      if (this.stateValue !== 'connected' && this.writer.length >= this.opts.reconnectBufferBytes) {
+        throw new ConnectionError('CB_ERR_BACKPRESSURE', `${this.writer.length} bytes already wait for the connection to come back`, {
+          details: { pendingBytes: this.writer.length, limit: this.opts.reconnectBufferBytes },
+        });
+      }
+      const { payloadType, payload } = this.payloadOf(data);
+      const headers: Headers = { ...options.headers, [HEADER_DURABLE]: '1' };
+      if (options.msgId !== undefined) headers[HEADER_MSG_ID] = options.msgId;
+      const id = this.opId();
+      const stored = this.trackOp(id, this.opts.requestTimeoutMs);
+      this.write(envelope(Kind.PUBLISH, { id, topic, headers, payloadType, payload, timestamp: Date.now() }));
+      return stored.then((ok) => ({ stream: ok.topic, seq: ok.seq, duplicate: ok.headers?.[HEADER_DUPLICATE] === '1' }));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** @internal one STREAM operation; resolves with the hub's JSON answer. */
+  private streamOp<R>(op: StreamOp): Promise<R> {
+    try {
+      this.checkOpen();
+      const id = this.opId();
+      const answered = this.trackOp(id, this.opts.requestTimeoutMs);
+      this.write(envelope(Kind.STREAM, { id, payloadType: PayloadType.JSON, payload: encodeJson(op) }));
+      return answered.then((ok) => decodeJson(ok.payload) as R);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Consumes a stream: every message from the start position on, at least once, each settled with
+   * `ack()`, `nak()` or `term()`. Iterate it (`for await (const m of consumer)`) or pass a handler.
+   * A `durable` consumer keeps its position on the hub across client and hub restarts; several
+   * clients naming the same durable consumer share its messages.
+   */
+  consume<T = unknown>(stream: string, options: ConsumerConfig = {}, handler?: (msg: StreamMessage<T>) => unknown): StreamConsumer<T> {
+    this.nextSid = u32Next(this.nextSid);
+    const sid = this.nextSid;
+    const config: ConsumerConfig = { ...options };
+    if (options.backoffMs !== undefined) config.backoffMs = [...options.backoffMs];
+    const consumer = new StreamConsumer<T>(this, sid, stream, config, handler);
+    try {
+      this.checkOpen();
+      const problem = streamNameProblem(stream);
+      if (problem !== undefined) throw new ConfigError('CB_ERR_INVALID_OPTION', `stream name ${problem}`, { details: { option: 'stream' } });
+      resolveConsumerConfig(config);
+    } catch (err) {
+      consumer.fail(err as CrossbusError);
+      return consumer;
+    }
+    this.subs.set(sid, consumer as Subscription<unknown>);
+    this.sendSubscribe(consumer as Subscription<unknown>);
+    return consumer;
+  }
+
+  /** Sends one settlement of a stream delivery; resolves when the hub confirmed it. */
+  private readonly settle = (sid: number, seq: number, ack: AckPayload): Promise<void> => {
+    if (this.stateValue !== 'connected' && this.stateValue !== 'draining') {
+      return Promise.reject(new ConnectionError('CB_ERR_CONNECTION_LOST', 'not connected: the delivery will come again', { details: { sid, seq } }));
+    }
+    const id = this.opId();
+    let env: Envelope;
+    if (ack.op === 'ack') {
+      const t = ack.token >>> 0;
+      env = envelope(Kind.ACK, { id, sid, seq, payloadType: PayloadType.BYTES, payload: new Uint8Array([t >>> 24, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t & 0xff]) });
+    } else {
+      env = envelope(Kind.ACK, { id, sid, seq, payloadType: PayloadType.JSON, payload: encodeJson(ack) });
+    }
+    const settled = new Promise<void>((resolve, reject) => {
+      this.acks.set(id, { resolve, reject });
+      try {
+        this.write(env);
+      } catch (err) {
+        this.acks.delete(id);
+        reject(err);
+      }
+    });
+    // `m.ack()` without await is common: a refusal must not become an unhandled rejection.
+    settled.catch(() => {});
+    return settled;
+  };
+
+  private rejectAck(id: number, error: CrossbusError): boolean {
+    const waiter = this.acks.get(id);
+    if (waiter === undefined) return false;
+    this.acks.delete(id);
+    waiter.reject(error);
+    return true;
+  }
+
+  private rejectAcks(error: CrossbusError): void {
+    const waiters = [...this.acks.values()];
+    this.acks.clear();
+    for (const w of waiters) w.reject(error);
   }
 
   private trackOp(id: number, timeoutMs: number): Promise<Envelope> {
@@ -596,6 +734,16 @@ export class Bus {
 
   private writeSubscribe(sub: Subscription<unknown>, w: FrameWriter): void {
     const id = this.opId();
+    if (sub instanceof StreamConsumer) {
+      this.trackOp(id, this.opts.requestTimeoutMs).then(() => sub.confirm(), (error: CrossbusError) => {
+        if (error.code === 'CB_ERR_CONNECTION_LOST') return; // attached again after the reconnect
+        if (this.subs.get(sub.sid) === sub) this.subs.delete(sub.sid);
+        sub.fail(error);
+      });
+      const op: StreamOp = { op: 'consume', stream: sub.stream, config: sub.config };
+      encodeInto(w, envelope(Kind.STREAM, { id, sid: sub.sid, payloadType: PayloadType.JSON, payload: encodeJson(op) }), this.limits);
+      return;
+    }
     this.trackOp(id, this.opts.requestTimeoutMs).then(
       () => sub.confirm(),
       (error: CrossbusError) => {
@@ -763,6 +911,7 @@ export class Bus {
     const error = reason ?? new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed');
     this.requests.rejectAll(error);
     this.ops.rejectAll(error);
+    this.rejectAcks(error);
     for (const sub of this.subs.values()) sub.end();
     this.subs.clear();
     this.releaseDrainWaiters();

@@ -18,3 +18,12 @@ export type { Logger, LogLevel } from '../core/util/logger.js';
 export type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.js';
 export type { ProtectionMode } from '../core/security/record.js';
 export { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';
+export { StreamConsumer } from './consumer.js';
+export { StreamMessage } from './stream-message.js';
+export { StreamsApi, type StreamRecord } from './streams.js';
+export type { PublishAck, StreamInfo, ConsumerInfo } from '../core/streams/wire.js';
+export type { ConsumerConfig, DeliverPolicy, StreamConfig } from '../core/streams/config.js';
+export {
+  DEFAULT_ACK_WAIT_MS, DEFAULT_BACKOFF_MS, DEFAULT_DELIVER, DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_MAX_ACK_PENDING, DEFAULT_MAX_DELIVER,
+  DEFAULT_STREAM_DURABILITY,
+} from '../core/streams/config.js';

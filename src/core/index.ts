@@ -25,3 +25,9 @@ export { HubSecurity, type HubSecurityOptions } from './security/hub-security.js
 export { createWebCryptoProvider } from './security/webcrypto-provider.js';
 export * from './config/schema.js';
 export type * from './streams/storage.js';
+export * from './streams/config.js';
+export type * from './streams/catalog.js';
+export * from './streams/wire.js';
+export { MemoryStorage } from './streams/memory-storage.js';
+export { MemoryCatalog } from './streams/memory-catalog.js';
+export { StreamService, DEFAULT_CONSUMER_SAVE_DELAY_MS, MAX_READ_MESSAGES, type StreamEvent, type StreamServiceHost, type StreamServiceOptions } from './streams/stream-service.js';

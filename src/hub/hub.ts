@@ -8,6 +8,9 @@ import { ConfigError } from '../core/errors/index.js';
 import { silentLogger } from '../core/util/logger.js';
 import { listenWebSocket } from '../transports/websocket/websocket-server.node.js';
 import { setupSecurity, writePidFile } from './security-setup.js';
+import { DEFAULT_STREAM_STORAGE, openStreams, type StreamStorageChoice } from './stream-setup.js';
+import type { Session } from '../core/broker/session.js';
+import type { StreamService } from '../core/streams/stream-service.js';
 
 /** @default '127.0.0.1' (loopback only: exposing a hub is an explicit choice) */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -16,7 +19,7 @@ export const DEFAULT_PORT = 7070;
 /** @default 5_000 */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 
-export interface HubOptions extends Omit<BrokerOptions, 'security'> {
+export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> {
   /** Interface to bind. @default DEFAULT_HOST */
   host?: string;
   /** TCP port; 0 picks a free one. @default DEFAULT_PORT */
@@ -39,6 +42,11 @@ export interface HubOptions extends Omit<BrokerOptions, 'security'> {
   auditFile?: string;
   /** How long close() waits for queues to drain. @default DEFAULT_SHUTDOWN_TIMEOUT_MS */
   shutdownTimeoutMs?: number;
+  /**
+   * Where durable streams live: 'auto' stores them under `<dataDir>/streams` when there is a data
+   * directory and in memory otherwise. @default DEFAULT_STREAM_STORAGE
+   */
+  streamStorage?: StreamStorageChoice;
 }
 
 export interface ReloadResult {
@@ -76,7 +84,7 @@ export interface Hub {
 export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const {
     host = DEFAULT_HOST, port = DEFAULT_PORT, dataDir, shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
-    configFile, config, insecure = false, auditFile, ...brokerOptions
+    configFile, config, insecure = false, auditFile, streamStorage = DEFAULT_STREAM_STORAGE, ...brokerOptions
   } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError('CB_ERR_INVALID_OPTION', `port must be an integer in 0..65535, got ${String(port)}`);
@@ -92,9 +100,12 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const logger = brokerOptions.logger ?? silentLogger;
   const sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, logger });
   let broker: Broker;
+  let streams: StreamService<Session> | undefined;
   try {
-    broker = new Broker({ ...brokerOptions, ...(sec.security !== undefined ? { security: sec.security } : {}) });
+    streams = await openStreams(dataDir, streamStorage, logger, brokerOptions);
+    broker = new Broker({ ...brokerOptions, ...(sec.security !== undefined ? { security: sec.security } : {}), ...(streams ? { streams } : {}) });
   } catch (err) {
+    await streams?.close();
     await sec.close();
     throw err;
   }
@@ -117,6 +128,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     });
   } catch (err) {
     await broker.close(0);
+    await streams?.close();
     await sec.close();
     throw err;
   }
@@ -147,6 +159,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       closing ??= (async () => {
         await broker.close(shutdownTimeoutMs);
         await listener.close();
+        await streams?.close();
         await sec.close();
         await removePid?.();
       })();

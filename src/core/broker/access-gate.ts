@@ -25,7 +25,7 @@ export interface GateHost {
   takeOut(s: Session): Uint8Array;
   markDirty(s: Session): void;
   route(topic: string, buf: Uint8Array, start: number, end: number, replyTo?: string): number;
-  afterRoute(s: Session, kind: Kind, id: number, topic: string, delivered: number): void;
+  afterRoute(s: Session, env: Envelope, delivered: number): void;
   addSubscription(s: Session, env: Envelope): void;
   dropSubscription(s: Session, sub: RouteSubscription): void;
 }
@@ -281,17 +281,40 @@ export class AccessGate {
     }
     s.held++;
     const { id, kind, topic } = env;
+    // The frame may be read after this chunk's buffer is reused: keep copies.
+    const heldEnv: Envelope = { ...env, headers: env.headers === undefined ? undefined : { ...env.headers }, payload: env.payload.slice() };
     sec.consent(s.app, action, rule, topic).then(() => {
       s.held--;
       if (s.state !== 'open') return;
       const delivered = this.host.route(topic, frame, 0, frame.length, kind === Kind.REQUEST ? env.replyTo : undefined);
-      this.host.afterRoute(s, kind, id, topic, delivered);
+      this.host.afterRoute(s, heldEnv, delivered);
     }, (err: unknown) => {
       s.held--;
       if (s.state !== 'open') return;
       const error = err instanceof CrossbusError ? err : createError('CB_ERR_CONSENT_DENIED', 'consent was not given');
       this.host.replyError(s, id, error.code, `${action} ${JSON.stringify(topic)}: ${error.message}`, { action, topic, rule });
     });
+  }
+
+  /**
+   * Access to a stream operation: every pattern of the stream must be subscribable (reading a
+   * stream means reading its topics; an `ask` grant counts only once consent is given). Refuses
+   * like any other denial: error, audit entry, strike.
+   */
+  admitStream(s: Session, id: number, action: string, target: string, patterns: readonly string[]): boolean {
+    for (const p of patterns) {
+      const problem = this.subscribeProblem(s, p, true);
+      if (problem !== undefined) {
+        this.deny(s, id, action, target, `${p}: ${problem}`);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The same question, answered without refusing (listing streams shows only the visible ones). */
+  allowsStream(s: Session, patterns: readonly string[]): boolean {
+    return patterns.every((p) => this.subscribeProblem(s, p, true) === undefined);
   }
 
   /** Access control (and consent) for a SUBSCRIBE; false when refused or held for consent. */

@@ -11,6 +11,8 @@ import {
   CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, CLOSE_PROTOCOL_ERROR, CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN_LATER,
   type Transport, type TransportCloseInfo,
 } from '../transport/transport.js';
+import type { StreamService, StreamServiceHost } from '../streams/stream-service.js';
+import { HEADER_DURABLE } from '../streams/wire.js';
 import { TypedEmitter } from '../util/emitter.js';
 import { decodeJson, encodeJson } from '../util/json.js';
 import type { BrokerEvents, BrokerStats } from './events.js';
@@ -40,12 +42,16 @@ export class Broker {
   private queuedTotal = 0;
   /** Authentication and access control; undefined on an insecure hub. */
   private readonly gate: AccessGate | undefined;
+  /** Durable streams; undefined on a hub without stream storage. */
+  private readonly streams: StreamService<Session> | undefined;
   private readonly totals = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, errors: 0, dropped: 0, slowConsumers: 0, noResponders: 0 };
 
   constructor(options: BrokerOptions = {}) {
     this.options = resolveBrokerOptions(options);
     this.events = new TypedEmitter<BrokerEvents>((error) => this.options.logger.error('broker event listener threw', { error: String(error) }));
     this.gate = this.options.security === undefined ? undefined : new AccessGate(this.gateHost(), this.options.security);
+    this.streams = this.options.streams;
+    this.streams?.attach(this.streamHost());
     this.index = new SubscriptionIndex<RouteSubscription>(
       this.options.matchCacheSize === undefined ? {} : { matchCacheSize: this.options.matchCacheSize },
     );
@@ -137,6 +143,14 @@ export class Broker {
       case Kind.UNSUBSCRIBE:
         this.onUnsubscribe(s, env);
         return;
+      case Kind.STREAM:
+        if (this.streams === undefined) this.noStreams(s, env.id);
+        else this.streams.onOperation(s, env);
+        return;
+      case Kind.ACK:
+        if (this.streams === undefined) this.noStreams(s, env.id);
+        else this.streams.onAck(s, env);
+        return;
       case Kind.PING:
         this.enqueueControl(s, envelope(Kind.PONG, { id: env.id }));
         return;
@@ -203,6 +217,36 @@ export class Broker {
     return this.gate?.reapply() ?? { closed: 0, endedSubscriptions: 0 };
   }
 
+  private noStreams(s: Session, id: number): void {
+    this.replyError(s, id, 'CB_ERR_STREAMS_UNAVAILABLE', 'this hub was started without stream storage');
+  }
+
+  /** What the stream service may do with connections, as closures. */
+  private streamHost(): StreamServiceHost<Session> {
+    const gate = this.gate;
+    return {
+      canSend: (s) => s.state === 'open' && s.out.length + s.transport.bufferedAmount() < this.options.transportHighWaterBytes,
+      send: (s, env) => {
+        if (s.state !== 'open') return;
+        if (env.kind === Kind.MESSAGE) {
+          s.messagesOut++;
+          this.totals.messagesOut++;
+        }
+        this.enqueueControl(s, env);
+      },
+      replyError: (s, id, error) => {
+        if (s.state === 'open') this.replyError(s, id, error.code, error.message, error.details);
+      },
+      admit: (s, id, action, target, patterns) => gate === undefined || gate.admitStream(s, id, action, target, patterns),
+      allowed: (s, patterns) => gate === undefined || gate.allowsStream(s, patterns),
+      confirmAck: (s, id) => {
+        s.ackConfirm = id;
+        this.markDirty(s);
+      },
+      emit: (event) => this.events.emit('stream', event),
+    };
+  }
+
   /** The broker internals the gate may use, as closures: they stay private to everyone else. */
   private gateHost(): GateHost {
     return {
@@ -214,7 +258,7 @@ export class Broker {
       takeOut: (s) => this.takeOut(s),
       markDirty: (s) => this.markDirty(s),
       route: (topic, buf, start, end, replyTo) => this.route(topic, buf, start, end, replyTo),
-      afterRoute: (s, kind, id, topic, delivered) => this.afterRoute(s, kind, id, topic, delivered),
+      afterRoute: (s, env, delivered) => this.afterRoute(s, env, delivered),
       addSubscription: (s, env) => this.addSubscription(s, env),
       dropSubscription: (s, sub) => {
         s.subscriptions.delete(sub.sid);
@@ -244,10 +288,18 @@ export class Broker {
     }
     if (this.gate !== undefined && !this.gate.admitMessage(s, env, buf, start, end)) return;
     const delivered = this.route(env.topic, buf, start, end, env.kind === Kind.REQUEST ? env.replyTo : undefined);
-    this.afterRoute(s, env.kind, env.id, env.topic, delivered);
+    this.afterRoute(s, env, delivered);
   }
 
-  private afterRoute(s: Session, kind: Kind, id: number, topic: string, delivered: number): void {
+  /** After routing: streams capture a PUBLISH (and answer a durable one); the sender gets its OK or NO_RESPONDERS. */
+  private afterRoute(s: Session, env: Envelope, delivered: number): void {
+    const { kind, id, topic } = env;
+    if (kind === Kind.PUBLISH) {
+      const durable = env.headers?.[HEADER_DURABLE] !== undefined;
+      if (this.streams !== undefined) this.streams.capture(s, env);
+      else if (durable) this.noStreams(s, id);
+      if (durable) return; // answered once stored
+    }
     if (delivered === 0 && kind === Kind.REQUEST) {
       this.totals.noResponders++;
       this.events.emit('no-responders', { connectionId: s.connectionId, topic });
@@ -349,6 +401,11 @@ export class Broker {
 
   private onUnsubscribe(s: Session, env: Envelope): void {
     const sub = s.subscriptions.get(env.sid);
+    if (sub === undefined && this.streams?.hasMember(s, env.sid)) {
+      this.streams.leave(s, env.sid);
+      if (env.id !== 0) this.enqueueControl(s, envelope(Kind.OK, { id: env.id, sid: env.sid }));
+      return;
+    }
     if (sub === undefined) {
       return this.replyError(s, env.id, 'CB_ERR_SUBSCRIPTION_UNKNOWN', `no subscription with sid ${env.sid}`, { sid: env.sid });
     }
@@ -502,7 +559,16 @@ export class Broker {
 
   /** Hands queued frames to the transport while it has room. */
   private pump(s: Session): void {
-    if (s.state === 'closed' || s.out.length === 0) return;
+    if (s.state === 'closed') return;
+    if (s.ackConfirm !== 0) {
+      // One cumulative confirmation per batch: every ACK up to this id is settled (or was answered by an ERROR).
+      encodeInto(s.out, envelope(Kind.ACK, { id: s.ackConfirm }), this.options.limits);
+      s.ackConfirm = 0;
+    }
+    if (s.out.length === 0) {
+      this.streams?.drained(s);
+      return;
+    }
     if (s.transport.bufferedAmount() >= this.options.transportHighWaterBytes) return; // wait for drain
     const n = s.out.length;
     try {
@@ -514,6 +580,7 @@ export class Broker {
     s.bytesOut += n;
     this.totals.bytesOut += n;
     s.queuedMessages = 0;
+    this.streams?.drained(s);
     if (s.overflowing) {
       s.overflowing = false;
       const dropped = s.dropped;
@@ -551,6 +618,7 @@ export class Broker {
   private detach(s: Session): void {
     for (const sub of s.subscriptions.values()) this.index.remove(sub);
     s.subscriptions.clear();
+    this.streams?.sessionClosed(s);
     if (s.handshakeTimer !== undefined) clearTimeout(s.handshakeTimer);
     if (s.keyTimer !== undefined) clearTimeout(s.keyTimer);
   }

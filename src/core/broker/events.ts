@@ -1,5 +1,6 @@
 import type { SessionState } from './session.js';
 import type { AuditEvent } from '../security/audit.js';
+import type { StreamEvent } from '../streams/stream-service.js';
 
 /** Typed events the broker emits. The hub, metrics and the dashboard subscribe to these. */
 export interface BrokerEvents {
@@ -17,6 +18,8 @@ export interface BrokerEvents {
   'no-responders': { connectionId: string; topic: string };
   /** Every security decision the audit log records: authentications, refusals, integrity failures, rate limits, abuse. */
   security: AuditEvent;
+  /** Durable streams: created, deleted, purged, quarantined, a dead letter stored, a storage error. */
+  stream: StreamEvent;
 }
 
 export interface ConnectionStats {

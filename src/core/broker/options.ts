@@ -7,6 +7,8 @@ import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import { randomHex } from '../util/random.js';
 import type { BrokerSecurity } from '../security/broker-security.js';
+import type { StreamService } from '../streams/stream-service.js';
+import type { Session } from './session.js';
 
 /** @default 10_000 */
 export const DEFAULT_MAX_SUBSCRIPTIONS = 10_000;
@@ -75,6 +77,11 @@ export interface BrokerOptions {
    * broker is open to anyone: the hub passes it unless started with --insecure. @default none
    */
   security?: BrokerSecurity;
+  /**
+   * Durable streams (opened by the caller: `await service.open()`). Without it, stream
+   * operations and durable publishes are refused with CB_ERR_STREAMS_UNAVAILABLE. @default none
+   */
+  streams?: StreamService<Session>;
 }
 
 export interface ResolvedBrokerOptions {
@@ -92,6 +99,7 @@ export interface ResolvedBrokerOptions {
   hubId: string;
   logger: Logger;
   security: BrokerSecurity | undefined;
+  streams: StreamService<Session> | undefined;
 }
 
 function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {
@@ -144,5 +152,6 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     hubId: options.hubId ?? randomHex(9),
     logger: options.logger ?? { ...silentLogger },
     security: options.security,
+    streams: options.streams,
   });
 }

@@ -53,6 +53,8 @@ export class Session {
   /** Operations held for a person's consent. */
   held = 0;
   keyTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The id of the last ACK frame processed and not yet confirmed (0: none). */
+  ackConfirm = 0;
   // counters
   messagesIn = 0;
   messagesOut = 0;

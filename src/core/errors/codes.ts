@@ -64,6 +64,14 @@ export const ERROR_CODES = {
   CB_ERR_STORAGE: { message: 'stream storage could not be written or read', retryable: true },
   CB_ERR_STREAM_CORRUPT: { message: 'stream data failed its checksum or is out of sequence', retryable: false },
   CB_ERR_STREAM_CLOSED: { message: 'stream storage is closed', retryable: false },
+  // --- durable streams and consumers ------------------------------------------------------
+  CB_ERR_STREAMS_UNAVAILABLE: { message: 'this hub does not store streams', retryable: false },
+  CB_ERR_NO_STREAM: { message: 'no stream captures this topic', retryable: false },
+  CB_ERR_STREAM_NOT_FOUND: { message: 'no such stream', retryable: false },
+  CB_ERR_STREAM_EXISTS: { message: 'a stream with this name or overlapping topics exists', retryable: false },
+  CB_ERR_STREAM_QUARANTINED: { message: 'the stream is quarantined because its data is damaged', retryable: false },
+  CB_ERR_CONSUMER_NOT_FOUND: { message: 'no such consumer', retryable: false },
+  CB_ERR_ACK_STALE: { message: 'the delivery this acknowledgement names is no longer current', retryable: false },
   // --- configuration and usage ----------------------------------------------------------
   CB_ERR_CONFIG_INVALID: { message: 'configuration is invalid', retryable: false },
   CB_ERR_INVALID_OPTION: { message: 'invalid option', retryable: false },

@@ -24,6 +24,10 @@ export const Kind = {
   AUTH: 14,
   /** A protected record: one or more frames, sealed under the session's traffic key. */
   SEALED: 15,
+  /** Stream and consumer management: a JSON operation answered by OK (JSON result) or ERROR. */
+  STREAM: 16,
+  /** Client: settles one stream delivery (ack, nak, term). Hub: confirms every ACK up to its id. */
+  ACK: 17,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -32,7 +36,7 @@ export const KIND_NAMES: Readonly<Record<number, string>> = Object.freeze(
 );
 
 export function isKind(value: number): value is Kind {
-  return value >= Kind.HELLO && value <= Kind.SEALED;
+  return value >= Kind.HELLO && value <= Kind.ACK;
 }
 
 /** How the payload bytes are to be read. */

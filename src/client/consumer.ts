@@ -1,0 +1,37 @@
+import type { ConsumerConfig } from '../core/streams/config.js';
+import type { CrossbusError } from '../core/errors/index.js';
+import { Subscription } from './subscription.js';
+import type { StreamMessage } from './stream-message.js';
+
+interface Owner {
+  unsubscribeSid(sid: number): void;
+  reportError(error: CrossbusError, context: Record<string, unknown>): void;
+}
+
+/**
+ * A stream consumer on the client: an async iterable of StreamMessages (or a callback). `ready`
+ * settles once the hub attached it. It re-attaches by itself after a reconnect; a durable one
+ * resumes where it stood, and deliveries that were unsettled on the lost connection come again.
+ */
+export class StreamConsumer<T = unknown> extends Subscription<T> {
+  constructor(
+    owner: Owner,
+    sid: number,
+    /** The stream's name. */
+    readonly stream: string,
+    readonly config: ConsumerConfig,
+    handler: ((msg: StreamMessage<T>) => unknown) | undefined,
+  ) {
+    // The hub sends at most maxAckPending unsettled messages: that bounds this queue.
+    super(owner, sid, stream, undefined, 1, handler as never, Number.MAX_SAFE_INTEGER);
+  }
+
+  override [Symbol.asyncIterator](): AsyncIterator<StreamMessage<T>> {
+    return super[Symbol.asyncIterator]() as AsyncIterator<StreamMessage<T>>;
+  }
+
+  /** Leaves the consumer; a durable one keeps its position on the hub. */
+  close(): void {
+    this.unsubscribe();
+  }
+}

@@ -1,0 +1,81 @@
+import { fromBase64 } from '../core/security/bytes.js';
+import { createError } from '../core/errors/index.js';
+import { PayloadType } from '../core/protocol/envelope.js';
+import { resolveStreamConfig, streamNameProblem, type StreamConfig } from '../core/streams/config.js';
+import type { StreamInfo, StreamOp, WireRecord } from '../core/streams/wire.js';
+import { decodeJson } from '../core/util/json.js';
+
+/** One stored message, as `streams.read` returns it. */
+export interface StreamRecord {
+  seq: number;
+  /** When the hub stored it (ms since the epoch). */
+  time: number;
+  topic: string;
+  headers?: Record<string, string>;
+  /** The JSON value published, a Uint8Array for bytes, undefined for none. */
+  data: unknown;
+  msgId?: string;
+}
+
+export type StreamOpSender = <R>(op: StreamOp) => Promise<R>;
+
+function checkName(name: string): void {
+  const problem = streamNameProblem(name);
+  if (problem !== undefined) throw createError('CB_ERR_INVALID_OPTION', `stream name ${problem}`, { details: { option: 'name' } });
+}
+
+/** Stream management: `bus.streams`. Every call is one round trip to the hub. */
+export class StreamsApi {
+  constructor(private readonly send: StreamOpSender) {}
+
+  /** Creates a stream; idempotent for an identical config, CB_ERR_STREAM_EXISTS for a different one. */
+  async create(config: StreamConfig): Promise<StreamInfo> {
+    resolveStreamConfig(config); // fails here, before anything is sent
+    return this.send<StreamInfo>({ op: 'create', config: { ...config, topics: [...config.topics] } });
+  }
+
+  async info(name: string): Promise<StreamInfo> {
+    checkName(name);
+    return this.send<StreamInfo>({ op: 'info', name });
+  }
+
+  /** Every stream this app may read, each followed by its dead-letter stream ('<NAME>.DLQ'). */
+  async list(): Promise<StreamInfo[]> {
+    return this.send<StreamInfo[]>({ op: 'list' });
+  }
+
+  async delete(name: string): Promise<void> {
+    checkName(name);
+    await this.send({ op: 'delete', name });
+  }
+
+  /** Drops stored messages up to and including `upToSeq` (all when omitted). */
+  async purge(name: string, options: { upToSeq?: number } = {}): Promise<{ purged: number }> {
+    checkName(name);
+    return this.send<{ purged: number }>(options.upToSeq === undefined ? { op: 'purge', name } : { op: 'purge', name, upToSeq: options.upToSeq });
+  }
+
+  /** A page of stored messages from `fromSeq` on, in order; [] past the end. */
+  async read(name: string, options: { fromSeq?: number; maxMessages?: number } = {}): Promise<StreamRecord[]> {
+    checkName(name);
+    const op: StreamOp = { op: 'read', name };
+    if (options.fromSeq !== undefined) op.fromSeq = options.fromSeq;
+    if (options.maxMessages !== undefined) op.maxMessages = options.maxMessages;
+    const { messages } = await this.send<{ messages: WireRecord[] }>(op);
+    return messages.map(fromWire);
+  }
+
+  async deleteConsumer(stream: string, durable: string): Promise<void> {
+    checkName(stream);
+    await this.send({ op: 'delete-consumer', stream, durable });
+  }
+}
+
+function fromWire(r: WireRecord): StreamRecord {
+  const bytes = fromBase64(r.payload) ?? new Uint8Array(0);
+  const data = r.payloadType === PayloadType.JSON ? decodeJson(bytes) : r.payloadType === PayloadType.BYTES ? bytes : undefined;
+  const out: StreamRecord = { seq: r.seq, time: r.time, topic: r.topic, data };
+  if (r.headers !== undefined) out.headers = r.headers;
+  if (r.msgId !== undefined) out.msgId = r.msgId;
+  return out;
+}

@@ -1,0 +1,152 @@
+/**
+ * One stream as the hub holds it: its log, its duplicate window, its consumers, and (for a user
+ * stream) its dead-letter stream. A stream whose stored data turned out damaged is quarantined:
+ * it keeps its name and configuration so operators can see it, and refuses everything else.
+ */
+import { CrossbusError, createError } from '../errors/index.js';
+import type { ResolvedStreamConfig } from './config.js';
+import { DLQ_SUFFIX } from './config.js';
+import type { ConsumerState, StoredConsumer } from './catalog.js';
+import { Consumer } from './consumer.js';
+import { DuplicateWindow } from './duplicate-window.js';
+import type { AppendInput, StoredMessage, StreamStorage } from './storage.js';
+import type { StreamInfo } from './wire.js';
+
+export interface AppendResult {
+  seq: number;
+  duplicate: boolean;
+}
+
+export class Stream<S = unknown> {
+  readonly consumers = new Map<string, Consumer<S>>();
+  readonly dedupe: DuplicateWindow;
+  storage: StreamStorage | undefined;
+  quarantined: CrossbusError | undefined;
+  /** The dead-letter stream of a user stream. */
+  deadLetters: Stream<S> | undefined;
+
+  constructor(
+    readonly config: ResolvedStreamConfig,
+    /** Set on a dead-letter stream: the stream whose dead letters it holds. */
+    readonly deadLetterOf: string | undefined,
+  ) {
+    this.dedupe = new DuplicateWindow(config.duplicateWindowMs);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** The storage, or the reason there is none to use. */
+  usable(): StreamStorage {
+    if (this.quarantined !== undefined) {
+      throw createError('CB_ERR_STREAM_QUARANTINED', `stream ${this.name} is quarantined: ${this.quarantined.message}`, {
+        details: { stream: this.name, cause: this.quarantined.toJSON() },
+      });
+    }
+    if (this.storage === undefined) throw createError('CB_ERR_STREAM_NOT_FOUND', `stream ${this.name} is not open`, { details: { stream: this.name } });
+    return this.storage;
+  }
+
+  /**
+   * Stores a message unless its msgId was stored inside the duplicate window; resolves with its
+   * sequence once it is as durable as the stream's policy promises.
+   */
+  append(msg: AppendInput, now: () => number): Promise<AppendResult> {
+    let storage: StreamStorage;
+    try {
+      storage = this.usable();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const id = msg.msgId;
+    if (id !== undefined) {
+      const hit = this.dedupe.lookup(id, now());
+      if (hit !== undefined) {
+        return 'seq' in hit ? Promise.resolve({ seq: hit.seq, duplicate: true }) : hit.pending.then((seq) => ({ seq, duplicate: true }));
+      }
+    }
+    const stored = storage.append([msg]).then((r) => r.firstSeq);
+    if (id !== undefined) this.dedupe.track(id, stored, now);
+    return stored.then((seq) => {
+      for (const c of this.consumers.values()) c.pump();
+      return { seq, duplicate: false };
+    });
+  }
+
+  /** Rebuilds the duplicate window from the messages stored inside it. */
+  async rebuildDuplicateWindow(now: number): Promise<void> {
+    const storage = this.usable();
+    if (this.config.duplicateWindowMs === 0) return;
+    let seq = await storage.seqAtTime(now - this.config.duplicateWindowMs);
+    while (seq !== undefined) {
+      const page: StoredMessage[] = await storage.read(seq, { maxMessages: 1000 });
+      if (page.length === 0) break;
+      for (const m of page) if (m.msgId !== undefined) this.dedupe.remember(m.msgId, m.seq, m.time);
+      seq = (page[page.length - 1] as StoredMessage).seq + 1;
+    }
+  }
+
+  /** Where a new consumer starts, from its deliver policy. */
+  async startState(deliver: Consumer['config']['deliver']): Promise<ConsumerState> {
+    const storage = this.usable();
+    const st = storage.state();
+    if (deliver === 'new') return { nextSeq: st.lastSeq + 1, plan: [], outstanding: [] };
+    if (deliver === 'all') return { nextSeq: st.firstSeq, plan: [], outstanding: [] };
+    if (deliver === 'last-per-topic') {
+      // The last message of every topic stored so far, in stream order, then everything new.
+      const last = new Map<string, number>();
+      for (let seq = st.firstSeq; seq <= st.lastSeq;) {
+        const page = await storage.read(seq, { maxMessages: 1000 });
+        if (page.length === 0) break;
+        for (const m of page) last.set(m.topic, m.seq);
+        seq = (page[page.length - 1] as StoredMessage).seq + 1;
+      }
+      return { nextSeq: st.lastSeq + 1, plan: [...last.values()].sort((a, b) => a - b), outstanding: [] };
+    }
+    if ('seq' in deliver) return { nextSeq: Math.max(deliver.seq, st.firstSeq), plan: [], outstanding: [] };
+    const seq = await storage.seqAtTime(deliver.time);
+    return { nextSeq: seq ?? st.lastSeq + 1, plan: [], outstanding: [] };
+  }
+
+  storedConsumer(c: Consumer<S>): StoredConsumer {
+    return { config: { ...c.config, durable: c.name }, state: c.state() };
+  }
+
+  info(): StreamInfo {
+    const c = this.config;
+    const st = this.storage?.state();
+    const info: StreamInfo = {
+      name: c.name, topics: [...c.topics], duplicateWindowMs: c.duplicateWindowMs, durability: c.durability,
+      state: st === undefined ? { firstSeq: 0, lastSeq: 0, messages: 0, bytes: 0 } : stateOf(st),
+      consumers: [...this.consumers.values()].filter((x) => !x.ephemeral || x.members.length > 0).map((x) => x.info()),
+    };
+    if (c.maxAgeMs !== undefined) info.maxAgeMs = c.maxAgeMs;
+    if (c.maxBytes !== undefined) info.maxBytes = c.maxBytes;
+    if (c.maxMessages !== undefined) info.maxMessages = c.maxMessages;
+    if (this.deadLetterOf !== undefined) info.deadLetterOf = this.deadLetterOf;
+    if (this.quarantined !== undefined) info.quarantined = { code: this.quarantined.code, message: this.quarantined.message };
+    return info;
+  }
+
+  /** Closes the consumers' timers and the storage. */
+  async close(): Promise<void> {
+    for (const c of this.consumers.values()) c.close();
+    await this.storage?.close();
+    await this.deadLetters?.close();
+  }
+}
+
+function stateOf(st: ReturnType<StreamStorage['state']>): StreamInfo['state'] {
+  const { segments: _segments, ...rest } = st;
+  return rest;
+}
+
+/** The dead-letter stream's configuration, derived from its source stream's. */
+export function deadLetterConfig(source: ResolvedStreamConfig): ResolvedStreamConfig {
+  return { name: `${source.name}${DLQ_SUFFIX}`, topics: [], duplicateWindowMs: 0, durability: 'fsync' };
+}
+
+export function asCrossbusError(err: unknown): CrossbusError {
+  return err instanceof CrossbusError ? err : createError('CB_ERR_INTERNAL', String(err), { cause: err });
+}

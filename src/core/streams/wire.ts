@@ -1,0 +1,84 @@
+/**
+ * The stream operations on the wire. A STREAM frame carries one `StreamOp` as JSON and is answered
+ * by OK (JSON result) or ERROR with the same id; `consume` also names the consumer's sid, which
+ * its deliveries (MESSAGE frames) carry. Delivery fields: MESSAGE.id is the delivery token,
+ * MESSAGE.seq the stream sequence, MESSAGE.timestamp the time the hub stored it, and the
+ * `cb-delivery` header the delivery count when it is above 1. See docs/PROTOCOL.md.
+ */
+import type { ConsumerConfig, StreamConfig } from './config.js';
+import type { StorageState } from './storage.js';
+
+export type StreamOp =
+  | { op: 'create'; config: StreamConfig }
+  | { op: 'info'; name: string }
+  | { op: 'list' }
+  | { op: 'delete'; name: string }
+  | { op: 'purge'; name: string; upToSeq?: number }
+  | { op: 'read'; name: string; fromSeq?: number; maxMessages?: number }
+  | { op: 'consume'; stream: string; config: ConsumerConfig }
+  | { op: 'delete-consumer'; stream: string; durable: string };
+
+/** Header of a PUBLISH frame asking for a durable publish (value '1'): answered by OK with the stream ack. */
+export const HEADER_DURABLE = 'cb-durable';
+/** Header carrying a durable publish's `msgId`. */
+export const HEADER_MSG_ID = 'cb-msg-id';
+/** Header of a durable publish's OK when the msgId was a duplicate (value '1'). */
+export const HEADER_DUPLICATE = 'cb-duplicate';
+/** Header of a redelivered message: how many times it has been delivered, this time included. */
+export const HEADER_DELIVERY = 'cb-delivery';
+/** Dead letters: why, how many deliveries, and where it came from. */
+export const HEADER_DLQ_REASON = 'cb-dlq-reason';
+export const HEADER_DLQ_ATTEMPTS = 'cb-dlq-attempts';
+export const HEADER_DLQ_STREAM = 'cb-dlq-stream';
+export const HEADER_DLQ_SEQ = 'cb-dlq-seq';
+export const HEADER_DLQ_TIME = 'cb-dlq-time';
+
+/** The JSON payload of an ACK frame that is not a plain ack (a plain ack carries the 4-byte token as BYTES). */
+export interface AckPayload {
+  token: number;
+  op: 'ack' | 'nak' | 'term' | 'progress';
+  delayMs?: number;
+  reason?: string;
+}
+
+export interface ConsumerInfo {
+  durable: string;
+  ackFloor: number;
+  /** Delivered and not yet settled. */
+  pending: number;
+  /** Waiting for redelivery. */
+  waiting: number;
+  members: number;
+}
+
+export interface StreamInfo {
+  name: string;
+  topics: string[];
+  maxAgeMs?: number;
+  maxBytes?: number;
+  maxMessages?: number;
+  duplicateWindowMs: number;
+  durability: 'fsync' | 'interval';
+  /** Set on a dead-letter stream ('<NAME>.DLQ'): the stream whose dead letters it holds. */
+  deadLetterOf?: string;
+  state: Omit<StorageState, 'segments'>;
+  consumers: ConsumerInfo[];
+  quarantined?: { code: string; message: string };
+}
+
+/** One stored message as `read` returns it: payload as base64. */
+export interface WireRecord {
+  seq: number;
+  time: number;
+  topic: string;
+  headers?: Record<string, string>;
+  payloadType: 0 | 1 | 2;
+  payload: string;
+  msgId?: string;
+}
+
+export interface PublishAck {
+  stream: string;
+  seq: number;
+  duplicate: boolean;
+}
