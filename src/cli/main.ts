@@ -247,8 +247,7 @@ async function openStreamsClient(flags: ClientFlags): Promise<StreamsClient> {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-  const bus = await connect(flags.url ?? DEFAULT_URL, { ...(await resolveCredentials(flags, STREAM_CLI_APP)), reconnect: false });
-  return bus as unknown as StreamsClient; // PENDING: the streams API of the client is not merged yet
+  return connect(flags.url ?? DEFAULT_URL, { ...(await resolveCredentials(flags, STREAM_CLI_APP)), reconnect: false });
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -4,10 +4,10 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CrossbusError } from '../../src/core/errors/index.js';
+import { CrossbusError, createError } from '../../src/core/errors/index.js';
 import type { PublishAck, StreamInfo, StreamRecord, StreamsClient } from '../../src/cli/commands/streams-api.js';
 import {
-  DLQ_HELP, REPLAY_WINDOW, STREAM_HELP, dlqCommand, seqAtTime, streamCommand, type ClientFlags, type StreamIo,
+  DEFAULT_REPLAY_RATE, DLQ_HELP, REPLAY_WINDOW, STREAM_HELP, dlqCommand, seqAtTime, streamCommand, type ClientFlags, type StreamIo,
 } from '../../src/cli/commands/streams.js';
 import {
   deadLetter, formatBytes, formatDeadLetters, formatMs, formatStreamInfo, formatStreamList, originalHeaders,
@@ -24,12 +24,7 @@ function info(name: string, over: Partial<StreamInfo> = {}, state: Partial<Strea
   };
 }
 
-function notFound(name: string): CrossbusError {
-  // Built on a known code, then given the stream code (the fake does not depend on the codes table).
-  const e = new CrossbusError('CB_ERR_STORAGE', `stream ${name} not found`);
-  Object.defineProperty(e, 'code', { value: 'CB_ERR_STREAM_NOT_FOUND' });
-  return e;
-}
+const notFound = (name: string): CrossbusError => createError('CB_ERR_STREAM_NOT_FOUND', `stream ${name} not found`);
 
 /** An in-memory hub: streams with records; durable publishes go to the stream whose name is the topic's first token upper-cased. */
 class FakeClient implements StreamsClient {
@@ -46,6 +41,8 @@ class FakeClient implements StreamsClient {
   failTopic: string | undefined;
   /** Pages are cut at this many records, whatever was asked. */
   pageCap = Infinity;
+  /** Decides each publish before it is stored: an error refuses it. */
+  admit: (() => CrossbusError | undefined) | undefined;
 
   add(config: StreamInfo, records: Array<Omit<StreamRecord, 'seq'> & { seq?: number }> = []): void {
     this.configs.set(config.name, config);
@@ -99,6 +96,8 @@ class FakeClient implements StreamsClient {
     await new Promise((r) => setImmediate(r));
     this.inflight--;
     if (topic === this.failTopic) throw new CrossbusError('CB_ERR_FORBIDDEN', `not allowed to publish to ${topic}`);
+    const refusal = this.admit?.();
+    if (refusal !== undefined) throw refusal;
     const stream = (topic.split('.')[0] ?? '').toUpperCase();
     const seen = this.msgIds.get(options.msgId);
     if (seen !== undefined) return { stream, seq: seen, duplicate: true };
@@ -116,6 +115,9 @@ class FakeClient implements StreamsClient {
   }
 }
 
+/** The fake clock of the command runs: sleeping moves it on at once. */
+const clock = { t: T0 };
+
 function io(): StreamIo & { out: () => string; err: () => string; progressText: () => string } {
   let out = '';
   let err = '';
@@ -124,7 +126,10 @@ function io(): StreamIo & { out: () => string; err: () => string; progressText: 
     stdout: (s) => void (out += s),
     stderr: (s) => void (err += s),
     progress: { isTTY: false, write: (s: string) => void (progress += s) },
-    now: () => T0,
+    now: () => clock.t,
+    sleep: async (ms) => {
+      clock.t += ms;
+    },
     out: () => out,
     err: () => err,
     progressText: () => progress,
@@ -290,7 +295,7 @@ describe('crossbus stream: usage', () => {
       assert.match(r.stderr, /Run 'crossbus stream --help' for usage\.\n$/);
       assert.equal(r.opened.length, 0, 'did not connect');
     }
-    for (const [args, re] of [[[], /dlq needs a subcommand: ls, replay/], [['ls'], /dlq ls needs <stream>/], [['replay', 'A', '--to-seq', '3'], /Unknown option '--to-seq'/]] as Array<[string[], RegExp]>) {
+    for (const [args, re] of [[['replay', 'A', '--rate=-1'], /--rate must be an integer of at least 0/], [[], /dlq needs a subcommand: ls, replay/], [['ls'], /dlq ls needs <stream>/], [['replay', 'A', '--to-seq', '3'], /Unknown option '--to-seq'/]] as Array<[string[], RegExp]>) {
       const r = await run(dlqCommand, args, undefined);
       assert.equal(r.code, 2, args.join(' '));
       assert.match(r.stderr, re);
@@ -446,8 +451,11 @@ describe('crossbus dlq against a fake client', () => {
 
   test('replay republishes each dead letter durably (data, original headers, msgId), windowed, then purges the DLQ', async () => {
     const c = withDeadLetters(1234);
+    const start = clock.t;
     const r = await run(dlqCommand, ['replay', 'ORDERS'], c);
     assert.equal(r.code, 0, r.stderr);
+    const took = clock.t - start;
+    assert.ok(took >= 1233 * (1000 / DEFAULT_REPLAY_RATE) - 4 && took <= 1234 * (1000 / DEFAULT_REPLAY_RATE), `paced at ${DEFAULT_REPLAY_RATE}/s: ${took} ms`);
     assert.equal(c.published.length, 1234);
     assert.deepEqual(c.published[0], { topic: 'orders.n1', data: new Uint8Array([0]), msgId: 'dlq-ORDERS-1', headers: { traceparent: 't1' } });
     assert.deepEqual(c.published[1], { topic: 'orders.n2', data: { i: 2 }, msgId: 'dlq-ORDERS-2', headers: { traceparent: 't2' } });
@@ -508,5 +516,59 @@ describe('crossbus dlq against a fake client', () => {
     assert.equal(c.records.get('ORDERS.DLQ')![0]!.seq, 150);
     assert.ok(c.published.length >= 149 && c.published.length < 300, `${c.published.length} published`);
     assert.match(r.stdout, /purged 149 from ORDERS\.DLQ/);
+  });
+
+  test('--rate sets the pace; --rate 0 turns pacing off', async () => {
+    let start = clock.t;
+    assert.equal((await run(dlqCommand, ['replay', 'ORDERS', '--rate', '100'], withDeadLetters(51))).code, 0);
+    assert.equal(clock.t - start, 500);
+    start = clock.t;
+    assert.equal((await run(dlqCommand, ['replay', 'ORDERS', '--rate', '0'], withDeadLetters(500))).code, 0);
+    assert.equal(clock.t, start);
+  });
+
+  test('refused over the rate limit (CB_ERR_RATE_LIMITED): waits, slows down, sends again; nothing lost or doubled', async () => {
+    const c = withDeadLetters(300);
+    // The hub's token bucket on the fake clock: 50 a second, burst 20.
+    let tokens = 20;
+    let last = clock.t;
+    c.admit = () => {
+      tokens = Math.min(20, tokens + ((clock.t - last) * 50) / 1000);
+      last = clock.t;
+      if (tokens >= 1) {
+        tokens--;
+        return undefined;
+      }
+      const retryAfterMs = Math.ceil(((1 - tokens) * 1000) / 50);
+      return createError('CB_ERR_RATE_LIMITED', `rate limit exceeded; retry after ${retryAfterMs} ms`, { details: { retryAfterMs } });
+    };
+    const r = await run(dlqCommand, ['replay', 'ORDERS'], c);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(c.published.map((p) => p.msgId).sort(), Array.from({ length: 300 }, (_, i) => `dlq-ORDERS-${i + 1}`).sort());
+    assert.deepEqual(c.purges, [{ name: 'ORDERS.DLQ', upToSeq: 300 }]);
+    const m = /; rate-limited (\d+) times, slowed to (\d+)\/s\n$/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    assert.ok(Number(m[2]) <= 50, `slowed below the limit: ${m[2]}/s`);
+    // Refusals are violations on a real hub: they stop once the pace is below the limit.
+    assert.ok(Number(m[1]) < 60, `${m[1]} refusals`);
+  });
+
+  test('refused over and over: gives up after the retries with the code', async () => {
+    const c = withDeadLetters(3);
+    c.admit = () => createError('CB_ERR_RATE_LIMITED', 'rate limit exceeded', { details: { retryAfterMs: 5 } });
+    const r = await run(dlqCommand, ['replay', 'ORDERS'], c);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /dlq replay stopped at dlq seq 1; dead letters from there on were kept\ncrossbus: rate limit exceeded \(CB_ERR_RATE_LIMITED\)\n$/);
+    assert.deepEqual(c.purges, []);
+    assert.equal(c.records.get('ORDERS.DLQ')!.length, 3);
+  });
+
+  test('a failed purge after the replay: the summary says so, exit 1 with the code', async () => {
+    const c = withDeadLetters(4);
+    c.streams.purge = async () => { throw createError('CB_ERR_STORAGE', 'disk full'); };
+    const r = await run(dlqCommand, ['replay', 'ORDERS'], c);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^replayed 4 dead letters of ORDERS \(dlq seq 1\.\.4\): 4 stored, 0 already stored \(duplicate msgId\); NOT purged .*'crossbus stream purge ORDERS\.DLQ --up-to-seq 4 --yes'\)\n$/);
+    assert.equal(r.stderr, 'crossbus: disk full (CB_ERR_STORAGE)\n');
   });
 });

@@ -125,7 +125,7 @@ export function formatStreamInfo(info: StreamInfo, deadLetters: StreamInfo | und
     ['durability', info.durability],
   ];
   if (info.deadLetterOf === undefined) {
-    fields.push(['dead letters', deadLetters === undefined ? '0' : `${deadLetters.state.messages} (${deadLetters.name}; 'crossbus dlq ls ${info.name}')`]);
+    fields.push(['dead letters', deadLetters === undefined || deadLetters.state.messages === 0 ? '0' : `${deadLetters.state.messages} (${deadLetters.name}; 'crossbus dlq ls ${info.name}')`]);
   }
   fields.push(['status', quarantineText(info) ?? 'ok']);
   const w = Math.max(...fields.map(([k]) => k.length)) + 1;

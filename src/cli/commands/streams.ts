@@ -8,7 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isCrossbusError } from '../../core/errors/index.js';
 import { DEFAULT_DATA_DIR } from '../../node/paths.js';
 import { ProgressBar, progressWanted, type ProgressStream } from '../progress.js';
-import type { StreamInfo, StreamRecord, StreamsClient } from './streams-api.js';
+import type { PublishAck, StreamInfo, StreamRecord, StreamsClient } from './streams-api.js';
 import {
   StreamUsageError, deadLettersJson, dlqName, formatDeadLetters, formatStreamInfo, formatStreamList, originalHeaders,
   parseSeqFlag, parseSince, printable, recordLine, streamInfoJson,
@@ -22,8 +22,10 @@ export interface StreamIo {
   drain?: () => Promise<void>;
   /** Where the progress bar is drawn. @default stderr, as a non-terminal */
   progress?: ProgressStream;
-  /** For tests: the progress bar's clock. @default Date.now */
+  /** For tests: the clock of the progress bar and of dlq replay's pacing. @default Date.now */
   now?: () => number;
+  /** For tests: how dlq replay waits. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Connection flags every stream and dlq subcommand takes (the same as pub/sub/request). */
@@ -44,6 +46,14 @@ export const STREAM_CLI_APP = 'admin';
 export const READ_PAGE = 500;
 /** Dead letters republished and not yet acknowledged, at most. */
 export const REPLAY_WINDOW = 100;
+/**
+ * Dead letters republished per second by default: half a default app's rate limit (1000/s). Going
+ * over an app's limit is refused and counts as abuse (slowed, then disconnected), so the replay
+ * paces itself; --rate changes it, --rate 0 turns pacing off.
+ */
+export const DEFAULT_REPLAY_RATE = 500;
+/** Times one dead letter is sent again after a CB_ERR_RATE_LIMITED refusal before the replay gives up. */
+export const MAX_RATE_LIMITED_RETRIES = 10;
 
 const CONNECTION_HELP = `Connection (as for pub/sub/request, but the default app is "${STREAM_CLI_APP}"):
   --url <ws://...>     the hub (default ws://127.0.0.1:7070)
@@ -78,17 +88,22 @@ ${CONNECTION_HELP}`;
 
 export const DLQ_HELP = `Usage:
   crossbus dlq ls <stream> [--json]                list the dead letters of a stream
-  crossbus dlq replay <stream> [--from-seq N]      republish them to their topics, then purge them
+  crossbus dlq replay <stream> [--from-seq N] [--rate ${DEFAULT_REPLAY_RATE}]
+                                                   republish them to their topics, then purge them
 
 A message becomes a dead letter when a consumer terminates it or it reaches maxDeliver; it keeps
 its topic, headers and data in the stream '<stream>.DLQ'. replay publishes each one durably to its
 original topic (without the cb-dlq-* headers), with msgId 'dlq-<stream>-<dlq seq>' so that a rerun
 stores no duplicates within the stream's duplicate window, waits for the hub's acks, and purges
 the dead letters it replayed. Dead letters added while it runs stay for the next run.
+It publishes at most --rate messages a second: over the app's rate limit the hub refuses them
+and counts that as abuse. When it is refused anyway it waits, slows down, and sends them again.
 
 Options:
   --json               print the dead letters as JSON (ls)
   --from-seq <n>       replay from this dead-letter sequence; earlier ones stay and nothing is purged
+  --rate <n>           dead letters published per second at most (default ${DEFAULT_REPLAY_RATE}); 0 = unpaced, which
+                       on a rate-limited hub can get the app disconnected (CB_ERR_ABUSIVE)
   --progress           always show a progress bar on stderr (default: for more than 1000 messages)
   --no-progress        never show it
   -h, --help           show this help
@@ -110,7 +125,7 @@ const STREAM_SUBS = {
 
 const DLQ_SUBS = {
   ls: { args: 1, options: { ...CLIENT_OPTIONS, json: { type: 'boolean' } } },
-  replay: { args: 1, options: { ...CLIENT_OPTIONS, ...PROGRESS_OPTIONS, 'from-seq': { type: 'string' } } },
+  replay: { args: 1, options: { ...CLIENT_OPTIONS, ...PROGRESS_OPTIONS, 'from-seq': { type: 'string' }, rate: { type: 'string' } } },
 } as const;
 
 /** Everything a subcommand's flags may hold (each subcommand accepts only its own). */
@@ -124,6 +139,7 @@ interface Values extends ClientFlags {
   'up-to-seq'?: string;
   since?: string;
   yes?: boolean;
+  rate?: string;
 }
 
 interface Parsed {
@@ -252,7 +268,7 @@ async function infoOrUndefined(client: StreamsClient, name: string): Promise<Str
   try {
     return await client.streams.info(name);
   } catch (err) {
-    if (isCrossbusError(err) && (err.code as string) === 'CB_ERR_STREAM_NOT_FOUND') return undefined;
+    if (isCrossbusError(err) && err.code === 'CB_ERR_STREAM_NOT_FOUND') return undefined;
     throw err;
   }
 }
@@ -330,8 +346,10 @@ export async function dlqCommand(args: string[], io: StreamIo, open: OpenClient)
   // 'ORDERS.DLQ' is taken for 'ORDERS'.
   const stream = (p.positionals[0] as string).replace(/\.DLQ$/, '');
   let fromSeq: number | undefined;
+  let rate = DEFAULT_REPLAY_RATE;
   try {
     fromSeq = parseSeqFlag('from-seq', values['from-seq']);
+    rate = parseSeqFlag('rate', values.rate, 0) ?? DEFAULT_REPLAY_RATE;
   } catch (err) {
     return usageError('dlq', (err as Error).message, io);
   }
@@ -351,7 +369,7 @@ export async function dlqCommand(args: string[], io: StreamIo, open: OpenClient)
       io.stdout(`no dead letters in ${printable(stream)}: nothing to replay\n`);
       return 0;
     }
-    return replayDeadLetters(client, stream, dead, fromSeq, progressFlag(values), io);
+    return replayDeadLetters(client, stream, dead, { fromSeq, rate, progress: progressFlag(values) }, io);
   });
 }
 
@@ -361,15 +379,46 @@ export interface DlqReplayResult {
   /** Every dead letter up to here was stored again (0: none). */
   upTo: number;
   purged: number;
+  /** CB_ERR_RATE_LIMITED refusals, each sent again later. */
+  rateLimited: number;
 }
 
-async function replayDeadLetters(client: StreamsClient, stream: string, dead: StreamInfo, fromSeq: number | undefined, flag: boolean | undefined, io: StreamIo): Promise<number> {
-  const from = Math.max(fromSeq ?? dead.state.firstSeq, dead.state.firstSeq);
+interface DlqReplayOptions {
+  fromSeq: number | undefined;
+  /** Messages per second at most; 0 = unpaced. */
+  rate: number;
+  progress: boolean | undefined;
+}
+
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function replayDeadLetters(client: StreamsClient, stream: string, dead: StreamInfo, options: DlqReplayOptions, io: StreamIo): Promise<number> {
+  const from = Math.max(options.fromSeq ?? dead.state.firstSeq, dead.state.firstSeq);
   // Only what is there now: a replayed message that fails again comes back as a new dead letter,
   // and must not be replayed in the same run (that could go on forever).
   const to = dead.state.lastSeq;
-  const bar = progressBar(flag, expected(dead, from, to), `dlq replay ${printable(stream)}`, io);
-  const result: DlqReplayResult = { replayed: 0, duplicates: 0, upTo: 0, purged: 0 };
+  const bar = progressBar(options.progress, expected(dead, from, to), `dlq replay ${printable(stream)}`, io);
+  const result: DlqReplayResult = { replayed: 0, duplicates: 0, upTo: 0, purged: 0, rateLimited: 0 };
+  const now = io.now ?? Date.now;
+  const sleep = io.sleep ?? realSleep;
+
+  // Pacing: each send takes the next slot, 1000/rate ms after the previous one (none when rate is 0);
+  // a rate-limit refusal pushes every slot past its retryAfterMs. A failure ends the waits.
+  let rate = options.rate;
+  /** Bumped at each slowdown: refusals of sends made before it do not slow down again. */
+  let generation = 0;
+  let nextSlot = 0;
+  let pauseUntil = 0;
+  let abort = (): void => {};
+  const aborted = new Promise<void>((resolve) => (abort = resolve));
+  const pace = async (): Promise<void> => {
+    const t = now();
+    const at = Math.max(t, nextSlot, pauseUntil);
+    if (rate > 0) nextSlot = at + 1000 / rate;
+    // Timers are coarse: a few milliseconds ahead of the schedule are let through.
+    if (at - t >= 4) await Promise.race([sleep(at - t), aborted]);
+  };
+
   /** Sequences published in order, and those acknowledged: the acked prefix may be purged. */
   const issued: number[] = [];
   let head = 0;
@@ -377,25 +426,46 @@ async function replayDeadLetters(client: StreamsClient, stream: string, dead: St
   const inflight = new Set<Promise<void>>();
   let failure: { seq: number; error: unknown } | undefined;
 
-  const publish = (r: StreamRecord): void => {
+  const fail = (seq: number, error: unknown): void => {
+    if (failure === undefined || seq < failure.seq) failure = { seq, error };
+    abort();
+  };
+
+  const send = async (r: StreamRecord): Promise<void> => {
     const headers = originalHeaders(r.headers);
-    issued.push(r.seq);
-    const p = client.publish(r.topic, r.data, {
-      durable: true, msgId: `dlq-${stream}-${r.seq}`, ...(Object.keys(headers).length > 0 ? { headers } : {}),
-    }).then((ack) => {
-      result.replayed++;
-      if (ack.duplicate) result.duplicates++;
-      acked.add(r.seq);
-      while (head < issued.length && acked.has(issued[head] as number)) {
-        result.upTo = issued[head] as number;
-        acked.delete(result.upTo);
-        head++;
+    const publishOptions = { durable: true as const, msgId: `dlq-${stream}-${r.seq}`, ...(Object.keys(headers).length > 0 ? { headers } : {}) };
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) {
+        await pace();
+        if (failure !== undefined) throw failure.error;
       }
-      bar?.update(result.replayed);
-    }, (error: unknown) => {
-      if (failure === undefined || r.seq < failure.seq) failure = { seq: r.seq, error };
-    }).finally(() => inflight.delete(p));
-    inflight.add(p);
+      const sentIn = generation;
+      try {
+        return acknowledged(r.seq, await client.publish(r.topic, r.data, publishOptions));
+      } catch (error) {
+        if (!isCrossbusError(error, 'CB_ERR_RATE_LIMITED') || attempt >= MAX_RATE_LIMITED_RETRIES || failure !== undefined) throw error;
+        result.rateLimited++;
+        const after = typeof error.details?.retryAfterMs === 'number' && error.details.retryAfterMs > 0 ? error.details.retryAfterMs : 100;
+        pauseUntil = Math.max(pauseUntil, now() + Math.min(after, 10_000));
+        if (sentIn === generation) {
+          // The limit lies below the pace: halve it, and stay under what the retry delay suggests.
+          rate = Math.max(1, Math.min(rate > 0 ? rate / 2 : Infinity, 800 / after));
+          generation++;
+        }
+      }
+    }
+  };
+
+  const acknowledged = (seq: number, ack: PublishAck): void => {
+    result.replayed++;
+    if (ack.duplicate) result.duplicates++;
+    acked.add(seq);
+    while (head < issued.length && acked.has(issued[head] as number)) {
+      result.upTo = issued[head] as number;
+      acked.delete(result.upTo);
+      head++;
+    }
+    bar?.update(result.replayed);
   };
 
   try {
@@ -403,29 +473,43 @@ async function replayDeadLetters(client: StreamsClient, stream: string, dead: St
       for (const r of page) {
         while (inflight.size >= REPLAY_WINDOW && failure === undefined) await Promise.race(inflight);
         if (failure !== undefined) break outer;
-        publish(r);
+        await pace();
+        if (failure !== undefined) break outer;
+        issued.push(r.seq);
+        const p: Promise<void> = send(r).catch((error: unknown) => fail(r.seq, error)).finally(() => inflight.delete(p));
+        inflight.add(p);
       }
     }
   } catch (error) {
-    failure ??= { seq: Number.POSITIVE_INFINITY, error };
+    fail(Number.POSITIVE_INFINITY, error);
   }
   await Promise.all(inflight);
   bar?.finish(failure === undefined);
 
   // Dead letters before --from-seq were not replayed: a purge up to a seq would delete them too.
   const skipped = from > dead.state.firstSeq;
-  if (result.upTo > 0 && !skipped) result.purged = (await client.streams.purge(dead.name, { upToSeq: result.upTo })).purged;
+  let purgeError: unknown;
+  if (result.upTo > 0 && !skipped) {
+    try {
+      result.purged = (await client.streams.purge(dead.name, { upToSeq: result.upTo })).purged;
+    } catch (error) {
+      purgeError = error;
+    }
+  }
   const range = result.replayed > 0 ? ` (dlq seq ${from}..${result.upTo || '?'})` : '';
   let summary = `replayed ${result.replayed} dead letter${result.replayed === 1 ? '' : 's'} of ${printable(stream)}${range}`;
   summary += `: ${result.replayed - result.duplicates} stored, ${result.duplicates} already stored (duplicate msgId)`;
-  summary += skipped
-    ? `; not purged: dead letters before seq ${from} remain (purge with 'crossbus stream purge ${printable(dead.name)} --up-to-seq ${result.upTo} --yes')`
-    : `; purged ${result.purged} from ${printable(dead.name)}`;
+  const purgeHint = `'crossbus stream purge ${printable(dead.name)} --up-to-seq ${result.upTo} --yes'`;
+  if (skipped) summary += `; not purged: dead letters before seq ${from} remain (purge with ${purgeHint})`;
+  else if (purgeError !== undefined) summary += `; NOT purged (a rerun stores no duplicates within the duplicate window; or purge with ${purgeHint})`;
+  else summary += `; purged ${result.purged} from ${printable(dead.name)}`;
+  if (result.rateLimited > 0) summary += `; rate-limited ${result.rateLimited} times, slowed to ${Math.round(rate)}/s`;
   io.stdout(`${summary}\n`);
   if (failure !== undefined) {
     const at = Number.isFinite(failure.seq) ? ` at dlq seq ${failure.seq}` : '';
     io.stderr(`crossbus: dlq replay stopped${at}; dead letters from there on were kept\n`);
     return failed(failure.error, io);
   }
+  if (purgeError !== undefined) return failed(purgeError, io);
   return 0;
 }
