@@ -5,6 +5,7 @@
  *   rpc      crossbus vs nats-server sequential request/reply
  *   match    topic matching (bench/match.ts)
  *   security crossbus throughput insecure vs integrity vs encrypted, and handshakes per second
+ *   durable  crossbus durable streams vs NATS JetStream: acknowledged publishes and replay
  *   all      every suite, one after the other
  *
  * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
@@ -14,7 +15,7 @@
 import { printBench, type BenchOutput } from './lib/output.js';
 import { killAllChildrenSync } from './lib/procs.js';
 
-const SUITES = ['pubsub', 'rpc', 'match', 'security'] as const;
+const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface CliOptions {
@@ -32,11 +33,15 @@ function usage(): string {
     '  rpc      sequential request/reply: crossbus vs nats-server',
     '  match    topic matching',
     '  security crossbus 1→1 throughput: --insecure vs integrity vs encrypted; handshakes per second',
+    '  durable  durable publish (up to 1,000 unacknowledged) and replay: crossbus streams (fsync, interval)',
+    '           vs nats-server JetStream (file storage, defaults)',
     '  all      run every suite',
     '',
     'options:',
     '  --only=a,b    only these systems (pubsub: crossbus,aedes,nats-server; rpc: crossbus,nats-server;',
-    '                security: plain,integrity,encrypted,handshakes)',
+    '                security: plain,integrity,encrypted,handshakes;',
+    '                durable: crossbus-fsync,crossbus-interval,crossbus-replay,jetstream,jetstream-replay —',
+    '                a replay also runs the publish phase that fills its stream)',
     '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful)',
     '  --scale=F     multiply message/request counts by F',
     '  --pace=N      pubsub, security: publishers yield to the event loop every N messages (default 100, 0 = never)',
@@ -80,6 +85,10 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
     case 'security': {
       const { runSecurityBench } = await import('./security.js');
       return runSecurityBench({ only: opts.only, scale: opts.scale, paceEvery: opts.paceEvery });
+    }
+    case 'durable': {
+      const { runDurableBench } = await import('./durable.js');
+      return runDurableBench({ only: opts.only, scale: opts.scale });
     }
   }
 }

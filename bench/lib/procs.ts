@@ -266,6 +266,30 @@ export async function startNatsServer(opts: { bin?: string } = {}): Promise<Runn
 }
 
 /**
+ * Starts `nats-server -js -sd <storeDir> -a 127.0.0.1 -p <free port>` (JetStream enabled, every other
+ * setting at its default) and waits until it reports JetStream ready and accepts TCP connections.
+ */
+export async function startJetStreamServer(opts: { storeDir: string; bin?: string }): Promise<RunningServer> {
+  const bin = opts.bin ?? process.env['NATS_SERVER_BIN'] ?? 'nats-server';
+  const port = await freePort();
+  const s = spawnTracked(bin, ['-js', '-sd', opts.storeDir, '-a', '127.0.0.1', '-p', String(port)]);
+  const stop = makeStop(s);
+  try {
+    // A binary that cannot be spawned emits 'error' rather than 'exit': fail at once, not at the timeout.
+    const gone = s.exited.then(() => {
+      throw failure('nats-server -js', `did not start (${bin})`, s);
+    });
+    gone.catch(() => {}); // also rejects at a normal stop later on: not an error then
+    await Promise.race([waitForOutput('nats-server -js', s, /Server is ready/), gone]);
+    await waitForPort('nats-server -js', s, '127.0.0.1', port);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return started('nats-server -js', s, `nats://127.0.0.1:${port}`, stop);
+}
+
+/**
  * Starts the aedes MQTT broker (bench/peers/aedes-broker.ts) in its own node process and waits
  * for its ready line. Port 0 (default) lets the broker pick a free port and report it.
  */

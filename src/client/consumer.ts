@@ -30,8 +30,9 @@ export class StreamConsumer<T = unknown> extends Subscription<T> {
     return super[Symbol.asyncIterator]() as AsyncIterator<StreamMessage<T>>;
   }
 
-  /** Leaves the consumer; a durable one keeps its position on the hub. */
-  close(): void {
+  /** Leaves the consumer; a durable one keeps its position on the hub, and what this client held goes to the other members. */
+  close(): Promise<void> {
     this.unsubscribe();
+    return Promise.resolve();
   }
 }

@@ -328,7 +328,7 @@ export class Consumer<S = unknown> {
     if (at === Infinity || at >= this.timerAt) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerAt = at;
+    // Not unref'd: a pending redelivery is work the host must stay up for (close() clears it).
     this.timer = setTimeout(this.onTimer, Math.max(0, at - now));
-    (this.timer as { unref?: () => void }).unref?.();
   }
 }

@@ -486,7 +486,6 @@ export class StreamService<S extends object = object> {
       this.saveTimers.delete(c);
       void this.save(stream, c);
     }, this.o.saveDelayMs ?? DEFAULT_CONSUMER_SAVE_DELAY_MS);
-    (t as { unref?: () => void }).unref?.();
     this.saveTimers.set(c, t);
   }
 

@@ -8,7 +8,7 @@ import type { ResolvedStreamConfig } from './config.js';
 import { DLQ_SUFFIX } from './config.js';
 import type { ConsumerState, StoredConsumer } from './catalog.js';
 import { Consumer } from './consumer.js';
-import { DuplicateWindow } from './duplicate-window.js';
+import { DuplicateWindow } from './duplicates.js';
 import type { AppendInput, StoredMessage, StreamStorage } from './storage.js';
 import type { StreamInfo } from './wire.js';
 

@@ -1,0 +1,55 @@
+/**
+ * An in-process hub with durable streams (a Broker, a StreamService and a catalog), and buses
+ * connected to it over the memory transport. Everything opened here is closed by `close()`.
+ */
+import { Broker } from '../../src/core/broker/broker.js';
+import type { Session } from '../../src/core/broker/session.js';
+import type { StreamCatalog } from '../../src/core/streams/catalog.js';
+import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
+import { StreamService, type StreamEvent } from '../../src/core/streams/stream-service.js';
+import type { BrokerSecurity } from '../../src/core/security/broker-security.js';
+import { connectWith, type Bus, type ConnectOptions } from '../../src/client/index.js';
+import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
+import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
+
+export interface StreamHub {
+  broker: Broker;
+  service: StreamService<Session>;
+  events: StreamEvent[];
+  connect(options?: ConnectOptions): Promise<Bus>;
+  close(): Promise<void>;
+}
+
+export async function startStreamHub(options: { catalog?: StreamCatalog; security?: BrokerSecurity; saveDelayMs?: number } = {}): Promise<StreamHub> {
+  const service = new StreamService<Session>({ catalog: options.catalog ?? new MemoryCatalog(), saveDelayMs: options.saveDelayMs ?? 10 });
+  await service.open();
+  const broker = new Broker({ heartbeatMs: 0, streams: service, ...(options.security ? { security: options.security } : {}) });
+  const events: StreamEvent[] = [];
+  broker.events.on('stream', (e) => events.push(e));
+  const buses: Bus[] = [];
+  return {
+    broker, service, events,
+    async connect(o: ConnectOptions = {}) {
+      const extra = o.secret !== undefined ? { security: { crypto: createNodeCryptoProvider(), ...o.security } } : {};
+      const bus = await connectWith(memoryConnector(broker), { requestTimeoutMs: 3_000, ...o, ...extra });
+      buses.push(bus);
+      return bus;
+    },
+    async close() {
+      await Promise.allSettled(buses.map((b) => b.close()));
+      await broker.close(50);
+      await service.close();
+    },
+  };
+}
+
+/** Waits until `check()` is true, polling every 5 ms; fails after `timeoutMs`. */
+export async function until(check: () => boolean, timeoutMs = 3_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
