@@ -17,14 +17,15 @@ export interface Credentials {
 /** The app a default config gives to clients. */
 const DEFAULT_CLIENT_APP = 'app';
 
-export async function resolveCredentials(flags: { name?: string | undefined; secret?: string | undefined; config?: string | undefined; data?: string | undefined; insecure?: boolean | undefined }): Promise<Credentials> {
+/** `defaultApp`: the app used when neither --name nor CROSSBUS_NAME names one (the stream commands use "admin"). */
+export async function resolveCredentials(flags: { name?: string | undefined; secret?: string | undefined; config?: string | undefined; data?: string | undefined; insecure?: boolean | undefined }, defaultApp = DEFAULT_CLIENT_APP): Promise<Credentials> {
   const secret = flags.secret ?? process.env.CROSSBUS_SECRET;
   if (flags.insecure) return { name: flags.name ?? 'crossbus-cli' };
-  if (secret !== undefined) return { name: flags.name ?? process.env.CROSSBUS_NAME ?? DEFAULT_CLIENT_APP, secret };
+  if (secret !== undefined) return { name: flags.name ?? process.env.CROSSBUS_NAME ?? defaultApp, secret };
   const file = flags.config ?? join(flags.data ?? DEFAULT_DATA_DIR, CONFIG_FILE_NAME);
   if (flags.config === undefined && !existsSync(file)) return { name: flags.name ?? 'crossbus-cli' };
   const config = await loadConfigFile(file);
-  const name = flags.name ?? process.env.CROSSBUS_NAME ?? DEFAULT_CLIENT_APP;
+  const name = flags.name ?? process.env.CROSSBUS_NAME ?? defaultApp;
   const app = config.apps.get(name);
   if (app === undefined) throw new Error(`app ${JSON.stringify(name)} is not in ${file} (use --name)`);
   const now = Date.now();

@@ -8,6 +8,8 @@ import { auditCommand } from './commands/audit.js';
 import { consentCommand } from './commands/consent.js';
 import { keysCommand, reloadCommand } from './commands/admin.js';
 import { resolveCredentials } from './credentials.js';
+import { dlqCommand, streamCommand, STREAM_CLI_APP, type ClientFlags, type StreamIo } from './commands/streams.js';
+import type { StreamsClient } from './commands/streams-api.js';
 import { DEFAULT_DATA_DIR } from '../node/paths.js';
 
 const DEFAULT_URL = `ws://${DEFAULT_HOST}:${DEFAULT_PORT}`;
@@ -31,6 +33,8 @@ Usage:
   crossbus keys rotate <app>                                      add a fresh secret for an app
   crossbus consent list|grant|deny|revoke                         answer the hub's consent requests
   crossbus audit verify|tail                                      check or read the audit log
+  crossbus stream ls|info|replay|purge                            manage durable streams
+  crossbus dlq ls|replay <stream>                                 list or republish a stream's dead letters
 
 Run 'crossbus <command> --help' for a command's options.`,
   hub: `Usage: crossbus hub [options]
@@ -230,6 +234,22 @@ function help(topic: string): number {
 
 const stdio = { stdout: (t: string) => void process.stdout.write(t), stderr: (t: string) => void process.stderr.write(t) };
 
+/** For stream and dlq: output that may be large (waits for a slow reader), and the progress bar on stderr. */
+const streamIo: StreamIo = {
+  ...stdio,
+  drain: () => (process.stdout.writableNeedDrain ? new Promise<void>((resolve) => process.stdout.once('drain', resolve)) : Promise.resolve()),
+  progress: process.stderr,
+};
+
+async function openStreamsClient(flags: ClientFlags): Promise<StreamsClient> {
+  // A reader that went away (`crossbus stream replay X | head`) ends the run quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  return connect(flags.url ?? DEFAULT_URL, { ...(await resolveCredentials(flags, STREAM_CLI_APP)), reconnect: false });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -242,6 +262,8 @@ async function main(argv: string[]): Promise<number> {
       case 'keys': return await keysCommand(rest, stdio);
       case 'consent': return await consentCommand(rest, stdio);
       case 'audit': return await auditCommand(rest, stdio);
+      case 'stream': return await streamCommand(rest, streamIo, openStreamsClient);
+      case 'dlq': return await dlqCommand(rest, streamIo, openStreamsClient);
       case undefined: case '-h': case '--help': case 'help': return help(rest[0] ?? 'main');
       case '--version': case '-v':
         process.stdout.write('crossbus 0.1.0\n');
