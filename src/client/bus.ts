@@ -12,7 +12,7 @@ import { randomHex } from '../core/util/random.js';
 import { webSocketConnector } from '../transports/websocket/websocket-client.js';
 import { ClientHandshake } from '../core/security/client-handshake.js';
 import type { CryptoProvider } from '../core/security/crypto.js';
-import { HEADER_BINDER, HEADER_GRANTS, HEADER_PROOF, type GrantsSummary, type WelcomeAuth } from '../core/security/handshake-messages.js';
+import { HEADER_BINDER, HEADER_GRANTS, HEADER_PROOF, ORIGIN_SCHEME, type GrantsSummary, type OriginWelcomeAuth, type WelcomeAuth } from '../core/security/handshake-messages.js';
 import { AccessPolicy } from '../core/security/policy.js';
 import { SecureTransport } from '../core/security/secure-transport.js';
 import { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';
@@ -225,6 +225,9 @@ export class Bus {
         secure.protectInbound(session.opener);
         await answered; // the hub's OK, the first protected record: both directions work
         this.applyGrants(session.welcome);
+      } else if ((welcome.auth as Partial<OriginWelcomeAuth> | undefined)?.scheme === ORIGIN_SCHEME) {
+        // A browser hub identified us by our origin: adopt the grants and the private inbox it assigned.
+        this.applyGrants(welcome.auth as unknown as OriginWelcomeAuth);
       } else {
         this.grants = undefined;
       }
@@ -253,7 +256,7 @@ export class Bus {
     return p;
   }
 
-  private applyGrants(auth: WelcomeAuth): void {
+  private applyGrants(auth: Pick<WelcomeAuth, 'grants' | 'inbox'>): void {
     this.grants = AccessPolicy.fromGrants(auth.grants);
     const prefix = `${auth.inbox}.`;
     if (prefix !== this.inboxPrefix) {

@@ -160,7 +160,7 @@ describe('hub config schema: every rule rejects with the path', () => {
     rejects(edited((c) => { c.apps.orders.secret = 'not base64!'.repeat(5); }), 'apps.orders.secret', /must be base64 of at least 32 bytes; it is not valid base64/);
     rejects(edited((c) => { c.apps.orders.secret = 42; }), 'apps.orders.secret', /must be base64 of at least 32 bytes, got a number/);
     rejects(edited((c) => { c.apps.orders.secrets = [{ id: 'k9', secret: SECRET_A }]; }), 'apps.orders', /has both "secret" and "secrets"/);
-    rejects(edited((c) => { delete c.apps.orders.secret; }), 'apps.orders', /needs a "secret" or a "secrets" list/);
+    rejects(edited((c) => { delete c.apps.orders.secret; }), 'apps.orders', /needs a "secret", a "secrets" list or "origins"/);
     rejects(edited((c) => { c.apps.billing.secrets = []; }), 'apps.billing.secrets', /at least one key/);
     rejects(edited((c) => { c.apps.billing.secrets.push({ id: 'k2', secret: Buffer.alloc(32, 9).toString('base64') }); }), 'apps.billing.secrets[1].id', /duplicate key id "k2"/);
     rejects(edited((c) => { c.apps.billing.secrets[0].id = 'k 2'; }), 'apps.billing.secrets[0].id', /key id must be/);

@@ -3,7 +3,8 @@ import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope
 import type { HelloPayload, WelcomePayload } from '../protocol/handshake.js';
 import type { AuditEvent } from '../security/audit.js';
 import type { AccessAction, BrokerSecurity } from '../security/broker-security.js';
-import { HEADER_BINDER, HEADER_GRANTS, HEADER_PROOF } from '../security/handshake-messages.js';
+import { HEADER_BINDER, HEADER_GRANTS, HEADER_PROOF, ORIGIN_SCHEME, type OriginWelcomeAuth } from '../security/handshake-messages.js';
+import { ORIGIN_KEY_PREFIX } from '../security/hub-security.js';
 import { HandshakeRefused, HubHandshake } from '../security/hub-handshake.js';
 import { then } from '../security/maybe.js';
 import { patternCovers } from '../security/policy.js';
@@ -52,6 +53,10 @@ export class AccessGate {
   /** HELLO on a secure hub: validates it (app, key, binder, clock), answers WELCOME with the hub's proof. */
   onHello(s: Session, hello: HelloPayload, env: Envelope, welcome: WelcomePayload): void {
     const sec = this.sec;
+    if ((hello.auth === undefined || hello.auth === null) && sec.identify !== undefined) {
+      this.onOriginHello(s, env.id, welcome);
+      return;
+    }
     const helloBytes = env.payload.slice();
     const helloId = env.id;
     this.step(s, () => then(HubHandshake.begin(sec.handshakeContext(), hello, helloBytes, env.headers?.[HEADER_BINDER]), (hs) => {
@@ -68,6 +73,34 @@ export class AccessGate {
         }));
       });
     }));
+  }
+
+  /**
+   * HELLO without a secret on a browser hub: the app is the one the transport's vouched origin
+   * identifies (the browser guarantees postMessage and extension origins). The session opens at
+   * once; WELCOME carries the app, its grants and its private reply inbox. No records: the
+   * channel (a MessagePort, an extension port) is private to the two ends already.
+   */
+  private onOriginHello(s: Session, helloId: number, welcome: WelcomePayload): void {
+    const sec = this.sec;
+    const origin = (s.secure?.inner ?? s.transport).vouchedOrigin;
+    const id = sec.identify?.(origin) ?? { refused: 'no identity' };
+    if ('refused' in id) {
+      this.auditEvent({ actor: this.actor(s), action: 'auth', target: origin ?? '', outcome: 'failure', reason: `CB_ERR_ORIGIN_REFUSED: ${id.refused}` });
+      this.host.events.emit('protocol-error', { connectionId: s.connectionId, name: s.name, code: 'CB_ERR_ORIGIN_REFUSED', message: id.refused });
+      this.host.fail(s, createError('CB_ERR_ORIGIN_REFUSED', origin === undefined ? 'this hub identifies apps by origin, and the connection has none' : `origin ${origin} is not allowed on this hub`), CLOSE_AUTH_FAILED);
+      return;
+    }
+    s.app = id.app;
+    s.keyId = `${ORIGIN_KEY_PREFIX}${origin}`;
+    s.inbox = `${INBOX_ROOT}${randomHex(12)}`;
+    const auth: OriginWelcomeAuth = { scheme: ORIGIN_SCHEME, app: id.app, origin: origin as string, inbox: s.inbox, grants: sec.grantsFor(id.app) };
+    welcome.auth = auth as unknown as Record<string, unknown>;
+    s.state = 'open';
+    if (s.handshakeTimer !== undefined) clearTimeout(s.handshakeTimer);
+    this.auditEvent({ actor: this.actor(s), action: 'auth', target: `origin ${origin}`, outcome: 'success', details: { scheme: ORIGIN_SCHEME } });
+    this.host.enqueueControl(s, envelope(Kind.WELCOME, { id: helloId, payloadType: PayloadType.JSON, payload: encodeJson(welcome) }));
+    this.host.events.emit('connection', { connectionId: s.connectionId, name: s.name, peer: s.transport.peer, transport: s.transport.kind });
   }
 
   /** The client's AUTH: its proof over the transcript. After it, every frame is a protected record. */
@@ -130,7 +163,8 @@ export class AccessGate {
   private actor(s: Session): { app?: string; origin?: string; address: string; connectionId: string } {
     const a: { app?: string; origin?: string; address: string; connectionId: string } = { address: s.transport.peer, connectionId: s.connectionId };
     if (s.app !== '') a.app = s.app;
-    const origin = s.secure?.inner.origin;
+    const inner = s.secure?.inner ?? s.transport;
+    const origin = inner.vouchedOrigin ?? inner.origin;
     if (origin !== undefined) a.origin = origin;
     return a;
   }

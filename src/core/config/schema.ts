@@ -52,7 +52,14 @@ export interface AppKey {
 }
 export interface AppConfig {
   readonly name: string;
+  /** Secrets for the authenticated handshake; empty for an app known only by its origins. */
   readonly keys: readonly AppKey[];
+  /**
+   * Origins that identify this app on a hub whose transports vouch for their peer's origin (a
+   * browser hub: postMessage, extension ports). Never used for WebSocket connections, whose
+   * Origin header any non-browser client can set. Normalized like the top-level `origins`.
+   */
+  readonly origins: readonly string[];
   readonly roles: readonly string[];
   readonly rate?: RateLimit;
 }
@@ -86,7 +93,7 @@ export interface HubConfig {
 /** The JSON/YAML shape of the file, as `serializeHubConfig` writes it. */
 export type GrantDocument = string | { pattern: string; ask?: boolean };
 export interface KeyDocument { id: string; secret: string; notBefore?: string; expiresAt?: string }
-export interface AppDocument { secret?: string; secrets?: KeyDocument[]; roles: string[]; rate?: RateLimit }
+export interface AppDocument { secret?: string; secrets?: KeyDocument[]; origins?: string[]; roles: string[]; rate?: RateLimit }
 export interface RoleDocument {
   publish?: GrantDocument[]; subscribe?: GrantDocument[]; request?: GrantDocument[];
   deny?: { publish?: string[]; subscribe?: string[]; request?: string[] };
@@ -217,7 +224,8 @@ function key(v: unknown, path: string): AppKey {
 function keys(o: Record<string, unknown>, path: string): AppKey[] {
   if (o.secret !== undefined && o.secrets !== undefined) fail(path, 'has both "secret" and "secrets"; use one of them');
   if (o.secret !== undefined) return [{ id: DEFAULT_KEY_ID, secret: secret(o.secret, at(path, 'secret')) }];
-  if (o.secrets === undefined) fail(path, 'needs a "secret" or a "secrets" list');
+  if (o.secrets === undefined && o.origins !== undefined) return []; // known by its origins only
+  if (o.secrets === undefined) fail(path, 'needs a "secret", a "secrets" list or "origins"');
   const list = array(o.secrets, at(path, 'secrets'));
   if (list.length === 0) fail(at(path, 'secrets'), 'must list at least one key');
   const out: AppKey[] = [];
@@ -230,7 +238,7 @@ function keys(o: Record<string, unknown>, path: string): AppKey[] {
 }
 
 function app(name: string, v: unknown, path: string, roles: ReadonlyMap<string, RoleConfig>): AppConfig {
-  const o = object(v, path, ['secret', 'secrets', 'roles', 'rate']);
+  const o = object(v, path, ['secret', 'secrets', 'origins', 'roles', 'rate']);
   const appRoles: string[] = [];
   if (o.roles !== undefined) {
     array(o.roles, at(path, 'roles')).forEach((r, i) => {
@@ -241,7 +249,16 @@ function app(name: string, v: unknown, path: string, roles: ReadonlyMap<string, 
       appRoles.push(role);
     });
   }
-  const out: AppConfig = { name, keys: keys(o, path), roles: appRoles };
+  const appOrigins: string[] = [];
+  if (o.origins !== undefined) {
+    const list = array(o.origins, at(path, 'origins'));
+    if (list.length === 0) fail(at(path, 'origins'), 'must list at least one origin');
+    list.forEach((x, i) => {
+      const norm = origin(x, `${at(path, 'origins')}[${i}]`);
+      if (!appOrigins.includes(norm)) appOrigins.push(norm);
+    });
+  }
+  const out: AppConfig = { name, keys: keys(o, path), origins: appOrigins, roles: appRoles };
   return o.rate === undefined ? out : { ...out, rate: rate(o.rate, at(path, 'rate')) };
 }
 
@@ -256,6 +273,18 @@ function assertSecretsDistinct(apps: ReadonlyMap<string, AppConfig>): void {
         fail(`apps.${a.name}`, `key "${k.id}" has the same secret as a key of app "${other}"; every app needs its own secrets`);
       }
       owner.set(fingerprint, a.name);
+    }
+  }
+}
+
+/** An origin identifies one app at most: otherwise who connected would be ambiguous. */
+function assertOriginsDistinct(apps: ReadonlyMap<string, AppConfig>): void {
+  const owner = new Map<string, string>();
+  for (const a of apps.values()) {
+    for (const o of a.origins) {
+      const other = owner.get(o);
+      if (other !== undefined) fail(`apps.${a.name}.origins`, `origin ${JSON.stringify(o)} already identifies app "${other}"`);
+      owner.set(o, a.name);
     }
   }
 }
@@ -382,6 +411,7 @@ export function parseHubConfig(raw: unknown, source?: string): HubConfig {
     const apps = new Map<string, AppConfig>();
     for (const [name, a] of namedEntries(o.apps, 'apps', 'app')) apps.set(name, app(name, a, `apps.${name}`, roles));
     assertSecretsDistinct(apps);
+    assertOriginsDistinct(apps);
     const origins: string[] = [];
     if (o.origins !== undefined) {
       array(o.origins, 'origins').forEach((x, i) => {
@@ -408,7 +438,7 @@ export function serializeHubConfig(cfg: HubConfig): HubConfigDocument {
   for (const a of cfg.apps.values()) {
     const only = a.keys.length === 1 ? a.keys[0] : undefined;
     // A lone, undated k1 is written the short way, as it most likely was read.
-    const doc: AppDocument = only !== undefined && only.id === DEFAULT_KEY_ID && only.notBefore === undefined && only.expiresAt === undefined
+    const doc: AppDocument = a.keys.length === 0 ? { roles: [...a.roles] } : only !== undefined && only.id === DEFAULT_KEY_ID && only.notBefore === undefined && only.expiresAt === undefined
       ? { secret: toBase64(only.secret), roles: [...a.roles] }
       : {
           secrets: a.keys.map((k) => ({
@@ -418,6 +448,7 @@ export function serializeHubConfig(cfg: HubConfig): HubConfigDocument {
           })),
           roles: [...a.roles],
         };
+    if (a.origins.length > 0) doc.origins = [...a.origins];
     if (a.rate !== undefined) doc.rate = { ...a.rate };
     apps[a.name] = doc;
   }

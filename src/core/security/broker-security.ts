@@ -35,4 +35,10 @@ export interface BrokerSecurity {
   consent?(app: string, action: AccessAction, rule: string, target: string): Promise<void>;
   /** Whether an `ask` grant is currently granted (for re-checks after a revoke). */
   consentGranted?(app: string, action: AccessAction, rule: string): boolean;
+  /**
+   * On a hub whose transports vouch for their peer's origin (a browser hub): the app that
+   * origin identifies, for a HELLO without `auth`. Undefined on a hub that only authenticates by
+   * secret (the Node hub).
+   */
+  identify?(vouchedOrigin: string | undefined): { app: string } | { refused: string };
 }

@@ -26,6 +26,16 @@ export interface HelloAuth {
   mode: ProtectionMode;
 }
 
+/** WELCOME `auth` on a browser hub that identified the app by the origin its transport vouches for (no secret, no records). */
+export const ORIGIN_SCHEME = 'origin';
+export interface OriginWelcomeAuth {
+  scheme: typeof ORIGIN_SCHEME;
+  app: string;
+  origin: string;
+  inbox: string;
+  grants: GrantsSummary;
+}
+
 /** What an app may do, as the hub tells the client (it refuses locally what the hub would refuse). */
 export type GrantsSummary = PolicyGrants;
 

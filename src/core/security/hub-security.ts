@@ -10,6 +10,9 @@ import { AccessPolicy } from './policy.js';
 import { AbuseTracker, RateLimiter } from './rate-limit.js';
 import type { ConsentManager } from './consent.js';
 
+/** The key id of a session identified by its origin: `origin:<origin>`. */
+export const ORIGIN_KEY_PREFIX = 'origin:';
+
 export interface HubSecurityOptions {
   crypto: CryptoProvider;
   config: HubConfig;
@@ -19,6 +22,12 @@ export interface HubSecurityOptions {
   consent?: ConsentManager;
   /** @default Date.now */
   now?: () => number;
+  /**
+   * Identify apps by the origin their transport vouches for (apps' `origins` in the config), for
+   * a HELLO without a secret. Only for hubs whose transports are postMessage or extension ports
+   * (a browser hub): never for a WebSocket listener. @default false
+   */
+  identifyByOrigin?: boolean;
 }
 
 /**
@@ -37,8 +46,10 @@ export class HubSecurity implements BrokerSecurity {
   private readonly abuse: AbuseTracker;
   private readonly limiter: RateLimiter;
   private readonly consentManager: ConsentManager | undefined;
+  readonly identify: BrokerSecurity['identify'];
 
   constructor(options: HubSecurityOptions) {
+    this.identify = options.identifyByOrigin === true ? (origin) => this.appOfOrigin(origin) : undefined;
     this.crypto = options.crypto;
     this.config = options.config;
     this.audit = options.audit ?? nullAuditSink;
@@ -87,6 +98,7 @@ export class HubSecurity implements BrokerSecurity {
   sessionStanding(app: string, keyId: string, now: number): ErrorCode | undefined {
     const a = this.config.apps.get(app);
     if (a === undefined) return 'CB_ERR_REVOKED';
+    if (keyId.startsWith(ORIGIN_KEY_PREFIX)) return a.origins.includes(keyId.slice(ORIGIN_KEY_PREFIX.length)) ? undefined : 'CB_ERR_REVOKED';
     const key = a.keys.find((k) => k.id === keyId);
     if (key === undefined) return 'CB_ERR_REVOKED';
     if ((key.notBefore !== undefined && now < key.notBefore) || (key.expiresAt !== undefined && now >= key.expiresAt)) return 'CB_ERR_KEY_EXPIRED';
@@ -101,6 +113,13 @@ export class HubSecurity implements BrokerSecurity {
 
   consentGranted(app: string, action: AccessAction, rule: string): boolean {
     return this.consentManager?.isGranted(app, action, rule) ?? false;
+  }
+
+  private appOfOrigin(origin: string | undefined): { app: string } | { refused: string } {
+    if (origin === undefined) return { refused: 'the transport vouches for no origin' };
+    const norm = origin === 'null' ? 'null' : origin.toLowerCase();
+    for (const a of this.config.apps.values()) if (a.origins.includes(norm)) return { app: a.name };
+    return { refused: `origin ${JSON.stringify(origin)} identifies no app` };
   }
 
   private policy(app: string): AccessPolicy {

@@ -33,8 +33,14 @@ export interface Transport {
   readonly framing: 'message' | 'stream';
   /** Who is on the other side (remote address, origin), for logs and policy. */
   readonly peer: string;
-  /** The peer's web origin when the platform vouches for it (WebSocket Origin header, postMessage origin). */
+  /** The peer's web origin as reported (WebSocket Origin header, postMessage origin), for logs and the allow-list. */
   readonly origin?: string | undefined;
+  /**
+   * The peer's origin when the runtime itself guarantees it (postMessage `event.origin`, an
+   * extension port's `sender.origin`), so that a browser hub may identify apps by it. Never set
+   * for WebSocket: a non-browser client can send any Origin header.
+   */
+  readonly vouchedOrigin?: string | undefined;
   /** Installs the handlers. Called once, before any event can be delivered. */
   setHandlers(handlers: TransportHandlers): void;
   /**
