@@ -16,6 +16,8 @@ class MemoryEnd implements Transport {
   private scheduled = false;
   private closed = false;
   private closeInfo: TransportCloseInfo | undefined;
+  /** Set on the hub end of an in-page connection: the page's own origin (see memoryConnector). */
+  vouchedOrigin: string | undefined;
 
   constructor(readonly peer: string) {}
 
@@ -109,10 +111,20 @@ export interface TransportAcceptor {
   accept(transport: Transport): void;
 }
 
+export interface MemoryConnectorOptions {
+  /**
+   * The origin the hub end vouches for: on a browser hub that identifies apps by origin, the
+   * page's own code connects in memory as the page's origin. Only the code that creates the hub
+   * can hand this out. @default none
+   */
+  vouchedOrigin?: string;
+}
+
 /** A connector for `connect()` that links the client straight to an in-process broker. */
-export function memoryConnector(acceptor: TransportAcceptor): TransportConnector {
+export function memoryConnector(acceptor: TransportAcceptor, options: MemoryConnectorOptions = {}): TransportConnector {
   return async () => {
     const [client, server] = createMemoryPair(['memory:client', 'memory:hub']);
+    if (options.vouchedOrigin !== undefined) (server as MemoryEnd).vouchedOrigin = options.vouchedOrigin;
     acceptor.accept(server);
     return client;
   };
