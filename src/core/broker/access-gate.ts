@@ -25,7 +25,7 @@ export interface GateHost {
   fail(s: Session, error: CrossbusError, closeCode: number): void;
   takeOut(s: Session): Uint8Array;
   markDirty(s: Session): void;
-  route(topic: string, buf: Uint8Array, start: number, end: number, replyTo?: string): number;
+  route(topic: string, buf: Uint8Array, start: number, end: number, replyTo?: string, requester?: { session: Session; id: number }): number;
   afterRoute(s: Session, env: Envelope, delivered: number): void;
   addSubscription(s: Session, env: Envelope): void;
   dropSubscription(s: Session, sub: RouteSubscription): void;
@@ -320,7 +320,8 @@ export class AccessGate {
     sec.consent(s.app, action, rule, topic).then(() => {
       s.held--;
       if (s.state !== 'open') return;
-      const delivered = this.host.route(topic, frame, 0, frame.length, kind === Kind.REQUEST ? env.replyTo : undefined);
+      const isRequest = kind === Kind.REQUEST;
+      const delivered = this.host.route(topic, frame, 0, frame.length, isRequest ? env.replyTo : undefined, isRequest ? { session: s, id } : undefined);
       this.host.afterRoute(s, heldEnv, delivered);
     }, (err: unknown) => {
       s.held--;

@@ -18,6 +18,7 @@ import { decodeJson, encodeJson } from '../util/json.js';
 import type { BrokerEvents, BrokerStats } from './events.js';
 import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './options.js';
 import { Session, type RouteSubscription } from './session.js';
+import { abandoned, answered, trackRequest, type InflightRequest } from './inflight.js';
 
 /**
  * The routing core of a hub. Isomorphic: it knows transports only through the Transport
@@ -257,7 +258,7 @@ export class Broker {
       fail: (s, error, closeCode) => this.fail(s, error, closeCode),
       takeOut: (s) => this.takeOut(s),
       markDirty: (s) => this.markDirty(s),
-      route: (topic, buf, start, end, replyTo) => this.route(topic, buf, start, end, replyTo),
+      route: (topic, buf, start, end, replyTo, requester) => this.route(topic, buf, start, end, replyTo, requester),
       afterRoute: (s, env, delivered) => this.afterRoute(s, env, delivered),
       addSubscription: (s, env) => this.addSubscription(s, env),
       dropSubscription: (s, sub) => {
@@ -287,7 +288,9 @@ export class Broker {
       }
     }
     if (this.gate !== undefined && !this.gate.admitMessage(s, env, buf, start, end)) return;
-    const delivered = this.route(env.topic, buf, start, end, env.kind === Kind.REQUEST ? env.replyTo : undefined);
+    if (env.kind === Kind.REPLY) answered(s, env.topic);
+    const isRequest = env.kind === Kind.REQUEST;
+    const delivered = this.route(env.topic, buf, start, end, isRequest ? env.replyTo : undefined, isRequest ? { session: s, id: env.id } : undefined);
     this.afterRoute(s, env, delivered);
   }
 
@@ -315,12 +318,14 @@ export class Broker {
    * a request's recipients get a one-time permit to answer its replyTo, and a reply inbox's
    * messages go only to the connection that owns it (a '>' subscriber never sees others' replies).
    */
-  private route(topic: string, buf: Uint8Array, start: number, end: number, replyTo?: string): number {
+  private route(topic: string, buf: Uint8Array, start: number, end: number, replyTo?: string, requester?: { session: Session; id: number }): number {
     const match = this.index.match(topic);
     if (match.total === 0) return 0;
     const secure = this.options.security !== undefined;
     const owner = secure && topic.startsWith(INBOX_ROOT) ? inboxOf(topic) : undefined;
     const permit = secure && replyTo !== undefined && replyTo !== '' ? replyTo : undefined;
+    const req: InflightRequest | undefined = requester !== undefined && replyTo !== undefined && replyTo !== ''
+      ? { requester: requester.session, id: requester.id, responders: 0, answered: false } : undefined;
     let delivered = 0;
     const plain = match.plain;
     for (let i = 0; i < plain.length; i++) {
@@ -329,6 +334,7 @@ export class Broker {
       if (this.deliver(sub.session, buf, start, end, sub.sid)) {
         delivered++;
         if (permit !== undefined) grantReply(sub.session, permit);
+        if (req !== undefined) trackRequest(sub.session, replyTo as string, req);
       }
     }
     const groups = match.groups;
@@ -346,6 +352,7 @@ export class Broker {
         if (sub.session.state === 'open' && this.deliver(sub.session, buf, start, end, sub.sid)) {
           delivered++;
           if (permit !== undefined) grantReply(sub.session, permit);
+          if (req !== undefined) trackRequest(sub.session, replyTo as string, req);
           break;
         }
       }
@@ -618,6 +625,9 @@ export class Broker {
   private detach(s: Session): void {
     for (const sub of s.subscriptions.values()) this.index.remove(sub);
     s.subscriptions.clear();
+    for (const req of abandoned(s)) {
+      this.replyError(req.requester, req.id, 'CB_ERR_RESPONDER_GONE', `the responder (${s.name || s.connectionId}) went away before answering`, { connectionId: s.connectionId });
+    }
     this.streams?.sessionClosed(s);
     if (s.handshakeTimer !== undefined) clearTimeout(s.handshakeTimer);
     if (s.keyTimer !== undefined) clearTimeout(s.keyTimer);

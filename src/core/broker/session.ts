@@ -4,6 +4,7 @@ import type { Transport } from '../transport/transport.js';
 import type { FrameLimits } from '../limits.js';
 import type { HubHandshake } from '../security/hub-handshake.js';
 import type { SecureTransport } from '../security/secure-transport.js';
+import type { InflightRequest } from './inflight.js';
 
 /** A subscription as the broker indexes it. */
 export interface RouteSubscription {
@@ -53,6 +54,8 @@ export class Session {
   /** Operations held for a person's consent. */
   held = 0;
   keyTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Requests delivered to this connection and not answered yet, by replyTo (see inflight.ts). */
+  readonly inflight = new Map<string, InflightRequest>();
   /** The id of the last ACK frame processed and not yet confirmed (0: none). */
   ackConfirm = 0;
   // counters

@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   CB_ERR_SLOW_CONSUMER: { message: 'outbound queue overflowed: the consumer is too slow', retryable: true },
   CB_ERR_BACKPRESSURE: { message: 'too much data is waiting to be sent', retryable: true },
   // --- request/reply --------------------------------------------------------------------
+  CB_ERR_RESPONDER_GONE: { message: 'the responder went away before answering', retryable: true },
   CB_ERR_NO_RESPONDERS: { message: 'nobody serves this topic', retryable: true },
   CB_ERR_TIMEOUT: { message: 'operation timed out', retryable: true },
   CB_ERR_HANDLER_FAILED: { message: 'the service handler failed', retryable: false },
