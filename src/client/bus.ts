@@ -25,10 +25,11 @@ import { PendingTable } from './pending.js';
 import { createScheduler } from './scheduler.js';
 import { DEFAULT_SUBSCRIPTION_MAX_PENDING, Subscription, type MessageHandler, type SubscribeOptions } from './subscription.js';
 import { resolveConsumerConfig, streamNameProblem, type ConsumerConfig } from '../core/streams/config.js';
-import { HEADER_DUPLICATE, HEADER_DURABLE, HEADER_MSG_ID, type AckPayload, type PublishAck, type StreamOp } from '../core/streams/wire.js';
+import type { AckPayload, PublishAck, StreamOp } from '../core/streams/wire.js';
 import { StreamConsumer } from './consumer.js';
 import { StreamMessage } from './stream-message.js';
 import { StreamsApi } from './streams.js';
+import { DurablePublisher } from './durable-publisher.js';
 
 export interface PublishOptions {
   /** Passed through the hub unchanged (traceparent, correlation-id, ...). @default none */
@@ -95,6 +96,8 @@ export class Bus {
   private readonly drainWaiters: Array<() => void> = [];
   /** Settlements (ACK frames) sent and not yet confirmed, by id, in the order sent. */
   private readonly acks = new Map<number, { resolve: () => void; reject: (e: CrossbusError) => void }>();
+  /** Durable publishes waiting for the hub's acknowledgement (resent after a reconnect). */
+  private readonly durables = new DurablePublisher({ opId: () => this.opId(), write: (env) => this.write(env) });
   /** Stream management: create, info, list, purge, read, delete. */
   readonly streams = new StreamsApi((op) => this.streamOp(op));
   private readonly inflightHandlers = new Set<Promise<unknown>>();
@@ -310,6 +313,7 @@ export class Bus {
     this.startHeartbeat(welcome.heartbeatMs);
     this.setState('connected');
     this.events.emit('connected', { connectionId: welcome.connectionId, hubId: welcome.hubId, reconnected });
+    this.durables.resend(); // durable publishes the lost connection took with it, same msgIds: stored once
     this.flushBatch();
   }
 
@@ -343,6 +347,7 @@ export class Bus {
     }
     this.ops.rejectAll(error);
     this.rejectAcks(error);
+    this.durables.connectionLost();
     // Those are sent again with the other subscriptions after the reconnect.
     this.lateSubscribes.clear();
     if (this.stateValue === 'closed' || this.stateValue === 'connecting') return;
@@ -418,11 +423,11 @@ export class Bus {
           return;
         }
         if (env.id === 0 && env.headers?.[HEADER_GRANTS] !== undefined) return this.onGrantsUpdate(env);
-        if (!this.ops.resolve(env.id, env)) this.settleLateSubscribe(env.id, undefined);
+        if (!this.ops.resolve(env.id, env) && !this.durables.onOk(env)) this.settleLateSubscribe(env.id, undefined);
         return;
       case Kind.ERROR: {
         const error = safeDeserialize(env.payload);
-        if (env.id !== 0 && (this.ops.reject(env.id, error) || this.requests.reject(env.id, error) || this.settleLateSubscribe(env.id, error) || this.rejectAck(env.id, error))) return;
+        if (env.id !== 0 && (this.ops.reject(env.id, error) || this.requests.reject(env.id, error) || this.settleLateSubscribe(env.id, error) || this.rejectAck(env.id, error) || this.durables.onError(env.id, error))) return;
         if (env.id === 0 && typeof error.details?.sid === 'number') {
           // The hub ended a subscription (a config reload or a revoked consent took the grant away).
           const sub = this.subs.get(error.details.sid);
@@ -602,12 +607,7 @@ export class Bus {
         });
       }
       const { payloadType, payload } = this.payloadOf(data);
-      const headers: Headers = { ...options.headers, [HEADER_DURABLE]: '1' };
-      if (options.msgId !== undefined) headers[HEADER_MSG_ID] = options.msgId;
-      const id = this.opId();
-      const stored = this.trackOp(id, this.opts.requestTimeoutMs);
-      this.write(envelope(Kind.PUBLISH, { id, topic, headers, payloadType, payload, timestamp: Date.now() }));
-      return stored.then((ok) => ({ stream: ok.topic, seq: ok.seq, duplicate: ok.headers?.[HEADER_DUPLICATE] === '1' }));
+      return this.durables.publish(topic, options.msgId, options.headers, payloadType, payload, this.opts.requestTimeoutMs);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -915,6 +915,7 @@ export class Bus {
     this.requests.rejectAll(error);
     this.ops.rejectAll(error);
     this.rejectAcks(error);
+    this.durables.rejectAll(error);
     for (const sub of this.subs.values()) sub.end();
     this.subs.clear();
     this.releaseDrainWaiters();

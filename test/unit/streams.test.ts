@@ -406,3 +406,49 @@ describe('streams: on disk across hub restarts', () => {
     }
   });
 });
+
+describe('streams: durable publishes across a lost connection', () => {
+  test('a durable publish unanswered when the connection drops is sent again after the reconnect and stored once', async () => {
+    const { Broker } = await import('../../src/core/broker/broker.js');
+    const { connectWith } = await import('../../src/client/index.js');
+    const { createMemoryPair } = await import('../../src/transports/memory/memory-transport.js');
+    const { StreamService } = await import('../../src/core/streams/stream-service.js');
+    const { MemoryCatalog } = await import('../../src/core/streams/memory-catalog.js');
+    const service = new StreamService({ catalog: new MemoryCatalog() });
+    await service.open();
+    const broker = new Broker({ heartbeatMs: 0, streams: service as never });
+    // The first connection dies as the hub's answers to the publishes arrive: stored, never acknowledged.
+    let attempt = 0;
+    let armed = false;
+    const connector = async () => {
+      const [client, server] = createMemoryPair(['memory:client', 'memory:hub']);
+      broker.accept(server);
+      if (++attempt > 1) return client;
+      const cut: typeof client = Object.create(client);
+      cut.setHandlers = (h) => client.setHandlers({
+        ...h,
+        message: (chunk) => {
+          if (!armed) return h.message(chunk);
+          armed = false;
+          client.close(1001, 'cut before the acknowledgements');
+        },
+      });
+      return cut;
+    };
+    const bus = await connectWith(connector, { reconnect: { initialDelayMs: 10, maxDelayMs: 20 }, requestTimeoutMs: 5_000 });
+    await bus.streams.create({ name: 'RS', topics: ['rs'] });
+    armed = true;
+    const acks = [1, 2, 3].map((i) => bus.publish('rs', i, { durable: true, msgId: `m${i}` }));
+    const auto = bus.publish('rs', 4, { durable: true }); // no msgId: one is generated
+    const done = await Promise.all([...acks, auto]);
+    assert.equal(attempt >= 2, true, 'it reconnected');
+    assert.deepEqual(done.map((a) => a.seq).sort(), [1, 2, 3, 4]);
+    assert.ok(done.every((a) => a.duplicate), 'the hub had stored them before the cut: the resends were duplicates');
+    const stored = await bus.streams.read('RS');
+    assert.deepEqual(stored.map((m) => m.data), [1, 2, 3, 4], 'each stored exactly once');
+    assert.equal(typeof stored[3]!.msgId, 'string');
+    await bus.close();
+    await broker.close(10);
+    await service.close();
+  });
+});
