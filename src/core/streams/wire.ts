@@ -5,7 +5,7 @@
  * MESSAGE.seq the stream sequence, MESSAGE.timestamp the time the hub stored it, and the
  * `cb-delivery` header the delivery count when it is above 1. See docs/PROTOCOL.md.
  */
-import type { ConsumerConfig, StreamConfig } from './config.js';
+import type { ConsumerConfig, ResolvedStreamConfig, StreamConfig } from './config.js';
 import type { StorageState } from './storage.js';
 
 export type StreamOp =
@@ -51,14 +51,8 @@ export interface ConsumerInfo {
   members: number;
 }
 
-export interface StreamInfo {
-  name: string;
-  topics: string[];
-  maxAgeMs?: number;
-  maxBytes?: number;
-  maxMessages?: number;
-  duplicateWindowMs: number;
-  durability: 'fsync' | 'interval';
+/** A stream's configuration (defaults applied) and state. */
+export interface StreamInfo extends ResolvedStreamConfig {
   /** Set on a dead-letter stream ('<NAME>.DLQ'): the stream whose dead letters it holds. */
   deadLetterOf?: string;
   state: Omit<StorageState, 'segments'>;
