@@ -5,6 +5,7 @@ import { startHub, DEFAULT_HOST, DEFAULT_PORT } from '../hub/hub.js';
 import { CrossbusError } from '../core/errors/index.js';
 import { consoleLogger } from './console-logger.js';
 import { auditCommand } from './commands/audit.js';
+import { demoCommand } from './commands/demo.js';
 import { consentCommand } from './commands/consent.js';
 import { keysCommand, reloadCommand } from './commands/admin.js';
 import { resolveCredentials } from './credentials.js';
@@ -26,6 +27,7 @@ const HELP: Record<string, string> = {
 
 Usage:
   crossbus hub [--host 127.0.0.1] [--port 7070] [--data <dir>]   start a hub
+  crossbus demo                                                   a hub plus the demo (editor on http://localhost:7071)
   crossbus pub <topic> [data] [--url ws://127.0.0.1:7070]          publish one message
   crossbus sub <pattern> [--count N] [--url ...]                  print messages as JSON lines
   crossbus request <topic> [data] [--timeout 5000] [--url ...]     send a request, print the reply
@@ -255,6 +257,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'hub': return await runHub(rest);
+      case 'demo': return await demoCommand(rest, consoleLogger('info'), (line) => void process.stdout.write(`${line}\n`));
       case 'pub': return await runPub(rest);
       case 'sub': return await runSub(rest);
       case 'request': return await runRequest(rest);

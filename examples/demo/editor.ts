@@ -1,0 +1,86 @@
+/**
+ * The demo's "project editor" (http://localhost:7071). It hosts a crossbus hub in the page: the
+ * preview iframe (another origin) joins it through postMessage, apps are known by their origins,
+ * and a bridge joins this hub to the Node hub (ws://127.0.0.1:7070) so the Node service and the
+ * extension share the topic space. Everything on the page hub is shown live at the bottom.
+ */
+import { Broker, HubSecurity, createWebCryptoProvider, parseHubConfig, type AuditEvent } from '../../src/core/index.js';
+import { bridge, connect, connectWith, memoryConnector } from '../../src/browser/index.js';
+import { listenWindow } from '../../src/transports/postmessage/index.js';
+
+interface DemoConfig { hubUrl: string; previewOrigin: string; bridge: { name: string; secret: string } }
+
+const $ = (id: string): HTMLElement => document.getElementById(id) as HTMLElement;
+const traffic = $('traffic');
+function log(kind: 'in' | 'out' | 'err', text: string): void {
+  const line = document.createElement('div');
+  line.className = kind;
+  line.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
+  traffic.prepend(line);
+  while (traffic.childElementCount > 200) traffic.lastElementChild?.remove();
+}
+
+async function main(): Promise<void> {
+  const demo = (await (await fetch('/demo-config.json')).json()) as DemoConfig;
+  const audit = { record: (e: AuditEvent) => { if (e.outcome !== 'success') log('err', `audit: ${e.action} ${e.outcome} ${e.reason ?? ''} (${e.actor.origin ?? e.actor.address})`); } };
+  const config = parseHubConfig({
+    apps: {
+      editor: { origins: [location.origin], roles: ['editor'] },
+      preview: { origins: [demo.previewOrigin], roles: ['preview'] },
+    },
+    roles: {
+      editor: { publish: ['edits.>', 'build.>', 'format.>'], subscribe: ['>'], request: ['format.>', 'preview.>'] },
+      preview: { publish: ['preview.>'], subscribe: ['edits.>', 'build.>', 'preview.>'], request: ['format.>'] },
+    },
+  });
+  const broker = new Broker({ heartbeatMs: 5_000, security: new HubSecurity({ crypto: createWebCryptoProvider(), config, audit, identifyByOrigin: true }) });
+  listenWindow({
+    allowedOrigins: [demo.previewOrigin],
+    onConnection: (t) => broker.accept(t),
+    onRefused: (info) => log('err', `refused a connection from ${info.origin}: ${info.reason}`),
+  });
+  const local = memoryConnector(broker, { vouchedOrigin: location.origin });
+  const bus = await connectWith(local, { name: 'editor' });
+  // Show everything that crosses the page hub.
+  bus.subscribe('>', (m) => log('in', `${m.topic} ${JSON.stringify(m.data)?.slice(0, 120) ?? ''}`));
+
+  // Join the Node hub: the Node service and the extension live there.
+  try {
+    const remote = await connect(demo.hubUrl, { name: demo.bridge.name, secret: demo.bridge.secret });
+    const link = await connectWith(local, { name: 'bridge' });
+    bridge(link, remote, { exports: ['edits.>'], imports: ['build.>', 'ext.>'], remoteServices: ['format.>'] });
+    $('status').textContent = `page hub up; bridged to ${demo.hubUrl}`;
+  } catch (err) {
+    $('status').textContent = `page hub up; the Node hub is unreachable (${(err as Error).message})`;
+  }
+
+  const source = $('source') as HTMLTextAreaElement;
+  const publishEdit = (): void => void bus.publish('edits.doc', { text: source.value, at: Date.now() });
+  source.addEventListener('input', publishEdit);
+  $('format').addEventListener('click', async () => {
+    try {
+      const r = (await bus.request('format.markdown', { text: source.value }, { timeoutMs: 3_000 })) as { text: string };
+      source.value = r.text;
+      publishEdit();
+      $('answer').textContent = 'formatted by the Node service';
+    } catch (err) {
+      $('answer').textContent = `${(err as { code?: string }).code ?? ''} ${(err as Error).message}`;
+    }
+  });
+  $('stats').addEventListener('click', async () => {
+    try {
+      const r = (await bus.request('preview.stats', {}, { timeoutMs: 3_000 })) as { words: number; lines: number };
+      $('answer').textContent = `preview says: ${r.words} words, ${r.lines} lines`;
+    } catch (err) {
+      $('answer').textContent = `${(err as { code?: string }).code ?? ''} ${(err as Error).message}`;
+    }
+  });
+  // The preview announces itself when it is connected; send it the document then.
+  bus.subscribe('preview.ready', () => publishEdit());
+  (document.getElementById('preview') as HTMLIFrameElement).src = `${demo.previewOrigin}/preview.html?hub=${encodeURIComponent(location.origin)}`;
+  (globalThis as { demo?: unknown }).demo = { bus, broker };
+}
+
+main().catch((err) => {
+  $('status').textContent = `failed: ${(err as Error).message}`;
+});
