@@ -153,10 +153,22 @@ export class SegmentLog implements StreamStorage {
       if (target <= this.firstSeq) return 0;
       // Retention is recomputed on open, a purge is not: its floor must be on disk before it counts.
       const path = join(this.dir, FIRST_SEQ_FILE);
+      const floor = new TextEncoder().encode(`${target}\n`);
       try {
-        await this.o.fs.writeFileAtomic(path, new TextEncoder().encode(`${target}\n`));
+        await this.o.fs.writeFileAtomic(path, floor);
       } catch (err) {
-        throw storageFailure('write', path, err);
+        // A full disk is the very moment to purge. Dropping whole segments first frees space
+        // (and a purge of everything starts a segment named by the new first seq, which records
+        // the floor by itself); then the floor file is tried again.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC' && (err as NodeJS.ErrnoException).code !== 'EDQUOT') throw storageFailure('write', path, err);
+        const dropped = await this.advanceTo(target);
+        try {
+          await this.o.fs.writeFileAtomic(path, floor);
+        } catch (again) {
+          if (this.firstSeq <= this.lastSeq) throw storageFailure('write', path, again);
+          this.o.logger.warn('stream storage: purged everything, but could not record the floor file (the new segment records it)', { dir: this.dir, err: String(again) });
+        }
+        return dropped;
       }
       return this.advanceTo(target);
     });
