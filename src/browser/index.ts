@@ -12,3 +12,9 @@ export * from '../client/index.js';
 export function connect(target: string | TransportConnector, options: ConnectOptions = {}): Promise<Bus> {
   return connectWith(target, options);
 }
+
+// Browser transports: windows, iframes and popups (postMessage handshake, then a private
+// MessageChannel), and ports (MessagePort, workers, SharedWorker).
+export * from '../transports/port/index.js';
+export * from '../transports/postmessage/index.js';
+export { originAllowed, originProblem } from '../core/security/origins.js';
