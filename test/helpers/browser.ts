@@ -47,6 +47,8 @@ export async function bundleBrowserEntry(entry = BROWSER_ENTRY): Promise<Browser
 export interface StaticFile {
   contentType: string;
   body: string | Uint8Array;
+  /** Extra response headers (e.g. CORS for module scripts loaded by an opaque-origin frame). */
+  headers?: Record<string, string>;
 }
 
 export interface StaticServer {
@@ -67,7 +69,7 @@ export async function startStaticServer(files: Record<string, StaticFile>): Prom
       res.end('not found\n');
       return;
     }
-    res.writeHead(200, { 'content-type': file.contentType, 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': file.contentType, 'cache-control': 'no-store', ...file.headers });
     res.end(file.body);
   });
   await new Promise<void>((resolve, reject) => {
