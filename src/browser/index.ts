@@ -18,3 +18,4 @@ export function connect(target: string | TransportConnector, options: ConnectOpt
 export * from '../transports/port/index.js';
 export * from '../transports/postmessage/index.js';
 export { originAllowed, originProblem } from '../core/security/origins.js';
+export * from '../transports/extension/index.js';

@@ -1,4 +1,4 @@
-import { ConfigError, ConnectionError, CrossbusError, RequestError, ValidationError, createError, deserializeError } from '../core/errors/index.js';
+import { ConfigError, ConnectionError, CrossbusError, RequestError, ValidationError, createError, deserializeError, isErrorCode } from '../core/errors/index.js';
 import type { FrameLimits } from '../core/limits.js';
 import { encodeFrame, encodeInto, readFrames } from '../core/protocol/codec.js';
 import { KIND_NAMES, Kind, PayloadType, envelope, type Envelope, type Headers } from '../core/protocol/envelope.js';
@@ -341,8 +341,9 @@ export class Bus {
       details: { code: info.code, reason: info.reason },
     });
     if (this.connectReject !== undefined) {
-      // Closed during the handshake: attempt() rejects, and its caller owns the retry.
-      this.connectReject(error);
+      // Closed during the handshake: attempt() rejects, and its caller owns the retry. A transport
+      // that names an error code as its close reason (a refused origin) fails with that code.
+      this.connectReject(isErrorCode(info.reason) ? createError(info.reason, `the hub refused the connection: ${info.reason}`, { details: { code: info.code } }) : error);
       return;
     }
     this.ops.rejectAll(error);
