@@ -8,6 +8,7 @@
  */
 import { createError, type CrossbusError } from '../core/errors/index.js';
 import type { Headers } from '../core/protocol/envelope.js';
+import { HEADER_DURABLE } from '../core/streams/wire.js';
 import { randomHex } from '../core/util/random.js';
 import type { Bus } from './bus.js';
 import type { Message } from './message.js';
@@ -66,6 +67,8 @@ export function bridge(local: Bus, remote: Bus, options: BridgeOptions = {}): Br
   const forward = (from: Bus, to: Bus, pattern: string, count: 'exported' | 'imported'): void => {
     subs.push(from.subscribe(pattern, (m) => {
       if (m.replyTo !== '') return; // requests cross only through services
+      // A durable publish crosses through forwardDurablePublishes (with its msgId), never as a plain copy.
+      if (m.headers[HEADER_DURABLE] !== undefined) return;
       const headers = crossing(m);
       if (headers === undefined) return;
       stats[count]++;

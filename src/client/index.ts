@@ -27,4 +27,5 @@ export {
   DEFAULT_ACK_WAIT_MS, DEFAULT_BACKOFF_MS, DEFAULT_DELIVER, DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_MAX_ACK_PENDING, DEFAULT_MAX_DELIVER,
   DEFAULT_STREAM_DURABILITY,
 } from '../core/streams/config.js';
+export { forwardDurablePublishes, type DurableForwarderOptions } from './durable-forwarder.js';
 export { bridge, HEADER_BRIDGED, DEFAULT_MAX_BRIDGE_HOPS, type Bridge, type BridgeOptions } from './bridge.js';

@@ -30,4 +30,5 @@ export type * from './streams/catalog.js';
 export * from './streams/wire.js';
 export { MemoryStorage } from './streams/memory-storage.js';
 export { MemoryCatalog } from './streams/memory-catalog.js';
+export type { BrokerStreams } from './streams/broker-streams.js';
 export { StreamService, DEFAULT_CONSUMER_SAVE_DELAY_MS, MAX_READ_MESSAGES, type StreamEvent, type StreamServiceHost, type StreamServiceOptions } from './streams/stream-service.js';

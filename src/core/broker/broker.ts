@@ -11,7 +11,8 @@ import {
   CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, CLOSE_PROTOCOL_ERROR, CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN_LATER,
   type Transport, type TransportCloseInfo,
 } from '../transport/transport.js';
-import type { StreamService, StreamServiceHost } from '../streams/stream-service.js';
+import type { StreamServiceHost } from '../streams/stream-service.js';
+import type { BrokerStreams } from '../streams/broker-streams.js';
 import { HEADER_DURABLE } from '../streams/wire.js';
 import { TypedEmitter } from '../util/emitter.js';
 import { decodeJson, encodeJson } from '../util/json.js';
@@ -44,7 +45,7 @@ export class Broker {
   /** Authentication and access control; undefined on an insecure hub. */
   private readonly gate: AccessGate | undefined;
   /** Durable streams; undefined on a hub without stream storage. */
-  private readonly streams: StreamService<Session> | undefined;
+  private readonly streams: BrokerStreams<Session> | undefined;
   private readonly totals = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, errors: 0, dropped: 0, slowConsumers: 0, noResponders: 0 };
 
   constructor(options: BrokerOptions = {}) {

@@ -7,7 +7,7 @@ import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import { randomHex } from '../util/random.js';
 import type { BrokerSecurity } from '../security/broker-security.js';
-import type { StreamService } from '../streams/stream-service.js';
+import type { BrokerStreams } from '../streams/broker-streams.js';
 import type { Session } from './session.js';
 
 /** @default 10_000 */
@@ -78,10 +78,11 @@ export interface BrokerOptions {
    */
   security?: BrokerSecurity;
   /**
-   * Durable streams (opened by the caller: `await service.open()`). Without it, stream
-   * operations and durable publishes are refused with CB_ERR_STREAMS_UNAVAILABLE. @default none
+   * Durable streams: a StreamService (opened by the caller: `await service.open()`) or another
+   * implementation such as `forwardDurablePublishes`. Without it, stream operations and durable
+   * publishes are refused with CB_ERR_STREAMS_UNAVAILABLE. @default none
    */
-  streams?: StreamService<Session>;
+  streams?: BrokerStreams<Session>;
 }
 
 export interface ResolvedBrokerOptions {
@@ -99,7 +100,7 @@ export interface ResolvedBrokerOptions {
   hubId: string;
   logger: Logger;
   security: BrokerSecurity | undefined;
-  streams: StreamService<Session> | undefined;
+  streams: BrokerStreams<Session> | undefined;
 }
 
 function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {

@@ -4,6 +4,7 @@
  * It reaches connections only through `StreamServiceHost`, which the broker implements, and
  * storage only through a `StreamCatalog`. Isomorphic.
  */
+import type { BrokerStreams } from './broker-streams.js';
 import { ConfigError, CrossbusError, createError } from '../errors/index.js';
 import { Kind, PayloadType, envelope, type Envelope, type Headers } from '../protocol/envelope.js';
 import { SubscriptionIndex } from '../routing/subscription-index.js';
@@ -86,7 +87,7 @@ interface Indexed {
   readonly stream: Stream;
 }
 
-export class StreamService<S extends object = object> {
+export class StreamService<S extends object = object> implements BrokerStreams<S> {
   private readonly streams = new Map<string, Stream<S>>();
   private readonly index = new SubscriptionIndex<Indexed>();
   /** Per connection: sid -> the consumer it is a member of. */
