@@ -6,6 +6,7 @@
  *   match    topic matching (bench/match.ts)
  *   security crossbus throughput insecure vs integrity vs encrypted, and handshakes per second
  *   durable  crossbus durable streams vs NATS JetStream: acknowledged publishes and replay
+ *   browser  Chromium round trips parent page ↔ cross-site iframe: raw postMessage, raw MessagePort, crossbus, Penpal, Comlink
  *   all      every suite, one after the other
  *
  * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
@@ -15,7 +16,7 @@
 import { printBench, type BenchOutput } from './lib/output.js';
 import { killAllChildrenSync } from './lib/procs.js';
 
-const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable'] as const;
+const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface CliOptions {
@@ -35,6 +36,8 @@ function usage(): string {
     '  security crossbus 1→1 throughput: --insecure vs integrity vs encrypted; handshakes per second',
     '  durable  durable publish (up to 1,000 unacknowledged) and replay: crossbus streams (fsync, interval)',
     '           vs nats-server JetStream (file storage, defaults)',
+    '  browser  Chromium: sequential round trips between a page and a cross-site iframe: raw postMessage,',
+    '           raw MessagePort, crossbus, Penpal, Comlink; one-way messages; the page client size',
     '  all      run every suite',
     '',
     'options:',
@@ -89,6 +92,10 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
     case 'durable': {
       const { runDurableBench } = await import('./durable.js');
       return runDurableBench({ only: opts.only, scale: opts.scale });
+    }
+    case 'browser': {
+      const { runBrowserBench } = await import('./browser.js');
+      return runBrowserBench({ only: opts.only, scale: opts.scale });
     }
   }
 }

@@ -7,8 +7,9 @@
 import { Broker, HubSecurity, createWebCryptoProvider, parseHubConfig, type AuditEvent } from '../../src/core/index.js';
 import { bridge, connect, connectWith, memoryConnector } from '../../src/browser/index.js';
 import { listenWindow } from '../../src/transports/postmessage/index.js';
+import { extensionConnector } from '../../src/transports/extension/index.js';
 
-interface DemoConfig { hubUrl: string; previewOrigin: string; bridge: { name: string; secret: string } }
+interface DemoConfig { hubUrl: string; previewOrigin: string; extensionId: string; bridge: { name: string; secret: string } }
 
 const $ = (id: string): HTMLElement => document.getElementById(id) as HTMLElement;
 const traffic = $('traffic');
@@ -79,6 +80,27 @@ async function main(): Promise<void> {
   bus.subscribe('preview.ready', () => publishEdit());
   (document.getElementById('preview') as HTMLIFrameElement).src = `${demo.previewOrigin}/preview.html?hub=${encodeURIComponent(location.origin)}`;
   (globalThis as { demo?: unknown }).demo = { bus, broker };
+  await joinExtension(demo.extensionId);
+}
+
+/**
+ * With the demo extension installed, Chrome gives this page chrome.runtime.connect (the manifest's
+ * externally_connectable): connect to the extension's hub directly and show what it says.
+ */
+async function joinExtension(extensionId: string): Promise<void> {
+  const runtime = (globalThis as { chrome?: { runtime?: { connect?: unknown } } }).chrome?.runtime;
+  if (typeof runtime?.connect !== 'function') {
+    $('ext').textContent = 'extension: not installed (see the README: load examples/extension unpacked)';
+    return;
+  }
+  try {
+    const ext = await connectWith(extensionConnector({ extensionId }), { name: 'editor' });
+    const info = (await ext.request('ext.info', {})) as { id: string; connections: unknown[] };
+    $('ext').textContent = `extension ${info.id} connected (${info.connections.length} connections at its hub)`;
+    ext.subscribe('ext.content.>', (m) => log('in', `[extension hub] ${m.topic} ${JSON.stringify(m.data)}`));
+  } catch (err) {
+    $('ext').textContent = `extension: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}`;
+  }
 }
 
 main().catch((err) => {

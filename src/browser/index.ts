@@ -2,7 +2,8 @@
  * Browser, worker and extension entry: the client over the runtime's own WebSocket.
  * No Node built-ins are reachable from here.
  */
-import { connect as connectWith, type Bus } from '../client/bus.js';
+import type { Bus } from '../client/bus.js';
+import { connect as connectWith } from '../client/connect.js';
 import type { ConnectOptions } from '../client/options.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 

@@ -9,20 +9,17 @@ import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportCo
 import { TypedEmitter } from '../core/util/emitter.js';
 import { decodeJson, encodeJson } from '../core/util/json.js';
 import { randomHex } from '../core/util/random.js';
-import { webSocketConnector } from '../transports/websocket/websocket-client.js';
-import { ClientHandshake } from '../core/security/client-handshake.js';
-import type { CryptoProvider } from '../core/security/crypto.js';
 import { HEADER_BINDER, HEADER_GRANTS, HEADER_PROOF, ORIGIN_SCHEME, type GrantsSummary, type OriginWelcomeAuth, type WelcomeAuth } from '../core/security/handshake-messages.js';
 import { AccessPolicy } from '../core/security/policy.js';
-import { SecureTransport } from '../core/security/secure-transport.js';
-import { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';
+import type { ResolvedAuth } from './options.js';
+import type { SecretAuth, SecretAuthAttempt } from './secret-auth.js';
 import { CLOSE_AUTH_FAILED } from '../core/transport/transport.js';
 import type { BusEvents, BusState } from './events.js';
 import { backoffDelay } from './backoff.js';
 import { Message } from './message.js';
 import { resolveConnectOptions, type ConnectOptions, type ResolvedConnectOptions } from './options.js';
 import { PendingTable } from './pending.js';
-import { createScheduler } from './scheduler.js';
+import { createScheduler } from '../core/util/scheduler.js';
 import { DEFAULT_SUBSCRIPTION_MAX_PENDING, Subscription, type MessageHandler, type SubscribeOptions } from './subscription.js';
 import { resolveConsumerConfig, streamNameProblem, type ConsumerConfig } from '../core/streams/config.js';
 import type { AckPayload, PublishAck, StreamOp } from '../core/streams/wire.js';
@@ -117,12 +114,18 @@ export class Bus {
   private connectResolve: ((w: Envelope) => void) | undefined;
   /** The app's grants as the hub told them: operations outside them fail here, at once. */
   private grants: AccessPolicy | undefined;
-  private crypto: CryptoProvider | undefined;
+  private readonly secretAuth: SecretAuth | undefined;
   private connectReject: ((e: CrossbusError) => void) | undefined;
 
   /** @internal use connect() */
-  constructor(private readonly connector: TransportConnector, options: ConnectOptions) {
+  constructor(private readonly connector: TransportConnector, options: ConnectOptions, plugins: BusPlugins = {}) {
     this.opts = resolveConnectOptions(options);
+    if (this.opts.auth !== undefined) {
+      if (plugins.secretAuth === undefined) {
+        throw new ConfigError('CB_ERR_INVALID_OPTION', "this client authenticates by its origin only: for a secret, use connect() from 'crossbus'", { details: { option: 'secret' } });
+      }
+      this.secretAuth = plugins.secretAuth(this.opts.auth);
+    }
     this.limits = this.opts.limits;
     this.writer = new FrameWriter(16 * 1024);
     this.inboxPrefix = `${INBOX_PREFIX}${randomHex(12)}.`;
@@ -177,18 +180,15 @@ export class Bus {
       transport.close();
       throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed while connecting');
     }
-    const auth = this.opts.auth;
-    let handshake: ClientHandshake | undefined;
+    let handshake: SecretAuthAttempt | undefined;
     let t: Transport = transport;
     try {
-      if (auth !== undefined) {
-        this.crypto ??= auth.crypto ?? createWebCryptoProvider();
-        handshake = await ClientHandshake.create({ crypto: this.crypto, secret: auth.secret, group: auth.group, mode: auth.mode });
-        const secure: SecureTransport = new SecureTransport(transport, this.limits, (error) => {
+      if (this.secretAuth !== undefined) {
+        handshake = await this.secretAuth.begin(transport, this.limits, (error) => {
           this.reportError(error, {});
-          secure.close(CLOSE_AUTH_FAILED, error.code);
+          t.close(CLOSE_AUTH_FAILED, error.code);
         });
-        t = secure;
+        t = handshake.transport;
       }
     } catch (err) {
       clearTimeout(timer);
@@ -205,7 +205,7 @@ export class Bus {
       drain: () => this.onDrain(),
     });
     const hello: HelloPayload = { versions: [...SUPPORTED_VERSIONS], name: this.opts.name, client: 'crossbus-js/0.1' };
-    if (handshake !== undefined) hello.auth = handshake.helloAuth() as unknown as Record<string, unknown>;
+    if (handshake !== undefined) hello.auth = handshake.helloAuth();
     try {
       const helloBytes = encodeJson(hello);
       const headers = handshake === undefined ? undefined : { [HEADER_BINDER]: await handshake.binder(helloBytes) };
@@ -218,14 +218,12 @@ export class Bus {
         throw new ConnectionError('CB_ERR_HANDSHAKE_FAILED', 'WELCOME payload is not JSON', { cause });
       }
       if (handshake !== undefined) {
-        const session = await handshake.finish(helloBytes, welcomeEnv.payload.slice(), welcome.auth as WelcomeAuth | undefined, welcomeEnv.headers?.[HEADER_PROOF]);
-        const secure = t as SecureTransport;
+        const session = await handshake.finish(helloBytes, welcomeEnv.payload.slice(), welcome.auth, welcomeEnv.headers?.[HEADER_PROOF]);
         answered = this.expectAnswer();
         const authId = this.opId();
         this.authId = authId;
-        secure.send(encodeFrame(envelope(Kind.AUTH, { id: authId, headers: { [HEADER_PROOF]: session.proof } }), this.limits));
-        secure.protectOutbound(session.sealer);
-        secure.protectInbound(session.opener);
+        t.send(encodeFrame(envelope(Kind.AUTH, { id: authId, headers: { [HEADER_PROOF]: session.proof } }), this.limits));
+        session.activate();
         await answered; // the hub's OK, the first protected record: both directions work
         this.applyGrants(session.welcome);
       } else if ((welcome.auth as Partial<OriginWelcomeAuth> | undefined)?.scheme === ORIGIN_SCHEME) {
@@ -235,7 +233,7 @@ export class Bus {
         this.grants = undefined;
       }
       this.onWelcome(t, welcome);
-      if (t instanceof SecureTransport) t.setLimits(this.limits);
+      handshake?.setLimits(this.limits);
     } catch (err) {
       t.close(CLOSE_NORMAL, 'handshake failed');
       if (this.transport === t) this.transport = undefined;
@@ -497,10 +495,14 @@ export class Bus {
     if (this.stateValue === 'closed') throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus is closed');
     encodeInto(this.writer, env, this.limits);
     if (this.writer.length >= this.opts.batchBytes) this.flushBatch();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      this.schedule(this.flushTask);
-    }
+    else this.requestFlush();
+  }
+
+  /** Writes are sent in batches: everything written before the event loop comes round goes in one transport write. */
+  private requestFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    this.schedule(this.flushTask);
   }
 
   private readonly flushTask = (): void => {
@@ -730,10 +732,7 @@ export class Bus {
   private sendSubscribe(sub: Subscription<unknown>): void {
     if (this.stateValue !== 'connected') return;
     this.writeSubscribe(sub, this.writer);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      this.schedule(this.flushTask);
-    }
+    this.requestFlush();
   }
 
   private writeSubscribe(sub: Subscription<unknown>, w: FrameWriter): void {
@@ -949,18 +948,17 @@ function safeDeserialize(payload: Uint8Array): CrossbusError {
   }
 }
 
-/**
- * Connects to a hub. `target` is a ws:// or wss:// URL, or omitted when `options.transport`
- * supplies the connection (in-memory, postMessage, ...).
- */
-export async function connect(target: string | TransportConnector, options: ConnectOptions = {}): Promise<Bus> {
-  let connector: TransportConnector;
-  if (typeof target === 'function') connector = target;
-  else if (options.transport !== undefined) connector = options.transport;
-  else {
-    assertHubUrl(target);
-    connector = webSocketConnector(target, options.WebSocket ? { WebSocket: options.WebSocket } : {});
+/** What a Bus may be given beyond its options: code that only some builds carry. */
+export interface BusPlugins {
+  /** Secret authentication (the handshake and record protection). @default none: origin identity only */
+  secretAuth?: (auth: ResolvedAuth) => SecretAuth;
+}
+
+/** Connects through `connector` (no URL handling, no secret authentication unless plugged in). */
+export function openBus(connector: TransportConnector, options: ConnectOptions = {}, plugins: BusPlugins = {}): Promise<Bus> {
+  try {
+    return new Bus(connector, options, plugins).open();
+  } catch (err) {
+    return Promise.reject(err);
   }
-  const bus = new Bus(connector, options);
-  return bus.open();
 }

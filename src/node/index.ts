@@ -3,7 +3,8 @@
  * write callbacks for exact backpressure and Buffers to avoid a copy per message.
  */
 import WebSocket from 'ws';
-import { assertHubUrl, connect as connectWith, type Bus } from '../client/bus.js';
+import type { Bus } from '../client/bus.js';
+import { assertHubUrl, connect as connectWith } from '../client/connect.js';
 import type { ConnectOptions, WebSocketConstructor } from '../client/options.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 import { webSocketConnector } from '../transports/websocket/websocket-client.js';

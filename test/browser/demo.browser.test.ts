@@ -8,12 +8,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Frame, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.js';
+import type { BrowserContext, Frame, Page } from 'playwright-core';
+import { launchWithExtension } from '../helpers/browser.js';
 import { spawnCli, waitFor, type CliProcess } from '../helpers/hub-process.js';
 
 let demo: CliProcess;
-let browser: Browser;
+let context: BrowserContext;
 let page: Page;
 let editorUrl = '';
 let previewOrigin = '';
@@ -22,18 +22,20 @@ const pageErrors: string[] = [];
 describe('the demo (crossbus demo, Chromium)', { timeout: 60_000 }, () => {
   before(async () => {
     const data = mkdtempSync(join(tmpdir(), 'crossbus-demo-'));
-    demo = spawnCli(['demo', '--port', '0', '--editor-port', '0', '--preview-port', '0', '--data', data]);
-    await waitFor(() => /open (http:\/\/localhost:\d+\/)/.test(demo.stdout()), 20_000, `the demo to start\n${demo.stderr()}`);
+    demo = spawnCli(['demo', '--port', '0', '--editor-port', '0', '--preview-port', '0', '--data', data, '--extension-dir', join(data, 'extension')]);
+    await waitFor(() => /extension is built in/.test(demo.stdout()), 20_000, `the demo to start\n${demo.stderr()}`);
     editorUrl = /open (http:\/\/localhost:\d+\/)/.exec(demo.stdout())![1]!;
     previewOrigin = /comes from (http:\/\/127\.0\.0\.1:\d+)/.exec(demo.stdout())![1]!;
-    browser = await launchChromium();
-    page = await browser.newPage();
+    // The extension the demo built for this hub, loaded unpacked as the README says.
+    const extensionDir = /extension is built in (\S+)/.exec(demo.stdout())![1]!;
+    ({ context } = await launchWithExtension(extensionDir, join(data, 'profile')));
+    page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     await page.goto(editorUrl);
   });
 
   after(async () => {
-    await browser?.close().catch(() => {});
+    await context?.close().catch(() => {});
     demo?.proc.kill('SIGTERM');
     await demo?.exited;
   });
@@ -67,6 +69,11 @@ describe('the demo (crossbus demo, Chromium)', { timeout: 60_000 }, () => {
     const traffic = await page.textContent('#traffic');
     assert.match(traffic ?? '', /edits\.doc/);
     assert.match(traffic ?? '', /preview\.ready/);
+  });
+
+  it('the unpacked extension joins: the editor page connects to its hub over externally_connectable', async () => {
+    await page.waitForFunction('document.getElementById("ext").textContent.includes("connected")', undefined, { timeout: 10_000 });
+    assert.match(await page.textContent('#ext') ?? '', /extension gemalglccfifdabnmiddladfobhgmbde connected/);
   });
 
   it('no page errors', () => {

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Worker } from 'playwright-core';
 
 export const BROWSER_ENTRY = fileURLToPath(new URL('../../src/browser/index.ts', import.meta.url));
 
@@ -136,4 +136,23 @@ export function testPageHtml(bundlePath: string): string {
 </body>
 </html>
 `;
+}
+
+/**
+ * A Chromium profile with an unpacked MV3 extension loaded (the new headless mode runs
+ * extensions). Resolves once the extension's service worker is up.
+ */
+export async function launchWithExtension(extensionDir: string, profileDir: string): Promise<{ context: BrowserContext; worker: Worker }> {
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: findChromium(),
+    headless: false,
+    timeout: 20_000,
+    ignoreDefaultArgs: ['--disable-extensions'],
+    args: [
+      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-first-run', '--disable-quic', `--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`,
+    ],
+  });
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 15_000 }));
+  return { context, worker };
 }

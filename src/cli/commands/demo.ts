@@ -11,7 +11,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startHub, type Hub } from '../../hub/hub.js';
 import { connect, type Bus } from '../../node/index.js';
@@ -25,13 +25,17 @@ export const DEFAULT_EDITOR_PORT = 7071;
 export const DEFAULT_PREVIEW_PORT = 7072;
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DEMO_DIR = join(ROOT, 'examples', 'demo');
+const EXTENSION_DIR = join(ROOT, 'examples', 'extension');
+/** Fixed by the `key` in examples/extension/manifest.json. */
+export const DEMO_EXTENSION_ID = 'gemalglccfifdabnmiddladfobhgmbde';
 
-export const DEMO_HELP = `Usage: crossbus demo [--port 7070] [--editor-port 7071] [--preview-port 7072] [--data ${DEFAULT_DEMO_DATA_DIR}]
+export const DEMO_HELP = `Usage: crossbus demo [--port 7070] [--editor-port 7071] [--preview-port 7072] [--data ${DEFAULT_DEMO_DATA_DIR}] [--extension-dir examples/extension]
 
 Starts a hub and the demo: open the editor at http://localhost:7071. It hosts a crossbus hub in
 the page; the preview iframe (http://127.0.0.1:7072, another site) joins it through postMessage;
 a bridge joins the page hub to this hub, where a Node service formats documents; the extension in
-examples/extension joins the same bus (load it unpacked: see the README). Ports 0 pick free ones.`;
+examples/extension joins the same bus (load it unpacked: see the README); the demo builds it for
+this hub (into --extension-dir). Ports 0 pick free ones.`;
 
 interface DemoApps { editor: string; service: string; extension: string }
 
@@ -49,7 +53,8 @@ async function ensureDemoConfig(dataDir: string, editorOrigin: string): Promise<
   const roles = doc.roles as Record<string, unknown>;
   roles['demo-bridge'] = { publish: ['edits.>', 'ext.>'], subscribe: ['build.>', 'ext.>', 'edits.>', 'format.>'], request: ['format.>'] };
   roles['demo-service'] = { publish: ['build.>'], subscribe: ['format.>', 'edits.>'], request: [] };
-  if (!doc.origins.includes(editorOrigin)) doc.origins.push(editorOrigin);
+  // The extension's service worker connects over WebSocket with Origin chrome-extension://<id>.
+  for (const origin of [editorOrigin, `chrome-extension://${DEMO_EXTENSION_ID}`]) if (!doc.origins.includes(origin)) doc.origins.push(origin);
   await replaceFileAtomically(path, `${JSON.stringify(doc, null, 2)}\n`);
   return { editor: apps['demo-editor'].secret as string, service: apps['demo-service'].secret as string, extension: apps['demo-extension'].secret as string };
 }
@@ -98,12 +103,22 @@ async function startService(url: string, secret: string): Promise<{ bus: Bus; st
 
 export interface DemoHandle {
   hub: Hub;
+  /** The folder to load unpacked in Chrome. */
+  extensionDir: string;
   editorUrl: string;
   previewOrigin: string;
   close(): Promise<void>;
 }
 
-export async function startDemo(options: { port?: number; editorPort?: number; previewPort?: number; dataDir?: string; logger: Logger }): Promise<DemoHandle> {
+/** Builds examples/extension for this hub (into `outDir`); the config is kept next to it for rebuilds by hand. */
+async function buildDemoExtension(outDir: string, config: { hubUrl: string; name: string; secret: string; pageOrigins: string[] }): Promise<string> {
+  const builder = (await import(pathToFileURL(join(EXTENSION_DIR, 'build.mjs')).href)) as { buildExtension(o: { outDir: string; config: typeof config }): Promise<string> };
+  const dir = await builder.buildExtension({ outDir, config });
+  await replaceFileAtomically(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  return dir;
+}
+
+export async function startDemo(options: { port?: number; editorPort?: number; previewPort?: number; dataDir?: string; extensionDir?: string; logger: Logger }): Promise<DemoHandle> {
   const dataDir = options.dataDir ?? DEFAULT_DEMO_DATA_DIR;
   const host = '127.0.0.1';
   // Bind first (ports may be 0), then name the origins: localhost and 127.0.0.1 are different sites.
@@ -124,16 +139,15 @@ export async function startDemo(options: { port?: number; editorPort?: number; p
   const hub = await startHub({ port: options.port ?? 7070, dataDir, logger: options.logger });
   editorFiles['/demo-config.json'] = {
     type: 'application/json',
-    body: JSON.stringify({ hubUrl: hub.url, previewOrigin, bridge: { name: 'demo-editor', secret: secrets.editor } }),
+    body: JSON.stringify({ hubUrl: hub.url, previewOrigin, extensionId: DEMO_EXTENSION_ID, bridge: { name: 'demo-editor', secret: secrets.editor } }),
   };
   const service = await startService(hub.url, secrets.service);
-  // The extension reads its hub and credentials from a config.json next to its manifest.
-  const extensionDir = join(ROOT, 'examples', 'extension');
-  if (existsSync(join(extensionDir, 'manifest.json'))) {
-    await replaceFileAtomically(join(extensionDir, 'config.json'), `${JSON.stringify({ hubUrl: hub.url, name: 'demo-extension', secret: secrets.extension, pageOrigins: [editorOrigin] }, null, 2)}\n`);
-  }
+  // The extension gets its hub and credentials compiled in: build it for this hub.
+  const extensionConfig = { hubUrl: hub.url, name: 'demo-extension', secret: secrets.extension, pageOrigins: [editorOrigin] };
+  const extensionDir = await buildDemoExtension(options.extensionDir ?? EXTENSION_DIR, extensionConfig);
   return {
     hub,
+    extensionDir,
     editorUrl: `${editorOrigin}/`,
     previewOrigin,
     close: async () => {
@@ -152,7 +166,7 @@ export async function demoCommand(argv: string[], logger: Logger, out: (line: st
   const { values } = parseArgs({
     args: argv,
     options: {
-      port: { type: 'string' }, 'editor-port': { type: 'string' }, 'preview-port': { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      port: { type: 'string' }, 'editor-port': { type: 'string' }, 'preview-port': { type: 'string' }, data: { type: 'string' }, 'extension-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -174,10 +188,11 @@ export async function demoCommand(argv: string[], logger: Logger, out: (line: st
   if (editorPort !== undefined) opts.editorPort = editorPort;
   if (previewPort !== undefined) opts.previewPort = previewPort;
   if (values.data !== undefined) opts.dataDir = values.data;
+  if (values['extension-dir'] !== undefined) opts.extensionDir = values['extension-dir'];
   const demo = await startDemo(opts);
   out(`crossbus hub listening on ${demo.hub.url}`);
   out(`crossbus demo: open ${demo.editorUrl} (the preview iframe comes from ${demo.previewOrigin})`);
-  out('crossbus demo: the extension is in examples/extension (chrome://extensions > Developer mode > Load unpacked)');
+  out(`crossbus demo: the extension is built in ${demo.extensionDir} (chrome://extensions > Developer mode > Load unpacked)`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -31,6 +31,12 @@ export class FrameWriter {
 
   /** Hands over what was written and starts a fresh buffer; the returned bytes are never reused. */
   take(): Uint8Array {
+    if (this.length <= this.buf.length >>> 2) {
+      // A small batch: copy it out (an exact-size buffer a port can transfer) and keep ours.
+      const small = this.buf.slice(0, this.length);
+      this.length = 0;
+      return small;
+    }
     const out = this.buf.subarray(0, this.length);
     // The old buffer now belongs to the caller (a transport may still be writing it out).
     this.buf = new Uint8Array(Math.max(this.initialSize, Math.min(this.length, 1 << 20)));

@@ -8,6 +8,7 @@ import { ConnectionError } from '../../core/errors/index.js';
 import { fromBase64, toBase64 } from '../../core/security/bytes.js';
 import { CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_PROTOCOL_ERROR, type Transport, type TransportCloseInfo, type TransportHandlers } from '../../core/transport/transport.js';
 import type { RuntimePort } from './chrome-types.js';
+import { PostedBytes } from '../../core/transport/posted-bytes.js';
 
 export interface RuntimePortInfo {
   peer?: string;
@@ -36,8 +37,9 @@ class RuntimePortTransport implements Transport {
   private early: unknown[] = [];
   private pendingClose: TransportCloseInfo | undefined;
   private closed = false;
-  private buffered = 0;
-  private drainScheduled = false;
+  private readonly posted = new PostedBytes(() => {
+    if (!this.closed) this.handlers?.drain?.();
+  });
 
   constructor(private readonly port: RuntimePort, info: RuntimePortInfo) {
     this.peer = info.peer ?? `extension port ${port.name}`;
@@ -70,19 +72,11 @@ class RuntimePortTransport implements Transport {
       return;
     }
     // postMessage never blocks; count the bytes until the event loop turns, so writers still yield.
-    this.buffered += chunk.byteLength;
-    if (!this.drainScheduled) {
-      this.drainScheduled = true;
-      setTimeout(() => {
-        this.drainScheduled = false;
-        this.buffered = 0;
-        if (!this.closed) this.handlers?.drain?.();
-      }, 0);
-    }
+    this.posted.add(chunk.byteLength);
   }
 
   bufferedAmount(): number {
-    return this.buffered;
+    return this.posted.amount;
   }
 
   close(code = CLOSE_NORMAL, reason = ''): void {

@@ -6,6 +6,7 @@
  * message is a small close notice, so both ends learn the code and reason. Runtime-neutral.
  */
 import { ConnectionError } from '../../core/errors/index.js';
+import { PostedBytes } from '../../core/transport/posted-bytes.js';
 import {
   CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_PROTOCOL_ERROR, type Transport, type TransportCloseInfo, type TransportHandlers,
 } from '../../core/transport/transport.js';
@@ -62,8 +63,9 @@ class PortTransport implements Transport {
   private handlers: TransportHandlers | undefined;
   private early: unknown[] = [];
   private closed = false;
-  private buffered = 0;
-  private drainScheduled = false;
+  private readonly posted = new PostedBytes(() => {
+    if (!this.closed) this.handlers?.drain?.();
+  });
   private pendingClose: TransportCloseInfo | undefined;
   private readonly detach: () => void;
 
@@ -112,19 +114,11 @@ class PortTransport implements Transport {
     const buf = owned ? (chunk.buffer as ArrayBuffer) : chunk.slice().buffer;
     this.port.postMessage(buf, [buf]);
     // postMessage never blocks; count the bytes until the event loop turns, so writers still yield.
-    this.buffered += chunk.byteLength;
-    if (!this.drainScheduled) {
-      this.drainScheduled = true;
-      setTimeout(() => {
-        this.drainScheduled = false;
-        this.buffered = 0;
-        if (!this.closed) this.handlers?.drain?.();
-      }, 0);
-    }
+    this.posted.add(chunk.byteLength);
   }
 
   bufferedAmount(): number {
-    return this.buffered;
+    return this.posted.amount;
   }
 
   close(code = CLOSE_NORMAL, reason = ''): void {

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * Measures what a browser page downloads: each browser entry bundled by esbuild (ESM, minified,
+ * tree-shaken), raw and gzipped (level 9). `--json` prints one JSON object; `--budget <KB>`
+ * exits 1 when the page client (crossbus/page) is larger, gzipped.
+ */
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+export const ENTRIES = {
+  'crossbus/page (page client: bus + window, port, worker, extension transports)': 'src/browser/page.ts',
+  'crossbus (browser build: + secret auth, WebSocket, bridge, in-memory)': 'src/browser/index.ts',
+};
+
+export async function measure(entry) {
+  const r = await build({ entryPoints: [root + entry], bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
+  const code = r.outputFiles[0].contents;
+  return { minified: code.length, gzipped: gzipSync(code, { level: 9 }).length };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const rows = [];
+  for (const [name, entry] of Object.entries(ENTRIES)) rows.push({ name, entry, ...(await measure(entry)) });
+  if (args.includes('--json')) {
+    process.stdout.write(`${JSON.stringify(rows)}\n`);
+  } else {
+    for (const r of rows) process.stdout.write(`${r.name}\n  ${(r.minified / 1024).toFixed(1)} KB minified, ${(r.gzipped / 1024).toFixed(1)} KB gzipped\n`);
+  }
+  const i = args.indexOf('--budget');
+  if (i >= 0) {
+    const budget = Number(args[i + 1]) * 1024;
+    const page = rows[0];
+    if (page.gzipped > budget) {
+      process.stderr.write(`the page client is ${(page.gzipped / 1024).toFixed(1)} KB gzipped, over the ${args[i + 1]} KB budget\n`);
+      process.exit(1);
+    }
+  }
+}
