@@ -45,6 +45,11 @@ export interface Bridge {
   close(): void;
 }
 
+/** The ids of the bridges a message has crossed, in order (header cb-bridged). */
+export function bridgeHops(headers: Headers): string[] {
+  return (headers[HEADER_BRIDGED] ?? '').split(',').filter((x) => x !== '');
+}
+
 /** Starts forwarding between `local` and `remote` (two connected buses). */
 export function bridge(local: Bus, remote: Bus, options: BridgeOptions = {}): Bridge {
   const id = randomHex(6);
@@ -56,7 +61,7 @@ export function bridge(local: Bus, remote: Bus, options: BridgeOptions = {}): Br
 
   /** Headers for the other side, or undefined when the message must not cross (a loop, too many hops). */
   const crossing = (m: Message): Headers | undefined => {
-    const hops = (m.headers[HEADER_BRIDGED] ?? '').split(',').filter((x) => x !== '');
+    const hops = bridgeHops(m.headers);
     if (hops.includes(id) || hops.length >= maxHops) return undefined;
     return { ...m.headers, [HEADER_BRIDGED]: [...hops, id].join(',') };
   };

@@ -15,7 +15,7 @@ import { asCrossbusError } from '../core/streams/stream.js';
 import type { StreamServiceHost } from '../core/streams/stream-service.js';
 import { HEADER_DUPLICATE, HEADER_DURABLE, HEADER_MSG_ID } from '../core/streams/wire.js';
 import { decodeJson } from '../core/util/json.js';
-import { HEADER_BRIDGED } from './bridge.js';
+import { HEADER_BRIDGED, bridgeHops } from './bridge.js';
 import type { Bus } from './bus.js';
 
 export interface DurableForwarderOptions {
@@ -45,7 +45,7 @@ export function forwardDurablePublishes<S>(remote: Bus | Promise<Bus>, options: 
     capture(s, env) {
       if (env.headers?.[HEADER_DURABLE] === undefined) return; // plain publishes cross through a bridge, if at all
       const { [HEADER_DURABLE]: _durable, [HEADER_MSG_ID]: msgId, ...rest } = env.headers;
-      const headers: Headers = options.bridge === undefined ? rest : { ...rest, [HEADER_BRIDGED]: rest[HEADER_BRIDGED] ? `${rest[HEADER_BRIDGED]},${options.bridge.id}` : options.bridge.id };
+      const headers: Headers = options.bridge === undefined ? rest : { ...rest, [HEADER_BRIDGED]: [...bridgeHops(rest), options.bridge.id].join(',') };
       const id = env.id;
       let data: unknown;
       try {

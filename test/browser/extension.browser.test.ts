@@ -17,6 +17,7 @@ import { bundleBrowserEntry, launchWithExtension, startStaticServer, type Static
 import { startHub, type Hub } from '../../src/hub/index.js';
 import { connect, type Bus } from '../../src/node/index.js';
 import { secret, testConfigDocument } from '../helpers/security.js';
+import { until } from '../helpers/stream-hub.js';
 // @ts-expect-error a plain .mjs build script without types
 import { buildExtension, EXTENSION_ID } from '../../examples/extension/build.mjs';
 
@@ -44,14 +45,6 @@ async function openPage(url: string): Promise<Page> {
   await page.goto(url);
   await page.waitForFunction('globalThis.ready === true');
   return page;
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** The extension's current service worker (a new one after Chrome stopped the old). */

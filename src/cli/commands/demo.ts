@@ -26,8 +26,13 @@ export const DEFAULT_PREVIEW_PORT = 7072;
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DEMO_DIR = join(ROOT, 'examples', 'demo');
 const EXTENSION_DIR = join(ROOT, 'examples', 'extension');
-/** Fixed by the `key` in examples/extension/manifest.json. */
-export const DEMO_EXTENSION_ID = 'gemalglccfifdabnmiddladfobhgmbde';
+
+/** examples/extension/build.mjs: its builder, and the id fixed by the manifest's `key`. */
+interface ExtensionBuilder {
+  EXTENSION_ID: string;
+  buildExtension(o: { outDir: string; config: ExtensionConfig }): Promise<string>;
+}
+interface ExtensionConfig { hubUrl: string; name: string; secret: string; pageOrigins: string[] }
 
 export const DEMO_HELP = `Usage: crossbus demo [--port 7070] [--editor-port 7071] [--preview-port 7072] [--data ${DEFAULT_DEMO_DATA_DIR}] [--extension-dir examples/extension]
 
@@ -40,7 +45,7 @@ this hub (into --extension-dir). Ports 0 pick free ones.`;
 interface DemoApps { editor: string; service: string; extension: string }
 
 /** The demo config: the usual apps plus one per demo part, and the editor's origin on the allow-list. */
-async function ensureDemoConfig(dataDir: string, editorOrigin: string): Promise<DemoApps> {
+async function ensureDemoConfig(dataDir: string, editorOrigin: string, extensionId: string): Promise<DemoApps> {
   const path = join(dataDir, CONFIG_FILE_NAME);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const text = existsSync(path) ? await readFile(path, 'utf8') : undefined;
@@ -54,7 +59,7 @@ async function ensureDemoConfig(dataDir: string, editorOrigin: string): Promise<
   roles['demo-bridge'] = { publish: ['edits.>', 'ext.>'], subscribe: ['build.>', 'ext.>', 'edits.>', 'format.>'], request: ['format.>'] };
   roles['demo-service'] = { publish: ['build.>'], subscribe: ['format.>', 'edits.>'], request: [] };
   // The extension's service worker connects over WebSocket with Origin chrome-extension://<id>.
-  for (const origin of [editorOrigin, `chrome-extension://${DEMO_EXTENSION_ID}`]) if (!doc.origins.includes(origin)) doc.origins.push(origin);
+  for (const origin of [editorOrigin, `chrome-extension://${extensionId}`]) if (!doc.origins.includes(origin)) doc.origins.push(origin);
   await replaceFileAtomically(path, `${JSON.stringify(doc, null, 2)}\n`);
   return { editor: apps['demo-editor'].secret as string, service: apps['demo-service'].secret as string, extension: apps['demo-extension'].secret as string };
 }
@@ -111,8 +116,7 @@ export interface DemoHandle {
 }
 
 /** Builds examples/extension for this hub (into `outDir`); the config is kept next to it for rebuilds by hand. */
-async function buildDemoExtension(outDir: string, config: { hubUrl: string; name: string; secret: string; pageOrigins: string[] }): Promise<string> {
-  const builder = (await import(pathToFileURL(join(EXTENSION_DIR, 'build.mjs')).href)) as { buildExtension(o: { outDir: string; config: typeof config }): Promise<string> };
+async function buildDemoExtension(builder: ExtensionBuilder, outDir: string, config: ExtensionConfig): Promise<string> {
   const dir = await builder.buildExtension({ outDir, config });
   await replaceFileAtomically(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   return dir;
@@ -121,6 +125,7 @@ async function buildDemoExtension(outDir: string, config: { hubUrl: string; name
 export async function startDemo(options: { port?: number; editorPort?: number; previewPort?: number; dataDir?: string; extensionDir?: string; logger: Logger }): Promise<DemoHandle> {
   const dataDir = options.dataDir ?? DEFAULT_DEMO_DATA_DIR;
   const host = '127.0.0.1';
+  const extension = (await import(pathToFileURL(join(EXTENSION_DIR, 'build.mjs')).href)) as ExtensionBuilder;
   // Bind first (ports may be 0), then name the origins: localhost and 127.0.0.1 are different sites.
   const [editorJs, previewJs] = await Promise.all([bundle(join(DEMO_DIR, 'editor.ts')), bundle(join(DEMO_DIR, 'preview.ts'))]);
   const [editorHtml, previewHtml] = await Promise.all([readFile(join(DEMO_DIR, 'editor.html'), 'utf8'), readFile(join(DEMO_DIR, 'preview.html'), 'utf8')]);
@@ -135,16 +140,16 @@ export async function startDemo(options: { port?: number; editorPort?: number; p
   });
   const editorOrigin = `http://localhost:${editor.port}`;
   const previewOrigin = `http://127.0.0.1:${preview.port}`;
-  const secrets = await ensureDemoConfig(dataDir, editorOrigin);
+  const secrets = await ensureDemoConfig(dataDir, editorOrigin, extension.EXTENSION_ID);
   const hub = await startHub({ port: options.port ?? 7070, dataDir, logger: options.logger });
   editorFiles['/demo-config.json'] = {
     type: 'application/json',
-    body: JSON.stringify({ hubUrl: hub.url, previewOrigin, extensionId: DEMO_EXTENSION_ID, bridge: { name: 'demo-editor', secret: secrets.editor } }),
+    body: JSON.stringify({ hubUrl: hub.url, previewOrigin, extensionId: extension.EXTENSION_ID, bridge: { name: 'demo-editor', secret: secrets.editor } }),
   };
   const service = await startService(hub.url, secrets.service);
   // The extension gets its hub and credentials compiled in: build it for this hub.
-  const extensionConfig = { hubUrl: hub.url, name: 'demo-extension', secret: secrets.extension, pageOrigins: [editorOrigin] };
-  const extensionDir = await buildDemoExtension(options.extensionDir ?? EXTENSION_DIR, extensionConfig);
+  const extensionConfig: ExtensionConfig = { hubUrl: hub.url, name: 'demo-extension', secret: secrets.extension, pageOrigins: [editorOrigin] };
+  const extensionDir = await buildDemoExtension(extension, options.extensionDir ?? EXTENSION_DIR, extensionConfig);
   return {
     hub,
     extensionDir,

@@ -8,6 +8,7 @@ import { ConnectionError } from '../../core/errors/index.js';
 import { fromBase64, toBase64 } from '../../core/security/bytes.js';
 import { CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_PROTOCOL_ERROR, type Transport, type TransportCloseInfo, type TransportHandlers } from '../../core/transport/transport.js';
 import type { RuntimePort } from './chrome-types.js';
+import { closeNotice, isCloseNotice } from '../../core/transport/close-notice.js';
 import { PostedBytes } from '../../core/transport/posted-bytes.js';
 
 export interface RuntimePortInfo {
@@ -17,14 +18,9 @@ export interface RuntimePortInfo {
 }
 
 interface FrameMessage { f: string }
-interface CloseMessage { crossbus: 'close'; code: number; reason: string }
 
 function isFrame(d: unknown): d is FrameMessage {
   return typeof d === 'object' && d !== null && typeof (d as FrameMessage).f === 'string' && Object.keys(d).length === 1;
-}
-function isClose(d: unknown): d is CloseMessage {
-  const o = d as CloseMessage;
-  return typeof d === 'object' && d !== null && o.crossbus === 'close' && Number.isInteger(o.code) && typeof o.reason === 'string' && o.reason.length <= 256;
 }
 
 class RuntimePortTransport implements Transport {
@@ -82,7 +78,7 @@ class RuntimePortTransport implements Transport {
   close(code = CLOSE_NORMAL, reason = ''): void {
     if (this.closed) return;
     try {
-      this.port.postMessage({ crossbus: 'close', code, reason: reason.slice(0, 256) } satisfies CloseMessage);
+      this.port.postMessage(closeNotice(code, reason));
     } catch {
       /* gone */
     }
@@ -106,7 +102,7 @@ class RuntimePortTransport implements Transport {
         this.handlers.message(bytes);
         return;
       }
-    } else if (isClose(data)) {
+    } else if (isCloseNotice(data)) {
       this.finish({ local: false, code: data.code, reason: data.reason });
       return;
     }

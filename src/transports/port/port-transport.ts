@@ -6,13 +6,15 @@
  * message is a small close notice, so both ends learn the code and reason. Runtime-neutral.
  */
 import { ConnectionError } from '../../core/errors/index.js';
+import { closeNotice, isCloseNotice } from '../../core/transport/close-notice.js';
 import { PostedBytes } from '../../core/transport/posted-bytes.js';
 import {
   CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_PROTOCOL_ERROR, type Transport, type TransportCloseInfo, type TransportHandlers,
 } from '../../core/transport/transport.js';
 
-/** The close notice: `{ crossbus: 'close', code, reason }`. Anything else that is not bytes is a protocol error. */
-export const CLOSE_NOTICE = 'close';
+// The close notice (`{ crossbus: 'close', code, reason }`) is the only message that is not bytes;
+// anything else is a protocol error.
+export { CLOSE_NOTICE } from '../../core/transport/close-notice.js';
 
 type Listener = (data: unknown) => void;
 
@@ -42,17 +44,6 @@ export interface PortTransportInfo {
   closePort?: boolean;
 }
 
-interface CloseNotice {
-  crossbus: typeof CLOSE_NOTICE;
-  code: number;
-  reason: string;
-}
-
-function isCloseNotice(d: unknown): d is CloseNotice {
-  if (typeof d !== 'object' || d === null) return false;
-  const o = d as Record<string, unknown>;
-  return o.crossbus === CLOSE_NOTICE && Number.isInteger(o.code) && typeof o.reason === 'string' && (o.reason as string).length <= 256;
-}
 
 class PortTransport implements Transport {
   readonly kind: string;
@@ -124,7 +115,7 @@ class PortTransport implements Transport {
   close(code = CLOSE_NORMAL, reason = ''): void {
     if (this.closed) return;
     try {
-      this.port.postMessage({ crossbus: CLOSE_NOTICE, code, reason: reason.slice(0, 256) } satisfies CloseNotice);
+      this.port.postMessage(closeNotice(code, reason));
     } catch {
       /* the other end is gone already */
     }
