@@ -3,9 +3,9 @@
  * (http://127.0.0.1), in one Chromium run. Sequential request/reply with a 200-byte payload for
  * raw window.postMessage, a raw MessagePort handed to the iframe (the floor once connected),
  * crossbus (a hub in the parent page, origin identities, the iframe joined through postMessage
- * and then its private MessageChannel), Penpal and Comlink. Each system gets a fresh iframe;
- * three rounds, interleaved, the median reported. Also one-way messages per second to the iframe
- * and the size of the page client.
+ * and then its private MessageChannel), Penpal and Comlink. Each system gets its own iframe, all
+ * connected at once; short rounds alternate between the systems and each reports its median.
+ * Also one-way messages per second to the iframe and the size of the page client.
  */
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -17,7 +17,11 @@ import { launchChromium, startStaticServer, type StaticServer } from '../test/he
 import { measure } from '../scripts/size.mjs';
 
 export const BROWSER_SYSTEMS = ['postmessage-raw', 'messageport-raw', 'crossbus', 'penpal', 'comlink'] as const;
-const ROUNDS = 3;
+/**
+ * Round trips on this machine drift by a factor of two over seconds (two cores shared by the
+ * browser's processes), so systems alternate in many short rounds and each reports its median.
+ */
+const ROUNDS = 15;
 
 async function bundle(file: string): Promise<string> {
   const r = await build({ entryPoints: [fileURLToPath(new URL(file, import.meta.url))], bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
@@ -28,7 +32,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 export async function runBrowserBench(options: { only?: string[] | undefined; scale?: number } = {}): Promise<BenchOutput & { failures: string[] }> {
   const systems = BROWSER_SYSTEMS.filter((s) => options.only === undefined || options.only.includes(s));
-  const n = Math.max(100, Math.round(3000 * (options.scale ?? 1)));
+  const n = Math.max(100, Math.round(800 * (options.scale ?? 1)));
   const oneway = Math.max(1000, Math.round(20000 * (options.scale ?? 1)));
   const [parentJs, childJs] = await Promise.all([bundle('./browser/parent.ts'), bundle('./browser/child.ts')]);
   const js = (body: string) => ({ contentType: 'text/javascript; charset=utf-8', body });
@@ -48,18 +52,34 @@ export async function runBrowserBench(options: { only?: string[] | undefined; sc
     await page.goto(`http://localhost:${parent.port}/parent.html`);
     await page.waitForFunction('globalThis.bench !== undefined');
     await page.evaluate(`globalThis.bench.startCrossbusHub(${JSON.stringify(child.origin)})`);
+    for (const sys of systems) {
+      try {
+        await page.evaluate(`globalThis.bench.setupSystem(${JSON.stringify(sys)}, ${JSON.stringify(child.origin)})`);
+        await page.evaluate(`globalThis.bench.runRound(${JSON.stringify(sys)}, ${n}, 0)`); // warm-up
+      } catch (err) {
+        failures.push(`${sys}: ${String(err)}`);
+      }
+    }
+    const ready = systems.filter((s) => !failures.some((f) => f.startsWith(`${s}:`)));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const sys of systems) {
-        note(`browser: round ${round + 1}/${ROUNDS} ${sys}`);
+      note(`browser: round ${round + 1}/${ROUNDS}`);
+      // A different order each round, so no system always runs right after the same one.
+      const order = ready.map((s, i) => ready[(i + round) % ready.length]!);
+      for (const sys of order) {
         try {
-          const r = (await page.evaluate(`globalThis.bench.runSystem(${JSON.stringify(sys)}, ${JSON.stringify(child.origin)}, ${n}, ${Math.round(n / 10)}, ${oneway})`)) as { rtt: number; oneway?: number };
-          (rtt[sys] ??= []).push(r.rtt);
-          if (r.oneway !== undefined) (oneWay[sys] ??= []).push(r.oneway);
+          (rtt[sys] ??= []).push((await page.evaluate(`globalThis.bench.runRound(${JSON.stringify(sys)}, ${n}, ${Math.round(n / 10)})`)) as number);
         } catch (err) {
           failures.push(`${sys}: ${String(err)}`);
         }
       }
     }
+    for (let round = 0; round < 3; round++) {
+      for (const sys of ready) {
+        const v = (await page.evaluate(`globalThis.bench.runOneway(${JSON.stringify(sys)}, ${oneway})`)) as number | null;
+        if (v !== null && v !== undefined) (oneWay[sys] ??= []).push(v);
+      }
+    }
+    await page.evaluate('globalThis.bench.teardown()');
     // crossbus's own cost: two clients of the page hub in the parent, no process hop.
     if (systems.includes('crossbus')) inPage = (await page.evaluate(`globalThis.bench.runInPage(${n})`)) as number;
   } finally {
@@ -69,7 +89,7 @@ export async function runBrowserBench(options: { only?: string[] | undefined; sc
   const results: Record<string, number> = {};
   for (const s of systems) if (rtt[s] !== undefined) results[s] = Math.round(median(rtt[s]!));
   const size = (await measure('src/browser/page.ts')) as { minified: number; gzipped: number };
-  const rows = [['system', 'round trips/s (median of 3)', 'per round trip', 'one-way msg/s']];
+  const rows = [['system', `round trips/s (median of ${ROUNDS})`, 'per round trip', 'one-way msg/s']];
   for (const s of systems) {
     const v = results[s];
     rows.push([s, v === undefined ? 'failed' : fmtInt(v), v === undefined ? '' : `${(1000 / v).toFixed(3)} ms`, oneWay[s] ? fmtInt(median(oneWay[s]!)) : '']);
@@ -79,7 +99,7 @@ export async function runBrowserBench(options: { only?: string[] | undefined; sc
     const r = ratio(results['crossbus'], results[peer]);
     if (r !== undefined) ratios[`crossbus/${peer}`] = r;
   }
-  const table = `browser: sequential request/reply, 200-byte payload, parent page ↔ cross-site iframe, Chromium ${n} round trips × ${ROUNDS} rounds\n`
+  const table = `browser: sequential request/reply, 200-byte payload, parent page ↔ cross-site iframe, Chromium, ${ROUNDS} interleaved rounds of ${n} round trips\n`
     + `${formatTable(rows)}\n`
     + (inPage !== undefined ? `crossbus between two clients of the page hub, same page (no process hop): ${fmtInt(inPage)} round trips/s, ${(1000 / inPage).toFixed(3)} ms\n` : '')
     + `page client (crossbus/page): ${(size.minified / 1024).toFixed(1)} KB minified, ${(size.gzipped / 1024).toFixed(1)} KB gzipped\n`

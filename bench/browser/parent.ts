@@ -1,6 +1,7 @@
 /**
- * The benchmark's parent page: for each system, frames the child (another site), runs sequential
- * round trips with a 200-byte payload and reports round trips per second. Driven by bench/browser.ts.
+ * The benchmark's parent page: frames one child (another site) per system and keeps them all
+ * connected, so that rounds of sequential round trips with a 200-byte payload can alternate
+ * between systems finely. Driven by bench/browser.ts.
  */
 import * as cb from './entry.js';
 
@@ -41,57 +42,99 @@ function correlated(send: (m: unknown) => void, listen: (h: (d: { id: number; p:
   });
 }
 
-export async function runSystem(sys: string, childOrigin: string, n: number, warmup: number, oneway: number): Promise<{ rtt: number; oneway?: number }> {
+interface Running {
+  iframe: HTMLIFrameElement;
+  call(): Promise<unknown>;
+  /** Posts `count` one-way messages and resolves once the iframe has them all. */
+  oneway?(count: number): Promise<void>;
+  close?(): void;
+}
+
+const running = new Map<string, Running>();
+
+/** Frames the child for `sys` and connects to it; the system then answers `runRound` until `teardown`. */
+export async function setupSystem(sys: string, childOrigin: string): Promise<void> {
   const { iframe, win } = await frame(childOrigin, sys);
-  try {
-    switch (sys) {
-      case 'postmessage-raw': {
-        const call = correlated((m) => win.postMessage(m, childOrigin), (h) => window.addEventListener('message', (e) => {
-          if (e.origin === childOrigin && e.source === win && typeof (e.data as { id?: unknown })?.id === 'number') h(e.data as { id: number; p: unknown });
-        }));
-        return { rtt: await timeLoop(n, warmup, () => call(PAYLOAD)) };
-      }
-      case 'messageport-raw': {
-        // The child asked for a port (that resolved frame()); it says ready once it has it.
-        const { port1, port2 } = new MessageChannel();
-        const readyNow = new Promise<void>((resolve) => window.addEventListener('message', function onReady(e) {
-          if (e.origin === childOrigin && (e.data as { benchReady?: string })?.benchReady === sys) { window.removeEventListener('message', onReady); resolve(); }
-        }));
-        win.postMessage({ port: true }, childOrigin, [port2]);
-        await readyNow;
-        const call = correlated((m) => port1.postMessage(m), (h) => { port1.onmessage = (e) => h(e.data as { id: number; p: unknown }); });
-        const rtt = await timeLoop(n, warmup, () => call(PAYLOAD));
-        const t0 = performance.now();
-        for (let i = 0; i < oneway; i++) port1.postMessage({ oneway: true, p: PAYLOAD });
-        while ((await call(null, { count: true })) as number < oneway) await new Promise((r) => setTimeout(r, 0));
-        return { rtt, oneway: (oneway / (performance.now() - t0)) * 1000 };
-      }
-      case 'crossbus': {
-        const bus = (globalThis as { benchBus?: cb.Bus }).benchBus!;
-        const rtt = await timeLoop(n, warmup, () => bus.request('bench.echo', PAYLOAD));
-        const t0 = performance.now();
-        for (let i = 0; i < oneway; i++) await bus.publish('bench.oneway', PAYLOAD);
-        while ((await bus.request('bench.count', null)) as number < oneway) await new Promise((r) => setTimeout(r, 0));
-        return { rtt, oneway: (oneway / (performance.now() - t0)) * 1000 };
-      }
-      case 'penpal': {
-        const conn = cb.penpalConnect<{ echo(p: unknown): Promise<unknown> }>({ messenger: new cb.WindowMessenger({ remoteWindow: win, allowedOrigins: [childOrigin] }) });
-        const remote = await conn.promise;
-        const rtt = await timeLoop(n, warmup, () => remote.echo(PAYLOAD));
-        conn.destroy();
-        return { rtt };
-      }
-      case 'comlink': {
-        const remote = cb.Comlink.wrap<{ echo(p: unknown): unknown }>(cb.Comlink.windowEndpoint(win, self, childOrigin));
-        const rtt = await timeLoop(n, warmup, () => remote.echo(PAYLOAD) as Promise<unknown>);
-        return { rtt };
-      }
-      default:
-        throw new Error(`unknown system ${sys}`);
+  const r = await connectSystem(sys, childOrigin, iframe, win);
+  running.set(sys, r);
+}
+
+async function connectSystem(sys: string, childOrigin: string, iframe: HTMLIFrameElement, win: Window): Promise<Running> {
+  switch (sys) {
+    case 'postmessage-raw': {
+      const call = correlated((m) => win.postMessage(m, childOrigin), (h) => window.addEventListener('message', (e) => {
+        if (e.origin === childOrigin && e.source === win && typeof (e.data as { id?: unknown })?.id === 'number') h(e.data as { id: number; p: unknown });
+      }));
+      return { iframe, call: () => call(PAYLOAD) };
     }
-  } finally {
-    iframe.remove();
+    case 'messageport-raw': {
+      // The child asked for a port (that resolved frame()); it says ready once it has it.
+      const { port1, port2 } = new MessageChannel();
+      const readyNow = new Promise<void>((resolve) => window.addEventListener('message', function onReady(e) {
+        if (e.origin === childOrigin && (e.data as { benchReady?: string })?.benchReady === sys) { window.removeEventListener('message', onReady); resolve(); }
+      }));
+      win.postMessage({ port: true }, childOrigin, [port2]);
+      await readyNow;
+      const call = correlated((m) => port1.postMessage(m), (h) => { port1.onmessage = (e) => h(e.data as { id: number; p: unknown }); });
+      return {
+        iframe,
+        call: () => call(PAYLOAD),
+        async oneway(count) {
+          const base = (await call(null, { count: true })) as number;
+          for (let i = 0; i < count; i++) port1.postMessage({ oneway: true, p: PAYLOAD });
+          while ((await call(null, { count: true })) as number < base + count) await new Promise((r) => setTimeout(r, 0));
+        },
+        close: () => port1.close(),
+      };
+    }
+    case 'crossbus': {
+      const bus = (globalThis as { benchBus?: cb.Bus }).benchBus!;
+      return {
+        iframe,
+        call: () => bus.request('bench.echo', PAYLOAD),
+        async oneway(count) {
+          const base = (await bus.request('bench.count', null)) as number;
+          for (let i = 0; i < count; i++) await bus.publish('bench.oneway', PAYLOAD);
+          while ((await bus.request('bench.count', null)) as number < base + count) await new Promise((r) => setTimeout(r, 0));
+        },
+      };
+    }
+    case 'penpal': {
+      const conn = cb.penpalConnect<{ echo(p: unknown): Promise<unknown> }>({ messenger: new cb.WindowMessenger({ remoteWindow: win, allowedOrigins: [childOrigin] }) });
+      const remote = await conn.promise;
+      return { iframe, call: () => remote.echo(PAYLOAD), close: () => conn.destroy() };
+    }
+    case 'comlink': {
+      const remote = cb.Comlink.wrap<{ echo(p: unknown): unknown }>(cb.Comlink.windowEndpoint(win, self, childOrigin));
+      return { iframe, call: () => remote.echo(PAYLOAD) as Promise<unknown> };
+    }
+    default:
+      throw new Error(`unknown system ${sys}`);
   }
+}
+
+/** `n` sequential round trips (after `warmup` more); round trips per second. */
+export async function runRound(sys: string, n: number, warmup: number): Promise<number> {
+  const r = running.get(sys);
+  if (r === undefined) throw new Error(`${sys} is not set up`);
+  return timeLoop(n, warmup, r.call);
+}
+
+/** One-way messages per second: `count` sent back to back, until the iframe has counted them all. */
+export async function runOneway(sys: string, count: number): Promise<number | undefined> {
+  const r = running.get(sys);
+  if (r?.oneway === undefined) return undefined;
+  const t0 = performance.now();
+  await r.oneway(count);
+  return (count / (performance.now() - t0)) * 1000;
+}
+
+export function teardown(): void {
+  for (const r of running.values()) {
+    r.close?.();
+    r.iframe.remove();
+  }
+  running.clear();
 }
 
 /** The crossbus page hub: origins are identities, the child's origin is allowed (secure defaults). */
@@ -116,4 +159,4 @@ export async function runInPage(n: number): Promise<number> {
   return timeLoop(n, Math.round(n / 10), () => bus.request('bench.local', PAYLOAD));
 }
 
-Object.assign(globalThis, { bench: { runSystem, startCrossbusHub, runInPage } });
+Object.assign(globalThis, { bench: { setupSystem, runRound, runOneway, teardown, startCrossbusHub, runInPage } });

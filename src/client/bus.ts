@@ -1,13 +1,13 @@
 import { ConfigError, ConnectionError, CrossbusError, RequestError, ValidationError, createError, deserializeError, isErrorCode } from '../core/errors/index.js';
 import type { FrameLimits } from '../core/limits.js';
 import { encodeFrame, encodeInto, readFrames } from '../core/protocol/codec.js';
-import { KIND_NAMES, Kind, PayloadType, envelope, type Envelope, type Headers } from '../core/protocol/envelope.js';
+import { KIND_NAMES, Kind, PayloadType, envelope, type Envelope, type Headers, type PayloadFields } from '../core/protocol/envelope.js';
 import { FrameWriter } from '../core/protocol/frame-writer.js';
 import { SUPPORTED_VERSIONS, weightProblem, type HelloPayload, type WelcomePayload } from '../core/protocol/handshake.js';
 import { assertValidTopic, groupProblem } from '../core/topic.js';
 import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector } from '../core/transport/transport.js';
 import { TypedEmitter } from '../core/util/emitter.js';
-import { decodeJson, encodeJson } from '../core/util/json.js';
+import { decodeJson, encodeJson, jsonText } from '../core/util/json.js';
 import { randomHex } from '../core/util/random.js';
 import { HEADER_BINDER, HEADER_GRANTS, HEADER_PROOF, ORIGIN_SCHEME, type GrantsSummary, type OriginWelcomeAuth, type WelcomeAuth } from '../core/security/handshake-messages.js';
 import { AccessPolicy } from '../core/security/policy.js';
@@ -27,6 +27,7 @@ import { StreamConsumer } from './consumer.js';
 import { StreamMessage } from './stream-message.js';
 import { StreamsApi } from './streams.js';
 import { DurablePublisher } from './durable-publisher.js';
+import { microtask } from '../core/util/microtask.js';
 
 export interface PublishOptions {
   /** Passed through the hub unchanged (traceparent, correlation-id, ...). @default none */
@@ -67,6 +68,11 @@ export const HEADER_ERROR = 'cb-error';
 
 const INBOX_PREFIX = '_INBOX.';
 const RESOLVED = Promise.resolve();
+const NO_BYTES = new Uint8Array(0);
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function';
+}
 
 function u32Next(n: number): number {
   return n >= 0xffff_fffe ? 1 : n + 1;
@@ -84,6 +90,12 @@ export class Bus {
   private transport: Transport | undefined;
   private writer: FrameWriter;
   private flushScheduled = false;
+  /**
+   * A batch went out by microtask since the bus was last idle (inbound data or a scheduled flush
+   * ends the burst). The first write after idle goes out at the end of the current job, for
+   * latency; later writes of the same burst wait for the scheduler, so loops still batch.
+   */
+  private inBurst = false;
   private readonly schedule = createScheduler();
   private readonly subs = new Map<number, Subscription<unknown>>();
   /** Operations the hub answers with OK/PONG/ERROR, by id. */
@@ -390,6 +402,7 @@ export class Bus {
   private onChunk(transport: Transport, chunk: Uint8Array): void {
     if (this.transport !== transport) return;
     this.lastHeardAt = Date.now();
+    this.inBurst = false;
     try {
       readFrames(chunk, this.limits, (env) => this.onFrame(env));
     } catch (err) {
@@ -502,10 +515,20 @@ export class Bus {
   private requestFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    this.schedule(this.flushTask);
+    if (this.inBurst) this.schedule(this.flushTask);
+    else {
+      this.inBurst = true;
+      microtask(this.microFlushTask);
+    }
   }
 
   private readonly flushTask = (): void => {
+    this.flushScheduled = false;
+    this.inBurst = false;
+    this.flushBatch();
+  };
+
+  private readonly microFlushTask = (): void => {
     this.flushScheduled = false;
     this.flushBatch();
   };
@@ -532,7 +555,8 @@ export class Bus {
   }
 
   private onDrain(): void {
-    this.flushBatch();
+    // A write scheduled its own flush; sending now would split the batch being built.
+    if (!this.flushScheduled) this.flushBatch();
     if (this.pendingBytes < this.opts.maxPendingBytes) this.releaseDrainWaiters();
   }
 
@@ -549,10 +573,11 @@ export class Bus {
     return new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
 
-  private payloadOf(data: unknown): { payloadType: PayloadType; payload: Uint8Array } {
-    if (data instanceof Uint8Array) return { payloadType: PayloadType.BYTES, payload: data };
-    if (data === undefined) return { payloadType: PayloadType.NONE, payload: new Uint8Array(0) };
-    return { payloadType: PayloadType.JSON, payload: encodeJson(data) };
+  /** The payload fields of an envelope for `data`: JSON travels as text, written straight into the frame. */
+  private payloadOf(data: unknown): PayloadFields {
+    if (data instanceof Uint8Array) return { payloadType: PayloadType.BYTES, payload: data, payloadText: undefined };
+    if (data === undefined) return { payloadType: PayloadType.NONE, payload: NO_BYTES, payloadText: undefined };
+    return { payloadType: PayloadType.JSON, payload: NO_BYTES, payloadText: jsonText(data) };
   }
 
   private checkOpen(): void {
@@ -581,9 +606,9 @@ export class Bus {
           details: { pendingBytes: this.writer.length, limit: this.opts.reconnectBufferBytes },
         });
       }
-      const { payloadType, payload } = this.payloadOf(data);
+      const payload = this.payloadOf(data);
       const id = options?.ack ? this.opId() : 0;
-      const env = envelope(Kind.PUBLISH, { id, topic, headers: options?.headers, payloadType, payload, timestamp: Date.now() });
+      const env = envelope(Kind.PUBLISH, { id, topic, headers: options?.headers, ...payload, timestamp: Date.now() });
       if (id !== 0) {
         const confirmed = this.trackOp(id, this.opts.requestTimeoutMs);
         this.write(env);
@@ -609,8 +634,7 @@ export class Bus {
           details: { pendingBytes: this.writer.length, limit: this.opts.reconnectBufferBytes },
         });
       }
-      const { payloadType, payload } = this.payloadOf(data);
-      return this.durables.publish(topic, options.msgId, options.headers, payloadType, payload, this.opts.requestTimeoutMs);
+      return this.durables.publish(topic, options.msgId, options.headers, this.payloadOf(data), this.opts.requestTimeoutMs);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -796,13 +820,13 @@ export class Bus {
       this.checkGrant('request', topic);
       const timeoutMs = options.timeoutMs ?? this.opts.requestTimeoutMs;
       if (!(timeoutMs > 0)) throw new ConfigError('CB_ERR_INVALID_OPTION', 'timeoutMs must be positive');
-      const { payloadType, payload } = this.payloadOf(data);
+      const payload = this.payloadOf(data);
       this.ensureInbox();
       const id = this.opId();
       const promise = this.requests.add(id, timeoutMs, () =>
         new RequestError('CB_ERR_TIMEOUT', `no reply to ${topic} within ${timeoutMs} ms`, { details: { topic, timeoutMs } }));
       try {
-        this.write(envelope(Kind.REQUEST, { id, topic, replyTo: `${this.inboxPrefix}${id}`, headers: options.headers, payloadType, payload, timestamp: Date.now() }));
+        this.write(envelope(Kind.REQUEST, { id, topic, replyTo: `${this.inboxPrefix}${id}`, headers: options.headers, ...payload, timestamp: Date.now() }));
       } catch (err) {
         this.requests.reject(id, err as CrossbusError);
       }
@@ -833,13 +857,30 @@ export class Bus {
 
   private readonly responder = (msg: Message, data: unknown, headers?: Headers): Promise<void> => {
     try {
-      const { payloadType, payload } = this.payloadOf(data);
-      this.write(envelope(Kind.REPLY, { topic: msg.replyTo, headers, payloadType, payload, timestamp: Date.now() }));
+      this.replyNow(msg, data, headers);
       return RESOLVED;
     } catch (err) {
       return Promise.reject(err);
     }
   };
+
+  /** Writes a reply to `msg`; throws a typed error (writing nothing) when it cannot. */
+  private replyNow(msg: Message, data: unknown, headers?: Headers): void {
+    this.write(envelope(Kind.REPLY, { topic: msg.replyTo, headers, ...this.payloadOf(data), timestamp: Date.now() }));
+  }
+
+  /** A service handler threw (or its answer could not be sent): the requester gets a typed error. */
+  private replyFailure(msg: Message, topic: string, err: unknown): void {
+    const error = err instanceof CrossbusError ? err : createError('CB_ERR_HANDLER_FAILED', err instanceof Error ? err.message : String(err));
+    try {
+      this.write(envelope(Kind.REPLY, {
+        topic: msg.replyTo, headers: { [HEADER_ERROR]: error.code }, payloadType: PayloadType.JSON, payload: encodeJson(error.toJSON()),
+      }));
+    } catch {
+      /* closed */
+    }
+    this.reportError(createError('CB_ERR_HANDLER_FAILED', `service handler for ${topic} failed`, { cause: err }), { topic });
+  }
 
   /**
    * Serves requests on `topic`: the handler's return value (JSON or bytes) is the reply; a thrown
@@ -849,22 +890,22 @@ export class Bus {
   serve<T = unknown>(topic: string, handler: ServiceHandler<T>, options: ServeOptions = {}): Subscription<T> {
     return this.subscribe<T>(topic, (msg) => {
       if (msg.replyTo === '') return;
-      const run = (async () => {
+      let result: unknown;
+      try {
+        result = handler(msg);
+      } catch (err) {
+        return this.replyFailure(msg, topic, err);
+      }
+      if (!isThenable(result)) {
+        // A synchronous handler answers within the same job: no promise, no extra task.
         try {
-          const result = await handler(msg);
-          await msg.respond(result);
+          this.replyNow(msg, result);
         } catch (err) {
-          const error = err instanceof CrossbusError ? err : createError('CB_ERR_HANDLER_FAILED', err instanceof Error ? err.message : String(err));
-          try {
-            this.write(envelope(Kind.REPLY, {
-              topic: msg.replyTo, headers: { [HEADER_ERROR]: error.code }, payloadType: PayloadType.JSON, payload: encodeJson(error.toJSON()),
-            }));
-          } catch {
-            /* closed */
-          }
-          this.reportError(createError('CB_ERR_HANDLER_FAILED', `service handler for ${topic} failed`, { cause: err }), { topic });
+          this.replyFailure(msg, topic, err);
         }
-      })();
+        return;
+      }
+      const run = Promise.resolve(result).then((value) => this.replyNow(msg, value)).then(undefined, (err: unknown) => this.replyFailure(msg, topic, err));
       this.inflightHandlers.add(run);
       void run.finally(() => this.inflightHandlers.delete(run));
     }, { group: options.group ?? topic, ...(options.weight !== undefined ? { weight: options.weight } : {}) });

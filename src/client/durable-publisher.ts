@@ -6,15 +6,14 @@
  * A publish settles when the hub answers, or fails after `timeoutMs` from the first attempt.
  */
 import { RequestError, type CrossbusError } from '../core/errors/index.js';
-import { Kind, envelope, type Envelope, type Headers, type PayloadType } from '../core/protocol/envelope.js';
+import { Kind, envelope, type Envelope, type Headers, type PayloadFields } from '../core/protocol/envelope.js';
 import { HEADER_DUPLICATE, HEADER_DURABLE, HEADER_MSG_ID, type PublishAck } from '../core/streams/wire.js';
 import { randomHex } from '../core/util/random.js';
 
 interface Pending {
   topic: string;
   headers: Headers;
-  payloadType: PayloadType;
-  payload: Uint8Array;
+  payload: PayloadFields;
   resolve(ack: PublishAck): void;
   reject(error: CrossbusError): void;
   timer: ReturnType<typeof setTimeout>;
@@ -38,10 +37,10 @@ export class DurablePublisher {
     return this.pending.size;
   }
 
-  publish(topic: string, msgId: string | undefined, headers: Headers | undefined, payloadType: PayloadType, payload: Uint8Array, timeoutMs: number): Promise<PublishAck> {
+  publish(topic: string, msgId: string | undefined, headers: Headers | undefined, payload: PayloadFields, timeoutMs: number): Promise<PublishAck> {
     const h: Headers = { ...headers, [HEADER_DURABLE]: '1', [HEADER_MSG_ID]: msgId ?? randomHex(12) };
     return new Promise<PublishAck>((resolve, reject) => {
-      const p: Pending = { topic, headers: h, payloadType, payload, resolve, reject, lost: false, timer: undefined as never };
+      const p: Pending = { topic, headers: h, payload, resolve, reject, lost: false, timer: undefined as never };
       const id = this.send(p);
       p.timer = setTimeout(() => {
         for (const [k, v] of this.pending) if (v === p) this.pending.delete(k);
@@ -53,7 +52,7 @@ export class DurablePublisher {
 
   private send(p: Pending): number {
     const id = this.host.opId();
-    this.host.write(envelope(Kind.PUBLISH, { id, topic: p.topic, headers: p.headers, payloadType: p.payloadType, payload: p.payload, timestamp: Date.now() }));
+    this.host.write(envelope(Kind.PUBLISH, { id, topic: p.topic, headers: p.headers, ...p.payload, timestamp: Date.now() }));
     this.pending.set(id, p);
     p.lost = false;
     return id;

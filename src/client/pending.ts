@@ -3,8 +3,17 @@ import type { CrossbusError } from '../core/errors/index.js';
 interface Entry<T> {
   resolve(value: T): void;
   reject(error: CrossbusError): void;
-  timer: ReturnType<typeof setTimeout>;
+  /** Date.now() after which the entry times out. */
+  deadline: number;
+  onTimeout(): CrossbusError;
 }
+
+/**
+ * Timeouts are checked at most this often: an entry may time out up to this much late, never
+ * early. One shared timer instead of one per entry, because arming and clearing a timer costs
+ * more than the rest of a round trip's bookkeeping in a browser.
+ */
+export const TIMEOUT_GRANULARITY_MS = 10;
 
 /**
  * Operations waiting for an answer, by correlation id, each with its own timeout: subscribe
@@ -13,14 +22,19 @@ interface Entry<T> {
  */
 export class PendingTable<T> {
   private readonly entries = new Map<number, Entry<T>>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the armed timer fires (Infinity when none is armed). */
+  private armedFor = Infinity;
+  /** The timer keeps a Node process alive (it does while anything waits). */
+  private timerRefed = true;
 
   add(id: number, timeoutMs: number, onTimeout: () => CrossbusError): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.entries.delete(id);
-        reject(onTimeout());
-      }, timeoutMs);
-      this.entries.set(id, { resolve, reject, timer });
+      const deadline = Date.now() + timeoutMs;
+      this.entries.set(id, { resolve, reject, deadline, onTimeout });
+      // Only a deadline earlier than the armed one needs the timer moved; later ones are found when it fires.
+      if (deadline < this.armedFor) this.arm(deadline);
+      else if (!this.timerRefed) this.setRef(true);
     });
   }
 
@@ -53,7 +67,41 @@ export class PendingTable<T> {
     const e = this.entries.get(id);
     if (e === undefined) return undefined;
     this.entries.delete(id);
-    clearTimeout(e.timer);
+    // The timer stays armed when the table empties (the next entry, with a later deadline, reuses
+    // it instead of arming its own), but it must not keep a Node process alive on its own.
+    if (this.entries.size === 0 && this.timerRefed) this.setRef(false);
     return e;
   }
+
+  private setRef(on: boolean): void {
+    const t = this.timer as { ref?: () => void; unref?: () => void } | undefined;
+    if (on) t?.ref?.();
+    else t?.unref?.();
+    this.timerRefed = on;
+  }
+
+  private arm(deadline: number): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    // Never sooner than the granularity after now, so a stream of short deadlines cannot make the scan run hot.
+    const at = Math.max(deadline, Date.now() + (this.armedFor === Infinity ? 0 : TIMEOUT_GRANULARITY_MS));
+    this.armedFor = at;
+    this.timer = setTimeout(this.expire, Math.max(0, at - Date.now()));
+    this.timerRefed = true;
+  }
+
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    const expired: Entry<T>[] = [];
+    for (const [id, e] of this.entries) {
+      if (e.deadline <= now) {
+        this.entries.delete(id);
+        expired.push(e);
+      } else if (e.deadline < next) next = e.deadline;
+    }
+    if (next !== Infinity) this.arm(Math.max(next, now + TIMEOUT_GRANULARITY_MS));
+    for (const e of expired) e.reject(e.onTimeout());
+  };
 }

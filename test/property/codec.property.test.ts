@@ -30,7 +30,7 @@ const arbEnvelope: fc.Arbitrary<Envelope> = fc.record({
 }).map((e) => (e.payloadType === PayloadType.NONE ? { ...e, payload: new Uint8Array(0) } : e));
 
 function normal(e: Envelope): unknown {
-  return { ...e, headers: e.headers ? { ...e.headers } : undefined, payload: [...e.payload],
+  return { ...e, payloadText: undefined, headers: e.headers ? { ...e.headers } : undefined, payload: [...e.payload],
     security: e.security ? [[...e.security.keyId], [...e.security.nonce], [...e.security.tag]] : undefined };
 }
 
@@ -38,6 +38,17 @@ test(`codec: encode/decode round trip (seed ${seed})`, () => {
   fc.assert(fc.property(arbEnvelope, (env) => {
     assert.deepEqual(normal(decodeFrame(encodeFrame(env))), normal(env));
   }), params);
+});
+
+test(`codec: a payload given as text encodes to the same bytes as its UTF-8 (seed ${seed})`, () => {
+  const text = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 200 }), fc.json(), fc.string({ minLength: 4000, maxLength: 4200 }),
+    fc.tuple(fc.string({ minLength: 4090, maxLength: 4100 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 5 })).map(([a, b]) => a + b));
+  fc.assert(fc.property(arbEnvelope, text, (env, t) => {
+    const asText = encodeFrame({ ...env, payloadType: PayloadType.JSON, payload: new Uint8Array(0), payloadText: t });
+    const asBytes = encodeFrame({ ...env, payloadType: PayloadType.JSON, payload: new TextEncoder().encode(t), payloadText: undefined });
+    assert.deepEqual(asText, asBytes);
+    assert.equal(new TextDecoder().decode(decodeFrame(asText).payload), new TextDecoder().decode(new TextEncoder().encode(t)));
+  }), { ...params, numRuns: 200 });
 });
 
 test(`codec: stream reader reassembles any split of a frame sequence (seed ${seed})`, () => {

@@ -83,6 +83,8 @@ describe(`SubscriptionIndex properties (seed ${seed})`, () => {
             assert.deepEqual(canon(idx.match(topic)), expected, `seed ${seed}, topic ${topic}`);
             // and again, now possibly from the cache
             assert.deepEqual(canon(idx.match(topic)), expected, `seed ${seed}, topic ${topic} (cached)`);
+            // matchOnce (reply inboxes) answers the same, whether or not the topic is cached
+            assert.deepEqual(canon(idx.matchOnce(topic)), expected, `seed ${seed}, topic ${topic} (matchOnce)`);
           }
         },
       ),
@@ -151,6 +153,10 @@ describe(`SubscriptionIndex properties (seed ${seed})`, () => {
                 live.clear();
                 break;
               case 'match': {
+                const cachedBefore = idx.cacheSize;
+                const once = idx.matchOnce(op.topic);
+                assert.equal(idx.cacheSize, cachedBefore, `seed ${seed}: matchOnce changed the cache`);
+                assert.deepEqual(canon(once), naive(live, op.topic), `seed ${seed}: matchOnce ${op.topic} after ${JSON.stringify(ops)}`);
                 const r = idx.match(op.topic);
                 const got = canon(r);
                 assert.deepEqual(got, naive(live, op.topic), `seed ${seed}: match ${op.topic} after ${JSON.stringify(ops)}`);

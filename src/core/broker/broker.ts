@@ -20,6 +20,7 @@ import type { BrokerEvents, BrokerStats } from './events.js';
 import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './options.js';
 import { Session, type RouteSubscription } from './session.js';
 import { abandoned, answered, trackRequest, type InflightRequest } from './inflight.js';
+import { microtask } from '../util/microtask.js';
 
 /**
  * The routing core of a hub. Isomorphic: it knows transports only through the Transport
@@ -320,10 +321,12 @@ export class Broker {
    * messages go only to the connection that owns it (a '>' subscriber never sees others' replies).
    */
   private route(topic: string, buf: Uint8Array, start: number, end: number, replyTo?: string, requester?: { session: Session; id: number }): number {
-    const match = this.index.match(topic);
+    const toInbox = topic.startsWith(INBOX_ROOT);
+    // Each request has its own reply topic: caching it would only evict topics that recur.
+    const match = toInbox ? this.index.matchOnce(topic) : this.index.match(topic);
     if (match.total === 0) return 0;
     const secure = this.options.security !== undefined;
-    const owner = secure && topic.startsWith(INBOX_ROOT) ? inboxOf(topic) : undefined;
+    const owner = secure && toInbox ? inboxOf(topic) : undefined;
     const permit = secure && replyTo !== undefined && replyTo !== '' ? replyTo : undefined;
     const req: InflightRequest | undefined = requester !== undefined && replyTo !== undefined && replyTo !== ''
       ? { requester: requester.session, id: requester.id, responders: 0, answered: false } : undefined;
@@ -552,7 +555,7 @@ export class Broker {
     this.dirty.push(s);
     if (!this.flushQueued) {
       this.flushQueued = true;
-      queueMicrotask(this.flushDirty);
+      microtask(this.flushDirty);
     }
   }
 

@@ -89,7 +89,9 @@ export function encodeInto(w: FrameWriter, env: Envelope, limits: FrameLimits = 
     secBytes = 2 + 3 + sec.keyId.length + sec.nonce.length + sec.tag.length;
   }
   const payload = env.payload;
-  const bodyLen = FIXED_HEADER_BYTES - LENGTH_PREFIX_BYTES + topicLen + replyLen + groupLen + headersBytes + secBytes + payload.length;
+  const payloadText = env.payloadText;
+  const payloadLen = payloadText === undefined ? payload.length : utf8Length(payloadText);
+  const bodyLen = FIXED_HEADER_BYTES - LENGTH_PREFIX_BYTES + topicLen + replyLen + groupLen + headersBytes + secBytes + payloadLen;
   if (bodyLen > limits.maxFrameBytes) throw tooLarge(bodyLen, limits.maxFrameBytes);
 
   w.ensure(bodyLen + LENGTH_PREFIX_BYTES);
@@ -136,7 +138,8 @@ export function encodeInto(w: FrameWriter, env: Envelope, limits: FrameLimits = 
       p += field.length;
     }
   }
-  b.set(payload, p);
+  if (payloadText === undefined) b.set(payload, p);
+  else writeUtf8(b, p, payloadText);
   w.length = o + LENGTH_PREFIX_BYTES + bodyLen;
 }
 
@@ -144,7 +147,7 @@ export function encodeInto(w: FrameWriter, env: Envelope, limits: FrameLimits = 
 export function encodeFrame(env: Envelope, limits: FrameLimits = DEFAULT_FRAME_LIMITS): Uint8Array {
   const w = new FrameWriter(256);
   encodeInto(w, env, limits);
-  return w.take();
+  return w.bytes.slice(0, w.length);
 }
 
 /**
@@ -256,7 +259,7 @@ export function decodeFrameAt(
   }
 
   if (payloadType === PayloadType.NONE && p !== end) throw malformed('payload bytes present with payload type NONE');
-  return { kind, id, sid, seq, timestamp, topic, replyTo, group, headers, payloadType, payload: buf.subarray(p, end), security };
+  return { kind, id, sid, seq, timestamp, topic, replyTo, group, headers, payloadType, payload: buf.subarray(p, end), payloadText: undefined, security };
 }
 
 /** Decodes exactly one whole frame (length prefix included). */

@@ -81,10 +81,23 @@ export interface Envelope {
   payloadType: PayloadType;
   /** Raw payload bytes (may be a view into a larger buffer). */
   payload: Uint8Array;
+  /**
+   * Encoding only: the payload as text (a JSON payload), written into the frame as UTF-8 in place
+   * of `payload`. Spares encoding it into a buffer of its own first, which costs more than the
+   * rest of encoding a small frame. Decoded envelopes never have it.
+   */
+  payloadText?: string | undefined;
   security: SecurityBlock | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** The payload part of an envelope, as a sender builds it. */
+export interface PayloadFields {
+  payloadType: PayloadType;
+  payload: Uint8Array;
+  payloadText: string | undefined;
+}
 
 export function envelope(kind: Kind, fields: Partial<Omit<Envelope, 'kind'>> = {}): Envelope {
   return {
@@ -99,6 +112,7 @@ export function envelope(kind: Kind, fields: Partial<Omit<Envelope, 'kind'>> = {
     headers: fields.headers,
     payloadType: fields.payloadType ?? (fields.payload ? PayloadType.BYTES : PayloadType.NONE),
     payload: fields.payload ?? EMPTY,
+    payloadText: fields.payloadText,
     security: fields.security,
   };
 }

@@ -7,6 +7,13 @@ export class FrameWriter {
   private buf: Uint8Array;
   view: DataView;
   length = 0;
+  /**
+   * Small batches are copied out into consecutive slices of this slab rather than each into a
+   * buffer of its own: allocating an ArrayBuffer costs more than the copy. A slice is never
+   * written again once handed out; the slab is replaced when full.
+   */
+  private slab: Uint8Array | undefined;
+  private slabUsed = 0;
 
   constructor(private readonly initialSize = 16 * 1024) {
     this.buf = new Uint8Array(initialSize);
@@ -29,11 +36,22 @@ export class FrameWriter {
     this.view = new DataView(next.buffer);
   }
 
-  /** Hands over what was written and starts a fresh buffer; the returned bytes are never reused. */
+  /**
+   * Hands over what was written and starts afresh; the returned bytes are never written again. They
+   * may be a view into a larger buffer: a transport that needs a buffer of its own copies them.
+   */
   take(): Uint8Array {
-    if (this.length <= this.buf.length >>> 2) {
-      // A small batch: copy it out (an exact-size buffer a port can transfer) and keep ours.
-      const small = this.buf.slice(0, this.length);
+    const n = this.length;
+    if (n <= this.buf.length >>> 2) {
+      // A small batch: copy it out and keep our buffer.
+      let slab = this.slab;
+      if (slab === undefined || this.slabUsed + n > slab.length) {
+        slab = this.slab = new Uint8Array(Math.max(this.initialSize, n));
+        this.slabUsed = 0;
+      }
+      const small = slab.subarray(this.slabUsed, this.slabUsed + n);
+      small.set(this.buf.subarray(0, n));
+      this.slabUsed += n;
       this.length = 0;
       return small;
     }

@@ -22,11 +22,14 @@ export function utf8Length(s: string): number {
   return n;
 }
 
+/** Up to this many characters, ASCII is copied by a loop: cheaper than a call into TextEncoder. */
+const ASCII_LOOP_MAX = 4096;
+
 /** Writes `s` at `offset`; returns bytes written. The caller has ensured room (utf8Length). */
 export function writeUtf8(buf: Uint8Array, offset: number, s: string): number {
   const n = s.length;
-  if (n < 64) {
-    let i = 0;
+  let i = 0;
+  if (n <= ASCII_LOOP_MAX) {
     for (; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c >= 0x80) break;
@@ -34,7 +37,8 @@ export function writeUtf8(buf: Uint8Array, offset: number, s: string): number {
     }
     if (i === n) return n;
   }
-  return encoder.encodeInto(s, buf.subarray(offset)).written;
+  // The ASCII prefix is written; the encoder takes the rest.
+  return i + encoder.encodeInto(i === 0 ? s : s.slice(i), buf.subarray(offset + i)).written;
 }
 
 export function encodeUtf8(s: string): Uint8Array {

@@ -319,6 +319,20 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
     return r;
   }
 
+  /**
+   * Like `match`, for a topic that is unlikely to be seen again (a reply inbox): computed without
+   * the cache, so it neither pays for an entry nor evicts one that later lookups would use.
+   */
+  matchOnce(topic: string): MatchResult<S> {
+    this.lookups++;
+    const slot = this.cache.get(topic);
+    if (slot !== undefined) {
+      this.slotRef[slot] = 1;
+      return this.slotResult[slot]!;
+    }
+    return this.compute(topic);
+  }
+
   /** Removes every subscription and cached result. */
   clear(): void {
     this.count = 0;

@@ -1,5 +1,6 @@
 import { ConnectionError } from '../../core/errors/index.js';
 import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector, type TransportHandlers } from '../../core/transport/transport.js';
+import { microtask } from '../../core/util/microtask.js';
 
 /**
  * In-process transport: two linked ends. Chunks are delivered asynchronously (on a microtask),
@@ -55,7 +56,7 @@ class MemoryEnd implements Transport {
   private schedule(): void {
     if (this.scheduled || this.handlers === undefined) return;
     this.scheduled = true;
-    queueMicrotask(() => this.deliver());
+    microtask(() => this.deliver());
   }
 
   private deliver(): void {
@@ -93,7 +94,7 @@ class MemoryEnd implements Transport {
     const handlers = this.handlers;
     this.handlers = undefined;
     this.inbox = [];
-    if (handlers !== undefined) queueMicrotask(() => handlers.close(info));
+    if (handlers !== undefined) microtask(() => handlers.close(info));
   }
 }
 

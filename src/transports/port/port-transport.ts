@@ -18,6 +18,9 @@ export { CLOSE_NOTICE } from '../../core/transport/close-notice.js';
 
 type Listener = (data: unknown) => void;
 
+/** Chunks up to this size are cloned rather than transferred: a transfer costs more than a small copy. */
+const CLONE_BELOW_BYTES = 4096;
+
 /** What the transport needs from a port, worker or worker scope (browser or Node). */
 export interface PortLike {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -100,12 +103,17 @@ class PortTransport implements Transport {
 
   send(chunk: Uint8Array): void {
     if (this.closed) throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', `${this.kind} transport is closed`);
-    // Transfer the buffer when the chunk owns all of it; otherwise a copy (a view into a pool).
-    const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
-    const buf = owned ? (chunk.buffer as ArrayBuffer) : chunk.slice().buffer;
-    this.port.postMessage(buf, [buf]);
+    // A clone copies a view's whole buffer, and a transfer takes it from its owner: unless the
+    // chunk is all of its buffer, post a copy of just its bytes.
+    const n = chunk.byteLength; // read first: a transfer detaches the chunk
+    const owned = chunk.byteOffset === 0 && n === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+    if (n <= CLONE_BELOW_BYTES) this.port.postMessage(owned ? chunk : chunk.slice());
+    else {
+      const buf = owned ? (chunk.buffer as ArrayBuffer) : chunk.slice().buffer;
+      this.port.postMessage(buf, [buf]);
+    }
     // postMessage never blocks; count the bytes until the event loop turns, so writers still yield.
-    this.posted.add(chunk.byteLength);
+    this.posted.add(n);
   }
 
   bufferedAmount(): number {
