@@ -2,10 +2,10 @@
  * The page client (`crossbus/page`): the bus over the browser transports — windows, iframes and
  * popups (postMessage, then a private MessageChannel), workers and MessagePorts, and an
  * extension's hub — for pages that the browser identifies by their origin. It carries no secret
- * handshake and no WebSocket client, which keeps it small (scripts/size.mjs measures it):
- * connect to a Node hub with `connect` from 'crossbus' instead.
+ * handshake, no WebSocket client and no durable streams unless plugged in, which keeps it small
+ * (scripts/size.mjs measures it): connect to a Node hub with `connect` from 'crossbus' instead.
  */
-import { openBus, type Bus } from '../client/bus.js';
+import { openBus, type Bus, type BusPlugins } from '../client/bus.js';
 import type { ConnectOptions } from '../client/options.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 
@@ -20,7 +20,13 @@ export { workerConnector } from '../transports/port/connect.js';
 export { createPortTransport, type PortLike } from '../transports/port/port-transport.js';
 export { extensionConnector, type ExtensionConnectorOptions } from '../transports/extension/extension-connector.js';
 
-/** Connects through a browser transport's connector; the hub identifies this page by its origin. */
-export function connect(connector: TransportConnector, options: ConnectOptions = {}): Promise<Bus> {
-  return openBus(connector, options);
+/** Plugins a page may add: durable streams (`createBusStreams` from 'crossbus/streams'). */
+export type PagePlugins = Pick<BusPlugins, 'streams'>;
+
+/**
+ * Connects through a browser transport's connector; the hub identifies this page by its origin.
+ * Durable publishes, `consume()` and `bus.streams` need `{ streams: createBusStreams }` as `plugins`.
+ */
+export function connect(connector: TransportConnector, options: ConnectOptions = {}, plugins: PagePlugins = {}): Promise<Bus> {
+  return openBus(connector, options, plugins.streams === undefined ? {} : { streams: plugins.streams });
 }

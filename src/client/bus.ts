@@ -21,12 +21,12 @@ import { resolveConnectOptions, type ConnectOptions, type ResolvedConnectOptions
 import { PendingTable } from './pending.js';
 import { createScheduler } from '../core/util/scheduler.js';
 import { DEFAULT_SUBSCRIPTION_MAX_PENDING, Subscription, type MessageHandler, type SubscribeOptions } from './subscription.js';
-import { resolveConsumerConfig, streamNameProblem, type ConsumerConfig } from '../core/streams/config.js';
-import type { AckPayload, PublishAck, StreamOp } from '../core/streams/wire.js';
-import { StreamConsumer } from './consumer.js';
-import { StreamMessage } from './stream-message.js';
-import { StreamsApi } from './streams.js';
-import { DurablePublisher } from './durable-publisher.js';
+import type { ConsumerConfig } from '../core/streams/config.js';
+import type { PublishAck } from '../core/streams/wire.js';
+import type { StreamConsumer } from './consumer.js';
+import type { StreamMessage } from './stream-message.js';
+import type { StreamsApi } from './streams.js';
+import type { BusStreams, BusStreamsFactory, StreamsHost } from './bus-streams.js';
 import { microtask } from '../core/util/microtask.js';
 
 export interface PublishOptions {
@@ -103,12 +103,8 @@ export class Bus {
   /** Requests answered by a reply on our inbox (or ERROR NO_RESPONDERS), by id. */
   private readonly requests = new PendingTable<Message>();
   private readonly drainWaiters: Array<() => void> = [];
-  /** Settlements (ACK frames) sent and not yet confirmed, by id, in the order sent. */
-  private readonly acks = new Map<number, { resolve: () => void; reject: (e: CrossbusError) => void }>();
-  /** Durable publishes waiting for the hub's acknowledgement (resent after a reconnect). */
-  private readonly durables = new DurablePublisher({ opId: () => this.opId(), write: (env) => this.write(env) });
-  /** Stream management: create, info, list, purge, read, delete. */
-  readonly streams = new StreamsApi((op) => this.streamOp(op));
+  /** Durable streams, when plugged in (see BusPlugins.streams). */
+  private readonly streamsPlugin: BusStreams | undefined;
   private readonly inflightHandlers = new Set<Promise<unknown>>();
   private nextSid = 0;
   private nextId = 0;
@@ -142,6 +138,40 @@ export class Bus {
     this.writer = new FrameWriter(16 * 1024);
     this.inboxPrefix = `${INBOX_PREFIX}${randomHex(12)}.`;
     this.events = new TypedEmitter<BusEvents>((error) => this.opts.logger.error('bus event listener threw', { error: String(error) }));
+    this.streamsPlugin = plugins.streams?.(this.streamsHost());
+  }
+
+  /** What the streams plugin may use of this bus. */
+  private streamsHost(): StreamsHost {
+    const requestTimeoutMs = this.opts.requestTimeoutMs;
+    return {
+      opId: () => this.opId(),
+      write: (env) => this.write(env),
+      trackOp: (id, timeoutMs) => this.trackOp(id, timeoutMs),
+      checkOpen: () => this.checkOpen(),
+      canSettle: () => this.stateValue === 'connected' || this.stateValue === 'draining',
+      requestTimeoutMs,
+      newSid: () => (this.nextSid = u32Next(this.nextSid)),
+      start: (sub) => {
+        this.subs.set(sub.sid, sub);
+        this.sendSubscribe(sub);
+      },
+      unsubscribeSid: (sid) => this.unsubscribeSid(sid),
+      reportError: (error, context) => this.reportError(error, context),
+    };
+  }
+
+  /** The streams plugin, or a typed error saying how to get it. */
+  private needStreams(): BusStreams {
+    if (this.streamsPlugin !== undefined) return this.streamsPlugin;
+    throw new ConfigError('CB_ERR_INVALID_OPTION', "durable streams need the streams plugin: connect(connector, options, { streams: createBusStreams }) with createBusStreams from 'crossbus/streams'", {
+      details: { option: 'streams' },
+    });
+  }
+
+  /** Stream management: create, info, list, purge, read, delete. Needs the streams plugin (always there with connect() from 'crossbus'). */
+  get streams(): StreamsApi {
+    return this.needStreams().api;
   }
 
   get state(): BusState {
@@ -323,7 +353,7 @@ export class Bus {
     this.startHeartbeat(welcome.heartbeatMs);
     this.setState('connected');
     this.events.emit('connected', { connectionId: welcome.connectionId, hubId: welcome.hubId, reconnected });
-    this.durables.resend(); // durable publishes the lost connection took with it, same msgIds: stored once
+    this.streamsPlugin?.reconnected();
     this.flushBatch();
   }
 
@@ -357,8 +387,7 @@ export class Bus {
       return;
     }
     this.ops.rejectAll(error);
-    this.rejectAcks(error);
-    this.durables.connectionLost();
+    this.streamsPlugin?.connectionLost(error);
     // Those are sent again with the other subscriptions after the reconnect.
     this.lateSubscribes.clear();
     if (this.stateValue === 'closed' || this.stateValue === 'connecting') return;
@@ -417,17 +446,11 @@ export class Bus {
       case Kind.MESSAGE: {
         if (env.sid === this.inboxSid && this.inboxSid !== 0) return this.onReply(env);
         const sub = this.subs.get(env.sid);
-        if (sub instanceof StreamConsumer) sub.push(new StreamMessage(env, sub.stream, this.settle));
-        else if (sub !== undefined) sub.push(new Message(env, this.responder));
+        if (sub !== undefined) sub.push(sub.messageFor(env, this.responder));
         return;
       }
       case Kind.ACK:
-        // Every settlement up to this id is confirmed (refused ones were answered by an ERROR before).
-        for (const [id, waiter] of this.acks) {
-          this.acks.delete(id);
-          waiter.resolve();
-          if (id === env.id) break;
-        }
+        this.streamsPlugin?.onAck(env);
         return;
       case Kind.OK:
         if (env.id !== 0 && env.id === this.authId) {
@@ -435,11 +458,11 @@ export class Bus {
           return;
         }
         if (env.id === 0 && env.headers?.[HEADER_GRANTS] !== undefined) return this.onGrantsUpdate(env);
-        if (!this.ops.resolve(env.id, env) && !this.durables.onOk(env)) this.settleLateSubscribe(env.id, undefined);
+        if (!this.ops.resolve(env.id, env) && this.streamsPlugin?.onOk(env) !== true) this.settleLateSubscribe(env.id, undefined);
         return;
       case Kind.ERROR: {
         const error = safeDeserialize(env.payload);
-        if (env.id !== 0 && (this.ops.reject(env.id, error) || this.requests.reject(env.id, error) || this.settleLateSubscribe(env.id, error) || this.rejectAck(env.id, error) || this.durables.onError(env.id, error))) return;
+        if (env.id !== 0 && (this.ops.reject(env.id, error) || this.requests.reject(env.id, error) || this.settleLateSubscribe(env.id, error) || this.streamsPlugin?.onError(env.id, error) === true)) return;
         if (env.id === 0 && typeof error.details?.sid === 'number') {
           // The hub ended a subscription (a config reload or a revoked consent took the grant away).
           const sub = this.subs.get(error.details.sid);
@@ -608,7 +631,7 @@ export class Bus {
       }
       const payload = this.payloadOf(data);
       const id = options?.ack ? this.opId() : 0;
-      const env = envelope(Kind.PUBLISH, { id, topic, headers: options?.headers, ...payload, timestamp: Date.now() });
+      const env = envelope(Kind.PUBLISH, { id, topic, headers: options?.headers, payloadType: payload.payloadType, payload: payload.payload, payloadText: payload.payloadText, timestamp: Date.now() });
       if (id !== 0) {
         const confirmed = this.trackOp(id, this.opts.requestTimeoutMs);
         this.write(env);
@@ -634,20 +657,7 @@ export class Bus {
           details: { pendingBytes: this.writer.length, limit: this.opts.reconnectBufferBytes },
         });
       }
-      return this.durables.publish(topic, options.msgId, options.headers, this.payloadOf(data), this.opts.requestTimeoutMs);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  /** @internal one STREAM operation; resolves with the hub's JSON answer. */
-  private streamOp<R>(op: StreamOp): Promise<R> {
-    try {
-      this.checkOpen();
-      const id = this.opId();
-      const answered = this.trackOp(id, this.opts.requestTimeoutMs);
-      this.write(envelope(Kind.STREAM, { id, payloadType: PayloadType.JSON, payload: encodeJson(op) }));
-      return answered.then((ok) => decodeJson(ok.payload) as R);
+      return this.needStreams().publish(topic, options.msgId, options.headers, this.payloadOf(data));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -657,67 +667,10 @@ export class Bus {
    * Consumes a stream: every message from the start position on, at least once, each settled with
    * `ack()`, `nak()` or `term()`. Iterate it (`for await (const m of consumer)`) or pass a handler.
    * A `durable` consumer keeps its position on the hub across client and hub restarts; several
-   * clients naming the same durable consumer share its messages.
+   * clients naming the same durable consumer share its messages. Needs the streams plugin.
    */
   consume<T = unknown>(stream: string, options: ConsumerConfig = {}, handler?: (msg: StreamMessage<T>) => unknown): StreamConsumer<T> {
-    this.nextSid = u32Next(this.nextSid);
-    const sid = this.nextSid;
-    const config: ConsumerConfig = { ...options };
-    if (options.backoffMs !== undefined) config.backoffMs = [...options.backoffMs];
-    const consumer = new StreamConsumer<T>(this, sid, stream, config, handler);
-    try {
-      this.checkOpen();
-      const problem = streamNameProblem(stream);
-      if (problem !== undefined) throw new ConfigError('CB_ERR_INVALID_OPTION', `stream name ${problem}`, { details: { option: 'stream' } });
-      resolveConsumerConfig(config);
-    } catch (err) {
-      consumer.fail(err as CrossbusError);
-      return consumer;
-    }
-    this.subs.set(sid, consumer as Subscription<unknown>);
-    this.sendSubscribe(consumer as Subscription<unknown>);
-    return consumer;
-  }
-
-  /** Sends one settlement of a stream delivery; resolves when the hub confirmed it. */
-  private readonly settle = (sid: number, seq: number, ack: AckPayload): Promise<void> => {
-    if (this.stateValue !== 'connected' && this.stateValue !== 'draining') {
-      return Promise.reject(new ConnectionError('CB_ERR_CONNECTION_LOST', 'not connected: the delivery will come again', { details: { sid, seq } }));
-    }
-    const id = this.opId();
-    let env: Envelope;
-    if (ack.op === 'ack') {
-      const t = ack.token >>> 0;
-      env = envelope(Kind.ACK, { id, sid, seq, payloadType: PayloadType.BYTES, payload: new Uint8Array([t >>> 24, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t & 0xff]) });
-    } else {
-      env = envelope(Kind.ACK, { id, sid, seq, payloadType: PayloadType.JSON, payload: encodeJson(ack) });
-    }
-    const settled = new Promise<void>((resolve, reject) => {
-      this.acks.set(id, { resolve, reject });
-      try {
-        this.write(env);
-      } catch (err) {
-        this.acks.delete(id);
-        reject(err);
-      }
-    });
-    // `m.ack()` without await is common: a refusal must not become an unhandled rejection.
-    settled.catch(() => {});
-    return settled;
-  };
-
-  private rejectAck(id: number, error: CrossbusError): boolean {
-    const waiter = this.acks.get(id);
-    if (waiter === undefined) return false;
-    this.acks.delete(id);
-    waiter.reject(error);
-    return true;
-  }
-
-  private rejectAcks(error: CrossbusError): void {
-    const waiters = [...this.acks.values()];
-    this.acks.clear();
-    for (const w of waiters) w.reject(error);
+    return this.needStreams().consume(stream, options, handler);
   }
 
   private trackOp(id: number, timeoutMs: number): Promise<Envelope> {
@@ -761,23 +714,14 @@ export class Bus {
 
   private writeSubscribe(sub: Subscription<unknown>, w: FrameWriter): void {
     const id = this.opId();
-    if (sub instanceof StreamConsumer) {
-      this.trackOp(id, this.opts.requestTimeoutMs).then(() => sub.confirm(), (error: CrossbusError) => {
-        if (error.code === 'CB_ERR_CONNECTION_LOST') return; // attached again after the reconnect
-        if (this.subs.get(sub.sid) === sub) this.subs.delete(sub.sid);
-        sub.fail(error);
-      });
-      const op: StreamOp = { op: 'consume', stream: sub.stream, config: sub.config };
-      encodeInto(w, envelope(Kind.STREAM, { id, sid: sub.sid, payloadType: PayloadType.JSON, payload: encodeJson(op) }), this.limits);
-      return;
-    }
+    const mayAwaitConsent = sub.mayAwaitConsent;
     this.trackOp(id, this.opts.requestTimeoutMs).then(
       () => sub.confirm(),
       (error: CrossbusError) => {
         // Lost: it is sent again after the reconnect.
         if (error.code === 'CB_ERR_CONNECTION_LOST') return;
         // Unanswered so far (the hub may hold it for a person's consent): settle it when the answer comes.
-        if (error.code === 'CB_ERR_TIMEOUT') {
+        if (error.code === 'CB_ERR_TIMEOUT' && mayAwaitConsent) {
           this.lateSubscribes.set(id, sub);
           return;
         }
@@ -785,8 +729,7 @@ export class Bus {
         sub.fail(error);
       },
     );
-    const options = sub.weight === 1 ? {} : { payloadType: PayloadType.JSON, payload: encodeJson({ weight: sub.weight }) };
-    encodeInto(w, envelope(Kind.SUBSCRIBE, { id, sid: sub.sid, topic: sub.topic, group: sub.group ?? '', ...options }), this.limits);
+    encodeInto(w, sub.subscribeFrame(id), this.limits);
   }
 
   /** @internal */
@@ -826,7 +769,10 @@ export class Bus {
       const promise = this.requests.add(id, timeoutMs, () =>
         new RequestError('CB_ERR_TIMEOUT', `no reply to ${topic} within ${timeoutMs} ms`, { details: { topic, timeoutMs } }));
       try {
-        this.write(envelope(Kind.REQUEST, { id, topic, replyTo: `${this.inboxPrefix}${id}`, headers: options.headers, ...payload, timestamp: Date.now() }));
+        this.write(envelope(Kind.REQUEST, {
+          id, topic, replyTo: `${this.inboxPrefix}${id}`, headers: options.headers,
+          payloadType: payload.payloadType, payload: payload.payload, payloadText: payload.payloadText, timestamp: Date.now(),
+        }));
       } catch (err) {
         this.requests.reject(id, err as CrossbusError);
       }
@@ -866,7 +812,8 @@ export class Bus {
 
   /** Writes a reply to `msg`; throws a typed error (writing nothing) when it cannot. */
   private replyNow(msg: Message, data: unknown, headers?: Headers): void {
-    this.write(envelope(Kind.REPLY, { topic: msg.replyTo, headers, ...this.payloadOf(data), timestamp: Date.now() }));
+    const p = this.payloadOf(data);
+    this.write(envelope(Kind.REPLY, { topic: msg.replyTo, headers, payloadType: p.payloadType, payload: p.payload, payloadText: p.payloadText, timestamp: Date.now() }));
   }
 
   /** A service handler threw (or its answer could not be sent): the requester gets a typed error. */
@@ -955,8 +902,7 @@ export class Bus {
     const error = reason ?? new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed');
     this.requests.rejectAll(error);
     this.ops.rejectAll(error);
-    this.rejectAcks(error);
-    this.durables.rejectAll(error);
+    this.streamsPlugin?.closed(error);
     for (const sub of this.subs.values()) sub.end();
     this.subs.clear();
     this.releaseDrainWaiters();
@@ -993,6 +939,8 @@ function safeDeserialize(payload: Uint8Array): CrossbusError {
 export interface BusPlugins {
   /** Secret authentication (the handshake and record protection). @default none: origin identity only */
   secretAuth?: (auth: ResolvedAuth) => SecretAuth;
+  /** Durable streams: `publish(…, { durable: true })`, `consume()`, `bus.streams`. @default none (connect() from 'crossbus' plugs it in) */
+  streams?: BusStreamsFactory;
 }
 
 /** Connects through `connector` (no URL handling, no secret authentication unless plugged in). */

@@ -4,6 +4,7 @@ import { webSocketConnector } from '../transports/websocket/websocket-client.js'
 import { openBus, type Bus } from './bus.js';
 import type { ConnectOptions } from './options.js';
 import { createSecretAuth } from './secret-auth.js';
+import { createBusStreams } from './bus-streams.js';
 
 /** Throws CB_ERR_INVALID_OPTION unless `url` is a ws:// or wss:// URL. */
 export function assertHubUrl(url: string): void {
@@ -25,5 +26,5 @@ export async function connect(target: string | TransportConnector, options: Conn
     assertHubUrl(target);
     connector = webSocketConnector(target, options.WebSocket ? { WebSocket: options.WebSocket } : {});
   }
-  return openBus(connector, options, { secretAuth: createSecretAuth });
+  return openBus(connector, options, { secretAuth: createSecretAuth, streams: createBusStreams });
 }

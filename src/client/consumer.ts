@@ -1,7 +1,10 @@
 import type { ConsumerConfig } from '../core/streams/config.js';
 import type { CrossbusError } from '../core/errors/index.js';
+import { Kind, PayloadType, envelope, type Envelope } from '../core/protocol/envelope.js';
+import type { StreamOp } from '../core/streams/wire.js';
+import { encodeJson } from '../core/util/json.js';
 import { Subscription } from './subscription.js';
-import type { StreamMessage } from './stream-message.js';
+import { StreamMessage, type Settler } from './stream-message.js';
 
 interface Owner {
   unsubscribeSid(sid: number): void;
@@ -21,9 +24,26 @@ export class StreamConsumer<T = unknown> extends Subscription<T> {
     readonly stream: string,
     readonly config: ConsumerConfig,
     handler: ((msg: StreamMessage<T>) => unknown) | undefined,
+    private readonly settler: Settler,
   ) {
     // The hub sends at most maxAckPending unsettled messages: that bounds this queue.
     super(owner, sid, stream, undefined, 1, handler as never, Number.MAX_SAFE_INTEGER);
+  }
+
+  /** @internal */
+  override messageFor(env: Envelope): StreamMessage<T> {
+    return new StreamMessage<T>(env, this.stream, this.settler);
+  }
+
+  /** @internal attaching a consumer is a STREAM operation. */
+  override subscribeFrame(id: number): Envelope {
+    const op: StreamOp = { op: 'consume', stream: this.stream, config: this.config };
+    return envelope(Kind.STREAM, { id, sid: this.sid, payloadType: PayloadType.JSON, payload: encodeJson(op) });
+  }
+
+  /** @internal */
+  override get mayAwaitConsent(): boolean {
+    return false;
   }
 
   override [Symbol.asyncIterator](): AsyncIterator<StreamMessage<T>> {

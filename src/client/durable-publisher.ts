@@ -52,7 +52,8 @@ export class DurablePublisher {
 
   private send(p: Pending): number {
     const id = this.host.opId();
-    this.host.write(envelope(Kind.PUBLISH, { id, topic: p.topic, headers: p.headers, ...p.payload, timestamp: Date.now() }));
+    const { payloadType, payload, payloadText } = p.payload;
+    this.host.write(envelope(Kind.PUBLISH, { id, topic: p.topic, headers: p.headers, payloadType, payload, payloadText, timestamp: Date.now() }));
     this.pending.set(id, p);
     p.lost = false;
     return id;

@@ -21,6 +21,7 @@ export type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.j
 export type { ProtectionMode } from '../core/security/record.js';
 export { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';
 export { StreamConsumer } from './consumer.js';
+export { createBusStreams, type BusStreams, type BusStreamsFactory, type StreamsHost } from './bus-streams.js';
 export { StreamMessage } from './stream-message.js';
 export { StreamsApi, type StreamRecord } from './streams.js';
 export type { PublishAck, StreamInfo, ConsumerInfo } from '../core/streams/wire.js';

@@ -1,5 +1,10 @@
 import { ConnectionError, type CrossbusError } from '../core/errors/index.js';
-import type { Message } from './message.js';
+import { Kind, PayloadType, envelope, type Envelope, type Headers } from '../core/protocol/envelope.js';
+import { encodeJson } from '../core/util/json.js';
+import { Message } from './message.js';
+
+/** Sends a reply to a request message (the Bus's). */
+export type Responder = (msg: Message, data: unknown, headers?: Headers) => Promise<void>;
 
 /** A subscription callback. Its return value is ignored; a rejected promise is reported as an error event. */
 export type MessageHandler<T = unknown> = (msg: Message<T>) => unknown;
@@ -65,6 +70,22 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     });
     // A refusal nobody awaits must not become an unhandled rejection; awaiting still sees it.
     this.ready.catch(() => {});
+  }
+
+  /** @internal the message a MESSAGE frame for this subscription becomes. */
+  messageFor(env: Envelope, responder: Responder): Message<T> {
+    return new Message<T>(env, responder);
+  }
+
+  /** @internal the frame that subscribes it (again, after a reconnect). */
+  subscribeFrame(id: number): Envelope {
+    const weight = this.weight === 1 ? {} : { payloadType: PayloadType.JSON, payload: encodeJson({ weight: this.weight }) };
+    return envelope(Kind.SUBSCRIBE, { id, sid: this.sid, topic: this.topic, group: this.group ?? '', ...weight });
+  }
+
+  /** @internal whether the hub may hold it for a person's consent, so that its answer may come after the operation timeout. */
+  get mayAwaitConsent(): boolean {
+    return true;
   }
 
   /** @internal the hub confirmed the subscription. */

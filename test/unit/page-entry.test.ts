@@ -1,12 +1,15 @@
 /**
  * crossbus/page, the lean page client: it carries no secret handshake, record layer or WebSocket
- * client (that is what keeps it small), and says so clearly when given a secret.
+ * client (that is what keeps it small), and says so clearly when given a secret. Durable streams
+ * come only with the streams plugin.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { connect } from '../../src/browser/page.js';
+import { createBusStreams } from '../../src/browser/streams.js';
+import { startStreamHub } from '../helpers/stream-hub.js';
 import { Broker } from '../../src/core/broker/broker.js';
 import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
 
@@ -19,6 +22,38 @@ test('the page client bundle leaves out the secret handshake, the record layer a
     assert.ok(!inputs.some((f) => f.includes(left)), `${left} is not in the page client`);
   }
   assert.ok(inputs.some((f) => f.includes('window-connector')) && inputs.some((f) => f.includes('extension-connector')));
+  for (const left of ['bus-streams', 'durable-publisher', 'client/streams', 'streams/config', 'stream-message']) {
+    assert.ok(!inputs.some((f) => f.includes(left)), `${left} is not in the page client (it comes with crossbus/streams)`);
+  }
+});
+
+test('without the streams plugin, the page client refuses durable operations with a typed error naming the plugin; with it, they work', async () => {
+  const hub = await startStreamHub();
+  try {
+    await (await hub.connect()).streams.create({ name: 'PAGE', topics: ['page.>'] });
+    const lean = await connect(memoryConnector(hub.broker), { reconnect: false });
+    const named = (e: { code?: string; message?: string }): boolean => e.code === 'CB_ERR_INVALID_OPTION' && /crossbus\/streams/.test(e.message ?? '');
+    await assert.rejects(lean.publish('page.a', 1, { durable: true }), named);
+    assert.throws(() => lean.streams, named);
+    assert.throws(() => lean.consume('PAGE'), named);
+    await lean.publish('page.a', 'plain'); // plain publishes are unaffected, and a stream captures them
+    await lean.close();
+
+    const full = await connect(memoryConnector(hub.broker), { reconnect: false }, { streams: createBusStreams });
+    assert.deepEqual(await full.publish('page.b', 2, { durable: true, msgId: 'm1' }), { stream: 'PAGE', seq: 2, duplicate: false });
+    const seen: unknown[] = [];
+    const consumer = full.consume('PAGE', {}, async (m) => {
+      seen.push(m.data);
+      await m.ack();
+    });
+    await consumer.ready;
+    while (seen.length < 2) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(seen, ['plain', 2]);
+    assert.equal((await full.streams.info('PAGE')).state.messages, 2);
+    await full.close();
+  } finally {
+    await hub.close();
+  }
 });
 
 test('the page client refuses a secret with CB_ERR_INVALID_OPTION naming the full client, and connects by origin', async () => {

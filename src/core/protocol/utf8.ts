@@ -23,7 +23,7 @@ export function utf8Length(s: string): number {
 }
 
 /** Up to this many characters, ASCII is copied by a loop: cheaper than a call into TextEncoder. */
-const ASCII_LOOP_MAX = 4096;
+const ASCII_LOOP_MAX = 512;
 
 /** Writes `s` at `offset`; returns bytes written. The caller has ensured room (utf8Length). */
 export function writeUtf8(buf: Uint8Array, offset: number, s: string): number {
