@@ -11,11 +11,16 @@ import { build } from 'esbuild';
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const ENTRIES = {
   'crossbus/page (page client: bus + window, port, worker, extension transports)': 'src/browser/page.ts',
-  'crossbus (browser build: + secret auth, WebSocket, bridge, in-memory)': 'src/browser/index.ts',
+  'crossbus/page + crossbus/streams (the page client with durable streams)': ['src/browser/page.ts', 'src/browser/streams.ts'],
+  'crossbus (browser build: + secret auth, WebSocket, bridge, in-memory, streams)': 'src/browser/index.ts',
 };
 
+/** `entry`: one file, or several bundled together (as a page importing each of them). */
 export async function measure(entry) {
-  const r = await build({ entryPoints: [root + entry], bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
+  const input = Array.isArray(entry)
+    ? { stdin: { contents: entry.map((e) => `export * from ${JSON.stringify(root + e)};`).join('\n'), resolveDir: root, loader: 'ts' } }
+    : { entryPoints: [root + entry] };
+  const r = await build({ ...input, bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
   const code = r.outputFiles[0].contents;
   return { minified: code.length, gzipped: gzipSync(code, { level: 9 }).length };
 }

@@ -74,6 +74,9 @@ test(`durable publishes survive ${KILLS} SIGKILLs of the hub (seed ${seed})`, { 
   const publisherExit = new Promise<number | null>((resolve) => publisher.once('close', (code) => resolve(code)));
 
   try {
+    // The publisher process connects once, without retries: the first kill must come after that.
+    await waitFor(() => acks.size > 0 || publisher.exitCode !== null, 30_000, 'the publisher to start publishing');
+    assert.ok(acks.size > 0, `the publisher could not start:\n${errText}`);
     let kills = 0;
     while (kills < KILLS) {
       await new Promise((r) => setTimeout(r, 150 + Math.floor(random() * 600)));
@@ -82,7 +85,9 @@ test(`durable publishes survive ${KILLS} SIGKILLs of the hub (seed ${seed})`, { 
       kills++;
       hub = await restartOnPort(port);
       // Each crash must hit a hub that was taking publishes: wait for progress before the next.
-      await waitFor(() => acks.size > ackedBefore || finished, 20_000, `progress after kill ${kills}`);
+      await waitFor(() => acks.size > ackedBefore || finished, 20_000, `progress after kill ${kills}`).catch((err: Error) => {
+        throw new Error(`${err.message} (${acks.size} acknowledged)\npublisher stderr:\n${errText.slice(-3000)}\nhub log:\n${(hub.stdout() + hub.stderr()).slice(-3000)}`);
+      });
     }
     await waitFor(() => finished, 60_000, `the publisher to finish (${acks.size}/${COUNT} acknowledged)\n${errText}`);
     assert.equal(await publisherExit, 0, errText);

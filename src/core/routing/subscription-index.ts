@@ -308,12 +308,8 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
    * may be shared with later calls for the same topic; never mutate it.
    */
   match(topic: string): MatchResult<S> {
-    this.lookups++;
-    const slot = this.cache.get(topic);
-    if (slot !== undefined) {
-      this.slotRef[slot] = 1;
-      return this.slotResult[slot]!;
-    }
+    const hit = this.cached(topic);
+    if (hit !== undefined) return hit;
     const r = this.compute(topic);
     if (this.cacheMax > 0) this.remember(topic, r);
     return r;
@@ -324,13 +320,16 @@ export class SubscriptionIndex<S extends IndexedSubscription> {
    * the cache, so it neither pays for an entry nor evicts one that later lookups would use.
    */
   matchOnce(topic: string): MatchResult<S> {
+    return this.cached(topic) ?? this.compute(topic);
+  }
+
+  /** The cached result for `topic` (marked as used), if any; counts the lookup. */
+  private cached(topic: string): MatchResult<S> | undefined {
     this.lookups++;
     const slot = this.cache.get(topic);
-    if (slot !== undefined) {
-      this.slotRef[slot] = 1;
-      return this.slotResult[slot]!;
-    }
-    return this.compute(topic);
+    if (slot === undefined) return undefined;
+    this.slotRef[slot] = 1;
+    return this.slotResult[slot]!;
   }
 
   /** Removes every subscription and cached result. */
