@@ -60,6 +60,7 @@ Options:
   --max-total-queue-bytes <bytes>  bound on all outbound queues together (default 536870912)
   --slow-consumer <policy>      disconnect | drop, when a queue overflows (default disconnect)
   --max-connections <n>         connections held at once (default 10000)
+  --max-duplicate-ids <n>       message ids a stream remembers for de-duplication (default 100000)
   --heartbeat-ms <ms>  ping idle peers after this long, drop after twice it; 0 = off (default 20000)
   --log-level <level>  debug | info | warn | error (default info)
   -h, --help           show this help`,
@@ -106,7 +107,7 @@ async function runHub(argv: string[]): Promise<number> {
       host: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, config: { type: 'string' }, insecure: { type: 'boolean' },
       'max-frame': { type: 'string' }, 'max-topic': { type: 'string' }, 'max-queue-bytes': { type: 'string' },
       'max-queue-messages': { type: 'string' }, 'slow-consumer': { type: 'string' }, 'heartbeat-ms': { type: 'string' },
-      'max-connections': { type: 'string' }, 'max-total-queue-bytes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'max-connections': { type: 'string' }, 'max-duplicate-ids': { type: 'string' }, 'max-total-queue-bytes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return help('hub');
@@ -126,6 +127,7 @@ async function runHub(argv: string[]): Promise<number> {
     maxTotalQueuedBytes: intFlag('max-total-queue-bytes', values['max-total-queue-bytes'], 1024, Number.MAX_SAFE_INTEGER),
   };
   const given = Object.fromEntries(Object.entries(numeric).filter(([, v]) => v !== undefined));
+  const maxDuplicateIds = intFlag('max-duplicate-ids', values['max-duplicate-ids'], 1, Number.MAX_SAFE_INTEGER);
   const hub = await startHub({
     host: values.host ?? DEFAULT_HOST,
     port: intFlag('port', values.port, 0, 65535) ?? DEFAULT_PORT,
@@ -134,6 +136,7 @@ async function runHub(argv: string[]): Promise<number> {
     insecure: values.insecure === true,
     ...(policy !== undefined ? { slowConsumerPolicy: policy } : {}),
     ...given,
+    ...(maxDuplicateIds !== undefined ? { streamOptions: { maxDuplicateIds } } : {}),
     logger,
   });
   hub.broker.events.on('connection', (e) => logger.info('client connected', e));

@@ -47,7 +47,7 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
    * directory and in memory otherwise. @default DEFAULT_STREAM_STORAGE
    */
   streamStorage?: StreamStorageChoice;
-  /** Stream limits: maxStreams (1000), maxConsumersPerStream (1000); retentionIntervalMs, saveDelayMs. @default {} */
+  /** Stream limits: maxStreams (1000), maxConsumersPerStream (1000), maxDuplicateIds (100,000); retentionIntervalMs, saveDelayMs. @default {} */
   streamOptions?: HubStreamOptions;
 }
 

@@ -20,7 +20,7 @@ export type StreamStorageChoice = 'auto' | 'disk' | 'memory' | 'off' | StreamCat
 export const DEFAULT_STREAM_STORAGE: StreamStorageChoice = 'auto';
 
 /** Stream limits and timings a hub may set (see StreamServiceOptions for each default). */
-export type HubStreamOptions = Pick<StreamServiceOptions, 'maxStreams' | 'maxConsumersPerStream' | 'retentionIntervalMs' | 'saveDelayMs'>;
+export type HubStreamOptions = Pick<StreamServiceOptions, 'maxStreams' | 'maxConsumersPerStream' | 'maxDuplicateIds' | 'retentionIntervalMs' | 'saveDelayMs'>;
 
 export async function openStreams(
   dataDir: string | undefined, choice: StreamStorageChoice, logger: Logger, broker: Pick<BrokerOptions, 'maxTopicLength' | 'maxFrameBytes'>,

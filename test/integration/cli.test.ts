@@ -89,6 +89,16 @@ describe('help and usage errors', () => {
     }
   });
 
+  test('hub --max-duplicate-ids below 1 exits 2; the help lists it', T, async () => {
+    for (const bad of ['0', '-5', 'many']) {
+      const r = await runCli(['hub', '--port', '0', `--max-duplicate-ids=${bad}`]);
+      assert.equal(r.code, 2, `--max-duplicate-ids=${bad}`);
+      assert.match(r.stderr, /--max-duplicate-ids must be an integer/);
+      assert.doesNotMatch(r.stdout, /listening/);
+    }
+    assert.match((await runCli(['hub', '--help'])).stdout, /--max-duplicate-ids <n> .*\(default 100000\)/);
+  });
+
   test('hub --log-level loud exits 2', T, async () => {
     const r = await runCli(['hub', '--port', '0', '--log-level', 'loud']);
     assert.equal(r.code, 2);

@@ -98,7 +98,7 @@ describe('crossbus stream', () => {
     assert.match(r.stdout, /topics: +orders\.>\n/);
     assert.match(r.stdout, /messages: +1200 \(/);
     assert.match(r.stdout, /sequence: +1\.\.1200\n/);
-    assert.match(r.stdout, /duplicate window: +2m\n/);
+    assert.match(r.stdout, /duplicate window: +2m \(1200 ids\)\n/);
     assert.match(r.stdout, /durability: +fsync\n/);
     assert.match(r.stdout, /dead letters: +0\n/);
     assert.match(r.stdout, /status: +ok\n/);

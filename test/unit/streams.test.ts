@@ -8,6 +8,9 @@ import { FileCatalog } from '../../src/node/streams/file-catalog.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
 import { hubSecurity, testConfigDocument } from '../helpers/security.js';
 import { sleep, startStreamHub, until } from '../helpers/stream-hub.js';
+import { DEFAULT_MAX_DUPLICATE_IDS, StreamService } from '../../src/core/streams/stream-service.js';
+import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
+import { silentLogger } from '../../src/core/util/logger.js';
 
 describe('streams: management', () => {
   test('create is idempotent; a different config, overlapping topics and bad options are refused with codes', async () => {
@@ -137,6 +140,32 @@ describe('streams: idempotent publish', () => {
     assert.deepEqual(await bus.publish('d.x', 4, { durable: true, msgId: 'a' }), { stream: 'D', seq: 4, duplicate: false });
     assert.deepEqual((await bus.streams.read('D')).map((m) => m.data), [1, 3, 1, 4]);
     await rejectsWithCode(bus.publish('d.x', 1, { durable: true, msgId: '' }), 'CB_ERR_INVALID_OPTION');
+    await hub.close();
+  });
+
+  test('the duplicate window remembers at most maxDuplicateIds ids: at the edge nothing is forgotten, past it the oldest are', async () => {
+    assert.throws(() => new StreamService({ catalog: new MemoryCatalog(), maxDuplicateIds: 0 }), { code: 'CB_ERR_INVALID_OPTION' });
+    assert.equal(DEFAULT_MAX_DUPLICATE_IDS, 100_000);
+    const logged: Array<Record<string, unknown> | undefined> = [];
+    const logger = { ...silentLogger, warn: (_m: string, f?: Record<string, unknown>) => void logged.push(f) };
+    const hub = await startStreamHub({ maxDuplicateIds: 3, logger });
+    const bus = await hub.connect();
+    await bus.streams.create({ name: 'B', topics: ['b.>'] });
+    for (const id of ['a', 'b', 'c']) await bus.publish('b.x', id, { durable: true, msgId: id });
+    // Exactly at the limit: every id is still known.
+    for (const id of ['a', 'b', 'c']) assert.equal((await bus.publish('b.x', id, { durable: true, msgId: id })).duplicate, true);
+    assert.deepEqual((await bus.streams.info('B')).duplicates, { remembered: 3, forgottenEarly: 0 });
+    assert.equal(logged.length, 0);
+    // One more: the oldest ('a') is forgotten before its window ends, and is stored again.
+    await bus.publish('b.x', 'd', { durable: true, msgId: 'd' });
+    assert.deepEqual((await bus.streams.info('B')).duplicates, { remembered: 3, forgottenEarly: 1 });
+    assert.equal((await bus.publish('b.x', 'd', { durable: true, msgId: 'd' })).duplicate, true);
+    assert.equal((await bus.publish('b.x', 'c', { durable: true, msgId: 'c' })).duplicate, true);
+    assert.deepEqual(await bus.publish('b.x', 'a again', { durable: true, msgId: 'a' }), { stream: 'B', seq: 5, duplicate: false });
+    assert.equal(logged.length, 1, 'warned once');
+    const warning = logged[0] as Record<string, unknown> | undefined;
+    assert.equal(warning?.stream, 'B');
+    assert.equal(warning?.maxDuplicateIds, 3);
     await hub.close();
   });
 

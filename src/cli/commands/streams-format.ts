@@ -121,7 +121,8 @@ export function formatStreamInfo(info: StreamInfo, deadLetters: StreamInfo | und
     ['first message', isoTime(info.state.firstTime)],
     ['last message', isoTime(info.state.lastTime)],
     ['limits', limits.length === 0 ? 'none' : limits.join(', ')],
-    ['duplicate window', formatMs(info.duplicateWindowMs)],
+    ['duplicate window', formatMs(info.duplicateWindowMs) + (info.duplicates === undefined ? ''
+      : ` (${info.duplicates.remembered} ids${info.duplicates.forgottenEarly > 0 ? `, ${info.duplicates.forgottenEarly} forgotten early: raise --max-duplicate-ids` : ''})`)],
     ['durability', info.durability],
   ];
   if (info.deadLetterOf === undefined) {

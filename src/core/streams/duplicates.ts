@@ -1,7 +1,9 @@
 /**
  * Idempotent publish: the message ids a stream has stored in the last `windowMs`, and the ones
  * being stored right now, so a publisher that retries (after a timeout or a hub restart) gets the
- * original sequence number back instead of a second copy.
+ * original sequence number back instead of a second copy. At most `maxIds` are remembered: a
+ * busy stream forgets its oldest ids before their window ends rather than grow without bound
+ * (a retry of a forgotten id is stored again); `forgottenEarly` counts them.
  */
 export type DuplicateHit = { seq: number } | { pending: Promise<number> };
 
@@ -10,7 +12,10 @@ export class DuplicateWindow {
   private readonly stored = new Map<string, [number, number]>();
   private readonly inFlight = new Map<string, Promise<number>>();
 
-  constructor(private windowMs: number) {}
+  /** Ids dropped because of `maxIds` while still inside the window. */
+  forgottenEarly = 0;
+
+  constructor(private windowMs: number, private readonly maxIds: number = Infinity) {}
 
   setWindow(ms: number): void {
     this.windowMs = ms;
@@ -47,6 +52,12 @@ export class DuplicateWindow {
     if (this.windowMs === 0) return;
     this.stored.delete(msgId);
     this.stored.set(msgId, [seq, time]);
+    if (this.stored.size > this.maxIds) {
+      // Insertion order is time order: the first entry is the oldest.
+      const oldest = this.stored.keys().next().value as string;
+      this.stored.delete(oldest);
+      this.forgottenEarly++;
+    }
   }
 
   clear(): void {

@@ -66,6 +66,13 @@ export interface StreamServiceOptions {
   maxConsumersPerStream?: number;
   /** How often age retention runs when no message arrives. @default DEFAULT_RETENTION_INTERVAL_MS */
   retentionIntervalMs?: number;
+  /**
+   * Message ids one stream remembers for de-duplication. Past it, the oldest are forgotten before
+   * their `duplicateWindowMs` ends (a retry of one of them is stored again; the hub logs it once
+   * per stream and stream info counts them). Bounds the memory of a stream taking many publishes
+   * with ids. @default DEFAULT_MAX_DUPLICATE_IDS
+   */
+  maxDuplicateIds?: number;
 }
 
 /** @default 1000 */
@@ -74,6 +81,8 @@ export const DEFAULT_MAX_STREAMS = 1000;
 export const DEFAULT_MAX_CONSUMERS_PER_STREAM = 1000;
 /** @default 1000 */
 export const DEFAULT_RETENTION_INTERVAL_MS = 1000;
+/** About 15 MB of ids per stream at most. @default 100_000 */
+export const DEFAULT_MAX_DUPLICATE_IDS = 100_000;
 /** Longest `msgId` (UTF-16 code units). @default 256 */
 export const MAX_MSG_ID_LENGTH = 256;
 
@@ -103,6 +112,9 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
 
   private readonly maxStreams: number;
   private readonly maxConsumers: number;
+  private readonly maxDuplicateIds: number;
+  /** Streams already warned about forgetting message ids early (once per stream and run). */
+  private readonly warnedForgetting = new WeakSet<Stream<S>>();
   private retentionTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly o: StreamServiceOptions) {
@@ -110,6 +122,7 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
     this.clock = o.clock ?? Date.now;
     this.maxStreams = countOption('maxStreams', o.maxStreams, DEFAULT_MAX_STREAMS);
     this.maxConsumers = countOption('maxConsumersPerStream', o.maxConsumersPerStream, DEFAULT_MAX_CONSUMERS_PER_STREAM);
+    this.maxDuplicateIds = countOption('maxDuplicateIds', o.maxDuplicateIds, DEFAULT_MAX_DUPLICATE_IDS);
     countOption('saveDelayMs', o.saveDelayMs, 0, 0);
     countOption('retentionIntervalMs', o.retentionIntervalMs, 1);
   }
@@ -184,6 +197,12 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
     const id = env.id;
     stream.append(input, this.clock).then(
       (r) => {
+        if (stream.dedupe.forgottenEarly === 1 && !this.warnedForgetting.has(stream)) {
+          this.warnedForgetting.add(stream);
+          this.logger.warn('stream: message ids are forgotten before their duplicate window ends; a retry of one is stored again (raise maxDuplicateIds or shorten duplicateWindowMs)', {
+            stream: stream.name, maxDuplicateIds: this.maxDuplicateIds, duplicateWindowMs: stream.config.duplicateWindowMs,
+          });
+        }
         if (durable) {
           this.h.send(s, envelope(Kind.OK, { id, seq: r.seq, topic: stream.name, headers: r.duplicate ? { [HEADER_DUPLICATE]: '1' } : undefined }));
         }
@@ -290,7 +309,7 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
   }
 
   private async openStream(config: ResolvedStreamConfig): Promise<Stream<S>> {
-    const stream = new Stream<S>(config, undefined);
+    const stream = new Stream<S>(config, undefined, this.maxDuplicateIds);
     const dlq = new Stream<S>(deadLetterConfig(config), config.name);
     stream.deadLetters = dlq;
     this.streams.set(config.name, stream);

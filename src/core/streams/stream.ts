@@ -29,8 +29,10 @@ export class Stream<S = unknown> {
     readonly config: ResolvedStreamConfig,
     /** Set on a dead-letter stream: the stream whose dead letters it holds. */
     readonly deadLetterOf: string | undefined,
+    /** Most message ids the duplicate window remembers. @default unbounded */
+    maxDuplicateIds = Infinity,
   ) {
-    this.dedupe = new DuplicateWindow(config.duplicateWindowMs);
+    this.dedupe = new DuplicateWindow(config.duplicateWindowMs, maxDuplicateIds);
   }
 
   get name(): string {
@@ -120,6 +122,7 @@ export class Stream<S = unknown> {
       name: c.name, topics: [...c.topics], duplicateWindowMs: c.duplicateWindowMs, durability: c.durability,
       state: st === undefined ? { firstSeq: 0, lastSeq: 0, messages: 0, bytes: 0 } : stateOf(st),
       consumers: [...this.consumers.values()].filter((x) => !x.ephemeral || x.members.length > 0).map((x) => x.info()),
+      duplicates: { remembered: this.dedupe.size, forgottenEarly: this.dedupe.forgottenEarly },
     };
     if (c.maxAgeMs !== undefined) info.maxAgeMs = c.maxAgeMs;
     if (c.maxBytes !== undefined) info.maxBytes = c.maxBytes;

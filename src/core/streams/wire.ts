@@ -58,6 +58,8 @@ export interface StreamInfo extends ResolvedStreamConfig {
   state: Omit<StorageState, 'segments'>;
   consumers: ConsumerInfo[];
   quarantined?: { code: string; message: string };
+  /** Message ids the duplicate window holds, and how many it forgot early (see maxDuplicateIds). */
+  duplicates?: { remembered: number; forgottenEarly: number };
 }
 
 /** One stored message as `read` returns it: payload as base64. */

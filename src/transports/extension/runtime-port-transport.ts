@@ -6,10 +6,9 @@
  */
 import { ConnectionError } from '../../core/errors/index.js';
 import { fromBase64, toBase64 } from '../../core/security/bytes.js';
-import { CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_PROTOCOL_ERROR, type Transport, type TransportCloseInfo, type TransportHandlers } from '../../core/transport/transport.js';
+import { CLOSE_GOING_AWAY, type Transport } from '../../core/transport/transport.js';
+import { PostedMessageTransport } from '../../core/transport/posted-message-transport.js';
 import type { RuntimePort } from './chrome-types.js';
-import { closeNotice, isCloseNotice } from '../../core/transport/close-notice.js';
-import { PostedBytes } from '../../core/transport/posted-bytes.js';
 
 export interface RuntimePortInfo {
   peer?: string;
@@ -23,21 +22,14 @@ function isFrame(d: unknown): d is FrameMessage {
   return typeof d === 'object' && d !== null && typeof (d as FrameMessage).f === 'string' && Object.keys(d).length === 1;
 }
 
-class RuntimePortTransport implements Transport {
+class RuntimePortTransport extends PostedMessageTransport {
   readonly kind = 'extension';
-  readonly framing = 'message' as const;
   readonly peer: string;
   readonly origin: string | undefined;
   readonly vouchedOrigin: string | undefined;
-  private handlers: TransportHandlers | undefined;
-  private early: unknown[] = [];
-  private pendingClose: TransportCloseInfo | undefined;
-  private closed = false;
-  private readonly posted = new PostedBytes(() => {
-    if (!this.closed) this.handlers?.drain?.();
-  });
 
   constructor(private readonly port: RuntimePort, info: RuntimePortInfo) {
+    super();
     this.peer = info.peer ?? `extension port ${port.name}`;
     this.origin = info.origin;
     this.vouchedOrigin = info.vouchedOrigin;
@@ -51,71 +43,37 @@ class RuntimePortTransport implements Transport {
     this.finish({ local: false, code: CLOSE_GOING_AWAY, reason: 'the extension port disconnected' });
   };
 
-  setHandlers(handlers: TransportHandlers): void {
-    this.handlers = handlers;
-    const queued = this.early;
-    this.early = [];
-    for (const d of queued) this.receive(d);
-    if (this.pendingClose !== undefined) handlers.close(this.pendingClose);
-  }
-
   send(chunk: Uint8Array): void {
     if (this.closed) throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'extension transport is closed');
     try {
       this.port.postMessage({ f: toBase64(chunk) } satisfies FrameMessage);
     } catch (err) {
+      // Chrome throws once the port is disconnected (the service worker stopped): that is a close.
       this.finish({ local: false, code: CLOSE_GOING_AWAY, reason: 'the extension port is gone', error: err });
       return;
     }
-    // postMessage never blocks; count the bytes until the event loop turns, so writers still yield.
-    this.posted.add(chunk.byteLength);
+    this.sent(chunk.byteLength);
   }
 
-  bufferedAmount(): number {
-    return this.posted.amount;
+  protected post(message: unknown): void {
+    this.port.postMessage(message);
   }
 
-  close(code = CLOSE_NORMAL, reason = ''): void {
-    if (this.closed) return;
-    try {
-      this.port.postMessage(closeNotice(code, reason));
-    } catch {
-      /* gone */
-    }
-    this.finish({ local: true, code, reason });
+  protected frameOf(data: unknown): Uint8Array | undefined {
+    return isFrame(data) ? fromBase64(data.f) : undefined;
+  }
+
+  protected detach(): void {
+    this.port.onMessage.removeListener(this.onMessage);
+    this.port.onDisconnect.removeListener(this.onDisconnect);
+  }
+
+  protected release(): void {
     try {
       this.port.disconnect();
     } catch {
       /* gone */
     }
-  }
-
-  private receive(data: unknown): void {
-    if (this.closed) return;
-    if (this.handlers === undefined) {
-      this.early.push(data);
-      return;
-    }
-    if (isFrame(data)) {
-      const bytes = fromBase64(data.f);
-      if (bytes !== undefined) {
-        this.handlers.message(bytes);
-        return;
-      }
-    } else if (isCloseNotice(data)) {
-      this.finish({ local: false, code: data.code, reason: data.reason });
-      return;
-    }
-    this.close(CLOSE_PROTOCOL_ERROR, 'CB_ERR_PROTOCOL');
-  }
-
-  private finish(info: TransportCloseInfo): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.port.onMessage.removeListener(this.onMessage);
-    this.port.onDisconnect.removeListener(this.onDisconnect);
-    if (this.handlers !== undefined) this.handlers.close(info);
-    else this.pendingClose = info;
   }
 }
 

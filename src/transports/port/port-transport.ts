@@ -6,11 +6,8 @@
  * message is a small close notice, so both ends learn the code and reason. Runtime-neutral.
  */
 import { ConnectionError } from '../../core/errors/index.js';
-import { closeNotice, isCloseNotice } from '../../core/transport/close-notice.js';
-import { PostedBytes } from '../../core/transport/posted-bytes.js';
-import {
-  CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_PROTOCOL_ERROR, type Transport, type TransportCloseInfo, type TransportHandlers,
-} from '../../core/transport/transport.js';
+import { PostedMessageTransport } from '../../core/transport/posted-message-transport.js';
+import { CLOSE_GOING_AWAY, type Transport } from '../../core/transport/transport.js';
 
 // The close notice (`{ crossbus: 'close', code, reason }`) is the only message that is not bytes;
 // anything else is a protocol error.
@@ -48,22 +45,15 @@ export interface PortTransportInfo {
 }
 
 
-class PortTransport implements Transport {
+class PortTransport extends PostedMessageTransport {
   readonly kind: string;
-  readonly framing = 'message' as const;
   readonly peer: string;
   readonly origin: string | undefined;
   readonly vouchedOrigin: string | undefined;
-  private handlers: TransportHandlers | undefined;
-  private early: unknown[] = [];
-  private closed = false;
-  private readonly posted = new PostedBytes(() => {
-    if (!this.closed) this.handlers?.drain?.();
-  });
-  private pendingClose: TransportCloseInfo | undefined;
-  private readonly detach: () => void;
+  private readonly unlisten: () => void;
 
   constructor(private readonly port: PortLike, private readonly info: PortTransportInfo) {
+    super();
     this.kind = info.kind ?? 'port';
     this.peer = info.peer ?? 'port';
     this.origin = info.origin;
@@ -74,7 +64,7 @@ class PortTransport implements Transport {
     if (typeof port.addEventListener === 'function') {
       port.addEventListener('message', onEvent);
       port.addEventListener('close', onGone);
-      this.detach = () => {
+      this.unlisten = () => {
         port.removeEventListener?.('message', onEvent);
         port.removeEventListener?.('close', onGone);
       };
@@ -82,7 +72,7 @@ class PortTransport implements Transport {
       port.on('message', onData);
       port.on('close', onGone);
       port.on('exit', onGone);
-      this.detach = () => {
+      this.unlisten = () => {
         port.off?.('message', onData);
         port.off?.('close', onGone);
         port.off?.('exit', onGone);
@@ -93,62 +83,31 @@ class PortTransport implements Transport {
     port.start?.();
   }
 
-  setHandlers(handlers: TransportHandlers): void {
-    this.handlers = handlers;
-    const queued = this.early;
-    this.early = [];
-    for (const d of queued) this.receive(d);
-    if (this.pendingClose !== undefined) handlers.close(this.pendingClose);
-  }
-
   send(chunk: Uint8Array): void {
     if (this.closed) throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', `${this.kind} transport is closed`);
+    const n = chunk.byteLength; // read first: a transfer detaches the chunk
     // A clone copies a view's whole buffer, and a transfer takes it from its owner: unless the
     // chunk is all of its buffer, post a copy of just its bytes.
-    const n = chunk.byteLength; // read first: a transfer detaches the chunk
     const owned = chunk.byteOffset === 0 && n === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
     if (n <= CLONE_BELOW_BYTES) this.port.postMessage(owned ? chunk : chunk.slice());
     else {
       const buf = owned ? (chunk.buffer as ArrayBuffer) : chunk.slice().buffer;
       this.port.postMessage(buf, [buf]);
     }
-    // postMessage never blocks; count the bytes until the event loop turns, so writers still yield.
-    this.posted.add(n);
+    this.sent(n);
   }
 
-  bufferedAmount(): number {
-    return this.posted.amount;
+  protected post(message: unknown): void {
+    this.port.postMessage(message);
   }
 
-  close(code = CLOSE_NORMAL, reason = ''): void {
-    if (this.closed) return;
-    try {
-      this.port.postMessage(closeNotice(code, reason));
-    } catch {
-      /* the other end is gone already */
-    }
-    this.finish({ local: true, code, reason });
+  protected frameOf(data: unknown): Uint8Array | undefined {
+    if (data instanceof ArrayBuffer) return new Uint8Array(data);
+    return data instanceof Uint8Array ? data : undefined;
   }
 
-  private receive(data: unknown): void {
-    if (this.closed) return;
-    if (this.handlers === undefined) {
-      this.early.push(data);
-      return;
-    }
-    if (data instanceof ArrayBuffer) this.handlers.message(new Uint8Array(data));
-    else if (data instanceof Uint8Array) this.handlers.message(data);
-    else if (isCloseNotice(data)) this.finish({ local: false, code: data.code, reason: data.reason });
-    else {
-      // A private channel carrying something that is neither a frame nor a close notice: the peer is broken or hostile.
-      this.close(CLOSE_PROTOCOL_ERROR, 'CB_ERR_PROTOCOL');
-    }
-  }
-
-  private finish(info: TransportCloseInfo): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.detach();
+  protected detach(): void {
+    this.unlisten();
     if (this.info.closePort !== false) {
       try {
         this.port.close?.();
@@ -156,9 +115,10 @@ class PortTransport implements Transport {
         /* already closed */
       }
     }
-    // Frames that arrived before the close notice were delivered in order above.
-    if (this.handlers !== undefined) this.handlers.close(info);
-    else this.pendingClose = info;
+  }
+
+  protected release(): void {
+    /* detach closed the port */
   }
 }
 
