@@ -3,7 +3,7 @@ import type { CrossbusError } from '../core/errors/index.js';
 interface Entry<T> {
   resolve(value: T): void;
   reject(error: CrossbusError): void;
-  /** Date.now() after which the entry times out. */
+  /** now() after which the entry times out. */
   deadline: number;
   onTimeout(): CrossbusError;
 }
@@ -14,6 +14,12 @@ interface Entry<T> {
  * more than the rest of a round trip's bookkeeping in a browser.
  */
 export const TIMEOUT_GRANULARITY_MS = 10;
+
+/** A monotonic clock: a system clock set forward must not time everything out at once. */
+const now = (): number => performance.now();
+
+/** setTimeout fires at once for longer delays (2^31 - 1 ms, about 24.8 days): a longer wait is made of several. */
+const MAX_TIMER_DELAY_MS = 0x7fff_ffff;
 
 /**
  * Operations waiting for an answer, by correlation id, each with its own timeout: subscribe
@@ -30,7 +36,7 @@ export class PendingTable<T> {
 
   add(id: number, timeoutMs: number, onTimeout: () => CrossbusError): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const deadline = Date.now() + timeoutMs;
+      const deadline = now() + timeoutMs;
       this.entries.set(id, { resolve, reject, deadline, onTimeout });
       // Only a deadline earlier than the armed one needs the timer moved; later ones are found when it fires.
       if (deadline < this.armedFor) this.arm(deadline);
@@ -83,25 +89,25 @@ export class PendingTable<T> {
   private arm(deadline: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     // Never sooner than the granularity after now, so a stream of short deadlines cannot make the scan run hot.
-    const at = Math.max(deadline, Date.now() + (this.armedFor === Infinity ? 0 : TIMEOUT_GRANULARITY_MS));
+    const at = Math.max(deadline, now() + (this.armedFor === Infinity ? 0 : TIMEOUT_GRANULARITY_MS));
     this.armedFor = at;
-    this.timer = setTimeout(this.expire, Math.max(0, at - Date.now()));
+    this.timer = setTimeout(this.expire, Math.min(MAX_TIMER_DELAY_MS, Math.max(0, at - now())));
     this.timerRefed = true;
   }
 
   private readonly expire = (): void => {
     this.timer = undefined;
     this.armedFor = Infinity;
-    const now = Date.now();
+    const t = now();
     let next = Infinity;
     const expired: Entry<T>[] = [];
     for (const [id, e] of this.entries) {
-      if (e.deadline <= now) {
+      if (e.deadline <= t) {
         this.entries.delete(id);
         expired.push(e);
       } else if (e.deadline < next) next = e.deadline;
     }
-    if (next !== Infinity) this.arm(Math.max(next, now + TIMEOUT_GRANULARITY_MS));
+    if (next !== Infinity) this.arm(Math.max(next, t + TIMEOUT_GRANULARITY_MS));
     for (const e of expired) e.reject(e.onTimeout());
   };
 }

@@ -7,11 +7,11 @@ import { createError, type CrossbusError } from '../../src/core/errors/index.js'
 
 const timeout = (label: string) => (): CrossbusError => createError('CB_ERR_TIMEOUT', label);
 const settle = <T>(p: Promise<T>): Promise<{ at: number; value?: T; error?: CrossbusError }> =>
-  p.then((value) => ({ at: Date.now(), value }), (error: CrossbusError) => ({ at: Date.now(), error }));
+  p.then((value) => ({ at: performance.now(), value }), (error: CrossbusError) => ({ at: performance.now(), error }));
 
 test('an entry times out with its own error, never early and at most a granularity late', async () => {
   const t = new PendingTable<string>();
-  const t0 = Date.now();
+  const t0 = performance.now();
   const r = await settle(t.add(1, 60, timeout('one')));
   assert.equal(r.error?.code, 'CB_ERR_TIMEOUT');
   assert.equal(r.error?.message, 'one');
@@ -22,7 +22,7 @@ test('an entry times out with its own error, never early and at most a granulari
 
 test('a shorter timeout added after a longer one still fires on time; the longer one later', async () => {
   const t = new PendingTable<string>();
-  const t0 = Date.now();
+  const t0 = performance.now();
   const long = settle(t.add(1, 400, timeout('long')));
   const short = settle(t.add(2, 50, timeout('short')));
   const s = await short;
@@ -56,6 +56,24 @@ test('many entries with staggered deadlines each settle once, in deadline order'
   // Entries whose deadlines are further apart than the granularity time out in order.
   for (let k = 1; k < deadlines.length; k++) assert.ok(deadlines[k]! >= deadlines[k - 1]! - TIMEOUT_GRANULARITY_MS, `order ${deadlines.join(',')}`);
   assert.equal(t.size, 0);
+});
+
+test('a timeout longer than setTimeout can wait (about 24.8 days) does not fire early', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w.name);
+  process.on('warning', onWarning);
+  try {
+    const t = new PendingTable<number>();
+    let settled = false;
+    const p = t.add(1, 2 ** 40, timeout('far')).then(() => (settled = true), () => (settled = true));
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(settled, false);
+    assert.equal(t.resolve(1, 1), true);
+    await p;
+    assert.deepEqual(warnings.filter((w) => w === 'TimeoutOverflowWarning'), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
 });
 
 test('rejectAll settles everything at once', async () => {
