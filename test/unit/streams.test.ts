@@ -169,6 +169,19 @@ describe('streams: idempotent publish', () => {
     await hub.close();
   });
 
+  test('the warning about forgotten ids comes once even when several are forgotten before it is checked', async () => {
+    const logged: Array<Record<string, unknown> | undefined> = [];
+    const logger = { ...silentLogger, warn: (_m: string, f?: Record<string, unknown>) => void logged.push(f) };
+    const hub = await startStreamHub({ maxDuplicateIds: 1, logger });
+    const bus = await hub.connect();
+    await bus.streams.create({ name: 'C', topics: ['c.>'] });
+    // Stored in one batch: the ids are remembered (and the older ones forgotten) before any publish is answered.
+    await Promise.all(['a', 'b', 'c', 'd'].map((id) => bus.publish('c.x', id, { durable: true, msgId: id })));
+    assert.equal((await bus.streams.info('C')).duplicates?.forgottenEarly, 3);
+    assert.equal(logged.length, 1);
+    await hub.close();
+  });
+
   test('duplicateWindowMs 0 never de-duplicates', async () => {
     const hub = await startStreamHub();
     const bus = await hub.connect();

@@ -197,7 +197,7 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
     const id = env.id;
     stream.append(input, this.clock).then(
       (r) => {
-        if (stream.dedupe.forgottenEarly === 1 && !this.warnedForgetting.has(stream)) {
+        if (stream.dedupe.forgottenEarly > 0 && !this.warnedForgetting.has(stream)) {
           this.warnedForgetting.add(stream);
           this.logger.warn('stream: message ids are forgotten before their duplicate window ends; a retry of one is stored again (raise maxDuplicateIds or shorten duplicateWindowMs)', {
             stream: stream.name, maxDuplicateIds: this.maxDuplicateIds, duplicateWindowMs: stream.config.duplicateWindowMs,
