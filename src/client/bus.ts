@@ -28,6 +28,7 @@ import type { StreamMessage } from './stream-message.js';
 import type { StreamsApi } from './streams.js';
 import type { BusStreams, BusStreamsFactory, StreamsHost } from './bus-streams.js';
 import { microtask } from '../core/util/microtask.js';
+import { isThenable } from '../core/util/thenable.js';
 
 export interface PublishOptions {
   /** Passed through the hub unchanged (traceparent, correlation-id, ...). @default none */
@@ -70,9 +71,6 @@ const INBOX_PREFIX = '_INBOX.';
 const RESOLVED = Promise.resolve();
 const NO_BYTES = new Uint8Array(0);
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function';
-}
 
 function u32Next(n: number): number {
   return n >= 0xffff_fffe ? 1 : n + 1;

@@ -1,6 +1,7 @@
 import { ConnectionError, type CrossbusError } from '../core/errors/index.js';
 import { Kind, PayloadType, envelope, type Envelope, type Headers } from '../core/protocol/envelope.js';
 import { encodeJson } from '../core/util/json.js';
+import { isThenable } from '../core/util/thenable.js';
 import { Message } from './message.js';
 
 /** Sends a reply to a request message (the Bus's). */
@@ -110,8 +111,8 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     if (this.handler !== undefined) {
       try {
         const r = this.handler(msg);
-        if (r !== null && typeof r === "object" && typeof (r as Promise<void>).then === "function") {
-          (r as Promise<void>).then(undefined, (err: unknown) => this.handlerFailed(err));
+        if (isThenable(r)) {
+          r.then(undefined, (err: unknown) => this.handlerFailed(err));
         }
       } catch (err) {
         this.handlerFailed(err);

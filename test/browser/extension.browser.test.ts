@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page, Worker } from 'playwright-core';
-import { bundleBrowserEntry, launchWithExtension, startStaticServer, type StaticServer } from '../helpers/browser.js';
+import { bundleBrowserEntry, cbPageHtml as html, runIn as run, launchWithExtension, startStaticServer, type StaticServer } from '../helpers/browser.js';
 import { startHub, type Hub } from '../../src/hub/index.js';
 import { connect, type Bus } from '../../src/node/index.js';
 import { secret, testConfigDocument } from '../helpers/security.js';
@@ -24,9 +24,6 @@ import { buildExtension, EXTENSION_ID } from '../../examples/extension/build.mjs
 const ENTRY = fileURLToPath(new URL('./fixtures/page-entry.ts', import.meta.url));
 const EXT_ORIGIN = `chrome-extension://${EXTENSION_ID as string}`;
 
-const html = (body = ''): string => `<!doctype html><html><head><meta charset="utf-8"></head><body>${body}
-<script type="module">import * as cb from '/cb.js'; globalThis.cb = cb; globalThis.t = {}; globalThis.ready = true;</script></body></html>`;
-
 let hub: Hub;
 let node: Bus;
 let app: StaticServer;
@@ -36,9 +33,6 @@ let worker: Worker;
 let tmp: string;
 const hellos: Array<{ url: string; top: boolean; again?: boolean }> = [];
 
-async function run<T = unknown>(page: Page, body: string): Promise<T> {
-  return page.evaluate(`(async () => { ${body} })()`) as Promise<T>;
-}
 
 async function openPage(url: string): Promise<Page> {
   const page = await context.newPage();

@@ -8,12 +8,9 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
-import { bundleBrowserEntry, launchChromium, startStaticServer, type StaticServer } from '../helpers/browser.js';
+import { bundleBrowserEntry, cbPageHtml as html, runIn as run, launchChromium, startStaticServer, type StaticServer } from '../helpers/browser.js';
 
 const ENTRY = fileURLToPath(new URL('./fixtures/page-entry.ts', import.meta.url));
-
-const html = (body = ''): string => `<!doctype html><html><head><meta charset="utf-8"></head><body>${body}
-<script type="module">import * as cb from '/cb.js'; globalThis.cb = cb; globalThis.t = {}; globalThis.ready = true;</script></body></html>`;
 
 let A: StaticServer;
 let B: StaticServer;
@@ -23,9 +20,6 @@ let context: BrowserContext;
 let hubPage: Page;
 const pageErrors: string[] = [];
 
-async function run<T = unknown>(frame: Frame | Page, body: string): Promise<T> {
-  return frame.evaluate(`(async () => { ${body} })()`) as Promise<T>;
-}
 
 async function frameAt(page: Page, origin: string, timeoutMs = 5_000): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser, type BrowserContext, type Page, type Worker } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Frame, type Page, type Worker } from 'playwright-core';
 
 export const BROWSER_ENTRY = fileURLToPath(new URL('../../src/browser/index.ts', import.meta.url));
 
@@ -136,6 +136,20 @@ export function testPageHtml(bundlePath: string): string {
 </body>
 </html>
 `;
+}
+
+/**
+ * A test page that loads the bundle at `/cb.js` as `globalThis.cb`, with `globalThis.t` for a
+ * test's state; `globalThis.ready` says the module ran. `body` goes before the script.
+ */
+export function cbPageHtml(body = ''): string {
+  return `<!doctype html><html><head><meta charset="utf-8"></head><body>${body}
+<script type="module">import * as cb from '/cb.js'; globalThis.cb = cb; globalThis.t = {}; globalThis.ready = true;</script></body></html>`;
+}
+
+/** Runs `body` as an async function in the page or frame; resolves with its return value. */
+export function runIn<T = unknown>(target: Frame | Page, body: string): Promise<T> {
+  return target.evaluate(`(async () => { ${body} })()`) as Promise<T>;
 }
 
 /**

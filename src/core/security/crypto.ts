@@ -8,6 +8,8 @@
  * Methods return `Awaitable` values: the Node provider answers synchronously, which lets the
  * channel seal and open records without a promise per batch; callers must accept both.
  */
+import { isThenable } from '../util/thenable.js';
+
 export type Awaitable<T> = T | Promise<T>;
 
 /** Ephemeral key-exchange groups, named as in TLS. */
@@ -73,5 +75,5 @@ export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function isPromise<T>(value: Awaitable<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
+  return isThenable(value);
 }
