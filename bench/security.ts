@@ -52,7 +52,7 @@ const PHASE_MAX_MS = 10_000;
 /** After publishing stopped: no new delivery for this long means messages were lost. */
 const IDLE_MS = 3_000;
 /** Timed rounds per configuration and payload size; the median round is reported. */
-const ROUNDS = 5;
+const ROUNDS = 7;
 const HANDSHAKES = 200;
 const HANDSHAKE_WARMUP = 20;
 /** Handshakes alternate between the hubs in blocks of this many. */
@@ -71,7 +71,7 @@ interface SizeCase {
 
 const SIZES: readonly SizeCase[] = [
   { key: '', label: '256 B', bytes: 256, messages: 200_000, warmup: 50_000 },
-  { key: '-4k', label: '4 KiB', bytes: 4096, messages: 60_000, warmup: 15_000 },
+  { key: '-4k', label: '4 KiB', bytes: 4096, messages: 40_000, warmup: 10_000 },
 ];
 
 type ConfigName = 'plain' | 'integrity' | 'encrypted';

@@ -70,6 +70,8 @@ export const HEADER_ERROR = 'cb-error';
 const INBOX_PREFIX = '_INBOX.';
 const RESOLVED = Promise.resolve();
 const NO_BYTES = new Uint8Array(0);
+/** A pause this long between batches ends a burst (see Bus.inBurst). */
+const BURST_GAP_MS = 4;
 
 
 function u32Next(n: number): number {
@@ -89,11 +91,15 @@ export class Bus {
   private writer: FrameWriter;
   private flushScheduled = false;
   /**
-   * A batch went out by microtask since the bus was last idle (inbound data or a scheduled flush
-   * ends the burst). The first write after idle goes out at the end of the current job, for
-   * latency; later writes of the same burst wait for the scheduler, so loops still batch.
+   * The bus is sending a burst. The first write after idle goes out at the end of the current
+   * job, for latency; later writes of the burst wait for the scheduler, so loops batch. Inbound
+   * data ends a burst (a round trip's next request must not wait), and so does a pause of
+   * BURST_GAP_MS since the last batch left: a publisher that yields between bursts (every 100
+   * messages, say) keeps batching instead of sending each burst's first message alone.
    */
   private inBurst = false;
+  /** When the last batch left (performance.now()). */
+  private lastFlushAt = 0;
   private readonly schedule = createScheduler();
   private readonly subs = new Map<number, Subscription<unknown>>();
   /** Operations the hub answers with OK/PONG/ERROR, by id. */
@@ -536,7 +542,7 @@ export class Bus {
   private requestFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    if (this.inBurst) this.schedule(this.flushTask);
+    if (this.inBurst && performance.now() - this.lastFlushAt < BURST_GAP_MS) this.schedule(this.flushTask);
     else {
       this.inBurst = true;
       microtask(this.microFlushTask);
@@ -545,7 +551,6 @@ export class Bus {
 
   private readonly flushTask = (): void => {
     this.flushScheduled = false;
-    this.inBurst = false;
     this.flushBatch();
   };
 
@@ -567,6 +572,7 @@ export class Bus {
     const t = this.transport;
     if (t === undefined || this.stateValue === 'connecting' || this.stateValue === 'reconnecting' || this.writer.length === 0) return;
     if (this.welcome === undefined) return;
+    this.lastFlushAt = performance.now();
     try {
       t.send(this.writer.take());
     } catch (err) {

@@ -92,3 +92,28 @@ test('sequential requests each go out in their own write, without waiting for th
     await s.done();
   }
 });
+
+test('a publisher that yields between bursts keeps batching; after a pause a lone write leaves at once again', async () => {
+  const s = await setup();
+  try {
+    let n = 0;
+    for (let burst = 0; burst < 20; burst++) {
+      for (let i = 0; i < 100; i++) await s.bus.publish('batch.t', n++);
+      await new Promise((r) => setImmediate(r));
+    }
+    await s.bus.flush();
+    // Each burst leaves in one write; before, each burst's first message also went alone.
+    assert.ok(s.writes.length <= 25, `20 bursts took ${s.writes.length} transport writes: ${s.writes.join(',')}`);
+    assert.ok(s.writes.filter((f) => f === 1).length <= 5, `lone writes: ${s.writes.join(',')}`);
+    while (s.got.length < 2000) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(s.got, Array.from({ length: 2000 }, (_, i) => i));
+
+    await new Promise((r) => setTimeout(r, 20)); // a pause ends the burst
+    s.writes.length = 0;
+    await s.bus.publish('batch.t', n++);
+    await Promise.resolve();
+    assert.deepEqual(s.writes, [1]);
+  } finally {
+    await s.done();
+  }
+});

@@ -88,6 +88,8 @@ export class AbuseTracker {
 
   /** The app's current penalty, without recording anything. 1 means no penalty. */
   penaltyFactor(app: string): number {
+    // Runs on every message: an app without violations (nearly always) costs one lookup.
+    if (!this.times.has(app)) return 1;
     return this.verdict(this.count(app)).penaltyFactor;
   }
 
