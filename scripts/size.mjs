@@ -2,7 +2,7 @@
 /**
  * Measures what a browser page downloads: each browser entry bundled by esbuild (ESM, minified,
  * tree-shaken), raw and gzipped (level 9). `--json` prints one JSON object; `--budget <KB>`
- * exits 1 when the page client (crossbus/page) is larger, gzipped.
+ * exits 1 when the page client (crossbus/page) is larger, gzipped. KB here are 1024 bytes.
  */
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (args.includes('--json')) {
     process.stdout.write(`${JSON.stringify(rows)}\n`);
   } else {
-    for (const r of rows) process.stdout.write(`${r.name}\n  ${(r.minified / 1024).toFixed(1)} KB minified, ${(r.gzipped / 1024).toFixed(1)} KB gzipped\n`);
+    for (const r of rows) process.stdout.write(`${r.name}\n  ${(r.minified / 1024).toFixed(1)} KB minified, ${(r.gzipped / 1024).toFixed(2)} KB gzipped (${r.gzipped} bytes)\n`);
   }
   const i = args.indexOf('--budget');
   if (i >= 0) {

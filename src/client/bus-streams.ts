@@ -69,6 +69,9 @@ class ClientStreams implements BusStreams {
   }
 
   publish(topic: string, msgId: string | undefined, headers: Headers | undefined, payload: PayloadFields): Promise<PublishAck> {
+    if (msgId !== undefined && (typeof msgId !== 'string' || msgId.length === 0 || msgId.length > 256)) {
+      throw new ConfigError('CB_ERR_INVALID_OPTION', 'msgId must be a string of 1 to 256 characters', { details: { option: 'msgId' } });
+    }
     return this.durables.publish(topic, msgId, headers, payload, this.host.requestTimeoutMs);
   }
 

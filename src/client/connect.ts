@@ -3,7 +3,7 @@ import type { TransportConnector } from '../core/transport/transport.js';
 import { webSocketConnector } from '../transports/websocket/websocket-client.js';
 import { openBus, type Bus } from './bus.js';
 import type { ConnectOptions } from './options.js';
-import { createSecretAuth } from './secret-auth.js';
+import { secretAuthFromOptions } from './secret-auth.js';
 import { createBusStreams } from './bus-streams.js';
 
 /** Throws CB_ERR_INVALID_OPTION unless `url` is a ws:// or wss:// URL. */
@@ -26,5 +26,5 @@ export async function connect(target: string | TransportConnector, options: Conn
     assertHubUrl(target);
     connector = webSocketConnector(target, options.WebSocket ? { WebSocket: options.WebSocket } : {});
   }
-  return openBus(connector, options, { secretAuth: createSecretAuth, streams: createBusStreams });
+  return openBus(connector, options, { secretAuth: secretAuthFromOptions, streams: createBusStreams });
 }

@@ -1,7 +1,7 @@
 /** The public client API, shared by the Node and browser entry points. */
 export { Bus, HEADER_ERROR, openBus, type BusPlugins } from './bus.js';
 export { connect as connectWith, assertHubUrl } from './connect.js';
-export { createSecretAuth, type SecretAuth, type SecretAuthAttempt } from './secret-auth.js';
+export { createSecretAuth, secretAuthFromOptions, type SecretAuth, type SecretAuthAttempt } from './secret-auth.js';
 export type { PublishOptions, RequestOptions, ServeOptions, ServiceHandler } from './bus.js';
 export type { BusEvents, BusState } from './events.js';
 export { Message } from './message.js';

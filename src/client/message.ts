@@ -16,8 +16,8 @@ export class Message<T = unknown> {
   readonly seq: number;
   /** When the publisher created it (ms since epoch), 0 if unset. */
   readonly timestamp: number;
-  private decoded = false;
-  private value: unknown;
+  #decoded = false;
+  #value: unknown;
 
   constructor(env: Envelope, private readonly responder?: (msg: Message, data: unknown, headers?: Headers) => Promise<void>) {
     this.topic = env.topic;
@@ -37,11 +37,11 @@ export class Message<T = unknown> {
    * Throws CB_ERR_PAYLOAD_INVALID if a JSON payload does not parse.
    */
   get data(): T {
-    if (!this.decoded) {
-      this.value = this.payloadType === PayloadType.JSON ? decodeJson(this.bytes) : this.payloadType === PayloadType.BYTES ? this.bytes : undefined;
-      this.decoded = true;
+    if (!this.#decoded) {
+      this.#value = this.payloadType === PayloadType.JSON ? decodeJson(this.bytes) : this.payloadType === PayloadType.BYTES ? this.bytes : undefined;
+      this.#decoded = true;
     }
-    return this.value as T;
+    return this.#value as T;
   }
 
   /** Sends a reply to a request. Rejects if the message was not a request. */

@@ -92,7 +92,6 @@ export interface ResolvedAuth {
 
 export interface ResolvedConnectOptions {
   name: string;
-  auth: ResolvedAuth | undefined;
   reconnect: Readonly<Required<ReconnectOptions>> | undefined;
   timeoutMs: number;
   requestTimeoutMs: number;
@@ -133,12 +132,12 @@ export function resolveConnectOptions(o: ConnectOptions): ResolvedConnectOptions
   if (o.transport !== undefined && o.WebSocket !== undefined) {
     throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'pass either transport or WebSocket, not both');
   }
+  if (o.secret === undefined && o.security !== undefined) throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'security options need a secret');
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > 128)) {
     throw new ConfigError('CB_ERR_INVALID_OPTION', 'name must be a string of 1..128 characters');
   }
   return Object.freeze({
     name: o.name ?? 'anonymous',
-    auth: resolveAuth(o),
     reconnect,
     timeoutMs: positive('timeoutMs', o.timeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
     requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS),
@@ -150,11 +149,13 @@ export function resolveConnectOptions(o: ConnectOptions): ResolvedConnectOptions
   });
 }
 
-function resolveAuth(o: ConnectOptions): ResolvedAuth | undefined {
-  if (o.secret === undefined) {
-    if (o.security !== undefined) throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'security options need a secret');
-    return undefined;
-  }
+/**
+ * The secret and security options, checked and copied; undefined without a secret. Only builds
+ * with secret authentication call it (through their SecretAuth plugin), so a page client does not
+ * carry base64 parsing.
+ */
+export function resolveAuth(o: ConnectOptions): ResolvedAuth | undefined {
+  if (o.secret === undefined) return undefined; // `security` without a secret: refused by resolveConnectOptions
   if (o.name === undefined) throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'a secret needs the app name it belongs to (name)');
   // Copied, so that a caller wiping its buffer later does not change ours (and we never mutate theirs).
   const secret = typeof o.secret === 'string' ? fromBase64(o.secret.trim()) : o.secret instanceof Uint8Array ? o.secret.slice() : undefined;

@@ -11,7 +11,7 @@ import type { WelcomeAuth } from '../core/security/handshake-messages.js';
 import { SecureTransport } from '../core/security/secure-transport.js';
 import { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';
 import type { Transport } from '../core/transport/transport.js';
-import type { ResolvedAuth } from './options.js';
+import { resolveAuth, type ConnectOptions, type ResolvedAuth } from './options.js';
 
 /** One connection attempt's handshake, over the transport it wraps. */
 export interface SecretAuthAttempt {
@@ -36,6 +36,12 @@ export interface SecretAuth {
 }
 
 /** The secret handshake for one Bus (its crypto provider is made once and reused). */
+/** The Bus plugin: secret authentication when `options` carry a secret (checked here), else none. */
+export function secretAuthFromOptions(options: ConnectOptions): SecretAuth | undefined {
+  const auth = resolveAuth(options);
+  return auth === undefined ? undefined : createSecretAuth(auth);
+}
+
 export function createSecretAuth(auth: ResolvedAuth): SecretAuth {
   let crypto: CryptoProvider | undefined;
   return {

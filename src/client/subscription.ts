@@ -44,16 +44,16 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   /** Messages dropped because an iterator consumer fell behind. */
   dropped = 0;
   delivered = 0;
-  private resolveReady!: () => void;
-  private rejectReady!: (e: CrossbusError) => void;
-  private confirmed = false;
-  private readonly queue: Message<T>[] = [];
-  private waiter: { resolve: (r: IteratorResult<Message<T>>) => void; reject: (e: unknown) => void } | undefined;
-  private failure: CrossbusError | undefined;
+  #resolveReady!: () => void;
+  #rejectReady!: (e: CrossbusError) => void;
+  #confirmed = false;
+  readonly #queue: Message<T>[] = [];
+  #waiter: { resolve: (r: IteratorResult<Message<T>>) => void; reject: (e: unknown) => void } | undefined;
+  #failure: CrossbusError | undefined;
 
   /** Why the subscription ended, if it failed (refused, or ended by the hub: e.g. CB_ERR_FORBIDDEN after a config reload). */
   get error(): CrossbusError | undefined {
-    return this.failure;
+    return this.#failure;
   }
 
   constructor(
@@ -66,8 +66,8 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     private readonly maxPending: number,
   ) {
     this.ready = new Promise<void>((resolve, reject) => {
-      this.resolveReady = resolve;
-      this.rejectReady = reject;
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
     });
     // A refusal nobody awaits must not become an unhandled rejection; awaiting still sees it.
     this.ready.catch(() => {});
@@ -91,16 +91,16 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
 
   /** @internal the hub confirmed the subscription. */
   confirm(): void {
-    if (this.confirmed) return;
-    this.confirmed = true;
-    this.resolveReady();
+    if (this.#confirmed) return;
+    this.#confirmed = true;
+    this.#resolveReady();
   }
 
   /** @internal the hub refused it, or the bus closed. */
   fail(error: CrossbusError): void {
     if (this.closed) return;
-    this.failure = error;
-    this.rejectReady(error);
+    this.#failure = error;
+    this.#rejectReady(error);
     this.end();
   }
 
@@ -112,20 +112,20 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
       try {
         const r = this.handler(msg);
         if (isThenable(r)) {
-          r.then(undefined, (err: unknown) => this.handlerFailed(err));
+          r.then(undefined, (err: unknown) => this.#handlerFailed(err));
         }
       } catch (err) {
-        this.handlerFailed(err);
+        this.#handlerFailed(err);
       }
       return;
     }
-    if (this.waiter !== undefined) {
-      const w = this.waiter;
-      this.waiter = undefined;
+    if (this.#waiter !== undefined) {
+      const w = this.#waiter;
+      this.#waiter = undefined;
       w.resolve({ value: msg, done: false });
       return;
     }
-    if (this.queue.length >= this.maxPending) {
+    if (this.#queue.length >= this.maxPending) {
       this.dropped++;
       if (this.dropped === 1 || this.dropped % 1000 === 0) {
         this.owner.reportError(new ConnectionError('CB_ERR_SLOW_CONSUMER', `subscription ${this.topic} dropped ${this.dropped} messages: its consumer is too slow`, {
@@ -134,10 +134,10 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
       }
       return;
     }
-    this.queue.push(msg);
+    this.#queue.push(msg);
   }
 
-  private handlerFailed(err: unknown): void {
+  #handlerFailed(err: unknown): void {
     const error = new ConnectionError('CB_ERR_HANDLER_FAILED', `subscription handler for ${this.topic} threw`, { cause: err });
     this.owner.reportError(error, { sid: this.sid, topic: this.topic });
   }
@@ -153,34 +153,34 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   end(): void {
     if (this.closed) return;
     this.closed = true;
-    if (!this.confirmed) this.rejectReady(this.failure ?? new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'subscription ended before the hub confirmed it'));
-    if (this.waiter !== undefined && this.queue.length === 0) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      if (this.failure) w.reject(this.failure);
+    if (!this.#confirmed) this.#rejectReady(this.#failure ?? new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'subscription ended before the hub confirmed it'));
+    if (this.#waiter !== undefined && this.#queue.length === 0) {
+      const w = this.#waiter;
+      this.#waiter = undefined;
+      if (this.#failure) w.reject(this.#failure);
       else w.resolve({ value: undefined, done: true });
     }
   }
 
   /** Messages waiting in an iterator subscription. */
   get pending(): number {
-    return this.queue.length;
+    return this.#queue.length;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Message<T>> {
     if (this.handler !== undefined) throw new TypeError('a subscription with a callback cannot be iterated');
     return {
       next: () => {
-        const msg = this.queue.shift();
+        const msg = this.#queue.shift();
         if (msg !== undefined) return Promise.resolve({ value: msg, done: false });
-        if (this.closed) return this.failure ? Promise.reject(this.failure) : Promise.resolve({ value: undefined, done: true });
+        if (this.closed) return this.#failure ? Promise.reject(this.#failure) : Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve, reject) => {
-          this.waiter = { resolve, reject };
+          this.#waiter = { resolve, reject };
         });
       },
       return: () => {
         this.unsubscribe();
-        this.queue.length = 0;
+        this.#queue.length = 0;
         return Promise.resolve({ value: undefined, done: true });
       },
     };

@@ -21,6 +21,8 @@ export * from './security/broker-security.js';
 export * from './security/handshake-messages.js';
 export * from './security/defaults.js';
 export { AccessPolicy, patternCovers, patternsOverlap } from './security/policy.js';
+export { policyForApp } from './security/app-policy.js';
+export { GrantCheck } from './security/grant-check.js';
 export { HubSecurity, type HubSecurityOptions } from './security/hub-security.js';
 export { createWebCryptoProvider } from './security/webcrypto-provider.js';
 export * from './config/schema.js';

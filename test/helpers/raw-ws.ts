@@ -6,7 +6,7 @@
  */
 import { after } from 'node:test';
 import WebSocket from 'ws';
-import { readFrames, encodeFrame } from '../../src/core/protocol/codec.js';
+import { decodeFrameAt, encodeFrame, readFrameBoundaries } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/protocol/envelope.js';
 import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../../src/core/limits.js';
 import { credentialsFor, waitFor } from './hub-process.js';
@@ -121,11 +121,13 @@ export class RawClient {
       this.bytesReceived += buf.length;
       if (this.keepRaw) this.raw.push(buf);
       try {
-        const onFrame = (env: Envelope, b: Uint8Array, start: number, end: number): void => {
+        // Records are opened here, as SecureTransport does: the frame codec refuses security blocks.
+        const onFrame = (b: Uint8Array, start: number, end: number): void => {
           if (b[start + OFF_KIND] === Kind.SEALED && this.opener !== undefined) {
-            readFrames(this.opener.open(b, start, end) as Uint8Array, this.limits, onFrame);
+            readFrameBoundaries(this.opener.open(b, start, end) as Uint8Array, this.limits, onFrame);
             return;
           }
+          const env = decodeFrameAt(b, start, end, this.limits);
           this.counts.set(env.kind, (this.counts.get(env.kind) ?? 0) + 1);
           if (env.kind === Kind.MESSAGE) {
             if (this.keepMessages) this.messages.push(env);
@@ -133,7 +135,7 @@ export class RawClient {
             this.controls.push(env);
           }
         };
-        readFrames(buf, this.limits, onFrame);
+        readFrameBoundaries(buf, this.limits, onFrame);
       } catch (err) {
         this.decodeErrors.push(err);
       }

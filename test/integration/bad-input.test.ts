@@ -211,6 +211,10 @@ describe('bad input to a hub process', () => {
     const flags = publishFrame();
     flags[OFF_FLAGS] = flags[OFF_FLAGS]! | 0x80;
     assertRejected(await sendBad(flags, { hello: true }), 'CB_ERR_FRAME_MALFORMED', CLOSE_PROTOCOL_ERROR);
+    // A security block belongs to SEALED records only; the hub neither reads nor forwards one elsewhere.
+    const secured = publishFrame();
+    secured[OFF_FLAGS] = secured[OFF_FLAGS]! | 0x08;
+    assertRejected(await sendBad(secured, { hello: true }), 'CB_ERR_FRAME_MALFORMED', CLOSE_PROTOCOL_ERROR);
   });
 
   test('(f) a valid PUBLISH before HELLO -> CB_ERR_HANDSHAKE_REQUIRED, and it is not routed', T, async () => {

@@ -16,12 +16,10 @@ const full: Envelope = envelope(Kind.PUBLISH, {
   topic: 'orders.created.eü', replyTo: '_INBOX.abc.1', group: 'pricing',
   headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'correlation-id': 'c-1', 'x-ünï': 'välue' },
   payloadType: PayloadType.JSON, payload: new TextEncoder().encode('{"id":1}'),
-  security: { keyId: new Uint8Array([1, 2]), nonce: new Uint8Array(12).fill(9), tag: new Uint8Array(32).fill(7) },
 });
 
 function plain(e: Envelope): unknown {
-  return { ...e, headers: e.headers ? { ...e.headers } : undefined, payload: [...e.payload],
-    security: e.security ? { keyId: [...e.security.keyId], nonce: [...e.security.nonce], tag: [...e.security.tag] } : undefined };
+  return { ...e, headers: e.headers ? { ...e.headers } : undefined, payload: [...e.payload] };
 }
 
 describe('codec', () => {
@@ -122,6 +120,15 @@ describe('codec', () => {
     assert.throws(() => decodeFrame(b, limits({ maxTopicLength: 1000 })), hasCode('CB_ERR_FRAME_MALFORMED'));
     const tooShort = new Uint8Array([0, 0, 0, 3, 1, 3, 0]);
     assert.throws(() => decodeFrame(tooShort), hasCode('CB_ERR_FRAME_MALFORMED'));
+  });
+
+  test('a security block outside the record layer is malformed (bit 3 on any frame the codec reads)', () => {
+    const b = Uint8Array.from(encodeFrame(envelope(Kind.PUBLISH, { topic: 'a', payload: new Uint8Array([1]) })));
+    b[OFF_FLAGS] = b[OFF_FLAGS]! | 0x08;
+    assert.throws(() => decodeFrame(b), (e: unknown) => isCrossbusError(e, 'CB_ERR_FRAME_MALFORMED') && /outside a SEALED record/.test((e as Error).message));
+    const sealed = Uint8Array.from(encodeFrame(envelope(Kind.SEALED, { seq: 1, payload: new Uint8Array(40) })));
+    sealed[OFF_FLAGS] = sealed[OFF_FLAGS]! | 0x08;
+    assert.throws(() => decodeFrame(sealed), (e: unknown) => isCrossbusError(e, 'CB_ERR_FRAME_MALFORMED') && /no secure session/.test((e as Error).message));
   });
 
   test('invalid UTF-8 in a topic is malformed, not a crash', () => {

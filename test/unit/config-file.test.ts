@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, isCrossbusError } from '../../src/core/errors/index.js';
-import { AccessPolicy } from '../../src/core/security/policy.js';
+import { policyForApp } from '../../src/core/security/app-policy.js';
 import type { Logger } from '../../src/core/util/logger.js';
 import {
   CONFIG_FILE_NAME, DEFAULT_ROTATION_GRACE_MS, createDefaultConfig, ensureConfigFile, loadConfigFile, rotateKey,
@@ -135,8 +135,8 @@ describe('createDefaultConfig and ensureConfigFile', () => {
     assert.deepEqual(a.limits, { rate: { perSecond: 1000, burst: 2000 }, topicRates: [] });
     const dir = await tempDir();
     const { config } = await ensureConfigFile(dir);
-    const admin = AccessPolicy.forApp(config, 'admin');
-    const app = AccessPolicy.forApp(config, 'app');
+    const admin = policyForApp(config, 'admin');
+    const app = policyForApp(config, 'app');
     assert.equal(admin.check('subscribe', '>').allowed, true);
     assert.equal(admin.check('request', 'anything.at.all').allowed, true);
     assert.equal(app.check('publish', 'app.x').allowed, true);

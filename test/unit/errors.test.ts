@@ -18,11 +18,20 @@ describe('error registry', () => {
     }
   });
 
-  test('every code has the CB_ERR_ prefix and a message', () => {
-    for (const [code, info] of Object.entries(ERROR_CODES)) {
+  test('every code has the CB_ERR_ prefix and a meaning in docs/ERRORS.md', () => {
+    const doc = readFileSync(new URL('../../docs/ERRORS.md', import.meta.url), 'utf8');
+    const meanings = new Map([...doc.matchAll(/^\| `(CB_ERR_[A-Z_]+)` \| (?:yes|no) \| ([^|]*) \|/gm)].map((m) => [m[1]!, m[2]!.trim()]));
+    for (const code of Object.keys(ERROR_CODES)) {
       assert.match(code, /^CB_ERR_[A-Z_]+$/);
-      assert.ok(info.message.length > 0);
+      assert.ok((meanings.get(code) ?? '').length > 0, `${code} has no meaning in ERRORS.md`);
     }
+  });
+
+  test('an error made without a message says its code in words', () => {
+    assert.equal(createError('CB_ERR_RATE_LIMITED').message, 'rate limited');
+    assert.equal(new CrossbusError('CB_ERR_TIMEOUT').message, 'timeout');
+    assert.equal(deserializeError({ code: 'CB_ERR_NO_RESPONDERS' }).message, 'no responders');
+    assert.equal(createError('CB_ERR_TIMEOUT', 'request "a.b" timed out after 5000 ms').message, 'request "a.b" timed out after 5000 ms');
   });
 
   test('createError picks the subclass; cause and details are kept', () => {

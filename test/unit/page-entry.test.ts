@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { connect } from '../../src/browser/page.js';
@@ -18,13 +19,22 @@ const PAGE = fileURLToPath(new URL('../../src/browser/page.ts', import.meta.url)
 test('the page client bundle leaves out the secret handshake, the record layer and the WebSocket client', async () => {
   const r = await build({ entryPoints: [PAGE], bundle: true, format: 'esm', platform: 'browser', write: false, metafile: true, logLevel: 'silent' });
   const inputs = Object.keys(r.metafile.inputs);
-  for (const left of ['client-handshake', 'secure-transport', 'record', 'webcrypto-provider', 'websocket-client', 'secret-auth']) {
+  for (const left of ['client-handshake', 'secure-transport', 'record', 'webcrypto-provider', 'websocket-client', 'secret-auth', 'app-policy']) {
     assert.ok(!inputs.some((f) => f.includes(left)), `${left} is not in the page client`);
   }
   assert.ok(inputs.some((f) => f.includes('window-connector')) && inputs.some((f) => f.includes('extension-connector')));
   for (const left of ['bus-streams', 'durable-publisher', 'client/streams', 'streams/config', 'stream-message']) {
     assert.ok(!inputs.some((f) => f.includes(left)), `${left} is not in the page client (it comes with crossbus/streams)`);
   }
+});
+
+test('the page client stays within the 15 KB budget (minified and gzipped, measured by npm run size)', () => {
+  const script = fileURLToPath(new URL('../../scripts/size.mjs', import.meta.url));
+  const r = spawnSync(process.execPath, [script, '--json', '--budget', '15'], { encoding: 'utf8' });
+  const [page] = JSON.parse(r.stdout) as Array<{ name: string; gzipped: number }>;
+  assert.ok(page !== undefined && page.name.startsWith('crossbus/page'));
+  assert.equal(r.status, 0, `${r.stderr} (${page.gzipped} bytes gzipped)`);
+  assert.ok(page.gzipped <= 15 * 1024);
 });
 
 test('without the streams plugin, the page client refuses durable operations with a typed error naming the plugin; with it, they work', async () => {
@@ -60,6 +70,8 @@ test('the page client refuses a secret with CB_ERR_INVALID_OPTION naming the ful
   const broker = new Broker({ heartbeatMs: 0 });
   try {
     await assert.rejects(connect(memoryConnector(broker), { name: 'x', secret: 'A'.repeat(44) }), (e: { code?: string; message?: string }) => e.code === 'CB_ERR_INVALID_OPTION' && /from 'crossbus'/.test(e.message ?? ''));
+    // Security options without a secret conflict here as in the full client.
+    await assert.rejects(connect(memoryConnector(broker), { security: { mode: 'integrity' } }), (e: { code?: string }) => e.code === 'CB_ERR_CONFLICTING_OPTIONS');
     const bus = await connect(memoryConnector(broker), { reconnect: false });
     const got: unknown[] = [];
     await bus.subscribe('p.x', (m) => got.push(m.data)).ready;

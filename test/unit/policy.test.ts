@@ -2,7 +2,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHubConfig } from '../../src/core/config/schema.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
-import { AccessPolicy, POLICY_CACHE_LIMIT, patternCovers, patternsOverlap, type AccessDecision, type Action } from '../../src/core/security/policy.js';
+import { policyForApp } from '../../src/core/security/app-policy.js';
+import { GrantCheck } from '../../src/core/security/grant-check.js';
+import { POLICY_CACHE_LIMIT, patternCovers, patternsOverlap, type AccessDecision, type Action } from '../../src/core/security/policy.js';
 
 const secret = (n: number): string => Buffer.alloc(32, n).toString('base64');
 
@@ -30,7 +32,7 @@ const config = parseHubConfig({
   },
 });
 
-const orders = AccessPolicy.forApp(config, 'orders');
+const orders = policyForApp(config, 'orders');
 
 function allowed(d: AccessDecision, rule: string, ask = false): void {
   assert.deepEqual(d, { allowed: true, ask, rule });
@@ -78,7 +80,7 @@ describe('AccessPolicy: publish and request on literal topics', () => {
     allowed(orders.check('publish', 'orders.admin'), 'orders.>'); // orders.admin.> needs one more token
   });
   test('deny in one role wins over a grant in another', () => {
-    const auditor = AccessPolicy.forApp(config, 'auditor');
+    const auditor = policyForApp(config, 'auditor');
     allowed(auditor.check('publish', 'anything.at.all'), '>');
     denied(auditor.check('request', 'secrets.db'), 'request "secrets.db" is denied by "secrets.>"', 'secrets.>');
     denied(auditor.check('subscribe', '>'), /is denied by "secrets\.>"/, 'secrets.>');
@@ -88,11 +90,11 @@ describe('AccessPolicy: publish and request on literal topics', () => {
     denied(orders.check('publish', 'billing.x'), 'publish "billing.x" matches no grant (orders.>)');
     denied(orders.check('publish', 'orders'), /matches no grant/);
     denied(orders.check('request', 'billing.a.b'), 'request "billing.a.b" matches no grant (billing.*)');
-    denied(AccessPolicy.forApp(config, 'billing').check('request', 'x'), 'request "x" matches no grant (this app has no request grants)');
-    denied(AccessPolicy.forApp(config, 'nobody').check('publish', 'x'), /no publish grants/);
+    denied(policyForApp(config, 'billing').check('request', 'x'), 'request "x" matches no grant (this app has no request grants)');
+    denied(policyForApp(config, 'nobody').check('publish', 'x'), /no publish grants/);
   });
   test('{app} is replaced by the app name', () => {
-    const billing = AccessPolicy.forApp(config, 'billing');
+    const billing = policyForApp(config, 'billing');
     allowed(billing.check('publish', 'apps.billing.out'), 'apps.billing.out');
     denied(billing.check('publish', 'apps.orders.out'), /matches no grant \(apps\.billing\.out\)/);
     denied(billing.check('publish', 'apps.{app}.out'), /matches no grant/);
@@ -121,7 +123,7 @@ describe('AccessPolicy: subscribe on patterns', () => {
     denied(orders.check('subscribe', 'apps.billing.>'), 'subscribe "apps.billing.>" matches no grant (orders.>, apps.orders.>)');
   });
   test('a pattern that overlaps a deny is refused, even when a grant covers it', () => {
-    const vault = AccessPolicy.forApp(config, 'vault');
+    const vault = policyForApp(config, 'vault');
     denied(vault.check('subscribe', 'vault.>'), 'subscribe "vault.>" is denied by "vault.secret.>" (it would receive topics that rule denies)', 'vault.secret.>');
     denied(vault.check('subscribe', 'vault.*.x'), /denied by "vault\.secret\.>"/, 'vault.secret.>');
     denied(vault.check('subscribe', 'vault.secret.key'), /denied by "vault\.secret\.>"/, 'vault.secret.>');
@@ -137,14 +139,14 @@ describe('AccessPolicy: subscribe on patterns', () => {
 
 describe('AccessPolicy: ask', () => {
   test('allowed with ask when only ask grants allow it', () => {
-    const camera = AccessPolicy.forApp(config, 'camera');
+    const camera = policyForApp(config, 'camera');
     allowed(camera.check('subscribe', 'camera.front'), 'camera.>', true);
     allowed(camera.check('subscribe', 'camera.>'), 'camera.>', true);
     allowed(camera.check('publish', 'camera.cmd.zoom'), 'camera.cmd.*', true);
     denied(camera.check('subscribe', '>'), /wider than every grant \(camera\.>\)/);
   });
   test('a plain grant wins over an ask one', () => {
-    const kiosk = AccessPolicy.forApp(config, 'kiosk');
+    const kiosk = policyForApp(config, 'kiosk');
     allowed(kiosk.check('subscribe', 'camera.front'), 'camera.front', false);
     allowed(kiosk.check('subscribe', 'camera.back'), 'camera.>', true);
   });
@@ -153,17 +155,17 @@ describe('AccessPolicy: ask', () => {
 describe('AccessPolicy: construction, summary, cache', () => {
   test('an unknown app fails authentication', () => {
     for (const app of ['ghost', 'constructor', '__proto__', 'toString']) {
-      assert.throws(() => AccessPolicy.forApp(config, app), (e: unknown) => isCrossbusError(e, 'CB_ERR_AUTH_FAILED'));
+      assert.throws(() => policyForApp(config, app), (e: unknown) => isCrossbusError(e, 'CB_ERR_AUTH_FAILED'));
     }
   });
-  test('grants() is plain data; fromGrants rebuilds the same decisions', () => {
-    const g = AccessPolicy.forApp(config, 'orders').grants();
+  test('grants() is plain data; the client\'s GrantCheck allows and refuses as the hub does', () => {
+    const g = policyForApp(config, 'orders').grants();
     assert.deepEqual(g, {
       publish: ['orders.>'], subscribe: ['orders.>', 'apps.orders.>'], request: ['billing.*'],
       deny: { publish: ['orders.admin.>'], subscribe: [], request: [] },
       ask: { publish: [], subscribe: [], request: [] },
     });
-    assert.deepEqual(AccessPolicy.forApp(config, 'kiosk').grants(), {
+    assert.deepEqual(policyForApp(config, 'kiosk').grants(), {
       publish: [], subscribe: ['camera.front'], request: [],
       deny: { publish: [], subscribe: [], request: [] },
       ask: { publish: ['camera.cmd.*'], subscribe: ['camera.>'], request: [] },
@@ -174,19 +176,35 @@ describe('AccessPolicy: construction, summary, cache', () => {
       ['subscribe', 'vault.>'], ['subscribe', 'vault.a'], ['request', 'secrets.x'],
     ];
     for (const app of ['orders', 'kiosk', 'auditor', 'vault']) {
-      const hub = AccessPolicy.forApp(config, app);
-      const client = AccessPolicy.fromGrants(JSON.parse(JSON.stringify(hub.grants())));
-      for (const [action, topic] of cases) assert.deepEqual(client.check(action, topic), hub.check(action, topic), `${app} ${action} ${topic}`);
+      const hub = policyForApp(config, app);
+      const client = new GrantCheck(JSON.parse(JSON.stringify(hub.grants())));
+      for (const [action, topic] of cases) {
+        const d = hub.check(action, topic);
+        const refusal = client.refusal(action, topic);
+        assert.equal(refusal === '', d.allowed, `${app} ${action} ${topic}: ${refusal}`);
+        // A refusal names the deny rule the hub names.
+        if (!d.allowed && d.rule !== undefined) assert.match(refusal, new RegExp(`denied by "${d.rule.replace(/[.*>]/g, '\\$&')}"`));
+      }
     }
   });
-  test('fromGrants refuses malformed summaries', () => {
+  test('GrantCheck words its refusals and stays right past its cache bound', () => {
+    const client = new GrantCheck(orders.grants());
+    assert.equal(client.refusal('publish', 'billing.x'), 'it matches no grant (grants: "orders.>")');
+    assert.equal(client.refusal('publish', 'orders.admin.reset'), 'it is denied by "orders.admin.>"');
+    assert.equal(client.refusal('subscribe', '>'), 'it is wider than every grant (grants: "orders.>", "apps.orders.>")');
+    assert.equal(client.refusal('subscribe', 'orders..x'), 'the pattern has an empty token');
+    assert.equal(client.refusal('request', 'secrets.x'), 'it matches no grant (grants: "billing.*")');
+    for (let i = 0; i < 2500; i++) assert.equal(client.refusal('publish', i % 2 === 0 ? `orders.n${i}` : `orders.admin.n${i}`) === '', i % 2 === 0);
+    assert.equal(client.refusal('publish', 'orders.created'), '');
+  });
+  test('GrantCheck refuses malformed summaries', () => {
     const good = orders.grants();
     for (const bad of [null, {}, { ...good, publish: 'x' }, { ...good, deny: null }, { ...good, ask: { ...good.ask, subscribe: ['a.>.b'] } }, { ...good, request: [1] }]) {
-      assert.throws(() => AccessPolicy.fromGrants(bad as never), (e: unknown) => isCrossbusError(e, 'CB_ERR_PROTOCOL'));
+      assert.throws(() => new GrantCheck(bad as never), (e: unknown) => isCrossbusError(e, 'CB_ERR_PROTOCOL'));
     }
   });
   test('decisions are cached, frozen, and stay right past the cache bound', () => {
-    const p = AccessPolicy.forApp(config, 'orders');
+    const p = policyForApp(config, 'orders');
     const first = p.check('publish', 'orders.created');
     assert.equal(p.check('publish', 'orders.created'), first);
     assert.ok(Object.isFrozen(first));

@@ -669,7 +669,7 @@ export class Broker {
     if (this.closing) return;
     this.closing = true;
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
-    const goodbye = createError('CB_ERR_HUB_SHUTTING_DOWN').toJSON();
+    const goodbye = createError('CB_ERR_HUB_SHUTTING_DOWN', 'the hub is shutting down').toJSON();
     for (const s of this.sessions.values()) {
       if (s.state === 'open') this.enqueueControl(s, envelope(Kind.GOODBYE, { payloadType: PayloadType.JSON, payload: encodeJson(goodbye) }));
       this.pump(s);

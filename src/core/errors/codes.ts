@@ -2,84 +2,87 @@
  * The one registry of crossbus error codes. Codes are stable: once released, a code keeps its
  * meaning forever. `docs/ERRORS.md` documents every code; a test keeps the two in step.
  *
+ * What each code means is said beside it and, at length, in ERRORS.md. The registry carries no
+ * message text: every error is created with its own message, and a page client should not
+ * download sixty descriptions it never shows (an error made without one gets the code in words).
+ *
  * `retryable: true` means the same operation may succeed if tried again later without change
  * (the condition is transient); `false` means the caller must change something first.
  */
 export interface ErrorCodeInfo {
-  readonly message: string;
   readonly retryable: boolean;
 }
 
 export const ERROR_CODES = {
   // --- framing and protocol ---------------------------------------------------------------
-  CB_ERR_FRAME_TOO_LARGE: { message: 'frame exceeds the size limit', retryable: false },
-  CB_ERR_FRAME_TRUNCATED: { message: 'frame is shorter than its length prefix says', retryable: false },
-  CB_ERR_FRAME_MALFORMED: { message: 'frame is malformed', retryable: false },
-  CB_ERR_UNSUPPORTED_VERSION: { message: 'unsupported protocol version', retryable: false },
-  CB_ERR_UNKNOWN_KIND: { message: 'unknown frame kind', retryable: false },
-  CB_ERR_HANDSHAKE_REQUIRED: { message: 'the first frame must be a hello', retryable: false },
-  CB_ERR_HANDSHAKE_TIMEOUT: { message: 'handshake did not complete in time', retryable: true },
-  CB_ERR_HANDSHAKE_FAILED: { message: 'handshake was refused', retryable: false },
-  CB_ERR_PROTOCOL: { message: 'protocol violation', retryable: false },
+  CB_ERR_FRAME_TOO_LARGE: { retryable: false }, // frame exceeds the size limit
+  CB_ERR_FRAME_TRUNCATED: { retryable: false }, // frame is shorter than its length prefix says
+  CB_ERR_FRAME_MALFORMED: { retryable: false }, // frame is malformed
+  CB_ERR_UNSUPPORTED_VERSION: { retryable: false }, // unsupported protocol version
+  CB_ERR_UNKNOWN_KIND: { retryable: false }, // unknown frame kind
+  CB_ERR_HANDSHAKE_REQUIRED: { retryable: false }, // the first frame must be a hello
+  CB_ERR_HANDSHAKE_TIMEOUT: { retryable: true }, // handshake did not complete in time
+  CB_ERR_HANDSHAKE_FAILED: { retryable: false }, // handshake was refused
+  CB_ERR_PROTOCOL: { retryable: false }, // protocol violation
   // --- limits ---------------------------------------------------------------------------
-  CB_ERR_TOPIC_INVALID: { message: 'topic is invalid', retryable: false },
-  CB_ERR_TOPIC_TOO_LONG: { message: 'topic exceeds the length limit', retryable: false },
-  CB_ERR_HEADERS_TOO_MANY: { message: 'too many headers', retryable: false },
-  CB_ERR_HEADERS_TOO_LARGE: { message: 'headers exceed the size limit', retryable: false },
-  CB_ERR_HEADER_INVALID: { message: 'header name or value is invalid', retryable: false },
-  CB_ERR_PAYLOAD_INVALID: { message: 'payload is not a JSON value or bytes', retryable: false },
-  CB_ERR_SUBSCRIPTION_LIMIT: { message: 'too many subscriptions on this connection', retryable: false },
-  CB_ERR_SUBSCRIPTION_UNKNOWN: { message: 'no such subscription', retryable: false },
-  CB_ERR_SLOW_CONSUMER: { message: 'outbound queue overflowed: the consumer is too slow', retryable: true },
-  CB_ERR_BACKPRESSURE: { message: 'too much data is waiting to be sent', retryable: true },
+  CB_ERR_TOPIC_INVALID: { retryable: false }, // topic is invalid
+  CB_ERR_TOPIC_TOO_LONG: { retryable: false }, // topic exceeds the length limit
+  CB_ERR_HEADERS_TOO_MANY: { retryable: false }, // too many headers
+  CB_ERR_HEADERS_TOO_LARGE: { retryable: false }, // headers exceed the size limit
+  CB_ERR_HEADER_INVALID: { retryable: false }, // header name or value is invalid
+  CB_ERR_PAYLOAD_INVALID: { retryable: false }, // payload is not a JSON value or bytes
+  CB_ERR_SUBSCRIPTION_LIMIT: { retryable: false }, // too many subscriptions on this connection
+  CB_ERR_SUBSCRIPTION_UNKNOWN: { retryable: false }, // no such subscription
+  CB_ERR_SLOW_CONSUMER: { retryable: true }, // outbound queue overflowed: the consumer is too slow
+  CB_ERR_BACKPRESSURE: { retryable: true }, // too much data is waiting to be sent
   // --- request/reply --------------------------------------------------------------------
-  CB_ERR_RESPONDER_GONE: { message: 'the responder went away before answering', retryable: true },
-  CB_ERR_NO_RESPONDERS: { message: 'nobody serves this topic', retryable: true },
-  CB_ERR_TIMEOUT: { message: 'operation timed out', retryable: true },
-  CB_ERR_HANDLER_FAILED: { message: 'the service handler failed', retryable: false },
+  CB_ERR_RESPONDER_GONE: { retryable: true }, // the responder went away before answering
+  CB_ERR_NO_RESPONDERS: { retryable: true }, // nobody serves this topic
+  CB_ERR_TIMEOUT: { retryable: true }, // operation timed out
+  CB_ERR_HANDLER_FAILED: { retryable: false }, // the service handler failed
   // --- connection -----------------------------------------------------------------------
-  CB_ERR_CONNECTION_CLOSED: { message: 'connection is closed', retryable: false },
-  CB_ERR_CONNECTION_FAILED: { message: 'could not connect', retryable: true },
-  CB_ERR_CONNECTION_LOST: { message: 'connection was lost', retryable: true },
-  CB_ERR_DRAINING: { message: 'connection is draining', retryable: false },
-  CB_ERR_HUB_SHUTTING_DOWN: { message: 'hub is shutting down', retryable: true },
-  CB_ERR_TOO_MANY_CONNECTIONS: { message: 'the hub holds its maximum number of connections', retryable: true },
-  CB_ERR_TRANSPORT: { message: 'transport failure', retryable: true },
+  CB_ERR_CONNECTION_CLOSED: { retryable: false }, // connection is closed
+  CB_ERR_CONNECTION_FAILED: { retryable: true }, // could not connect
+  CB_ERR_CONNECTION_LOST: { retryable: true }, // connection was lost
+  CB_ERR_DRAINING: { retryable: false }, // connection is draining
+  CB_ERR_HUB_SHUTTING_DOWN: { retryable: true }, // hub is shutting down
+  CB_ERR_TOO_MANY_CONNECTIONS: { retryable: true }, // the hub holds its maximum number of connections
+  CB_ERR_TRANSPORT: { retryable: true }, // transport failure
   // --- security ---------------------------------------------------------------------------
-  CB_ERR_AUTH_REQUIRED: { message: 'the hub requires authentication', retryable: false },
-  CB_ERR_AUTH_FAILED: { message: 'authentication failed', retryable: false },
-  CB_ERR_HUB_AUTH_FAILED: { message: 'the hub could not prove it knows the secret', retryable: false },
-  CB_ERR_KEY_EXPIRED: { message: 'the key has expired or is not yet valid', retryable: false },
-  CB_ERR_REVOKED: { message: 'access was revoked', retryable: false },
-  CB_ERR_INTEGRITY: { message: 'a frame failed its integrity check', retryable: false },
-  CB_ERR_REPLAY: { message: 'a frame was replayed, reordered or lost', retryable: false },
-  CB_ERR_CLOCK_SKEW: { message: 'a timestamp is outside the allowed clock skew', retryable: false },
-  CB_ERR_FORBIDDEN: { message: 'not allowed by the access policy', retryable: false },
-  CB_ERR_ORIGIN_REFUSED: { message: 'the origin is not allowed', retryable: false },
-  CB_ERR_RATE_LIMITED: { message: 'rate limit exceeded', retryable: true },
-  CB_ERR_ABUSIVE: { message: 'disconnected for repeated violations', retryable: false },
-  CB_ERR_CONSENT_DENIED: { message: 'a person denied consent', retryable: false },
-  CB_ERR_CONSENT_TIMEOUT: { message: 'consent was not given in time', retryable: true },
-  CB_ERR_AUDIT: { message: 'the audit log could not be written or verified', retryable: false },
+  CB_ERR_AUTH_REQUIRED: { retryable: false }, // the hub requires authentication
+  CB_ERR_AUTH_FAILED: { retryable: false }, // authentication failed
+  CB_ERR_HUB_AUTH_FAILED: { retryable: false }, // the hub could not prove it knows the secret
+  CB_ERR_KEY_EXPIRED: { retryable: false }, // the key has expired or is not yet valid
+  CB_ERR_REVOKED: { retryable: false }, // access was revoked
+  CB_ERR_INTEGRITY: { retryable: false }, // a frame failed its integrity check
+  CB_ERR_REPLAY: { retryable: false }, // a frame was replayed, reordered or lost
+  CB_ERR_CLOCK_SKEW: { retryable: false }, // a timestamp is outside the allowed clock skew
+  CB_ERR_FORBIDDEN: { retryable: false }, // not allowed by the access policy
+  CB_ERR_ORIGIN_REFUSED: { retryable: false }, // the origin is not allowed
+  CB_ERR_RATE_LIMITED: { retryable: true }, // rate limit exceeded
+  CB_ERR_ABUSIVE: { retryable: false }, // disconnected for repeated violations
+  CB_ERR_CONSENT_DENIED: { retryable: false }, // a person denied consent
+  CB_ERR_CONSENT_TIMEOUT: { retryable: true }, // consent was not given in time
+  CB_ERR_AUDIT: { retryable: false }, // the audit log could not be written or verified
   // --- durable stream storage -------------------------------------------------------------
-  CB_ERR_STORAGE: { message: 'stream storage could not be written or read', retryable: true },
-  CB_ERR_STREAM_CORRUPT: { message: 'stream data failed its checksum or is out of sequence', retryable: false },
-  CB_ERR_STREAM_CLOSED: { message: 'stream storage is closed', retryable: false },
+  CB_ERR_STORAGE: { retryable: true }, // stream storage could not be written or read
+  CB_ERR_STREAM_CORRUPT: { retryable: false }, // stream data failed its checksum or is out of sequence
+  CB_ERR_STREAM_CLOSED: { retryable: false }, // stream storage is closed
   // --- durable streams and consumers ------------------------------------------------------
-  CB_ERR_STREAMS_UNAVAILABLE: { message: 'this hub does not store streams', retryable: false },
-  CB_ERR_NO_STREAM: { message: 'no stream captures this topic', retryable: false },
-  CB_ERR_STREAM_NOT_FOUND: { message: 'no such stream', retryable: false },
-  CB_ERR_STREAM_EXISTS: { message: 'a stream with this name or overlapping topics exists', retryable: false },
-  CB_ERR_STREAM_QUARANTINED: { message: 'the stream is quarantined because its data is damaged', retryable: false },
-  CB_ERR_CONSUMER_NOT_FOUND: { message: 'no such consumer', retryable: false },
-  CB_ERR_STREAM_LIMIT: { message: 'a limit on streams or consumers was reached', retryable: false },
-  CB_ERR_ACK_STALE: { message: 'the delivery this acknowledgement names is no longer current', retryable: false },
+  CB_ERR_STREAMS_UNAVAILABLE: { retryable: false }, // this hub does not store streams
+  CB_ERR_NO_STREAM: { retryable: false }, // no stream captures this topic
+  CB_ERR_STREAM_NOT_FOUND: { retryable: false }, // no such stream
+  CB_ERR_STREAM_EXISTS: { retryable: false }, // a stream with this name or overlapping topics exists
+  CB_ERR_STREAM_QUARANTINED: { retryable: false }, // the stream is quarantined because its data is damaged
+  CB_ERR_CONSUMER_NOT_FOUND: { retryable: false }, // no such consumer
+  CB_ERR_STREAM_LIMIT: { retryable: false }, // a limit on streams or consumers was reached
+  CB_ERR_ACK_STALE: { retryable: false }, // the delivery this acknowledgement names is no longer current
   // --- configuration and usage ----------------------------------------------------------
-  CB_ERR_CONFIG_INVALID: { message: 'configuration is invalid', retryable: false },
-  CB_ERR_INVALID_OPTION: { message: 'invalid option', retryable: false },
-  CB_ERR_CONFLICTING_OPTIONS: { message: 'options conflict with each other', retryable: false },
-  CB_ERR_ADDRESS_IN_USE: { message: 'address already in use', retryable: false },
-  CB_ERR_INTERNAL: { message: 'internal error', retryable: false },
+  CB_ERR_CONFIG_INVALID: { retryable: false }, // configuration is invalid
+  CB_ERR_INVALID_OPTION: { retryable: false }, // invalid option
+  CB_ERR_CONFLICTING_OPTIONS: { retryable: false }, // options conflict with each other
+  CB_ERR_ADDRESS_IN_USE: { retryable: false }, // address already in use
+  CB_ERR_INTERNAL: { retryable: false }, // internal error
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -6,6 +6,11 @@ export interface CrossbusErrorOptions {
   details?: Record<string, unknown>;
 }
 
+/** The message of an error made without one: `CB_ERR_RATE_LIMITED` reads "rate limited". */
+function codeInWords(code: string): string {
+  return code.slice('CB_ERR_'.length).toLowerCase().replace(/_/g, ' ');
+}
+
 /** The base of every error crossbus throws or sends. `code` is stable; `message` is for people. */
 export class CrossbusError extends Error {
   override name = 'CrossbusError';
@@ -14,7 +19,7 @@ export class CrossbusError extends Error {
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message?: string, options: CrossbusErrorOptions = {}) {
-    super(message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message ?? codeInWords(code), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = ERROR_CODES[code].retryable;
     this.details = options.details;

@@ -1,6 +1,6 @@
 import { ProtocolError, ValidationError } from '../errors/index.js';
 import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../limits.js';
-import { PROTOCOL_VERSION, PayloadType, isKind, type Envelope, type Headers, type SecurityBlock } from './envelope.js';
+import { Kind, PROTOCOL_VERSION, PayloadType, isKind, type Envelope, type Headers } from './envelope.js';
 import { FrameWriter } from './frame-writer.js';
 import {
   FIXED_HEADER_BYTES, FLAG_HEADERS, FLAG_PAYLOAD_MASK, FLAG_RESERVED_MASK, FLAG_SECURITY, LENGTH_PREFIX_BYTES,
@@ -80,18 +80,10 @@ export function encodeInto(w: FrameWriter, env: Envelope, limits: FrameLimits = 
     }
     if (headerCount > 0) headersBytes += 2;
   }
-  const sec = env.security;
-  let secBytes = 0;
-  if (sec !== undefined) {
-    if (sec.keyId.length > 255 || sec.nonce.length > 255 || sec.tag.length > 255) {
-      throw new ValidationError('CB_ERR_PROTOCOL', 'security block fields are limited to 255 bytes each');
-    }
-    secBytes = 2 + 3 + sec.keyId.length + sec.nonce.length + sec.tag.length;
-  }
   const payload = env.payload;
   const payloadText = env.payloadText;
   const payloadLen = payloadText === undefined ? payload.length : utf8Length(payloadText);
-  const bodyLen = FIXED_HEADER_BYTES - LENGTH_PREFIX_BYTES + topicLen + replyLen + groupLen + headersBytes + secBytes + payloadLen;
+  const bodyLen = FIXED_HEADER_BYTES - LENGTH_PREFIX_BYTES + topicLen + replyLen + groupLen + headersBytes + payloadLen;
   if (bodyLen > limits.maxFrameBytes) throw tooLarge(bodyLen, limits.maxFrameBytes);
 
   w.ensure(bodyLen + LENGTH_PREFIX_BYTES);
@@ -101,7 +93,7 @@ export function encodeInto(w: FrameWriter, env: Envelope, limits: FrameLimits = 
   v.setUint32(o, bodyLen);
   b[o + OFF_VERSION] = PROTOCOL_VERSION;
   b[o + OFF_KIND] = env.kind;
-  b[o + OFF_FLAGS] = (env.payloadType & FLAG_PAYLOAD_MASK) | (headerCount > 0 ? FLAG_HEADERS : 0) | (sec ? FLAG_SECURITY : 0);
+  b[o + OFF_FLAGS] = (env.payloadType & FLAG_PAYLOAD_MASK) | (headerCount > 0 ? FLAG_HEADERS : 0);
   b[o + OFF_RESERVED] = 0;
   v.setUint32(o + OFF_ID, env.id);
   v.setUint32(o + OFF_SID, env.sid);
@@ -127,15 +119,6 @@ export function encodeInto(w: FrameWriter, env: Envelope, limits: FrameLimits = 
       const vl = writeUtf8(b, p + 2, value);
       v.setUint16(p, vl);
       p += 2 + vl;
-    }
-  }
-  if (sec !== undefined) {
-    v.setUint16(p, secBytes - 2);
-    p += 2;
-    for (const field of [sec.keyId, sec.nonce, sec.tag]) {
-      b[p++] = field.length;
-      b.set(field, p);
-      p += field.length;
     }
   }
   if (payloadText === undefined) b.set(payload, p);
@@ -170,6 +153,9 @@ export function decodeFrameAt(
   if (!isKind(kind)) throw new ProtocolError('CB_ERR_UNKNOWN_KIND', `unknown frame kind ${kind}`, { details: { kind } });
   const flags = buf[start + OFF_FLAGS] as number;
   if ((flags & FLAG_RESERVED_MASK) !== 0 || buf[start + OFF_RESERVED] !== 0) throw malformed('reserved bits are set');
+  // Security blocks belong to SEALED records, which the record layer reads before anything
+  // decodes their contents; a frame that reaches this decoder with one is refused, never forwarded.
+  if (flags & FLAG_SECURITY) throw malformed(kind === Kind.SEALED ? 'a SEALED record where no secure session is open' : 'security block outside a SEALED record');
   const payloadType = (flags & FLAG_PAYLOAD_MASK) as PayloadType;
   if (payloadType > PayloadType.BYTES) throw malformed(`unknown payload type ${payloadType}`);
 
@@ -239,27 +225,8 @@ export function decodeFrameAt(
     }
   }
 
-  let security: SecurityBlock | undefined;
-  if (flags & FLAG_SECURITY) {
-    if (p + 2 > end) throw malformed('security block runs past the end of the frame');
-    const len = v.getUint16(p);
-    p += 2;
-    const blockEnd = p + len;
-    if (blockEnd > end) throw malformed('security block runs past the end of the frame');
-    const fields: Uint8Array[] = [];
-    for (let i = 0; i < 3; i++) {
-      if (p >= blockEnd) throw malformed('security block is truncated');
-      const fl = buf[p++] as number;
-      if (p + fl > blockEnd) throw malformed('security block field runs past the block');
-      fields.push(buf.subarray(p, p + fl));
-      p += fl;
-    }
-    if (p !== blockEnd) throw malformed('security block has trailing bytes');
-    security = { keyId: fields[0] as Uint8Array, nonce: fields[1] as Uint8Array, tag: fields[2] as Uint8Array };
-  }
-
   if (payloadType === PayloadType.NONE && p !== end) throw malformed('payload bytes present with payload type NONE');
-  return { kind, id, sid, seq, timestamp, topic, replyTo, group, headers, payloadType, payload: buf.subarray(p, end), payloadText: undefined, security };
+  return { kind, id, sid, seq, timestamp, topic, replyTo, group, headers, payloadType, payload: buf.subarray(p, end), payloadText: undefined };
 }
 
 /** Decodes exactly one whole frame (length prefix included). */

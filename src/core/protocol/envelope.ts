@@ -51,16 +51,6 @@ export type PayloadType = (typeof PayloadType)[keyof typeof PayloadType];
 
 export type Headers = Record<string, string>;
 
-/**
- * Reserved for the security layer (integrity tag, key id, nonce). The codec carries it opaquely
- * so that a hub without the security layer can still parse and reject such frames precisely.
- */
-export interface SecurityBlock {
-  keyId: Uint8Array;
-  nonce: Uint8Array;
-  tag: Uint8Array;
-}
-
 export interface Envelope {
   kind: Kind;
   /** Correlation id of an operation (subscribe, request, ping) or 0. u32. */
@@ -87,7 +77,6 @@ export interface Envelope {
    * rest of encoding a small frame. Decoded envelopes never have it.
    */
   payloadText?: string | undefined;
-  security: SecurityBlock | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -113,7 +102,6 @@ export function envelope(kind: Kind, fields: Partial<Omit<Envelope, 'kind'>> = {
     payloadType: fields.payloadType ?? (fields.payload ? PayloadType.BYTES : PayloadType.NONE),
     payload: fields.payload ?? EMPTY,
     payloadText: fields.payloadText,
-    security: fields.security,
   };
 }
 

@@ -5,7 +5,7 @@
  *   -- body --
  *   4  u8   version
  *   5  u8   kind
- *   6  u8   flags: bits 0-1 payload type, bit 2 headers present, bit 3 security block present
+ *   6  u8   flags: bits 0-1 payload type, bit 2 headers present, bit 3 security block (SEALED only)
  *   7  u8   reserved, 0
  *   8  u32  id
  *  12  u32  sid

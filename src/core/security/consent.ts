@@ -292,7 +292,7 @@ export class ConsentManager {
     this.closed = true;
     for (const p of this.pending.values()) {
       this.clearTimer(p.timer);
-      for (const w of p.waiters) w.reject(createError('CB_ERR_HUB_SHUTTING_DOWN'));
+      for (const w of p.waiters) w.reject(createError('CB_ERR_HUB_SHUTTING_DOWN', 'the hub is shutting down before consent was decided'));
       p.waiters.clear();
     }
     await this.saving;

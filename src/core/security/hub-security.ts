@@ -6,7 +6,8 @@ import type { AccessAction, AccessVerdict, BrokerSecurity, RateVerdict, Violatio
 import type { CryptoProvider } from './crypto.js';
 import type { GrantsSummary } from './handshake-messages.js';
 import { KeyRing, type HubHandshakeContext } from './hub-handshake.js';
-import { AccessPolicy } from './policy.js';
+import { policyForApp } from './app-policy.js';
+import type { AccessPolicy } from './policy.js';
 import { AbuseTracker, RateLimiter } from './rate-limit.js';
 import type { ConsentManager } from './consent.js';
 
@@ -125,7 +126,7 @@ export class HubSecurity implements BrokerSecurity {
   private policy(app: string): AccessPolicy {
     let p = this.policies.get(app);
     if (p === undefined) {
-      p = AccessPolicy.forApp(this.config, app);
+      p = policyForApp(this.config, app);
       this.policies.set(app, p);
     }
     return p;

@@ -1,15 +1,17 @@
 /**
  * Access control: what an app may publish, subscribe to and request, from the roles in the hub
- * config. The hub decides with `AccessPolicy.forApp`; the client rebuilds the same policy from the
- * handshake summary (`fromGrants`) only to fail fast: the hub's decision is the one that counts.
+ * config. The hub decides with an AccessPolicy from `policyForApp` (app-policy.ts) and tells the
+ * client its grants (`grants()`); the client checks them with GrantCheck (grant-check.ts) only to
+ * fail fast: the hub's decision is the one that counts.
  *
  * Subscriptions are never narrowed: a pattern wider than every grant is refused, because silently
  * delivering a subset would look like missing messages.
  */
-import { GRANT_ACTIONS, type HubConfig } from '../config/schema.js';
-import { createError } from '../errors/index.js';
 import { WIRE_MAX_TOPIC_LENGTH } from '../limits.js';
 import { topicProblem } from '../topic.js';
+import { coversTokens, matchTokens, overlapTokens } from './patterns.js';
+
+export { patternCovers, patternsOverlap } from './patterns.js';
 
 export type Action = 'publish' | 'subscribe' | 'request';
 
@@ -17,7 +19,7 @@ export type AccessDecision =
   | { readonly allowed: true; readonly ask: boolean; readonly rule: string }
   | { readonly allowed: false; readonly code: 'CB_ERR_FORBIDDEN'; readonly reason: string; readonly rule?: string };
 
-type PerAction<T> = { publish: T; subscribe: T; request: T };
+export type PerAction<T> = { publish: T; subscribe: T; request: T };
 
 /**
  * Plain data the hub sends in the handshake. `publish`/`subscribe`/`request` are allowed outright;
@@ -35,53 +37,13 @@ const MAX_CACHED_TOPIC_LENGTH = 256;
 /** Reasons list at most this many grants. */
 const MAX_LISTED = 8;
 
-// --- pattern algebra (on valid patterns; see topicProblem) ------------------------------------
-
-const isTail = (tokens: readonly string[], i: number): boolean => tokens[i] === '>' && i === tokens.length - 1;
-
-function matchTokens(p: readonly string[], t: readonly string[]): boolean {
-  for (let i = 0; i < p.length; i++) {
-    if (isTail(p, i)) return t.length > i;
-    if (i >= t.length) return false;
-    if (p[i] !== '*' && p[i] !== t[i]) return false;
-  }
-  return p.length === t.length;
-}
-
-function coversTokens(g: readonly string[], p: readonly string[]): boolean {
-  for (let i = 0; i < g.length; i++) {
-    if (isTail(g, i)) return p.length > i; // every topic of p has at least i+1 tokens
-    if (i >= p.length) return false;
-    if (isTail(p, i)) return false; // p allows any length from here; g does not
-    if (g[i] !== '*' && g[i] !== p[i]) return false; // a literal covers only itself, not '*'
-  }
-  return p.length === g.length;
-}
-
-function overlapTokens(a: readonly string[], b: readonly string[]): boolean {
-  for (let i = 0; i < a.length && i < b.length; i++) {
-    if (isTail(a, i) || isTail(b, i)) return true; // the other has a token here, and whatever follows
-    if (a[i] !== '*' && b[i] !== '*' && a[i] !== b[i]) return false;
-  }
-  return a.length === b.length;
-}
-
-/** True when every topic `pattern` matches is also matched by `grant`. */
-export function patternCovers(grant: string, pattern: string): boolean {
-  return coversTokens(grant.split('.'), pattern.split('.'));
-}
-
-/** True when some topic is matched by both patterns. */
-export function patternsOverlap(a: string, b: string): boolean {
-  return overlapTokens(a.split('.'), b.split('.'));
-}
-
 // --- the policy -----------------------------------------------------------------------------
 
 interface Rule { readonly pattern: string; readonly tokens: readonly string[]; readonly ask: boolean }
 interface Rules { readonly allow: readonly Rule[]; readonly deny: readonly Rule[]; readonly cache: Map<string, AccessDecision> }
 
-const q = (s: string): string => JSON.stringify(s.length > 120 ? `${s.slice(0, 117)}...` : s);
+/** A topic or name quoted for a reason, cut to a readable length. */
+export const q = (s: string): string => JSON.stringify(s.length > 120 ? `${s.slice(0, 117)}...` : s);
 const rule = (pattern: string, ask = false): Rule => ({ pattern, tokens: pattern.split('.'), ask });
 
 function forbidden(reason: string, by?: string): AccessDecision {
@@ -113,64 +75,14 @@ function dedupe(entries: ReadonlyArray<{ pattern: string; ask: boolean }>): Rule
 export class AccessPolicy {
   private readonly byAction: PerAction<Rules>;
 
-  private constructor(allow: PerAction<Array<{ pattern: string; ask: boolean }>>, deny: PerAction<string[]>) {
+  /** Use `fromGrants`, or `policyForApp` (app-policy.ts) on the hub. */
+  constructor(allow: PerAction<Array<{ pattern: string; ask: boolean }>>, deny: PerAction<string[]>) {
     const make = (a: Action): Rules => ({
       allow: dedupe(allow[a]),
       deny: [...new Set(deny[a])].map((p) => rule(p)),
       cache: new Map(),
     });
     this.byAction = { publish: make('publish'), subscribe: make('subscribe'), request: make('request') };
-  }
-
-  /** The policy of `app`: the union of its roles, with `{app}` replaced by the app's name. */
-  static forApp(config: HubConfig, app: string): AccessPolicy {
-    const a = config.apps.get(app);
-    if (a === undefined) throw createError('CB_ERR_AUTH_FAILED', `unknown app ${q(String(app))}`, { details: { app: String(app) } });
-    const substitute = (p: string): string => p.split('.').map((t) => (t === '{app}' ? a.name : t)).join('.');
-    const allow: PerAction<Array<{ pattern: string; ask: boolean }>> = { publish: [], subscribe: [], request: [] };
-    const deny: PerAction<string[]> = { publish: [], subscribe: [], request: [] };
-    for (const name of a.roles) {
-      const r = config.roles.get(name);
-      if (r === undefined) throw createError('CB_ERR_CONFIG_INVALID', `app ${q(app)} has role ${q(name)}, which is not defined`);
-      for (const action of GRANT_ACTIONS) {
-        for (const g of r[action]) allow[action].push({ pattern: substitute(g.pattern), ask: g.ask });
-        for (const p of r.deny[action]) deny[action].push(substitute(p));
-      }
-    }
-    return new AccessPolicy(allow, deny);
-  }
-
-  /** Rebuilds a policy from `grants()` as received in the handshake; malformed input is a protocol error. */
-  static fromGrants(grants: PolicyGrants): AccessPolicy {
-    const bad = (what: string): never => {
-      throw createError('CB_ERR_PROTOCOL', `access grants from the hub are malformed: ${what}`);
-    };
-    const g: unknown = grants;
-    if (typeof g !== 'object' || g === null) bad('not an object');
-    const list = (v: unknown, path: string): string[] => {
-      if (!Array.isArray(v)) return bad(`${path} is not an array`);
-      return v.map((p: unknown, i) => {
-        if (typeof p !== 'string' || topicProblem(p, 'pattern', WIRE_MAX_TOPIC_LENGTH) !== undefined) bad(`${path}[${i}] is not a valid pattern`);
-        return p as string;
-      });
-    };
-    const o = g as Record<string, unknown>;
-    const section = (key: 'deny' | 'ask'): Record<string, unknown> => {
-      const v = o[key];
-      return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : bad(`${key} is not an object`);
-    };
-    const deny = section('deny');
-    const ask = section('ask');
-    const allow: PerAction<Array<{ pattern: string; ask: boolean }>> = { publish: [], subscribe: [], request: [] };
-    const denied: PerAction<string[]> = { publish: [], subscribe: [], request: [] };
-    for (const a of GRANT_ACTIONS) {
-      allow[a] = [
-        ...list(o[a], a).map((pattern) => ({ pattern, ask: false })),
-        ...list(ask[a], `ask.${a}`).map((pattern) => ({ pattern, ask: true })),
-      ];
-      denied[a] = list(deny[a], `deny.${a}`);
-    }
-    return new AccessPolicy(allow, denied);
   }
 
   /** The plain-data summary for the handshake (fresh arrays on every call). */

@@ -12,6 +12,7 @@ import { ConfigError } from '../errors/index.js';
 import { WIRE_MAX_TOPIC_LENGTH } from '../limits.js';
 import { topicProblem } from '../topic.js';
 import type { AbuseTracker } from './abuse.js';
+import { matchTokens } from './patterns.js';
 import { assertRate, TokenBucket } from './token-bucket.js';
 
 export { TokenBucket } from './token-bucket.js';
@@ -88,17 +89,6 @@ function resolve(options: RateLimiterOptions): Resolved {
   return { rate, apps, rules, maxTopicBuckets, abuse: options.abuse };
 }
 
-/** NATS-style match on pre-split tokens: '*' is one token, a final '>' one or more. */
-function matches(p: readonly string[], t: readonly string[]): boolean {
-  const last = p.length - 1;
-  for (let i = 0; i <= last; i++) {
-    if (p[i] === '>' && i === last) return t.length > i;
-    if (i >= t.length) return false;
-    if (p[i] !== '*' && p[i] !== t[i]) return false;
-  }
-  return p.length === t.length;
-}
-
 export class RateLimiter {
   private o: Resolved;
   private readonly appBuckets = new Map<string, TokenBucket>();
@@ -125,7 +115,7 @@ export class RateLimiter {
     if (this.o.rules.length > 0) {
       const tokens = topic.split('.');
       for (const r of this.o.rules) {
-        if (!matches(r.tokens, tokens)) continue;
+        if (!matchTokens(r.tokens, tokens)) continue;
         const b = this.topicBucket(app, r);
         (topicBuckets ??= []).push(b);
         const wait = b.retryAfter(1, slowdown);

@@ -14,22 +14,22 @@ export const POSTED_BYTES_SLACK = 64 * 1024;
  * and yield; on the next turn of the event loop the count resets and `onDrain` fires.
  */
 export class PostedBytes {
-  private bytes = 0;
-  private scheduled = false;
+  #bytes = 0;
+  #scheduled = false;
 
   constructor(private readonly onDrain: () => void, private readonly schedule: Scheduler = createScheduler()) {}
 
   get amount(): number {
-    return this.scheduled ? this.bytes : 0;
+    return this.#scheduled ? this.#bytes : 0;
   }
 
   add(n: number): void {
-    this.bytes += n;
-    if (this.scheduled || this.bytes <= POSTED_BYTES_SLACK) return;
-    this.scheduled = true;
+    this.#bytes += n;
+    if (this.#scheduled || this.#bytes <= POSTED_BYTES_SLACK) return;
+    this.#scheduled = true;
     this.schedule(() => {
-      this.scheduled = false;
-      this.bytes = 0;
+      this.#scheduled = false;
+      this.#bytes = 0;
       this.onDrain();
     });
   }

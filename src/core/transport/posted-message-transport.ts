@@ -13,12 +13,12 @@ import { PostedBytes } from './posted-bytes.js';
 export abstract class PostedMessageTransport implements Transport {
   abstract readonly kind: string;
   readonly framing = 'message' as const;
-  private handlers: TransportHandlers | undefined;
-  private early: unknown[] = [];
-  private pendingClose: TransportCloseInfo | undefined;
+  #handlers: TransportHandlers | undefined;
+  #early: unknown[] = [];
+  #pendingClose: TransportCloseInfo | undefined;
   protected closed = false;
-  private readonly posted = new PostedBytes(() => {
-    if (!this.closed) this.handlers?.drain?.();
+  readonly #posted = new PostedBytes(() => {
+    if (!this.closed) this.#handlers?.drain?.();
   });
 
   abstract readonly peer: string;
@@ -36,15 +36,15 @@ export abstract class PostedMessageTransport implements Transport {
   protected abstract release(): void;
 
   setHandlers(handlers: TransportHandlers): void {
-    this.handlers = handlers;
-    const queued = this.early;
-    this.early = [];
+    this.#handlers = handlers;
+    const queued = this.#early;
+    this.#early = [];
     for (const d of queued) this.receive(d);
-    if (this.pendingClose !== undefined) handlers.close(this.pendingClose);
+    if (this.#pendingClose !== undefined) handlers.close(this.#pendingClose);
   }
 
   bufferedAmount(): number {
-    return this.posted.amount;
+    return this.#posted.amount;
   }
 
   close(code = CLOSE_NORMAL, reason = ''): void {
@@ -60,17 +60,17 @@ export abstract class PostedMessageTransport implements Transport {
 
   /** Counts `bytes` just posted. */
   protected sent(bytes: number): void {
-    this.posted.add(bytes);
+    this.#posted.add(bytes);
   }
 
   protected receive(data: unknown): void {
     if (this.closed) return;
-    if (this.handlers === undefined) {
-      this.early.push(data);
+    if (this.#handlers === undefined) {
+      this.#early.push(data);
       return;
     }
     const frame = this.frameOf(data);
-    if (frame !== undefined) this.handlers.message(frame);
+    if (frame !== undefined) this.#handlers.message(frame);
     else if (isCloseNotice(data)) this.finish({ local: false, code: data.code, reason: data.reason });
     // A private channel carrying something that is neither a frame nor a close notice: the peer is broken or hostile.
     else this.close(CLOSE_PROTOCOL_ERROR, 'CB_ERR_PROTOCOL');
@@ -81,7 +81,7 @@ export abstract class PostedMessageTransport implements Transport {
     this.closed = true;
     this.detach();
     // Frames that arrived before the close notice were delivered in order above.
-    if (this.handlers !== undefined) this.handlers.close(info);
-    else this.pendingClose = info;
+    if (this.#handlers !== undefined) this.#handlers.close(info);
+    else this.#pendingClose = info;
   }
 }

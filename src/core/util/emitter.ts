@@ -5,15 +5,15 @@
 export type Listener<T> = (event: T) => void;
 
 export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
-  private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
+  readonly #listeners = new Map<keyof Events, Set<Listener<never>>>();
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
 
   on<K extends keyof Events>(name: K, listener: Listener<Events[K]>): () => void {
-    let set = this.listeners.get(name);
+    let set = this.#listeners.get(name);
     if (set === undefined) {
       set = new Set();
-      this.listeners.set(name, set);
+      this.#listeners.set(name, set);
     }
     set.add(listener as Listener<never>);
     return () => this.off(name, listener);
@@ -28,15 +28,15 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
   }
 
   off<K extends keyof Events>(name: K, listener: Listener<Events[K]>): void {
-    this.listeners.get(name)?.delete(listener as Listener<never>);
+    this.#listeners.get(name)?.delete(listener as Listener<never>);
   }
 
   hasListeners<K extends keyof Events>(name: K): boolean {
-    return (this.listeners.get(name)?.size ?? 0) > 0;
+    return (this.#listeners.get(name)?.size ?? 0) > 0;
   }
 
   emit<K extends keyof Events>(name: K, event: Events[K]): void {
-    const set = this.listeners.get(name);
+    const set = this.#listeners.get(name);
     if (set === undefined || set.size === 0) return;
     for (const listener of [...set]) {
       try {
@@ -48,6 +48,6 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
   }
 
   removeAllListeners(): void {
-    this.listeners.clear();
+    this.#listeners.clear();
   }
 }

@@ -33,13 +33,13 @@ class RuntimePortTransport extends PostedMessageTransport {
     this.peer = info.peer ?? `extension port ${port.name}`;
     this.origin = info.origin;
     this.vouchedOrigin = info.vouchedOrigin;
-    port.onMessage.addListener(this.onMessage);
-    port.onDisconnect.addListener(this.onDisconnect);
+    port.onMessage.addListener(this.#onMessage);
+    port.onDisconnect.addListener(this.#onDisconnect);
   }
 
-  private readonly onMessage = (data: unknown): void => this.receive(data);
+  readonly #onMessage = (data: unknown): void => this.receive(data);
 
-  private readonly onDisconnect = (): void => {
+  readonly #onDisconnect = (): void => {
     this.finish({ local: false, code: CLOSE_GOING_AWAY, reason: 'the extension port disconnected' });
   };
 
@@ -64,8 +64,8 @@ class RuntimePortTransport extends PostedMessageTransport {
   }
 
   protected detach(): void {
-    this.port.onMessage.removeListener(this.onMessage);
-    this.port.onDisconnect.removeListener(this.onDisconnect);
+    this.port.onMessage.removeListener(this.#onMessage);
+    this.port.onDisconnect.removeListener(this.#onDisconnect);
   }
 
   protected release(): void {

@@ -50,7 +50,7 @@ class PortTransport extends PostedMessageTransport {
   readonly peer: string;
   readonly origin: string | undefined;
   readonly vouchedOrigin: string | undefined;
-  private readonly unlisten: () => void;
+  readonly #unlisten: () => void;
 
   constructor(private readonly port: PortLike, private readonly info: PortTransportInfo) {
     super();
@@ -64,7 +64,7 @@ class PortTransport extends PostedMessageTransport {
     if (typeof port.addEventListener === 'function') {
       port.addEventListener('message', onEvent);
       port.addEventListener('close', onGone);
-      this.unlisten = () => {
+      this.#unlisten = () => {
         port.removeEventListener?.('message', onEvent);
         port.removeEventListener?.('close', onGone);
       };
@@ -72,7 +72,7 @@ class PortTransport extends PostedMessageTransport {
       port.on('message', onData);
       port.on('close', onGone);
       port.on('exit', onGone);
-      this.unlisten = () => {
+      this.#unlisten = () => {
         port.off?.('message', onData);
         port.off?.('close', onGone);
         port.off?.('exit', onGone);
@@ -107,7 +107,7 @@ class PortTransport extends PostedMessageTransport {
   }
 
   protected detach(): void {
-    this.unlisten();
+    this.#unlisten();
     if (this.info.closePort !== false) {
       try {
         this.port.close?.();
