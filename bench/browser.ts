@@ -102,7 +102,7 @@ export async function runBrowserBench(options: { only?: string[] | undefined; sc
   const table = `browser: sequential request/reply, 200-byte payload, parent page ↔ cross-site iframe, Chromium, ${ROUNDS} interleaved rounds of ${n} round trips\n`
     + `${formatTable(rows)}\n`
     + (inPage !== undefined ? `crossbus between two clients of the page hub, same page (no process hop): ${fmtInt(inPage)} round trips/s, ${(1000 / inPage).toFixed(3)} ms\n` : '')
-    + `page client (crossbus/page): ${(size.minified / 1024).toFixed(1)} KB minified, ${(size.gzipped / 1024).toFixed(1)} KB gzipped\n`
+    + `page client (crossbus/page): ${(size.minified / 1024).toFixed(1)} KB minified, ${(size.gzipped / 1024).toFixed(2)} KB gzipped (${size.gzipped} bytes)\n`
     + `ratios: ${Object.entries(ratios).map(([k, v]) => `${k} ${v}`).join(', ')}`;
   return { suite: 'browser', unit: 'round trips per second', table, results, ratios, failures };
 }
