@@ -97,7 +97,7 @@ export class Bus {
    * messages, say) keeps batching instead of sending each burst's first message alone.
    */
   #inBurst = false;
-  /** When the last batch left (performance.now()). */
+  /** When the last batch left (Date.now(): a clock step only ends or extends one burst, and performance.now() costs five times as much in Chromium). */
   #lastFlushAt = 0;
   readonly #schedule = createScheduler();
   readonly #subs = new Map<number, Subscription<unknown>>();
@@ -539,7 +539,7 @@ export class Bus {
   #requestFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    if (this.#inBurst && performance.now() - this.#lastFlushAt < BURST_GAP_MS) this.#schedule(this.#flushTask);
+    if (this.#inBurst && Date.now() - this.#lastFlushAt < BURST_GAP_MS) this.#schedule(this.#flushTask);
     else {
       this.#inBurst = true;
       microtask(this.#microFlushTask);
@@ -569,7 +569,7 @@ export class Bus {
     const t = this.#transport;
     if (t === undefined || this.#stateValue === 'connecting' || this.#stateValue === 'reconnecting' || this.#writer.length === 0) return;
     if (this.#welcome === undefined) return;
-    this.#lastFlushAt = performance.now();
+    this.#lastFlushAt = Date.now();
     try {
       t.send(this.#writer.take());
     } catch (err) {
