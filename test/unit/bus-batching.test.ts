@@ -102,9 +102,11 @@ test('a publisher that yields between bursts keeps batching; after a pause a lon
       await new Promise((r) => setImmediate(r));
     }
     await s.bus.flush();
-    // Each burst leaves in one write; before, each burst's first message also went alone.
-    assert.ok(s.writes.length <= 25, `20 bursts took ${s.writes.length} transport writes: ${s.writes.join(',')}`);
-    assert.ok(s.writes.filter((f) => f === 1).length <= 5, `lone writes: ${s.writes.join(',')}`);
+    // Each burst leaves in one write; before, each burst's first message also went alone (41
+    // writes, 20 of them lone). A burst still starts alone when more than BURST_GAP_MS passed
+    // since the last one, which a loaded machine sometimes makes happen: hence the slack.
+    assert.ok(s.writes.length <= 30, `20 bursts took ${s.writes.length} transport writes: ${s.writes.join(',')}`);
+    assert.ok(s.writes.filter((f) => f === 1).length <= 10, `lone writes: ${s.writes.join(',')}`);
     while (s.got.length < 2000) await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(s.got, Array.from({ length: 2000 }, (_, i) => i));
 
