@@ -8,6 +8,7 @@ import type { GrantsSummary } from './handshake-messages.js';
 import { KeyRing, type HubHandshakeContext } from './hub-handshake.js';
 import { policyForApp } from './app-policy.js';
 import type { AccessPolicy } from './policy.js';
+import { coarseClock } from '../util/coarse-clock.js';
 import { AbuseTracker, RateLimiter } from './rate-limit.js';
 import type { ConsentManager } from './consent.js';
 
@@ -58,7 +59,8 @@ export class HubSecurity implements BrokerSecurity {
     this.keyRing = new KeyRing(this.crypto);
     this.consentManager = options.consent;
     this.abuse = new AbuseTracker(this.abuseOptions(options.config), this.now);
-    this.limiter = new RateLimiter(this.rateOptions(options.config), this.now);
+    // Checked on every message: one clock read per batch, unless a test drives the clock.
+    this.limiter = new RateLimiter(this.rateOptions(options.config), options.now ?? coarseClock());
     this.ctx = this.buildContext();
   }
 

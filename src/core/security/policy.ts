@@ -40,7 +40,14 @@ const MAX_LISTED = 8;
 // --- the policy -----------------------------------------------------------------------------
 
 interface Rule { readonly pattern: string; readonly tokens: readonly string[]; readonly ask: boolean }
-interface Rules { readonly allow: readonly Rule[]; readonly deny: readonly Rule[]; readonly cache: Map<string, AccessDecision> }
+interface Rules {
+  readonly allow: readonly Rule[];
+  readonly deny: readonly Rule[];
+  readonly cache: Map<string, AccessDecision>;
+  /** The last decision, in front of the cache: a stream of one topic compares strings instead of hashing each new one. */
+  lastTopic: string | undefined;
+  last: AccessDecision | undefined;
+}
 
 /** A topic or name quoted for a reason, cut to a readable length. */
 export const q = (s: string): string => JSON.stringify(s.length > 120 ? `${s.slice(0, 117)}...` : s);
@@ -81,6 +88,8 @@ export class AccessPolicy {
       allow: dedupe(allow[a]),
       deny: [...new Set(deny[a])].map((p) => rule(p)),
       cache: new Map(),
+      lastTopic: undefined,
+      last: undefined,
     });
     this.byAction = { publish: make('publish'), subscribe: make('subscribe'), request: make('request') };
   }
@@ -106,13 +115,16 @@ export class AccessPolicy {
     const rules = action === 'publish' || action === 'subscribe' || action === 'request' ? this.byAction[action] : undefined;
     if (rules === undefined) return forbidden(`${q(String(action))} is not an action (publish, subscribe or request)`);
     if (typeof topicOrPattern !== 'string') return forbidden(`${action} needs a topic string`);
-    const hit = rules.cache.get(topicOrPattern);
-    if (hit !== undefined) return hit;
-    const decision = action === 'subscribe' ? decideSubscribe(rules, topicOrPattern) : decideLiteral(action, rules, topicOrPattern);
-    if (topicOrPattern.length <= MAX_CACHED_TOPIC_LENGTH) {
+    if (topicOrPattern === rules.lastTopic) return rules.last as AccessDecision;
+    let decision = rules.cache.get(topicOrPattern);
+    if (decision === undefined) {
+      decision = action === 'subscribe' ? decideSubscribe(rules, topicOrPattern) : decideLiteral(action, rules, topicOrPattern);
+      if (topicOrPattern.length > MAX_CACHED_TOPIC_LENGTH) return decision;
       if (rules.cache.size >= POLICY_CACHE_LIMIT) rules.cache.clear();
       rules.cache.set(topicOrPattern, decision);
     }
+    rules.lastTopic = topicOrPattern;
+    rules.last = decision;
     return decision;
   }
 }
