@@ -35,13 +35,13 @@ export interface SecretAuth {
   begin(transport: Transport, limits: FrameLimits, onError: (error: CrossbusError) => void): Promise<SecretAuthAttempt>;
 }
 
-/** The secret handshake for one Bus (its crypto provider is made once and reused). */
 /** The Bus plugin: secret authentication when `options` carry a secret (checked here), else none. */
 export function secretAuthFromOptions(options: ConnectOptions): SecretAuth | undefined {
   const auth = resolveAuth(options);
   return auth === undefined ? undefined : createSecretAuth(auth);
 }
 
+/** The secret handshake for one Bus (its crypto provider is made once and reused). */
 export function createSecretAuth(auth: ResolvedAuth): SecretAuth {
   let crypto: CryptoProvider | undefined;
   return {
