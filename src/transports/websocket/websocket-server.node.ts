@@ -20,7 +20,10 @@ class WebSocketServerTransport implements Transport {
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       // Text frames are not part of the protocol, but their bytes go to the decoder anyway so
       // that garbage is answered with a precise error code rather than a bare close.
-      const chunk = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : data;
+      // A plain Uint8Array view, not the Buffer: the decoder cuts every frame and payload out of
+      // the chunk, and Buffer.subarray builds a Buffer through its species each time.
+      const chunk = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       if (this.handlers) this.handlers.message(chunk);
       else this.early.push(chunk);
     });
