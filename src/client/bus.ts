@@ -72,7 +72,6 @@ const NO_BYTES = new Uint8Array(0);
 /** A pause this long between batches ends a burst (see Bus.inBurst). */
 const BURST_GAP_MS = 4;
 
-
 function u32Next(n: number): number {
   return n >= 0xffff_fffe ? 1 : n + 1;
 }
@@ -152,11 +151,8 @@ export class Bus {
       checkOpen: () => this.#checkOpen(),
       canSettle: () => this.#stateValue === 'connected' || this.#stateValue === 'draining',
       requestTimeoutMs,
-      newSid: () => (this.#nextSid = u32Next(this.#nextSid)),
-      start: (sub) => {
-        this.#subs.set(sub.sid, sub);
-        this.#sendSubscribe(sub);
-      },
+      newSid: () => this.#newSid(),
+      start: (sub) => this.#start(sub),
       unsubscribeSid: (sid) => this.unsubscribeSid(sid),
       reportError: (error, context) => this.reportError(error, context),
     };
@@ -535,23 +531,19 @@ export class Bus {
     else this.#requestFlush();
   }
 
-  /** Writes are sent in batches: everything written before the event loop comes round goes in one transport write. */
+  /** Writes are sent in batches: one transport write per job for a burst's first write, per turn of the event loop for the rest (see #inBurst). */
   #requestFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     if (this.#inBurst && Date.now() - this.#lastFlushAt < BURST_GAP_MS) this.#schedule(this.#flushTask);
     else {
       this.#inBurst = true;
-      microtask(this.#microFlushTask);
+      microtask(this.#flushTask);
     }
   }
 
+  /** Sends the batch, on a microtask (the first write of a burst) or from the scheduler (the rest). */
   readonly #flushTask = (): void => {
-    this.#flushScheduled = false;
-    this.#flushBatch();
-  };
-
-  readonly #microFlushTask = (): void => {
     this.#flushScheduled = false;
     this.#flushBatch();
   };
@@ -665,8 +657,7 @@ export class Bus {
   subscribe<T = unknown>(topic: string, a?: MessageHandler<T> | SubscribeOptions, b?: SubscribeOptions): Subscription<T> {
     const handler = typeof a === 'function' ? a : undefined;
     const options = (typeof a === 'function' ? b : a) ?? {};
-    this.#nextSid = u32Next(this.#nextSid);
-    const sid = this.#nextSid;
+    const sid = this.#newSid();
     const sub = new Subscription<T>(this, sid, topic, options.group, options.weight ?? 1, handler, options.maxPending ?? DEFAULT_SUBSCRIPTION_MAX_PENDING);
     try {
       this.#checkOpen();
@@ -682,9 +673,19 @@ export class Bus {
       sub.fail(err as CrossbusError);
       return sub;
     }
-    this.#subs.set(sid, sub as Subscription<unknown>);
-    this.#sendSubscribe(sub as Subscription<unknown>);
+    this.#start(sub as Subscription<unknown>);
     return sub;
+  }
+
+  #newSid(): number {
+    this.#nextSid = u32Next(this.#nextSid);
+    return this.#nextSid;
+  }
+
+  /** Registers a subscription and subscribes it: now when connected, else with the others once connected. */
+  #start(sub: Subscription<unknown>): void {
+    this.#subs.set(sub.sid, sub);
+    this.#sendSubscribe(sub);
   }
 
   /** Sends SUBSCRIBE now when connected; otherwise onWelcome sends it with the others. */

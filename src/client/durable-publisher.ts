@@ -66,6 +66,7 @@ export class DurablePublisher {
     this.pending.set(id, p);
   }
 
+  /** An OK: true when it answered a durable publish. */
   onOk(env: Envelope): boolean {
     const p = this.take(env.id);
     if (p === undefined) return false;
@@ -73,6 +74,7 @@ export class DurablePublisher {
     return true;
   }
 
+  /** An ERROR for a durable publish: the hub refused it (no stream, storage, access). */
   onError(id: number, error: CrossbusError): boolean {
     const p = this.take(id);
     if (p === undefined) return false;
@@ -80,10 +82,12 @@ export class DurablePublisher {
     return true;
   }
 
+  /** The connection dropped: every unanswered publish goes again on the next one. */
   connectionLost(): void {
     for (const p of this.pending.values()) p.lost = true;
   }
 
+  /** Connected again: resend what the lost connection took with it. */
   resend(): void {
     const lost = [...this.pending.values()].filter((p) => p.lost);
     for (const p of lost) {

@@ -82,7 +82,7 @@ function dedupe(entries: ReadonlyArray<{ pattern: string; ask: boolean }>): Rule
 export class AccessPolicy {
   private readonly byAction: PerAction<Rules>;
 
-  /** Use `fromGrants`, or `policyForApp` (app-policy.ts) on the hub. */
+  /** The hub builds one per app with `policyForApp` (app-policy.ts). */
   constructor(allow: PerAction<Array<{ pattern: string; ask: boolean }>>, deny: PerAction<string[]>) {
     const make = (a: Action): Rules => ({
       allow: dedupe(allow[a]),
