@@ -3,6 +3,7 @@ import type { FrameLimits } from '../core/limits.js';
 import { encodeFrame, encodeInto, readFrames } from '../core/protocol/codec.js';
 import { KIND_NAMES, Kind, PayloadType, envelope, type Envelope, type Headers, type PayloadFields } from '../core/protocol/envelope.js';
 import { FrameWriter } from '../core/protocol/frame-writer.js';
+import { RECORD_HEADROOM } from '../core/protocol/layout.js';
 import { SUPPORTED_VERSIONS, weightProblem, type HelloPayload, type WelcomePayload } from '../core/protocol/handshake.js';
 import { assertValidTopic, groupProblem } from '../core/topic.js';
 import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector } from '../core/transport/transport.js';
@@ -135,7 +136,7 @@ export class Bus {
       throw new ConfigError('CB_ERR_INVALID_OPTION', "this client authenticates by its origin only: for a secret, use connect() from 'crossbus'", { details: { option: 'secret' } });
     }
     this.#limits = this.#opts.limits;
-    this.#writer = new FrameWriter(16 * 1024);
+    this.#writer = new FrameWriter(16 * 1024, RECORD_HEADROOM);
     this.#inboxPrefix = `${INBOX_PREFIX}${randomHex(12)}.`;
     this.events = new TypedEmitter<BusEvents>((error) => this.#opts.logger.error('bus event listener threw', { error: String(error) }));
     this.#streamsPlugin = plugins.streams?.(this.#streamsHost());
@@ -563,7 +564,7 @@ export class Bus {
     if (this.#welcome === undefined) return;
     this.#lastFlushAt = Date.now();
     try {
-      t.send(this.#writer.take());
+      t.send(this.#writer.take(), this.#writer.headroom);
     } catch (err) {
       this.#opts.logger.debug('send failed', { error: String(err) });
     }

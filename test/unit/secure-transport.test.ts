@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SecureTransport, MAX_RECORD_PLAINTEXT, RECORD_OVERHEAD } from '../../src/core/security/secure-transport.js';
-import { RecordOpener, RecordSealer } from '../../src/core/security/record.js';
+import { RecordOpener, RecordSealer, type ProtectionMode } from '../../src/core/security/record.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js';
@@ -32,17 +32,17 @@ class Wire implements Transport {
   close(): void {}
 }
 
-function pair(limits: FrameLimits) {
+function pair(limits: FrameLimits, mode: ProtectionMode = 'encrypt') {
   const out = new Wire();
   const sender = new SecureTransport(out, limits, (e) => assert.fail(e.message));
   sender.setHandlers({ message: () => {}, close: () => {} });
-  sender.protectOutbound(new RecordSealer(crypto, 'encrypt', SECRET, REKEY));
+  sender.protectOutbound(new RecordSealer(crypto, mode, SECRET, REKEY));
   const inWire = new Wire();
   const errors: string[] = [];
   const receiver = new SecureTransport(inWire, limits, (e) => errors.push(e.code));
   const got: number[] = [];
   receiver.setHandlers({ message: (c) => readFrames(c, limits, (env) => got.push(env.payload.length)), close: () => {} });
-  receiver.protectInbound(new RecordOpener(crypto, 'encrypt', SECRET, 30_000));
+  receiver.protectInbound(new RecordOpener(crypto, mode, SECRET, 30_000));
   return { out, sender, inWire, got, errors };
 }
 
@@ -60,6 +60,24 @@ test('a 2 MiB write of 4 KiB frames becomes records of at most 64 KiB of frames'
   for (const r of p.out.sent) p.inWire.handlers!.message(r);
   assert.deepEqual(p.errors, []);
   assert.equal(p.got.length, 512);
+});
+
+test('integrity: a write with headroom is sealed in place, and only its first record may use the headroom', () => {
+  const p = pair(DEFAULT_FRAME_LIMITS, 'integrity');
+  const frames = Array.from({ length: 40 }, () => frameOf(4096));
+  const size = frames.reduce((n, f) => n + f.length, 0);
+  const buf = new Uint8Array(RECORD_OVERHEAD + size).fill(0xee);
+  const chunk = buf.subarray(RECORD_OVERHEAD);
+  let o = 0;
+  for (const f of frames) { chunk.set(f, o); o += f.length; }
+  p.sender.send(chunk, RECORD_OVERHEAD);
+  assert.equal(p.out.sent.length, 3, 'about 160 KiB of frames: three records');
+  assert.equal(p.out.sent[0]!.buffer, buf.buffer, 'the first record is built around its frames');
+  assert.equal(p.out.sent[0]!.byteOffset, 0);
+  for (const r of p.out.sent.slice(1)) assert.notEqual(r.buffer, buf.buffer, 'the others follow frames, not free bytes');
+  for (const r of p.out.sent) p.inWire.handlers!.message(r);
+  assert.equal(p.got.length, 40);
+  assert.deepEqual(p.errors, []);
 });
 
 test('a frame of the largest allowed size travels alone in a record larger than a frame', () => {

@@ -160,3 +160,37 @@ test('Node records seal and open synchronously (no promise per batch)', () => {
   const plain = opener.open(rec, 0, rec.length);
   assert.ok(plain instanceof Uint8Array);
 });
+
+for (const crypto of providers) {
+  describe(`records built in place around the plaintext (${crypto.name})`, () => {
+    const withRoom = (plain: Uint8Array, room: number, junk: number): Uint8Array => {
+      const buf = new Uint8Array(room + plain.length).fill(junk);
+      buf.set(plain, room);
+      return buf.subarray(room);
+    };
+
+    test('integrity with enough headroom: no new buffer, every header byte written, opens to the frames', async () => {
+      const plain = frames(4);
+      const chunk = withRoom(plain, 100, 0xff); // junk before it must not leak into the header
+      const at = Date.now();
+      const rec = await new RecordSealer(crypto, 'integrity', SECRET, NO_REKEY, () => at).seal(chunk, 100);
+      assert.equal(rec.buffer, chunk.buffer);
+      assert.equal(rec.byteOffset + RECORD_TAG_OFFSET + 32, chunk.byteOffset);
+      const copied = await new RecordSealer(crypto, 'integrity', SECRET, NO_REKEY, () => at).seal(plain.slice());
+      assert.deepEqual(rec, copied, 'the same bytes as a record built in a new buffer');
+      assert.deepEqual(await new RecordOpener(crypto, 'integrity', SECRET, 30_000).open(rec, 0, rec.length), plain);
+    });
+
+    test('too little headroom, or encryption: a new buffer, and the bytes before the plaintext stay as they were', async () => {
+      for (const [mode, room, given] of [['integrity', 100, 77], ['encrypt', 100, 100]] as const) {
+        const plain = frames(2);
+        const chunk = withRoom(plain, room, 0x5a);
+        const rec = await new RecordSealer(crypto, mode, SECRET, NO_REKEY).seal(chunk, given);
+        assert.notEqual(rec.buffer, chunk.buffer, mode);
+        assert.ok(new Uint8Array(chunk.buffer, 0, room).every((b) => b === 0x5a), `${mode}: headroom untouched`);
+        assert.deepEqual(chunk, plain, `${mode}: plaintext untouched`);
+        assert.deepEqual(await new RecordOpener(crypto, mode, SECRET, 30_000).open(rec, 0, rec.length), plain);
+      }
+    });
+  });
+}

@@ -583,7 +583,7 @@ export class Broker {
     if (s.transport.bufferedAmount() >= this.options.transportHighWaterBytes) return; // wait for drain
     const n = s.out.length;
     try {
-      s.transport.send(this.takeOut(s));
+      s.transport.send(this.takeOut(s), s.out.headroom);
     } catch (err) {
       this.options.logger.debug('send failed', { connectionId: s.connectionId, error: String(err) });
       return;
@@ -617,7 +617,7 @@ export class Broker {
     // Flush what is queued (errors, goodbye) straight away, then close.
     if (s.out.length > 0) {
       try {
-        s.transport.send(this.takeOut(s));
+        s.transport.send(this.takeOut(s), s.out.headroom);
       } catch {
         /* already closed */
       }

@@ -1,4 +1,5 @@
 import { FrameWriter } from '../protocol/frame-writer.js';
+import { RECORD_HEADROOM } from '../protocol/layout.js';
 import { StreamFrameReader } from '../protocol/stream-reader.js';
 import type { Transport } from '../transport/transport.js';
 import type { FrameLimits } from '../limits.js';
@@ -29,7 +30,7 @@ export class Session {
   name = '';
   readonly subscriptions = new Map<number, RouteSubscription>();
   /** Outbound frames not yet handed to the transport. */
-  readonly out = new FrameWriter(4096);
+  readonly out = new FrameWriter(4096, RECORD_HEADROOM);
   queuedMessages = 0;
   /** True while the queue is over its bound and messages are being dropped ('drop' policy). */
   overflowing = false;

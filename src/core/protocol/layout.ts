@@ -39,3 +39,10 @@ export const FLAG_RESERVED_MASK = 0b1111_0000;
 
 /** u64 fields must stay below 2^53 so that they fit a JS number exactly. */
 export const MAX_SAFE_HIGH_WORD = 0x1f_ffff;
+
+/**
+ * A SEALED record's bytes before the frames it carries: its header with the security block (46)
+ * and the longest tag (HMAC-SHA256, 32). Writers leave this much free before each batch, so that
+ * the record layer can build an integrity record around the batch instead of copying it.
+ */
+export const RECORD_HEADROOM = 46 + 32;

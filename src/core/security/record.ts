@@ -100,7 +100,12 @@ export class RecordSealer {
     return this.counter;
   }
 
-  seal(plaintext: Uint8Array): Awaitable<Uint8Array> {
+  /**
+   * Seals `plaintext` into one record. With `headroom` of at least `RECORD_TAG_OFFSET + tagLen`
+   * free bytes before `plaintext` in its buffer (see FrameWriter), an integrity record is built in
+   * place around it, with no new buffer and no copy; otherwise into a new buffer.
+   */
+  seal(plaintext: Uint8Array, headroom = 0): Awaitable<Uint8Array> {
     const now = this.now();
     if (this.records >= this.rekey.afterRecords || this.bytes >= this.rekey.afterBytes || now - this.startedAt >= this.rekey.afterMs) {
       this.keys = then(this.keys, (k) => nextEpoch(this.crypto, this.mode, k));
@@ -111,14 +116,19 @@ export class RecordSealer {
     const counter = this.counter++;
     this.records++;
     this.bytes += plaintext.length;
-    return then(this.keys, (k) => this.build(k, counter, now, plaintext));
+    return then(this.keys, (k) => this.build(k, counter, now, plaintext, headroom));
   }
 
-  private build(k: EpochKeys, counter: number, now: number, plaintext: Uint8Array): Awaitable<Uint8Array> {
+  private build(k: EpochKeys, counter: number, now: number, plaintext: Uint8Array, headroom: number): Awaitable<Uint8Array> {
     const T = this.tagLen;
-    const total = RECORD_TAG_OFFSET + T + plaintext.length;
-    const out = new Uint8Array(total);
-    const v = new DataView(out.buffer);
+    const head = RECORD_TAG_OFFSET + T;
+    const total = head + plaintext.length;
+    // AES-GCM's ciphertext comes back in a buffer of its own, so only an integrity record can be
+    // built in place; the bytes before the plaintext were handed over with it and are ours to write.
+    const inPlace = k.mac !== undefined && headroom >= head;
+    const out = inPlace ? new Uint8Array(plaintext.buffer, plaintext.byteOffset - head, total) : new Uint8Array(total);
+    if (inPlace) out.fill(0, 0, RECORD_TAG_OFFSET);
+    const v = new DataView(out.buffer, out.byteOffset, total);
     v.setUint32(0, total - LENGTH_PREFIX_BYTES);
     out[OFF_VERSION] = PROTOCOL_VERSION;
     out[OFF_KIND] = Kind.SEALED;
@@ -141,7 +151,7 @@ export class RecordSealer {
         return out;
       });
     }
-    out.set(plaintext, RECORD_TAG_OFFSET + T);
+    if (!inPlace) out.set(plaintext, head);
     return then((k.mac as Mac).sign(aad, plaintext), (tag) => {
       out.set(tag, RECORD_TAG_OFFSET);
       return out;

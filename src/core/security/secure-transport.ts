@@ -1,7 +1,7 @@
 import { CrossbusError, createError } from '../errors/index.js';
 import { readFrameBoundaries } from '../protocol/codec.js';
 import { Kind } from '../protocol/envelope.js';
-import { OFF_KIND } from '../protocol/layout.js';
+import { OFF_KIND, RECORD_HEADROOM } from '../protocol/layout.js';
 import { StreamFrameReader } from '../protocol/stream-reader.js';
 import type { FrameLimits } from '../limits.js';
 import type { Transport, TransportHandlers } from '../transport/transport.js';
@@ -19,7 +19,7 @@ const MAX_EARLY_RECORDS = 8;
  */
 export const MAX_RECORD_PLAINTEXT = 64 * 1024;
 /** A record's bytes beyond the frames it carries: its own header and security block (46) plus the longest tag (32). */
-export const RECORD_OVERHEAD = 46 + 32;
+export const RECORD_OVERHEAD = RECORD_HEADROOM;
 
 /**
  * Wraps a transport with the record layer, STARTTLS style: frames pass through untouched during
@@ -95,7 +95,7 @@ export class SecureTransport implements Transport {
     for (const rec of early) this.openRecord(rec, 0, rec.length);
   }
 
-  send(chunk: Uint8Array): void {
+  send(chunk: Uint8Array, headroom = 0): void {
     const sealer = this.sealer;
     if (sealer === undefined) {
       this.inner.send(chunk);
@@ -104,28 +104,29 @@ export class SecureTransport implements Transport {
     if (this.closed) throw createError('CB_ERR_CONNECTION_CLOSED', 'connection is closed');
     const max = Math.min(MAX_RECORD_PLAINTEXT, this.limits.maxFrameBytes);
     if (chunk.length <= max) {
-      this.sealAndSend(sealer, chunk);
+      this.sealAndSend(sealer, chunk, headroom);
       return;
     }
     // Cut at frame boundaries; a frame larger than `max` goes alone (it fits the peer's frame limit).
+    // Only the first record has the caller's headroom before it; the others follow other frames.
     let start = 0;
     let p = 0;
     const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     while (p < chunk.length) {
       const end = p + 4 + view.getUint32(p);
       if (end - start > max && p > start) {
-        this.sealAndSend(sealer, chunk.subarray(start, p));
+        this.sealAndSend(sealer, chunk.subarray(start, p), start === 0 ? headroom : 0);
         start = p;
       }
       p = end;
     }
-    if (start < chunk.length) this.sealAndSend(sealer, chunk.subarray(start));
+    if (start < chunk.length) this.sealAndSend(sealer, chunk.subarray(start), start === 0 ? headroom : 0);
   }
 
-  private sealAndSend(sealer: RecordSealer, plaintext: Uint8Array): void {
+  private sealAndSend(sealer: RecordSealer, plaintext: Uint8Array, headroom: number): void {
     this.sealingBytes += plaintext.length;
     this.sendQueue.run(
-      () => sealer.seal(plaintext),
+      () => sealer.seal(plaintext, headroom),
       (record) => {
         this.sealingBytes -= plaintext.length;
         if (!this.closed) this.inner.send(record);

@@ -45,9 +45,11 @@ export interface Transport {
   setHandlers(handlers: TransportHandlers): void;
   /**
    * Queues bytes for sending. The transport takes ownership of `chunk`: the caller must not
-   * modify it afterwards. Throws CB_ERR_CONNECTION_CLOSED after close.
+   * modify it afterwards. Throws CB_ERR_CONNECTION_CLOSED after close. `headroom` says how many
+   * bytes just before `chunk` in its buffer the transport may overwrite too, so that a wrapping
+   * layer can put its own header there instead of copying the chunk (see FrameWriter). @default 0
    */
-  send(chunk: Uint8Array): void;
+  send(chunk: Uint8Array, headroom?: number): void;
   /** Bytes accepted by send() and not yet handed to the OS/peer. Drives backpressure. */
   bufferedAmount(): number;
   /** Closes; idempotent. Pending bytes are flushed when the transport can. */
