@@ -7,9 +7,25 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isCrossbusError } from '../../src/core/errors/index.js';
-import type { CryptoProvider, KeyExchangeGroup } from '../../src/core/security/crypto.js';
+import type { Aead, Awaitable, CryptoProvider, KeyExchangeGroup } from '../../src/core/security/crypto.js';
 import { createWebCryptoProvider } from '../../src/core/security/webcrypto-provider.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
+
+
+/** ciphertext || tag, the form Wycheproof lists AES-GCM results in. */
+async function sealJoined(aead: Aead, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+  const { ciphertext, tag } = await aead.seal(nonce, aad, plaintext);
+  const out = new Uint8Array(ciphertext.length + tag.length);
+  out.set(ciphertext);
+  out.set(tag, ciphertext.length);
+  return out;
+}
+
+/** Opens ciphertext || tag (anything shorter than a tag is all tag, and too short). */
+function openJoined(aead: Aead, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Awaitable<Uint8Array | null> {
+  const split = Math.max(0, sealed.length - 16);
+  return aead.open(nonce, aad, sealed.subarray(0, split), sealed.subarray(split));
+}
 
 const VECTORS = fileURLToPath(new URL('../../../shared/vectors/wycheproof/', import.meta.url));
 assert.ok(existsSync(VECTORS), `Wycheproof vectors not found at ${VECTORS}`);
@@ -103,14 +119,14 @@ for (const provider of PROVIDERS) {
         const aead = await provider.aes256gcm(fromHex(str(v, 'key')));
         const [iv, aad, msg] = [fromHex(str(v, 'iv')), fromHex(str(v, 'aad')), fromHex(str(v, 'msg'))];
         const sealed = str(v, 'ct') + str(v, 'tag');
-        const opened = await aead.open(iv, aad, fromHex(sealed));
+        const opened = await openJoined(aead, iv, aad, fromHex(sealed));
         if (v.result === 'valid') {
-          assert.equal(toHex(await aead.seal(iv, aad, msg)), sealed, label(v));
+          assert.equal(toHex(await sealJoined(aead, iv, aad, msg)), sealed, label(v));
           assert.equal(opened && toHex(opened), str(v, 'msg'), label(v));
         } else {
           // An invalid vector is a forged ciphertext (modified tag): sealing msg cannot produce
           // it, and it must not open.
-          assert.notEqual(toHex(await aead.seal(iv, aad, msg)), sealed, label(v));
+          assert.notEqual(toHex(await sealJoined(aead, iv, aad, msg)), sealed, label(v));
           assert.equal(opened, null, `${label(v)}: a forged ciphertext must not open`);
         }
         exercised++;
@@ -248,29 +264,29 @@ describe('node and webcrypto providers interoperate', () => {
     for (const [from, to] of [[node, web], [web, node]] as const) {
       const sealer = await from.aes256gcm(key);
       const opener = await to.aes256gcm(key);
-      const sealed = await sealer.seal(nonce, aad, plaintext);
+      const sealed = await sealJoined(sealer, nonce, aad, plaintext);
       assert.equal(sealed.length, plaintext.length + 16);
-      assert.equal(toHex((await opener.open(nonce, aad, sealed))!), toHex(plaintext));
+      assert.equal(toHex((await openJoined(opener, nonce, aad, sealed))!), toHex(plaintext));
 
       const flip = (bytes: Uint8Array, i: number): Uint8Array => {
         const copy = bytes.slice();
         copy[i] = (copy[i] as number) ^ 1;
         return copy;
       };
-      assert.equal(await opener.open(nonce, aad, flip(sealed, 0)), null, 'ciphertext bit');
-      assert.equal(await opener.open(nonce, aad, flip(sealed, sealed.length - 1)), null, 'tag bit');
-      assert.equal(await opener.open(nonce, flip(aad, 3), sealed), null, 'aad bit');
-      assert.equal(await opener.open(flip(nonce, 11), aad, sealed), null, 'nonce bit');
-      assert.equal(await opener.open(nonce, aad, sealed.subarray(0, 15)), null, 'shorter than a tag');
+      assert.equal(await openJoined(opener, nonce, aad, flip(sealed, 0)), null, 'ciphertext bit');
+      assert.equal(await openJoined(opener, nonce, aad, flip(sealed, sealed.length - 1)), null, 'tag bit');
+      assert.equal(await openJoined(opener, nonce, flip(aad, 3), sealed), null, 'aad bit');
+      assert.equal(await openJoined(opener, flip(nonce, 11), aad, sealed), null, 'nonce bit');
+      assert.equal(await openJoined(opener, nonce, aad, sealed.subarray(0, 15)), null, 'shorter than a tag');
     }
   });
 
   test('AES-GCM empty plaintext and empty aad round-trip', async () => {
     const key = node.randomBytes(32);
     const nonce = node.randomBytes(12);
-    const sealed = await (await node.aes256gcm(key)).seal(nonce, new Uint8Array(0), new Uint8Array(0));
+    const sealed = await sealJoined(await node.aes256gcm(key), nonce, new Uint8Array(0), new Uint8Array(0));
     assert.equal(sealed.length, 16);
-    const opened = await (await web.aes256gcm(key)).open(nonce, new Uint8Array(0), sealed);
+    const opened = await openJoined(await web.aes256gcm(key), nonce, new Uint8Array(0), sealed);
     assert.deepEqual(opened, new Uint8Array(0));
   });
 
@@ -279,7 +295,7 @@ describe('node and webcrypto providers interoperate', () => {
       const aead = await provider.aes256gcm(new Uint8Array(32));
       for (const n of [8, 16]) {
         const e1 = await thrown(() => aead.seal(new Uint8Array(n), new Uint8Array(0), new Uint8Array(1)));
-        const e2 = await thrown(() => aead.open(new Uint8Array(n), new Uint8Array(0), new Uint8Array(17)));
+        const e2 = await thrown(() => aead.open(new Uint8Array(n), new Uint8Array(0), new Uint8Array(1), new Uint8Array(16)));
         assert.ok(isCrossbusError(e1, 'CB_ERR_INVALID_OPTION'), `${provider.name} seal ${String(e1)}`);
         assert.ok(isCrossbusError(e2, 'CB_ERR_INVALID_OPTION'), `${provider.name} open ${String(e2)}`);
       }

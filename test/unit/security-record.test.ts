@@ -181,8 +181,21 @@ for (const crypto of providers) {
       assert.deepEqual(await new RecordOpener(crypto, 'integrity', SECRET, 30_000).open(rec, 0, rec.length), plain);
     });
 
-    test('too little headroom, or encryption: a new buffer, and the bytes before the plaintext stay as they were', async () => {
-      for (const [mode, room, given] of [['integrity', 100, 77], ['encrypt', 100, 100]] as const) {
+    test('encrypt with enough headroom: no new buffer, the ciphertext where the plaintext was, opens to the frames', async () => {
+      const plain = frames(4);
+      const chunk = withRoom(plain, 62, 0xff);
+      const at = Date.now();
+      const rec = await new RecordSealer(crypto, 'encrypt', SECRET, NO_REKEY, () => at).seal(chunk, 62);
+      assert.equal(rec.buffer, chunk.buffer);
+      assert.equal(rec.byteOffset, 0);
+      assert.notDeepEqual(chunk, plain, 'the plaintext was replaced by its ciphertext');
+      const copied = await new RecordSealer(crypto, 'encrypt', SECRET, NO_REKEY, () => at).seal(plain.slice());
+      assert.deepEqual(rec, copied, 'the same bytes as a record built in a new buffer');
+      assert.deepEqual(await new RecordOpener(crypto, 'encrypt', SECRET, 30_000).open(rec, 0, rec.length), plain);
+    });
+
+    test('too little headroom: a new buffer, and the plaintext and the bytes before it stay as they were', async () => {
+      for (const [mode, room, given] of [['integrity', 100, 77], ['encrypt', 100, 61]] as const) {
         const plain = frames(2);
         const chunk = withRoom(plain, room, 0x5a);
         const rec = await new RecordSealer(crypto, mode, SECRET, NO_REKEY).seal(chunk, given);

@@ -24,12 +24,22 @@ export interface EphemeralKeyPair {
   readonly privateKey: unknown;
 }
 
-/** AES-256-GCM under one key: 12-byte nonces, 16-byte tags. */
+/** AES-GCM output with the tag apart: a record carries the tag before the ciphertext. */
+export interface SealedParts {
+  /** As long as the plaintext. */
+  readonly ciphertext: Uint8Array;
+  /** 16 bytes. */
+  readonly tag: Uint8Array;
+}
+
+/**
+ * AES-256-GCM under one key: 12-byte nonces, 16-byte tags. Ciphertext and tag travel apart so
+ * that the record layer writes each where it belongs instead of joining and splitting them.
+ */
 export interface Aead {
-  /** Returns ciphertext || 16-byte tag. */
-  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Awaitable<Uint8Array>;
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Awaitable<SealedParts>;
   /** Returns the plaintext, or null when the tag does not verify (never throws for a bad tag). */
-  open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Awaitable<Uint8Array | null>;
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Awaitable<Uint8Array | null>;
 }
 
 /** HMAC-SHA256 under one key. */

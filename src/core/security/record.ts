@@ -102,8 +102,9 @@ export class RecordSealer {
 
   /**
    * Seals `plaintext` into one record. With `headroom` of at least `RECORD_TAG_OFFSET + tagLen`
-   * free bytes before `plaintext` in its buffer (see FrameWriter), an integrity record is built in
-   * place around it, with no new buffer and no copy; otherwise into a new buffer.
+   * free bytes before `plaintext` in its buffer (see FrameWriter), the record is built in place
+   * around it: no new buffer, and for integrity no copy (the ciphertext replaces the plaintext).
+   * Otherwise into a new buffer, leaving `plaintext` as it was.
    */
   seal(plaintext: Uint8Array, headroom = 0): Awaitable<Uint8Array> {
     const now = this.now();
@@ -123,9 +124,9 @@ export class RecordSealer {
     const T = this.tagLen;
     const head = RECORD_TAG_OFFSET + T;
     const total = head + plaintext.length;
-    // AES-GCM's ciphertext comes back in a buffer of its own, so only an integrity record can be
-    // built in place; the bytes before the plaintext were handed over with it and are ours to write.
-    const inPlace = k.mac !== undefined && headroom >= head;
+    // The bytes before the plaintext were handed over with it and are ours to write: the header
+    // and tag go there, and an AES-GCM ciphertext (as long as the plaintext) over the plaintext.
+    const inPlace = headroom >= head;
     const out = inPlace ? new Uint8Array(plaintext.buffer, plaintext.byteOffset - head, total) : new Uint8Array(total);
     if (inPlace) out.fill(0, 0, RECORD_TAG_OFFSET);
     const v = new DataView(out.buffer, out.byteOffset, total);
@@ -144,10 +145,9 @@ export class RecordSealer {
     out[45] = T;
     const aad = out.subarray(0, RECORD_TAG_OFFSET);
     if (k.aead !== undefined) {
-      return then(k.aead.seal(nonceFor(k.iv, counter), aad, plaintext), (sealed) => {
-        const ctLen = sealed.length - T;
-        out.set(sealed.subarray(ctLen), RECORD_TAG_OFFSET);
-        out.set(sealed.subarray(0, ctLen), RECORD_TAG_OFFSET + T);
+      return then(k.aead.seal(nonceFor(k.iv, counter), aad, plaintext), ({ ciphertext, tag }) => {
+        out.set(tag, RECORD_TAG_OFFSET);
+        out.set(ciphertext, head);
         return out;
       });
     }
@@ -217,10 +217,7 @@ export class RecordOpener {
     const payload = buf.subarray(start + RECORD_TAG_OFFSET + T, end);
     return then(this.keys, (k) => {
       if (k.aead !== undefined) {
-        const sealed = new Uint8Array(payload.length + T);
-        sealed.set(payload, 0);
-        sealed.set(tag, payload.length);
-        return then(k.aead.open(nonceFor(k.iv, counter), aad, sealed), (plain) => {
+        return then(k.aead.open(nonceFor(k.iv, counter), aad, payload, tag), (plain) => {
           if (plain === null) throw integrity('record failed authentication (AES-GCM tag)');
           return this.accept(counter, timestamp, plain);
         });

@@ -220,14 +220,20 @@ export function createWebCryptoProvider(subtle?: SubtleCrypto): CryptoProvider {
         async seal(nonce, aad, plaintext) {
           checkNonce(nonce);
           const params = { name: 'AES-GCM', iv: bs(nonce), additionalData: bs(aad), tagLength: 128 };
-          return new Uint8Array(await s.encrypt(params, cryptoKey, bs(plaintext)));
+          const sealed = new Uint8Array(await s.encrypt(params, cryptoKey, bs(plaintext)));
+          const split = sealed.length - TAG_LEN;
+          return { ciphertext: sealed.subarray(0, split), tag: sealed.subarray(split) };
         },
-        async open(nonce, aad, ciphertextAndTag) {
+        async open(nonce, aad, ciphertext, tag) {
           checkNonce(nonce);
-          if (ciphertextAndTag.length < TAG_LEN) return null;
+          if (tag.length !== TAG_LEN) return null;
           const params = { name: 'AES-GCM', iv: bs(nonce), additionalData: bs(aad), tagLength: 128 };
+          // WebCrypto wants ciphertext || tag in one buffer.
+          const joined = new Uint8Array(ciphertext.length + TAG_LEN);
+          joined.set(ciphertext);
+          joined.set(tag, ciphertext.length);
           try {
-            return new Uint8Array(await s.decrypt(params, cryptoKey, bs(ciphertextAndTag)));
+            return new Uint8Array(await s.decrypt(params, cryptoKey, joined));
           } catch (err) {
             if (errorName(err) === 'OperationError') return null; // the tag did not verify
             throw err;

@@ -82,21 +82,17 @@ function aes256gcm(rawKey: Uint8Array): Aead {
       checkNonce(nonce);
       const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LEN });
       cipher.setAAD(aad);
-      const ciphertext = cipher.update(plaintext);
+      const ciphertext = view(cipher.update(plaintext));
       cipher.final(); // GCM is a stream mode: final() emits nothing but computes the tag
-      const out = new Uint8Array(ciphertext.length + TAG_LEN);
-      out.set(ciphertext);
-      out.set(cipher.getAuthTag(), ciphertext.length);
-      return out;
+      return { ciphertext, tag: view(cipher.getAuthTag()) };
     },
-    open(nonce, aad, ciphertextAndTag) {
+    open(nonce, aad, ciphertext, tag) {
       checkNonce(nonce);
-      if (ciphertextAndTag.length < TAG_LEN) return null;
-      const split = ciphertextAndTag.length - TAG_LEN;
+      if (tag.length !== TAG_LEN) return null;
       const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LEN });
       decipher.setAAD(aad);
-      decipher.setAuthTag(ciphertextAndTag.subarray(split));
-      const plaintext = decipher.update(ciphertextAndTag.subarray(0, split));
+      decipher.setAuthTag(tag);
+      const plaintext = decipher.update(ciphertext);
       try {
         decipher.final(); // throws when the tag does not verify; plaintext is released only after
       } catch {
