@@ -43,6 +43,6 @@ export const MAX_SAFE_HIGH_WORD = 0x1f_ffff;
 /**
  * A SEALED record's bytes before the frames it carries: its header with the security block (46)
  * and the longest tag (HMAC-SHA256, 32). Writers leave this much free before each batch, so that
- * the record layer can build an integrity record around the batch instead of copying it.
+ * the record layer can build the record around the batch instead of copying it into a new one.
  */
 export const RECORD_HEADROOM = 46 + 32;

@@ -102,9 +102,10 @@ export class RecordSealer {
 
   /**
    * Seals `plaintext` into one record. With `headroom` of at least `RECORD_TAG_OFFSET + tagLen`
-   * free bytes before `plaintext` in its buffer (see FrameWriter), the record is built in place
-   * around it: no new buffer, and for integrity no copy (the ciphertext replaces the plaintext).
-   * Otherwise into a new buffer, leaving `plaintext` as it was.
+   * free bytes before `plaintext` in its buffer (see FrameWriter), the record is built in place:
+   * header and tag go into those bytes, and an encrypted record's ciphertext over the plaintext
+   * (an integrity record leaves the plaintext where it is). Otherwise the record gets a new
+   * buffer and `plaintext` stays as it was.
    */
   seal(plaintext: Uint8Array, headroom = 0): Awaitable<Uint8Array> {
     const now = this.now();
