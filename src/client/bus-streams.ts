@@ -8,7 +8,7 @@
 import { ConfigError, ConnectionError, type CrossbusError } from '../core/errors/index.js';
 import { Kind, PayloadType, envelope, type Envelope, type Headers, type PayloadFields } from '../core/protocol/envelope.js';
 import { resolveConsumerConfig, streamNameProblem, type ConsumerConfig } from '../core/streams/config.js';
-import type { AckPayload, PublishAck, StreamOp } from '../core/streams/wire.js';
+import { MAX_MSG_ID_LENGTH, type AckPayload, type PublishAck, type StreamOp } from '../core/streams/wire.js';
 import { decodeJson, encodeJson } from '../core/util/json.js';
 import { StreamConsumer } from './consumer.js';
 import { DurablePublisher } from './durable-publisher.js';
@@ -69,8 +69,8 @@ class ClientStreams implements BusStreams {
   }
 
   publish(topic: string, msgId: string | undefined, headers: Headers | undefined, payload: PayloadFields): Promise<PublishAck> {
-    if (msgId !== undefined && (typeof msgId !== 'string' || msgId.length === 0 || msgId.length > 256)) {
-      throw new ConfigError('CB_ERR_INVALID_OPTION', 'msgId must be a string of 1 to 256 characters', { details: { option: 'msgId' } });
+    if (msgId !== undefined && (typeof msgId !== 'string' || msgId.length === 0 || msgId.length > MAX_MSG_ID_LENGTH)) {
+      throw new ConfigError('CB_ERR_INVALID_OPTION', `msgId must be a string of 1 to ${MAX_MSG_ID_LENGTH} characters`, { details: { option: 'msgId' } });
     }
     return this.durables.publish(topic, msgId, headers, payload, this.host.requestTimeoutMs);
   }

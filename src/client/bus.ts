@@ -123,7 +123,10 @@ export class Bus {
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #lastHeardAt = 0;
   #connectResolve: ((w: Envelope) => void) | undefined;
-  /** The app's grants as the hub told them: operations outside them fail here, at once. */
+  /**
+   * The app's grants as the hub told them: operations outside them fail here, at once. Not a `#`
+   * field: the attack tests clear it to play a client that skips this check.
+   */
   private grants: GrantCheck | undefined;
   readonly #secretAuth: SecretAuth | undefined;
   #connectReject: ((e: CrossbusError) => void) | undefined;

@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SecureTransport, MAX_RECORD_PLAINTEXT, RECORD_OVERHEAD } from '../../src/core/security/secure-transport.js';
+import { SecureTransport, MAX_RECORD_PLAINTEXT } from '../../src/core/security/secure-transport.js';
+import { RECORD_HEADROOM } from '../../src/core/protocol/layout.js';
 import { RecordOpener, RecordSealer, type ProtectionMode } from '../../src/core/security/record.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
@@ -56,7 +57,7 @@ test('a 2 MiB write of 4 KiB frames becomes records of at most 64 KiB of frames'
   for (const f of frames) { chunk.set(f, o); o += f.length; }
   p.sender.send(chunk);
   assert.ok(p.out.sent.length >= 32, `${p.out.sent.length} records`);
-  for (const r of p.out.sent) assert.ok(r.length <= MAX_RECORD_PLAINTEXT + RECORD_OVERHEAD, `record of ${r.length}`);
+  for (const r of p.out.sent) assert.ok(r.length <= MAX_RECORD_PLAINTEXT + RECORD_HEADROOM, `record of ${r.length}`);
   for (const r of p.out.sent) p.inWire.handlers!.message(r);
   assert.deepEqual(p.errors, []);
   assert.equal(p.got.length, 512);
@@ -66,11 +67,11 @@ test('integrity: a write with headroom is sealed in place, and only its first re
   const p = pair(DEFAULT_FRAME_LIMITS, 'integrity');
   const frames = Array.from({ length: 40 }, () => frameOf(4096));
   const size = frames.reduce((n, f) => n + f.length, 0);
-  const buf = new Uint8Array(RECORD_OVERHEAD + size).fill(0xee);
-  const chunk = buf.subarray(RECORD_OVERHEAD);
+  const buf = new Uint8Array(RECORD_HEADROOM + size).fill(0xee);
+  const chunk = buf.subarray(RECORD_HEADROOM);
   let o = 0;
   for (const f of frames) { chunk.set(f, o); o += f.length; }
-  p.sender.send(chunk, RECORD_OVERHEAD);
+  p.sender.send(chunk, RECORD_HEADROOM);
   assert.equal(p.out.sent.length, 3, 'about 160 KiB of frames: three records');
   assert.equal(p.out.sent[0]!.buffer, buf.buffer, 'the first record is built around its frames');
   assert.equal(p.out.sent[0]!.byteOffset, 0);

@@ -1,7 +1,7 @@
 /**
  * The hub's side of access control: an app's policy built from the hub config. Kept apart from
- * AccessPolicy so that a page client, which only rebuilds its grants from the handshake
- * (`AccessPolicy.fromGrants`), does not carry config code.
+ * AccessPolicy so that config code stays on the hub (a client checks the grants the handshake
+ * gave it with GrantCheck).
  */
 import { GRANT_ACTIONS, type HubConfig } from '../config/schema.js';
 import { createError } from '../errors/index.js';

@@ -18,8 +18,6 @@ const MAX_EARLY_RECORDS = 8;
  * records, so a record never outgrows what the peer accepts and the peer's memory per record stays small.
  */
 export const MAX_RECORD_PLAINTEXT = 64 * 1024;
-/** A record's bytes beyond the frames it carries: its own header and security block (46) plus the longest tag (32). */
-export const RECORD_OVERHEAD = RECORD_HEADROOM;
 
 /**
  * Wraps a transport with the record layer, STARTTLS style: frames pass through untouched during
@@ -207,5 +205,5 @@ export class SecureTransport implements Transport {
 }
 
 function recordLimitsOf(limits: FrameLimits): FrameLimits {
-  return { ...limits, maxFrameBytes: limits.maxFrameBytes + 4 + RECORD_OVERHEAD };
+  return { ...limits, maxFrameBytes: limits.maxFrameBytes + 4 + RECORD_HEADROOM };
 }

@@ -23,7 +23,7 @@ import type { StoredMessage } from './storage.js';
 import { Stream, asCrossbusError, deadLetterConfig } from './stream.js';
 import {
   HEADER_DLQ_ATTEMPTS, HEADER_DLQ_REASON, HEADER_DLQ_SEQ, HEADER_DLQ_STREAM, HEADER_DLQ_TIME, HEADER_DUPLICATE, HEADER_DURABLE,
-  HEADER_MSG_ID, type AckPayload, type StreamInfo, type StreamOp, type WireRecord,
+  HEADER_MSG_ID, MAX_MSG_ID_LENGTH, type AckPayload, type StreamInfo, type StreamOp, type WireRecord,
 } from './wire.js';
 
 /** What happened to a stream, for metrics, logs and the dashboard. */
@@ -83,8 +83,6 @@ export const DEFAULT_MAX_CONSUMERS_PER_STREAM = 1000;
 export const DEFAULT_RETENTION_INTERVAL_MS = 1000;
 /** About 15 MB of ids per stream at most. @default 100_000 */
 export const DEFAULT_MAX_DUPLICATE_IDS = 100_000;
-/** Longest `msgId` (UTF-16 code units). @default 256 */
-export const MAX_MSG_ID_LENGTH = 256;
 
 /** A durable consumer's position is saved at most this long after it changed. @default 100 */
 export const DEFAULT_CONSUMER_SAVE_DELAY_MS = 100;

@@ -22,6 +22,8 @@ export type StreamOp =
 export const HEADER_DURABLE = 'cb-durable';
 /** Header carrying a durable publish's `msgId`. */
 export const HEADER_MSG_ID = 'cb-msg-id';
+/** Longest `msgId` (UTF-16 code units): the client refuses longer ones at once, the hub again. @default 256 */
+export const MAX_MSG_ID_LENGTH = 256;
 /** Header of a durable publish's OK when the msgId was a duplicate (value '1'). */
 export const HEADER_DUPLICATE = 'cb-duplicate';
 /** Header of a redelivered message: how many times it has been delivered, this time included. */
