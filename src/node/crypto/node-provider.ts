@@ -20,6 +20,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import type { Aead, CryptoProvider, EphemeralKeyPair, KeyExchangeGroup, Mac } from '../../core/security/crypto.js';
+import { HmacSha256 } from './hmac-sha256.js';
 import { authFailed, checkNonce, invalidOption, jwkBytes as jwkUint8 } from '../../core/security/crypto-checks.js';
 
 /** JWK bytes as a Buffer (Node's key APIs want them so). */
@@ -103,19 +104,15 @@ function aes256gcm(rawKey: Uint8Array): Aead {
   };
 }
 
+/** A key used for many tags (records, handshake proofs): see HmacSha256 for why not createHmac. */
 function hmacKey(rawKey: Uint8Array): Mac {
-  const key = createSecretKey(rawKey);
-  const sign = (parts: Uint8Array[]): Buffer => {
-    const h = createHmac('sha256', key);
-    for (const p of parts) h.update(p);
-    return h.digest();
-  };
+  const hmac = new HmacSha256(rawKey);
   return {
-    sign: (...parts) => view(sign(parts)),
+    sign: (...parts) => hmac.sign(parts),
     verify(tag, ...parts) {
       // crypto.timingSafeEqual throws on a length mismatch; a truncated tag is simply wrong.
       if (tag.length !== HASH_LEN) return false;
-      return timingSafeEqual(sign(parts), tag);
+      return timingSafeEqual(hmac.sign(parts), tag);
     },
   };
 }
