@@ -2,9 +2,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  ConfigError, ConnectionError, CrossbusError, ERROR_CODES, ProtocolError, RequestError, StorageError, ValidationError,
-  createError, deserializeError, isErrorCode, type ErrorCode,
+  ConfigError, ConnectionError, CrossbusError, ERROR_CODES, ProtocolError, RequestError, SecurityError, StorageError, ValidationError,
+  createError, deserializeError, isErrorCode, type ErrorClassName, type ErrorCode,
 } from '../../src/core/errors/index.js';
+
+const CLASS_BY_NAME: Record<ErrorClassName, new (...a: never[]) => CrossbusError> = {
+  ProtocolError, ValidationError, ConnectionError, RequestError, SecurityError, StorageError, ConfigError, CrossbusError,
+};
 
 describe('error registry', () => {
   test('docs/ERRORS.md lists exactly the registry, with the same retryable flags', () => {
@@ -49,6 +53,30 @@ describe('error registry', () => {
       assert.equal(e.retryable, ERROR_CODES[code].retryable);
       assert.deepEqual(e.details, { a: 1 });
     }
+  });
+
+  test('every code is made as the class its registry entry names, on both sides of the wire', () => {
+    for (const [code, info] of Object.entries(ERROR_CODES) as Array<[ErrorCode, (typeof ERROR_CODES)[ErrorCode]]>) {
+      const Ctor = CLASS_BY_NAME[info.class];
+      assert.ok(Ctor !== undefined, `${code} names an unknown class ${info.class}`);
+      const made = createError(code, 'm');
+      assert.equal(made.constructor, Ctor, `${code} should be a ${info.class}`);
+      assert.equal(made.name, info.class);
+      assert.equal(deserializeError(made.toJSON()).constructor, Ctor, `${code} from the wire should be a ${info.class}`);
+    }
+    // The codes a name-prefix rule used to miss: each belongs to the class of its neighbours.
+    assert.ok(createError('CB_ERR_RESPONDER_GONE') instanceof RequestError);
+    assert.ok(createError('CB_ERR_NO_STREAM') instanceof StorageError);
+    assert.ok(createError('CB_ERR_CONSUMER_NOT_FOUND') instanceof StorageError);
+    assert.ok(createError('CB_ERR_ACK_STALE') instanceof StorageError);
+    assert.ok(createError('CB_ERR_FORBIDDEN') instanceof SecurityError);
+    assert.equal(createError('CB_ERR_INTERNAL').constructor, CrossbusError);
+  });
+
+  test('docs/ERRORS.md names the same class for every code as the registry', () => {
+    const doc = readFileSync(new URL('../../docs/ERRORS.md', import.meta.url), 'utf8');
+    const classes = new Map([...doc.matchAll(/^\| `(CB_ERR_[A-Z_]+)` \|.*\| `(\w+)` \|$/gm)].map((m) => [m[1]!, m[2]!]));
+    for (const [code, info] of Object.entries(ERROR_CODES)) assert.equal(classes.get(code), info.class, `${code} class differs between registry and docs`);
   });
 
   test('wire round trip keeps code, message, retryable and details, never the stack or cause', () => {

@@ -1,4 +1,4 @@
-import { ERROR_CODES, isErrorCode, type ErrorCode } from './codes.js';
+import { ERROR_CODES, isErrorCode, type ErrorClassName, type ErrorCode } from './codes.js';
 
 export interface CrossbusErrorOptions {
   cause?: unknown;
@@ -58,7 +58,7 @@ export class ConfigError extends CrossbusError {
   override name = 'ConfigError';
 }
 
-/** Durable stream storage: disk full, permissions, I/O errors, corrupt or closed stream logs. */
+/** Durable streams: storage failures (disk full, permissions, I/O, corrupt or closed logs) and stream or consumer refusals. */
 export class StorageError extends CrossbusError {
   override name = 'StorageError';
 }
@@ -70,20 +70,16 @@ export interface SerializedError {
   details?: Record<string, unknown>;
 }
 
-const SUBCLASS_BY_PREFIX: ReadonlyArray<[RegExp, new (code: ErrorCode, message?: string, options?: CrossbusErrorOptions) => CrossbusError]> = [
-  [/^CB_ERR_(FRAME|UNSUPPORTED|UNKNOWN_KIND|HANDSHAKE|PROTOCOL)/, ProtocolError],
-  [/^CB_ERR_(TOPIC|HEADER|PAYLOAD|SUBSCRIPTION)/, ValidationError],
-  [/^CB_ERR_(CONNECTION|SLOW_CONSUMER|BACKPRESSURE|DRAINING|HUB_SHUTTING_DOWN|TOO_MANY_CONNECTIONS|TRANSPORT)/, ConnectionError],
-  [/^CB_ERR_(NO_RESPONDERS|TIMEOUT|HANDLER_FAILED)/, RequestError],
-  [/^CB_ERR_(AUTH|HUB_AUTH|KEY_EXPIRED|REVOKED|INTEGRITY|REPLAY|CLOCK_SKEW|FORBIDDEN|ORIGIN|RATE_LIMITED|ABUSIVE|CONSENT|AUDIT)/, SecurityError],
-  [/^CB_ERR_(STORAGE|STREAM)/, StorageError],
-  [/^CB_ERR_(INVALID_OPTION|CONFLICTING_OPTIONS|ADDRESS_IN_USE|CONFIG_INVALID)/, ConfigError],
-];
+type ErrorClass = new (code: ErrorCode, message?: string, options?: CrossbusErrorOptions) => CrossbusError;
 
-/** Create the right subclass for a code. */
+/** The constructor behind each class name of the registry. */
+const CLASSES: Readonly<Record<ErrorClassName, ErrorClass>> = {
+  ProtocolError, ValidationError, ConnectionError, RequestError, SecurityError, StorageError, ConfigError, CrossbusError,
+};
+
+/** Creates the error of the class the registry names for `code`. */
 export function createError(code: ErrorCode, message?: string, options?: CrossbusErrorOptions): CrossbusError {
-  for (const [re, Ctor] of SUBCLASS_BY_PREFIX) if (re.test(code)) return new Ctor(code, message, options);
-  return new CrossbusError(code, message, options);
+  return new CLASSES[ERROR_CODES[code].class](code, message, options);
 }
 
 /**
