@@ -4,7 +4,7 @@
  *   pubsub   crossbus vs aedes vs nats-server publish/subscribe throughput
  *   rpc      crossbus vs nats-server sequential request/reply
  *   match    topic matching (bench/match.ts)
- *   security crossbus throughput insecure vs integrity vs encrypted, and handshakes per second
+ *   security crossbus throughput insecure vs integrity (AES-GMAC, HMAC-SHA256) vs encrypted, and handshakes per second
  *   durable  crossbus durable streams vs NATS JetStream: acknowledged publishes and replay
  *   browser  Chromium round trips parent page ↔ cross-site iframe: raw postMessage, raw MessagePort, crossbus, Penpal, Comlink
  *   all      every suite, one after the other
@@ -33,7 +33,7 @@ function usage(): string {
     '  pubsub   publish/subscribe throughput: crossbus vs aedes (MQTT) vs nats-server',
     '  rpc      sequential request/reply: crossbus vs nats-server',
     '  match    topic matching',
-    '  security crossbus 1→1 throughput: --insecure vs integrity vs encrypted; handshakes per second',
+    '  security crossbus 1→1 throughput: --insecure vs integrity (AES-GMAC, HMAC-SHA256) vs encrypted; handshakes per second',
     '  durable  durable publish (up to 1,000 unacknowledged) and replay: crossbus streams (fsync, interval)',
     '           vs nats-server JetStream (file storage, defaults)',
     '  browser  Chromium: sequential round trips between a page and a cross-site iframe: raw postMessage,',
@@ -42,7 +42,7 @@ function usage(): string {
     '',
     'options:',
     '  --only=a,b    only these systems (pubsub: crossbus,aedes,nats-server; rpc: crossbus,nats-server;',
-    '                security: plain,integrity,encrypted,handshakes;',
+    '                security: plain,integrity,integrity-hmac,encrypted,handshakes;',
     '                durable: crossbus-fsync,crossbus-interval,crossbus-replay,jetstream,jetstream-replay —',
     '                a replay also runs the publish phase that fills its stream)',
     '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful)',

@@ -1,7 +1,8 @@
 /**
  * Cost of the security layer: crossbus 1 → 1 publish/subscribe throughput through a hub process,
- * without security (`--insecure`), with integrity only (HMAC-SHA256 records) and encrypted
- * (AES-256-GCM records, the default), for 256-byte and 4 KiB payloads; plus handshakes per second
+ * without security (`--insecure`), with integrity only (AES-256-GMAC records, the default for
+ * integrity, and HMAC-SHA256 records beside it) and encrypted (AES-256-GCM records, the default),
+ * for 256-byte and 4 KiB payloads; plus handshakes per second
  * (sequential connect() + close() of one client) against the secure hub (authenticated, P-256) and,
  * as the reference, against the insecure hub.
  *
@@ -13,9 +14,9 @@
  * Throughput = deliveries / seconds from the first publish to the last delivery. The publisher
  * awaits every publish (backpressure) and yields to the event loop every 100 messages, exactly as
  * bench/pubsub.ts does. Each phase is bounded by a count and a time limit; whatever was published
- * must be delivered (a loss is a failure, not a number). The three configurations are measured in
- * interleaved rounds (plain, integrity, encrypted, plain, ...) and each reports its median round,
- * so that load from elsewhere on the machine hits all three alike and the ratios stay meaningful.
+ * must be delivered (a loss is a failure, not a number). The configurations are measured in
+ * interleaved rounds (plain, integrity, integrity-hmac, encrypted, plain, ...) and each reports its
+ * median round, so that load from elsewhere on the machine hits all alike and the ratios stay meaningful.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -32,11 +33,11 @@ export interface SecuritySuiteOptions {
   scale?: number;
   /** Publisher yields to the event loop every N messages (0 = never). Default 100, as pubsub. */
   paceEvery?: number;
-  /** Only these parts (plain, integrity, encrypted, handshakes). Default: all. */
+  /** Only these parts (plain, integrity, integrity-hmac, encrypted, handshakes). Default: all. */
   only?: readonly string[];
 }
 
-export const PARTS = ['plain', 'integrity', 'encrypted', 'handshakes'] as const;
+export const PARTS = ['plain', 'integrity', 'integrity-hmac', 'encrypted', 'handshakes'] as const;
 
 type CrossbusModule = Awaited<ReturnType<typeof loadCrossbus>>;
 type Connect = CrossbusModule['connect'];
@@ -81,7 +82,7 @@ const SIZES: readonly SizeCase[] = [
   { key: '-4k', label: '4 KiB', bytes: 4096, messages: 40_000, warmup: 10_000, rounds: 7 },
 ];
 
-type ConfigName = 'plain' | 'integrity' | 'encrypted';
+type ConfigName = 'plain' | 'integrity' | 'integrity-hmac' | 'encrypted';
 type HubName = 'insecure' | 'secure';
 
 interface Credentials {
@@ -319,9 +320,16 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
       {
         name: 'integrity',
         hub: 'secure',
-        label: 'integrity (HMAC-SHA256)',
+        label: 'integrity (AES-256-GMAC)',
         pub: { ...cfg.pub, security: { mode: 'integrity' } },
         sub: { ...cfg.sub, security: { mode: 'integrity' } },
+      },
+      {
+        name: 'integrity-hmac',
+        hub: 'secure',
+        label: 'integrity (HMAC-SHA256)',
+        pub: { ...cfg.pub, security: { mode: 'integrity', integrityAlgorithms: ['hmac-sha256'] } },
+        sub: { ...cfg.sub, security: { mode: 'integrity', integrityAlgorithms: ['hmac-sha256'] } },
       },
       { name: 'encrypted', hub: 'secure', label: 'encrypted (AES-256-GCM)', pub: { ...cfg.pub }, sub: { ...cfg.sub } },
     ];
@@ -485,15 +493,15 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
   // Keys in a fixed, readable order (not the order they were measured in).
   const results: Record<string, number> = {};
   for (const key of [
-    'crossbus-plain', 'crossbus-integrity', 'crossbus-encrypted',
-    'crossbus-plain-4k', 'crossbus-integrity-4k', 'crossbus-encrypted-4k',
+    'crossbus-plain', 'crossbus-integrity', 'crossbus-integrity-hmac', 'crossbus-encrypted',
+    'crossbus-plain-4k', 'crossbus-integrity-4k', 'crossbus-integrity-hmac-4k', 'crossbus-encrypted-4k',
     'handshakes-secure', 'handshakes-plain',
   ]) {
     if (measured[key] !== undefined) results[key] = measured[key];
   }
   const ratios: Record<string, number> = {};
   for (const suffix of ['', '-4k']) {
-    for (const mode of ['integrity', 'encrypted']) {
+    for (const mode of ['integrity', 'integrity-hmac', 'encrypted']) {
       const r = ratio(results[`crossbus-${mode}${suffix}`], results[`crossbus-plain${suffix}`]);
       if (r !== undefined) ratios[`crossbus-${mode}${suffix}/crossbus-plain${suffix}`] = r;
     }

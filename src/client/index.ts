@@ -18,7 +18,7 @@ export { createMemoryPair, memoryConnector } from '../transports/memory/memory-t
 export { webSocketConnector } from '../transports/websocket/websocket-client.js';
 export type { Logger, LogLevel } from '../core/util/logger.js';
 export type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.js';
-export type { ProtectionMode } from '../core/security/record.js';
+export type { IntegrityAlgorithm, ProtectionMode } from '../core/security/record.js';
 export { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';
 export { StreamConsumer } from './consumer.js';
 export { createBusStreams, type BusStreams, type BusStreamsFactory, type StreamsHost } from './bus-streams.js';

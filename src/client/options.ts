@@ -3,10 +3,8 @@ import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../core/limits.js';
 import { silentLogger, type Logger } from '../core/util/logger.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 import type { WebSocketLike } from '../transports/websocket/websocket-client.js';
-import { fromBase64 } from '../core/security/bytes.js';
 import type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.js';
-import { DEFAULT_KEY_EXCHANGE_GROUP, DEFAULT_PROTECTION_MODE, MIN_SECRET_BYTES } from '../core/security/defaults.js';
-import type { ProtectionMode } from '../core/security/record.js';
+import type { IntegrityAlgorithm, ProtectionMode } from '../core/security/record.js';
 
 /** @default 10_000 */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -43,8 +41,13 @@ export interface WebSocketConstructor {
 }
 
 export interface SecurityOptions {
-  /** 'encrypt' (AES-256-GCM) or 'integrity' (HMAC-SHA256 only, payloads readable on the wire). @default DEFAULT_PROTECTION_MODE ('encrypt') */
+  /** 'encrypt' (AES-256-GCM) or 'integrity' (authenticated only, payloads readable on the wire). @default DEFAULT_PROTECTION_MODE ('encrypt') */
   mode?: ProtectionMode;
+  /**
+   * With mode 'integrity': the algorithms to offer the hub, in order of preference; it takes the
+   * first it accepts. Only for mode 'integrity'. @default DEFAULT_INTEGRITY_ALGORITHMS (['aes-256-gmac', 'hmac-sha256'])
+   */
+  integrityAlgorithms?: readonly IntegrityAlgorithm[];
   /** Ephemeral key exchange group. @default DEFAULT_KEY_EXCHANGE_GROUP ('P-256') */
   group?: KeyExchangeGroup;
   /** Crypto implementation. @default Node's crypto from the Node entry, WebCrypto elsewhere */
@@ -81,13 +84,6 @@ export interface ConnectOptions {
   WebSocket?: WebSocketConstructor;
   /** Use a custom transport instead of a WebSocket URL (in-memory, postMessage, ...). */
   transport?: TransportConnector;
-}
-
-export interface ResolvedAuth {
-  secret: Uint8Array;
-  mode: ProtectionMode;
-  group: KeyExchangeGroup;
-  crypto: CryptoProvider | undefined;
 }
 
 export interface ResolvedConnectOptions {
@@ -147,26 +143,4 @@ export function resolveConnectOptions(o: ConnectOptions): ResolvedConnectOptions
     limits: Object.freeze({ ...DEFAULT_FRAME_LIMITS, ...o.limits }),
     logger: o.logger ?? silentLogger,
   });
-}
-
-/**
- * The secret and security options, checked and copied; undefined without a secret. Only builds
- * with secret authentication call it (through their SecretAuth plugin), so a page client does not
- * carry base64 parsing.
- */
-export function resolveAuth(o: ConnectOptions): ResolvedAuth | undefined {
-  if (o.secret === undefined) return undefined; // `security` without a secret: refused by resolveConnectOptions
-  if (o.name === undefined) throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'a secret needs the app name it belongs to (name)');
-  // Copied, so that a caller wiping its buffer later does not change ours (and we never mutate theirs).
-  const secret = typeof o.secret === 'string' ? fromBase64(o.secret.trim()) : o.secret instanceof Uint8Array ? o.secret.slice() : undefined;
-  if (secret === undefined || secret.length < MIN_SECRET_BYTES) {
-    // The message never repeats the secret.
-    throw new ConfigError('CB_ERR_INVALID_OPTION', `secret must be base64 text or bytes of at least ${MIN_SECRET_BYTES} bytes`);
-  }
-  const s = o.security ?? {};
-  const mode = s.mode ?? DEFAULT_PROTECTION_MODE;
-  if (mode !== 'encrypt' && mode !== 'integrity') throw new ConfigError('CB_ERR_INVALID_OPTION', "security.mode must be 'encrypt' or 'integrity'");
-  const group = s.group ?? DEFAULT_KEY_EXCHANGE_GROUP;
-  if (group !== 'P-256' && group !== 'X25519') throw new ConfigError('CB_ERR_INVALID_OPTION', "security.group must be 'P-256' or 'X25519'");
-  return Object.freeze({ secret, mode, group, crypto: s.crypto });
 }

@@ -3,15 +3,18 @@
  * protection. The Bus reaches it through the small SecretAuth interface, so that a page client
  * that authenticates by its origin (`crossbus/page`) carries none of this code.
  */
-import type { CrossbusError } from '../core/errors/index.js';
+import { ConfigError, type CrossbusError } from '../core/errors/index.js';
 import type { FrameLimits } from '../core/limits.js';
+import { fromBase64 } from '../core/security/bytes.js';
 import { ClientHandshake } from '../core/security/client-handshake.js';
-import type { CryptoProvider } from '../core/security/crypto.js';
+import type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.js';
+import { DEFAULT_INTEGRITY_ALGORITHMS, DEFAULT_KEY_EXCHANGE_GROUP, DEFAULT_PROTECTION_MODE, MIN_SECRET_BYTES } from '../core/security/defaults.js';
 import type { WelcomeAuth } from '../core/security/handshake-messages.js';
+import { INTEGRITY_ALGORITHMS, type IntegrityAlgorithm, type ProtectionMode } from '../core/security/record.js';
 import { SecureTransport } from '../core/security/secure-transport.js';
 import { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';
 import type { Transport } from '../core/transport/transport.js';
-import { resolveAuth, type ConnectOptions, type ResolvedAuth } from './options.js';
+import type { ConnectOptions } from './options.js';
 
 /** One connection attempt's handshake, over the transport it wraps. */
 export interface SecretAuthAttempt {
@@ -35,6 +38,46 @@ export interface SecretAuth {
   begin(transport: Transport, limits: FrameLimits, onError: (error: CrossbusError) => void): Promise<SecretAuthAttempt>;
 }
 
+export interface ResolvedAuth {
+  secret: Uint8Array;
+  mode: ProtectionMode;
+  /** What to offer for mode 'integrity'. */
+  integrityAlgorithms: readonly IntegrityAlgorithm[];
+  group: KeyExchangeGroup;
+  crypto: CryptoProvider | undefined;
+}
+
+/**
+ * The secret and security options, checked and copied; undefined without a secret. Only builds
+ * with secret authentication carry it (through this plugin), so a page client does not carry
+ * base64 parsing or the record layer's names.
+ */
+export function resolveAuth(o: ConnectOptions): ResolvedAuth | undefined {
+  if (o.secret === undefined) return undefined; // `security` without a secret: refused by resolveConnectOptions
+  if (o.name === undefined) throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'a secret needs the app name it belongs to (name)');
+  // Copied, so that a caller wiping its buffer later does not change ours (and we never mutate theirs).
+  const secret = typeof o.secret === 'string' ? fromBase64(o.secret.trim()) : o.secret instanceof Uint8Array ? o.secret.slice() : undefined;
+  if (secret === undefined || secret.length < MIN_SECRET_BYTES) {
+    // The message never repeats the secret.
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `secret must be base64 text or bytes of at least ${MIN_SECRET_BYTES} bytes`);
+  }
+  const s = o.security ?? {};
+  const mode = s.mode ?? DEFAULT_PROTECTION_MODE;
+  if (mode !== 'encrypt' && mode !== 'integrity') throw new ConfigError('CB_ERR_INVALID_OPTION', "security.mode must be 'encrypt' or 'integrity'");
+  const group = s.group ?? DEFAULT_KEY_EXCHANGE_GROUP;
+  if (group !== 'P-256' && group !== 'X25519') throw new ConfigError('CB_ERR_INVALID_OPTION', "security.group must be 'P-256' or 'X25519'");
+  const offered = s.integrityAlgorithms;
+  if (offered !== undefined) {
+    if (mode !== 'integrity') throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', "security.integrityAlgorithms applies to mode 'integrity' only", { details: { option: 'integrityAlgorithms' } });
+    const known = INTEGRITY_ALGORITHMS as readonly unknown[];
+    if (!Array.isArray(offered) || offered.length === 0 || !offered.every((a) => known.includes(a)) || new Set(offered).size !== offered.length) {
+      throw new ConfigError('CB_ERR_INVALID_OPTION', `security.integrityAlgorithms must list distinct names from ${INTEGRITY_ALGORITHMS.join(', ')}`, { details: { option: 'integrityAlgorithms' } });
+    }
+  }
+  const integrityAlgorithms = Object.freeze([...(offered ?? DEFAULT_INTEGRITY_ALGORITHMS)]);
+  return Object.freeze({ secret, mode, integrityAlgorithms, group, crypto: s.crypto });
+}
+
 /** The Bus plugin: secret authentication when `options` carry a secret (checked here), else none. */
 export function secretAuthFromOptions(options: ConnectOptions): SecretAuth | undefined {
   const auth = resolveAuth(options);
@@ -47,7 +90,7 @@ export function createSecretAuth(auth: ResolvedAuth): SecretAuth {
   return {
     async begin(transport, limits, onError) {
       crypto ??= auth.crypto ?? createWebCryptoProvider();
-      const handshake = await ClientHandshake.create({ crypto, secret: auth.secret, group: auth.group, mode: auth.mode });
+      const handshake = await ClientHandshake.create({ crypto, secret: auth.secret, group: auth.group, mode: auth.mode, integrity: auth.integrityAlgorithms });
       const secure: SecureTransport = new SecureTransport(transport, limits, onError);
       return {
         transport: secure,

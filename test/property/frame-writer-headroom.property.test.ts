@@ -12,7 +12,7 @@ import { envelope, Kind } from '../../src/core/protocol/envelope.js';
 import { FrameWriter } from '../../src/core/protocol/frame-writer.js';
 import { RECORD_HEADROOM } from '../../src/core/protocol/layout.js';
 import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
-import { RecordOpener, RecordSealer, type ProtectionMode } from '../../src/core/security/record.js';
+import { RecordOpener, RecordSealer, type RecordSuite } from '../../src/core/security/record.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 
 const seed = Number(process.env.FC_SEED ?? 20261129);
@@ -45,7 +45,7 @@ test(`every batch owns the headroom before it: overwriting it never touches anot
   }), params);
 });
 
-for (const mode of ['integrity', 'encrypt'] as ProtectionMode[]) {
+for (const mode of ['hmac-sha256', 'aes-256-gmac', 'aes-256-gcm'] as RecordSuite[]) {
   test(`${mode} records sealed around the writer's batches all open to their frames (seed ${seed})`, () => {
     fc.assert(fc.property(fc.integer({ min: 16, max: 8192 }), batches, (initialSize, list) => {
       const crypto = createNodeCryptoProvider();

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SecureTransport } from '../../src/core/security/secure-transport.js';
-import { RecordOpener, RecordSealer, type ProtectionMode } from '../../src/core/security/record.js';
+import { RecordOpener, RecordSealer, type RecordSuite } from '../../src/core/security/record.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js';
@@ -57,7 +57,7 @@ function split(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
 
 const batches = fc.array(fc.array(fc.integer({ min: 0, max: 600 }), { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 12 });
 
-function run(mode: ProtectionMode, framing: 'message' | 'stream', plan: number[][], rekeyAfter: number, cuts: number[]) {
+function run(mode: RecordSuite, framing: 'message' | 'stream', plan: number[][], rekeyAfter: number, cuts: number[]) {
   const sendWire = new Wire('message');
   const sender = new SecureTransport(sendWire, DEFAULT_FRAME_LIMITS, () => assert.fail('sender failed'));
   sender.setHandlers({ message: () => {}, close: () => {} });
@@ -82,7 +82,7 @@ function run(mode: ProtectionMode, framing: 'message' | 'stream', plan: number[]
   return { stream, chunks, recvWire, got, errors, expected };
 }
 
-for (const mode of ['encrypt', 'integrity'] as ProtectionMode[]) {
+for (const mode of ['aes-256-gcm', 'aes-256-gmac', 'hmac-sha256'] as RecordSuite[]) {
   for (const framing of ['message', 'stream'] as const) {
     test(`records (${mode}, ${framing} framing): any batches, any re-key interval, arrive intact and in order (seed ${seed})`, () => {
       fc.assert(fc.property(batches, fc.integer({ min: 1, max: 5 }), fc.array(fc.nat(), { maxLength: 20 }), (plan, rekeyAfter, cuts) => {

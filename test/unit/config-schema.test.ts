@@ -101,7 +101,7 @@ describe('hub config schema: the example', () => {
     assert.deepEqual(cfg.origins, []);
     assert.deepEqual(cfg.limits, { rate: DEFAULT_RATE, topicRates: [] });
     assert.deepEqual(cfg.security, {
-      encryption: DEFAULT_ENCRYPTION, maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS, rekeyAfterMessages: DEFAULT_REKEY_AFTER_MESSAGES,
+      encryption: DEFAULT_ENCRYPTION, integrityAlgorithms: ['aes-256-gmac', 'hmac-sha256'], maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS, rekeyAfterMessages: DEFAULT_REKEY_AFTER_MESSAGES,
       rekeyAfterMs: DEFAULT_REKEY_AFTER_MS, consentTimeoutMs: DEFAULT_CONSENT_TIMEOUT_MS, abuse: DEFAULT_ABUSE,
     });
     assert.deepEqual(
@@ -117,6 +117,18 @@ describe('hub config schema: the example', () => {
     assert.equal(cfg.security.encryption, 'required');
     assert.equal(cfg.security.maxClockSkewMs, 30_000);
     assert.deepEqual(cfg.security.abuse, { violationsPerWindow: 50, windowMs: 5000 });
+  });
+
+  test('integrityAlgorithms: known names, at least one, none twice', () => {
+    assert.deepEqual(parseHubConfig({ apps: {}, security: { integrityAlgorithms: ['hmac-sha256'] } }).security.integrityAlgorithms, ['hmac-sha256']);
+    for (const [bad, message] of [
+      [[], /security\.integrityAlgorithms: must name at least one/],
+      [['aes-256-gmac', 'md5'], /security\.integrityAlgorithms\[1\]: must be one of aes-256-gmac, hmac-sha256, got "md5"/],
+      [['hmac-sha256', 'hmac-sha256'], /security\.integrityAlgorithms\[1\]: "hmac-sha256" is listed twice/],
+      ['hmac-sha256', /security\.integrityAlgorithms/],
+    ] as const) {
+      assert.throws(() => parseHubConfig({ apps: {}, security: { integrityAlgorithms: bad } }), (e: Error & { code?: string }) => e.code === 'CB_ERR_CONFIG_INVALID' && message.test(e.message), JSON.stringify(bad));
+    }
   });
 
   test('origins are normalized to what browsers send, and deduplicated', () => {

@@ -106,6 +106,8 @@ function jwkToRawP256(jwk: JsonWebKey): Uint8Array | undefined {
 // --- vector selections (computed up front so the counts can go into test names) ------------
 
 const AES = vectors('aes_gcm_test.json', (g) => g.keySize === 256 && g.ivSize === 96 && g.tagSize === 128);
+/** AES-GMAC is AES-GCM with an empty message: Wycheproof's empty-message cases are GMAC vectors. */
+const GMAC = AES.filter((v) => str(v, 'msg') === '');
 const HMAC = vectors('hmac_sha256_test.json');
 const HKDF = vectors('hkdf_sha256_test.json');
 const ECDH = vectors('ecdh_secp256r1_webcrypto_test.json');
@@ -132,6 +134,26 @@ for (const provider of PROVIDERS) {
         exercised++;
       }
       assert.ok(exercised > 0 && exercised === AES.length);
+    });
+
+    test(`aes_gcm_test.json, empty messages: AES-256-GMAC (${GMAC.length} vectors, every tag bit flipped)`, async () => {
+      assert.ok(GMAC.length >= 2, 'the vector file has empty-message cases');
+      for (const v of GMAC) {
+        const gmac = await provider.aes256gmac(fromHex(str(v, 'key')));
+        const [iv, aad, tag] = [fromHex(str(v, 'iv')), fromHex(str(v, 'aad')), fromHex(str(v, 'tag'))];
+        assert.equal(str(v, 'ct'), '', label(v));
+        if (v.result === 'valid') assert.equal(toHex(await gmac.sign(iv, aad)), str(v, 'tag'), label(v));
+        assert.equal(await gmac.verify(iv, tag, aad), v.result === 'valid', label(v));
+        // Any change to the tag, and a tag of the wrong length, is refused.
+        for (let bit = 0; bit < tag.length * 8; bit++) {
+          const bad = tag.slice();
+          bad[bit >> 3] = (bad[bit >> 3] as number) ^ (1 << (bit & 7));
+          assert.equal(await gmac.verify(iv, bad, aad), false, `${label(v)} bit ${bit}`);
+        }
+        assert.equal(await gmac.verify(iv, tag.subarray(0, 15), aad), false);
+        // The data may come in parts: the tag is over their concatenation.
+        if (aad.length > 1) assert.equal(toHex(await gmac.sign(iv, aad.subarray(0, 1), aad.subarray(1))), str(v, 'tag'), label(v));
+      }
     });
 
     test(`hmac_sha256_test.json: HMAC-SHA256 (${HMAC.length} vectors)`, async () => {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SecureTransport, MAX_RECORD_PLAINTEXT } from '../../src/core/security/secure-transport.js';
 import { RECORD_HEADROOM } from '../../src/core/protocol/layout.js';
-import { RecordOpener, RecordSealer, type ProtectionMode } from '../../src/core/security/record.js';
+import { RecordOpener, RecordSealer, type RecordSuite } from '../../src/core/security/record.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js';
@@ -33,7 +33,7 @@ class Wire implements Transport {
   close(): void {}
 }
 
-function pair(limits: FrameLimits, mode: ProtectionMode = 'encrypt') {
+function pair(limits: FrameLimits, mode: RecordSuite = 'aes-256-gcm') {
   const out = new Wire();
   const sender = new SecureTransport(out, limits, (e) => assert.fail(e.message));
   sender.setHandlers({ message: () => {}, close: () => {} });
@@ -64,7 +64,7 @@ test('a 2 MiB write of 4 KiB frames becomes records of at most 64 KiB of frames'
 });
 
 test('integrity: a write with headroom is sealed in place, and only its first record may use the headroom', () => {
-  const p = pair(DEFAULT_FRAME_LIMITS, 'integrity');
+  const p = pair(DEFAULT_FRAME_LIMITS, 'hmac-sha256');
   const frames = Array.from({ length: 40 }, () => frameOf(4096));
   const size = frames.reduce((n, f) => n + f.length, 0);
   const buf = new Uint8Array(RECORD_HEADROOM + size).fill(0xee);

@@ -14,6 +14,7 @@ import type { CryptoProvider, KeyExchangeGroup } from '../../src/core/security/c
 import type { HelloPayload, WelcomePayload } from '../../src/core/protocol/handshake.js';
 import { encodeJson } from '../../src/core/util/json.js';
 import type { ProtectionMode } from '../../src/core/security/record.js';
+import { DEFAULT_INTEGRITY_ALGORITHMS } from '../../src/core/security/defaults.js';
 
 const node = createNodeCryptoProvider();
 const web = createWebCryptoProvider();
@@ -23,7 +24,7 @@ const GRANTS = { publish: ['a.>'], subscribe: ['a.>'], request: [], deny: { publ
 
 function hubContext(crypto: CryptoProvider, keys: Record<string, AppKey[]>, extra: Partial<HubHandshakeContext> = {}): HubHandshakeContext {
   return {
-    crypto, keyRing: new KeyRing(crypto), now: Date.now, maxClockSkewMs: 30_000, encryption: 'preferred',
+    crypto, keyRing: new KeyRing(crypto), now: Date.now, maxClockSkewMs: 30_000, encryption: 'preferred', integrityAlgorithms: DEFAULT_INTEGRITY_ALGORITHMS,
     rekey: { afterRecords: 1000, afterMs: 60_000 }, keysOf: (app) => keys[app], ...extra,
   };
 }

@@ -1,10 +1,11 @@
 /**
  * The record layer on its own: sealing and opening, every flipped bit, truncated tags, replays,
- * reordering, gaps, clock skew both ways, and re-keying — on Node's crypto and on WebCrypto.
+ * reordering, gaps, clock skew both ways, and re-keying — for each suite (AES-256-GCM, and the
+ * integrity-only AES-256-GMAC and HMAC-SHA256), on Node's crypto and on WebCrypto.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordOpener, RecordSealer, type ProtectionMode, RECORD_TAG_OFFSET } from '../../src/core/security/record.js';
+import { RecordOpener, RecordSealer, type RecordSuite, RECORD_TAG_OFFSET } from '../../src/core/security/record.js';
 import { createWebCryptoProvider } from '../../src/core/security/webcrypto-provider.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import type { CryptoProvider } from '../../src/core/security/crypto.js';
@@ -35,16 +36,16 @@ async function codeOf(fn: () => unknown): Promise<string> {
 
 for (const sealCrypto of providers) {
   for (const openCrypto of providers) {
-    for (const mode of ['encrypt', 'integrity'] as ProtectionMode[]) {
+    for (const mode of ['aes-256-gcm', 'aes-256-gmac', 'hmac-sha256'] as RecordSuite[]) {
       describe(`records: ${mode}, sealed with ${sealCrypto.name}, opened with ${openCrypto.name}`, () => {
         test('round trip of a batch of frames; ciphertext hides the payload only when encrypting', async () => {
           const sealer = new RecordSealer(sealCrypto, mode, SECRET, NO_REKEY);
           const opener = new RecordOpener(openCrypto, mode, SECRET, 30_000);
           const plain = frames(5);
           const rec = await sealer.seal(plain);
-          assert.equal(rec.length, RECORD_TAG_OFFSET + (mode === 'encrypt' ? 16 : 32) + plain.length);
+          assert.equal(rec.length, RECORD_TAG_OFFSET + (mode === 'hmac-sha256' ? 32 : 16) + plain.length);
           const text = Buffer.from(rec).toString('latin1');
-          assert.equal(text.includes('"i":3'), mode === 'integrity', 'payload visible on the wire only in integrity mode');
+          assert.equal(text.includes('"i":3'), mode !== 'aes-256-gcm', 'payload visible on the wire only in integrity mode');
           const opened = await opener.open(rec, 0, rec.length);
           assert.deepEqual(opened, plain);
           const topics: string[] = [];
@@ -75,7 +76,7 @@ for (const sealCrypto of providers) {
         test('truncated or extended tag is refused', async () => {
           const sealer = new RecordSealer(sealCrypto, mode, SECRET, NO_REKEY);
           const rec = await sealer.seal(frames(1));
-          const T = mode === 'encrypt' ? 16 : 32;
+          const T = mode === 'hmac-sha256' ? 32 : 16;
           // Claim a tag one byte shorter (header says T-1): the frame is still well formed.
           const bad = rec.slice();
           bad[45] = T - 1;
@@ -142,7 +143,7 @@ for (const sealCrypto of providers) {
 test('re-keying by time', async () => {
   const c = providers[0]!;
   let now = 1_800_000_000_000;
-  const sealer = new RecordSealer(c, 'encrypt', SECRET, { ...NO_REKEY, afterMs: 1000 }, () => now);
+  const sealer = new RecordSealer(c, 'aes-256-gcm', SECRET, { ...NO_REKEY, afterMs: 1000 }, () => now);
   const a = await sealer.seal(frames(1));
   now += 999;
   const b = await sealer.seal(frames(1));
@@ -153,8 +154,8 @@ test('re-keying by time', async () => {
 
 test('Node records seal and open synchronously (no promise per batch)', () => {
   const c = providers[0]!;
-  const sealer = new RecordSealer(c, 'encrypt', SECRET, NO_REKEY);
-  const opener = new RecordOpener(c, 'encrypt', SECRET, 30_000);
+  const sealer = new RecordSealer(c, 'aes-256-gcm', SECRET, NO_REKEY);
+  const opener = new RecordOpener(c, 'aes-256-gcm', SECRET, 30_000);
   const rec = sealer.seal(frames(2));
   assert.ok(rec instanceof Uint8Array);
   const plain = opener.open(rec, 0, rec.length);
@@ -169,33 +170,35 @@ for (const crypto of providers) {
       return buf.subarray(room);
     };
 
-    test('integrity with enough headroom: no new buffer, every header byte written, opens to the frames', async () => {
-      const plain = frames(4);
-      const chunk = withRoom(plain, 100, 0xff); // junk before it must not leak into the header
-      const at = Date.now();
-      const rec = await new RecordSealer(crypto, 'integrity', SECRET, NO_REKEY, () => at).seal(chunk, 100);
-      assert.equal(rec.buffer, chunk.buffer);
-      assert.equal(rec.byteOffset + RECORD_TAG_OFFSET + 32, chunk.byteOffset);
-      const copied = await new RecordSealer(crypto, 'integrity', SECRET, NO_REKEY, () => at).seal(plain.slice());
-      assert.deepEqual(rec, copied, 'the same bytes as a record built in a new buffer');
-      assert.deepEqual(await new RecordOpener(crypto, 'integrity', SECRET, 30_000).open(rec, 0, rec.length), plain);
-    });
+    for (const [suite, T] of [['hmac-sha256', 32], ['aes-256-gmac', 16]] as const) {
+      test(`integrity (${suite}) with enough headroom: no new buffer, every header byte written, opens to the frames`, async () => {
+        const plain = frames(4);
+        const chunk = withRoom(plain, 100, 0xff); // junk before it must not leak into the header
+        const at = Date.now();
+        const rec = await new RecordSealer(crypto, suite, SECRET, NO_REKEY, () => at).seal(chunk, 100);
+        assert.equal(rec.buffer, chunk.buffer);
+        assert.equal(rec.byteOffset + RECORD_TAG_OFFSET + T, chunk.byteOffset);
+        const copied = await new RecordSealer(crypto, suite, SECRET, NO_REKEY, () => at).seal(plain.slice());
+        assert.deepEqual(rec, copied, 'the same bytes as a record built in a new buffer');
+        assert.deepEqual(await new RecordOpener(crypto, suite, SECRET, 30_000).open(rec, 0, rec.length), plain);
+      });
+    }
 
     test('encrypt with enough headroom: no new buffer, the ciphertext where the plaintext was, opens to the frames', async () => {
       const plain = frames(4);
       const chunk = withRoom(plain, 62, 0xff);
       const at = Date.now();
-      const rec = await new RecordSealer(crypto, 'encrypt', SECRET, NO_REKEY, () => at).seal(chunk, 62);
+      const rec = await new RecordSealer(crypto, 'aes-256-gcm', SECRET, NO_REKEY, () => at).seal(chunk, 62);
       assert.equal(rec.buffer, chunk.buffer);
       assert.equal(rec.byteOffset, 0);
       assert.notDeepEqual(chunk, plain, 'the plaintext was replaced by its ciphertext');
-      const copied = await new RecordSealer(crypto, 'encrypt', SECRET, NO_REKEY, () => at).seal(plain.slice());
+      const copied = await new RecordSealer(crypto, 'aes-256-gcm', SECRET, NO_REKEY, () => at).seal(plain.slice());
       assert.deepEqual(rec, copied, 'the same bytes as a record built in a new buffer');
-      assert.deepEqual(await new RecordOpener(crypto, 'encrypt', SECRET, 30_000).open(rec, 0, rec.length), plain);
+      assert.deepEqual(await new RecordOpener(crypto, 'aes-256-gcm', SECRET, 30_000).open(rec, 0, rec.length), plain);
     });
 
     test('too little headroom: a new buffer, and the plaintext and the bytes before it stay as they were', async () => {
-      for (const [mode, room, given] of [['integrity', 100, 77], ['encrypt', 100, 61]] as const) {
+      for (const [mode, room, given] of [['hmac-sha256', 100, 77], ['aes-256-gmac', 100, 61], ['aes-256-gcm', 100, 61]] as const) {
         const plain = frames(2);
         const chunk = withRoom(plain, room, 0x5a);
         const rec = await new RecordSealer(crypto, mode, SECRET, NO_REKEY).seal(chunk, given);

@@ -10,8 +10,9 @@ import { ConfigError } from '../errors/index.js';
 import { WIRE_MAX_TOPIC_LENGTH } from '../limits.js';
 import { fromBase64, toBase64 } from '../security/bytes.js';
 import {
-  DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_REKEY_AFTER_MS, DEFAULT_REKEY_AFTER_RECORDS, MIN_SECRET_BYTES,
+  DEFAULT_INTEGRITY_ALGORITHMS, DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_REKEY_AFTER_MS, DEFAULT_REKEY_AFTER_RECORDS, MIN_SECRET_BYTES,
 } from '../security/defaults.js';
+import { INTEGRITY_ALGORITHMS, type IntegrityAlgorithm } from '../security/record.js';
 import { topicProblem } from '../topic.js';
 
 // Shared with the security layer, so both sides agree; re-exported so the config is one place to look.
@@ -74,6 +75,8 @@ export interface RoleConfig {
 }
 export interface SecurityConfig {
   readonly encryption: EncryptionMode;
+  /** Integrity-only algorithms the hub accepts (the client's first choice among them wins). @default DEFAULT_INTEGRITY_ALGORITHMS */
+  readonly integrityAlgorithms: readonly IntegrityAlgorithm[];
   readonly maxClockSkewMs: number;
   readonly rekeyAfterMessages: number;
   readonly rekeyAfterMs: number;
@@ -358,7 +361,7 @@ function origin(v: unknown, path: string): string {
 
 function security(v: unknown): SecurityConfig {
   const path = 'security';
-  const o = v === undefined ? {} : object(v, path, ['encryption', 'maxClockSkewMs', 'rekeyAfterMessages', 'rekeyAfterMs', 'consentTimeoutMs', 'abuse']);
+  const o = v === undefined ? {} : object(v, path, ['encryption', 'integrityAlgorithms', 'maxClockSkewMs', 'rekeyAfterMessages', 'rekeyAfterMs', 'consentTimeoutMs', 'abuse']);
   let encryption = DEFAULT_ENCRYPTION;
   if (o.encryption !== undefined) {
     if (o.encryption !== 'required' && o.encryption !== 'preferred') {
@@ -366,9 +369,21 @@ function security(v: unknown): SecurityConfig {
     }
     encryption = o.encryption;
   }
+  let integrityAlgorithms = DEFAULT_INTEGRITY_ALGORITHMS;
+  if (o.integrityAlgorithms !== undefined) {
+    const p = at(path, 'integrityAlgorithms');
+    const list = array(o.integrityAlgorithms, p);
+    if (list.length === 0) fail(p, `must name at least one of ${INTEGRITY_ALGORITHMS.join(', ')}`);
+    list.forEach((x, i) => {
+      if (!(INTEGRITY_ALGORITHMS as readonly unknown[]).includes(x)) fail(`${p}[${i}]`, `must be one of ${INTEGRITY_ALGORITHMS.join(', ')}, got ${typeof x === 'string' ? JSON.stringify(x) : kind(x)}`);
+      if (list.indexOf(x) !== i) fail(`${p}[${i}]`, `${JSON.stringify(x)} is listed twice`);
+    });
+    integrityAlgorithms = Object.freeze(list as IntegrityAlgorithm[]);
+  }
   const a = o.abuse === undefined ? {} : object(o.abuse, at(path, 'abuse'), ['violationsPerWindow', 'windowMs']);
   return {
     encryption,
+    integrityAlgorithms,
     maxClockSkewMs: integer(o.maxClockSkewMs, at(path, 'maxClockSkewMs'), 1000, 3_600_000, DEFAULT_MAX_CLOCK_SKEW_MS),
     rekeyAfterMessages: integer(o.rekeyAfterMessages, at(path, 'rekeyAfterMessages'), 1, 2 ** 24, DEFAULT_REKEY_AFTER_MESSAGES),
     rekeyAfterMs: integer(o.rekeyAfterMs, at(path, 'rekeyAfterMs'), 1000, 86_400_000, DEFAULT_REKEY_AFTER_MS),

@@ -4,14 +4,16 @@ import type { Awaitable, CryptoProvider, EphemeralKeyPair, KeyExchangeGroup } fr
 import { AUTH_SCHEME, type HelloAuth, type WelcomeAuth } from './handshake-messages.js';
 import { pskSecrets, sessionSecrets, transcriptHash, type PskSecrets } from './key-schedule.js';
 import { then } from './maybe.js';
-import { RecordOpener, RecordSealer, type ProtectionMode } from './record.js';
-import { DEFAULT_REKEY_AFTER_BYTES } from './defaults.js';
+import { RecordOpener, RecordSealer, recordSuite, type IntegrityAlgorithm, type ProtectionMode } from './record.js';
+import { DEFAULT_INTEGRITY_ALGORITHMS, DEFAULT_REKEY_AFTER_BYTES } from './defaults.js';
 
 export interface ClientHandshakeOptions {
   crypto: CryptoProvider;
   secret: Uint8Array;
   group: KeyExchangeGroup;
   mode: ProtectionMode;
+  /** With mode 'integrity': the algorithms to offer, in order of preference. @default DEFAULT_INTEGRITY_ALGORITHMS */
+  integrity?: readonly IntegrityAlgorithm[];
   now?: () => number;
 }
 
@@ -45,10 +47,16 @@ export class ClientHandshake {
   }
 
   helloAuth(): HelloAuth {
-    return {
+    const auth: HelloAuth = {
       scheme: AUTH_SCHEME, keyId: this.psk.keyId, group: this.o.group, share: toBase64(this.pair.publicKey),
       nonce: toBase64(this.nonce), time: (this.o.now ?? Date.now)(), mode: this.o.mode,
     };
+    if (this.o.mode === 'integrity') auth.integrity = [...this.offered()];
+    return auth;
+  }
+
+  private offered(): readonly IntegrityAlgorithm[] {
+    return this.o.integrity ?? DEFAULT_INTEGRITY_ALGORITHMS;
   }
 
   /** HMAC over the exact HELLO payload bytes, keyed from the secret. */
@@ -65,7 +73,9 @@ export class ClientHandshake {
     if (auth === null || auth === undefined || typeof auth !== 'object' || hubProof === undefined) {
       throw hubAuthFailed('the hub did not authenticate itself (a hub started with --insecure, or not the hub you think)');
     }
-    if (auth.scheme !== AUTH_SCHEME || auth.group !== this.o.group || auth.mode !== this.o.mode || typeof auth.share !== 'string') {
+    // The hub's choice must be one we offered: anything else is a downgrade or a confused hub.
+    const integrityOk = this.o.mode === 'integrity' ? this.offered().includes(auth.integrity as IntegrityAlgorithm) : auth.integrity === undefined;
+    if (auth.scheme !== AUTH_SCHEME || auth.group !== this.o.group || auth.mode !== this.o.mode || !integrityOk || typeof auth.share !== 'string') {
       throw hubAuthFailed('the hub answered with different security parameters than offered');
     }
     const share = fromBase64(auth.share);
@@ -80,10 +90,11 @@ export class ClientHandshake {
               if (!ok) throw hubAuthFailed('the hub could not prove it knows the secret (a fake hub, or a different secret)');
               return then(c.hmacSha256(keys.clientProofKey, th), (clientProof) => {
                 const rekey = { afterRecords: auth.rekey.afterRecords, afterMs: auth.rekey.afterMs, afterBytes: DEFAULT_REKEY_AFTER_BYTES };
+                const suite = recordSuite(this.o.mode, auth.integrity);
                 return {
                   proof: toBase64(clientProof),
-                  sealer: new RecordSealer(c, this.o.mode, keys.c2h, rekey, this.o.now),
-                  opener: new RecordOpener(c, this.o.mode, keys.h2c, auth.maxClockSkewMs, this.o.now),
+                  sealer: new RecordSealer(c, suite, keys.c2h, rekey, this.o.now),
+                  opener: new RecordOpener(c, suite, keys.h2c, auth.maxClockSkewMs, this.o.now),
                   welcome: auth,
                 };
               });

@@ -42,6 +42,17 @@ export interface Aead {
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Awaitable<Uint8Array | null>;
 }
 
+/**
+ * AES-256-GMAC under one key (NIST SP 800-38D): AES-GCM with the data as additional data and an
+ * empty plaintext. 12-byte nonces, which must never repeat under the key; 16-byte tags.
+ */
+export interface Gmac {
+  /** 16-byte tag over the concatenation of `parts`. */
+  sign(nonce: Uint8Array, ...parts: Uint8Array[]): Awaitable<Uint8Array>;
+  /** Checks a tag in constant time (a tag of any other length than 16 is false; never throws for a bad tag). */
+  verify(nonce: Uint8Array, tag: Uint8Array, ...parts: Uint8Array[]): Awaitable<boolean>;
+}
+
 /** HMAC-SHA256 under one key. */
 export interface Mac {
   /** 32-byte tag over the concatenation of `parts`. */
@@ -73,6 +84,8 @@ export interface CryptoProvider {
    */
   deriveSharedSecret(own: EphemeralKeyPair, peerPublicKey: Uint8Array): Awaitable<Uint8Array>;
   aes256gcm(key: Uint8Array): Awaitable<Aead>;
+  /** AES-256-GMAC: integrity-only records by default. */
+  aes256gmac(key: Uint8Array): Awaitable<Gmac>;
   hmacKey(key: Uint8Array): Awaitable<Mac>;
 }
 

@@ -1,5 +1,5 @@
 import type { KeyExchangeGroup } from './crypto.js';
-import type { ProtectionMode } from './record.js';
+import type { IntegrityAlgorithm, ProtectionMode } from './record.js';
 /** Defaults of the security layer that both sides share. Hub-side policy defaults live in the config schema. */
 
 /** Clock skew accepted in either direction for hellos and records. @default 30_000 */
@@ -14,5 +14,10 @@ export const DEFAULT_REKEY_AFTER_BYTES = 2 ** 34;
 export const DEFAULT_KEY_EXCHANGE_GROUP: KeyExchangeGroup = 'P-256';
 /** Records are encrypted unless a client asks for integrity only. @default 'encrypt' */
 export const DEFAULT_PROTECTION_MODE: ProtectionMode = 'encrypt';
+/**
+ * Integrity-only algorithms a client offers and a hub accepts, in order of preference.
+ * @default ['aes-256-gmac', 'hmac-sha256']
+ */
+export const DEFAULT_INTEGRITY_ALGORITHMS: readonly IntegrityAlgorithm[] = ['aes-256-gmac', 'hmac-sha256'];
 /** Secrets shorter than this are refused. @default 32 */
 export const MIN_SECRET_BYTES = 32;

@@ -1,6 +1,6 @@
 import type { KeyExchangeGroup } from './crypto.js';
 import type { PolicyGrants } from './policy.js';
-import type { ProtectionMode } from './record.js';
+import type { IntegrityAlgorithm, ProtectionMode } from './record.js';
 
 /** The only authentication scheme of protocol v1: pre-shared secret + ephemeral ECDH (TLS 1.3 psk_dhe_ke style). */
 export const AUTH_SCHEME = 'cb1-psk-ecdhe';
@@ -24,6 +24,11 @@ export interface HelloAuth {
   /** Client clock (ms), checked against the hub's skew window. */
   time: number;
   mode: ProtectionMode;
+  /**
+   * With mode 'integrity': the algorithms the client accepts, in its order of preference. A HELLO
+   * without it comes from a client older than this negotiation, and gets HMAC-SHA256.
+   */
+  integrity?: IntegrityAlgorithm[];
 }
 
 /** WELCOME `auth` on a browser hub that identified the app by the origin its transport vouches for (no secret, no records). */
@@ -46,6 +51,8 @@ export interface WelcomeAuth {
   share: string;
   nonce: string;
   mode: ProtectionMode;
+  /** With mode 'integrity': the algorithm the hub chose from the client's offer. */
+  integrity?: IntegrityAlgorithm;
   /** The app as authenticated. */
   app: string;
   /** Reply inbox prefix reserved for this connection (`_INBOX.<random>`): only it receives replies there. */

@@ -5,7 +5,7 @@ import { KEY_EXCHANGE_GROUPS, type Awaitable, type CryptoProvider, type Ephemera
 import { AUTH_SCHEME, type HelloAuth, type WelcomeAuth } from './handshake-messages.js';
 import { pskSecrets, sessionSecrets, transcriptHash, type PskSecrets, type SessionSecrets } from './key-schedule.js';
 import { then } from './maybe.js';
-import { RecordOpener, RecordSealer, type ProtectionMode } from './record.js';
+import { INTEGRITY_ALGORITHMS, RecordOpener, RecordSealer, recordSuite, type IntegrityAlgorithm, type ProtectionMode } from './record.js';
 import { DEFAULT_REKEY_AFTER_BYTES } from './defaults.js';
 
 /** One of an app's secrets, with an optional validity window (ms since epoch). */
@@ -59,12 +59,30 @@ export interface HubHandshakeContext {
   readonly maxClockSkewMs: number;
   /** 'required' refuses integrity-only clients. */
   readonly encryption: 'required' | 'preferred';
+  /** Integrity-only algorithms this hub accepts; it picks the first of the client's offer among them. */
+  readonly integrityAlgorithms: readonly IntegrityAlgorithm[];
   readonly rekey: { afterRecords: number; afterMs: number };
   /** The app's keys, or undefined for an unknown app. */
   keysOf(app: string): readonly AppKey[] | undefined;
 }
 
 const GENERIC = 'authentication failed';
+/** Integrity algorithms a HELLO may offer: more than there are is an attempt to make the hub work. */
+const MAX_OFFERED = 8;
+
+/**
+ * The integrity algorithm for a session: the first the client offered that the hub accepts. A
+ * client older than the negotiation offers nothing and knew HMAC-SHA256 only. Names the hub does
+ * not know are skipped (a newer client may offer them).
+ */
+function chooseIntegrity(ctx: HubHandshakeContext, offered: readonly string[] | undefined, app: string): IntegrityAlgorithm {
+  const chosen = (offered ?? ['hmac-sha256']).find((a): a is IntegrityAlgorithm =>
+    (INTEGRITY_ALGORITHMS as readonly string[]).includes(a) && ctx.integrityAlgorithms.includes(a as IntegrityAlgorithm));
+  if (chosen === undefined) {
+    refuse('CB_ERR_HANDSHAKE_FAILED', `no integrity algorithm in common: this hub accepts ${ctx.integrityAlgorithms.join(', ')}`, 'no common integrity algorithm', app);
+  }
+  return chosen;
+}
 
 function refuse(code: ErrorCode, message: string, auditReason: string, app?: string): never {
   throw new HandshakeRefused(code, message, auditReason, app);
@@ -83,6 +101,8 @@ export class HubHandshake {
     readonly app: string,
     readonly key: AppKey,
     readonly mode: ProtectionMode,
+    /** With mode 'integrity': the algorithm chosen from the client's offer. */
+    readonly integrity: IntegrityAlgorithm | undefined,
     readonly group: KeyExchangeGroup,
     private readonly psk: PskSecrets,
     private readonly pair: EphemeralKeyPair,
@@ -105,6 +125,10 @@ export class HubHandshake {
     if (mode !== 'encrypt' && mode !== 'integrity') refuse('CB_ERR_AUTH_FAILED', 'mode must be encrypt or integrity', 'bad mode', app);
     if (typeof auth.keyId !== 'string' || typeof auth.share !== 'string' || typeof auth.nonce !== 'string' || typeof auth.time !== 'number' || binder === undefined) {
       refuse('CB_ERR_AUTH_FAILED', GENERIC, 'malformed hello auth', app);
+    }
+    const offered: unknown = auth.integrity;
+    if (offered !== undefined && (!Array.isArray(offered) || offered.length > MAX_OFFERED || !offered.every((a) => typeof a === 'string'))) {
+      refuse('CB_ERR_AUTH_FAILED', GENERIC, 'malformed integrity offer', app);
     }
     const share = fromBase64(auth.share);
     const binderBytes = fromBase64(binder);
@@ -133,8 +157,9 @@ export class HubHandshake {
             if (ctx.encryption === 'required' && mode === 'integrity') {
               refuse('CB_ERR_FORBIDDEN', 'this hub requires encryption; integrity-only sessions are refused', 'integrity-only refused', app);
             }
+            const integrity = mode === 'integrity' ? chooseIntegrity(ctx, offered as string[] | undefined, app) : undefined;
             return then(c.generateKeyPair(group), (pair) =>
-              new HubHandshake(ctx, app, k, mode, group, found.psk, pair, share, helloBytes, c.randomBytes(32)));
+              new HubHandshake(ctx, app, k, mode, integrity, group, found.psk, pair, share, helloBytes, c.randomBytes(32)));
           })));
     });
   }
@@ -144,6 +169,7 @@ export class HubHandshake {
       scheme: AUTH_SCHEME, group: this.group, share: toBase64(this.pair.publicKey), nonce: toBase64(this.nonce), mode: this.mode,
       app: this.app, inbox: fields.inbox, grants: fields.grants, rekey: { ...this.ctx.rekey }, maxClockSkewMs: this.ctx.maxClockSkewMs,
     };
+    if (this.integrity !== undefined) out.integrity = this.integrity;
     if (this.key.expiresAt !== undefined) out.keyExpiresAt = this.key.expiresAt;
     return out;
   }
@@ -171,9 +197,10 @@ export class HubHandshake {
       then(mac.verify(bytes, th), (ok) => {
         if (!ok) refuse('CB_ERR_AUTH_FAILED', GENERIC, 'client proof does not verify (replayed hello or wrong ephemeral key)', this.app);
         const rekey = { ...this.ctx.rekey, afterBytes: DEFAULT_REKEY_AFTER_BYTES };
+        const suite = recordSuite(this.mode, this.integrity);
         return {
-          sealer: new RecordSealer(c, this.mode, secrets.h2c, rekey, this.ctx.now),
-          opener: new RecordOpener(c, this.mode, secrets.c2h, this.ctx.maxClockSkewMs, this.ctx.now),
+          sealer: new RecordSealer(c, suite, secrets.h2c, rekey, this.ctx.now),
+          opener: new RecordOpener(c, suite, secrets.c2h, this.ctx.maxClockSkewMs, this.ctx.now),
         };
       }));
   }

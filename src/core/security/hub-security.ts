@@ -143,6 +143,7 @@ export class HubSecurity implements BrokerSecurity {
       now: this.now,
       maxClockSkewMs: s.maxClockSkewMs,
       encryption: s.encryption,
+      integrityAlgorithms: s.integrityAlgorithms,
       rekey: { afterRecords: s.rekeyAfterMessages, afterMs: s.rekeyAfterMs },
       keysOf: (app) => cfg.apps.get(app)?.keys,
     };

@@ -1,7 +1,7 @@
 import { createError } from '../errors/index.js';
 import { Kind, PROTOCOL_VERSION, PayloadType } from '../protocol/envelope.js';
 import { FLAG_SECURITY, LENGTH_PREFIX_BYTES, OFF_FLAGS, OFF_ID, OFF_KIND, OFF_SEQ, OFF_TIMESTAMP, OFF_VERSION } from '../protocol/layout.js';
-import type { Aead, Awaitable, CryptoProvider, Mac } from './crypto.js';
+import type { Aead, Awaitable, CryptoProvider, Gmac, Mac } from './crypto.js';
 import { expandLabel } from './key-schedule.js';
 import { then } from './maybe.js';
 
@@ -14,23 +14,39 @@ import { then } from './maybe.js';
  *   32 u16 0 | 34 u16 0 | 36 u8 0                      (no topic, replyTo, group)
  *   37 u16 security block length = 3 + 4 + T
  *   39 u8 4, u32 key epoch | 44 u8 0 (nonce: derived, never sent) | 45 u8 T, tag[T]
- *   46+T  payload: AES-256-GCM ciphertext (T=16) or plaintext (integrity only, HMAC-SHA256, T=32)
+ *   46+T  payload: AES-256-GCM ciphertext (T=16), or the plaintext (integrity only: AES-256-GMAC,
+ *         T=16, or HMAC-SHA256, T=32)
  *
  * The tag covers every byte on the wire except itself: AES-GCM takes bytes 0..46 as associated
- * data; the HMAC runs over bytes 0..46 followed by the payload. The nonce is the epoch's IV XOR the
- * counter (TLS 1.3 style), so a nonce never repeats under a key. The counter must be exactly the
- * next one (replayed, reordered and dropped records are all detected) and the timestamp must lie
- * inside the skew window.
+ * data; AES-GMAC and HMAC run over bytes 0..46 followed by the payload. The nonce (AES-GCM and
+ * AES-GMAC) is the epoch's IV XOR the counter (TLS 1.3 style), so a nonce never repeats under a
+ * key. The counter must be exactly the next one (replayed, reordered and dropped records are all
+ * detected) and the timestamp must lie inside the skew window.
  */
 export type ProtectionMode = 'encrypt' | 'integrity';
+
+/**
+ * How an integrity-only record is authenticated. AES-256-GMAC (NIST SP 800-38D) is GCM's
+ * authentication alone, as fast as the cipher's hardware path; HMAC-SHA256 is there for peers
+ * that must use it.
+ */
+export type IntegrityAlgorithm = 'aes-256-gmac' | 'hmac-sha256';
+export const INTEGRITY_ALGORITHMS: readonly IntegrityAlgorithm[] = ['aes-256-gmac', 'hmac-sha256'];
+
+/** What protects the records of one session, as the handshake settled it. */
+export type RecordSuite = 'aes-256-gcm' | IntegrityAlgorithm;
+
+export function recordSuite(mode: ProtectionMode, integrity: IntegrityAlgorithm | undefined): RecordSuite {
+  return mode === 'encrypt' ? 'aes-256-gcm' : (integrity ?? 'hmac-sha256');
+}
 
 export const RECORD_TAG_OFFSET = 46;
 const SEC_BLOCK_OFFSET = 37;
 const EPOCH_OFFSET = 40;
 const TWO_32 = 0x1_0000_0000;
 
-export function tagLength(mode: ProtectionMode): number {
-  return mode === 'encrypt' ? 16 : 32;
+export function tagLength(suite: RecordSuite): number {
+  return suite === 'hmac-sha256' ? 32 : 16;
 }
 
 /** Rekeying bounds: far inside AES-GCM's limits (NIST SP 800-38D; TLS 1.3 uses ~2^24.5 records). */
@@ -47,20 +63,25 @@ interface EpochKeys {
   readonly epoch: number;
   readonly secret: Uint8Array;
   readonly iv: Uint8Array;
+  /** Exactly one of the three is set, by the suite. */
   readonly aead: Aead | undefined;
+  readonly gmac: Gmac | undefined;
   readonly mac: Mac | undefined;
 }
 
-function epochKeys(c: CryptoProvider, mode: ProtectionMode, epoch: number, secret: Uint8Array): Awaitable<EpochKeys> {
+function epochKeys(c: CryptoProvider, suite: RecordSuite, epoch: number, secret: Uint8Array): Awaitable<EpochKeys> {
+  const none = { aead: undefined, gmac: undefined, mac: undefined };
   return then(expandLabel(c, secret, 'key'), (key) =>
     then(expandLabel(c, secret, 'iv', undefined, 12), (iv) =>
-      mode === 'encrypt'
-        ? then(c.aes256gcm(key), (aead) => ({ epoch, secret, iv, aead, mac: undefined }))
-        : then(c.hmacKey(key), (mac) => ({ epoch, secret, iv, aead: undefined, mac }))));
+      suite === 'aes-256-gcm'
+        ? then(c.aes256gcm(key), (aead) => ({ epoch, secret, iv, ...none, aead }))
+        : suite === 'aes-256-gmac'
+          ? then(c.aes256gmac(key), (gmac) => ({ epoch, secret, iv, ...none, gmac }))
+          : then(c.hmacKey(key), (mac) => ({ epoch, secret, iv, ...none, mac }))));
 }
 
-function nextEpoch(c: CryptoProvider, mode: ProtectionMode, current: EpochKeys): Awaitable<EpochKeys> {
-  return then(expandLabel(c, current.secret, 'update'), (next) => epochKeys(c, mode, current.epoch + 1, next));
+function nextEpoch(c: CryptoProvider, suite: RecordSuite, current: EpochKeys): Awaitable<EpochKeys> {
+  return then(expandLabel(c, current.secret, 'update'), (next) => epochKeys(c, suite, current.epoch + 1, next));
 }
 
 function nonceFor(iv: Uint8Array, counter: number): Uint8Array {
@@ -85,13 +106,13 @@ export class RecordSealer {
 
   constructor(
     private readonly crypto: CryptoProvider,
-    readonly mode: ProtectionMode,
+    readonly suite: RecordSuite,
     trafficSecret: Uint8Array,
     private readonly rekey: RekeyPolicy,
     private readonly now: () => number = Date.now,
   ) {
-    this.tagLen = tagLength(mode);
-    this.keys = epochKeys(crypto, mode, 0, trafficSecret);
+    this.tagLen = tagLength(suite);
+    this.keys = epochKeys(crypto, suite, 0, trafficSecret);
     this.startedAt = now();
   }
 
@@ -110,7 +131,7 @@ export class RecordSealer {
   seal(plaintext: Uint8Array, headroom = 0): Awaitable<Uint8Array> {
     const now = this.now();
     if (this.records >= this.rekey.afterRecords || this.bytes >= this.rekey.afterBytes || now - this.startedAt >= this.rekey.afterMs) {
-      this.keys = then(this.keys, (k) => nextEpoch(this.crypto, this.mode, k));
+      this.keys = then(this.keys, (k) => nextEpoch(this.crypto, this.suite, k));
       this.records = 0;
       this.bytes = 0;
       this.startedAt = now;
@@ -153,8 +174,9 @@ export class RecordSealer {
       });
     }
     if (!inPlace) out.set(plaintext, head);
-    return then((k.mac as Mac).sign(aad, plaintext), (tag) => {
-      out.set(tag, RECORD_TAG_OFFSET);
+    const tag = k.gmac !== undefined ? k.gmac.sign(nonceFor(k.iv, counter), aad, plaintext) : (k.mac as Mac).sign(aad, plaintext);
+    return then(tag, (t) => {
+      out.set(t, RECORD_TAG_OFFSET);
       return out;
     });
   }
@@ -173,13 +195,13 @@ export class RecordOpener {
 
   constructor(
     private readonly crypto: CryptoProvider,
-    readonly mode: ProtectionMode,
+    readonly suite: RecordSuite,
     trafficSecret: Uint8Array,
     private readonly maxSkewMs: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.tagLen = tagLength(mode);
-    this.keys = epochKeys(crypto, mode, 0, trafficSecret);
+    this.tagLen = tagLength(suite);
+    this.keys = epochKeys(crypto, suite, 0, trafficSecret);
   }
 
   /** Records opened so far. */
@@ -206,7 +228,7 @@ export class RecordOpener {
     const epoch = v.getUint32(EPOCH_OFFSET);
     if (epoch === this.epoch + 1) {
       // The sender moved to its next key; the old one is forgotten (forward secrecy inside a session).
-      this.keys = then(this.keys, (k) => nextEpoch(this.crypto, this.mode, k));
+      this.keys = then(this.keys, (k) => nextEpoch(this.crypto, this.suite, k));
       this.epoch = epoch;
     } else if (epoch !== this.epoch) {
       throw integrity(`record under unknown key epoch ${epoch} (current ${this.epoch})`, { epoch });
@@ -223,8 +245,9 @@ export class RecordOpener {
           return this.accept(counter, timestamp, plain);
         });
       }
-      return then((k.mac as Mac).verify(tag, aad, payload), (ok) => {
-        if (!ok) throw integrity('record failed authentication (HMAC-SHA256)');
+      const verified = k.gmac !== undefined ? k.gmac.verify(nonceFor(k.iv, counter), tag, aad, payload) : (k.mac as Mac).verify(tag, aad, payload);
+      return then(verified, (ok) => {
+        if (!ok) throw integrity(`record failed authentication (${this.suite === 'aes-256-gmac' ? 'AES-GMAC' : 'HMAC-SHA256'})`);
         return this.accept(counter, timestamp, payload);
       });
     });

@@ -9,6 +9,7 @@ import {
   type Aead,
   type CryptoProvider,
   type EphemeralKeyPair,
+  type Gmac,
   type KeyExchangeGroup,
   type Mac,
 } from './crypto.js';
@@ -241,6 +242,31 @@ export function createWebCryptoProvider(subtle?: SubtleCrypto): CryptoProvider {
         },
       };
       return aead;
+    },
+
+    async aes256gmac(key) {
+      if (key.length !== 32) throw invalidOption(`AES-256-GMAC key must be 32 bytes, got ${key.length}`);
+      const cryptoKey = await s.importKey('raw', bs(key), 'AES-GCM', false, ['encrypt', 'decrypt']);
+      const params = (nonce: Uint8Array, parts: readonly Uint8Array[]) => ({ name: 'AES-GCM', iv: bs(nonce), additionalData: bs(concat(parts)), tagLength: 128 });
+      const gmac: Gmac = {
+        async sign(nonce, ...parts) {
+          checkNonce(nonce);
+          // An empty plaintext: the output is the tag alone.
+          return new Uint8Array(await s.encrypt(params(nonce, parts), cryptoKey, new Uint8Array(0)));
+        },
+        async verify(nonce, tag, ...parts) {
+          checkNonce(nonce);
+          if (tag.length !== TAG_LEN) return false;
+          try {
+            await s.decrypt(params(nonce, parts), cryptoKey, bs(tag));
+            return true;
+          } catch (err) {
+            if (errorName(err) === 'OperationError') return false; // the tag did not verify
+            throw err;
+          }
+        },
+      };
+      return gmac;
     },
 
     async hmacKey(key) {

@@ -19,8 +19,7 @@ import {
   type ECDH,
   type KeyObject,
 } from 'node:crypto';
-import type { Aead, CryptoProvider, EphemeralKeyPair, KeyExchangeGroup, Mac } from '../../core/security/crypto.js';
-import { HmacSha256 } from './hmac-sha256.js';
+import type { Aead, CryptoProvider, EphemeralKeyPair, Gmac, KeyExchangeGroup, Mac } from '../../core/security/crypto.js';
 import { authFailed, checkNonce, invalidOption, jwkBytes as jwkUint8 } from '../../core/security/crypto-checks.js';
 
 /** JWK bytes as a Buffer (Node's key APIs want them so). */
@@ -104,15 +103,47 @@ function aes256gcm(rawKey: Uint8Array): Aead {
   };
 }
 
-/** A key used for many tags (records, handshake proofs): see HmacSha256 for why not createHmac. */
-function hmacKey(rawKey: Uint8Array): Mac {
-  const hmac = new HmacSha256(rawKey);
+function aes256gmac(rawKey: Uint8Array): Gmac {
+  if (rawKey.length !== 32) throw invalidOption(`AES-256-GMAC key must be 32 bytes, got ${rawKey.length}`);
+  const key = createSecretKey(rawKey);
   return {
-    sign: (...parts) => hmac.sign(parts),
+    sign(nonce, ...parts) {
+      checkNonce(nonce);
+      const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LEN });
+      // GCM takes its additional data in pieces: the parts need not be joined first.
+      for (const p of parts) cipher.setAAD(p);
+      cipher.final();
+      return view(cipher.getAuthTag());
+    },
+    verify(nonce, tag, ...parts) {
+      checkNonce(nonce);
+      if (tag.length !== TAG_LEN) return false;
+      const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LEN });
+      decipher.setAuthTag(tag);
+      for (const p of parts) decipher.setAAD(p);
+      try {
+        decipher.final(); // OpenSSL compares the tags in constant time and throws on a mismatch
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+function hmacKey(rawKey: Uint8Array): Mac {
+  const key = createSecretKey(rawKey);
+  const sign = (parts: readonly Uint8Array[]): Buffer => {
+    const h = createHmac('sha256', key);
+    for (const p of parts) h.update(p);
+    return h.digest();
+  };
+  return {
+    sign: (...parts) => view(sign(parts)),
     verify(tag, ...parts) {
       // crypto.timingSafeEqual throws on a length mismatch; a truncated tag is simply wrong.
       if (tag.length !== HASH_LEN) return false;
-      return timingSafeEqual(hmac.sign(parts), tag);
+      return timingSafeEqual(sign(parts), tag);
     },
   };
 }
@@ -194,6 +225,7 @@ export function createNodeCryptoProvider(): CryptoProvider {
     importPrivateKey,
     deriveSharedSecret,
     aes256gcm,
+    aes256gmac,
     hmacKey,
   };
 }
