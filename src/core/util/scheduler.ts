@@ -13,10 +13,11 @@ export function createScheduler(): Scheduler {
   if (typeof MessageChannel === 'function') {
     const queue: Array<() => void> = [];
     const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
+    channel.port1.addEventListener('message', () => {
       const fns = queue.splice(0);
       for (const fn of fns) fn();
-    };
+    });
+    channel.port1.start(); // a listener added this way waits for start(), unlike onmessage
     return (fn) => {
       queue.push(fn);
       if (queue.length === 1) channel.port2.postMessage(0);

@@ -1,0 +1,142 @@
+import { ProtocolError } from '../errors/index.js';
+import { LENGTH_PREFIX_BYTES } from '../protocol/layout.js';
+import type { Transport, TransportHandlers } from './transport.js';
+
+/**
+ * Gives a byte-stream transport (`framing: 'stream'`: TCP, Unix sockets, shared-memory rings,
+ * where chunk boundaries mean nothing) message framing: every chunk it hands up holds whole
+ * frames. The hub and the client both put it right above the transport, so that the record
+ * layer, the codec and routing only ever see whole frames, on any transport. A transport that
+ * keeps message boundaries already is returned as it is.
+ *
+ * `maxBodyBytes` bounds one frame's body (it is read at every length prefix, so a client can
+ * adopt the hub's limits after WELCOME): a peer cannot make it buffer more than one frame. A
+ * prefix over it is handed up as it is, so that the layer above refuses it with its own error
+ * (`CB_ERR_FRAME_TOO_LARGE`) and close code, exactly as over a message transport; nothing after it
+ * is read. A stream that ends inside a frame closes with `CB_ERR_FRAME_TRUNCATED` as its error.
+ */
+export function reframe(transport: Transport, maxBodyBytes: () => number): Transport {
+  return transport.framing === 'message' ? transport : new ReframedTransport(transport, maxBodyBytes);
+}
+
+class ReframedTransport implements Transport {
+  readonly kind: string;
+  readonly framing = 'message' as const;
+  readonly peer: string;
+  readonly origin: string | undefined;
+  readonly vouchedOrigin: string | undefined;
+  /** The start of a frame that has not all arrived: its length prefix (4 bytes) until that is whole, then the frame. */
+  #partial: Uint8Array | undefined;
+  #have = 0;
+  #refused = false;
+
+  constructor(
+    readonly inner: Transport,
+    private readonly maxBodyBytes: () => number,
+  ) {
+    this.kind = inner.kind;
+    this.peer = inner.peer;
+    this.origin = inner.origin;
+    this.vouchedOrigin = inner.vouchedOrigin;
+  }
+
+  setHandlers(handlers: TransportHandlers): void {
+    this.inner.setHandlers({
+      message: (chunk) => this.#onChunk(chunk, handlers),
+      close: (info) => handlers.close(this.#have > 0 && !info.local && info.error === undefined ? { ...info, error: truncated(this.#have) } : info),
+      drain: () => handlers.drain?.(),
+    });
+  }
+
+  send(chunk: Uint8Array, headroom?: number): void {
+    this.inner.send(chunk, headroom);
+  }
+
+  bufferedAmount(): number {
+    return this.inner.bufferedAmount();
+  }
+
+  close(code?: number, reason?: string): void {
+    this.inner.close(code, reason);
+  }
+
+  #onChunk(chunk: Uint8Array, up: TransportHandlers): void {
+    if (this.#refused) return;
+    const n = chunk.length;
+    let p = 0;
+    if (this.#partial !== undefined) {
+      p = this.#complete(chunk, up);
+      if (p < 0) return;
+    }
+    // Whole frames of this chunk go up in one piece, without a copy.
+    const start = p;
+    while (p + LENGTH_PREFIX_BYTES <= n) {
+      const body = prefixAt(chunk, p);
+      if (body > this.maxBodyBytes()) return this.#refuse(chunk.subarray(start), up);
+      const end = p + LENGTH_PREFIX_BYTES + body;
+      if (end > n) break;
+      p = end;
+    }
+    if (p > start) up.message(start === 0 && p === n ? chunk : chunk.subarray(start, p));
+    if (p < n) this.#begin(chunk.subarray(p), up);
+  }
+
+  /** Keeps the start of an unfinished frame; the caller's chunk may be reused, so this copies. */
+  #begin(rest: Uint8Array, up: TransportHandlers): void {
+    if (rest.length < LENGTH_PREFIX_BYTES) {
+      this.#partial = new Uint8Array(LENGTH_PREFIX_BYTES);
+      this.#partial.set(rest);
+      this.#have = rest.length;
+      return;
+    }
+    const body = prefixAt(rest, 0);
+    if (body > this.maxBodyBytes()) return this.#refuse(rest, up);
+    this.#partial = new Uint8Array(LENGTH_PREFIX_BYTES + body);
+    this.#partial.set(rest);
+    this.#have = rest.length;
+  }
+
+  /** Feeds the unfinished frame from `chunk`; returns where the rest of the chunk starts, or -1 when it was all used (or refused). */
+  #complete(chunk: Uint8Array, up: TransportHandlers): number {
+    let partial = this.#partial as Uint8Array;
+    let p = 0;
+    if (this.#have < LENGTH_PREFIX_BYTES) {
+      p = Math.min(LENGTH_PREFIX_BYTES - this.#have, chunk.length);
+      partial.set(chunk.subarray(0, p), this.#have);
+      this.#have += p;
+      if (this.#have < LENGTH_PREFIX_BYTES) return -1;
+      const body = prefixAt(partial, 0);
+      if (body > this.maxBodyBytes()) {
+        this.#refuse(partial, up);
+        return -1;
+      }
+      const grown = new Uint8Array(LENGTH_PREFIX_BYTES + body);
+      grown.set(partial);
+      this.#partial = partial = grown;
+    }
+    const take = Math.min(partial.length - this.#have, chunk.length - p);
+    partial.set(chunk.subarray(p, p + take), this.#have);
+    this.#have += take;
+    p += take;
+    if (this.#have < partial.length) return -1;
+    this.#partial = undefined;
+    this.#have = 0;
+    up.message(partial);
+    return p;
+  }
+
+  #refuse(bytes: Uint8Array, up: TransportHandlers): void {
+    this.#refused = true;
+    this.#partial = undefined;
+    this.#have = 0;
+    up.message(bytes);
+  }
+}
+
+function prefixAt(buf: Uint8Array, p: number): number {
+  return (buf[p] as number) * 0x1000000 + (((buf[p + 1] as number) << 16) | ((buf[p + 2] as number) << 8) | (buf[p + 3] as number));
+}
+
+function truncated(have: number): ProtocolError {
+  return new ProtocolError('CB_ERR_FRAME_TRUNCATED', `the stream ended inside a frame (${have} bytes of it arrived)`, { details: { have } });
+}
