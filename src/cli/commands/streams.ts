@@ -8,9 +8,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isCrossbusError } from '../../core/errors/index.js';
 import { DEFAULT_DATA_DIR } from '../../node/paths.js';
 import { ProgressBar, progressWanted, type ProgressStream } from '../progress.js';
-import type { PublishAck, StreamInfo, StreamRecord, StreamsClient } from './streams-api.js';
+import { DeadLetterReplay } from '../dlq-replay.js';
+import type { StreamInfo, StreamRecord, StreamsClient } from './streams-api.js';
 import {
-  StreamUsageError, deadLettersJson, dlqName, formatDeadLetters, formatStreamInfo, formatStreamList, originalHeaders,
+  StreamUsageError, deadLettersJson, dlqName, formatDeadLetters, formatStreamInfo, formatStreamList,
   parseSeqFlag, parseSince, printable, recordLine, streamInfoJson,
 } from './streams-format.js';
 
@@ -44,16 +45,13 @@ export type OpenClient = (flags: ClientFlags) => Promise<StreamsClient>;
 export const STREAM_CLI_APP = 'admin';
 /** Messages asked for per read. */
 export const READ_PAGE = 500;
-/** Dead letters republished and not yet acknowledged, at most. */
-export const REPLAY_WINDOW = 100;
+export { MAX_RATE_LIMITED_RETRIES, REPLAY_WINDOW } from '../dlq-replay.js';
 /**
  * Dead letters republished per second by default: half a default app's rate limit (1000/s). Going
  * over an app's limit is refused and counts as abuse (slowed, then disconnected), so the replay
  * paces itself; --rate changes it, --rate 0 turns pacing off.
  */
 export const DEFAULT_REPLAY_RATE = 500;
-/** Times one dead letter is sent again after a CB_ERR_RATE_LIMITED refusal before the replay gives up. */
-export const MAX_RATE_LIMITED_RETRIES = 10;
 
 const CONNECTION_HELP = `Connection (as for pub/sub/request, but the default app is "${STREAM_CLI_APP}"):
   --url <ws://...>     the hub (default ws://127.0.0.1:7070)
@@ -390,101 +388,21 @@ interface DlqReplayOptions {
   progress: boolean | undefined;
 }
 
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function replayDeadLetters(client: StreamsClient, stream: string, dead: StreamInfo, options: DlqReplayOptions, io: StreamIo): Promise<number> {
   const from = Math.max(options.fromSeq ?? dead.state.firstSeq, dead.state.firstSeq);
   // Only what is there now: a replayed message that fails again comes back as a new dead letter,
   // and must not be replayed in the same run (that could go on forever).
   const to = dead.state.lastSeq;
   const bar = progressBar(options.progress, expected(dead, from, to), `dlq replay ${printable(stream)}`, io);
-  const result: DlqReplayResult = { replayed: 0, duplicates: 0, upTo: 0, purged: 0, rateLimited: 0 };
-  const now = io.now ?? Date.now;
-  const sleep = io.sleep ?? realSleep;
-
-  // Pacing: each send takes the next slot, 1000/rate ms after the previous one (none when rate is 0);
-  // a rate-limit refusal pushes every slot past its retryAfterMs. A failure ends the waits.
-  let rate = options.rate;
-  /** Bumped at each slowdown: refusals of sends made before it do not slow down again. */
-  let generation = 0;
-  let nextSlot = 0;
-  let pauseUntil = 0;
-  let abort = (): void => {};
-  const aborted = new Promise<void>((resolve) => (abort = resolve));
-  const pace = async (): Promise<void> => {
-    const t = now();
-    const at = Math.max(t, nextSlot, pauseUntil);
-    if (rate > 0) nextSlot = at + 1000 / rate;
-    // Timers are coarse: a few milliseconds ahead of the schedule are let through.
-    if (at - t >= 4) await Promise.race([sleep(at - t), aborted]);
-  };
-
-  /** Sequences published in order, and those acknowledged: the acked prefix may be purged. */
-  const issued: number[] = [];
-  let head = 0;
-  const acked = new Set<number>();
-  const inflight = new Set<Promise<void>>();
-  let failure: { seq: number; error: unknown } | undefined;
-
-  const fail = (seq: number, error: unknown): void => {
-    if (failure === undefined || seq < failure.seq) failure = { seq, error };
-    abort();
-  };
-
-  const send = async (r: StreamRecord): Promise<void> => {
-    const headers = originalHeaders(r.headers);
-    const publishOptions = { durable: true as const, msgId: `dlq-${stream}-${r.seq}`, ...(Object.keys(headers).length > 0 ? { headers } : {}) };
-    for (let attempt = 0; ; attempt++) {
-      if (attempt > 0) {
-        await pace();
-        if (failure !== undefined) throw failure.error;
-      }
-      const sentIn = generation;
-      try {
-        return acknowledged(r.seq, await client.publish(r.topic, r.data, publishOptions));
-      } catch (error) {
-        if (!isCrossbusError(error, 'CB_ERR_RATE_LIMITED') || attempt >= MAX_RATE_LIMITED_RETRIES || failure !== undefined) throw error;
-        result.rateLimited++;
-        const after = typeof error.details?.retryAfterMs === 'number' && error.details.retryAfterMs > 0 ? error.details.retryAfterMs : 100;
-        pauseUntil = Math.max(pauseUntil, now() + Math.min(after, 10_000));
-        if (sentIn === generation) {
-          // The limit lies below the pace: halve it, and stay under what the retry delay suggests.
-          rate = Math.max(1, Math.min(rate > 0 ? rate / 2 : Infinity, 800 / after));
-          generation++;
-        }
-      }
-    }
-  };
-
-  const acknowledged = (seq: number, ack: PublishAck): void => {
-    result.replayed++;
-    if (ack.duplicate) result.duplicates++;
-    acked.add(seq);
-    while (head < issued.length && acked.has(issued[head] as number)) {
-      result.upTo = issued[head] as number;
-      acked.delete(result.upTo);
-      head++;
-    }
-    bar?.update(result.replayed);
-  };
-
-  try {
-    outer: for await (const page of pages(client, dead.name, from, to)) {
-      for (const r of page) {
-        while (inflight.size >= REPLAY_WINDOW && failure === undefined) await Promise.race(inflight);
-        if (failure !== undefined) break outer;
-        await pace();
-        if (failure !== undefined) break outer;
-        issued.push(r.seq);
-        const p: Promise<void> = send(r).catch((error: unknown) => fail(r.seq, error)).finally(() => inflight.delete(p));
-        inflight.add(p);
-      }
-    }
-  } catch (error) {
-    fail(Number.POSITIVE_INFINITY, error);
-  }
-  await Promise.all(inflight);
+  const replay = new DeadLetterReplay(client, {
+    stream, rate: options.rate,
+    ...(io.now !== undefined ? { now: io.now } : {}), ...(io.sleep !== undefined ? { sleep: io.sleep } : {}),
+    ...(bar !== undefined ? { onReplayed: (n: number) => bar.update(n) } : {}),
+  });
+  const outcome = await replay.run(pages(client, dead.name, from, to));
+  const { failure } = outcome;
   bar?.finish(failure === undefined);
+  const result: DlqReplayResult = { replayed: outcome.replayed, duplicates: outcome.duplicates, upTo: outcome.upTo, purged: 0, rateLimited: outcome.rateLimited };
 
   // Dead letters before --from-seq were not replayed: a purge up to a seq would delete them too.
   const skipped = from > dead.state.firstSeq;
@@ -503,7 +421,7 @@ async function replayDeadLetters(client: StreamsClient, stream: string, dead: St
   if (skipped) summary += `; not purged: dead letters before seq ${from} remain (purge with ${purgeHint})`;
   else if (purgeError !== undefined) summary += `; NOT purged (a rerun stores no duplicates within the duplicate window; or purge with ${purgeHint})`;
   else summary += `; purged ${result.purged} from ${printable(dead.name)}`;
-  if (result.rateLimited > 0) summary += `; rate-limited ${result.rateLimited} times, slowed to ${Math.round(rate)}/s`;
+  if (result.rateLimited > 0) summary += `; rate-limited ${result.rateLimited} times, slowed to ${Math.round(outcome.rate)}/s`;
   io.stdout(`${summary}\n`);
   if (failure !== undefined) {
     const at = Number.isFinite(failure.seq) ? ` at dlq seq ${failure.seq}` : '';
