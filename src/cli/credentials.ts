@@ -15,7 +15,7 @@ export interface Credentials {
 }
 
 /** The app a default config gives to clients. */
-const DEFAULT_CLIENT_APP = 'app';
+export const DEFAULT_CLIENT_APP = 'app';
 
 /** `defaultApp`: the app used when neither --name nor CROSSBUS_NAME names one (the stream commands use "admin"). */
 export async function resolveCredentials(flags: { name?: string | undefined; secret?: string | undefined; config?: string | undefined; data?: string | undefined; insecure?: boolean | undefined }, defaultApp = DEFAULT_CLIENT_APP): Promise<Credentials> {

@@ -6,9 +6,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CrossbusError, createError } from '../../src/core/errors/index.js';
 import type { PublishAck, StreamInfo, StreamRecord, StreamsClient } from '../../src/cli/commands/streams-api.js';
-import {
-  DEFAULT_REPLAY_RATE, DLQ_HELP, REPLAY_WINDOW, STREAM_HELP, dlqCommand, seqAtTime, streamCommand, type ClientFlags, type StreamIo,
-} from '../../src/cli/commands/streams.js';
+import { DEFAULT_REPLAY_RATE, DLQ_HELP, REPLAY_WINDOW, dlqCommand } from '../../src/cli/commands/dlq.js';
+import { STREAM_HELP, seqAtTime, streamCommand } from '../../src/cli/commands/stream.js';
+import type { ClientFlags, StreamIo } from '../../src/cli/commands/streams.js';
 import {
   deadLetter, formatBytes, formatDeadLetters, formatMs, formatStreamInfo, formatStreamList, originalHeaders,
   parseSeqFlag, parseSince, recordJson, recordLine, streamInfoJson,

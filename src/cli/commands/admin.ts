@@ -2,10 +2,10 @@
  * `crossbus reload` and `crossbus keys rotate <app>`: change what the running hub enforces.
  * Both reach the hub through its pid file (SIGHUP makes it re-read its config).
  */
-import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { rotateKey, CONFIG_FILE_NAME, DEFAULT_ROTATION_GRACE_MS } from '../../node/config/config-file.js';
 import { DEFAULT_DATA_DIR } from '../../node/paths.js';
+import { HELP_OPTION, defineOptions, optionsHelp, parseOptions } from '../options.js';
 import { signalHub } from './signal-hub.js';
 
 export interface AdminIo {
@@ -13,21 +13,39 @@ export interface AdminIo {
   stderr: (s: string) => void;
 }
 
+const DAY_MS = 86_400_000;
+
+const RELOAD_OPTIONS = defineOptions({
+  data: { type: 'string', placeholder: '<dir>', description: 'the state directory of the hub to reload', default: DEFAULT_DATA_DIR },
+  ...HELP_OPTION,
+});
+
+const KEYS_OPTIONS = defineOptions({
+  config: { type: 'string', placeholder: '<file>', description: 'the config file to add the key to', default: `<data>/${CONFIG_FILE_NAME}` },
+  data: { type: 'string', placeholder: '<dir>', description: 'the state directory of the hub (its config file, and the hub that reloads)', default: DEFAULT_DATA_DIR },
+  'grace-days': { type: 'string', placeholder: '<n>', description: "how long the app's current keys stay valid, in days", default: DEFAULT_ROTATION_GRACE_MS / DAY_MS },
+  ...HELP_OPTION,
+});
+
 export const RELOAD_HELP = `Usage: crossbus reload [--data <dir>]
 
 Makes the hub of <dir> (default ${DEFAULT_DATA_DIR}) re-read its config (the same as SIGHUP). Open
 connections get the new grants at once: subscriptions no longer allowed end with CB_ERR_FORBIDDEN,
-sessions of removed apps or keys are closed with CB_ERR_REVOKED.`;
+sessions of removed apps or keys are closed with CB_ERR_REVOKED.
+
+${optionsHelp([{ title: 'Options:', options: RELOAD_OPTIONS }])}`;
 
 export const KEYS_HELP = `Usage: crossbus keys rotate <app> [--config <file> | --data <dir>] [--grace-days <n>]
 
 Adds a fresh secret (new key id) to <app> in the config file, prints it once, and sets the expiry of
-the app's current keys to now + grace (default ${DEFAULT_ROTATION_GRACE_MS / 86_400_000} days): clients keep working with the old
+the app's current keys to now + grace (default ${DEFAULT_ROTATION_GRACE_MS / DAY_MS} days): clients keep working with the old
 key until then, and sessions still on it are closed with CB_ERR_KEY_EXPIRED when it expires.
-The running hub of <dir> reloads its config at once.`;
+The running hub of <dir> reloads its config at once.
+
+${optionsHelp([{ title: 'Options:', options: KEYS_OPTIONS }])}`;
 
 export async function reloadCommand(args: string[], io: AdminIo): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { data: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseOptions(RELOAD_OPTIONS, args, false);
   if (values.help) {
     io.stdout(`${RELOAD_HELP}\n`);
     return 0;
@@ -43,10 +61,7 @@ export async function reloadCommand(args: string[], io: AdminIo): Promise<number
 }
 
 export async function keysCommand(args: string[], io: AdminIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args, strict: true, allowPositionals: true,
-    options: { config: { type: 'string' }, data: { type: 'string' }, 'grace-days': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  const { values, positionals } = parseOptions(KEYS_OPTIONS, args);
   if (values.help) {
     io.stdout(`${KEYS_HELP}\n`);
     return 0;
@@ -63,7 +78,7 @@ export async function keysCommand(args: string[], io: AdminIo): Promise<number> 
       io.stderr('crossbus: --grace-days must be a number in 0..3650\n');
       return 2;
     }
-    graceMs = Math.round(days * 86_400_000);
+    graceMs = Math.round(days * DAY_MS);
   }
   const dataDir = values.data ?? DEFAULT_DATA_DIR;
   const file = values.config ?? join(dataDir, CONFIG_FILE_NAME);

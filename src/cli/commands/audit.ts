@@ -3,11 +3,11 @@
  * can be tested with an injected io; main.ts only routes to it. Exit codes: 0 ok, 1 the log is
  * broken, 2 usage error or no log to read.
  */
-import { parseArgs } from 'node:util';
 import { stat, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { linesFromEnd } from '../../node/audit/audit-log.js';
 import { verifyAuditLog } from '../../node/audit/verify.js';
+import { HELP_OPTION, defineOptions, helpRows, optionsHelp, parseOptions } from '../options.js';
 
 /** The hub's state directory when --data is not given (none was defined elsewhere yet). */
 import { AUDIT_FILE_NAME, DEFAULT_DATA_DIR } from '../../node/paths.js';
@@ -20,17 +20,23 @@ export interface AuditIo {
   stderr: (s: string) => void;
 }
 
+/** Entries `audit tail` prints when -n is not given. @default 20 */
+export const DEFAULT_TAIL_ENTRIES = 20;
+
+const OPTIONS = defineOptions({
+  data: { type: 'string', placeholder: '<dir>', description: `hub state directory; the log is <dir>/${AUDIT_FILE_NAME}`, default: DEFAULT_DATA_DIR },
+  file: { type: 'string', placeholder: '<path>', description: 'the audit log itself (overrides --data)' },
+  n: { type: 'string', short: 'n', placeholder: '<count>', description: 'entries to print with tail', default: DEFAULT_TAIL_ENTRIES },
+  ...HELP_OPTION,
+});
+
 export const AUDIT_HELP = `Usage:
-  crossbus audit verify [--data <dir>] [--file <path>]   check the hash chain of the audit log
-  crossbus audit tail [-n 20] [--data <dir>] [--file <path>]   print the last entries
+${helpRows([
+  ['crossbus audit verify [--data <dir>] [--file <path>]', 'check the hash chain of the audit log'],
+  [`crossbus audit tail [-n ${DEFAULT_TAIL_ENTRIES}] [--data <dir>] [--file <path>]`, 'print the last entries'],
+])}
 
-Options:
-  --data <dir>    hub state directory (default ${DEFAULT_DATA_DIR}); the log is <dir>/${AUDIT_FILE_NAME}
-  --file <path>   the audit log itself (overrides --data)
-  -n <count>      entries to print with tail (default 20)
-  -h, --help      show this help`;
-
-const OPTIONS = { data: { type: 'string' }, file: { type: 'string' }, n: { type: 'string', short: 'n' }, help: { type: 'boolean', short: 'h' } } as const;
+${optionsHelp([{ title: 'Options:', options: OPTIONS }])}`;
 
 export async function auditCommand(args: string[], io: AuditIo): Promise<number> {
   const [sub, ...rest] = args;
@@ -41,7 +47,7 @@ export async function auditCommand(args: string[], io: AuditIo): Promise<number>
   }
   let values: { data?: string; file?: string; help?: boolean; n?: string };
   try {
-    ({ values } = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseOptions(OPTIONS, rest, false));
     if (sub === 'verify' && values.n !== undefined) throw new Error('-n applies to tail only');
   } catch (err) {
     io.stderr(`crossbus audit: ${(err as Error).message}\n`);
@@ -74,7 +80,7 @@ async function verify(file: string, io: AuditIo): Promise<number> {
 }
 
 async function tail(file: string, size: number, nFlag: string | undefined, io: AuditIo): Promise<number> {
-  const n = nFlag === undefined ? 20 : Number(nFlag);
+  const n = nFlag === undefined ? DEFAULT_TAIL_ENTRIES : Number(nFlag);
   if (!Number.isInteger(n) || n < 1) {
     io.stderr(`crossbus audit: -n must be a positive integer, got ${JSON.stringify(nFlag)}\n`);
     return 2;

@@ -4,12 +4,12 @@
  * and nudge the running hub with SIGUSR2, so the hub stays the only writer of consent.json.
  * Exit codes: 0 ok, 1 unknown or unusable id, 2 usage error or unreadable state.
  */
-import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
 import type { ConsentState } from '../../core/security/consent-state.js';
 import { appendConsentCommand } from '../../node/consent/consent-inbox.js';
 import { consentFilePath, readConsentFile } from '../../node/consent/consent-store.js';
 import { DEFAULT_DATA_DIR, HUB_PID_FILE_NAME } from '../../node/paths.js';
+import { HELP_OPTION, defineOptions, helpRows, optionsHelp, parseOptions } from '../options.js';
 import { signalHub } from './signal-hub.js';
 
 /** File the running hub writes: `{ "pid": number, "url": string }`. */
@@ -25,19 +25,23 @@ export interface ConsentIo {
   kill?: (pid: number, signal: NodeJS.Signals) => void;
 }
 
+const OPTIONS = defineOptions({
+  data: { type: 'string', placeholder: '<dir>', description: 'hub state directory', default: DEFAULT_DATA_DIR },
+  json: { type: 'boolean', description: 'print the state as JSON (list only)' },
+  by: { type: 'string', placeholder: '<name>', description: 'who decides, for the audit log', default: 'your user name' },
+  ...HELP_OPTION,
+});
+
 export const CONSENT_HELP = `Usage:
-  crossbus consent list [--data <dir>] [--json]    show pending requests and decisions
-  crossbus consent grant <id> [--data <dir>] [--by <name>]    allow a pending request
-  crossbus consent deny <id> [--data <dir>] [--by <name>]     refuse a pending request
-  crossbus consent revoke <id> [--data <dir>] [--by <name>]   forget a decision: the app is asked again
+${helpRows([
+  ['crossbus consent list [--data <dir>] [--json]', 'show pending requests and decisions'],
+  ['crossbus consent grant <id> [--data <dir>] [--by <name>]', 'allow a pending request'],
+  ['crossbus consent deny <id> [--data <dir>] [--by <name>]', 'refuse a pending request'],
+  ['crossbus consent revoke <id> [--data <dir>] [--by <name>]', 'forget a decision: the app is asked again'],
+])}
 
-Options:
-  --data <dir>   hub state directory (default ${DEFAULT_DATA_DIR})
-  --json         print the state as JSON (list only)
-  --by <name>    who decides, for the audit log (default: your user name)
-  -h, --help     show this help`;
+${optionsHelp([{ title: 'Options:', options: OPTIONS }])}`;
 
-const OPTIONS = { data: { type: 'string' }, json: { type: 'boolean' }, by: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 type Sub = 'list' | 'grant' | 'deny' | 'revoke';
 const SUBS: readonly string[] = ['list', 'grant', 'deny', 'revoke'];
 
@@ -51,7 +55,7 @@ export async function consentCommand(args: string[], io: ConsentIo): Promise<num
   let values: { data?: string; json?: boolean; by?: string; help?: boolean };
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: true }));
+    ({ values, positionals } = parseOptions(OPTIONS, rest));
     if (sub === 'list' && positionals.length > 0) throw new Error(`list takes no arguments, got ${JSON.stringify(positionals[0])}`);
     if (sub !== 'list' && !values.help && positionals.length !== 1) throw new Error(`${sub} needs exactly one request id`);
     if (sub !== 'list' && values.json) throw new Error('--json applies to list only');

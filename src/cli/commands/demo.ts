@@ -10,14 +10,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { startHub, type Hub } from '../../hub/hub.js';
+import { DEFAULT_PORT, startHub, type Hub } from '../../hub/hub.js';
 import { connect, type Bus } from '../../node/index.js';
 import { CONFIG_FILE_NAME, createDefaultConfig } from '../../node/config/config-file.js';
 import { replaceFileAtomically } from '../../node/atomic-file.js';
 import type { Logger } from '../../core/util/logger.js';
+import { HELP_OPTION, defineOptions, optionsHelp, parseOptions } from '../options.js';
 
 /** The demo's own state directory, so it never edits the config of your real hub. @default '.crossbus-demo' */
 export const DEFAULT_DEMO_DATA_DIR = '.crossbus-demo';
@@ -34,13 +34,24 @@ interface ExtensionBuilder {
 }
 interface ExtensionConfig { hubUrl: string; name: string; secret: string; pageOrigins: string[] }
 
-export const DEMO_HELP = `Usage: crossbus demo [--port 7070] [--editor-port 7071] [--preview-port 7072] [--data ${DEFAULT_DEMO_DATA_DIR}] [--extension-dir examples/extension]
+const DEMO_OPTIONS = defineOptions({
+  port: { type: 'string', placeholder: '<n>', description: "the hub's port", default: DEFAULT_PORT },
+  'editor-port': { type: 'string', placeholder: '<n>', description: 'the editor page (http://localhost)', default: DEFAULT_EDITOR_PORT },
+  'preview-port': { type: 'string', placeholder: '<n>', description: 'the preview iframe (http://127.0.0.1, another site)', default: DEFAULT_PREVIEW_PORT },
+  data: { type: 'string', placeholder: '<dir>', description: "the demo's state directory (never your real hub's)", default: DEFAULT_DEMO_DATA_DIR },
+  'extension-dir': { type: 'string', placeholder: '<dir>', description: 'where the extension is built for this hub', default: relative(ROOT, EXTENSION_DIR) },
+  ...HELP_OPTION,
+});
 
-Starts a hub and the demo: open the editor at http://localhost:7071. It hosts a crossbus hub in
-the page; the preview iframe (http://127.0.0.1:7072, another site) joins it through postMessage;
+export const DEMO_HELP = `Usage: crossbus demo [--port ${DEFAULT_PORT}] [--editor-port ${DEFAULT_EDITOR_PORT}] [--preview-port ${DEFAULT_PREVIEW_PORT}] [--data ${DEFAULT_DEMO_DATA_DIR}] [--extension-dir ${relative(ROOT, EXTENSION_DIR)}]
+
+Starts a hub and the demo: open the editor at http://localhost:${DEFAULT_EDITOR_PORT}. It hosts a crossbus hub in
+the page; the preview iframe (http://127.0.0.1:${DEFAULT_PREVIEW_PORT}, another site) joins it through postMessage;
 a bridge joins the page hub to this hub, where a Node service formats documents; the extension in
 examples/extension joins the same bus (load it unpacked: see the README); the demo builds it for
-this hub (into --extension-dir). Ports 0 pick free ones.`;
+this hub (into --extension-dir). Ports 0 pick free ones.
+
+${optionsHelp([{ title: 'Options:', options: DEMO_OPTIONS }])}`;
 
 interface DemoApps { editor: string; service: string; extension: string }
 
@@ -141,7 +152,7 @@ export async function startDemo(options: { port?: number; editorPort?: number; p
   const editorOrigin = `http://localhost:${editor.port}`;
   const previewOrigin = `http://127.0.0.1:${preview.port}`;
   const secrets = await ensureDemoConfig(dataDir, editorOrigin, extension.EXTENSION_ID);
-  const hub = await startHub({ port: options.port ?? 7070, dataDir, logger: options.logger });
+  const hub = await startHub({ port: options.port ?? DEFAULT_PORT, dataDir, logger: options.logger });
   editorFiles['/demo-config.json'] = {
     type: 'application/json',
     body: JSON.stringify({ hubUrl: hub.url, previewOrigin, extensionId: extension.EXTENSION_ID, bridge: { name: 'demo-editor', secret: secrets.editor } }),
@@ -168,13 +179,7 @@ export async function startDemo(options: { port?: number; editorPort?: number; p
 }
 
 export async function demoCommand(argv: string[], logger: Logger, out: (line: string) => void): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string' }, 'editor-port': { type: 'string' }, 'preview-port': { type: 'string' }, data: { type: 'string' }, 'extension-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
+  const { values } = parseOptions(DEMO_OPTIONS, argv, false);
   if (values.help) {
     out(DEMO_HELP);
     return 0;

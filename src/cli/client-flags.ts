@@ -1,0 +1,29 @@
+/**
+ * The flags of the commands that connect to a hub as a client (pub, sub, request, stream, dlq):
+ * the hub's URL and the app's credentials, which `resolveCredentials` reads.
+ */
+import { CONFIG_FILE_NAME } from '../node/config/config-file.js';
+import { DEFAULT_DATA_DIR } from '../node/paths.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../hub/hub.js';
+import { defineOptions } from './options.js';
+
+/** The hub a client command connects to: a hub started with its defaults on this machine. */
+export const DEFAULT_URL = `ws://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+
+export const URL_OPTION = defineOptions({
+  url: { type: 'string', placeholder: '<ws://...>', description: 'the hub', default: DEFAULT_URL },
+});
+
+/** The credential flags, in the order they are looked at; `defaultApp` is the app used when none is named. */
+export function credentialOptions(defaultApp: string) {
+  return defineOptions({
+    secret: { type: 'string', placeholder: '<base64>', description: "the app's secret (or CROSSBUS_SECRET)" },
+    name: { type: 'string', placeholder: '<app>', description: 'the app to authenticate as', default: `${JSON.stringify(defaultApp)}, or CROSSBUS_NAME` },
+    config: {
+      type: 'string', placeholder: '<file>', description: "without a secret: the app's newest valid key from this hub config file",
+      default: `<data>/${CONFIG_FILE_NAME} when it exists`,
+    },
+    data: { type: 'string', placeholder: '<dir>', description: 'the hub state directory holding that config file', default: DEFAULT_DATA_DIR },
+    insecure: { type: 'boolean', description: 'no credentials (only a hub started with --insecure accepts that)' },
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * `crossbus hub`: starts a hub on this machine and runs it until SIGINT or SIGTERM (SIGHUP
+ * reloads its config, SIGUSR2 applies queued consent decisions).
+ */
+import { DEFAULT_HOST, DEFAULT_PORT, startHub } from '../../hub/hub.js';
+import {
+  DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_TOTAL_QUEUED_BYTES,
+  DEFAULT_SLOW_CONSUMER_POLICY,
+} from '../../core/broker/options.js';
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TOPIC_LENGTH } from '../../core/limits.js';
+import { DEFAULT_MAX_DUPLICATE_IDS } from '../../core/streams/stream-service.js';
+import { CONFIG_FILE_NAME } from '../../node/config/config-file.js';
+import { DEFAULT_DATA_DIR } from '../../node/paths.js';
+import { DEFAULT_LOG_LEVEL, consoleLogger } from '../console-logger.js';
+import { HELP_OPTION, UsageError, defineOptions, intOption, optionsHelp, parseOptions } from '../options.js';
+
+export const HUB_OPTIONS = defineOptions({
+  host: { type: 'string', placeholder: '<addr>', description: 'interface to bind', default: DEFAULT_HOST },
+  port: { type: 'string', placeholder: '<n>', description: 'TCP port, 0 for any free port', default: DEFAULT_PORT },
+  data: { type: 'string', placeholder: '<dir>', description: 'state directory: config, audit log, consent', default: DEFAULT_DATA_DIR },
+  config: { type: 'string', placeholder: '<file>', description: 'config file, JSON or YAML', default: `<data>/${CONFIG_FILE_NAME}` },
+  insecure: { type: 'boolean', description: 'NO authentication, encryption or access control (tests only; loudly logged)' },
+  'max-frame': { type: 'string', placeholder: '<bytes>', description: 'largest frame', default: DEFAULT_MAX_FRAME_BYTES },
+  'max-topic': { type: 'string', placeholder: '<bytes>', description: 'longest topic or pattern', default: DEFAULT_MAX_TOPIC_LENGTH },
+  'max-queue-bytes': { type: 'string', placeholder: '<bytes>', description: 'outbound queue bound per connection', default: DEFAULT_MAX_QUEUED_BYTES },
+  'max-queue-messages': { type: 'string', placeholder: '<n>', description: 'outbound queue bound per connection', default: DEFAULT_MAX_QUEUED_MESSAGES },
+  'max-total-queue-bytes': { type: 'string', placeholder: '<bytes>', description: 'bound on all outbound queues together', default: DEFAULT_MAX_TOTAL_QUEUED_BYTES },
+  'slow-consumer': { type: 'string', placeholder: '<policy>', description: 'disconnect | drop, when a queue overflows', default: DEFAULT_SLOW_CONSUMER_POLICY },
+  'max-connections': { type: 'string', placeholder: '<n>', description: 'connections held at once', default: DEFAULT_MAX_CONNECTIONS },
+  'max-duplicate-ids': { type: 'string', placeholder: '<n>', description: 'message ids one stream remembers to de-duplicate', default: DEFAULT_MAX_DUPLICATE_IDS },
+  'heartbeat-ms': { type: 'string', placeholder: '<ms>', description: 'ping idle peers after this long, drop after twice it; 0 = off', default: DEFAULT_HEARTBEAT_MS },
+  'log-level': { type: 'string', placeholder: '<level>', description: 'debug | info | warn | error', default: DEFAULT_LOG_LEVEL },
+  ...HELP_OPTION,
+});
+
+export const HUB_HELP = `Usage: crossbus hub [options]
+
+Starts a hub on its embedded defaults. Stops gracefully (draining) on SIGINT or SIGTERM;
+SIGHUP reloads the config; SIGUSR2 applies consent decisions queued by 'crossbus consent'.
+
+Every client must authenticate as an app of the config. Without --config the hub uses
+<data>/${CONFIG_FILE_NAME}, creating it with fresh secrets (apps "admin" and "app") if missing.
+
+${optionsHelp([{ title: 'Options:', options: HUB_OPTIONS }])}`;
+
+export async function hubCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(HUB_OPTIONS, argv);
+  if (values.help) {
+    process.stdout.write(`${HUB_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const level = values['log-level'] ?? DEFAULT_LOG_LEVEL;
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error`);
+  const logger = consoleLogger(level as 'info');
+  const policy = values['slow-consumer'];
+  if (policy !== undefined && policy !== 'disconnect' && policy !== 'drop') throw new UsageError('--slow-consumer must be disconnect or drop');
+  const numeric = {
+    maxFrameBytes: intOption('max-frame', values['max-frame'], 64, 0xffff_fff0),
+    maxTopicLength: intOption('max-topic', values['max-topic'], 1, 0xffff),
+    maxQueuedBytes: intOption('max-queue-bytes', values['max-queue-bytes'], 1024, Number.MAX_SAFE_INTEGER),
+    maxQueuedMessages: intOption('max-queue-messages', values['max-queue-messages'], 1, Number.MAX_SAFE_INTEGER),
+    heartbeatMs: intOption('heartbeat-ms', values['heartbeat-ms'], 0, 3_600_000),
+    maxConnections: intOption('max-connections', values['max-connections'], 1, 10_000_000),
+    maxTotalQueuedBytes: intOption('max-total-queue-bytes', values['max-total-queue-bytes'], 1024, Number.MAX_SAFE_INTEGER),
+  };
+  const given = Object.fromEntries(Object.entries(numeric).filter(([, v]) => v !== undefined));
+  const maxDuplicateIds = intOption('max-duplicate-ids', values['max-duplicate-ids'], 1, Number.MAX_SAFE_INTEGER);
+  const hub = await startHub({
+    host: values.host ?? DEFAULT_HOST,
+    port: intOption('port', values.port, 0, 65535) ?? DEFAULT_PORT,
+    dataDir: values.data ?? DEFAULT_DATA_DIR,
+    ...(values.config !== undefined ? { configFile: values.config } : {}),
+    insecure: values.insecure === true,
+    ...(policy !== undefined ? { slowConsumerPolicy: policy } : {}),
+    ...given,
+    ...(maxDuplicateIds !== undefined ? { streamOptions: { maxDuplicateIds } } : {}),
+    logger,
+  });
+  hub.broker.events.on('connection', (e) => logger.info('client connected', e));
+  hub.broker.events.on('disconnection', (e) => logger.info('client disconnected', e));
+  hub.broker.events.on('slow-consumer', (e) => logger.warn('slow consumer', e));
+  hub.broker.events.on('protocol-error', (e) => logger.warn('protocol error', e));
+  hub.broker.events.on('security', (e) => {
+    if (e.outcome === 'success' || e.action === 'rate-limit') logger.debug(`security: ${e.action} ${e.outcome}`, { actor: e.actor, target: e.target });
+    else logger.warn(`security: ${e.action} ${e.outcome}${e.target ? ` ${e.target}` : ''}${e.reason ? `: ${e.reason}` : ''}`, { actor: e.actor });
+  });
+  // Signal handlers go in before the ready line: a supervisor may signal as soon as it reads it.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info(`${signal}: draining and shutting down`);
+      void hub.close().then(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  process.on('SIGHUP', () => {
+    hub.reload().catch((err: unknown) => logger.error(`config reload failed; the previous config stays in force: ${err instanceof Error ? err.message : String(err)}`));
+  });
+  process.on('SIGUSR2', () => {
+    hub.processConsentInbox().catch((err: unknown) => logger.error('applying consent decisions failed', { error: String(err) }));
+  });
+  if (hub.configPath !== undefined) process.stdout.write(`crossbus hub config: ${hub.configPath}\n`);
+  process.stdout.write(`crossbus hub listening on ${hub.url}\n`);
+  await stopped;
+  process.stdout.write('crossbus hub stopped\n');
+  return 0;
+}

@@ -1,0 +1,202 @@
+/**
+ * STREAM operations (a STREAM frame carries one as JSON): create, info, list, delete, purge and
+ * read a stream, consume and delete-consumer. Each is access-checked with the stream's topics
+ * (a dead-letter stream: its source's) and answered with OK (JSON) or ERROR. Those that change
+ * what the hub holds run one at a time: they await storage between their checks and changes.
+ */
+import { createError } from '../errors/index.js';
+import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
+import { patternsOverlap } from '../security/policy.js';
+import { toBase64 } from '../security/bytes.js';
+import { decodeJson, encodeJson } from '../util/json.js';
+import type { StreamCatalog } from './catalog.js';
+import { resolveConsumerConfig, resolveStreamConfig, sameStreamConfig, streamNameProblem } from './config.js';
+import type { ConsumerPositions } from './consumer-positions.js';
+import type { ConsumerRegistry } from './consumer-registry.js';
+import type { HostLink } from './host-link.js';
+import type { StoredMessage } from './storage.js';
+import { type Stream, asCrossbusError } from './stream.js';
+import type { StreamLoader } from './stream-loader.js';
+import type { StreamTable } from './stream-table.js';
+import type { StreamInfo, StreamOp, WireRecord } from './wire.js';
+
+/** Most messages one `read` returns. @default 1000 */
+export const MAX_READ_MESSAGES = 1000;
+
+export interface StreamAdminParts<S> {
+  table: StreamTable<S>;
+  host: HostLink<S>;
+  catalog: StreamCatalog;
+  loader: StreamLoader<S>;
+  consumers: ConsumerRegistry<S>;
+  positions: ConsumerPositions<S>;
+  /** Streams one hub holds. */
+  maxStreams: number;
+  /** Longest topic pattern a stream may name (undefined: the config's own default). */
+  maxTopicLength: number | undefined;
+  /** Largest frame the hub sends: `read` pages stay below it. */
+  maxFrameBytes: number;
+}
+
+/** Thrown by an operation refused by the access check: the refusal is already sent. */
+const REFUSED = Object.freeze({ refused: true });
+
+export class StreamAdmin<S> {
+  readonly #p: StreamAdminParts<S>;
+  /** The operations that change what the hub holds, chained: each starts when the one before ended. */
+  #serial: Promise<unknown> = Promise.resolve();
+
+  constructor(parts: StreamAdminParts<S>) {
+    this.#p = parts;
+  }
+
+  /** A STREAM frame: runs its operation and answers it. */
+  onOperation(s: S, env: Envelope): void {
+    const host = this.#p.host;
+    let op: StreamOp;
+    try {
+      op = decodeJson(env.payload) as StreamOp;
+      if (typeof op !== 'object' || op === null || typeof op.op !== 'string') throw new Error('not an operation');
+    } catch (cause) {
+      host.get().replyError(s, env.id, createError('CB_ERR_PROTOCOL', 'a STREAM frame carries a JSON operation', { cause }));
+      return;
+    }
+    const id = env.id;
+    const run = async (): Promise<unknown> => {
+      switch (op.op) {
+        case 'create': return this.#create(s, id, op.config);
+        case 'info': return this.#access(s, id, 'stream.info', op.name).info();
+        case 'list': return this.#list(s);
+        case 'delete': return this.#remove(s, id, op.name);
+        case 'purge': return this.#purge(s, id, op.name, op.upToSeq);
+        case 'read': return this.#read(s, id, op.name, op.fromSeq, op.maxMessages);
+        case 'consume': return this.#consume(s, id, env.sid, op.stream, op.config);
+        case 'delete-consumer': return this.#p.consumers.deleteDurable(this.#access(s, id, 'stream.consumer.delete', op.stream), op.durable);
+        default: throw createError('CB_ERR_PROTOCOL', `unknown stream operation ${JSON.stringify((op as { op: unknown }).op)}`);
+      }
+    };
+    const serial = op.op === 'create' || op.op === 'delete' || op.op === 'consume' || op.op === 'delete-consumer' || op.op === 'purge';
+    const done = serial ? this.#exclusive(run) : run();
+    done.then(
+      (result) => {
+        host.get().send(s, envelope(Kind.OK, { id, sid: env.sid, payloadType: PayloadType.JSON, payload: encodeJson(result ?? null) }));
+      },
+      (err: unknown) => {
+        if (err !== REFUSED) host.get().replyError(s, id, asCrossbusError(err));
+      },
+    );
+  }
+
+  /** Resolves once the operations that change what the hub holds have ended (the service is closing). */
+  idle(): Promise<void> {
+    return this.#serial.then(() => {}, () => {});
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(fn, fn);
+    this.#serial = run.catch(() => {});
+    return run;
+  }
+
+  /** The stream, after the access check (throws CB_ERR_STREAM_NOT_FOUND, or REFUSED once the refusal is sent). */
+  #access(s: S, id: number, action: string, name: unknown): Stream<S> {
+    const problem = streamNameProblem(name);
+    if (problem !== undefined) throw createError('CB_ERR_INVALID_OPTION', `stream name ${problem}`, { details: { option: 'name' } });
+    const stream = this.#p.table.find(name as string);
+    if (stream === undefined) throw createError('CB_ERR_STREAM_NOT_FOUND', `no stream named ${JSON.stringify(name)}`, { details: { stream: name } });
+    if (!this.#p.host.get().admit(s, id, action, name as string, this.#p.table.topicsOf(stream))) throw REFUSED;
+    return stream;
+  }
+
+  /** The streams `s` may see, each followed by its dead-letter stream. */
+  #list(s: S): StreamInfo[] {
+    const { table, host } = this.#p;
+    return [...table.values()].filter((x) => host.get().allowed(s, table.topicsOf(x))).flatMap((x) => (x.deadLetters ? [x.info(), x.deadLetters.info()] : [x.info()]));
+  }
+
+  async #create(s: S, id: number, input: unknown): Promise<StreamInfo> {
+    const { table, host, catalog, maxStreams } = this.#p;
+    const config = resolveStreamConfig(input, this.#p.maxTopicLength);
+    if (!host.get().admit(s, id, 'stream.create', config.name, config.topics)) throw REFUSED;
+    const existing = table.get(config.name);
+    if (existing !== undefined) {
+      if (sameStreamConfig(existing.config, config)) return existing.info();
+      throw createError('CB_ERR_STREAM_EXISTS', `stream ${config.name} exists with a different configuration`, { details: { stream: config.name } });
+    }
+    if (table.size >= maxStreams) {
+      throw createError('CB_ERR_STREAM_LIMIT', `the hub holds its maximum of ${maxStreams} streams`, { details: { limit: maxStreams } });
+    }
+    for (const other of table.values()) {
+      for (const a of config.topics) {
+        const b = other.config.topics.find((t) => patternsOverlap(a, t));
+        if (b !== undefined) {
+          throw createError('CB_ERR_STREAM_EXISTS', `topic pattern ${a} overlaps ${b} of stream ${other.name}`, { details: { stream: other.name, pattern: a, overlaps: b } });
+        }
+      }
+    }
+    await catalog.saveStream(config);
+    const stream = await this.#p.loader.open(config);
+    host.get().emit({ action: 'created', stream: config.name, details: { topics: config.topics } });
+    return stream.info();
+  }
+
+  async #remove(s: S, id: number, name: unknown): Promise<{ deleted: true }> {
+    const { table, host, catalog, consumers, positions } = this.#p;
+    const stream = this.#access(s, id, 'stream.delete', name);
+    if (stream.deadLetterOf !== undefined) {
+      throw createError('CB_ERR_INVALID_OPTION', `${stream.name} is a dead-letter stream: delete ${stream.deadLetterOf}, or purge it`, { details: { option: 'name' } });
+    }
+    const gone = createError('CB_ERR_STREAM_NOT_FOUND', `stream ${stream.name} was deleted`, { details: { stream: stream.name } });
+    for (const x of [stream, stream.deadLetters]) {
+      for (const c of x?.consumers.values() ?? []) {
+        consumers.end(c, gone);
+        positions.cancel(c);
+      }
+    }
+    table.remove(stream);
+    await stream.close().catch(() => {});
+    await catalog.deleteStream(stream.name);
+    host.get().emit({ action: 'deleted', stream: stream.name });
+    return { deleted: true };
+  }
+
+  async #purge(s: S, id: number, name: unknown, upToSeq: unknown): Promise<{ purged: number }> {
+    const stream = this.#access(s, id, 'stream.purge', name);
+    if (upToSeq !== undefined && (!Number.isSafeInteger(upToSeq) || (upToSeq as number) < 0)) {
+      throw createError('CB_ERR_INVALID_OPTION', 'upToSeq must be an integer >= 0', { details: { option: 'upToSeq' } });
+    }
+    const purged = await stream.usable().purge(upToSeq === undefined ? {} : { upToSeq: upToSeq as number });
+    if (upToSeq === undefined) stream.dedupe.clear();
+    for (const c of stream.consumers.values()) c.pump();
+    this.#p.host.get().emit({ action: 'purged', stream: stream.name, details: { purged } });
+    return { purged };
+  }
+
+  async #read(s: S, id: number, name: unknown, fromSeq: unknown, maxMessages: unknown): Promise<{ messages: WireRecord[] }> {
+    const stream = this.#access(s, id, 'stream.read', name);
+    const from = fromSeq ?? 1;
+    const max = maxMessages ?? MAX_READ_MESSAGES;
+    if (!Number.isSafeInteger(from) || (from as number) < 0) throw createError('CB_ERR_INVALID_OPTION', 'fromSeq must be an integer >= 0', { details: { option: 'fromSeq' } });
+    if (!Number.isSafeInteger(max) || (max as number) < 1 || (max as number) > MAX_READ_MESSAGES) {
+      throw createError('CB_ERR_INVALID_OPTION', `maxMessages must be an integer from 1 to ${MAX_READ_MESSAGES}`, { details: { option: 'maxMessages' } });
+    }
+    // base64 grows 4/3: a page's record bytes stay well below the frame limit.
+    const maxBytes = Math.floor(this.#p.maxFrameBytes / 2);
+    const page = await stream.usable().read(from as number, { maxMessages: max as number, maxBytes });
+    return { messages: page.map(toWire) };
+  }
+
+  /** `consume`: the request is checked here, the consumer's side is the registry's. */
+  #consume(s: S, id: number, sid: number, name: unknown, input: unknown): Promise<StreamInfo['consumers'][number] & { stream: string }> {
+    if (!Number.isSafeInteger(sid) || sid === 0) throw createError('CB_ERR_PROTOCOL', 'consume needs a non-zero sid');
+    const config = resolveConsumerConfig(input);
+    return this.#p.consumers.consume(s, sid, this.#access(s, id, 'stream.consume', name), config);
+  }
+}
+
+function toWire(m: StoredMessage): WireRecord {
+  const r: WireRecord = { seq: m.seq, time: m.time, topic: m.topic, payloadType: m.payloadType, payload: toBase64(m.payload) };
+  if (m.headers !== undefined) r.headers = m.headers;
+  if (m.msgId !== undefined) r.msgId = m.msgId;
+  return r;
+}
