@@ -1,11 +1,11 @@
-import { FrameWriter } from '../protocol/frame-writer.js';
-import { RECORD_HEADROOM } from '../protocol/layout.js';
 import { StreamFrameReader } from '../protocol/stream-reader.js';
 import type { Transport } from '../transport/transport.js';
 import type { FrameLimits } from '../limits.js';
-import type { HubHandshake } from '../security/hub-handshake.js';
 import type { SecureTransport } from '../security/secure-transport.js';
-import type { InflightRequest } from './inflight.js';
+import { newSessionAuth, type SessionAuth } from './access-gate.js';
+import { SessionCounters } from './counters.js';
+import { newSessionQueue, type SessionQueue } from './outbound-queues.js';
+import { newSessionRouting, type SessionRouting } from './router.js';
 
 /** A subscription as the broker indexes it. */
 export interface RouteSubscription {
@@ -21,49 +21,37 @@ export interface RouteSubscription {
 export type SessionState = 'handshake' | 'auth' | 'open' | 'closing' | 'closed';
 
 /**
- * One connected peer, as the broker sees it: its transport, its subscriptions, and its bounded
- * outbound queue. Frames for it are copied into `out` as they are routed and handed to the
- * transport in one batch when the transport has room.
+ * One connected peer, as the broker sees it. Its state is grouped by the module that writes it;
+ * every other module sees that group read-only (the writer's module declares the group's type,
+ * and only that module holds the writable one):
+ *
+ * - identity (fixed when the transport is accepted): seq, connectionId, transport, streamReader;
+ * - lifecycle (state, name, lastHeardAt, handshakeTimer): the SessionTable (session-table.ts);
+ * - `queue`, the outbound queue (frames not yet handed to the transport, bounds, the drop
+ *   episode, the pending ACK confirmation): OutboundQueues (outbound-queues.ts);
+ * - `auth`, authentication and access state (record layer, app, inbox, reply permits, operations
+ *   held for consent): the AccessGate (access-gate.ts);
+ * - `routing`, subscriptions and requests in flight to this peer: the Router (router.ts);
+ * - `counters`, messages and bytes in and out: incremented where counters.ts says.
+ *
+ * The groups are plain objects reached in one property load, so the per-message paths pay no
+ * more than that for the split.
  */
 export class Session {
-  state: SessionState = 'handshake';
-  name = '';
-  readonly subscriptions = new Map<number, RouteSubscription>();
-  /** Outbound frames not yet handed to the transport. */
-  readonly out = new FrameWriter(4096, RECORD_HEADROOM);
-  queuedMessages = 0;
-  /** True while the queue is over its bound and messages are being dropped ('drop' policy). */
-  overflowing = false;
-  dropped = 0;
-  lastHeardAt: number;
-  flushScheduled = false;
-  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  // lifecycle: written by the SessionTable only
+  readonly state: SessionState = 'handshake';
+  /** The name the peer gave in HELLO. */
+  readonly name: string = '';
+  readonly lastHeardAt: number;
+  readonly handshakeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+
+  /** Frames for the peer, copied in as they are routed and handed to the transport in one batch. */
+  readonly queue: SessionQueue = newSessionQueue();
+  readonly auth: SessionAuth;
+  readonly routing: SessionRouting = newSessionRouting();
+  readonly counters = new SessionCounters();
+  /** Reassembles frames on transports that deliver a byte stream rather than whole frames. */
   readonly streamReader: StreamFrameReader | undefined;
-  // security (undefined on an insecure hub)
-  /** The record layer wrapping `transport`, when the hub has security. */
-  secure: SecureTransport | undefined;
-  handshake: HubHandshake | undefined;
-  /** True while a handshake step waits for asynchronous crypto: frames meanwhile are refused. */
-  busy = false;
-  /** The authenticated app ('' before authentication or on an insecure hub). */
-  app = '';
-  keyId = '';
-  /** Reply inbox prefix reserved for this connection ('_INBOX.<random>'). */
-  inbox = '';
-  /** Reply topics this connection may answer once: it received a request naming them. */
-  readonly replyPermits = new Map<string, number>();
-  /** Operations held for a person's consent. */
-  held = 0;
-  keyTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Requests delivered to this connection and not answered yet, by replyTo (see inflight.ts). */
-  readonly inflight = new Map<string, InflightRequest>();
-  /** The id of the last ACK frame processed and not yet confirmed (0: none). */
-  ackConfirm = 0;
-  // counters
-  messagesIn = 0;
-  messagesOut = 0;
-  bytesIn = 0;
-  bytesOut = 0;
 
   constructor(
     readonly seq: number,
@@ -71,12 +59,15 @@ export class Session {
     readonly transport: Transport,
     limits: FrameLimits,
     now: number,
+    /** The record layer wrapping `transport`, when the hub has security. */
+    secure: SecureTransport | undefined,
   ) {
     this.lastHeardAt = now;
+    this.auth = newSessionAuth(secure);
     this.streamReader = transport.framing === 'stream' ? new StreamFrameReader(limits) : undefined;
   }
 
   get queuedBytes(): number {
-    return this.out.length;
+    return this.queue.out.length;
   }
 }

@@ -1,0 +1,228 @@
+import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
+import { weightProblem, type SubscribeOptionsPayload } from '../protocol/handshake.js';
+import { SubscriptionIndex } from '../routing/subscription-index.js';
+import type { BrokerStreams } from '../streams/broker-streams.js';
+import { HEADER_DURABLE } from '../streams/wire.js';
+import type { TypedEmitter } from '../util/emitter.js';
+import { decodeJson } from '../util/json.js';
+import { INBOX_ROOT, grantReply, inboxOf } from './access-gate.js';
+import type { HubCounters } from './counters.js';
+import type { BrokerEvents } from './events.js';
+import { abandoned, answered, trackRequest, type InflightRequest } from './inflight.js';
+import type { ResolvedBrokerOptions } from './options.js';
+import type { OutboundQueues } from './outbound-queues.js';
+import type { RouteSubscription, Session } from './session.js';
+
+/** A session's subscriptions and the requests in flight to it (`session.routing`): written by the Router only. */
+export interface SessionRouting {
+  /** Subscriptions by sid. */
+  readonly subscriptions: ReadonlyMap<number, RouteSubscription>;
+  /** Requests delivered to this connection and not answered yet, by replyTo (see inflight.ts). */
+  readonly inflight: ReadonlyMap<string, InflightRequest>;
+}
+
+/** The writable routing state: only this module names this type. */
+class RoutingState implements SessionRouting {
+  readonly subscriptions = new Map<number, RouteSubscription>();
+  readonly inflight = new Map<string, InflightRequest>();
+}
+
+export function newSessionRouting(): SessionRouting {
+  return new RoutingState();
+}
+
+export const NO_STREAM_STORAGE = 'this hub was started without stream storage';
+
+/**
+ * Routing: the subscription index and what goes through it. SUBSCRIBE and UNSUBSCRIBE add and
+ * remove subscriptions; an admitted PUBLISH, REQUEST or REPLY is delivered to every matching
+ * subscription (one member per group, weighted round robin), then captured by durable streams,
+ * and its sender answered. With security, a reply inbox's messages go only to the connection that
+ * owns it, and a request's recipients get a one-time permit to answer it. Requests in flight are
+ * tracked per recipient so that its leaving fails them at once.
+ */
+export class Router {
+  readonly #index: SubscriptionIndex<RouteSubscription>;
+  /** Messages routed to each group so far: picks the next member. */
+  readonly #groupCursor = new Map<string, number>();
+  /** A secure hub keeps inboxes private and hands out reply permits. */
+  readonly #secure: boolean;
+  readonly #events: TypedEmitter<BrokerEvents>;
+  readonly #totals: HubCounters;
+  readonly #queues: OutboundQueues;
+  readonly #streams: BrokerStreams<Session> | undefined;
+
+  constructor(
+    options: ResolvedBrokerOptions, events: TypedEmitter<BrokerEvents>, totals: HubCounters, queues: OutboundQueues,
+    streams: BrokerStreams<Session> | undefined,
+  ) {
+    this.#index = new SubscriptionIndex<RouteSubscription>(options.matchCacheSize === undefined ? {} : { matchCacheSize: options.matchCacheSize });
+    this.#secure = options.security !== undefined;
+    this.#events = events;
+    this.#totals = totals;
+    this.#queues = queues;
+    this.#streams = streams;
+  }
+
+  /** Subscriptions across the hub. */
+  get size(): number {
+    return this.#index.size;
+  }
+
+  /**
+   * Routes an admitted PUBLISH, REQUEST or REPLY, then streams capture a PUBLISH (and answer a
+   * durable one once stored); the sender gets its OK (a publish with an id) or NO_RESPONDERS.
+   */
+  publish(s: Session, env: Envelope, buf: Uint8Array, start: number, end: number): void {
+    const isRequest = env.kind === Kind.REQUEST;
+    const delivered = this.#route(env.topic, buf, start, end, isRequest ? env.replyTo : undefined, isRequest ? s : undefined, env.id);
+    const { kind, id, topic } = env;
+    if (kind === Kind.PUBLISH) {
+      const durable = env.headers?.[HEADER_DURABLE] !== undefined;
+      if (this.#streams !== undefined) this.#streams.capture(s, env);
+      else if (durable) this.#queues.replyError(s, id, 'CB_ERR_STREAMS_UNAVAILABLE', NO_STREAM_STORAGE);
+      if (durable) return; // answered once stored
+    }
+    if (delivered === 0 && kind === Kind.REQUEST) {
+      this.#totals.noResponders++;
+      this.#events.emit('no-responders', { connectionId: s.connectionId, topic });
+      this.#queues.replyError(s, id, 'CB_ERR_NO_RESPONDERS', `no responders for ${JSON.stringify(topic)}`, { topic });
+    } else if (id !== 0 && kind === Kind.PUBLISH) {
+      // A publish with an id asks for confirmation that the hub routed it.
+      this.#queues.enqueueControl(s, envelope(Kind.OK, { id, seq: delivered }));
+    }
+  }
+
+  /**
+   * Delivers one frame to every matching subscription; returns how many got it. With security,
+   * a request's recipients get a one-time permit to answer its replyTo, and a reply inbox's
+   * messages go only to the connection that owns it (a '>' subscriber never sees others' replies).
+   */
+  #route(topic: string, buf: Uint8Array, start: number, end: number, replyTo: string | undefined, requester: Session | undefined, requestId: number): number {
+    const toInbox = topic.startsWith(INBOX_ROOT);
+    // Each request has its own reply topic: caching it would only evict topics that recur.
+    const match = toInbox ? this.#index.matchOnce(topic) : this.#index.match(topic);
+    if (match.total === 0) return 0;
+    const secure = this.#secure;
+    const owner = secure && toInbox ? inboxOf(topic) : undefined;
+    const permit = secure && replyTo !== undefined && replyTo !== '' ? replyTo : undefined;
+    const req: InflightRequest | undefined = requester !== undefined && replyTo !== undefined && replyTo !== ''
+      ? { requester, id: requestId, responders: 0, answered: false } : undefined;
+    const queues = this.#queues;
+    let delivered = 0;
+    const plain = match.plain;
+    for (let i = 0; i < plain.length; i++) {
+      const sub = plain[i] as RouteSubscription;
+      const r = sub.session;
+      if (owner !== undefined && r.auth.inbox !== owner) continue;
+      if (queues.deliver(r, buf, start, end, sub.sid)) {
+        delivered++;
+        if (permit !== undefined) grantReply(r, permit);
+        if (req !== undefined) trackRequest((r.routing as RoutingState).inflight, replyTo as string, req);
+      }
+    }
+    const groups = match.groups;
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i]!;
+      const cursor = this.#groupCursor.get(g.name) ?? 0;
+      this.#groupCursor.set(g.name, cursor + 1);
+      const members = g.members;
+      const n = members.length;
+      const first = n === 1 ? 0 : pickMember(members, cursor);
+      // The picked member first; if it cannot take the message, the next ones in turn.
+      for (let k = 0; k < n; k++) {
+        const sub = members[(first + k) % n] as RouteSubscription;
+        const r = sub.session;
+        if (owner !== undefined && r.auth.inbox !== owner) continue;
+        if (r.state === 'open' && queues.deliver(r, buf, start, end, sub.sid)) {
+          delivered++;
+          if (permit !== undefined) grantReply(r, permit);
+          if (req !== undefined) trackRequest((r.routing as RoutingState).inflight, replyTo as string, req);
+          break;
+        }
+      }
+    }
+    return delivered;
+  }
+
+  /** `s` sent a REPLY to `topic`: the request it answers, if any, is settled. */
+  replied(s: Session, topic: string): void {
+    answered((s.routing as RoutingState).inflight, topic);
+  }
+
+  /**
+   * Adds an admitted SUBSCRIBE: the sender gets OK, listeners a 'subscription' event. Returns why
+   * its options (JSON: a group member's weight) were refused, for the caller to answer with
+   * CB_ERR_PROTOCOL; undefined when it was added.
+   */
+  subscribe(s: Session, env: Envelope): string | undefined {
+    let weight = 1;
+    if (env.payloadType === PayloadType.JSON) {
+      let opts: SubscribeOptionsPayload;
+      try {
+        opts = decodeJson(env.payload) as SubscribeOptionsPayload;
+      } catch {
+        return 'SUBSCRIBE options are not JSON';
+      }
+      if (opts !== null && typeof opts === 'object' && opts.weight !== undefined) {
+        const problem = weightProblem(opts.weight, env.group !== '');
+        if (problem !== undefined) return problem.message;
+        weight = opts.weight;
+      }
+    }
+    const sub: RouteSubscription = { pattern: env.topic, group: env.group === '' ? undefined : env.group, weight, session: s, sid: env.sid };
+    (s.routing as RoutingState).subscriptions.set(env.sid, sub);
+    this.#index.add(sub);
+    this.#queues.enqueueControl(s, envelope(Kind.OK, { id: env.id, sid: env.sid }));
+    this.#events.emit('subscription', { connectionId: s.connectionId, name: s.name, sid: env.sid, pattern: env.topic, group: sub.group });
+    return undefined;
+  }
+
+  /** Ends a subscription at the peer's request: OK (unless `id` is 0), and an 'unsubscription' event. */
+  unsubscribe(s: Session, sub: RouteSubscription, id: number): void {
+    this.remove(s, sub);
+    if (id !== 0) this.#queues.enqueueControl(s, envelope(Kind.OK, { id, sid: sub.sid }));
+    this.#events.emit('unsubscription', { connectionId: s.connectionId, name: s.name, sid: sub.sid, pattern: sub.pattern, group: sub.group });
+  }
+
+  /** Removes one subscription; nothing is said to anyone. */
+  remove(s: Session, sub: RouteSubscription): void {
+    (s.routing as RoutingState).subscriptions.delete(sub.sid);
+    this.#index.remove(sub);
+  }
+
+  /**
+   * A session is going: nothing more is routed to it. Returns the requests in flight to it that
+   * nobody else can answer any more (their requesters are to be told).
+   */
+  detach(s: Session): InflightRequest[] {
+    const routing = s.routing as RoutingState;
+    for (const sub of routing.subscriptions.values()) this.#index.remove(sub);
+    routing.subscriptions.clear();
+    return abandoned(routing.inflight);
+  }
+}
+
+/**
+ * Index of the group member that gets message number `cursor`: round robin when all weights are
+ * equal, otherwise weighted round robin, so that over any run of sum(weights) messages each member
+ * gets exactly its weight. Weights are how deployments will split traffic between versions.
+ */
+export function pickMember(members: readonly RouteSubscription[], cursor: number): number {
+  const n = members.length;
+  let total = 0;
+  let uniform = true;
+  const w0 = (members[0] as RouteSubscription).weight;
+  for (let i = 0; i < n; i++) {
+    const w = (members[i] as RouteSubscription).weight;
+    total += w;
+    if (w !== w0) uniform = false;
+  }
+  if (uniform) return cursor % n;
+  let target = cursor % total;
+  for (let i = 0; i < n; i++) {
+    target -= (members[i] as RouteSubscription).weight;
+    if (target < 0) return i;
+  }
+  return n - 1;
+}
