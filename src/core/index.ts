@@ -5,7 +5,7 @@ export * from './topic.js';
 export * from './protocol/envelope.js';
 export * from './protocol/codec.js';
 export * from './protocol/frame-writer.js';
-export * from './protocol/stream-reader.js';
+export { reframe } from './transport/reframe.js';
 export * from './protocol/handshake.js';
 export * from './protocol/layout.js';
 export * from './routing/subscription-index.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeFrame, encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
-import { StreamFrameReader } from '../../src/core/protocol/stream-reader.js';
+import { reframedStream } from '../helpers/hand-fed-stream.js';
 import { Kind, PayloadType, type Envelope } from '../../src/core/protocol/envelope.js';
 import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import { CrossbusError } from '../../src/core/errors/index.js';
@@ -49,22 +49,22 @@ test(`codec: a payload given as text encodes to the same bytes as its UTF-8 (see
   }), { ...params, numRuns: 200 });
 });
 
-test(`codec: stream reader reassembles any split of a frame sequence (seed ${seed})`, () => {
+test(`codec: the reframing adapter reassembles any split of a frame sequence (seed ${seed})`, () => {
   fc.assert(fc.property(fc.array(arbEnvelope, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (envs, cuts) => {
     const frames = envs.map((e) => encodeFrame(e));
     const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
     let o = 0;
     for (const f of frames) { all.set(f, o); o += f.length; }
     const points = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b);
-    const r = new StreamFrameReader(DEFAULT_FRAME_LIMITS);
-    const got: Envelope[] = [];
+    const r = reframedStream(DEFAULT_FRAME_LIMITS);
     let prev = 0;
     for (const p of [...points, all.length]) {
-      r.push(all.slice(prev, p), (e) => got.push(e));
+      r.raw.push(all.slice(prev, p));
       prev = p;
     }
-    r.end();
-    assert.deepEqual(got.map(normal), envs.map(normal));
+    r.raw.end();
+    assert.equal(r.closes[0]?.error, undefined);
+    assert.deepEqual(r.envelopes().map(normal), envs.map(normal));
   }), { ...params, numRuns: 200 });
 });
 

@@ -15,6 +15,8 @@ import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js
 import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import type { Transport, TransportHandlers } from '../../src/core/transport/transport.js';
 import type { CrossbusError } from '../../src/core/errors/index.js';
+import { reframe } from '../../src/core/transport/reframe.js';
+import { RECORD_HEADROOM } from '../../src/core/protocol/layout.js';
 
 const seed = Number(process.env.FC_SEED ?? 20261122);
 const params = { seed, numRuns: 150, verbose: 1 as const };
@@ -70,7 +72,9 @@ function run(mode: RecordSuite, framing: 'message' | 'stream', plan: number[][],
   }
   const recvWire = new Wire(framing);
   const errors: CrossbusError[] = [];
-  const receiver = new SecureTransport(recvWire, DEFAULT_FRAME_LIMITS, (e) => errors.push(e));
+  // A stream is reframed below the record layer, as the broker and the bus do.
+  const below = reframe(recvWire, () => DEFAULT_FRAME_LIMITS.maxFrameBytes + 4 + RECORD_HEADROOM);
+  const receiver = new SecureTransport(below, DEFAULT_FRAME_LIMITS, (e) => errors.push(e));
   const got: string[] = [];
   receiver.setHandlers({
     message: (chunk) => readFrames(chunk, DEFAULT_FRAME_LIMITS, (env) => got.push(`${env.topic}:${env.payload.length}`)),

@@ -29,7 +29,7 @@ function modules(options: BrokerOptions = {}) {
   let seq = 0;
   const open = (): { s: Session; t: StallableTransport } => {
     const t = new StallableTransport();
-    const s = new Session(++seq, `hub-${seq}`, t, o.limits, Date.now(), undefined);
+    const s = new Session(++seq, `hub-${seq}`, t, Date.now(), undefined);
     sessions.add(s);
     t.setHandlers({ message: () => {}, close: (info) => sessions.transportClosed(s, info), drain: () => queues.pump(s) });
     sessions.open(s);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { decodeFrame, encodeFrame, encodeInto, readFrames } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/protocol/envelope.js';
 import { FrameWriter } from '../../src/core/protocol/frame-writer.js';
-import { StreamFrameReader } from '../../src/core/protocol/stream-reader.js';
+import { reframedStream } from '../helpers/hand-fed-stream.js';
 import { DEFAULT_FRAME_LIMITS, DEFAULT_MAX_FRAME_BYTES, type FrameLimits } from '../../src/core/limits.js';
 import { FIXED_HEADER_BYTES, OFF_FLAGS, OFF_KIND, OFF_RESERVED, OFF_SEQ, OFF_VERSION } from '../../src/core/protocol/layout.js';
 import { isCrossbusError, type ErrorCode } from '../../src/core/errors/index.js';
@@ -149,31 +149,31 @@ describe('codec', () => {
   });
 });
 
-describe('stream frame reader', () => {
+describe('stream framing (the reframing adapter)', () => {
   test('reassembles frames split at every byte boundary', () => {
     const w = new FrameWriter();
     for (let i = 0; i < 5; i++) encodeInto(w, envelope(Kind.PUBLISH, { topic: `s.${i}`, payload: new Uint8Array(i * 10) }));
     const all = w.take();
     for (let cut = 1; cut < all.length; cut += 7) {
-      const r = new StreamFrameReader(DEFAULT_FRAME_LIMITS);
-      const topics: string[] = [];
-      r.push(all.subarray(0, cut), (e) => topics.push(e.topic));
-      r.push(all.subarray(cut), (e) => topics.push(e.topic));
-      assert.deepEqual(topics, ['s.0', 's.1', 's.2', 's.3', 's.4']);
-      assert.equal(r.bufferedBytes, 0);
-      r.end();
+      const r = reframedStream(DEFAULT_FRAME_LIMITS);
+      r.raw.push(all.slice(0, cut), all.slice(cut));
+      assert.deepEqual(r.envelopes().map((e) => e.topic), ['s.0', 's.1', 's.2', 's.3', 's.4']);
+      r.raw.end();
+      assert.equal(r.closes[0]?.error, undefined, 'nothing left over');
     }
   });
 
   test('rejects an oversize length prefix before buffering the body', () => {
-    const r = new StreamFrameReader(limits({ maxFrameBytes: 100 }));
-    assert.throws(() => r.push(new Uint8Array([0, 0, 0, 101]), () => {}), hasCode('CB_ERR_FRAME_TOO_LARGE'));
+    const r = reframedStream(limits({ maxFrameBytes: 100 }));
+    r.raw.push(new Uint8Array([0, 0, 0, 101]));
+    assert.throws(() => r.envelopes(), hasCode('CB_ERR_FRAME_TOO_LARGE'));
   });
 
   test('end of stream inside a frame is CB_ERR_FRAME_TRUNCATED', () => {
-    const r = new StreamFrameReader(DEFAULT_FRAME_LIMITS);
-    r.push(encodeFrame(full).subarray(0, 20), () => assert.fail('no frame expected'));
-    assert.equal(r.bufferedBytes, 20);
-    assert.throws(() => r.end(), hasCode('CB_ERR_FRAME_TRUNCATED'));
+    const r = reframedStream(DEFAULT_FRAME_LIMITS);
+    r.raw.push(encodeFrame(full).subarray(0, 20));
+    assert.deepEqual(r.chunks, [], 'no frame expected');
+    r.raw.end();
+    assert.ok(hasCode('CB_ERR_FRAME_TRUNCATED')(r.closes[0]?.error));
   });
 });

@@ -1,7 +1,9 @@
 import { createError } from '../errors/index.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { Kind, PayloadType, envelope } from '../protocol/envelope.js';
+import { LENGTH_PREFIX_BYTES, RECORD_HEADROOM } from '../protocol/layout.js';
 import { SecureTransport } from '../security/secure-transport.js';
+import { reframe } from '../transport/reframe.js';
 import { CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN_LATER, type Transport } from '../transport/transport.js';
 import { TypedEmitter } from '../util/emitter.js';
 import { encodeJson } from '../util/json.js';
@@ -51,18 +53,23 @@ export class Broker {
     streams?.attach(new BrokerStreamHost(events, queues, inbound, gate));
   }
 
-  /** Takes ownership of a connected transport and speaks the protocol on it. */
+  /**
+   * Takes ownership of a connected transport and speaks the protocol on it. A byte-stream
+   * transport is reframed first, so everything above it sees whole frames.
+   */
   accept(raw: Transport): void {
     const o = this.options;
     const sessions = this.#sessions;
     const seq = sessions.nextSeq();
     let session: Session | undefined;
     const gate = this.#gate;
-    const secure = gate === undefined ? undefined : new SecureTransport(raw, o.limits, (error) => {
+    // The largest thing on the wire: a record holding one frame of the maximum size.
+    const framed = reframe(raw, () => o.limits.maxFrameBytes + LENGTH_PREFIX_BYTES + RECORD_HEADROOM);
+    const secure = gate === undefined ? undefined : new SecureTransport(framed, o.limits, (error) => {
       if (session !== undefined) gate.securityFailure(session, error);
     });
-    const transport: Transport = secure ?? raw;
-    session = new Session(seq, `${o.hubId}-${seq}`, transport, o.limits, Date.now(), secure);
+    const transport: Transport = secure ?? framed;
+    session = new Session(seq, `${o.hubId}-${seq}`, transport, Date.now(), secure);
     if (sessions.closing) {
       transport.close(CLOSE_GOING_AWAY, 'CB_ERR_HUB_SHUTTING_DOWN');
       return;

@@ -55,8 +55,7 @@ export class InboundDispatch {
     s.counters.bytesIn += chunk.length;
     this.#totals.bytesIn += chunk.length;
     try {
-      if (s.streamReader !== undefined) s.streamReader.push(chunk, (env, buf, start, end) => this.#onFrame(s, env, buf, start, end));
-      else readFrames(chunk, this.#options.limits, (env, buf, start, end) => this.#onFrame(s, env, buf, start, end));
+      readFrames(chunk, this.#options.limits, (env, buf, start, end) => this.#onFrame(s, env, buf, start, end));
     } catch (err) {
       const error = err instanceof CrossbusError ? err : createError('CB_ERR_INTERNAL', 'internal error while handling a frame', { cause: err });
       if (!(err instanceof CrossbusError)) this.#options.logger.error('broker failed on a frame', { error: String(err) });

@@ -1,6 +1,4 @@
-import { StreamFrameReader } from '../protocol/stream-reader.js';
 import type { Transport } from '../transport/transport.js';
-import type { FrameLimits } from '../limits.js';
 import type { SecureTransport } from '../security/secure-transport.js';
 import { newSessionAuth, type SessionAuth } from './access-gate.js';
 import { SessionCounters } from './counters.js';
@@ -25,7 +23,8 @@ export type SessionState = 'handshake' | 'auth' | 'open' | 'closing' | 'closed';
  * every other module sees that group read-only (the writer's module declares the group's type,
  * and only that module holds the writable one):
  *
- * - identity (fixed when the transport is accepted): seq, connectionId, transport, streamReader;
+ * - identity (fixed when the transport is accepted): seq, connectionId, transport (which always
+ *   delivers whole frames: the broker reframes byte streams first);
  * - lifecycle (state, name, lastHeardAt, handshakeTimer): the SessionTable (session-table.ts);
  * - `queue`, the outbound queue (frames not yet handed to the transport, bounds, the drop
  *   episode, the pending ACK confirmation): OutboundQueues (outbound-queues.ts);
@@ -50,21 +49,17 @@ export class Session {
   readonly auth: SessionAuth;
   readonly routing: SessionRouting = newSessionRouting();
   readonly counters = new SessionCounters();
-  /** Reassembles frames on transports that deliver a byte stream rather than whole frames. */
-  readonly streamReader: StreamFrameReader | undefined;
 
   constructor(
     readonly seq: number,
     readonly connectionId: string,
     readonly transport: Transport,
-    limits: FrameLimits,
     now: number,
     /** The record layer wrapping `transport`, when the hub has security. */
     secure: SecureTransport | undefined,
   ) {
     this.lastHeardAt = now;
     this.auth = newSessionAuth(secure);
-    this.streamReader = transport.framing === 'stream' ? new StreamFrameReader(limits) : undefined;
   }
 
   get queuedBytes(): number {

@@ -2,7 +2,6 @@ import { CrossbusError, createError } from '../errors/index.js';
 import { readFrameBoundaries } from '../protocol/codec.js';
 import { Kind } from '../protocol/envelope.js';
 import { OFF_KIND, RECORD_HEADROOM } from '../protocol/layout.js';
-import { StreamFrameReader } from '../protocol/stream-reader.js';
 import type { FrameLimits } from '../limits.js';
 import type { Transport, TransportHandlers } from '../transport/transport.js';
 import { SerialQueue } from './maybe.js';
@@ -35,7 +34,6 @@ export class SecureTransport implements Transport {
   private upper: TransportHandlers | undefined;
   private sealer: RecordSealer | undefined;
   private opener: RecordOpener | undefined;
-  private reader: StreamFrameReader | undefined;
   /** Limits for whole records: a frame of maxFrameBytes plus the record's overhead. */
   private recordLimits: FrameLimits;
   private readonly sendQueue = new SerialQueue();
@@ -54,14 +52,14 @@ export class SecureTransport implements Transport {
     this.kind = inner.kind;
     this.peer = inner.peer;
     this.recordLimits = recordLimitsOf(limits);
-    this.reader = inner.framing === 'stream' ? new StreamFrameReader(this.recordLimits) : undefined;
+    // A byte stream must be reframed first (see reframe()): records are read whole.
+    if (inner.framing !== 'message') throw createError('CB_ERR_INVALID_OPTION', 'the record layer needs whole frames: wrap a stream transport with reframe() first');
   }
 
   /** Adopts the limits the peer announced (the client learns the hub's in WELCOME). */
   setLimits(limits: FrameLimits): void {
     this.limits = limits;
     this.recordLimits = recordLimitsOf(limits);
-    if (this.reader !== undefined && this.reader.bufferedBytes === 0) this.reader = new StreamFrameReader(this.recordLimits);
   }
 
   get protectedInbound(): boolean {
@@ -147,8 +145,7 @@ export class SecureTransport implements Transport {
   private onChunk(chunk: Uint8Array): void {
     if (this.failed) return;
     try {
-      if (this.reader !== undefined) this.reader.pushRaw(chunk, (buf, start, end) => this.onFrame(buf, start, end));
-      else readFrameBoundaries(chunk, this.recordLimits, (buf, start, end) => this.onFrame(buf, start, end));
+      readFrameBoundaries(chunk, this.recordLimits, (buf, start, end) => this.onFrame(buf, start, end));
     } catch (err) {
       // Framing errors are the upper layer's to report: hand it the raw bytes, as without security.
       // Once protected, a record whose length is wrong was tampered with (or cut): an integrity failure.
