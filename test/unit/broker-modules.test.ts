@@ -17,6 +17,7 @@ import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/proto
 import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import { TypedEmitter } from '../../src/core/util/emitter.js';
 import { StallableTransport, tick } from '../helpers/recording-transport.js';
+import { startStreamHub, until } from '../helpers/stream-hub.js';
 
 function modules(options: BrokerOptions = {}) {
   const o = resolveBrokerOptions({ heartbeatMs: 0, ...options });
@@ -144,5 +145,27 @@ describe('broker modules', () => {
       s.counters = s.counters;
     };
     assert.equal(typeof readOnly, 'function');
+  });
+});
+
+describe('queued bytes across the hub', () => {
+  test('ACK confirmations are counted in and out like every other frame: the total returns to 0, never below', async () => {
+    const hub = await startStreamHub();
+    try {
+      const bus = await hub.connect({ name: 'acker' });
+      await bus.streams.create({ name: 'ACKS', topics: ['acks.>'] });
+      for (let i = 0; i < 20; i++) await bus.publish(`acks.${i}`, i, { durable: true });
+      const consumer = bus.consume('ACKS', { durable: 'c' });
+      let acked = 0;
+      for await (const m of consumer) {
+        await m.ack();
+        if (++acked === 20) break;
+      }
+      await bus.flush();
+      await until(() => hub.broker.stats().queuedBytes === 0, 3_000, 'the queues to empty');
+      assert.equal(hub.broker.stats().queuedBytes, 0);
+    } finally {
+      await hub.close();
+    }
   });
 });

@@ -221,7 +221,9 @@ export class OutboundQueues {
     const o = this.#options;
     if (q.ackConfirm !== 0) {
       // One cumulative confirmation per batch: every ACK up to this id is settled (or was answered by an ERROR).
+      const before = q.out.length;
       encodeInto(q.out, envelope(Kind.ACK, { id: q.ackConfirm }), o.limits);
+      this.#queuedTotal += q.out.length - before;
       q.ackConfirm = 0;
     }
     if (q.out.length === 0) {
