@@ -2,6 +2,7 @@ import { mkdir, access, constants } from 'node:fs/promises';
 import { Broker } from '../core/broker/broker.js';
 import type { BrokerOptions } from '../core/broker/options.js';
 import type { BrokerStats } from '../core/broker/events.js';
+import type { Metric } from '../core/metrics/metric.js';
 import type { HubConfig } from '../core/config/schema.js';
 import type { ConsentManager } from '../core/security/consent.js';
 import { ConfigError } from '../core/errors/index.js';
@@ -71,6 +72,12 @@ export interface Hub {
   readonly consent: ConsentManager | undefined;
   readonly insecure: boolean;
   stats(): BrokerStats;
+  /**
+   * Every counter, gauge and histogram the hub keeps (messages, bytes, drops, queue depths,
+   * refusals by code, handshakes, stream sizes and consumer lag), for an exporter to register
+   * against (see src/core/metrics/metric.ts).
+   */
+  metrics(): readonly Metric[];
   /** Re-reads the config file and applies it to open connections at once (SIGHUP, `crossbus reload`). */
   reload(): Promise<ReloadResult>;
   /** Applies consent decisions queued by the CLI (SIGUSR2). */
@@ -150,6 +157,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     consent: sec.consent,
     insecure,
     stats: () => broker.stats(),
+    metrics: () => [...broker.metrics(), ...(streams?.metrics() ?? [])],
     reload: async () => {
       await sec.reloadConfig();
       const result = broker.reapplySecurity();

@@ -25,7 +25,7 @@ function modules(options: BrokerOptions = {}) {
   const totals = new HubCounters();
   const queues = new OutboundQueues(o, events, totals, undefined);
   const router = new Router(o, events, totals, queues, undefined);
-  const sessions = new SessionTable(o, events, queues, router, undefined);
+  const sessions = new SessionTable(o, events, totals, queues, router, undefined);
   queues.attach(sessions);
   let seq = 0;
   const open = (): { s: Session; t: StallableTransport } => {

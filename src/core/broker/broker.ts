@@ -7,7 +7,9 @@ import { reframe } from '../transport/reframe.js';
 import { CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN_LATER, type Transport } from '../transport/transport.js';
 import { TypedEmitter } from '../util/emitter.js';
 import { encodeJson } from '../util/json.js';
+import type { Metric, MetricsSource } from '../metrics/metric.js';
 import { AccessGate } from './access-gate.js';
+import { brokerMetrics } from './broker-metrics.js';
 import { HubCounters } from './counters.js';
 import type { BrokerEvents, BrokerStats } from './events.js';
 import { InboundDispatch } from './inbound.js';
@@ -28,7 +30,7 @@ import { BrokerStreamHost } from './stream-host.js';
  * microtask each touched session hands its queue to its transport in one send). The
  * SessionTable holds the sessions and their lifecycle; counters.ts lists what is counted.
  */
-export class Broker {
+export class Broker implements MetricsSource {
   readonly options: ResolvedBrokerOptions;
   readonly events: TypedEmitter<BrokerEvents>;
   readonly #totals = new HubCounters();
@@ -38,6 +40,7 @@ export class Broker {
   readonly #inbound: InboundDispatch;
   /** Authentication and access control; undefined on an insecure hub. */
   readonly #gate: AccessGate | undefined;
+  readonly #metrics: readonly Metric[];
 
   constructor(options: BrokerOptions = {}) {
     const o = (this.options = resolveBrokerOptions(options));
@@ -46,11 +49,21 @@ export class Broker {
     const streams = o.streams;
     const queues = (this.#queues = new OutboundQueues(o, events, totals, streams));
     const router = (this.#router = new Router(o, events, totals, queues, streams));
-    const sessions = (this.#sessions = new SessionTable(o, events, queues, router, streams));
+    const sessions = (this.#sessions = new SessionTable(o, events, totals, queues, router, streams));
     queues.attach(sessions);
     const gate = (this.#gate = o.security === undefined ? undefined : new AccessGate(o.security, events, sessions, queues, router));
     const inbound = (this.#inbound = new InboundDispatch(o, events, totals, sessions, queues, router, gate, streams));
     streams?.attach(new BrokerStreamHost(events, queues, inbound, gate));
+    events.on('security', (e) => {
+      const key = `${e.action} ${e.outcome}`;
+      totals.securityEvents.set(key, (totals.securityEvents.get(key) ?? 0) + 1);
+    });
+    this.#metrics = brokerMetrics({ totals, sessions, queues, router });
+  }
+
+  /** Every counter, gauge and histogram the broker keeps, for an exporter to read (see metric.ts). */
+  metrics(): readonly Metric[] {
+    return this.#metrics;
   }
 
   /**
@@ -79,7 +92,7 @@ export class Broker {
       const error = createError('CB_ERR_TOO_MANY_CONNECTIONS', `the hub holds its maximum of ${o.maxConnections} connections`, {
         details: { limit: o.maxConnections },
       });
-      this.#totals.errors++;
+      this.#totals.countError(error.code);
       try {
         transport.send(encodeFrame(envelope(Kind.ERROR, { payloadType: PayloadType.JSON, payload: encodeJson(error.toJSON()) }), o.limits));
       } catch {
@@ -123,6 +136,11 @@ export class Broker {
       transportBufferedBytes: s.transport.bufferedAmount(),
       messagesIn: s.counters.messagesIn, messagesOut: s.counters.messagesOut, bytesIn: s.counters.bytesIn, bytesOut: s.counters.bytesOut,
     }));
-    return { hubId: this.options.hubId, connections, subscriptions: this.#router.size, queuedBytes: this.#queues.queuedBytes, ...this.#totals };
+    const t = this.#totals;
+    return {
+      hubId: this.options.hubId, connections, subscriptions: this.#router.size, queuedBytes: this.#queues.queuedBytes,
+      messagesIn: t.messagesIn, messagesOut: t.messagesOut, bytesIn: t.bytesIn, bytesOut: t.bytesOut, errors: t.errors,
+      dropped: t.dropped, slowConsumers: t.slowConsumers, noResponders: t.noResponders,
+    };
   }
 }

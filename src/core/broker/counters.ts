@@ -1,14 +1,20 @@
+import { Histogram } from '../metrics/histogram.js';
+
 /**
- * Every counter the hub keeps, in one place. They only ever go up (queue depths, which go up and
- * down, are not counters: they live with the queues, see the list below). `Broker.stats()`
- * reports them all; a metrics exporter reads them here.
+ * Every counter and histogram the hub keeps, in one place. Counters only ever go up (queue
+ * depths, which go up and down, are gauges: they live with the queues, see the list below).
+ * `Broker.metrics()` describes them all for an exporter (broker-metrics.ts) and `Broker.stats()`
+ * reports the same values.
  *
  * Who counts what:
  * - InboundDispatch (inbound.ts): messagesIn, bytesIn (hub and session);
  * - OutboundQueues (outbound-queues.ts): messagesOut, bytesOut (hub and session), dropped,
- *   slowConsumers, and errors (every ERROR frame the hub sends is queued through `sendError`);
+ *   slowConsumers, and errors (every ERROR frame the hub sends is queued through `sendError`)
+ *   (through `countError`, by code), and the batchBytes histogram;
  * - Router (router.ts): noResponders;
- * - Broker.accept: errors, for a connection refused before it had a session.
+ * - SessionTable (session-table.ts): handshakes, handshakeFailures, the handshakeSeconds histogram;
+ * - Broker: errors for a connection refused before it had a session, and securityEvents (from
+ *   the access gate's 'security' events).
  *
  * Gauges, read where they live: bytes queued per session (`session.queue.out.length`) and for the
  * whole hub (`OutboundQueues.queuedBytes`), frames queued per session (`session.queue.queuedMessages`),
@@ -36,6 +42,23 @@ export class HubCounters {
   slowConsumers = 0;
   /** Requests nobody subscribed to. */
   noResponders = 0;
+  /** `errors`, by error code. */
+  readonly errorsByCode = new Map<string, number>();
+  /** Handshakes that ended with the session open. */
+  handshakes = 0;
+  /** Handshakes that ended with the session failed (refused, timed out, broken). */
+  handshakeFailures = 0;
+  /** Security decisions the access gate recorded, by `action outcome` (e.g. 'publish denied'). */
+  readonly securityEvents = new Map<string, number>();
+  /** Seconds from accepting a transport to the session being open. */
+  readonly handshakeSeconds = new Histogram([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+  /** Bytes in each write handed to a transport (a batch of frames). */
+  readonly batchBytes = new Histogram([64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576]);
+
+  countError(code: string): void {
+    this.errors++;
+    this.errorsByCode.set(code, (this.errorsByCode.get(code) ?? 0) + 1);
+  }
 }
 
 /** The same counters for one connection (part of its Session; see HubCounters for who counts). */

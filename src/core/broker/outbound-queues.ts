@@ -143,7 +143,7 @@ export class OutboundQueues {
 
   /** Queues an ERROR frame (id 0: not an answer to a frame of the peer's); counted in `errors`. */
   sendError(s: Session, id: number, error: CrossbusError): void {
-    this.#totals.errors++;
+    this.#totals.countError(error.code);
     this.enqueueControl(s, envelope(Kind.ERROR, { id, payloadType: PayloadType.JSON, payload: encodeJson(error.toJSON()) }));
   }
 
@@ -240,6 +240,7 @@ export class OutboundQueues {
     }
     s.counters.bytesOut += n;
     this.#totals.bytesOut += n;
+    this.#totals.batchBytes.observe(n);
     q.queuedMessages = 0;
     this.#streams?.drained(s);
     if (q.overflowing) {

@@ -4,6 +4,7 @@ import type { BrokerStreams } from '../streams/broker-streams.js';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION, type TransportCloseInfo } from '../transport/transport.js';
 import type { TypedEmitter } from '../util/emitter.js';
 import { encodeJson } from '../util/json.js';
+import type { HubCounters } from './counters.js';
 import type { BrokerEvents } from './events.js';
 import type { ResolvedBrokerOptions } from './options.js';
 import type { OutboundQueues } from './outbound-queues.js';
@@ -31,16 +32,18 @@ export class SessionTable {
   readonly #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   readonly #options: ResolvedBrokerOptions;
   readonly #events: TypedEmitter<BrokerEvents>;
+  readonly #totals: HubCounters;
   readonly #queues: OutboundQueues;
   readonly #router: Router;
   readonly #streams: BrokerStreams<Session> | undefined;
 
   constructor(
-    options: ResolvedBrokerOptions, events: TypedEmitter<BrokerEvents>, queues: OutboundQueues, router: Router,
+    options: ResolvedBrokerOptions, events: TypedEmitter<BrokerEvents>, totals: HubCounters, queues: OutboundQueues, router: Router,
     streams: BrokerStreams<Session> | undefined,
   ) {
     this.#options = options;
     this.#events = events;
+    this.#totals = totals;
     this.#queues = queues;
     this.#router = router;
     this.#streams = streams;
@@ -105,11 +108,14 @@ export class SessionTable {
     const l = s as Lifecycle;
     l.state = 'open';
     if (l.handshakeTimer !== undefined) clearTimeout(l.handshakeTimer);
+    this.#totals.handshakes++;
+    this.#totals.handshakeSeconds.observe((Date.now() - s.acceptedAt) / 1000);
   }
 
   /** Sends an error to the peer, then closes it. */
   fail(s: Session, error: CrossbusError, closeCode: number): void {
     if (s.state === 'closed' || s.state === 'closing') return;
+    if (s.state === 'handshake' || s.state === 'auth') this.#totals.handshakeFailures++;
     this.#queues.sendError(s, 0, error);
     this.close(s, closeCode, error.code);
   }

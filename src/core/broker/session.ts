@@ -43,6 +43,8 @@ export class Session {
   readonly name: string = '';
   readonly lastHeardAt: number;
   readonly handshakeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** When the transport was accepted (the handshake's duration is measured from here). */
+  readonly acceptedAt: number;
 
   /** Frames for the peer, copied in as they are routed and handed to the transport in one batch. */
   readonly queue: SessionQueue = newSessionQueue();
@@ -59,6 +61,7 @@ export class Session {
     secure: SecureTransport | undefined,
   ) {
     this.lastHeardAt = now;
+    this.acceptedAt = now;
     this.auth = newSessionAuth(secure);
   }
 

@@ -11,6 +11,8 @@ import { HEADER_DLQ_ATTEMPTS, HEADER_DLQ_REASON, HEADER_DLQ_SEQ, HEADER_DLQ_STRE
 export class DeadLetters<S> {
   readonly #host: HostLink<S>;
   readonly #clock: () => number;
+  /** Dead letters stored (or, for a dead-letter stream's own, dropped), by source stream: a metric. */
+  readonly counts = new Map<string, number>();
 
   constructor(host: HostLink<S>, clock: () => number) {
     this.#host = host;
@@ -21,6 +23,7 @@ export class DeadLetters<S> {
   async store(stream: Stream<S>, msg: StoredMessage, reason: string, attempts: number): Promise<void> {
     const dlq = stream.deadLetters;
     if (dlq === undefined) {
+      this.#count(stream.name);
       // A dead letter of a dead letter: it has nowhere else to go, so it is settled and reported.
       this.#host.get().emit({ action: 'dead-letter', stream: stream.name, details: { seq: msg.seq, reason, attempts, dropped: true } });
       return;
@@ -30,6 +33,11 @@ export class DeadLetters<S> {
       [HEADER_DLQ_SEQ]: String(msg.seq), [HEADER_DLQ_TIME]: String(msg.time),
     };
     const r = await dlq.append({ time: this.#clock(), topic: msg.topic, headers, payloadType: msg.payloadType, payload: msg.payload }, this.#clock);
+    this.#count(stream.name);
     this.#host.get().emit({ action: 'dead-letter', stream: stream.name, details: { seq: msg.seq, reason, attempts, deadLetterSeq: r.seq } });
+  }
+
+  #count(stream: string): void {
+    this.counts.set(stream, (this.counts.get(stream) ?? 0) + 1);
   }
 }

@@ -18,6 +18,8 @@ import type { StreamCatalog } from './catalog.js';
 import { ConsumerPositions } from './consumer-positions.js';
 import { ConsumerRegistry } from './consumer-registry.js';
 import { DeadLetters } from './dead-letters.js';
+import { streamMetrics } from './stream-metrics.js';
+import type { Metric, MetricsSource } from '../metrics/metric.js';
 import { HostLink } from './host-link.js';
 import { PublishCapture } from './publish-capture.js';
 import { StreamQuarantine } from './quarantine.js';
@@ -89,7 +91,7 @@ export const DEFAULT_MAX_DUPLICATE_IDS = 100_000;
 /** A durable consumer's position is saved at most this long after it changed. @default 100 */
 export const DEFAULT_CONSUMER_SAVE_DELAY_MS = 100;
 
-export class StreamService<S extends object = object> implements BrokerStreams<S> {
+export class StreamService<S extends object = object> implements BrokerStreams<S>, MetricsSource {
   readonly #catalog: StreamCatalog;
   readonly #logger: Logger;
   readonly #clock: () => number;
@@ -102,6 +104,7 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
   readonly #loader: StreamLoader<S>;
   readonly #capture: PublishCapture<S>;
   readonly #admin: StreamAdmin<S>;
+  readonly #metrics: readonly Metric[];
   #retentionTimer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -121,8 +124,10 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
     const table = this.#table;
     const host = this.#host;
     this.#positions = new ConsumerPositions<S>(catalog, logger, saveDelayMs);
+    const deadLetters = new DeadLetters<S>(host, clock);
+    this.#metrics = streamMetrics(table, deadLetters);
     this.#consumers = new ConsumerRegistry<S>({
-      table, host, catalog, logger, clock, maxConsumers, positions: this.#positions, deadLetters: new DeadLetters<S>(host, clock),
+      table, host, catalog, logger, clock, maxConsumers, positions: this.#positions, deadLetters,
       onCorrupt: (stream, error) => this.#quarantine.apply(stream, error),
     });
     this.#quarantine = new StreamQuarantine<S>(logger, host, this.#consumers);
@@ -161,6 +166,11 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
 
   names(): string[] {
     return this.#table.names();
+  }
+
+  /** What the streams hold, consumer lag and dead letters, for an exporter to read (see metric.ts). */
+  metrics(): readonly Metric[] {
+    return this.#metrics;
   }
 
   info(name: string): StreamInfo | undefined {
