@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { launchWithExtension } from '../helpers/browser.js';
-import { spawnCli, waitFor, type CliProcess } from '../helpers/hub-process.js';
+import { spawnCli, type CliProcess } from '../helpers/hub-process.js';
+import { until } from '../helpers/wait.js';
 
 let demo: CliProcess;
 let context: BrowserContext;
@@ -23,7 +24,7 @@ describe('the demo (crossbus demo, Chromium)', { timeout: 60_000 }, () => {
   before(async () => {
     const data = mkdtempSync(join(tmpdir(), 'crossbus-demo-'));
     demo = spawnCli(['demo', '--port', '0', '--editor-port', '0', '--preview-port', '0', '--data', data, '--extension-dir', join(data, 'extension')]);
-    await waitFor(() => /extension is built in/.test(demo.stdout()), 20_000, `the demo to start\n${demo.stderr()}`);
+    await until(() => /extension is built in/.test(demo.stdout()), 20_000, `the demo to start\n${demo.stderr()}`);
     editorUrl = /open (http:\/\/localhost:\d+\/)/.exec(demo.stdout())![1]!;
     previewOrigin = /comes from (http:\/\/127\.0\.0\.1:\d+)/.exec(demo.stdout())![1]!;
     // The extension the demo built for this hub, loaded unpacked as the README says.

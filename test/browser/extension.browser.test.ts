@@ -17,9 +17,10 @@ import { bundleBrowserEntry, cbPageHtml as html, runIn as run, launchWithExtensi
 import { startHub, type Hub } from '../../src/hub/index.js';
 import { connect, type Bus } from '../../src/node/index.js';
 import { secret, testConfigDocument } from '../helpers/security.js';
-import { until } from '../helpers/stream-hub.js';
+
 // @ts-expect-error a plain .mjs build script without types
 import { buildExtension, EXTENSION_ID } from '../../examples/extension/build.mjs';
+import { until } from '../helpers/wait.js';
 
 const ENTRY = fileURLToPath(new URL('./fixtures/page-entry.ts', import.meta.url));
 const EXT_ORIGIN = `chrome-extension://${EXTENSION_ID as string}`;

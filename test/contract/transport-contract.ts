@@ -12,6 +12,7 @@ import { isCrossbusError } from '../../src/core/errors/index.js';
 import type { Session } from '../../src/core/broker/session.js';
 import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
 import { StreamService } from '../../src/core/streams/stream-service.js';
+import { until } from '../helpers/wait.js';
 
 export interface TransportPair {
   client: Transport;
@@ -48,13 +49,6 @@ function record(t: Transport): Recorder {
   return rec;
 }
 
-async function until(pred: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 function bytes(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { testConfigDocument } from './security.js';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
+import { sleep } from './wait.js';
 
 /** Repository root, resolved from this file's location (test/helpers/ -> ../..). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -278,19 +279,4 @@ export async function runCli(args: string[], timeoutMs = 10_000): Promise<ExitIn
 
 // ------------------------------------------------------------------------- small utilities
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
-/**
- * Polls `predicate` (every 5 ms) until it returns true; rejects with `what` in the message after
- * `timeoutMs`.
- */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}

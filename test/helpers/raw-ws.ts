@@ -9,13 +9,14 @@ import WebSocket from 'ws';
 import { decodeFrameAt, encodeFrame, readFrameBoundaries } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/protocol/envelope.js';
 import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../../src/core/limits.js';
-import { credentialsFor, waitFor } from './hub-process.js';
+import { credentialsFor } from './hub-process.js';
 import { ClientHandshake } from '../../src/core/security/client-handshake.js';
 import { HEADER_BINDER, HEADER_PROOF, type WelcomeAuth } from '../../src/core/security/handshake-messages.js';
 import type { RecordOpener, RecordSealer, ProtectionMode } from '../../src/core/security/record.js';
 import { fromBase64 } from '../../src/core/security/bytes.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { OFF_KIND } from '../../src/core/protocol/layout.js';
+import { until } from './wait.js';
 
 const nodeCrypto = createNodeCryptoProvider();
 
@@ -244,7 +245,7 @@ export class RawClient {
 
   async waitForControl(pred: (e: Envelope) => boolean, timeoutMs: number, what: string): Promise<Envelope> {
     let found: Envelope | undefined;
-    await waitFor(() => (found = this.controls.find(pred)) !== undefined, timeoutMs, what);
+    await until(() => (found = this.controls.find(pred)) !== undefined, timeoutMs, what);
     return found as Envelope;
   }
 

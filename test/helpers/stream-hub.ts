@@ -44,13 +44,4 @@ export async function startStreamHub(options: { catalog?: StreamCatalog; securit
   };
 }
 
-/** Waits until `check()` is (or resolves to) true, polling every 5 ms; fails after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

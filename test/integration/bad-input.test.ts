@@ -11,9 +11,10 @@ import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js
 import { OFF_FLAGS, OFF_KIND, OFF_VERSION } from '../../src/core/protocol/layout.js';
 import { DEFAULT_FRAME_LIMITS, DEFAULT_MAX_FRAME_BYTES } from '../../src/core/limits.js';
 import { CrossbusError } from '../../src/core/errors/index.js';
-import { startHubProcess, waitFor, type HubProcess } from '../helpers/hub-process.js';
+import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { openBus, closeBus } from '../helpers/buses.js';
 import { RawClient, helloFrame, type CloseEvent, type ErrorPayload } from '../helpers/raw-ws.js';
+import { until } from '../helpers/wait.js';
 
 const T = { timeout: 20_000 };
 const CLOSE_PROTOCOL_ERROR = 1002;
@@ -224,7 +225,7 @@ describe('bad input to a hub process', () => {
     try {
       assertRejected(await sendBad(publishFrame('prehello.t')), 'CB_ERR_HANDSHAKE_REQUIRED', CLOSE_PROTOCOL_ERROR);
       await alice.publish('prehello.t', 'marker');
-      await waitFor(() => leaked >= 1, 5_000, 'the marker');
+      await until(() => leaked >= 1, 5_000, 'the marker');
       assert.equal(leaked, 1, 'only the marker arrived');
     } finally {
       s.unsubscribe();
@@ -243,7 +244,7 @@ describe('bad input to a hub process', () => {
     try {
       const bytes = concat(publishFrame('before.bad', 'first'), publishFrame('before.bad', 'second'), concat(u32(100), new Uint8Array(10)));
       assertRejected(await sendBad(bytes, { hello: true }), 'CB_ERR_FRAME_TRUNCATED', CLOSE_PROTOCOL_ERROR);
-      await waitFor(() => got.length === 2, 5_000, 'the two good frames');
+      await until(() => got.length === 2, 5_000, 'the two good frames');
       assert.deepEqual(got, ['first', 'second']);
     } finally {
       s.unsubscribe();
@@ -262,7 +263,7 @@ describe('bad input to a hub process', () => {
     assert.equal(hub.alive(), true, 'the hub process is still running');
     // The background chatter never stopped.
     const before = received;
-    await waitFor(() => received > before + 5, 5_000, 'more background chatter');
+    await until(() => received > before + 5, 5_000, 'more background chatter');
     assert.equal(outOfOrder, 0, 'background messages arrived in order');
     assert.equal(alice.state, 'connected');
     assert.equal(bob.state, 'connected');
@@ -273,7 +274,7 @@ describe('bad input to a hub process', () => {
       const got: unknown[] = [];
       await c2.subscribe('final.check', (m) => void got.push(m.data)).ready;
       await c1.publish('final.check', { still: 'working' });
-      await waitFor(() => got.length === 1, 5_000, 'the final round trip');
+      await until(() => got.length === 1, 5_000, 'the final round trip');
       assert.deepEqual(got, [{ still: 'working' }]);
       await c2.serve('final.rpc', () => 'pong').ready;
       assert.equal(await c1.request('final.rpc', null, { timeoutMs: 2000 }), 'pong');
@@ -285,6 +286,6 @@ describe('bad input to a hub process', () => {
     assert.match(hub.stderr(), /protocol error/);
     stopChatter = true;
     await chatter;
-    await waitFor(() => received === sent, 5_000, `all ${sent} background messages (have ${received})`);
+    await until(() => received === sent, 5_000, `all ${sent} background messages (have ${received})`);
   });
 });

@@ -4,11 +4,12 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli, spawnCli, startHubProcess, waitFor, type HubProcess } from '../helpers/hub-process.js';
+import { runCli, spawnCli, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 
 /** The CLI reads app `test`'s secret from the hub's config in its data directory. */
 const creds = (): string[] => ['--data', hub.dataDir, '--name', 'test'];
 import { openBus, closeBus } from '../helpers/buses.js';
+import { until } from '../helpers/wait.js';
 
 const T = { timeout: 20_000 };
 
@@ -128,7 +129,7 @@ describe('help and usage errors', () => {
 describe('pub / sub / request against a hub process', () => {
   test("sub <pattern> --count 1 prints the message from pub <topic> '{\"a\":1}' as a JSON line and exits 0", T, async () => {
     const sub = spawnCli(['sub', 'cli.>', '--count', '1', '--url', hub.url, ...creds()]);
-    await waitFor(() => sub.stderr().includes('subscribed to cli.>') || sub.proc.exitCode !== null, 10_000, `sub to be subscribed (stderr: ${sub.stderr()})`);
+    await until(() => sub.stderr().includes('subscribed to cli.>') || sub.proc.exitCode !== null, 10_000, `sub to be subscribed (stderr: ${sub.stderr()})`);
     const pub = await runCli(['pub', 'cli.test', '{"a":1}', '--url', hub.url, ...creds()]);
     assert.equal(pub.code, 0, `pub stderr: ${pub.stderr}`);
     assert.equal(pub.stdout, '');
@@ -140,7 +141,7 @@ describe('pub / sub / request against a hub process', () => {
 
   test('pub sends non-JSON text as a string and sub --count 2 waits for two', T, async () => {
     const sub = spawnCli(['sub', 'cli2.*', '--count', '2', '--url', hub.url, ...creds()]);
-    await waitFor(() => sub.stderr().includes('subscribed to') || sub.proc.exitCode !== null, 10_000, `sub to be subscribed (stderr: ${sub.stderr()})`);
+    await until(() => sub.stderr().includes('subscribed to') || sub.proc.exitCode !== null, 10_000, `sub to be subscribed (stderr: ${sub.stderr()})`);
     assert.equal((await runCli(['pub', 'cli2.a', 'hello world', '--url', hub.url, ...creds()])).code, 0);
     assert.equal((await runCli(['pub', 'cli2.b', '[1,2]', '--url', hub.url, ...creds()])).code, 0);
     const exit = await sub.exited;

@@ -4,8 +4,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { CrossbusError, type Bus } from '../../src/node/index.js';
-import { startHubProcess, waitFor, sleep, type HubProcess } from '../helpers/hub-process.js';
+import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { openBus, closeBus } from '../helpers/buses.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const T = { timeout: 20_000 };
 
@@ -47,7 +48,7 @@ describe('service groups', () => {
 
       const N = 300;
       for (let id = 0; id < N; id++) await pub.publish('jobs.created', { id });
-      await waitFor(() => plain.length === N && perMember.reduce((a, m) => a + m.length, 0) >= N, 10_000, 'all group deliveries');
+      await until(() => plain.length === N && perMember.reduce((a, m) => a + m.length, 0) >= N, 10_000, 'all group deliveries');
       await sleep(100); // a duplicate would show up by now
       const all = perMember.flat();
       assert.equal(all.length, N, `sum over members is ${N} (per member: ${perMember.map((m) => m.length).join(', ')})`);
@@ -75,7 +76,7 @@ describe('service groups', () => {
       await closeBus(a);
       await sleep(50);
       for (let i = 0; i < 20; i++) await pub.publish('leave.t', i);
-      await waitFor(() => gotB.length === 20, 5_000, 'all messages at the remaining member');
+      await until(() => gotB.length === 20, 5_000, 'all messages at the remaining member');
       assert.equal(gotA.length, 0);
     } finally {
       await closeBus(a);

@@ -12,8 +12,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CrossbusError } from '../../src/node/index.js';
 import { connect } from '../../src/node/index.js';
-import { startHubProcess, waitFor, sleep } from '../helpers/hub-process.js';
+import { startHubProcess } from '../helpers/hub-process.js';
 import { openBus, closeBus } from '../helpers/buses.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const T = { timeout: 20_000 };
 
@@ -63,13 +64,13 @@ describe('hub closes the connection during the handshake', () => {
     try {
       bus.on('reconnecting', (e) => reconnecting.push(e.attempt));
       await hub.stop('SIGKILL');
-      await waitFor(() => bus.state === 'reconnecting', 5_000, 'reconnecting');
+      await until(() => bus.state === 'reconnecting', 5_000, 'reconnecting');
       // Connection 1: refuse after HELLO (like a hub that closes during the handshake).
       // Connections 2+: accept HELLO but never answer, so each attempt stays pending.
       const fake = await fakeHub(port, (ws, n) => {
         if (n === 1) ws.once('message', () => ws.close(1001, 'CB_ERR_HUB_SHUTTING_DOWN'));
       });
-      await waitFor(() => fake.connections() >= 2, 5_000, 'the retry after the refused handshake');
+      await until(() => fake.connections() >= 2, 5_000, 'the retry after the refused handshake');
       await sleep(500); // ten reconnect delays: room for any extra attempt to show up
       assert.equal(fake.connections(), 2, `one refused handshake must lead to exactly one new attempt (saw ${fake.connections()} connections; reconnecting events ${JSON.stringify(reconnecting)})`);
     } finally {

@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { CrossbusError, type Bus, type Message } from '../../src/node/index.js';
 import { Kind, envelope } from '../../src/core/protocol/envelope.js';
-import { startHubProcess, waitFor, type HubProcess } from '../helpers/hub-process.js';
+import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { openBus, closeBus } from '../helpers/buses.js';
 import { RawClient } from '../helpers/raw-ws.js';
+import { until } from '../helpers/wait.js';
 
 const T = { timeout: 20_000 };
 
@@ -43,7 +44,7 @@ async function barrier(from: Bus, to: Bus): Promise<void> {
   });
   await s.ready;
   await from.publish(topic, null);
-  await waitFor(() => got, 5_000, `sentinel ${topic}`);
+  await until(() => got, 5_000, `sentinel ${topic}`);
   s.unsubscribe();
 }
 
@@ -77,7 +78,7 @@ describe('pub/sub through a hub process', () => {
       null,
     ];
     for (const v of values) await pub.publish('json.t', v);
-    await waitFor(() => c.msgs.length === values.length, 5_000, 'all JSON messages');
+    await until(() => c.msgs.length === values.length, 5_000, 'all JSON messages');
     assert.deepEqual(c.msgs.map((m) => m.data), values);
     assert.ok(c.msgs.every((m) => m.topic === 'json.t' && m.replyTo === ''));
     c.unsubscribe();
@@ -91,7 +92,7 @@ describe('pub/sub through a hub process', () => {
     const empty = new Uint8Array(0);
     const payloads = [allBytes, big, empty];
     for (const p of payloads) await pub.publish('bytes.t', p);
-    await waitFor(() => c.msgs.length === payloads.length, 10_000, 'all byte messages');
+    await until(() => c.msgs.length === payloads.length, 10_000, 'all byte messages');
     for (let i = 0; i < payloads.length; i++) {
       const got = c.msgs[i]!.data;
       assert.ok(got instanceof Uint8Array, `message ${i} is a Uint8Array`);
@@ -115,7 +116,7 @@ describe('pub/sub through a hub process', () => {
     await pub.publish('hdr.t', { ok: true }, { headers });
     await pub.publish('hdr.t', new Uint8Array([1, 2, 3]), { headers: { traceparent: headers.traceparent } });
     await pub.publish('hdr.t', 'no headers');
-    await waitFor(() => c.msgs.length === 3, 5_000, 'the header messages');
+    await until(() => c.msgs.length === 3, 5_000, 'the header messages');
     assert.deepEqual({ ...c.msgs[0]!.headers }, headers);
     assert.deepEqual(c.msgs[0]!.data, { ok: true });
     assert.deepEqual({ ...c.msgs[1]!.headers }, { traceparent: headers.traceparent });
@@ -159,7 +160,7 @@ describe('pub/sub through a hub process', () => {
     const c = collect(sub, 'unsub.t');
     await c.ready;
     await pub.publish('unsub.t', 1);
-    await waitFor(() => c.msgs.length === 1, 5_000, 'the first message');
+    await until(() => c.msgs.length === 1, 5_000, 'the first message');
     c.unsubscribe();
     await sub.flush(); // the hub has processed the UNSUBSCRIBE
     for (let i = 0; i < 5; i++) await pub.publish('unsub.t', i);
@@ -174,12 +175,12 @@ describe('pub/sub through a hub process', () => {
       await raw.subscribe(8, 'rawunsub.sync');
       await pub.publish('rawunsub.t', 'before');
       await pub.publish('rawunsub.sync', 1);
-      await waitFor(() => raw.messages.filter((m) => m.sid === 8).length === 1, 5_000, 'first sync');
+      await until(() => raw.messages.filter((m) => m.sid === 8).length === 1, 5_000, 'first sync');
       await raw.sendEnvelope(envelope(Kind.UNSUBSCRIBE, { id: 77, sid: 7 }));
       await raw.waitForControl((e) => e.kind === Kind.OK && e.id === 77, 5_000, 'OK for UNSUBSCRIBE');
       await pub.publish('rawunsub.t', 'after');
       await pub.publish('rawunsub.sync', 2);
-      await waitFor(() => raw.messages.filter((m) => m.sid === 8).length === 2, 5_000, 'second sync');
+      await until(() => raw.messages.filter((m) => m.sid === 8).length === 2, 5_000, 'second sync');
       const forSid7 = raw.messages.filter((m) => m.sid === 7);
       assert.equal(forSid7.length, 1);
       assert.equal(forSid7[0]!.topic, 'rawunsub.t');
@@ -250,7 +251,7 @@ describe('pub/sub through a hub process', () => {
     const c = collect(sub, atLimit);
     await c.ready;
     await pub.publish(atLimit, 'edge');
-    await waitFor(() => c.msgs.length === 1, 5_000, 'message on a topic of exactly the limit');
+    await until(() => c.msgs.length === 1, 5_000, 'message on a topic of exactly the limit');
     c.unsubscribe();
   });
 
@@ -262,7 +263,7 @@ describe('pub/sub through a hub process', () => {
     });
     await s.ready;
     for (let i = 0; i < N; i++) await pub.publish('order.t', i);
-    await waitFor(() => got.length >= N, 15_000, `${N} messages (have ${got.length})`);
+    await until(() => got.length >= N, 15_000, `${N} messages (have ${got.length})`);
     assert.equal(got.length, N);
     for (let i = 0; i < N; i++) {
       if (got[i] !== i) assert.fail(`message ${i} out of order: got ${got[i]}`);

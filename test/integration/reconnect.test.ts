@@ -6,8 +6,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { CrossbusError, type BusState } from '../../src/node/index.js';
-import { startHubProcess, restartOnPort, waitFor, type HubProcess } from '../helpers/hub-process.js';
+import { startHubProcess, restartOnPort, type HubProcess } from '../helpers/hub-process.js';
 import { openBus, closeBus } from '../helpers/buses.js';
+import { until } from '../helpers/wait.js';
 
 const T = { timeout: 20_000 };
 const FAST_RECONNECT = { initialDelayMs: 50, maxDelayMs: 400, factor: 2, jitter: 0.2 };
@@ -44,7 +45,7 @@ describe('reconnect', () => {
       const port = hub1.port;
       const exit = await hub1.stop('SIGKILL');
       assert.equal(exit.signal, 'SIGKILL');
-      await waitFor(() => b.state === 'reconnecting', 5_000, 'the bus to notice and start reconnecting');
+      await until(() => b.state === 'reconnecting', 5_000, 'the bus to notice and start reconnecting');
       assert.equal(disconnects, 1);
 
       // Published while the hub is down: kept and sent after the subscriptions are restored.
@@ -53,7 +54,7 @@ describe('reconnect', () => {
 
       hub2 = await restartOnPort(port);
       assert.equal(hub2.port, port);
-      await waitFor(() => connectedEvents.some((e) => e.reconnected), 10_000, 'a connected event with reconnected: true');
+      await until(() => connectedEvents.some((e) => e.reconnected), 10_000, 'a connected event with reconnected: true');
       assert.equal(b.state, 'connected');
       assert.deepEqual(connectedEvents.map((e) => e.reconnected), [true]);
       assert.notEqual(connectedEvents[0]!.hubId, firstHubId, 'it is a different hub');
@@ -64,12 +65,12 @@ describe('reconnect', () => {
 
       // Everything sent before this call (the restored SUBSCRIBEs included) has been processed.
       await b.flush();
-      await waitFor(() => selfReceived.length === 2, 5_000, 'the messages published while the hub was down');
+      await until(() => selfReceived.length === 2, 5_000, 'the messages published while the hub was down');
       assert.deepEqual(selfReceived, ['while-down-1', 'while-down-2']);
 
       other = await openBus(hub2.url, { name: 'other', reconnect: false });
       await other.publish('rc.hello', { after: 'restart' });
-      await waitFor(() => received.length === 1, 5_000, 'the restored subscription to get a message');
+      await until(() => received.length === 1, 5_000, 'the restored subscription to get a message');
       assert.deepEqual(received, [{ topic: 'rc.hello', data: { after: 'restart' } }]);
 
       const reply = await other.request('rc.svc', { n: 21 }, { timeoutMs: 2000 });
@@ -99,7 +100,7 @@ describe('reconnect', () => {
       const sub = b.subscribe('nr.t', () => {});
       await sub.ready;
       await hub.stop('SIGKILL');
-      await waitFor(() => b.state === 'closed', 5_000, 'the bus to close');
+      await until(() => b.state === 'closed', 5_000, 'the bus to close');
       assert.ok(!states.includes('reconnecting'), `never tried to reconnect: ${JSON.stringify(states)}`);
       assert.equal(closedFired, true);
       assert.equal(closedError?.code, 'CB_ERR_CONNECTION_LOST');
@@ -129,7 +130,7 @@ describe('reconnect', () => {
       const got: number[] = [];
       await b.subscribe<number>('term.t', (m) => void got.push(m.data)).ready;
       for (let i = 0; i < 100; i++) await b.publish('term.t', i);
-      await waitFor(() => got.length === 100, 5_000, 'messages before the signal');
+      await until(() => got.length === 100, 5_000, 'messages before the signal');
 
       const started = Date.now();
       const exit = await hub.stop('SIGTERM');
@@ -139,7 +140,7 @@ describe('reconnect', () => {
       assert.match(exit.stdout, /crossbus hub stopped/);
       assert.match(exit.stderr, /SIGTERM: draining and shutting down/);
       assert.ok(elapsed < 6_000, `stopped in ${elapsed} ms`);
-      await waitFor(() => b.state === 'closed', 5_000, 'the client to see the hub go');
+      await until(() => b.state === 'closed', 5_000, 'the client to see the hub go');
       assert.ok(disconnected !== undefined);
       const goodbye = logged.find((l) => l.message === 'hub said goodbye');
       assert.ok(goodbye, `the client got GOODBYE: ${JSON.stringify(logged)}`);

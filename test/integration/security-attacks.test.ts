@@ -25,11 +25,12 @@ import { HEADER_BINDER, HEADER_PROOF, type HelloAuth } from '../../src/core/secu
 import { pskSecrets } from '../../src/core/security/key-schedule.js';
 import { fromBase64, toBase64 } from '../../src/core/security/bytes.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
-import { runCli, sleep, startHubProcess, waitFor, type HubProcess } from '../helpers/hub-process.js';
+import { runCli, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { auditFileOf, expectAudit as expectAuditOf, readAudit as readAuditOf, type AuditLine } from '../helpers/audit-file.js';
 import { openBus, closeBus } from '../helpers/buses.js';
 import { RawClient, decodeErrorPayload, helloFrame, type CloseEvent, type ErrorPayload } from '../helpers/raw-ws.js';
 import { secret as newSecret, testConfigDocument } from '../helpers/security.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const T = { timeout: 20_000 };
 /** The public message of every refused credential: the same for all, so a stranger learns nothing. */
@@ -116,7 +117,7 @@ async function assertHubServesOthers(): Promise<void> {
   assert.ok(hub.alive(), 'the hub process is alive');
   const n = ++probeSeq;
   await watchPublisher.publish('watch.probe', n, { ack: true });
-  await waitFor(() => watchSeen.includes(n), 5_000, `bystander probe ${n}`);
+  await until(() => watchSeen.includes(n), 5_000, `bystander probe ${n}`);
   assert.equal(watcher.state, 'connected');
   assert.equal(watchPublisher.state, 'connected');
 }
@@ -321,7 +322,7 @@ describe('attacks on a secure hub process', () => {
     const c = await mallory();
     await c.send(publishFrame('atk.replay', 1));
     await c.send(publishFrame('atk.replay', 2));
-    await waitFor(() => (observed.get('atk.replay') ?? 0) === 2, 5_000, 'the two genuine messages');
+    await until(() => (observed.get('atk.replay') ?? 0) === 2, 5_000, 'the two genuine messages');
     await c.sendRaw(c.sentRecords[0]!);
     const r = await refusal(c);
     assertRefused(r, 'CB_ERR_REPLAY');
@@ -376,7 +377,7 @@ describe('attacks on a secure hub process', () => {
     t.diagnostic(`record of ${sample.length} bytes, bits flipped at ${positions.join(', ')}`);
     const wrong = outcomes.filter((o) => o.code !== 'CB_ERR_INTEGRITY' || o.close !== CLOSE_AUTH_FAILED || o.errors !== 1);
     assert.deepEqual(wrong, [], `every flipped bit is CB_ERR_INTEGRITY with close 4003 (record of ${sample.length} bytes)`);
-    await waitFor(() => readAudit().slice(mark).filter((e) => e.action === 'integrity' && /^CB_ERR_INTEGRITY/.test(e.reason ?? '')).length >= positions.length,
+    await until(() => readAudit().slice(mark).filter((e) => e.action === 'integrity' && /^CB_ERR_INTEGRITY/.test(e.reason ?? '')).length >= positions.length,
       5_000, 'one integrity audit entry per flipped record');
     await assertHubServesOthers();
     assertNothingDelivered('atk.flip');
@@ -388,7 +389,7 @@ describe('attacks on a secure hub process', () => {
       const outcomes = await flipAttack(positions, 'atk.flip-length');
       // Refused, closed as a security failure and audited, whatever the code: this much holds today.
       assert.deepEqual(outcomes.filter((o) => o.close !== CLOSE_AUTH_FAILED || o.errors !== 1), [], 'each refused with one ERROR and close 4003');
-      await waitFor(() => readAudit().slice(mark).filter((e) => e.action === 'integrity' && e.outcome === 'failure').length >= positions.length,
+      await until(() => readAudit().slice(mark).filter((e) => e.action === 'integrity' && e.outcome === 'failure').length >= positions.length,
         5_000, 'one integrity audit entry per flipped record');
       await assertHubServesOthers();
       assertNothingDelivered('atk.flip-length');
@@ -426,13 +427,13 @@ describe('attacks on a secure hub process', () => {
     await expectAudit(mark, 'unknown key id', (e) => e.action === 'auth' && e.outcome === 'failure' && e.reason === 'CB_ERR_AUTH_FAILED: unknown key id deadbeefdeadbeef');
 
     // The `expiring` sessions were opened in before(), while the key was valid.
-    await waitFor(() => Date.now() > expiresAt + 200, 10_000, 'the expiring key to expire');
+    await until(() => Date.now() > expiresAt + 200, 10_000, 'the expiring key to expire');
     const closed = await expiringRaw.waitForClose(5_000);
     const rawErrors = expiringRaw.errors();
     assert.equal(rawErrors.length, 1, JSON.stringify(rawErrors));
     assert.equal(rawErrors[0]!.code, 'CB_ERR_KEY_EXPIRED');
     assert.equal(closed.code, CLOSE_REVOKED);
-    await waitFor(() => expiringBus.state === 'closed', 5_000, 'the expiring real client to be closed');
+    await until(() => expiringBus.state === 'closed', 5_000, 'the expiring real client to be closed');
     assert.ok(expiringBusErrors.includes('CB_ERR_KEY_EXPIRED'), `the client reported CB_ERR_KEY_EXPIRED (${expiringBusErrors.join(', ')})`);
     const revokes = readAudit().filter((e) => e.action === 'revoke' && e.outcome === 'denied' && e.actor.app === 'expiring' && /^CB_ERR_KEY_EXPIRED/.test(e.reason ?? ''));
     assert.equal(revokes.length, 2, 'both expiring sessions audited');
@@ -482,7 +483,7 @@ describe('attacks on a secure hub process', () => {
     assert.ok(orders.isOpen);
     assert.deepEqual(await operation(orders, envelope(Kind.PUBLISH, { id: 16, topic: 'orders.created', payloadType: PayloadType.JSON, payload: enc.encode('1') })), { ok: true });
     await watchPublisher.publish('apps.orders.inbox-test', 1);
-    await waitFor(() => orders.messages.some((m) => m.topic === 'apps.orders.inbox-test'), 5_000, 'apps.orders.> delivery');
+    await until(() => orders.messages.some((m) => m.topic === 'apps.orders.inbox-test'), 5_000, 'apps.orders.> delivery');
 
     // The real client refuses locally, before anything reaches the hub.
     const bus = await openBus(hub.url, { name: 'orders', secret: doc.apps.orders.secret, reconnect: false });
@@ -526,10 +527,10 @@ describe('attacks on a secure hub process', () => {
 
     // The genuine exchange: request -> the server gets it with its replyTo -> one reply.
     await requester.sendEnvelope(envelope(Kind.REQUEST, { id: 31, topic: 'svc.echo', replyTo: `${inbox}.31`, payloadType: PayloadType.JSON, payload: enc.encode('"ping"') }));
-    await waitFor(() => server.messages.length === 1, 5_000, 'the request at the server');
+    await until(() => server.messages.length === 1, 5_000, 'the request at the server');
     assert.equal(server.messages[0]!.replyTo, `${inbox}.31`);
     await server.sendEnvelope(envelope(Kind.REPLY, { topic: `${inbox}.31`, payloadType: PayloadType.JSON, payload: enc.encode('"pong"') }));
-    await waitFor(() => requester.messages.length === 1, 5_000, 'the genuine reply');
+    await until(() => requester.messages.length === 1, 5_000, 'the genuine reply');
 
     let mark = auditMark();
     // orders never received a request: a reply to the requester's inbox is forged.
@@ -584,7 +585,7 @@ describe('attacks on a secure hub process', () => {
     assert.equal(lim.state, 'connected');
     await sleep(retryAfterMs + 20);
     await lim.publish('lim.a', 'after the wait', { ack: true });
-    await waitFor(() => observed.get('lim.a') === 6, 5_000, 'the 6 admitted lim.a messages');
+    await until(() => observed.get('lim.a') === 6, 5_000, 'the 6 admitted lim.a messages');
     await closeBus(lim);
 
     // Abuse: 200 publishes without waiting for anything, one batch.
@@ -619,7 +620,7 @@ describe('attacks on a secure hub process', () => {
     await revSub.ready;
     const raw = await RawClient.handshake(hub.url, 'revokable', { secret: secrets.revokable });
     await watchPublisher.publish('feed.a', 1, { ack: true });
-    await waitFor(() => feed.length === 1, 5_000, 'feed before the change');
+    await until(() => feed.length === 1, 5_000, 'feed before the change');
 
     try {
       // (a) Take the feed.> grant away from the role, then reload (`crossbus reload`).
@@ -630,14 +631,14 @@ describe('attacks on a secure hub process', () => {
       const reload = await runCli(['reload', '--data', hub.dataDir]);
       assert.equal(reload.code, 0, reload.stderr);
       await expectAudit(mark, 'config-reload', (e) => e.action === 'config-reload' && e.outcome === 'success');
-      await waitFor(() => feedSub.closed, 5_000, 'the feed subscription to end');
+      await until(() => feedSub.closed, 5_000, 'the feed subscription to end');
       assert.equal(feedSub.error?.code, 'CB_ERR_FORBIDDEN');
       await expectAudit(mark, 'subscription ended', (e) => e.action === 'subscribe' && e.outcome === 'denied' && e.target === 'feed.>' && /after a config change/.test(e.reason ?? ''));
       // The connection stays up; the remaining grant still works.
       assert.equal(bus.state, 'connected');
       await watchPublisher.publish('rev.a', 2, { ack: true });
       await watchPublisher.publish('feed.b', 3, { ack: true });
-      await waitFor(() => rev.length === 1, 5_000, 'rev.> still delivered');
+      await until(() => rev.length === 1, 5_000, 'rev.> still delivered');
       await assertHubServesOthers();
       assert.deepEqual(feed, [1], 'nothing more on the ended subscription');
 
@@ -651,7 +652,7 @@ describe('attacks on a secure hub process', () => {
       const closed = await raw.waitForClose(5_000);
       assert.equal(closed.code, CLOSE_REVOKED);
       assert.deepEqual(raw.errors().map((e) => e.code), ['CB_ERR_REVOKED']);
-      await waitFor(() => bus.state === 'closed', 5_000, 'the real client to be closed');
+      await until(() => bus.state === 'closed', 5_000, 'the real client to be closed');
       assert.ok(busErrors.includes('CB_ERR_REVOKED'), `the client reported CB_ERR_REVOKED (${busErrors.join(', ')})`);
       await expectAudit(mark, 'revoke', (e) => e.action === 'revoke' && e.outcome === 'denied' && e.actor.app === 'revokable' && /^CB_ERR_REVOKED/.test(e.reason ?? ''));
       // And the app can no longer connect at all.

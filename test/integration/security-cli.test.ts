@@ -12,11 +12,12 @@ import type { Bus, Subscription } from '../../src/node/index.js';
 import { connect } from '../../src/node/index.js';
 import { CLOSE_REVOKED } from '../../src/core/transport/transport.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
-import { restartOnPort, runCli, startHubProcess, waitFor, type HubProcess } from '../helpers/hub-process.js';
+import { restartOnPort, runCli, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { expectAudit, readAudit } from '../helpers/audit-file.js';
 import { openBus, closeBus } from '../helpers/buses.js';
 import { RawClient } from '../helpers/raw-ws.js';
 import { secret as newSecret, testConfigDocument } from '../helpers/security.js';
+import { until } from '../helpers/wait.js';
 
 const T = { timeout: 30_000 };
 
@@ -108,7 +109,7 @@ describe('crossbus keys rotate against a running hub', () => {
     const closed = await oldRaw.waitForClose(5_000);
     assert.equal(closed.code, CLOSE_REVOKED);
     assert.deepEqual(oldRaw.errors().map((e) => e.code), ['CB_ERR_KEY_EXPIRED']);
-    await waitFor(() => oldBus.state === 'closed' && k2Bus.state === 'closed', 5_000, 'the sessions on k1 and k2 to be closed');
+    await until(() => oldBus.state === 'closed' && k2Bus.state === 'closed', 5_000, 'the sessions on k1 and k2 to be closed');
     assert.ok(oldBusErrors.includes('CB_ERR_KEY_EXPIRED'), `k1 session: ${oldBusErrors.join(', ')}`);
     assert.ok(k2Errors.includes('CB_ERR_KEY_EXPIRED'), `k2 session: ${k2Errors.join(', ')}`);
     const revokes = readAudit(hub).slice(mark).filter((e) => e.action === 'revoke' && e.actor.app === 'orders' && /^CB_ERR_KEY_EXPIRED/.test(e.reason ?? ''));
@@ -166,7 +167,7 @@ describe('consent for `ask` grants through the CLI', () => {
   /** Polls `crossbus consent list` until `app` has a pending request; returns its id. */
   async function pendingId(app: string): Promise<string> {
     let id: string | undefined;
-    await waitFor(async () => (id = (await consentList()).pending.find((p) => p.app === app && p.pattern === 'camera.>')?.id) !== undefined,
+    await until(async () => (id = (await consentList()).pending.find((p) => p.app === app && p.pattern === 'camera.>')?.id) !== undefined,
       8_000, `a pending consent request of ${app}`);
     return id as string;
   }
@@ -202,7 +203,7 @@ describe('consent for `ask` grants through the CLI', () => {
     await sub.ready;
     grantId = id;
     await publisher.publish('camera.front', 'after', { ack: true });
-    await waitFor(() => got.length === 1, 5_000, 'a message after the grant');
+    await until(() => got.length === 1, 5_000, 'a message after the grant');
     assert.deepEqual(got, ['after'], 'nothing was delivered while the subscription was held');
     assert.deepEqual((await consentList()).decisions.map((d) => [d.id, d.app, d.decision]), [[id, 'cam1', 'granted']]);
     await expectAudit(hub, mark, 'consent requested', (e) => e.action === 'consent' && e.target === id && e.reason === 'requested' && e.actor.app === 'cam1');
@@ -243,11 +244,11 @@ describe('consent for `ask` grants through the CLI', () => {
     assert.equal(sub2.error?.code, 'CB_ERR_CONSENT_DENIED');
     assert.deepEqual((await consentList()).pending, [], 'nobody was asked again');
     await publisher.publish('camera.back', 1, { ack: true });
-    await waitFor(() => got.length === 1, 5_000, 'delivery after the restart');
+    await until(() => got.length === 1, 5_000, 'delivery after the restart');
 
     const mark = readAudit(hub).length;
     await consentCli('revoke', grantId);
-    await waitFor(() => sub1.closed, 5_000, 'the subscription to end');
+    await until(() => sub1.closed, 5_000, 'the subscription to end');
     assert.equal(sub1.error?.code, 'CB_ERR_FORBIDDEN');
     assert.equal(bus1.state, 'connected', 'the connection stays');
     await expectAudit(hub, mark, 'consent revoked', (e) => e.action === 'consent' && e.target === grantId && e.reason === 'revoked' && e.actor.app === 'cam1');
@@ -300,12 +301,12 @@ describe('a hub without a config creates one', () => {
       const got: unknown[] = [];
       await adminBus.subscribe('app.>', (m) => void got.push(m.data)).ready;
       await appBus.publish('app.hello', 'hi', { ack: true });
-      await waitFor(() => got.length === 1, 5_000, 'a message between the default apps');
+      await until(() => got.length === 1, 5_000, 'a message between the default apps');
       await rejectsWithCode(appBus.publish('admin.x'), 'CB_ERR_FORBIDDEN');
       await rejectsWithCode(connect(hub.url, { name: 'app', secret: admin.secret, reconnect: false, timeoutMs: 5_000 }), 'CB_ERR_AUTH_FAILED');
       await closeBus(adminBus);
       await closeBus(appBus);
-      await waitFor(() => readAudit(hub).some((e) => e.action === 'auth' && e.outcome === 'failure'), 5_000, 'the failed auth in the audit log');
+      await until(() => readAudit(hub).some((e) => e.action === 'auth' && e.outcome === 'failure'), 5_000, 'the failed auth in the audit log');
 
       const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8');
       for (const [name, s] of [['admin', admin.secret], ['app', app.secret]] as const) {

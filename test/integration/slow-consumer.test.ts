@@ -14,7 +14,8 @@ import { Kind } from '../../src/core/protocol/envelope.js';
 import type { Bus } from '../../src/node/index.js';
 import { RawClient } from '../helpers/raw-ws.js';
 import { openBus, closeBus } from '../helpers/buses.js';
-import { startHubProcess, waitFor } from '../helpers/hub-process.js';
+import { startHubProcess } from '../helpers/hub-process.js';
+import { until } from '../helpers/wait.js';
 
 const T = { timeout: 20_000 };
 const PAYLOAD_BYTES = 256;
@@ -101,7 +102,7 @@ async function publishPaced(pub: Bus, fastCount: () => number, afterEach: (i: nu
     await pub.publish('load.data', payload);
     afterEach(i);
     if (i + 1 - fastCount() > WINDOW) {
-      await waitFor(() => i + 1 - fastCount() <= WINDOW / 4, 10_000, `the fast subscriber to catch up (${fastCount()} of ${i + 1})`);
+      await until(() => i + 1 - fastCount() <= WINDOW / 4, 10_000, `the fast subscriber to catch up (${fastCount()} of ${i + 1})`);
     }
   }
   return TOTAL_MESSAGES;
@@ -140,7 +141,7 @@ describe('slow consumer', () => {
           setImmediate(() => stalled.resume());
         }
       });
-      await waitFor(() => fastCount >= published, 10_000, `all ${published} at the fast subscriber (have ${fastCount})`);
+      await until(() => fastCount >= published, 10_000, `all ${published} at the fast subscriber (have ${fastCount})`);
       assert.equal(fastCount, published);
       assert.ok(inOrder);
       stalled.resume();
@@ -165,7 +166,7 @@ describe('slow consumer', () => {
       // Resume as soon as the hub gives up on it: the hub destroys a peer that does not finish the
       // close handshake within 2 s.
       const published = await sc.publishAll(() => setImmediate(() => sc.stalled.resume()));
-      await waitFor(() => sc.fastCount() >= published, 10_000, `all ${published} messages at the fast subscriber (have ${sc.fastCount()})`);
+      await until(() => sc.fastCount() >= published, 10_000, `all ${published} messages at the fast subscriber (have ${sc.fastCount()})`);
       assert.equal(sc.fastCount(), published, 'the fast subscriber got every message exactly once');
       assert.ok(sc.fastInOrder(), 'in order');
 
@@ -200,7 +201,7 @@ describe('slow consumer', () => {
       s = await setUp('drop');
       const sc = s;
       const published = await sc.publishAll();
-      await waitFor(() => sc.fastCount() >= published, 10_000, `all ${published} messages at the fast subscriber (have ${sc.fastCount()})`);
+      await until(() => sc.fastCount() >= published, 10_000, `all ${published} messages at the fast subscriber (have ${sc.fastCount()})`);
       assert.equal(sc.fastCount(), published, 'the fast subscriber got every message exactly once');
       assert.ok(sc.fastInOrder(), 'in order');
 
@@ -215,15 +216,15 @@ describe('slow consumer', () => {
       // The queue drains once it reads again; the hub then says how many were dropped.
       const notice = await sc.stalled.waitForError(10_000, 'CB_ERR_SLOW_CONSUMER');
       assert.equal(notice.retryable, true);
-      await waitFor(() => sc.stalled.errors().some((e) => e.code === 'CB_ERR_SLOW_CONSUMER' && typeof e.details?.dropped === 'number'), 10_000,
+      await until(() => sc.stalled.errors().some((e) => e.code === 'CB_ERR_SLOW_CONSUMER' && typeof e.details?.dropped === 'number'), 10_000,
         `the "queue drained; N dropped" notice (${JSON.stringify(sc.stalled.errors())})`);
       const drained = sc.stalled.errors().find((e) => typeof e.details?.dropped === 'number')!;
       const dropped = drained.details!.dropped as number;
       assert.ok(dropped > 0);
       // Let whatever is in flight arrive, then compare counts.
       await sc.pub.publish('load.end', new Uint8Array(PAYLOAD_BYTES));
-      await waitFor(() => sc.fastCount() === published + 1, 5_000, 'the end marker at the fast subscriber');
-      await waitFor(() => sc.stalled.count(Kind.MESSAGE) >= published - dropped + 1, 5_000,
+      await until(() => sc.fastCount() === published + 1, 5_000, 'the end marker at the fast subscriber');
+      await until(() => sc.stalled.count(Kind.MESSAGE) >= published - dropped + 1, 5_000,
         `the stalled one to read what it was sent (${sc.stalled.count(Kind.MESSAGE)} of ${published - dropped + 1})`);
       const got = sc.stalled.count(Kind.MESSAGE);
       assert.equal(got, published - dropped + 1, 'every message it was not told about arrived (plus the end marker)');

@@ -8,9 +8,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bus, PublishAck, StreamInfo, StreamRecord } from '../../src/node/index.js';
-import { runCli, startHubProcess, waitFor, type HubProcess } from '../helpers/hub-process.js';
+import { runCli, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { openBus, closeBus } from '../helpers/buses.js';
 import { secret as newSecret, testConfigDocument } from '../helpers/security.js';
+import { until } from '../helpers/wait.js';
 
 const T = { timeout: 30_000 };
 
@@ -91,7 +92,7 @@ describe('crossbus stream', () => {
       await m.ack();
       if (++acked === 5) break;
     }
-    await waitFor(async () => (await bus.streams.info('ORDERS')).consumers[0]?.ackFloor === 5, 5_000, 'ack floor 5');
+    await until(async () => (await bus.streams.info('ORDERS')).consumers[0]?.ackFloor === 5, 5_000, 'ack floor 5');
     const r = await cli(['stream', 'info', 'ORDERS']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Stream ORDERS\n/);
@@ -194,7 +195,7 @@ describe('crossbus dlq', () => {
       if (++seen === JOBS) break;
     }
     consumer.close();
-    await waitFor(async () => (await bus.streams.info('JOBS.DLQ')).state.messages === JOBS, 5_000, 'the dead letters');
+    await until(async () => (await bus.streams.info('JOBS.DLQ')).state.messages === JOBS, 5_000, 'the dead letters');
   });
 
   test('ls: a table of the dead letters; --json; ORDERS has none', T, async () => {
@@ -290,7 +291,7 @@ describe('dlq replay and the hub rate limit', () => {
         if (++seen === n) break;
       }
       consumer.close();
-      await waitFor(async () => (await fast.streams.info('SLOW.DLQ')).state.messages === n, 10_000, 'the dead letters');
+      await until(async () => (await fast.streams.info('SLOW.DLQ')).state.messages === n, 10_000, 'the dead letters');
 
       const started = Date.now();
       const r = await runCli(['dlq', 'replay', 'SLOW', '--url', limited.url, '--name', 'ops', '--secret', opsSecret], 40_000);

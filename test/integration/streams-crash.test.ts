@@ -11,7 +11,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { StreamMessage } from '../../src/client/index.js';
 import { openBus } from '../helpers/buses.js';
-import { REPO_ROOT, restartOnPort, startHubProcess, waitFor, type HubProcess } from '../helpers/hub-process.js';
+import { REPO_ROOT, restartOnPort, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
+import { until } from '../helpers/wait.js';
 
 const seed = Number(process.env.CRASH_SEED ?? 20261122);
 const KILLS = 12;
@@ -75,7 +76,7 @@ test(`durable publishes survive ${KILLS} SIGKILLs of the hub (seed ${seed})`, { 
 
   try {
     // The publisher process connects once, without retries: the first kill must come after that.
-    await waitFor(() => acks.size > 0 || publisher.exitCode !== null, 30_000, 'the publisher to start publishing');
+    await until(() => acks.size > 0 || publisher.exitCode !== null, 30_000, 'the publisher to start publishing');
     assert.ok(acks.size > 0, `the publisher could not start:\n${errText}`);
     let kills = 0;
     while (kills < KILLS) {
@@ -85,11 +86,11 @@ test(`durable publishes survive ${KILLS} SIGKILLs of the hub (seed ${seed})`, { 
       kills++;
       hub = await restartOnPort(port);
       // Each crash must hit a hub that was taking publishes: wait for progress before the next.
-      await waitFor(() => acks.size > ackedBefore || finished, 20_000, `progress after kill ${kills}`).catch((err: Error) => {
+      await until(() => acks.size > ackedBefore || finished, 20_000, `progress after kill ${kills}`).catch((err: Error) => {
         throw new Error(`${err.message} (${acks.size} acknowledged)\npublisher stderr:\n${errText.slice(-3000)}\nhub log:\n${(hub.stdout() + hub.stderr()).slice(-3000)}`);
       });
     }
-    await waitFor(() => finished, 60_000, `the publisher to finish (${acks.size}/${COUNT} acknowledged)\n${errText}`);
+    await until(() => finished, 60_000, `the publisher to finish (${acks.size}/${COUNT} acknowledged)\n${errText}`);
     assert.equal(await publisherExit, 0, errText);
     assert.equal(acks.size, COUNT);
 
@@ -111,7 +112,7 @@ test(`durable publishes survive ${KILLS} SIGKILLs of the hub (seed ${seed})`, { 
     assert.equal(stored.length, COUNT, 'nothing but the acknowledged messages');
 
     // The durable consumer got every one of them (at least once).
-    await waitFor(() => [...acks.keys()].every((i) => received.has(i)), 30_000, `the consumer to catch up (${received.size}/${COUNT})`);
+    await until(() => [...acks.keys()].every((i) => received.has(i)), 30_000, `the consumer to catch up (${received.size}/${COUNT})`);
     const redelivered = [...received.values()].filter((n) => n > 1).length;
     process.stderr.write(`crash test: ${KILLS} kills, ${COUNT} acknowledged, ${redelivered} redelivered to the consumer (at least once)\n`);
   } finally {

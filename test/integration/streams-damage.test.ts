@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bus, StreamMessage } from '../../src/client/index.js';
 import { closeBus, openBus } from '../helpers/buses.js';
-import { restartOnPort, startHubProcess, waitFor, type HubProcess } from '../helpers/hub-process.js';
+import { restartOnPort, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
 import { testConfigDocument } from '../helpers/security.js';
+import { until } from '../helpers/wait.js';
 
 const RECONNECT = { reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxAttempts: 1_000_000 }, requestTimeoutMs: 3_000 } as const;
 
@@ -31,7 +32,7 @@ async function collect(bus: Bus, stream: string, durable: string, n: number, ack
     if (ack(m.seq)) await m.ack();
   });
   await c.ready;
-  await waitFor(() => seqs.length >= n, 10_000, `${n} deliveries from ${stream} (got ${seqs.length})`);
+  await until(() => seqs.length >= n, 10_000, `${n} deliveries from ${stream} (got ${seqs.length})`);
   return { seqs, close: () => c.close() };
 }
 
@@ -108,7 +109,7 @@ describe('durable streams: restarts and damaged files (real hub process)', () =>
     const sub = bus.subscribe('plain.x', (m) => got.push(m.data));
     await sub.ready;
     await bus.publish('plain.x', 1);
-    await waitFor(() => got.length === 1, 5_000, 'a plain message');
+    await until(() => got.length === 1, 5_000, 'a plain message');
     await closeBus(bus);
     await hub.stop('SIGTERM');
   });
@@ -150,7 +151,7 @@ describe('durable streams: restarts and damaged files (real hub process)', () =>
       const sub = bus.subscribe('plain.y', (m) => got.push(m.data));
       await sub.ready;
       await bus.publish('plain.y', 'still here');
-      await waitFor(() => got.length === 1, 5_000, 'a plain message');
+      await until(() => got.length === 1, 5_000, 'a plain message');
       // Exactly the acknowledged messages are stored.
       const stored: number[] = [];
       for (let from = 1; ;) {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Bus, StreamConsumer, StreamMessage } from '../../src/client/index.js';
-import { sleep, startStreamHub } from '../helpers/stream-hub.js';
+import { startStreamHub } from '../helpers/stream-hub.js';
+import { sleep } from '../helpers/wait.js';
 
 const seed = Number(process.env.FC_SEED ?? 20261122);
 

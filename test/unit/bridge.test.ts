@@ -13,7 +13,8 @@ import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js
 import { connect } from '../../src/node/index.js';
 import { startHub, type Hub } from '../../src/hub/index.js';
 import { secret, testConfigDocument } from '../helpers/security.js';
-import { sleep, until } from '../helpers/stream-hub.js';
+import { until, sleep } from '../helpers/wait.js';
+
 
 const PAGE = 'http://localhost:7071';
 

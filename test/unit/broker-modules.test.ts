@@ -17,7 +17,8 @@ import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/proto
 import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import { TypedEmitter } from '../../src/core/util/emitter.js';
 import { StallableTransport, tick } from '../helpers/recording-transport.js';
-import { startStreamHub, until } from '../helpers/stream-hub.js';
+import { startStreamHub } from '../helpers/stream-hub.js';
+import { until } from '../helpers/wait.js';
 
 function modules(options: BrokerOptions = {}) {
   const o = resolveBrokerOptions({ heartbeatMs: 0, ...options });

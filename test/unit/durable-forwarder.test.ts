@@ -9,7 +9,8 @@ import { Broker } from '../../src/core/broker/broker.js';
 import { bridge, connectWith, forwardDurablePublishes, type Bus } from '../../src/client/index.js';
 import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
 import type { Transport, TransportConnector } from '../../src/core/transport/transport.js';
-import { startStreamHub, until } from '../helpers/stream-hub.js';
+import { startStreamHub } from '../helpers/stream-hub.js';
+import { until } from '../helpers/wait.js';
 
 test('a durable publish through a forwarding hub is stored on the other hub and acknowledged with its seq; msgIds deduplicate; no plain copy crosses the bridge', async () => {
   const store = await startStreamHub();

@@ -12,7 +12,8 @@ import { memoryConnector } from '../../src/transports/memory/memory-transport.js
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { startHub } from '../../src/hub/hub.js';
 import { hubSecurity, testConfigDocument, secret } from '../helpers/security.js';
-import { startStreamHub, until } from '../helpers/stream-hub.js';
+import { startStreamHub } from '../helpers/stream-hub.js';
+import { until } from '../helpers/wait.js';
 
 function find(metrics: readonly Metric[], name: string): Metric {
   const m = metrics.find((x) => x.name === name);

@@ -19,6 +19,7 @@ import { ClientHandshake } from '../../src/core/security/client-handshake.js';
 import { HEADER_BINDER } from '../../src/core/security/handshake-messages.js';
 import { fromBase64 } from '../../src/core/security/bytes.js';
 import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
+import { until } from '../helpers/wait.js';
 
 const crypto = createNodeCryptoProvider();
 
@@ -59,13 +60,6 @@ async function world(doc: TestConfigDocument): Promise<World> {
   };
 }
 
-async function until(pred: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (e: { code?: string }) => e.code ?? String(e));
 

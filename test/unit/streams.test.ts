@@ -7,10 +7,11 @@ import type { StreamMessage } from '../../src/client/index.js';
 import { FileCatalog } from '../../src/node/streams/file-catalog.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
 import { hubSecurity, testConfigDocument } from '../helpers/security.js';
-import { sleep, startStreamHub, until } from '../helpers/stream-hub.js';
+import { startStreamHub } from '../helpers/stream-hub.js';
 import { DEFAULT_MAX_DUPLICATE_IDS, StreamService } from '../../src/core/streams/stream-service.js';
 import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
 import { silentLogger } from '../../src/core/util/logger.js';
+import { until, sleep } from '../helpers/wait.js';
 
 describe('streams: management', () => {
   test('create is idempotent; a different config, overlapping topics and bad options are refused with codes', async () => {

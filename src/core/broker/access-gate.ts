@@ -18,6 +18,7 @@ import type { OutboundQueues } from './outbound-queues.js';
 import type { Router } from './router.js';
 import type { SessionTable } from './session-table.js';
 import type { Session } from './session.js';
+import { unrefTimer } from '../util/timers.js';
 
 /**
  * A session's authentication and access state (`session.auth`): written by the access gate only
@@ -230,7 +231,7 @@ export class AccessGate {
     const delay = expiresAt - Date.now();
     if (delay > 0x7fff_ffff) return; // re-armed on reload; no session lives that long unreloaded
     a.keyTimer = setTimeout(() => this.revoke(s, 'CB_ERR_KEY_EXPIRED', `key ${a.keyId} of app ${a.app} expired`), Math.max(0, delay));
-    (a.keyTimer as { unref?: () => void }).unref?.();
+    unrefTimer(a.keyTimer);
   }
 
   /** Closes a session whose access ended (revoked app or key, expired key, abuse), with the code. */

@@ -10,6 +10,7 @@ import type { ResolvedBrokerOptions } from './options.js';
 import type { OutboundQueues } from './outbound-queues.js';
 import type { Router } from './router.js';
 import type { Session, SessionState } from './session.js';
+import { unrefTimer } from '../util/timers.js';
 
 /** A session's lifecycle fields, writable: only this module names this type. */
 interface Lifecycle {
@@ -186,8 +187,4 @@ export class SessionTable {
     }
     for (const s of [...this.#sessions.values()]) this.close(s, CLOSE_GOING_AWAY, 'CB_ERR_HUB_SHUTTING_DOWN');
   }
-}
-
-function unrefTimer(t: unknown): void {
-  (t as { unref?: () => void }).unref?.();
 }

@@ -1,13 +1,4 @@
-/** Byte helpers for the security layer (isomorphic: no Buffer). */
-const encoder = /* @__PURE__ */ new TextEncoder();
-const decoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true });
-
-export function utf8Encode(text: string): Uint8Array {
-  return encoder.encode(text);
-}
-export function utf8Decode(bytes: Uint8Array): string {
-  return decoder.decode(bytes);
-}
+/** Base64 for secrets, keys and binary payloads in JSON (isomorphic: no Buffer). UTF-8 is in protocol/utf8.ts. */
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 export function toBase64(bytes: Uint8Array): string {

@@ -17,6 +17,7 @@ import {
   type ConsentRequest, type ConsentState,
 } from './consent-state.js';
 import type { Awaitable } from './crypto.js';
+import { unrefTimer } from '../util/timers.js';
 
 export * from './consent-state.js';
 /** How long a request waits for a person (shared with the config schema). @default 60_000 */
@@ -77,7 +78,7 @@ const keyOf = (app: string, action: string, pattern: string): string => `${app}\
 
 function defaultSetTimer(fn: () => void, ms: number): unknown {
   const t = setTimeout(fn, ms);
-  (t as { unref?: () => void }).unref?.();
+  unrefTimer(t);
   return t;
 }
 const defaultClearTimer = (h: unknown): void => clearTimeout(h as ReturnType<typeof setTimeout>);

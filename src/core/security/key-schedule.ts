@@ -1,6 +1,6 @@
 import type { Awaitable, CryptoProvider } from './crypto.js';
 import { then } from './maybe.js';
-import { utf8Encode } from './bytes.js';
+import { encodeUtf8 } from '../protocol/utf8.js';
 
 /**
  * The key schedule, modelled on TLS 1.3's PSK + (EC)DHE mode (RFC 8446 section 7.1):
@@ -23,7 +23,7 @@ const LABEL_PREFIX = 'crossbus1 ';
 
 /** info = "crossbus1 " || label || 0x00 || context. */
 function info(label: string, context: Uint8Array): Uint8Array {
-  const l = utf8Encode(LABEL_PREFIX + label);
+  const l = encodeUtf8(LABEL_PREFIX + label);
   const out = new Uint8Array(l.length + 1 + context.length);
   out.set(l, 0);
   out.set(context, l.length + 1);

@@ -18,6 +18,7 @@ import type { HostLink } from './host-link.js';
 import type { Stream } from './stream.js';
 import type { StreamTable } from './stream-table.js';
 import type { StreamInfo } from './wire.js';
+import { unrefTimer } from '../util/timers.js';
 
 /** A consumer's log could not be read again after a failure. */
 const READ_RETRY_MS = 1_000;
@@ -175,7 +176,7 @@ export class ConsumerRegistry<S> {
         else {
           p.logger.warn('stream consumer: reading the log failed; retrying', { stream: stream.name, consumer: c.name, code: error.code });
           const t = setTimeout(() => c.pump(), READ_RETRY_MS);
-          (t as { unref?: () => void }).unref?.();
+          unrefTimer(t);
         }
       },
     };

@@ -27,6 +27,7 @@ import { StreamAdmin } from './stream-admin.js';
 import { StreamLoader } from './stream-loader.js';
 import { StreamTable } from './stream-table.js';
 import type { StreamInfo } from './wire.js';
+import { unrefTimer } from '../util/timers.js';
 
 export { MAX_READ_MESSAGES } from './stream-admin.js';
 
@@ -144,7 +145,7 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
     for (const config of await this.#catalog.load()) await this.#loader.open(config);
     // Age limits apply even when nothing is published: check them on a timer too.
     this.#retentionTimer = setInterval(() => void this.#enforceAges(), this.#retentionIntervalMs);
-    (this.#retentionTimer as { unref?: () => void }).unref?.();
+    unrefTimer(this.#retentionTimer);
   }
 
   async #enforceAges(): Promise<void> {

@@ -11,6 +11,7 @@ import { CLOSE_GOING_AWAY, type Transport, type TransportHandlers } from '../../
 import { createPortTransport, type PortLike } from '../port/port-transport.js';
 import { HANDSHAKE_TAG, parseHandshake, type AcceptMessage, type RefuseMessage } from './messages.js';
 import type { EventSourceLike, MessageEventLike, WindowLike } from './window-types.js';
+import { unrefTimer } from '../../core/util/timers.js';
 
 /** How often connected windows are checked for being gone (a removed iframe, a closed popup). @default 500 */
 export const DEFAULT_WATCH_INTERVAL_MS = 500;
@@ -106,7 +107,7 @@ export function listenWindow(options: ListenWindowOptions): WindowListener {
       if (gone) t.close(CLOSE_GOING_AWAY, 'the window is gone (closed, removed or navigated away)');
     }
   }, options.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS);
-  (timer as { unref?: () => void }).unref?.();
+  unrefTimer(timer);
   return {
     get connections() {
       return bySource.size;
