@@ -12,7 +12,7 @@ import { Kind, envelope, type Headers } from '../../core/protocol/envelope.js';
 import { MIN_BODY_BYTES, LENGTH_PREFIX_BYTES, OFF_SEQ, OFF_TIMESTAMP } from '../../core/protocol/layout.js';
 import { WIRE_MAX_FRAME_BYTES, WIRE_MAX_HEADER_COUNT, WIRE_MAX_TOPIC_LENGTH, type FrameLimits } from '../../core/limits.js';
 import type { AppendInput, StoredMessage } from '../../core/streams/storage.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from 'node:zlib';
 
 /** The header that carries `msgId` inside a stored frame (reserved in stored messages). */
 export const MSG_ID_HEADER = 'cb-msg-id';
