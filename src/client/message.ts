@@ -1,6 +1,9 @@
 import { Kind, PayloadType, type Envelope, type Headers } from '../core/protocol/envelope.js';
 import { decodeJson } from '../core/util/json.js';
 
+/** Sends a reply to a request message (the Bus's). */
+export type Responder = (msg: Message, data: unknown, headers?: Headers) => Promise<void>;
+
 const EMPTY_HEADERS: Headers = Object.freeze(Object.create(null) as Headers);
 
 /** A message as a subscriber sees it. `data` is decoded on first access. */
@@ -18,8 +21,10 @@ export class Message<T = unknown> {
   readonly timestamp: number;
   #decoded = false;
   #value: unknown;
+  readonly #responder: Responder | undefined;
 
-  constructor(env: Envelope, private readonly responder?: (msg: Message, data: unknown, headers?: Headers) => Promise<void>) {
+  constructor(env: Envelope, responder?: Responder) {
+    this.#responder = responder;
     this.topic = env.topic;
     this.replyTo = env.replyTo;
     this.headers = env.headers ?? EMPTY_HEADERS;
@@ -46,10 +51,10 @@ export class Message<T = unknown> {
 
   /** Sends a reply to a request. Rejects if the message was not a request. */
   respond(data: unknown, headers?: Headers): Promise<void> {
-    if (this.responder === undefined || this.replyTo === '') {
+    if (this.#responder === undefined || this.replyTo === '') {
       return Promise.reject(new TypeError('this message is not a request: it has no replyTo'));
     }
-    return this.responder(this, data, headers);
+    return this.#responder(this, data, headers);
   }
 }
 

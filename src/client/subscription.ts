@@ -1,11 +1,8 @@
 import { ConnectionError, type CrossbusError } from '../core/errors/index.js';
-import { Kind, PayloadType, envelope, type Envelope, type Headers } from '../core/protocol/envelope.js';
+import { Kind, PayloadType, envelope, type Envelope } from '../core/protocol/envelope.js';
 import { encodeJson } from '../core/util/json.js';
 import { isThenable } from '../core/util/thenable.js';
-import { Message } from './message.js';
-
-/** Sends a reply to a request message (the Bus's). */
-export type Responder = (msg: Message, data: unknown, headers?: Headers) => Promise<void>;
+import { Message, type Responder } from './message.js';
 
 /** A subscription callback. Its return value is ignored; a rejected promise is reported as an error event. */
 export type MessageHandler<T = unknown> = (msg: Message<T>) => unknown;
@@ -50,6 +47,9 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   readonly #queue: Message<T>[] = [];
   #waiter: { resolve: (r: IteratorResult<Message<T>>) => void; reject: (e: unknown) => void } | undefined;
   #failure: CrossbusError | undefined;
+  readonly #owner: Owner;
+  readonly #handler: MessageHandler<T> | undefined;
+  readonly #maxPending: number;
 
   /** Why the subscription ended, if it failed (refused, or ended by the hub: e.g. CB_ERR_FORBIDDEN after a config reload). */
   get error(): CrossbusError | undefined {
@@ -57,14 +57,17 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   }
 
   constructor(
-    private readonly owner: Owner,
+    owner: Owner,
     readonly sid: number,
     readonly topic: string,
     readonly group: string | undefined,
     readonly weight: number,
-    private readonly handler: MessageHandler<T> | undefined,
-    private readonly maxPending: number,
+    handler: MessageHandler<T> | undefined,
+    maxPending: number,
   ) {
+    this.#owner = owner;
+    this.#handler = handler;
+    this.#maxPending = maxPending;
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -108,9 +111,9 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   push(msg: Message<T>): void {
     if (this.closed) return;
     this.delivered++;
-    if (this.handler !== undefined) {
+    if (this.#handler !== undefined) {
       try {
-        const r = this.handler(msg);
+        const r = this.#handler(msg);
         if (isThenable(r)) {
           r.then(undefined, (err: unknown) => this.#handlerFailed(err));
         }
@@ -125,11 +128,11 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
       w.resolve({ value: msg, done: false });
       return;
     }
-    if (this.#queue.length >= this.maxPending) {
+    if (this.#queue.length >= this.#maxPending) {
       this.dropped++;
       if (this.dropped === 1 || this.dropped % 1000 === 0) {
-        this.owner.reportError(new ConnectionError('CB_ERR_SLOW_CONSUMER', `subscription ${this.topic} dropped ${this.dropped} messages: its consumer is too slow`, {
-          details: { sid: this.sid, topic: this.topic, dropped: this.dropped, maxPending: this.maxPending },
+        this.#owner.reportError(new ConnectionError('CB_ERR_SLOW_CONSUMER', `subscription ${this.topic} dropped ${this.dropped} messages: its consumer is too slow`, {
+          details: { sid: this.sid, topic: this.topic, dropped: this.dropped, maxPending: this.#maxPending },
         }), { sid: this.sid });
       }
       return;
@@ -139,13 +142,13 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
 
   #handlerFailed(err: unknown): void {
     const error = new ConnectionError('CB_ERR_HANDLER_FAILED', `subscription handler for ${this.topic} threw`, { cause: err });
-    this.owner.reportError(error, { sid: this.sid, topic: this.topic });
+    this.#owner.reportError(error, { sid: this.sid, topic: this.topic });
   }
 
   /** Stops the subscription. Messages already queued for an iterator are still handed out. */
   unsubscribe(): void {
     if (this.closed) return;
-    this.owner.unsubscribeSid(this.sid);
+    this.#owner.unsubscribeSid(this.sid);
     this.end();
   }
 
@@ -168,7 +171,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Message<T>> {
-    if (this.handler !== undefined) throw new TypeError('a subscription with a callback cannot be iterated');
+    if (this.#handler !== undefined) throw new TypeError('a subscription with a callback cannot be iterated');
     return {
       next: () => {
         const msg = this.#queue.shift();

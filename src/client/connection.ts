@@ -1,0 +1,347 @@
+/**
+ * A Bus's link to its hub: connection attempts within the connect timeout, the handshake (HELLO,
+ * WELCOME and, with the SecretAuth plugin, AUTH and its OK), the grants and private inbox the hub
+ * assigns, the heartbeat, reconnects with backoff and jitter, and the state machine with its
+ * events. It outlives its transports: each reconnect gives it a new one.
+ */
+import { ConnectionError, CrossbusError, createError, isErrorCode } from '../core/errors/index.js';
+import type { FrameLimits } from '../core/limits.js';
+import { encodeFrame } from '../core/protocol/codec.js';
+import { Kind, PayloadType, envelope, type Envelope } from '../core/protocol/envelope.js';
+import { FrameWriter } from '../core/protocol/frame-writer.js';
+import { SUPPORTED_VERSIONS, type HelloPayload, type WelcomePayload } from '../core/protocol/handshake.js';
+import { GrantCheck } from '../core/security/grant-check.js';
+import { HEADER_BINDER, HEADER_PROOF, ORIGIN_SCHEME, type GrantsSummary, type OriginWelcomeAuth, type WelcomeAuth } from '../core/security/handshake-messages.js';
+import { CLOSE_AUTH_FAILED, CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector } from '../core/transport/transport.js';
+import type { TypedEmitter } from '../core/util/emitter.js';
+import { decodeJson, encodeJson } from '../core/util/json.js';
+import { backoffDelay } from './backoff.js';
+import type { BusEvents, BusState } from './events.js';
+import type { ResolvedConnectOptions } from './options.js';
+import { Outbox } from './outbox.js';
+import { errorFromPayload } from './payload.js';
+import type { SecretAuth, SecretAuthAttempt } from './secret-auth.js';
+
+/** What a connection needs of the Bus it belongs to. */
+export interface ConnectionOwner {
+  opId(): number;
+  reportError(error: CrossbusError, context: Record<string, unknown>): void;
+  /** A chunk from the current transport. */
+  received(transport: Transport, chunk: Uint8Array): void;
+  /** The hub assigned this connection a private reply inbox; `prefix` ends with a dot. */
+  useInbox(prefix: string): void;
+  /** The hub welcomed a connection: every subscription is written into `w`, sent before anything else. */
+  resubscribe(w: FrameWriter): void;
+  /** 'connected' was announced: what the lost connection took with it goes again. */
+  reconnected(): void;
+  /** The transport closed: what waited for its answers fails with `error`. */
+  lost(error: CrossbusError): void;
+  /** The connection ends for good (no reconnect, or it gave up): the bus closes with `error`. */
+  close(error: CrossbusError): void;
+}
+
+export class Connection {
+  /** Frame limits: the client's own until the hub's WELCOME tells the hub's. */
+  limits: FrameLimits;
+  /**
+   * The app's grants as the hub told them (none on a connection without security): operations
+   * outside them fail at once, before anything is sent.
+   */
+  grants: GrantCheck | undefined;
+  /** What waits to be sent; it outlives transports too. */
+  readonly outbox: Outbox;
+  readonly #connector: TransportConnector;
+  readonly #opts: ResolvedConnectOptions;
+  readonly #secretAuth: SecretAuth | undefined;
+  readonly #events: TypedEmitter<BusEvents>;
+  readonly #owner: ConnectionOwner;
+  #state: BusState = 'connecting';
+  #transport: Transport | undefined;
+  #welcome: WelcomePayload | undefined;
+  /** Id of the AUTH frame while its OK is awaited. */
+  #authId = 0;
+  #connectResolve: ((w: Envelope) => void) | undefined;
+  #connectReject: ((e: CrossbusError) => void) | undefined;
+  #reconnectAttempt = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  #lastHeardAt = 0;
+
+  constructor(connector: TransportConnector, opts: ResolvedConnectOptions, secretAuth: SecretAuth | undefined, events: TypedEmitter<BusEvents>, owner: ConnectionOwner) {
+    this.#connector = connector;
+    this.#opts = opts;
+    this.#secretAuth = secretAuth;
+    this.#events = events;
+    this.#owner = owner;
+    this.limits = opts.limits;
+    this.outbox = new Outbox(this, opts);
+  }
+
+  get state(): BusState {
+    return this.#state;
+  }
+
+  /** The current transport (during a handshake too); undefined while there is none. */
+  get transport(): Transport | undefined {
+    return this.#transport;
+  }
+
+  /** What the hub said in WELCOME (connection id, limits) for the current connection. */
+  get info(): WelcomePayload | undefined {
+    return this.#welcome;
+  }
+
+  setState(next: BusState): void {
+    const prev = this.#state;
+    if (prev === next) return;
+    this.#state = next;
+    this.#events.emit('state', { from: prev, to: next });
+  }
+
+  /** Throws when the bus is closed or draining. */
+  checkOpen(): void {
+    if (this.#state === 'closed') throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus is closed');
+    if (this.#state === 'draining') throw new ConnectionError('CB_ERR_DRAINING', 'bus is draining');
+  }
+
+  /** One connection attempt, handshake included; rejects when it fails (the caller owns retries). */
+  async attempt(): Promise<void> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.#opts.timeoutMs);
+    let transport: Transport;
+    try {
+      transport = await this.#connector(controller.signal);
+    } catch (err) {
+      clearTimeout(timer);
+      throw err instanceof CrossbusError ? err : new ConnectionError('CB_ERR_CONNECTION_FAILED', 'could not connect', { cause: err });
+    }
+    if (this.#state === 'closed') {
+      clearTimeout(timer);
+      transport.close();
+      throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed while connecting');
+    }
+    let handshake: SecretAuthAttempt | undefined;
+    let t: Transport = transport;
+    try {
+      if (this.#secretAuth !== undefined) {
+        handshake = await this.#secretAuth.begin(transport, this.limits, (error) => {
+          this.#owner.reportError(error, {});
+          t.close(CLOSE_AUTH_FAILED, error.code);
+        });
+        t = handshake.transport;
+      }
+    } catch (err) {
+      clearTimeout(timer);
+      transport.close();
+      throw err;
+    }
+    let answered = this.#expectAnswer();
+    const onAbort = (): void => this.#connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `handshake did not finish within ${this.#opts.timeoutMs} ms`));
+    controller.signal.addEventListener('abort', onAbort, { once: true });
+    this.#transport = t;
+    t.setHandlers({
+      message: (chunk) => {
+        if (this.#transport !== t) return;
+        this.#lastHeardAt = Date.now();
+        this.#owner.received(t, chunk);
+      },
+      close: (info) => this.#onTransportClose(t, info),
+      drain: () => this.outbox.onDrain(),
+    });
+    const hello: HelloPayload = { versions: [...SUPPORTED_VERSIONS], name: this.#opts.name, client: 'crossbus-js/0.1' };
+    if (handshake !== undefined) hello.auth = handshake.helloAuth();
+    try {
+      const helloBytes = encodeJson(hello);
+      const headers = handshake === undefined ? undefined : { [HEADER_BINDER]: await handshake.binder(helloBytes) };
+      t.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: helloBytes, headers }), this.limits));
+      const welcomeEnv = await answered;
+      let welcome: WelcomePayload;
+      try {
+        welcome = decodeJson(welcomeEnv.payload) as WelcomePayload;
+      } catch (cause) {
+        throw new ConnectionError('CB_ERR_HANDSHAKE_FAILED', 'WELCOME payload is not JSON', { cause });
+      }
+      if (handshake !== undefined) {
+        const secured = await handshake.finish(helloBytes, welcomeEnv.payload.slice(), welcome.auth, welcomeEnv.headers?.[HEADER_PROOF]);
+        answered = this.#expectAnswer();
+        const authId = this.#owner.opId();
+        this.#authId = authId;
+        t.send(encodeFrame(envelope(Kind.AUTH, { id: authId, headers: { [HEADER_PROOF]: secured.proof } }), this.limits));
+        secured.activate();
+        await answered; // the hub's OK, the first protected record: both directions work
+        this.#applyGrants(secured.welcome);
+      } else if ((welcome.auth as Partial<OriginWelcomeAuth> | undefined)?.scheme === ORIGIN_SCHEME) {
+        // A browser hub identified us by our origin: adopt the grants and the private inbox it assigned.
+        this.#applyGrants(welcome.auth as unknown as OriginWelcomeAuth);
+      } else {
+        this.grants = undefined;
+      }
+      this.#onWelcome(t, welcome);
+      handshake?.setLimits(this.limits);
+    } catch (err) {
+      t.close(CLOSE_NORMAL, 'handshake failed');
+      if (this.#transport === t) this.#transport = undefined;
+      throw err;
+    } finally {
+      this.#authId = 0;
+      clearTimeout(timer);
+      controller.signal.removeEventListener('abort', onAbort);
+      this.#connectResolve = this.#connectReject = undefined;
+    }
+  }
+
+  /** The next handshake answer (WELCOME, or OK to AUTH), or the error that ends the attempt. */
+  #expectAnswer(): Promise<Envelope> {
+    const p = new Promise<Envelope>((resolve, reject) => {
+      this.#connectResolve = resolve;
+      this.#connectReject = reject;
+    });
+    // Awaited later, unless an earlier step fails: then nobody else may see it rejected.
+    p.catch(() => {});
+    return p;
+  }
+
+  /** Inbound WELCOME, or an OK: true when it answered the handshake (WELCOME, or the OK to AUTH). */
+  answered(env: Envelope): boolean {
+    if (env.kind === Kind.OK && (env.id === 0 || env.id !== this.#authId)) return false;
+    this.#connectResolve?.(env);
+    return true;
+  }
+
+  /** Inbound ERROR nobody else took: true when it refused the handshake (connection limit, version, ...). */
+  refused(error: CrossbusError): boolean {
+    if (this.#connectReject === undefined) return false;
+    this.#connectReject(error);
+    return true;
+  }
+
+  /** Inbound GOODBYE: the hub closes next, and the close handler reconnects. */
+  goodbye(env: Envelope): void {
+    const error = env.payload.length > 0 ? errorFromPayload(env.payload) : createError('CB_ERR_HUB_SHUTTING_DOWN', 'the hub is shutting down');
+    this.#opts.logger.info('hub said goodbye', { code: error.code });
+  }
+
+  #applyGrants(auth: Pick<WelcomeAuth, 'grants' | 'inbox'>): void {
+    this.grants = new GrantCheck(auth.grants);
+    this.#owner.useInbox(`${auth.inbox}.`);
+  }
+
+  /** The hub's config changed: adopt the app's new grants (ignored on a connection without security). */
+  updateGrants(env: Envelope): void {
+    if (this.grants === undefined) return;
+    try {
+      const { grants } = decodeJson(env.payload) as { grants: GrantsSummary };
+      this.grants = new GrantCheck(grants);
+    } catch (cause) {
+      this.#owner.reportError(createError('CB_ERR_PROTOCOL', 'the hub sent unreadable grants', { cause }), {});
+    }
+  }
+
+  #onWelcome(transport: Transport, welcome: WelcomePayload): void {
+    this.#welcome = welcome;
+    this.limits = Object.freeze({
+      maxFrameBytes: welcome.limits.maxFrameBytes,
+      maxTopicLength: welcome.limits.maxTopicLength,
+      maxHeaderCount: welcome.limits.maxHeaderCount,
+      maxHeaderBytes: welcome.limits.maxHeaderBytes,
+    });
+    const reconnected = this.#reconnectAttempt > 0 || this.#state === 'reconnecting';
+    this.#reconnectAttempt = 0;
+    // Restore subscriptions first, then whatever was published while we were away.
+    const w = new FrameWriter(1024);
+    this.#owner.resubscribe(w);
+    if (w.length > 0) transport.send(w.take());
+    this.#lastHeardAt = Date.now();
+    this.#startHeartbeat(welcome.heartbeatMs);
+    this.setState('connected');
+    this.#events.emit('connected', { connectionId: welcome.connectionId, hubId: welcome.hubId, reconnected });
+    this.#owner.reconnected();
+    this.outbox.flush();
+  }
+
+  #startHeartbeat(ms: number): void {
+    if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
+    if (ms <= 0) return;
+    this.#heartbeatTimer = setInterval(() => {
+      const silent = Date.now() - this.#lastHeardAt;
+      if (silent > 2 * ms) {
+        this.#opts.logger.warn('hub is silent: dropping the connection', { silentMs: silent });
+        this.#transport?.close(4000, 'CB_ERR_CONNECTION_LOST');
+      } else if (silent > ms) {
+        this.outbox.sendControl(envelope(Kind.PING, { id: 0 }));
+      }
+    }, Math.max(1, Math.floor(ms / 2)));
+    (this.#heartbeatTimer as { unref?: () => void }).unref?.();
+  }
+
+  #onTransportClose(transport: Transport, info: TransportCloseInfo): void {
+    if (this.#transport !== transport) return;
+    this.#transport = undefined;
+    if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
+    // Whatever was handed to the dead transport is gone; what is still in the outbox is kept.
+    const error = new ConnectionError('CB_ERR_CONNECTION_LOST', `connection lost (code ${info.code}${info.reason ? `, ${info.reason}` : ''})`, {
+      details: { code: info.code, reason: info.reason },
+    });
+    if (this.#connectReject !== undefined) {
+      // Closed during the handshake: attempt() rejects, and its caller owns the retry. A transport
+      // that names an error code as its close reason (a refused origin) fails with that code.
+      this.#connectReject(isErrorCode(info.reason) ? createError(info.reason, `the hub refused the connection: ${info.reason}`, { details: { code: info.code } }) : error);
+      return;
+    }
+    this.#owner.lost(error);
+    if (this.#state === 'closed' || this.#state === 'connecting') return;
+    this.#events.emit('disconnected', { error });
+    this.outbox.releaseWaiters();
+    if (this.#opts.reconnect === undefined || this.#state === 'draining') {
+      this.#owner.close(error);
+      return;
+    }
+    this.setState('reconnecting');
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    const r = this.#opts.reconnect;
+    if (r === undefined || this.#state !== 'reconnecting') return;
+    if (this.#reconnectAttempt >= r.maxAttempts) {
+      this.#owner.close(new ConnectionError('CB_ERR_CONNECTION_FAILED', `gave up after ${this.#reconnectAttempt} reconnect attempts`));
+      return;
+    }
+    const delayMs = backoffDelay(this.#reconnectAttempt, r);
+    this.#reconnectAttempt++;
+    this.#events.emit('reconnecting', { attempt: this.#reconnectAttempt, delayMs });
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      this.attempt().catch((err: unknown) => {
+        this.#opts.logger.debug('reconnect attempt failed', { attempt: this.#reconnectAttempt, error: String(err) });
+        // Refused for good (credentials revoked or expired, a hub that cannot prove the secret):
+        // retrying cannot help, so the bus closes with the reason instead of knocking forever.
+        if (err instanceof CrossbusError && !err.retryable && err.code !== 'CB_ERR_CONNECTION_CLOSED') {
+          this.#owner.close(err);
+          return;
+        }
+        this.#scheduleReconnect();
+      });
+    }, delayMs);
+  }
+
+  /** Closing, first step: the state becomes closed and the timers stop. */
+  stop(): void {
+    this.setState('closed');
+    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+    if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
+  }
+
+  /** Closing, last step: says GOODBYE to the hub and closes the transport. */
+  hangUp(): void {
+    const t = this.#transport;
+    this.#transport = undefined;
+    if (t === undefined) return;
+    try {
+      t.send(encodeFrame(envelope(Kind.GOODBYE), this.limits));
+    } catch {
+      /* already gone */
+    }
+    t.close(CLOSE_NORMAL, 'client closed');
+  }
+}
