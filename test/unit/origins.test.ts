@@ -1,9 +1,11 @@
 /**
  * The one origin grammar (src/core/security/origins.ts): normalized as the WHATWG URL parser does
- * it, which is how browsers compute the origins they report, and the refusals on top of it.
+ * it, which is how browsers compute the origins they report, and the refusals on top of it. The
+ * config and the transports use the same function; the last tests check that they agree.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseHubConfig } from '../../src/core/config/schema.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
 import { normalizeAllowedOrigins, normalizeOrigin, originFault, originProblem } from '../../src/core/security/origins.js';
 
@@ -126,5 +128,21 @@ describe('normalizeAllowedOrigins (transport options)', () => {
     assert.throws(() => normalizeAllowedOrigins(['http://a.example', 'http://b.example/'], 'allowedOrigins'), (e: Error) =>
       isCrossbusError(e, 'CB_ERR_INVALID_OPTION') && e.message === 'allowedOrigins: "http://b.example/" must be scheme://host[:port], without a path');
     assert.throws(() => normalizeAllowedOrigins(['*'], 'allowedOrigins'), /not "\*"/);
+  });
+});
+
+describe('one grammar: the config and the transports agree', () => {
+  test('every origin the transports accept, the config normalizes the same way', () => {
+    for (const [written, reported] of NORMALIZED) {
+      assert.deepEqual(parseHubConfig({ apps: {}, origins: [written] }).origins, [reported], written);
+      assert.deepEqual(normalizeAllowedOrigins([written], 'allowedOrigins'), [reported], written);
+    }
+  });
+
+  test('every origin the transports refuse, the config refuses too', () => {
+    for (const [input] of REFUSED) {
+      assert.throws(() => parseHubConfig({ apps: {}, origins: [input] }), (e: Error) => isCrossbusError(e, 'CB_ERR_CONFIG_INVALID'), JSON.stringify(input));
+      assert.throws(() => normalizeAllowedOrigins([input], 'allowedOrigins'), (e: Error) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'), JSON.stringify(input));
+    }
   });
 });
