@@ -58,3 +58,10 @@ declare class MessageChannel {
 
 // --- WebCrypto (the types are in webcrypto-types.d.ts, which Node's layers include too) -----------
 declare var crypto: Crypto;
+
+// --- URLs (origins: parsed as browsers parse them) ------------------------------------------------
+declare class URL {
+  constructor(url: string, base?: string);
+  readonly protocol: string;
+  readonly host: string;
+}

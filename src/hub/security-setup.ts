@@ -5,6 +5,7 @@ import type { AuditSink } from '../core/security/audit.js';
 import { nullAuditSink } from '../core/security/audit.js';
 import { ConsentManager, consentAuditEvent, emptyConsentState, type ConsentPersistence, type ConsentState } from '../core/security/consent.js';
 import { HubSecurity } from '../core/security/hub-security.js';
+import { normalizeOrigin, originAllowed } from '../core/security/origins.js';
 import type { Logger } from '../core/util/logger.js';
 import { AuditLog } from '../node/audit/audit-log.js';
 import { ensureConfigFile, loadConfigFile } from '../node/config/config-file.js';
@@ -114,11 +115,13 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
     setRevokedHandler: (fn) => {
       onConsentRevoked = fn;
     },
-    // Exact match only (no prefix or suffix tricks); 'null' only when listed.
+    // Exact match only (no prefix or suffix tricks); 'null' only when listed. The list is
+    // normalized (parseHubConfig); browsers send the header normalized, and whatever else a
+    // client sends is normalized the same way or refused.
     originAllowed: (origin) => {
       if (origin === undefined) return true; // not a browser: it must still authenticate
       const list = (security?.current ?? config)?.origins ?? [];
-      return list.includes(origin.toLowerCase());
+      return originAllowed(list, normalizeOrigin(origin));
     },
     reloadConfig: async () => {
       if (configPath === undefined || security === undefined) {

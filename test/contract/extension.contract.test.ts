@@ -61,6 +61,21 @@ test('extension identities: the worker vouches for its own contexts and for allo
   }
 });
 
+test('allowedOrigins are normalized as browsers report origins; an entry that is not an origin is refused at once', async () => {
+  const chrome = fakeChromeRuntime();
+  const seen: Transport[] = [];
+  const stop = listenExtension({ runtime: chrome.extension, allowedOrigins: ['HTTP://LocalHost:7071', 'https://app.example:443'], onConnection: (t) => seen.push(t) });
+  try {
+    await extensionConnector({ runtime: chrome.page('http://localhost:7071'), extensionId: chrome.extension.id })();
+    await extensionConnector({ runtime: chrome.page('https://app.example'), extensionId: chrome.extension.id })();
+    for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10)); // the worker's end opens asynchronously
+    assert.deepEqual(seen.map((t) => t.vouchedOrigin), ['http://localhost:7071', 'https://app.example']);
+  } finally {
+    stop();
+  }
+  assert.throws(() => listenExtension({ runtime: chrome.extension, allowedOrigins: ['https://app.example/'], onConnection: () => {} }), { code: 'CB_ERR_INVALID_OPTION' });
+});
+
 test('a refused page fails connect() with CB_ERR_ORIGIN_REFUSED instead of retrying', async () => {
   const chrome = fakeChromeRuntime();
   const broker = new Broker({ heartbeatMs: 0 });

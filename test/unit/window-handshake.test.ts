@@ -134,6 +134,19 @@ describe('window handshake (stand-in windows)', () => {
     await broker.close(10);
   });
 
+  test('origins given in another spelling (upper case, a default port) are normalized as browsers report them, and connect', async () => {
+    const { hubWin, broker, listener } = setup(['HTTP://127.0.0.1:7072']);
+    const frame = new FakeWindow(APP);
+    const bus = await connectWith(windowConnector({ target: hubWin.proxyFor(frame), hubOrigin: 'HTTP://LocalHost:7071', self: frame, timeoutMs: 1_000 }), { reconnect: false });
+    assert.deepEqual(broker.stats().connections.map((c) => c.peer), [`window ${APP}`]);
+    // HTTP://LOCALHOST:80 is http://localhost: another origin than the hub's, so the hub's window never gets the request.
+    const other = windowConnector({ target: hubWin.proxyFor(frame), hubOrigin: 'HTTP://LOCALHOST:80', self: frame, timeoutMs: 300 });
+    await rejectsWithCode(connectWith(other, { reconnect: false }), 'CB_ERR_HANDSHAKE_TIMEOUT');
+    await bus.close();
+    listener.close();
+    await broker.close(10);
+  });
+
   test('bad options are refused at once', () => {
     assert.throws(() => windowConnector({ target: new FakeWindow(APP).proxyFor(new FakeWindow(HUB)), hubOrigin: '*' }), /exact origin/);
     assert.throws(() => listenWindow({ onConnection: () => {}, allowedOrigins: ['http://a.test/'], window: new FakeWindow(HUB) }), /without a path/);

@@ -8,7 +8,7 @@
  * themselves once the app behaves, and are gone when a whole window passes without violations.
  * State is per app (not per connection), so reconnecting does not wipe the slate.
  */
-import { DEFAULT_ABUSE } from '../config/schema.js';
+import { DEFAULT_ABUSE } from '../config/defaults.js';
 import { ConfigError } from '../errors/index.js';
 
 /** Violations in the window at which the app is disconnected. @default 50 */

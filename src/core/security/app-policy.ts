@@ -3,9 +3,9 @@
  * AccessPolicy so that config code stays on the hub (a client checks the grants the handshake
  * gave it with GrantCheck).
  */
-import { GRANT_ACTIONS, type HubConfig } from '../config/schema.js';
+import type { HubConfig } from '../config/schema.js';
 import { createError } from '../errors/index.js';
-import { AccessPolicy, q, type PerAction } from './policy.js';
+import { AccessPolicy, GRANT_ACTIONS, q, type PerAction } from './policy.js';
 
 /** The policy of `app`: the union of its roles, with `{app}` replaced by the app's name. */
 export function policyForApp(config: HubConfig, app: string): AccessPolicy {

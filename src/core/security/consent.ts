@@ -8,7 +8,7 @@
  * Everything observable is reported through `onEvent`, which the hub turns into audit entries
  * (`consentAuditEvent`) and uses to end subscriptions whose consent was revoked.
  */
-import { DEFAULT_CONSENT_TIMEOUT_MS } from '../config/schema.js';
+import { DEFAULT_CONSENT_TIMEOUT_MS } from '../config/defaults.js';
 import { createError, ConfigError, type CrossbusError } from '../errors/index.js';
 import { randomHex } from '../util/random.js';
 import type { AuditEvent } from './audit.js';

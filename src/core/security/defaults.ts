@@ -1,6 +1,6 @@
 import type { KeyExchangeGroup } from './crypto.js';
 import type { IntegrityAlgorithm, ProtectionMode } from './record.js';
-/** Defaults of the security layer that both sides share. Hub-side policy defaults live in the config schema. */
+/** Defaults of the security layer that both sides share. Hub-side policy defaults live in config/defaults.ts. */
 
 /** Clock skew accepted in either direction for hellos and records. @default 30_000 */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 30_000;

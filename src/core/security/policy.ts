@@ -14,6 +14,8 @@ import { coversTokens, matchTokens, overlapTokens } from './patterns.js';
 export { patternCovers, patternsOverlap } from './patterns.js';
 
 export type Action = 'publish' | 'subscribe' | 'request';
+/** Every action, in the order roles list them (the hub config's grant and deny lists). */
+export const GRANT_ACTIONS: readonly Action[] = Object.freeze(['publish', 'subscribe', 'request']);
 
 export type AccessDecision =
   | { readonly allowed: true; readonly ask: boolean; readonly rule: string }

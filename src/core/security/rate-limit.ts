@@ -7,7 +7,8 @@
  * The limiter only reads abuse penalties: the caller reports refusals (and other violations) to
  * the AbuseTracker, whose verdict decides whether to slow the app down or disconnect it.
  */
-import { DEFAULT_RATE, DEFAULT_TOPIC_RATES, type RateLimit, type TopicRate } from '../config/schema.js';
+import { DEFAULT_RATE, DEFAULT_TOPIC_RATES } from '../config/defaults.js';
+import type { RateLimit, TopicRate } from '../config/schema.js';
 import { ConfigError } from '../errors/index.js';
 import { WIRE_MAX_TOPIC_LENGTH } from '../limits.js';
 import { topicProblem } from '../topic.js';

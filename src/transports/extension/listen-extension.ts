@@ -7,14 +7,14 @@
  * content scripts of several frames and tabs each get their own identity and connection.
  */
 import { createError } from '../../core/errors/index.js';
-import { originAllowed } from '../../core/security/origins.js';
+import { normalizeAllowedOrigins, originAllowed } from '../../core/security/origins.js';
 import { CLOSE_AUTH_FAILED, type Transport } from '../../core/transport/transport.js';
 import { chromeRuntime, type ChromeRuntime, type RuntimePort } from './chrome-types.js';
 import { createRuntimePortTransport } from './runtime-port-transport.js';
 
 export interface ListenExtensionOptions {
   onConnection(transport: Transport): void;
-  /** Web page origins allowed through `externally_connectable` (exact). @default [] */
+  /** Web page origins allowed through `externally_connectable`: normalized, then compared exactly. @default [] */
   allowedOrigins?: readonly string[];
   /** Called for every refused port (audit it). @default ignore */
   onRefused?(info: { origin: string; reason: string }): void;
@@ -32,7 +32,8 @@ export function listenExtension(options: ListenExtensionOptions): () => void {
   const runtime = options.runtime ?? chromeRuntime();
   if (runtime === undefined) throw createError('CB_ERR_INVALID_OPTION', 'listenExtension runs in an extension (no chrome.runtime here)', { details: { option: 'runtime' } });
   const self = `chrome-extension://${runtime.id}`;
-  const allowed = options.allowedOrigins ?? [];
+  // Normalized as browsers report origins, so that `sender.origin` can be compared exactly.
+  const allowed = normalizeAllowedOrigins(options.allowedOrigins ?? [], 'allowedOrigins');
   const internal = (port: RuntimePort): void => {
     if (port.sender?.id !== runtime.id) {
       port.disconnect();

@@ -5,8 +5,7 @@
  * moves onto the channel: no other script in either page can read or inject it. The origin
  * becomes the connection's vouched origin (its identity on a hub that identifies apps by origin).
  */
-import { createError } from '../../core/errors/index.js';
-import { originAllowed, originProblem } from '../../core/security/origins.js';
+import { normalizeAllowedOrigins, originAllowed } from '../../core/security/origins.js';
 import { CLOSE_GOING_AWAY, type Transport, type TransportHandlers } from '../../core/transport/transport.js';
 import { createPortTransport, type PortLike } from '../port/port-transport.js';
 import { HANDSHAKE_TAG, parseHandshake, type AcceptMessage, type RefuseMessage } from './messages.js';
@@ -25,7 +24,8 @@ export interface ListenWindowOptions {
   /** Called with each accepted connection (give it to `broker.accept`). */
   onConnection(transport: Transport): void;
   /**
-   * Origins that may connect, compared exactly (`'null'` only when listed).
+   * Origins that may connect, normalized as browsers report them (`HTTPS://App.example:443` is
+   * `https://app.example`) and then compared exactly (`'null'` only when listed).
    * @default [the page's own origin]
    */
   allowedOrigins?: readonly string[];
@@ -49,17 +49,15 @@ function ownOrigin(): string | undefined {
 }
 
 export function listenWindow(options: ListenWindowOptions): WindowListener {
-  const allowed = options.allowedOrigins ?? [ownOrigin()].filter((o): o is string => typeof o === 'string');
-  for (const o of allowed) {
-    const problem = originProblem(o);
-    if (problem !== undefined) throw createError('CB_ERR_INVALID_OPTION', `allowedOrigins: ${JSON.stringify(o)} ${problem}`, { details: { option: 'allowedOrigins' } });
-  }
+  // Normalized as browsers report origins, so that `event.origin` can be compared exactly.
+  const allowed = normalizeAllowedOrigins(options.allowedOrigins ?? [ownOrigin()].filter((o): o is string => typeof o === 'string'), 'allowedOrigins');
   const target = options.window ?? (globalThis as unknown as EventSourceLike);
   const bySource = new Map<WindowLike, Transport>();
   const refuse = (origin: string, reason: string, source: WindowLike, nonce: string): void => {
     options.onRefused?.({ origin, reason });
-    // Opaque origins cannot be addressed without '*': they get no answer and time out.
-    if (origin === 'null' || originProblem(origin) !== undefined) return;
+    // Opaque origins cannot be addressed without '*': they get no answer and time out. Any other
+    // origin is what the browser reported; one it cannot address makes postMessage throw.
+    if (origin === 'null' || origin === '*') return;
     const msg: RefuseMessage = { crossbus: HANDSHAKE_TAG, type: 'refuse', nonce, code: 'CB_ERR_ORIGIN_REFUSED', message: `origin ${origin} may not connect to this hub` };
     try {
       source.postMessage(msg, origin);

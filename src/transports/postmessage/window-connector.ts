@@ -5,7 +5,7 @@
  * nonce it sent. Anything else (another frame's forged answer, another origin) is dropped.
  */
 import { ConnectionError, createError } from '../../core/errors/index.js';
-import { originProblem } from '../../core/security/origins.js';
+import { normalizeOrigin } from '../../core/security/origins.js';
 import { randomHex } from '../../core/util/random.js';
 import { CLOSE_GOING_AWAY, type Transport, type TransportConnector } from '../../core/transport/transport.js';
 import { createPortTransport, type PortLike } from '../port/port-transport.js';
@@ -18,7 +18,10 @@ export const DEFAULT_WINDOW_CONNECT_TIMEOUT_MS = 5000;
 export interface WindowConnectorOptions {
   /** The hub's window: `window.parent`, `window.opener`, or an iframe's `contentWindow`. */
   target: WindowLike;
-  /** The hub page's exact origin, e.g. 'http://localhost:7071'. */
+  /**
+   * The hub page's origin, e.g. 'http://localhost:7071'; normalized as browsers report origins
+   * (`HTTP://LocalHost:80` is `http://localhost`), never `*` or `null`.
+   */
   hubOrigin: string;
   /** @default DEFAULT_WINDOW_CONNECT_TIMEOUT_MS */
   timeoutMs?: number;
@@ -29,9 +32,10 @@ export interface WindowConnectorOptions {
 }
 
 export function windowConnector(options: WindowConnectorOptions): TransportConnector {
-  const problem = originProblem(options.hubOrigin);
-  if (problem !== undefined || options.hubOrigin === 'null') {
-    throw createError('CB_ERR_INVALID_OPTION', `hubOrigin ${JSON.stringify(options.hubOrigin)} ${problem ?? 'cannot be "null"'}`, { details: { option: 'hubOrigin' } });
+  // Normalized, because the hub's answer is compared exactly with the `event.origin` the browser reports.
+  const hubOrigin = normalizeOrigin(options.hubOrigin);
+  if (hubOrigin === undefined || hubOrigin === 'null') {
+    throw createError('CB_ERR_INVALID_OPTION', `hubOrigin ${JSON.stringify(options.hubOrigin)} must be one exact origin: scheme://host[:port], no path, not "*" or "null"`, { details: { option: 'hubOrigin' } });
   }
   const self = options.self ?? (globalThis as unknown as EventSourceLike);
   const timeoutMs = options.timeoutMs ?? DEFAULT_WINDOW_CONNECT_TIMEOUT_MS;
@@ -43,18 +47,18 @@ export function windowConnector(options: WindowConnectorOptions): TransportConne
       signal?.removeEventListener('abort', onAbort);
     };
     const onMessage = (ev: MessageEventLike): void => {
-      if (ev.source !== options.target || ev.origin !== options.hubOrigin) return; // not from the hub's window
+      if (ev.source !== options.target || ev.origin !== hubOrigin) return; // not from the hub's window
       const msg = parseHandshake(ev.data);
       if (msg === undefined || msg.nonce !== nonce) return;
       if (msg.type === 'refuse') {
         done();
-        reject(new ConnectionError('CB_ERR_ORIGIN_REFUSED', msg.message, { details: { hubOrigin: options.hubOrigin } }));
+        reject(new ConnectionError('CB_ERR_ORIGIN_REFUSED', msg.message, { details: { hubOrigin } }));
         return;
       }
       const port = ev.ports?.[0] as PortLike | undefined;
       if (msg.type !== 'accept' || port === undefined || typeof port.postMessage !== 'function') return;
       done();
-      const t = createPortTransport(port, { kind: 'postmessage', peer: `hub ${options.hubOrigin}`, origin: options.hubOrigin, vouchedOrigin: options.hubOrigin });
+      const t = createPortTransport(port, { kind: 'postmessage', peer: `hub ${hubOrigin}`, origin: hubOrigin, vouchedOrigin: hubOrigin });
       // Leaving the page (reload, navigation, close) tells the hub at once.
       const onHide = (): void => t.close(CLOSE_GOING_AWAY, 'the page is going away');
       self.addEventListener('pagehide', onHide as never);
@@ -66,13 +70,13 @@ export function windowConnector(options: WindowConnectorOptions): TransportConne
     };
     const timer = setTimeout(() => {
       done();
-      reject(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `the hub at ${options.hubOrigin} did not answer within ${timeoutMs} ms`, { details: { timeoutMs } }));
+      reject(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `the hub at ${hubOrigin} did not answer within ${timeoutMs} ms`, { details: { timeoutMs } }));
     }, timeoutMs);
     self.addEventListener('message', onMessage);
     signal?.addEventListener('abort', onAbort);
     const connect: ConnectMessage = { crossbus: HANDSHAKE_TAG, type: 'connect', nonce };
     try {
-      options.target.postMessage(connect, options.hubOrigin);
+      options.target.postMessage(connect, hubOrigin);
     } catch (err) {
       done();
       reject(new ConnectionError('CB_ERR_CONNECTION_FAILED', 'could not post to the hub window', { cause: err }));

@@ -1,0 +1,54 @@
+/**
+ * `serializeHubConfig`: a parsed config back to the file's shape, secrets re-encoded as base64.
+ * Parsing the result gives an equal config.
+ */
+import { toBase64 } from '../security/bytes.js';
+import { GRANT_ACTIONS } from '../security/policy.js';
+import { DEFAULT_KEY_ID } from './defaults.js';
+import type { AppConfig, AppDocument, Grant, GrantDocument, HubConfig, HubConfigDocument, RoleConfig, RoleDocument } from './schema.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function appDocument(a: AppConfig): AppDocument {
+  const only = a.keys.length === 1 ? a.keys[0] : undefined;
+  // A lone, undated k1 is written the short way, as it most likely was read.
+  const doc: AppDocument = a.keys.length === 0 ? { roles: [...a.roles] } : only !== undefined && only.id === DEFAULT_KEY_ID && only.notBefore === undefined && only.expiresAt === undefined
+    ? { secret: toBase64(only.secret), roles: [...a.roles] }
+    : {
+        secrets: a.keys.map((k) => ({
+          id: k.id, secret: toBase64(k.secret),
+          ...(k.notBefore === undefined ? {} : { notBefore: iso(k.notBefore) }),
+          ...(k.expiresAt === undefined ? {} : { expiresAt: iso(k.expiresAt) }),
+        })),
+        roles: [...a.roles],
+      };
+  if (a.origins.length > 0) doc.origins = [...a.origins];
+  if (a.rate !== undefined) doc.rate = { ...a.rate };
+  return doc;
+}
+
+const grantDocument = (g: Grant): GrantDocument => (g.ask ? { pattern: g.pattern, ask: true } : g.pattern);
+
+function roleDocument(r: RoleConfig): RoleDocument {
+  const doc: RoleDocument = {};
+  const deny: NonNullable<RoleDocument['deny']> = {};
+  for (const a of GRANT_ACTIONS) {
+    if (r[a].length > 0) doc[a] = r[a].map(grantDocument);
+    if (r.deny[a].length > 0) deny[a] = [...r.deny[a]];
+  }
+  if (Object.keys(deny).length > 0) doc.deny = deny;
+  return doc;
+}
+
+/** Back to the file's shape (secrets re-encoded as base64); `parseHubConfig` of the result is equivalent. */
+export function serializeHubConfig(cfg: HubConfig): HubConfigDocument {
+  const apps: Record<string, AppDocument> = {};
+  for (const a of cfg.apps.values()) apps[a.name] = appDocument(a);
+  const roles: Record<string, RoleDocument> = {};
+  for (const r of cfg.roles.values()) roles[r.name] = roleDocument(r);
+  return {
+    apps, roles, origins: [...cfg.origins],
+    limits: { rate: { ...cfg.limits.rate }, topicRates: cfg.limits.topicRates.map((t) => ({ ...t })) },
+    security: { ...cfg.security, integrityAlgorithms: [...cfg.security.integrityAlgorithms], abuse: { ...cfg.security.abuse } },
+  };
+}
