@@ -3,6 +3,7 @@ import { Kind, envelope, type Envelope, type Headers } from '../core/protocol/en
 import { weightProblem, type WelcomePayload } from '../core/protocol/handshake.js';
 import type { GrantCheck } from '../core/security/grant-check.js';
 import { assertValidTopic, groupProblem } from '../core/topic.js';
+import type { Reframe } from '../core/transport/reframe.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 import { TypedEmitter } from '../core/util/emitter.js';
 import type { ConsumerConfig } from '../core/streams/config.js';
@@ -73,7 +74,7 @@ export class Bus {
     this.events = new TypedEmitter<BusEvents>((error) => opts.logger.error('bus event listener threw', { error: String(error) }));
     const session = new Session(this, opts.requestTimeoutMs);
     this.#session = session;
-    this.#conn = new Connection(connector, opts, secretAuth, this.events, session);
+    this.#conn = new Connection(connector, opts, { secretAuth, reframe: plugins.reframe }, this.events, session);
     this.#outbox = this.#conn.outbox;
     this.#rr = new RequestReply(session);
     this.#streamsPlugin = plugins.streams?.(session);
@@ -310,6 +311,12 @@ export interface BusPlugins {
   secretAuth?: (options: ConnectOptions) => SecretAuth | undefined;
   /** Durable streams: `publish(…, { durable: true })`, `consume()`, `bus.streams`. @default none (connect() from 'crossbus' plugs it in) */
   streams?: BusStreamsFactory;
+  /**
+   * Byte-stream transports (`framing: 'stream'`: TCP, Unix sockets, shared memory): the adapter
+   * that reassembles their frames (`reframe` from the core). @default none: crossbus/page's
+   * transports keep message boundaries (connect() from 'crossbus' plugs it in)
+   */
+  reframe?: Reframe;
 }
 
 /** Connects through `connector` (no URL handling, no secret authentication unless plugged in). */

@@ -1,4 +1,5 @@
 import { ConfigError } from '../core/errors/index.js';
+import { reframe } from '../core/transport/reframe.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 import { webSocketConnector } from '../transports/websocket/websocket-client.js';
 import { openBus, type Bus } from './bus.js';
@@ -26,5 +27,5 @@ export async function connect(target: string | TransportConnector, options: Conn
     assertHubUrl(target);
     connector = webSocketConnector(target, options.WebSocket ? { WebSocket: options.WebSocket } : {});
   }
-  return openBus(connector, options, { secretAuth: secretAuthFromOptions, streams: createBusStreams });
+  return openBus(connector, options, { secretAuth: secretAuthFromOptions, streams: createBusStreams, reframe });
 }

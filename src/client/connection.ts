@@ -4,7 +4,7 @@
  * assigns, the heartbeat, reconnects with backoff and jitter, and the state machine with its
  * events. It outlives its transports: each reconnect gives it a new one.
  */
-import { ConnectionError, CrossbusError, createError, isErrorCode } from '../core/errors/index.js';
+import { ConfigError, ConnectionError, CrossbusError, createError, isErrorCode } from '../core/errors/index.js';
 import type { FrameLimits } from '../core/limits.js';
 import { encodeFrame } from '../core/protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../core/protocol/envelope.js';
@@ -21,6 +21,13 @@ import type { ResolvedConnectOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { errorFromPayload } from './payload.js';
 import type { SecretAuth, SecretAuthAttempt } from './secret-auth.js';
+import type { Reframe } from '../core/transport/reframe.js';
+
+/** What a connection may be given beyond its options (see BusPlugins). */
+export interface ConnectionPlugins {
+  readonly secretAuth: SecretAuth | undefined;
+  readonly reframe: Reframe | undefined;
+}
 
 /** What a connection needs of the Bus it belongs to. */
 export interface ConnectionOwner {
@@ -53,6 +60,7 @@ export class Connection {
   readonly #connector: TransportConnector;
   readonly #opts: ResolvedConnectOptions;
   readonly #secretAuth: SecretAuth | undefined;
+  readonly #reframe: Reframe | undefined;
   readonly #events: TypedEmitter<BusEvents>;
   readonly #owner: ConnectionOwner;
   #state: BusState = 'connecting';
@@ -67,10 +75,11 @@ export class Connection {
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #lastHeardAt = 0;
 
-  constructor(connector: TransportConnector, opts: ResolvedConnectOptions, secretAuth: SecretAuth | undefined, events: TypedEmitter<BusEvents>, owner: ConnectionOwner) {
+  constructor(connector: TransportConnector, opts: ResolvedConnectOptions, plugins: ConnectionPlugins, events: TypedEmitter<BusEvents>, owner: ConnectionOwner) {
     this.#connector = connector;
     this.#opts = opts;
-    this.#secretAuth = secretAuth;
+    this.#secretAuth = plugins.secretAuth;
+    this.#reframe = plugins.reframe;
     this.#events = events;
     this.#owner = owner;
     this.limits = opts.limits;
@@ -119,6 +128,15 @@ export class Connection {
       clearTimeout(timer);
       transport.close();
       throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed while connecting');
+    }
+    if (transport.framing !== 'message') {
+      // A byte stream is reassembled into whole frames first: a record or frame may arrive in pieces.
+      if (this.#reframe === undefined) {
+        clearTimeout(timer);
+        transport.close();
+        throw new ConfigError('CB_ERR_INVALID_OPTION', "a byte-stream transport needs the reframe plugin (connect() from 'crossbus' has it)");
+      }
+      transport = this.#reframe(transport, () => this.limits.maxFrameBytes);
     }
     let handshake: SecretAuthAttempt | undefined;
     let t: Transport = transport;

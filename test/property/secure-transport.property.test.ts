@@ -16,7 +16,6 @@ import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import type { Transport, TransportHandlers } from '../../src/core/transport/transport.js';
 import type { CrossbusError } from '../../src/core/errors/index.js';
 import { reframe } from '../../src/core/transport/reframe.js';
-import { RECORD_HEADROOM } from '../../src/core/protocol/layout.js';
 
 const seed = Number(process.env.FC_SEED ?? 20261122);
 const params = { seed, numRuns: 150, verbose: 1 as const };
@@ -73,7 +72,7 @@ function run(mode: RecordSuite, framing: 'message' | 'stream', plan: number[][],
   const recvWire = new Wire(framing);
   const errors: CrossbusError[] = [];
   // A stream is reframed below the record layer, as the broker and the bus do.
-  const below = reframe(recvWire, () => DEFAULT_FRAME_LIMITS.maxFrameBytes + 4 + RECORD_HEADROOM);
+  const below = reframe(recvWire, () => DEFAULT_FRAME_LIMITS.maxFrameBytes);
   const receiver = new SecureTransport(below, DEFAULT_FRAME_LIMITS, (e) => errors.push(e));
   const got: string[] = [];
   receiver.setHandlers({

@@ -165,7 +165,7 @@ describe('stream framing (the reframing adapter)', () => {
 
   test('rejects an oversize length prefix before buffering the body', () => {
     const r = reframedStream(limits({ maxFrameBytes: 100 }));
-    r.raw.push(new Uint8Array([0, 0, 0, 101]));
+    r.raw.push(new Uint8Array([0, 0, 1, 0]));
     assert.throws(() => r.envelopes(), hasCode('CB_ERR_FRAME_TOO_LARGE'));
   });
 

@@ -13,6 +13,9 @@ import { createBusStreams } from '../../src/browser/streams.js';
 import { startStreamHub } from '../helpers/stream-hub.js';
 import { Broker } from '../../src/core/broker/broker.js';
 import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
+import { connectWith } from '../../src/client/index.js';
+import { createRechunkingPair } from '../helpers/rechunking-transport.js';
+import { until } from '../helpers/wait.js';
 
 const PAGE = fileURLToPath(new URL('../../src/browser/page.ts', import.meta.url));
 
@@ -80,6 +83,23 @@ test('the page client refuses a secret with CB_ERR_INVALID_OPTION naming the ful
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(got, [1]);
     await bus.close();
+  } finally {
+    await broker.close(10);
+  }
+});
+
+test('the page client refuses a byte-stream transport with a typed error naming the plugin, and closes it; the full client reframes it', async () => {
+  const broker = new Broker({ heartbeatMs: 0 });
+  try {
+    const [client, server] = createRechunkingPair();
+    broker.accept(server);
+    let closed = false;
+    client.setHandlers({ message: () => {}, close: () => void (closed = true) });
+    await assert.rejects(connect(async () => client, { reconnect: false }), (e: { code?: string; message?: string }) => e.code === 'CB_ERR_INVALID_OPTION' && /reframe plugin/.test(e.message ?? ''));
+    await until(() => closed, 2_000, 'the refused transport to close');
+    const full = await connectWith(async () => { const [c, s] = createRechunkingPair(); broker.accept(s); return c; }, { reconnect: false });
+    assert.equal(full.state, 'connected');
+    await full.close();
   } finally {
     await broker.close(10);
   }

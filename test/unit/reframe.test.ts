@@ -8,31 +8,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { reframe } from '../../src/core/transport/reframe.js';
-import type { Transport, TransportCloseInfo, TransportHandlers } from '../../src/core/transport/transport.js';
+import type { TransportCloseInfo } from '../../src/core/transport/transport.js';
+import { HandFedStream as HandFed } from '../helpers/hand-fed-stream.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js';
 import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
+import { RECORD_HEADROOM } from '../../src/core/protocol/layout.js';
 import { createMemoryPair } from '../../src/transports/memory/memory-transport.js';
 
 const seed = Number(process.env.FC_SEED ?? 20261203);
 const params = { seed, numRuns: 300, verbose: 1 as const };
-
-/** A stream transport whose bytes the test pushes by hand. */
-class HandFed implements Transport {
-  readonly kind = 'hand';
-  readonly framing = 'stream' as const;
-  readonly peer = 'hand:peer';
-  readonly origin = 'https://a.example';
-  readonly vouchedOrigin = 'https://b.example';
-  handlers: TransportHandlers | undefined;
-  sent: Array<[Uint8Array, number | undefined]> = [];
-  closed: Array<[number | undefined, string | undefined]> = [];
-  setHandlers(h: TransportHandlers): void { this.handlers = h; }
-  send(chunk: Uint8Array, headroom?: number): void { this.sent.push([chunk, headroom]); }
-  bufferedAmount(): number { return 42; }
-  close(code?: number, reason?: string): void { this.closed.push([code, reason]); }
-  push(...chunks: Uint8Array[]): void { for (const c of chunks) this.handlers!.message(c); }
-}
 
 const frame = (i: number, size: number): Uint8Array =>
   encodeFrame(envelope(Kind.PUBLISH, { topic: `t.${i}`, payloadType: PayloadType.BYTES, payload: new Uint8Array(size).fill(i & 0xff) }));
@@ -115,8 +100,18 @@ describe('reframe', () => {
     }), params);
   });
 
+  test('the bound is the largest frame plus a record around it: at the edge it is buffered, one byte over it is not', () => {
+    const edge = 100 + 4 + RECORD_HEADROOM;
+    const at = adapt(100);
+    at.raw.push(Uint8Array.from([0, 0, 0, edge]));
+    assert.equal(at.up.length, 0, 'waits for the body');
+    const over = adapt(100);
+    over.raw.push(Uint8Array.from([0, 0, 0, edge + 1]));
+    assert.equal(over.up.length, 1, 'handed up at once, for the layer above to refuse');
+  });
+
   test('an oversize length prefix is handed up as it is, before its body arrives; nothing after it is read', () => {
-    for (const pieces of [[[0, 0, 0, 101]], [[0, 0], [0, 101]], [[0, 0, 0], [101, 1, 2]]]) {
+    for (const pieces of [[[0, 0, 1, 0]], [[0, 0], [1, 0]], [[0, 0, 1], [0, 1, 2]]]) {
       const { raw, up } = adapt(100);
       raw.push(frame(0, 1));
       for (const p of pieces) raw.push(Uint8Array.from(p));
@@ -127,11 +122,11 @@ describe('reframe', () => {
   });
 
   test('the limit is asked at every frame: a client adopts the hub limits after WELCOME', () => {
-    let max = 10;
+    let max = 0;
     const raw = new HandFed();
     const up: Uint8Array[] = [];
     reframe(raw, () => max).setHandlers({ message: (c) => up.push(c), close: () => {} });
-    const big = frame(0, 50);
+    const big = frame(0, 200);
     max = big.length;
     raw.push(big.slice(0, 3), big.slice(3));
     assert.deepEqual(up, [big]);

@@ -1,7 +1,6 @@
 import { createError } from '../errors/index.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { Kind, PayloadType, envelope } from '../protocol/envelope.js';
-import { LENGTH_PREFIX_BYTES, RECORD_HEADROOM } from '../protocol/layout.js';
 import { SecureTransport } from '../security/secure-transport.js';
 import { reframe } from '../transport/reframe.js';
 import { CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN_LATER, type Transport } from '../transport/transport.js';
@@ -76,8 +75,7 @@ export class Broker implements MetricsSource {
     const seq = sessions.nextSeq();
     let session: Session | undefined;
     const gate = this.#gate;
-    // The largest thing on the wire: a record holding one frame of the maximum size.
-    const framed = reframe(raw, () => o.limits.maxFrameBytes + LENGTH_PREFIX_BYTES + RECORD_HEADROOM);
+    const framed = reframe(raw, () => o.limits.maxFrameBytes);
     const secure = gate === undefined ? undefined : new SecureTransport(framed, o.limits, (error) => {
       if (session !== undefined) gate.securityFailure(session, error);
     });

@@ -1,5 +1,5 @@
 import { ProtocolError } from '../errors/index.js';
-import { LENGTH_PREFIX_BYTES } from '../protocol/layout.js';
+import { LENGTH_PREFIX_BYTES, RECORD_HEADROOM } from '../protocol/layout.js';
 import type { Transport, TransportHandlers } from './transport.js';
 
 /**
@@ -9,15 +9,18 @@ import type { Transport, TransportHandlers } from './transport.js';
  * layer, the codec and routing only ever see whole frames, on any transport. A transport that
  * keeps message boundaries already is returned as it is.
  *
- * `maxBodyBytes` bounds one frame's body (it is read at every length prefix, so a client can
- * adopt the hub's limits after WELCOME): a peer cannot make it buffer more than one frame. A
- * prefix over it is handed up as it is, so that the layer above refuses it with its own error
+ * `maxFrameBytes` is the largest frame body the layer above accepts (it is read at every length
+ * prefix, so a client can adopt the hub's limits after WELCOME); a protected record around one
+ * such frame is let through too, and nothing larger: a peer cannot make it buffer more than one
+ * frame. A prefix over that is handed up as it is, so that the layer above refuses it with its own error
  * (`CB_ERR_FRAME_TOO_LARGE`) and close code, exactly as over a message transport; nothing after it
  * is read. A stream that ends inside a frame closes with `CB_ERR_FRAME_TRUNCATED` as its error.
  */
-export function reframe(transport: Transport, maxBodyBytes: () => number): Transport {
-  return transport.framing === 'message' ? transport : new ReframedTransport(transport, maxBodyBytes);
+export function reframe(transport: Transport, maxFrameBytes: () => number): Transport {
+  return transport.framing === 'message' ? transport : new ReframedTransport(transport, () => maxFrameBytes() + LENGTH_PREFIX_BYTES + RECORD_HEADROOM);
 }
+
+export type Reframe = typeof reframe;
 
 class ReframedTransport implements Transport {
   readonly kind: string;
