@@ -10,7 +10,7 @@ import { Broker } from '../../src/core/broker/broker.js';
 import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import type { Transport } from '../../src/core/transport/transport.js';
-import { hubSecurity, testConfigDocument } from '../helpers/security.js';
+import { RecordingAudit, hubSecurity, testConfigDocument } from '../helpers/security.js';
 
 const secret = Buffer.alloc(32, 3).toString('base64');
 
@@ -44,7 +44,8 @@ describe('integrity algorithms end to end (Bus and Broker in memory)', () => {
   /** Tag lengths of the sealed records the client receives (byte 45 of each record). */
   async function tagLengths(hubList: string[] | undefined, clientList: string[] | undefined): Promise<number[]> {
     const doc = testConfigDocument(hubList === undefined ? {} : { security: { integrityAlgorithms: hubList } });
-    const broker = new Broker({ heartbeatMs: 0, security: hubSecurity(doc).security });
+    const audit = new RecordingAudit();
+    const broker = new Broker({ heartbeatMs: 0, security: hubSecurity(doc, audit).security });
     const seen: number[] = [];
     const connector = memoryConnector(broker);
     const spying = async (signal?: AbortSignal): Promise<Transport> => {
@@ -60,6 +61,9 @@ describe('integrity algorithms end to end (Bus and Broker in memory)', () => {
       await bus.flush();
       await bus.publish('e2e.x', { ok: 1 });
       assert.deepEqual(await got, { ok: 1 });
+      // The audit log says which algorithm the session uses.
+      const [auth] = audit.find('auth', 'success');
+      assert.equal(auth?.details?.integrity, seen[0] === 16 ? 'aes-256-gmac' : 'hmac-sha256');
       return [...new Set(seen)];
     } finally {
       await bus.close();

@@ -162,7 +162,7 @@ export class AccessGate {
       a.handshake = undefined;
       this.#sessions.open(s);
       this.#armKeyExpiry(s, hs.key.expiresAt);
-      this.#auditEvent({ actor: this.#actor(s), action: 'auth', target: `key ${hs.key.id}`, outcome: 'success', details: { mode: hs.mode, group: hs.group } });
+      this.#auditEvent({ actor: this.#actor(s), action: 'auth', target: `key ${hs.key.id}`, outcome: 'success', details: { mode: hs.mode, group: hs.group, ...(hs.integrity === undefined ? {} : { integrity: hs.integrity }) } });
       this.#queues.enqueueControl(s, envelope(Kind.OK, { id: authId }));
       this.#events.emit('connection', { connectionId: s.connectionId, name: s.name, peer: s.transport.peer, transport: s.transport.kind });
     }));
