@@ -8,7 +8,7 @@ import type { Transport } from '../../src/core/transport/transport.js';
 import { StallableTransport, openSession, tick } from '../helpers/recording-transport.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
 import { connectWith } from '../../src/client/index.js';
-import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
+import { createMemoryPair, memoryConnector } from '../../src/transports/memory/memory-transport.js';
 
 describe('broker', () => {
   test('WELCOME carries the limits; anything before HELLO is refused', async () => {
@@ -236,6 +236,51 @@ describe('client while disconnected', () => {
     assert.deepEqual(got, Array.from({ length: accepted }, (_, i) => i), 'exactly the accepted ones, in order');
     await bus.close();
     await receiver.close();
+    await broker.close(10);
+  });
+});
+
+describe('client reconnect loop', () => {
+  test('one refused handshake leads to one reconnect attempt, not two parallel loops (on mock time)', async (ctx) => {
+    // The reconnect delays run on mocked setTimeout, so every attempt that could have been made
+    // within ten delays has been made once the time is advanced: no wall-clock wait.
+    ctx.mock.timers.enable({ apis: ['setTimeout'] });
+    const broker = new Broker({ heartbeatMs: 0 });
+    let attempts = 0;
+    let first: Transport | undefined;
+    const connector = async (): Promise<Transport> => {
+      attempts++;
+      const [client, server] = createMemoryPair(['memory:client', 'memory:hub']);
+      if (attempts === 1) {
+        first = server;
+        broker.accept(server);
+      } else if (attempts === 2) {
+        // Refuses after HELLO, like a hub that closes during the handshake.
+        server.setHandlers({ message: () => server.close(1001, 'CB_ERR_HUB_SHUTTING_DOWN'), close: () => {} });
+      } else {
+        server.setHandlers({ message: () => {}, close: () => {} }); // never answers: the attempt stays pending
+      }
+      return client;
+    };
+    const bus = await connectWith(connector, { timeoutMs: 4_000, reconnect: { initialDelayMs: 50, maxDelayMs: 50, factor: 1, jitter: 0 } });
+    const reconnecting: number[] = [];
+    bus.on('reconnecting', (e) => reconnecting.push(e.attempt));
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 5; i++) await tick();
+    };
+    first!.close(1001, 'test: hub side goes away');
+    await settle();
+    assert.equal(bus.state, 'reconnecting');
+    ctx.mock.timers.tick(50); // attempt 2: refused during the handshake
+    await settle();
+    assert.equal(attempts, 2);
+    for (let k = 0; k < 10; k++) {
+      ctx.mock.timers.tick(50);
+      await settle();
+    }
+    assert.equal(attempts, 3, `one refused handshake must lead to exactly one new attempt (reconnecting events ${JSON.stringify(reconnecting)})`);
+    ctx.mock.timers.reset();
+    await bus.close();
     await broker.close(10);
   });
 });
