@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { bundleBrowserEntry, cbPageHtml as html, runIn as run, launchChromium, startStaticServer, type StaticServer } from '../helpers/browser.js';
+import { until } from '../helpers/wait.js';
 
 const ENTRY = fileURLToPath(new URL('./fixtures/page-entry.ts', import.meta.url));
 
@@ -111,9 +112,9 @@ describe('windows, iframes, popups and workers (Chromium)', { timeout: 90_000 },
   it('a reloaded iframe: the old connection closes at once, requests in flight to it fail, the new one works', async () => {
     const frame = await addFrame(hubPage, B.origin);
     assert.equal(await run(frame, connectFromFrame(A.origin)), 'connected');
-    await run(frame, `t.bus.serve('frame.slow', () => new Promise(() => {})); await t.bus.flush();`);
+    await run(frame, `t.bus.serve('frame.slow', () => { t.slowStarted = true; return new Promise(() => {}); }); await t.bus.flush();`);
     await run(hubPage, `t.inflight = t.bus.request('frame.slow', 1, { timeoutMs: 20000 }).then(() => 'answered', (e) => e.code);`);
-    await new Promise((r) => setTimeout(r, 100));
+    await frame.waitForFunction('t.slowStarted === true', undefined, { timeout: 5_000 }); // the request is in flight to the frame
     const started = Date.now();
     await frame.evaluate('location.reload()').catch(() => {});
     const code = await run(hubPage, 'return await t.inflight;');
@@ -131,9 +132,9 @@ describe('windows, iframes, popups and workers (Chromium)', { timeout: 90_000 },
   it('removing the iframe closes its connection within the watch interval', async () => {
     const frame = await addFrame(hubPage, B.origin);
     assert.equal(await run(frame, connectFromFrame(A.origin)), 'connected');
-    await run(frame, `t.bus.serve('frame.never', () => new Promise(() => {})); await t.bus.flush();`);
+    await run(frame, `t.bus.serve('frame.never', () => { t.neverStarted = true; return new Promise(() => {}); }); await t.bus.flush();`);
     await run(hubPage, `t.inflight2 = t.bus.request('frame.never', 1, { timeoutMs: 20000 }).then(() => 'answered', (e) => e.code);`);
-    await new Promise((r) => setTimeout(r, 100));
+    await frame.waitForFunction('t.neverStarted === true', undefined, { timeout: 5_000 }); // the request is in flight to the frame
     await run(hubPage, 'document.querySelector("iframe").remove();');
     assert.equal(await run(hubPage, 'return await t.inflight2;'), 'CB_ERR_RESPONDER_GONE');
     await hubPage.waitForFunction('t.listener.connections === 0', undefined, { timeout: 3_000 });
@@ -188,7 +189,7 @@ describe('windows, iframes, popups and workers (Chromium)', { timeout: 90_000 },
     await quiet.waitForFunction('globalThis.ready === true');
     await run(quiet, `for (const n of [1, 2]) { const f = document.createElement('iframe'); f.name = 'f' + n; f.src = ${JSON.stringify(B.url('/app.html'))}; document.body.append(f); }`);
     await quiet.waitForFunction(`Array.from(document.querySelectorAll('iframe')).every((f) => { try { return true; } catch { return false; } })`);
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => quiet.frames().filter((x) => x.url().startsWith(B.origin)).length === 2, 5_000, 'both frames');
     const [f1, f2] = quiet.frames().filter((x) => x.url().startsWith(B.origin));
     await f1!.waitForFunction('globalThis.ready === true');
     await f2!.waitForFunction('globalThis.ready === true');

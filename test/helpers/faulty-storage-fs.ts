@@ -9,6 +9,8 @@ export interface FaultControl {
   failWrite?: string;
   failSync?: string;
   syncDelayMs: number;
+  /** Called as each fdatasync starts (before syncDelayMs). */
+  onSyncStart?: () => void;
   syncs: number;
   writes: number;
   /** Sequence numbers whose bytes were covered by a completed fdatasync. */
@@ -35,6 +37,7 @@ export function faultyFs(): { fs: StorageFs; ctl: FaultControl } {
       async datasync() {
         const covered = unsynced;
         unsynced = [];
+        ctl.onSyncStart?.();
         if (ctl.syncDelayMs > 0) await new Promise((r) => setTimeout(r, ctl.syncDelayMs));
         if (ctl.failSync) throw errno(ctl.failSync);
         await f.datasync();

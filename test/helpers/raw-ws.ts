@@ -238,6 +238,18 @@ export class RawClient {
     if (env.kind === Kind.ERROR) throw new Error(`SUBSCRIBE refused: ${JSON.stringify(decodeErrorPayload(env))}`);
   }
 
+  private pings = 0;
+
+  /**
+   * A PING answered by the hub's PONG: the hub has processed everything sent before it, and
+   * whatever it queued for this connection before the PONG (in order) has arrived.
+   */
+  async roundTrip(timeoutMs = 5_000): Promise<void> {
+    const id = 3_000_000 + ++this.pings;
+    await this.sendEnvelope(envelope(Kind.PING, { id }));
+    await this.waitForControl((e) => e.kind === Kind.PONG && e.id === id, timeoutMs, `the PONG for PING ${id}`);
+  }
+
   /** ERROR frames received so far, decoded. */
   errors(): ErrorPayload[] {
     return this.controls.filter((e) => e.kind === Kind.ERROR).map(decodeErrorPayload);

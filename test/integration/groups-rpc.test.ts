@@ -44,12 +44,18 @@ describe('service groups', () => {
       const plainSub = plainBus.subscribe<{ id: number }>('jobs.created', (m) => {
         plain.push(m.data.id);
       });
-      await Promise.all([...subs.map((s) => s.ready), plainSub.ready]);
+      // A barrier after the jobs, subscribed plainly on every bus: the hub delivers in order per
+      // connection, so once a bus has the barrier, every job routed to it (a duplicate included)
+      // has arrived too.
+      const receivers = [...members, plainBus];
+      const barriers = receivers.map(() => 0);
+      const barrierSubs = receivers.map((b, i) => b.subscribe('jobs.barrier', () => void barriers[i]!++));
+      await Promise.all([...subs.map((s) => s.ready), plainSub.ready, ...barrierSubs.map((s) => s.ready)]);
 
       const N = 300;
       for (let id = 0; id < N; id++) await pub.publish('jobs.created', { id });
-      await until(() => plain.length === N && perMember.reduce((a, m) => a + m.length, 0) >= N, 10_000, 'all group deliveries');
-      await sleep(100); // a duplicate would show up by now
+      await pub.publish('jobs.barrier', null);
+      await until(() => barriers.every((n) => n >= 1), 10_000, 'the barrier at every member and the plain subscriber');
       const all = perMember.flat();
       assert.equal(all.length, N, `sum over members is ${N} (per member: ${perMember.map((m) => m.length).join(', ')})`);
       assert.equal(new Set(all).size, N, 'no message delivered twice');
@@ -73,8 +79,9 @@ describe('service groups', () => {
       const gotB: number[] = [];
       await a.subscribe<number>('leave.t', (m) => void gotA.push(m.data), { group: 'lg' }).ready;
       await b.subscribe<number>('leave.t', (m) => void gotB.push(m.data), { group: 'lg' }).ready;
+      // drain() unsubscribes and flushes: once it resolves, the hub has removed a from the group.
+      await a.drain();
       await closeBus(a);
-      await sleep(50);
       for (let i = 0; i < 20; i++) await pub.publish('leave.t', i);
       await until(() => gotB.length === 20, 5_000, 'all messages at the remaining member');
       assert.equal(gotA.length, 0);

@@ -118,6 +118,8 @@ async function assertHubServesOthers(): Promise<void> {
   const n = ++probeSeq;
   await watchPublisher.publish('watch.probe', n, { ack: true });
   await until(() => watchSeen.includes(n), 5_000, `bystander probe ${n}`);
+  // The observer has it too: whatever was routed to the observer before the probe has arrived.
+  await until(() => (observed.get('watch.probe') ?? 0) >= n, 5_000, `probe ${n} at the observer`);
   assert.equal(watcher.state, 'connected');
   assert.equal(watchPublisher.state, 'connected');
 }
@@ -510,8 +512,8 @@ describe('attacks on a secure hub process', () => {
     await expectAudit(mark, 'wildcard subscribe denied', (e) => e.action === 'subscribe' && e.outcome === 'denied' && e.target === '*.created');
     // Not narrowed to what orders may see: nothing arrives for those sids, even on orders.created.
     await watchPublisher.publish('orders.created', 'wide');
-    await assertHubServesOthers();
-    await sleep(50);
+    await assertHubServesOthers(); // its acknowledged probe went after 'wide': the hub routed 'wide'
+    await orders.roundTrip(); // so a PONG to orders comes after any delivery of it
     assert.equal(orders.messages.length, 0, 'no deliveries to refused subscriptions');
     assert.ok(orders.isOpen);
     orders.close();
@@ -553,7 +555,9 @@ describe('attacks on a secure hub process', () => {
     await expectForbidden(server, envelope(Kind.SUBSCRIBE, { id: 38, sid: 3, topic: `${inbox}.>` }));
     await expectAudit(mark, 'inbox subscribe denied', (e) => e.action === 'subscribe' && e.outcome === 'denied' && e.target === '_INBOX.>');
     await assertHubServesOthers();
-    await sleep(50);
+    // Every forged reply was answered with an error, so the hub had routed it if it ever would: a
+    // PONG to the requester comes after any such delivery.
+    await requester.roundTrip();
     assert.equal(requester.messages.length, 1, 'the requester got the genuine reply only');
     assert.equal(new TextDecoder().decode(requester.messages[0]!.payload), '"pong"');
     assert.ok(orders.isOpen && server.isOpen && requester.isOpen, 'refused operations keep the connections');

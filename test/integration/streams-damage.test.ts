@@ -24,6 +24,15 @@ function lastSegment(hub: HubProcess, stream: string): string {
   return join(dir, files[files.length - 1]!);
 }
 
+/** The position the hub saved for a durable consumer (undefined until there is a file). */
+function savedPosition(hub: HubProcess, stream: string, durable: string): { nextSeq: number; outstanding: Array<[number, number]> } | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(hub.dataDir, 'streams', stream, 'consumers', `${durable}.json`), 'utf8')) as { state: { nextSeq: number; outstanding: Array<[number, number]> } }).state;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Consumes until `n` distinct seqs arrived; acks those `ack` says to. */
 async function collect(bus: Bus, stream: string, durable: string, n: number, ack: (seq: number) => boolean): Promise<{ seqs: number[]; close(): Promise<void> }> {
   const seqs: number[] = [];
@@ -53,7 +62,11 @@ describe('durable streams: restarts and damaged files (real hub process)', () =>
     const second = await collect(bus, 'R', 'resume', 30, (seq) => seq <= 30);
     assert.deepEqual([...second.seqs].sort((a, b) => a - b), Array.from({ length: 30 }, (_, k) => 21 + k), 'exactly the unacknowledged ones');
     await second.close();
-    await new Promise((r) => setTimeout(r, 400)); // the position is saved within 100 ms
+    // The position is saved within 100 ms: wait until the file says 21..30 are acknowledged.
+    await until(() => {
+      const st = savedPosition(hub, 'R', 'resume');
+      return st !== undefined && st.nextSeq === 51 && st.outstanding.every(([seq]) => seq > 30);
+    }, 5_000, 'the saved position after the acks');
     await closeBus(bus);
 
     // SIGKILL, then a crash mid-write: half a record at the end of the last segment.

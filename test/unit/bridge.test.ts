@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { Broker } from '../../src/core/broker/broker.js';
 import { parseHubConfig } from '../../src/core/config/schema.js';
 import { HubSecurity } from '../../src/core/security/hub-security.js';
-import { bridge, connectWith, type Bridge, type Bus } from '../../src/client/index.js';
+import { bridge, connectWith, type Bridge, type Bus, type Message } from '../../src/client/index.js';
 import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { connect } from '../../src/node/index.js';
 import { startHub, type Hub } from '../../src/hub/index.js';
 import { secret, testConfigDocument } from '../helpers/security.js';
-import { until, sleep } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 
 const PAGE = 'http://localhost:7071';
@@ -59,18 +59,29 @@ describe('bridge: browser hub <-> Node hub', () => {
   test('messages cross in both directions, each exactly once (no echo through a bridge that imports what it exports)', async () => {
     const atNode: unknown[] = [];
     const atPage: unknown[] = [];
-    const s1 = service.subscribe('edits.>', (m) => atNode.push(m.data));
-    const s2 = page.subscribe('build.>', (m) => atPage.push(m.data));
-    const s3 = page.subscribe('edits.>', (m) => atPage.push(m.data));
+    // Barriers travel the bridge path too; they are kept apart from what the assertions compare.
+    const barriersAtNode: string[] = [];
+    const barriersAtPage: string[] = [];
+    const isBarrier = (m: Message): boolean => m.topic.endsWith('.barrier');
+    const s1 = service.subscribe('edits.>', (m) => void (isBarrier(m) ? barriersAtNode.push(m.topic) : atNode.push(m.data)));
+    const s2 = page.subscribe('build.>', (m) => void (isBarrier(m) ? barriersAtPage.push(m.topic) : atPage.push(m.data)));
+    const s3 = page.subscribe('edits.>', (m) => void (isBarrier(m) ? barriersAtPage.push(m.topic) : atPage.push(m.data)));
     await Promise.all([s1.ready, s2.ready, s3.ready]);
     await page.publish('edits.file', { line: 1 });
     await service.publish('build.done', { ok: true });
     await until(() => atNode.length === 1 && atPage.length === 2, 3_000, 'both directions');
-    await sleep(100); // anything looping would show up by now
+    // An echo of edits.file would come back from the Node hub to the bridge ahead of a barrier the
+    // service sends now (each hub delivers in order per connection), and so reach the page first.
+    await service.publish('build.barrier', null);
+    await until(() => barriersAtPage.includes('build.barrier'), 3_000, 'the barrier from the Node side at the page');
+    // And whatever the page got back would go out again ahead of a barrier the page sends now.
+    await page.publish('edits.barrier', null);
+    await until(() => barriersAtNode.includes('edits.barrier'), 3_000, 'the barrier from the page at the Node service');
     assert.deepEqual(atNode, [{ line: 1 }]);
     assert.deepEqual(atPage.sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))), [{ line: 1 }, { ok: true }]);
-    assert.equal(b.stats.exported, 1);
-    assert.equal(b.stats.imported, 1);
+    // edits.file and edits.barrier went out; build.done and build.barrier came in.
+    assert.equal(b.stats.exported, 2);
+    assert.equal(b.stats.imported, 2);
   });
 
   test('a page request is answered by a Node service through the bridge; its errors come back as errors', async () => {

@@ -1,5 +1,6 @@
 import { hubSecurity } from '../helpers/security.js';
 import { describe, test } from 'node:test';
+import { until } from '../helpers/wait.js';
 import assert from 'node:assert/strict';
 import { Broker } from '../../src/core/broker/broker.js';
 import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js';
@@ -7,7 +8,7 @@ import type { Transport } from '../../src/core/transport/transport.js';
 import { StallableTransport, openSession, tick } from '../helpers/recording-transport.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
 import { connectWith } from '../../src/client/index.js';
-import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
+import { createMemoryPair, memoryConnector } from '../../src/transports/memory/memory-transport.js';
 
 describe('broker', () => {
   test('WELCOME carries the limits; anything before HELLO is refused', async () => {
@@ -25,13 +26,19 @@ describe('broker', () => {
     await broker.close(10);
   });
 
-  test('handshake timeout closes silent peers', async () => {
+  test('handshake timeout closes silent peers', async (ctx) => {
+    ctx.mock.timers.enable({ apis: ['setTimeout'] });
     const broker = new Broker({ heartbeatMs: 0, handshakeTimeoutMs: 20 });
     const t = new StallableTransport();
     broker.accept(t);
-    await new Promise((r) => setTimeout(r, 60));
+    ctx.mock.timers.tick(19);
+    await tick();
+    assert.equal(t.closed, undefined, 'not before the timeout');
+    ctx.mock.timers.tick(1);
+    await tick();
     assert.deepEqual(t.errors(), ['CB_ERR_HANDSHAKE_TIMEOUT']);
     assert.ok(t.closed);
+    ctx.mock.timers.reset();
     await broker.close(10);
   });
 
@@ -123,13 +130,20 @@ describe('broker', () => {
     void b.close(1);
   });
 
-  test('heartbeat: a silent peer is pinged, then dropped', async () => {
+  test('heartbeat: a silent peer is pinged, then dropped', async (ctx) => {
+    // The heartbeat runs every heartbeatMs / 2 and measures silence with Date.now().
+    ctx.mock.timers.enable({ apis: ['setInterval', 'Date'], now: 1_000_000 });
     const broker = new Broker({ heartbeatMs: 30 });
     const t = await openSession(broker);
-    await new Promise((r) => setTimeout(r, 150));
+    ctx.mock.timers.tick(45); // silent for more than heartbeatMs
+    await tick();
     assert.ok(t.received.some((e) => e.kind === Kind.PING), 'pinged');
+    assert.equal(t.closed, undefined, 'not dropped yet');
+    ctx.mock.timers.tick(30); // silent for more than twice heartbeatMs
+    await tick();
     assert.ok(t.closed, 'dropped');
     assert.ok(t.errors().includes('CB_ERR_CONNECTION_LOST'));
+    ctx.mock.timers.reset();
     await broker.close(10);
   });
 });
@@ -165,11 +179,13 @@ describe('client against an in-process broker', () => {
     const broker = new Broker({ heartbeatMs: 0 });
     const a = await connectWith(memoryConnector(broker), { name: 'a', reconnect: false });
     const b = await connectWith(memoryConnector(broker), { name: 'b', reconnect: false });
+    let started = false;
     let finished = false;
-    await b.serve('slow.job', async () => { await new Promise((r) => setTimeout(r, 50)); finished = true; return 'done'; }).ready;
+    // Slow on purpose: drain must wait for it.
+    await b.serve('slow.job', async () => { started = true; await new Promise((r) => setTimeout(r, 50)); finished = true; return 'done'; }).ready;
     await a.publish('x.y', 1, { ack: true });
     const reply = a.request('slow.job', null, { timeoutMs: 2000 });
-    await new Promise((r) => setTimeout(r, 10));
+    await until(() => started, 2_000, 'the handler to start');
     await b.drain();
     assert.equal(finished, true);
     assert.equal(await reply, 'done');
@@ -203,7 +219,7 @@ describe('client while disconnected', () => {
     const bus = await connectWith(connector, { name: 'tx', reconnectBufferBytes: 2000, reconnect: { initialDelayMs: 5, maxDelayMs: 20 } });
     allow = false;
     lastServerSide!.close(1001, 'test: hub side goes away');
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => bus.state === 'reconnecting', 2_000, 'reconnecting');
     assert.equal(bus.state, 'reconnecting');
     const outcomes: string[] = [];
     for (let i = 0; i < 40; i++) {
@@ -214,12 +230,57 @@ describe('client while disconnected', () => {
     assert.deepEqual(outcomes.slice(accepted), Array(40 - accepted).fill('CB_ERR_BACKPRESSURE'), 'refusals come after the buffer is full');
     allow = true;
     await new Promise<void>((resolve) => bus.on('connected', () => resolve()));
+    // The hub routed all the bus sent before its PONG, and the receiver's PONG comes after those.
     await bus.flush();
     await receiver.flush();
-    await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(got, Array.from({ length: accepted }, (_, i) => i), 'exactly the accepted ones, in order');
     await bus.close();
     await receiver.close();
+    await broker.close(10);
+  });
+});
+
+describe('client reconnect loop', () => {
+  test('one refused handshake leads to one reconnect attempt, not two parallel loops (on mock time)', async (ctx) => {
+    // The reconnect delays run on mocked setTimeout, so every attempt that could have been made
+    // within ten delays has been made once the time is advanced: no wall-clock wait.
+    ctx.mock.timers.enable({ apis: ['setTimeout'] });
+    const broker = new Broker({ heartbeatMs: 0 });
+    let attempts = 0;
+    let first: Transport | undefined;
+    const connector = async (): Promise<Transport> => {
+      attempts++;
+      const [client, server] = createMemoryPair(['memory:client', 'memory:hub']);
+      if (attempts === 1) {
+        first = server;
+        broker.accept(server);
+      } else if (attempts === 2) {
+        // Refuses after HELLO, like a hub that closes during the handshake.
+        server.setHandlers({ message: () => server.close(1001, 'CB_ERR_HUB_SHUTTING_DOWN'), close: () => {} });
+      } else {
+        server.setHandlers({ message: () => {}, close: () => {} }); // never answers: the attempt stays pending
+      }
+      return client;
+    };
+    const bus = await connectWith(connector, { timeoutMs: 4_000, reconnect: { initialDelayMs: 50, maxDelayMs: 50, factor: 1, jitter: 0 } });
+    const reconnecting: number[] = [];
+    bus.on('reconnecting', (e) => reconnecting.push(e.attempt));
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 5; i++) await tick();
+    };
+    first!.close(1001, 'test: hub side goes away');
+    await settle();
+    assert.equal(bus.state, 'reconnecting');
+    ctx.mock.timers.tick(50); // attempt 2: refused during the handshake
+    await settle();
+    assert.equal(attempts, 2);
+    for (let k = 0; k < 10; k++) {
+      ctx.mock.timers.tick(50);
+      await settle();
+    }
+    assert.equal(attempts, 3, `one refused handshake must lead to exactly one new attempt (reconnecting events ${JSON.stringify(reconnecting)})`);
+    ctx.mock.timers.reset();
+    await bus.close();
     await broker.close(10);
   });
 });

@@ -24,7 +24,11 @@ test('a durable publish through a forwarding hub is stored on the other hub and 
   await b.ready;
   const client = await connectWith(memoryConnector(edge), { reconnect: false });
   const seenAtEdge: unknown[] = [];
-  await client.subscribe('orders.>', (m) => seenAtEdge.push(m.data)).ready;
+  let barrierAtEdge = false;
+  await client.subscribe('orders.>', (m) => {
+    if (m.topic === 'orders.barrier') barrierAtEdge = true;
+    else seenAtEdge.push(m.data);
+  }).ready;
   try {
     assert.deepEqual(await client.publish('orders.created', { id: 1 }, { durable: true, msgId: 'o-1' }), { stream: 'ORDERS', seq: 1, duplicate: false });
     assert.deepEqual(await client.publish('orders.created', { id: 1 }, { durable: true, msgId: 'o-1' }), { stream: 'ORDERS', seq: 1, duplicate: true });
@@ -36,7 +40,10 @@ test('a durable publish through a forwarding hub is stored on the other hub and 
     assert.deepEqual(records.map((r) => [r.topic, r.data, r.msgId !== undefined]), [
       ['orders.created', { id: 1 }, true], ['orders.bytes', new Uint8Array([1, 2]), true], ['orders.plain', { plain: true }, false],
     ], 'each durable publish stored once (the bridge does not send a plain copy); the plain one crossed the bridge');
-    await new Promise((r) => setTimeout(r, 50));
+    // A barrier from the storing hub's side, imported through the bridge: the storing hub routes
+    // to the bridge in order, so any copy it sent back before has reached the edge before it.
+    await admin.publish('orders.barrier', null);
+    await until(() => barrierAtEdge, 2000, 'the barrier at the edge');
     assert.equal(seenAtEdge.length, 4, 'nothing came back through the bridge');
     await assert.rejects(client.streams.info('ORDERS'), { code: 'CB_ERR_STREAMS_UNAVAILABLE' });
     await assert.rejects(client.publish('nowhere.x', 1, { durable: true }), { code: 'CB_ERR_NO_STREAM' });

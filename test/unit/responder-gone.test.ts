@@ -4,6 +4,7 @@ import { Broker } from '../../src/core/broker/broker.js';
 import { connectWith } from '../../src/client/index.js';
 import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
+import { until } from '../helpers/wait.js';
 
 test('a request whose every recipient leaves without answering fails at once with CB_ERR_RESPONDER_GONE', async () => {
   const broker = new Broker({ heartbeatMs: 0 });
@@ -17,7 +18,7 @@ test('a request whose every recipient leaves without answering fails at once wit
   await sa.ready;
   const started = Date.now();
   const pending = requester.request('svc.slow', 1, { timeoutMs: 10_000 });
-  while (seenA.length === 0) await new Promise((r) => setTimeout(r, 2));
+  await until(() => seenA.length > 0, 3_000, 'the request at a');
   await a.close();
   const err = await rejectsWithCode(pending, 'CB_ERR_RESPONDER_GONE');
   assert.ok(Date.now() - started < 2_000, 'long before the 10 s timeout');

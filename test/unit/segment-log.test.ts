@@ -1,4 +1,5 @@
 import { afterEach, describe, test } from 'node:test';
+import { until } from '../helpers/wait.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, appendFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,8 +92,10 @@ describe('SegmentLog', () => {
     assert.deepEqual(results, Array.from({ length: 100 }, (_, i) => i + 1));
     assert.ok(ctl.syncs <= 3, `fsyncs: ${ctl.syncs}`);
     // Appends arriving while an fsync runs go out together in the next one.
+    const syncing = new Promise<void>((resolve) => (ctl.onSyncStart = resolve));
     const first = log.append([msg(101)]);
-    await new Promise((r) => setTimeout(r, 1));
+    await syncing; // the fsync for 101 runs (it takes syncDelayMs)
+    ctl.onSyncStart = undefined;
     const later = Array.from({ length: 50 }, (_, i) => log.append([msg(102 + i)]));
     const before = ctl.syncs;
     await Promise.all([first, ...later]);
@@ -100,13 +103,15 @@ describe('SegmentLog', () => {
     await log.close();
   });
 
-  test("interval policy resolves after write and fsyncs on a timer and at close", async () => {
+  test("interval policy resolves after write and fsyncs on a timer and at close", async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
     const { fs, ctl } = faultyFs();
     const log = await SegmentLog.open(tmp(), { fs, durability: 'interval', syncIntervalMs: 20 });
     await log.append([msg(1)]);
     assert.equal(ctl.syncs, 0);
     assert.equal(ctl.durable.has(1), false);
-    await new Promise((r) => setTimeout(r, 60));
+    t.mock.timers.tick(20);
+    await until(() => ctl.durable.has(1), 2_000, 'the interval fsync'); // the fsync itself is real I/O
     assert.ok(ctl.durable.has(1));
     await log.append([msg(2)]);
     await log.close();

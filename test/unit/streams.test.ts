@@ -11,7 +11,7 @@ import { startStreamHub } from '../helpers/stream-hub.js';
 import { DEFAULT_MAX_DUPLICATE_IDS, StreamService } from '../../src/core/streams/stream-service.js';
 import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
 import { silentLogger } from '../../src/core/util/logger.js';
-import { until, sleep } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 describe('streams: management', () => {
   test('create is idempotent; a different config, overlapping topics and bad options are refused with codes', async () => {
@@ -127,7 +127,8 @@ describe('streams: limits', () => {
 
 describe('streams: idempotent publish', () => {
   test('the same msgId inside the window returns the first seq; after the window it is stored again', async () => {
-    const hub = await startStreamHub();
+    let now = Date.now();
+    const hub = await startStreamHub({ clock: () => now });
     const bus = await hub.connect();
     await bus.streams.create({ name: 'D', topics: ['d.>'], duplicateWindowMs: 150 });
     assert.deepEqual(await bus.publish('d.x', 1, { durable: true, msgId: 'a' }), { stream: 'D', seq: 1, duplicate: false });
@@ -137,7 +138,7 @@ describe('streams: idempotent publish', () => {
     const acks = await Promise.all([1, 2, 3].map((i) => bus.publish('d.x', i, { durable: true, msgId: 'c' })));
     assert.deepEqual(acks.map((a) => a.seq), [3, 3, 3]);
     assert.deepEqual(acks.map((a) => a.duplicate), [false, true, true]);
-    await sleep(200); // past the window
+    now += 200; // past the window
     assert.deepEqual(await bus.publish('d.x', 4, { durable: true, msgId: 'a' }), { stream: 'D', seq: 4, duplicate: false });
     assert.deepEqual((await bus.streams.read('D')).map((m) => m.data), [1, 3, 1, 4]);
     await rejectsWithCode(bus.publish('d.x', 1, { durable: true, msgId: '' }), 'CB_ERR_INVALID_OPTION');
@@ -311,7 +312,11 @@ describe('streams: consumers', () => {
     assert.equal(stale.details?.seq, 1);
     await m2!.ack();
     await rejectsWithCode(m2!.ack(), 'CB_ERR_ACK_STALE');
-    await sleep(150); // settled: nothing comes again
+    // Settled: the hub holds nothing that could come again (a redelivery is made only of what it
+    // holds), and a round trip on each connection brings anything it sent before.
+    for (const bus of [a, b]) {
+      assert.deepEqual((await bus.streams.info('L')).consumers, [{ durable: 'shared', ackFloor: 1, pending: 0, waiting: 0, members: 2 }]);
+    }
     assert.equal(ca.pending + cb.pending, 0);
     await hub.close();
   });
@@ -347,7 +352,10 @@ describe('streams: consumers', () => {
     const N = 300;
     await Promise.all(Array.from({ length: N }, (_, i) => pub.publish('j', i, { durable: true })));
     await until(() => seen.size === N, 5_000, 'all messages');
-    await sleep(50);
+    // Everything settled at the hub (nothing left to deliver again), then a round trip on each
+    // worker's connection: whatever the hub sent a worker before has arrived.
+    await until(async () => (await pub.streams.info('J')).consumers[0]?.ackFloor === N, 5_000, 'every ack at the hub');
+    for (const w of workers) await w.streams.info('J');
     assert.ok([...seen.values()].every((n) => n === 1), 'no message was delivered twice');
     assert.ok(perWorker.every((n) => n > 0), `every worker got some: ${perWorker}`);
     const info = await pub.streams.info('J');
@@ -365,11 +373,15 @@ describe('streams: consumers', () => {
       got.push(m);
     });
     await c.ready;
-    await sleep(100);
+    // The consumer hands out what fits in one go; a round trip on the same connection brings all
+    // it sent, and the hub's own count says what it holds.
+    await until(() => got.length >= 5, 2_000, 'the first deliveries');
+    assert.equal((await bus.streams.info('F')).consumers[0]?.pending, 5);
     assert.equal(got.length, 5);
     await got[0]!.ack();
-    await until(() => got.length === 6, 2_000, 'one more after an ack');
-    await sleep(50);
+    await until(() => got.length >= 6, 2_000, 'one more after an ack');
+    const after = (await bus.streams.info('F')).consumers[0];
+    assert.deepEqual([after?.ackFloor, after?.pending, after?.waiting], [1, 5, 0]);
     assert.equal(got.length, 6);
     await hub.close();
   });
@@ -385,7 +397,7 @@ describe('streams: consumers', () => {
     await first[1]!.ack();
     await first[3]!.ack(); // 3 stays unsettled
     c1.close();
-    await sleep(20);
+    await bus.flush(); // the hub processed the leave: what c1 held goes out again
     const again = await hub.connect();
     const c2 = again.consume('R', { durable: 'resume' });
     const rest = await take(c2[Symbol.asyncIterator](), 3);
