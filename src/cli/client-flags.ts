@@ -3,12 +3,9 @@
  * the hub's URL and the app's credentials, which `resolveCredentials` reads.
  */
 import { CONFIG_FILE_NAME } from '../node/config/config-file.js';
-import { DEFAULT_DATA_DIR } from '../node/paths.js';
-import { DEFAULT_HOST, DEFAULT_PORT } from '../hub/hub.js';
 import { defineOptions } from './options.js';
-
-/** The hub a client command connects to: a hub started with its defaults on this machine. */
-export const DEFAULT_URL = `ws://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+import { DEFAULT_DATA_DIR } from '../node/defaults.js';
+import { DEFAULT_URL } from './defaults.js';
 
 export const URL_OPTION = defineOptions({
   url: { type: 'string', placeholder: '<ws://...>', description: 'the hub', default: DEFAULT_URL },

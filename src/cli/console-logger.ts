@@ -1,9 +1,7 @@
 import type { Logger, LogLevel } from '../core/util/logger.js';
+import { DEFAULT_LOG_LEVEL } from './defaults.js';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-/** @default 'info' */
-export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 
 /** The CLI's logger: one line per event on stderr, `time level message {fields}`. */
 export function consoleLogger(level: LogLevel = DEFAULT_LOG_LEVEL): Logger {

@@ -6,16 +6,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigFile, CONFIG_FILE_NAME } from '../node/config/config-file.js';
-import { DEFAULT_DATA_DIR } from '../node/paths.js';
 import { toBase64 } from '../core/security/bytes.js';
+import { DEFAULT_DATA_DIR } from '../node/defaults.js';
+import { DEFAULT_CLIENT_APP } from './defaults.js';
 
 export interface Credentials {
   name: string;
   secret?: string;
 }
-
-/** The app a default config gives to clients. */
-export const DEFAULT_CLIENT_APP = 'app';
 
 /** `defaultApp`: the app used when neither --name nor CROSSBUS_NAME names one (the stream commands use "admin"). */
 export async function resolveCredentials(flags: { name?: string | undefined; secret?: string | undefined; config?: string | undefined; data?: string | undefined; insecure?: boolean | undefined }, defaultApp = DEFAULT_CLIENT_APP): Promise<Credentials> {

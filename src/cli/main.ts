@@ -1,13 +1,11 @@
 #!/usr/bin/env node
 import { connect } from '../node/index.js';
-import { DEFAULT_HOST, DEFAULT_PORT } from '../hub/hub.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../client/options.js';
 import { CrossbusError } from '../core/errors/index.js';
 import { consoleLogger } from './console-logger.js';
-import { DEFAULT_URL } from './client-flags.js';
 import { auditCommand } from './commands/audit.js';
 import { pubCommand, requestCommand, subCommand, PUB_HELP, REQUEST_HELP, SUB_HELP } from './commands/client.js';
-import { demoCommand, DEFAULT_EDITOR_PORT } from './commands/demo.js';
+import { demoCommand } from './commands/demo.js';
 import { consentCommand } from './commands/consent.js';
 import { hubCommand, HUB_HELP } from './commands/hub.js';
 import { keysCommand, reloadCommand } from './commands/admin.js';
@@ -17,6 +15,8 @@ import { streamCommand } from './commands/stream.js';
 import { STREAM_CLI_APP, type ClientFlags, type StreamIo } from './commands/streams.js';
 import type { StreamsClient } from './commands/streams-api.js';
 import { UsageError, helpRows, isUsageError, usageErrorText } from './options.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../hub/defaults.js';
+import { DEFAULT_EDITOR_PORT, DEFAULT_URL } from './defaults.js';
 
 const MAIN_HELP = `crossbus: a secure message bus for applications that live apart
 

@@ -26,9 +26,6 @@ export { StreamMessage } from './stream-message.js';
 export { StreamsApi, type StreamRecord } from './streams.js';
 export type { PublishAck, StreamInfo, ConsumerInfo } from '../core/streams/wire.js';
 export type { ConsumerConfig, DeliverPolicy, StreamConfig } from '../core/streams/config.js';
-export {
-  DEFAULT_ACK_WAIT_MS, DEFAULT_BACKOFF_MS, DEFAULT_DELIVER, DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_MAX_ACK_PENDING, DEFAULT_MAX_DELIVER,
-  DEFAULT_STREAM_DURABILITY,
-} from '../core/streams/config.js';
 export { forwardDurablePublishes, type DurableForwarderOptions } from './durable-forwarder.js';
 export { bridge, HEADER_BRIDGED, DEFAULT_MAX_BRIDGE_HOPS, type Bridge, type BridgeOptions } from './bridge.js';
+export { DEFAULT_ACK_WAIT_MS, DEFAULT_BACKOFF_MS, DEFAULT_DELIVER, DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_MAX_ACK_PENDING, DEFAULT_MAX_DELIVER, DEFAULT_STREAM_DURABILITY } from '../core/defaults.js';

@@ -1,10 +1,11 @@
 import { ConfigError } from '../core/errors/index.js';
-import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../core/limits.js';
+import { type FrameLimits } from '../core/limits.js';
 import { silentLogger, type Logger } from '../core/util/logger.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 import type { WebSocketLike } from '../transports/websocket/websocket-client.js';
 import type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.js';
 import type { IntegrityAlgorithm, ProtectionMode } from '../core/security/record.js';
+import { DEFAULT_FRAME_LIMITS } from '../core/defaults.js';
 
 /** @default 10_000 */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;

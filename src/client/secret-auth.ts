@@ -8,13 +8,13 @@ import type { FrameLimits } from '../core/limits.js';
 import { fromBase64 } from '../core/security/bytes.js';
 import { ClientHandshake } from '../core/security/client-handshake.js';
 import type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.js';
-import { DEFAULT_INTEGRITY_ALGORITHMS, DEFAULT_KEY_EXCHANGE_GROUP, DEFAULT_PROTECTION_MODE, MIN_SECRET_BYTES } from '../core/security/defaults.js';
 import type { WelcomeAuth } from '../core/security/handshake-messages.js';
 import { INTEGRITY_ALGORITHMS, type IntegrityAlgorithm, type ProtectionMode } from '../core/security/record.js';
 import { SecureTransport } from '../core/security/secure-transport.js';
 import { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';
 import type { Transport } from '../core/transport/transport.js';
 import type { ConnectOptions } from './options.js';
+import { DEFAULT_INTEGRITY_ALGORITHMS, DEFAULT_KEY_EXCHANGE_GROUP, DEFAULT_PROTECTION_MODE, MIN_SECRET_BYTES } from '../core/defaults.js';
 
 /** One connection attempt's handshake, over the transport it wraps. */
 export interface SecretAuthAttempt {

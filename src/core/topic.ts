@@ -1,6 +1,6 @@
 import { ValidationError } from './errors/index.js';
-import { DEFAULT_MAX_TOPIC_LENGTH } from './limits.js';
 import { utf8Length } from './protocol/utf8.js';
+import { DEFAULT_MAX_TOPIC_LENGTH } from './defaults.js';
 
 /**
  * Topics are dot-separated tokens: `orders.created.eu`. Tokens are non-empty and contain no

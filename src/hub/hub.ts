@@ -9,16 +9,10 @@ import { ConfigError } from '../core/errors/index.js';
 import { silentLogger } from '../core/util/logger.js';
 import { listenWebSocket } from '../transports/websocket/websocket-server.node.js';
 import { setupSecurity, writePidFile } from './security-setup.js';
-import { DEFAULT_STREAM_STORAGE, openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
+import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
 import type { Session } from '../core/broker/session.js';
 import type { StreamService } from '../core/streams/stream-service.js';
-
-/** @default '127.0.0.1' (loopback only: exposing a hub is an explicit choice) */
-export const DEFAULT_HOST = '127.0.0.1';
-/** @default 7070 */
-export const DEFAULT_PORT = 7070;
-/** @default 5_000 */
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_STREAM_STORAGE } from './defaults.js';
 
 export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> {
   /** Interface to bind. @default DEFAULT_HOST */

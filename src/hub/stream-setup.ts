@@ -16,9 +16,6 @@ import { FileCatalog, STREAMS_DIR_NAME } from '../node/streams/file-catalog.js';
  */
 export type StreamStorageChoice = 'auto' | 'disk' | 'memory' | 'off' | StreamCatalog;
 
-/** @default 'auto' */
-export const DEFAULT_STREAM_STORAGE: StreamStorageChoice = 'auto';
-
 /** Stream limits and timings a hub may set (see StreamServiceOptions for each default). */
 export type HubStreamOptions = Pick<StreamServiceOptions, 'maxStreams' | 'maxConsumersPerStream' | 'maxDuplicateIds' | 'retentionIntervalMs' | 'saveDelayMs'>;
 

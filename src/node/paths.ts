@@ -1,8 +1,6 @@
 /** Where a hub keeps its state. One place, so the hub and every CLI command agree. */
 import { join } from 'node:path';
 
-/** The hub's state directory when none is given. @default '.crossbus' (relative to the working directory) */
-export const DEFAULT_DATA_DIR = '.crossbus';
 /** `{ pid, url }` of the running hub; lets `reload` and `consent` reach it. */
 export const HUB_PID_FILE_NAME = 'hub.pid';
 export const AUDIT_FILE_NAME = 'audit.jsonl';

@@ -8,7 +8,7 @@ import { after } from 'node:test';
 import WebSocket from 'ws';
 import { decodeFrameAt, encodeFrame, readFrameBoundaries } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/protocol/envelope.js';
-import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../../src/core/limits.js';
+import { type FrameLimits } from '../../src/core/limits.js';
 import { credentialsFor } from './hub-process.js';
 import { ClientHandshake } from '../../src/core/security/client-handshake.js';
 import { HEADER_BINDER, HEADER_PROOF, type WelcomeAuth } from '../../src/core/security/handshake-messages.js';
@@ -17,6 +17,7 @@ import { fromBase64 } from '../../src/core/security/bytes.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { OFF_KIND } from '../../src/core/protocol/layout.js';
 import { until } from './wait.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/defaults.js';
 
 const nodeCrypto = createNodeCryptoProvider();
 

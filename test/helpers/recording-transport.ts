@@ -1,8 +1,8 @@
 import { readFrames, encodeFrame } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/protocol/envelope.js';
-import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import type { Transport, TransportCloseInfo, TransportHandlers } from '../../src/core/transport/transport.js';
 import type { Broker } from '../../src/core/broker/broker.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/defaults.js';
 
 /**
  * A transport whose peer reads nothing until told to: what a stalled consumer looks like to the

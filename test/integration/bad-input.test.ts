@@ -9,12 +9,12 @@ import type { Bus } from '../../src/node/index.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js';
 import { OFF_FLAGS, OFF_KIND, OFF_VERSION } from '../../src/core/protocol/layout.js';
-import { DEFAULT_FRAME_LIMITS, DEFAULT_MAX_FRAME_BYTES } from '../../src/core/limits.js';
 import { CrossbusError } from '../../src/core/errors/index.js';
 import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { openBus, closeBus } from '../helpers/buses.js';
 import { RawClient, helloFrame, type CloseEvent, type ErrorPayload } from '../helpers/raw-ws.js';
 import { until } from '../helpers/wait.js';
+import { DEFAULT_FRAME_LIMITS, DEFAULT_MAX_FRAME_BYTES } from '../../src/core/defaults.js';
 
 const T = { timeout: 20_000 };
 const CLOSE_PROTOCOL_ERROR = 1002;

@@ -19,7 +19,6 @@ import { CLOSE_AUTH_FAILED, CLOSE_REVOKED } from '../../src/core/transport/trans
 import { rejectsWithCode } from '../helpers/rejects.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/protocol/envelope.js';
-import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import { ClientHandshake } from '../../src/core/security/client-handshake.js';
 import { HEADER_BINDER, HEADER_PROOF, type HelloAuth } from '../../src/core/security/handshake-messages.js';
 import { pskSecrets } from '../../src/core/security/key-schedule.js';
@@ -31,6 +30,7 @@ import { openBus, closeBus } from '../helpers/buses.js';
 import { RawClient, decodeErrorPayload, helloFrame, type CloseEvent, type ErrorPayload } from '../helpers/raw-ws.js';
 import { secret as newSecret, testConfigDocument } from '../helpers/security.js';
 import { until, sleep } from '../helpers/wait.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/defaults.js';
 
 const T = { timeout: 20_000 };
 /** The public message of every refused credential: the same for all, so a stranger learns nothing. */

@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { decodeFrame, encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { reframedStream } from '../helpers/hand-fed-stream.js';
 import { Kind, PayloadType, type Envelope } from '../../src/core/protocol/envelope.js';
-import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import { CrossbusError } from '../../src/core/errors/index.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/defaults.js';
 
 const seed = Number(process.env.FC_SEED ?? 20261122);
 const params = { seed, numRuns: 400, verbose: 1 as const };

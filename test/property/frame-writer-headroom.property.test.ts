@@ -11,9 +11,9 @@ import { encodeInto, readFrames } from '../../src/core/protocol/codec.js';
 import { envelope, Kind } from '../../src/core/protocol/envelope.js';
 import { FrameWriter } from '../../src/core/protocol/frame-writer.js';
 import { RECORD_HEADROOM } from '../../src/core/protocol/layout.js';
-import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import { RecordOpener, RecordSealer, type RecordSuite } from '../../src/core/security/record.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/defaults.js';
 
 const seed = Number(process.env.FC_SEED ?? 20261129);
 const params = { seed, numRuns: 200, verbose: 1 as const };

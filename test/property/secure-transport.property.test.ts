@@ -12,10 +12,10 @@ import { RecordOpener, RecordSealer, type RecordSuite } from '../../src/core/sec
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js';
-import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import type { Transport, TransportHandlers } from '../../src/core/transport/transport.js';
 import type { CrossbusError } from '../../src/core/errors/index.js';
 import { reframe } from '../../src/core/transport/reframe.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/defaults.js';
 
 const seed = Number(process.env.FC_SEED ?? 20261122);
 const params = { seed, numRuns: 150, verbose: 1 as const };

@@ -14,11 +14,11 @@ import { SessionTable } from '../../src/core/broker/session-table.js';
 import { Session, type RouteSubscription } from '../../src/core/broker/session.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/protocol/envelope.js';
-import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import { TypedEmitter } from '../../src/core/util/emitter.js';
 import { StallableTransport, tick } from '../helpers/recording-transport.js';
 import { startStreamHub } from '../helpers/stream-hub.js';
 import { until } from '../helpers/wait.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/defaults.js';
 
 function modules(options: BrokerOptions = {}) {
   const o = resolveBrokerOptions({ heartbeatMs: 0, ...options });

@@ -8,17 +8,13 @@ import {
   HELP_OPTION, UsageError, defineOptions, intOption, isUsageError, optionsHelp, parseArgsOptions, parseOptions, pickOptions, usageErrorText,
 } from '../../src/cli/options.js';
 import { HUB_HELP, HUB_OPTIONS } from '../../src/cli/commands/hub.js';
-import { DEFAULT_REPLAY_RATE, DLQ_HELP } from '../../src/cli/commands/dlq.js';
+import { DLQ_HELP } from '../../src/cli/commands/dlq.js';
 import { STREAM_HELP } from '../../src/cli/commands/stream.js';
-import { AUDIT_HELP, DEFAULT_TAIL_ENTRIES } from '../../src/cli/commands/audit.js';
-import {
-  DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_TOTAL_QUEUED_BYTES,
-  DEFAULT_SLOW_CONSUMER_POLICY,
-} from '../../src/core/broker/options.js';
-import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TOPIC_LENGTH } from '../../src/core/limits.js';
-import { DEFAULT_MAX_DUPLICATE_IDS } from '../../src/core/streams/stream-service.js';
-import { DEFAULT_HOST, DEFAULT_PORT } from '../../src/hub/hub.js';
+import { AUDIT_HELP } from '../../src/cli/commands/audit.js';
 import { PROGRESS_THRESHOLD } from '../../src/cli/progress.js';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_DUPLICATE_IDS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_TOPIC_LENGTH, DEFAULT_MAX_TOTAL_QUEUED_BYTES, DEFAULT_SLOW_CONSUMER_POLICY } from '../../src/core/defaults.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../../src/hub/defaults.js';
+import { DEFAULT_REPLAY_RATE, DEFAULT_TAIL_ENTRIES } from '../../src/cli/defaults.js';
 
 const SPECS = defineOptions({
   port: { type: 'string', placeholder: '<n>', description: 'TCP port', default: 7070 },

@@ -4,9 +4,10 @@ import { decodeFrame, encodeFrame, encodeInto, readFrames } from '../../src/core
 import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/protocol/envelope.js';
 import { FrameWriter } from '../../src/core/protocol/frame-writer.js';
 import { reframedStream } from '../helpers/hand-fed-stream.js';
-import { DEFAULT_FRAME_LIMITS, DEFAULT_MAX_FRAME_BYTES, type FrameLimits } from '../../src/core/limits.js';
+import { type FrameLimits } from '../../src/core/limits.js';
 import { FIXED_HEADER_BYTES, OFF_FLAGS, OFF_KIND, OFF_RESERVED, OFF_SEQ, OFF_VERSION } from '../../src/core/protocol/layout.js';
 import { isCrossbusError, type ErrorCode } from '../../src/core/errors/index.js';
+import { DEFAULT_FRAME_LIMITS, DEFAULT_MAX_FRAME_BYTES } from '../../src/core/defaults.js';
 
 const limits = (o: Partial<FrameLimits> = {}): FrameLimits => ({ ...DEFAULT_FRAME_LIMITS, ...o });
 const hasCode = (code: ErrorCode) => (e: unknown) => isCrossbusError(e, code);

@@ -8,8 +8,13 @@ import { ConfigError, isCrossbusError } from '../../src/core/errors/index.js';
 import { policyForApp } from '../../src/core/security/app-policy.js';
 import type { Logger } from '../../src/core/util/logger.js';
 import {
-  CONFIG_FILE_NAME, DEFAULT_ROTATION_GRACE_MS, createDefaultConfig, ensureConfigFile, loadConfigFile, rotateKey,
+  CONFIG_FILE_NAME,
+  createDefaultConfig,
+  ensureConfigFile,
+  loadConfigFile,
+  rotateKey,
 } from '../../src/node/config/config-file.js';
+import { DEFAULT_ROTATION_GRACE_MS } from '../../src/node/defaults.js';
 
 const SECRET_A = Buffer.alloc(32, 1).toString('base64');
 const SECRET_B = Buffer.alloc(32, 2).toString('base64');

@@ -1,10 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DEFAULT_ABUSE, DEFAULT_CONSENT_TIMEOUT_MS, DEFAULT_ENCRYPTION, DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_RATE,
-  DEFAULT_REKEY_AFTER_MESSAGES, DEFAULT_REKEY_AFTER_MS, parseHubConfig, serializeHubConfig,
+  parseHubConfig,
+  serializeHubConfig,
 } from '../../src/core/config/schema.js';
 import { ConfigError, isCrossbusError } from '../../src/core/errors/index.js';
+import { DEFAULT_ABUSE, DEFAULT_CONSENT_TIMEOUT_MS, DEFAULT_ENCRYPTION, DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_RATE, DEFAULT_REKEY_AFTER_MESSAGES, DEFAULT_REKEY_AFTER_MS } from '../../src/core/defaults.js';
 
 const SECRET_A = Buffer.alloc(32, 1).toString('base64');
 const SECRET_B = Buffer.alloc(48, 2).toString('base64');

@@ -4,14 +4,21 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ConsentManager, DEFAULT_CONSENT_TIMEOUT_MS, consentAuditEvent, parseConsentCommand, parseConsentState,
-  type ConsentEvent, type ConsentManagerOptions, type ConsentPersistence, type ConsentState,
+  ConsentManager,
+  consentAuditEvent,
+  parseConsentCommand,
+  parseConsentState,
+  type ConsentEvent,
+  type ConsentManagerOptions,
+  type ConsentPersistence,
+  type ConsentState,
 } from '../../src/core/security/consent.js';
 import {
   CONSENT_FILE_NAME, CONSENT_INBOX_FILE_NAME, FileConsentStore, appendConsentCommand, drainConsentInbox,
 } from '../../src/node/consent/consent-store.js';
 import { consentCommand } from '../../src/cli/commands/consent.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
+import { DEFAULT_CONSENT_TIMEOUT_MS } from '../../src/core/defaults.js';
 
 let root: string;
 let n = 0;

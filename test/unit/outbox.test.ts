@@ -5,13 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import { Kind, envelope } from '../../src/core/protocol/envelope.js';
 import type { WelcomePayload } from '../../src/core/protocol/handshake.js';
 import type { Transport } from '../../src/core/transport/transport.js';
 import type { BusState } from '../../src/client/events.js';
 import { resolveConnectOptions } from '../../src/client/options.js';
 import { Outbox, type OutboxLink } from '../../src/client/outbox.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/defaults.js';
 
 function setup(options: { maxPendingBytes?: number; reconnectBufferBytes?: number } = {}) {
   const sent: Uint8Array[] = [];

@@ -1,10 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_ABUSE_SLOWDOWN_AFTER, DEFAULT_ABUSE_VIOLATIONS_PER_WINDOW, DEFAULT_ABUSE_WINDOW_MS } from '../../src/core/defaults.js';
 import {
-  AbuseTracker, DEFAULT_ABUSE_SLOWDOWN_AFTER, DEFAULT_ABUSE_VIOLATIONS_PER_WINDOW, DEFAULT_ABUSE_WINDOW_MS,
-  DEFAULT_MAX_TOPIC_BUCKETS, RateLimiter, TokenBucket, type RateDecision,
+  AbuseTracker,
+  RateLimiter,
+  TokenBucket,
+  type RateDecision,
 } from '../../src/core/security/rate-limit.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
+import { DEFAULT_MAX_TOPIC_BUCKETS } from '../../src/core/defaults.js';
 
 /** A hand-driven clock: tests move time explicitly instead of sleeping. */
 function clock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {

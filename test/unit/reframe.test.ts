@@ -12,9 +12,9 @@ import type { TransportCloseInfo } from '../../src/core/transport/transport.js';
 import { HandFedStream as HandFed } from '../helpers/hand-fed-stream.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js';
-import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import { RECORD_HEADROOM } from '../../src/core/protocol/layout.js';
 import { createMemoryPair } from '../../src/transports/memory/memory-transport.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/defaults.js';
 
 const seed = Number(process.env.FC_SEED ?? 20261203);
 const params = { seed, numRuns: 300, verbose: 1 as const };

@@ -10,12 +10,13 @@ import { RecordOpener, RecordSealer, type RecordSuite } from '../../src/core/sec
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js';
-import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../../src/core/limits.js';
+import { type FrameLimits } from '../../src/core/limits.js';
 import type { Transport, TransportHandlers } from '../../src/core/transport/transport.js';
 import { Broker } from '../../src/core/broker/broker.js';
 import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
 import { connectWith } from '../../src/client/index.js';
 import { hubSecurity, testConfigDocument } from '../helpers/security.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/defaults.js';
 
 const crypto = createNodeCryptoProvider();
 const SECRET = new Uint8Array(32).fill(9);

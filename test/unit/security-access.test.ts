@@ -18,8 +18,8 @@ import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { ClientHandshake } from '../../src/core/security/client-handshake.js';
 import { HEADER_BINDER } from '../../src/core/security/handshake-messages.js';
 import { fromBase64 } from '../../src/core/security/bytes.js';
-import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
 import { until } from '../helpers/wait.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/defaults.js';
 
 const crypto = createNodeCryptoProvider();
 

@@ -14,7 +14,7 @@ import type { CryptoProvider, KeyExchangeGroup } from '../../src/core/security/c
 import type { HelloPayload, WelcomePayload } from '../../src/core/protocol/handshake.js';
 import { encodeJson } from '../../src/core/util/json.js';
 import type { ProtectionMode } from '../../src/core/security/record.js';
-import { DEFAULT_INTEGRITY_ALGORITHMS } from '../../src/core/security/defaults.js';
+import { DEFAULT_INTEGRITY_ALGORITHMS } from '../../src/core/defaults.js';
 
 const node = createNodeCryptoProvider();
 const web = createWebCryptoProvider();

@@ -14,7 +14,7 @@ import type { HelloPayload, WelcomePayload } from '../../src/core/protocol/hands
 import type { HelloAuth, WelcomeAuth } from '../../src/core/security/handshake-messages.js';
 import { encodeJson } from '../../src/core/util/json.js';
 import { RECORD_TAG_OFFSET, type IntegrityAlgorithm, type ProtectionMode } from '../../src/core/security/record.js';
-import { DEFAULT_INTEGRITY_ALGORITHMS } from '../../src/core/security/defaults.js';
+import { DEFAULT_INTEGRITY_ALGORITHMS } from '../../src/core/defaults.js';
 
 const SECRET = new Uint8Array(32).map((_, i) => i + 7);
 const GRANTS = { publish: [], subscribe: [], request: [], deny: { publish: [], subscribe: [], request: [] }, ask: { publish: [], subscribe: [], request: [] } };

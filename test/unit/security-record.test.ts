@@ -11,7 +11,7 @@ import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js
 import type { CryptoProvider } from '../../src/core/security/crypto.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { envelope, Kind, PayloadType } from '../../src/core/protocol/envelope.js';
-import { DEFAULT_FRAME_LIMITS } from '../../src/core/limits.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/core/defaults.js';
 
 const providers: CryptoProvider[] = [createNodeCryptoProvider(), createWebCryptoProvider()];
 const SECRET = new Uint8Array(32).fill(7);

@@ -6,13 +6,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CrossbusError, createError } from '../../src/core/errors/index.js';
 import type { PublishAck, StreamInfo, StreamRecord, StreamsClient } from '../../src/cli/commands/streams-api.js';
-import { DEFAULT_REPLAY_RATE, DLQ_HELP, REPLAY_WINDOW, dlqCommand } from '../../src/cli/commands/dlq.js';
+import { DLQ_HELP, REPLAY_WINDOW, dlqCommand } from '../../src/cli/commands/dlq.js';
 import { STREAM_HELP, seqAtTime, streamCommand } from '../../src/cli/commands/stream.js';
 import type { ClientFlags, StreamIo } from '../../src/cli/commands/streams.js';
 import {
   deadLetter, formatBytes, formatDeadLetters, formatMs, formatStreamInfo, formatStreamList, originalHeaders,
   parseSeqFlag, parseSince, recordJson, recordLine, streamInfoJson,
 } from '../../src/cli/commands/streams-format.js';
+import { DEFAULT_REPLAY_RATE } from '../../src/cli/defaults.js';
 
 const T0 = Date.UTC(2025, 0, 31, 12, 0, 0);
 

@@ -8,10 +8,11 @@ import { FileCatalog } from '../../src/node/streams/file-catalog.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
 import { hubSecurity, testConfigDocument } from '../helpers/security.js';
 import { startStreamHub } from '../helpers/stream-hub.js';
-import { DEFAULT_MAX_DUPLICATE_IDS, StreamService } from '../../src/core/streams/stream-service.js';
+import { StreamService } from '../../src/core/streams/stream-service.js';
 import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
 import { silentLogger } from '../../src/core/util/logger.js';
 import { until } from '../helpers/wait.js';
+import { DEFAULT_MAX_DUPLICATE_IDS } from '../../src/core/defaults.js';
 
 describe('streams: management', () => {
   test('create is idempotent; a different config, overlapping topics and bad options are refused with codes', async () => {

@@ -1,12 +1,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DEFAULT_MATCH_CACHE_SIZE,
   EMPTY_MATCH_RESULT,
   SubscriptionIndex,
   type MatchResult,
 } from '../../src/core/routing/subscription-index.js';
 import { patternMatches } from '../../src/core/routing/pattern-match.js';
+import { DEFAULT_MATCH_CACHE_SIZE } from '../../src/core/defaults.js';
 
 interface Sub {
   readonly pattern: string;

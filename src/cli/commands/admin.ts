@@ -3,10 +3,10 @@
  * Both reach the hub through its pid file (SIGHUP makes it re-read its config).
  */
 import { join } from 'node:path';
-import { rotateKey, CONFIG_FILE_NAME, DEFAULT_ROTATION_GRACE_MS } from '../../node/config/config-file.js';
-import { DEFAULT_DATA_DIR } from '../../node/paths.js';
+import { rotateKey, CONFIG_FILE_NAME } from '../../node/config/config-file.js';
 import { HELP_OPTION, defineOptions, optionsHelp, parseOptions } from '../options.js';
 import { signalHub } from './signal-hub.js';
+import { DEFAULT_DATA_DIR, DEFAULT_ROTATION_GRACE_MS } from '../../node/defaults.js';
 
 export interface AdminIo {
   stdout: (s: string) => void;

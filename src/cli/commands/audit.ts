@@ -10,7 +10,9 @@ import { verifyAuditLog } from '../../node/audit/verify.js';
 import { HELP_OPTION, defineOptions, helpRows, optionsHelp, parseOptions } from '../options.js';
 
 /** The hub's state directory when --data is not given (none was defined elsewhere yet). */
-import { AUDIT_FILE_NAME, DEFAULT_DATA_DIR } from '../../node/paths.js';
+import { AUDIT_FILE_NAME } from '../../node/paths.js';
+import { DEFAULT_DATA_DIR } from '../../node/defaults.js';
+import { DEFAULT_TAIL_ENTRIES } from '../defaults.js';
 
 export { AUDIT_FILE_NAME, DEFAULT_DATA_DIR };
 
@@ -19,9 +21,6 @@ export interface AuditIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
 }
-
-/** Entries `audit tail` prints when -n is not given. @default 20 */
-export const DEFAULT_TAIL_ENTRIES = 20;
 
 const OPTIONS = defineOptions({
   data: { type: 'string', placeholder: '<dir>', description: `hub state directory; the log is <dir>/${AUDIT_FILE_NAME}`, default: DEFAULT_DATA_DIR },

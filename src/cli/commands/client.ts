@@ -4,9 +4,10 @@
  */
 import { connect } from '../../node/index.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../client/options.js';
-import { DEFAULT_URL, URL_OPTION, credentialOptions } from '../client-flags.js';
-import { DEFAULT_CLIENT_APP, resolveCredentials } from '../credentials.js';
+import { URL_OPTION, credentialOptions } from '../client-flags.js';
+import { resolveCredentials } from '../credentials.js';
 import { HELP_OPTION, UsageError, defineOptions, intOption, optionsHelp, parseOptions, type OptionSpecs } from '../options.js';
+import { DEFAULT_CLIENT_APP, DEFAULT_URL } from '../defaults.js';
 
 const CREDENTIAL_OPTIONS = credentialOptions(DEFAULT_CLIENT_APP);
 

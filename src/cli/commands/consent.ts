@@ -8,9 +8,10 @@ import { userInfo } from 'node:os';
 import type { ConsentState } from '../../core/security/consent-state.js';
 import { appendConsentCommand } from '../../node/consent/consent-inbox.js';
 import { consentFilePath, readConsentFile } from '../../node/consent/consent-store.js';
-import { DEFAULT_DATA_DIR, HUB_PID_FILE_NAME } from '../../node/paths.js';
+import { HUB_PID_FILE_NAME } from '../../node/paths.js';
 import { HELP_OPTION, defineOptions, helpRows, optionsHelp, parseOptions } from '../options.js';
 import { signalHub } from './signal-hub.js';
+import { DEFAULT_DATA_DIR } from '../../node/defaults.js';
 
 /** File the running hub writes: `{ "pid": number, "url": string }`. */
 export { HUB_PID_FILE_NAME };

@@ -12,17 +12,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DEFAULT_PORT, startHub, type Hub } from '../../hub/hub.js';
+import { startHub, type Hub } from '../../hub/hub.js';
 import { connect, type Bus } from '../../node/index.js';
 import { CONFIG_FILE_NAME, createDefaultConfig } from '../../node/config/config-file.js';
 import { replaceFileAtomically } from '../../node/atomic-file.js';
 import type { Logger } from '../../core/util/logger.js';
 import { HELP_OPTION, defineOptions, optionsHelp, parseOptions } from '../options.js';
+import { DEFAULT_PORT } from '../../hub/defaults.js';
+import { DEFAULT_DEMO_DATA_DIR, DEFAULT_EDITOR_PORT, DEFAULT_PREVIEW_PORT } from '../defaults.js';
 
-/** The demo's own state directory, so it never edits the config of your real hub. @default '.crossbus-demo' */
-export const DEFAULT_DEMO_DATA_DIR = '.crossbus-demo';
-export const DEFAULT_EDITOR_PORT = 7071;
-export const DEFAULT_PREVIEW_PORT = 7072;
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DEMO_DIR = join(ROOT, 'examples', 'demo');
 const EXTENSION_DIR = join(ROOT, 'examples', 'extension');

@@ -12,12 +12,7 @@ import {
 import { deadLettersJson, dlqName, formatDeadLetters, parseSeqFlag, printable } from './streams-format.js';
 
 export { MAX_RATE_LIMITED_RETRIES, REPLAY_WINDOW } from '../dlq-replay.js';
-/**
- * Dead letters republished per second by default: half a default app's rate limit (1000/s). Going
- * over an app's limit is refused and counts as abuse (slowed, then disconnected), so the replay
- * paces itself; --rate changes it, --rate 0 turns pacing off.
- */
-export const DEFAULT_REPLAY_RATE = 500;
+import { DEFAULT_REPLAY_RATE } from '../defaults.js';
 
 const DLQ_OPTIONS = defineOptions({
   json: { type: 'boolean', description: 'print the dead letters as JSON (ls)' },

@@ -2,17 +2,14 @@
  * `crossbus hub`: starts a hub on this machine and runs it until SIGINT or SIGTERM (SIGHUP
  * reloads its config, SIGUSR2 applies queued consent decisions).
  */
-import { DEFAULT_HOST, DEFAULT_PORT, startHub } from '../../hub/hub.js';
-import {
-  DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_TOTAL_QUEUED_BYTES,
-  DEFAULT_SLOW_CONSUMER_POLICY,
-} from '../../core/broker/options.js';
-import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TOPIC_LENGTH } from '../../core/limits.js';
-import { DEFAULT_MAX_DUPLICATE_IDS } from '../../core/streams/stream-service.js';
+import { startHub } from '../../hub/hub.js';
 import { CONFIG_FILE_NAME } from '../../node/config/config-file.js';
-import { DEFAULT_DATA_DIR } from '../../node/paths.js';
-import { DEFAULT_LOG_LEVEL, consoleLogger } from '../console-logger.js';
+import { consoleLogger } from '../console-logger.js';
 import { HELP_OPTION, UsageError, defineOptions, intOption, optionsHelp, parseOptions } from '../options.js';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_DUPLICATE_IDS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_TOPIC_LENGTH, DEFAULT_MAX_TOTAL_QUEUED_BYTES, DEFAULT_SLOW_CONSUMER_POLICY } from '../../core/defaults.js';
+import { DEFAULT_DATA_DIR } from '../../node/defaults.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../../hub/defaults.js';
+import { DEFAULT_LOG_LEVEL } from '../defaults.js';
 
 export const HUB_OPTIONS = defineOptions({
   host: { type: 'string', placeholder: '<addr>', description: 'interface to bind', default: DEFAULT_HOST },

@@ -1,7 +1,9 @@
 import { ConfigError } from '../errors/index.js';
 import {
-  DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADER_COUNT, DEFAULT_MAX_TOPIC_LENGTH,
-  WIRE_MAX_FRAME_BYTES, WIRE_MAX_HEADER_COUNT, WIRE_MAX_TOPIC_LENGTH, type FrameLimits,
+  WIRE_MAX_FRAME_BYTES,
+  WIRE_MAX_HEADER_COUNT,
+  WIRE_MAX_TOPIC_LENGTH,
+  type FrameLimits,
 } from '../limits.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
@@ -9,25 +11,7 @@ import { randomHex } from '../util/random.js';
 import type { BrokerSecurity } from '../security/broker-security.js';
 import type { BrokerStreams } from '../streams/broker-streams.js';
 import type { Session } from './session.js';
-
-/** @default 10_000 */
-export const DEFAULT_MAX_SUBSCRIPTIONS = 10_000;
-/** @default 10_000 */
-export const DEFAULT_MAX_CONNECTIONS = 10_000;
-/** @default 64 MiB (the same default as nats-server's max_pending) */
-export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
-/** @default 200_000 */
-export const DEFAULT_MAX_QUEUED_MESSAGES = 200_000;
-/** Bytes queued across all connections. @default 512 MiB */
-export const DEFAULT_MAX_TOTAL_QUEUED_BYTES = 512 * 1024 * 1024;
-/** @default 'disconnect' */
-export const DEFAULT_SLOW_CONSUMER_POLICY: SlowConsumerPolicy = 'disconnect';
-/** @default 5_000 */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
-/** @default 20_000 */
-export const DEFAULT_HEARTBEAT_MS = 20_000;
-/** Bytes the broker lets a transport hold before it keeps frames in its own queue. @default 1 MiB */
-export const DEFAULT_TRANSPORT_HIGH_WATER_BYTES = 1024 * 1024;
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADER_COUNT, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_MAX_TOPIC_LENGTH, DEFAULT_MAX_TOTAL_QUEUED_BYTES, DEFAULT_SLOW_CONSUMER_POLICY, DEFAULT_TRANSPORT_HIGH_WATER_BYTES } from '../defaults.js';
 
 /**
  * What happens when a connection's outbound queue overflows:
@@ -112,7 +96,6 @@ function intOption(name: string, value: number | undefined, def: number, min: nu
   }
   return value;
 }
-
 
 /** Validates and freezes options; never mutates the caller's object. */
 export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBrokerOptions {

@@ -6,10 +6,11 @@
  */
 import * as v from 'valibot';
 import { fromBase64 } from '../security/bytes.js';
-import { DEFAULT_KEY_ID, MIN_SECRET_BYTES } from './defaults.js';
+import { MIN_SECRET_BYTES } from '../defaults.js';
 import { RateSchema } from './limits-schema.js';
 import { OriginListSchema } from './origin-schema.js';
 import { distinct, kind, list, nameProblem, rule, settings, text, type ShapeRule } from './rules.js';
+import { DEFAULT_KEY_ID } from '../defaults.js';
 
 // The value never appears in a message: error text ends up in logs.
 const SECRET_RULE = `must be base64 of at least ${MIN_SECRET_BYTES} bytes`;

@@ -7,12 +7,12 @@
 import * as v from 'valibot';
 import { toBase64 } from '../security/bytes.js';
 import { AppSchema } from './app-schema.js';
-import { DEFAULT_ORIGINS } from './defaults.js';
 import { LimitsSchema } from './limits-schema.js';
 import { OriginListSchema } from './origin-schema.js';
 import { RoleSchema } from './role-schema.js';
 import { named, rule, settings, type Problem } from './rules.js';
 import { SecuritySchema } from './security-schema.js';
+import { DEFAULT_ORIGINS } from '../defaults.js';
 
 type Apps = v.InferOutput<ReturnType<typeof named<typeof AppSchema>>>;
 type Roles = v.InferOutput<ReturnType<typeof named<typeof RoleSchema>>>;

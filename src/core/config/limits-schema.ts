@@ -5,8 +5,8 @@
 import * as v from 'valibot';
 import { WIRE_MAX_TOPIC_LENGTH } from '../limits.js';
 import { topicProblem } from '../topic.js';
-import { DEFAULT_RATE, DEFAULT_TOPIC_RATES } from './defaults.js';
 import { list, numberOrKind, rule, settings, text } from './rules.js';
+import { DEFAULT_RATE, DEFAULT_TOPIC_RATES } from '../defaults.js';
 
 const perSecond = v.custom<number>(
   (x) => typeof x === 'number' && Number.isFinite(x) && x > 0,

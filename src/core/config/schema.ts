@@ -20,7 +20,6 @@ import type { RateSchema, TopicRateSchema } from './limits-schema.js';
 import type { GrantSchema, RoleSchema } from './role-schema.js';
 import type { AbuseSchema, EncryptionSchema, SecuritySchema } from './security-schema.js';
 
-export * from './defaults.js';
 export { HubConfigSchema, type HubConfig, type HubConfigInput } from './document-schema.js';
 export { rolePatternProblem } from './role-schema.js';
 // The actions themselves belong to access control; the config lists grants per action.

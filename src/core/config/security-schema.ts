@@ -3,12 +3,13 @@
  * re-keying, consent and abuse control. Every field has a default (config/defaults.ts).
  */
 import * as v from 'valibot';
-import { DEFAULT_INTEGRITY_ALGORITHMS } from '../security/defaults.js';
 import { INTEGRITY_ALGORITHMS } from '../security/record.js';
 import {
-  DEFAULT_ABUSE, DEFAULT_CONSENT_TIMEOUT_MS, DEFAULT_ENCRYPTION, DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_REKEY_AFTER_MESSAGES, DEFAULT_REKEY_AFTER_MS,
-} from './defaults.js';
+  DEFAULT_MAX_CLOCK_SKEW_MS,
+  DEFAULT_REKEY_AFTER_MS,
+} from '../defaults.js';
 import { distinct, integer, list, settings, stringOrKind } from './rules.js';
+import { DEFAULT_ABUSE, DEFAULT_CONSENT_TIMEOUT_MS, DEFAULT_ENCRYPTION, DEFAULT_INTEGRITY_ALGORITHMS, DEFAULT_REKEY_AFTER_MESSAGES } from '../defaults.js';
 
 /** `required`: every client must encrypt; `preferred`: clients choose, encryption by default. */
 export const EncryptionSchema = v.picklist(['required', 'preferred'], (issue) => `must be "required" or "preferred", got ${stringOrKind(issue.input)}`);

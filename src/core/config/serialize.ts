@@ -4,8 +4,8 @@
  */
 import { toBase64 } from '../security/bytes.js';
 import { GRANT_ACTIONS } from '../security/policy.js';
-import { DEFAULT_KEY_ID } from './defaults.js';
 import type { AppConfig, AppDocument, Grant, GrantDocument, HubConfig, HubConfigDocument, RoleConfig, RoleDocument } from './schema.js';
+import { DEFAULT_KEY_ID } from '../defaults.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

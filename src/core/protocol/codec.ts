@@ -1,5 +1,5 @@
 import { ProtocolError, ValidationError } from '../errors/index.js';
-import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../limits.js';
+import { type FrameLimits } from '../limits.js';
 import { Kind, PROTOCOL_VERSION, PayloadType, isKind, type Envelope, type Headers } from './envelope.js';
 import { FrameWriter } from './frame-writer.js';
 import {
@@ -8,6 +8,7 @@ import {
   OFF_SEQ, OFF_SID, OFF_TIMESTAMP, OFF_TOPIC_LEN, OFF_VERSION,
 } from './layout.js';
 import { readUtf8, utf8Length, writeUtf8 } from './utf8.js';
+import { DEFAULT_FRAME_LIMITS } from '../defaults.js';
 
 const TWO_32 = 0x1_0000_0000;
 

@@ -21,6 +21,7 @@
  *
  * Isomorphic: no Node/DOM APIs.
  */
+import { DEFAULT_MATCH_CACHE_SIZE } from '../defaults.js';
 
 export interface IndexedSubscription {
   readonly pattern: string;
@@ -43,9 +44,6 @@ export interface MatchResult<S> {
   /** plain.length + the sum of all group member counts. */
   readonly total: number;
 }
-
-/** @default 4096 */
-export const DEFAULT_MATCH_CACHE_SIZE = 4096;
 
 export interface SubscriptionIndexOptions {
   /** Max cached topics. 0 disables the match cache. @default DEFAULT_MATCH_CACHE_SIZE */

@@ -8,15 +8,9 @@
  * themselves once the app behaves, and are gone when a whole window passes without violations.
  * State is per app (not per connection), so reconnecting does not wipe the slate.
  */
-import { DEFAULT_ABUSE } from '../config/defaults.js';
 import { ConfigError } from '../errors/index.js';
+import { DEFAULT_ABUSE_SLOWDOWN_AFTER, DEFAULT_ABUSE_VIOLATIONS_PER_WINDOW, DEFAULT_ABUSE_WINDOW_MS } from '../defaults.js';
 
-/** Violations in the window at which the app is disconnected. @default 50 */
-export const DEFAULT_ABUSE_VIOLATIONS_PER_WINDOW = DEFAULT_ABUSE.violationsPerWindow;
-/** Length of the sliding window. @default 10_000 */
-export const DEFAULT_ABUSE_WINDOW_MS = DEFAULT_ABUSE.windowMs;
-/** Violations in the window at which the app is first slowed down (rate halved). @default 10 */
-export const DEFAULT_ABUSE_SLOWDOWN_AFTER = 10;
 /** Each further this many violations halves the rate again. @default 10 */
 export const ABUSE_PENALTY_STEP = 10;
 /** The rate is never divided by more than this (1/16 of the configured rate). @default 16 */

@@ -5,7 +5,7 @@ import { AUTH_SCHEME, type HelloAuth, type WelcomeAuth } from './handshake-messa
 import { pskSecrets, sessionSecrets, transcriptHash, type PskSecrets } from './key-schedule.js';
 import { then } from './maybe.js';
 import { RecordOpener, RecordSealer, recordSuite, type IntegrityAlgorithm, type ProtectionMode } from './record.js';
-import { DEFAULT_INTEGRITY_ALGORITHMS, DEFAULT_REKEY_AFTER_BYTES } from './defaults.js';
+import { DEFAULT_INTEGRITY_ALGORITHMS, DEFAULT_REKEY_AFTER_BYTES } from '../defaults.js';
 
 export interface ClientHandshakeOptions {
   crypto: CryptoProvider;

@@ -8,7 +8,6 @@
  * Everything observable is reported through `onEvent`, which the hub turns into audit entries
  * (`consentAuditEvent`) and uses to end subscriptions whose consent was revoked.
  */
-import { DEFAULT_CONSENT_TIMEOUT_MS } from '../config/defaults.js';
 import { createError, ConfigError, type CrossbusError } from '../errors/index.js';
 import { randomHex } from '../util/random.js';
 import type { AuditEvent } from './audit.js';
@@ -20,11 +19,9 @@ import type { Awaitable } from './crypto.js';
 import { unrefTimer } from '../util/timers.js';
 
 export * from './consent-state.js';
+import { DEFAULT_CONSENT_TIMEOUT_MS, DEFAULT_MAX_PENDING_CONSENTS } from '../defaults.js';
 /** How long a request waits for a person (shared with the config schema). @default 60_000 */
-export { DEFAULT_CONSENT_TIMEOUT_MS };
 
-/** Requests waiting for a person at most; more are refused as rate limited. @default 1_000 */
-export const DEFAULT_MAX_PENDING_CONSENTS = 1_000;
 /** Longest delay a setTimeout accepts; longer expiries are reached in steps. */
 const MAX_TIMER_MS = 2_147_483_647;
 /** Bytes of a request id: short enough to type, and checked for collisions. */

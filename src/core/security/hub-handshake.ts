@@ -6,7 +6,7 @@ import { AUTH_SCHEME, type HelloAuth, type WelcomeAuth } from './handshake-messa
 import { pskSecrets, sessionSecrets, transcriptHash, type PskSecrets, type SessionSecrets } from './key-schedule.js';
 import { then } from './maybe.js';
 import { INTEGRITY_ALGORITHMS, RecordOpener, RecordSealer, recordSuite, type IntegrityAlgorithm, type ProtectionMode } from './record.js';
-import { DEFAULT_REKEY_AFTER_BYTES } from './defaults.js';
+import { DEFAULT_REKEY_AFTER_BYTES } from '../defaults.js';
 
 /** One of an app's secrets, with an optional validity window (ms since epoch). */
 export interface AppKey {

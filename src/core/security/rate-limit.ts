@@ -7,7 +7,6 @@
  * The limiter only reads abuse penalties: the caller reports refusals (and other violations) to
  * the AbuseTracker, whose verdict decides whether to slow the app down or disconnect it.
  */
-import { DEFAULT_RATE, DEFAULT_TOPIC_RATES } from '../config/defaults.js';
 import type { RateLimit, TopicRate } from '../config/schema.js';
 import { ConfigError } from '../errors/index.js';
 import { WIRE_MAX_TOPIC_LENGTH } from '../limits.js';
@@ -15,13 +14,10 @@ import { topicProblem } from '../topic.js';
 import type { AbuseTracker } from './abuse.js';
 import { matchTokens } from './patterns.js';
 import { assertRate, TokenBucket } from './token-bucket.js';
+import { DEFAULT_MAX_TOPIC_BUCKETS, DEFAULT_RATE, DEFAULT_TOPIC_RATES } from '../defaults.js';
 
 export { TokenBucket } from './token-bucket.js';
 export * from './abuse.js';
-export { DEFAULT_RATE, DEFAULT_TOPIC_RATES };
-
-/** (app, rule) buckets kept at most; the least recently used is dropped first. @default 10_000 */
-export const DEFAULT_MAX_TOPIC_BUCKETS = 10_000;
 
 export interface RateLimiterOptions {
   /** Rate of apps without their own `rate`. @default DEFAULT_RATE */

@@ -4,24 +4,10 @@
  * with CB_ERR_INVALID_OPTION or CB_ERR_CONFLICTING_OPTIONS naming the option.
  */
 import { ConfigError } from '../errors/index.js';
-import { DEFAULT_MAX_TOPIC_LENGTH } from '../limits.js';
 import { topicProblem } from '../topic.js';
 import type { DurabilityPolicy } from './storage.js';
+import { DEFAULT_ACK_WAIT_MS, DEFAULT_BACKOFF_MS, DEFAULT_DELIVER, DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_MAX_ACK_PENDING, DEFAULT_MAX_DELIVER, DEFAULT_MAX_TOPIC_LENGTH, DEFAULT_STREAM_DURABILITY } from '../defaults.js';
 
-/** Idempotent publishes: how long a `msgId` is remembered. @default 120_000 (as JetStream) */
-export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
-/** @default 'fsync' */
-export const DEFAULT_STREAM_DURABILITY: DurabilityPolicy = 'fsync';
-/** How long a delivery may stay unacknowledged before it is given out again. @default 30_000 */
-export const DEFAULT_ACK_WAIT_MS = 30_000;
-/** Deliveries of one message before it moves to the dead-letter stream. @default 5 */
-export const DEFAULT_MAX_DELIVER = 5;
-/** Redelivery delays after the 1st, 2nd, ... failed delivery (the last one repeats). @default [] (no delay) */
-export const DEFAULT_BACKOFF_MS: readonly number[] = Object.freeze([]);
-/** Unacknowledged messages (delivered or waiting for redelivery) one consumer may have. @default 1000 */
-export const DEFAULT_MAX_ACK_PENDING = 1000;
-/** @default 'all' */
-export const DEFAULT_DELIVER: DeliverPolicy = 'all';
 /** Topic patterns one stream may capture. @default 64 */
 export const MAX_STREAM_TOPICS = 64;
 /** Stream and consumer names: letters, digits, `_` and `-`, 1 to 64 characters. */

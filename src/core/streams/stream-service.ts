@@ -11,7 +11,6 @@
  */
 import type { BrokerStreams } from './broker-streams.js';
 import { ConfigError, type CrossbusError } from '../errors/index.js';
-import { DEFAULT_MAX_FRAME_BYTES } from '../limits.js';
 import type { Envelope } from '../protocol/envelope.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { StreamCatalog } from './catalog.js';
@@ -30,6 +29,7 @@ import type { StreamInfo } from './wire.js';
 import { unrefTimer } from '../util/timers.js';
 
 export { MAX_READ_MESSAGES } from './stream-admin.js';
+import { DEFAULT_CONSUMER_SAVE_DELAY_MS, DEFAULT_MAX_CONSUMERS_PER_STREAM, DEFAULT_MAX_DUPLICATE_IDS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_STREAMS, DEFAULT_RETENTION_INTERVAL_MS } from '../defaults.js';
 
 /** What happened to a stream, for metrics, logs and the dashboard. */
 export interface StreamEvent {
@@ -79,18 +79,6 @@ export interface StreamServiceOptions {
    */
   maxDuplicateIds?: number;
 }
-
-/** @default 1000 */
-export const DEFAULT_MAX_STREAMS = 1000;
-/** @default 1000 */
-export const DEFAULT_MAX_CONSUMERS_PER_STREAM = 1000;
-/** @default 1000 */
-export const DEFAULT_RETENTION_INTERVAL_MS = 1000;
-/** About 15 MB of ids per stream at most. @default 100_000 */
-export const DEFAULT_MAX_DUPLICATE_IDS = 100_000;
-
-/** A durable consumer's position is saved at most this long after it changed. @default 100 */
-export const DEFAULT_CONSUMER_SAVE_DELAY_MS = 100;
 
 export class StreamService<S extends object = object> implements BrokerStreams<S>, MetricsSource {
   readonly #catalog: StreamCatalog;

@@ -8,16 +8,21 @@ import { link, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { isMap, isScalar, parseDocument, type Document } from 'yaml';
 import {
-  DEFAULT_RATE, parseHubConfig, serializeHubConfig, type AppKey, type HubConfig, type HubConfigDocument, type KeyDocument,
+  parseHubConfig,
+  serializeHubConfig,
+  type AppKey,
+  type HubConfig,
+  type HubConfigDocument,
+  type KeyDocument,
 } from '../../core/config/schema.js';
 import { ConfigError, createError } from '../../core/errors/index.js';
 import { silentLogger, type Logger } from '../../core/util/logger.js';
 import { replaceFileAtomically, writePrivateTemp } from '../atomic-file.js';
+import { DEFAULT_RATE } from '../../core/defaults.js';
+import { DEFAULT_ROTATION_GRACE_MS } from '../defaults.js';
 
 /** Name of the config file inside the hub's data directory. @default 'crossbus.config.json' */
 export const CONFIG_FILE_NAME = 'crossbus.config.json';
-/** How long the old keys keep working after a rotation. @default 7 days */
-export const DEFAULT_ROTATION_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 /** Bytes of a generated secret. @default 32 */
 export const GENERATED_SECRET_BYTES = 32;
 

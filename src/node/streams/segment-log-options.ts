@@ -3,19 +3,7 @@ import { ConfigError } from '../../core/errors/index.js';
 import type { DurabilityPolicy, RetentionLimits } from '../../core/streams/storage.js';
 import { silentLogger, type Logger } from '../../core/util/logger.js';
 import { nodeStorageFs, type StorageFs } from './file-ops.js';
-
-/** When an append is acknowledged. @default 'fsync' */
-export const DEFAULT_DURABILITY: DurabilityPolicy = 'fsync';
-/** How often the `interval` policy fsyncs. @default 200 */
-export const DEFAULT_SYNC_INTERVAL_MS = 200;
-/** A segment rolls once the next append would take it past this size. @default 64 MiB */
-export const DEFAULT_MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
-/** Most messages one `read` returns. @default 1000 */
-export const DEFAULT_READ_MAX_MESSAGES = 1000;
-/** Most record bytes one `read` returns (at least one message is returned). @default 1 MiB */
-export const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
-/** No retention limit: keep everything. @default {} */
-export const DEFAULT_RETENTION: Readonly<RetentionLimits> = Object.freeze({});
+import { DEFAULT_DURABILITY, DEFAULT_MAX_SEGMENT_BYTES, DEFAULT_RETENTION, DEFAULT_SYNC_INTERVAL_MS } from '../defaults.js';
 
 export interface SegmentLogOptions {
   /** @default DEFAULT_RETENTION */

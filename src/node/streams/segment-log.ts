@@ -18,12 +18,14 @@ import { encodeRecord, sealRecord } from './record.js';
 import { Segment, segmentFileName } from './segment.js';
 import { FIRST_SEQ_FILE, loadSegments, type RecoveryReport } from './segment-load.js';
 import {
-  DEFAULT_READ_MAX_BYTES, DEFAULT_READ_MAX_MESSAGES, resolveSegmentLogOptions,
-  type ResolvedOptions, type SegmentLogOptions,
+  resolveSegmentLogOptions,
+  type ResolvedOptions,
+  type SegmentLogOptions,
 } from './segment-log-options.js';
 import { storageFailure } from './storage-errors.js';
 
 export type { RecoveryReport } from './segment-load.js';
+import { DEFAULT_READ_MAX_BYTES, DEFAULT_READ_MAX_MESSAGES } from '../defaults.js';
 
 interface PendingAppend {
   records: Uint8Array[];

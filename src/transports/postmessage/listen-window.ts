@@ -11,9 +11,7 @@ import { createPortTransport, type PortLike } from '../port/port-transport.js';
 import { HANDSHAKE_TAG, parseHandshake, type AcceptMessage, type RefuseMessage } from './messages.js';
 import type { EventSourceLike, MessageEventLike, WindowLike } from './window-types.js';
 import { unrefTimer } from '../../core/util/timers.js';
-
-/** How often connected windows are checked for being gone (a removed iframe, a closed popup). @default 500 */
-export const DEFAULT_WATCH_INTERVAL_MS = 500;
+import { DEFAULT_WATCH_INTERVAL_MS } from '../defaults.js';
 
 export interface RefusedConnection {
   origin: string;

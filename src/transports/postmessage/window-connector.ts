@@ -11,9 +11,7 @@ import { CLOSE_GOING_AWAY, type Transport, type TransportConnector } from '../..
 import { createPortTransport, type PortLike } from '../port/port-transport.js';
 import { HANDSHAKE_TAG, parseHandshake, type ConnectMessage } from './messages.js';
 import type { EventSourceLike, MessageEventLike, WindowLike } from './window-types.js';
-
-/** @default 5000 */
-export const DEFAULT_WINDOW_CONNECT_TIMEOUT_MS = 5000;
+import { DEFAULT_WINDOW_CONNECT_TIMEOUT_MS } from '../defaults.js';
 
 export interface WindowConnectorOptions {
   /** The hub's window: `window.parent`, `window.opener`, or an iframe's `contentWindow`. */

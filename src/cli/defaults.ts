@@ -1,0 +1,31 @@
+/**
+ * Every default of the command line, in one place: the help of each command reads them.
+ */
+import type { LogLevel } from '../core/util/logger.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../hub/defaults.js';
+
+/** The hub a client command connects to: a hub started with its defaults on this machine. @default 'ws://127.0.0.1:7070' */
+export const DEFAULT_URL = `ws://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+
+/** Entries `audit tail` prints when -n is not given. @default 20 */
+export const DEFAULT_TAIL_ENTRIES = 20;
+
+/** The demo's own state directory, so it never edits the config of your real hub. @default '.crossbus-demo' */
+export const DEFAULT_DEMO_DATA_DIR = '.crossbus-demo';
+/** Where the demo serves its editor page. @default 7071 */
+export const DEFAULT_EDITOR_PORT = 7071;
+/** Where the demo serves its preview page: another origin than the editor's. @default 7072 */
+export const DEFAULT_PREVIEW_PORT = 7072;
+
+/**
+ * Dead letters republished per second by default: half a default app's rate limit (1000/s). Going
+ * over an app's limit is refused and counts as abuse (slowed, then disconnected), so the replay
+ * paces itself; --rate changes it, --rate 0 turns pacing off. @default 500
+ */
+export const DEFAULT_REPLAY_RATE = 500;
+
+/** @default 'info' */
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+
+/** The app a default config gives to clients. @default 'app' */
+export const DEFAULT_CLIENT_APP = 'app';

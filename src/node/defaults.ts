@@ -1,0 +1,23 @@
+/**
+ * Every default of the Node layer (the data folder, stream segment logs, key rotation), in one place.
+ */
+import type { DurabilityPolicy, RetentionLimits } from '../core/streams/storage.js';
+
+/** The hub's state directory when none is given. @default '.crossbus' (relative to the working directory) */
+export const DEFAULT_DATA_DIR = '.crossbus';
+
+/** When an append is acknowledged. @default 'fsync' */
+export const DEFAULT_DURABILITY: DurabilityPolicy = 'fsync';
+/** A segment rolls once the next append would take it past this size. @default 64 MiB */
+export const DEFAULT_MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Most record bytes one `read` returns (at least one message is returned). @default 1 MiB */
+export const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
+/** Most messages one `read` returns. @default 1000 */
+export const DEFAULT_READ_MAX_MESSAGES = 1000;
+/** No retention limit: keep everything. @default {} */
+export const DEFAULT_RETENTION: Readonly<RetentionLimits> = Object.freeze({});
+/** How often the `interval` policy fsyncs. @default 200 */
+export const DEFAULT_SYNC_INTERVAL_MS = 200;
+
+/** How long the old keys keep working after a rotation. @default 7 days */
+export const DEFAULT_ROTATION_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
