@@ -1,8 +1,8 @@
 /**
- * A Bus's link to its hub: connection attempts within the connect timeout, the handshake (HELLO,
- * WELCOME and, with the SecretAuth plugin, AUTH and its OK), the grants and private inbox the hub
- * assigns, the heartbeat, reconnects with backoff and jitter, and the state machine with its
- * events. It outlives its transports: each reconnect gives it a new one.
+ * A Bus's link to its hub: connection attempts within the connect timeout, the handshake (HELLO
+ * and WELCOME; with the SecretAuth plugin, the plugin's steps too), the grants and private inbox
+ * the hub assigns, the heartbeat, reconnects with backoff and jitter, and the state machine with
+ * its events. It outlives its transports: each reconnect gives it a new one.
  */
 import { ConfigError, ConnectionError, CrossbusError, createError, isErrorCode } from '../core/errors/index.js';
 import type { FrameLimits } from '../core/limits.js';
@@ -11,8 +11,8 @@ import { Kind, PayloadType, envelope, type Envelope } from '../core/protocol/env
 import { FrameWriter } from '../core/protocol/frame-writer.js';
 import { SUPPORTED_VERSIONS, type HelloPayload, type WelcomePayload } from '../core/protocol/handshake.js';
 import { GrantCheck } from '../core/security/grant-check.js';
-import { HEADER_BINDER, HEADER_PROOF, ORIGIN_SCHEME, type GrantsSummary, type OriginWelcomeAuth, type WelcomeAuth } from '../core/security/handshake-messages.js';
-import { CLOSE_AUTH_FAILED, CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector } from '../core/transport/transport.js';
+import { ORIGIN_SCHEME, type GrantsSummary, type OriginWelcomeAuth, type WelcomeAuth } from '../core/security/handshake-messages.js';
+import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector } from '../core/transport/transport.js';
 import type { TypedEmitter } from '../core/util/emitter.js';
 import { decodeJson, encodeJson } from '../core/util/json.js';
 import { backoffDelay } from './backoff.js';
@@ -66,7 +66,7 @@ export class Connection {
   #state: BusState = 'connecting';
   #transport: Transport | undefined;
   #welcome: WelcomePayload | undefined;
-  /** Id of the AUTH frame while its OK is awaited. */
+  /** Id of the secret handshake's frame (AUTH) while its OK is awaited (see HandshakeExchange). */
   #authId = 0;
   #connectResolve: ((w: Envelope) => void) | undefined;
   #connectReject: ((e: CrossbusError) => void) | undefined;
@@ -117,45 +117,48 @@ export class Connection {
   async attempt(): Promise<void> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.#opts.timeoutMs);
+    try {
+      await this.#handshake(await this.#open(controller.signal), controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A transport from the connector, reframed if it is a byte stream. */
+  async #open(signal: AbortSignal): Promise<Transport> {
     let transport: Transport;
     try {
-      transport = await this.#connector(controller.signal);
+      transport = await this.#connector(signal);
     } catch (err) {
-      clearTimeout(timer);
       throw err instanceof CrossbusError ? err : new ConnectionError('CB_ERR_CONNECTION_FAILED', 'could not connect', { cause: err });
     }
-    if (this.#state === 'closed') {
-      clearTimeout(timer);
-      transport.close();
-      throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed while connecting');
-    }
-    if (transport.framing !== 'message') {
-      // A byte stream is reassembled into whole frames first: a record or frame may arrive in pieces.
-      if (this.#reframe === undefined) {
-        clearTimeout(timer);
-        transport.close();
-        throw new ConfigError('CB_ERR_INVALID_OPTION', "a byte-stream transport needs the reframe plugin (connect() from 'crossbus' has it)");
-      }
-      transport = this.#reframe(transport, () => this.limits.maxFrameBytes);
-    }
-    let handshake: SecretAuthAttempt | undefined;
-    let t: Transport = transport;
     try {
-      if (this.#secretAuth !== undefined) {
-        handshake = await this.#secretAuth.begin(transport, this.limits, (error) => {
-          this.#owner.reportError(error, {});
-          t.close(CLOSE_AUTH_FAILED, error.code);
-        });
-        t = handshake.transport;
+      if (this.#state === 'closed') throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed while connecting');
+      if (transport.framing !== 'message') {
+        // A byte stream is reassembled into whole frames first: a record or frame may arrive in pieces.
+        if (this.#reframe === undefined) throw new ConfigError('CB_ERR_INVALID_OPTION', "a byte-stream transport needs the reframe plugin (connect() from 'crossbus' has it)");
+        transport = this.#reframe(transport, () => this.limits.maxFrameBytes);
       }
     } catch (err) {
-      clearTimeout(timer);
       transport.close();
       throw err;
     }
-    let answered = this.#expectAnswer();
+    return transport;
+  }
+
+  /** HELLO, WELCOME and, with the SecretAuth plugin, its part; the connection is up when it resolves. */
+  async #handshake(transport: Transport, signal: AbortSignal): Promise<void> {
+    let handshake: SecretAuthAttempt | undefined;
+    try {
+      if (this.#secretAuth !== undefined) handshake = await this.#secretAuth.begin(transport, this.limits, this.#owner);
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+    const t = handshake === undefined ? transport : handshake.transport;
+    const answered = this.#expectAnswer();
     const onAbort = (): void => this.#connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `handshake did not finish within ${this.#opts.timeoutMs} ms`));
-    controller.signal.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
     this.#transport = t;
     t.setHandlers({
       message: (chunk) => {
@@ -170,7 +173,7 @@ export class Connection {
     if (handshake !== undefined) hello.auth = handshake.helloAuth();
     try {
       const helloBytes = encodeJson(hello);
-      const headers = handshake === undefined ? undefined : { [HEADER_BINDER]: await handshake.binder(helloBytes) };
+      const headers = handshake === undefined ? undefined : await handshake.helloHeaders(helloBytes);
       t.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: helloBytes, headers }), this.limits));
       const welcomeEnv = await answered;
       let welcome: WelcomePayload;
@@ -179,20 +182,24 @@ export class Connection {
       } catch (cause) {
         throw new ConnectionError('CB_ERR_HANDSHAKE_FAILED', 'WELCOME payload is not JSON', { cause });
       }
+      // The grants and the private reply inbox the hub assigned: sent with the secret handshake's
+      // proof, or in WELCOME by a browser hub that identified us by our origin; none without security.
+      let auth: Pick<WelcomeAuth, 'grants' | 'inbox'> | undefined;
       if (handshake !== undefined) {
-        const secured = await handshake.finish(helloBytes, welcomeEnv.payload.slice(), welcome.auth, welcomeEnv.headers?.[HEADER_PROOF]);
-        answered = this.#expectAnswer();
-        const authId = this.#owner.opId();
-        this.#authId = authId;
-        t.send(encodeFrame(envelope(Kind.AUTH, { id: authId, headers: { [HEADER_PROOF]: secured.proof } }), this.limits));
-        secured.activate();
-        await answered; // the hub's OK, the first protected record: both directions work
-        this.#applyGrants(secured.welcome);
+        auth = await handshake.authenticate(helloBytes, welcomeEnv, welcome.auth, (kind, fields) => {
+          const id = this.#owner.opId();
+          this.#authId = id;
+          const answer = this.#expectAnswer();
+          t.send(encodeFrame(envelope(kind, { ...fields, id }), this.limits));
+          return answer;
+        });
       } else if ((welcome.auth as Partial<OriginWelcomeAuth> | undefined)?.scheme === ORIGIN_SCHEME) {
-        // A browser hub identified us by our origin: adopt the grants and the private inbox it assigned.
-        this.#applyGrants(welcome.auth as unknown as OriginWelcomeAuth);
-      } else {
-        this.grants = undefined;
+        auth = welcome.auth as unknown as OriginWelcomeAuth;
+      }
+      this.grants = undefined;
+      if (auth !== undefined) {
+        this.grants = new GrantCheck(auth.grants);
+        this.#owner.useInbox(`${auth.inbox}.`);
       }
       this.#onWelcome(t, welcome);
       handshake?.setLimits(this.limits);
@@ -202,8 +209,7 @@ export class Connection {
       throw err;
     } finally {
       this.#authId = 0;
-      clearTimeout(timer);
-      controller.signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
       this.#connectResolve = this.#connectReject = undefined;
     }
   }
@@ -237,11 +243,6 @@ export class Connection {
   goodbye(env: Envelope): void {
     const error = env.payload.length > 0 ? errorFromPayload(env.payload) : createError('CB_ERR_HUB_SHUTTING_DOWN', 'the hub is shutting down');
     this.#opts.logger.info('hub said goodbye', { code: error.code });
-  }
-
-  #applyGrants(auth: Pick<WelcomeAuth, 'grants' | 'inbox'>): void {
-    this.grants = new GrantCheck(auth.grants);
-    this.#owner.useInbox(`${auth.inbox}.`);
   }
 
   /** The hub's config changed: adopt the app's new grants (ignored on a connection without security). */

@@ -5,37 +5,54 @@
  */
 import { ConfigError, type CrossbusError } from '../core/errors/index.js';
 import type { FrameLimits } from '../core/limits.js';
+import { Kind, type Envelope, type Headers } from '../core/protocol/envelope.js';
 import { fromBase64 } from '../core/security/bytes.js';
 import { ClientHandshake } from '../core/security/client-handshake.js';
 import type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.js';
 import { DEFAULT_INTEGRITY_ALGORITHMS, DEFAULT_KEY_EXCHANGE_GROUP, DEFAULT_PROTECTION_MODE, MIN_SECRET_BYTES } from '../core/security/defaults.js';
-import type { WelcomeAuth } from '../core/security/handshake-messages.js';
+import { HEADER_BINDER, HEADER_PROOF, type WelcomeAuth } from '../core/security/handshake-messages.js';
 import { INTEGRITY_ALGORITHMS, type IntegrityAlgorithm, type ProtectionMode } from '../core/security/record.js';
 import { SecureTransport } from '../core/security/secure-transport.js';
 import { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';
-import type { Transport } from '../core/transport/transport.js';
+import { CLOSE_AUTH_FAILED, type Transport } from '../core/transport/transport.js';
 import type { ConnectOptions } from './options.js';
+
+/**
+ * What a secret handshake does through the connection it authenticates (the Connection gives it
+ * this): sends a handshake frame with a fresh operation id, in clear, and resolves with the hub's
+ * OK to it. The frame is on its way when it returns, so that record protection can be switched on
+ * before the answer comes.
+ */
+export type HandshakeExchange = (kind: Kind, fields: Partial<Omit<Envelope, 'kind' | 'id'>>) => Promise<Envelope>;
 
 /** One connection attempt's handshake, over the transport it wraps. */
 export interface SecretAuthAttempt {
   /** The wrapped transport: the Bus talks through it. */
   readonly transport: Transport;
   helloAuth(): Record<string, unknown>;
-  /** The HELLO's binder header. */
-  binder(helloBytes: Uint8Array): Promise<string>;
-  /** Checks the hub's proof; resolves with the client's proof and the grants the hub sent. */
-  finish(helloBytes: Uint8Array, welcomeBytes: Uint8Array, welcomeAuth: unknown, hubProof: string | undefined): Promise<{
-    proof: string;
-    welcome: Pick<WelcomeAuth, 'grants' | 'inbox'>;
-    /** Switches record protection on, right after the AUTH frame was sent. */
-    activate(): void;
-  }>;
+  /** The HELLO's headers (its binder). */
+  helloHeaders(helloBytes: Uint8Array): Promise<Headers>;
+  /**
+   * After WELCOME: checks the hub's proof, sends the client's (AUTH), switches record protection
+   * on and waits for the hub's OK, the first protected record. Resolves with the grants and the
+   * inbox the hub sent.
+   */
+  authenticate(helloBytes: Uint8Array, welcome: Envelope, welcomeAuth: unknown, exchange: HandshakeExchange): Promise<Pick<WelcomeAuth, 'grants' | 'inbox'>>;
   /** The hub's limits from WELCOME. */
   setLimits(limits: FrameLimits): void;
 }
 
 export interface SecretAuth {
-  begin(transport: Transport, limits: FrameLimits, onError: (error: CrossbusError) => void): Promise<SecretAuthAttempt>;
+  /**
+   * Wraps `transport` in the record layer. A record that fails later (integrity, replay, clock)
+   * is reported to `reporter` and closes the connection (CLOSE_AUTH_FAILED).
+   */
+  begin(transport: Transport, limits: FrameLimits, reporter: ErrorReporter): Promise<SecretAuthAttempt>;
+}
+
+/** Where a secret handshake reports what fails after it (the Bus's error event). */
+export interface ErrorReporter {
+  reportError(error: CrossbusError, context: Record<string, unknown>): void;
 }
 
 export interface ResolvedAuth {
@@ -88,24 +105,24 @@ export function secretAuthFromOptions(options: ConnectOptions): SecretAuth | und
 export function createSecretAuth(auth: ResolvedAuth): SecretAuth {
   let crypto: CryptoProvider | undefined;
   return {
-    async begin(transport, limits, onError) {
+    async begin(transport, limits, reporter) {
       crypto ??= auth.crypto ?? createWebCryptoProvider();
       const handshake = await ClientHandshake.create({ crypto, secret: auth.secret, group: auth.group, mode: auth.mode, integrity: auth.integrityAlgorithms });
-      const secure: SecureTransport = new SecureTransport(transport, limits, onError);
+      const secure: SecureTransport = new SecureTransport(transport, limits, (error) => {
+        reporter.reportError(error, {});
+        secure.close(CLOSE_AUTH_FAILED, error.code);
+      });
       return {
         transport: secure,
         helloAuth: () => handshake.helloAuth() as unknown as Record<string, unknown>,
-        binder: async (helloBytes) => handshake.binder(helloBytes),
-        async finish(helloBytes, welcomeBytes, welcomeAuth, hubProof) {
-          const session = await handshake.finish(helloBytes, welcomeBytes, welcomeAuth as WelcomeAuth | undefined, hubProof);
-          return {
-            proof: session.proof,
-            welcome: session.welcome,
-            activate: () => {
-              secure.protectOutbound(session.sealer);
-              secure.protectInbound(session.opener);
-            },
-          };
+        helloHeaders: async (helloBytes) => ({ [HEADER_BINDER]: await handshake.binder(helloBytes) }),
+        async authenticate(helloBytes, welcome, welcomeAuth, exchange) {
+          const session = await handshake.finish(helloBytes, welcome.payload.slice(), welcomeAuth as WelcomeAuth | undefined, welcome.headers?.[HEADER_PROOF]);
+          const answered = exchange(Kind.AUTH, { headers: { [HEADER_PROOF]: session.proof } });
+          secure.protectOutbound(session.sealer);
+          secure.protectInbound(session.opener);
+          await answered; // the hub's OK, the first protected record: both directions work
+          return session.welcome;
         },
         setLimits: (l) => secure.setLimits(l),
       };
