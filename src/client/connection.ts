@@ -170,11 +170,9 @@ export class Connection {
       drain: () => this.outbox.onDrain(),
     });
     const hello: HelloPayload = { versions: [...SUPPORTED_VERSIONS], name: this.#opts.name, client: 'crossbus-js/0.1' };
-    if (handshake !== undefined) hello.auth = handshake.helloAuth();
     try {
-      const helloBytes = encodeJson(hello);
-      const headers = handshake === undefined ? undefined : await handshake.helloHeaders(helloBytes);
-      t.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: helloBytes, headers }), this.limits));
+      const { payload, headers } = handshake === undefined ? { payload: encodeJson(hello), headers: undefined } : await handshake.hello(hello);
+      t.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload, headers }), this.limits));
       const welcomeEnv = await answered;
       let welcome: WelcomePayload;
       try {
@@ -186,7 +184,7 @@ export class Connection {
       // proof, or in WELCOME by a browser hub that identified us by our origin; none without security.
       let auth: Pick<WelcomeAuth, 'grants' | 'inbox'> | undefined;
       if (handshake !== undefined) {
-        auth = await handshake.authenticate(helloBytes, welcomeEnv, welcome.auth, (kind, fields) => {
+        auth = await handshake.authenticate(welcomeEnv, welcome.auth, (kind, fields) => {
           const id = this.#owner.opId();
           this.#authId = id;
           const answer = this.#expectAnswer();

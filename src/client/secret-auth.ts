@@ -15,6 +15,8 @@ import { INTEGRITY_ALGORITHMS, type IntegrityAlgorithm, type ProtectionMode } fr
 import { SecureTransport } from '../core/security/secure-transport.js';
 import { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';
 import { CLOSE_AUTH_FAILED, type Transport } from '../core/transport/transport.js';
+import { encodeJson } from '../core/util/json.js';
+import type { HelloPayload } from '../core/protocol/handshake.js';
 import type { ConnectOptions } from './options.js';
 
 /**
@@ -29,15 +31,14 @@ export type HandshakeExchange = (kind: Kind, fields: Partial<Omit<Envelope, 'kin
 export interface SecretAuthAttempt {
   /** The wrapped transport: the Bus talks through it. */
   readonly transport: Transport;
-  helloAuth(): Record<string, unknown>;
-  /** The HELLO's headers (its binder). */
-  helloHeaders(helloBytes: Uint8Array): Promise<Headers>;
+  /** What HELLO carries: `hello` with the client's half of the key exchange, and its headers (the binder over those bytes). */
+  hello(hello: HelloPayload): Promise<{ payload: Uint8Array; headers: Headers }>;
   /**
    * After WELCOME: checks the hub's proof, sends the client's (AUTH), switches record protection
    * on and waits for the hub's OK, the first protected record. Resolves with the grants and the
    * inbox the hub sent.
    */
-  authenticate(helloBytes: Uint8Array, welcome: Envelope, welcomeAuth: unknown, exchange: HandshakeExchange): Promise<Pick<WelcomeAuth, 'grants' | 'inbox'>>;
+  authenticate(welcome: Envelope, welcomeAuth: unknown, exchange: HandshakeExchange): Promise<Pick<WelcomeAuth, 'grants' | 'inbox'>>;
   /** The hub's limits from WELCOME. */
   setLimits(limits: FrameLimits): void;
 }
@@ -107,6 +108,8 @@ export function createSecretAuth(auth: ResolvedAuth): SecretAuth {
   return {
     async begin(transport, limits, reporter) {
       crypto ??= auth.crypto ?? createWebCryptoProvider();
+      /** The HELLO as sent: the handshake binds it, and the hub proves it saw the same bytes. */
+      let helloBytes: Uint8Array = new Uint8Array(0);
       const handshake = await ClientHandshake.create({ crypto, secret: auth.secret, group: auth.group, mode: auth.mode, integrity: auth.integrityAlgorithms });
       const secure: SecureTransport = new SecureTransport(transport, limits, (error) => {
         reporter.reportError(error, {});
@@ -114,9 +117,11 @@ export function createSecretAuth(auth: ResolvedAuth): SecretAuth {
       });
       return {
         transport: secure,
-        helloAuth: () => handshake.helloAuth() as unknown as Record<string, unknown>,
-        helloHeaders: async (helloBytes) => ({ [HEADER_BINDER]: await handshake.binder(helloBytes) }),
-        async authenticate(helloBytes, welcome, welcomeAuth, exchange) {
+        async hello(hello) {
+          helloBytes = encodeJson({ ...hello, auth: handshake.helloAuth() as unknown as Record<string, unknown> });
+          return { payload: helloBytes, headers: { [HEADER_BINDER]: await handshake.binder(helloBytes) } };
+        },
+        async authenticate(welcome, welcomeAuth, exchange) {
           const session = await handshake.finish(helloBytes, welcome.payload.slice(), welcomeAuth as WelcomeAuth | undefined, welcome.headers?.[HEADER_PROOF]);
           const answered = exchange(Kind.AUTH, { headers: { [HEADER_PROOF]: session.proof } });
           secure.protectOutbound(session.sealer);
