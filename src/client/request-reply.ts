@@ -7,6 +7,7 @@ import { CrossbusError, RequestError, createError } from '../core/errors/index.j
 import { Kind, PayloadType, envelope, type Envelope, type Headers, type PayloadFields } from '../core/protocol/envelope.js';
 import { encodeJson } from '../core/util/json.js';
 import { randomHex } from '../core/util/random.js';
+import { RESOLVED } from '../core/util/microtask.js';
 import { isThenable } from '../core/util/thenable.js';
 import { Message } from './message.js';
 import { errorFromPayload, payloadOf } from './payload.js';
@@ -33,7 +34,6 @@ export type ServiceHandler<T = unknown> = (msg: Message<T>) => unknown | Promise
 export const HEADER_ERROR = 'cb-error';
 
 const INBOX_PREFIX = '_INBOX.';
-const RESOLVED = Promise.resolve();
 
 /** What request/reply needs of its Bus. */
 export interface RequestReplyHost {
