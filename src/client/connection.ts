@@ -19,7 +19,6 @@ import { backoffDelay } from './backoff.js';
 import type { BusEvents, BusState } from './events.js';
 import type { ResolvedConnectOptions } from './options.js';
 import { Outbox } from './outbox.js';
-import { errorFromPayload } from './payload.js';
 import type { SecretAuth, SecretAuthAttempt } from './secret-auth.js';
 import type { Reframe } from '../core/transport/reframe.js';
 
@@ -43,8 +42,8 @@ export interface ConnectionOwner {
   reconnected(): void;
   /** The transport closed: what waited for its answers fails with `error`. */
   lost(error: CrossbusError): void;
-  /** The connection ends for good (no reconnect, or it gave up): the bus closes with `error`. */
-  close(error: CrossbusError): void;
+  /** The connection closed for good: everything waiting fails with `error`, every subscription ends. */
+  closed(error: CrossbusError): void;
 }
 
 export class Connection {
@@ -237,12 +236,6 @@ export class Connection {
     return true;
   }
 
-  /** Inbound GOODBYE: the hub closes next, and the close handler reconnects. */
-  goodbye(env: Envelope): void {
-    const error = env.payload.length > 0 ? errorFromPayload(env.payload) : createError('CB_ERR_HUB_SHUTTING_DOWN', 'the hub is shutting down');
-    this.#opts.logger.info('hub said goodbye', { code: error.code });
-  }
-
   /** The hub's config changed: adopt the app's new grants (ignored on a connection without security). */
   updateGrants(env: Envelope): void {
     if (this.grants === undefined) return;
@@ -310,7 +303,7 @@ export class Connection {
     this.#events.emit('disconnected', { error });
     this.outbox.releaseWaiters();
     if (this.#opts.reconnect === undefined || this.#state === 'draining') {
-      this.#owner.close(error);
+      void this.close(error);
       return;
     }
     this.setState('reconnecting');
@@ -321,7 +314,7 @@ export class Connection {
     const r = this.#opts.reconnect;
     if (r === undefined || this.#state !== 'reconnecting') return;
     if (this.#reconnectAttempt >= r.maxAttempts) {
-      this.#owner.close(new ConnectionError('CB_ERR_CONNECTION_FAILED', `gave up after ${this.#reconnectAttempt} reconnect attempts`));
+      void this.close(new ConnectionError('CB_ERR_CONNECTION_FAILED', `gave up after ${this.#reconnectAttempt} reconnect attempts`));
       return;
     }
     const delayMs = backoffDelay(this.#reconnectAttempt, r);
@@ -334,7 +327,7 @@ export class Connection {
         // Refused for good (credentials revoked or expired, a hub that cannot prove the secret):
         // retrying cannot help, so the bus closes with the reason instead of knocking forever.
         if (err instanceof CrossbusError && !err.retryable && err.code !== 'CB_ERR_CONNECTION_CLOSED') {
-          this.#owner.close(err);
+          void this.close(err);
           return;
         }
         this.#scheduleReconnect();
@@ -342,23 +335,29 @@ export class Connection {
     }, delayMs);
   }
 
-  /** Closing, first step: the state becomes closed and the timers stop. */
-  stop(): void {
+  /**
+   * Closes for good (the bus was closed, or the connection ended with no reconnect to come): what
+   * is batched goes out, the state becomes closed and the timers stop, the owner fails what waits
+   * with `reason` (CB_ERR_CONNECTION_CLOSED when none is given), and the hub gets a GOODBYE.
+   */
+  async close(reason?: CrossbusError): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.outbox.flush();
     this.setState('closed');
     if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
     if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
-  }
-
-  /** Closing, last step: says GOODBYE to the hub and closes the transport. */
-  hangUp(): void {
+    this.#owner.closed(reason ?? new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed'));
+    this.outbox.releaseWaiters();
     const t = this.#transport;
     this.#transport = undefined;
-    if (t === undefined) return;
-    try {
-      t.send(encodeFrame(envelope(Kind.GOODBYE), this.limits));
-    } catch {
-      /* already gone */
+    if (t !== undefined) {
+      try {
+        t.send(encodeFrame(envelope(Kind.GOODBYE), this.limits));
+      } catch {
+        /* already gone */
+      }
+      t.close(CLOSE_NORMAL, 'client closed');
     }
-    t.close(CLOSE_NORMAL, 'client closed');
+    this.#events.emit('closed', { error: reason });
   }
 }

@@ -1,8 +1,9 @@
 /**
  * What a Bus has going on with its hub, across connections: its subscriptions (by sid), the
- * operations waiting for the hub's answer (by id), and the dispatch of the hub's frames to them.
- * It is also what the Bus's parts and the streams plugin call on the bus: the Connection's owner,
- * request/reply's host, the StreamsHost.
+ * operations waiting for the hub's answer (by id), the dispatch of the hub's frames to them, and
+ * the errors nobody waits for (the bus's `error` event). It is also what the Bus's parts and the
+ * streams plugin call on the bus: the Connection's owner, request/reply's host, the StreamsHost,
+ * each Subscription's owner.
  */
 import { CrossbusError, RequestError, createError } from '../core/errors/index.js';
 import { encodeInto, readFrames } from '../core/protocol/codec.js';
@@ -10,9 +11,11 @@ import { KIND_NAMES, Kind, envelope, type Envelope } from '../core/protocol/enve
 import type { FrameWriter } from '../core/protocol/frame-writer.js';
 import { HEADER_GRANTS } from '../core/security/handshake-messages.js';
 import type { Transport } from '../core/transport/transport.js';
+import type { Logger } from '../core/util/logger.js';
 import type { Bus } from './bus.js';
 import type { BusStreams, StreamsHost } from './bus-streams.js';
 import type { Connection, ConnectionOwner } from './connection.js';
+import type { ResolvedConnectOptions } from './options.js';
 import { errorFromPayload } from './payload.js';
 import { PendingTable } from './pending.js';
 import type { RequestReply, RequestReplyHost } from './request-reply.js';
@@ -25,6 +28,7 @@ function u32Next(n: number): number {
 export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
   readonly requestTimeoutMs: number;
   readonly #bus: Bus;
+  readonly #logger: Logger;
   readonly #subs = new Map<number, Subscription<unknown>>();
   /** SUBSCRIBEs whose answer is later than requestTimeoutMs (held for consent), by op id. */
   readonly #lateSubscribes = new Map<number, Subscription<unknown>>();
@@ -36,9 +40,10 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
   #rr!: RequestReply;
   #streams: BusStreams | undefined;
 
-  constructor(bus: Bus, requestTimeoutMs: number) {
+  constructor(bus: Bus, opts: ResolvedConnectOptions) {
     this.#bus = bus;
-    this.requestTimeoutMs = requestTimeoutMs;
+    this.requestTimeoutMs = opts.requestTimeoutMs;
+    this.#logger = opts.logger;
   }
 
   /** The parts made with this session as their owner or host: it needs them, and they need it first. */
@@ -61,6 +66,15 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
     return this.#ops.add(id, timeoutMs, () => new RequestError('CB_ERR_TIMEOUT', `the hub did not answer within ${timeoutMs} ms`, { details: { timeoutMs } }));
   }
 
+  /** Sends `env` as an operation (under a new id) and waits for the hub's OK, PONG or ERROR to it. */
+  ask(env: Envelope, timeoutMs: number): Promise<Envelope> {
+    const id = this.opId();
+    env.id = id;
+    const answered = this.trackOp(id, timeoutMs);
+    this.write(env);
+    return answered;
+  }
+
   /** Appends a frame to the outbox (throws a typed error when it cannot). */
   write(env: Envelope): void {
     this.#conn.outbox.write(env);
@@ -76,8 +90,10 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
     return state === 'connected' || state === 'draining';
   }
 
+  /** An error with no caller to reject: logged, and the bus's `error` event. */
   reportError(error: CrossbusError, context: Record<string, unknown>): void {
-    this.#bus.reportError(error, context);
+    this.#logger.warn(error.message, { code: error.code, ...context });
+    this.#bus.events.emit('error', { error });
   }
 
   // ------------------------------------------------------------------ subscriptions
@@ -170,10 +186,6 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
     this.#lateSubscribes.clear();
   }
 
-  close(error: CrossbusError): void {
-    void this.#bus.close(error);
-  }
-
   /** The bus closed: everything waiting fails with `error`, every subscription ends. */
   closed(error: CrossbusError): void {
     this.#rr.closed(error);
@@ -240,9 +252,12 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
       case Kind.PONG:
         if (env.id !== 0) this.#ops.resolve(env.id, env);
         return;
-      case Kind.GOODBYE:
-        this.#conn.goodbye(env);
+      case Kind.GOODBYE: {
+        // The hub closes next, and the connection's close handler reconnects.
+        const error = env.payload.length > 0 ? errorFromPayload(env.payload) : createError('CB_ERR_HUB_SHUTTING_DOWN', 'the hub is shutting down');
+        this.#logger.info('hub said goodbye', { code: error.code });
         return;
+      }
       default:
         this.reportError(createError('CB_ERR_PROTOCOL', `unexpected ${KIND_NAMES[env.kind] ?? env.kind} frame from the hub`), {});
     }
