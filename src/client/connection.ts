@@ -19,7 +19,7 @@ import { backoffDelay } from './backoff.js';
 import type { BusEvents, BusState } from './events.js';
 import type { ResolvedConnectOptions } from './options.js';
 import { Outbox } from './outbox.js';
-import type { SecretAuth, SecretAuthAttempt } from './secret-auth.js';
+import type { SecretAuth } from './secret-auth.js';
 import type { Reframe } from '../core/transport/reframe.js';
 
 /** What a connection may be given beyond its options (see BusPlugins). */
@@ -65,7 +65,7 @@ export class Connection {
   #state: BusState = 'connecting';
   #transport: Transport | undefined;
   #welcome: WelcomePayload | undefined;
-  /** Id of the secret handshake's frame (AUTH) while its OK is awaited (see HandshakeExchange). */
+  /** Id of the secret handshake's frame (AUTH) while its OK is awaited (see HandshakeAnswer). */
   #authId = 0;
   #connectResolve: ((w: Envelope) => void) | undefined;
   #connectReject: ((e: CrossbusError) => void) | undefined;
@@ -147,13 +147,7 @@ export class Connection {
 
   /** HELLO, WELCOME and, with the SecretAuth plugin, its part; the connection is up when it resolves. */
   async #handshake(transport: Transport, signal: AbortSignal): Promise<void> {
-    let handshake: SecretAuthAttempt | undefined;
-    try {
-      if (this.#secretAuth !== undefined) handshake = await this.#secretAuth.begin(transport, this.limits, this.#owner);
-    } catch (err) {
-      transport.close();
-      throw err;
-    }
+    const handshake = this.#secretAuth === undefined ? undefined : await this.#secretAuth.begin(transport, this.limits, this.#owner);
     const t = handshake === undefined ? transport : handshake.transport;
     const answered = this.#expectAnswer();
     const onAbort = (): void => this.#connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `handshake did not finish within ${this.#opts.timeoutMs} ms`));
@@ -183,12 +177,9 @@ export class Connection {
       // proof, or in WELCOME by a browser hub that identified us by our origin; none without security.
       let auth: Pick<WelcomeAuth, 'grants' | 'inbox'> | undefined;
       if (handshake !== undefined) {
-        auth = await handshake.authenticate(welcomeEnv, welcome.auth, (kind, fields) => {
-          const id = this.#owner.opId();
+        auth = await handshake.authenticate(welcomeEnv, welcome.auth, (id) => {
           this.#authId = id;
-          const answer = this.#expectAnswer();
-          t.send(encodeFrame(envelope(kind, { ...fields, id }), this.limits));
-          return answer;
+          return this.#expectAnswer();
         });
       } else if ((welcome.auth as Partial<OriginWelcomeAuth> | undefined)?.scheme === ORIGIN_SCHEME) {
         auth = welcome.auth as unknown as OriginWelcomeAuth;

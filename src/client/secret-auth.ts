@@ -5,7 +5,8 @@
  */
 import { ConfigError, type CrossbusError } from '../core/errors/index.js';
 import type { FrameLimits } from '../core/limits.js';
-import { Kind, type Envelope, type Headers } from '../core/protocol/envelope.js';
+import { encodeFrame } from '../core/protocol/codec.js';
+import { Kind, envelope, type Envelope, type Headers } from '../core/protocol/envelope.js';
 import { fromBase64 } from '../core/security/bytes.js';
 import { ClientHandshake } from '../core/security/client-handshake.js';
 import type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.js';
@@ -20,12 +21,11 @@ import type { HelloPayload } from '../core/protocol/handshake.js';
 import type { ConnectOptions } from './options.js';
 
 /**
- * What a secret handshake does through the connection it authenticates (the Connection gives it
- * this): sends a handshake frame with a fresh operation id, in clear, and resolves with the hub's
- * OK to it. The frame is on its way when it returns, so that record protection can be switched on
- * before the answer comes.
+ * How a secret handshake awaits the hub's answer on the connection it authenticates (the
+ * Connection gives it this): resolves with the hub's OK to the frame with operation id `id`, which
+ * the handshake sends next; rejects with the attempt's error (closed, refused, timed out).
  */
-export type HandshakeExchange = (kind: Kind, fields: Partial<Omit<Envelope, 'kind' | 'id'>>) => Promise<Envelope>;
+export type HandshakeAnswer = (id: number) => Promise<Envelope>;
 
 /** One connection attempt's handshake, over the transport it wraps. */
 export interface SecretAuthAttempt {
@@ -38,21 +38,25 @@ export interface SecretAuthAttempt {
    * on and waits for the hub's OK, the first protected record. Resolves with the grants and the
    * inbox the hub sent.
    */
-  authenticate(welcome: Envelope, welcomeAuth: unknown, exchange: HandshakeExchange): Promise<Pick<WelcomeAuth, 'grants' | 'inbox'>>;
+  authenticate(welcome: Envelope, welcomeAuth: unknown, answer: HandshakeAnswer): Promise<Pick<WelcomeAuth, 'grants' | 'inbox'>>;
   /** The hub's limits from WELCOME. */
   setLimits(limits: FrameLimits): void;
 }
 
 export interface SecretAuth {
   /**
-   * Wraps `transport` in the record layer. A record that fails later (integrity, replay, clock)
-   * is reported to `reporter` and closes the connection (CLOSE_AUTH_FAILED).
+   * Wraps `transport` in the record layer (and closes it when that fails). A record that fails
+   * later (integrity, replay, clock) is reported to `host` and closes the connection
+   * (CLOSE_AUTH_FAILED).
    */
-  begin(transport: Transport, limits: FrameLimits, reporter: ErrorReporter): Promise<SecretAuthAttempt>;
+  begin(transport: Transport, limits: FrameLimits, host: SecretAuthHost): Promise<SecretAuthAttempt>;
 }
 
-/** Where a secret handshake reports what fails after it (the Bus's error event). */
-export interface ErrorReporter {
+/** What a secret handshake needs of the Bus it authenticates. */
+export interface SecretAuthHost {
+  /** A new operation id: the AUTH frame's. */
+  opId(): number;
+  /** A record failed after the handshake: the Bus's error event. */
   reportError(error: CrossbusError, context: Record<string, unknown>): void;
 }
 
@@ -106,24 +110,34 @@ export function secretAuthFromOptions(options: ConnectOptions): SecretAuth | und
 export function createSecretAuth(auth: ResolvedAuth): SecretAuth {
   let crypto: CryptoProvider | undefined;
   return {
-    async begin(transport, limits, reporter) {
-      crypto ??= auth.crypto ?? createWebCryptoProvider();
+    async begin(transport, limits, host) {
+      let handshake: ClientHandshake;
+      let secure: SecureTransport;
+      try {
+        crypto ??= auth.crypto ?? createWebCryptoProvider();
+        handshake = await ClientHandshake.create({ crypto, secret: auth.secret, group: auth.group, mode: auth.mode, integrity: auth.integrityAlgorithms });
+        secure = new SecureTransport(transport, limits, (error) => {
+          host.reportError(error, {});
+          secure.close(CLOSE_AUTH_FAILED, error.code);
+        });
+      } catch (err) {
+        transport.close();
+        throw err;
+      }
       /** The HELLO as sent: the handshake binds it, and the hub proves it saw the same bytes. */
       let helloBytes: Uint8Array = new Uint8Array(0);
-      const handshake = await ClientHandshake.create({ crypto, secret: auth.secret, group: auth.group, mode: auth.mode, integrity: auth.integrityAlgorithms });
-      const secure: SecureTransport = new SecureTransport(transport, limits, (error) => {
-        reporter.reportError(error, {});
-        secure.close(CLOSE_AUTH_FAILED, error.code);
-      });
       return {
         transport: secure,
         async hello(hello) {
           helloBytes = encodeJson({ ...hello, auth: handshake.helloAuth() as unknown as Record<string, unknown> });
           return { payload: helloBytes, headers: { [HEADER_BINDER]: await handshake.binder(helloBytes) } };
         },
-        async authenticate(welcome, welcomeAuth, exchange) {
+        async authenticate(welcome, welcomeAuth, answer) {
           const session = await handshake.finish(helloBytes, welcome.payload.slice(), welcomeAuth as WelcomeAuth | undefined, welcome.headers?.[HEADER_PROOF]);
-          const answered = exchange(Kind.AUTH, { headers: { [HEADER_PROOF]: session.proof } });
+          const id = host.opId();
+          const answered = answer(id);
+          // In clear: protection starts right after, and the hub's OK is its first protected record.
+          secure.send(encodeFrame(envelope(Kind.AUTH, { id, headers: { [HEADER_PROOF]: session.proof } }), limits));
           secure.protectOutbound(session.sealer);
           secure.protectInbound(session.opener);
           await answered; // the hub's OK, the first protected record: both directions work
