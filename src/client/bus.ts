@@ -74,11 +74,11 @@ export class Bus {
       throw new ConfigError('CB_ERR_INVALID_OPTION', "this client authenticates by its origin only: for a secret, use connect() from 'crossbus'", { details: { option: 'secret' } });
     }
     this.events = new TypedEmitter<BusEvents>((error) => opts.logger.error('bus event listener threw', { error: String(error) }));
-    const session = new Session(this, opts);
+    const session = new Session(this.events, opts);
     this.#session = session;
     this.#conn = new Connection(connector, opts, { secretAuth, reframe: plugins.reframe }, this.events, session);
     this.outbox = this.#conn.outbox;
-    this.#rr = new RequestReply(session);
+    this.#rr = new RequestReply(session, this);
     this.#streamsPlugin = plugins.streams?.(session);
     session.attach(this.#conn, this.#rr, this.#streamsPlugin);
   }

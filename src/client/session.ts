@@ -11,15 +11,16 @@ import { KIND_NAMES, Kind, envelope, type Envelope } from '../core/protocol/enve
 import type { FrameWriter } from '../core/protocol/frame-writer.js';
 import { HEADER_GRANTS } from '../core/security/handshake-messages.js';
 import type { Transport } from '../core/transport/transport.js';
+import type { TypedEmitter } from '../core/util/emitter.js';
 import type { Logger } from '../core/util/logger.js';
-import type { Bus } from './bus.js';
 import type { BusStreams, StreamsHost } from './bus-streams.js';
 import type { Connection, ConnectionOwner } from './connection.js';
+import type { BusEvents } from './events.js';
 import type { ResolvedConnectOptions } from './options.js';
 import { errorFromPayload } from './payload.js';
 import { PendingTable } from './pending.js';
 import type { RequestReply, RequestReplyHost } from './request-reply.js';
-import type { MessageHandler, Subscription, SubscribeOptions } from './subscription.js';
+import type { Subscription } from './subscription.js';
 
 function u32Next(n: number): number {
   return n >= 0xffff_fffe ? 1 : n + 1;
@@ -27,7 +28,7 @@ function u32Next(n: number): number {
 
 export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
   readonly requestTimeoutMs: number;
-  readonly #bus: Bus;
+  readonly #events: TypedEmitter<BusEvents>;
   readonly #logger: Logger;
   readonly #subs = new Map<number, Subscription<unknown>>();
   /** SUBSCRIBEs whose answer is later than requestTimeoutMs (held for consent), by op id. */
@@ -40,8 +41,8 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
   #rr!: RequestReply;
   #streams: BusStreams | undefined;
 
-  constructor(bus: Bus, opts: ResolvedConnectOptions) {
-    this.#bus = bus;
+  constructor(events: TypedEmitter<BusEvents>, opts: ResolvedConnectOptions) {
+    this.#events = events;
     this.requestTimeoutMs = opts.requestTimeoutMs;
     this.#logger = opts.logger;
   }
@@ -93,15 +94,10 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
   /** An error with no caller to reject: logged, and the bus's `error` event. */
   reportError(error: CrossbusError, context: Record<string, unknown>): void {
     this.#logger.warn(error.message, { code: error.code, ...context });
-    this.#bus.events.emit('error', { error });
+    this.#events.emit('error', { error });
   }
 
   // ------------------------------------------------------------------ subscriptions
-
-  /** Bus.subscribe, checks included (request/reply subscribes its inbox and services with it). */
-  subscribe<T>(topic: string, handler?: MessageHandler<T>, options?: SubscribeOptions): Subscription<T> {
-    return this.#bus.subscribe(topic, handler, options);
-  }
 
   /** A new subscription's sid (`start` registers it). */
   newSid(): number {
@@ -153,11 +149,6 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
     }
   }
 
-  /** Drops a subscription the hub no longer knows, without unsubscribing it. */
-  forget(sid: number): void {
-    this.#subs.delete(sid);
-  }
-
   /** Unsubscribes everything but the reply inbox (drain). */
   unsubscribeAll(): void {
     for (const sid of [...this.#subs.keys()]) {
@@ -168,7 +159,8 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
   // ------------------------------------------------------------------ connection events (see ConnectionOwner)
 
   useInbox(prefix: string): void {
-    this.#rr.useInbox(prefix);
+    // Dropped without an UNSUBSCRIBE: the hub no longer knows the old inbox subscription.
+    this.#subs.delete(this.#rr.useInbox(prefix));
   }
 
   resubscribe(w: FrameWriter): void {
