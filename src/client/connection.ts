@@ -58,8 +58,7 @@ export class Connection {
   readonly outbox: Outbox;
   readonly #connector: TransportConnector;
   readonly #opts: ResolvedConnectOptions;
-  readonly #secretAuth: SecretAuth | undefined;
-  readonly #reframe: Reframe | undefined;
+  readonly #plugins: ConnectionPlugins;
   readonly #events: TypedEmitter<BusEvents>;
   readonly #owner: ConnectionOwner;
   #state: BusState = 'connecting';
@@ -77,8 +76,7 @@ export class Connection {
   constructor(connector: TransportConnector, opts: ResolvedConnectOptions, plugins: ConnectionPlugins, events: TypedEmitter<BusEvents>, owner: ConnectionOwner) {
     this.#connector = connector;
     this.#opts = opts;
-    this.#secretAuth = plugins.secretAuth;
-    this.#reframe = plugins.reframe;
+    this.#plugins = plugins;
     this.#events = events;
     this.#owner = owner;
     this.limits = opts.limits;
@@ -135,8 +133,9 @@ export class Connection {
       if (this.#state === 'closed') throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed while connecting');
       if (transport.framing !== 'message') {
         // A byte stream is reassembled into whole frames first: a record or frame may arrive in pieces.
-        if (this.#reframe === undefined) throw new ConfigError('CB_ERR_INVALID_OPTION', "a byte-stream transport needs the reframe plugin (connect() from 'crossbus' has it)");
-        transport = this.#reframe(transport, () => this.limits.maxFrameBytes);
+        const { reframe } = this.#plugins;
+        if (reframe === undefined) throw new ConfigError('CB_ERR_INVALID_OPTION', "a byte-stream transport needs the reframe plugin (connect() from 'crossbus' has it)");
+        transport = reframe(transport, () => this.limits.maxFrameBytes);
       }
     } catch (err) {
       transport.close();
@@ -147,7 +146,8 @@ export class Connection {
 
   /** HELLO, WELCOME and, with the SecretAuth plugin, its part; the connection is up when it resolves. */
   async #handshake(transport: Transport, signal: AbortSignal): Promise<void> {
-    const handshake = this.#secretAuth === undefined ? undefined : await this.#secretAuth.begin(transport, this.limits, this.#owner);
+    const { secretAuth } = this.#plugins;
+    const handshake = secretAuth === undefined ? undefined : await secretAuth.begin(transport, this.limits, this.#owner);
     const t = handshake === undefined ? transport : handshake.transport;
     const answered = this.#expectAnswer();
     const onAbort = (): void => this.#connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `handshake did not finish within ${this.#opts.timeoutMs} ms`));

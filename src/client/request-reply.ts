@@ -171,7 +171,7 @@ export class RequestReply {
       const run = Promise.resolve(result).then((value) => this.#replyNow(msg, value)).then(undefined, (err: unknown) => this.#replyFailure(msg, topic, err));
       this.running.add(run);
       void run.finally(() => this.running.delete(run));
-    }, { group: options.group ?? topic, ...(options.weight !== undefined ? { weight: options.weight } : {}) });
+    }, { group: options.group ?? topic, weight: options.weight });
   }
 }
 

@@ -117,7 +117,10 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
   /** Writes `sub`'s SUBSCRIBE into `w` and waits for its answer. */
   #writeSubscribe(sub: Subscription<unknown>, w: FrameWriter): void {
     const id = this.opId();
-    const mayAwaitConsent = sub.mayAwaitConsent;
+    const frame = sub.subscribeFrame(id);
+    // Only a SUBSCRIBE may be held for a person's consent (a stream consumer attaches with a STREAM
+    // operation, answered at once): its answer may then come after the operation timeout.
+    const mayAwaitConsent = frame.kind === Kind.SUBSCRIBE;
     this.trackOp(id, this.requestTimeoutMs).then(
       () => sub.confirm(),
       (error: CrossbusError) => {
@@ -128,18 +131,15 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
           this.#lateSubscribes.set(id, sub);
           return;
         }
-        if (this.#subs.get(sub.sid) === sub) this.#subs.delete(sub.sid);
-        sub.fail(error);
+        this.#refused(sub, error);
       },
     );
-    encodeInto(w, sub.subscribeFrame(id), this.#conn.limits);
+    encodeInto(w, frame, this.#conn.limits);
   }
 
   /** Forgets subscription `sid` and tells the hub, when connected. */
   unsubscribeSid(sid: number): void {
-    const sub = this.#subs.get(sid);
-    if (sub === undefined) return;
-    this.#subs.delete(sid);
+    if (!this.#subs.delete(sid)) return;
     if (this.canSettle()) {
       try {
         this.write(envelope(Kind.UNSUBSCRIBE, { sid }));
@@ -244,12 +244,11 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
       case Kind.PONG:
         if (env.id !== 0) this.#ops.resolve(env.id, env);
         return;
-      case Kind.GOODBYE: {
-        // The hub closes next, and the connection's close handler reconnects.
-        const error = env.payload.length > 0 ? errorFromPayload(env.payload) : createError('CB_ERR_HUB_SHUTTING_DOWN', 'the hub is shutting down');
-        this.#logger.info('hub said goodbye', { code: error.code });
+      case Kind.GOODBYE:
+        // The hub closes next, and the connection's close handler reconnects. Only the reason's
+        // code is logged: no error reaches anyone.
+        this.#logger.info('hub said goodbye', { code: env.payload.length > 0 ? errorFromPayload(env.payload).code : 'CB_ERR_HUB_SHUTTING_DOWN' });
         return;
-      }
       default:
         this.reportError(createError('CB_ERR_PROTOCOL', `unexpected ${KIND_NAMES[env.kind] ?? env.kind} frame from the hub`), {});
     }
@@ -261,10 +260,13 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
     if (sub === undefined) return false;
     this.#lateSubscribes.delete(id);
     if (error === undefined) sub.confirm();
-    else {
-      if (this.#subs.get(sub.sid) === sub) this.#subs.delete(sub.sid);
-      sub.fail(error);
-    }
+    else this.#refused(sub, error);
     return true;
+  }
+
+  /** The hub refused `sub` (or its answer timed out): it ends with `error`. */
+  #refused(sub: Subscription<unknown>, error: CrossbusError): void {
+    if (this.#subs.get(sub.sid) === sub) this.#subs.delete(sub.sid);
+    sub.fail(error);
   }
 }
