@@ -28,5 +28,6 @@ export type PagePlugins = Pick<BusPlugins, 'streams'>;
  * Durable publishes, `consume()` and `bus.streams` need `{ streams: createBusStreams }` as `plugins`.
  */
 export function connect(connector: TransportConnector, options: ConnectOptions = {}, plugins: PagePlugins = {}): Promise<Bus> {
-  return openBus(connector, options, plugins.streams === undefined ? {} : { streams: plugins.streams });
+  // Only the streams plugin passes: a page never has secret authentication or stream reframing.
+  return openBus(connector, options, { streams: plugins.streams });
 }

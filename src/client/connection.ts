@@ -46,7 +46,17 @@ export interface ConnectionOwner {
   closed(error: CrossbusError): void;
 }
 
+/**
+ * Its public fields are written by the Connection alone and read by its Outbox and the Bus
+ * (getters would only repeat them); the grants are also cleared by the attack tests.
+ */
 export class Connection {
+  /** The state machine's state; setState() moves it and emits 'state'. */
+  state: BusState = 'connecting';
+  /** The current transport (during a handshake too); undefined while there is none. */
+  transport: Transport | undefined;
+  /** What the hub said in WELCOME (connection id, limits) for the current connection. */
+  info: WelcomePayload | undefined;
   /** Frame limits: the client's own until the hub's WELCOME tells the hub's. */
   limits: FrameLimits;
   /**
@@ -61,9 +71,6 @@ export class Connection {
   readonly #plugins: ConnectionPlugins;
   readonly #events: TypedEmitter<BusEvents>;
   readonly #owner: ConnectionOwner;
-  #state: BusState = 'connecting';
-  #transport: Transport | undefined;
-  #welcome: WelcomePayload | undefined;
   /** Id of the secret handshake's frame (AUTH) while its OK is awaited (see HandshakeAnswer). */
   #authId = 0;
   #connectResolve: ((w: Envelope) => void) | undefined;
@@ -83,31 +90,17 @@ export class Connection {
     this.outbox = new Outbox(this, opts);
   }
 
-  get state(): BusState {
-    return this.#state;
-  }
-
-  /** The current transport (during a handshake too); undefined while there is none. */
-  get transport(): Transport | undefined {
-    return this.#transport;
-  }
-
-  /** What the hub said in WELCOME (connection id, limits) for the current connection. */
-  get info(): WelcomePayload | undefined {
-    return this.#welcome;
-  }
-
   setState(next: BusState): void {
-    const prev = this.#state;
+    const prev = this.state;
     if (prev === next) return;
-    this.#state = next;
+    this.state = next;
     this.#events.emit('state', { from: prev, to: next });
   }
 
   /** Throws when the bus is closed or draining. */
   checkOpen(): void {
-    if (this.#state === 'closed') throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus is closed');
-    if (this.#state === 'draining') throw new ConnectionError('CB_ERR_DRAINING', 'bus is draining');
+    if (this.state === 'closed') throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus is closed');
+    if (this.state === 'draining') throw new ConnectionError('CB_ERR_DRAINING', 'bus is draining');
   }
 
   /** One connection attempt, handshake included; rejects when it fails (the caller owns retries). */
@@ -130,7 +123,7 @@ export class Connection {
       throw err instanceof CrossbusError ? err : new ConnectionError('CB_ERR_CONNECTION_FAILED', 'could not connect', { cause: err });
     }
     try {
-      if (this.#state === 'closed') throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed while connecting');
+      if (this.state === 'closed') throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed while connecting');
       if (transport.framing !== 'message') {
         // A byte stream is reassembled into whole frames first: a record or frame may arrive in pieces.
         const { reframe } = this.#plugins;
@@ -152,10 +145,10 @@ export class Connection {
     const answered = this.#expectAnswer();
     const onAbort = (): void => this.#connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `handshake did not finish within ${this.#opts.timeoutMs} ms`));
     signal.addEventListener('abort', onAbort, { once: true });
-    this.#transport = t;
+    this.transport = t;
     t.setHandlers({
       message: (chunk) => {
-        if (this.#transport !== t) return;
+        if (this.transport !== t) return;
         this.#lastHeardAt = Date.now();
         this.#owner.received(t, chunk);
       },
@@ -193,7 +186,7 @@ export class Connection {
       handshake?.setLimits(this.limits);
     } catch (err) {
       t.close(CLOSE_NORMAL, 'handshake failed');
-      if (this.#transport === t) this.#transport = undefined;
+      if (this.transport === t) this.transport = undefined;
       throw err;
     } finally {
       this.#authId = 0;
@@ -239,14 +232,14 @@ export class Connection {
   }
 
   #onWelcome(transport: Transport, welcome: WelcomePayload): void {
-    this.#welcome = welcome;
+    this.info = welcome;
     this.limits = Object.freeze({
       maxFrameBytes: welcome.limits.maxFrameBytes,
       maxTopicLength: welcome.limits.maxTopicLength,
       maxHeaderCount: welcome.limits.maxHeaderCount,
       maxHeaderBytes: welcome.limits.maxHeaderBytes,
     });
-    const reconnected = this.#reconnectAttempt > 0 || this.#state === 'reconnecting';
+    const reconnected = this.#reconnectAttempt > 0 || this.state === 'reconnecting';
     this.#reconnectAttempt = 0;
     // Restore subscriptions first, then whatever was published while we were away.
     const w = new FrameWriter(1024);
@@ -261,13 +254,13 @@ export class Connection {
   }
 
   #startHeartbeat(ms: number): void {
-    if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
+    clearInterval(this.#heartbeatTimer);
     if (ms <= 0) return;
     this.#heartbeatTimer = setInterval(() => {
       const silent = Date.now() - this.#lastHeardAt;
       if (silent > 2 * ms) {
         this.#opts.logger.warn('hub is silent: dropping the connection', { silentMs: silent });
-        this.#transport?.close(4000, 'CB_ERR_CONNECTION_LOST');
+        this.transport?.close(4000, 'CB_ERR_CONNECTION_LOST');
       } else if (silent > ms) {
         this.outbox.sendControl(envelope(Kind.PING, { id: 0 }));
       }
@@ -276,9 +269,9 @@ export class Connection {
   }
 
   #onTransportClose(transport: Transport, info: TransportCloseInfo): void {
-    if (this.#transport !== transport) return;
-    this.#transport = undefined;
-    if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
+    if (this.transport !== transport) return;
+    this.transport = undefined;
+    clearInterval(this.#heartbeatTimer);
     // Whatever was handed to the dead transport is gone; what is still in the outbox is kept.
     const error = new ConnectionError('CB_ERR_CONNECTION_LOST', `connection lost (code ${info.code}${info.reason ? `, ${info.reason}` : ''})`, {
       details: { code: info.code, reason: info.reason },
@@ -290,10 +283,10 @@ export class Connection {
       return;
     }
     this.#owner.lost(error);
-    if (this.#state === 'closed' || this.#state === 'connecting') return;
+    if (this.state === 'closed' || this.state === 'connecting') return;
     this.#events.emit('disconnected', { error });
     this.outbox.releaseWaiters();
-    if (this.#opts.reconnect === undefined || this.#state === 'draining') {
+    if (this.#opts.reconnect === undefined || this.state === 'draining') {
       void this.close(error);
       return;
     }
@@ -303,7 +296,7 @@ export class Connection {
 
   #scheduleReconnect(): void {
     const r = this.#opts.reconnect;
-    if (r === undefined || this.#state !== 'reconnecting') return;
+    if (r === undefined || this.state !== 'reconnecting') return;
     if (this.#reconnectAttempt >= r.maxAttempts) {
       void this.close(new ConnectionError('CB_ERR_CONNECTION_FAILED', `gave up after ${this.#reconnectAttempt} reconnect attempts`));
       return;
@@ -332,15 +325,15 @@ export class Connection {
    * with `reason` (CB_ERR_CONNECTION_CLOSED when none is given), and the hub gets a GOODBYE.
    */
   async close(reason?: CrossbusError): Promise<void> {
-    if (this.#state === 'closed') return;
+    if (this.state === 'closed') return;
     this.outbox.flush();
     this.setState('closed');
-    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
-    if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
+    clearTimeout(this.#reconnectTimer);
+    clearInterval(this.#heartbeatTimer);
     this.#owner.closed(reason ?? new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed'));
     this.outbox.releaseWaiters();
-    const t = this.#transport;
-    this.#transport = undefined;
+    const t = this.transport;
+    this.transport = undefined;
     if (t !== undefined) {
       try {
         t.send(encodeFrame(envelope(Kind.GOODBYE), this.limits));

@@ -109,7 +109,7 @@ const NUMERIC_DEFAULTS = {
 
 function positive(name: string, v: number | undefined, def: number, allowZero = false): number {
   if (v === undefined) return def;
-  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowZero && v === 0)) {
+  if (typeof v !== 'number' || !(v > 0 || (allowZero && v === 0))) {
     throw new ConfigError('CB_ERR_INVALID_OPTION', `${name} must be a positive number, got ${String(v)}`, { details: { option: name } });
   }
   return v;

@@ -225,8 +225,7 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
           // The hub ended a subscription (a config reload or a revoked consent took the grant away).
           const sub = this.#subs.get(error.details.sid);
           if (sub !== undefined && sub.sid !== this.#rr.inboxSid) {
-            this.#subs.delete(sub.sid);
-            sub.fail(error);
+            this.#refused(sub, error);
             return;
           }
         }
@@ -264,7 +263,7 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
     return true;
   }
 
-  /** The hub refused `sub` (or its answer timed out): it ends with `error`. */
+  /** The hub refused `sub` or ended it (or its answer timed out): it ends with `error`. */
   #refused(sub: Subscription<unknown>, error: CrossbusError): void {
     if (this.#subs.get(sub.sid) === sub) this.#subs.delete(sub.sid);
     sub.fail(error);
