@@ -68,11 +68,10 @@ export class Bus {
   constructor(connector: TransportConnector, options: ConnectOptions, plugins: BusPlugins = {}) {
     const opts = resolveConnectOptions(options);
     this.#opts = opts;
-    let secretAuth: SecretAuth | undefined;
-    if (plugins.secretAuth !== undefined) secretAuth = plugins.secretAuth(options);
-    else if (options.secret !== undefined) {
+    if (plugins.secretAuth === undefined && options.secret !== undefined) {
       throw new ConfigError('CB_ERR_INVALID_OPTION', "this client authenticates by its origin only: for a secret, use connect() from 'crossbus'", { details: { option: 'secret' } });
     }
+    const secretAuth = plugins.secretAuth?.(options);
     this.events = new TypedEmitter<BusEvents>((error) => opts.logger.error('bus event listener threw', { error: String(error) }));
     const session = new Session(this.events, opts);
     this.#session = session;
@@ -288,10 +287,7 @@ export interface BusPlugins {
 }
 
 /** Connects through `connector` (no URL handling, no secret authentication unless plugged in). */
-export function openBus(connector: TransportConnector, options: ConnectOptions = {}, plugins: BusPlugins = {}): Promise<Bus> {
-  try {
-    return new Bus(connector, options, plugins).open();
-  } catch (err) {
-    return Promise.reject(err);
-  }
+export async function openBus(connector: TransportConnector, options: ConnectOptions = {}, plugins: BusPlugins = {}): Promise<Bus> {
+  // async: a refused option rejects the promise instead of throwing at the caller.
+  return new Bus(connector, options, plugins).open();
 }

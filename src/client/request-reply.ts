@@ -85,15 +85,13 @@ export class RequestReply {
   /** A MESSAGE on the inbox: settles its request, unless it timed out already. */
   onReply(env: Envelope): void {
     const id = Number(env.topic.slice(this.inboxPrefix.length));
-    if (!this.#requests.has(id)) return; // late reply after a timeout
-    const msg = new Message(env);
-    const errorCode = env.headers?.[HEADER_ERROR];
-    if (errorCode !== undefined) {
-      const remote = errorFromPayload(env.payload);
-      this.#requests.reject(id, remote.code === 'CB_ERR_INTERNAL' ? createError('CB_ERR_HANDLER_FAILED', remote.message, { details: remote.details ?? {} }) : remote);
+    // A late reply (its request timed out) settles nothing.
+    if (env.headers?.[HEADER_ERROR] === undefined) {
+      this.#requests.resolve(id, new Message(env));
       return;
     }
-    this.#requests.resolve(id, msg);
+    const remote = errorFromPayload(env.payload);
+    this.#requests.reject(id, remote.code === 'CB_ERR_INTERNAL' ? createError('CB_ERR_HANDLER_FAILED', remote.message, { details: remote.details ?? {} }) : remote);
   }
 
   /** An ERROR answering request `id` (CB_ERR_NO_RESPONDERS); false when no request has that id. */
