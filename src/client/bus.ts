@@ -1,5 +1,5 @@
-import { ConfigError, ConnectionError, ValidationError, createError, type CrossbusError } from '../core/errors/index.js';
-import { Kind, envelope, type Envelope, type Headers } from '../core/protocol/envelope.js';
+import { ConfigError, ValidationError, createError, type CrossbusError } from '../core/errors/index.js';
+import { Kind, envelope, type Headers } from '../core/protocol/envelope.js';
 import { weightProblem, type WelcomePayload } from '../core/protocol/handshake.js';
 import type { GrantCheck } from '../core/security/grant-check.js';
 import { assertValidTopic, groupProblem } from '../core/topic.js';
@@ -48,15 +48,17 @@ export type { PublishAck };
  * are batched into one transport write; subscriptions and services survive reconnects.
  *
  * The Bus is the public API over its parts: the Connection (handshake, heartbeat, reconnects,
- * state) with its Outbox (batching and backpressure), RequestReply (requests, the reply inbox,
- * services), and the Session (subscriptions, operations awaiting the hub's answer, the dispatch
- * of the hub's frames), which is also what the parts and the streams plugin call on the bus.
+ * state, closing) with its Outbox (batching and backpressure), RequestReply (requests, the reply
+ * inbox, services), and the Session (subscriptions, operations awaiting the hub's answer, the
+ * dispatch of the hub's frames, errors with no caller), which is also what the parts and the
+ * streams plugin call on the bus.
  */
 export class Bus {
   readonly events: TypedEmitter<BusEvents>;
   readonly #opts: ResolvedConnectOptions;
   readonly #conn: Connection;
-  readonly #outbox: Outbox;
+  /** What waits to be sent (the connection's). Not a `#` member: the attack tests write frames the API would refuse. */
+  private readonly outbox: Outbox;
   readonly #rr: RequestReply;
   readonly #session: Session;
   /** Durable streams, when plugged in (see BusPlugins.streams). */
@@ -66,17 +68,16 @@ export class Bus {
   constructor(connector: TransportConnector, options: ConnectOptions, plugins: BusPlugins = {}) {
     const opts = resolveConnectOptions(options);
     this.#opts = opts;
-    let secretAuth: SecretAuth | undefined;
-    if (plugins.secretAuth !== undefined) secretAuth = plugins.secretAuth(options);
-    else if (options.secret !== undefined) {
+    if (plugins.secretAuth === undefined && options.secret !== undefined) {
       throw new ConfigError('CB_ERR_INVALID_OPTION', "this client authenticates by its origin only: for a secret, use connect() from 'crossbus'", { details: { option: 'secret' } });
     }
+    const secretAuth = plugins.secretAuth?.(options);
     this.events = new TypedEmitter<BusEvents>((error) => opts.logger.error('bus event listener threw', { error: String(error) }));
-    const session = new Session(this, opts.requestTimeoutMs);
+    const session = new Session(this.events, opts);
     this.#session = session;
     this.#conn = new Connection(connector, opts, { secretAuth, reframe: plugins.reframe }, this.events, session);
-    this.#outbox = this.#conn.outbox;
-    this.#rr = new RequestReply(session);
+    this.outbox = this.#conn.outbox;
+    this.#rr = new RequestReply(session, this);
     this.#streamsPlugin = plugins.streams?.(session);
     session.attach(this.#conn, this.#rr, this.#streamsPlugin);
   }
@@ -105,7 +106,7 @@ export class Bus {
 
   /** Bytes accepted by publish() and not yet written out. */
   get pendingBytes(): number {
-    return this.#outbox.pendingBytes;
+    return this.outbox.pendingBytes;
   }
 
   on<K extends keyof BusEvents>(name: K, listener: (event: BusEvents[K]) => void): () => void {
@@ -118,12 +119,6 @@ export class Bus {
     return this;
   }
 
-  /** @internal */
-  reportError(error: CrossbusError, context: Record<string, unknown>): void {
-    this.#opts.logger.warn(error.message, { code: error.code, ...context });
-    this.events.emit('error', { error });
-  }
-
   /**
    * The app's grants as the hub told them (the connection's). Not a `#` member: the attack tests
    * clear them to play a client that skips the local check.
@@ -134,11 +129,6 @@ export class Bus {
 
   private set grants(grants: GrantCheck | undefined) {
     this.#conn.grants = grants;
-  }
-
-  /** Appends a frame to the batch. Not a `#` member: the attack tests write frames the API would refuse. */
-  private write(env: Envelope): void {
-    this.#outbox.write(env);
   }
 
   /**
@@ -168,18 +158,13 @@ export class Bus {
   publish(topic: string, data?: unknown, options?: PublishOptions): Promise<void | PublishAck> {
     try {
       this.#checkTopic('publish', topic);
-      this.#outbox.checkRoom();
+      this.outbox.checkRoom();
       const payload = payloadOf(data);
       if (options?.durable === true) return this.#needStreams().publish(topic, options.msgId, options.headers, payload);
-      const id = options?.ack ? this.#session.opId() : 0;
-      const env = envelope(Kind.PUBLISH, { id, topic, headers: options?.headers, payloadType: payload.payloadType, payload: payload.payload, payloadText: payload.payloadText, timestamp: Date.now() });
-      if (id !== 0) {
-        const confirmed = this.#session.trackOp(id, this.#opts.requestTimeoutMs);
-        this.#outbox.write(env);
-        return confirmed.then(() => undefined);
-      }
-      this.#outbox.write(env);
-      return this.#outbox.backpressure();
+      const env = envelope(Kind.PUBLISH, { topic, headers: options?.headers, payloadType: payload.payloadType, payload: payload.payload, payloadText: payload.payloadText, timestamp: Date.now() });
+      if (options?.ack) return this.#session.ask(env, this.#opts.requestTimeoutMs).then(() => undefined);
+      this.outbox.write(env);
+      return this.outbox.backpressure();
     } catch (err) {
       return Promise.reject(err);
     }
@@ -202,7 +187,7 @@ export class Bus {
     const handler = typeof a === 'function' ? a : undefined;
     const options = (typeof a === 'function' ? b : a) ?? {};
     const sid = this.#session.newSid();
-    const sub = new Subscription<T>(this, sid, topic, options.group, options.weight ?? 1, handler, options.maxPending ?? DEFAULT_SUBSCRIPTION_MAX_PENDING);
+    const sub = new Subscription<T>(this.#session, sid, topic, options.group, options.weight ?? 1, handler, options.maxPending ?? DEFAULT_SUBSCRIPTION_MAX_PENDING);
     try {
       this.#checkTopic('subscribe', topic);
       if (options.group !== undefined) {
@@ -217,11 +202,6 @@ export class Bus {
     }
     this.#session.start(sub as Subscription<unknown>);
     return sub;
-  }
-
-  /** @internal */
-  unsubscribeSid(sid: number): void {
-    this.#session.unsubscribeSid(sid);
   }
 
   /**
@@ -257,10 +237,7 @@ export class Bus {
   /** Resolves once the hub has processed everything sent before this call (a PING round trip). */
   async flush(timeoutMs = this.#opts.requestTimeoutMs): Promise<void> {
     this.#conn.checkOpen();
-    const id = this.#session.opId();
-    const done = this.#session.trackOp(id, timeoutMs);
-    this.write(envelope(Kind.PING, { id }));
-    await done;
+    await this.#session.ask(envelope(Kind.PING), timeoutMs);
   }
 
   /**
@@ -279,26 +256,16 @@ export class Bus {
       await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now())))]);
     }
     if (wasConnected && conn.transport !== undefined) {
-      const id = this.#session.opId();
-      const done = this.#session.trackOp(id, Math.max(1, deadline - Date.now()));
-      this.write(envelope(Kind.PING, { id }));
-      this.#outbox.flush();
+      const done = this.#session.ask(envelope(Kind.PING), Math.max(1, deadline - Date.now()));
+      this.outbox.flush();
       await done.catch(() => {});
     }
     await this.close();
   }
 
   /** Closes now. Pending requests and subscriptions end with CB_ERR_CONNECTION_CLOSED. */
-  async close(reason?: CrossbusError): Promise<void> {
-    const conn = this.#conn;
-    if (conn.state === 'closed') return;
-    this.#outbox.flush();
-    conn.stop();
-    const error = reason ?? new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed');
-    this.#session.closed(error);
-    this.#outbox.releaseWaiters();
-    conn.hangUp();
-    this.events.emit('closed', { error: reason });
+  close(reason?: CrossbusError): Promise<void> {
+    return this.#conn.close(reason);
   }
 }
 
@@ -320,10 +287,7 @@ export interface BusPlugins {
 }
 
 /** Connects through `connector` (no URL handling, no secret authentication unless plugged in). */
-export function openBus(connector: TransportConnector, options: ConnectOptions = {}, plugins: BusPlugins = {}): Promise<Bus> {
-  try {
-    return new Bus(connector, options, plugins).open();
-  } catch (err) {
-    return Promise.reject(err);
-  }
+export async function openBus(connector: TransportConnector, options: ConnectOptions = {}, plugins: BusPlugins = {}): Promise<Bus> {
+  // async: a refused option rejects the promise instead of throwing at the caller.
+  return new Bus(connector, options, plugins).open();
 }

@@ -1,8 +1,8 @@
 /**
- * A Bus's link to its hub: connection attempts within the connect timeout, the handshake (HELLO,
- * WELCOME and, with the SecretAuth plugin, AUTH and its OK), the grants and private inbox the hub
- * assigns, the heartbeat, reconnects with backoff and jitter, and the state machine with its
- * events. It outlives its transports: each reconnect gives it a new one.
+ * A Bus's link to its hub: connection attempts within the connect timeout, the handshake (HELLO
+ * and WELCOME; with the SecretAuth plugin, the plugin's steps too), the grants and private inbox
+ * the hub assigns, the heartbeat, reconnects with backoff and jitter, and the state machine with
+ * its events. It outlives its transports: each reconnect gives it a new one.
  */
 import { ConfigError, ConnectionError, CrossbusError, createError, isErrorCode } from '../core/errors/index.js';
 import type { FrameLimits } from '../core/limits.js';
@@ -11,16 +11,15 @@ import { Kind, PayloadType, envelope, type Envelope } from '../core/protocol/env
 import { FrameWriter } from '../core/protocol/frame-writer.js';
 import { SUPPORTED_VERSIONS, type HelloPayload, type WelcomePayload } from '../core/protocol/handshake.js';
 import { GrantCheck } from '../core/security/grant-check.js';
-import { HEADER_BINDER, HEADER_PROOF, ORIGIN_SCHEME, type GrantsSummary, type OriginWelcomeAuth, type WelcomeAuth } from '../core/security/handshake-messages.js';
-import { CLOSE_AUTH_FAILED, CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector } from '../core/transport/transport.js';
+import { ORIGIN_SCHEME, type GrantsSummary, type OriginWelcomeAuth, type WelcomeAuth } from '../core/security/handshake-messages.js';
+import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector } from '../core/transport/transport.js';
 import type { TypedEmitter } from '../core/util/emitter.js';
 import { decodeJson, encodeJson } from '../core/util/json.js';
 import { backoffDelay } from './backoff.js';
 import type { BusEvents, BusState } from './events.js';
 import type { ResolvedConnectOptions } from './options.js';
 import { Outbox } from './outbox.js';
-import { errorFromPayload } from './payload.js';
-import type { SecretAuth, SecretAuthAttempt } from './secret-auth.js';
+import type { SecretAuth } from './secret-auth.js';
 import type { Reframe } from '../core/transport/reframe.js';
 
 /** What a connection may be given beyond its options (see BusPlugins). */
@@ -43,11 +42,21 @@ export interface ConnectionOwner {
   reconnected(): void;
   /** The transport closed: what waited for its answers fails with `error`. */
   lost(error: CrossbusError): void;
-  /** The connection ends for good (no reconnect, or it gave up): the bus closes with `error`. */
-  close(error: CrossbusError): void;
+  /** The connection closed for good: everything waiting fails with `error`, every subscription ends. */
+  closed(error: CrossbusError): void;
 }
 
+/**
+ * Its public fields are written by the Connection alone and read by its Outbox and the Bus
+ * (getters would only repeat them); the grants are also cleared by the attack tests.
+ */
 export class Connection {
+  /** The state machine's state; setState() moves it and emits 'state'. */
+  state: BusState = 'connecting';
+  /** The current transport (during a handshake too); undefined while there is none. */
+  transport: Transport | undefined;
+  /** What the hub said in WELCOME (connection id, limits) for the current connection. */
+  info: WelcomePayload | undefined;
   /** Frame limits: the client's own until the hub's WELCOME tells the hub's. */
   limits: FrameLimits;
   /**
@@ -59,14 +68,10 @@ export class Connection {
   readonly outbox: Outbox;
   readonly #connector: TransportConnector;
   readonly #opts: ResolvedConnectOptions;
-  readonly #secretAuth: SecretAuth | undefined;
-  readonly #reframe: Reframe | undefined;
+  readonly #plugins: ConnectionPlugins;
   readonly #events: TypedEmitter<BusEvents>;
   readonly #owner: ConnectionOwner;
-  #state: BusState = 'connecting';
-  #transport: Transport | undefined;
-  #welcome: WelcomePayload | undefined;
-  /** Id of the AUTH frame while its OK is awaited. */
+  /** Id of the secret handshake's frame (AUTH) while its OK is awaited (see HandshakeAnswer). */
   #authId = 0;
   #connectResolve: ((w: Envelope) => void) | undefined;
   #connectReject: ((e: CrossbusError) => void) | undefined;
@@ -78,88 +83,72 @@ export class Connection {
   constructor(connector: TransportConnector, opts: ResolvedConnectOptions, plugins: ConnectionPlugins, events: TypedEmitter<BusEvents>, owner: ConnectionOwner) {
     this.#connector = connector;
     this.#opts = opts;
-    this.#secretAuth = plugins.secretAuth;
-    this.#reframe = plugins.reframe;
+    this.#plugins = plugins;
     this.#events = events;
     this.#owner = owner;
     this.limits = opts.limits;
     this.outbox = new Outbox(this, opts);
   }
 
-  get state(): BusState {
-    return this.#state;
-  }
-
-  /** The current transport (during a handshake too); undefined while there is none. */
-  get transport(): Transport | undefined {
-    return this.#transport;
-  }
-
-  /** What the hub said in WELCOME (connection id, limits) for the current connection. */
-  get info(): WelcomePayload | undefined {
-    return this.#welcome;
-  }
-
   setState(next: BusState): void {
-    const prev = this.#state;
+    const prev = this.state;
     if (prev === next) return;
-    this.#state = next;
+    this.state = next;
     this.#events.emit('state', { from: prev, to: next });
   }
 
   /** Throws when the bus is closed or draining. */
   checkOpen(): void {
-    if (this.#state === 'closed') throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus is closed');
-    if (this.#state === 'draining') throw new ConnectionError('CB_ERR_DRAINING', 'bus is draining');
+    if (this.state === 'closed') throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus is closed');
+    if (this.state === 'draining') throw new ConnectionError('CB_ERR_DRAINING', 'bus is draining');
   }
 
   /** One connection attempt, handshake included; rejects when it fails (the caller owns retries). */
   async attempt(): Promise<void> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.#opts.timeoutMs);
+    try {
+      await this.#handshake(await this.#open(controller.signal), controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A transport from the connector, reframed if it is a byte stream. */
+  async #open(signal: AbortSignal): Promise<Transport> {
     let transport: Transport;
     try {
-      transport = await this.#connector(controller.signal);
+      transport = await this.#connector(signal);
     } catch (err) {
-      clearTimeout(timer);
       throw err instanceof CrossbusError ? err : new ConnectionError('CB_ERR_CONNECTION_FAILED', 'could not connect', { cause: err });
     }
-    if (this.#state === 'closed') {
-      clearTimeout(timer);
-      transport.close();
-      throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed while connecting');
-    }
-    if (transport.framing !== 'message') {
-      // A byte stream is reassembled into whole frames first: a record or frame may arrive in pieces.
-      if (this.#reframe === undefined) {
-        clearTimeout(timer);
-        transport.close();
-        throw new ConfigError('CB_ERR_INVALID_OPTION', "a byte-stream transport needs the reframe plugin (connect() from 'crossbus' has it)");
-      }
-      transport = this.#reframe(transport, () => this.limits.maxFrameBytes);
-    }
-    let handshake: SecretAuthAttempt | undefined;
-    let t: Transport = transport;
     try {
-      if (this.#secretAuth !== undefined) {
-        handshake = await this.#secretAuth.begin(transport, this.limits, (error) => {
-          this.#owner.reportError(error, {});
-          t.close(CLOSE_AUTH_FAILED, error.code);
-        });
-        t = handshake.transport;
+      if (this.state === 'closed') throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed while connecting');
+      if (transport.framing !== 'message') {
+        // A byte stream is reassembled into whole frames first: a record or frame may arrive in pieces.
+        const { reframe } = this.#plugins;
+        if (reframe === undefined) throw new ConfigError('CB_ERR_INVALID_OPTION', "a byte-stream transport needs the reframe plugin (connect() from 'crossbus' has it)");
+        transport = reframe(transport, () => this.limits.maxFrameBytes);
       }
     } catch (err) {
-      clearTimeout(timer);
       transport.close();
       throw err;
     }
-    let answered = this.#expectAnswer();
+    return transport;
+  }
+
+  /** HELLO, WELCOME and, with the SecretAuth plugin, its part; the connection is up when it resolves. */
+  async #handshake(transport: Transport, signal: AbortSignal): Promise<void> {
+    const { secretAuth } = this.#plugins;
+    const handshake = secretAuth === undefined ? undefined : await secretAuth.begin(transport, this.limits, this.#owner);
+    const t = handshake === undefined ? transport : handshake.transport;
+    const answered = this.#expectAnswer();
     const onAbort = (): void => this.#connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `handshake did not finish within ${this.#opts.timeoutMs} ms`));
-    controller.signal.addEventListener('abort', onAbort, { once: true });
-    this.#transport = t;
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.transport = t;
     t.setHandlers({
       message: (chunk) => {
-        if (this.#transport !== t) return;
+        if (this.transport !== t) return;
         this.#lastHeardAt = Date.now();
         this.#owner.received(t, chunk);
       },
@@ -167,11 +156,9 @@ export class Connection {
       drain: () => this.outbox.onDrain(),
     });
     const hello: HelloPayload = { versions: [...SUPPORTED_VERSIONS], name: this.#opts.name, client: 'crossbus-js/0.1' };
-    if (handshake !== undefined) hello.auth = handshake.helloAuth();
     try {
-      const helloBytes = encodeJson(hello);
-      const headers = handshake === undefined ? undefined : { [HEADER_BINDER]: await handshake.binder(helloBytes) };
-      t.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: helloBytes, headers }), this.limits));
+      const { payload, headers } = handshake === undefined ? { payload: encodeJson(hello), headers: undefined } : await handshake.hello(hello);
+      t.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload, headers }), this.limits));
       const welcomeEnv = await answered;
       let welcome: WelcomePayload;
       try {
@@ -179,31 +166,31 @@ export class Connection {
       } catch (cause) {
         throw new ConnectionError('CB_ERR_HANDSHAKE_FAILED', 'WELCOME payload is not JSON', { cause });
       }
+      // The grants and the private reply inbox the hub assigned: sent with the secret handshake's
+      // proof, or in WELCOME by a browser hub that identified us by our origin; none without security.
+      let auth: Pick<WelcomeAuth, 'grants' | 'inbox'> | undefined;
       if (handshake !== undefined) {
-        const secured = await handshake.finish(helloBytes, welcomeEnv.payload.slice(), welcome.auth, welcomeEnv.headers?.[HEADER_PROOF]);
-        answered = this.#expectAnswer();
-        const authId = this.#owner.opId();
-        this.#authId = authId;
-        t.send(encodeFrame(envelope(Kind.AUTH, { id: authId, headers: { [HEADER_PROOF]: secured.proof } }), this.limits));
-        secured.activate();
-        await answered; // the hub's OK, the first protected record: both directions work
-        this.#applyGrants(secured.welcome);
+        auth = await handshake.authenticate(welcomeEnv, welcome.auth, (id) => {
+          this.#authId = id;
+          return this.#expectAnswer();
+        });
       } else if ((welcome.auth as Partial<OriginWelcomeAuth> | undefined)?.scheme === ORIGIN_SCHEME) {
-        // A browser hub identified us by our origin: adopt the grants and the private inbox it assigned.
-        this.#applyGrants(welcome.auth as unknown as OriginWelcomeAuth);
-      } else {
-        this.grants = undefined;
+        auth = welcome.auth as unknown as OriginWelcomeAuth;
+      }
+      this.grants = undefined;
+      if (auth !== undefined) {
+        this.grants = new GrantCheck(auth.grants);
+        this.#owner.useInbox(`${auth.inbox}.`);
       }
       this.#onWelcome(t, welcome);
       handshake?.setLimits(this.limits);
     } catch (err) {
       t.close(CLOSE_NORMAL, 'handshake failed');
-      if (this.#transport === t) this.#transport = undefined;
+      if (this.transport === t) this.transport = undefined;
       throw err;
     } finally {
       this.#authId = 0;
-      clearTimeout(timer);
-      controller.signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
       this.#connectResolve = this.#connectReject = undefined;
     }
   }
@@ -233,17 +220,6 @@ export class Connection {
     return true;
   }
 
-  /** Inbound GOODBYE: the hub closes next, and the close handler reconnects. */
-  goodbye(env: Envelope): void {
-    const error = env.payload.length > 0 ? errorFromPayload(env.payload) : createError('CB_ERR_HUB_SHUTTING_DOWN', 'the hub is shutting down');
-    this.#opts.logger.info('hub said goodbye', { code: error.code });
-  }
-
-  #applyGrants(auth: Pick<WelcomeAuth, 'grants' | 'inbox'>): void {
-    this.grants = new GrantCheck(auth.grants);
-    this.#owner.useInbox(`${auth.inbox}.`);
-  }
-
   /** The hub's config changed: adopt the app's new grants (ignored on a connection without security). */
   updateGrants(env: Envelope): void {
     if (this.grants === undefined) return;
@@ -256,14 +232,14 @@ export class Connection {
   }
 
   #onWelcome(transport: Transport, welcome: WelcomePayload): void {
-    this.#welcome = welcome;
+    this.info = welcome;
     this.limits = Object.freeze({
       maxFrameBytes: welcome.limits.maxFrameBytes,
       maxTopicLength: welcome.limits.maxTopicLength,
       maxHeaderCount: welcome.limits.maxHeaderCount,
       maxHeaderBytes: welcome.limits.maxHeaderBytes,
     });
-    const reconnected = this.#reconnectAttempt > 0 || this.#state === 'reconnecting';
+    const reconnected = this.#reconnectAttempt > 0 || this.state === 'reconnecting';
     this.#reconnectAttempt = 0;
     // Restore subscriptions first, then whatever was published while we were away.
     const w = new FrameWriter(1024);
@@ -278,13 +254,13 @@ export class Connection {
   }
 
   #startHeartbeat(ms: number): void {
-    if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
+    clearInterval(this.#heartbeatTimer);
     if (ms <= 0) return;
     this.#heartbeatTimer = setInterval(() => {
       const silent = Date.now() - this.#lastHeardAt;
       if (silent > 2 * ms) {
         this.#opts.logger.warn('hub is silent: dropping the connection', { silentMs: silent });
-        this.#transport?.close(4000, 'CB_ERR_CONNECTION_LOST');
+        this.transport?.close(4000, 'CB_ERR_CONNECTION_LOST');
       } else if (silent > ms) {
         this.outbox.sendControl(envelope(Kind.PING, { id: 0 }));
       }
@@ -293,9 +269,9 @@ export class Connection {
   }
 
   #onTransportClose(transport: Transport, info: TransportCloseInfo): void {
-    if (this.#transport !== transport) return;
-    this.#transport = undefined;
-    if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
+    if (this.transport !== transport) return;
+    this.transport = undefined;
+    clearInterval(this.#heartbeatTimer);
     // Whatever was handed to the dead transport is gone; what is still in the outbox is kept.
     const error = new ConnectionError('CB_ERR_CONNECTION_LOST', `connection lost (code ${info.code}${info.reason ? `, ${info.reason}` : ''})`, {
       details: { code: info.code, reason: info.reason },
@@ -307,11 +283,11 @@ export class Connection {
       return;
     }
     this.#owner.lost(error);
-    if (this.#state === 'closed' || this.#state === 'connecting') return;
+    if (this.state === 'closed' || this.state === 'connecting') return;
     this.#events.emit('disconnected', { error });
     this.outbox.releaseWaiters();
-    if (this.#opts.reconnect === undefined || this.#state === 'draining') {
-      this.#owner.close(error);
+    if (this.#opts.reconnect === undefined || this.state === 'draining') {
+      void this.close(error);
       return;
     }
     this.setState('reconnecting');
@@ -320,9 +296,9 @@ export class Connection {
 
   #scheduleReconnect(): void {
     const r = this.#opts.reconnect;
-    if (r === undefined || this.#state !== 'reconnecting') return;
+    if (r === undefined || this.state !== 'reconnecting') return;
     if (this.#reconnectAttempt >= r.maxAttempts) {
-      this.#owner.close(new ConnectionError('CB_ERR_CONNECTION_FAILED', `gave up after ${this.#reconnectAttempt} reconnect attempts`));
+      void this.close(new ConnectionError('CB_ERR_CONNECTION_FAILED', `gave up after ${this.#reconnectAttempt} reconnect attempts`));
       return;
     }
     const delayMs = backoffDelay(this.#reconnectAttempt, r);
@@ -335,7 +311,7 @@ export class Connection {
         // Refused for good (credentials revoked or expired, a hub that cannot prove the secret):
         // retrying cannot help, so the bus closes with the reason instead of knocking forever.
         if (err instanceof CrossbusError && !err.retryable && err.code !== 'CB_ERR_CONNECTION_CLOSED') {
-          this.#owner.close(err);
+          void this.close(err);
           return;
         }
         this.#scheduleReconnect();
@@ -343,23 +319,29 @@ export class Connection {
     }, delayMs);
   }
 
-  /** Closing, first step: the state becomes closed and the timers stop. */
-  stop(): void {
+  /**
+   * Closes for good (the bus was closed, or the connection ended with no reconnect to come): what
+   * is batched goes out, the state becomes closed and the timers stop, the owner fails what waits
+   * with `reason` (CB_ERR_CONNECTION_CLOSED when none is given), and the hub gets a GOODBYE.
+   */
+  async close(reason?: CrossbusError): Promise<void> {
+    if (this.state === 'closed') return;
+    this.outbox.flush();
     this.setState('closed');
-    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
-    if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
-  }
-
-  /** Closing, last step: says GOODBYE to the hub and closes the transport. */
-  hangUp(): void {
-    const t = this.#transport;
-    this.#transport = undefined;
-    if (t === undefined) return;
-    try {
-      t.send(encodeFrame(envelope(Kind.GOODBYE), this.limits));
-    } catch {
-      /* already gone */
+    clearTimeout(this.#reconnectTimer);
+    clearInterval(this.#heartbeatTimer);
+    this.#owner.closed(reason ?? new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'bus was closed'));
+    this.outbox.releaseWaiters();
+    const t = this.transport;
+    this.transport = undefined;
+    if (t !== undefined) {
+      try {
+        t.send(encodeFrame(envelope(Kind.GOODBYE), this.limits));
+      } catch {
+        /* already gone */
+      }
+      t.close(CLOSE_NORMAL, 'client closed');
     }
-    t.close(CLOSE_NORMAL, 'client closed');
+    this.#events.emit('closed', { error: reason });
   }
 }

@@ -41,11 +41,6 @@ export class StreamConsumer<T = unknown> extends Subscription<T> {
     return envelope(Kind.STREAM, { id, sid: this.sid, payloadType: PayloadType.JSON, payload: encodeJson(op) });
   }
 
-  /** @internal */
-  override get mayAwaitConsent(): boolean {
-    return false;
-  }
-
   override [Symbol.asyncIterator](): AsyncIterator<StreamMessage<T>> {
     return super[Symbol.asyncIterator]() as AsyncIterator<StreamMessage<T>>;
   }

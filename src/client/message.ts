@@ -1,4 +1,4 @@
-import { Kind, PayloadType, type Envelope, type Headers } from '../core/protocol/envelope.js';
+import { PayloadType, type Envelope, type Headers } from '../core/protocol/envelope.js';
 import { decodeJson } from '../core/util/json.js';
 
 /** Sends a reply to a request message (the Bus's). */
@@ -58,4 +58,3 @@ export class Message<T = unknown> {
   }
 }
 
-export const MESSAGE_KIND = Kind.MESSAGE;

@@ -99,33 +99,41 @@ export interface ResolvedConnectOptions {
   logger: Logger;
 }
 
+/** The numeric options (all positive numbers) and their defaults. */
+const NUMERIC_DEFAULTS = {
+  timeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+  requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+  maxPendingBytes: DEFAULT_MAX_PENDING_BYTES,
+  reconnectBufferBytes: DEFAULT_RECONNECT_BUFFER_BYTES,
+  batchBytes: DEFAULT_BATCH_BYTES,
+} as const;
+
 function positive(name: string, v: number | undefined, def: number, allowZero = false): number {
   if (v === undefined) return def;
-  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowZero && v === 0)) {
+  if (typeof v !== 'number' || !(v > 0 || (allowZero && v === 0))) {
     throw new ConfigError('CB_ERR_INVALID_OPTION', `${name} must be a positive number, got ${String(v)}`, { details: { option: name } });
   }
   return v;
 }
 
-export function resolveConnectOptions(o: ConnectOptions): ResolvedConnectOptions {
-  let reconnect: Readonly<Required<ReconnectOptions>> | undefined;
-  if (o.reconnect === undefined || o.reconnect === true) reconnect = DEFAULT_RECONNECT;
-  else if (o.reconnect !== false) {
-    const r = o.reconnect;
-    reconnect = Object.freeze({
-      initialDelayMs: positive('reconnect.initialDelayMs', r.initialDelayMs, DEFAULT_RECONNECT.initialDelayMs),
-      maxDelayMs: positive('reconnect.maxDelayMs', r.maxDelayMs, DEFAULT_RECONNECT.maxDelayMs),
-      factor: positive('reconnect.factor', r.factor, DEFAULT_RECONNECT.factor),
-      jitter: positive('reconnect.jitter', r.jitter, DEFAULT_RECONNECT.jitter, true),
-      maxAttempts: positive('reconnect.maxAttempts', r.maxAttempts, DEFAULT_RECONNECT.maxAttempts),
-    });
-    if (reconnect.jitter > 1) throw new ConfigError('CB_ERR_INVALID_OPTION', 'reconnect.jitter must be within 0..1');
-    if (reconnect.initialDelayMs > reconnect.maxDelayMs) {
-      throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'reconnect.initialDelayMs must not exceed reconnect.maxDelayMs');
-    }
+function resolveReconnect(r: ReconnectOptions): Readonly<Required<ReconnectOptions>> {
+  const out = {} as Required<ReconnectOptions>;
+  // Each in the order of DEFAULT_RECONNECT; only the jitter may be 0.
+  for (const key of Object.keys(DEFAULT_RECONNECT) as Array<keyof ReconnectOptions>) {
+    out[key] = positive(`reconnect.${key}`, r[key], DEFAULT_RECONNECT[key], key === 'jitter');
   }
-  const maxPendingBytes = positive('maxPendingBytes', o.maxPendingBytes, DEFAULT_MAX_PENDING_BYTES);
-  const reconnectBufferBytes = positive('reconnectBufferBytes', o.reconnectBufferBytes, DEFAULT_RECONNECT_BUFFER_BYTES);
+  if (out.jitter > 1) throw new ConfigError('CB_ERR_INVALID_OPTION', 'reconnect.jitter must be within 0..1');
+  if (out.initialDelayMs > out.maxDelayMs) {
+    throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'reconnect.initialDelayMs must not exceed reconnect.maxDelayMs');
+  }
+  return Object.freeze(out);
+}
+
+export function resolveConnectOptions(o: ConnectOptions): ResolvedConnectOptions {
+  const reconnect = o.reconnect === undefined || o.reconnect === true ? DEFAULT_RECONNECT : o.reconnect === false ? undefined : resolveReconnect(o.reconnect);
+  const numeric = (name: keyof typeof NUMERIC_DEFAULTS): number => positive(name, o[name], NUMERIC_DEFAULTS[name]);
+  const maxPendingBytes = numeric('maxPendingBytes');
+  const reconnectBufferBytes = numeric('reconnectBufferBytes');
   if (o.transport !== undefined && o.WebSocket !== undefined) {
     throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'pass either transport or WebSocket, not both');
   }
@@ -136,11 +144,11 @@ export function resolveConnectOptions(o: ConnectOptions): ResolvedConnectOptions
   return Object.freeze({
     name: o.name ?? 'anonymous',
     reconnect,
-    timeoutMs: positive('timeoutMs', o.timeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
-    requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS),
+    timeoutMs: numeric('timeoutMs'),
+    requestTimeoutMs: numeric('requestTimeoutMs'),
     maxPendingBytes,
     reconnectBufferBytes,
-    batchBytes: positive('batchBytes', o.batchBytes, DEFAULT_BATCH_BYTES),
+    batchBytes: numeric('batchBytes'),
     limits: Object.freeze({ ...DEFAULT_FRAME_LIMITS, ...o.limits }),
     logger: o.logger ?? silentLogger,
   });

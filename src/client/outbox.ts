@@ -12,14 +12,13 @@ import { FrameWriter } from '../core/protocol/frame-writer.js';
 import type { WelcomePayload } from '../core/protocol/handshake.js';
 import { RECORD_HEADROOM } from '../core/protocol/layout.js';
 import type { Transport } from '../core/transport/transport.js';
-import { microtask } from '../core/util/microtask.js';
+import { RESOLVED, microtask } from '../core/util/microtask.js';
 import { createScheduler } from '../core/util/scheduler.js';
 import type { BusState } from './events.js';
 import type { ResolvedConnectOptions } from './options.js';
 
 /** A pause this long between batches ends a burst (see Outbox.#inBurst). */
 const BURST_GAP_MS = 4;
-const RESOLVED = Promise.resolve();
 
 /** What the outbox needs to know of the connection it writes to. */
 export interface OutboxLink {

@@ -7,6 +7,7 @@ import { CrossbusError, RequestError, createError } from '../core/errors/index.j
 import { Kind, PayloadType, envelope, type Envelope, type Headers, type PayloadFields } from '../core/protocol/envelope.js';
 import { encodeJson } from '../core/util/json.js';
 import { randomHex } from '../core/util/random.js';
+import { RESOLVED } from '../core/util/microtask.js';
 import { isThenable } from '../core/util/thenable.js';
 import { Message } from './message.js';
 import { errorFromPayload, payloadOf } from './payload.js';
@@ -33,17 +34,18 @@ export type ServiceHandler<T = unknown> = (msg: Message<T>) => unknown | Promise
 export const HEADER_ERROR = 'cb-error';
 
 const INBOX_PREFIX = '_INBOX.';
-const RESOLVED = Promise.resolve();
 
-/** What request/reply needs of its Bus. */
+/** What request/reply needs of its Bus's session. */
 export interface RequestReplyHost {
   opId(): number;
   /** Appends a frame to the outgoing batch (throws a typed error when it cannot). */
   write(env: Envelope): void;
-  subscribe<T>(topic: string, handler?: MessageHandler<T>, options?: SubscribeOptions): Subscription<T>;
-  /** Drops a subscription the hub no longer knows, without unsubscribing it. */
-  forget(sid: number): void;
   reportError(error: CrossbusError, context: Record<string, unknown>): void;
+}
+
+/** Subscribes with every check (the Bus): the reply inbox and services are subscriptions like any other. */
+export interface Subscriber {
+  subscribe<T>(topic: string, handler?: MessageHandler<T>, options?: SubscribeOptions): Subscription<T>;
 }
 
 export class RequestReply {
@@ -56,14 +58,16 @@ export class RequestReply {
   /** Requests answered by a reply on our inbox (or ERROR NO_RESPONDERS), by id. */
   readonly #requests = new PendingTable<Message>();
   readonly #host: RequestReplyHost;
+  readonly #subscriber: Subscriber;
 
-  constructor(host: RequestReplyHost) {
+  constructor(host: RequestReplyHost, subscriber: Subscriber) {
     this.#host = host;
+    this.#subscriber = subscriber;
   }
 
   /** Sends a request (its topic, timeout and payload already checked); resolves with the reply. */
   request(topic: string, payload: PayloadFields, timeoutMs: number, headers: Headers | undefined): Promise<Message> {
-    if (this.inboxSid === 0) this.inboxSid = this.#host.subscribe(`${this.inboxPrefix}>`).sid;
+    if (this.inboxSid === 0) this.inboxSid = this.#subscriber.subscribe(`${this.inboxPrefix}>`).sid;
     const id = this.#host.opId();
     const promise = this.#requests.add(id, timeoutMs, () =>
       new RequestError('CB_ERR_TIMEOUT', `no reply to ${topic} within ${timeoutMs} ms`, { details: { topic, timeoutMs } }));
@@ -81,15 +85,13 @@ export class RequestReply {
   /** A MESSAGE on the inbox: settles its request, unless it timed out already. */
   onReply(env: Envelope): void {
     const id = Number(env.topic.slice(this.inboxPrefix.length));
-    if (!this.#requests.has(id)) return; // late reply after a timeout
-    const msg = new Message(env);
-    const errorCode = env.headers?.[HEADER_ERROR];
-    if (errorCode !== undefined) {
-      const remote = errorFromPayload(env.payload);
-      this.#requests.reject(id, remote.code === 'CB_ERR_INTERNAL' ? createError('CB_ERR_HANDLER_FAILED', remote.message, { details: remote.details ?? {} }) : remote);
+    // A late reply (its request timed out) settles nothing.
+    if (env.headers?.[HEADER_ERROR] === undefined) {
+      this.#requests.resolve(id, new Message(env));
       return;
     }
-    this.#requests.resolve(id, msg);
+    const remote = errorFromPayload(env.payload);
+    this.#requests.reject(id, remote.code === 'CB_ERR_INTERNAL' ? createError('CB_ERR_HANDLER_FAILED', remote.message, { details: remote.details ?? {} }) : remote);
   }
 
   /** An ERROR answering request `id` (CB_ERR_NO_RESPONDERS); false when no request has that id. */
@@ -97,15 +99,18 @@ export class RequestReply {
     return this.#requests.reject(id, error);
   }
 
-  /** The hub assigned this connection's inbox (`prefix` ends with a dot). */
-  useInbox(prefix: string): void {
-    if (prefix === this.inboxPrefix) return;
-    // The hub reserves a new inbox per connection; the old inbox subscription is not restored.
-    this.inboxPrefix = prefix;
-    if (this.inboxSid !== 0) {
-      this.#host.forget(this.inboxSid);
+  /**
+   * The hub assigned this connection's inbox (`prefix` ends with a dot). Returns the sid of the old
+   * inbox subscription, which the hub no longer knows and is not restored, or 0.
+   */
+  useInbox(prefix: string): number {
+    const old = prefix === this.inboxPrefix ? 0 : this.inboxSid;
+    if (prefix !== this.inboxPrefix) {
+      // The hub reserves a new inbox per connection.
+      this.inboxPrefix = prefix;
       this.inboxSid = 0;
     }
+    return old;
   }
 
   /** The bus closed: every request waiting for a reply fails with `error`. */
@@ -144,7 +149,7 @@ export class RequestReply {
 
   /** Serves requests on `topic` with `handler` (see Bus.serve). */
   serve<T>(topic: string, handler: ServiceHandler<T>, options: ServeOptions): Subscription<T> {
-    return this.#host.subscribe<T>(topic, (msg) => {
+    return this.#subscriber.subscribe<T>(topic, (msg) => {
       if (msg.replyTo === '') return;
       let result: unknown;
       try {
@@ -164,7 +169,7 @@ export class RequestReply {
       const run = Promise.resolve(result).then((value) => this.#replyNow(msg, value)).then(undefined, (err: unknown) => this.#replyFailure(msg, topic, err));
       this.running.add(run);
       void run.finally(() => this.running.delete(run));
-    }, { group: options.group ?? topic, ...(options.weight !== undefined ? { weight: options.weight } : {}) });
+    }, { group: options.group ?? topic, weight: options.weight });
   }
 }
 

@@ -5,37 +5,59 @@
  */
 import { ConfigError, type CrossbusError } from '../core/errors/index.js';
 import type { FrameLimits } from '../core/limits.js';
+import { encodeFrame } from '../core/protocol/codec.js';
+import { Kind, envelope, type Envelope, type Headers } from '../core/protocol/envelope.js';
 import { fromBase64 } from '../core/security/bytes.js';
 import { ClientHandshake } from '../core/security/client-handshake.js';
 import type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.js';
-import type { WelcomeAuth } from '../core/security/handshake-messages.js';
+import { HEADER_BINDER, HEADER_PROOF, type WelcomeAuth } from '../core/security/handshake-messages.js';
 import { INTEGRITY_ALGORITHMS, type IntegrityAlgorithm, type ProtectionMode } from '../core/security/record.js';
 import { SecureTransport } from '../core/security/secure-transport.js';
 import { createWebCryptoProvider } from '../core/security/webcrypto-provider.js';
-import type { Transport } from '../core/transport/transport.js';
+import { CLOSE_AUTH_FAILED, type Transport } from '../core/transport/transport.js';
+import { encodeJson } from '../core/util/json.js';
+import type { HelloPayload } from '../core/protocol/handshake.js';
 import type { ConnectOptions } from './options.js';
 import { DEFAULT_INTEGRITY_ALGORITHMS, DEFAULT_KEY_EXCHANGE_GROUP, DEFAULT_PROTECTION_MODE, MIN_SECRET_BYTES } from '../core/defaults.js';
+
+/**
+ * How a secret handshake awaits the hub's answer on the connection it authenticates (the
+ * Connection gives it this): resolves with the hub's OK to the frame with operation id `id`, which
+ * the handshake sends next; rejects with the attempt's error (closed, refused, timed out).
+ */
+export type HandshakeAnswer = (id: number) => Promise<Envelope>;
 
 /** One connection attempt's handshake, over the transport it wraps. */
 export interface SecretAuthAttempt {
   /** The wrapped transport: the Bus talks through it. */
   readonly transport: Transport;
-  helloAuth(): Record<string, unknown>;
-  /** The HELLO's binder header. */
-  binder(helloBytes: Uint8Array): Promise<string>;
-  /** Checks the hub's proof; resolves with the client's proof and the grants the hub sent. */
-  finish(helloBytes: Uint8Array, welcomeBytes: Uint8Array, welcomeAuth: unknown, hubProof: string | undefined): Promise<{
-    proof: string;
-    welcome: Pick<WelcomeAuth, 'grants' | 'inbox'>;
-    /** Switches record protection on, right after the AUTH frame was sent. */
-    activate(): void;
-  }>;
+  /** What HELLO carries: `hello` with the client's half of the key exchange, and its headers (the binder over those bytes). */
+  hello(hello: HelloPayload): Promise<{ payload: Uint8Array; headers: Headers }>;
+  /**
+   * After WELCOME: checks the hub's proof, sends the client's (AUTH), switches record protection
+   * on and waits for the hub's OK, the first protected record. Resolves with the grants and the
+   * inbox the hub sent.
+   */
+  authenticate(welcome: Envelope, welcomeAuth: unknown, answer: HandshakeAnswer): Promise<Pick<WelcomeAuth, 'grants' | 'inbox'>>;
   /** The hub's limits from WELCOME. */
   setLimits(limits: FrameLimits): void;
 }
 
 export interface SecretAuth {
-  begin(transport: Transport, limits: FrameLimits, onError: (error: CrossbusError) => void): Promise<SecretAuthAttempt>;
+  /**
+   * Wraps `transport` in the record layer (and closes it when that fails). A record that fails
+   * later (integrity, replay, clock) is reported to `host` and closes the connection
+   * (CLOSE_AUTH_FAILED).
+   */
+  begin(transport: Transport, limits: FrameLimits, host: SecretAuthHost): Promise<SecretAuthAttempt>;
+}
+
+/** What a secret handshake needs of the Bus it authenticates. */
+export interface SecretAuthHost {
+  /** A new operation id: the AUTH frame's. */
+  opId(): number;
+  /** A record failed after the handshake: the Bus's error event. */
+  reportError(error: CrossbusError, context: Record<string, unknown>): void;
 }
 
 export interface ResolvedAuth {
@@ -88,24 +110,38 @@ export function secretAuthFromOptions(options: ConnectOptions): SecretAuth | und
 export function createSecretAuth(auth: ResolvedAuth): SecretAuth {
   let crypto: CryptoProvider | undefined;
   return {
-    async begin(transport, limits, onError) {
-      crypto ??= auth.crypto ?? createWebCryptoProvider();
-      const handshake = await ClientHandshake.create({ crypto, secret: auth.secret, group: auth.group, mode: auth.mode, integrity: auth.integrityAlgorithms });
-      const secure: SecureTransport = new SecureTransport(transport, limits, onError);
+    async begin(transport, limits, host) {
+      let handshake: ClientHandshake;
+      let secure: SecureTransport;
+      try {
+        crypto ??= auth.crypto ?? createWebCryptoProvider();
+        handshake = await ClientHandshake.create({ crypto, secret: auth.secret, group: auth.group, mode: auth.mode, integrity: auth.integrityAlgorithms });
+        secure = new SecureTransport(transport, limits, (error) => {
+          host.reportError(error, {});
+          secure.close(CLOSE_AUTH_FAILED, error.code);
+        });
+      } catch (err) {
+        transport.close();
+        throw err;
+      }
+      /** The HELLO as sent: the handshake binds it, and the hub proves it saw the same bytes. */
+      let helloBytes: Uint8Array = new Uint8Array(0);
       return {
         transport: secure,
-        helloAuth: () => handshake.helloAuth() as unknown as Record<string, unknown>,
-        binder: async (helloBytes) => handshake.binder(helloBytes),
-        async finish(helloBytes, welcomeBytes, welcomeAuth, hubProof) {
-          const session = await handshake.finish(helloBytes, welcomeBytes, welcomeAuth as WelcomeAuth | undefined, hubProof);
-          return {
-            proof: session.proof,
-            welcome: session.welcome,
-            activate: () => {
-              secure.protectOutbound(session.sealer);
-              secure.protectInbound(session.opener);
-            },
-          };
+        async hello(hello) {
+          helloBytes = encodeJson({ ...hello, auth: handshake.helloAuth() as unknown as Record<string, unknown> });
+          return { payload: helloBytes, headers: { [HEADER_BINDER]: await handshake.binder(helloBytes) } };
+        },
+        async authenticate(welcome, welcomeAuth, answer) {
+          const session = await handshake.finish(helloBytes, welcome.payload.slice(), welcomeAuth as WelcomeAuth | undefined, welcome.headers?.[HEADER_PROOF]);
+          const id = host.opId();
+          const answered = answer(id);
+          // In clear: protection starts right after, and the hub's OK is its first protected record.
+          secure.send(encodeFrame(envelope(Kind.AUTH, { id, headers: { [HEADER_PROOF]: session.proof } }), limits));
+          secure.protectOutbound(session.sealer);
+          secure.protectInbound(session.opener);
+          await answered; // the hub's OK, the first protected record: both directions work
+          return session.welcome;
         },
         setLimits: (l) => secure.setLimits(l),
       };

@@ -1,8 +1,9 @@
 /**
  * What a Bus has going on with its hub, across connections: its subscriptions (by sid), the
- * operations waiting for the hub's answer (by id), and the dispatch of the hub's frames to them.
- * It is also what the Bus's parts and the streams plugin call on the bus: the Connection's owner,
- * request/reply's host, the StreamsHost.
+ * operations waiting for the hub's answer (by id), the dispatch of the hub's frames to them, and
+ * the errors nobody waits for (the bus's `error` event). It is also what the Bus's parts and the
+ * streams plugin call on the bus: the Connection's owner, request/reply's host, the StreamsHost,
+ * each Subscription's owner.
  */
 import { CrossbusError, RequestError, createError } from '../core/errors/index.js';
 import { encodeInto, readFrames } from '../core/protocol/codec.js';
@@ -10,13 +11,16 @@ import { KIND_NAMES, Kind, envelope, type Envelope } from '../core/protocol/enve
 import type { FrameWriter } from '../core/protocol/frame-writer.js';
 import { HEADER_GRANTS } from '../core/security/handshake-messages.js';
 import type { Transport } from '../core/transport/transport.js';
-import type { Bus } from './bus.js';
+import type { TypedEmitter } from '../core/util/emitter.js';
+import type { Logger } from '../core/util/logger.js';
 import type { BusStreams, StreamsHost } from './bus-streams.js';
 import type { Connection, ConnectionOwner } from './connection.js';
+import type { BusEvents } from './events.js';
+import type { ResolvedConnectOptions } from './options.js';
 import { errorFromPayload } from './payload.js';
 import { PendingTable } from './pending.js';
 import type { RequestReply, RequestReplyHost } from './request-reply.js';
-import type { MessageHandler, Subscription, SubscribeOptions } from './subscription.js';
+import type { Subscription } from './subscription.js';
 
 function u32Next(n: number): number {
   return n >= 0xffff_fffe ? 1 : n + 1;
@@ -24,7 +28,8 @@ function u32Next(n: number): number {
 
 export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
   readonly requestTimeoutMs: number;
-  readonly #bus: Bus;
+  readonly #events: TypedEmitter<BusEvents>;
+  readonly #logger: Logger;
   readonly #subs = new Map<number, Subscription<unknown>>();
   /** SUBSCRIBEs whose answer is later than requestTimeoutMs (held for consent), by op id. */
   readonly #lateSubscribes = new Map<number, Subscription<unknown>>();
@@ -36,9 +41,10 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
   #rr!: RequestReply;
   #streams: BusStreams | undefined;
 
-  constructor(bus: Bus, requestTimeoutMs: number) {
-    this.#bus = bus;
-    this.requestTimeoutMs = requestTimeoutMs;
+  constructor(events: TypedEmitter<BusEvents>, opts: ResolvedConnectOptions) {
+    this.#events = events;
+    this.requestTimeoutMs = opts.requestTimeoutMs;
+    this.#logger = opts.logger;
   }
 
   /** The parts made with this session as their owner or host: it needs them, and they need it first. */
@@ -61,6 +67,15 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
     return this.#ops.add(id, timeoutMs, () => new RequestError('CB_ERR_TIMEOUT', `the hub did not answer within ${timeoutMs} ms`, { details: { timeoutMs } }));
   }
 
+  /** Sends `env` as an operation (under a new id) and waits for the hub's OK, PONG or ERROR to it. */
+  ask(env: Envelope, timeoutMs: number): Promise<Envelope> {
+    const id = this.opId();
+    env.id = id;
+    const answered = this.trackOp(id, timeoutMs);
+    this.write(env);
+    return answered;
+  }
+
   /** Appends a frame to the outbox (throws a typed error when it cannot). */
   write(env: Envelope): void {
     this.#conn.outbox.write(env);
@@ -76,16 +91,13 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
     return state === 'connected' || state === 'draining';
   }
 
+  /** An error with no caller to reject: logged, and the bus's `error` event. */
   reportError(error: CrossbusError, context: Record<string, unknown>): void {
-    this.#bus.reportError(error, context);
+    this.#logger.warn(error.message, { code: error.code, ...context });
+    this.#events.emit('error', { error });
   }
 
   // ------------------------------------------------------------------ subscriptions
-
-  /** Bus.subscribe, checks included (request/reply subscribes its inbox and services with it). */
-  subscribe<T>(topic: string, handler?: MessageHandler<T>, options?: SubscribeOptions): Subscription<T> {
-    return this.#bus.subscribe(topic, handler, options);
-  }
 
   /** A new subscription's sid (`start` registers it). */
   newSid(): number {
@@ -105,7 +117,10 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
   /** Writes `sub`'s SUBSCRIBE into `w` and waits for its answer. */
   #writeSubscribe(sub: Subscription<unknown>, w: FrameWriter): void {
     const id = this.opId();
-    const mayAwaitConsent = sub.mayAwaitConsent;
+    const frame = sub.subscribeFrame(id);
+    // Only a SUBSCRIBE may be held for a person's consent (a stream consumer attaches with a STREAM
+    // operation, answered at once): its answer may then come after the operation timeout.
+    const mayAwaitConsent = frame.kind === Kind.SUBSCRIBE;
     this.trackOp(id, this.requestTimeoutMs).then(
       () => sub.confirm(),
       (error: CrossbusError) => {
@@ -116,18 +131,15 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
           this.#lateSubscribes.set(id, sub);
           return;
         }
-        if (this.#subs.get(sub.sid) === sub) this.#subs.delete(sub.sid);
-        sub.fail(error);
+        this.#refused(sub, error);
       },
     );
-    encodeInto(w, sub.subscribeFrame(id), this.#conn.limits);
+    encodeInto(w, frame, this.#conn.limits);
   }
 
   /** Forgets subscription `sid` and tells the hub, when connected. */
   unsubscribeSid(sid: number): void {
-    const sub = this.#subs.get(sid);
-    if (sub === undefined) return;
-    this.#subs.delete(sid);
+    if (!this.#subs.delete(sid)) return;
     if (this.canSettle()) {
       try {
         this.write(envelope(Kind.UNSUBSCRIBE, { sid }));
@@ -135,11 +147,6 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
         /* closed */
       }
     }
-  }
-
-  /** Drops a subscription the hub no longer knows, without unsubscribing it. */
-  forget(sid: number): void {
-    this.#subs.delete(sid);
   }
 
   /** Unsubscribes everything but the reply inbox (drain). */
@@ -152,7 +159,8 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
   // ------------------------------------------------------------------ connection events (see ConnectionOwner)
 
   useInbox(prefix: string): void {
-    this.#rr.useInbox(prefix);
+    // Dropped without an UNSUBSCRIBE: the hub no longer knows the old inbox subscription.
+    this.#subs.delete(this.#rr.useInbox(prefix));
   }
 
   resubscribe(w: FrameWriter): void {
@@ -170,10 +178,6 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
     this.#lateSubscribes.clear();
   }
 
-  close(error: CrossbusError): void {
-    void this.#bus.close(error);
-  }
-
   /** The bus closed: everything waiting fails with `error`, every subscription ends. */
   closed(error: CrossbusError): void {
     this.#rr.closed(error);
@@ -189,7 +193,7 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
   received(transport: Transport, chunk: Uint8Array): void {
     this.#conn.outbox.endBurst();
     try {
-      readFrames(chunk, this.#conn.limits, (env) => this.#onFrame(env));
+      readFrames(chunk, this.#conn.limits, this.#onFrame);
     } catch (err) {
       const error = err instanceof CrossbusError ? err : createError('CB_ERR_INTERNAL', 'client failed on a frame', { cause: err });
       this.reportError(error, {});
@@ -197,7 +201,8 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
     }
   }
 
-  #onFrame(env: Envelope): void {
+  /** One frame from the hub, to the part it concerns (a field: readFrames gets it without a closure per chunk). */
+  readonly #onFrame = (env: Envelope): void => {
     switch (env.kind) {
       case Kind.MESSAGE: {
         const rr = this.#rr;
@@ -221,8 +226,7 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
           // The hub ended a subscription (a config reload or a revoked consent took the grant away).
           const sub = this.#subs.get(error.details.sid);
           if (sub !== undefined && sub.sid !== this.#rr.inboxSid) {
-            this.#subs.delete(sub.sid);
-            sub.fail(error);
+            this.#refused(sub, error);
             return;
           }
         }
@@ -241,12 +245,14 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
         if (env.id !== 0) this.#ops.resolve(env.id, env);
         return;
       case Kind.GOODBYE:
-        this.#conn.goodbye(env);
+        // The hub closes next, and the connection's close handler reconnects. Only the reason's
+        // code is logged: no error reaches anyone.
+        this.#logger.info('hub said goodbye', { code: env.payload.length > 0 ? errorFromPayload(env.payload).code : 'CB_ERR_HUB_SHUTTING_DOWN' });
         return;
       default:
         this.reportError(createError('CB_ERR_PROTOCOL', `unexpected ${KIND_NAMES[env.kind] ?? env.kind} frame from the hub`), {});
     }
-  }
+  };
 
   /** Answers a SUBSCRIBE that outlived its op timeout. Returns false when `id` is not one. */
   #settleLateSubscribe(id: number, error: CrossbusError | undefined): boolean {
@@ -254,10 +260,13 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
     if (sub === undefined) return false;
     this.#lateSubscribes.delete(id);
     if (error === undefined) sub.confirm();
-    else {
-      if (this.#subs.get(sub.sid) === sub) this.#subs.delete(sub.sid);
-      sub.fail(error);
-    }
+    else this.#refused(sub, error);
     return true;
+  }
+
+  /** The hub refused `sub` or ended it (or its answer timed out): it ends with `error`. */
+  #refused(sub: Subscription<unknown>, error: CrossbusError): void {
+    if (this.#subs.get(sub.sid) === sub) this.#subs.delete(sub.sid);
+    sub.fail(error);
   }
 }

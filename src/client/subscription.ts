@@ -87,11 +87,6 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     return envelope(Kind.SUBSCRIBE, { id, sid: this.sid, topic: this.topic, group: this.group ?? '', ...weight });
   }
 
-  /** @internal whether the hub may hold it for a person's consent, so that its answer may come after the operation timeout. */
-  get mayAwaitConsent(): boolean {
-    return true;
-  }
-
   /** @internal the hub confirmed the subscription. */
   confirm(): void {
     if (this.#confirmed) return;

@@ -130,7 +130,7 @@ describe('access control with real clients', () => {
     await inboxSub.ready;
     const errors: string[] = [];
     billing.on('error', (e) => errors.push(e.error.code));
-    (billing as unknown as { write(e: unknown): void }).write(envelope(Kind.REPLY, { topic: `${inbox}.1` }));
+    (billing as unknown as { outbox: { write(e: unknown): void } }).outbox.write(envelope(Kind.REPLY, { topic: `${inbox}.1` }));
     await billing.flush();
     await until(() => errors.includes('CB_ERR_FORBIDDEN'), 3000, 'the forged reply refused');
     await orders.flush();
@@ -291,7 +291,7 @@ describe('invalid frames count as abuse', () => {
       bus.on('error', (e) => errors.push(e.error.code));
       // Past the client's own validation: raw SUBSCRIBE frames with invalid patterns.
       for (let i = 0; i < 10 && bus.state === 'connected'; i++) {
-        (bus as unknown as { write(e: unknown): void }).write(envelope(Kind.SUBSCRIBE, { id: 100 + i, sid: 100 + i, topic: 'bad..pattern' }));
+        (bus as unknown as { outbox: { write(e: unknown): void } }).outbox.write(envelope(Kind.SUBSCRIBE, { id: 100 + i, sid: 100 + i, topic: 'bad..pattern' }));
         await bus.flush().catch(() => {});
       }
       await until(() => errors.includes('CB_ERR_ABUSIVE'), 3000, 'abusive');

@@ -125,7 +125,7 @@ const checkRegistry: Readonly<Record<ErrorCode, ErrorCodeInfo>> = ERROR_CODES;
 void checkRegistry;
 
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
 }
 
 export function isRetryable(code: ErrorCode): boolean {

@@ -1,4 +1,5 @@
-const RESOLVED = Promise.resolve();
+/** A promise resolved already: what an operation that finished at once returns (and what microtask chains on). */
+export const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * Runs `fn` at the end of the current job, like queueMicrotask. A resolved promise's `then` stays

@@ -28,7 +28,7 @@ export function extensionConnector(options: ExtensionConnectorOptions = {}): Tra
     }
     const name = options.name ?? 'crossbus';
     const port = options.extensionId === undefined ? runtime.connect({ name }) : runtime.connect(options.extensionId, { name });
-    const hub = options.extensionId === undefined ? `chrome-extension://${runtime.id}` : `chrome-extension://${options.extensionId}`;
+    const hub = `chrome-extension://${options.extensionId === undefined ? runtime.id : options.extensionId}`;
     return createRuntimePortTransport(port, { peer: hub, origin: hub, vouchedOrigin: hub });
   };
 }
