@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { connect } from '../node/index.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../client/options.js';
 import { CrossbusError } from '../core/errors/index.js';
 import { consoleLogger } from './console-logger.js';
 import { auditCommand } from './commands/audit.js';
@@ -17,6 +16,7 @@ import type { StreamsClient } from './commands/streams-api.js';
 import { UsageError, helpRows, isUsageError, usageErrorText } from './options.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../hub/defaults.js';
 import { DEFAULT_EDITOR_PORT, DEFAULT_URL } from './defaults.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../client/defaults.js';
 
 const MAIN_HELP = `crossbus: a secure message bus for applications that live apart
 

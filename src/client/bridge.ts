@@ -13,11 +13,10 @@ import { randomHex } from '../core/util/random.js';
 import type { Bus } from './bus.js';
 import type { Message } from './message.js';
 import type { Subscription } from './subscription.js';
+import { DEFAULT_MAX_BRIDGE_HOPS } from './defaults.js';
 
 /** Header listing the bridges a message has crossed (comma-separated ids): a bridge never sends one back. */
 export const HEADER_BRIDGED = 'cb-bridged';
-/** Hops a message may make across bridges before it is dropped. @default 4 */
-export const DEFAULT_MAX_BRIDGE_HOPS = 4;
 
 export interface BridgeOptions {
   /** Patterns whose messages go from the local hub to the remote one. @default [] */

@@ -21,9 +21,10 @@ import type { SecretAuth } from './secret-auth.js';
 import { Session } from './session.js';
 import type { StreamMessage } from './stream-message.js';
 import type { StreamsApi } from './streams.js';
-import { DEFAULT_SUBSCRIPTION_MAX_PENDING, Subscription, type MessageHandler, type SubscribeOptions } from './subscription.js';
+import { Subscription, type MessageHandler, type SubscribeOptions } from './subscription.js';
 
 export { HEADER_ERROR, type RequestOptions, type ServeOptions, type ServiceHandler } from './request-reply.js';
+import { DEFAULT_SUBSCRIPTION_MAX_PENDING } from './defaults.js';
 
 export interface PublishOptions {
   /** Passed through the hub unchanged (traceparent, correlation-id, ...). @default none */

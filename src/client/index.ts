@@ -5,7 +5,7 @@ export { createSecretAuth, secretAuthFromOptions, type SecretAuth, type SecretAu
 export type { PublishOptions, RequestOptions, ServeOptions, ServiceHandler } from './bus.js';
 export type { BusEvents, BusState } from './events.js';
 export { Message } from './message.js';
-export { Subscription, DEFAULT_SUBSCRIPTION_MAX_PENDING } from './subscription.js';
+export { Subscription } from './subscription.js';
 export type { MessageHandler, SubscribeOptions } from './subscription.js';
 export * from './options.js';
 export * from '../core/errors/index.js';
@@ -27,5 +27,6 @@ export { StreamsApi, type StreamRecord } from './streams.js';
 export type { PublishAck, StreamInfo, ConsumerInfo } from '../core/streams/wire.js';
 export type { ConsumerConfig, DeliverPolicy, StreamConfig } from '../core/streams/config.js';
 export { forwardDurablePublishes, type DurableForwarderOptions } from './durable-forwarder.js';
-export { bridge, HEADER_BRIDGED, DEFAULT_MAX_BRIDGE_HOPS, type Bridge, type BridgeOptions } from './bridge.js';
+export { bridge, HEADER_BRIDGED, type Bridge, type BridgeOptions } from './bridge.js';
 export { DEFAULT_ACK_WAIT_MS, DEFAULT_BACKOFF_MS, DEFAULT_DELIVER, DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_MAX_ACK_PENDING, DEFAULT_MAX_DELIVER, DEFAULT_STREAM_DURABILITY } from '../core/defaults.js';
+export { DEFAULT_MAX_BRIDGE_HOPS, DEFAULT_SUBSCRIPTION_MAX_PENDING } from './defaults.js';

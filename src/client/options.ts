@@ -6,19 +6,7 @@ import type { WebSocketLike } from '../transports/websocket/websocket-client.js'
 import type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.js';
 import type { IntegrityAlgorithm, ProtectionMode } from '../core/security/record.js';
 import { DEFAULT_FRAME_LIMITS } from '../core/defaults.js';
-
-/** @default 10_000 */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-/** @default 5_000 */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
-/** Publish resolves at once below this many unsent bytes and waits above it. @default 1 MiB */
-export const DEFAULT_MAX_PENDING_BYTES = 1024 * 1024;
-/** Bytes of publishes kept while reconnecting; beyond, publish rejects CB_ERR_BACKPRESSURE. @default 8 MiB */
-export const DEFAULT_RECONNECT_BUFFER_BYTES = 8 * 1024 * 1024;
-/** Frames are batched into one write up to this size. @default 64 KiB */
-export const DEFAULT_BATCH_BYTES = 64 * 1024;
-/** @default 20_000 (the hub's value from WELCOME wins) */
-export const DEFAULT_PING_INTERVAL_MS = 20_000;
+import { DEFAULT_BATCH_BYTES, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_PENDING_BYTES, DEFAULT_RECONNECT, DEFAULT_RECONNECT_BUFFER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
 
 export interface ReconnectOptions {
   /** @default 100 */
@@ -32,10 +20,6 @@ export interface ReconnectOptions {
   /** @default Infinity */
   maxAttempts?: number;
 }
-
-export const DEFAULT_RECONNECT: Readonly<Required<ReconnectOptions>> = Object.freeze({
-  initialDelayMs: 100, maxDelayMs: 5_000, factor: 2, jitter: 0.5, maxAttempts: Infinity,
-});
 
 export interface WebSocketConstructor {
   new (url: string): WebSocketLike;

@@ -7,9 +7,6 @@ import { Message, type Responder } from './message.js';
 /** A subscription callback. Its return value is ignored; a rejected promise is reported as an error event. */
 export type MessageHandler<T = unknown> = (msg: Message<T>) => unknown;
 
-/** @default 65_536 */
-export const DEFAULT_SUBSCRIPTION_MAX_PENDING = 65_536;
-
 export interface SubscribeOptions {
   /** Share messages with other subscribers of the same group: each message goes to one of them. @default none */
   group?: string;

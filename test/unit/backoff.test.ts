@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { backoffDelay } from '../../src/client/backoff.js';
-import { DEFAULT_RECONNECT } from '../../src/client/options.js';
+import { DEFAULT_RECONNECT } from '../../src/client/defaults.js';
 
 const seed = Number(process.env.FC_SEED ?? 20261122);
 

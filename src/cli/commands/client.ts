@@ -3,11 +3,11 @@
  * messages of a pattern, or send a request and print its reply.
  */
 import { connect } from '../../node/index.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../client/options.js';
 import { URL_OPTION, credentialOptions } from '../client-flags.js';
 import { resolveCredentials } from '../credentials.js';
 import { HELP_OPTION, UsageError, defineOptions, intOption, optionsHelp, parseOptions, type OptionSpecs } from '../options.js';
 import { DEFAULT_CLIENT_APP, DEFAULT_URL } from '../defaults.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../client/defaults.js';
 
 const CREDENTIAL_OPTIONS = credentialOptions(DEFAULT_CLIENT_APP);
 

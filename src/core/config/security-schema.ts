@@ -1,6 +1,6 @@
 /**
  * The `security` section of the hub config: encryption, integrity-only algorithms, clocks,
- * re-keying, consent and abuse control. Every field has a default (config/defaults.ts).
+ * re-keying, consent and abuse control. Every field has a default (src/core/defaults.ts).
  */
 import * as v from 'valibot';
 import { INTEGRITY_ALGORITHMS } from '../security/record.js';
