@@ -1,37 +1,71 @@
-/** The isomorphic core: protocol, routing, broker. No Node or DOM imports below this folder. */
-export * from './errors/index.js';
-export * from './limits.js';
-export * from './topic.js';
-export * from './protocol/envelope.js';
-export * from './protocol/codec.js';
-export * from './protocol/frame-writer.js';
-export { reframe } from './transport/reframe.js';
-export * from './protocol/handshake.js';
-export * from './protocol/layout.js';
-export * from './routing/subscription-index.js';
-export * from './transport/transport.js';
-export { Broker } from './broker/broker.js';
-export * from './broker/options.js';
-export type { BrokerEvents, BrokerStats, ConnectionStats } from './broker/events.js';
-export * from './util/emitter.js';
-export * from './util/logger.js';
-export * from './security/crypto.js';
-export * from './security/audit.js';
-export * from './security/broker-security.js';
-export * from './security/handshake-messages.js';
+/**
+ * `crossbus/core`: what it takes to host a hub anywhere the core runs (a Node process, a page, a
+ * worker, an extension's service worker) and to write a transport for it. Named exports only:
+ * everything not listed here is internal and may change without notice.
+ */
+
+// errors (also `crossbus/errors`)
+export {
+  ConfigError, ConnectionError, CrossbusError, ERROR_CODES, ProtocolError, RequestError, SecurityError, StorageError, ValidationError,
+  createError, deserializeError, isCrossbusError, isErrorCode, isRetryable,
+  type CrossbusErrorOptions, type ErrorClassName, type ErrorCode, type ErrorCodeInfo, type SerializedError,
+} from './errors/index.js';
+
+// defaults and limits
 export * from './defaults.js';
-export { AccessPolicy, patternCovers, patternsOverlap } from './security/policy.js';
-export { policyForApp } from './security/app-policy.js';
-export { GrantCheck } from './security/grant-check.js';
-export { HubSecurity, type HubSecurityOptions } from './security/hub-security.js';
+export { WIRE_MAX_FRAME_BYTES, WIRE_MAX_GROUP_LENGTH, WIRE_MAX_HEADER_COUNT, WIRE_MAX_TOPIC_LENGTH, type FrameLimits } from './limits.js';
+
+// topics and messages
+export { assertValidTopic, groupProblem, isWildcardPattern, topicProblem, type TopicKind } from './topic.js';
+export {
+  HEADER_CORRELATION_ID, HEADER_TRACEPARENT, HEADER_TRACESTATE, PROTOCOL_VERSION, Kind, PayloadType,
+  type Envelope, type Headers,
+} from './protocol/envelope.js';
+
+// transports
+export {
+  CLOSE_AUTH_FAILED, CLOSE_GOING_AWAY, CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, CLOSE_PROTOCOL_ERROR, CLOSE_REVOKED,
+  CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN_LATER,
+  type Transport, type TransportCloseInfo, type TransportConnector, type TransportHandlers, type TransportListener,
+} from './transport/transport.js';
+export { reframe, type Reframe } from './transport/reframe.js';
+
+// the broker
+export { Broker } from './broker/broker.js';
+export type { BrokerOptions, SlowConsumerPolicy } from './broker/options.js';
+export type { BrokerEvents, BrokerStats, ConnectionStats } from './broker/events.js';
+export type { Session } from './broker/session.js';
+export { TypedEmitter, type Listener } from './util/emitter.js';
+export { silentLogger, type Logger, type LogLevel } from './util/logger.js';
+
+// metrics
+export type { CounterMetric, GaugeMetric, HistogramMetric, HistogramSample, Labels, Metric, MetricsSource, Sample } from './metrics/metric.js';
+
+// security
+export type { Aead, Awaitable, CryptoProvider, EphemeralKeyPair, Gmac, KeyExchangeGroup, Mac } from './security/crypto.js';
 export { createWebCryptoProvider } from './security/webcrypto-provider.js';
-export * from './config/schema.js';
-export type * from './streams/storage.js';
-export * from './streams/config.js';
-export type * from './streams/catalog.js';
-export * from './streams/wire.js';
-export { MemoryStorage } from './streams/memory-storage.js';
-export { MemoryCatalog } from './streams/memory-catalog.js';
+export type { IntegrityAlgorithm, ProtectionMode } from './security/record.js';
+export { HubSecurity, type HubSecurityOptions } from './security/hub-security.js';
+export type { AccessAction, AccessVerdict, BrokerSecurity, RateVerdict, ViolationKind } from './security/broker-security.js';
+export { nullAuditSink, type AuditActor, type AuditEvent, type AuditOutcome, type AuditSink } from './security/audit.js';
+export { normalizeOrigin, originAllowed, originProblem } from './security/origins.js';
+export { patternCovers, patternsOverlap } from './security/patterns.js';
+
+// the hub config
+export {
+  GRANT_ACTIONS, HubConfigSchema, parseHubConfig, rolePatternProblem, serializeHubConfig,
+  type AbuseConfig, type AppConfig, type AppDocument, type AppKey, type EncryptionMode, type Grant, type GrantAction, type GrantDocument,
+  type HubConfig, type HubConfigDocument, type HubConfigInput, type KeyDocument, type RateLimit, type RoleConfig, type RoleDocument,
+  type SecurityConfig, type TopicRate,
+} from './config/schema.js';
+
+// durable streams
+export { StreamService, type StreamEvent, type StreamServiceHost, type StreamServiceOptions } from './streams/stream-service.js';
+export { MAX_READ_MESSAGES } from './streams/stream-admin.js';
 export type { BrokerStreams } from './streams/broker-streams.js';
-export { StreamService, MAX_READ_MESSAGES, type StreamEvent, type StreamServiceHost, type StreamServiceOptions } from './streams/stream-service.js';
-export { DEFAULT_CONSUMER_SAVE_DELAY_MS } from './defaults.js';
+export { MemoryCatalog } from './streams/memory-catalog.js';
+export { MemoryStorage } from './streams/memory-storage.js';
+export type { ConsumerState, StoragePart, StoredConsumer, StreamCatalog } from './streams/catalog.js';
+export type { AppendInput, DurabilityPolicy, ReadOptions, RetentionLimits, StorageState, StoredMessage, StreamStorage } from './streams/storage.js';
+export type { ConsumerConfig, DeliverPolicy, ResolvedConsumerConfig, ResolvedStreamConfig, StreamConfig } from './streams/config.js';
+export type { ConsumerInfo, PublishAck, StreamInfo, WireRecord } from './streams/wire.js';

@@ -1,7 +1,8 @@
 export { startHub } from './hub.js';
 export type { Hub, HubOptions } from './hub.js';
 export { Broker } from '../core/broker/broker.js';
-export * from '../core/broker/options.js';
+export type { BrokerOptions, SlowConsumerPolicy } from '../core/broker/options.js';
+export type { Metric, MetricsSource } from '../core/metrics/metric.js';
 export type { BrokerEvents, BrokerStats, ConnectionStats } from '../core/broker/events.js';
 export { type StreamStorageChoice } from './stream-setup.js';
 export { FileCatalog, STREAMS_DIR_NAME, type FileCatalogOptions } from '../node/streams/file-catalog.js';
