@@ -10,6 +10,7 @@ import type { ConsumerConfig } from '../core/streams/config.js';
 import type { PublishAck } from '../core/streams/wire.js';
 import type { BusStreams, BusStreamsFactory } from './bus-streams.js';
 import { Connection } from './connection.js';
+import { unrefTimer } from '../core/util/timers.js';
 import type { StreamConsumer } from './consumer.js';
 import type { BusEvents, BusState } from './events.js';
 import type { Message } from './message.js';
@@ -254,7 +255,8 @@ export class Bus {
     const deadline = Date.now() + timeoutMs;
     const running = this.#rr.running;
     while (running.size > 0 && Date.now() < deadline) {
-      await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now())))]);
+      // Unref'd: once the handlers finish, the rest of the deadline must not keep a process alive.
+      await Promise.race([Promise.allSettled([...running]), new Promise((r) => unrefTimer(setTimeout(r, Math.max(1, deadline - Date.now()))))]);
     }
     if (wasConnected && conn.transport !== undefined) {
       const done = this.#session.ask(envelope(Kind.PING), Math.max(1, deadline - Date.now()));

@@ -19,6 +19,7 @@ import { backoffDelay } from './backoff.js';
 import type { BusEvents, BusState } from './events.js';
 import type { ResolvedConnectOptions } from './options.js';
 import { Outbox } from './outbox.js';
+import { unrefTimer } from '../core/util/timers.js';
 import type { SecretAuth } from './secret-auth.js';
 import type { Reframe } from '../core/transport/reframe.js';
 
@@ -265,7 +266,7 @@ export class Connection {
         this.outbox.sendControl(envelope(Kind.PING, { id: 0 }));
       }
     }, Math.max(1, Math.floor(ms / 2)));
-    (this.#heartbeatTimer as { unref?: () => void }).unref?.();
+    unrefTimer(this.#heartbeatTimer);
   }
 
   #onTransportClose(transport: Transport, info: TransportCloseInfo): void {
