@@ -24,19 +24,33 @@ export const BROWSER_SYSTEMS = ['postmessage-raw', 'messageport-raw', 'crossbus'
 const ROUNDS = 15;
 
 async function bundle(file: string): Promise<string> {
-  const r = await build({ entryPoints: [fileURLToPath(new URL(file, import.meta.url))], bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
+  const r = await build({
+    entryPoints: [fileURLToPath(new URL(file, import.meta.url))],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
   return r.outputFiles[0]!.text;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function runBrowserBench(options: { only?: string[] | undefined; scale?: number } = {}): Promise<BenchOutput & { failures: string[] }> {
+export async function runBrowserBench(
+  options: { only?: string[] | undefined; scale?: number } = {},
+): Promise<BenchOutput & { failures: string[] }> {
   const systems = BROWSER_SYSTEMS.filter((s) => options.only === undefined || options.only.includes(s));
   const n = Math.max(100, Math.round(800 * (options.scale ?? 1)));
   const oneway = Math.max(1000, Math.round(20000 * (options.scale ?? 1)));
   const [parentJs, childJs] = await Promise.all([bundle('./browser/parent.ts'), bundle('./browser/child.ts')]);
   const js = (body: string) => ({ contentType: 'text/javascript; charset=utf-8', body });
-  const htmlPage = (script: string) => ({ contentType: 'text/html; charset=utf-8', body: `<!doctype html><meta charset="utf-8"><body><script type="module" src="${script}"></script></body>` });
+  const htmlPage = (script: string) => ({
+    contentType: 'text/html; charset=utf-8',
+    body: `<!doctype html><meta charset="utf-8"><body><script type="module" src="${script}"></script></body>`,
+  });
   const servers: StaticServer[] = [];
   const failures: string[] = [];
   const rtt: Record<string, number[]> = {};
@@ -64,10 +78,12 @@ export async function runBrowserBench(options: { only?: string[] | undefined; sc
     for (let round = 0; round < ROUNDS; round++) {
       note(`browser: round ${round + 1}/${ROUNDS}`);
       // A different order each round, so no system always runs right after the same one.
-      const order = ready.map((s, i) => ready[(i + round) % ready.length]!);
+      const order = ready.map((_s, i) => ready[(i + round) % ready.length]!);
       for (const sys of order) {
         try {
-          (rtt[sys] ??= []).push((await page.evaluate(`globalThis.bench.runRound(${JSON.stringify(sys)}, ${n}, ${Math.round(n / 10)})`)) as number);
+          (rtt[sys] ??= []).push(
+            (await page.evaluate(`globalThis.bench.runRound(${JSON.stringify(sys)}, ${n}, ${Math.round(n / 10)})`)) as number,
+          );
         } catch (err) {
           failures.push(`${sys}: ${String(err)}`);
         }
@@ -92,17 +108,27 @@ export async function runBrowserBench(options: { only?: string[] | undefined; sc
   const rows = [['system', `round trips/s (median of ${ROUNDS})`, 'per round trip', 'one-way msg/s']];
   for (const s of systems) {
     const v = results[s];
-    rows.push([s, v === undefined ? 'failed' : fmtInt(v), v === undefined ? '' : `${(1000 / v).toFixed(3)} ms`, oneWay[s] ? fmtInt(median(oneWay[s]!)) : '']);
+    rows.push([
+      s,
+      v === undefined ? 'failed' : fmtInt(v),
+      v === undefined ? '' : `${(1000 / v).toFixed(3)} ms`,
+      oneWay[s] ? fmtInt(median(oneWay[s]!)) : '',
+    ]);
   }
   const ratios: Record<string, number> = {};
   for (const peer of ['messageport-raw', 'postmessage-raw', 'penpal', 'comlink']) {
-    const r = ratio(results['crossbus'], results[peer]);
+    const r = ratio(results.crossbus, results[peer]);
     if (r !== undefined) ratios[`crossbus/${peer}`] = r;
   }
-  const table = `browser: sequential request/reply, 200-byte payload, parent page ↔ cross-site iframe, Chromium, ${ROUNDS} interleaved rounds of ${n} round trips\n`
-    + `${formatTable(rows)}\n`
-    + (inPage !== undefined ? `crossbus between two clients of the page hub, same page (no process hop): ${fmtInt(inPage)} round trips/s, ${(1000 / inPage).toFixed(3)} ms\n` : '')
-    + `page client (crossbus/page): ${(size.minified / 1024).toFixed(1)} KB minified, ${(size.gzipped / 1024).toFixed(2)} KB gzipped (${size.gzipped} bytes)\n`
-    + `ratios: ${Object.entries(ratios).map(([k, v]) => `${k} ${v}`).join(', ')}`;
+  const table =
+    `browser: sequential request/reply, 200-byte payload, parent page ↔ cross-site iframe, Chromium, ${ROUNDS} interleaved rounds of ${n} round trips\n` +
+    `${formatTable(rows)}\n` +
+    (inPage !== undefined
+      ? `crossbus between two clients of the page hub, same page (no process hop): ${fmtInt(inPage)} round trips/s, ${(1000 / inPage).toFixed(3)} ms\n`
+      : '') +
+    `page client (crossbus/page): ${(size.minified / 1024).toFixed(1)} KB minified, ${(size.gzipped / 1024).toFixed(2)} KB gzipped (${size.gzipped} bytes)\n` +
+    `ratios: ${Object.entries(ratios)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`;
   return { suite: 'browser', unit: 'round trips per second', table, results, ratios, failures };
 }

@@ -376,13 +376,7 @@ async function jsExpectMessages(jsm: JetStreamManager, stream: string, n: number
  * iterator, max_messages 1,000 beat the default 100, and durable vs ephemeral made no difference.
  * (An ordered consumer would skip the acks, so it would not do the same work as crossbus.)
  */
-function jsReplay(
-  label: string,
-  jsm: JetStreamManager,
-  js: JetStreamClient,
-  stream: string,
-  total: number,
-): Promise<PhaseResult> {
+function jsReplay(label: string, jsm: JetStreamManager, js: JetStreamClient, stream: string, total: number): Promise<PhaseResult> {
   return replay(
     label,
     total,
@@ -557,7 +551,13 @@ async function runCrossbus(ctx: Ctx, dataDir: string): Promise<void> {
         return r;
       });
       await measure(ctx, 'crossbus-interval', round, false, async () => {
-        const r = await publishWindowed('crossbus-interval', ctx.messages, WINDOW, cbPublisher(b, ivTopic, ctx.payload), PUBLISH_TIMEOUT_MS);
+        const r = await publishWindowed(
+          'crossbus-interval',
+          ctx.messages,
+          WINDOW,
+          cbPublisher(b, ivTopic, ctx.payload),
+          PUBLISH_TIMEOUT_MS,
+        );
         await cbExpectMessages(b, ivStream, ctx.messages);
         return r;
       });

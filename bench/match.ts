@@ -211,7 +211,11 @@ const CHURN_EVERY = 10;
  * which also exercises match-cache invalidation. Replaces entries of `subs` in place.
  */
 function churn(
-  subs: Sub[], stream: readonly string[], add: (s: Sub) => void, remove: (s: Sub) => void, match: (t: string) => number,
+  subs: Sub[],
+  stream: readonly string[],
+  add: (s: Sub) => void,
+  remove: (s: Sub) => void,
+  match: (t: string) => number,
 ): { ms: number; ops: number; matches: number } {
   const rnd = mulberry32(SEED ^ 0xc4);
   const picks = Array.from({ length: Math.ceil(stream.length / CHURN_EVERY) }, () => Math.floor(rnd() * subs.length));
@@ -324,8 +328,20 @@ export async function runMatchBench(): Promise<BenchOutput> {
   }
 
   // (4) Churn: matches with subscribe/unsubscribe pairs mixed in (both sides, same sequence).
-  const ourChurn = churn(subs, w.stream, (x) => index!.add(x), (x) => index!.remove(x), (t) => index!.match(t).total);
-  const theirChurn = churn(qSubs, w.stream, (x) => q!.add(w.qPatterns[x.id]!, x), (x) => q!.remove(w.qPatterns[x.id]!, x), (t) => q!.match(t).length);
+  const ourChurn = churn(
+    subs,
+    w.stream,
+    (x) => index!.add(x),
+    (x) => index!.remove(x),
+    (t) => index!.match(t).total,
+  );
+  const theirChurn = churn(
+    qSubs,
+    w.stream,
+    (x) => q!.add(w.qPatterns[x.id]!, x),
+    (x) => q!.remove(w.qPatterns[x.id]!, x),
+    (t) => q!.match(t).length,
+  );
   if (ourChurn.matches !== theirChurn.matches) {
     throw new Error(`match counts differ under churn: crossbus=${ourChurn.matches} qlobber=${theirChurn.matches}`);
   }
@@ -356,7 +372,11 @@ export async function runMatchBench(): Promise<BenchOutput> {
     ['crossbus-subscribe', fmt(results['crossbus-subscribe']!), `${ratios['crossbus/qlobber-subscribe']!.toFixed(2)}x qlobber`],
     ['qlobber-subscribe', fmt(results['qlobber-subscribe']!), ''],
     ['crossbus-match', fmt(results['crossbus-match']!), `${ratios['crossbus/qlobber-match']!.toFixed(2)}x qlobber`],
-    ['crossbus-nocache-match', fmt(results['crossbus-nocache-match']!), `${(results['crossbus-nocache-match']! / results['qlobber-match']!).toFixed(2)}x qlobber`],
+    [
+      'crossbus-nocache-match',
+      fmt(results['crossbus-nocache-match']!),
+      `${(results['crossbus-nocache-match']! / results['qlobber-match']!).toFixed(2)}x qlobber`,
+    ],
     ['qlobber-match', fmt(results['qlobber-match']!), ''],
     ['crossbus-churn', fmt(results['crossbus-churn']!), `${ratios['crossbus/qlobber-churn']!.toFixed(2)}x qlobber`],
     ['qlobber-churn', fmt(results['qlobber-churn']!), ''],

@@ -15,15 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { connect as natsConnect, type NatsConnection } from 'nats';
 import { connectAsync as mqttConnect, type MqttClient } from 'mqtt';
 import type { BenchOutput } from './lib/output.js';
-import {
-  formatTable,
-  note,
-  startAedes,
-  startCrossbusHub,
-  startNatsServer,
-  withTimeout,
-  type RunningServer,
-} from './lib/procs.js';
+import { formatTable, note, startAedes, startCrossbusHub, startNatsServer, withTimeout, type RunningServer } from './lib/procs.js';
 
 export type SystemName = 'crossbus' | 'aedes' | 'nats-server';
 export const SYSTEMS: readonly SystemName[] = ['crossbus', 'aedes', 'nats-server'];
@@ -101,11 +93,7 @@ export interface PubSubSession {
 }
 
 /** Sets up one publisher and `subscribers` subscriber connections; resolves when subscriptions are live. */
-export type SetupFn = (
-  opts: PubSubRunOptions,
-  deliver: Deliver,
-  fail: (err: Error) => void,
-) => Promise<PubSubSession>;
+export type SetupFn = (opts: PubSubRunOptions, deliver: Deliver, fail: (err: Error) => void) => Promise<PubSubSession>;
 
 interface PhaseState {
   expected: number;
@@ -146,9 +134,7 @@ async function runPhase(
     watchdog = setInterval(() => {
       const now = performance.now();
       if (now - start > opts.timeoutMs) {
-        reject(
-          new Error(`${label}: timed out after ${opts.timeoutMs} ms (${state.delivered}/${expected} delivered)`),
-        );
+        reject(new Error(`${label}: timed out after ${opts.timeoutMs} ms (${state.delivered}/${expected} delivered)`));
         return;
       }
       const lastActivity = Math.max(state.lastDelivery, publishDoneAt ?? 0);

@@ -8,14 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { connect as natsConnect, type NatsConnection } from 'nats';
 import type { BenchOutput } from './lib/output.js';
-import {
-  formatTable,
-  note,
-  startCrossbusHub,
-  startNatsServer,
-  withTimeout,
-  type RunningServer,
-} from './lib/procs.js';
+import { formatTable, note, startCrossbusHub, startNatsServer, withTimeout, type RunningServer } from './lib/procs.js';
 import {
   errMsg,
   firstLine,
@@ -139,8 +132,7 @@ const setupCrossbus: RpcSetupFn = async (opts) => {
     buses.push(requester);
     const payload = new Uint8Array(opts.payload);
     const timeoutMs = opts.requestTimeoutMs;
-    const request = async (): Promise<number> =>
-      payloadLength(await requester.request(SUBJECT, payload, { timeoutMs }));
+    const request = async (): Promise<number> => payloadLength(await requester.request(SUBJECT, payload, { timeoutMs }));
 
     // The responder registration may still be in flight if serve() has no readiness signal:
     // retry the first request for a few seconds before giving up.
@@ -232,11 +224,10 @@ export async function runRpcBench(options: SuiteOptions = {}): Promise<BenchOutp
   }
 
   const ratios: Record<string, number> = {};
-  const r = ratio(results['crossbus'], results['nats-server']);
+  const r = ratio(results.crossbus, results['nats-server']);
   if (r !== undefined) ratios['crossbus/nats-server'] = r;
 
   const header =
-    `rpc: ${fmtInt(requests)} sequential request/reply round trips, ${payload.byteLength} B payload ` +
-    `(warm-up ${fmtInt(warmup)})`;
+    `rpc: ${fmtInt(requests)} sequential request/reply round trips, ${payload.byteLength} B payload ` + `(warm-up ${fmtInt(warmup)})`;
   return { suite: 'rpc', unit: 'req/s', table: `${header}\n${formatTable(rows)}`, results, ratios, failures };
 }

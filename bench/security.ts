@@ -373,7 +373,11 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
         continue;
       }
       try {
-        run.pair = await withTimeout(connectPair(connect, server.url, `${TOPIC_PREFIX}${configs.indexOf(def)}`, def.pub, def.sub), CONNECT_TIMEOUT_MS, `${def.name}: connect`);
+        run.pair = await withTimeout(
+          connectPair(connect, server.url, `${TOPIC_PREFIX}${configs.indexOf(def)}`, def.pub, def.sub),
+          CONNECT_TIMEOUT_MS,
+          `${def.name}: connect`,
+        );
       } catch (err) {
         for (const s of sizes) run.failed.set(s.key, errMsg(err));
       }
@@ -433,7 +437,13 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
     await Promise.all(runs.map((r) => closePair(r)));
 
     if (parts.has('handshakes')) {
-      const hsRuns = handshakeDefs.map((def) => ({ def, server: servers.get(def.hub), done: 0, ms: 0, error: undefined as string | undefined }));
+      const hsRuns = handshakeDefs.map((def) => ({
+        def,
+        server: servers.get(def.hub),
+        done: 0,
+        ms: 0,
+        error: undefined as string | undefined,
+      }));
       const once = async (def: HandshakeDef, server: RunningServer): Promise<void> => {
         const bus = await withTimeout(connect(server.url, { ...def.opts, reconnect: false }), CONNECT_TIMEOUT_MS, `${def.key}: connect`);
         await withTimeout(bus.close(), CLOSE_TIMEOUT_MS, `${def.key}: close`);
@@ -451,7 +461,9 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
       }
       // Blocks alternate between the hubs, each hub bounded by count and by time.
       for (;;) {
-        const pending = hsRuns.filter((r) => r.error === undefined && r.server !== undefined && r.done < handshakes && r.ms < HANDSHAKE_MAX_MS);
+        const pending = hsRuns.filter(
+          (r) => r.error === undefined && r.server !== undefined && r.done < handshakes && r.ms < HANDSHAKE_MAX_MS,
+        );
         if (pending.length === 0) break;
         for (const r of pending) {
           const block = Math.min(HANDSHAKE_BLOCK, handshakes - r.done);
@@ -482,7 +494,7 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
     const otherAtEnd = otherCpuTicks(ourPids);
     if (otherAtStart !== undefined && otherAtEnd !== undefined) {
       // Clock ticks are 1/100 s on Linux; as a share of one core over the measured part of the run.
-      otherLoad = (otherAtEnd - otherAtStart) * 10 / (performance.now() - wallAtStart);
+      otherLoad = ((otherAtEnd - otherAtStart) * 10) / (performance.now() - wallAtStart);
     }
   } finally {
     await Promise.all(runs.map((r) => closePair(r)));
@@ -493,9 +505,16 @@ export async function runSecurityBench(options: SecuritySuiteOptions = {}): Prom
   // Keys in a fixed, readable order (not the order they were measured in).
   const results: Record<string, number> = {};
   for (const key of [
-    'crossbus-plain', 'crossbus-integrity', 'crossbus-integrity-hmac', 'crossbus-encrypted',
-    'crossbus-plain-4k', 'crossbus-integrity-4k', 'crossbus-integrity-hmac-4k', 'crossbus-encrypted-4k',
-    'handshakes-secure', 'handshakes-plain',
+    'crossbus-plain',
+    'crossbus-integrity',
+    'crossbus-integrity-hmac',
+    'crossbus-encrypted',
+    'crossbus-plain-4k',
+    'crossbus-integrity-4k',
+    'crossbus-integrity-hmac-4k',
+    'crossbus-encrypted-4k',
+    'handshakes-secure',
+    'handshakes-plain',
   ]) {
     if (measured[key] !== undefined) results[key] = measured[key];
   }

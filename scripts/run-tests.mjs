@@ -9,7 +9,11 @@ const layers = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['unit
 function collect(dir) {
   let out = [];
   let entries = [];
-  try { entries = readdirSync(dir); } catch { return out; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const name of entries.sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out = out.concat(collect(p));

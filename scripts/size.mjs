@@ -20,7 +20,16 @@ export async function measure(entry) {
   const input = Array.isArray(entry)
     ? { stdin: { contents: entry.map((e) => `export * from ${JSON.stringify(root + e)};`).join('\n'), resolveDir: root, loader: 'ts' } }
     : { entryPoints: [root + entry] };
-  const r = await build({ ...input, bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
+  const r = await build({
+    ...input,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
   const code = r.outputFiles[0].contents;
   return { minified: code.length, gzipped: gzipSync(code, { level: 9 }).length };
 }
@@ -32,7 +41,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (args.includes('--json')) {
     process.stdout.write(`${JSON.stringify(rows)}\n`);
   } else {
-    for (const r of rows) process.stdout.write(`${r.name}\n  ${(r.minified / 1024).toFixed(1)} KB minified, ${(r.gzipped / 1024).toFixed(2)} KB gzipped (${r.gzipped} bytes)\n`);
+    for (const r of rows)
+      process.stdout.write(
+        `${r.name}\n  ${(r.minified / 1024).toFixed(1)} KB minified, ${(r.gzipped / 1024).toFixed(2)} KB gzipped (${r.gzipped} bytes)\n`,
+      );
   }
   const i = args.indexOf('--budget');
   if (i >= 0) {

@@ -9,8 +9,15 @@ import { createRequire } from 'node:module';
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const CONFIGS = [
-  'tsconfig.json', 'src/core/tsconfig.json', 'src/transports/tsconfig.json', 'src/transports/postmessage/tsconfig.json',
-  'src/client/tsconfig.json', 'src/browser/tsconfig.json', 'src/node/tsconfig.json', 'src/hub/tsconfig.json', 'src/cli/tsconfig.json',
+  'tsconfig.json',
+  'src/core/tsconfig.json',
+  'src/transports/tsconfig.json',
+  'src/transports/postmessage/tsconfig.json',
+  'src/client/tsconfig.json',
+  'src/browser/tsconfig.json',
+  'src/node/tsconfig.json',
+  'src/hub/tsconfig.json',
+  'src/cli/tsconfig.json',
 ];
 
 function check(config) {

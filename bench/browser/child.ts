@@ -26,8 +26,14 @@ async function main(): Promise<void> {
         const port = e.ports[0]!;
         port.onmessage = (m) => {
           const d = m.data as { id: number; p?: unknown; oneway?: boolean; count?: boolean };
-          if (d.oneway) { received++; return; }
-          if (d.count) { port.postMessage({ id: d.id, p: received }); return; }
+          if (d.oneway) {
+            received++;
+            return;
+          }
+          if (d.count) {
+            port.postMessage({ id: d.id, p: received });
+            return;
+          }
           port.postMessage({ id: d.id, p: d.p });
         };
         ready();
@@ -37,14 +43,19 @@ async function main(): Promise<void> {
     case 'crossbus': {
       const bus = await cb.connect(cb.windowConnector({ target: window.parent, hubOrigin: parentOrigin }), { name: 'child' });
       bus.serve('bench.echo', (m) => m.data);
-      bus.subscribe('bench.oneway', () => { received++; });
+      bus.subscribe('bench.oneway', () => {
+        received++;
+      });
       bus.serve('bench.count', () => received);
       await bus.flush();
       ready();
       break;
     }
     case 'penpal':
-      cb.penpalConnect({ messenger: new cb.WindowMessenger({ remoteWindow: window.parent, allowedOrigins: [parentOrigin] }), methods: { echo: (p: unknown) => p } });
+      cb.penpalConnect({
+        messenger: new cb.WindowMessenger({ remoteWindow: window.parent, allowedOrigins: [parentOrigin] }),
+        methods: { echo: (p: unknown) => p },
+      });
       break; // the parent's connection promise says when it is ready
     case 'comlink':
       cb.Comlink.expose({ echo: (p: unknown) => p }, cb.Comlink.windowEndpoint(window.parent, self, parentOrigin), [parentOrigin]);

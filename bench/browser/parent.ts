@@ -31,15 +31,22 @@ async function timeLoop(n: number, warmup: number, call: () => Promise<unknown>)
 }
 
 /** A request/response helper over something that answers { id, p } with the same id. */
-function correlated(send: (m: unknown) => void, listen: (h: (d: { id: number; p: unknown }) => void) => void): (p: unknown, extra?: object) => Promise<unknown> {
+function correlated(
+  send: (m: unknown) => void,
+  listen: (h: (d: { id: number; p: unknown }) => void) => void,
+): (p: unknown, extra?: object) => Promise<unknown> {
   let next = 0;
   const waiting = new Map<number, (v: unknown) => void>();
-  listen((d) => { waiting.get(d.id)?.(d.p); waiting.delete(d.id); });
-  return (p, extra) => new Promise((resolve) => {
-    const id = ++next;
-    waiting.set(id, resolve);
-    send({ id, p, ...extra });
+  listen((d) => {
+    waiting.get(d.id)?.(d.p);
+    waiting.delete(d.id);
   });
+  return (p, extra) =>
+    new Promise((resolve) => {
+      const id = ++next;
+      waiting.set(id, resolve);
+      send({ id, p, ...extra });
+    });
 }
 
 interface Running {
@@ -62,27 +69,42 @@ export async function setupSystem(sys: string, childOrigin: string): Promise<voi
 async function connectSystem(sys: string, childOrigin: string, iframe: HTMLIFrameElement, win: Window): Promise<Running> {
   switch (sys) {
     case 'postmessage-raw': {
-      const call = correlated((m) => win.postMessage(m, childOrigin), (h) => window.addEventListener('message', (e) => {
-        if (e.origin === childOrigin && e.source === win && typeof (e.data as { id?: unknown })?.id === 'number') h(e.data as { id: number; p: unknown });
-      }));
+      const call = correlated(
+        (m) => win.postMessage(m, childOrigin),
+        (h) =>
+          window.addEventListener('message', (e) => {
+            if (e.origin === childOrigin && e.source === win && typeof (e.data as { id?: unknown })?.id === 'number')
+              h(e.data as { id: number; p: unknown });
+          }),
+      );
       return { iframe, call: () => call(PAYLOAD) };
     }
     case 'messageport-raw': {
       // The child asked for a port (that resolved frame()); it says ready once it has it.
       const { port1, port2 } = new MessageChannel();
-      const readyNow = new Promise<void>((resolve) => window.addEventListener('message', function onReady(e) {
-        if (e.origin === childOrigin && (e.data as { benchReady?: string })?.benchReady === sys) { window.removeEventListener('message', onReady); resolve(); }
-      }));
+      const readyNow = new Promise<void>((resolve) =>
+        window.addEventListener('message', function onReady(e) {
+          if (e.origin === childOrigin && (e.data as { benchReady?: string })?.benchReady === sys) {
+            window.removeEventListener('message', onReady);
+            resolve();
+          }
+        }),
+      );
       win.postMessage({ port: true }, childOrigin, [port2]);
       await readyNow;
-      const call = correlated((m) => port1.postMessage(m), (h) => { port1.onmessage = (e) => h(e.data as { id: number; p: unknown }); });
+      const call = correlated(
+        (m) => port1.postMessage(m),
+        (h) => {
+          port1.onmessage = (e) => h(e.data as { id: number; p: unknown });
+        },
+      );
       return {
         iframe,
         call: () => call(PAYLOAD),
         async oneway(count) {
           const base = (await call(null, { count: true })) as number;
           for (let i = 0; i < count; i++) port1.postMessage({ oneway: true, p: PAYLOAD });
-          while ((await call(null, { count: true })) as number < base + count) await new Promise((r) => setTimeout(r, 0));
+          while (((await call(null, { count: true })) as number) < base + count) await new Promise((r) => setTimeout(r, 0));
         },
         close: () => port1.close(),
       };
@@ -95,12 +117,14 @@ async function connectSystem(sys: string, childOrigin: string, iframe: HTMLIFram
         async oneway(count) {
           const base = (await bus.request('bench.count', null)) as number;
           for (let i = 0; i < count; i++) await bus.publish('bench.oneway', PAYLOAD);
-          while ((await bus.request('bench.count', null)) as number < base + count) await new Promise((r) => setTimeout(r, 0));
+          while (((await bus.request('bench.count', null)) as number) < base + count) await new Promise((r) => setTimeout(r, 0));
         },
       };
     }
     case 'penpal': {
-      const conn = cb.penpalConnect<{ echo(p: unknown): Promise<unknown> }>({ messenger: new cb.WindowMessenger({ remoteWindow: win, allowedOrigins: [childOrigin] }) });
+      const conn = cb.penpalConnect<{ echo(p: unknown): Promise<unknown> }>({
+        messenger: new cb.WindowMessenger({ remoteWindow: win, allowedOrigins: [childOrigin] }),
+      });
       const remote = await conn.promise;
       return { iframe, call: () => remote.echo(PAYLOAD), close: () => conn.destroy() };
     }
@@ -145,9 +169,14 @@ export async function startCrossbusHub(childOrigin: string): Promise<void> {
     // The one-way burst is far above the default per-app rate limit, which is not what this measures.
     limits: { rate: { perSecond: 10_000_000, burst: 10_000_000 } },
   });
-  const broker = new cb.Broker({ heartbeatMs: 0, security: new cb.HubSecurity({ crypto: cb.createWebCryptoProvider(), config, identifyByOrigin: true }) });
+  const broker = new cb.Broker({
+    heartbeatMs: 0,
+    security: new cb.HubSecurity({ crypto: cb.createWebCryptoProvider(), config, identifyByOrigin: true }),
+  });
   cb.listenWindow({ allowedOrigins: [childOrigin], onConnection: (t) => broker.accept(t) });
-  (globalThis as { benchBus?: cb.Bus }).benchBus = await cb.connect(cb.memoryConnector(broker, { vouchedOrigin: location.origin }), { name: 'parent' });
+  (globalThis as { benchBus?: cb.Bus }).benchBus = await cb.connect(cb.memoryConnector(broker, { vouchedOrigin: location.origin }), {
+    name: 'parent',
+  });
   const local = await cb.connect(cb.memoryConnector(broker, { vouchedOrigin: location.origin }), { name: 'parent-service' });
   local.serve('bench.local', (m) => m.data);
   await local.flush();

@@ -11,7 +11,5 @@ export interface BenchOutput {
 /** Prints the table, then (as the very last line) a machine-readable JSON summary. */
 export function printBench(out: BenchOutput): void {
   process.stdout.write(out.table.endsWith('\n') ? out.table : `${out.table}\n`);
-  process.stdout.write(
-    `${JSON.stringify({ suite: out.suite, unit: out.unit, results: out.results, ratios: out.ratios })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify({ suite: out.suite, unit: out.unit, results: out.results, ratios: out.ratios })}\n`);
 }

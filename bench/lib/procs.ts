@@ -152,12 +152,7 @@ function failure(name: string, what: string, s: Spawned): Error {
 }
 
 /** Resolves with the first regex match in the child's output; rejects on exit or timeout. */
-function waitForOutput(
-  name: string,
-  s: Spawned,
-  pattern: RegExp,
-  timeoutMs = DEFAULT_WAIT_MS,
-): Promise<RegExpMatchArray> {
+function waitForOutput(name: string, s: Spawned, pattern: RegExp, timeoutMs = DEFAULT_WAIT_MS): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     let buffered = '';
     let timer: NodeJS.Timeout | undefined;
@@ -208,13 +203,7 @@ function tryConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function waitForPort(
-  name: string,
-  s: Spawned,
-  host: string,
-  port: number,
-  timeoutMs = DEFAULT_WAIT_MS,
-): Promise<void> {
+async function waitForPort(name: string, s: Spawned, host: string, port: number, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (!isRunning(s.child)) throw failure(name, `exited (${describeExit(s.child)}) before it was ready`, s);
@@ -252,7 +241,7 @@ export function freePort(): Promise<number> {
 
 /** Starts `nats-server -a 127.0.0.1 -p <free port>` and waits until it accepts TCP connections. */
 export async function startNatsServer(opts: { bin?: string } = {}): Promise<RunningServer> {
-  const bin = opts.bin ?? process.env['NATS_SERVER_BIN'] ?? 'nats-server';
+  const bin = opts.bin ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
   const port = await freePort();
   const s = spawnTracked(bin, ['-a', '127.0.0.1', '-p', String(port)]);
   const stop = makeStop(s);
@@ -270,7 +259,7 @@ export async function startNatsServer(opts: { bin?: string } = {}): Promise<Runn
  * setting at its default) and waits until it reports JetStream ready and accepts TCP connections.
  */
 export async function startJetStreamServer(opts: { storeDir: string; bin?: string }): Promise<RunningServer> {
-  const bin = opts.bin ?? process.env['NATS_SERVER_BIN'] ?? 'nats-server';
+  const bin = opts.bin ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
   const port = await freePort();
   const s = spawnTracked(bin, ['-js', '-sd', opts.storeDir, '-a', '127.0.0.1', '-p', String(port)]);
   const stop = makeStop(s);
@@ -320,16 +309,7 @@ export async function startCrossbusHub(opts: { extraArgs?: string[] } = {}): Pro
   const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
   const extra = opts.extraArgs ?? [];
   const data = extra.includes('--data') ? [] : ['--data', mkdtempSync(join(tmpdir(), 'crossbus-bench-'))];
-  const s = spawnTracked(process.execPath, [
-    cli,
-    'hub',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    ...data,
-    ...extra,
-  ]);
+  const s = spawnTracked(process.execPath, [cli, 'hub', '--host', '127.0.0.1', '--port', '0', ...data, ...extra]);
   const stop = makeStop(s);
   let url: string;
   try {

@@ -9,7 +9,12 @@ import { bridge, connect, connectWith, memoryConnector } from '../../src/browser
 import { listenWindow } from '../../src/transports/postmessage/index.js';
 import { extensionConnector } from '../../src/transports/extension/index.js';
 
-interface DemoConfig { hubUrl: string; previewOrigin: string; extensionId: string; bridge: { name: string; secret: string } }
+interface DemoConfig {
+  hubUrl: string;
+  previewOrigin: string;
+  extensionId: string;
+  bridge: { name: string; secret: string };
+}
 
 const $ = (id: string): HTMLElement => document.getElementById(id) as HTMLElement;
 const traffic = $('traffic');
@@ -23,7 +28,11 @@ function log(kind: 'in' | 'out' | 'err', text: string): void {
 
 async function main(): Promise<void> {
   const demo = (await (await fetch('/demo-config.json')).json()) as DemoConfig;
-  const audit = { record: (e: AuditEvent) => { if (e.outcome !== 'success') log('err', `audit: ${e.action} ${e.outcome} ${e.reason ?? ''} (${e.actor.origin ?? e.actor.address})`); } };
+  const audit = {
+    record: (e: AuditEvent) => {
+      if (e.outcome !== 'success') log('err', `audit: ${e.action} ${e.outcome} ${e.reason ?? ''} (${e.actor.origin ?? e.actor.address})`);
+    },
+  };
   const config = parseHubConfig({
     apps: {
       editor: { origins: [location.origin], roles: ['editor'] },
@@ -34,7 +43,10 @@ async function main(): Promise<void> {
       preview: { publish: ['preview.>'], subscribe: ['edits.>', 'build.>', 'preview.>'], request: ['format.>'] },
     },
   });
-  const broker = new Broker({ heartbeatMs: 5_000, security: new HubSecurity({ crypto: createWebCryptoProvider(), config, audit, identifyByOrigin: true }) });
+  const broker = new Broker({
+    heartbeatMs: 5_000,
+    security: new HubSecurity({ crypto: createWebCryptoProvider(), config, audit, identifyByOrigin: true }),
+  });
   listenWindow({
     allowedOrigins: [demo.previewOrigin],
     onConnection: (t) => broker.accept(t),
@@ -78,7 +90,8 @@ async function main(): Promise<void> {
   });
   // The preview announces itself when it is connected; send it the document then.
   bus.subscribe('preview.ready', () => publishEdit());
-  (document.getElementById('preview') as HTMLIFrameElement).src = `${demo.previewOrigin}/preview.html?hub=${encodeURIComponent(location.origin)}`;
+  (document.getElementById('preview') as HTMLIFrameElement).src =
+    `${demo.previewOrigin}/preview.html?hub=${encodeURIComponent(location.origin)}`;
   (globalThis as { demo?: unknown }).demo = { bus, broker };
   await joinExtension(demo.extensionId);
 }

@@ -23,11 +23,25 @@ export async function buildExtension({ outDir = EXTENSION_DIR, config, minify = 
   await mkdir(join(out, 'dist'), { recursive: true });
   if (out !== EXTENSION_DIR) await copyFile(join(EXTENSION_DIR, 'manifest.json'), join(out, 'manifest.json'));
   const common = {
-    bundle: true, platform: 'browser', target: 'chrome116', minify, logLevel: 'silent',
+    bundle: true,
+    platform: 'browser',
+    target: 'chrome116',
+    minify,
+    logLevel: 'silent',
     define: { __CROSSBUS_EXTENSION_CONFIG__: JSON.stringify(config) },
   };
-  await build({ ...common, entryPoints: [join(EXTENSION_DIR, 'src', 'background.ts')], format: 'esm', outfile: join(out, 'dist', 'background.js') });
-  await build({ ...common, entryPoints: [join(EXTENSION_DIR, 'src', 'content.ts')], format: 'iife', outfile: join(out, 'dist', 'content.js') });
+  await build({
+    ...common,
+    entryPoints: [join(EXTENSION_DIR, 'src', 'background.ts')],
+    format: 'esm',
+    outfile: join(out, 'dist', 'background.js'),
+  });
+  await build({
+    ...common,
+    entryPoints: [join(EXTENSION_DIR, 'src', 'content.ts')],
+    format: 'iife',
+    outfile: join(out, 'dist', 'content.js'),
+  });
   return out;
 }
 

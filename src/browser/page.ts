@@ -15,7 +15,15 @@ import { openBus, type Bus, type BusPlugins } from '../client/bus.js';
 import type { ConnectOptions } from '../client/options.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 
-export { Bus, HEADER_ERROR, type PublishOptions, type PublishAck, type RequestOptions, type ServeOptions, type ServiceHandler } from '../client/bus.js';
+export {
+  Bus,
+  HEADER_ERROR,
+  type PublishOptions,
+  type PublishAck,
+  type RequestOptions,
+  type ServeOptions,
+  type ServiceHandler,
+} from '../client/bus.js';
 export type { ConnectOptions, ReconnectOptions } from '../client/options.js';
 export type { Message } from '../client/message.js';
 export type { Subscription, SubscribeOptions, MessageHandler } from '../client/subscription.js';

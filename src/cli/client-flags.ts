@@ -15,12 +15,24 @@ export const URL_OPTION = defineOptions({
 export function credentialOptions(defaultApp: string) {
   return defineOptions({
     secret: { type: 'string', placeholder: '<base64>', description: "the app's secret (or CROSSBUS_SECRET)" },
-    name: { type: 'string', placeholder: '<app>', description: 'the app to authenticate as', default: `${JSON.stringify(defaultApp)}, or CROSSBUS_NAME` },
+    name: {
+      type: 'string',
+      placeholder: '<app>',
+      description: 'the app to authenticate as',
+      default: `${JSON.stringify(defaultApp)}, or CROSSBUS_NAME`,
+    },
     config: {
-      type: 'string', placeholder: '<file>', description: "without a secret: the app's newest valid key from this hub config file",
+      type: 'string',
+      placeholder: '<file>',
+      description: "without a secret: the app's newest valid key from this hub config file",
       default: `<data>/${CONFIG_FILE_NAME} when it exists`,
     },
-    data: { type: 'string', placeholder: '<dir>', description: 'the hub state directory holding that config file', default: DEFAULT_DATA_DIR },
+    data: {
+      type: 'string',
+      placeholder: '<dir>',
+      description: 'the hub state directory holding that config file',
+      default: DEFAULT_DATA_DIR,
+    },
     insecure: { type: 'boolean', description: 'no credentials (only a hub started with --insecure accepts that)' },
   });
 }

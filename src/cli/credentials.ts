@@ -16,7 +16,16 @@ export interface Credentials {
 }
 
 /** `defaultApp`: the app used when neither --name nor CROSSBUS_NAME names one (the stream commands use "admin"). */
-export async function resolveCredentials(flags: { name?: string | undefined; secret?: string | undefined; config?: string | undefined; data?: string | undefined; insecure?: boolean | undefined }, defaultApp = DEFAULT_CLIENT_APP): Promise<Credentials> {
+export async function resolveCredentials(
+  flags: {
+    name?: string | undefined;
+    secret?: string | undefined;
+    config?: string | undefined;
+    data?: string | undefined;
+    insecure?: boolean | undefined;
+  },
+  defaultApp = DEFAULT_CLIENT_APP,
+): Promise<Credentials> {
   const secret = flags.secret ?? process.env.CROSSBUS_SECRET;
   if (flags.insecure) return { name: flags.name ?? 'crossbus-cli' };
   if (secret !== undefined) return { name: flags.name ?? process.env.CROSSBUS_NAME ?? defaultApp, secret };
@@ -27,7 +36,9 @@ export async function resolveCredentials(flags: { name?: string | undefined; sec
   const app = config.apps.get(name);
   if (app === undefined) throw new Error(`app ${JSON.stringify(name)} is not in ${file} (use --name)`);
   const now = Date.now();
-  const valid = app.keys.filter((k) => (k.notBefore === undefined || k.notBefore <= now) && (k.expiresAt === undefined || k.expiresAt > now));
+  const valid = app.keys.filter(
+    (k) => (k.notBefore === undefined || k.notBefore <= now) && (k.expiresAt === undefined || k.expiresAt > now),
+  );
   // The newest key: the one a rotation added last.
   const key = valid[valid.length - 1];
   if (key === undefined) throw new Error(`app ${JSON.stringify(name)} has no valid key in ${file}`);

@@ -184,7 +184,9 @@ export class DeadLetterReplay {
           await this.#pacer.wait();
           if (this.#failure !== undefined) break outer;
           this.#prefix.issue(r.seq);
-          const p: Promise<void> = this.#send(r).catch((error: unknown) => this.#fail(r.seq, error)).finally(() => this.#inflight.delete(p));
+          const p: Promise<void> = this.#send(r)
+            .catch((error: unknown) => this.#fail(r.seq, error))
+            .finally(() => this.#inflight.delete(p));
           this.#inflight.add(p);
         }
       }
@@ -193,7 +195,11 @@ export class DeadLetterReplay {
     }
     await Promise.all(this.#inflight);
     const outcome: DeadLetterReplayOutcome = {
-      replayed: this.#replayed, duplicates: this.#duplicates, upTo: this.#prefix.upTo, rateLimited: this.#rateLimited, rate: this.#pacer.rate,
+      replayed: this.#replayed,
+      duplicates: this.#duplicates,
+      upTo: this.#prefix.upTo,
+      rateLimited: this.#rateLimited,
+      rate: this.#pacer.rate,
     };
     if (this.#failure !== undefined) outcome.failure = this.#failure;
     return outcome;
@@ -202,7 +208,11 @@ export class DeadLetterReplay {
   /** Publishes one dead letter; sends it again after rate-limit refusals, up to the retries. */
   async #send(r: StreamRecord): Promise<void> {
     const headers = originalHeaders(r.headers);
-    const publishOptions = { durable: true as const, msgId: `dlq-${this.#stream}-${r.seq}`, ...(Object.keys(headers).length > 0 ? { headers } : {}) };
+    const publishOptions = {
+      durable: true as const,
+      msgId: `dlq-${this.#stream}-${r.seq}`,
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    };
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
         await this.#pacer.wait();

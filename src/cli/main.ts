@@ -50,7 +50,8 @@ const stdio = { stdout: (t: string) => void process.stdout.write(t), stderr: (t:
 /** For stream and dlq: output that may be large (waits for a slow reader), and the progress bar on stderr. */
 const streamIo: StreamIo = {
   ...stdio,
-  drain: () => (process.stdout.writableNeedDrain ? new Promise<void>((resolve) => process.stdout.once('drain', resolve)) : Promise.resolve()),
+  drain: () =>
+    process.stdout.writableNeedDrain ? new Promise<void>((resolve) => process.stdout.once('drain', resolve)) : Promise.resolve(),
   progress: process.stderr,
 };
 
@@ -67,19 +68,35 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case 'hub': return await hubCommand(rest);
-      case 'demo': return await demoCommand(rest, consoleLogger('info'), (line) => void process.stdout.write(`${line}\n`));
-      case 'pub': return await pubCommand(rest);
-      case 'sub': return await subCommand(rest);
-      case 'request': return await requestCommand(rest);
-      case 'reload': return await reloadCommand(rest, stdio);
-      case 'keys': return await keysCommand(rest, stdio);
-      case 'consent': return await consentCommand(rest, stdio);
-      case 'audit': return await auditCommand(rest, stdio);
-      case 'stream': return await streamCommand(rest, streamIo, openStreamsClient);
-      case 'dlq': return await dlqCommand(rest, streamIo, openStreamsClient);
-      case undefined: case '-h': case '--help': case 'help': return help(rest[0] ?? 'main');
-      case '--version': case '-v':
+      case 'hub':
+        return await hubCommand(rest);
+      case 'demo':
+        return await demoCommand(rest, consoleLogger('info'), (line) => void process.stdout.write(`${line}\n`));
+      case 'pub':
+        return await pubCommand(rest);
+      case 'sub':
+        return await subCommand(rest);
+      case 'request':
+        return await requestCommand(rest);
+      case 'reload':
+        return await reloadCommand(rest, stdio);
+      case 'keys':
+        return await keysCommand(rest, stdio);
+      case 'consent':
+        return await consentCommand(rest, stdio);
+      case 'audit':
+        return await auditCommand(rest, stdio);
+      case 'stream':
+        return await streamCommand(rest, streamIo, openStreamsClient);
+      case 'dlq':
+        return await dlqCommand(rest, streamIo, openStreamsClient);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        return help(rest[0] ?? 'main');
+      case '--version':
+      case '-v':
         process.stdout.write('crossbus 0.1.0\n');
         return 0;
       default:
@@ -87,14 +104,16 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (isUsageError(err)) {
-      process.stderr.write(usageErrorText(command !== undefined && HELP[command] !== undefined ? command : undefined, (err as Error).message));
+      process.stderr.write(
+        usageErrorText(command !== undefined && HELP[command] !== undefined ? command : undefined, (err as Error).message),
+      );
       return 2;
     }
     if (err instanceof CrossbusError) {
       process.stderr.write(`crossbus: ${err.message} (${err.code})\n`);
       return 1;
     }
-    process.stderr.write(`crossbus: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`crossbus: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 1;
   }
 }

@@ -56,12 +56,17 @@ export function usageErrorText(command: string | undefined, message: string): st
 /** The parseArgs config of these flags. */
 export function parseArgsOptions(specs: OptionSpecs): NonNullable<ParseArgsConfig['options']> {
   const options: NonNullable<ParseArgsConfig['options']> = {};
-  for (const [name, spec] of Object.entries(specs)) options[name] = spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short };
+  for (const [name, spec] of Object.entries(specs))
+    options[name] = spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short };
   return options;
 }
 
 /** Parses `args` strictly against `specs`; throws parseArgs' ERR_PARSE_ARGS_* errors. */
-export function parseOptions<T extends OptionSpecs>(specs: T, args: string[], allowPositionals = true): { values: OptionValues<T>; positionals: string[] } {
+export function parseOptions<T extends OptionSpecs>(
+  specs: T,
+  args: string[],
+  allowPositionals = true,
+): { values: OptionValues<T>; positionals: string[] } {
   const { values, positionals } = parseArgs({ args, options: parseArgsOptions(specs), strict: true, allowPositionals });
   return { values: values as OptionValues<T>, positionals };
 }
@@ -77,7 +82,8 @@ export function pickOptions<T extends OptionSpecs, K extends keyof T>(specs: T, 
 export function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -98,7 +104,11 @@ type Row = readonly [string, readonly string[]];
 
 /** Two-column help lines (`  <left>  <right>`), the right column aligned (a command list: not wrapped). */
 export function helpRows(rows: ReadonlyArray<readonly [string, string]>): string {
-  return layOut(rows.map(([left, right]): Row => [left, [right]]), descriptionColumn(rows), Infinity);
+  return layOut(
+    rows.map(([left, right]): Row => [left, [right]]),
+    descriptionColumn(rows),
+    Infinity,
+  );
 }
 
 function flagText(name: string, spec: OptionSpec): string {
@@ -119,10 +129,12 @@ function descriptionColumn(rows: ReadonlyArray<readonly [string, unknown]>): num
 
 function layOut(rows: readonly Row[], column: number, width = HELP_WIDTH): string {
   const indent = ' '.repeat(column);
-  return rows.map(([left, right]) => {
-    const [first = '', ...rest] = wrap(right, width - column);
-    return [`  ${left}`.padEnd(column) + first, ...rest.map((l) => indent + l)].join('\n');
-  }).join('\n');
+  return rows
+    .map(([left, right]) => {
+      const [first = '', ...rest] = wrap(right, width - column);
+      return [`  ${left}`.padEnd(column) + first, ...rest.map((l) => indent + l)].join('\n');
+    })
+    .join('\n');
 }
 
 /** Joins pieces with spaces into lines of at most `width` characters (a longer piece keeps its own line). */

@@ -64,29 +64,40 @@ export function bridge(local: Bus, remote: Bus, options: BridgeOptions = {}): Br
     if (hops.includes(id) || hops.length >= maxHops) return undefined;
     return { ...m.headers, [HEADER_BRIDGED]: [...hops, id].join(',') };
   };
-  const fail = (topic: string) => (err: unknown): void => {
-    onError(err as CrossbusError, topic);
-  };
+  const fail =
+    (topic: string) =>
+    (err: unknown): void => {
+      onError(err as CrossbusError, topic);
+    };
 
   const forward = (from: Bus, to: Bus, pattern: string, count: 'exported' | 'imported'): void => {
-    subs.push(from.subscribe(pattern, (m) => {
-      if (m.replyTo !== '') return; // requests cross only through services
-      // A durable publish crosses through forwardDurablePublishes (with its msgId), never as a plain copy.
-      if (m.headers[HEADER_DURABLE] !== undefined) return;
-      const headers = crossing(m);
-      if (headers === undefined) return;
-      stats[count]++;
-      to.publish(m.topic, m.data, { headers }).catch(fail(m.topic));
-    }));
+    subs.push(
+      from.subscribe(pattern, (m) => {
+        if (m.replyTo !== '') return; // requests cross only through services
+        // A durable publish crosses through forwardDurablePublishes (with its msgId), never as a plain copy.
+        if (m.headers[HEADER_DURABLE] !== undefined) return;
+        const headers = crossing(m);
+        if (headers === undefined) return;
+        stats[count]++;
+        to.publish(m.topic, m.data, { headers }).catch(fail(m.topic));
+      }),
+    );
   };
   const relay = (from: Bus, to: Bus, pattern: string, count: 'requestsOut' | 'requestsIn'): void => {
-    subs.push(from.serve(pattern, async (m) => {
-      const headers = crossing(m);
-      if (headers === undefined) throw createError('CB_ERR_NO_RESPONDERS', `request ${m.topic} would loop across bridges`, { details: { topic: m.topic } });
-      stats[count]++;
-      const reply = await to.requestMessage(m.topic, m.data, { headers, timeoutMs });
-      return reply.data;
-    }, { group: `bridge.${id}` }));
+    subs.push(
+      from.serve(
+        pattern,
+        async (m) => {
+          const headers = crossing(m);
+          if (headers === undefined)
+            throw createError('CB_ERR_NO_RESPONDERS', `request ${m.topic} would loop across bridges`, { details: { topic: m.topic } });
+          stats[count]++;
+          const reply = await to.requestMessage(m.topic, m.data, { headers, timeoutMs });
+          return reply.data;
+        },
+        { group: `bridge.${id}` },
+      ),
+    );
   };
 
   for (const p of options.exports ?? []) forward(local, remote, p, 'exported');

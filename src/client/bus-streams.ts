@@ -70,7 +70,9 @@ class ClientStreams implements BusStreams {
 
   publish(topic: string, msgId: string | undefined, headers: Headers | undefined, payload: PayloadFields): Promise<PublishAck> {
     if (msgId !== undefined && (typeof msgId !== 'string' || msgId.length === 0 || msgId.length > MAX_MSG_ID_LENGTH)) {
-      throw new ConfigError('CB_ERR_INVALID_OPTION', `msgId must be a string of 1 to ${MAX_MSG_ID_LENGTH} characters`, { details: { option: 'msgId' } });
+      throw new ConfigError('CB_ERR_INVALID_OPTION', `msgId must be a string of 1 to ${MAX_MSG_ID_LENGTH} characters`, {
+        details: { option: 'msgId' },
+      });
     }
     return this.durables.publish(topic, msgId, headers, payload, this.host.requestTimeoutMs);
   }
@@ -83,7 +85,8 @@ class ClientStreams implements BusStreams {
     try {
       host.checkOpen();
       const problem = streamNameProblem(stream);
-      if (problem !== undefined) throw new ConfigError('CB_ERR_INVALID_OPTION', `stream name ${problem}`, { details: { option: 'stream' } });
+      if (problem !== undefined)
+        throw new ConfigError('CB_ERR_INVALID_OPTION', `stream name ${problem}`, { details: { option: 'stream' } });
       resolveConsumerConfig(config);
     } catch (err) {
       consumer.fail(err as CrossbusError);
@@ -109,13 +112,21 @@ class ClientStreams implements BusStreams {
   /** Sends one settlement of a stream delivery; resolves when the hub confirmed it. */
   private readonly settle = (sid: number, seq: number, ack: AckPayload): Promise<void> => {
     if (!this.host.canSettle()) {
-      return Promise.reject(new ConnectionError('CB_ERR_CONNECTION_LOST', 'not connected: the delivery will come again', { details: { sid, seq } }));
+      return Promise.reject(
+        new ConnectionError('CB_ERR_CONNECTION_LOST', 'not connected: the delivery will come again', { details: { sid, seq } }),
+      );
     }
     const id = this.host.opId();
     let env: Envelope;
     if (ack.op === 'ack') {
       const t = ack.token >>> 0;
-      env = envelope(Kind.ACK, { id, sid, seq, payloadType: PayloadType.BYTES, payload: new Uint8Array([t >>> 24, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t & 0xff]) });
+      env = envelope(Kind.ACK, {
+        id,
+        sid,
+        seq,
+        payloadType: PayloadType.BYTES,
+        payload: new Uint8Array([t >>> 24, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t & 0xff]),
+      });
     } else {
       env = envelope(Kind.ACK, { id, sid, seq, payloadType: PayloadType.JSON, payload: encodeJson(ack) });
     }

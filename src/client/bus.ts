@@ -71,7 +71,11 @@ export class Bus {
     const opts = resolveConnectOptions(options);
     this.#opts = opts;
     if (plugins.secretAuth === undefined && options.secret !== undefined) {
-      throw new ConfigError('CB_ERR_INVALID_OPTION', "this client authenticates by its origin only: for a secret, use connect() from 'crossbus'", { details: { option: 'secret' } });
+      throw new ConfigError(
+        'CB_ERR_INVALID_OPTION',
+        "this client authenticates by its origin only: for a secret, use connect() from 'crossbus'",
+        { details: { option: 'secret' } },
+      );
     }
     const secretAuth = plugins.secretAuth?.(options);
     this.events = new TypedEmitter<BusEvents>((error) => opts.logger.error('bus event listener threw', { error: String(error) }));
@@ -87,9 +91,13 @@ export class Bus {
   /** The streams plugin, or a typed error saying how to get it. */
   #needStreams(): BusStreams {
     if (this.#streamsPlugin !== undefined) return this.#streamsPlugin;
-    throw new ConfigError('CB_ERR_INVALID_OPTION', "durable streams need the streams plugin: pass { streams: createBusStreams } (from 'crossbus/streams') to connect()", {
-      details: { option: 'streams' },
-    });
+    throw new ConfigError(
+      'CB_ERR_INVALID_OPTION',
+      "durable streams need the streams plugin: pass { streams: createBusStreams } (from 'crossbus/streams') to connect()",
+      {
+        details: { option: 'streams' },
+      },
+    );
   }
 
   /** Stream management: create, info, list, purge, read, delete. Needs the streams plugin (always there with connect() from 'crossbus'). */
@@ -157,13 +165,21 @@ export class Bus {
    */
   publish(topic: string, data: unknown, options: PublishOptions & { durable: true }): Promise<PublishAck>;
   publish(topic: string, data?: unknown, options?: PublishOptions): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: the implementation's type joins its overloads' (Promise<void>, Promise<PublishAck>)
   publish(topic: string, data?: unknown, options?: PublishOptions): Promise<void | PublishAck> {
     try {
       this.#checkTopic('publish', topic);
       this.outbox.checkRoom();
       const payload = payloadOf(data);
       if (options?.durable === true) return this.#needStreams().publish(topic, options.msgId, options.headers, payload);
-      const env = envelope(Kind.PUBLISH, { topic, headers: options?.headers, payloadType: payload.payloadType, payload: payload.payload, payloadText: payload.payloadText, timestamp: Date.now() });
+      const env = envelope(Kind.PUBLISH, {
+        topic,
+        headers: options?.headers,
+        payloadType: payload.payloadType,
+        payload: payload.payload,
+        payloadText: payload.payloadText,
+        timestamp: Date.now(),
+      });
       if (options?.ack) return this.#session.ask(env, this.#opts.requestTimeoutMs).then(() => undefined);
       this.outbox.write(env);
       return this.outbox.backpressure();
@@ -189,7 +205,15 @@ export class Bus {
     const handler = typeof a === 'function' ? a : undefined;
     const options = (typeof a === 'function' ? b : a) ?? {};
     const sid = this.#session.newSid();
-    const sub = new Subscription<T>(this.#session, sid, topic, options.group, options.weight ?? 1, handler, options.maxPending ?? DEFAULT_SUBSCRIPTION_MAX_PENDING);
+    const sub = new Subscription<T>(
+      this.#session,
+      sid,
+      topic,
+      options.group,
+      options.weight ?? 1,
+      handler,
+      options.maxPending ?? DEFAULT_SUBSCRIPTION_MAX_PENDING,
+    );
     try {
       this.#checkTopic('subscribe', topic);
       if (options.group !== undefined) {
@@ -197,7 +221,8 @@ export class Bus {
         if (problem !== undefined) throw new ValidationError('CB_ERR_TOPIC_INVALID', `group ${JSON.stringify(options.group)} ${problem}`);
       }
       const weight = weightProblem(options.weight, options.group !== undefined);
-      if (weight !== undefined) throw new ConfigError(weight.conflict ? 'CB_ERR_CONFLICTING_OPTIONS' : 'CB_ERR_INVALID_OPTION', weight.message);
+      if (weight !== undefined)
+        throw new ConfigError(weight.conflict ? 'CB_ERR_CONFLICTING_OPTIONS' : 'CB_ERR_INVALID_OPTION', weight.message);
     } catch (err) {
       sub.fail(err as CrossbusError);
       return sub;
@@ -256,7 +281,10 @@ export class Bus {
     const running = this.#rr.running;
     while (running.size > 0 && Date.now() < deadline) {
       // Unref'd: once the handlers finish, the rest of the deadline must not keep a process alive.
-      await Promise.race([Promise.allSettled([...running]), new Promise((r) => unrefTimer(setTimeout(r, Math.max(1, deadline - Date.now()))))]);
+      await Promise.race([
+        Promise.allSettled([...running]),
+        new Promise((r) => unrefTimer(setTimeout(r, Math.max(1, deadline - Date.now())))),
+      ]);
     }
     if (wasConnected && conn.transport !== undefined) {
       const done = this.#session.ask(envelope(Kind.PING), Math.max(1, deadline - Date.now()));

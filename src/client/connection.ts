@@ -81,7 +81,13 @@ export class Connection {
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #lastHeardAt = 0;
 
-  constructor(connector: TransportConnector, opts: ResolvedConnectOptions, plugins: ConnectionPlugins, events: TypedEmitter<BusEvents>, owner: ConnectionOwner) {
+  constructor(
+    connector: TransportConnector,
+    opts: ResolvedConnectOptions,
+    plugins: ConnectionPlugins,
+    events: TypedEmitter<BusEvents>,
+    owner: ConnectionOwner,
+  ) {
     this.#connector = connector;
     this.#opts = opts;
     this.#plugins = plugins;
@@ -128,7 +134,11 @@ export class Connection {
       if (transport.framing !== 'message') {
         // A byte stream is reassembled into whole frames first: a record or frame may arrive in pieces.
         const { reframe } = this.#plugins;
-        if (reframe === undefined) throw new ConfigError('CB_ERR_INVALID_OPTION', "a byte-stream transport needs the reframe plugin (connect() from 'crossbus' has it)");
+        if (reframe === undefined)
+          throw new ConfigError(
+            'CB_ERR_INVALID_OPTION',
+            "a byte-stream transport needs the reframe plugin (connect() from 'crossbus' has it)",
+          );
         transport = reframe(transport, () => this.limits.maxFrameBytes);
       }
     } catch (err) {
@@ -144,7 +154,8 @@ export class Connection {
     const handshake = secretAuth === undefined ? undefined : await secretAuth.begin(transport, this.limits, this.#owner);
     const t = handshake === undefined ? transport : handshake.transport;
     const answered = this.#expectAnswer();
-    const onAbort = (): void => this.#connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `handshake did not finish within ${this.#opts.timeoutMs} ms`));
+    const onAbort = (): void =>
+      this.#connectReject?.(new ConnectionError('CB_ERR_HANDSHAKE_TIMEOUT', `handshake did not finish within ${this.#opts.timeoutMs} ms`));
     signal.addEventListener('abort', onAbort, { once: true });
     this.transport = t;
     t.setHandlers({
@@ -158,7 +169,8 @@ export class Connection {
     });
     const hello: HelloPayload = { versions: [...SUPPORTED_VERSIONS], name: this.#opts.name, client: 'crossbus-js/0.1' };
     try {
-      const { payload, headers } = handshake === undefined ? { payload: encodeJson(hello), headers: undefined } : await handshake.hello(hello);
+      const { payload, headers } =
+        handshake === undefined ? { payload: encodeJson(hello), headers: undefined } : await handshake.hello(hello);
       t.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload, headers }), this.limits));
       const welcomeEnv = await answered;
       let welcome: WelcomePayload;
@@ -257,15 +269,18 @@ export class Connection {
   #startHeartbeat(ms: number): void {
     clearInterval(this.#heartbeatTimer);
     if (ms <= 0) return;
-    this.#heartbeatTimer = setInterval(() => {
-      const silent = Date.now() - this.#lastHeardAt;
-      if (silent > 2 * ms) {
-        this.#opts.logger.warn('hub is silent: dropping the connection', { silentMs: silent });
-        this.transport?.close(4000, 'CB_ERR_CONNECTION_LOST');
-      } else if (silent > ms) {
-        this.outbox.sendControl(envelope(Kind.PING, { id: 0 }));
-      }
-    }, Math.max(1, Math.floor(ms / 2)));
+    this.#heartbeatTimer = setInterval(
+      () => {
+        const silent = Date.now() - this.#lastHeardAt;
+        if (silent > 2 * ms) {
+          this.#opts.logger.warn('hub is silent: dropping the connection', { silentMs: silent });
+          this.transport?.close(4000, 'CB_ERR_CONNECTION_LOST');
+        } else if (silent > ms) {
+          this.outbox.sendControl(envelope(Kind.PING, { id: 0 }));
+        }
+      },
+      Math.max(1, Math.floor(ms / 2)),
+    );
     unrefTimer(this.#heartbeatTimer);
   }
 
@@ -274,13 +289,21 @@ export class Connection {
     this.transport = undefined;
     clearInterval(this.#heartbeatTimer);
     // Whatever was handed to the dead transport is gone; what is still in the outbox is kept.
-    const error = new ConnectionError('CB_ERR_CONNECTION_LOST', `connection lost (code ${info.code}${info.reason ? `, ${info.reason}` : ''})`, {
-      details: { code: info.code, reason: info.reason },
-    });
+    const error = new ConnectionError(
+      'CB_ERR_CONNECTION_LOST',
+      `connection lost (code ${info.code}${info.reason ? `, ${info.reason}` : ''})`,
+      {
+        details: { code: info.code, reason: info.reason },
+      },
+    );
     if (this.#connectReject !== undefined) {
       // Closed during the handshake: attempt() rejects, and its caller owns the retry. A transport
       // that names an error code as its close reason (a refused origin) fails with that code.
-      this.#connectReject(isErrorCode(info.reason) ? createError(info.reason, `the hub refused the connection: ${info.reason}`, { details: { code: info.code } }) : error);
+      this.#connectReject(
+        isErrorCode(info.reason)
+          ? createError(info.reason, `the hub refused the connection: ${info.reason}`, { details: { code: info.code } })
+          : error,
+      );
       return;
     }
     this.#owner.lost(error);

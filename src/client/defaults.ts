@@ -15,7 +15,11 @@ export const DEFAULT_RECONNECT_BUFFER_BYTES = 8_388_608; // 8 MiB
 export const DEFAULT_BATCH_BYTES = 65_536; // 64 KiB
 /** Reconnect backoff: 100 ms doubling up to 5 s, half of each delay random, without end. */
 export const DEFAULT_RECONNECT: Readonly<Required<ReconnectOptions>> = /* @__PURE__ */ Object.freeze({
-  initialDelayMs: 100, maxDelayMs: 5_000, factor: 2, jitter: 0.5, maxAttempts: Infinity,
+  initialDelayMs: 100,
+  maxDelayMs: 5_000,
+  factor: 2,
+  jitter: 0.5,
+  maxAttempts: Infinity,
 });
 
 /** @default 65_536 */

@@ -36,7 +36,14 @@ function dataOf(env: Envelope): unknown {
 export function forwardDurablePublishes<S>(remote: Bus | Promise<Bus>, options: DurableForwarderOptions = {}): BrokerStreams<S> {
   let host: StreamServiceHost<S> | undefined;
   const elsewhere = (s: S, id: number): void => {
-    host?.replyError(s, id, createError('CB_ERR_STREAMS_UNAVAILABLE', 'this hub forwards durable publishes to another hub: manage streams and consume them there'));
+    host?.replyError(
+      s,
+      id,
+      createError(
+        'CB_ERR_STREAMS_UNAVAILABLE',
+        'this hub forwards durable publishes to another hub: manage streams and consume them there',
+      ),
+    );
   };
   return {
     attach(h) {
@@ -45,7 +52,8 @@ export function forwardDurablePublishes<S>(remote: Bus | Promise<Bus>, options: 
     capture(s, env) {
       if (env.headers?.[HEADER_DURABLE] === undefined) return; // plain publishes cross through a bridge, if at all
       const { [HEADER_DURABLE]: _durable, [HEADER_MSG_ID]: msgId, ...rest } = env.headers;
-      const headers: Headers = options.bridge === undefined ? rest : { ...rest, [HEADER_BRIDGED]: [...bridgeHops(rest), options.bridge.id].join(',') };
+      const headers: Headers =
+        options.bridge === undefined ? rest : { ...rest, [HEADER_BRIDGED]: [...bridgeHops(rest), options.bridge.id].join(',') };
       const id = env.id;
       let data: unknown;
       try {
@@ -57,7 +65,11 @@ export function forwardDurablePublishes<S>(remote: Bus | Promise<Bus>, options: 
       Promise.resolve(remote)
         .then((bus) => bus.publish(env.topic, data, { durable: true, headers, ...(msgId !== undefined ? { msgId } : {}) }))
         .then(
-          (ack) => host?.send(s, envelope(Kind.OK, { id, seq: ack.seq, topic: ack.stream, headers: ack.duplicate ? { [HEADER_DUPLICATE]: '1' } : undefined })),
+          (ack) =>
+            host?.send(
+              s,
+              envelope(Kind.OK, { id, seq: ack.seq, topic: ack.stream, headers: ack.duplicate ? { [HEADER_DUPLICATE]: '1' } : undefined }),
+            ),
           (err: unknown) => host?.replyError(s, id, asCrossbusError(err)),
         );
     },

@@ -42,12 +42,20 @@ export class DurablePublisher {
     return this.pending.size;
   }
 
-  publish(topic: string, msgId: string | undefined, headers: Headers | undefined, payload: PayloadFields, timeoutMs: number): Promise<PublishAck> {
+  publish(
+    topic: string,
+    msgId: string | undefined,
+    headers: Headers | undefined,
+    payload: PayloadFields,
+    timeoutMs: number,
+  ): Promise<PublishAck> {
     const h: Headers = { ...headers, [HEADER_DURABLE]: '1', [HEADER_MSG_ID]: msgId ?? randomHex(12) };
     const p: Pending = { key: ++this.nextKey, opId: 0, topic, headers: h, payload, lost: false };
     const acked = this.acks.add(p.key, timeoutMs, () => {
       if (this.pending.get(p.opId) === p) this.pending.delete(p.opId);
-      return new RequestError('CB_ERR_TIMEOUT', `the hub did not acknowledge the durable publish within ${timeoutMs} ms`, { details: { timeoutMs, msgId: h[HEADER_MSG_ID] } });
+      return new RequestError('CB_ERR_TIMEOUT', `the hub did not acknowledge the durable publish within ${timeoutMs} ms`, {
+        details: { timeoutMs, msgId: h[HEADER_MSG_ID] },
+      });
     });
     try {
       this.send(p);
@@ -60,7 +68,9 @@ export class DurablePublisher {
   private send(p: Pending): void {
     const id = this.host.opId();
     const { payloadType, payload, payloadText } = p.payload;
-    this.host.write(envelope(Kind.PUBLISH, { id, topic: p.topic, headers: p.headers, payloadType, payload, payloadText, timestamp: Date.now() }));
+    this.host.write(
+      envelope(Kind.PUBLISH, { id, topic: p.topic, headers: p.headers, payloadType, payload, payloadText, timestamp: Date.now() }),
+    );
     p.opId = id;
     p.lost = false;
     this.pending.set(id, p);

@@ -9,12 +9,34 @@ export { Subscription } from './subscription.js';
 export type { MessageHandler, SubscribeOptions } from './subscription.js';
 export type { ConnectOptions, ReconnectOptions, SecurityOptions, WebSocketConstructor } from './options.js';
 export {
-  ConfigError, ConnectionError, CrossbusError, ERROR_CODES, ProtocolError, RequestError, SecurityError, StorageError, ValidationError,
-  createError, deserializeError, isCrossbusError, isErrorCode, isRetryable,
-  type CrossbusErrorOptions, type ErrorClassName, type ErrorCode, type ErrorCodeInfo, type SerializedError,
+  ConfigError,
+  ConnectionError,
+  CrossbusError,
+  ERROR_CODES,
+  ProtocolError,
+  RequestError,
+  SecurityError,
+  StorageError,
+  ValidationError,
+  createError,
+  deserializeError,
+  isCrossbusError,
+  isErrorCode,
+  isRetryable,
+  type CrossbusErrorOptions,
+  type ErrorClassName,
+  type ErrorCode,
+  type ErrorCodeInfo,
+  type SerializedError,
 } from '../core/errors/index.js';
 export type { FrameLimits } from '../core/limits.js';
-export { DEFAULT_FRAME_LIMITS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADER_COUNT, DEFAULT_MAX_TOPIC_LENGTH } from '../core/defaults.js';
+export {
+  DEFAULT_FRAME_LIMITS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_MAX_HEADER_COUNT,
+  DEFAULT_MAX_TOPIC_LENGTH,
+} from '../core/defaults.js';
 export { HEADER_CORRELATION_ID, HEADER_TRACEPARENT, HEADER_TRACESTATE, PROTOCOL_VERSION } from '../core/protocol/envelope.js';
 export type { Headers } from '../core/protocol/envelope.js';
 export { assertValidTopic, topicProblem } from '../core/topic.js';
@@ -33,8 +55,22 @@ export type { PublishAck, StreamInfo, ConsumerInfo } from '../core/streams/wire.
 export type { ConsumerConfig, DeliverPolicy, StreamConfig } from '../core/streams/config.js';
 export { forwardDurablePublishes, type DurableForwarderOptions } from './durable-forwarder.js';
 export { bridge, HEADER_BRIDGED, type Bridge, type BridgeOptions } from './bridge.js';
-export { DEFAULT_ACK_WAIT_MS, DEFAULT_BACKOFF_MS, DEFAULT_DELIVER, DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_MAX_ACK_PENDING, DEFAULT_MAX_DELIVER, DEFAULT_STREAM_DURABILITY } from '../core/defaults.js';
 export {
-  DEFAULT_BATCH_BYTES, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_BRIDGE_HOPS, DEFAULT_MAX_PENDING_BYTES, DEFAULT_RECONNECT, DEFAULT_RECONNECT_BUFFER_BYTES,
-  DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_SUBSCRIPTION_MAX_PENDING,
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_BACKOFF_MS,
+  DEFAULT_DELIVER,
+  DEFAULT_DUPLICATE_WINDOW_MS,
+  DEFAULT_MAX_ACK_PENDING,
+  DEFAULT_MAX_DELIVER,
+  DEFAULT_STREAM_DURABILITY,
+} from '../core/defaults.js';
+export {
+  DEFAULT_BATCH_BYTES,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_MAX_BRIDGE_HOPS,
+  DEFAULT_MAX_PENDING_BYTES,
+  DEFAULT_RECONNECT,
+  DEFAULT_RECONNECT_BUFFER_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_SUBSCRIPTION_MAX_PENDING,
 } from './defaults.js';

@@ -43,7 +43,8 @@ export class Message<T = unknown> {
    */
   get data(): T {
     if (!this.#decoded) {
-      this.#value = this.payloadType === PayloadType.JSON ? decodeJson(this.bytes) : this.payloadType === PayloadType.BYTES ? this.bytes : undefined;
+      this.#value =
+        this.payloadType === PayloadType.JSON ? decodeJson(this.bytes) : this.payloadType === PayloadType.BYTES ? this.bytes : undefined;
       this.#decoded = true;
     }
     return this.#value as T;
@@ -57,4 +58,3 @@ export class Message<T = unknown> {
     return this.#responder(this, data, headers);
   }
 }
-

@@ -1,12 +1,19 @@
 import { ConfigError } from '../core/errors/index.js';
-import { type FrameLimits } from '../core/limits.js';
+import type { FrameLimits } from '../core/limits.js';
 import { silentLogger, type Logger } from '../core/util/logger.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 import type { WebSocketLike } from '../transports/websocket/websocket-client.js';
 import type { CryptoProvider, KeyExchangeGroup } from '../core/security/crypto.js';
 import type { IntegrityAlgorithm, ProtectionMode } from '../core/security/record.js';
 import { DEFAULT_FRAME_LIMITS } from '../core/defaults.js';
-import { DEFAULT_BATCH_BYTES, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_PENDING_BYTES, DEFAULT_RECONNECT, DEFAULT_RECONNECT_BUFFER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
+import {
+  DEFAULT_BATCH_BYTES,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_MAX_PENDING_BYTES,
+  DEFAULT_RECONNECT,
+  DEFAULT_RECONNECT_BUFFER_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from './defaults.js';
 
 export interface ReconnectOptions {
   /** @default 100 */
@@ -114,14 +121,20 @@ function resolveReconnect(r: ReconnectOptions): Readonly<Required<ReconnectOptio
 }
 
 export function resolveConnectOptions(o: ConnectOptions): ResolvedConnectOptions {
-  const reconnect = o.reconnect === undefined || o.reconnect === true ? DEFAULT_RECONNECT : o.reconnect === false ? undefined : resolveReconnect(o.reconnect);
+  const reconnect =
+    o.reconnect === undefined || o.reconnect === true
+      ? DEFAULT_RECONNECT
+      : o.reconnect === false
+        ? undefined
+        : resolveReconnect(o.reconnect);
   const numeric = (name: keyof typeof NUMERIC_DEFAULTS): number => positive(name, o[name], NUMERIC_DEFAULTS[name]);
   const maxPendingBytes = numeric('maxPendingBytes');
   const reconnectBufferBytes = numeric('reconnectBufferBytes');
   if (o.transport !== undefined && o.WebSocket !== undefined) {
     throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'pass either transport or WebSocket, not both');
   }
-  if (o.secret === undefined && o.security !== undefined) throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'security options need a secret');
+  if (o.secret === undefined && o.security !== undefined)
+    throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'security options need a secret');
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > 128)) {
     throw new ConfigError('CB_ERR_INVALID_OPTION', 'name must be a string of 1..128 characters');
   }

@@ -69,13 +69,24 @@ export class RequestReply {
   request(topic: string, payload: PayloadFields, timeoutMs: number, headers: Headers | undefined): Promise<Message> {
     if (this.inboxSid === 0) this.inboxSid = this.#subscriber.subscribe(`${this.inboxPrefix}>`).sid;
     const id = this.#host.opId();
-    const promise = this.#requests.add(id, timeoutMs, () =>
-      new RequestError('CB_ERR_TIMEOUT', `no reply to ${topic} within ${timeoutMs} ms`, { details: { topic, timeoutMs } }));
+    const promise = this.#requests.add(
+      id,
+      timeoutMs,
+      () => new RequestError('CB_ERR_TIMEOUT', `no reply to ${topic} within ${timeoutMs} ms`, { details: { topic, timeoutMs } }),
+    );
     try {
-      this.#host.write(envelope(Kind.REQUEST, {
-        id, topic, replyTo: `${this.inboxPrefix}${id}`, headers,
-        payloadType: payload.payloadType, payload: payload.payload, payloadText: payload.payloadText, timestamp: Date.now(),
-      }));
+      this.#host.write(
+        envelope(Kind.REQUEST, {
+          id,
+          topic,
+          replyTo: `${this.inboxPrefix}${id}`,
+          headers,
+          payloadType: payload.payloadType,
+          payload: payload.payload,
+          payloadText: payload.payloadText,
+          timestamp: Date.now(),
+        }),
+      );
     } catch (err) {
       this.#requests.reject(id, err as CrossbusError);
     }
@@ -91,7 +102,10 @@ export class RequestReply {
       return;
     }
     const remote = errorFromPayload(env.payload);
-    this.#requests.reject(id, remote.code === 'CB_ERR_INTERNAL' ? createError('CB_ERR_HANDLER_FAILED', remote.message, { details: remote.details ?? {} }) : remote);
+    this.#requests.reject(
+      id,
+      remote.code === 'CB_ERR_INTERNAL' ? createError('CB_ERR_HANDLER_FAILED', remote.message, { details: remote.details ?? {} }) : remote,
+    );
   }
 
   /** An ERROR answering request `id` (CB_ERR_NO_RESPONDERS); false when no request has that id. */
@@ -131,16 +145,31 @@ export class RequestReply {
   /** Writes a reply to `msg`; throws a typed error (writing nothing) when it cannot. */
   #replyNow(msg: Message, data: unknown, headers?: Headers): void {
     const p = payloadOf(data);
-    this.#host.write(envelope(Kind.REPLY, { topic: msg.replyTo, headers, payloadType: p.payloadType, payload: p.payload, payloadText: p.payloadText, timestamp: Date.now() }));
+    this.#host.write(
+      envelope(Kind.REPLY, {
+        topic: msg.replyTo,
+        headers,
+        payloadType: p.payloadType,
+        payload: p.payload,
+        payloadText: p.payloadText,
+        timestamp: Date.now(),
+      }),
+    );
   }
 
   /** A service handler threw (or its answer could not be sent): the requester gets a typed error. */
   #replyFailure(msg: Message, topic: string, err: unknown): void {
-    const error = err instanceof CrossbusError ? err : createError('CB_ERR_HANDLER_FAILED', err instanceof Error ? err.message : String(err));
+    const error =
+      err instanceof CrossbusError ? err : createError('CB_ERR_HANDLER_FAILED', err instanceof Error ? err.message : String(err));
     try {
-      this.#host.write(envelope(Kind.REPLY, {
-        topic: msg.replyTo, headers: { [HEADER_ERROR]: error.code }, payloadType: PayloadType.JSON, payload: encodeJson(error.toJSON()),
-      }));
+      this.#host.write(
+        envelope(Kind.REPLY, {
+          topic: msg.replyTo,
+          headers: { [HEADER_ERROR]: error.code },
+          payloadType: PayloadType.JSON,
+          payload: encodeJson(error.toJSON()),
+        }),
+      );
     } catch {
       /* closed */
     }
@@ -149,27 +178,32 @@ export class RequestReply {
 
   /** Serves requests on `topic` with `handler` (see Bus.serve). */
   serve<T>(topic: string, handler: ServiceHandler<T>, options: ServeOptions): Subscription<T> {
-    return this.#subscriber.subscribe<T>(topic, (msg) => {
-      if (msg.replyTo === '') return;
-      let result: unknown;
-      try {
-        result = handler(msg);
-      } catch (err) {
-        return this.#replyFailure(msg, topic, err);
-      }
-      if (!isThenable(result)) {
-        // A synchronous handler answers within the same job: no promise, no extra task.
+    return this.#subscriber.subscribe<T>(
+      topic,
+      (msg) => {
+        if (msg.replyTo === '') return;
+        let result: unknown;
         try {
-          this.#replyNow(msg, result);
+          result = handler(msg);
         } catch (err) {
-          this.#replyFailure(msg, topic, err);
+          return this.#replyFailure(msg, topic, err);
         }
-        return;
-      }
-      const run = Promise.resolve(result).then((value) => this.#replyNow(msg, value)).then(undefined, (err: unknown) => this.#replyFailure(msg, topic, err));
-      this.running.add(run);
-      void run.finally(() => this.running.delete(run));
-    }, { group: options.group ?? topic, weight: options.weight });
+        if (!isThenable(result)) {
+          // A synchronous handler answers within the same job: no promise, no extra task.
+          try {
+            this.#replyNow(msg, result);
+          } catch (err) {
+            this.#replyFailure(msg, topic, err);
+          }
+          return;
+        }
+        const run = Promise.resolve(result)
+          .then((value) => this.#replyNow(msg, value))
+          .then(undefined, (err: unknown) => this.#replyFailure(msg, topic, err));
+        this.running.add(run);
+        void run.finally(() => this.running.delete(run));
+      },
+      { group: options.group ?? topic, weight: options.weight },
+    );
   }
 }
-

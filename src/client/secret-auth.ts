@@ -85,15 +85,28 @@ export function resolveAuth(o: ConnectOptions): ResolvedAuth | undefined {
   }
   const s = o.security ?? {};
   const mode = s.mode ?? DEFAULT_PROTECTION_MODE;
-  if (mode !== 'encrypt' && mode !== 'integrity') throw new ConfigError('CB_ERR_INVALID_OPTION', "security.mode must be 'encrypt' or 'integrity'");
+  if (mode !== 'encrypt' && mode !== 'integrity')
+    throw new ConfigError('CB_ERR_INVALID_OPTION', "security.mode must be 'encrypt' or 'integrity'");
   const group = s.group ?? DEFAULT_KEY_EXCHANGE_GROUP;
   if (group !== 'P-256' && group !== 'X25519') throw new ConfigError('CB_ERR_INVALID_OPTION', "security.group must be 'P-256' or 'X25519'");
   const offered = s.integrityAlgorithms;
   if (offered !== undefined) {
-    if (mode !== 'integrity') throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', "security.integrityAlgorithms applies to mode 'integrity' only", { details: { option: 'integrityAlgorithms' } });
+    if (mode !== 'integrity')
+      throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', "security.integrityAlgorithms applies to mode 'integrity' only", {
+        details: { option: 'integrityAlgorithms' },
+      });
     const known = INTEGRITY_ALGORITHMS as readonly unknown[];
-    if (!Array.isArray(offered) || offered.length === 0 || !offered.every((a) => known.includes(a)) || new Set(offered).size !== offered.length) {
-      throw new ConfigError('CB_ERR_INVALID_OPTION', `security.integrityAlgorithms must list distinct names from ${INTEGRITY_ALGORITHMS.join(', ')}`, { details: { option: 'integrityAlgorithms' } });
+    if (
+      !Array.isArray(offered) ||
+      offered.length === 0 ||
+      !offered.every((a) => known.includes(a)) ||
+      new Set(offered).size !== offered.length
+    ) {
+      throw new ConfigError(
+        'CB_ERR_INVALID_OPTION',
+        `security.integrityAlgorithms must list distinct names from ${INTEGRITY_ALGORITHMS.join(', ')}`,
+        { details: { option: 'integrityAlgorithms' } },
+      );
     }
   }
   const integrityAlgorithms = Object.freeze([...(offered ?? DEFAULT_INTEGRITY_ALGORITHMS)]);
@@ -115,7 +128,13 @@ export function createSecretAuth(auth: ResolvedAuth): SecretAuth {
       let secure: SecureTransport;
       try {
         crypto ??= auth.crypto ?? createWebCryptoProvider();
-        handshake = await ClientHandshake.create({ crypto, secret: auth.secret, group: auth.group, mode: auth.mode, integrity: auth.integrityAlgorithms });
+        handshake = await ClientHandshake.create({
+          crypto,
+          secret: auth.secret,
+          group: auth.group,
+          mode: auth.mode,
+          integrity: auth.integrityAlgorithms,
+        });
         secure = new SecureTransport(transport, limits, (error) => {
           host.reportError(error, {});
           secure.close(CLOSE_AUTH_FAILED, error.code);
@@ -133,7 +152,12 @@ export function createSecretAuth(auth: ResolvedAuth): SecretAuth {
           return { payload: helloBytes, headers: { [HEADER_BINDER]: await handshake.binder(helloBytes) } };
         },
         async authenticate(welcome, welcomeAuth, answer) {
-          const session = await handshake.finish(helloBytes, welcome.payload.slice(), welcomeAuth as WelcomeAuth | undefined, welcome.headers?.[HEADER_PROOF]);
+          const session = await handshake.finish(
+            helloBytes,
+            welcome.payload.slice(),
+            welcomeAuth as WelcomeAuth | undefined,
+            welcome.headers?.[HEADER_PROOF],
+          );
           const id = host.opId();
           const answered = answer(id);
           // In clear: protection starts right after, and the hub's OK is its first protected record.

@@ -64,7 +64,11 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
 
   /** Waits for the hub's OK (or PONG, or ERROR) to operation `id`. */
   trackOp(id: number, timeoutMs: number): Promise<Envelope> {
-    return this.#ops.add(id, timeoutMs, () => new RequestError('CB_ERR_TIMEOUT', `the hub did not answer within ${timeoutMs} ms`, { details: { timeoutMs } }));
+    return this.#ops.add(
+      id,
+      timeoutMs,
+      () => new RequestError('CB_ERR_TIMEOUT', `the hub did not answer within ${timeoutMs} ms`, { details: { timeoutMs } }),
+    );
   }
 
   /** Sends `env` as an operation (under a new id) and waits for the hub's OK, PONG or ERROR to it. */
@@ -221,7 +225,14 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
         return;
       case Kind.ERROR: {
         const error = errorFromPayload(env.payload);
-        if (env.id !== 0 && (this.#ops.reject(env.id, error) || this.#rr.reject(env.id, error) || this.#settleLateSubscribe(env.id, error) || this.#streams?.onError(env.id, error) === true)) return;
+        if (
+          env.id !== 0 &&
+          (this.#ops.reject(env.id, error) ||
+            this.#rr.reject(env.id, error) ||
+            this.#settleLateSubscribe(env.id, error) ||
+            this.#streams?.onError(env.id, error) === true)
+        )
+          return;
         if (env.id === 0 && typeof error.details?.sid === 'number') {
           // The hub ended a subscription (a config reload or a revoked consent took the grant away).
           const sub = this.#subs.get(error.details.sid);
@@ -247,7 +258,9 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
       case Kind.GOODBYE:
         // The hub closes next, and the connection's close handler reconnects. Only the reason's
         // code is logged: no error reaches anyone.
-        this.#logger.info('hub said goodbye', { code: env.payload.length > 0 ? errorFromPayload(env.payload).code : 'CB_ERR_HUB_SHUTTING_DOWN' });
+        this.#logger.info('hub said goodbye', {
+          code: env.payload.length > 0 ? errorFromPayload(env.payload).code : 'CB_ERR_HUB_SHUTTING_DOWN',
+        });
         return;
       default:
         this.reportError(createError('CB_ERR_PROTOCOL', `unexpected ${KIND_NAMES[env.kind] ?? env.kind} frame from the hub`), {});

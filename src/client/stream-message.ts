@@ -19,7 +19,11 @@ export class StreamMessage<T = unknown> extends Message<T> {
   /** The delivery token: only a settlement naming it counts. */
   readonly token: number;
 
-  constructor(env: Envelope, readonly stream: string, private readonly settler: Settler) {
+  constructor(
+    env: Envelope,
+    readonly stream: string,
+    private readonly settler: Settler,
+  ) {
     super(env);
     const d = env.headers?.[HEADER_DELIVERY];
     this.deliveryCount = d === undefined ? 1 : Number(d);

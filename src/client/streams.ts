@@ -52,7 +52,9 @@ export class StreamsApi {
   /** Drops stored messages up to and including `upToSeq` (all when omitted). */
   async purge(name: string, options: { upToSeq?: number } = {}): Promise<{ purged: number }> {
     checkName(name);
-    return this.send<{ purged: number }>(options.upToSeq === undefined ? { op: 'purge', name } : { op: 'purge', name, upToSeq: options.upToSeq });
+    return this.send<{ purged: number }>(
+      options.upToSeq === undefined ? { op: 'purge', name } : { op: 'purge', name, upToSeq: options.upToSeq },
+    );
   }
 
   /** A page of stored messages from `fromSeq` on, in order; [] past the end. */

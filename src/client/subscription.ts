@@ -123,9 +123,16 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     if (this.#queue.length >= this.#maxPending) {
       this.dropped++;
       if (this.dropped === 1 || this.dropped % 1000 === 0) {
-        this.#owner.reportError(new ConnectionError('CB_ERR_SLOW_CONSUMER', `subscription ${this.topic} dropped ${this.dropped} messages: its consumer is too slow`, {
-          details: { sid: this.sid, topic: this.topic, dropped: this.dropped, maxPending: this.#maxPending },
-        }), { sid: this.sid });
+        this.#owner.reportError(
+          new ConnectionError(
+            'CB_ERR_SLOW_CONSUMER',
+            `subscription ${this.topic} dropped ${this.dropped} messages: its consumer is too slow`,
+            {
+              details: { sid: this.sid, topic: this.topic, dropped: this.dropped, maxPending: this.#maxPending },
+            },
+          ),
+          { sid: this.sid },
+        );
       }
       return;
     }
@@ -148,7 +155,8 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   end(): void {
     if (this.closed) return;
     this.closed = true;
-    if (!this.#confirmed) this.#rejectReady(this.#failure ?? new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'subscription ended before the hub confirmed it'));
+    if (!this.#confirmed)
+      this.#rejectReady(this.#failure ?? new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'subscription ended before the hub confirmed it'));
     if (this.#waiter !== undefined && this.#queue.length === 0) {
       const w = this.#waiter;
       this.#waiter = undefined;

@@ -88,7 +88,10 @@ export const DEFAULT_ABUSE_WINDOW_MS = 10_000;
 export const DEFAULT_ABUSE_SLOWDOWN_AFTER = 10;
 /** Violations within `windowMs` after which a connection is cut as abusive. @default { violationsPerWindow: 50, windowMs: 10_000 } */
 // Not typed as AbuseConfig: the schema takes its defaults from here, and AbuseConfig from the schema.
-export const DEFAULT_ABUSE = /* @__PURE__ */ Object.freeze({ violationsPerWindow: DEFAULT_ABUSE_VIOLATIONS_PER_WINDOW, windowMs: DEFAULT_ABUSE_WINDOW_MS });
+export const DEFAULT_ABUSE = /* @__PURE__ */ Object.freeze({
+  violationsPerWindow: DEFAULT_ABUSE_VIOLATIONS_PER_WINDOW,
+  windowMs: DEFAULT_ABUSE_WINDOW_MS,
+});
 /** Hub-wide message rate per connection. @default { perSecond: 1000, burst: 2000 } */
 export const DEFAULT_RATE: Readonly<RateLimit> = /* @__PURE__ */ Object.freeze({ perSecond: 1000, burst: 2000 });
 /** Allowed browser origins. @default [] (no browser page may connect) */
@@ -97,7 +100,6 @@ export const DEFAULT_ORIGINS: readonly string[] = /* @__PURE__ */ Object.freeze(
 export const DEFAULT_TOPIC_RATES: readonly TopicRate[] = /* @__PURE__ */ Object.freeze([]);
 /** Id given to a lone `secret`. @default 'k1' */
 export const DEFAULT_KEY_ID = 'k1';
-
 
 /** Requests waiting for a person at most; more are refused as rate limited. @default 1_000 */
 export const DEFAULT_MAX_PENDING_CONSENTS = 1_000;

@@ -6,9 +6,25 @@
 
 // errors (also `crossbus/errors`)
 export {
-  ConfigError, ConnectionError, CrossbusError, ERROR_CODES, ProtocolError, RequestError, SecurityError, StorageError, ValidationError,
-  createError, deserializeError, isCrossbusError, isErrorCode, isRetryable,
-  type CrossbusErrorOptions, type ErrorClassName, type ErrorCode, type ErrorCodeInfo, type SerializedError,
+  ConfigError,
+  ConnectionError,
+  CrossbusError,
+  ERROR_CODES,
+  ProtocolError,
+  RequestError,
+  SecurityError,
+  StorageError,
+  ValidationError,
+  createError,
+  deserializeError,
+  isCrossbusError,
+  isErrorCode,
+  isRetryable,
+  type CrossbusErrorOptions,
+  type ErrorClassName,
+  type ErrorCode,
+  type ErrorCodeInfo,
+  type SerializedError,
 } from './errors/index.js';
 
 // defaults and limits
@@ -18,15 +34,33 @@ export { WIRE_MAX_FRAME_BYTES, WIRE_MAX_GROUP_LENGTH, WIRE_MAX_HEADER_COUNT, WIR
 // topics and messages
 export { assertValidTopic, groupProblem, isWildcardPattern, topicProblem, type TopicKind } from './topic.js';
 export {
-  HEADER_CORRELATION_ID, HEADER_TRACEPARENT, HEADER_TRACESTATE, PROTOCOL_VERSION, Kind, PayloadType,
-  type Envelope, type Headers,
+  HEADER_CORRELATION_ID,
+  HEADER_TRACEPARENT,
+  HEADER_TRACESTATE,
+  PROTOCOL_VERSION,
+  Kind,
+  PayloadType,
+  type Envelope,
+  type Headers,
 } from './protocol/envelope.js';
 
 // transports
 export {
-  CLOSE_AUTH_FAILED, CLOSE_GOING_AWAY, CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, CLOSE_PROTOCOL_ERROR, CLOSE_REVOKED,
-  CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN_LATER,
-  type Transport, type TransportCloseInfo, type TransportConnector, type TransportHandlers, type TransportListener,
+  CLOSE_AUTH_FAILED,
+  CLOSE_GOING_AWAY,
+  CLOSE_INTERNAL_ERROR,
+  CLOSE_NORMAL,
+  CLOSE_POLICY_VIOLATION,
+  CLOSE_PROTOCOL_ERROR,
+  CLOSE_REVOKED,
+  CLOSE_SLOW_CONSUMER,
+  CLOSE_TOO_BIG,
+  CLOSE_TRY_AGAIN_LATER,
+  type Transport,
+  type TransportCloseInfo,
+  type TransportConnector,
+  type TransportHandlers,
+  type TransportListener,
 } from './transport/transport.js';
 export { reframe, type Reframe } from './transport/reframe.js';
 
@@ -39,7 +73,16 @@ export { TypedEmitter, type Listener } from './util/emitter.js';
 export { silentLogger, type Logger, type LogLevel } from './util/logger.js';
 
 // metrics
-export type { CounterMetric, GaugeMetric, HistogramMetric, HistogramSample, Labels, Metric, MetricsSource, Sample } from './metrics/metric.js';
+export type {
+  CounterMetric,
+  GaugeMetric,
+  HistogramMetric,
+  HistogramSample,
+  Labels,
+  Metric,
+  MetricsSource,
+  Sample,
+} from './metrics/metric.js';
 
 // security
 export type { Aead, Awaitable, CryptoProvider, EphemeralKeyPair, Gmac, KeyExchangeGroup, Mac } from './security/crypto.js';
@@ -53,10 +96,28 @@ export { patternCovers, patternsOverlap } from './security/patterns.js';
 
 // the hub config
 export {
-  GRANT_ACTIONS, HubConfigSchema, parseHubConfig, rolePatternProblem, serializeHubConfig,
-  type AbuseConfig, type AppConfig, type AppDocument, type AppKey, type EncryptionMode, type Grant, type GrantAction, type GrantDocument,
-  type HubConfig, type HubConfigDocument, type HubConfigInput, type KeyDocument, type RateLimit, type RoleConfig, type RoleDocument,
-  type SecurityConfig, type TopicRate,
+  GRANT_ACTIONS,
+  HubConfigSchema,
+  parseHubConfig,
+  rolePatternProblem,
+  serializeHubConfig,
+  type AbuseConfig,
+  type AppConfig,
+  type AppDocument,
+  type AppKey,
+  type EncryptionMode,
+  type Grant,
+  type GrantAction,
+  type GrantDocument,
+  type HubConfig,
+  type HubConfigDocument,
+  type HubConfigInput,
+  type KeyDocument,
+  type RateLimit,
+  type RoleConfig,
+  type RoleDocument,
+  type SecurityConfig,
+  type TopicRate,
 } from './config/schema.js';
 
 // durable streams
@@ -66,6 +127,14 @@ export type { BrokerStreams } from './streams/broker-streams.js';
 export { MemoryCatalog } from './streams/memory-catalog.js';
 export { MemoryStorage } from './streams/memory-storage.js';
 export type { ConsumerState, StoragePart, StoredConsumer, StreamCatalog } from './streams/catalog.js';
-export type { AppendInput, DurabilityPolicy, ReadOptions, RetentionLimits, StorageState, StoredMessage, StreamStorage } from './streams/storage.js';
+export type {
+  AppendInput,
+  DurabilityPolicy,
+  ReadOptions,
+  RetentionLimits,
+  StorageState,
+  StoredMessage,
+  StreamStorage,
+} from './streams/storage.js';
 export type { ConsumerConfig, DeliverPolicy, ResolvedConsumerConfig, ResolvedStreamConfig, StreamConfig } from './streams/config.js';
 export type { ConsumerInfo, PublishAck, StreamInfo, WireRecord } from './streams/wire.js';

@@ -15,8 +15,20 @@ const GT = 0x3e;
 
 function isForbiddenChar(c: number): boolean {
   // control characters, space, DEL, and the separators/wildcards inside a token
-  return c <= 0x20 || c === 0x7f || c === DOT || c === STAR || c === GT ||
-    (c >= 0x80 && c <= 0x9f) || c === 0xa0 || c === 0x2028 || c === 0x2029 || c === 0xfeff || c === 0x3000 || (c >= 0x2000 && c <= 0x200b);
+  return (
+    c <= 0x20 ||
+    c === 0x7f ||
+    c === DOT ||
+    c === STAR ||
+    c === GT ||
+    (c >= 0x80 && c <= 0x9f) ||
+    c === 0xa0 ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0xfeff ||
+    c === 0x3000 ||
+    (c >= 0x2000 && c <= 0x200b)
+  );
 }
 
 export type TopicKind = 'topic' | 'pattern';

@@ -27,7 +27,13 @@ interface CryptoKeyPair {
 type AlgorithmIdentifier = string | { name: string; [parameter: string]: unknown };
 interface SubtleCrypto {
   digest(algorithm: AlgorithmIdentifier, data: BufferSource): Promise<ArrayBuffer>;
-  importKey(format: 'raw' | 'pkcs8' | 'spki', keyData: BufferSource, algorithm: AlgorithmIdentifier, extractable: boolean, usages: string[]): Promise<CryptoKey>;
+  importKey(
+    format: 'raw' | 'pkcs8' | 'spki',
+    keyData: BufferSource,
+    algorithm: AlgorithmIdentifier,
+    extractable: boolean,
+    usages: string[],
+  ): Promise<CryptoKey>;
   importKey(format: 'jwk', keyData: JsonWebKey, algorithm: AlgorithmIdentifier, extractable: boolean, usages: string[]): Promise<CryptoKey>;
   exportKey(format: 'raw' | 'pkcs8' | 'spki', key: CryptoKey): Promise<ArrayBuffer>;
   exportKey(format: 'jwk', key: CryptoKey): Promise<JsonWebKey>;

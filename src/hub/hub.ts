@@ -86,8 +86,17 @@ export interface Hub {
  */
 export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const {
-    host = DEFAULT_HOST, port = DEFAULT_PORT, dataDir, shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
-    configFile, config, insecure = false, auditFile, streamStorage = DEFAULT_STREAM_STORAGE, streamOptions, ...brokerOptions
+    host = DEFAULT_HOST,
+    port = DEFAULT_PORT,
+    dataDir,
+    shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    configFile,
+    config,
+    insecure = false,
+    auditFile,
+    streamStorage = DEFAULT_STREAM_STORAGE,
+    streamOptions,
+    ...brokerOptions
   } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError('CB_ERR_INVALID_OPTION', `port must be an integer in 0..65535, got ${String(port)}`);
@@ -97,7 +106,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       await mkdir(dataDir, { recursive: true, mode: 0o700 });
       await access(dataDir, constants.W_OK);
     } catch (cause) {
-      throw new ConfigError('CB_ERR_INVALID_OPTION', `data directory ${dataDir} cannot be created or written`, { cause, details: { dataDir } });
+      throw new ConfigError('CB_ERR_INVALID_OPTION', `data directory ${dataDir} cannot be created or written`, {
+        cause,
+        details: { dataDir },
+      });
     }
   }
   const logger = brokerOptions.logger ?? silentLogger;
@@ -106,7 +118,11 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   let streams: StreamService<Session> | undefined;
   try {
     streams = await openStreams(dataDir, streamStorage, logger, brokerOptions, streamOptions);
-    broker = new Broker({ ...brokerOptions, ...(sec.security !== undefined ? { security: sec.security } : {}), ...(streams ? { streams } : {}) });
+    broker = new Broker({
+      ...brokerOptions,
+      ...(sec.security !== undefined ? { security: sec.security } : {}),
+      ...(streams ? { streams } : {}),
+    });
   } catch (err) {
     await streams?.close();
     await sec.close();
@@ -114,7 +130,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   }
   (sec as { setRevokedHandler?: (fn: () => void) => void }).setRevokedHandler?.(() => broker.reapplySecurity());
   const limits = broker.options.limits;
-  let listener;
+  let listener: Awaited<ReturnType<typeof listenWebSocket>>;
   try {
     listener = await listenWebSocket({
       host,
@@ -124,7 +140,13 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       onConnection: (transport) => broker.accept(transport),
       checkOrigin: (origin, peer) => {
         if (sec.originAllowed(origin)) return true;
-        sec.audit.record({ actor: { origin: origin ?? '', address: peer }, action: 'origin', target: origin ?? '', outcome: 'denied', reason: 'CB_ERR_ORIGIN_REFUSED: origin not in the allow-list' });
+        sec.audit.record({
+          actor: { origin: origin ?? '', address: peer },
+          action: 'origin',
+          target: origin ?? '',
+          outcome: 'denied',
+          reason: 'CB_ERR_ORIGIN_REFUSED: origin not in the allow-list',
+        });
         logger.warn('refused a WebSocket from a disallowed origin', { origin, peer });
         return false;
       },

@@ -4,7 +4,7 @@ export { Broker } from '../core/broker/broker.js';
 export type { BrokerOptions, SlowConsumerPolicy } from '../core/broker/options.js';
 export type { Metric, MetricsSource } from '../core/metrics/metric.js';
 export type { BrokerEvents, BrokerStats, ConnectionStats } from '../core/broker/events.js';
-export { type StreamStorageChoice } from './stream-setup.js';
+export type { StreamStorageChoice } from './stream-setup.js';
 export { FileCatalog, STREAMS_DIR_NAME, type FileCatalogOptions } from '../node/streams/file-catalog.js';
 export { SegmentLog } from '../node/streams/segment-log.js';
 export { StreamService, MemoryCatalog } from '../core/index.js';

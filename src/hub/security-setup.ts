@@ -3,7 +3,13 @@ import { parseHubConfig, type HubConfig } from '../core/config/schema.js';
 import { ConfigError, CrossbusError } from '../core/errors/index.js';
 import type { AuditSink } from '../core/security/audit.js';
 import { nullAuditSink } from '../core/security/audit.js';
-import { ConsentManager, consentAuditEvent, emptyConsentState, type ConsentPersistence, type ConsentState } from '../core/security/consent.js';
+import {
+  ConsentManager,
+  consentAuditEvent,
+  emptyConsentState,
+  type ConsentPersistence,
+  type ConsentState,
+} from '../core/security/consent.js';
 import { HubSecurity } from '../core/security/hub-security.js';
 import { normalizeOrigin, originAllowed } from '../core/security/origins.js';
 import type { Logger } from '../core/util/logger.js';
@@ -60,7 +66,10 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
   else if (o.configFile !== undefined) config = await loadConfigFile(o.configFile);
   else if (!o.insecure) {
     if (dataDir === undefined) {
-      throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'a secure hub needs a config: pass dataDir (a config with fresh secrets is created there), configFile or config; or insecure: true');
+      throw new ConfigError(
+        'CB_ERR_CONFLICTING_OPTIONS',
+        'a secure hub needs a config: pass dataDir (a config with fresh secrets is created there), configFile or config; or insecure: true',
+      );
     }
     const ensured = await ensureConfigFile(dataDir, logger);
     config = ensured.config;
@@ -72,8 +81,10 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
   let auditLog: AuditLog | undefined;
   if (auditFile !== undefined) {
     auditLog = await AuditLog.open({
-      file: auditFile, logger,
-      onError: (err) => logger.error('AUDIT LOG WRITE FAILED: security events are not being recorded', { error: String(err), file: auditFile }),
+      file: auditFile,
+      logger,
+      onError: (err) =>
+        logger.error('AUDIT LOG WRITE FAILED: security events are not being recorded', { error: String(err), file: auditFile }),
     });
   } else if (!o.insecure) {
     logger.warn('no data directory and no audit file: security events are not recorded');
@@ -91,7 +102,9 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
         const entry = consentAuditEvent(e);
         if (entry !== undefined) audit.record(entry);
         if (e.type === 'requested') {
-          logger.warn(`consent needed: app ${e.request.app} wants to ${e.request.action} ${e.request.target} (rule ${e.request.pattern}); decide with: crossbus consent grant|deny ${e.request.id}`);
+          logger.warn(
+            `consent needed: app ${e.request.app} wants to ${e.request.action} ${e.request.target} (rule ${e.request.pattern}); decide with: crossbus consent grant|deny ${e.request.id}`,
+          );
         } else if (e.type === 'error') logger.error('consent state could not be saved', { error: String(e.error) });
         else if (e.type === 'revoked' && e.decision.decision === 'granted') onConsentRevoked?.();
       },
@@ -100,7 +113,9 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
     security = new HubSecurity({ crypto: createNodeCryptoProvider(), config, audit, consent });
   }
   if (o.insecure) {
-    logger.warn('INSECURE MODE: no authentication, no integrity, no encryption, no access control. Anyone who can reach this port can read and write everything. Never use this outside a test.');
+    logger.warn(
+      'INSECURE MODE: no authentication, no integrity, no encryption, no access control. Anyone who can reach this port can read and write everything. Never use this outside a test.',
+    );
   }
 
   const runtime: HubSecurityRuntime & { setRevokedHandler(fn: () => void): void } = {
@@ -137,13 +152,28 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
         audit.record({ actor: { app: 'hub' }, action: 'config-reload', target: configPath, outcome: 'failure', reason });
         throw err;
       }
-      audit.record({ actor: { app: 'hub' }, action: 'config-reload', target: configPath, outcome: 'success', details: { apps: next.apps.size, roles: next.roles.size } });
-      for (const change of keyChanges(before, next)) audit.record({ actor: { app: 'hub' }, action: 'key-rotate', target: `${change.app}/${change.keyId}`, outcome: 'info', reason: change.what });
+      audit.record({
+        actor: { app: 'hub' },
+        action: 'config-reload',
+        target: configPath,
+        outcome: 'success',
+        details: { apps: next.apps.size, roles: next.roles.size },
+      });
+      for (const change of keyChanges(before, next))
+        audit.record({
+          actor: { app: 'hub' },
+          action: 'key-rotate',
+          target: `${change.app}/${change.keyId}`,
+          outcome: 'info',
+          reason: change.what,
+        });
       return next;
     },
     processConsentInbox: async () => {
       if (dataDir === undefined || consent === undefined) return 0;
-      const commands = await drainConsentInbox(dataDir, (line, reason) => logger.warn('ignored a bad consent command', { reason, line: line.slice(0, 200) }));
+      const commands = await drainConsentInbox(dataDir, (line, reason) =>
+        logger.warn('ignored a bad consent command', { reason, line: line.slice(0, 200) }),
+      );
       for (const cmd of commands) {
         const r = await consent.apply(cmd);
         if (!r.ok) logger.warn(`consent ${cmd.op} not applied: ${r.reason}`);
@@ -178,7 +208,11 @@ export function keyChanges(before: HubConfig, after: HubConfig): Array<{ app: st
       const old = a.get(id);
       if (old === undefined) out.push({ app, keyId: id, what: 'key added' });
       else if (old.expiresAt !== k.expiresAt || old.notBefore !== k.notBefore) {
-        out.push({ app, keyId: id, what: `validity changed${k.expiresAt !== undefined ? `: expires ${new Date(k.expiresAt).toISOString()}` : ''}` });
+        out.push({
+          app,
+          keyId: id,
+          what: `validity changed${k.expiresAt !== undefined ? `: expires ${new Date(k.expiresAt).toISOString()}` : ''}`,
+        });
       }
     }
     for (const id of a.keys()) if (!b.has(id)) out.push({ app, keyId: id, what: 'key removed' });

@@ -17,10 +17,16 @@ import { FileCatalog, STREAMS_DIR_NAME } from '../node/streams/file-catalog.js';
 export type StreamStorageChoice = 'auto' | 'disk' | 'memory' | 'off' | StreamCatalog;
 
 /** Stream limits and timings a hub may set (see StreamServiceOptions for each default). */
-export type HubStreamOptions = Pick<StreamServiceOptions, 'maxStreams' | 'maxConsumersPerStream' | 'maxDuplicateIds' | 'retentionIntervalMs' | 'saveDelayMs'>;
+export type HubStreamOptions = Pick<
+  StreamServiceOptions,
+  'maxStreams' | 'maxConsumersPerStream' | 'maxDuplicateIds' | 'retentionIntervalMs' | 'saveDelayMs'
+>;
 
 export async function openStreams(
-  dataDir: string | undefined, choice: StreamStorageChoice, logger: Logger, broker: Pick<BrokerOptions, 'maxTopicLength' | 'maxFrameBytes'>,
+  dataDir: string | undefined,
+  choice: StreamStorageChoice,
+  logger: Logger,
+  broker: Pick<BrokerOptions, 'maxTopicLength' | 'maxFrameBytes'>,
   options: HubStreamOptions = {},
 ): Promise<StreamService<Session> | undefined> {
   if (choice === 'off') return undefined;
@@ -28,13 +34,20 @@ export async function openStreams(
   if (typeof choice === 'object') catalog = choice;
   else if (choice === 'memory' || (choice === 'auto' && dataDir === undefined)) catalog = new MemoryCatalog();
   else if (choice === 'disk' || choice === 'auto') {
-    if (dataDir === undefined) throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', "streamStorage 'disk' needs a dataDir", { details: { option: 'streamStorage' } });
+    if (dataDir === undefined)
+      throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', "streamStorage 'disk' needs a dataDir", { details: { option: 'streamStorage' } });
     catalog = new FileCatalog(join(dataDir, STREAMS_DIR_NAME), { logger });
   } else {
-    throw new ConfigError('CB_ERR_INVALID_OPTION', `streamStorage must be 'auto', 'disk', 'memory', 'off' or a StreamCatalog, got ${String(choice)}`, { details: { option: 'streamStorage' } });
+    throw new ConfigError(
+      'CB_ERR_INVALID_OPTION',
+      `streamStorage must be 'auto', 'disk', 'memory', 'off' or a StreamCatalog, got ${String(choice)}`,
+      { details: { option: 'streamStorage' } },
+    );
   }
   const service = new StreamService<Session>({
-    ...options, catalog, logger,
+    ...options,
+    catalog,
+    logger,
     ...(broker.maxTopicLength !== undefined ? { maxTopicLength: broker.maxTopicLength } : {}),
     ...(broker.maxFrameBytes !== undefined ? { maxFrameBytes: broker.maxFrameBytes } : {}),
   });

@@ -107,7 +107,10 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
       '/': { contentType: 'text/html; charset=utf-8', body: testPageHtml(BUNDLE_PATH) },
       [BUNDLE_PATH]: { contentType: 'text/javascript; charset=utf-8', body: bundle.code },
     });
-    hubConfig = testConfigDocument({ origins: [new URL(site.url('/')).origin], limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
+    hubConfig = testConfigDocument({
+      origins: [new URL(site.url('/')).origin],
+      limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } },
+    });
     hub = await startHub({ port: 0, shutdownTimeoutMs: 1_000, config: hubConfig });
     hubPort = hub.port;
     browser = await launchChromium();
@@ -178,7 +181,12 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
         bus.on('connected', (e) => connected.push({ reconnected: e.reconnected }));
         bus.on('error', (e) => busErrors.push(`${e.error.code}: ${e.error.message}`));
         const t: PageState = {
-          cb, bus, states, connected, busErrors, received: [],
+          cb,
+          bus,
+          states,
+          connected,
+          busErrors,
+          received: [],
           async waitFor(what, pred, timeoutMs = 5_000) {
             const deadline = Date.now() + timeoutMs;
             while (!pred()) {
@@ -282,7 +290,9 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
 
     const req = await nodeClient('node-req');
     assert.deepEqual(await req.request('page.echo', { q: 42 }, { timeoutMs: 3_000, headers: { 'x-req': 'yes' } }), {
-      echoed: { q: 42 }, by: 'page', header: 'yes',
+      echoed: { q: 42 },
+      by: 'page',
+      header: 'yes',
     });
     const bytes = await req.request('page.echo', Uint8Array.from([1, 2, 3, 250]), { timeoutMs: 3_000 });
     assert.ok(bytes instanceof Uint8Array);
@@ -296,7 +306,10 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
 
   it('requests a Node-served service', async () => {
     const svc = await nodeClient('node-svc');
-    const s = svc.serve<{ a: number; b: number }>('node.sum', (msg) => ({ sum: msg.data.a + msg.data.b, name: msg.headers['x-name'] ?? null }));
+    const s = svc.serve<{ a: number; b: number }>('node.sum', (msg) => ({
+      sum: msg.data.a + msg.data.b,
+      name: msg.headers['x-name'] ?? null,
+    }));
     await s.ready;
     const reply = await page.evaluate(async () => {
       const t = (globalThis as PageGlobals).__t;
@@ -315,8 +328,12 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
       } catch (err) {
         const e = err as { code?: string; name?: string; message?: string };
         return {
-          caught: true, code: e.code, name: e.name, message: e.message,
-          isCrossbusError: err instanceof t.cb.CrossbusError, elapsedMs: Date.now() - started,
+          caught: true,
+          code: e.code,
+          name: e.name,
+          message: e.message,
+          isCrossbusError: err instanceof t.cb.CrossbusError,
+          elapsedMs: Date.now() - started,
         };
       }
     });
@@ -379,7 +396,11 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
     });
     assert.deepEqual(
       result.messages.map((m) => [m.topic, m.isBytes, m.data]),
-      [['iter.a', false, 1], ['iter.b.c', false, { two: 2 }], ['iter.d', true, [3, 3, 3]]],
+      [
+        ['iter.a', false, 1],
+        ['iter.b.c', false, { two: 2 }],
+        ['iter.d', true, [3, 3, 3]],
+      ],
     );
     assert.equal(result.closedAfterBreak, true, 'breaking out of for-await ends the subscription');
   });
@@ -424,7 +445,11 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
       { hubUrl: hub.url, count: COUNT, size: SIZE, secret: hubConfig.apps.test.secret },
     );
     await withTimeout(all.promise, 10_000, `${COUNT} bulk messages in Node (got ${seen.length})`);
-    assert.deepEqual(seen, Array.from({ length: COUNT }, (_, i) => i), 'in order, none lost');
+    assert.deepEqual(
+      seen,
+      Array.from({ length: COUNT }, (_, i) => i),
+      'in order, none lost',
+    );
     assert.deepEqual(corrupt, [], 'payloads intact');
     assert.equal(stats.pendingAtEnd, 0);
     assert.equal(stats.state, 'closed');
@@ -460,12 +485,20 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
       // proves the hub has processed them.
       await t.bus.flush();
       await t.waitFor('the message published while away', () => t.received.length >= 1);
-      return { state: t.bus.state, states: t.states.map((s) => `${s.from}->${s.to}`), connected: t.connected, received: t.received.splice(0) };
+      return {
+        state: t.bus.state,
+        states: t.states.map((s) => `${s.from}->${s.to}`),
+        connected: t.connected,
+        received: t.received.splice(0),
+      };
     });
     assert.equal(reconnected.state, 'connected');
     assert.deepEqual(reconnected.states, ['connected->reconnecting', 'reconnecting->connected']);
     assert.deepEqual(reconnected.connected, [{ reconnected: true }]);
-    assert.deepEqual(reconnected.received.map((m) => [m.topic, m.data]), [['browser.self', { while: 'away' }]]);
+    assert.deepEqual(
+      reconnected.received.map((m) => [m.topic, m.data]),
+      [['browser.self', { while: 'away' }]],
+    );
 
     const pub = await nodeClient('node-pub-2');
     await pub.publish('browser.x', { after: 'restart' });
@@ -475,7 +508,10 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
       await t.waitFor('a message after the restart', () => t.received.length >= 1);
       return t.received.splice(0);
     });
-    assert.deepEqual(received.map((m) => [m.topic, m.data]), [['browser.x', { after: 'restart' }]]);
+    assert.deepEqual(
+      received.map((m) => [m.topic, m.data]),
+      [['browser.x', { after: 'restart' }]],
+    );
 
     // The page's service came back too, and the page can publish again.
     assert.deepEqual(await pub.request('page.echo', 'again', { timeoutMs: 3_000 }), { echoed: 'again', by: 'page', header: null });
@@ -493,7 +529,10 @@ describe('browser client (Chromium)', { timeout: 60_000 }, () => {
   it('left no uncaught errors in the page', async () => {
     const busErrors = await page.evaluate(() => (globalThis as PageGlobals).__t.busErrors);
     // The page.fail handler is expected to report CB_ERR_HANDLER_FAILED; nothing else.
-    assert.deepEqual(busErrors.filter((e) => !e.startsWith('CB_ERR_HANDLER_FAILED: service handler for page.fail')), []);
+    assert.deepEqual(
+      busErrors.filter((e) => !e.startsWith('CB_ERR_HANDLER_FAILED: service handler for page.fail')),
+      [],
+    );
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -23,7 +23,19 @@ const pageErrors: string[] = [];
 describe('the demo (crossbus demo, Chromium)', { timeout: 60_000 }, () => {
   before(async () => {
     const data = mkdtempSync(join(tmpdir(), 'crossbus-demo-'));
-    demo = spawnCli(['demo', '--port', '0', '--editor-port', '0', '--preview-port', '0', '--data', data, '--extension-dir', join(data, 'extension')]);
+    demo = spawnCli([
+      'demo',
+      '--port',
+      '0',
+      '--editor-port',
+      '0',
+      '--preview-port',
+      '0',
+      '--data',
+      data,
+      '--extension-dir',
+      join(data, 'extension'),
+    ]);
     await until(() => /extension is built in/.test(demo.stdout()), 20_000, `the demo to start\n${demo.stderr()}`);
     editorUrl = /open (http:\/\/localhost:\d+\/)/.exec(demo.stdout())![1]!;
     previewOrigin = /comes from (http:\/\/127\.0\.0\.1:\d+)/.exec(demo.stdout())![1]!;
@@ -44,7 +56,8 @@ describe('the demo (crossbus demo, Chromium)', { timeout: 60_000 }, () => {
   async function preview(): Promise<Frame> {
     for (let i = 0; i < 200; i++) {
       const f = page.frames().find((x) => x.url().startsWith(previewOrigin));
-      if (f !== undefined && (await f.evaluate('document.getElementById("status").textContent').catch(() => '')) !== 'connecting…') return f;
+      if (f !== undefined && (await f.evaluate('document.getElementById("status").textContent').catch(() => '')) !== 'connecting…')
+        return f;
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error('the preview frame did not connect');
@@ -53,7 +66,7 @@ describe('the demo (crossbus demo, Chromium)', { timeout: 60_000 }, () => {
   it('the editor hosts a page hub bridged to the Node hub; the preview on another site joins it', async () => {
     await page.waitForFunction('document.getElementById("status").textContent.includes("bridged")', undefined, { timeout: 10_000 });
     const f = await preview();
-    assert.match(await f.evaluate('document.getElementById("status").textContent') as string, /connected to the page hub/);
+    assert.match((await f.evaluate('document.getElementById("status").textContent')) as string, /connected to the page hub/);
     assert.equal(await f.evaluate('location.origin'), previewOrigin);
   });
 
@@ -62,11 +75,17 @@ describe('the demo (crossbus demo, Chromium)', { timeout: 60_000 }, () => {
     await page.fill('#source', '#Title\n\n\n\nsome   words here   ');
     await f.waitForFunction('document.getElementById("doc").textContent.startsWith("#Title")', undefined, { timeout: 5_000 });
     await page.click('#format');
-    await page.waitForFunction('document.getElementById("answer").textContent.includes("formatted by the Node service")', undefined, { timeout: 5_000 });
+    await page.waitForFunction('document.getElementById("answer").textContent.includes("formatted by the Node service")', undefined, {
+      timeout: 5_000,
+    });
     assert.equal(await page.inputValue('#source'), '# Title\n\nsome   words here');
-    await f.waitForFunction('document.getElementById("doc").textContent === "# Title\\n\\nsome   words here"', undefined, { timeout: 5_000 });
+    await f.waitForFunction('document.getElementById("doc").textContent === "# Title\\n\\nsome   words here"', undefined, {
+      timeout: 5_000,
+    });
     await page.click('#stats');
-    await page.waitForFunction('document.getElementById("answer").textContent.includes("preview says: 5 words, 3 lines")', undefined, { timeout: 5_000 });
+    await page.waitForFunction('document.getElementById("answer").textContent.includes("preview says: 5 words, 3 lines")', undefined, {
+      timeout: 5_000,
+    });
     const traffic = await page.textContent('#traffic');
     assert.match(traffic ?? '', /edits\.doc/);
     assert.match(traffic ?? '', /preview\.ready/);
@@ -74,7 +93,7 @@ describe('the demo (crossbus demo, Chromium)', { timeout: 60_000 }, () => {
 
   it('the unpacked extension joins: the editor page connects to its hub over externally_connectable', async () => {
     await page.waitForFunction('document.getElementById("ext").textContent.includes("connected")', undefined, { timeout: 10_000 });
-    assert.match(await page.textContent('#ext') ?? '', /extension gemalglccfifdabnmiddladfobhgmbde connected/);
+    assert.match((await page.textContent('#ext')) ?? '', /extension gemalglccfifdabnmiddladfobhgmbde connected/);
   });
 
   it('no page errors', () => {

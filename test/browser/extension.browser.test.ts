@@ -13,7 +13,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page, Worker } from 'playwright-core';
-import { bundleBrowserEntry, cbPageHtml as html, runIn as run, launchWithExtension, startStaticServer, type StaticServer } from '../helpers/browser.js';
+import {
+  bundleBrowserEntry,
+  cbPageHtml as html,
+  runIn as run,
+  launchWithExtension,
+  startStaticServer,
+  type StaticServer,
+} from '../helpers/browser.js';
 import { startHub, type Hub } from '../../src/hub/index.js';
 import { connect, type Bus } from '../../src/node/index.js';
 import { secret, testConfigDocument } from '../helpers/security.js';
@@ -33,7 +40,6 @@ let context: BrowserContext;
 let worker: Worker;
 let tmp: string;
 const hellos: Array<{ url: string; top: boolean; again?: boolean }> = [];
-
 
 async function openPage(url: string): Promise<Page> {
   const page = await context.newPage();
@@ -59,10 +65,18 @@ describe('Chrome MV3 extension (Chromium, unpacked)', { timeout: 120_000 }, () =
     const extSecret = secret();
     const doc = testConfigDocument({ origins: [EXT_ORIGIN] });
     (doc.apps as Record<string, unknown>).ext = { secret: extSecret, roles: ['ext'] };
-    (doc.roles as Record<string, unknown>).ext = { publish: ['ext.>', 'edits.>'], subscribe: ['ext.>', 'edits.>', 'build.>', 'format.>'], request: ['format.>'] };
+    (doc.roles as Record<string, unknown>).ext = {
+      publish: ['ext.>', 'edits.>'],
+      subscribe: ['ext.>', 'edits.>', 'build.>', 'format.>'],
+      request: ['format.>'],
+    };
     hub = await startHub({ port: 0, config: doc, dataDir: join(tmp, 'hub'), streamStorage: 'memory' });
     node = await connect(hub.url, { name: 'test', secret: doc.apps.test.secret });
-    node.serve('format.markdown', (m) => ({ text: String((m.data as { text: string }).text).trim().toUpperCase() }));
+    node.serve('format.markdown', (m) => ({
+      text: String((m.data as { text: string }).text)
+        .trim()
+        .toUpperCase(),
+    }));
     node.subscribe('ext.content.hello', (m) => hellos.push(m.data as never));
     await node.streams.create({ name: 'EXT', topics: ['ext.orders.>'] });
     await node.flush();
@@ -75,7 +89,11 @@ describe('Chrome MV3 extension (Chromium, unpacked)', { timeout: 120_000 }, () =
     // Content scripts and externally_connectable match http://localhost and http://127.0.0.1:
     // the app is served as localhost (allowed), the hostile page as 127.0.0.1 (not allowed).
     const appOrigin = `http://localhost:${app.port}`;
-    const dir = await buildExtension({ outDir: join(tmp, 'extension'), config: { hubUrl: hub.url, name: 'ext', secret: extSecret, pageOrigins: [appOrigin] }, minify: false });
+    const dir = await buildExtension({
+      outDir: join(tmp, 'extension'),
+      config: { hubUrl: hub.url, name: 'ext', secret: extSecret, pageOrigins: [appOrigin] },
+      minify: false,
+    });
     ({ context, worker } = await launchWithExtension(dir, join(tmp, 'profile')));
     await context.addInitScript('globalThis.__name = (fn) => fn;');
     await worker.evaluate('globalThis.crossbusExtension.started');
@@ -103,7 +121,9 @@ describe('Chrome MV3 extension (Chromium, unpacked)', { timeout: 120_000 }, () =
     const page = await openPage(`http://localhost:${app.port}/framed.html`);
     await until(() => hellos.length >= 2, 10_000, 'a hello from the page and from its iframe');
     assert.deepEqual(hellos.map((h) => h.top).sort(), [false, true]);
-    const peers = await currentWorker().evaluate(`globalThis.crossbusExtension.broker.stats().connections.filter((c) => c.name === 'content').map((c) => c.peer)`) as string[];
+    const peers = (await currentWorker().evaluate(
+      `globalThis.crossbusExtension.broker.stats().connections.filter((c) => c.name === 'content').map((c) => c.peer)`,
+    )) as string[];
     assert.ok(peers.length >= 2, `two content-script connections: ${peers.join(' | ')}`);
     assert.equal(new Set(peers).size, peers.length, 'each frame is a peer of its own');
     await page.close();
@@ -130,9 +150,18 @@ describe('Chrome MV3 extension (Chromium, unpacked)', { timeout: 120_000 }, () =
   it('a page on an origin not in the allow-list is refused with CB_ERR_ORIGIN_REFUSED and audited; nothing reaches the bus', async () => {
     const page = await openPage(hostile.url('/app.html'));
     assert.equal(await run(page, connectToExtension(', reconnect: false')), 'CB_ERR_ORIGIN_REFUSED');
-    const audit = await currentWorker().evaluate(`globalThis.crossbusExtension.audit.filter((e) => e.action === 'origin')`) as Array<{ actor: { origin: string }; reason: string; outcome: string }>;
-    assert.ok(audit.some((e) => e.actor.origin === hostile.origin && e.reason === 'CB_ERR_ORIGIN_REFUSED' && e.outcome === 'denied'), JSON.stringify(audit));
-    const peers = await currentWorker().evaluate(`globalThis.crossbusExtension.broker.stats().connections.map((c) => c.peer)`) as string[];
+    const audit = (await currentWorker().evaluate(`globalThis.crossbusExtension.audit.filter((e) => e.action === 'origin')`)) as Array<{
+      actor: { origin: string };
+      reason: string;
+      outcome: string;
+    }>;
+    assert.ok(
+      audit.some((e) => e.actor.origin === hostile.origin && e.reason === 'CB_ERR_ORIGIN_REFUSED' && e.outcome === 'denied'),
+      JSON.stringify(audit),
+    );
+    const peers = (await currentWorker().evaluate(
+      `globalThis.crossbusExtension.broker.stats().connections.map((c) => c.peer)`,
+    )) as string[];
     assert.ok(!peers.some((p) => p.startsWith(hostile.origin)), `no connection from the hostile page: ${peers.join(' | ')}`);
     await page.close();
   });
@@ -146,7 +175,9 @@ describe('Chrome MV3 extension (Chromium, unpacked)', { timeout: 120_000 }, () =
     await run(page, `t.edits = []; await t.bus.subscribe('edits.>', (m) => t.edits.push(m.data)).ready;`);
     const N = 400;
     // The page publishes durably with up to 20 acknowledgements outstanding.
-    await run(page, `
+    await run(
+      page,
+      `
       t.acks = []; t.errors = []; t.sent = 0;
       t.done = (async () => {
         const inflight = new Set();
@@ -158,17 +189,23 @@ describe('Chrome MV3 extension (Chromium, unpacked)', { timeout: 120_000 }, () =
           if (inflight.size >= 20) await Promise.race(inflight);
         }
         await Promise.all(inflight);
-      })();`);
+      })();`,
+    );
     await until(async () => (await run<number>(page, 'return t.acks.length')) >= 100, 15_000, '100 acknowledgements');
     const cdp = await context.newCDPSession(page);
     await cdp.send('ServiceWorker.enable');
     await cdp.send('ServiceWorker.stopAllWorkers');
     const ackedAtStop = await run<number>(page, 'return t.acks.length');
     await run(page, 'await t.done');
-    const { acks, errors } = await run<{ acks: Array<[number, number, boolean]>; errors: unknown[] }>(page, 'return { acks: t.acks, errors: t.errors }');
+    const { acks, errors } = await run<{ acks: Array<[number, number, boolean]>; errors: unknown[] }>(
+      page,
+      'return { acks: t.acks, errors: t.errors }',
+    );
     assert.deepEqual(errors, [], 'no durable publish failed');
     assert.equal(acks.length, N);
-    t.diagnostic(`acknowledged when the worker stopped: ${ackedAtStop}; acknowledged as duplicates after resending: ${acks.filter((a) => a[2]).length}`);
+    t.diagnostic(
+      `acknowledged when the worker stopped: ${ackedAtStop}; acknowledged as duplicates after resending: ${acks.filter((a) => a[2]).length}`,
+    );
     assert.ok(ackedAtStop < N, `the worker was stopped mid-stream (${ackedAtStop} of ${N} acknowledged)`);
     const restarted = await run<number>(page, `return (await t.bus.request('ext.info', {})).startedAt`);
     assert.ok(restarted > startedAt, 'a fresh service worker answers');
@@ -178,20 +215,31 @@ describe('Chrome MV3 extension (Chromium, unpacked)', { timeout: 120_000 }, () =
     const bySeq = new Map(records.map((r) => [r.seq, (r.data as { i: number }).i]));
     for (const [i, seq] of acks) assert.equal(bySeq.get(seq), i, `ack of ${i} names its record`);
     // Resubscribed by itself: a message from Node reaches the page through the new worker.
-    await until(async () => {
-      await node.publish('edits.doc', { text: 'after the restart' });
-      return (await run<number>(page, 'return t.edits.length')) > 0;
-    }, 10_000, 'an edit after the restart');
+    await until(
+      async () => {
+        await node.publish('edits.doc', { text: 'after the restart' });
+        return (await run<number>(page, 'return t.edits.length')) > 0;
+      },
+      10_000,
+      'an edit after the restart',
+    );
     // The content script came back by itself too: it serves its stats on the fresh worker and its
     // subscription is live again (it counted the words of an edit from Node). Asked through the
     // extension's hub, not watched for its "hello again": that one-shot publish races the fresh
     // worker's bridge to the Node hub, and is lost when it comes first, as pub/sub without a
     // subscriber should.
-    await until(async () => {
-      await node.publish('edits.doc', { text: 'counted after the restart' });
-      const stats = await run<{ words: number } | null>(page, `try { return await t.bus.request('ext.content.stats', {}, { timeoutMs: 1000 }); } catch { return null; }`);
-      return stats?.words === 4;
-    }, 15_000, 'the content script serving again after the restart, with an edit counted');
+    await until(
+      async () => {
+        await node.publish('edits.doc', { text: 'counted after the restart' });
+        const stats = await run<{ words: number } | null>(
+          page,
+          `try { return await t.bus.request('ext.content.stats', {}, { timeoutMs: 1000 }); } catch { return null; }`,
+        );
+        return stats?.words === 4;
+      },
+      15_000,
+      'the content script serving again after the restart, with an edit counted',
+    );
     await run(page, `await t.bus.close()`);
     await page.close();
   });

@@ -8,7 +8,14 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
-import { bundleBrowserEntry, cbPageHtml as html, runIn as run, launchChromium, startStaticServer, type StaticServer } from '../helpers/browser.js';
+import {
+  bundleBrowserEntry,
+  cbPageHtml as html,
+  runIn as run,
+  launchChromium,
+  startStaticServer,
+  type StaticServer,
+} from '../helpers/browser.js';
 import { until } from '../helpers/wait.js';
 
 const ENTRY = fileURLToPath(new URL('./fixtures/page-entry.ts', import.meta.url));
@@ -21,7 +28,6 @@ let context: BrowserContext;
 let hubPage: Page;
 const pageErrors: string[] = [];
 
-
 async function frameAt(page: Page, origin: string, timeoutMs = 5_000): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -33,7 +39,10 @@ async function frameAt(page: Page, origin: string, timeoutMs = 5_000): Promise<F
 }
 
 async function addFrame(page: Page, origin: string, attrs = ''): Promise<Frame> {
-  await run(page, `const f = document.createElement('iframe'); f.src = ${JSON.stringify(`${origin}/app.html`)}; ${attrs}; document.body.append(f);`);
+  await run(
+    page,
+    `const f = document.createElement('iframe'); f.src = ${JSON.stringify(`${origin}/app.html`)}; ${attrs}; document.body.append(f);`,
+  );
   return frameAt(page, origin);
 }
 
@@ -48,15 +57,27 @@ describe('windows, iframes, popups and workers (Chromium)', { timeout: 90_000 },
     const code = (await bundleBrowserEntry(ENTRY)).code;
     const js = { contentType: 'text/javascript; charset=utf-8', body: code };
     const page = (body?: string) => ({ contentType: 'text/html; charset=utf-8', body: html(body) });
-    const worker = { contentType: 'text/javascript; charset=utf-8', body: `import * as cb from '/cb.js';
+    const worker = {
+      contentType: 'text/javascript; charset=utf-8',
+      body: `import * as cb from '/cb.js';
       const bus = await cb.connectWith(cb.workerConnector(self), { reconnect: false });
       bus.serve('worker.square', (m) => m.data * m.data);
       await bus.flush();
-      self.postMessage('worker-ready');` };
-    const sharedHub = { contentType: 'text/javascript; charset=utf-8', body: `import * as cb from '/cb.js';
+      self.postMessage('worker-ready');`,
+    };
+    const sharedHub = {
+      contentType: 'text/javascript; charset=utf-8',
+      body: `import * as cb from '/cb.js';
       const broker = new cb.Broker({ heartbeatMs: 0 });
-      self.onconnect = (e) => broker.accept(cb.createPortTransport(e.ports[0], { peer: 'tab' }));` };
-    A = await startStaticServer({ '/cb.js': js, '/hub.html': page(), '/app.html': page(), '/worker.js': worker, '/shared-hub.js': sharedHub });
+      self.onconnect = (e) => broker.accept(cb.createPortTransport(e.ports[0], { peer: 'tab' }));`,
+    };
+    A = await startStaticServer({
+      '/cb.js': js,
+      '/hub.html': page(),
+      '/app.html': page(),
+      '/worker.js': worker,
+      '/shared-hub.js': sharedHub,
+    });
     // A sandboxed frame has an opaque origin: its module import of /cb.js is a CORS request.
     B = await startStaticServer({ '/cb.js': { ...js, headers: { 'access-control-allow-origin': '*' } }, '/app.html': page() });
     C = await startStaticServer({ '/cb.js': js, '/app.html': page(), '/frames-hub.html': page() });
@@ -67,7 +88,9 @@ describe('windows, iframes, popups and workers (Chromium)', { timeout: 90_000 },
     hubPage.on('pageerror', (e) => pageErrors.push(String(e)));
     await hubPage.goto(A.url('/hub.html'));
     await hubPage.waitForFunction('globalThis.ready === true');
-    await run(hubPage, `
+    await run(
+      hubPage,
+      `
       t.refused = []; t.events = [];
       t.broker = new cb.Broker({ heartbeatMs: 0 });
       t.broker.events.on('connection', (e) => t.events.push(['connection', e.name]));
@@ -77,7 +100,8 @@ describe('windows, iframes, popups and workers (Chromium)', { timeout: 90_000 },
       t.got = [];
       t.bus.subscribe('to-page.>', (m) => t.got.push({ topic: m.topic, data: m.data instanceof Uint8Array ? Array.from(m.data) : m.data }));
       t.bus.serve('page.add', (m) => m.data.a + m.data.b);
-      await t.bus.flush();`);
+      await t.bus.flush();`,
+    );
   });
 
   after(async () => {
@@ -89,13 +113,22 @@ describe('windows, iframes, popups and workers (Chromium)', { timeout: 90_000 },
   it('an iframe on another origin: handshake, pub/sub and request/reply both ways, transferred bytes', async () => {
     const frame = await addFrame(hubPage, B.origin);
     assert.equal(await run(frame, connectFromFrame(A.origin)), 'connected');
-    await run(frame, `
+    await run(
+      frame,
+      `
       t.got = [];
       t.bus.subscribe('to-frame.>', (m) => t.got.push(m.data instanceof Uint8Array ? Array.from(m.data) : m.data));
       t.bus.serve('frame.upper', (m) => String(m.data).toUpperCase());
-      await t.bus.flush();`);
-    await run(hubPage, `await t.bus.publish('to-frame.x', { hello: 'frame' }); await t.bus.publish('to-frame.bytes', new Uint8Array([0, 1, 254, 255]));`);
-    await run(frame, `await t.bus.publish('to-page.x', { hello: 'page' }); await t.bus.publish('to-page.bytes', new Uint8Array(1000).fill(7));`);
+      await t.bus.flush();`,
+    );
+    await run(
+      hubPage,
+      `await t.bus.publish('to-frame.x', { hello: 'frame' }); await t.bus.publish('to-frame.bytes', new Uint8Array([0, 1, 254, 255]));`,
+    );
+    await run(
+      frame,
+      `await t.bus.publish('to-page.x', { hello: 'page' }); await t.bus.publish('to-page.bytes', new Uint8Array(1000).fill(7));`,
+    );
     assert.equal(await run(frame, `return await t.bus.request('page.add', { a: 2, b: 40 });`), 42);
     assert.equal(await run(hubPage, `return await t.bus.request('frame.upper', 'shout');`), 'SHOUT');
     await hubPage.waitForFunction('t.got.length >= 2');
@@ -104,7 +137,10 @@ describe('windows, iframes, popups and workers (Chromium)', { timeout: 90_000 },
     assert.equal((atPage[1]!.data as number[]).length, 1000);
     await frame.waitForFunction('t.got.length >= 2');
     assert.deepEqual(await run(frame, 'return t.got;'), [{ hello: 'frame' }, [0, 1, 254, 255]]);
-    assert.equal(await run(hubPage, `return t.broker.stats().connections.find((c) => c.transport === 'postmessage')?.peer;`), `window ${B.origin}`);
+    assert.equal(
+      await run(hubPage, `return t.broker.stats().connections.find((c) => c.transport === 'postmessage')?.peer;`),
+      `window ${B.origin}`,
+    );
     await run(frame, 'await t.bus.close();');
     await run(hubPage, 'document.querySelector("iframe").remove();');
   });
@@ -145,7 +181,10 @@ describe('windows, iframes, popups and workers (Chromium)', { timeout: 90_000 },
     const frame = await addFrame(hubPage, C.origin);
     assert.equal(await run(frame, connectFromFrame(A.origin)), 'CB_ERR_ORIGIN_REFUSED');
     const refused = await run<Array<{ origin: string }>>(hubPage, 'return t.refused;');
-    assert.deepEqual(refused.slice(before).map((r) => r.origin), [C.origin]);
+    assert.deepEqual(
+      refused.slice(before).map((r) => r.origin),
+      [C.origin],
+    );
     await run(hubPage, 'document.querySelector("iframe").remove();');
   });
 
@@ -155,29 +194,44 @@ describe('windows, iframes, popups and workers (Chromium)', { timeout: 90_000 },
     await evil.waitForFunction('globalThis.ready === true');
     await run(evil, `const f = document.createElement('iframe'); f.src = ${JSON.stringify(A.url('/hub.html'))}; document.body.append(f);`);
     const framed = await frameAt(evil, A.origin);
-    await run(framed, `
+    await run(
+      framed,
+      `
       t.refused = [];
       t.broker = new cb.Broker({ heartbeatMs: 0 });
-      cb.listenWindow({ allowedOrigins: [${JSON.stringify(B.origin)}], onConnection: (tr) => t.broker.accept(tr), onRefused: (r) => t.refused.push(r) });`);
-    const result = await run(evil, `
+      cb.listenWindow({ allowedOrigins: [${JSON.stringify(B.origin)}], onConnection: (tr) => t.broker.accept(tr), onRefused: (r) => t.refused.push(r) });`,
+    );
+    const result = await run(
+      evil,
+      `
       const hubWin = document.querySelector('iframe').contentWindow;
       try {
         await cb.connectWith(cb.windowConnector({ target: hubWin, hubOrigin: ${JSON.stringify(A.origin)}, timeoutMs: 3000 }), { reconnect: false });
         return 'connected';
-      } catch (e) { return e.code; }`);
+      } catch (e) { return e.code; }`,
+    );
     assert.equal(result, 'CB_ERR_ORIGIN_REFUSED');
-    assert.deepEqual((await run<Array<{ origin: string }>>(framed, 'return t.refused;')).map((r) => r.origin), [C.origin]);
+    assert.deepEqual(
+      (await run<Array<{ origin: string }>>(framed, 'return t.refused;')).map((r) => r.origin),
+      [C.origin],
+    );
     await evil.close();
   });
 
   it('a sandboxed (null-origin) iframe is refused', async () => {
     const before = (await run<unknown[]>(hubPage, 'return t.refused;')).length;
-    await run(hubPage, `const f = document.createElement('iframe'); f.sandbox = 'allow-scripts'; f.src = ${JSON.stringify(B.url('/app.html'))}; document.body.append(f);`);
+    await run(
+      hubPage,
+      `const f = document.createElement('iframe'); f.sandbox = 'allow-scripts'; f.src = ${JSON.stringify(B.url('/app.html'))}; document.body.append(f);`,
+    );
     const frame = await frameAt(hubPage, B.origin);
     assert.equal(await run(frame, 'return location.origin === "null" || self.origin;'), 'null');
     assert.equal(await run(frame, connectFromFrame(A.origin, 800)), 'CB_ERR_HANDSHAKE_TIMEOUT');
     const refused = await run<Array<{ origin: string }>>(hubPage, 'return t.refused;');
-    assert.deepEqual(refused.slice(before).map((r) => r.origin), ['null']);
+    assert.deepEqual(
+      refused.slice(before).map((r) => r.origin),
+      ['null'],
+    );
     await run(hubPage, 'document.querySelector("iframe").remove();');
   });
 
@@ -187,14 +241,25 @@ describe('windows, iframes, popups and workers (Chromium)', { timeout: 90_000 },
     const quiet = await context.newPage();
     await quiet.goto(C.url('/app.html'));
     await quiet.waitForFunction('globalThis.ready === true');
-    await run(quiet, `for (const n of [1, 2]) { const f = document.createElement('iframe'); f.name = 'f' + n; f.src = ${JSON.stringify(B.url('/app.html'))}; document.body.append(f); }`);
-    await quiet.waitForFunction(`Array.from(document.querySelectorAll('iframe')).every((f) => { try { return true; } catch { return false; } })`);
+    await run(
+      quiet,
+      `for (const n of [1, 2]) { const f = document.createElement('iframe'); f.name = 'f' + n; f.src = ${JSON.stringify(B.url('/app.html'))}; document.body.append(f); }`,
+    );
+    await quiet.waitForFunction(
+      `Array.from(document.querySelectorAll('iframe')).every((f) => { try { return true; } catch { return false; } })`,
+    );
     await until(() => quiet.frames().filter((x) => x.url().startsWith(B.origin)).length === 2, 5_000, 'both frames');
     const [f1, f2] = quiet.frames().filter((x) => x.url().startsWith(B.origin));
     await f1!.waitForFunction('globalThis.ready === true');
     await f2!.waitForFunction('globalThis.ready === true');
-    await run(f1!, `t.result = cb.connectWith(cb.windowConnector({ target: parent, hubOrigin: ${JSON.stringify(C.origin)}, timeoutMs: 1500, createNonce: () => 'forged-nonce-0000000' }), { reconnect: false }).then(() => 'connected', (e) => e.code);`);
-    await run(f2!, `const ch = new MessageChannel(); parent.frames['f1'].postMessage({ crossbus: 'crossbus-window/1', type: 'accept', nonce: 'forged-nonce-0000000' }, ${JSON.stringify(B.origin)}, [ch.port2]);`);
+    await run(
+      f1!,
+      `t.result = cb.connectWith(cb.windowConnector({ target: parent, hubOrigin: ${JSON.stringify(C.origin)}, timeoutMs: 1500, createNonce: () => 'forged-nonce-0000000' }), { reconnect: false }).then(() => 'connected', (e) => e.code);`,
+    );
+    await run(
+      f2!,
+      `const ch = new MessageChannel(); parent.frames['f1'].postMessage({ crossbus: 'crossbus-window/1', type: 'accept', nonce: 'forged-nonce-0000000' }, ${JSON.stringify(B.origin)}, [ch.port2]);`,
+    );
     assert.equal(await run(f1!, 'return await t.result;'), 'CB_ERR_HANDSHAKE_TIMEOUT');
     await quiet.close();
   });
@@ -205,27 +270,36 @@ describe('windows, iframes, popups and workers (Chromium)', { timeout: 90_000 },
       run(hubPage, `window.open(${JSON.stringify(B.url('/app.html'))}, 'popup');`),
     ]);
     await popup!.waitForFunction('globalThis.ready === true');
-    const connected = await run(popup!, `
+    const connected = await run(
+      popup!,
+      `
       t.bus = await cb.connectWith(cb.windowConnector({ target: opener, hubOrigin: ${JSON.stringify(A.origin)} }), { reconnect: false });
-      return await t.bus.request('page.add', { a: 1, b: 1 });`);
+      return await t.bus.request('page.add', { a: 1, b: 1 });`,
+    );
     assert.equal(connected, 2);
     await popup!.close();
     await hubPage.waitForFunction('t.listener.connections === 0', undefined, { timeout: 3_000 });
   });
 
   it('a dedicated worker and a SharedWorker join through ports', async () => {
-    const viaWorker = await run(hubPage, `
+    const viaWorker = await run(
+      hubPage,
+      `
       const w = new Worker('/worker.js', { type: 'module' });
       const ready = new Promise((r) => w.addEventListener('message', (e) => { if (e.data === 'worker-ready') r(); }));
       cb.listenPorts(w, (tr) => t.broker.accept(tr), { peer: 'worker' });
       await ready;
-      return await t.bus.request('worker.square', 12);`);
+      return await t.bus.request('worker.square', 12);`,
+    );
     assert.equal(viaWorker, 144);
     const tab2 = await context.newPage();
     await tab2.goto(A.url('/app.html'));
     await tab2.waitForFunction('globalThis.ready === true');
     const connectShared = `t.bus = await cb.connectWith(async () => cb.createPortTransport(new SharedWorker('/shared-hub.js', { type: 'module' }).port, { peer: 'shared-hub' }), { reconnect: false });`;
-    await run(hubPage, `${connectShared.replace('t.bus', 't.shared')} t.sharedGot = []; t.shared.subscribe('tabs.>', (m) => t.sharedGot.push(m.data)); await t.shared.flush();`);
+    await run(
+      hubPage,
+      `${connectShared.replace('t.bus', 't.shared')} t.sharedGot = []; t.shared.subscribe('tabs.>', (m) => t.sharedGot.push(m.data)); await t.shared.flush();`,
+    );
     await run(tab2, `${connectShared} await t.bus.publish('tabs.hello', 'from tab 2'); await t.bus.flush();`);
     await hubPage.waitForFunction('t.sharedGot.length === 1');
     assert.deepEqual(await run(hubPage, 'return t.sharedGot;'), ['from tab 2']);

@@ -14,7 +14,9 @@ import { fakeChromeRuntime } from '../helpers/fake-chrome-runtime.js';
 
 async function nextConnection(listen: (cb: (t: Transport) => void) => () => void): Promise<{ transport: Transport; stop(): void }> {
   let stop = (): void => {};
-  const transport = await new Promise<Transport>((resolve) => { stop = listen(resolve); });
+  const transport = await new Promise<Transport>((resolve) => {
+    stop = listen(resolve);
+  });
   return { transport, stop };
 }
 
@@ -23,19 +25,35 @@ runTransportContract('extension port (content script ↔ service worker)', async
   const accepted = nextConnection((onConnection) => listenExtension({ onConnection, runtime: chrome.extension }));
   const client = await extensionConnector({ runtime: chrome.contentScript(3, 0) })();
   const { transport: server, stop } = await accepted;
-  return { client, server, cleanup: async () => { client.close(); server.close(); stop(); } };
+  return {
+    client,
+    server,
+    cleanup: async () => {
+      client.close();
+      server.close();
+      stop();
+    },
+  };
 });
 
 runBusContract('extension port (web page → extension via externally_connectable)', async () => {
   const chrome = fakeChromeRuntime();
   const streams = await memoryStreams();
   const broker = new Broker({ heartbeatMs: 0, streams });
-  const stop = listenExtension({ runtime: chrome.extension, allowedOrigins: ['http://localhost:7071'], onConnection: (t) => broker.accept(t) });
+  const stop = listenExtension({
+    runtime: chrome.extension,
+    allowedOrigins: ['http://localhost:7071'],
+    onConnection: (t) => broker.accept(t),
+  });
   const page = chrome.page('http://localhost:7071');
   return {
     connector: extensionConnector({ runtime: page, extensionId: chrome.extension.id }),
     broker,
-    cleanup: async () => { stop(); await broker.close(100); await streams.close(); },
+    cleanup: async () => {
+      stop();
+      await broker.close(100);
+      await streams.close();
+    },
   };
 });
 
@@ -43,7 +61,12 @@ test('extension identities: the worker vouches for its own contexts and for allo
   const chrome = fakeChromeRuntime();
   const seen: Transport[] = [];
   const refused: Array<{ origin: string }> = [];
-  const stop = listenExtension({ runtime: chrome.extension, allowedOrigins: ['http://localhost:7071'], onConnection: (t) => seen.push(t), onRefused: (r) => refused.push(r) });
+  const stop = listenExtension({
+    runtime: chrome.extension,
+    allowedOrigins: ['http://localhost:7071'],
+    onConnection: (t) => seen.push(t),
+    onRefused: (r) => refused.push(r),
+  });
   try {
     const id = chrome.extension.id;
     await extensionConnector({ runtime: chrome.contentScript(4, 0) })();
@@ -53,9 +76,15 @@ test('extension identities: the worker vouches for its own contexts and for allo
     const closed = new Promise<{ code: number; reason: string }>((resolve) => hostile.setHandlers({ message: () => {}, close: resolve }));
     assert.equal((await closed).reason, 'CB_ERR_ORIGIN_REFUSED');
     assert.equal(seen.length, 3);
-    assert.deepEqual(seen.map((t) => t.vouchedOrigin), [`chrome-extension://${id}`, `chrome-extension://${id}`, 'http://localhost:7071']);
+    assert.deepEqual(
+      seen.map((t) => t.vouchedOrigin),
+      [`chrome-extension://${id}`, `chrome-extension://${id}`, 'http://localhost:7071'],
+    );
     assert.notEqual(seen[0]!.peer, seen[1]!.peer, 'two frames of one tab are two peers');
-    assert.deepEqual(refused.map((r) => r.origin), ['http://localhost:7071.attacker.net']);
+    assert.deepEqual(
+      refused.map((r) => r.origin),
+      ['http://localhost:7071.attacker.net'],
+    );
   } finally {
     stop();
   }
@@ -64,16 +93,25 @@ test('extension identities: the worker vouches for its own contexts and for allo
 test('allowedOrigins are normalized as browsers report origins; an entry that is not an origin is refused at once', async () => {
   const chrome = fakeChromeRuntime();
   const seen: Transport[] = [];
-  const stop = listenExtension({ runtime: chrome.extension, allowedOrigins: ['HTTP://LocalHost:7071', 'https://app.example:443'], onConnection: (t) => seen.push(t) });
+  const stop = listenExtension({
+    runtime: chrome.extension,
+    allowedOrigins: ['HTTP://LocalHost:7071', 'https://app.example:443'],
+    onConnection: (t) => seen.push(t),
+  });
   try {
     await extensionConnector({ runtime: chrome.page('http://localhost:7071'), extensionId: chrome.extension.id })();
     await extensionConnector({ runtime: chrome.page('https://app.example'), extensionId: chrome.extension.id })();
     for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10)); // the worker's end opens asynchronously
-    assert.deepEqual(seen.map((t) => t.vouchedOrigin), ['http://localhost:7071', 'https://app.example']);
+    assert.deepEqual(
+      seen.map((t) => t.vouchedOrigin),
+      ['http://localhost:7071', 'https://app.example'],
+    );
   } finally {
     stop();
   }
-  assert.throws(() => listenExtension({ runtime: chrome.extension, allowedOrigins: ['https://app.example/'], onConnection: () => {} }), { code: 'CB_ERR_INVALID_OPTION' });
+  assert.throws(() => listenExtension({ runtime: chrome.extension, allowedOrigins: ['https://app.example/'], onConnection: () => {} }), {
+    code: 'CB_ERR_INVALID_OPTION',
+  });
 });
 
 test('a refused page fails connect() with CB_ERR_ORIGIN_REFUSED instead of retrying', async () => {
@@ -81,7 +119,12 @@ test('a refused page fails connect() with CB_ERR_ORIGIN_REFUSED instead of retry
   const broker = new Broker({ heartbeatMs: 0 });
   const stop = listenExtension({ runtime: chrome.extension, allowedOrigins: [], onConnection: (t) => broker.accept(t) });
   try {
-    await assert.rejects(connectWith(extensionConnector({ runtime: chrome.page('https://evil.example'), extensionId: chrome.extension.id }), { reconnect: false }), { code: 'CB_ERR_ORIGIN_REFUSED' });
+    await assert.rejects(
+      connectWith(extensionConnector({ runtime: chrome.page('https://evil.example'), extensionId: chrome.extension.id }), {
+        reconnect: false,
+      }),
+      { code: 'CB_ERR_ORIGIN_REFUSED' },
+    );
   } finally {
     stop();
     await broker.close(100);
@@ -93,7 +136,9 @@ test('the service worker stopping closes every port at once; the bus reconnects 
   let broker = new Broker({ heartbeatMs: 0 });
   const stop = listenExtension({ runtime: chrome.extension, onConnection: (t) => broker.accept(t) });
   try {
-    const bus = await connectWith(extensionConnector({ runtime: chrome.contentScript(1, 0) }), { reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+    const bus = await connectWith(extensionConnector({ runtime: chrome.contentScript(1, 0) }), {
+      reconnect: { initialDelayMs: 10, maxDelayMs: 50 },
+    });
     const got: unknown[] = [];
     await bus.subscribe('ext.>', (m) => got.push(m.data)).ready;
     const lost = new Promise<void>((resolve) => bus.on('disconnected', () => resolve()));
@@ -101,7 +146,11 @@ test('the service worker stopping closes every port at once; the bus reconnects 
     await broker.close(0);
     broker = new Broker({ heartbeatMs: 0 }); // a fresh worker starts with empty state
     await lost;
-    await new Promise<void>((resolve) => bus.on('connected', (e) => { if (e.reconnected) resolve(); }));
+    await new Promise<void>((resolve) =>
+      bus.on('connected', (e) => {
+        if (e.reconnected) resolve();
+      }),
+    );
     const other = await connectWith(extensionConnector({ runtime: chrome.contentScript(2, 0) }), { reconnect: false });
     await other.publish('ext.after', 42);
     await other.flush();

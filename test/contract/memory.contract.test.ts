@@ -9,13 +9,27 @@ import { hubSecurity, testConfigDocument } from '../helpers/security.js';
 
 runTransportContract('memory', async () => {
   const [client, server] = createMemoryPair();
-  return { client, server, cleanup: async () => { client.close(); server.close(); } };
+  return {
+    client,
+    server,
+    cleanup: async () => {
+      client.close();
+      server.close();
+    },
+  };
 });
 
 runBusContract('memory', async () => {
   const streams = await memoryStreams();
   const broker = new Broker({ heartbeatMs: 0, streams });
-  return { connector: memoryConnector(broker), broker, cleanup: async () => { await broker.close(100); await streams.close(); } };
+  return {
+    connector: memoryConnector(broker),
+    broker,
+    cleanup: async () => {
+      await broker.close(100);
+      await streams.close();
+    },
+  };
 });
 
 // The same contract through the security layer: Node crypto on both sides, encrypted records.
@@ -24,7 +38,12 @@ runBusContract('memory, authenticated and encrypted (Node crypto)', async () => 
   const streams = await memoryStreams();
   const broker = new Broker({ heartbeatMs: 0, security: hubSecurity(doc).security, streams });
   return {
-    connector: memoryConnector(broker), broker, cleanup: async () => { await broker.close(100); await streams.close(); },
+    connector: memoryConnector(broker),
+    broker,
+    cleanup: async () => {
+      await broker.close(100);
+      await streams.close();
+    },
     credentials: { name: 'test', secret: doc.apps.test.secret, security: { crypto: createNodeCryptoProvider() } },
   };
 });
@@ -37,7 +56,16 @@ runBusContract('memory, authenticated, integrity only (WebCrypto, async)', async
   const streams = await memoryStreams();
   const broker = new Broker({ heartbeatMs: 0, security, streams });
   return {
-    connector: memoryConnector(broker), broker, cleanup: async () => { await broker.close(100); await streams.close(); },
-    credentials: { name: 'test', secret: doc.apps.test.secret, security: { mode: 'integrity', group: 'X25519', crypto: createWebCryptoProvider() } },
+    connector: memoryConnector(broker),
+    broker,
+    cleanup: async () => {
+      await broker.close(100);
+      await streams.close();
+    },
+    credentials: {
+      name: 'test',
+      secret: doc.apps.test.secret,
+      security: { mode: 'integrity', group: 'X25519', crypto: createWebCryptoProvider() },
+    },
   };
 });

@@ -17,7 +17,14 @@ runTransportContract('port (MessageChannel)', async () => {
   const { port1, port2 } = new MessageChannel();
   const client = createPortTransport(port1 as unknown as PortLike, { peer: 'hub' });
   const server = createPortTransport(port2 as unknown as PortLike, { peer: 'client' });
-  return { client, server, cleanup: async () => { client.close(); server.close(); } };
+  return {
+    client,
+    server,
+    cleanup: async () => {
+      client.close();
+      server.close();
+    },
+  };
 });
 
 function portConnector(broker: Broker) {
@@ -31,7 +38,14 @@ function portConnector(broker: Broker) {
 runBusContract('port (MessageChannel)', async () => {
   const streams = await memoryStreams();
   const broker = new Broker({ heartbeatMs: 0, streams });
-  return { connector: portConnector(broker), broker, cleanup: async () => { await broker.close(100); await streams.close(); } };
+  return {
+    connector: portConnector(broker),
+    broker,
+    cleanup: async () => {
+      await broker.close(100);
+      await streams.close();
+    },
+  };
 });
 
 runBusContract('port (MessageChannel), authenticated and encrypted', async () => {
@@ -39,7 +53,12 @@ runBusContract('port (MessageChannel), authenticated and encrypted', async () =>
   const streams = await memoryStreams();
   const broker = new Broker({ heartbeatMs: 0, security: hubSecurity(doc).security, streams });
   return {
-    connector: portConnector(broker), broker, cleanup: async () => { await broker.close(100); await streams.close(); },
+    connector: portConnector(broker),
+    broker,
+    cleanup: async () => {
+      await broker.close(100);
+      await streams.close();
+    },
     credentials: { name: 'test', secret: doc.apps.test.secret, security: { crypto: createNodeCryptoProvider() } },
   };
 });
@@ -52,7 +71,10 @@ after(async () => {
 
 test('a hub in a real worker thread: pub/sub and request/reply over ports; the worker ending closes the connection', async () => {
   // The worker runs TypeScript through tsx, registered inside the worker before the import.
-  worker = new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(WORKER).href)}); })`, { eval: true });
+  worker = new Worker(
+    `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(WORKER).href)}); })`,
+    { eval: true },
+  );
   await new Promise<void>((resolve, reject) => {
     worker!.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(String(m)))));
     worker!.once('error', reject);

@@ -26,13 +26,27 @@ function rechunkingConnector(broker: Broker): TransportConnector {
 
 runTransportContract(`memory, split and joined at random (stream framing, seed ${RECHUNK_SEED})`, async () => {
   const [client, server] = createRechunkingPair(RECHUNK_SEED);
-  return { client, server, cleanup: async () => { client.close(); server.close(); } };
+  return {
+    client,
+    server,
+    cleanup: async () => {
+      client.close();
+      server.close();
+    },
+  };
 });
 
 runBusContract(`stream framing, split and joined at random, plain (seed ${RECHUNK_SEED})`, async () => {
   const streams = await memoryStreams();
   const broker = new Broker({ heartbeatMs: 0, streams });
-  return { connector: rechunkingConnector(broker), broker, cleanup: async () => { await broker.close(100); await streams.close(); } };
+  return {
+    connector: rechunkingConnector(broker),
+    broker,
+    cleanup: async () => {
+      await broker.close(100);
+      await streams.close();
+    },
+  };
 });
 
 runBusContract(`stream framing, split and joined at random, encrypted (Node crypto, seed ${RECHUNK_SEED})`, async () => {
@@ -40,7 +54,12 @@ runBusContract(`stream framing, split and joined at random, encrypted (Node cryp
   const streams = await memoryStreams();
   const broker = new Broker({ heartbeatMs: 0, security: hubSecurity(doc).security, streams });
   return {
-    connector: rechunkingConnector(broker), broker, cleanup: async () => { await broker.close(100); await streams.close(); },
+    connector: rechunkingConnector(broker),
+    broker,
+    cleanup: async () => {
+      await broker.close(100);
+      await streams.close();
+    },
     credentials: { name: 'test', secret: doc.apps.test.secret, security: { crypto: createNodeCryptoProvider() } },
   };
 });
@@ -51,7 +70,12 @@ runBusContract(`stream framing, split and joined at random, integrity only (WebC
   const streams = await memoryStreams();
   const broker = new Broker({ heartbeatMs: 0, security, streams });
   return {
-    connector: rechunkingConnector(broker), broker, cleanup: async () => { await broker.close(100); await streams.close(); },
+    connector: rechunkingConnector(broker),
+    broker,
+    cleanup: async () => {
+      await broker.close(100);
+      await streams.close();
+    },
     credentials: { name: 'test', secret: doc.apps.test.secret, security: { mode: 'integrity', crypto: createWebCryptoProvider() } },
   };
 });

@@ -6,7 +6,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Transport, TransportCloseInfo, TransportConnector } from '../../src/core/transport/transport.js';
-import { Broker } from '../../src/core/broker/broker.js';
+import type { Broker } from '../../src/core/broker/broker.js';
 import { connectWith, type Bus, type ConnectOptions } from '../../src/client/index.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
 import type { Session } from '../../src/core/broker/session.js';
@@ -49,12 +49,13 @@ function record(t: Transport): Recorder {
   return rec;
 }
 
-
 function bytes(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     b[i] = x & 0xff;
   }
   return b;
@@ -74,10 +75,16 @@ export function runTransportContract(name: string, makePair: () => Promise<Trans
         await until(() => atServer.bytes() === total && atClient.bytes() === 100, 5000, 'all bytes');
         const joined = new Uint8Array(total);
         let o = 0;
-        for (const c of sent) { joined.set(c, o); o += c.length; }
+        for (const c of sent) {
+          joined.set(c, o);
+          o += c.length;
+        }
         const got = new Uint8Array(total);
         o = 0;
-        for (const c of atServer.chunks) { got.set(c, o); o += c.length; }
+        for (const c of atServer.chunks) {
+          got.set(c, o);
+          o += c.length;
+        }
         assert.deepEqual(got, joined);
         if (client.framing === 'message') {
           assert.equal(atServer.chunks.length, sent.length, 'a message transport keeps chunk boundaries');
@@ -128,7 +135,10 @@ export function runTransportContract(name: string, makePair: () => Promise<Trans
         assert.equal(remote.local, false);
         assert.equal(local.local, true);
         assert.equal(remote.code, 1000);
-        assert.throws(() => client.send(new Uint8Array([1])), (e: unknown) => isCrossbusError(e, 'CB_ERR_CONNECTION_CLOSED'));
+        assert.throws(
+          () => client.send(new Uint8Array([1])),
+          (e: unknown) => isCrossbusError(e, 'CB_ERR_CONNECTION_CLOSED'),
+        );
         client.close(); // idempotent
       } finally {
         await cleanup();
@@ -168,7 +178,10 @@ export function runTransportContract(name: string, makePair: () => Promise<Trans
 }
 
 /** The bus over this transport: pub/sub, groups, request/reply, no-responders. */
-export function runBusContract(name: string, setup: () => Promise<{ connector: TransportConnector; broker: Broker; cleanup(): Promise<void>; credentials?: ConnectOptions }>): void {
+export function runBusContract(
+  name: string,
+  setup: () => Promise<{ connector: TransportConnector; broker: Broker; cleanup(): Promise<void>; credentials?: ConnectOptions }>,
+): void {
   describe(`bus contract: ${name}`, () => {
     let env: Awaited<ReturnType<typeof setup>>;
     const buses: Bus[] = [];
@@ -187,7 +200,7 @@ export function runBusContract(name: string, setup: () => Promise<{ connector: T
       const a = await open('a');
       const b = await open('b');
       const got: Array<[string, unknown, string | undefined]> = [];
-      const sub = b.subscribe('orders.*', (m) => got.push([m.topic, m.data, m.headers['traceparent']]));
+      const sub = b.subscribe('orders.*', (m) => got.push([m.topic, m.data, m.headers.traceparent]));
       await sub.ready;
       const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
       await a.publish('orders.created', { id: 1 }, { headers: { traceparent: tp } });
@@ -220,7 +233,9 @@ export function runBusContract(name: string, setup: () => Promise<{ connector: T
       const svc = server.serve('pricing.quote', async (m) => ({ price: 3, sku: (m.data as { sku: string }).sku }), { group: 'pricing' });
       await svc.ready;
       assert.deepEqual(await client.request('pricing.quote', { sku: 'A1' }, { timeoutMs: 2000 }), { price: 3, sku: 'A1' });
-      await assert.rejects(client.request('nobody.serves.this', 1, { timeoutMs: 2000 }), (e: unknown) => isCrossbusError(e, 'CB_ERR_NO_RESPONDERS'));
+      await assert.rejects(client.request('nobody.serves.this', 1, { timeoutMs: 2000 }), (e: unknown) =>
+        isCrossbusError(e, 'CB_ERR_NO_RESPONDERS'),
+      );
       const silent = server.subscribe('silent.svc', () => {});
       await silent.ready;
       await assert.rejects(client.request('silent.svc', 1, { timeoutMs: 100 }), (e: unknown) => isCrossbusError(e, 'CB_ERR_TIMEOUT'));
@@ -233,7 +248,10 @@ export function runBusContract(name: string, setup: () => Promise<{ connector: T
       const b = await open('worker');
       await a.streams.create({ name: 'CONTRACT', topics: ['contract.>'] });
       const acks = await Promise.all([1, 2, 3].map((i) => a.publish(`contract.${i}`, { i }, { durable: true, msgId: `c-${i}` })));
-      assert.deepEqual(acks.map((x) => x.seq), [1, 2, 3]);
+      assert.deepEqual(
+        acks.map((x) => x.seq),
+        [1, 2, 3],
+      );
       assert.equal((await a.publish('contract.1', { i: 1 }, { durable: true, msgId: 'c-1' })).duplicate, true);
       const consumer = b.consume<{ i: number }>('CONTRACT', { durable: 'w', maxDeliver: 2, ackWaitMs: 5_000 });
       const it = consumer[Symbol.asyncIterator]();
@@ -250,10 +268,14 @@ export function runBusContract(name: string, setup: () => Promise<{ connector: T
       await again.ack();
       await m3.term('contract');
       const deadline = Date.now() + 5_000;
-      while ((await a.streams.info('CONTRACT.DLQ')).state.messages < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      while ((await a.streams.info('CONTRACT.DLQ')).state.messages < 1 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
       const [dead] = await a.streams.read('CONTRACT.DLQ');
       assert.equal(dead?.headers?.['cb-dlq-reason'], 'term: contract');
-      assert.deepEqual((await a.streams.info('CONTRACT')).consumers.map((c) => c.ackFloor), [3]);
+      assert.deepEqual(
+        (await a.streams.info('CONTRACT')).consumers.map((c) => c.ackFloor),
+        [3],
+      );
       await consumer.close();
     });
 

@@ -1,7 +1,7 @@
 /** Reading a hub process's audit log (`<dataDir>/audit.jsonl`) in tests. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type HubProcess } from './hub-process.js';
+import type { HubProcess } from './hub-process.js';
 import { until } from './wait.js';
 
 export interface AuditLine {
@@ -40,9 +40,22 @@ export function readAudit(h: HubProcess): AuditLine[] {
 }
 
 /** Waits for an entry after the first `mark` entries that matches `pred`. */
-export async function expectAudit(h: HubProcess, mark: number, what: string, pred: (e: AuditLine) => boolean, timeoutMs = 8_000): Promise<AuditLine> {
+export async function expectAudit(
+  h: HubProcess,
+  mark: number,
+  what: string,
+  pred: (e: AuditLine) => boolean,
+  timeoutMs = 8_000,
+): Promise<AuditLine> {
   let found: AuditLine | undefined;
-  await until(() => (found = readAudit(h).slice(mark).find(pred)) !== undefined, timeoutMs,
-    `an audit entry: ${what} (new entries: ${JSON.stringify(readAudit(h).slice(mark).map((e) => [e.action, e.outcome, e.reason]))})`);
+  await until(
+    () => (found = readAudit(h).slice(mark).find(pred)) !== undefined,
+    timeoutMs,
+    `an audit entry: ${what} (new entries: ${JSON.stringify(
+      readAudit(h)
+        .slice(mark)
+        .map((e) => [e.action, e.outcome, e.reason]),
+    )})`,
+  );
   return found as AuditLine;
 }

@@ -97,11 +97,13 @@ const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '
 
 /** The system Chromium: $CHROMIUM_PATH, else the Debian package's binary. */
 export function findChromium(): string {
-  const fromEnv = process.env['CHROMIUM_PATH'];
+  const fromEnv = process.env.CHROMIUM_PATH;
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   const found = CHROMIUM_CANDIDATES.find((p) => existsSync(p));
   if (found === undefined) {
-    throw new Error(`no Chromium found (looked at ${CHROMIUM_CANDIDATES.join(', ')}); install it with 'apt-get install -y chromium' or set CHROMIUM_PATH`);
+    throw new Error(
+      `no Chromium found (looked at ${CHROMIUM_CANDIDATES.join(', ')}); install it with 'apt-get install -y chromium' or set CHROMIUM_PATH`,
+    );
   }
   return found;
 }
@@ -111,7 +113,15 @@ export function launchChromium(): Promise<Browser> {
     executablePath: findChromium(),
     headless: true,
     timeout: 15_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 }
 
@@ -163,8 +173,16 @@ export async function launchWithExtension(extensionDir: string, profileDir: stri
     timeout: 20_000,
     ignoreDefaultArgs: ['--disable-extensions'],
     args: [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--no-first-run', '--disable-quic', `--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`,
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+      `--disable-extensions-except=${extensionDir}`,
+      `--load-extension=${extensionDir}`,
     ],
   });
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 15_000 }));

@@ -9,10 +9,18 @@ import type { ChromeEvent, ChromeRuntime, MessageSender, RuntimePort } from '../
 
 class Event<T extends unknown[]> implements ChromeEvent<T> {
   private listeners = new Set<(...args: T) => void>();
-  addListener(l: (...args: T) => void): void { this.listeners.add(l); }
-  removeListener(l: (...args: T) => void): void { this.listeners.delete(l); }
-  emit(...args: T): void { for (const l of [...this.listeners]) l(...args); }
-  get size(): number { return this.listeners.size; }
+  addListener(l: (...args: T) => void): void {
+    this.listeners.add(l);
+  }
+  removeListener(l: (...args: T) => void): void {
+    this.listeners.delete(l);
+  }
+  emit(...args: T): void {
+    for (const l of [...this.listeners]) l(...args);
+  }
+  get size(): number {
+    return this.listeners.size;
+  }
 }
 
 class FakePort implements RuntimePort {
@@ -20,12 +28,17 @@ class FakePort implements RuntimePort {
   readonly onDisconnect = new Event<[RuntimePort]>();
   other: FakePort | undefined;
   connected = true;
-  constructor(readonly name: string, readonly sender?: MessageSender) {}
+  constructor(
+    readonly name: string,
+    readonly sender?: MessageSender,
+  ) {}
   postMessage(message: unknown): void {
     if (!this.connected) throw new Error('Attempting to use a disconnected port object');
     const json = JSON.stringify(message);
     const other = this.other!;
-    setImmediate(() => { if (other.connected) other.onMessage.emit(JSON.parse(json), other); });
+    setImmediate(() => {
+      if (other.connected) other.onMessage.emit(JSON.parse(json), other);
+    });
   }
   disconnect(): void {
     if (!this.connected) return;
@@ -63,18 +76,26 @@ export function fakeChromeRuntime(id = 'abcdefghijklmnopabcdefghijklmnop'): Fake
     setImmediate(() => (external ? onConnectExternal : onConnect).emit(theirs));
     return mine;
   }
-  const runtimeFor = (sender: MessageSender, external: boolean): ChromeRuntime => ({
-    id: external ? '' : id,
-    connect(a?: string | { name?: string }, b?: { name?: string }): RuntimePort {
-      const info = typeof a === 'string' ? b : a;
-      if (typeof a === 'string' && a !== id) throw new Error(`no extension ${a}`);
-      return open(info?.name ?? '', sender, external);
-    },
-    onConnect: new Event(),
-    onConnectExternal: new Event(),
-  }) as ChromeRuntime;
+  const runtimeFor = (sender: MessageSender, external: boolean): ChromeRuntime =>
+    ({
+      id: external ? '' : id,
+      connect(a?: string | { name?: string }, b?: { name?: string }): RuntimePort {
+        const info = typeof a === 'string' ? b : a;
+        if (typeof a === 'string' && a !== id) throw new Error(`no extension ${a}`);
+        return open(info?.name ?? '', sender, external);
+      },
+      onConnect: new Event(),
+      onConnectExternal: new Event(),
+    }) as ChromeRuntime;
   return {
-    extension: { id, connect: () => { throw new Error('not used'); }, onConnect, onConnectExternal } as ChromeRuntime,
+    extension: {
+      id,
+      connect: () => {
+        throw new Error('not used');
+      },
+      onConnect,
+      onConnectExternal,
+    } as ChromeRuntime,
     contentScript: (tabId, frameId) => runtimeFor({ id, tab: { id: tabId }, frameId, origin: 'https://site.example' }, false),
     page: (origin) => runtimeFor({ origin, url: `${origin}/`, tab: { id: 1 }, frameId: 0 }, true),
     stopWorker() {

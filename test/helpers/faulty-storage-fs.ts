@@ -31,7 +31,8 @@ export function faultyFs(): { fs: StorageFs; ctl: FaultControl } {
         }
         const n = await f.write(buf, offset, length, position);
         const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-        for (let p = offset; p + 16 <= offset + n; p += 8 + v.getUint32(p)) unsynced.push(v.getUint32(p + 8) * 2 ** 32 + v.getUint32(p + 12));
+        for (let p = offset; p + 16 <= offset + n; p += 8 + v.getUint32(p))
+          unsynced.push(v.getUint32(p + 8) * 2 ** 32 + v.getUint32(p + 12));
         return n;
       },
       async datasync() {

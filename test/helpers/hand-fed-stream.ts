@@ -18,14 +18,26 @@ export class HandFedStream implements Transport {
   handlers: TransportHandlers | undefined;
   sent: Array<[Uint8Array, number | undefined]> = [];
   closed: Array<[number | undefined, string | undefined]> = [];
-  setHandlers(h: TransportHandlers): void { this.handlers = h; }
-  send(chunk: Uint8Array, headroom?: number): void { this.sent.push([chunk, headroom]); }
-  bufferedAmount(): number { return 42; }
-  close(code?: number, reason?: string): void { this.closed.push([code, reason]); }
+  setHandlers(h: TransportHandlers): void {
+    this.handlers = h;
+  }
+  send(chunk: Uint8Array, headroom?: number): void {
+    this.sent.push([chunk, headroom]);
+  }
+  bufferedAmount(): number {
+    return 42;
+  }
+  close(code?: number, reason?: string): void {
+    this.closed.push([code, reason]);
+  }
   /** Bytes arriving from the peer, chunk by chunk. */
-  push(...chunks: Uint8Array[]): void { for (const c of chunks) this.handlers!.message(c); }
+  push(...chunks: Uint8Array[]): void {
+    for (const c of chunks) this.handlers!.message(c);
+  }
   /** The peer went away. */
-  end(info: TransportCloseInfo = { local: false, code: 1000, reason: '' }): void { this.handlers!.close(info); }
+  end(info: TransportCloseInfo = { local: false, code: 1000, reason: '' }): void {
+    this.handlers!.close(info);
+  }
 }
 
 /** A hand-fed stream under the adapter, with what the layer above receives. */
@@ -37,7 +49,10 @@ export function reframedStream(limits: FrameLimits) {
   let drains = 0;
   transport.setHandlers({ message: (c) => chunks.push(c), close: (i) => closes.push(i), drain: () => drains++ });
   return {
-    raw, transport, chunks, closes,
+    raw,
+    transport,
+    chunks,
+    closes,
     drains: (): number => drains,
     /** Decodes what came up as the layer above would (throws its typed errors). */
     envelopes(): Envelope[] {

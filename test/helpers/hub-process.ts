@@ -65,18 +65,23 @@ function track(proc: ChildProcess): void {
 /** Kills every process spawned by these helpers that is still running. */
 export async function killAllProcesses(): Promise<void> {
   const procs = [...live];
-  await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
-    if (p.exitCode !== null || p.signalCode !== null) {
-      resolve();
-      return;
-    }
-    p.once('exit', () => resolve());
-    try {
-      p.kill('SIGKILL');
-    } catch {
-      resolve();
-    }
-  })));
+  await Promise.all(
+    procs.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          if (p.exitCode !== null || p.signalCode !== null) {
+            resolve();
+            return;
+          }
+          p.once('exit', () => resolve());
+          try {
+            p.kill('SIGKILL');
+          } catch {
+            resolve();
+          }
+        }),
+    ),
+  );
 }
 
 // Last resort: a synchronous kill when the test process itself goes away.
@@ -111,7 +116,10 @@ function exitPromise(proc: ChildProcess, out: () => string, err: () => string): 
 // ------------------------------------------------------------------------- hub process
 
 export class HubStartError extends Error {
-  constructor(message: string, readonly exit: ExitInfo | undefined) {
+  constructor(
+    message: string,
+    readonly exit: ExitInfo | undefined,
+  ) {
     super(message);
   }
 }
@@ -121,7 +129,10 @@ export class HubStartError extends Error {
  * printed `crossbus hub listening on ws://127.0.0.1:PORT`. Rejects (and kills the process) when
  * it exits first or is not ready within `readyTimeoutMs`.
  */
-export async function startHubProcess(args: string[] = [], options: { readyTimeoutMs?: number; config?: ReturnType<typeof testConfigDocument> } = {}): Promise<HubProcess> {
+export async function startHubProcess(
+  args: string[] = [],
+  options: { readyTimeoutMs?: number; config?: ReturnType<typeof testConfigDocument> } = {},
+): Promise<HubProcess> {
   // A later --port in args wins over the default (parseArgs keeps the last value).
   return spawnHub(['--host', '127.0.0.1', '--port', '0', ...args], options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, options.config);
 }
@@ -144,7 +155,11 @@ function argValue(args: string[], name: string): string | undefined {
  * Secure by default, like the real CLI: a fresh data directory with a config where app `test` may
  * do anything (high rate limit), unless the args say --insecure, --data or --config.
  */
-async function spawnHub(givenArgs: string[], readyTimeoutMs: number, configDoc?: ReturnType<typeof testConfigDocument>): Promise<HubProcess> {
+async function spawnHub(
+  givenArgs: string[],
+  readyTimeoutMs: number,
+  configDoc?: ReturnType<typeof testConfigDocument>,
+): Promise<HubProcess> {
   const insecure = givenArgs.includes('--insecure');
   const port = Number(argValue(givenArgs, '--port') ?? 0);
   let dataDir = argValue(givenArgs, '--data') ?? (port !== 0 ? dataDirByPort.get(port) : undefined);
@@ -160,7 +175,10 @@ async function spawnHub(givenArgs: string[], readyTimeoutMs: number, configDoc?:
   if (argValue(givenArgs, '--data') === undefined) hubArgs.push('--data', dataDir);
   const { proc, stdout: out, stderr: err, exited } = spawnCli(['hub', ...hubArgs]);
   let done = false;
-  exited.then(() => (done = true), () => {});
+  exited.then(
+    () => (done = true),
+    () => {},
+  );
 
   const ready = await new Promise<{ url: string; port: number }>((resolve, reject) => {
     const onData = (): void => {
@@ -180,10 +198,18 @@ async function spawnHub(givenArgs: string[], readyTimeoutMs: number, configDoc?:
       proc.stdout?.off('data', onData);
     };
     proc.stdout?.on('data', onData);
-    exited.then((info) => {
-      cleanup();
-      reject(new HubStartError(`hub exited before it was ready (code ${info.code}, signal ${info.signal})\nstdout: ${info.stdout}\nstderr: ${info.stderr}`, info));
-    }, () => {});
+    exited.then(
+      (info) => {
+        cleanup();
+        reject(
+          new HubStartError(
+            `hub exited before it was ready (code ${info.code}, signal ${info.signal})\nstdout: ${info.stdout}\nstderr: ${info.stderr}`,
+            info,
+          ),
+        );
+      },
+      () => {},
+    );
     onData();
   });
 
@@ -257,7 +283,16 @@ export function spawnCli(args: string[]): CliProcess {
   proc.stderr?.setEncoding('utf8');
   proc.stdout?.on('data', (d: string) => (stdout += d));
   proc.stderr?.on('data', (d: string) => (stderr += d));
-  return { proc, stdout: () => stdout, stderr: () => stderr, exited: exitPromise(proc, () => stdout, () => stderr) };
+  return {
+    proc,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited: exitPromise(
+      proc,
+      () => stdout,
+      () => stderr,
+    ),
+  };
 }
 
 /** Runs the CLI to completion; SIGKILLs it and rejects after `timeoutMs`. */
@@ -278,5 +313,3 @@ export async function runCli(args: string[], timeoutMs = 10_000): Promise<ExitIn
 }
 
 // ------------------------------------------------------------------------- small utilities
-
-

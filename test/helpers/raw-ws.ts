@@ -8,7 +8,7 @@ import { after } from 'node:test';
 import WebSocket from 'ws';
 import { decodeFrameAt, encodeFrame, readFrameBoundaries } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../../src/core/protocol/envelope.js';
-import { type FrameLimits } from '../../src/core/limits.js';
+import type { FrameLimits } from '../../src/core/limits.js';
 import { credentialsFor } from './hub-process.js';
 import { ClientHandshake } from '../../src/core/security/client-handshake.js';
 import { HEADER_BINDER, HEADER_PROOF, type WelcomeAuth } from '../../src/core/security/handshake-messages.js';
@@ -53,10 +53,12 @@ after(() => {
 
 /** Encodes the HELLO a client must send first. */
 export function helloFrame(name = 'raw', versions: number[] = [1]): Uint8Array {
-  return encodeFrame(envelope(Kind.HELLO, {
-    payloadType: PayloadType.JSON,
-    payload: new TextEncoder().encode(JSON.stringify({ versions, name })),
-  }));
+  return encodeFrame(
+    envelope(Kind.HELLO, {
+      payloadType: PayloadType.JSON,
+      payload: new TextEncoder().encode(JSON.stringify({ versions, name })),
+    }),
+  );
 }
 
 export function decodeErrorPayload(env: Envelope): ErrorPayload {
@@ -105,7 +107,10 @@ export class RawClient {
   sealClockOffsetMs = 0;
   private sealing = false;
 
-  private constructor(readonly ws: WebSocket, options: RawClientOptions & { keepRaw?: boolean }) {
+  private constructor(
+    readonly ws: WebSocket,
+    options: RawClientOptions & { keepRaw?: boolean },
+  ) {
     this.keepMessages = options.keepMessages ?? true;
     this.keepRaw = options.keepRaw ?? !(options.keepMessages === false);
     this.limits = options.limits ?? DEFAULT_FRAME_LIMITS;
@@ -179,9 +184,19 @@ export class RawClient {
   async authenticate(name: string, secret: string, options: SecureHandshakeOptions = {}): Promise<void> {
     const base = options.now ?? Date.now;
     const now = (): number => base() + (this.sealing ? this.sealClockOffsetMs : 0);
-    const hs = await ClientHandshake.create({ crypto: nodeCrypto, secret: fromBase64(secret)!, group: 'P-256', mode: options.mode ?? 'encrypt', now });
+    const hs = await ClientHandshake.create({
+      crypto: nodeCrypto,
+      secret: fromBase64(secret)!,
+      group: 'P-256',
+      mode: options.mode ?? 'encrypt',
+      now,
+    });
     const hello = new TextEncoder().encode(JSON.stringify({ versions: [1], name, auth: hs.helloAuth() }));
-    await this.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: hello, headers: { [HEADER_BINDER]: await hs.binder(hello) } })));
+    await this.send(
+      encodeFrame(
+        envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: hello, headers: { [HEADER_BINDER]: await hs.binder(hello) } }),
+      ),
+    );
     const welcome = await this.waitForControl((e) => e.kind === Kind.WELCOME || e.kind === Kind.ERROR, 5_000, 'WELCOME');
     if (welcome.kind === Kind.ERROR) throw new Error(`handshake refused: ${JSON.stringify(decodeErrorPayload(welcome))}`);
     const payload = welcome.payload.slice();
@@ -235,7 +250,11 @@ export class RawClient {
   /** SUBSCRIBE and wait for the hub's OK (or reject with its ERROR). */
   async subscribe(sid: number, topic: string, id = 1_000_000 + sid, group = ''): Promise<void> {
     await this.sendEnvelope(envelope(Kind.SUBSCRIBE, { id, sid, topic, group }));
-    const env = await this.waitForControl((e) => (e.kind === Kind.OK || e.kind === Kind.ERROR) && e.id === id, 5_000, `reply to SUBSCRIBE ${topic}`);
+    const env = await this.waitForControl(
+      (e) => (e.kind === Kind.OK || e.kind === Kind.ERROR) && e.id === id,
+      5_000,
+      `reply to SUBSCRIBE ${topic}`,
+    );
     if (env.kind === Kind.ERROR) throw new Error(`SUBSCRIBE refused: ${JSON.stringify(decodeErrorPayload(env))}`);
   }
 
@@ -268,8 +287,11 @@ export class RawClient {
 
   /** Waits for an ERROR frame and returns its payload. */
   async waitForError(timeoutMs = 5_000, code?: string): Promise<ErrorPayload> {
-    const env = await this.waitForControl((e) => e.kind === Kind.ERROR && (code === undefined || decodeErrorPayload(e).code === code), timeoutMs,
-      `an ERROR frame${code ? ` with ${code}` : ''} (have ${JSON.stringify(this.errors())})`);
+    const env = await this.waitForControl(
+      (e) => e.kind === Kind.ERROR && (code === undefined || decodeErrorPayload(e).code === code),
+      timeoutMs,
+      `an ERROR frame${code ? ` with ${code}` : ''} (have ${JSON.stringify(this.errors())})`,
+    );
     return decodeErrorPayload(env);
   }
 

@@ -30,7 +30,10 @@ class RechunkingEnd implements Transport {
   #heldBytes = 0;
   #flushScheduled = false;
 
-  constructor(private readonly inner: Transport, private readonly random: () => number) {
+  constructor(
+    private readonly inner: Transport,
+    private readonly random: () => number,
+  ) {
     this.peer = inner.peer;
   }
 

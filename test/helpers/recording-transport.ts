@@ -17,21 +17,31 @@ export class StallableTransport implements Transport {
   buffered = 0;
   received: Envelope[] = [];
   closed: TransportCloseInfo | undefined;
-  setHandlers(h: TransportHandlers): void { this.handlers = h; }
+  setHandlers(h: TransportHandlers): void {
+    this.handlers = h;
+  }
   send(chunk: Uint8Array): void {
     if (this.closed) throw new Error('closed');
-    if (this.stalled) { this.buffered += chunk.length; this.pendingChunks.push(chunk); return; }
+    if (this.stalled) {
+      this.buffered += chunk.length;
+      this.pendingChunks.push(chunk);
+      return;
+    }
     readFrames(chunk, DEFAULT_FRAME_LIMITS, (e) => this.received.push({ ...e, payload: e.payload.slice() }));
   }
   pendingChunks: Uint8Array[] = [];
-  bufferedAmount(): number { return this.buffered; }
+  bufferedAmount(): number {
+    return this.buffered;
+  }
   close(code = 1000, reason = ''): void {
     if (this.closed) return;
     this.closed = { local: true, code, reason };
     this.handlers?.close(this.closed);
   }
   /** The peer sends frames. */
-  inject(...envs: Envelope[]): void { for (const e of envs) this.handlers!.message(encodeFrame(e)); }
+  inject(...envs: Envelope[]): void {
+    for (const e of envs) this.handlers!.message(encodeFrame(e));
+  }
   resume(): void {
     this.stalled = false;
     const chunks = this.pendingChunks.splice(0);

@@ -12,7 +12,9 @@ export const secret = (): string => randomBytes(32).toString('base64');
 
 /** A config where app `test` may do anything, `orders` follows the issue's example role, `limited` is rate limited. */
 type AppDoc = { secret: string; roles: string[] };
-export type TestConfigDocument = Record<string, unknown> & { apps: { test: AppDoc; orders: AppDoc; billing: AppDoc } & Record<string, AppDoc> };
+export type TestConfigDocument = Record<string, unknown> & {
+  apps: { test: AppDoc; orders: AppDoc; billing: AppDoc } & Record<string, AppDoc>;
+};
 
 export function testConfigDocument(overrides: Record<string, unknown> = {}): TestConfigDocument {
   return {
@@ -23,7 +25,12 @@ export function testConfigDocument(overrides: Record<string, unknown> = {}): Tes
     },
     roles: {
       all: { publish: ['>'], subscribe: ['>'], request: ['>'] },
-      'orders-service': { publish: ['orders.>'], subscribe: ['orders.>', 'apps.{app}.>'], request: ['billing.*'], deny: { publish: ['orders.admin.>'] } },
+      'orders-service': {
+        publish: ['orders.>'],
+        subscribe: ['orders.>', 'apps.{app}.>'],
+        request: ['billing.*'],
+        deny: { publish: ['orders.admin.>'] },
+      },
       billing: { publish: ['billing.>'], subscribe: ['billing.>', 'orders.>'], request: [] },
     },
     origins: [],
@@ -41,7 +48,10 @@ export class RecordingAudit implements AuditSink {
   }
 }
 
-export function hubSecurity(doc: unknown = testConfigDocument(), audit: AuditSink = new RecordingAudit()): { security: HubSecurity; config: HubConfig } {
+export function hubSecurity(
+  doc: unknown = testConfigDocument(),
+  audit: AuditSink = new RecordingAudit(),
+): { security: HubSecurity; config: HubConfig } {
   const config = parseHubConfig(doc);
   return { security: new HubSecurity({ crypto: createNodeCryptoProvider(), config, audit }), config };
 }

@@ -20,7 +20,9 @@ export interface StreamHub {
   close(): Promise<void>;
 }
 
-export async function startStreamHub(options: { catalog?: StreamCatalog; security?: BrokerSecurity } & Omit<StreamServiceOptions, 'catalog'> = {}): Promise<StreamHub> {
+export async function startStreamHub(
+  options: { catalog?: StreamCatalog; security?: BrokerSecurity } & Omit<StreamServiceOptions, 'catalog'> = {},
+): Promise<StreamHub> {
   const { catalog, security: _security, ...rest } = options;
   const service = new StreamService<Session>({ saveDelayMs: 10, ...rest, catalog: catalog ?? new MemoryCatalog() });
   await service.open();
@@ -29,7 +31,9 @@ export async function startStreamHub(options: { catalog?: StreamCatalog; securit
   broker.events.on('stream', (e) => events.push(e));
   const buses: Bus[] = [];
   return {
-    broker, service, events,
+    broker,
+    service,
+    events,
     async connect(o: ConnectOptions = {}) {
       const extra = o.secret !== undefined ? { security: { crypto: createNodeCryptoProvider(), ...o.security } } : {};
       const bus = await connectWith(memoryConnector(broker), { requestTimeoutMs: 3_000, ...o, ...extra });
@@ -43,5 +47,3 @@ export async function startStreamHub(options: { catalog?: StreamCatalog; securit
     },
   };
 }
-
-

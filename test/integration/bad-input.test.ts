@@ -55,7 +55,9 @@ after(async () => {
 });
 
 function publishFrame(topic = 'bad.t', data: unknown = { x: 1 }): Uint8Array {
-  return encodeFrame(envelope(Kind.PUBLISH, { topic, payloadType: PayloadType.JSON, payload: new TextEncoder().encode(JSON.stringify(data)) }));
+  return encodeFrame(
+    envelope(Kind.PUBLISH, { topic, payloadType: PayloadType.JSON, payload: new TextEncoder().encode(JSON.stringify(data)) }),
+  );
 }
 
 function u32(n: number): Uint8Array {
@@ -144,8 +146,14 @@ describe('bad input to a hub process', () => {
     assertRejected(await sendBad(new TextEncoder().encode('hello world')), 'CB_ERR_FRAME_TOO_LARGE', CLOSE_TOO_BIG);
   });
 
-  test('(a) garbage: pseudo-random binary is answered with the codec\'s own verdict', T, async () => {
-    const framing = new Set(['CB_ERR_FRAME_TOO_LARGE', 'CB_ERR_FRAME_TRUNCATED', 'CB_ERR_FRAME_MALFORMED', 'CB_ERR_UNSUPPORTED_VERSION', 'CB_ERR_UNKNOWN_KIND']);
+  test("(a) garbage: pseudo-random binary is answered with the codec's own verdict", T, async () => {
+    const framing = new Set([
+      'CB_ERR_FRAME_TOO_LARGE',
+      'CB_ERR_FRAME_TRUNCATED',
+      'CB_ERR_FRAME_MALFORMED',
+      'CB_ERR_UNSUPPORTED_VERSION',
+      'CB_ERR_UNKNOWN_KIND',
+    ]);
     for (const seed of [1, 42, 0xdeadbeef]) {
       const bytes = pseudoRandomBytes(64, seed);
       const expected = localCode(bytes);

@@ -25,7 +25,10 @@ after(async () => {
 
 /** Parses the JSON lines a `sub` printed. */
 function jsonLines(text: string): unknown[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as unknown);
 }
 
 describe('help and usage errors', () => {
@@ -33,7 +36,8 @@ describe('help and usage errors', () => {
     const main = await runCli(['--help']);
     assert.equal(main.code, 0);
     assert.match(main.stdout, /Usage:/);
-    for (const cmd of ['hub', 'pub', 'sub', 'request']) assert.match(main.stdout, new RegExp(`crossbus ${cmd}\\b`), `main help lists ${cmd}`);
+    for (const cmd of ['hub', 'pub', 'sub', 'request'])
+      assert.match(main.stdout, new RegExp(`crossbus ${cmd}\\b`), `main help lists ${cmd}`);
     assert.equal(main.stderr, '');
 
     const hubHelp = await runCli(['hub', '--help']);
@@ -127,9 +131,13 @@ describe('help and usage errors', () => {
 });
 
 describe('pub / sub / request against a hub process', () => {
-  test("sub <pattern> --count 1 prints the message from pub <topic> '{\"a\":1}' as a JSON line and exits 0", T, async () => {
+  test('sub <pattern> --count 1 prints the message from pub <topic> \'{"a":1}\' as a JSON line and exits 0', T, async () => {
     const sub = spawnCli(['sub', 'cli.>', '--count', '1', '--url', hub.url, ...creds()]);
-    await until(() => sub.stderr().includes('subscribed to cli.>') || sub.proc.exitCode !== null, 10_000, `sub to be subscribed (stderr: ${sub.stderr()})`);
+    await until(
+      () => sub.stderr().includes('subscribed to cli.>') || sub.proc.exitCode !== null,
+      10_000,
+      `sub to be subscribed (stderr: ${sub.stderr()})`,
+    );
     const pub = await runCli(['pub', 'cli.test', '{"a":1}', '--url', hub.url, ...creds()]);
     assert.equal(pub.code, 0, `pub stderr: ${pub.stderr}`);
     assert.equal(pub.stdout, '');
@@ -141,7 +149,11 @@ describe('pub / sub / request against a hub process', () => {
 
   test('pub sends non-JSON text as a string and sub --count 2 waits for two', T, async () => {
     const sub = spawnCli(['sub', 'cli2.*', '--count', '2', '--url', hub.url, ...creds()]);
-    await until(() => sub.stderr().includes('subscribed to') || sub.proc.exitCode !== null, 10_000, `sub to be subscribed (stderr: ${sub.stderr()})`);
+    await until(
+      () => sub.stderr().includes('subscribed to') || sub.proc.exitCode !== null,
+      10_000,
+      `sub to be subscribed (stderr: ${sub.stderr()})`,
+    );
     assert.equal((await runCli(['pub', 'cli2.a', 'hello world', '--url', hub.url, ...creds()])).code, 0);
     assert.equal((await runCli(['pub', 'cli2.b', '[1,2]', '--url', hub.url, ...creds()])).code, 0);
     const exit = await sub.exited;

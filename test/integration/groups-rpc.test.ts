@@ -22,7 +22,10 @@ after(async () => {
 
 async function caught(p: Promise<unknown>): Promise<CrossbusError> {
   let err: unknown;
-  await p.then(() => assert.fail('expected a rejection'), (e: unknown) => (err = e));
+  await p.then(
+    () => assert.fail('expected a rejection'),
+    (e: unknown) => (err = e),
+  );
   assert.ok(err instanceof CrossbusError, `expected a CrossbusError, got ${String(err)}`);
   return err;
 }
@@ -38,9 +41,15 @@ describe('service groups', () => {
       pub = await openBus(hub.url, { name: 'group-publisher' });
       const perMember: number[][] = members.map(() => []);
       const plain: number[] = [];
-      const subs = members.map((b, i) => b.subscribe<{ id: number }>('jobs.created', (m) => {
-        perMember[i]!.push(m.data.id);
-      }, { group: 'g' }));
+      const subs = members.map((b, i) =>
+        b.subscribe<{ id: number }>(
+          'jobs.created',
+          (m) => {
+            perMember[i]!.push(m.data.id);
+          },
+          { group: 'g' },
+        ),
+      );
       const plainSub = plainBus.subscribe<{ id: number }>('jobs.created', (m) => {
         plain.push(m.data.id);
       });
@@ -59,12 +68,19 @@ describe('service groups', () => {
       const all = perMember.flat();
       assert.equal(all.length, N, `sum over members is ${N} (per member: ${perMember.map((m) => m.length).join(', ')})`);
       assert.equal(new Set(all).size, N, 'no message delivered twice');
-      assert.deepEqual([...all].sort((a, b) => a - b), Array.from({ length: N }, (_, i) => i));
+      assert.deepEqual(
+        [...all].sort((a, b) => a - b),
+        Array.from({ length: N }, (_, i) => i),
+      );
       for (const [i, m] of perMember.entries()) {
         assert.ok(m.length > 0, `member ${i} got some messages`);
         assert.ok(m.length >= N / 3 / 2, `member ${i} got a fair share (${m.length})`);
       }
-      assert.deepEqual(plain, Array.from({ length: N }, (_, i) => i), 'the plain subscriber gets all, in order');
+      assert.deepEqual(
+        plain,
+        Array.from({ length: N }, (_, i) => i),
+        'the plain subscriber gets all, in order',
+      );
     } finally {
       for (const b of [...members, plainBus, pub]) await closeBus(b);
     }
@@ -99,10 +115,14 @@ describe('request/reply', () => {
     const client = await openBus(hub.url, { name: 'pricing-client' });
     try {
       const seen: unknown[] = [];
-      await service.serve<{ sku: string }>('pricing.quote', async (msg) => {
-        seen.push(msg.data);
-        return { price: 3 };
-      }, { group: 'pricing' }).ready;
+      await service.serve<{ sku: string }>(
+        'pricing.quote',
+        async (msg) => {
+          seen.push(msg.data);
+          return { price: 3 };
+        },
+        { group: 'pricing' },
+      ).ready;
       const reply = await client.request('pricing.quote', { sku: 'A1' }, { timeoutMs: 2000 });
       assert.deepEqual(reply, { price: 3 });
       assert.deepEqual(seen, [{ sku: 'A1' }]);
@@ -126,7 +146,9 @@ describe('request/reply', () => {
       const served = [0, 0];
       await s1.serve('lb.quote', () => ({ by: 1, n: ++served[0]! }), { group: 'lb' }).ready;
       await s2.serve('lb.quote', () => ({ by: 2, n: ++served[1]! }), { group: 'lb' }).ready;
-      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => client.request<{ by: number }>('lb.quote', { i }, { timeoutMs: 5000 })));
+      const replies = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => client.request<{ by: number }>('lb.quote', { i }, { timeoutMs: 5000 })),
+      );
       assert.equal(replies.length, 50);
       assert.equal(served[0]! + served[1]!, 50, 'each request served exactly once');
       assert.ok(served[0]! > 0 && served[1]! > 0, `both instances served some (${served.join(' / ')})`);
@@ -228,10 +250,14 @@ describe('request/reply', () => {
     try {
       const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
       let requestHeaders: Record<string, string> = {};
-      await service.subscribe('hdr.rpc', async (msg) => {
-        requestHeaders = { ...msg.headers };
-        await msg.respond({ ok: true }, { 'x-served-by': 'hdr-service', traceparent: msg.headers.traceparent ?? '' });
-      }, { group: 'hdr' }).ready;
+      await service.subscribe(
+        'hdr.rpc',
+        async (msg) => {
+          requestHeaders = { ...msg.headers };
+          await msg.respond({ ok: true }, { 'x-served-by': 'hdr-service', traceparent: msg.headers.traceparent ?? '' });
+        },
+        { group: 'hdr' },
+      ).ready;
       const reply = await client.requestMessage<{ ok: boolean }>('hdr.rpc', { q: 1 }, { timeoutMs: 2000, headers: { traceparent } });
       assert.deepEqual(reply.data, { ok: true });
       assert.deepEqual({ ...reply.headers }, { 'x-served-by': 'hdr-service', traceparent });
@@ -250,7 +276,10 @@ describe('request/reply', () => {
       await service.serve<number>('math.square', (m) => m.data * m.data).ready;
       const N = 500;
       const results = await Promise.all(Array.from({ length: N }, (_, i) => client.request<number>('math.square', i, { timeoutMs: 5000 })));
-      assert.deepEqual(results, Array.from({ length: N }, (_, i) => i * i));
+      assert.deepEqual(
+        results,
+        Array.from({ length: N }, (_, i) => i * i),
+      );
     } finally {
       await closeBus(service);
       await closeBus(client);

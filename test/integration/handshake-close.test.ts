@@ -24,7 +24,10 @@ after(async () => {
 });
 
 /** A WebSocket server that runs `onConnection` for each connection (its 1-based index given). */
-async function fakeHub(port: number, onConnection: (ws: WebSocket, n: number) => void): Promise<{ connections: () => number; close(): Promise<void> }> {
+async function fakeHub(
+  port: number,
+  onConnection: (ws: WebSocket, n: number) => void,
+): Promise<{ connections: () => number; close(): Promise<void> }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port });
   wss.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
@@ -40,10 +43,11 @@ async function fakeHub(port: number, onConnection: (ws: WebSocket, n: number) =>
   });
   const handle = {
     connections: () => n,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.terminate();
-      wss.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.terminate();
+        wss.close(() => resolve());
+      }),
   };
   servers.push(handle);
   return handle;
@@ -72,7 +76,11 @@ describe('hub closes the connection during the handshake', () => {
       });
       await until(() => fake.connections() >= 2, 5_000, 'the retry after the refused handshake');
       await sleep(500); // ten reconnect delays: room for any extra attempt to show up
-      assert.equal(fake.connections(), 2, `one refused handshake must lead to exactly one new attempt (saw ${fake.connections()} connections; reconnecting events ${JSON.stringify(reconnecting)})`);
+      assert.equal(
+        fake.connections(),
+        2,
+        `one refused handshake must lead to exactly one new attempt (saw ${fake.connections()} connections; reconnecting events ${JSON.stringify(reconnecting)})`,
+      );
     } finally {
       await closeBus(bus);
     }
@@ -93,10 +101,15 @@ describe('hub closes the connection during the handshake', () => {
         const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
         const reason = Buffer.from('CB_ERR_HUB_SHUTTING_DOWN');
         const close = Buffer.concat([Buffer.from([0x88, 2 + reason.length, 0x03, 0xe9]), reason]);
-        socket.write(Buffer.concat([
-          Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`, 'latin1'),
-          close,
-        ]));
+        socket.write(
+          Buffer.concat([
+            Buffer.from(
+              `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+              'latin1',
+            ),
+            close,
+          ]),
+        );
         setTimeout(() => socket.destroy(), 200).unref();
       });
     });

@@ -58,7 +58,10 @@ function collect<T = unknown>(bus: Bus, pattern: string): { msgs: Message<T>[]; 
 
 async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<CrossbusError> {
   let caught: unknown;
-  await p.then(() => assert.fail(`expected a rejection with ${code}`), (e: unknown) => (caught = e));
+  await p.then(
+    () => assert.fail(`expected a rejection with ${code}`),
+    (e: unknown) => (caught = e),
+  );
   assert.ok(caught instanceof CrossbusError, `expected a CrossbusError, got ${String(caught)}`);
   assert.equal(caught.code, code);
   return caught;
@@ -79,7 +82,10 @@ describe('pub/sub through a hub process', () => {
     ];
     for (const v of values) await pub.publish('json.t', v);
     await until(() => c.msgs.length === values.length, 5_000, 'all JSON messages');
-    assert.deepEqual(c.msgs.map((m) => m.data), values);
+    assert.deepEqual(
+      c.msgs.map((m) => m.data),
+      values,
+    );
     assert.ok(c.msgs.every((m) => m.topic === 'json.t' && m.replyTo === ''));
     c.unsubscribe();
   });
@@ -131,7 +137,11 @@ describe('pub/sub through a hub process', () => {
     const topics = ['w', 'w.a', 'w.a.b', 'w.x.c', 'w.a.b.c', 'other'];
     for (const t of topics) await pub.publish(t, t);
     await barrier(pub, sub);
-    const got = (p: string): string[] => subs.get(p)!.msgs.map((m) => m.topic).filter((t) => !t.startsWith('sync.'));
+    const got = (p: string): string[] =>
+      subs
+        .get(p)!
+        .msgs.map((m) => m.topic)
+        .filter((t) => !t.startsWith('sync.'));
     assert.deepEqual(got('w.*'), ['w.a']);
     assert.deepEqual(got('w.>'), ['w.a', 'w.a.b', 'w.x.c', 'w.a.b.c']);
     assert.deepEqual(got('w.a.*'), ['w.a.b'], 'a.* must not match a.b.c (nor a)');
@@ -150,8 +160,14 @@ describe('pub/sub through a hub process', () => {
     await pub.publish('neg.b.c', 2);
     await pub.publish('neg.b', 3);
     await barrier(pub, sub);
-    assert.deepEqual(gt.msgs.map((m) => m.topic), ['neg.b.c', 'neg.b']);
-    assert.deepEqual(star.msgs.map((m) => m.topic), ['neg.b']);
+    assert.deepEqual(
+      gt.msgs.map((m) => m.topic),
+      ['neg.b.c', 'neg.b'],
+    );
+    assert.deepEqual(
+      star.msgs.map((m) => m.topic),
+      ['neg.b'],
+    );
     gt.unsubscribe();
     star.unsubscribe();
   });
@@ -200,7 +216,11 @@ describe('pub/sub through a hub process', () => {
       seen.push([msg.topic, msg.data.n]);
       if (seen.length === topics.length) break;
     }
-    assert.deepEqual(seen, [['x.a', 0], ['x.b.c', 1], ['x.d', 2]]);
+    assert.deepEqual(seen, [
+      ['x.a', 0],
+      ['x.b.c', 1],
+      ['x.d', 2],
+    ]);
     assert.equal(s.closed, true, 'breaking out of for-await unsubscribes');
   });
 

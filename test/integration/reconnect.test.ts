@@ -36,10 +36,14 @@ describe('reconnect', () => {
       const selfReceived: unknown[] = [];
       await b.subscribe('self.t', (m) => void selfReceived.push(m.data)).ready;
       let served = 0;
-      await b.serve<{ n: number }>('rc.svc', (m) => {
-        served++;
-        return { doubled: m.data.n * 2 };
-      }, { group: 'rc-svc' }).ready;
+      await b.serve<{ n: number }>(
+        'rc.svc',
+        (m) => {
+          served++;
+          return { doubled: m.data.n * 2 };
+        },
+        { group: 'rc-svc' },
+      ).ready;
 
       // Kill the hub hard: no GOODBYE, the TCP connection just dies.
       const port = hub1.port;
@@ -56,12 +60,18 @@ describe('reconnect', () => {
       assert.equal(hub2.port, port);
       await until(() => connectedEvents.some((e) => e.reconnected), 10_000, 'a connected event with reconnected: true');
       assert.equal(b.state, 'connected');
-      assert.deepEqual(connectedEvents.map((e) => e.reconnected), [true]);
+      assert.deepEqual(
+        connectedEvents.map((e) => e.reconnected),
+        [true],
+      );
       assert.notEqual(connectedEvents[0]!.hubId, firstHubId, 'it is a different hub');
       // The state sequence: connected -> reconnecting -> connected (no close on the way).
       const from = states.findIndex(([f, t]) => f === 'connected' && t === 'reconnecting');
       assert.ok(from >= 0, `went to reconnecting: ${JSON.stringify(states)}`);
-      assert.deepEqual(states.slice(from), [['connected', 'reconnecting'], ['reconnecting', 'connected']]);
+      assert.deepEqual(states.slice(from), [
+        ['connected', 'reconnecting'],
+        ['reconnecting', 'connected'],
+      ]);
 
       // Everything sent before this call (the restored SUBSCRIBEs included) has been processed.
       await b.flush();
@@ -107,10 +117,16 @@ describe('reconnect', () => {
       assert.equal(sub.closed, true, 'subscriptions end with the bus');
 
       let err: unknown;
-      await b.publish('nr.t', 1).then(() => assert.fail('publish should reject'), (e: unknown) => (err = e));
+      await b.publish('nr.t', 1).then(
+        () => assert.fail('publish should reject'),
+        (e: unknown) => (err = e),
+      );
       assert.ok(err instanceof CrossbusError);
       assert.equal(err.code, 'CB_ERR_CONNECTION_CLOSED');
-      await assert.rejects(b.request('nr.svc', 1, { timeoutMs: 500 }), (e: unknown) => e instanceof CrossbusError && e.code === 'CB_ERR_CONNECTION_CLOSED');
+      await assert.rejects(
+        b.request('nr.svc', 1, { timeoutMs: 500 }),
+        (e: unknown) => e instanceof CrossbusError && e.code === 'CB_ERR_CONNECTION_CLOSED',
+      );
     } finally {
       await closeBus(b);
       hub.kill();
@@ -167,7 +183,11 @@ describe('reconnect', () => {
     for (let i = 0; i < 5; i++) {
       const hub = await startHubProcess();
       const exit = await hub.stop('SIGTERM');
-      assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null }, `run ${i}: stdout ${JSON.stringify(exit.stdout)}`);
+      assert.deepEqual(
+        { code: exit.code, signal: exit.signal },
+        { code: 0, signal: null },
+        `run ${i}: stdout ${JSON.stringify(exit.stdout)}`,
+      );
       assert.match(exit.stdout, /crossbus hub stopped/);
     }
   });

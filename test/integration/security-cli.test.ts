@@ -21,13 +21,15 @@ import { until } from '../helpers/wait.js';
 
 const T = { timeout: 30_000 };
 
-
 /** Reports how a promise settled, without waiting longer than `ms`. */
 async function settledWithin<V>(p: Promise<V>, ms: number): Promise<'pending' | 'fulfilled' | 'rejected'> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([
-      p.then(() => 'fulfilled' as const, () => 'rejected' as const),
+      p.then(
+        () => 'fulfilled' as const,
+        () => 'rejected' as const,
+      ),
       new Promise<'pending'>((resolve) => (timer = setTimeout(() => resolve('pending'), ms))),
     ]);
   } finally {
@@ -78,9 +80,17 @@ describe('crossbus keys rotate against a running hub', () => {
     assert.match(r.stdout, /earlier keys stay valid until \d{4}-\d\d-\d\dT/);
     const configPath = join(hub.dataDir, 'crossbus.config.json');
     assert.equal(statSync(configPath).mode & 0o777, 0o600, 'the rewritten config is still 0600');
-    const cfg = JSON.parse(readFileSync(configPath, 'utf8')) as { apps: { orders: { secrets: Array<{ id: string; expiresAt?: string }> } } };
-    assert.deepEqual(cfg.apps.orders.secrets.map((k) => k.id), ['k1', 'k2']);
-    assert.ok(cfg.apps.orders.secrets[0]!.expiresAt !== undefined && cfg.apps.orders.secrets[1]!.expiresAt === undefined, 'k1 expires, k2 does not');
+    const cfg = JSON.parse(readFileSync(configPath, 'utf8')) as {
+      apps: { orders: { secrets: Array<{ id: string; expiresAt?: string }> } };
+    };
+    assert.deepEqual(
+      cfg.apps.orders.secrets.map((k) => k.id),
+      ['k1', 'k2'],
+    );
+    assert.ok(
+      cfg.apps.orders.secrets[0]!.expiresAt !== undefined && cfg.apps.orders.secrets[1]!.expiresAt === undefined,
+      'k1 expires, k2 does not',
+    );
 
     const fresh = await openBus(hub.url, { name: 'orders', secret: r.secret, reconnect: false });
     await fresh.publish('orders.rotated', 'new', { ack: true });
@@ -108,14 +118,22 @@ describe('crossbus keys rotate against a running hub', () => {
 
     const closed = await oldRaw.waitForClose(5_000);
     assert.equal(closed.code, CLOSE_REVOKED);
-    assert.deepEqual(oldRaw.errors().map((e) => e.code), ['CB_ERR_KEY_EXPIRED']);
+    assert.deepEqual(
+      oldRaw.errors().map((e) => e.code),
+      ['CB_ERR_KEY_EXPIRED'],
+    );
     await until(() => oldBus.state === 'closed' && k2Bus.state === 'closed', 5_000, 'the sessions on k1 and k2 to be closed');
     assert.ok(oldBusErrors.includes('CB_ERR_KEY_EXPIRED'), `k1 session: ${oldBusErrors.join(', ')}`);
     assert.ok(k2Errors.includes('CB_ERR_KEY_EXPIRED'), `k2 session: ${k2Errors.join(', ')}`);
-    const revokes = readAudit(hub).slice(mark).filter((e) => e.action === 'revoke' && e.actor.app === 'orders' && /^CB_ERR_KEY_EXPIRED/.test(e.reason ?? ''));
+    const revokes = readAudit(hub)
+      .slice(mark)
+      .filter((e) => e.action === 'revoke' && e.actor.app === 'orders' && /^CB_ERR_KEY_EXPIRED/.test(e.reason ?? ''));
     assert.equal(revokes.length, 3, 'the three sessions are audited');
 
-    await rejectsWithCode(connect(hub.url, { name: 'orders', secret: oldSecret, reconnect: false, timeoutMs: 5_000 }), 'CB_ERR_KEY_EXPIRED');
+    await rejectsWithCode(
+      connect(hub.url, { name: 'orders', secret: oldSecret, reconnect: false, timeoutMs: 5_000 }),
+      'CB_ERR_KEY_EXPIRED',
+    );
     await rejectsWithCode(connect(hub.url, { name: 'orders', secret: k2Secret, reconnect: false, timeoutMs: 5_000 }), 'CB_ERR_KEY_EXPIRED');
     const k3 = await openBus(hub.url, { name: 'orders', secret: r.secret, reconnect: false });
     await k3.publish('orders.rotated', 'k3', { ack: true });
@@ -167,8 +185,11 @@ describe('consent for `ask` grants through the CLI', () => {
   /** Polls `crossbus consent list` until `app` has a pending request; returns its id. */
   async function pendingId(app: string): Promise<string> {
     let id: string | undefined;
-    await until(async () => (id = (await consentList()).pending.find((p) => p.app === app && p.pattern === 'camera.>')?.id) !== undefined,
-      8_000, `a pending consent request of ${app}`);
+    await until(
+      async () => (id = (await consentList()).pending.find((p) => p.app === app && p.pattern === 'camera.>')?.id) !== undefined,
+      8_000,
+      `a pending consent request of ${app}`,
+    );
     return id as string;
   }
 
@@ -205,10 +226,23 @@ describe('consent for `ask` grants through the CLI', () => {
     await publisher.publish('camera.front', 'after', { ack: true });
     await until(() => got.length === 1, 5_000, 'a message after the grant');
     assert.deepEqual(got, ['after'], 'nothing was delivered while the subscription was held');
-    assert.deepEqual((await consentList()).decisions.map((d) => [d.id, d.app, d.decision]), [[id, 'cam1', 'granted']]);
-    await expectAudit(hub, mark, 'consent requested', (e) => e.action === 'consent' && e.target === id && e.reason === 'requested' && e.actor.app === 'cam1');
-    const granted = await expectAudit(hub, mark, 'consent granted', (e) => e.action === 'consent' && e.target === id && e.outcome === 'success' && e.reason === 'granted');
-    assert.equal(granted.details?.['by'], 'test-operator');
+    assert.deepEqual(
+      (await consentList()).decisions.map((d) => [d.id, d.app, d.decision]),
+      [[id, 'cam1', 'granted']],
+    );
+    await expectAudit(
+      hub,
+      mark,
+      'consent requested',
+      (e) => e.action === 'consent' && e.target === id && e.reason === 'requested' && e.actor.app === 'cam1',
+    );
+    const granted = await expectAudit(
+      hub,
+      mark,
+      'consent granted',
+      (e) => e.action === 'consent' && e.target === id && e.outcome === 'success' && e.reason === 'granted',
+    );
+    assert.equal(granted.details?.by, 'test-operator');
     await closeBus(bus);
   });
 
@@ -221,7 +255,12 @@ describe('consent for `ask` grants through the CLI', () => {
     await rejectsWithCode(sub.ready, 'CB_ERR_CONSENT_DENIED');
     assert.equal(sub.error?.code, 'CB_ERR_CONSENT_DENIED');
     assert.equal(bus.state, 'connected', 'a refusal keeps the connection');
-    await expectAudit(hub, mark, 'consent denied', (e) => e.action === 'consent' && e.target === id && e.outcome === 'denied' && e.reason === 'denied');
+    await expectAudit(
+      hub,
+      mark,
+      'consent denied',
+      (e) => e.action === 'consent' && e.target === id && e.outcome === 'denied' && e.reason === 'denied',
+    );
     await closeBus(bus);
   });
 
@@ -251,12 +290,26 @@ describe('consent for `ask` grants through the CLI', () => {
     await until(() => sub1.closed, 5_000, 'the subscription to end');
     assert.equal(sub1.error?.code, 'CB_ERR_FORBIDDEN');
     assert.equal(bus1.state, 'connected', 'the connection stays');
-    await expectAudit(hub, mark, 'consent revoked', (e) => e.action === 'consent' && e.target === grantId && e.reason === 'revoked' && e.actor.app === 'cam1');
-    await expectAudit(hub, mark, 'subscription ended', (e) => e.action === 'subscribe' && e.outcome === 'denied' && e.actor.app === 'cam1' && e.target === 'camera.>');
+    await expectAudit(
+      hub,
+      mark,
+      'consent revoked',
+      (e) => e.action === 'consent' && e.target === grantId && e.reason === 'revoked' && e.actor.app === 'cam1',
+    );
+    await expectAudit(
+      hub,
+      mark,
+      'subscription ended',
+      (e) => e.action === 'subscribe' && e.outcome === 'denied' && e.actor.app === 'cam1' && e.target === 'camera.>',
+    );
     await publisher.publish('camera.back', 2, { ack: true });
     await publisher.flush();
     assert.deepEqual(got, [1], 'nothing after the revocation');
-    assert.deepEqual((await consentList()).decisions.map((d) => d.app), ['cam2'], 'the grant is gone, the denial stays');
+    assert.deepEqual(
+      (await consentList()).decisions.map((d) => d.app),
+      ['cam2'],
+      'the grant is gone, the denial stays',
+    );
     await closeBus(bus1);
     await closeBus(bus2);
   });
@@ -270,10 +323,18 @@ describe('consent for `ask` grants through the CLI', () => {
     const waited = Date.now() - started;
     assert.ok(waited >= 900 && waited < 5_000, `timed out after about a second (${waited} ms)`);
     assert.equal(err.retryable, true);
-    const entry = await expectAudit(hub, mark, 'consent timeout', (e) => e.action === 'consent' && e.outcome === 'denied' && e.reason === 'CB_ERR_CONSENT_TIMEOUT' && e.actor.app === 'cam3');
+    const entry = await expectAudit(
+      hub,
+      mark,
+      'consent timeout',
+      (e) => e.action === 'consent' && e.outcome === 'denied' && e.reason === 'CB_ERR_CONSENT_TIMEOUT' && e.actor.app === 'cam3',
+    );
     assert.ok(entry.target);
     const list = await consentList();
-    assert.ok(!list.pending.some((p) => p.app === 'cam3') && !list.decisions.some((d) => d.app === 'cam3'), 'a timeout is not stored as a decision');
+    assert.ok(
+      !list.pending.some((p) => p.app === 'cam3') && !list.decisions.some((d) => d.app === 'cam3'),
+      'a timeout is not stored as a decision',
+    );
     await closeBus(bus);
   });
 });
@@ -290,8 +351,8 @@ describe('a hub without a config creates one', () => {
       assert.equal(statSync(path).mode & 0o777, 0o600);
       const cfg = JSON.parse(readFileSync(path, 'utf8')) as { apps: Record<string, { secret: string; roles: string[] }> };
       assert.deepEqual(Object.keys(cfg.apps).sort(), ['admin', 'app']);
-      const admin = cfg.apps['admin']!;
-      const app = cfg.apps['app']!;
+      const admin = cfg.apps.admin!;
+      const app = cfg.apps.app!;
       assert.equal(Buffer.from(admin.secret, 'base64').length, 32);
       assert.notEqual(admin.secret, app.secret);
 
@@ -303,13 +364,23 @@ describe('a hub without a config creates one', () => {
       await appBus.publish('app.hello', 'hi', { ack: true });
       await until(() => got.length === 1, 5_000, 'a message between the default apps');
       await rejectsWithCode(appBus.publish('admin.x'), 'CB_ERR_FORBIDDEN');
-      await rejectsWithCode(connect(hub.url, { name: 'app', secret: admin.secret, reconnect: false, timeoutMs: 5_000 }), 'CB_ERR_AUTH_FAILED');
+      await rejectsWithCode(
+        connect(hub.url, { name: 'app', secret: admin.secret, reconnect: false, timeoutMs: 5_000 }),
+        'CB_ERR_AUTH_FAILED',
+      );
       await closeBus(adminBus);
       await closeBus(appBus);
-      await until(() => readAudit(hub).some((e) => e.action === 'auth' && e.outcome === 'failure'), 5_000, 'the failed auth in the audit log');
+      await until(
+        () => readAudit(hub).some((e) => e.action === 'auth' && e.outcome === 'failure'),
+        5_000,
+        'the failed auth in the audit log',
+      );
 
       const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8');
-      for (const [name, s] of [['admin', admin.secret], ['app', app.secret]] as const) {
+      for (const [name, s] of [
+        ['admin', admin.secret],
+        ['app', app.secret],
+      ] as const) {
         assert.ok(!hub.stdout().includes(s), `${name} secret not in stdout`);
         assert.ok(!hub.stderr().includes(s), `${name} secret not in stderr`);
         assert.ok(!audit.includes(s), `${name} secret not in the audit log`);

@@ -76,17 +76,26 @@ async function setUp(policy: SlowConsumerPolicy): Promise<Scenario> {
   const pub = await openBus(hub.url, { name: 'publisher' });
 
   return {
-    hub, stalled, fast, pub, slowEvents, disconnections,
+    hub,
+    stalled,
+    fast,
+    pub,
+    slowEvents,
+    disconnections,
     fastCount: () => fastCount,
     fastInOrder: () => inOrder,
     async publishAll(onOverflow) {
       let notified = false;
-      return publishPaced(pub, () => fastCount, () => {
-        if (!notified && slowEvents.length > 0) {
-          notified = true;
-          onOverflow?.();
-        }
-      });
+      return publishPaced(
+        pub,
+        () => fastCount,
+        () => {
+          if (!notified && slowEvents.length > 0) {
+            notified = true;
+            onOverflow?.();
+          }
+        },
+      );
     },
   };
 }
@@ -117,46 +126,64 @@ async function tearDown(s: Scenario | undefined): Promise<void> {
 }
 
 describe('slow consumer', () => {
-  test('hub process (--max-queue-bytes, --slow-consumer disconnect): the stalled peer is cut off, the fast one gets everything', T, async () => {
-    const hub = await startHubProcess(['--max-queue-bytes', String(2 * 1024 * 1024), '--slow-consumer', 'disconnect', '--heartbeat-ms', '0']);
-    const stalled = await RawClient.handshake(hub.url, 'stalled', { keepMessages: false });
-    let fast: Bus | undefined;
-    let pub: Bus | undefined;
-    try {
-      await stalled.subscribe(1, 'load.>');
-      stalled.pause();
-      fast = await openBus(hub.url, { name: 'fast' });
-      let fastCount = 0;
-      let inOrder = true;
-      await fast.subscribe<Uint8Array>('load.>', (m) => {
-        if (new DataView(m.bytes.buffer, m.bytes.byteOffset, 4).getUint32(0) !== fastCount) inOrder = false;
-        fastCount++;
-      }).ready;
-      pub = await openBus(hub.url, { name: 'publisher' });
-      let resumed = false;
-      // The hub logs the slow consumer on stderr; resume reading then, well inside its 2 s close grace.
-      const published = await publishPaced(pub, () => fastCount, (i) => {
-        if (!resumed && i % 200 === 0 && hub.stderr().includes('slow consumer')) {
-          resumed = true;
-          setImmediate(() => stalled.resume());
-        }
-      });
-      await until(() => fastCount >= published, 10_000, `all ${published} at the fast subscriber (have ${fastCount})`);
-      assert.equal(fastCount, published);
-      assert.ok(inOrder);
-      stalled.resume();
-      const close = await stalled.waitForClose(10_000);
-      assert.deepEqual(close, { code: 4008, reason: 'CB_ERR_SLOW_CONSUMER' });
-      assert.ok(stalled.errors().some((e) => e.code === 'CB_ERR_SLOW_CONSUMER' && e.retryable === true), JSON.stringify(stalled.errors()));
-      assert.match(hub.stderr(), /WARN slow consumer .*"policy":"disconnect"/);
-      assert.ok(hub.alive(), 'the hub keeps serving');
-    } finally {
-      stalled.terminate();
-      await closeBus(fast);
-      await closeBus(pub);
-      await hub.stop();
-    }
-  });
+  test(
+    'hub process (--max-queue-bytes, --slow-consumer disconnect): the stalled peer is cut off, the fast one gets everything',
+    T,
+    async () => {
+      const hub = await startHubProcess([
+        '--max-queue-bytes',
+        String(2 * 1024 * 1024),
+        '--slow-consumer',
+        'disconnect',
+        '--heartbeat-ms',
+        '0',
+      ]);
+      const stalled = await RawClient.handshake(hub.url, 'stalled', { keepMessages: false });
+      let fast: Bus | undefined;
+      let pub: Bus | undefined;
+      try {
+        await stalled.subscribe(1, 'load.>');
+        stalled.pause();
+        fast = await openBus(hub.url, { name: 'fast' });
+        let fastCount = 0;
+        let inOrder = true;
+        await fast.subscribe<Uint8Array>('load.>', (m) => {
+          if (new DataView(m.bytes.buffer, m.bytes.byteOffset, 4).getUint32(0) !== fastCount) inOrder = false;
+          fastCount++;
+        }).ready;
+        pub = await openBus(hub.url, { name: 'publisher' });
+        let resumed = false;
+        // The hub logs the slow consumer on stderr; resume reading then, well inside its 2 s close grace.
+        const published = await publishPaced(
+          pub,
+          () => fastCount,
+          (i) => {
+            if (!resumed && i % 200 === 0 && hub.stderr().includes('slow consumer')) {
+              resumed = true;
+              setImmediate(() => stalled.resume());
+            }
+          },
+        );
+        await until(() => fastCount >= published, 10_000, `all ${published} at the fast subscriber (have ${fastCount})`);
+        assert.equal(fastCount, published);
+        assert.ok(inOrder);
+        stalled.resume();
+        const close = await stalled.waitForClose(10_000);
+        assert.deepEqual(close, { code: 4008, reason: 'CB_ERR_SLOW_CONSUMER' });
+        assert.ok(
+          stalled.errors().some((e) => e.code === 'CB_ERR_SLOW_CONSUMER' && e.retryable === true),
+          JSON.stringify(stalled.errors()),
+        );
+        assert.match(hub.stderr(), /WARN slow consumer .*"policy":"disconnect"/);
+        assert.ok(hub.alive(), 'the hub keeps serving');
+      } finally {
+        stalled.terminate();
+        await closeBus(fast);
+        await closeBus(pub);
+        await hub.stop();
+      }
+    },
+  );
 
   test("policy 'disconnect': the stalled connection is cut with CB_ERR_SLOW_CONSUMER / 4008; the fast one gets everything", T, async () => {
     let s: Scenario | undefined;
@@ -182,7 +209,10 @@ describe('slow consumer', () => {
       const errors = sc.stalled.errors();
       const sawError = errors.some((e) => e.code === 'CB_ERR_SLOW_CONSUMER');
       const sawClose = close.code === 4008 && close.reason === 'CB_ERR_SLOW_CONSUMER';
-      assert.ok(sawError || sawClose, `ERROR CB_ERR_SLOW_CONSUMER and/or close 4008 (errors ${JSON.stringify(errors)}, close ${JSON.stringify(close)})`);
+      assert.ok(
+        sawError || sawClose,
+        `ERROR CB_ERR_SLOW_CONSUMER and/or close 4008 (errors ${JSON.stringify(errors)}, close ${JSON.stringify(close)})`,
+      );
       // With a prompt resume, both arrive.
       assert.ok(sawError, `got the ERROR frame: ${JSON.stringify(errors)}`);
       assert.deepEqual(close, { code: 4008, reason: 'CB_ERR_SLOW_CONSUMER' });
@@ -195,44 +225,54 @@ describe('slow consumer', () => {
     }
   });
 
-  test("policy 'drop': the stalled connection stays, is told CB_ERR_SLOW_CONSUMER and misses messages; the fast one gets everything", T, async () => {
-    let s: Scenario | undefined;
-    try {
-      s = await setUp('drop');
-      const sc = s;
-      const published = await sc.publishAll();
-      await until(() => sc.fastCount() >= published, 10_000, `all ${published} messages at the fast subscriber (have ${sc.fastCount()})`);
-      assert.equal(sc.fastCount(), published, 'the fast subscriber got every message exactly once');
-      assert.ok(sc.fastInOrder(), 'in order');
+  test(
+    "policy 'drop': the stalled connection stays, is told CB_ERR_SLOW_CONSUMER and misses messages; the fast one gets everything",
+    T,
+    async () => {
+      let s: Scenario | undefined;
+      try {
+        s = await setUp('drop');
+        const sc = s;
+        const published = await sc.publishAll();
+        await until(() => sc.fastCount() >= published, 10_000, `all ${published} messages at the fast subscriber (have ${sc.fastCount()})`);
+        assert.equal(sc.fastCount(), published, 'the fast subscriber got every message exactly once');
+        assert.ok(sc.fastInOrder(), 'in order');
 
-      assert.equal(sc.slowEvents.length >= 1, true, 'the broker reported the slow consumer');
-      assert.deepEqual(sc.slowEvents[0], { name: 'stalled', policy: 'drop' });
-      const stalledStats = sc.hub.stats().connections.find((c) => c.name === 'stalled');
-      assert.ok(stalledStats, 'the stalled connection is still there');
-      assert.equal(stalledStats.state, 'open');
-      assert.ok(sc.hub.stats().dropped > 0);
+        assert.equal(sc.slowEvents.length >= 1, true, 'the broker reported the slow consumer');
+        assert.deepEqual(sc.slowEvents[0], { name: 'stalled', policy: 'drop' });
+        const stalledStats = sc.hub.stats().connections.find((c) => c.name === 'stalled');
+        assert.ok(stalledStats, 'the stalled connection is still there');
+        assert.equal(stalledStats.state, 'open');
+        assert.ok(sc.hub.stats().dropped > 0);
 
-      sc.stalled.resume();
-      // The queue drains once it reads again; the hub then says how many were dropped.
-      const notice = await sc.stalled.waitForError(10_000, 'CB_ERR_SLOW_CONSUMER');
-      assert.equal(notice.retryable, true);
-      await until(() => sc.stalled.errors().some((e) => e.code === 'CB_ERR_SLOW_CONSUMER' && typeof e.details?.dropped === 'number'), 10_000,
-        `the "queue drained; N dropped" notice (${JSON.stringify(sc.stalled.errors())})`);
-      const drained = sc.stalled.errors().find((e) => typeof e.details?.dropped === 'number')!;
-      const dropped = drained.details!.dropped as number;
-      assert.ok(dropped > 0);
-      // Let whatever is in flight arrive, then compare counts.
-      await sc.pub.publish('load.end', new Uint8Array(PAYLOAD_BYTES));
-      await until(() => sc.fastCount() === published + 1, 5_000, 'the end marker at the fast subscriber');
-      await until(() => sc.stalled.count(Kind.MESSAGE) >= published - dropped + 1, 5_000,
-        `the stalled one to read what it was sent (${sc.stalled.count(Kind.MESSAGE)} of ${published - dropped + 1})`);
-      const got = sc.stalled.count(Kind.MESSAGE);
-      assert.equal(got, published - dropped + 1, 'every message it was not told about arrived (plus the end marker)');
-      assert.ok(got < published, `the stalled one got fewer messages (${got}) than published (${published})`);
-      assert.equal(sc.stalled.isOpen, true, 'and it is still connected');
-      assert.deepEqual(sc.stalled.decodeErrors, []);
-    } finally {
-      await tearDown(s);
-    }
-  });
+        sc.stalled.resume();
+        // The queue drains once it reads again; the hub then says how many were dropped.
+        const notice = await sc.stalled.waitForError(10_000, 'CB_ERR_SLOW_CONSUMER');
+        assert.equal(notice.retryable, true);
+        await until(
+          () => sc.stalled.errors().some((e) => e.code === 'CB_ERR_SLOW_CONSUMER' && typeof e.details?.dropped === 'number'),
+          10_000,
+          `the "queue drained; N dropped" notice (${JSON.stringify(sc.stalled.errors())})`,
+        );
+        const drained = sc.stalled.errors().find((e) => typeof e.details?.dropped === 'number')!;
+        const dropped = drained.details!.dropped as number;
+        assert.ok(dropped > 0);
+        // Let whatever is in flight arrive, then compare counts.
+        await sc.pub.publish('load.end', new Uint8Array(PAYLOAD_BYTES));
+        await until(() => sc.fastCount() === published + 1, 5_000, 'the end marker at the fast subscriber');
+        await until(
+          () => sc.stalled.count(Kind.MESSAGE) >= published - dropped + 1,
+          5_000,
+          `the stalled one to read what it was sent (${sc.stalled.count(Kind.MESSAGE)} of ${published - dropped + 1})`,
+        );
+        const got = sc.stalled.count(Kind.MESSAGE);
+        assert.equal(got, published - dropped + 1, 'every message it was not told about arrived (plus the end marker)');
+        assert.ok(got < published, `the stalled one got fewer messages (${got}) than published (${published})`);
+        assert.equal(sc.stalled.isOpen, true, 'and it is still connected');
+        assert.deepEqual(sc.stalled.decodeErrors, []);
+      } finally {
+        await tearDown(s);
+      }
+    },
+  );
 });

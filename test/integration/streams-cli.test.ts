@@ -27,8 +27,11 @@ async function publishAll(messages: Array<{ topic: string; data: unknown; header
   const inflight = new Set<Promise<void>>();
   for (const [i, m] of messages.entries()) {
     if (inflight.size >= 100) await Promise.race(inflight);
-    const p: Promise<void> = bus.publish(m.topic, m.data, { durable: true, ...(m.headers ? { headers: m.headers } : {}) })
-      .then((ack) => { acks[i] = ack; })
+    const p: Promise<void> = bus
+      .publish(m.topic, m.data, { durable: true, ...(m.headers ? { headers: m.headers } : {}) })
+      .then((ack) => {
+        acks[i] = ack;
+      })
       .finally(() => inflight.delete(p));
     inflight.add(p);
   }
@@ -38,7 +41,7 @@ async function publishAll(messages: Array<{ topic: string; data: unknown; header
 
 async function readAll(name: string): Promise<StreamRecord[]> {
   const out: StreamRecord[] = [];
-  for (let from = 1; ;) {
+  for (let from = 1; ; ) {
     const page = await bus.streams.read(name, { fromSeq: from });
     if (page.length === 0) return out;
     out.push(...page);
@@ -46,8 +49,19 @@ async function readAll(name: string): Promise<StreamRecord[]> {
   }
 }
 
-interface Line { seq: number; time: number; topic: string; headers: Record<string, string>; data: unknown; encoding?: string }
-const jsonLines = (text: string): Line[] => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Line);
+interface Line {
+  seq: number;
+  time: number;
+  topic: string;
+  headers: Record<string, string>;
+  data: unknown;
+  encoding?: string;
+}
+const jsonLines = (text: string): Line[] =>
+  text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Line);
 
 const ORDERS = 1200;
 
@@ -55,12 +69,17 @@ before(async () => {
   hub = await startHubProcess();
   bus = await openBus(hub.url, { reconnect: false });
   await bus.streams.create({ name: 'ORDERS', topics: ['orders.>'] });
-  const acks = await publishAll(Array.from({ length: ORDERS }, (_, i) => ({
-    topic: i % 2 === 0 ? 'orders.created' : 'orders.paid',
-    data: i === 6 ? new Uint8Array([1, 2, 3, 250]) : { n: i + 1 },
-    ...(i === 0 ? { headers: { traceparent: 'tp-1' } } : {}),
-  })));
-  assert.deepEqual(acks.map((a) => a.seq), Array.from({ length: ORDERS }, (_, i) => i + 1));
+  const acks = await publishAll(
+    Array.from({ length: ORDERS }, (_, i) => ({
+      topic: i % 2 === 0 ? 'orders.created' : 'orders.paid',
+      data: i === 6 ? new Uint8Array([1, 2, 3, 250]) : { n: i + 1 },
+      ...(i === 0 ? { headers: { traceparent: 'tp-1' } } : {}),
+    })),
+  );
+  assert.deepEqual(
+    acks.map((a) => a.seq),
+    Array.from({ length: ORDERS }, (_, i) => i + 1),
+  );
 });
 
 after(async () => {
@@ -117,11 +136,17 @@ describe('crossbus stream', () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = jsonLines(r.stdout);
     assert.equal(lines.length, ORDERS);
-    assert.deepEqual(lines.map((l) => l.seq), Array.from({ length: ORDERS }, (_, i) => i + 1));
+    assert.deepEqual(
+      lines.map((l) => l.seq),
+      Array.from({ length: ORDERS }, (_, i) => i + 1),
+    );
     assert.deepEqual(lines[0], { ...lines[0], topic: 'orders.created', headers: { traceparent: 'tp-1' }, data: { n: 1 } });
     assert.deepEqual(lines[1]!.data, { n: 2 });
     assert.equal(lines[1]!.topic, 'orders.paid');
-    assert.deepEqual({ data: lines[6]!.data, encoding: lines[6]!.encoding }, { data: Buffer.from([1, 2, 3, 250]).toString('base64'), encoding: 'base64' });
+    assert.deepEqual(
+      { data: lines[6]!.data, encoding: lines[6]!.encoding },
+      { data: Buffer.from([1, 2, 3, 250]).toString('base64'), encoding: 'base64' },
+    );
     assert.ok(lines.every((l) => typeof l.time === 'number' && l.time > 0));
     // stderr is a pipe here: a line per 10%, ending at 100%.
     assert.match(r.stderr, /^replay ORDERS \[[#-]+\] \d+% \d+\/1200/);
@@ -133,7 +158,10 @@ describe('crossbus stream', () => {
   test('replay ranges: --from-seq/--to-seq, --since; --progress and --no-progress', T, async () => {
     const some = await cli(['stream', 'replay', 'ORDERS', '--from-seq', '1190', '--to-seq', '1195']);
     assert.equal(some.code, 0, some.stderr);
-    assert.deepEqual(jsonLines(some.stdout).map((l) => l.seq), [1190, 1191, 1192, 1193, 1194, 1195]);
+    assert.deepEqual(
+      jsonLines(some.stdout).map((l) => l.seq),
+      [1190, 1191, 1192, 1193, 1194, 1195],
+    );
     assert.equal(some.stderr, '', 'no bar for 6 messages');
 
     const [m1100] = await bus.streams.read('ORDERS', { fromSeq: 1100, maxMessages: 1 });
@@ -182,9 +210,13 @@ describe('crossbus dlq', () => {
 
   before(async () => {
     await bus.streams.create({ name: 'JOBS', topics: ['jobs.>'] });
-    await publishAll(Array.from({ length: JOBS }, (_, i) => ({
-      topic: `jobs.kind${i % 2}`, data: i === 2 ? new Uint8Array([7, 7]) : { job: i + 1 }, headers: { 'x-job': String(i + 1) },
-    })));
+    await publishAll(
+      Array.from({ length: JOBS }, (_, i) => ({
+        topic: `jobs.kind${i % 2}`,
+        data: i === 2 ? new Uint8Array([7, 7]) : { job: i + 1 },
+        headers: { 'x-job': String(i + 1) },
+      })),
+    );
     // Every delivery fails: nak at maxDeliver 1, term for the last one.
     const consumer = bus.consume('JOBS', { maxDeliver: 1 });
     await consumer.ready;
@@ -206,7 +238,10 @@ describe('crossbus dlq', () => {
     assert.match(r.stdout, /\n +6 +jobs\.kind1 +term: bad payload +1 +6 +\d{4}-/);
     const j = JSON.parse((await cli(['dlq', 'ls', 'JOBS', '--json'])).stdout) as Array<Record<string, unknown>>;
     assert.equal(j.length, JOBS);
-    assert.deepEqual([j[0]!.seq, j[0]!.topic, j[0]!.reason, j[0]!.attempts, j[0]!.sourceStream, j[0]!.sourceSeq], [1, 'jobs.kind0', 'max-deliver', 1, 'JOBS', 1]);
+    assert.deepEqual(
+      [j[0]!.seq, j[0]!.topic, j[0]!.reason, j[0]!.attempts, j[0]!.sourceStream, j[0]!.sourceSeq],
+      [1, 'jobs.kind0', 'max-deliver', 1, 'JOBS', 1],
+    );
     assert.deepEqual([j[2]!.data, j[2]!.encoding], ['Bwc=', 'base64']);
     const none = await cli(['dlq', 'ls', 'ORDERS']);
     assert.equal(none.code, 0);
@@ -218,14 +253,20 @@ describe('crossbus dlq', () => {
   test('replay: back in the source stream (data, headers, msgId), the DLQ purged, progress with --progress', T, async () => {
     const r = await cli(['dlq', 'replay', 'JOBS', '--progress']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'replayed 6 dead letters of JOBS (dlq seq 1..6): 6 stored, 0 already stored (duplicate msgId); purged 6 from JOBS.DLQ\n');
+    assert.equal(
+      r.stdout,
+      'replayed 6 dead letters of JOBS (dlq seq 1..6): 6 stored, 0 already stored (duplicate msgId); purged 6 from JOBS.DLQ\n',
+    );
     assert.match(r.stderr, /dlq replay JOBS \[#{20}\] 100% 6\/6/);
     const dlq = await bus.streams.info('JOBS.DLQ');
     assert.equal(dlq.state.messages, 0);
     const records = await readAll('JOBS');
     assert.equal(records.length, 2 * JOBS);
     const replayed = records.slice(JOBS);
-    assert.deepEqual(replayed.map((x) => x.msgId), Array.from({ length: JOBS }, (_, i) => `dlq-JOBS-${i + 1}`));
+    assert.deepEqual(
+      replayed.map((x) => x.msgId),
+      Array.from({ length: JOBS }, (_, i) => `dlq-JOBS-${i + 1}`),
+    );
     for (const [i, x] of replayed.entries()) {
       const original = records[i]!;
       assert.equal(x.topic, original.topic);
@@ -240,7 +281,13 @@ describe('crossbus dlq', () => {
 
 describe('bad input', () => {
   test('an unknown stream: exit 1 with CB_ERR_STREAM_NOT_FOUND', T, async () => {
-    for (const args of [['stream', 'info', 'NOPE'], ['stream', 'replay', 'NOPE'], ['stream', 'purge', 'NOPE', '--yes'], ['dlq', 'ls', 'NOPE'], ['dlq', 'replay', 'NOPE']]) {
+    for (const args of [
+      ['stream', 'info', 'NOPE'],
+      ['stream', 'replay', 'NOPE'],
+      ['stream', 'purge', 'NOPE', '--yes'],
+      ['dlq', 'ls', 'NOPE'],
+      ['dlq', 'replay', 'NOPE'],
+    ]) {
       const r = await cli(args);
       assert.equal(r.code, 1, args.join(' '));
       assert.match(r.stderr, /^crossbus: .*NOPE.* \(CB_ERR_STREAM_NOT_FOUND\)\n$/, args.join(' '));
@@ -251,8 +298,17 @@ describe('bad input', () => {
   });
 
   test('missing arguments and bad flags: exit 2 with a hint', T, async () => {
-    for (const args of [['stream'], ['stream', 'info'], ['stream', 'replay'], ['stream', 'purge'], ['dlq'], ['dlq', 'ls'], ['dlq', 'replay'],
-      ['stream', 'replay', 'ORDERS', '--from-seq', 'zero'], ['stream', 'ls', '--bogus']]) {
+    for (const args of [
+      ['stream'],
+      ['stream', 'info'],
+      ['stream', 'replay'],
+      ['stream', 'purge'],
+      ['dlq'],
+      ['dlq', 'ls'],
+      ['dlq', 'replay'],
+      ['stream', 'replay', 'ORDERS', '--from-seq', 'zero'],
+      ['stream', 'ls', '--bogus'],
+    ]) {
       const r = await runCli(args);
       assert.equal(r.code, 2, args.join(' '));
       assert.match(r.stderr, /^crossbus: .+\nRun 'crossbus (stream|dlq) --help' for usage\.\n$/, args.join(' '));
@@ -261,7 +317,12 @@ describe('bad input', () => {
   });
 
   test('--help on every level; the main help lists stream and dlq', T, async () => {
-    for (const args of [['stream', '--help'], ['stream', 'replay', '--help'], ['dlq', '-h'], ['dlq', 'replay', '--help']]) {
+    for (const args of [
+      ['stream', '--help'],
+      ['stream', 'replay', '--help'],
+      ['dlq', '-h'],
+      ['dlq', 'replay', '--help'],
+    ]) {
       const r = await runCli(args);
       assert.equal(r.code, 0, args.join(' '));
       assert.match(r.stdout, new RegExp(`^Usage:\\n {2}crossbus ${args[0]} ls`));
@@ -273,7 +334,9 @@ describe('bad input', () => {
 });
 
 describe('dlq replay and the hub rate limit', () => {
-  test('an app limited below the pace: the replay slows down and finishes, without being cut off as abusive', { timeout: 60_000 }, async () => {
+  test('an app limited below the pace: the replay slows down and finishes, without being cut off as abusive', {
+    timeout: 60_000,
+  }, async () => {
     const config = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
     const opsSecret = newSecret();
     (config.apps as Record<string, unknown>).ops = { secret: opsSecret, roles: ['all'], rate: { perSecond: 200, burst: 50 } };
@@ -296,7 +359,10 @@ describe('dlq replay and the hub rate limit', () => {
       const started = Date.now();
       const r = await runCli(['dlq', 'replay', 'SLOW', '--url', limited.url, '--name', 'ops', '--secret', opsSecret], 40_000);
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-      assert.match(r.stdout, /^replayed 400 dead letters of SLOW \(dlq seq 1\.\.400\): 400 stored, 0 already stored \(duplicate msgId\); purged 400 from SLOW\.DLQ; rate-limited \d+ times, slowed to \d+\/s\n$/);
+      assert.match(
+        r.stdout,
+        /^replayed 400 dead letters of SLOW \(dlq seq 1\.\.400\): 400 stored, 0 already stored \(duplicate msgId\); purged 400 from SLOW\.DLQ; rate-limited \d+ times, slowed to \d+\/s\n$/,
+      );
       const refusals = Number(/rate-limited (\d+) times/.exec(r.stdout)?.[1]);
       assert.ok(refusals < 25, `${refusals} refusals (the hub cuts an app off at 50 in 10 s)`);
       assert.ok(Date.now() - started >= 1000, 'took the time the limit asks for');

@@ -35,7 +35,10 @@ test(`durable publishes survive ${KILLS} SIGKILLs of the hub (seed ${seed})`, { 
   let hub: HubProcess = await startHubProcess();
   const { port } = hub;
   const creds = hub.credentials!;
-  const admin = await openBus(hub.url, { reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxAttempts: 1_000_000 }, requestTimeoutMs: 3_000 });
+  const admin = await openBus(hub.url, {
+    reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxAttempts: 1_000_000 },
+    requestTimeoutMs: 3_000,
+  });
   await admin.streams.create({ name: 'CRASH', topics: ['crash.>'] });
 
   // A durable consumer living through the crashes: it re-attaches by itself after each restart.
@@ -46,9 +49,14 @@ test(`durable publishes survive ${KILLS} SIGKILLs of the hub (seed ${seed})`, { 
   });
   await consumer.ready;
 
-  const publisher = spawn(process.execPath, ['--import', 'tsx', PUBLISHER, hub.url, creds.name, creds.secret, 'crash.orders', String(COUNT), String(WINDOW)], {
-    cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const publisher = spawn(
+    process.execPath,
+    ['--import', 'tsx', PUBLISHER, hub.url, creds.name, creds.secret, 'crash.orders', String(COUNT), String(WINDOW)],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const acks = new Map<number, number>(); // i -> seq
   let out = '';
   let errText = '';
@@ -87,7 +95,9 @@ test(`durable publishes survive ${KILLS} SIGKILLs of the hub (seed ${seed})`, { 
       hub = await restartOnPort(port);
       // Each crash must hit a hub that was taking publishes: wait for progress before the next.
       await until(() => acks.size > ackedBefore || finished, 20_000, `progress after kill ${kills}`).catch((err: Error) => {
-        throw new Error(`${err.message} (${acks.size} acknowledged)\npublisher stderr:\n${errText.slice(-3000)}\nhub log:\n${(hub.stdout() + hub.stderr()).slice(-3000)}`);
+        throw new Error(
+          `${err.message} (${acks.size} acknowledged)\npublisher stderr:\n${errText.slice(-3000)}\nhub log:\n${(hub.stdout() + hub.stderr()).slice(-3000)}`,
+        );
       });
     }
     await until(() => finished, 60_000, `the publisher to finish (${acks.size}/${COUNT} acknowledged)\n${errText}`);
@@ -96,7 +106,7 @@ test(`durable publishes survive ${KILLS} SIGKILLs of the hub (seed ${seed})`, { 
 
     // The stream: exactly the acknowledged messages, each once, at the seq its ack named.
     const stored: Array<{ seq: number; i: number }> = [];
-    for (let from = 1; ;) {
+    for (let from = 1; ; ) {
       const page = await admin.streams.read('CRASH', { fromSeq: from, maxMessages: 1000 });
       if (page.length === 0) break;
       for (const r of page) stored.push({ seq: r.seq, i: (r.data as { i: number }).i });

@@ -19,22 +19,38 @@ const RECONNECT = { reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxAttempt
 
 function lastSegment(hub: HubProcess, stream: string): string {
   const dir = join(hub.dataDir, 'streams', stream, 'log');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .sort();
   if (files.length === 0) throw new Error(`no segment in ${dir}: ${readdirSync(dir).join(', ')}`);
   return join(dir, files[files.length - 1]!);
 }
 
 /** The position the hub saved for a durable consumer (undefined until there is a file). */
-function savedPosition(hub: HubProcess, stream: string, durable: string): { nextSeq: number; outstanding: Array<[number, number]> } | undefined {
+function savedPosition(
+  hub: HubProcess,
+  stream: string,
+  durable: string,
+): { nextSeq: number; outstanding: Array<[number, number]> } | undefined {
   try {
-    return (JSON.parse(readFileSync(join(hub.dataDir, 'streams', stream, 'consumers', `${durable}.json`), 'utf8')) as { state: { nextSeq: number; outstanding: Array<[number, number]> } }).state;
+    return (
+      JSON.parse(readFileSync(join(hub.dataDir, 'streams', stream, 'consumers', `${durable}.json`), 'utf8')) as {
+        state: { nextSeq: number; outstanding: Array<[number, number]> };
+      }
+    ).state;
   } catch {
     return undefined;
   }
 }
 
 /** Consumes until `n` distinct seqs arrived; acks those `ack` says to. */
-async function collect(bus: Bus, stream: string, durable: string, n: number, ack: (seq: number) => boolean): Promise<{ seqs: number[]; close(): Promise<void> }> {
+async function collect(
+  bus: Bus,
+  stream: string,
+  durable: string,
+  n: number,
+  ack: (seq: number) => boolean,
+): Promise<{ seqs: number[]; close(): Promise<void> }> {
   const seqs: number[] = [];
   const c = bus.consume(stream, { durable, ackWaitMs: 30_000 }, async (m: StreamMessage) => {
     if (!seqs.includes(m.seq)) seqs.push(m.seq);
@@ -60,13 +76,21 @@ describe('durable streams: restarts and damaged files (real hub process)', () =>
     hub = await restartOnPort(hub.port);
     bus = await openBus(hub.url, RECONNECT);
     const second = await collect(bus, 'R', 'resume', 30, (seq) => seq <= 30);
-    assert.deepEqual([...second.seqs].sort((a, b) => a - b), Array.from({ length: 30 }, (_, k) => 21 + k), 'exactly the unacknowledged ones');
+    assert.deepEqual(
+      [...second.seqs].sort((a, b) => a - b),
+      Array.from({ length: 30 }, (_, k) => 21 + k),
+      'exactly the unacknowledged ones',
+    );
     await second.close();
     // The position is saved within 100 ms: wait until the file says 21..30 are acknowledged.
-    await until(() => {
-      const st = savedPosition(hub, 'R', 'resume');
-      return st !== undefined && st.nextSeq === 51 && st.outstanding.every(([seq]) => seq > 30);
-    }, 5_000, 'the saved position after the acks');
+    await until(
+      () => {
+        const st = savedPosition(hub, 'R', 'resume');
+        return st !== undefined && st.nextSeq === 51 && st.outstanding.every(([seq]) => seq > 30);
+      },
+      5_000,
+      'the saved position after the acks',
+    );
     await closeBus(bus);
 
     // SIGKILL, then a crash mid-write: half a record at the end of the last segment.
@@ -82,13 +106,19 @@ describe('durable streams: restarts and damaged files (real hub process)', () =>
     assert.deepEqual([info.state.firstSeq, info.state.lastSeq], [1, 50]);
     assert.equal((await bus.publish('r.x', { i: 51 }, { durable: true })).seq, 51, 'the log goes on after the cut');
     const third = await collect(bus, 'R', 'resume', 21, () => true);
-    assert.deepEqual([...third.seqs].sort((a, b) => a - b), Array.from({ length: 21 }, (_, k) => 31 + k), 'nothing acknowledged before the last save comes again');
+    assert.deepEqual(
+      [...third.seqs].sort((a, b) => a - b),
+      Array.from({ length: 21 }, (_, k) => 31 + k),
+      'nothing acknowledged before the last save comes again',
+    );
     await third.close();
     await closeBus(bus);
     await hub.stop('SIGTERM');
   });
 
-  test('a flipped bit inside a segment quarantines that stream; the others keep working; damaged data is never delivered', { timeout: 60_000 }, async () => {
+  test('a flipped bit inside a segment quarantines that stream; the others keep working; damaged data is never delivered', {
+    timeout: 60_000,
+  }, async () => {
     let hub = await startHubProcess();
     let bus = await openBus(hub.url, RECONNECT);
     await bus.streams.create({ name: 'A', topics: ['a.>'] });
@@ -127,14 +157,18 @@ describe('durable streams: restarts and damaged files (real hub process)', () =>
     await hub.stop('SIGTERM');
   });
 
-  test('a full disk (a real 256 KiB tmpfs) refuses durable publishes with CB_ERR_STORAGE, acknowledges nothing unwritten, and recovers', { timeout: 60_000 }, async (t) => {
+  test('a full disk (a real 256 KiB tmpfs) refuses durable publishes with CB_ERR_STORAGE, acknowledges nothing unwritten, and recovers', {
+    timeout: 60_000,
+  }, async (t) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'crossbus-full-'));
     const streamsDir = join(dataDir, 'streams');
     mkdirSync(streamsDir);
     try {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', streamsDir], { stdio: 'pipe' });
     } catch (err) {
-      t.skip(`cannot mount a tmpfs here (needs root): ${String(err).split('\n')[0]}; the injected write errors of test/unit/segment-log.test.ts cover the same path`);
+      t.skip(
+        `cannot mount a tmpfs here (needs root): ${String(err).split('\n')[0]}; the injected write errors of test/unit/segment-log.test.ts cover the same path`,
+      );
       return;
     }
     let hub: HubProcess | undefined;
@@ -167,7 +201,7 @@ describe('durable streams: restarts and damaged files (real hub process)', () =>
       await until(() => got.length === 1, 5_000, 'a plain message');
       // Exactly the acknowledged messages are stored.
       const stored: number[] = [];
-      for (let from = 1; ;) {
+      for (let from = 1; ; ) {
         const page = await bus.streams.read('FULL', { fromSeq: from });
         if (page.length === 0) break;
         stored.push(...page.map((m) => (m.data as { i: number }).i));

@@ -20,13 +20,22 @@ function example(): Record<string, unknown> {
     apps: {
       orders: { secret: SECRETS[0], roles: ['orders-service'], origins: ['https://orders.example'] },
       billing: {
-        secrets: [{ id: 'k2', secret: SECRETS[1], notBefore: '2026-01-01T00:00:00Z', expiresAt: '2027-01-01T00:00:00Z' }, { id: 'k3', secret: SECRETS[2] }],
-        roles: ['billing', 'camera-user'], rate: { perSecond: 50, burst: 100 },
+        secrets: [
+          { id: 'k2', secret: SECRETS[1], notBefore: '2026-01-01T00:00:00Z', expiresAt: '2027-01-01T00:00:00Z' },
+          { id: 'k3', secret: SECRETS[2] },
+        ],
+        roles: ['billing', 'camera-user'],
+        rate: { perSecond: 50, burst: 100 },
       },
       web: { origins: ['http://localhost:7071'], roles: [] },
     },
     roles: {
-      'orders-service': { publish: ['orders.>'], subscribe: ['orders.>', 'apps.{app}.>'], request: ['billing.*'], deny: { publish: ['orders.admin.>'] } },
+      'orders-service': {
+        publish: ['orders.>'],
+        subscribe: ['orders.>', 'apps.{app}.>'],
+        request: ['billing.*'],
+        deny: { publish: ['orders.admin.>'] },
+      },
       billing: { subscribe: ['billing.>'] },
       'camera-user': { subscribe: [{ pattern: 'camera.>', ask: true }] },
     },
@@ -45,9 +54,41 @@ function paths(v: unknown, at: Path = [], out: Path[] = []): Path[] {
 
 /** Values that come close to valid ones, and arbitrary JSON. No secret as a bare string: in a field that is not a secret, quoting it is right. */
 const value = fc.oneof(
-  fc.constantFrom<unknown>(null, 0, -1, 1.5, 999, 1000, 2 ** 24 + 1, '', 'x', 'a.>.b', 'apps.{App}', true, [], {}, ['x'], ['billing', 'billing'], ['nope'],
-    'AAAA', 'not base64!!', '2026-01-01', '2025-01-01T00:00:00Z', 'required', 'off', ['md5'], ['hmac-sha256', 'hmac-sha256'],
-    'http://a.example/', '*', 'http://u@h', 'http://h:0', 'HTTP://A.example:80', { pattern: 'x', ask: 'yes' }, { id: 'k2', secret: SECRETS[2] }, { perSecond: 5 }),
+  fc.constantFrom<unknown>(
+    null,
+    0,
+    -1,
+    1.5,
+    999,
+    1000,
+    2 ** 24 + 1,
+    '',
+    'x',
+    'a.>.b',
+    'apps.{App}',
+    true,
+    [],
+    {},
+    ['x'],
+    ['billing', 'billing'],
+    ['nope'],
+    'AAAA',
+    'not base64!!',
+    '2026-01-01',
+    '2025-01-01T00:00:00Z',
+    'required',
+    'off',
+    ['md5'],
+    ['hmac-sha256', 'hmac-sha256'],
+    'http://a.example/',
+    '*',
+    'http://u@h',
+    'http://h:0',
+    'HTTP://A.example:80',
+    { pattern: 'x', ask: 'yes' },
+    { id: 'k2', secret: SECRETS[2] },
+    { perSecond: 5 },
+  ),
   fc.jsonValue({ maxDepth: 2 }),
 );
 
@@ -78,22 +119,25 @@ function deepFreeze<T>(v: T): T {
 }
 
 test('every problem in a broken document is named by a rule, at its path, without a secret; the input is never touched', () => {
-  fc.assert(fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
-    const raw = deepFreeze(apply(example(), edits));
-    const before = JSON.stringify(raw);
-    let parsed;
-    try {
-      parsed = parseHubConfig(raw, 'crossbus.config.json');
-    } catch (err) {
-      assert.ok(err instanceof ConfigError && isCrossbusError(err, 'CB_ERR_CONFIG_INVALID'), String(err));
-      const path = err.details?.path as string;
-      assert.ok(err.message.startsWith(`crossbus.config.json: ${path}: `), err.message);
-      assert.equal(err.details?.source, 'crossbus.config.json');
-      const problem = err.message.slice(`crossbus.config.json: ${path}: `.length);
-      assert.doesNotMatch(problem, /^is invalid$|Invalid |Expected |Received /, err.message);
-      for (const s of SECRETS) assert.ok(!err.message.includes(s.slice(0, 12)), err.message);
-    }
-    assert.equal(JSON.stringify(raw), before);
-    if (parsed !== undefined) assert.deepEqual(parseHubConfig(JSON.parse(JSON.stringify(serializeHubConfig(parsed)))), parsed);
-  }), params);
+  fc.assert(
+    fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
+      const raw = deepFreeze(apply(example(), edits));
+      const before = JSON.stringify(raw);
+      let parsed: ReturnType<typeof parseHubConfig> | undefined;
+      try {
+        parsed = parseHubConfig(raw, 'crossbus.config.json');
+      } catch (err) {
+        assert.ok(err instanceof ConfigError && isCrossbusError(err, 'CB_ERR_CONFIG_INVALID'), String(err));
+        const path = err.details?.path as string;
+        assert.ok(err.message.startsWith(`crossbus.config.json: ${path}: `), err.message);
+        assert.equal(err.details?.source, 'crossbus.config.json');
+        const problem = err.message.slice(`crossbus.config.json: ${path}: `.length);
+        assert.doesNotMatch(problem, /^is invalid$|Invalid |Expected |Received /, err.message);
+        for (const s of SECRETS) assert.ok(!err.message.includes(s.slice(0, 12)), err.message);
+      }
+      assert.equal(JSON.stringify(raw), before);
+      if (parsed !== undefined) assert.deepEqual(parseHubConfig(JSON.parse(JSON.stringify(serializeHubConfig(parsed)))), parsed);
+    }),
+    params,
+  );
 });

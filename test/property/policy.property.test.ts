@@ -35,29 +35,39 @@ const coversModel = (g: string, p: string): boolean => matches(p).every((hit, i)
 const overlapModel = (a: string, b: string): boolean => matches(a).some((hit, i) => hit && matches(b)[i]);
 
 /** Valid patterns only: ">" may appear only as the last token. */
-const pattern = fc.array(fc.constantFrom('a', 'b', 'c', '*', '>'), { minLength: 1, maxLength: 4 })
+const pattern = fc
+  .array(fc.constantFrom('a', 'b', 'c', '*', '>'), { minLength: 1, maxLength: 4 })
   .filter((t) => !t.slice(0, -1).includes('>'))
   .map((t) => t.join('.'));
 const topic = fc.constantFrom(...TOPICS);
 
 test(`patternCovers equals the brute-force model (seed ${seed})`, () => {
-  fc.assert(fc.property(pattern, pattern, (g, p) => {
-    assert.equal(patternCovers(g, p), coversModel(g, p), `covers(${g}, ${p})`);
-  }), params);
+  fc.assert(
+    fc.property(pattern, pattern, (g, p) => {
+      assert.equal(patternCovers(g, p), coversModel(g, p), `covers(${g}, ${p})`);
+    }),
+    params,
+  );
 });
 
 test(`patternsOverlap equals the brute-force model and is symmetric (seed ${seed})`, () => {
-  fc.assert(fc.property(pattern, pattern, (a, b) => {
-    assert.equal(patternsOverlap(a, b), overlapModel(a, b), `overlap(${a}, ${b})`);
-    assert.equal(patternsOverlap(b, a), patternsOverlap(a, b));
-  }), params);
+  fc.assert(
+    fc.property(pattern, pattern, (a, b) => {
+      assert.equal(patternsOverlap(a, b), overlapModel(a, b), `overlap(${a}, ${b})`);
+      assert.equal(patternsOverlap(b, a), patternsOverlap(a, b));
+    }),
+    params,
+  );
 });
 
 test(`covering implies overlapping, and every pattern covers itself (seed ${seed})`, () => {
-  fc.assert(fc.property(pattern, pattern, (g, p) => {
-    assert.equal(patternCovers(p, p), true);
-    if (patternCovers(g, p)) assert.equal(patternsOverlap(g, p), true);
-  }), params);
+  fc.assert(
+    fc.property(pattern, pattern, (g, p) => {
+      assert.equal(patternCovers(p, p), true);
+      if (patternCovers(g, p)) assert.equal(patternsOverlap(g, p), true);
+    }),
+    params,
+  );
 });
 
 const grants = fc.array(fc.record({ pattern, ask: fc.boolean() }), { maxLength: 4 });
@@ -65,26 +75,29 @@ const denies = fc.array(pattern, { maxLength: 2 });
 const SECRET = Buffer.alloc(32, 1).toString('base64');
 
 test(`AccessPolicy.check equals the model; the client's GrantCheck agrees (seed ${seed})`, () => {
-  fc.assert(fc.property(grants, grants, denies, denies, topic, pattern, (pub, sub, denyPub, denySub, t, p) => {
-    const config = parseHubConfig({
-      apps: { x: { secret: SECRET, roles: ['r'] } },
-      roles: { r: { publish: pub, subscribe: sub, deny: { publish: denyPub, subscribe: denySub } } },
-    });
-    const hub = policyForApp(config, 'x');
-    const client = new GrantCheck(JSON.parse(JSON.stringify(hub.grants())));
+  fc.assert(
+    fc.property(grants, grants, denies, denies, topic, pattern, (pub, sub, denyPub, denySub, t, p) => {
+      const config = parseHubConfig({
+        apps: { x: { secret: SECRET, roles: ['r'] } },
+        roles: { r: { publish: pub, subscribe: sub, deny: { publish: denyPub, subscribe: denySub } } },
+      });
+      const hub = policyForApp(config, 'x');
+      const client = new GrantCheck(JSON.parse(JSON.stringify(hub.grants())));
 
-    const pd = hub.check('publish', t);
-    const pubAllowed = !denyPub.some((d) => patternMatches(d, t)) && pub.some((g) => patternMatches(g.pattern, t));
-    assert.equal(pd.allowed, pubAllowed, `publish ${t}`);
-    if (pd.allowed) assert.equal(pd.ask, !pub.some((g) => !g.ask && patternMatches(g.pattern, t)));
+      const pd = hub.check('publish', t);
+      const pubAllowed = !denyPub.some((d) => patternMatches(d, t)) && pub.some((g) => patternMatches(g.pattern, t));
+      assert.equal(pd.allowed, pubAllowed, `publish ${t}`);
+      if (pd.allowed) assert.equal(pd.ask, !pub.some((g) => !g.ask && patternMatches(g.pattern, t)));
 
-    const sd = hub.check('subscribe', p);
-    const subAllowed = !denySub.some((d) => overlapModel(d, p)) && sub.some((g) => coversModel(g.pattern, p));
-    assert.equal(sd.allowed, subAllowed, `subscribe ${p}`);
-    if (sd.allowed) assert.equal(sd.ask, !sub.some((g) => !g.ask && coversModel(g.pattern, p)));
+      const sd = hub.check('subscribe', p);
+      const subAllowed = !denySub.some((d) => overlapModel(d, p)) && sub.some((g) => coversModel(g.pattern, p));
+      assert.equal(sd.allowed, subAllowed, `subscribe ${p}`);
+      if (sd.allowed) assert.equal(sd.ask, !sub.some((g) => !g.ask && coversModel(g.pattern, p)));
 
-    assert.equal(client.refusal('publish', t) === '', pd.allowed, `client publish ${t}`);
-    assert.equal(client.refusal('subscribe', p) === '', sd.allowed, `client subscribe ${p}`);
-    assert.equal(client.refusal('request', t), 'it matches no grant (there are no request grants)');
-  }), { ...params, numRuns: 1000 });
+      assert.equal(client.refusal('publish', t) === '', pd.allowed, `client publish ${t}`);
+      assert.equal(client.refusal('subscribe', p) === '', sd.allowed, `client subscribe ${p}`);
+      assert.equal(client.refusal('request', t), 'it matches no grant (there are no request grants)');
+    }),
+    { ...params, numRuns: 1000 },
+  );
 });

@@ -29,20 +29,31 @@ class Wire implements Transport {
   handlers: TransportHandlers | undefined;
   readonly sent: Uint8Array[] = [];
   constructor(readonly framing: 'message' | 'stream') {}
-  setHandlers(h: TransportHandlers): void { this.handlers = h; }
-  send(chunk: Uint8Array): void { this.sent.push(chunk); }
-  bufferedAmount(): number { return 0; }
+  setHandlers(h: TransportHandlers): void {
+    this.handlers = h;
+  }
+  send(chunk: Uint8Array): void {
+    this.sent.push(chunk);
+  }
+  bufferedAmount(): number {
+    return 0;
+  }
   close(): void {}
 }
 
 function frame(i: number, size: number): Uint8Array {
-  return encodeFrame(envelope(Kind.PUBLISH, { topic: `t.${i}`, payloadType: PayloadType.BYTES, payload: new Uint8Array(size).fill(i & 0xff) }));
+  return encodeFrame(
+    envelope(Kind.PUBLISH, { topic: `t.${i}`, payloadType: PayloadType.BYTES, payload: new Uint8Array(size).fill(i & 0xff) }),
+  );
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -51,7 +62,10 @@ function split(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
   const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
   const out: Uint8Array[] = [];
   let last = 0;
-  for (const p of points) { out.push(bytes.subarray(last, p)); last = p; }
+  for (const p of points) {
+    out.push(bytes.subarray(last, p));
+    last = p;
+  }
   out.push(bytes.subarray(last));
   return out.filter((c) => c.length > 0);
 }
@@ -66,7 +80,10 @@ function run(mode: RecordSuite, framing: 'message' | 'stream', plan: number[][],
   const expected: string[] = [];
   let n = 0;
   for (const batch of plan) {
-    const frames = batch.map((size) => { expected.push(`t.${n}:${size}`); return frame(n++, size); });
+    const frames = batch.map((size) => {
+      expected.push(`t.${n}:${size}`);
+      return frame(n++, size);
+    });
     sender.send(concat(frames));
   }
   const recvWire = new Wire(framing);
@@ -88,30 +105,39 @@ function run(mode: RecordSuite, framing: 'message' | 'stream', plan: number[][],
 for (const mode of ['aes-256-gcm', 'aes-256-gmac', 'hmac-sha256'] as RecordSuite[]) {
   for (const framing of ['message', 'stream'] as const) {
     test(`records (${mode}, ${framing} framing): any batches, any re-key interval, arrive intact and in order (seed ${seed})`, () => {
-      fc.assert(fc.property(batches, fc.integer({ min: 1, max: 5 }), fc.array(fc.nat(), { maxLength: 20 }), (plan, rekeyAfter, cuts) => {
-        const r = run(mode, framing, plan, rekeyAfter, cuts);
-        for (const c of r.chunks) r.recvWire.handlers!.message(c);
-        assert.deepEqual(r.errors, []);
-        assert.deepEqual(r.got, r.expected);
-      }), params);
+      fc.assert(
+        fc.property(batches, fc.integer({ min: 1, max: 5 }), fc.array(fc.nat(), { maxLength: 20 }), (plan, rekeyAfter, cuts) => {
+          const r = run(mode, framing, plan, rekeyAfter, cuts);
+          for (const c of r.chunks) r.recvWire.handlers!.message(c);
+          assert.deepEqual(r.errors, []);
+          assert.deepEqual(r.got, r.expected);
+        }),
+        params,
+      );
     });
   }
 
   test(`records (${mode}): one changed byte anywhere stops delivery at that record with CB_ERR_INTEGRITY (seed ${seed})`, () => {
-    fc.assert(fc.property(batches, fc.nat(), fc.integer({ min: 1, max: 255 }), (plan, at, xor) => {
-      const r = run(mode, 'message', plan, 3, []);
-      const records = r.chunks.map((c) => c.slice());
-      const total = records.reduce((a, c) => a + c.length, 0);
-      let pos = at % total;
-      let k = 0;
-      while (pos >= records[k]!.length) { pos -= records[k]!.length; k++; }
-      records[k]![pos] = records[k]![pos]! ^ xor;
-      const before = plan.slice(0, k).reduce((a, b) => a + b.length, 0);
-      for (const c of records) r.recvWire.handlers!.message(c);
-      assert.equal(r.errors.length, 1, 'exactly one failure');
-      // Every byte but the tag is authenticated, so any change is an integrity failure, never a 'replay'.
-      assert.equal(r.errors[0]!.code, 'CB_ERR_INTEGRITY');
-      assert.deepEqual(r.got, r.expected.slice(0, before), 'only the records before the damaged one were delivered');
-    }), params);
+    fc.assert(
+      fc.property(batches, fc.nat(), fc.integer({ min: 1, max: 255 }), (plan, at, xor) => {
+        const r = run(mode, 'message', plan, 3, []);
+        const records = r.chunks.map((c) => c.slice());
+        const total = records.reduce((a, c) => a + c.length, 0);
+        let pos = at % total;
+        let k = 0;
+        while (pos >= records[k]!.length) {
+          pos -= records[k]!.length;
+          k++;
+        }
+        records[k]![pos] = records[k]![pos]! ^ xor;
+        const before = plan.slice(0, k).reduce((a, b) => a + b.length, 0);
+        for (const c of records) r.recvWire.handlers!.message(c);
+        assert.equal(r.errors.length, 1, 'exactly one failure');
+        // Every byte but the tag is authenticated, so any change is an integrity failure, never a 'replay'.
+        assert.equal(r.errors[0]!.code, 'CB_ERR_INTEGRITY');
+        assert.deepEqual(r.got, r.expected.slice(0, before), 'only the records before the damaged one were delivered');
+      }),
+      params,
+    );
   });
 }

@@ -13,15 +13,24 @@ import { until } from '../helpers/wait.js';
 
 let root: string;
 let n = 0;
-before(() => { root = mkdtempSync(join(tmpdir(), 'crossbus-audit-')); });
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'crossbus-audit-'));
+});
 after(() => rmSync(root, { recursive: true, force: true }));
 /** A fresh path in a directory that does not exist yet (open must create it). */
 const fresh = (): string => join(root, `d${++n}`, 'sub', 'audit.jsonl');
 
 const ev = (i: number, extra: Partial<AuditEvent> = {}): AuditEvent => ({
-  actor: { app: `app${i}`, address: '127.0.0.1:5000', connectionId: `c${i}` }, action: 'publish', target: `orders.${i}`, outcome: 'success', ...extra,
+  actor: { app: `app${i}`, address: '127.0.0.1:5000', connectionId: `c${i}` },
+  action: 'publish',
+  target: `orders.${i}`,
+  outcome: 'success',
+  ...extra,
 });
-const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+const lines = (file: string): string[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 const writeLines = (file: string, ls: string[]): void => writeFileSync(file, ls.map((l) => `${l}\n`).join(''));
 
 async function logWith(count: number): Promise<string> {
@@ -68,7 +77,10 @@ describe('AuditLog writing', () => {
     log.record(ev(5));
     await log.close();
     const entries = lines(file).map((l) => JSON.parse(l) as AuditEntry);
-    assert.deepEqual(entries.map((e) => e.seq), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      entries.map((e) => e.seq),
+      [1, 2, 3, 4, 5],
+    );
     assert.equal(entries[3]!.prev, entries[2]!.hash);
     assert.deepEqual(await verifyAuditLog(file), { ok: true, entries: 5, lastHash: entries[4]!.hash });
   });
@@ -94,15 +106,30 @@ describe('AuditLog writing', () => {
     const log = await AuditLog.open({ file });
     log.record({
       actor: { app: 'a', apiSecret: 'SECRET-ACTOR-1' } as AuditEvent['actor'],
-      action: 'auth', outcome: 'failure',
-      details: { token: 'SECRET-TOK-2', nested: { Password: 'SECRET-PW-3', keep: 'visible' }, list: [{ privateKey: 'SECRET-PK-4' }], pskBinder: 'SECRET-B-5', proof: 'SECRET-P-6', passphrase: 'SECRET-PP-7' },
+      action: 'auth',
+      outcome: 'failure',
+      details: {
+        token: 'SECRET-TOK-2',
+        nested: { Password: 'SECRET-PW-3', keep: 'visible' },
+        list: [{ privateKey: 'SECRET-PK-4' }],
+        pskBinder: 'SECRET-B-5',
+        proof: 'SECRET-P-6',
+        passphrase: 'SECRET-PP-7',
+      },
     });
     await log.close();
     const text = readFileSync(file, 'utf8');
     assert.doesNotMatch(text, /SECRET-/);
     const e = JSON.parse(lines(file)[0]!) as AuditEntry;
     assert.deepEqual(e.actor, { app: 'a' });
-    assert.deepEqual(e.details, { token: '[redacted]', nested: { Password: '[redacted]', keep: 'visible' }, list: [{ privateKey: '[redacted]' }], pskBinder: '[redacted]', proof: '[redacted]', passphrase: '[redacted]' });
+    assert.deepEqual(e.details, {
+      token: '[redacted]',
+      nested: { Password: '[redacted]', keep: 'visible' },
+      list: [{ privateKey: '[redacted]' }],
+      pskBinder: '[redacted]',
+      proof: '[redacted]',
+      passphrase: '[redacted]',
+    });
     assert.equal((await verifyAuditLog(file)).ok, true);
   });
 
@@ -121,7 +148,9 @@ describe('AuditLog writing', () => {
     assert.equal((JSON.parse(lines(file)[1]!) as AuditEntry).details?.big, '10');
   });
 
-  test('a write failure (ENOSPC on /dev/full) is reported once through logger and onError, counted, and never thrown', { skip: !existsSync('/dev/full') }, async () => {
+  test('a write failure (ENOSPC on /dev/full) is reported once through logger and onError, counted, and never thrown', {
+    skip: !existsSync('/dev/full'),
+  }, async () => {
     const { logger, errors } = capture();
     const reported: Error[] = [];
     const log = await AuditLog.open({ file: '/dev/full', logger, onError: (e) => reported.push(e) });
@@ -146,7 +175,10 @@ describe('AuditLog writing', () => {
     log.record(ev(2));
     await log.close();
     assert.equal(reported.length, 1);
-    assert.deepEqual(lines(file).map((l) => (JSON.parse(l) as AuditEntry).seq), [2]);
+    assert.deepEqual(
+      lines(file).map((l) => (JSON.parse(l) as AuditEntry).seq),
+      [2],
+    );
     const r = await verifyAuditLog(file);
     assert.ok(!r.ok && r.brokenAt === 1, 'a log that does not start at seq 1 is not intact');
   });
@@ -166,7 +198,13 @@ describe('AuditLog writing', () => {
     await log.close();
     assert.ok(reported.length >= 1);
     const entries = lines(file).map((l) => JSON.parse(l) as AuditEntry);
-    assert.deepEqual(entries.map((e) => [e.seq, e.action]), [[2, 'audit'], [3, 'publish']]);
+    assert.deepEqual(
+      entries.map((e) => [e.seq, e.action]),
+      [
+        [2, 'audit'],
+        [3, 'publish'],
+      ],
+    );
     assert.equal(entries[0]!.details?.lost, 1);
     assert.equal(entries[1]!.target, 'orders.3');
   });
@@ -184,12 +222,21 @@ describe('AuditLog writing', () => {
     assert.equal((await verifyAuditLog(file)).ok, true);
     const a = { out: [] as string[] };
     assert.equal(await auditCommand(['tail', '-n', '2', '--file', file], { stdout: (s) => a.out.push(s), stderr: () => {} }), 0);
-    assert.deepEqual(a.out.map((l) => (JSON.parse(l) as AuditEntry).seq), [2, 3]);
+    assert.deepEqual(
+      a.out.map((l) => (JSON.parse(l) as AuditEntry).seq),
+      [2, 3],
+    );
   });
 });
 
 describe('AuditLog coalescing', () => {
-  const limited = (app: string): AuditEvent => ({ actor: { app }, action: 'rate-limit', outcome: 'denied', reason: 'CB_ERR_RATE_LIMITED', details: { topic: 't' } });
+  const limited = (app: string): AuditEvent => ({
+    actor: { app },
+    action: 'rate-limit',
+    outcome: 'denied',
+    reason: 'CB_ERR_RATE_LIMITED',
+    details: { topic: 't' },
+  });
 
   test('a flood within the window is one entry now and one summary with details.count', async () => {
     const file = fresh();
@@ -222,9 +269,15 @@ describe('AuditLog coalescing', () => {
     t = 1000;
     log.record(limited('a')); // ends the first window (summary count 2), written itself, opens a new one
     log.record(limited('a'));
-    assert.deepEqual(lines(file).map((l) => (JSON.parse(l) as AuditEntry).details?.count), [undefined, 2, undefined]);
+    assert.deepEqual(
+      lines(file).map((l) => (JSON.parse(l) as AuditEntry).details?.count),
+      [undefined, 2, undefined],
+    );
     await log.close();
-    assert.deepEqual(lines(file).map((l) => (JSON.parse(l) as AuditEntry).details?.count), [undefined, 2, undefined, 1]);
+    assert.deepEqual(
+      lines(file).map((l) => (JSON.parse(l) as AuditEntry).details?.count),
+      [undefined, 2, undefined, 1],
+    );
   });
 
   test('the window timer writes the summary on its own', async () => {
@@ -263,7 +316,13 @@ describe('verifyAuditLog', () => {
     const ls = lines(file);
     ls[2] = ls[2]!.replace('"outcome":"success"', '"outcome":"failure"');
     writeLines(file, ls);
-    assert.deepEqual(await verifyAuditLog(file), { ok: false, entries: 2, brokenAt: 3, seq: 3, reason: "hash does not match the entry's content" });
+    assert.deepEqual(await verifyAuditLog(file), {
+      ok: false,
+      entries: 2,
+      brokenAt: 3,
+      seq: 3,
+      reason: "hash does not match the entry's content",
+    });
   });
 
   test('editing an entry and re-hashing it moves the break to the next line', async () => {
@@ -364,14 +423,23 @@ describe('crossbus audit', () => {
     const file = await logWith(5);
     const a = io();
     assert.equal(await auditCommand(['tail', '-n', '2', '--data', join(file, '..')], a.io), 0);
-    assert.deepEqual(a.out.map((l) => (JSON.parse(l) as AuditEntry).seq), [4, 5]);
+    assert.deepEqual(
+      a.out.map((l) => (JSON.parse(l) as AuditEntry).seq),
+      [4, 5],
+    );
     const b = io();
     assert.equal(await auditCommand(['tail', '--file', file], b.io), 0);
     assert.equal(b.out.length, 5);
   });
 
   test('usage errors → 2', async () => {
-    for (const args of [[], ['frobnicate'], ['verify', '--bogus'], ['verify', '-n', '3'], ['tail', '-n', '0', '--file', await logWith(1)]]) {
+    for (const args of [
+      [],
+      ['frobnicate'],
+      ['verify', '--bogus'],
+      ['verify', '-n', '3'],
+      ['tail', '-n', '0', '--file', await logWith(1)],
+    ]) {
       const a = io();
       assert.equal(await auditCommand(args, a.io), 2, args.join(' '));
     }

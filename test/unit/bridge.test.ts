@@ -15,7 +15,6 @@ import { startHub, type Hub } from '../../src/hub/index.js';
 import { secret, testConfigDocument } from '../helpers/security.js';
 import { until } from '../helpers/wait.js';
 
-
 const PAGE = 'http://localhost:7071';
 
 describe('bridge: browser hub <-> Node hub', () => {
@@ -31,7 +30,11 @@ describe('bridge: browser hub <-> Node hub', () => {
   before(async () => {
     const doc = testConfigDocument();
     (doc.apps as Record<string, unknown>).bridge = { secret: bridgeSecret, roles: ['bridge'] };
-    (doc.roles as Record<string, unknown>).bridge = { publish: ['edits.>', 'build.>'], subscribe: ['build.>', 'edits.>'], request: ['svc.>'] };
+    (doc.roles as Record<string, unknown>).bridge = {
+      publish: ['edits.>', 'build.>'],
+      subscribe: ['build.>', 'edits.>'],
+      request: ['svc.>'],
+    };
     nodeHub = await startHub({ port: 0, config: doc });
     service = await connect(nodeHub.url, { name: 'test', secret: doc.apps.test.secret });
     service.serve('svc.format', (m) => ({ formatted: String((m.data as { code: string }).code).toUpperCase() }));
@@ -39,9 +42,18 @@ describe('bridge: browser hub <-> Node hub', () => {
 
     const config = parseHubConfig({
       apps: { page: { origins: [PAGE], roles: ['page'] } },
-      roles: { page: { publish: ['edits.>', 'build.>', 'page.>'], subscribe: ['edits.>', 'build.>', 'page.>', 'svc.>'], request: ['svc.>', 'page.>'] } },
+      roles: {
+        page: {
+          publish: ['edits.>', 'build.>', 'page.>'],
+          subscribe: ['edits.>', 'build.>', 'page.>', 'svc.>'],
+          request: ['svc.>', 'page.>'],
+        },
+      },
     });
-    browserHub = new Broker({ heartbeatMs: 0, security: new HubSecurity({ crypto: createNodeCryptoProvider(), config, identifyByOrigin: true }) });
+    browserHub = new Broker({
+      heartbeatMs: 0,
+      security: new HubSecurity({ crypto: createNodeCryptoProvider(), config, identifyByOrigin: true }),
+    });
     page = await connectWith(memoryConnector(browserHub, { vouchedOrigin: PAGE }), { reconnect: false });
     bridgeLocal = await connectWith(memoryConnector(browserHub, { vouchedOrigin: PAGE }), { reconnect: false });
     bridgeRemote = await connect(nodeHub.url, { name: 'bridge', secret: bridgeSecret });
@@ -78,7 +90,10 @@ describe('bridge: browser hub <-> Node hub', () => {
     await page.publish('edits.barrier', null);
     await until(() => barriersAtNode.includes('edits.barrier'), 3_000, 'the barrier from the page at the Node service');
     assert.deepEqual(atNode, [{ line: 1 }]);
-    assert.deepEqual(atPage.sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))), [{ line: 1 }, { ok: true }]);
+    assert.deepEqual(
+      atPage.sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))),
+      [{ line: 1 }, { ok: true }],
+    );
     // edits.file and edits.barrier went out; build.done and build.barrier came in.
     assert.equal(b.stats.exported, 2);
     assert.equal(b.stats.imported, 2);
@@ -86,7 +101,10 @@ describe('bridge: browser hub <-> Node hub', () => {
 
   test('a page request is answered by a Node service through the bridge; its errors come back as errors', async () => {
     assert.deepEqual(await page.request('svc.format', { code: 'abc' }), { formatted: 'ABC' });
-    await assert.rejects(page.request('svc.missing', 1, { timeoutMs: 2_000 }), (e: unknown) => (e as { code?: string }).code === 'CB_ERR_NO_RESPONDERS');
+    await assert.rejects(
+      page.request('svc.missing', 1, { timeoutMs: 2_000 }),
+      (e: unknown) => (e as { code?: string }).code === 'CB_ERR_NO_RESPONDERS',
+    );
     assert.ok(b.stats.requestsOut >= 2);
   });
 

@@ -44,7 +44,9 @@ function modules(options: BrokerOptions = {}) {
 function frame(env: Envelope): { env: Envelope; buf: Uint8Array } {
   const buf = encodeFrame(env);
   let decoded: Envelope | undefined;
-  readFrames(buf, DEFAULT_FRAME_LIMITS, (e) => { decoded = e; });
+  readFrames(buf, DEFAULT_FRAME_LIMITS, (e) => {
+    decoded = e;
+  });
   return { env: decoded!, buf };
 }
 
@@ -62,7 +64,13 @@ describe('broker modules', () => {
     assert.equal(m.totals.messagesOut, 2, 'control frames are not messages');
     await tick();
     assert.equal(m.queues.queuedBytes, 0);
-    assert.deepEqual(a.t.received.map((e) => [e.kind, e.sid]), [[Kind.MESSAGE, 7], [Kind.PING, 0]]);
+    assert.deepEqual(
+      a.t.received.map((e) => [e.kind, e.sid]),
+      [
+        [Kind.MESSAGE, 7],
+        [Kind.PING, 0],
+      ],
+    );
     assert.equal(a.s.counters.bytesOut + b.s.counters.bytesOut, m.totals.bytesOut);
   });
 
@@ -99,11 +107,30 @@ describe('broker modules', () => {
     const req = frame(envelope(Kind.REQUEST, { id: 20, topic: 'nobody', replyTo: '_INBOX.x.1' }));
     m.router.publish(pub.s, req.env, req.buf, 0, req.buf.length);
     await tick();
-    assert.deepEqual(members.map((x) => x.t.received.filter((e) => e.kind === Kind.MESSAGE).length), [2, 2]);
-    assert.deepEqual(pub.t.received.filter((e) => e.kind === Kind.OK).map((e) => [e.id, e.seq]), [[10, 1], [11, 1], [12, 1], [13, 1]]);
+    assert.deepEqual(
+      members.map((x) => x.t.received.filter((e) => e.kind === Kind.MESSAGE).length),
+      [2, 2],
+    );
+    assert.deepEqual(
+      pub.t.received.filter((e) => e.kind === Kind.OK).map((e) => [e.id, e.seq]),
+      [
+        [10, 1],
+        [11, 1],
+        [12, 1],
+        [13, 1],
+      ],
+    );
     assert.deepEqual(pub.t.errors(), ['CB_ERR_NO_RESPONDERS']);
     assert.equal(m.totals.noResponders, 1);
-    const { env } = frame(envelope(Kind.SUBSCRIBE, { id: 2, sid: 4, topic: 'w', payloadType: PayloadType.JSON, payload: new TextEncoder().encode('{"weight":0}') }));
+    const { env } = frame(
+      envelope(Kind.SUBSCRIBE, {
+        id: 2,
+        sid: 4,
+        topic: 'w',
+        payloadType: PayloadType.JSON,
+        payload: new TextEncoder().encode('{"weight":0}'),
+      }),
+    );
     assert.match(m.router.subscribe(pub.s, env) ?? '', /weight/, 'a bad weight is refused for the caller to answer');
   });
 
@@ -125,7 +152,10 @@ describe('broker modules', () => {
 
   test('pickMember: equal weights take turns; over sum(weights) messages each member gets its weight', () => {
     const sub = (weight: number) => ({ weight }) as RouteSubscription;
-    assert.deepEqual([0, 1, 2, 3].map((c) => pickMember([sub(1), sub(1), sub(1)], c)), [0, 1, 2, 0]);
+    assert.deepEqual(
+      [0, 1, 2, 3].map((c) => pickMember([sub(1), sub(1), sub(1)], c)),
+      [0, 1, 2, 0],
+    );
     const members = [sub(1), sub(3), sub(2)];
     const counts = [0, 0, 0];
     for (let c = 100; c < 106; c++) counts[pickMember(members, c)]!++;
@@ -143,6 +173,7 @@ describe('broker modules', () => {
       // @ts-expect-error the router writes it
       s.routing.subscriptions.clear();
       // @ts-expect-error the parts themselves are not replaced
+      // biome-ignore lint/correctness/noSelfAssign: the assignment itself is what must not compile
       s.counters = s.counters;
     };
     assert.equal(typeof readOnly, 'function');

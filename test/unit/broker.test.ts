@@ -46,14 +46,24 @@ describe('broker', () => {
     const secure = new Broker({ heartbeatMs: 0, security: hubSecurity().security });
     const t = new StallableTransport();
     secure.accept(t);
-    t.inject(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: new TextEncoder().encode(JSON.stringify({ versions: [1], name: 'test', auth: { scheme: 'psk-ecdhe' } })) }));
+    t.inject(
+      envelope(Kind.HELLO, {
+        payloadType: PayloadType.JSON,
+        payload: new TextEncoder().encode(JSON.stringify({ versions: [1], name: 'test', auth: { scheme: 'psk-ecdhe' } })),
+      }),
+    );
     await tick();
     assert.deepEqual(t.errors(), ['CB_ERR_AUTH_FAILED']);
     await secure.close(10);
     const broker = new Broker({ heartbeatMs: 0 });
     const t2 = new StallableTransport();
     broker.accept(t2);
-    t2.inject(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: new TextEncoder().encode(JSON.stringify({ versions: [7], name: 'x' })) }));
+    t2.inject(
+      envelope(Kind.HELLO, {
+        payloadType: PayloadType.JSON,
+        payload: new TextEncoder().encode(JSON.stringify({ versions: [7], name: 'x' })),
+      }),
+    );
     await tick();
     assert.deepEqual(t2.errors(), ['CB_ERR_UNSUPPORTED_VERSION']);
     await broker.close(10);
@@ -103,7 +113,8 @@ describe('broker', () => {
     await tick();
     slow.stalled = true;
     slow.buffered = 1; // the transport already holds something: the broker keeps frames in its own queue
-    for (let i = 0; i < 200; i++) pub.inject(envelope(Kind.PUBLISH, { topic: 'load.x', payloadType: PayloadType.BYTES, payload: new Uint8Array([i]) }));
+    for (let i = 0; i < 200; i++)
+      pub.inject(envelope(Kind.PUBLISH, { topic: 'load.x', payloadType: PayloadType.BYTES, payload: new Uint8Array([i]) }));
     await tick();
     const stats = broker.stats().connections.find((c) => c.queuedMessages > 0)!;
     assert.equal(stats.queuedMessages, 51, '50 messages plus the slow-consumer notice');
@@ -113,7 +124,11 @@ describe('broker', () => {
     await tick();
     const msgs = slow.received.filter((e) => e.kind === Kind.MESSAGE);
     assert.equal(msgs.length, 50);
-    assert.deepEqual(msgs.map((m) => m.payload[0]), Array.from({ length: 50 }, (_, i) => i), 'the oldest are kept, in order');
+    assert.deepEqual(
+      msgs.map((m) => m.payload[0]),
+      Array.from({ length: 50 }, (_, i) => i),
+      'the oldest are kept, in order',
+    );
     assert.deepEqual(slow.errors(), ['CB_ERR_SLOW_CONSUMER', 'CB_ERR_SLOW_CONSUMER']);
     const summary = slow.received.filter((e) => e.kind === Kind.ERROR).map((e) => JSON.parse(new TextDecoder().decode(e.payload)))[1];
     assert.equal(summary.details.dropped, 150);
@@ -121,9 +136,18 @@ describe('broker', () => {
   });
 
   test('options are validated and conflicting options rejected; the caller object is not mutated', () => {
-    assert.throws(() => new Broker({ maxFrameBytes: -1 }), (e) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'));
-    assert.throws(() => new Broker({ maxQueuedBytes: 2048, maxFrameBytes: 4096 }), (e) => isCrossbusError(e, 'CB_ERR_CONFLICTING_OPTIONS'));
-    assert.throws(() => new Broker({ slowConsumerPolicy: 'explode' as 'drop' }), (e) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'));
+    assert.throws(
+      () => new Broker({ maxFrameBytes: -1 }),
+      (e) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'),
+    );
+    assert.throws(
+      () => new Broker({ maxQueuedBytes: 2048, maxFrameBytes: 4096 }),
+      (e) => isCrossbusError(e, 'CB_ERR_CONFLICTING_OPTIONS'),
+    );
+    assert.throws(
+      () => new Broker({ slowConsumerPolicy: 'explode' as 'drop' }),
+      (e) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'),
+    );
     const opts = Object.freeze({ heartbeatMs: 0, maxFrameBytes: 4096 });
     const b = new Broker(opts);
     assert.equal(b.options.limits.maxFrameBytes, 4096);
@@ -137,7 +161,10 @@ describe('broker', () => {
     const t = await openSession(broker);
     ctx.mock.timers.tick(45); // silent for more than heartbeatMs
     await tick();
-    assert.ok(t.received.some((e) => e.kind === Kind.PING), 'pinged');
+    assert.ok(
+      t.received.some((e) => e.kind === Kind.PING),
+      'pinged',
+    );
     assert.equal(t.closed, undefined, 'not dropped yet');
     ctx.mock.timers.tick(30); // silent for more than twice heartbeatMs
     await tick();
@@ -154,7 +181,10 @@ describe('client against an in-process broker', () => {
     const bus = await connectWith(memoryConnector(broker), { name: 'c', reconnect: false });
     await assert.rejects(bus.publish('a.*', 1), (e) => isCrossbusError(e, 'CB_ERR_TOPIC_INVALID'));
     await assert.rejects(bus.publish('a..b', 1), (e) => isCrossbusError(e, 'CB_ERR_TOPIC_INVALID'));
-    await assert.rejects(bus.publish('a', () => 1), (e) => isCrossbusError(e, 'CB_ERR_PAYLOAD_INVALID'));
+    await assert.rejects(
+      bus.publish('a', () => 1),
+      (e) => isCrossbusError(e, 'CB_ERR_PAYLOAD_INVALID'),
+    );
     await assert.rejects(bus.publish('a', new Uint8Array(2 * 1024 * 1024)), (e) => isCrossbusError(e, 'CB_ERR_FRAME_TOO_LARGE'));
     const sub = bus.subscribe('a.>.b');
     await assert.rejects(sub.ready, (e) => isCrossbusError(e, 'CB_ERR_TOPIC_INVALID'));
@@ -182,7 +212,12 @@ describe('client against an in-process broker', () => {
     let started = false;
     let finished = false;
     // Slow on purpose: drain must wait for it.
-    await b.serve('slow.job', async () => { started = true; await new Promise((r) => setTimeout(r, 50)); finished = true; return 'done'; }).ready;
+    await b.serve('slow.job', async () => {
+      started = true;
+      await new Promise((r) => setTimeout(r, 50));
+      finished = true;
+      return 'done';
+    }).ready;
     await a.publish('x.y', 1, { ack: true });
     const reply = a.request('slow.job', null, { timeoutMs: 2000 });
     await until(() => started, 2_000, 'the handler to start');
@@ -197,7 +232,9 @@ describe('client against an in-process broker', () => {
   test('client options are validated', async () => {
     const broker = new Broker({ heartbeatMs: 0 });
     await assert.rejects(connectWith(memoryConnector(broker), { maxPendingBytes: -5 }), (e) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'));
-    await assert.rejects(connectWith(memoryConnector(broker), { reconnect: { initialDelayMs: 10_000, maxDelayMs: 100 } }), (e) => isCrossbusError(e, 'CB_ERR_CONFLICTING_OPTIONS'));
+    await assert.rejects(connectWith(memoryConnector(broker), { reconnect: { initialDelayMs: 10_000, maxDelayMs: 100 } }), (e) =>
+      isCrossbusError(e, 'CB_ERR_CONFLICTING_OPTIONS'),
+    );
     await broker.close(10);
   });
 });
@@ -207,7 +244,12 @@ describe('client while disconnected', () => {
     const broker = new Broker({ heartbeatMs: 0 });
     let allow = true;
     let lastServerSide: Transport | undefined;
-    const acceptor = { accept: (t: Transport) => { lastServerSide = t; broker.accept(t); } };
+    const acceptor = {
+      accept: (t: Transport) => {
+        lastServerSide = t;
+        broker.accept(t);
+      },
+    };
     const base = memoryConnector(acceptor);
     const connector = async () => {
       if (!allow) throw new Error('hub unreachable');
@@ -223,7 +265,10 @@ describe('client while disconnected', () => {
     assert.equal(bus.state, 'reconnecting');
     const outcomes: string[] = [];
     for (let i = 0; i < 40; i++) {
-      await bus.publish('buf.x', { i, pad: 'x'.repeat(200) }).then(() => outcomes.push('ok'), (e) => outcomes.push(e.code));
+      await bus.publish('buf.x', { i, pad: 'x'.repeat(200) }).then(
+        () => outcomes.push('ok'),
+        (e) => outcomes.push(e.code),
+      );
     }
     const accepted = outcomes.filter((o) => o === 'ok').length;
     assert.ok(accepted > 0 && accepted < 40, `some accepted, some refused: ${accepted}`);
@@ -233,7 +278,11 @@ describe('client while disconnected', () => {
     // The hub routed all the bus sent before its PONG, and the receiver's PONG comes after those.
     await bus.flush();
     await receiver.flush();
-    assert.deepEqual(got, Array.from({ length: accepted }, (_, i) => i), 'exactly the accepted ones, in order');
+    assert.deepEqual(
+      got,
+      Array.from({ length: accepted }, (_, i) => i),
+      'exactly the accepted ones, in order',
+    );
     await bus.close();
     await receiver.close();
     await broker.close(10);
@@ -278,7 +327,11 @@ describe('client reconnect loop', () => {
       ctx.mock.timers.tick(50);
       await settle();
     }
-    assert.equal(attempts, 3, `one refused handshake must lead to exactly one new attempt (reconnecting events ${JSON.stringify(reconnecting)})`);
+    assert.equal(
+      attempts,
+      3,
+      `one refused handshake must lead to exactly one new attempt (reconnecting events ${JSON.stringify(reconnecting)})`,
+    );
     ctx.mock.timers.reset();
     await bus.close();
     await broker.close(10);
@@ -315,7 +368,16 @@ describe('weighted service groups', () => {
     const opts = (o: unknown) => ({ payloadType: PayloadType.JSON, payload: new TextEncoder().encode(JSON.stringify(o)) });
     t.inject(envelope(Kind.SUBSCRIBE, { id: 1, sid: 1, topic: 'a', group: 'g', ...opts({ weight: 0 }) }));
     t.inject(envelope(Kind.SUBSCRIBE, { id: 2, sid: 2, topic: 'a', ...opts({ weight: 2 }) }));
-    t.inject(envelope(Kind.SUBSCRIBE, { id: 3, sid: 3, topic: 'a', group: 'g', payloadType: PayloadType.JSON, payload: new TextEncoder().encode('{') }));
+    t.inject(
+      envelope(Kind.SUBSCRIBE, {
+        id: 3,
+        sid: 3,
+        topic: 'a',
+        group: 'g',
+        payloadType: PayloadType.JSON,
+        payload: new TextEncoder().encode('{'),
+      }),
+    );
     t.inject(envelope(Kind.SUBSCRIBE, { id: 4, sid: 4, topic: 'a', group: 'g', ...opts({ weight: 5 }) }));
     await tick();
     assert.deepEqual(t.errors(), ['CB_ERR_PROTOCOL', 'CB_ERR_PROTOCOL', 'CB_ERR_PROTOCOL']);
@@ -373,8 +435,10 @@ describe('connection limit', () => {
     const broker = new Broker({ heartbeatMs: 0, maxConnections: 2 });
     const a = await connectWith(memoryConnector(broker), { name: 'a', reconnect: false });
     const b = await connectWith(memoryConnector(broker), { name: 'b', reconnect: false });
-    await assert.rejects(connectWith(memoryConnector(broker), { name: 'c', reconnect: false }),
-      (e) => isCrossbusError(e, 'CB_ERR_TOO_MANY_CONNECTIONS') && (e as { retryable: boolean }).retryable === true);
+    await assert.rejects(
+      connectWith(memoryConnector(broker), { name: 'c', reconnect: false }),
+      (e) => isCrossbusError(e, 'CB_ERR_TOO_MANY_CONNECTIONS') && (e as { retryable: boolean }).retryable === true,
+    );
     const raw = new StallableTransport();
     broker.accept(raw);
     assert.deepEqual(raw.errors(), ['CB_ERR_TOO_MANY_CONNECTIONS']);
@@ -392,7 +456,13 @@ describe('connection limit', () => {
 describe('hub-wide queue bound', () => {
   async function scenario(policy: 'disconnect' | 'drop') {
     const bound = 8192;
-    const broker = new Broker({ heartbeatMs: 0, maxFrameBytes: 1024, maxTotalQueuedBytes: bound, transportHighWaterBytes: 1, slowConsumerPolicy: policy });
+    const broker = new Broker({
+      heartbeatMs: 0,
+      maxFrameBytes: 1024,
+      maxTotalQueuedBytes: bound,
+      transportHighWaterBytes: 1,
+      slowConsumerPolicy: policy,
+    });
     const events: Array<{ name: string; reason: string }> = [];
     broker.events.on('slow-consumer', (e) => events.push({ name: e.name, reason: e.reason }));
     const big = await openSession(broker);
@@ -403,7 +473,10 @@ describe('hub-wide queue bound', () => {
     small.inject(envelope(Kind.SUBSCRIBE, { id: 1, sid: 1, topic: 'x.a' }));
     fast.inject(envelope(Kind.SUBSCRIBE, { id: 1, sid: 1, topic: 'x.>' }));
     await tick();
-    for (const t of [big, small]) { t.stalled = true; t.buffered = 1; }
+    for (const t of [big, small]) {
+      t.stalled = true;
+      t.buffered = 1;
+    }
     let peak = 0;
     let sent = 0;
     const send = async (topic: string, n: number) => {
@@ -451,6 +524,9 @@ describe('hub-wide queue bound', () => {
   });
 
   test('maxTotalQueuedBytes must hold one frame', () => {
-    assert.throws(() => new Broker({ maxFrameBytes: 4096, maxTotalQueuedBytes: 2048 }), (e) => isCrossbusError(e, 'CB_ERR_CONFLICTING_OPTIONS'));
+    assert.throws(
+      () => new Broker({ maxFrameBytes: 4096, maxTotalQueuedBytes: 2048 }),
+      (e) => isCrossbusError(e, 'CB_ERR_CONFLICTING_OPTIONS'),
+    );
   });
 });

@@ -39,7 +39,18 @@ async function setup() {
   await sub.ready;
   await bus.flush();
   writes.length = 0;
-  return { broker, bus, sink, writes, got, async done() { await bus.close(); await sink.close(); await broker.close(10); } };
+  return {
+    broker,
+    bus,
+    sink,
+    writes,
+    got,
+    async done() {
+      await bus.close();
+      await sink.close();
+      await broker.close(10);
+    },
+  };
 }
 
 test('a write from an idle bus leaves before the event loop turns', async () => {
@@ -66,7 +77,10 @@ test('publishes in a synchronous loop and in an awaited loop are batched', async
     assert.ok(frames >= 2001, `${frames} frames`); // 2000 publishes and the flush's PING
     assert.ok(s.writes.length <= 40, `2000 publishes took ${s.writes.length} transport writes: ${s.writes.join(',')}`);
     while (s.got.length < 2000) await new Promise((r) => setTimeout(r, 5));
-    assert.deepEqual(s.got, Array.from({ length: 2000 }, (_, i) => i));
+    assert.deepEqual(
+      s.got,
+      Array.from({ length: 2000 }, (_, i) => i),
+    );
   } finally {
     await s.done();
   }
@@ -81,11 +95,19 @@ test('sequential requests each go out in their own write, without waiting for th
     s.writes.length = 0;
     let turns = 0;
     let stop = false;
-    const ticker = (): void => { if (!stop) { turns++; setImmediate(ticker); } };
+    const ticker = (): void => {
+      if (!stop) {
+        turns++;
+        setImmediate(ticker);
+      }
+    };
     setImmediate(ticker);
     for (let i = 0; i < 50; i++) assert.equal(await s.bus.request('batch.echo', i), i);
     stop = true;
-    assert.deepEqual(s.writes, Array.from({ length: 50 }, () => 1));
+    assert.deepEqual(
+      s.writes,
+      Array.from({ length: 50 }, () => 1),
+    );
     // Memory transports deliver on microtasks: 50 round trips finish within a turn or two.
     assert.ok(turns <= 2, `${turns} event-loop turns for 50 in-process round trips`);
   } finally {
@@ -108,7 +130,10 @@ test('a publisher that yields between bursts keeps batching; after a pause a lon
     assert.ok(s.writes.length <= 30, `20 bursts took ${s.writes.length} transport writes: ${s.writes.join(',')}`);
     assert.ok(s.writes.filter((f) => f === 1).length <= 10, `lone writes: ${s.writes.join(',')}`);
     while (s.got.length < 2000) await new Promise((r) => setTimeout(r, 5));
-    assert.deepEqual(s.got, Array.from({ length: 2000 }, (_, i) => i));
+    assert.deepEqual(
+      s.got,
+      Array.from({ length: 2000 }, (_, i) => i),
+    );
 
     await new Promise((r) => setTimeout(r, 20)); // a pause ends the burst
     s.writes.length = 0;

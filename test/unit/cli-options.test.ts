@@ -5,14 +5,33 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  HELP_OPTION, UsageError, defineOptions, intOption, isUsageError, optionsHelp, parseArgsOptions, parseOptions, pickOptions, usageErrorText,
+  HELP_OPTION,
+  UsageError,
+  defineOptions,
+  intOption,
+  isUsageError,
+  optionsHelp,
+  parseArgsOptions,
+  parseOptions,
+  pickOptions,
+  usageErrorText,
 } from '../../src/cli/options.js';
 import { HUB_HELP, HUB_OPTIONS } from '../../src/cli/commands/hub.js';
 import { DLQ_HELP } from '../../src/cli/commands/dlq.js';
 import { STREAM_HELP } from '../../src/cli/commands/stream.js';
 import { AUDIT_HELP } from '../../src/cli/commands/audit.js';
 import { PROGRESS_THRESHOLD } from '../../src/cli/progress.js';
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_DUPLICATE_IDS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_TOPIC_LENGTH, DEFAULT_MAX_TOTAL_QUEUED_BYTES, DEFAULT_SLOW_CONSUMER_POLICY } from '../../src/core/defaults.js';
+import {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_DUPLICATE_IDS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MAX_QUEUED_MESSAGES,
+  DEFAULT_MAX_TOPIC_LENGTH,
+  DEFAULT_MAX_TOTAL_QUEUED_BYTES,
+  DEFAULT_SLOW_CONSUMER_POLICY,
+} from '../../src/core/defaults.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../src/hub/defaults.js';
 import { DEFAULT_REPLAY_RATE, DEFAULT_TAIL_ENTRIES } from '../../src/cli/defaults.js';
 
@@ -26,7 +45,10 @@ const SPECS = defineOptions({
 describe('option specs', () => {
   test('parseArgs gets type and short only: a help default is never applied as a value', () => {
     assert.deepEqual(parseArgsOptions(SPECS), {
-      port: { type: 'string' }, verbose: { type: 'boolean', short: 'v' }, n: { type: 'string', short: 'n' }, help: { type: 'boolean', short: 'h' },
+      port: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
+      n: { type: 'string', short: 'n' },
+      help: { type: 'boolean', short: 'h' },
     });
     const { values, positionals } = parseOptions(SPECS, ['x', '-v', '-n', '3']);
     assert.deepEqual({ ...values }, { verbose: true, n: '3' });
@@ -34,7 +56,10 @@ describe('option specs', () => {
   });
 
   test('strict: an unknown flag or a positional where none is allowed is a usage error', () => {
-    for (const [args, positionals] of [[['--bogus'], true], [['x'], false]] as const) {
+    for (const [args, positionals] of [
+      [['--bogus'], true],
+      [['x'], false],
+    ] as const) {
       let caught: unknown;
       try {
         parseOptions(SPECS, [...args], positionals);
@@ -48,33 +73,53 @@ describe('option specs', () => {
     assert.ok(!isUsageError(undefined));
   });
 
-  test('pickOptions takes a subcommand\'s flags', () => {
+  test("pickOptions takes a subcommand's flags", () => {
     assert.deepEqual(Object.keys(pickOptions(SPECS, ['n', 'help'])), ['n', 'help']);
   });
 
   test('help: flags, placeholders, shorts and defaults; descriptions in one column across sections', () => {
-    const text = optionsHelp([{ title: 'Options:', options: SPECS }, { title: 'More:', options: { 'a-much-longer-flag': { type: 'boolean', description: 'd' } } }]);
-    assert.equal(text, [
-      'Options:',
-      '  --port <n>            TCP port (default 7070)',
-      '  -v, --verbose         say more',
-      '  -n <count>            how many',
-      '  -h, --help            show this help',
-      '',
-      'More:',
-      '  --a-much-longer-flag  d',
-    ].join('\n'));
+    const text = optionsHelp([
+      { title: 'Options:', options: SPECS },
+      { title: 'More:', options: { 'a-much-longer-flag': { type: 'boolean', description: 'd' } } },
+    ]);
+    assert.equal(
+      text,
+      [
+        'Options:',
+        '  --port <n>            TCP port (default 7070)',
+        '  -v, --verbose         say more',
+        '  -n <count>            how many',
+        '  -h, --help            show this help',
+        '',
+        'More:',
+        '  --a-much-longer-flag  d',
+      ].join('\n'),
+    );
   });
 
   test('help: long descriptions wrap under their column; a default is never split', () => {
-    const text = optionsHelp([{ title: 'Options:', options: {
-      x: { type: 'string', placeholder: '<v>', description: 'word '.repeat(30).trim(), default: 'a long default value' },
-    } }]);
+    const text = optionsHelp([
+      {
+        title: 'Options:',
+        options: {
+          x: { type: 'string', placeholder: '<v>', description: 'word '.repeat(30).trim(), default: 'a long default value' },
+        },
+      },
+    ]);
     const lines = text.split('\n').slice(1);
     assert.ok(lines.length > 1);
-    assert.ok(lines.every((l) => l.length <= 100), text);
-    assert.ok(lines.slice(1).every((l) => l.startsWith(' '.repeat(21)) && l[21] !== ' '), text);
-    assert.ok(lines.some((l) => l.includes('(default a long default value)')), text);
+    assert.ok(
+      lines.every((l) => l.length <= 100),
+      text,
+    );
+    assert.ok(
+      lines.slice(1).every((l) => l.startsWith(' '.repeat(21)) && l[21] !== ' '),
+      text,
+    );
+    assert.ok(
+      lines.some((l) => l.includes('(default a long default value)')),
+      text,
+    );
   });
 
   test('usage errors: the message, then where the help is', () => {
@@ -82,7 +127,10 @@ describe('option specs', () => {
     assert.equal(usageErrorText(undefined, 'bad'), "crossbus: bad\nRun 'crossbus --help' for usage.\n");
     assert.equal(intOption('port', undefined, 0, 9), undefined);
     assert.equal(intOption('port', '7', 0, 9), 7);
-    assert.throws(() => intOption('port', '70', 0, 9), (err: unknown) => err instanceof UsageError && /--port must be an integer in 0\.\.9, got "70"/.test(err.message));
+    assert.throws(
+      () => intOption('port', '70', 0, 9),
+      (err: unknown) => err instanceof UsageError && /--port must be an integer in 0\.\.9, got "70"/.test(err.message),
+    );
   });
 });
 
@@ -90,13 +138,21 @@ describe('command help', () => {
   test('hub: every flag is listed, with the defaults the code falls back on', () => {
     for (const name of Object.keys(HUB_OPTIONS)) assert.match(HUB_HELP, new RegExp(`--${name}\\b`), name);
     const defaults: Array<[string, string | number]> = [
-      ['host', DEFAULT_HOST], ['port', DEFAULT_PORT], ['max-frame', DEFAULT_MAX_FRAME_BYTES], ['max-topic', DEFAULT_MAX_TOPIC_LENGTH],
-      ['max-queue-bytes', DEFAULT_MAX_QUEUED_BYTES], ['max-queue-messages', DEFAULT_MAX_QUEUED_MESSAGES],
-      ['max-total-queue-bytes', DEFAULT_MAX_TOTAL_QUEUED_BYTES], ['slow-consumer', DEFAULT_SLOW_CONSUMER_POLICY],
-      ['max-connections', DEFAULT_MAX_CONNECTIONS], ['max-duplicate-ids', DEFAULT_MAX_DUPLICATE_IDS], ['heartbeat-ms', DEFAULT_HEARTBEAT_MS],
+      ['host', DEFAULT_HOST],
+      ['port', DEFAULT_PORT],
+      ['max-frame', DEFAULT_MAX_FRAME_BYTES],
+      ['max-topic', DEFAULT_MAX_TOPIC_LENGTH],
+      ['max-queue-bytes', DEFAULT_MAX_QUEUED_BYTES],
+      ['max-queue-messages', DEFAULT_MAX_QUEUED_MESSAGES],
+      ['max-total-queue-bytes', DEFAULT_MAX_TOTAL_QUEUED_BYTES],
+      ['slow-consumer', DEFAULT_SLOW_CONSUMER_POLICY],
+      ['max-connections', DEFAULT_MAX_CONNECTIONS],
+      ['max-duplicate-ids', DEFAULT_MAX_DUPLICATE_IDS],
+      ['heartbeat-ms', DEFAULT_HEARTBEAT_MS],
     ];
     // The flag's line, or the lines its description wraps onto (up to the next flag).
-    for (const [flag, value] of defaults) assert.match(HUB_HELP, new RegExp(`--${flag} <[a-z]+> (?:(?!\\n {2}-)[^])*\\(default ${value}\\)`), flag);
+    for (const [flag, value] of defaults)
+      assert.match(HUB_HELP, new RegExp(`--${flag} <[a-z]+> (?:(?!\\n {2}-)[^])*\\(default ${value}\\)`), flag);
   });
 
   test('stream, dlq and audit: defaults from their constants', () => {

@@ -7,13 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, isCrossbusError } from '../../src/core/errors/index.js';
 import { policyForApp } from '../../src/core/security/app-policy.js';
 import type { Logger } from '../../src/core/util/logger.js';
-import {
-  CONFIG_FILE_NAME,
-  createDefaultConfig,
-  ensureConfigFile,
-  loadConfigFile,
-  rotateKey,
-} from '../../src/node/config/config-file.js';
+import { CONFIG_FILE_NAME, createDefaultConfig, ensureConfigFile, loadConfigFile, rotateKey } from '../../src/node/config/config-file.js';
 import { DEFAULT_ROTATION_GRACE_MS } from '../../src/node/defaults.js';
 
 const SECRET_A = Buffer.alloc(32, 1).toString('base64');
@@ -69,10 +63,18 @@ function configError(path: string, pattern: RegExp): (e: unknown) => boolean {
 
 class RecordingLogger implements Logger {
   readonly records: Array<[string, string, Record<string, unknown> | undefined]> = [];
-  debug(m: string, f?: Record<string, unknown>): void { this.records.push(['debug', m, f]); }
-  info(m: string, f?: Record<string, unknown>): void { this.records.push(['info', m, f]); }
-  warn(m: string, f?: Record<string, unknown>): void { this.records.push(['warn', m, f]); }
-  error(m: string, f?: Record<string, unknown>): void { this.records.push(['error', m, f]); }
+  debug(m: string, f?: Record<string, unknown>): void {
+    this.records.push(['debug', m, f]);
+  }
+  info(m: string, f?: Record<string, unknown>): void {
+    this.records.push(['info', m, f]);
+  }
+  warn(m: string, f?: Record<string, unknown>): void {
+    this.records.push(['warn', m, f]);
+  }
+  error(m: string, f?: Record<string, unknown>): void {
+    this.records.push(['error', m, f]);
+  }
 }
 
 describe('loadConfigFile', () => {
@@ -117,15 +119,24 @@ describe('loadConfigFile', () => {
 
   test('schema errors name the file and the JSON path', async () => {
     const path = await write('weak.json', JSON.stringify({ apps: { orders: { secret: 'c2hvcnQ=' } } }));
-    await assert.rejects(loadConfigFile(path), configError(`${path}: apps.orders.secret: must be base64 of at least 32 bytes`, /decodes to 5 bytes/));
+    await assert.rejects(
+      loadConfigFile(path),
+      configError(`${path}: apps.orders.secret: must be base64 of at least 32 bytes`, /decodes to 5 bytes/),
+    );
     const empty = await write('empty.yaml', '');
     await assert.rejects(loadConfigFile(empty), configError(`${empty}: (config): must be an object, got null`, /null/));
   });
 
   test('missing files and unknown extensions', async () => {
     const dir = await tempDir();
-    await assert.rejects(loadConfigFile(join(dir, 'nope.json')), configError(join(dir, 'nope.json'), /cannot read the config file: ENOENT/));
-    await assert.rejects(loadConfigFile(join(dir, 'hub.toml')), configError(join(dir, 'hub.toml'), /unsupported config file type "\.toml"/));
+    await assert.rejects(
+      loadConfigFile(join(dir, 'nope.json')),
+      configError(join(dir, 'nope.json'), /cannot read the config file: ENOENT/),
+    );
+    await assert.rejects(
+      loadConfigFile(join(dir, 'hub.toml')),
+      configError(join(dir, 'hub.toml'), /unsupported config file type "\.toml"/),
+    );
   });
 });
 
@@ -209,24 +220,43 @@ describe('rotateKey', () => {
     assert.deepEqual(await readdir(join(path, '..')), ['hub.json']);
 
     const cfg = await loadConfigFile(path);
-    assert.deepEqual(cfg.apps.get('orders')!.keys.map((k) => [k.id, k.expiresAt]), [['k1', NOW + 60_000], ['k2', undefined]]);
+    assert.deepEqual(
+      cfg.apps.get('orders')!.keys.map((k) => [k.id, k.expiresAt]),
+      [
+        ['k1', NOW + 60_000],
+        ['k2', undefined],
+      ],
+    );
   });
 
   test('a second rotation keeps earlier expiries, leaves expired keys alone, numbers on', async () => {
-    const path = await write('hub.json', JSON.stringify({
-      apps: { orders: { secrets: [
-        { id: 'k1', secret: Buffer.alloc(32, 5).toString('base64'), expiresAt: new Date(NOW - 1000).toISOString() },
-        { id: 'k7', secret: SECRET_A, expiresAt: new Date(NOW + 1000).toISOString() },
-        { id: 'k8', secret: SECRET_B },
-      ] } },
-    }));
+    const path = await write(
+      'hub.json',
+      JSON.stringify({
+        apps: {
+          orders: {
+            secrets: [
+              { id: 'k1', secret: Buffer.alloc(32, 5).toString('base64'), expiresAt: new Date(NOW - 1000).toISOString() },
+              { id: 'k7', secret: SECRET_A, expiresAt: new Date(NOW + 1000).toISOString() },
+              { id: 'k8', secret: SECRET_B },
+            ],
+          },
+        },
+      }),
+    );
     const r = await rotateKey(path, 'orders', { now: NOW });
     assert.equal(r.keyId, 'k9');
     assert.equal(r.previousExpiresAt, NOW + DEFAULT_ROTATION_GRACE_MS);
     const keys = (await loadConfigFile(path)).apps.get('orders')!.keys;
-    assert.deepEqual(keys.map((k) => [k.id, k.expiresAt]), [
-      ['k1', NOW - 1000], ['k7', NOW + 1000], ['k8', NOW + DEFAULT_ROTATION_GRACE_MS], ['k9', undefined],
-    ]);
+    assert.deepEqual(
+      keys.map((k) => [k.id, k.expiresAt]),
+      [
+        ['k1', NOW - 1000],
+        ['k7', NOW + 1000],
+        ['k8', NOW + DEFAULT_ROTATION_GRACE_MS],
+        ['k9', undefined],
+      ],
+    );
   });
 
   test('the rewritten file is 0600 even if it was readable by others', async () => {
@@ -250,13 +280,19 @@ describe('rotateKey', () => {
     assert.deepEqual(Object.keys(doc.apps.orders), ['secrets', 'roles']);
     assert.equal(doc.apps.billing.secret, SECRET_B);
     assert.equal((await stat(path)).mode & 0o777, 0o600);
-    assert.deepEqual((await loadConfigFile(path)).apps.get('orders')!.keys.map((k) => k.id), ['k1', 'k2']);
+    assert.deepEqual(
+      (await loadConfigFile(path)).apps.get('orders')!.keys.map((k) => k.id),
+      ['k1', 'k2'],
+    );
   });
 
   test('an unknown app or a bad option changes nothing', async () => {
     const path = await write('hub.json', JSON.stringify(JSON_CONFIG));
     const before = await readFile(path, 'utf8');
-    await assert.rejects(rotateKey(path, 'ghost'), (e: unknown) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION') && /no app "ghost"/.test((e as Error).message));
+    await assert.rejects(
+      rotateKey(path, 'ghost'),
+      (e: unknown) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION') && /no app "ghost"/.test((e as Error).message),
+    );
     await assert.rejects(rotateKey(path, 'orders', { graceMs: -1 }), (e: unknown) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'));
     assert.equal(await readFile(path, 'utf8'), before);
   });

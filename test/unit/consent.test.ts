@@ -14,7 +14,11 @@ import {
   type ConsentState,
 } from '../../src/core/security/consent.js';
 import {
-  CONSENT_FILE_NAME, CONSENT_INBOX_FILE_NAME, FileConsentStore, appendConsentCommand, drainConsentInbox,
+  CONSENT_FILE_NAME,
+  CONSENT_INBOX_FILE_NAME,
+  FileConsentStore,
+  appendConsentCommand,
+  drainConsentInbox,
 } from '../../src/node/consent/consent-store.js';
 import { consentCommand } from '../../src/cli/commands/consent.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
@@ -22,7 +26,9 @@ import { DEFAULT_CONSENT_TIMEOUT_MS } from '../../src/core/defaults.js';
 
 let root: string;
 let n = 0;
-before(() => { root = mkdtempSync(join(tmpdir(), 'crossbus-consent-')); });
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'crossbus-consent-'));
+});
 after(() => rmSync(root, { recursive: true, force: true }));
 const freshDir = (): string => join(root, `d${++n}`);
 
@@ -33,8 +39,13 @@ function fakeTime(start = 1_700_000_000_000) {
   const timers = new Map<number, { at: number; fn: () => void }>();
   return {
     now: () => t,
-    setTimer: (fn: () => void, ms: number): unknown => { timers.set(++seq, { at: t + ms, fn }); return seq; },
-    clearTimer: (h: unknown): void => { timers.delete(h as number); },
+    setTimer: (fn: () => void, ms: number): unknown => {
+      timers.set(++seq, { at: t + ms, fn });
+      return seq;
+    },
+    clearTimer: (h: unknown): void => {
+      timers.delete(h as number);
+    },
     /** Moves the clock and runs due timers, as the event loop would. */
     advance(ms: number): void {
       t += ms;
@@ -42,15 +53,22 @@ function fakeTime(start = 1_700_000_000_000) {
         if (timer.at <= t && timers.delete(id)) timer.fn();
       }
     },
-    get active(): number { return timers.size; },
+    get active(): number {
+      return timers.size;
+    },
   };
 }
 
 class MemoryStore implements ConsentPersistence {
   saves = 0;
   constructor(public state: ConsentState = { decisions: [], pending: [] }) {}
-  load(): ConsentState { return structuredClone(this.state); }
-  save(s: ConsentState): void { this.saves++; this.state = structuredClone(s); }
+  load(): ConsentState {
+    return structuredClone(this.state);
+  }
+  save(s: ConsentState): void {
+    this.saves++;
+    this.state = structuredClone(s);
+  }
 }
 
 async function setup(extra: Partial<ConsentManagerOptions> = {}) {
@@ -58,13 +76,23 @@ async function setup(extra: Partial<ConsentManagerOptions> = {}) {
   const events: ConsentEvent[] = [];
   const store = (extra.store as MemoryStore | undefined) ?? new MemoryStore();
   const m = await ConsentManager.open({
-    store, timeoutMs: 1000, now: time.now, setTimer: time.setTimer, clearTimer: time.clearTimer, onEvent: (e) => events.push(e), ...extra,
+    store,
+    timeoutMs: 1000,
+    now: time.now,
+    setTimer: time.setTimer,
+    clearTimer: time.clearTimer,
+    onEvent: (e) => events.push(e),
+    ...extra,
   });
   return { m, time, events, store };
 }
 /** Lets queued promise callbacks (settlements, saves) run. */
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
-const codeOf = (p: Promise<unknown>): Promise<string> => p.then(() => 'resolved', (e: unknown) => (isCrossbusError(e) ? e.code : String(e)));
+const codeOf = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'resolved',
+    (e: unknown) => (isCrossbusError(e) ? e.code : String(e)),
+  );
 
 describe('ConsentManager', () => {
   test('a grant settles the waiter and later requests at once; it is persisted', async () => {
@@ -73,10 +101,22 @@ describe('ConsentManager', () => {
     const [pending] = m.list().pending;
     assert.ok(pending);
     assert.match(pending.id, /^[0-9a-f]{8}$/);
-    assert.deepEqual({ ...pending, id: 'x' }, {
-      id: 'x', app: 'billing', action: 'publish', pattern: 'orders.>', target: 'orders.eu.created', createdAt: 1_700_000_000_000, expiresAt: 1_700_000_001_000,
-    });
-    assert.deepEqual(events.map((e) => e.type), ['requested']);
+    assert.deepEqual(
+      { ...pending, id: 'x' },
+      {
+        id: 'x',
+        app: 'billing',
+        action: 'publish',
+        pattern: 'orders.>',
+        target: 'orders.eu.created',
+        createdAt: 1_700_000_000_000,
+        expiresAt: 1_700_000_001_000,
+      },
+    );
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['requested'],
+    );
     const decision = await m.decide(pending.id, 'grant', 'alice');
     assert.equal(await p, 'granted');
     assert.equal(decision?.decision, 'granted');
@@ -87,7 +127,10 @@ describe('ConsentManager', () => {
     assert.equal(m.isGranted('billing', 'subscribe', 'orders.>'), false);
     assert.deepEqual(store.state.pending, []);
     assert.deepEqual(store.state.decisions, [decision]);
-    assert.deepEqual(events.map((e) => e.type), ['requested', 'decided']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['requested', 'decided'],
+    );
   });
 
   test('a denial rejects the waiter and later requests with CB_ERR_CONSENT_DENIED', async () => {
@@ -123,7 +166,10 @@ describe('ConsentManager', () => {
     time.advance(1);
     assert.equal(await p, 'CB_ERR_CONSENT_TIMEOUT');
     const timeout = events.find((e) => e.type === 'timeout');
-    assert.deepEqual(timeout && { type: timeout.type, outcome: (timeout as { outcome: string }).outcome }, { type: 'timeout', outcome: 'denied' });
+    assert.deepEqual(timeout && { type: timeout.type, outcome: (timeout as { outcome: string }).outcome }, {
+      type: 'timeout',
+      outcome: 'denied',
+    });
     assert.equal(m.list().decisions.length, 0, 'no persistent denial');
     await tick();
     assert.deepEqual(store.state.pending, []);
@@ -136,7 +182,16 @@ describe('ConsentManager', () => {
   test('a timer firing early does not expire the request before its time', async () => {
     let fire: (() => void) | undefined;
     const time = fakeTime();
-    const m = await ConsentManager.open({ store: new MemoryStore(), timeoutMs: 1000, now: time.now, setTimer: (fn) => { fire = fn; return 1; }, clearTimer: () => {} });
+    const m = await ConsentManager.open({
+      store: new MemoryStore(),
+      timeoutMs: 1000,
+      now: time.now,
+      setTimer: (fn) => {
+        fire = fn;
+        return 1;
+      },
+      clearTimer: () => {},
+    });
     void m.request('a', 'publish', 'p', 'p').catch(() => {});
     fire!();
     assert.equal(m.list().pending.length, 1);
@@ -200,10 +255,21 @@ describe('ConsentManager', () => {
   test('a failing store or listener does not break decisions', async () => {
     const errors: unknown[] = [];
     const time = fakeTime();
-    const store: ConsentPersistence = { load: () => ({ decisions: [], pending: [] }), save: () => { throw new Error('disk full'); } };
+    const store: ConsentPersistence = {
+      load: () => ({ decisions: [], pending: [] }),
+      save: () => {
+        throw new Error('disk full');
+      },
+    };
     const m = await ConsentManager.open({
-      store, now: time.now, setTimer: time.setTimer, clearTimer: time.clearTimer,
-      onEvent: (e) => { if (e.type === 'error') errors.push(e.error); else throw new Error('bad listener'); },
+      store,
+      now: time.now,
+      setTimer: time.setTimer,
+      clearTimer: time.clearTimer,
+      onEvent: (e) => {
+        if (e.type === 'error') errors.push(e.error);
+        else throw new Error('bad listener');
+      },
     });
     const p = m.request('a', 'publish', 'p', 'p');
     await m.decide(m.list().pending[0]!.id, 'grant');
@@ -213,8 +279,19 @@ describe('ConsentManager', () => {
 
   test('options and arguments are validated', async () => {
     const store = new MemoryStore();
-    for (const o of [{}, { store: {} }, { store, timeoutMs: 0 }, { store, timeoutMs: Infinity }, { store, maxPending: 0 }, { store, now: 5 }]) {
-      assert.throws(() => new ConsentManager(o as never), (e: unknown) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'), JSON.stringify(o));
+    for (const o of [
+      {},
+      { store: {} },
+      { store, timeoutMs: 0 },
+      { store, timeoutMs: Infinity },
+      { store, maxPending: 0 },
+      { store, now: 5 },
+    ]) {
+      assert.throws(
+        () => new ConsentManager(o as never),
+        (e: unknown) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'),
+        JSON.stringify(o),
+      );
     }
     assert.equal(DEFAULT_CONSENT_TIMEOUT_MS, 60_000);
     const { m } = await setup();
@@ -264,7 +341,12 @@ describe('consent persistence (FileConsentStore)', () => {
     const dir = freshDir();
     const time = fakeTime();
     const opts = (events: ConsentEvent[]): ConsentManagerOptions => ({
-      store: new FileConsentStore(dir), timeoutMs: 1000, now: time.now, setTimer: time.setTimer, clearTimer: time.clearTimer, onEvent: (e) => events.push(e),
+      store: new FileConsentStore(dir),
+      timeoutMs: 1000,
+      now: time.now,
+      setTimer: time.setTimer,
+      clearTimer: time.clearTimer,
+      onEvent: (e) => events.push(e),
     });
     const first = await ConsentManager.open(opts([]));
     const g = first.request('a', 'publish', 'granted.>', 'granted.1');
@@ -285,7 +367,10 @@ describe('consent persistence (FileConsentStore)', () => {
     const events: ConsentEvent[] = [];
     const second = await ConsentManager.open(opts(events));
     assert.equal(second.isGranted('a', 'publish', 'granted.>'), true);
-    assert.deepEqual(events.map((e) => e.type), ['timeout']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['timeout'],
+    );
     const [restored] = second.list().pending;
     assert.equal(restored?.app, 'b');
     assert.equal(restored?.expiresAt, heldReq.expiresAt + 200, 'original expiry kept');
@@ -302,14 +387,20 @@ describe('consent persistence (FileConsentStore)', () => {
   });
 
   test('restored request times out at its original expiry', async () => {
-    const store = new MemoryStore({ decisions: [], pending: [{ id: 'cc', app: 'a', action: 'publish', pattern: 'p', target: 'p', createdAt: 0, expiresAt: 1_700_000_000_500 }] });
+    const store = new MemoryStore({
+      decisions: [],
+      pending: [{ id: 'cc', app: 'a', action: 'publish', pattern: 'p', target: 'p', createdAt: 0, expiresAt: 1_700_000_000_500 }],
+    });
     const { m, time, events } = await setup({ store });
     const p = codeOf(m.request('a', 'publish', 'p', 'p'));
     time.advance(499);
     assert.equal(m.list().pending.length, 1);
     time.advance(1);
     assert.equal(await p, 'CB_ERR_CONSENT_TIMEOUT');
-    assert.deepEqual(events.map((e) => e.type), ['timeout']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['timeout'],
+    );
   });
 });
 
@@ -321,7 +412,8 @@ describe('consent inbox', () => {
     await appendConsentCommand(dir, { op: 'revoke', app: 'x', action: 'publish', pattern: 'p' });
     assert.equal(statSync(join(dir, CONSENT_INBOX_FILE_NAME)).mode & 0o777, 0o600);
     assert.deepEqual(await drainConsentInbox(dir), [
-      { op: 'grant', id: 'a1', by: 'me' }, { op: 'revoke', app: 'x', action: 'publish', pattern: 'p' },
+      { op: 'grant', id: 'a1', by: 'me' },
+      { op: 'revoke', app: 'x', action: 'publish', pattern: 'p' },
     ]);
     assert.deepEqual(readdirSync(dir), []);
     assert.deepEqual(await drainConsentInbox(dir), []);
@@ -333,7 +425,10 @@ describe('consent inbox', () => {
     writeFileSync(join(dir, `${CONSENT_INBOX_FILE_NAME}.draining`), '{"op":"deny","id":"old"}');
     writeFileSync(join(dir, CONSENT_INBOX_FILE_NAME), 'garbage\n{"op":"explode","id":"x"}\n{"op":"grant","id":"new"}\n');
     const bad: string[] = [];
-    assert.deepEqual(await drainConsentInbox(dir, (_l, reason) => bad.push(reason)), [{ op: 'deny', id: 'old' }, { op: 'grant', id: 'new' }]);
+    assert.deepEqual(await drainConsentInbox(dir, (_l, reason) => bad.push(reason)), [
+      { op: 'deny', id: 'old' },
+      { op: 'grant', id: 'new' },
+    ]);
     assert.deepEqual(bad, ['not valid JSON', 'unknown op "explode"']);
     assert.equal(existsSync(join(dir, `${CONSENT_INBOX_FILE_NAME}.draining`)), false);
   });
@@ -349,8 +444,28 @@ describe('crossbus consent', () => {
   const NOW = 1_700_000_000_000;
   const STATE = {
     version: 1,
-    pending: [{ id: 'a1b2c3d4', app: 'billing', action: 'publish', pattern: 'orders.>', target: 'orders.eu.created', createdAt: NOW - 18_000, expiresAt: NOW + 42_000 }],
-    decisions: [{ id: 'ffee0011', app: 'crm', action: 'subscribe', pattern: 'people.*', decision: 'granted', decidedAt: Date.UTC(2024, 0, 2, 3, 4, 5), by: 'alice' }],
+    pending: [
+      {
+        id: 'a1b2c3d4',
+        app: 'billing',
+        action: 'publish',
+        pattern: 'orders.>',
+        target: 'orders.eu.created',
+        createdAt: NOW - 18_000,
+        expiresAt: NOW + 42_000,
+      },
+    ],
+    decisions: [
+      {
+        id: 'ffee0011',
+        app: 'crm',
+        action: 'subscribe',
+        pattern: 'people.*',
+        decision: 'granted',
+        decidedAt: Date.UTC(2024, 0, 2, 3, 4, 5),
+        by: 'alice',
+      },
+    ],
   };
   function prepared(extra: Record<string, unknown> = {}): string {
     const dir = freshDir();
@@ -362,23 +477,34 @@ describe('crossbus consent', () => {
     const out: string[] = [];
     const err: string[] = [];
     return {
-      out, err,
-      io: { stdout: (s: string) => out.push(s), stderr: (s: string) => err.push(s), now: () => NOW, kill: (pid: number, sig: string) => { kills.push([pid, sig]); } },
+      out,
+      err,
+      io: {
+        stdout: (s: string) => out.push(s),
+        stderr: (s: string) => err.push(s),
+        now: () => NOW,
+        kill: (pid: number, sig: string) => {
+          kills.push([pid, sig]);
+        },
+      },
     };
   }
 
   test('list prints pending requests and decisions', async () => {
     const t = io();
     assert.equal(await consentCommand(['list', '--data', prepared()], t.io), 0);
-    assert.equal(t.out.join(''), [
-      'Pending consent requests (1):',
-      '  ID        APP      ACTION   TARGET             PATTERN   EXPIRES IN',
-      '  a1b2c3d4  billing  publish  orders.eu.created  orders.>  42s',
-      'Decisions (1):',
-      '  ID        APP  ACTION     PATTERN   DECISION  DECIDED AT                BY',
-      '  ffee0011  crm  subscribe  people.*  granted   2024-01-02T03:04:05.000Z  alice',
-      '',
-    ].join('\n'));
+    assert.equal(
+      t.out.join(''),
+      [
+        'Pending consent requests (1):',
+        '  ID        APP      ACTION   TARGET             PATTERN   EXPIRES IN',
+        '  a1b2c3d4  billing  publish  orders.eu.created  orders.>  42s',
+        'Decisions (1):',
+        '  ID        APP  ACTION     PATTERN   DECISION  DECIDED AT                BY',
+        '  ffee0011  crm  subscribe  people.*  granted   2024-01-02T03:04:05.000Z  alice',
+        '',
+      ].join('\n'),
+    );
   });
 
   test('list --json, and an empty data dir', async () => {
@@ -411,7 +537,10 @@ describe('crossbus consent', () => {
     const k: Array<[number, string]> = [];
     assert.equal(await consentCommand(['deny', 'a1b2c3d4', '--data', dir], io(k).io), 0);
     assert.deepEqual(k, [], 'pid 0 (a process group) is never signalled');
-    assert.deepEqual((await drainConsentInbox(dir)).map((c) => c.op), ['revoke', 'deny']);
+    assert.deepEqual(
+      (await drainConsentInbox(dir)).map((c) => c.op),
+      ['revoke', 'deny'],
+    );
   });
 
   test('unknown, answered, pending-for-revoke and expired ids exit 1 and queue nothing', async () => {

@@ -11,7 +11,6 @@ import type { Aead, Awaitable, CryptoProvider, KeyExchangeGroup } from '../../sr
 import { createWebCryptoProvider } from '../../src/core/security/webcrypto-provider.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 
-
 /** ciphertext || tag, the form Wycheproof lists AES-GCM results in. */
 async function sealJoined(aead: Aead, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
   const { ciphertext, tag } = await aead.seal(nonce, aad, plaintext);
@@ -66,7 +65,9 @@ function groups(file: string): Group[] {
 }
 
 function vectors(file: string, keep: (g: Group) => boolean = () => true): Array<Vector & { group: Group }> {
-  return groups(file).filter(keep).flatMap((group) => group.tests.map((t) => ({ ...t, group })));
+  return groups(file)
+    .filter(keep)
+    .flatMap((group) => group.tests.map((t) => ({ ...t, group })));
 }
 
 const str = (v: Vector, field: string): string => v[field] as string;
@@ -283,7 +284,10 @@ describe('node and webcrypto providers interoperate', () => {
     const nonce = node.randomBytes(12);
     const aad = new TextEncoder().encode('header');
     const plaintext = node.randomBytes(1000);
-    for (const [from, to] of [[node, web], [web, node]] as const) {
+    for (const [from, to] of [
+      [node, web],
+      [web, node],
+    ] as const) {
       const sealer = await from.aes256gcm(key);
       const opener = await to.aes256gcm(key);
       const sealed = await sealJoined(sealer, nonce, aad, plaintext);
@@ -333,10 +337,7 @@ describe('node and webcrypto providers interoperate', () => {
       const err = await thrown(() => provider.hkdfExpand(prk, new Uint8Array(0), 8161));
       assert.ok(isCrossbusError(err, 'CB_ERR_INVALID_OPTION'), `${provider.name}: ${String(err)}`);
       const ikm = new Uint8Array([1, 2, 3]);
-      assert.equal(
-        toHex(await provider.hkdfExtract(new Uint8Array(0), ikm)),
-        toHex(await provider.hkdfExtract(new Uint8Array(32), ikm)),
-      );
+      assert.equal(toHex(await provider.hkdfExtract(new Uint8Array(0), ikm)), toHex(await provider.hkdfExtract(new Uint8Array(32), ikm)));
     }
   });
 

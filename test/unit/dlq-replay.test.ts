@@ -36,7 +36,12 @@ const range = (from: number, to: number): number[] => Array.from({ length: to - 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 type Publish = Pick<StreamsClient, 'publish'>['publish'];
-interface Sent { topic: string; msgId: string; headers?: Record<string, string> | undefined; at: number }
+interface Sent {
+  topic: string;
+  msgId: string;
+  headers?: Record<string, string> | undefined;
+  at: number;
+}
 
 /** A publisher answering each publish with `answer` (an ack after a turn by default), recording what was sent. */
 function publisher(now: () => number, answer?: (seq: number, attempt: number) => Promise<PublishAck>) {
@@ -130,18 +135,24 @@ describe('AckedPrefix', () => {
 
   test(`any order of acks: upTo covers exactly the acknowledged prefix (seed ${seed})`, () => {
     const issued = fc.uniqueArray(fc.integer({ min: 1, max: 10_000 }), { minLength: 1, maxLength: 60 }).map((a) => a.sort((x, y) => x - y));
-    fc.assert(fc.property(issued.chain((seqs) => fc.tuple(fc.constant(seqs), fc.shuffledSubarray(seqs))), ([seqs, acks]) => {
-      const p = new AckedPrefix();
-      for (const s of seqs) p.issue(s);
-      const acked = new Set<number>();
-      for (const s of acks) {
-        p.ack(s);
-        acked.add(s);
-        let k = 0;
-        while (k < seqs.length && acked.has(seqs[k]!)) k++;
-        assert.equal(p.upTo, k === 0 ? 0 : seqs[k - 1]);
-      }
-    }), { seed, numRuns: 300 });
+    fc.assert(
+      fc.property(
+        issued.chain((seqs) => fc.tuple(fc.constant(seqs), fc.shuffledSubarray(seqs))),
+        ([seqs, acks]) => {
+          const p = new AckedPrefix();
+          for (const s of seqs) p.issue(s);
+          const acked = new Set<number>();
+          for (const s of acks) {
+            p.ack(s);
+            acked.add(s);
+            let k = 0;
+            while (k < seqs.length && acked.has(seqs[k]!)) k++;
+            assert.equal(p.upTo, k === 0 ? 0 : seqs[k - 1]);
+          }
+        },
+      ),
+      { seed, numRuns: 300 },
+    );
   });
 });
 
@@ -150,16 +161,25 @@ describe('DeadLetterReplay', () => {
     const time = fakeTime();
     const { client, sent } = publisher(time.now);
     const replayed: number[] = [];
-    const replay = new DeadLetterReplay(client, { stream: 'ORDERS', rate: 100, now: time.now, sleep: time.sleep, onReplayed: (n) => replayed.push(n) });
+    const replay = new DeadLetterReplay(client, {
+      stream: 'ORDERS',
+      rate: 100,
+      now: time.now,
+      sleep: time.sleep,
+      onReplayed: (n) => replayed.push(n),
+    });
     async function* one(): AsyncGenerator<StreamRecord[]> {
       yield [record(3, { 'cb-dlq-reason': 'max-deliver', 'CB-DLQ-Seq': '9', traceparent: 't' }), record(4)];
     }
     const start = time.clock.t;
     const outcome = await replay.run(one());
-    assert.deepEqual(sent.map((s) => ({ ...s, at: s.at - start })), [
-      { topic: 'orders.n3', msgId: 'dlq-ORDERS-3', headers: { traceparent: 't' }, at: 0 },
-      { topic: 'orders.n4', msgId: 'dlq-ORDERS-4', headers: undefined, at: 10 },
-    ]);
+    assert.deepEqual(
+      sent.map((s) => ({ ...s, at: s.at - start })),
+      [
+        { topic: 'orders.n3', msgId: 'dlq-ORDERS-3', headers: { traceparent: 't' }, at: 0 },
+        { topic: 'orders.n4', msgId: 'dlq-ORDERS-4', headers: undefined, at: 10 },
+      ],
+    );
     assert.deepEqual(outcome, { replayed: 2, duplicates: 0, upTo: 4, rateLimited: 0, rate: 100 });
     assert.deepEqual(replayed, [1, 2]);
   });
@@ -168,16 +188,23 @@ describe('DeadLetterReplay', () => {
     const time = fakeTime();
     const { client, sent } = publisher(time.now);
     const start = time.clock.t;
-    const outcome = await new DeadLetterReplay(client, { stream: 'S', rate: 100, now: time.now, sleep: time.sleep }).run(pagesOf(range(1, 51)));
+    const outcome = await new DeadLetterReplay(client, { stream: 'S', rate: 100, now: time.now, sleep: time.sleep }).run(
+      pagesOf(range(1, 51)),
+    );
     assert.equal(time.clock.t - start, 500);
-    assert.deepEqual(sent.map((s) => s.at - start), range(0, 50).map((i) => i * 10));
+    assert.deepEqual(
+      sent.map((s) => s.at - start),
+      range(0, 50).map((i) => i * 10),
+    );
     assert.equal(outcome.upTo, 51);
   });
 
   test('duplicates are counted (a msgId the hub had stored)', async () => {
     const time = fakeTime();
     const { client } = publisher(time.now, async (seq) => ({ stream: 'S', seq, duplicate: seq % 2 === 0 }));
-    const outcome = await new DeadLetterReplay(client, { stream: 'S', rate: 0, now: time.now, sleep: time.sleep }).run(pagesOf(range(1, 10)));
+    const outcome = await new DeadLetterReplay(client, { stream: 'S', rate: 0, now: time.now, sleep: time.sleep }).run(
+      pagesOf(range(1, 10)),
+    );
     assert.equal(outcome.replayed, 10);
     assert.equal(outcome.duplicates, 5);
   });
@@ -185,7 +212,10 @@ describe('DeadLetterReplay', () => {
   test('acks arriving out of order: upTo is the last of the acknowledged prefix', async () => {
     const time = fakeTime();
     const acks = new Map<number, () => void>();
-    const { client } = publisher(time.now, (seq) => new Promise((resolve) => acks.set(seq, () => resolve({ stream: 'S', seq, duplicate: false }))));
+    const { client } = publisher(
+      time.now,
+      (seq) => new Promise((resolve) => acks.set(seq, () => resolve({ stream: 'S', seq, duplicate: false }))),
+    );
     const running = new DeadLetterReplay(client, { stream: 'S', rate: 0, now: time.now, sleep: time.sleep }).run(pagesOf([1, 2, 3, 5, 8]));
     while (acks.size < 5) await tick();
     for (const seq of [8, 2, 3, 5, 1]) acks.get(seq)!();
@@ -197,10 +227,19 @@ describe('DeadLetterReplay', () => {
   test('a failure stops further sends and keeps the dead letters from the earliest failed one on', async () => {
     const time = fakeTime();
     const answers = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
-    const { client, sent } = publisher(time.now, (seq) => new Promise((resolve, reject) => answers.set(seq, {
-      resolve: () => resolve({ stream: 'S', seq, duplicate: false }), reject,
-    })));
-    const running = new DeadLetterReplay(client, { stream: 'S', rate: 0, window: 4, now: time.now, sleep: time.sleep }).run(pagesOf(range(1, 20)));
+    const { client, sent } = publisher(
+      time.now,
+      (seq) =>
+        new Promise((resolve, reject) =>
+          answers.set(seq, {
+            resolve: () => resolve({ stream: 'S', seq, duplicate: false }),
+            reject,
+          }),
+        ),
+    );
+    const running = new DeadLetterReplay(client, { stream: 'S', rate: 0, window: 4, now: time.now, sleep: time.sleep }).run(
+      pagesOf(range(1, 20)),
+    );
     while (answers.size < 4) await tick();
     // 1 and 2 acknowledged, 4 fails before 3 does: the earliest failure is the one kept.
     answers.get(1)!.resolve();
@@ -216,7 +255,7 @@ describe('DeadLetterReplay', () => {
     assert.ok(sentSeqs.length <= 6, `sent after the failure: ${sentSeqs.join(',')}`);
     assert.deepEqual(sentSeqs, range(1, sentSeqs.length));
     assert.equal(outcome.failure?.seq, 3);
-    assert.match(String((outcome.failure?.error as Error).message), /disk full/);
+    assert.match(String((outcome.failure!.error as Error).message), /disk full/);
     assert.equal(outcome.upTo, 2, 'the prefix stops before the failed dead letter, whatever came after it');
   });
 
@@ -227,7 +266,12 @@ describe('DeadLetterReplay', () => {
       throw new CrossbusError('CB_ERR_FORBIDDEN', 'no');
     });
     // 1/s and a sleep that never ends: only the failure can end the wait for the second slot.
-    const outcome = await new DeadLetterReplay(client, { stream: 'S', rate: 1, now: time.now, sleep: () => new Promise<void>(() => {}) }).run(pagesOf(range(1, 3)));
+    const outcome = await new DeadLetterReplay(client, {
+      stream: 'S',
+      rate: 1,
+      now: time.now,
+      sleep: () => new Promise<void>(() => {}),
+    }).run(pagesOf(range(1, 3)));
     assert.equal(sent.length, 1);
     assert.equal(outcome.failure?.seq, 1);
     assert.equal(outcome.upTo, 0);
@@ -253,12 +297,17 @@ describe('DeadLetterReplay', () => {
       return { stream: 'S', seq, duplicate: false };
     });
     const start = time.clock.t;
-    const outcome = await new DeadLetterReplay(client, { stream: 'S', rate: 50, window: 1, now: time.now, sleep: time.sleep }).run(pagesOf(range(1, 3)));
+    const outcome = await new DeadLetterReplay(client, { stream: 'S', rate: 50, window: 1, now: time.now, sleep: time.sleep }).run(
+      pagesOf(range(1, 3)),
+    );
     assert.equal(outcome.rateLimited, 2);
     // 50/s halved to 25, then 800/100 = 8 caps it; the second refusal (a new generation) halves it again: 4.
     assert.equal(outcome.rate, 4);
     assert.equal(outcome.upTo, 3);
-    assert.deepEqual(sent.map((s) => s.msgId), ['dlq-S-1', 'dlq-S-2', 'dlq-S-2', 'dlq-S-2', 'dlq-S-3']);
+    assert.deepEqual(
+      sent.map((s) => s.msgId),
+      ['dlq-S-1', 'dlq-S-2', 'dlq-S-2', 'dlq-S-2', 'dlq-S-3'],
+    );
     const at = sent.map((s) => s.at - start);
     assert.ok(at[2]! - at[1]! >= 100, `the resend waited out retryAfterMs: ${at.join(',')}`);
   });
@@ -268,11 +317,13 @@ describe('DeadLetterReplay', () => {
     const { client, sent } = publisher(time.now, async () => {
       throw createError('CB_ERR_RATE_LIMITED', 'slow down', { details: { retryAfterMs: 5 } });
     });
-    const outcome = await new DeadLetterReplay(client, { stream: 'S', rate: 0, window: 1, now: time.now, sleep: time.sleep }).run(pagesOf([1, 2]));
+    const outcome = await new DeadLetterReplay(client, { stream: 'S', rate: 0, window: 1, now: time.now, sleep: time.sleep }).run(
+      pagesOf([1, 2]),
+    );
     assert.equal(sent.length, MAX_RATE_LIMITED_RETRIES + 1);
     assert.equal(outcome.rateLimited, MAX_RATE_LIMITED_RETRIES);
     assert.equal(outcome.failure?.seq, 1);
-    assert.ok((outcome.failure?.error as CrossbusError).code === 'CB_ERR_RATE_LIMITED');
+    assert.ok((outcome.failure!.error as CrossbusError).code === 'CB_ERR_RATE_LIMITED');
   });
 
   test('the window bounds the publishes not yet acknowledged', async () => {
@@ -282,12 +333,16 @@ describe('DeadLetterReplay', () => {
     let most = 0;
     const { client, sent } = publisher(time.now, (seq) => {
       most = Math.max(most, ++inflight);
-      return new Promise((resolve) => acks.push(() => {
-        inflight--;
-        resolve({ stream: 'S', seq, duplicate: false });
-      }));
+      return new Promise((resolve) =>
+        acks.push(() => {
+          inflight--;
+          resolve({ stream: 'S', seq, duplicate: false });
+        }),
+      );
     });
-    const running = new DeadLetterReplay(client, { stream: 'S', rate: 0, window: 3, now: time.now, sleep: time.sleep }).run(pagesOf(range(1, 10)));
+    const running = new DeadLetterReplay(client, { stream: 'S', rate: 0, window: 3, now: time.now, sleep: time.sleep }).run(
+      pagesOf(range(1, 10)),
+    );
     for (let i = 0; i < 5; i++) await tick();
     assert.equal(sent.length, 3, 'stops at the window');
     acks.shift()!();

@@ -30,16 +30,34 @@ test('a durable publish through a forwarding hub is stored on the other hub and 
     else seenAtEdge.push(m.data);
   }).ready;
   try {
-    assert.deepEqual(await client.publish('orders.created', { id: 1 }, { durable: true, msgId: 'o-1' }), { stream: 'ORDERS', seq: 1, duplicate: false });
-    assert.deepEqual(await client.publish('orders.created', { id: 1 }, { durable: true, msgId: 'o-1' }), { stream: 'ORDERS', seq: 1, duplicate: true });
-    assert.deepEqual(await client.publish('orders.bytes', new Uint8Array([1, 2]), { durable: true }), { stream: 'ORDERS', seq: 2, duplicate: false });
+    assert.deepEqual(await client.publish('orders.created', { id: 1 }, { durable: true, msgId: 'o-1' }), {
+      stream: 'ORDERS',
+      seq: 1,
+      duplicate: false,
+    });
+    assert.deepEqual(await client.publish('orders.created', { id: 1 }, { durable: true, msgId: 'o-1' }), {
+      stream: 'ORDERS',
+      seq: 1,
+      duplicate: true,
+    });
+    assert.deepEqual(await client.publish('orders.bytes', new Uint8Array([1, 2]), { durable: true }), {
+      stream: 'ORDERS',
+      seq: 2,
+      duplicate: false,
+    });
     await client.publish('orders.plain', { plain: true });
     await until(() => seenAtEdge.length >= 4, 2000, 'local deliveries');
     await until(async () => (await admin.streams.info('ORDERS')).state.messages === 3, 2000, 'the plain publish captured');
     const records = await admin.streams.read('ORDERS');
-    assert.deepEqual(records.map((r) => [r.topic, r.data, r.msgId !== undefined]), [
-      ['orders.created', { id: 1 }, true], ['orders.bytes', new Uint8Array([1, 2]), true], ['orders.plain', { plain: true }, false],
-    ], 'each durable publish stored once (the bridge does not send a plain copy); the plain one crossed the bridge');
+    assert.deepEqual(
+      records.map((r) => [r.topic, r.data, r.msgId !== undefined]),
+      [
+        ['orders.created', { id: 1 }, true],
+        ['orders.bytes', new Uint8Array([1, 2]), true],
+        ['orders.plain', { plain: true }, false],
+      ],
+      'each durable publish stored once (the bridge does not send a plain copy); the plain one crossed the bridge',
+    );
     // A barrier from the storing hub's side, imported through the bridge: the storing hub routes
     // to the bridge in order, so any copy it sent back before has reached the edge before it.
     await admin.publish('orders.barrier', null);

@@ -21,7 +21,10 @@ test('an unacknowledged durable publish fails with CB_ERR_TIMEOUT and is forgott
   const h = host();
   const d = new DurablePublisher(h);
   const started = Date.now();
-  await assert.rejects(d.publish('a.b', 'm-1', undefined, PAYLOAD, 30), (e: unknown) => isCrossbusError(e, 'CB_ERR_TIMEOUT') && (e as { details?: { msgId?: string } }).details?.msgId === 'm-1');
+  await assert.rejects(
+    d.publish('a.b', 'm-1', undefined, PAYLOAD, 30),
+    (e: unknown) => isCrossbusError(e, 'CB_ERR_TIMEOUT') && (e as { details?: { msgId?: string } }).details?.msgId === 'm-1',
+  );
   assert.ok(Date.now() - started >= 30, 'never early');
   assert.equal(d.size, 0);
   assert.equal(d.onOk(ok(h.written[0]!.id, 1)), false, 'a late answer finds nothing');
@@ -54,7 +57,14 @@ test('errors reject their publish; rejectAll rejects the rest; a write that thro
   d.rejectAll(createError('CB_ERR_CONNECTION_CLOSED', 'closed'));
   await assert.rejects(b, (e: unknown) => isCrossbusError(e, 'CB_ERR_CONNECTION_CLOSED'));
   assert.equal(d.size, 0);
-  const failing = new DurablePublisher({ opId: () => 1, write: () => { throw createError('CB_ERR_CONNECTION_CLOSED', 'bus is closed'); } });
-  await assert.rejects(failing.publish('a.b', undefined, undefined, PAYLOAD, 5_000), (e: unknown) => isCrossbusError(e, 'CB_ERR_CONNECTION_CLOSED'));
+  const failing = new DurablePublisher({
+    opId: () => 1,
+    write: () => {
+      throw createError('CB_ERR_CONNECTION_CLOSED', 'bus is closed');
+    },
+  });
+  await assert.rejects(failing.publish('a.b', undefined, undefined, PAYLOAD, 5_000), (e: unknown) =>
+    isCrossbusError(e, 'CB_ERR_CONNECTION_CLOSED'),
+  );
   assert.equal(failing.size, 0);
 });

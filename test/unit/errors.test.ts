@@ -2,12 +2,31 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  ConfigError, ConnectionError, CrossbusError, ERROR_CODES, ProtocolError, RequestError, SecurityError, StorageError, ValidationError,
-  createError, deserializeError, isErrorCode, type ErrorClassName, type ErrorCode,
+  ConfigError,
+  ConnectionError,
+  CrossbusError,
+  ERROR_CODES,
+  ProtocolError,
+  RequestError,
+  SecurityError,
+  StorageError,
+  ValidationError,
+  createError,
+  deserializeError,
+  isErrorCode,
+  type ErrorClassName,
+  type ErrorCode,
 } from '../../src/core/errors/index.js';
 
 const CLASS_BY_NAME: Record<ErrorClassName, new (...a: never[]) => CrossbusError> = {
-  ProtocolError, ValidationError, ConnectionError, RequestError, SecurityError, StorageError, ConfigError, CrossbusError,
+  ProtocolError,
+  ValidationError,
+  ConnectionError,
+  RequestError,
+  SecurityError,
+  StorageError,
+  ConfigError,
+  CrossbusError,
 };
 
 describe('error registry', () => {
@@ -41,9 +60,14 @@ describe('error registry', () => {
   test('createError picks the subclass; cause and details are kept', () => {
     const cause = new Error('root');
     const cases: Array<[ErrorCode, new (...a: never[]) => CrossbusError]> = [
-      ['CB_ERR_FRAME_TOO_LARGE', ProtocolError], ['CB_ERR_TOPIC_INVALID', ValidationError],
-      ['CB_ERR_SLOW_CONSUMER', ConnectionError], ['CB_ERR_NO_RESPONDERS', RequestError], ['CB_ERR_INVALID_OPTION', ConfigError],
-      ['CB_ERR_STORAGE', StorageError], ['CB_ERR_STREAM_CORRUPT', StorageError], ['CB_ERR_STREAM_CLOSED', StorageError],
+      ['CB_ERR_FRAME_TOO_LARGE', ProtocolError],
+      ['CB_ERR_TOPIC_INVALID', ValidationError],
+      ['CB_ERR_SLOW_CONSUMER', ConnectionError],
+      ['CB_ERR_NO_RESPONDERS', RequestError],
+      ['CB_ERR_INVALID_OPTION', ConfigError],
+      ['CB_ERR_STORAGE', StorageError],
+      ['CB_ERR_STREAM_CORRUPT', StorageError],
+      ['CB_ERR_STREAM_CLOSED', StorageError],
     ];
     for (const [code, Ctor] of cases) {
       const e = createError(code, undefined, { cause, details: { a: 1 } });
@@ -76,7 +100,8 @@ describe('error registry', () => {
   test('docs/ERRORS.md names the same class for every code as the registry', () => {
     const doc = readFileSync(new URL('../../docs/ERRORS.md', import.meta.url), 'utf8');
     const classes = new Map([...doc.matchAll(/^\| `(CB_ERR_[A-Z_]+)` \|.*\| `(\w+)` \|$/gm)].map((m) => [m[1]!, m[2]!]));
-    for (const [code, info] of Object.entries(ERROR_CODES)) assert.equal(classes.get(code), info.class, `${code} class differs between registry and docs`);
+    for (const [code, info] of Object.entries(ERROR_CODES))
+      assert.equal(classes.get(code), info.class, `${code} class differs between registry and docs`);
   });
 
   test('wire round trip keeps code, message, retryable and details, never the stack or cause', () => {

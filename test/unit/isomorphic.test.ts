@@ -26,14 +26,17 @@ function files(p: string): string[] {
 test('isomorphic folders import nothing runtime-specific', () => {
   const offenders: string[] = [];
   for (const f of ISOMORPHIC.flatMap((d) => files(join(ROOT, d))).filter((f) => f.endsWith('.ts'))) {
-    const text = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+    const text = readFileSync(f, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/\/\/.*$/gm, '');
     for (const [re, what] of FORBIDDEN) if (re.test(text)) offenders.push(`${f.slice(ROOT.length)}: ${what}`);
   }
   assert.deepEqual(offenders, []);
 });
 
 test('library code never writes to the console', () => {
-  const offenders = files(ROOT).filter((f) => f.endsWith('.ts') && !f.includes('/cli/'))
+  const offenders = files(ROOT)
+    .filter((f) => f.endsWith('.ts') && !f.includes('/cli/'))
     .filter((f) => /\bconsole\.(log|error|warn|info|debug)\(/.test(readFileSync(f, 'utf8')));
   assert.deepEqual(offenders, []);
 });

@@ -9,9 +9,20 @@ test('added, re-dated and removed keys are reported by app and key id', () => {
   const k1 = secret();
   const k2 = secret();
   const roles = { r: { publish: ['a.>'] } };
-  const before = parseHubConfig({ apps: { a: { secrets: [{ id: 'k1', secret: k1 }], roles: ['r'] }, gone: { secret: secret(), roles: ['r'] } }, roles });
+  const before = parseHubConfig({
+    apps: { a: { secrets: [{ id: 'k1', secret: k1 }], roles: ['r'] }, gone: { secret: secret(), roles: ['r'] } },
+    roles,
+  });
   const after = parseHubConfig({
-    apps: { a: { secrets: [{ id: 'k1', secret: k1, expiresAt: '2030-01-01T00:00:00Z' }, { id: 'k2', secret: k2 }], roles: ['r'] } },
+    apps: {
+      a: {
+        secrets: [
+          { id: 'k1', secret: k1, expiresAt: '2030-01-01T00:00:00Z' },
+          { id: 'k2', secret: k2 },
+        ],
+        roles: ['r'],
+      },
+    },
     roles,
   });
   const changes = keyChanges(before, after);

@@ -98,12 +98,19 @@ describe('broker metrics', () => {
     const doc = testConfigDocument();
     const broker = new Broker({ heartbeatMs: 0, security: hubSecurity(doc).security });
     const crypto = createNodeCryptoProvider();
-    const orders = await connectWith(memoryConnector(broker), { name: 'orders', secret: doc.apps.orders.secret, reconnect: false, security: { crypto } });
+    const orders = await connectWith(memoryConnector(broker), {
+      name: 'orders',
+      secret: doc.apps.orders.secret,
+      reconnect: false,
+      security: { crypto },
+    });
     try {
       (orders as unknown as { grants: unknown }).grants = undefined; // play a client that skips its local check
       await assert.rejects(orders.publish('billing.x', 1, { ack: true }), (e: { code?: string }) => e.code === 'CB_ERR_FORBIDDEN');
-      await assert.rejects(connectWith(memoryConnector(broker), { name: 'orders', secret: secret(), reconnect: false, security: { crypto } }),
-        (e: { code?: string }) => e.code === 'CB_ERR_AUTH_FAILED');
+      await assert.rejects(
+        connectWith(memoryConnector(broker), { name: 'orders', secret: secret(), reconnect: false, security: { crypto } }),
+        (e: { code?: string }) => e.code === 'CB_ERR_AUTH_FAILED',
+      );
       const m = broker.metrics();
       assert.equal(value(m, 'crossbus_errors_total', { code: 'CB_ERR_FORBIDDEN' }), 1);
       assert.equal(value(m, 'crossbus_security_events_total', { action: 'publish', outcome: 'denied' }), 1);
@@ -139,7 +146,11 @@ describe('stream metrics', () => {
       assert.equal(value(m, 'crossbus_stream_messages', { stream: 'MET.DLQ' }), 1);
       assert.equal(value(m, 'crossbus_stream_last_seq', { stream: 'MET' }), 5);
       assert.ok(value(m, 'crossbus_stream_bytes', { stream: 'MET' }) > 0);
-      assert.equal(value(m, 'crossbus_stream_consumer_lag', { stream: 'MET', consumer: 'w' }), 3, 'seq 1 and 2 are settled; 3, 4, 5 are not');
+      assert.equal(
+        value(m, 'crossbus_stream_consumer_lag', { stream: 'MET', consumer: 'w' }),
+        3,
+        'seq 1 and 2 are settled; 3, 4, 5 are not',
+      );
       assert.equal(value(m, 'crossbus_stream_consumer_pending', { stream: 'MET', consumer: 'w' }), 1);
       assert.equal(value(m, 'crossbus_stream_dead_letters_total', { stream: 'MET' }), 1);
       await consumer.close();

@@ -18,13 +18,28 @@ import { RecordingAudit, secret } from '../helpers/security.js';
 class Vouched implements Transport {
   readonly kind = 'memory';
   readonly framing = 'message' as const;
-  constructor(private readonly inner: Transport, readonly vouchedOrigin: string | undefined) {}
-  get peer(): string { return `vouched:${this.vouchedOrigin}`; }
-  get origin(): string | undefined { return this.vouchedOrigin; }
-  setHandlers(h: TransportHandlers): void { this.inner.setHandlers(h); }
-  send(chunk: Uint8Array): void { this.inner.send(chunk); }
-  bufferedAmount(): number { return this.inner.bufferedAmount(); }
-  close(code?: number, reason?: string): void { this.inner.close(code, reason); }
+  constructor(
+    private readonly inner: Transport,
+    readonly vouchedOrigin: string | undefined,
+  ) {}
+  get peer(): string {
+    return `vouched:${this.vouchedOrigin}`;
+  }
+  get origin(): string | undefined {
+    return this.vouchedOrigin;
+  }
+  setHandlers(h: TransportHandlers): void {
+    this.inner.setHandlers(h);
+  }
+  send(chunk: Uint8Array): void {
+    this.inner.send(chunk);
+  }
+  bufferedAmount(): number {
+    return this.inner.bufferedAmount();
+  }
+  close(code?: number, reason?: string): void {
+    this.inner.close(code, reason);
+  }
 }
 
 const doc = (extra: Record<string, unknown> = {}) => ({
@@ -35,7 +50,12 @@ const doc = (extra: Record<string, unknown> = {}) => ({
   },
   roles: {
     editor: { publish: ['edits.>'], subscribe: ['edits.>', 'preview.>'], request: ['preview.>'] },
-    preview: { publish: ['preview.>'], subscribe: ['edits.>', 'preview.>', 'apps.{app}.>'], request: [], deny: { subscribe: ['edits.secret.>'] } },
+    preview: {
+      publish: ['preview.>'],
+      subscribe: ['edits.>', 'preview.>', 'apps.{app}.>'],
+      request: [],
+      deny: { subscribe: ['edits.secret.>'] },
+    },
   },
   ...extra,
 });
@@ -74,7 +94,13 @@ describe('origin identity (browser hub)', () => {
     await preview.flush();
     assert.deepEqual(await editor.request('preview.render', { n: 21 }), { rendered: 42 });
     const auths = hub.audit.find('auth', 'success');
-    assert.deepEqual(auths.map((e) => [e.actor.app, e.actor.origin]), [['editor', 'http://localhost:7071'], ['preview', 'http://127.0.0.1:7072']]);
+    assert.deepEqual(
+      auths.map((e) => [e.actor.app, e.actor.origin]),
+      [
+        ['editor', 'http://localhost:7071'],
+        ['preview', 'http://127.0.0.1:7072'],
+      ],
+    );
     await editor.close();
     await preview.close();
     await hub.broker.close(10);
@@ -82,8 +108,14 @@ describe('origin identity (browser hub)', () => {
 
   test('an origin no app lists, or no vouched origin at all, is refused with CB_ERR_ORIGIN_REFUSED and audited', async () => {
     const hub = originHub();
-    await rejectsWithCode(connectWith(hub.connector('http://evil.example'), { reconnect: false, timeoutMs: 2_000 }), 'CB_ERR_ORIGIN_REFUSED');
-    await rejectsWithCode(connectWith(hub.connector('http://localhost:7071.attacker.net'), { reconnect: false, timeoutMs: 2_000 }), 'CB_ERR_ORIGIN_REFUSED');
+    await rejectsWithCode(
+      connectWith(hub.connector('http://evil.example'), { reconnect: false, timeoutMs: 2_000 }),
+      'CB_ERR_ORIGIN_REFUSED',
+    );
+    await rejectsWithCode(
+      connectWith(hub.connector('http://localhost:7071.attacker.net'), { reconnect: false, timeoutMs: 2_000 }),
+      'CB_ERR_ORIGIN_REFUSED',
+    );
     await rejectsWithCode(connectWith(hub.connector('null'), { reconnect: false, timeoutMs: 2_000 }), 'CB_ERR_ORIGIN_REFUSED');
     await rejectsWithCode(connectWith(hub.connector(undefined), { reconnect: false, timeoutMs: 2_000 }), 'CB_ERR_ORIGIN_REFUSED');
     const failures = hub.audit.find('auth', 'failure');
@@ -94,7 +126,10 @@ describe('origin identity (browser hub)', () => {
 
   test('a hub that identifies only by secret (the Node hub) refuses a HELLO without one, whatever the origin', async () => {
     const hub = originHub(false);
-    const err = await connectWith(hub.connector('http://localhost:7071'), { reconnect: false, timeoutMs: 2_000 }).then(() => undefined, (e: unknown) => e);
+    const err = await connectWith(hub.connector('http://localhost:7071'), { reconnect: false, timeoutMs: 2_000 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err !== undefined, 'refused');
     await hub.broker.close(10);
   });
@@ -119,8 +154,13 @@ describe('origin identity (browser hub)', () => {
     const c = parseHubConfig(doc());
     assert.deepEqual(c.apps.get('editor')!.origins, ['http://localhost:7071']);
     assert.deepEqual(c.apps.get('editor')!.keys, []);
-    assert.deepEqual(parseHubConfig({ apps: { a: { origins: ['HTTP://Example.COM:80'], roles: [] } } }).apps.get('a')!.origins, ['http://example.com']);
-    assert.throws(() => parseHubConfig({ apps: { a: { origins: ['http://x.test'], roles: [] }, b: { origins: ['http://x.test'], roles: [] } } }), /already identifies app "a"/);
+    assert.deepEqual(parseHubConfig({ apps: { a: { origins: ['HTTP://Example.COM:80'], roles: [] } } }).apps.get('a')!.origins, [
+      'http://example.com',
+    ]);
+    assert.throws(
+      () => parseHubConfig({ apps: { a: { origins: ['http://x.test'], roles: [] }, b: { origins: ['http://x.test'], roles: [] } } }),
+      /already identifies app "a"/,
+    );
     assert.throws(() => parseHubConfig({ apps: { a: { roles: [] } } }), /needs a "secret", a "secrets" list or "origins"/);
     assert.throws(() => parseHubConfig({ apps: { a: { origins: [], roles: [] } } }), /at least one origin/);
     assert.throws(() => parseHubConfig({ apps: { a: { origins: ['*'], roles: [] } } }), /wildcards/);

@@ -107,7 +107,10 @@ describe('normalizeOrigin', () => {
 describe('originProblem: an origin exactly as browsers report it', () => {
   test('accepts normalized origins and "null"; explains everything else', () => {
     for (const [, reported] of NORMALIZED) assert.equal(originProblem(reported), undefined, reported);
-    assert.equal(originProblem('HTTPS://A.example'), 'must be written as browsers report it (lower-case, no default port): "https://a.example"');
+    assert.equal(
+      originProblem('HTTPS://A.example'),
+      'must be written as browsers report it (lower-case, no default port): "https://a.example"',
+    );
     assert.match(originProblem('https://a.example:443')!, /default port/);
     assert.match(originProblem('http://Bücher.example')!, /"http:\/\/xn--bcher-kva\.example"/);
     assert.equal(originProblem('*'), 'must be one exact origin, not "*"');
@@ -120,13 +123,19 @@ describe('originProblem: an origin exactly as browsers report it', () => {
 
 describe('normalizeAllowedOrigins (transport options)', () => {
   test('normalizes and de-duplicates', () => {
-    assert.deepEqual(normalizeAllowedOrigins(['HTTP://LocalHost:7071', 'http://localhost:7071', 'null', 'https://a.example:443'], 'allowedOrigins'),
-      ['http://localhost:7071', 'null', 'https://a.example']);
+    assert.deepEqual(
+      normalizeAllowedOrigins(['HTTP://LocalHost:7071', 'http://localhost:7071', 'null', 'https://a.example:443'], 'allowedOrigins'),
+      ['http://localhost:7071', 'null', 'https://a.example'],
+    );
   });
 
   test('refuses an entry that is not an origin with CB_ERR_INVALID_OPTION naming the option', () => {
-    assert.throws(() => normalizeAllowedOrigins(['http://a.example', 'http://b.example/'], 'allowedOrigins'), (e: Error) =>
-      isCrossbusError(e, 'CB_ERR_INVALID_OPTION') && e.message === 'allowedOrigins: "http://b.example/" must be scheme://host[:port], without a path');
+    assert.throws(
+      () => normalizeAllowedOrigins(['http://a.example', 'http://b.example/'], 'allowedOrigins'),
+      (e: Error) =>
+        isCrossbusError(e, 'CB_ERR_INVALID_OPTION') &&
+        e.message === 'allowedOrigins: "http://b.example/" must be scheme://host[:port], without a path',
+    );
     assert.throws(() => normalizeAllowedOrigins(['*'], 'allowedOrigins'), /not "\*"/);
   });
 });
@@ -141,8 +150,16 @@ describe('one grammar: the config and the transports agree', () => {
 
   test('every origin the transports refuse, the config refuses too', () => {
     for (const [input] of REFUSED) {
-      assert.throws(() => parseHubConfig({ apps: {}, origins: [input] }), (e: Error) => isCrossbusError(e, 'CB_ERR_CONFIG_INVALID'), JSON.stringify(input));
-      assert.throws(() => normalizeAllowedOrigins([input], 'allowedOrigins'), (e: Error) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'), JSON.stringify(input));
+      assert.throws(
+        () => parseHubConfig({ apps: {}, origins: [input] }),
+        (e: Error) => isCrossbusError(e, 'CB_ERR_CONFIG_INVALID'),
+        JSON.stringify(input),
+      );
+      assert.throws(
+        () => normalizeAllowedOrigins([input], 'allowedOrigins'),
+        (e: Error) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'),
+        JSON.stringify(input),
+      );
     }
   });
 });

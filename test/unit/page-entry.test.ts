@@ -20,9 +20,25 @@ import { until } from '../helpers/wait.js';
 const PAGE = fileURLToPath(new URL('../../src/browser/page.ts', import.meta.url));
 
 test('the page client bundle leaves out the secret handshake, the record layer and the WebSocket client', async () => {
-  const r = await build({ entryPoints: [PAGE], bundle: true, format: 'esm', platform: 'browser', write: false, metafile: true, logLevel: 'silent' });
+  const r = await build({
+    entryPoints: [PAGE],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
   const inputs = Object.keys(r.metafile.inputs);
-  for (const left of ['client-handshake', 'secure-transport', 'record', 'webcrypto-provider', 'websocket-client', 'secret-auth', 'app-policy']) {
+  for (const left of [
+    'client-handshake',
+    'secure-transport',
+    'record',
+    'webcrypto-provider',
+    'websocket-client',
+    'secret-auth',
+    'app-policy',
+  ]) {
     assert.ok(!inputs.some((f) => f.includes(left)), `${left} is not in the page client`);
   }
   assert.ok(inputs.some((f) => f.includes('window-connector')) && inputs.some((f) => f.includes('extension-connector')));
@@ -35,6 +51,7 @@ test('the page client stays within the 15 KB budget (minified and gzipped, measu
   const script = fileURLToPath(new URL('../../scripts/size.mjs', import.meta.url));
   const r = spawnSync(process.execPath, [script, '--json', '--budget', '15'], { encoding: 'utf8' });
   const [page] = JSON.parse(r.stdout) as Array<{ name: string; gzipped: number }>;
+  // biome-ignore lint/complexity/useOptionalChain: the explicit check narrows `page` for what follows
   assert.ok(page !== undefined && page.name.startsWith('crossbus/page'));
   assert.equal(r.status, 0, `${r.stderr} (${page.gzipped} bytes gzipped)`);
   assert.ok(page.gzipped <= 15 * 1024);
@@ -45,7 +62,8 @@ test('without the streams plugin, the page client refuses durable operations wit
   try {
     await (await hub.connect()).streams.create({ name: 'PAGE', topics: ['page.>'] });
     const lean = await connect(memoryConnector(hub.broker), { reconnect: false });
-    const named = (e: { code?: string; message?: string }): boolean => e.code === 'CB_ERR_INVALID_OPTION' && /crossbus\/streams/.test(e.message ?? '');
+    const named = (e: { code?: string; message?: string }): boolean =>
+      e.code === 'CB_ERR_INVALID_OPTION' && /crossbus\/streams/.test(e.message ?? '');
     await assert.rejects(lean.publish('page.a', 1, { durable: true }), named);
     assert.throws(() => lean.streams, named);
     assert.throws(() => lean.consume('PAGE'), named);
@@ -72,9 +90,15 @@ test('without the streams plugin, the page client refuses durable operations wit
 test('the page client refuses a secret with CB_ERR_INVALID_OPTION naming the full client, and connects by origin', async () => {
   const broker = new Broker({ heartbeatMs: 0 });
   try {
-    await assert.rejects(connect(memoryConnector(broker), { name: 'x', secret: 'A'.repeat(44) }), (e: { code?: string; message?: string }) => e.code === 'CB_ERR_INVALID_OPTION' && /from 'crossbus'/.test(e.message ?? ''));
+    await assert.rejects(
+      connect(memoryConnector(broker), { name: 'x', secret: 'A'.repeat(44) }),
+      (e: { code?: string; message?: string }) => e.code === 'CB_ERR_INVALID_OPTION' && /from 'crossbus'/.test(e.message ?? ''),
+    );
     // Security options without a secret conflict here as in the full client.
-    await assert.rejects(connect(memoryConnector(broker), { security: { mode: 'integrity' } }), (e: { code?: string }) => e.code === 'CB_ERR_CONFLICTING_OPTIONS');
+    await assert.rejects(
+      connect(memoryConnector(broker), { security: { mode: 'integrity' } }),
+      (e: { code?: string }) => e.code === 'CB_ERR_CONFLICTING_OPTIONS',
+    );
     const bus = await connect(memoryConnector(broker), { reconnect: false });
     const got: unknown[] = [];
     await bus.subscribe('p.x', (m) => got.push(m.data)).ready;
@@ -94,9 +118,19 @@ test('the page client refuses a byte-stream transport with a typed error naming 
     broker.accept(server);
     let closed = false;
     client.setHandlers({ message: () => {}, close: () => void (closed = true) });
-    await assert.rejects(connect(async () => client, { reconnect: false }), (e: { code?: string; message?: string }) => e.code === 'CB_ERR_INVALID_OPTION' && /reframe plugin/.test(e.message ?? ''));
+    await assert.rejects(
+      connect(async () => client, { reconnect: false }),
+      (e: { code?: string; message?: string }) => e.code === 'CB_ERR_INVALID_OPTION' && /reframe plugin/.test(e.message ?? ''),
+    );
     await until(() => closed, 2_000, 'the refused transport to close');
-    const full = await connectWith(async () => { const [c, s] = createRechunkingPair(); broker.accept(s); return c; }, { reconnect: false });
+    const full = await connectWith(
+      async () => {
+        const [c, s] = createRechunkingPair();
+        broker.accept(s);
+        return c;
+      },
+      { reconnect: false },
+    );
     assert.equal(full.state, 'connected');
     await full.close();
   } finally {

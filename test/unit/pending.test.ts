@@ -7,7 +7,10 @@ import { createError, type CrossbusError } from '../../src/core/errors/index.js'
 
 const timeout = (label: string) => (): CrossbusError => createError('CB_ERR_TIMEOUT', label);
 const settle = <T>(p: Promise<T>): Promise<{ at: number; value?: T; error?: CrossbusError }> =>
-  p.then((value) => ({ at: performance.now(), value }), (error: CrossbusError) => ({ at: performance.now(), error }));
+  p.then(
+    (value) => ({ at: performance.now(), value }),
+    (error: CrossbusError) => ({ at: performance.now(), error }),
+  );
 
 test('an entry times out with its own error, never early and at most a granularity late', async () => {
   const t = new PendingTable<string>();
@@ -48,13 +51,18 @@ test('answered entries never time out, and a late answer finds nothing', async (
 test('many entries with staggered deadlines each settle once, in deadline order', async () => {
   const t = new PendingTable<number>();
   const order: number[] = [];
-  const all = Array.from({ length: 200 }, (_, i) => t.add(i + 1, 20 + (i % 10) * 15, timeout(String(i))).catch(() => { order.push(i); }));
+  const all = Array.from({ length: 200 }, (_, i) =>
+    t.add(i + 1, 20 + (i % 10) * 15, timeout(String(i))).catch(() => {
+      order.push(i);
+    }),
+  );
   for (let i = 0; i < 200; i += 3) t.resolve(i + 1, i);
   await Promise.all(all);
   assert.equal(order.length, 200 - 67);
   const deadlines = order.map((i) => 20 + (i % 10) * 15);
   // Entries whose deadlines are further apart than the granularity time out in order.
-  for (let k = 1; k < deadlines.length; k++) assert.ok(deadlines[k]! >= deadlines[k - 1]! - TIMEOUT_GRANULARITY_MS, `order ${deadlines.join(',')}`);
+  for (let k = 1; k < deadlines.length; k++)
+    assert.ok(deadlines[k]! >= deadlines[k - 1]! - TIMEOUT_GRANULARITY_MS, `order ${deadlines.join(',')}`);
   assert.equal(t.size, 0);
 });
 
@@ -65,12 +73,18 @@ test('a timeout longer than setTimeout can wait (about 24.8 days) does not fire 
   try {
     const t = new PendingTable<number>();
     let settled = false;
-    const p = t.add(1, 2 ** 40, timeout('far')).then(() => (settled = true), () => (settled = true));
+    const p = t.add(1, 2 ** 40, timeout('far')).then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await new Promise((r) => setTimeout(r, 60));
     assert.equal(settled, false);
     assert.equal(t.resolve(1, 1), true);
     await p;
-    assert.deepEqual(warnings.filter((w) => w === 'TimeoutOverflowWarning'), []);
+    assert.deepEqual(
+      warnings.filter((w) => w === 'TimeoutOverflowWarning'),
+      [],
+    );
   } finally {
     process.off('warning', onWarning);
   }
@@ -86,14 +100,26 @@ test('rejectAll settles everything at once', async () => {
 
 test('an empty table does not keep a Node process alive; a waiting entry does', () => {
   const mod = fileURLToPath(new URL('../../src/client/pending.ts', import.meta.url));
-  const run = (body: string) => spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
-    `import { PendingTable } from ${JSON.stringify(mod)}; const t = new PendingTable(); ${body}`], { encoding: 'utf8', timeout: 20_000 });
+  const run = (body: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { PendingTable } from ${JSON.stringify(mod)}; const t = new PendingTable(); ${body}`,
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
   const t0 = Date.now();
   const idle = run(`const p = t.add(1, 30000, () => new Error('t')); t.resolve(1, 'done'); await p; console.log('settled');`);
   assert.equal(idle.status, 0, idle.stderr);
   assert.match(idle.stdout, /settled/);
   assert.ok(Date.now() - t0 < 15_000, 'the process waited for the 30 s timer');
-  const waiting = run(`const t1 = Date.now(); t.add(1, 300, () => new Error('t')).catch(() => console.log('timed out after', Date.now() - t1));`);
+  const waiting = run(
+    `const t1 = Date.now(); t.add(1, 300, () => new Error('t')).catch(() => console.log('timed out after', Date.now() - t1));`,
+  );
   assert.equal(waiting.status, 0, waiting.stderr);
   assert.match(waiting.stdout, /timed out after \d+/);
 });

@@ -20,7 +20,9 @@ const config = parseHubConfig({
   },
   roles: {
     'orders-service': {
-      publish: ['orders.>'], subscribe: ['orders.>', 'apps.{app}.>'], request: ['billing.*'],
+      publish: ['orders.>'],
+      subscribe: ['orders.>', 'apps.{app}.>'],
+      request: ['billing.*'],
       deny: { publish: ['orders.admin.>'] },
     },
     vault: { subscribe: ['vault.>', 'apps.{app}.>'], deny: { subscribe: ['vault.secret.>', 'apps.{app}.private'] } },
@@ -124,7 +126,11 @@ describe('AccessPolicy: subscribe on patterns', () => {
   });
   test('a pattern that overlaps a deny is refused, even when a grant covers it', () => {
     const vault = policyForApp(config, 'vault');
-    denied(vault.check('subscribe', 'vault.>'), 'subscribe "vault.>" is denied by "vault.secret.>" (it would receive topics that rule denies)', 'vault.secret.>');
+    denied(
+      vault.check('subscribe', 'vault.>'),
+      'subscribe "vault.>" is denied by "vault.secret.>" (it would receive topics that rule denies)',
+      'vault.secret.>',
+    );
     denied(vault.check('subscribe', 'vault.*.x'), /denied by "vault\.secret\.>"/, 'vault.secret.>');
     denied(vault.check('subscribe', 'vault.secret.key'), /denied by "vault\.secret\.>"/, 'vault.secret.>');
     denied(vault.check('subscribe', 'apps.vault.*'), /denied by "apps\.vault\.private"/, 'apps.vault.private');
@@ -155,25 +161,41 @@ describe('AccessPolicy: ask', () => {
 describe('AccessPolicy: construction, summary, cache', () => {
   test('an unknown app fails authentication', () => {
     for (const app of ['ghost', 'constructor', '__proto__', 'toString']) {
-      assert.throws(() => policyForApp(config, app), (e: unknown) => isCrossbusError(e, 'CB_ERR_AUTH_FAILED'));
+      assert.throws(
+        () => policyForApp(config, app),
+        (e: unknown) => isCrossbusError(e, 'CB_ERR_AUTH_FAILED'),
+      );
     }
   });
-  test('grants() is plain data; the client\'s GrantCheck allows and refuses as the hub does', () => {
+  test("grants() is plain data; the client's GrantCheck allows and refuses as the hub does", () => {
     const g = policyForApp(config, 'orders').grants();
     assert.deepEqual(g, {
-      publish: ['orders.>'], subscribe: ['orders.>', 'apps.orders.>'], request: ['billing.*'],
+      publish: ['orders.>'],
+      subscribe: ['orders.>', 'apps.orders.>'],
+      request: ['billing.*'],
       deny: { publish: ['orders.admin.>'], subscribe: [], request: [] },
       ask: { publish: [], subscribe: [], request: [] },
     });
     assert.deepEqual(policyForApp(config, 'kiosk').grants(), {
-      publish: [], subscribe: ['camera.front'], request: [],
+      publish: [],
+      subscribe: ['camera.front'],
+      request: [],
       deny: { publish: [], subscribe: [], request: [] },
       ask: { publish: ['camera.cmd.*'], subscribe: ['camera.>'], request: [] },
     });
     const cases: Array<[Action, string]> = [
-      ['publish', 'orders.x'], ['publish', 'orders.admin.x'], ['publish', 'billing.x'], ['request', 'billing.x'],
-      ['subscribe', '>'], ['subscribe', 'orders.>'], ['subscribe', 'apps.orders.x'], ['subscribe', 'camera.front'], ['publish', 'camera.cmd.x'],
-      ['subscribe', 'vault.>'], ['subscribe', 'vault.a'], ['request', 'secrets.x'],
+      ['publish', 'orders.x'],
+      ['publish', 'orders.admin.x'],
+      ['publish', 'billing.x'],
+      ['request', 'billing.x'],
+      ['subscribe', '>'],
+      ['subscribe', 'orders.>'],
+      ['subscribe', 'apps.orders.x'],
+      ['subscribe', 'camera.front'],
+      ['publish', 'camera.cmd.x'],
+      ['subscribe', 'vault.>'],
+      ['subscribe', 'vault.a'],
+      ['request', 'secrets.x'],
     ];
     for (const app of ['orders', 'kiosk', 'auditor', 'vault']) {
       const hub = policyForApp(config, app);
@@ -194,13 +216,24 @@ describe('AccessPolicy: construction, summary, cache', () => {
     assert.equal(client.refusal('subscribe', '>'), 'it is wider than every grant (grants: "orders.>", "apps.orders.>")');
     assert.equal(client.refusal('subscribe', 'orders..x'), 'the pattern has an empty token');
     assert.equal(client.refusal('request', 'secrets.x'), 'it matches no grant (grants: "billing.*")');
-    for (let i = 0; i < 2500; i++) assert.equal(client.refusal('publish', i % 2 === 0 ? `orders.n${i}` : `orders.admin.n${i}`) === '', i % 2 === 0);
+    for (let i = 0; i < 2500; i++)
+      assert.equal(client.refusal('publish', i % 2 === 0 ? `orders.n${i}` : `orders.admin.n${i}`) === '', i % 2 === 0);
     assert.equal(client.refusal('publish', 'orders.created'), '');
   });
   test('GrantCheck refuses malformed summaries', () => {
     const good = orders.grants();
-    for (const bad of [null, {}, { ...good, publish: 'x' }, { ...good, deny: null }, { ...good, ask: { ...good.ask, subscribe: ['a.>.b'] } }, { ...good, request: [1] }]) {
-      assert.throws(() => new GrantCheck(bad as never), (e: unknown) => isCrossbusError(e, 'CB_ERR_PROTOCOL'));
+    for (const bad of [
+      null,
+      {},
+      { ...good, publish: 'x' },
+      { ...good, deny: null },
+      { ...good, ask: { ...good.ask, subscribe: ['a.>.b'] } },
+      { ...good, request: [1] },
+    ]) {
+      assert.throws(
+        () => new GrantCheck(bad as never),
+        (e: unknown) => isCrossbusError(e, 'CB_ERR_PROTOCOL'),
+      );
     }
   });
   test('decisions are cached, frozen, and stay right past the cache bound', () => {

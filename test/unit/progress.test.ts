@@ -72,7 +72,7 @@ describe('ProgressBar on a terminal', () => {
     assert.equal(f.writes.length, 2, 'still throttled');
     bar.finish();
     assert.equal(f.writes.length, 4);
-    assert.match(f.writes[2]!, /^\r\[##########\] 100% 1000\/1000  /);
+    assert.match(f.writes[2]!, /^\r\[##########\] 100% 1000\/1000 {2}/);
     assert.equal(f.writes[3], '\n');
     bar.update(2000);
     bar.finish();
@@ -104,7 +104,7 @@ describe('ProgressBar elsewhere (not a TTY)', () => {
     assert.equal(f.writes.length, 11, f.writes.join(''));
     assert.ok(f.writes.every((w) => w.endsWith('\n') && !w.includes('\r')));
     assert.match(f.writes[0]!, /^replay ORDERS \[-+\] 0% 1\/10000\n$/);
-    assert.match(f.writes[5]!, /^replay ORDERS \[#{10}-{10}\] 50% 5000\/10000  10k msg\/s  ETA 1s\n$/);
+    assert.match(f.writes[5]!, /^replay ORDERS \[#{10}-{10}\] 50% 5000\/10000 {2}10k msg\/s {2}ETA 1s\n$/);
     assert.match(f.writes[10]!, /100% 10000\/10000/);
   });
 

@@ -1,19 +1,19 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_ABUSE_SLOWDOWN_AFTER, DEFAULT_ABUSE_VIOLATIONS_PER_WINDOW, DEFAULT_ABUSE_WINDOW_MS } from '../../src/core/defaults.js';
-import {
-  AbuseTracker,
-  RateLimiter,
-  TokenBucket,
-  type RateDecision,
-} from '../../src/core/security/rate-limit.js';
+import { AbuseTracker, RateLimiter, TokenBucket, type RateDecision } from '../../src/core/security/rate-limit.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
 import { DEFAULT_MAX_TOPIC_BUCKETS } from '../../src/core/defaults.js';
 
 /** A hand-driven clock: tests move time explicitly instead of sleeping. */
 function clock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;
-  return { now: () => t, advance: (ms) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 const invalidOption = (err: unknown): boolean => isCrossbusError(err, 'CB_ERR_INVALID_OPTION');
 const refused = (d: RateDecision): Extract<RateDecision, { ok: false }> => {
@@ -32,7 +32,8 @@ describe('TokenBucket', () => {
   test('refill after the advertised time lets exactly one more through', () => {
     const c = clock();
     const b = new TokenBucket({ perSecond: 3, burst: 2 }, c.now);
-    b.take(); b.take();
+    b.take();
+    b.take();
     const wait = b.take();
     assert.equal(wait, 334); // ceil(1000 / 3)
     c.advance(wait - 1);
@@ -57,7 +58,10 @@ describe('TokenBucket', () => {
     const b = new TokenBucket({ perSecond: 7.3, burst: 1 }, c.now);
     for (let i = 0; i < 1000; i++) {
       const wait = b.take();
-      if (wait > 0) { c.advance(wait); assert.equal(b.take(), 0, `cycle ${i}`); }
+      if (wait > 0) {
+        c.advance(wait);
+        assert.equal(b.take(), 0, `cycle ${i}`);
+      }
     }
   });
 
@@ -85,7 +89,14 @@ describe('TokenBucket', () => {
   });
 
   test('invalid rates and counts are refused', () => {
-    for (const rate of [{ perSecond: 0, burst: 1 }, { perSecond: -1, burst: 1 }, { perSecond: Infinity, burst: 1 }, { perSecond: 1, burst: 0.5 }, { perSecond: 1, burst: NaN }, null]) {
+    for (const rate of [
+      { perSecond: 0, burst: 1 },
+      { perSecond: -1, burst: 1 },
+      { perSecond: Infinity, burst: 1 },
+      { perSecond: 1, burst: 0.5 },
+      { perSecond: 1, burst: NaN },
+      null,
+    ]) {
       assert.throws(() => new TokenBucket(rate as never), invalidOption, JSON.stringify(rate));
     }
     const b = new TokenBucket({ perSecond: 1, burst: 1 });
@@ -106,7 +117,10 @@ describe('RateLimiter', () => {
 
   test("an app's own rate overrides the hub default", () => {
     const c = clock();
-    const apps = new Map([['fast', { rate: { perSecond: 100, burst: 5 } }], ['plain', {}]]);
+    const apps = new Map([
+      ['fast', { rate: { perSecond: 100, burst: 5 } }],
+      ['plain', {}],
+    ]);
     const rl = new RateLimiter({ rate: { perSecond: 1, burst: 1 }, apps }, c.now);
     for (let i = 0; i < 5; i++) assert.equal(rl.check('fast', 'x').ok, true);
     assert.equal(refused(rl.check('fast', 'x')).retryAfterMs, 10);
@@ -116,13 +130,24 @@ describe('RateLimiter', () => {
 
   test('a topic rule limits only matching topics, and a refusal takes no tokens', () => {
     const c = clock();
-    const rl = new RateLimiter({
-      rate: { perSecond: 100, burst: 10 },
-      topicRates: [{ pattern: 'orders.*.created', perSecond: 1, burst: 2 }, { pattern: 'logs.>', perSecond: 2, burst: 1 }],
-    }, c.now);
+    const rl = new RateLimiter(
+      {
+        rate: { perSecond: 100, burst: 10 },
+        topicRates: [
+          { pattern: 'orders.*.created', perSecond: 1, burst: 2 },
+          { pattern: 'logs.>', perSecond: 2, burst: 1 },
+        ],
+      },
+      c.now,
+    );
     assert.equal(rl.check('a', 'orders.eu.created').ok, true);
     assert.equal(rl.check('a', 'orders.us.created').ok, true);
-    assert.deepEqual(refused(rl.check('a', 'orders.eu.created')), { ok: false, retryAfterMs: 1000, scope: 'topic', rule: 'orders.*.created' });
+    assert.deepEqual(refused(rl.check('a', 'orders.eu.created')), {
+      ok: false,
+      retryAfterMs: 1000,
+      scope: 'topic',
+      rule: 'orders.*.created',
+    });
     // Not matching: only the app bucket applies (8 tokens left of 10).
     assert.equal(rl.check('a', 'orders.eu.updated').ok, true);
     assert.equal(rl.check('a', 'orders.created').ok, true);
@@ -160,11 +185,19 @@ describe('RateLimiter', () => {
 
   test('reconfigure keeps levels of surviving rules, drops removed ones, applies new rates', () => {
     const c = clock();
-    const rl = new RateLimiter({
-      rate: { perSecond: 1, burst: 5 },
-      topicRates: [{ pattern: 'a.>', perSecond: 1, burst: 2 }, { pattern: 'b.>', perSecond: 1, burst: 1 }],
-    }, c.now);
-    rl.check('x', 'a.1'); rl.check('x', 'a.2'); rl.check('x', 'b.1');
+    const rl = new RateLimiter(
+      {
+        rate: { perSecond: 1, burst: 5 },
+        topicRates: [
+          { pattern: 'a.>', perSecond: 1, burst: 2 },
+          { pattern: 'b.>', perSecond: 1, burst: 1 },
+        ],
+      },
+      c.now,
+    );
+    rl.check('x', 'a.1');
+    rl.check('x', 'a.2');
+    rl.check('x', 'b.1');
     assert.equal(rl.topicBucketCount, 2);
     rl.reconfigure({ rate: { perSecond: 1, burst: 10 }, topicRates: [{ pattern: 'a.>', perSecond: 1, burst: 4 }] });
     assert.equal(rl.topicBucketCount, 1);
@@ -208,7 +241,12 @@ describe('RateLimiter', () => {
       { topicRates: [{ pattern: 'a..b', perSecond: 1, burst: 1 }] },
       { topicRates: [{ pattern: 'a.>.b', perSecond: 1, burst: 1 }] },
       { topicRates: [{ pattern: 42, perSecond: 1, burst: 1 }] },
-      { topicRates: [{ pattern: 'a', perSecond: 1, burst: 1 }, { pattern: 'a', perSecond: 2, burst: 1 }] },
+      {
+        topicRates: [
+          { pattern: 'a', perSecond: 1, burst: 1 },
+          { pattern: 'a', perSecond: 2, burst: 1 },
+        ],
+      },
       { topicRates: [{ pattern: 'a', perSecond: -1, burst: 1 }] },
       { maxTopicBuckets: 0 },
       { maxTopicBuckets: 1.5 },
@@ -293,7 +331,14 @@ describe('AbuseTracker', () => {
   });
 
   test('invalid options are rejected', () => {
-    for (const o of [{ violationsPerWindow: 0 }, { violationsPerWindow: 2.5 }, { windowMs: -1 }, { windowMs: Infinity }, { slowdownAfter: 0 }, { slowdownAfter: NaN }]) {
+    for (const o of [
+      { violationsPerWindow: 0 },
+      { violationsPerWindow: 2.5 },
+      { windowMs: -1 },
+      { windowMs: Infinity },
+      { slowdownAfter: 0 },
+      { slowdownAfter: NaN },
+    ]) {
       assert.throws(() => new AbuseTracker(o), invalidOption, JSON.stringify(o));
     }
   });

@@ -25,7 +25,10 @@ const frame = (i: number, size: number): Uint8Array =>
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -47,12 +50,18 @@ function adapt(maxBody = DEFAULT_FRAME_LIMITS.maxFrameBytes) {
 describe('reframe', () => {
   test('a message transport is returned as it is', () => {
     const [a] = createMemoryPair();
-    assert.equal(reframe(a, () => 100), a);
+    assert.equal(
+      reframe(a, () => 100),
+      a,
+    );
   });
 
   test('describes and drives the transport below it, as a message transport', () => {
     const { raw, t, drains } = adapt();
-    assert.deepEqual([t.kind, t.framing, t.peer, t.origin, t.vouchedOrigin], ['hand', 'message', 'hand:peer', 'https://a.example', 'https://b.example']);
+    assert.deepEqual(
+      [t.kind, t.framing, t.peer, t.origin, t.vouchedOrigin],
+      ['hand', 'message', 'hand:peer', 'https://a.example', 'https://b.example'],
+    );
     const chunk = new Uint8Array(8);
     t.send(chunk, 78);
     assert.deepEqual(raw.sent, [[chunk, 78]]);
@@ -85,19 +94,29 @@ describe('reframe', () => {
   });
 
   test(`any split and join of any frames: the chunks handed up are whole frames, and all of them (seed ${seed})`, () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 30 }), (sizes, cuts) => {
-      const frames = sizes.map((n, i) => frame(i, n));
-      const all = concat(frames);
-      const at = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((x, y) => x - y);
-      const { raw, up, topics } = adapt();
-      let prev = 0;
-      for (const p of [...at, all.length]) {
-        raw.push(all.slice(prev, p));
-        prev = p;
-      }
-      assert.deepEqual(topics(), sizes.map((_, i) => `t.${i}`));
-      assert.deepEqual(concat(up), all);
-    }), params);
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (sizes, cuts) => {
+          const frames = sizes.map((n, i) => frame(i, n));
+          const all = concat(frames);
+          const at = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((x, y) => x - y);
+          const { raw, up, topics } = adapt();
+          let prev = 0;
+          for (const p of [...at, all.length]) {
+            raw.push(all.slice(prev, p));
+            prev = p;
+          }
+          assert.deepEqual(
+            topics(),
+            sizes.map((_, i) => `t.${i}`),
+          );
+          assert.deepEqual(concat(up), all);
+        },
+      ),
+      params,
+    );
   });
 
   test('the bound is the largest frame plus a record around it: at the edge it is buffered, one byte over it is not', () => {
@@ -111,13 +130,26 @@ describe('reframe', () => {
   });
 
   test('an oversize length prefix is handed up as it is, before its body arrives; nothing after it is read', () => {
-    for (const pieces of [[[0, 0, 1, 0]], [[0, 0], [1, 0]], [[0, 0, 1], [0, 1, 2]]]) {
+    for (const pieces of [
+      [[0, 0, 1, 0]],
+      [
+        [0, 0],
+        [1, 0],
+      ],
+      [
+        [0, 0, 1],
+        [0, 1, 2],
+      ],
+    ]) {
       const { raw, up } = adapt(100);
       raw.push(frame(0, 1));
       for (const p of pieces) raw.push(Uint8Array.from(p));
       raw.push(frame(1, 1));
       assert.equal(up.length, 2, JSON.stringify(pieces));
-      assert.throws(() => readFrames(up[1]!, { ...DEFAULT_FRAME_LIMITS, maxFrameBytes: 100 }, () => {}), (e: { code?: string }) => e.code === 'CB_ERR_FRAME_TOO_LARGE');
+      assert.throws(
+        () => readFrames(up[1]!, { ...DEFAULT_FRAME_LIMITS, maxFrameBytes: 100 }, () => {}),
+        (e: { code?: string }) => e.code === 'CB_ERR_FRAME_TOO_LARGE',
+      );
     }
   });
 

@@ -16,7 +16,10 @@ const secret = Buffer.alloc(32, 3).toString('base64');
 
 describe('security.integrityAlgorithms (client)', () => {
   test('defaults to AES-256-GMAC, then HMAC-SHA256; a given list is copied', () => {
-    assert.deepEqual(resolveAuth({ name: 'a', secret, security: { mode: 'integrity' } })?.integrityAlgorithms, ['aes-256-gmac', 'hmac-sha256']);
+    assert.deepEqual(resolveAuth({ name: 'a', secret, security: { mode: 'integrity' } })?.integrityAlgorithms, [
+      'aes-256-gmac',
+      'hmac-sha256',
+    ]);
     const mine = ['hmac-sha256'] as const;
     const auth = resolveAuth({ name: 'a', secret, security: { mode: 'integrity', integrityAlgorithms: mine } });
     assert.deepEqual(auth?.integrityAlgorithms, ['hmac-sha256']);
@@ -51,10 +54,21 @@ describe('integrity algorithms end to end (Bus and Broker in memory)', () => {
     const spying = async (signal?: AbortSignal): Promise<Transport> => {
       const t = await connector(signal);
       const setHandlers = t.setHandlers.bind(t);
-      t.setHandlers = (h) => setHandlers({ ...h, message: (chunk) => { if (chunk[5] === 15) seen.push(chunk[45]!); h.message(chunk); } });
+      t.setHandlers = (h) =>
+        setHandlers({
+          ...h,
+          message: (chunk) => {
+            if (chunk[5] === 15) seen.push(chunk[45]!);
+            h.message(chunk);
+          },
+        });
       return t;
     };
-    const security = { mode: 'integrity' as const, crypto: createNodeCryptoProvider(), ...(clientList ? { integrityAlgorithms: clientList as never } : {}) };
+    const security = {
+      mode: 'integrity' as const,
+      crypto: createNodeCryptoProvider(),
+      ...(clientList ? { integrityAlgorithms: clientList as never } : {}),
+    };
     const bus = await connectWith(spying, { name: 'test', secret: doc.apps.test.secret, reconnect: false, security });
     try {
       const got = new Promise((resolve) => bus.subscribe('e2e.x', (m) => resolve(m.data)));

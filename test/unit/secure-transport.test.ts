@@ -10,7 +10,7 @@ import { RecordOpener, RecordSealer, type RecordSuite } from '../../src/core/sec
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
 import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js';
-import { type FrameLimits } from '../../src/core/limits.js';
+import type { FrameLimits } from '../../src/core/limits.js';
 import type { Transport, TransportHandlers } from '../../src/core/transport/transport.js';
 import { Broker } from '../../src/core/broker/broker.js';
 import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
@@ -28,9 +28,15 @@ class Wire implements Transport {
   readonly peer = 'wire';
   handlers: TransportHandlers | undefined;
   readonly sent: Uint8Array[] = [];
-  setHandlers(h: TransportHandlers): void { this.handlers = h; }
-  send(chunk: Uint8Array): void { this.sent.push(chunk); }
-  bufferedAmount(): number { return 0; }
+  setHandlers(h: TransportHandlers): void {
+    this.handlers = h;
+  }
+  send(chunk: Uint8Array): void {
+    this.sent.push(chunk);
+  }
+  bufferedAmount(): number {
+    return 0;
+  }
   close(): void {}
 }
 
@@ -48,14 +54,18 @@ function pair(limits: FrameLimits, mode: RecordSuite = 'aes-256-gcm') {
   return { out, sender, inWire, got, errors };
 }
 
-const frameOf = (size: number) => encodeFrame(envelope(Kind.PUBLISH, { topic: 'big', payloadType: PayloadType.BYTES, payload: new Uint8Array(size) }));
+const frameOf = (size: number) =>
+  encodeFrame(envelope(Kind.PUBLISH, { topic: 'big', payloadType: PayloadType.BYTES, payload: new Uint8Array(size) }));
 
 test('a 2 MiB write of 4 KiB frames becomes records of at most 64 KiB of frames', () => {
   const p = pair(DEFAULT_FRAME_LIMITS);
   const frames = Array.from({ length: 512 }, () => frameOf(4096));
   const chunk = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
   let o = 0;
-  for (const f of frames) { chunk.set(f, o); o += f.length; }
+  for (const f of frames) {
+    chunk.set(f, o);
+    o += f.length;
+  }
   p.sender.send(chunk);
   assert.ok(p.out.sent.length >= 32, `${p.out.sent.length} records`);
   for (const r of p.out.sent) assert.ok(r.length <= MAX_RECORD_PLAINTEXT + RECORD_HEADROOM, `record of ${r.length}`);
@@ -71,7 +81,10 @@ test('integrity: a write with headroom is sealed in place, and only its first re
   const buf = new Uint8Array(RECORD_HEADROOM + size).fill(0xee);
   const chunk = buf.subarray(RECORD_HEADROOM);
   let o = 0;
-  for (const f of frames) { chunk.set(f, o); o += f.length; }
+  for (const f of frames) {
+    chunk.set(f, o);
+    o += f.length;
+  }
   p.sender.send(chunk, RECORD_HEADROOM);
   assert.equal(p.out.sent.length, 3, 'about 160 KiB of frames: three records');
   assert.equal(p.out.sent[0]!.buffer, buf.buffer, 'the first record is built around its frames');
@@ -104,7 +117,10 @@ test('through a secure broker: a maximal message and a 3 MiB backlog reach the s
   try {
     let bytes = 0;
     let count = 0;
-    await sub.subscribe('big.>', (m) => { bytes += (m.data as Uint8Array).length; count++; }).ready;
+    await sub.subscribe('big.>', (m) => {
+      bytes += (m.data as Uint8Array).length;
+      count++;
+    }).ready;
     const max = DEFAULT_FRAME_LIMITS.maxFrameBytes - 33 - 'big.max'.length;
     await pub.publish('big.max', new Uint8Array(max), { ack: true });
     for (let i = 0; i < 768; i++) void pub.publish('big.flood', new Uint8Array(4096));

@@ -35,20 +35,38 @@ interface World {
 
 function memoryStore() {
   let state: ConsentState = emptyConsentState();
-  return { load: () => state, save: (s: ConsentState) => { state = s; } };
+  return {
+    load: () => state,
+    save: (s: ConsentState) => {
+      state = s;
+    },
+  };
 }
 
 async function world(doc: TestConfigDocument): Promise<World> {
   const audit = new RecordingAudit();
-  const consent = new ConsentManager({ store: memoryStore(), timeoutMs: (doc.security as { consentTimeoutMs?: number } | undefined)?.consentTimeoutMs ?? 60_000 });
+  const consent = new ConsentManager({
+    store: memoryStore(),
+    timeoutMs: (doc.security as { consentTimeoutMs?: number } | undefined)?.consentTimeoutMs ?? 60_000,
+  });
   await consent.load();
   const security = new HubSecurity({ crypto, config: parseHubConfig(doc), audit, consent });
   const broker = new Broker({ heartbeatMs: 0, security });
   const buses: Bus[] = [];
   return {
-    broker, security, audit, consent, doc,
+    broker,
+    security,
+    audit,
+    consent,
+    doc,
     async open(app, extra = {}) {
-      const bus = await connectWith(memoryConnector(broker), { name: app, secret: doc.apps[app]!.secret, reconnect: false, security: { crypto }, ...extra });
+      const bus = await connectWith(memoryConnector(broker), {
+        name: app,
+        secret: doc.apps[app]!.secret,
+        reconnect: false,
+        security: { crypto },
+        ...extra,
+      });
       buses.push(bus);
       return bus;
     },
@@ -60,8 +78,11 @@ async function world(doc: TestConfigDocument): Promise<World> {
   };
 }
 
-
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (e: { code?: string }) => e.code ?? String(e));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'no error',
+    (e: { code?: string }) => e.code ?? String(e),
+  );
 
 /** Clears a bus's local grants so that it sends what the hub must refuse (a client that skips the check). */
 function skipLocalChecks(bus: Bus): void {
@@ -99,7 +120,10 @@ describe('access control with real clients', () => {
     await billing.flush();
     assert.deepEqual(got, []);
     const denied = w.audit.events.filter((e) => e.outcome === 'denied' && e.actor.app === 'orders');
-    assert.deepEqual(denied.map((e) => `${e.action} ${e.target}`), ['publish billing.invoice', 'publish orders.admin.reset', 'subscribe >']);
+    assert.deepEqual(
+      denied.map((e) => `${e.action} ${e.target}`),
+      ['publish billing.invoice', 'publish orders.admin.reset', 'subscribe >'],
+    );
     assert.ok(denied.every((e) => e.reason?.startsWith('CB_ERR_FORBIDDEN')));
   });
 
@@ -121,7 +145,7 @@ describe('access control with real clients', () => {
     const billing = await w.open('billing');
     skipLocalChecks(billing);
     assert.equal(await codeOf(billing.subscribe('_INBOX.>').ready), 'CB_ERR_FORBIDDEN');
-    const inbox = (orders.info?.auth as { inbox: string }).inbox;
+    const inbox = (orders.info!.auth as { inbox: string }).inbox;
     assert.match(inbox, /^_INBOX\.[0-9a-f]+$/);
     assert.equal(await codeOf(billing.subscribe(`${inbox}.>`).ready), 'CB_ERR_FORBIDDEN');
     // A forged REPLY into orders' inbox: refused by the hub, never delivered.
@@ -150,9 +174,15 @@ describe('rate limits and abuse', () => {
     w = await world(doc);
     const bus = await w.open('limited');
     for (let i = 0; i < 5; i++) await bus.publish('lim.x', i, { ack: true });
-    const err = await bus.publish('lim.x', 6, { ack: true }).then(() => undefined, (e) => e as { code: string; details?: { retryAfterMs?: number } });
+    const err = await bus.publish('lim.x', 6, { ack: true }).then(
+      () => undefined,
+      (e) => e as { code: string; details?: { retryAfterMs?: number } },
+    );
     assert.equal(err?.code, 'CB_ERR_RATE_LIMITED');
-    assert.ok((err?.details?.retryAfterMs ?? 0) > 0 && (err?.details?.retryAfterMs ?? 0) <= 100, `retryAfterMs ${err?.details?.retryAfterMs}`);
+    assert.ok(
+      (err?.details?.retryAfterMs ?? 0) > 0 && (err?.details?.retryAfterMs ?? 0) <= 100,
+      `retryAfterMs ${err?.details?.retryAfterMs}`,
+    );
     await new Promise((r) => setTimeout(r, err!.details!.retryAfterMs! + 5));
     await bus.publish('lim.x', 7, { ack: true });
     assert.equal(bus.state, 'connected');
@@ -163,7 +193,11 @@ describe('rate limits and abuse', () => {
     const bus = await w.open('limited');
     const errors: string[] = [];
     bus.on('error', (e) => errors.push(e.error.code));
-    const closed = new Promise<void>((resolve) => bus.on('state', (s) => { if (s.to === 'closed') resolve(); }));
+    const closed = new Promise<void>((resolve) =>
+      bus.on('state', (s) => {
+        if (s.to === 'closed') resolve();
+      }),
+    );
     for (let i = 0; i < 60 && bus.state === 'connected'; i++) {
       await bus.publish('lim.y', i).catch(() => {});
       await bus.flush().catch(() => {});
@@ -182,7 +216,10 @@ describe('consent', () => {
   test('an ask grant holds the subscription until a person decides', async () => {
     const doc = testConfigDocument();
     doc.apps.viewer = { secret: secret(), roles: ['viewer'] } as never;
-    (doc.roles as Record<string, unknown>).viewer = { subscribe: ['news.>', { pattern: 'camera.>', ask: true }], publish: ['news.>', { pattern: 'mic.>', ask: true }] };
+    (doc.roles as Record<string, unknown>).viewer = {
+      subscribe: ['news.>', { pattern: 'camera.>', ask: true }],
+      publish: ['news.>', { pattern: 'mic.>', ask: true }],
+    };
     (doc as Record<string, unknown>).security = { consentTimeoutMs: 1000 };
     w = await world(doc);
     const viewer = await w.open('viewer');
@@ -210,7 +247,10 @@ describe('consent', () => {
     const denial = w.consent.list().decisions.find((d) => d.pattern === 'mic.>')!;
     await w.consent.revoke(denial.id);
     assert.equal(await codeOf(viewer.publish('mic.level', 4, { ack: true })), 'CB_ERR_CONSENT_TIMEOUT');
-    assert.ok(w.consent.list().decisions.every((d) => d.pattern !== 'mic.>'), 'a timeout is not a stored decision');
+    assert.ok(
+      w.consent.list().decisions.every((d) => d.pattern !== 'mic.>'),
+      'a timeout is not a stored decision',
+    );
   });
 
   test('revoking a grant ends the subscriptions that relied on it', async () => {
@@ -254,19 +294,28 @@ describe('config reload applies to open connections at once', () => {
     // The client learned its new grants at once: the new one works, the removed one fails locally.
     await billing.publish('ledger.entry', 1, { ack: true });
     assert.equal(await codeOf(billing.subscribe('orders.>').ready), 'CB_ERR_FORBIDDEN');
-    assert.equal(w.audit.events.filter((e) => e.action === 'subscribe' && e.target === 'orders.>' && e.outcome === 'denied').length, 1,
-      'only the reload ended it at the hub; the second refusal was local');
+    assert.equal(
+      w.audit.events.filter((e) => e.action === 'subscribe' && e.target === 'orders.>' && e.outcome === 'denied').length,
+      1,
+      'only the reload ended it at the hub; the second refusal was local',
+    );
     await until(() => ordersErrors.includes('CB_ERR_REVOKED'), 3000, 'orders told why');
     await until(() => orders.state === 'closed', 3000, 'orders closed');
   });
 
   test('a key that expires while connected closes its session with CB_ERR_KEY_EXPIRED', async () => {
     const doc = testConfigDocument();
-    doc.apps.temp = { secrets: [{ id: 'k9', secret: secret(), expiresAt: new Date(Date.now() + 400).toISOString() }], roles: ['all'] } as never;
+    doc.apps.temp = {
+      secrets: [{ id: 'k9', secret: secret(), expiresAt: new Date(Date.now() + 400).toISOString() }],
+      roles: ['all'],
+    } as never;
     const w2 = await world(doc);
     try {
       const bus = await connectWith(memoryConnector(w2.broker), {
-        name: 'temp', secret: (doc.apps.temp as unknown as { secrets: Array<{ secret: string }> }).secrets[0]!.secret, reconnect: false, security: { crypto },
+        name: 'temp',
+        secret: (doc.apps.temp as unknown as { secrets: Array<{ secret: string }> }).secrets[0]!.secret,
+        reconnect: false,
+        security: { crypto },
       });
       const errors: string[] = [];
       bus.on('error', (e) => errors.push(e.error.code));
@@ -291,7 +340,9 @@ describe('invalid frames count as abuse', () => {
       bus.on('error', (e) => errors.push(e.error.code));
       // Past the client's own validation: raw SUBSCRIBE frames with invalid patterns.
       for (let i = 0; i < 10 && bus.state === 'connected'; i++) {
-        (bus as unknown as { outbox: { write(e: unknown): void } }).outbox.write(envelope(Kind.SUBSCRIBE, { id: 100 + i, sid: 100 + i, topic: 'bad..pattern' }));
+        (bus as unknown as { outbox: { write(e: unknown): void } }).outbox.write(
+          envelope(Kind.SUBSCRIBE, { id: 100 + i, sid: 100 + i, topic: 'bad..pattern' }),
+        );
         await bus.flush().catch(() => {});
       }
       await until(() => errors.includes('CB_ERR_ABUSIVE'), 3000, 'abusive');
@@ -336,16 +387,23 @@ describe('handshake timeout', () => {
     const errors: string[] = [];
     let closed = false;
     client.setHandlers({
-      message: (c) => readFrames(c, DEFAULT_FRAME_LIMITS, (env) => {
-        kinds.push(env.kind);
-        if (env.kind === Kind.ERROR) errors.push((JSON.parse(new TextDecoder().decode(env.payload)) as { code: string }).code);
-      }),
-      close: () => { closed = true; },
+      message: (c) =>
+        readFrames(c, DEFAULT_FRAME_LIMITS, (env) => {
+          kinds.push(env.kind);
+          if (env.kind === Kind.ERROR) errors.push((JSON.parse(new TextDecoder().decode(env.payload)) as { code: string }).code);
+        }),
+      close: () => {
+        closed = true;
+      },
     });
     broker.accept(server);
     const hs = await ClientHandshake.create({ crypto, secret: fromBase64(doc.apps.test.secret)!, group: 'P-256', mode: 'encrypt' });
     const hello = new TextEncoder().encode(JSON.stringify({ versions: [1], name: 'test', auth: hs.helloAuth() }));
-    client.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: hello, headers: { [HEADER_BINDER]: await hs.binder(hello) } })));
+    client.send(
+      encodeFrame(
+        envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload: hello, headers: { [HEADER_BINDER]: await hs.binder(hello) } }),
+      ),
+    );
     await until(() => closed, 3000, 'closed by the hub');
     assert.deepEqual(kinds, [Kind.WELCOME, Kind.ERROR]);
     assert.deepEqual(errors, ['CB_ERR_HANDSHAKE_TIMEOUT']);

@@ -7,7 +7,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientHandshake } from '../../src/core/security/client-handshake.js';
-import { HandshakeRefused, HubHandshake, KeyRing, type AppKey, type HubHandshakeContext } from '../../src/core/security/hub-handshake.js';
+import {
+  type HandshakeRefused,
+  HubHandshake,
+  KeyRing,
+  type AppKey,
+  type HubHandshakeContext,
+} from '../../src/core/security/hub-handshake.js';
 import { createWebCryptoProvider } from '../../src/core/security/webcrypto-provider.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import type { CryptoProvider, KeyExchangeGroup } from '../../src/core/security/crypto.js';
@@ -20,12 +26,25 @@ const node = createNodeCryptoProvider();
 const web = createWebCryptoProvider();
 const SECRET = new Uint8Array(32).map((_, i) => i + 1);
 const OTHER = new Uint8Array(32).map((_, i) => 200 - i);
-const GRANTS = { publish: ['a.>'], subscribe: ['a.>'], request: [], deny: { publish: [], subscribe: [], request: [] }, ask: { publish: [], subscribe: [], request: [] } };
+const GRANTS = {
+  publish: ['a.>'],
+  subscribe: ['a.>'],
+  request: [],
+  deny: { publish: [], subscribe: [], request: [] },
+  ask: { publish: [], subscribe: [], request: [] },
+};
 
 function hubContext(crypto: CryptoProvider, keys: Record<string, AppKey[]>, extra: Partial<HubHandshakeContext> = {}): HubHandshakeContext {
   return {
-    crypto, keyRing: new KeyRing(crypto), now: Date.now, maxClockSkewMs: 30_000, encryption: 'preferred', integrityAlgorithms: DEFAULT_INTEGRITY_ALGORITHMS,
-    rekey: { afterRecords: 1000, afterMs: 60_000 }, keysOf: (app) => keys[app], ...extra,
+    crypto,
+    keyRing: new KeyRing(crypto),
+    now: Date.now,
+    maxClockSkewMs: 30_000,
+    encryption: 'preferred',
+    integrityAlgorithms: DEFAULT_INTEGRITY_ALGORITHMS,
+    rekey: { afterRecords: 1000, afterMs: 60_000 },
+    keysOf: (app) => keys[app],
+    ...extra,
   };
 }
 
@@ -35,7 +54,14 @@ interface Run {
   client: ClientHandshake;
 }
 
-async function clientHello(crypto: CryptoProvider, name: string, secret: Uint8Array, group: KeyExchangeGroup, mode: ProtectionMode, now?: () => number): Promise<Run & { payload: HelloPayload }> {
+async function clientHello(
+  crypto: CryptoProvider,
+  name: string,
+  secret: Uint8Array,
+  group: KeyExchangeGroup,
+  mode: ProtectionMode,
+  now?: () => number,
+): Promise<Run & { payload: HelloPayload }> {
   const client = await ClientHandshake.create({ crypto, secret, group, mode, ...(now ? { now } : {}) });
   const payload: HelloPayload = { versions: [1], name, auth: client.helloAuth() as unknown as Record<string, unknown> };
   const hello = encodeJson(payload);
@@ -51,7 +77,12 @@ async function refusal(fn: () => unknown): Promise<HandshakeRefused | { code: st
   return { code: 'no error' };
 }
 
-for (const [clientCrypto, hubCrypto] of [[node, node], [web, web], [node, web], [web, node]] as const) {
+for (const [clientCrypto, hubCrypto] of [
+  [node, node],
+  [web, web],
+  [node, web],
+  [web, node],
+] as const) {
   for (const group of ['P-256', 'X25519'] as KeyExchangeGroup[]) {
     describe(`handshake: client ${clientCrypto.name}, hub ${hubCrypto.name}, ${group}`, () => {
       test('both sides prove the secret and derive the same record keys', async () => {
@@ -59,8 +90,14 @@ for (const [clientCrypto, hubCrypto] of [[node, node], [web, web], [node, web], 
         const h = await clientHello(clientCrypto, 'orders', SECRET, group, 'encrypt');
         const hub = await HubHandshake.begin(ctx, h.payload, h.hello, h.binder);
         assert.equal(hub.app, 'orders');
-        const welcome: WelcomePayload = { version: 1, hubId: 'h', connectionId: 'c', limits: {} as WelcomePayload['limits'], heartbeatMs: 0,
-          auth: hub.welcomeAuth({ inbox: '_INBOX.x', grants: GRANTS }) as unknown as Record<string, unknown> };
+        const welcome: WelcomePayload = {
+          version: 1,
+          hubId: 'h',
+          connectionId: 'c',
+          limits: {} as WelcomePayload['limits'],
+          heartbeatMs: 0,
+          auth: hub.welcomeAuth({ inbox: '_INBOX.x', grants: GRANTS }) as unknown as Record<string, unknown>,
+        };
         const welcomeBytes = encodeJson(welcome);
         const hubProof = await hub.prove(welcomeBytes);
         const session = await h.client.finish(h.hello, welcomeBytes, welcome.auth as never, hubProof);
@@ -97,7 +134,8 @@ describe('handshake refusals', () => {
     const e3 = await refusal(() => HubHandshake.begin(ctx, stranger.payload, stranger.hello, stranger.binder));
     assert.equal(e3.code, 'CB_ERR_AUTH_FAILED');
     assert.match(e3.auditReason ?? '', /unknown app/);
-    for (const e of [e1, e2, e3]) assert.equal((e as Error).message, 'authentication failed', 'nothing tells a stranger which part was wrong');
+    for (const e of [e1, e2, e3])
+      assert.equal((e as Error).message, 'authentication failed', 'nothing tells a stranger which part was wrong');
   });
 
   test('tampered HELLO (binder no longer matches): CB_ERR_AUTH_FAILED', async () => {
@@ -158,7 +196,10 @@ describe('handshake refusals', () => {
   });
 
   test('two sessions with the same secret have unrelated keys (a recording of one opens nothing later)', async () => {
-    const sessions: Array<{ client: Awaited<ReturnType<ClientHandshake['finish']>>; hub: Awaited<ReturnType<HubHandshake['verifyClient']>> }> = [];
+    const sessions: Array<{
+      client: Awaited<ReturnType<ClientHandshake['finish']>>;
+      hub: Awaited<ReturnType<HubHandshake['verifyClient']>>;
+    }> = [];
     for (let i = 0; i < 2; i++) {
       const h = await clientHello(node, 'orders', SECRET, 'X25519', 'encrypt');
       const hub = await HubHandshake.begin(ctx, h.payload, h.hello, h.binder);

@@ -18,10 +18,17 @@ const SECRET = new Uint8Array(32).fill(7);
 const NO_REKEY = { afterRecords: 1e9, afterMs: 1e12, afterBytes: 2 ** 40 };
 
 function frames(n: number): Uint8Array {
-  const parts = Array.from({ length: n }, (_, i) => encodeFrame(envelope(Kind.PUBLISH, { topic: `t.${i}`, payloadType: PayloadType.JSON, payload: new TextEncoder().encode(`{"i":${i}}`) })));
+  const parts = Array.from({ length: n }, (_, i) =>
+    encodeFrame(
+      envelope(Kind.PUBLISH, { topic: `t.${i}`, payloadType: PayloadType.JSON, payload: new TextEncoder().encode(`{"i":${i}}`) }),
+    ),
+  );
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -82,7 +89,10 @@ for (const sealCrypto of providers) {
           bad[45] = T - 1;
           new DataView(bad.buffer).setUint16(37, 7 + T - 1);
           assert.equal(await codeOf(() => new RecordOpener(openCrypto, mode, SECRET, 30_000).open(bad, 0, bad.length)), 'CB_ERR_INTEGRITY');
-          assert.equal(await codeOf(() => new RecordOpener(openCrypto, mode, SECRET, 30_000).open(rec, 0, RECORD_TAG_OFFSET + 3)), 'CB_ERR_INTEGRITY');
+          assert.equal(
+            await codeOf(() => new RecordOpener(openCrypto, mode, SECRET, 30_000).open(rec, 0, RECORD_TAG_OFFSET + 3)),
+            'CB_ERR_INTEGRITY',
+          );
         });
 
         test('replayed, reordered and dropped records are CB_ERR_REPLAY', async () => {
@@ -102,7 +112,12 @@ for (const sealCrypto of providers) {
 
         test('timestamps outside the window either way are CB_ERR_CLOCK_SKEW; inside are fine', async () => {
           const base = 1_800_000_000_000;
-          for (const [offset, expected] of [[31_000, 'CB_ERR_CLOCK_SKEW'], [-31_000, 'CB_ERR_CLOCK_SKEW'], [29_000, 'no error'], [-29_000, 'no error']] as const) {
+          for (const [offset, expected] of [
+            [31_000, 'CB_ERR_CLOCK_SKEW'],
+            [-31_000, 'CB_ERR_CLOCK_SKEW'],
+            [29_000, 'no error'],
+            [-29_000, 'no error'],
+          ] as const) {
             const sealer = new RecordSealer(sealCrypto, mode, SECRET, NO_REKEY, () => base + offset);
             const opener = new RecordOpener(openCrypto, mode, SECRET, 30_000, () => base);
             const rec = await sealer.seal(frames(1));
@@ -149,7 +164,10 @@ test('re-keying by time', async () => {
   const b = await sealer.seal(frames(1));
   now += 1;
   const d = await sealer.seal(frames(1));
-  assert.deepEqual([a, b, d].map((r) => new DataView(r.buffer).getUint32(40)), [0, 0, 1]);
+  assert.deepEqual(
+    [a, b, d].map((r) => new DataView(r.buffer).getUint32(40)),
+    [0, 0, 1],
+  );
 });
 
 test('Node records seal and open synchronously (no promise per batch)', () => {
@@ -170,7 +188,10 @@ for (const crypto of providers) {
       return buf.subarray(room);
     };
 
-    for (const [suite, T] of [['hmac-sha256', 32], ['aes-256-gmac', 16]] as const) {
+    for (const [suite, T] of [
+      ['hmac-sha256', 32],
+      ['aes-256-gmac', 16],
+    ] as const) {
       test(`integrity (${suite}) with enough headroom: no new buffer, every header byte written, opens to the frames`, async () => {
         const plain = frames(4);
         const chunk = withRoom(plain, 100, 0xff); // junk before it must not leak into the header
@@ -198,12 +219,19 @@ for (const crypto of providers) {
     });
 
     test('too little headroom: a new buffer, and the plaintext and the bytes before it stay as they were', async () => {
-      for (const [mode, room, given] of [['hmac-sha256', 100, 77], ['aes-256-gmac', 100, 61], ['aes-256-gcm', 100, 61]] as const) {
+      for (const [mode, room, given] of [
+        ['hmac-sha256', 100, 77],
+        ['aes-256-gmac', 100, 61],
+        ['aes-256-gcm', 100, 61],
+      ] as const) {
         const plain = frames(2);
         const chunk = withRoom(plain, room, 0x5a);
         const rec = await new RecordSealer(crypto, mode, SECRET, NO_REKEY).seal(chunk, given);
         assert.notEqual(rec.buffer, chunk.buffer, mode);
-        assert.ok(new Uint8Array(chunk.buffer, 0, room).every((b) => b === 0x5a), `${mode}: headroom untouched`);
+        assert.ok(
+          new Uint8Array(chunk.buffer, 0, room).every((b) => b === 0x5a),
+          `${mode}: headroom untouched`,
+        );
         assert.deepEqual(chunk, plain, `${mode}: plaintext untouched`);
         assert.deepEqual(await new RecordOpener(crypto, mode, SECRET, 30_000).open(rec, 0, rec.length), plain);
       }

@@ -18,11 +18,21 @@ const tmp = (): string => {
   dirs.push(d);
   return d;
 };
-afterEach(() => { while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true }); });
+afterEach(() => {
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
 
 const enc = new TextEncoder();
-const msg = (i: number, time = 1000 + i): AppendInput => ({ time, topic: `orders.${i}`, payloadType: 2, payload: enc.encode(`payload-${i}`) });
-const segFiles = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith('.log')).sort();
+const msg = (i: number, time = 1000 + i): AppendInput => ({
+  time,
+  topic: `orders.${i}`,
+  payloadType: 2,
+  payload: enc.encode(`payload-${i}`),
+});
+const segFiles = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.log'))
+    .sort();
 const isCode = (code: string) => (err: unknown) => isCrossbusError(err) && err.code === code && err instanceof StorageError;
 
 describe('SegmentLog', () => {
@@ -46,8 +56,11 @@ describe('SegmentLog', () => {
     assert.deepEqual(norm(await again.read(2, { maxMessages: 1 })), norm(expected.slice(1, 2)));
     assert.deepEqual(await again.read(4), []);
     const st = again.state();
-    assert.equal(st.firstSeq, 1); assert.equal(st.lastSeq, 3); assert.equal(st.messages, 3);
-    assert.equal(st.firstTime, 5); assert.equal(st.lastTime, 7);
+    assert.equal(st.firstSeq, 1);
+    assert.equal(st.lastSeq, 3);
+    assert.equal(st.messages, 3);
+    assert.equal(st.firstTime, 5);
+    assert.equal(st.lastTime, 7);
     assert.equal(st.bytes, statSync(join(dir, segmentFileName(1))).size);
     await again.close();
   });
@@ -63,9 +76,19 @@ describe('SegmentLog', () => {
     const again = await SegmentLog.open(dir, { maxSegmentBytes: 300 });
     assert.equal(again.state().segments, files.length);
     assert.deepEqual(await again.append([msg(21), msg(22)]), { firstSeq: 21, lastSeq: 22 });
-    assert.deepEqual((await again.read(1)).map((m) => m.seq), Array.from({ length: 22 }, (_, i) => i + 1));
-    assert.deepEqual((await again.read(1, { maxBytes: 1 })).map((m) => m.seq), [1], 'at least one message whatever maxBytes');
-    assert.deepEqual((await again.read(5, { maxMessages: 7 })).map((m) => m.topic), [5, 6, 7, 8, 9, 10, 11].map((i) => `orders.${i}`));
+    assert.deepEqual(
+      (await again.read(1)).map((m) => m.seq),
+      Array.from({ length: 22 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(
+      (await again.read(1, { maxBytes: 1 })).map((m) => m.seq),
+      [1],
+      'at least one message whatever maxBytes',
+    );
+    assert.deepEqual(
+      (await again.read(5, { maxMessages: 7 })).map((m) => m.topic),
+      [5, 6, 7, 8, 9, 10, 11].map((i) => `orders.${i}`),
+    );
     await again.close();
   });
 
@@ -85,11 +108,18 @@ describe('SegmentLog', () => {
     const { fs, ctl } = faultyFs();
     const log = await SegmentLog.open(tmp(), { fs });
     ctl.syncDelayMs = 5;
-    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => log.append([msg(i)]).then((r) => {
-      for (let s = r.firstSeq; s <= r.lastSeq; s++) assert.ok(ctl.durable.has(s), `seq ${s} resolved before its fsync`);
-      return r.firstSeq;
-    })));
-    assert.deepEqual(results, Array.from({ length: 100 }, (_, i) => i + 1));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        log.append([msg(i)]).then((r) => {
+          for (let s = r.firstSeq; s <= r.lastSeq; s++) assert.ok(ctl.durable.has(s), `seq ${s} resolved before its fsync`);
+          return r.firstSeq;
+        }),
+      ),
+    );
+    assert.deepEqual(
+      results,
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
     assert.ok(ctl.syncs <= 3, `fsyncs: ${ctl.syncs}`);
     // Appends arriving while an fsync runs go out together in the next one.
     const syncing = new Promise<void>((resolve) => (ctl.onSyncStart = resolve));
@@ -103,7 +133,7 @@ describe('SegmentLog', () => {
     await log.close();
   });
 
-  test("interval policy resolves after write and fsyncs on a timer and at close", async (t) => {
+  test('interval policy resolves after write and fsyncs on a timer and at close', async (t) => {
     t.mock.timers.enable({ apis: ['setInterval'] });
     const { fs, ctl } = faultyFs();
     const log = await SegmentLog.open(tmp(), { fs, durability: 'interval', syncIntervalMs: 20 });
@@ -153,7 +183,13 @@ describe('SegmentLog', () => {
     const bytes = readFileSync(file);
     bytes[40]! ^= 0x10;
     writeFileSync(file, bytes);
-    await assert.rejects(SegmentLog.open(dir), (e) => isCode('CB_ERR_STREAM_CORRUPT')(e) && (e as StorageError).details?.file === segmentFileName(1) && (e as StorageError).details?.offset === 0);
+    await assert.rejects(
+      SegmentLog.open(dir),
+      (e) =>
+        isCode('CB_ERR_STREAM_CORRUPT')(e) &&
+        (e as StorageError).details?.file === segmentFileName(1) &&
+        (e as StorageError).details?.offset === 0,
+    );
   });
 
   test('a bad record in an older segment is corruption, not a torn tail', async () => {
@@ -201,19 +237,33 @@ describe('SegmentLog', () => {
       ctl.failWrite = undefined;
       ctl.failSync = undefined;
       assert.deepEqual(await log.append([msg(5)]), { firstSeq: 2, lastSeq: 2 });
-      assert.deepEqual((await log.read(1)).map((m) => m.topic), ['orders.1', 'orders.5']);
+      assert.deepEqual(
+        (await log.read(1)).map((m) => m.topic),
+        ['orders.1', 'orders.5'],
+      );
       await log.close();
       const again = await SegmentLog.open(dir);
       assert.equal(again.recovered, undefined, 'no garbage left behind');
-      assert.deepEqual((await again.read(1)).map((m) => m.topic), ['orders.1', 'orders.5']);
+      assert.deepEqual(
+        (await again.read(1)).map((m) => m.topic),
+        ['orders.1', 'orders.5'],
+      );
       await again.close();
     });
   }
 
   test('an unusable directory refuses to open with CB_ERR_STORAGE', async () => {
     const { fs } = faultyFs();
-    const broken = { ...fs, mkdir: async () => { throw Object.assign(new Error('EACCES'), { code: 'EACCES' }); } };
-    await assert.rejects(SegmentLog.open(join(tmp(), 's'), { fs: broken }), (e) => isCode('CB_ERR_STORAGE')(e) && (e as StorageError).details?.errno === 'EACCES');
+    const broken = {
+      ...fs,
+      mkdir: async () => {
+        throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+      },
+    };
+    await assert.rejects(
+      SegmentLog.open(join(tmp(), 's'), { fs: broken }),
+      (e) => isCode('CB_ERR_STORAGE')(e) && (e as StorageError).details?.errno === 'EACCES',
+    );
   });
 
   test('retention by maxMessages: exactly N kept, the N+1th drops the oldest; old segments deleted', async () => {
@@ -224,7 +274,10 @@ describe('SegmentLog', () => {
     await log.append([msg(6)]);
     assert.deepEqual([log.state().firstSeq, log.state().messages], [2, 5]);
     for (let i = 7; i <= 30; i++) await log.append([msg(i)]);
-    assert.deepEqual((await log.read(1)).map((m) => m.seq), [26, 27, 28, 29, 30]);
+    assert.deepEqual(
+      (await log.read(1)).map((m) => m.seq),
+      [26, 27, 28, 29, 30],
+    );
     assert.equal(segFiles(dir).length, log.state().segments);
     assert.ok(segFiles(dir).length <= 4, `segments: ${segFiles(dir)}`);
     await log.close();

@@ -10,8 +10,18 @@ import { DLQ_HELP, REPLAY_WINDOW, dlqCommand } from '../../src/cli/commands/dlq.
 import { STREAM_HELP, seqAtTime, streamCommand } from '../../src/cli/commands/stream.js';
 import type { ClientFlags, StreamIo } from '../../src/cli/commands/streams.js';
 import {
-  deadLetter, formatBytes, formatDeadLetters, formatMs, formatStreamInfo, formatStreamList, originalHeaders,
-  parseSeqFlag, parseSince, recordJson, recordLine, streamInfoJson,
+  deadLetter,
+  formatBytes,
+  formatDeadLetters,
+  formatMs,
+  formatStreamInfo,
+  formatStreamList,
+  originalHeaders,
+  parseSeqFlag,
+  parseSince,
+  recordJson,
+  recordLine,
+  streamInfoJson,
 } from '../../src/cli/commands/streams-format.js';
 import { DEFAULT_REPLAY_RATE } from '../../src/cli/defaults.js';
 
@@ -19,7 +29,11 @@ const T0 = Date.UTC(2025, 0, 31, 12, 0, 0);
 
 function info(name: string, over: Partial<StreamInfo> = {}, state: Partial<StreamInfo['state']> = {}): StreamInfo {
   return {
-    name, topics: [`${name.toLowerCase()}.>`], duplicateWindowMs: 120_000, durability: 'fsync', consumers: [],
+    name,
+    topics: [`${name.toLowerCase()}.>`],
+    duplicateWindowMs: 120_000,
+    durability: 'fsync',
+    consumers: [],
     ...over,
     state: { firstSeq: 1, lastSeq: 0, messages: 0, bytes: 0, ...state },
   };
@@ -65,8 +79,12 @@ class FakeClient implements StreamsClient {
     return {
       ...config,
       state: {
-        firstSeq: first?.seq ?? config.state.lastSeq + 1, lastSeq: last?.seq ?? config.state.lastSeq, messages: list.length,
-        bytes: list.length * 100, ...(first ? { firstTime: first.time } : {}), ...(last ? { lastTime: last.time } : {}),
+        firstSeq: first?.seq ?? config.state.lastSeq + 1,
+        lastSeq: last?.seq ?? config.state.lastSeq,
+        messages: list.length,
+        bytes: list.length * 100,
+        ...(first ? { firstTime: first.time } : {}),
+        ...(last ? { lastTime: last.time } : {}),
       },
     };
   }
@@ -87,11 +105,18 @@ class FakeClient implements StreamsClient {
       this.state(name);
       this.reads.push({ name, ...options });
       const max = Math.min(options.maxMessages ?? 100, this.pageCap);
-      return this.records.get(name)!.filter((r) => r.seq >= (options.fromSeq ?? 0)).slice(0, max);
+      return this.records
+        .get(name)!
+        .filter((r) => r.seq >= (options.fromSeq ?? 0))
+        .slice(0, max);
     },
   };
 
-  async publish(topic: string, data: unknown, options: { durable: true; msgId: string; headers?: Record<string, string> }): Promise<PublishAck> {
+  async publish(
+    topic: string,
+    data: unknown,
+    options: { durable: true; msgId: string; headers?: Record<string, string> },
+  ): Promise<PublishAck> {
     this.inflight++;
     this.maxInflight = Math.max(this.maxInflight, this.inflight);
     await new Promise((r) => setImmediate(r));
@@ -151,8 +176,18 @@ async function run(cmd: typeof streamCommand, args: string[], client: FakeClient
 
 function deadLetterRecord(seq: number, topic: string, data: unknown, extra: Record<string, string> = {}): StreamRecord {
   return {
-    seq, time: T0 + seq, topic, data,
-    headers: { 'cb-dlq-reason': 'max-deliver', 'cb-dlq-attempts': '5', 'cb-dlq-stream': 'ORDERS', 'cb-dlq-seq': String(seq * 10), 'cb-dlq-time': String(T0), ...extra },
+    seq,
+    time: T0 + seq,
+    topic,
+    data,
+    headers: {
+      'cb-dlq-reason': 'max-deliver',
+      'cb-dlq-attempts': '5',
+      'cb-dlq-stream': 'ORDERS',
+      'cb-dlq-seq': String(seq * 10),
+      'cb-dlq-time': String(T0),
+      ...extra,
+    },
   };
 }
 
@@ -186,10 +221,17 @@ describe('flag values', () => {
 });
 
 describe('output formats', () => {
-  const orders = info('ORDERS', {
-    maxAgeMs: 86_400_000,
-    consumers: [{ durable: 'billing', ackFloor: 4100, pending: 100, waiting: 1, members: 2 }, { durable: 'audit', ackFloor: 4200, pending: 0, waiting: 0, members: 0 }],
-  }, { firstSeq: 1, lastSeq: 4200, messages: 4200, bytes: 1_300_000, firstTime: T0, lastTime: T0 + 60_000 });
+  const orders = info(
+    'ORDERS',
+    {
+      maxAgeMs: 86_400_000,
+      consumers: [
+        { durable: 'billing', ackFloor: 4100, pending: 100, waiting: 1, members: 2 },
+        { durable: 'audit', ackFloor: 4200, pending: 0, waiting: 0, members: 0 },
+      ],
+    },
+    { firstSeq: 1, lastSeq: 4200, messages: 4200, bytes: 1_300_000, firstTime: T0, lastTime: T0 + 60_000 },
+  );
   const dlq = info('ORDERS.DLQ', { topics: [], deadLetterOf: 'ORDERS' }, { firstSeq: 1, lastSeq: 3, messages: 3, bytes: 300 });
   const broken = info('BROKEN', { quarantined: { code: 'CB_ERR_STREAM_CORRUPT', message: 'segment 3 failed its checksum' } });
 
@@ -202,7 +244,10 @@ describe('output formats', () => {
     assert.match(text, /ORDERS\.DLQ +\(dead letters of ORDERS\) +3 +300 B +1\.\.3 +0 +ok\n/);
     // Columns line up: every row has its SEQ where the header has it.
     const at = lines[0]!.indexOf('SEQ');
-    assert.ok(lines.slice(1, 4).every((l) => /^[-\d]/.test(l.slice(at))), text);
+    assert.ok(
+      lines.slice(1, 4).every((l) => /^[-\d]/.test(l.slice(at))),
+      text,
+    );
     assert.equal(formatStreamList([]), 'No streams.\n');
   });
 
@@ -216,7 +261,10 @@ describe('output formats', () => {
     assert.match(text, /duplicate window: +2m/);
     assert.match(text, /dead letters: +3 \(ORDERS\.DLQ; 'crossbus dlq ls ORDERS'\)/);
     assert.match(text, /status: +ok/);
-    assert.match(text, /Consumers \(2\):\n {2}DURABLE +ACK FLOOR +PENDING +WAITING +MEMBERS\n {2}audit +4200 +0 +0 +0\n {2}billing +4100 +100 +1 +2\n/);
+    assert.match(
+      text,
+      /Consumers \(2\):\n {2}DURABLE +ACK FLOOR +PENDING +WAITING +MEMBERS\n {2}audit +4200 +0 +0 +0\n {2}billing +4100 +100 +1 +2\n/,
+    );
     assert.match(formatStreamInfo(orders, undefined), /dead letters: +0\n/);
     const q = formatStreamInfo(broken, undefined);
     assert.match(q, /status: +QUARANTINED: CB_ERR_STREAM_CORRUPT: segment 3 failed its checksum/);
@@ -228,14 +276,27 @@ describe('output formats', () => {
   test('no control characters from the hub reach the terminal', () => {
     const evil = info('X', { topics: ['a.\u001b[31m'] });
     assert.doesNotMatch(formatStreamList([evil]), /\u001b/);
-    assert.doesNotMatch(formatDeadLetters('X', [deadLetterRecord(1, 't', 1, { 'cb-dlq-reason': 'term: \u001b]0;pwned\u0007' })]), /[\u001b\u0007]/);
+    assert.doesNotMatch(
+      formatDeadLetters('X', [deadLetterRecord(1, 't', 1, { 'cb-dlq-reason': 'term: \u001b]0;pwned\u0007' })]),
+      /[\u001b\u0007]/,
+    );
   });
 
   test('replay lines: JSON values as they are, bytes as base64 with "encoding"', () => {
-    assert.equal(recordLine({ seq: 1, time: T0, topic: 'a.b', data: { id: 1 } }), `{"seq":1,"time":${T0},"topic":"a.b","headers":{},"data":{"id":1}}\n`);
+    assert.equal(
+      recordLine({ seq: 1, time: T0, topic: 'a.b', data: { id: 1 } }),
+      `{"seq":1,"time":${T0},"topic":"a.b","headers":{},"data":{"id":1}}\n`,
+    );
     const bytes = new Uint8Array([0, 1, 2, 255]);
-    assert.deepEqual(recordJson({ seq: 2, time: T0, topic: 'a.b', data: bytes, headers: { h: 'v' }, msgId: 'm' }),
-      { seq: 2, time: T0, topic: 'a.b', headers: { h: 'v' }, data: 'AAEC/w==', encoding: 'base64', msgId: 'm' });
+    assert.deepEqual(recordJson({ seq: 2, time: T0, topic: 'a.b', data: bytes, headers: { h: 'v' }, msgId: 'm' }), {
+      seq: 2,
+      time: T0,
+      topic: 'a.b',
+      headers: { h: 'v' },
+      data: 'AAEC/w==',
+      encoding: 'base64',
+      msgId: 'm',
+    });
     // A Buffer view into a larger pool encodes only its own bytes.
     const view = Buffer.from([9, 9, 7, 7]).subarray(2);
     assert.equal(recordJson({ seq: 3, time: T0, topic: 't', data: view }).data, 'Bwc=');
@@ -244,8 +305,16 @@ describe('output formats', () => {
   test('dead letters: parsed cb-dlq-* headers, a table, and the headers a replay keeps', () => {
     const r = deadLetterRecord(7, 'orders.created', { id: 7 }, { traceparent: 'tp', 'cb-dlq-reason': 'term: bad payload' });
     assert.deepEqual(deadLetter(r), {
-      seq: 7, time: T0 + 7, topic: 'orders.created', reason: 'term: bad payload', attempts: 5, sourceStream: 'ORDERS', sourceSeq: 70,
-      originalTime: T0, headers: { traceparent: 'tp' }, data: { id: 7 },
+      seq: 7,
+      time: T0 + 7,
+      topic: 'orders.created',
+      reason: 'term: bad payload',
+      attempts: 5,
+      sourceStream: 'ORDERS',
+      sourceSeq: 70,
+      originalTime: T0,
+      headers: { traceparent: 'tp' },
+      data: { id: 7 },
     });
     assert.deepEqual(originalHeaders({ 'CB-DLQ-Reason': 'x', a: '1' }), { a: '1' });
     const text = formatDeadLetters('ORDERS', [r, deadLetterRecord(8, 'orders.paid', null)]);
@@ -296,7 +365,12 @@ describe('crossbus stream: usage', () => {
       assert.match(r.stderr, /Run 'crossbus stream --help' for usage\.\n$/);
       assert.equal(r.opened.length, 0, 'did not connect');
     }
-    for (const [args, re] of [[['replay', 'A', '--rate=-1'], /--rate must be an integer of at least 0/], [[], /dlq needs a subcommand: ls, replay/], [['ls'], /dlq ls needs <stream>/], [['replay', 'A', '--to-seq', '3'], /Unknown option '--to-seq'/]] as Array<[string[], RegExp]>) {
+    for (const [args, re] of [
+      [['replay', 'A', '--rate=-1'], /--rate must be an integer of at least 0/],
+      [[], /dlq needs a subcommand: ls, replay/],
+      [['ls'], /dlq ls needs <stream>/],
+      [['replay', 'A', '--to-seq', '3'], /Unknown option '--to-seq'/],
+    ] as Array<[string[], RegExp]>) {
       const r = await run(dlqCommand, args, undefined);
       assert.equal(r.code, 2, args.join(' '));
       assert.match(r.stderr, re);
@@ -315,7 +389,10 @@ describe('crossbus stream against a fake client', () => {
   function withOrders(n: number, pageCap = Infinity): FakeClient {
     const c = new FakeClient();
     c.pageCap = pageCap;
-    c.add(info('ORDERS'), Array.from({ length: n }, (_, i) => ({ time: T0 + i * 1000, topic: `orders.${i % 2 ? 'paid' : 'created'}`, data: { i: i + 1 } })));
+    c.add(
+      info('ORDERS'),
+      Array.from({ length: n }, (_, i) => ({ time: T0 + i * 1000, topic: `orders.${i % 2 ? 'paid' : 'created'}`, data: { i: i + 1 } })),
+    );
     return c;
   }
 
@@ -327,7 +404,10 @@ describe('crossbus stream against a fake client', () => {
     assert.match(ls.stdout, /ORDERS +orders\.> +3 +300 B +1\.\.3 +0 +ok/);
     assert.ok(c.closed);
     const lsJson = await run(streamCommand, ['ls', '--json'], c);
-    assert.deepEqual((JSON.parse(lsJson.stdout) as StreamInfo[]).map((s) => s.name), ['ORDERS', 'ORDERS.DLQ']);
+    assert.deepEqual(
+      (JSON.parse(lsJson.stdout) as StreamInfo[]).map((s) => s.name),
+      ['ORDERS', 'ORDERS.DLQ'],
+    );
     const inf = await run(streamCommand, ['info', 'ORDERS'], c);
     assert.match(inf.stdout, /dead letters: +1 \(ORDERS\.DLQ/);
     const infJson = await run(streamCommand, ['info', 'ORDERS', '--json'], c);
@@ -335,7 +415,11 @@ describe('crossbus stream against a fake client', () => {
   });
 
   test('an unknown stream: exit 1 with the error code', async () => {
-    for (const args of [['info', 'NOPE'], ['replay', 'NOPE'], ['purge', 'NOPE', '--yes']]) {
+    for (const args of [
+      ['info', 'NOPE'],
+      ['replay', 'NOPE'],
+      ['purge', 'NOPE', '--yes'],
+    ]) {
       const r = await run(streamCommand, args);
       assert.equal(r.code, 1, args.join(' '));
       assert.match(r.stderr, /^crossbus: stream NOPE not found \(CB_ERR_STREAM_NOT_FOUND\)\n$/);
@@ -347,7 +431,9 @@ describe('crossbus stream against a fake client', () => {
 
   test('failing to connect: exit 1 with the message', async () => {
     const o = io();
-    const code = await streamCommand(['ls'], o, async () => { throw new CrossbusError('CB_ERR_CONNECTION_FAILED', 'cannot reach ws://127.0.0.1:1'); });
+    const code = await streamCommand(['ls'], o, async () => {
+      throw new CrossbusError('CB_ERR_CONNECTION_FAILED', 'cannot reach ws://127.0.0.1:1');
+    });
     assert.equal(code, 1);
     assert.equal(o.err(), 'crossbus: cannot reach ws://127.0.0.1:1 (CB_ERR_CONNECTION_FAILED)\n');
   });
@@ -356,9 +442,15 @@ describe('crossbus stream against a fake client', () => {
     const c = withOrders(1234, 100);
     const r = await run(streamCommand, ['replay', 'ORDERS'], c);
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { seq: number; data: { i: number } });
+    const lines = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; data: { i: number } });
     assert.equal(lines.length, 1234);
-    assert.deepEqual(lines.map((l) => l.seq), Array.from({ length: 1234 }, (_, i) => i + 1));
+    assert.deepEqual(
+      lines.map((l) => l.seq),
+      Array.from({ length: 1234 }, (_, i) => i + 1),
+    );
     assert.ok(lines.every((l) => l.data.i === l.seq));
     assert.ok(c.reads.length >= 13, 'paged');
     // More than 1000 messages: a bar (not a TTY here: a line per 10%).
@@ -373,7 +465,11 @@ describe('crossbus stream against a fake client', () => {
       const r = await run(streamCommand, ['replay', 'ORDERS', ...args], c);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.progress, '', 'no bar for 50 messages');
-      return r.stdout.trimEnd().split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { seq: number }).seq);
+      return r.stdout
+        .trimEnd()
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => (JSON.parse(l) as { seq: number }).seq);
     };
     assert.deepEqual(await seqs(['--from-seq', '45']), [45, 46, 47, 48, 49, 50]);
     assert.deepEqual(await seqs(['--from-seq', '10', '--to-seq', '12']), [10, 11, 12]);
@@ -382,14 +478,20 @@ describe('crossbus stream against a fake client', () => {
     // Message i is stored at T0 + (i-1) s.
     assert.deepEqual(await seqs(['--since', new Date(T0 + 47_000).toISOString()]), [48, 49, 50]);
     assert.deepEqual(await seqs(['--since', String(T0 + 46_500)]), [48, 49, 50]);
-    assert.deepEqual(await seqs(['--since', String(T0 - 1)]), Array.from({ length: 50 }, (_, i) => i + 1));
+    assert.deepEqual(
+      await seqs(['--since', String(T0 - 1)]),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
     assert.deepEqual(await seqs(['--since', String(T0 + 10_000_000)]), []);
     assert.deepEqual(await seqs(['--since', String(T0 + 47_000), '--to-seq', '48']), [48]);
   });
 
   test('--since bisects with single reads, also over gaps', async () => {
     const c = new FakeClient();
-    c.add(info('G'), [10, 11, 12, 40, 41, 90].map((seq) => ({ seq, time: T0 + seq, topic: 'g', data: seq })));
+    c.add(
+      info('G'),
+      [10, 11, 12, 40, 41, 90].map((seq) => ({ seq, time: T0 + seq, topic: 'g', data: seq })),
+    );
     assert.equal(await seqAtTime(c, 'G', T0 + 13, 10, 90), 13); // reading from 13 gives 40
     assert.equal(await seqAtTime(c, 'G', T0 + 41, 10, 90), 41);
     assert.equal(await seqAtTime(c, 'G', T0 + 91, 10, 90), 91);
@@ -397,7 +499,13 @@ describe('crossbus stream against a fake client', () => {
     assert.ok(c.reads.every((r) => r.maxMessages === 1));
     assert.ok(c.reads.length <= 4 * 8);
     const r = await run(streamCommand, ['replay', 'G', '--since', String(T0 + 13)], c);
-    assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq), [40, 41, 90]);
+    assert.deepEqual(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { seq: number }).seq),
+      [40, 41, 90],
+    );
   });
 
   test('--progress shows a bar for a short run, --no-progress hides it for a long one', async () => {
@@ -422,8 +530,12 @@ describe('crossbus dlq against a fake client', () => {
   function withDeadLetters(n: number): FakeClient {
     const c = new FakeClient();
     c.add(info('ORDERS'), [{ time: T0, topic: 'orders.created', data: 0 }]);
-    c.add(info('ORDERS.DLQ', { topics: [], deadLetterOf: 'ORDERS' }),
-      Array.from({ length: n }, (_, i) => deadLetterRecord(i + 1, `orders.n${i + 1}`, i % 3 === 0 ? new Uint8Array([i & 255]) : { i: i + 1 }, { traceparent: `t${i + 1}` })));
+    c.add(
+      info('ORDERS.DLQ', { topics: [], deadLetterOf: 'ORDERS' }),
+      Array.from({ length: n }, (_, i) =>
+        deadLetterRecord(i + 1, `orders.n${i + 1}`, i % 3 === 0 ? new Uint8Array([i & 255]) : { i: i + 1 }, { traceparent: `t${i + 1}` }),
+      ),
+    );
     return c;
   }
 
@@ -436,10 +548,22 @@ describe('crossbus dlq against a fake client', () => {
     assert.equal((await run(dlqCommand, ['ls', 'ORDERS.DLQ'], c)).stdout, r.stdout);
     const j = JSON.parse((await run(dlqCommand, ['ls', 'ORDERS', '--json'], c)).stdout) as Array<Record<string, unknown>>;
     assert.equal(j.length, 3);
-    assert.deepEqual({ ...j[0], headers: undefined }, {
-      seq: 1, time: T0 + 1, topic: 'orders.n1', reason: 'max-deliver', attempts: 5, sourceStream: 'ORDERS', sourceSeq: 10, originalTime: T0,
-      headers: undefined, data: 'AA==', encoding: 'base64',
-    });
+    assert.deepEqual(
+      { ...j[0], headers: undefined },
+      {
+        seq: 1,
+        time: T0 + 1,
+        topic: 'orders.n1',
+        reason: 'max-deliver',
+        attempts: 5,
+        sourceStream: 'ORDERS',
+        sourceSeq: 10,
+        originalTime: T0,
+        headers: undefined,
+        data: 'AA==',
+        encoding: 'base64',
+      },
+    );
     const bare = new FakeClient();
     bare.add(info('ORDERS'));
     const none = await run(dlqCommand, ['ls', 'ORDERS'], bare);
@@ -456,15 +580,26 @@ describe('crossbus dlq against a fake client', () => {
     const r = await run(dlqCommand, ['replay', 'ORDERS'], c);
     assert.equal(r.code, 0, r.stderr);
     const took = clock.t - start;
-    assert.ok(took >= 1233 * (1000 / DEFAULT_REPLAY_RATE) - 4 && took <= 1234 * (1000 / DEFAULT_REPLAY_RATE), `paced at ${DEFAULT_REPLAY_RATE}/s: ${took} ms`);
+    assert.ok(
+      took >= 1233 * (1000 / DEFAULT_REPLAY_RATE) - 4 && took <= 1234 * (1000 / DEFAULT_REPLAY_RATE),
+      `paced at ${DEFAULT_REPLAY_RATE}/s: ${took} ms`,
+    );
     assert.equal(c.published.length, 1234);
-    assert.deepEqual(c.published[0], { topic: 'orders.n1', data: new Uint8Array([0]), msgId: 'dlq-ORDERS-1', headers: { traceparent: 't1' } });
+    assert.deepEqual(c.published[0], {
+      topic: 'orders.n1',
+      data: new Uint8Array([0]),
+      msgId: 'dlq-ORDERS-1',
+      headers: { traceparent: 't1' },
+    });
     assert.deepEqual(c.published[1], { topic: 'orders.n2', data: { i: 2 }, msgId: 'dlq-ORDERS-2', headers: { traceparent: 't2' } });
     assert.ok(c.maxInflight > 1 && c.maxInflight <= REPLAY_WINDOW, `in flight at once: ${c.maxInflight}`);
     assert.deepEqual(c.purges, [{ name: 'ORDERS.DLQ', upToSeq: 1234 }]);
     assert.equal(c.records.get('ORDERS.DLQ')!.length, 0);
     assert.equal(c.records.get('ORDERS')!.length, 1235);
-    assert.equal(r.stdout, 'replayed 1234 dead letters of ORDERS (dlq seq 1..1234): 1234 stored, 0 already stored (duplicate msgId); purged 1234 from ORDERS.DLQ\n');
+    assert.equal(
+      r.stdout,
+      'replayed 1234 dead letters of ORDERS (dlq seq 1..1234): 1234 stored, 0 already stored (duplicate msgId); purged 1234 from ORDERS.DLQ\n',
+    );
     assert.match(r.progress, /^dlq replay ORDERS \[/);
     assert.match(r.progress, /100% 1234\/1234/);
   });
@@ -494,16 +629,25 @@ describe('crossbus dlq against a fake client', () => {
     assert.equal(r.code, 0);
     assert.equal(c.published.length, 3);
     assert.deepEqual(c.purges, [{ name: 'ORDERS.DLQ', upToSeq: 3 }]);
-    assert.deepEqual(c.records.get('ORDERS.DLQ')!.map((x) => x.seq), [4]);
+    assert.deepEqual(
+      c.records.get('ORDERS.DLQ')!.map((x) => x.seq),
+      [4],
+    );
   });
 
   test('--from-seq replays from there and does not purge the earlier ones', async () => {
     const c = withDeadLetters(6);
     const r = await run(dlqCommand, ['replay', 'ORDERS', '--from-seq', '4'], c);
     assert.equal(r.code, 0);
-    assert.deepEqual(c.published.map((p) => p.msgId), ['dlq-ORDERS-4', 'dlq-ORDERS-5', 'dlq-ORDERS-6']);
+    assert.deepEqual(
+      c.published.map((p) => p.msgId),
+      ['dlq-ORDERS-4', 'dlq-ORDERS-5', 'dlq-ORDERS-6'],
+    );
     assert.deepEqual(c.purges, []);
-    assert.match(r.stdout, /not purged: dead letters before seq 4 remain \(purge with 'crossbus stream purge ORDERS\.DLQ --up-to-seq 6 --yes'\)/);
+    assert.match(
+      r.stdout,
+      /not purged: dead letters before seq 4 remain \(purge with 'crossbus stream purge ORDERS\.DLQ --up-to-seq 6 --yes'\)/,
+    );
   });
 
   test('a failed publish stops the replay; only the dead letters before it are purged; exit 1 with the code', async () => {
@@ -559,17 +703,25 @@ describe('crossbus dlq against a fake client', () => {
     c.admit = () => createError('CB_ERR_RATE_LIMITED', 'rate limit exceeded', { details: { retryAfterMs: 5 } });
     const r = await run(dlqCommand, ['replay', 'ORDERS'], c);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /dlq replay stopped at dlq seq 1; dead letters from there on were kept\ncrossbus: rate limit exceeded \(CB_ERR_RATE_LIMITED\)\n$/);
+    assert.match(
+      r.stderr,
+      /dlq replay stopped at dlq seq 1; dead letters from there on were kept\ncrossbus: rate limit exceeded \(CB_ERR_RATE_LIMITED\)\n$/,
+    );
     assert.deepEqual(c.purges, []);
     assert.equal(c.records.get('ORDERS.DLQ')!.length, 3);
   });
 
   test('a failed purge after the replay: the summary says so, exit 1 with the code', async () => {
     const c = withDeadLetters(4);
-    c.streams.purge = async () => { throw createError('CB_ERR_STORAGE', 'disk full'); };
+    c.streams.purge = async () => {
+      throw createError('CB_ERR_STORAGE', 'disk full');
+    };
     const r = await run(dlqCommand, ['replay', 'ORDERS'], c);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /^replayed 4 dead letters of ORDERS \(dlq seq 1\.\.4\): 4 stored, 0 already stored \(duplicate msgId\); NOT purged .*'crossbus stream purge ORDERS\.DLQ --up-to-seq 4 --yes'\)\n$/);
+    assert.match(
+      r.stdout,
+      /^replayed 4 dead letters of ORDERS \(dlq seq 1\.\.4\): 4 stored, 0 already stored \(duplicate msgId\); NOT purged .*'crossbus stream purge ORDERS\.DLQ --up-to-seq 4 --yes'\)\n$/,
+    );
     assert.equal(r.stderr, 'crossbus: disk full (CB_ERR_STORAGE)\n');
   });
 });

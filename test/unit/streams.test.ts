@@ -35,11 +35,17 @@ describe('streams: management', () => {
     await rejectsWithCode(bus.streams.create({ name: 'X', topics: ['x'], unknown: 1 } as never), 'CB_ERR_INVALID_OPTION');
     await rejectsWithCode(bus.streams.info('NOPE'), 'CB_ERR_STREAM_NOT_FOUND');
     await rejectsWithCode(bus.streams.create({ name: 'X.DLQ', topics: ['x'] }), 'CB_ERR_INVALID_OPTION');
-    assert.deepEqual((await bus.streams.list()).map((s) => s.name), ['ORDERS', 'ORDERS.DLQ']);
+    assert.deepEqual(
+      (await bus.streams.list()).map((s) => s.name),
+      ['ORDERS', 'ORDERS.DLQ'],
+    );
     await bus.streams.delete('ORDERS');
     await rejectsWithCode(bus.streams.info('ORDERS'), 'CB_ERR_STREAM_NOT_FOUND');
     await rejectsWithCode(bus.publish('orders.x', 1, { durable: true }), 'CB_ERR_NO_STREAM');
-    assert.deepEqual(hub.events.map((e) => e.action), ['created', 'deleted']);
+    assert.deepEqual(
+      hub.events.map((e) => e.action),
+      ['created', 'deleted'],
+    );
     await hub.close();
   });
 
@@ -67,10 +73,16 @@ describe('streams: management', () => {
     assert.equal(st.firstSeq, 3);
     assert.equal(st.lastSeq, 5);
     assert.equal(st.messages, 3); // exactly at the limit
-    assert.deepEqual((await bus.streams.read('C')).map((m) => m.data), [3, 4, 5]);
+    assert.deepEqual(
+      (await bus.streams.read('C')).map((m) => m.data),
+      [3, 4, 5],
+    );
     const purged = await bus.streams.purge('C', { upToSeq: 4 });
     assert.equal(purged.purged, 2);
-    assert.deepEqual((await bus.streams.read('C')).map((m) => m.seq), [5]);
+    assert.deepEqual(
+      (await bus.streams.read('C')).map((m) => m.seq),
+      [5],
+    );
     await hub.close();
   });
 
@@ -104,10 +116,16 @@ describe('streams: limits', () => {
     await bus.consume('A').ready;
     await rejectsWithCode(bus.consume('A', { durable: 'three' }).ready, 'CB_ERR_STREAM_LIMIT');
     await bus.consume('A', { durable: 'one' }).ready; // joining an existing consumer is fine
-    assert.throws(() => new (hub.service.constructor as never as new (o: unknown) => unknown)({ catalog: {}, maxStreams: 0 }), /maxStreams/);
+    assert.throws(
+      () => new (hub.service.constructor as never as new (o: unknown) => unknown)({ catalog: {}, maxStreams: 0 }),
+      /maxStreams/,
+    );
     // The client refuses an over-long msgId before sending; the hub refuses it too when a peer skips that check.
     await rejectsWithCode(bus.publish('a', 1, { durable: true, msgId: 'x'.repeat(257) }), 'CB_ERR_INVALID_OPTION');
-    await rejectsWithCode(bus.publish('a', 1, { ack: true, headers: { 'cb-durable': '1', 'cb-msg-id': 'x'.repeat(257) } }), 'CB_ERR_INVALID_OPTION');
+    await rejectsWithCode(
+      bus.publish('a', 1, { ack: true, headers: { 'cb-durable': '1', 'cb-msg-id': 'x'.repeat(257) } }),
+      'CB_ERR_INVALID_OPTION',
+    );
     assert.equal((await bus.publish('a', 1, { durable: true, msgId: 'x'.repeat(256) })).seq, 1);
     await hub.close();
   });
@@ -137,11 +155,20 @@ describe('streams: idempotent publish', () => {
     assert.deepEqual(await bus.publish('d.x', 3, { durable: true, msgId: 'b' }), { stream: 'D', seq: 2, duplicate: false });
     // Concurrent duplicates while the first is being stored: one copy, one seq.
     const acks = await Promise.all([1, 2, 3].map((i) => bus.publish('d.x', i, { durable: true, msgId: 'c' })));
-    assert.deepEqual(acks.map((a) => a.seq), [3, 3, 3]);
-    assert.deepEqual(acks.map((a) => a.duplicate), [false, true, true]);
+    assert.deepEqual(
+      acks.map((a) => a.seq),
+      [3, 3, 3],
+    );
+    assert.deepEqual(
+      acks.map((a) => a.duplicate),
+      [false, true, true],
+    );
     now += 200; // past the window
     assert.deepEqual(await bus.publish('d.x', 4, { durable: true, msgId: 'a' }), { stream: 'D', seq: 4, duplicate: false });
-    assert.deepEqual((await bus.streams.read('D')).map((m) => m.data), [1, 3, 1, 4]);
+    assert.deepEqual(
+      (await bus.streams.read('D')).map((m) => m.data),
+      [1, 3, 1, 4],
+    );
     await rejectsWithCode(bus.publish('d.x', 1, { durable: true, msgId: '' }), 'CB_ERR_INVALID_OPTION');
     await hub.close();
   });
@@ -210,7 +237,14 @@ describe('streams: consumers', () => {
     const hub = await startStreamHub();
     const bus = await hub.connect();
     await bus.streams.create({ name: 'S', topics: ['s.*'] });
-    for (const [t, v] of [['s.a', 1], ['s.b', 2], ['s.a', 3], ['s.c', 4], ['s.b', 5]] as const) await bus.publish(t, v, { durable: true });
+    for (const [t, v] of [
+      ['s.a', 1],
+      ['s.b', 2],
+      ['s.a', 3],
+      ['s.c', 4],
+      ['s.b', 5],
+    ] as const)
+      await bus.publish(t, v, { durable: true });
     const seqs = async (deliver: never, n: number): Promise<number[]> => {
       const c = bus.consume('S', { deliver });
       await c.ready;
@@ -227,7 +261,10 @@ describe('streams: consumers', () => {
     const fresh = bus.consume('S', { deliver: 'new' });
     await fresh.ready;
     await bus.publish('s.z', 6, { durable: true });
-    assert.deepEqual((await take(fresh[Symbol.asyncIterator](), 1)).map((m) => m.data), [6]);
+    assert.deepEqual(
+      (await take(fresh[Symbol.asyncIterator](), 1)).map((m) => m.data),
+      [6],
+    );
     await rejectsWithCode(bus.consume('S', { deliver: 'first' as never }).ready, 'CB_ERR_INVALID_OPTION');
     await rejectsWithCode(bus.consume('NOPE').ready, 'CB_ERR_STREAM_NOT_FOUND');
     await hub.close();
@@ -241,7 +278,14 @@ describe('streams: consumers', () => {
     const c = bus.consume<{ i: number }>('W', { durable: 'work', maxDeliver: 2, ackWaitMs: 5_000 });
     const it = c[Symbol.asyncIterator]();
     const first = await take(it, 3);
-    assert.deepEqual(first.map((m) => [m.seq, m.deliveryCount]), [[1, 1], [2, 1], [3, 1]]);
+    assert.deepEqual(
+      first.map((m) => [m.seq, m.deliveryCount]),
+      [
+        [1, 1],
+        [2, 1],
+        [3, 1],
+      ],
+    );
     await first[0]!.ack();
     const nakAt = Date.now();
     await first[1]!.nak({ delayMs: 80 });
@@ -253,11 +297,23 @@ describe('streams: consumers', () => {
     await again!.nak(); // the 2nd delivery of 2: it goes to the dead letters
     await until(() => (hub.service.info('W.DLQ')?.state.messages ?? 0) === 2, 3_000, 'two dead letters');
     const dead = await bus.streams.read('W.DLQ');
-    assert.deepEqual(dead.map((d) => [d.topic, d.headers?.['cb-dlq-reason'], d.headers?.['cb-dlq-attempts'], d.headers?.['cb-dlq-seq'], d.headers?.['cb-dlq-stream']]), [
-      ['w.3', 'term: cannot parse', '1', '3', 'W'],
-      ['w.2', 'max-deliver', '2', '2', 'W'],
-    ]);
-    assert.deepEqual(dead.map((d) => d.data), [{ i: 3 }, { i: 2 }]);
+    assert.deepEqual(
+      dead.map((d) => [
+        d.topic,
+        d.headers?.['cb-dlq-reason'],
+        d.headers?.['cb-dlq-attempts'],
+        d.headers?.['cb-dlq-seq'],
+        d.headers?.['cb-dlq-stream'],
+      ]),
+      [
+        ['w.3', 'term: cannot parse', '1', '3', 'W'],
+        ['w.2', 'max-deliver', '2', '2', 'W'],
+      ],
+    );
+    assert.deepEqual(
+      dead.map((d) => d.data),
+      [{ i: 3 }, { i: 2 }],
+    );
     assert.equal(dead[0]!.headers?.h, '3');
     const stored = await bus.streams.read('W');
     assert.equal(dead[1]!.headers?.['cb-dlq-time'], String(stored[1]!.time));
@@ -266,7 +322,10 @@ describe('streams: consumers', () => {
     assert.equal(hub.events.filter((e) => e.action === 'dead-letter').length, 2);
     // The dead-letter stream is a stream: it can be consumed.
     const dlq = bus.consume('W.DLQ');
-    assert.deepEqual((await take(dlq[Symbol.asyncIterator](), 2)).map((m) => m.topic), ['w.3', 'w.2']);
+    assert.deepEqual(
+      (await take(dlq[Symbol.asyncIterator](), 2)).map((m) => m.topic),
+      ['w.3', 'w.2'],
+    );
     await hub.close();
   });
 
@@ -282,7 +341,10 @@ describe('streams: consumers', () => {
     await c.ready;
     await until(() => arrivals.length === 4, 5_000, 'four deliveries');
     const gaps = arrivals.slice(1).map(([, t], i) => t - arrivals[i]![1]);
-    assert.deepEqual(arrivals.map(([n]) => n), [1, 2, 3, 4]);
+    assert.deepEqual(
+      arrivals.map(([n]) => n),
+      [1, 2, 3, 4],
+    );
     // Lower bounds are exact (timers never fire early); upper bounds leave room for a busy machine.
     const expected = [50 + 100, 50 + 200, 50 + 200];
     gaps.forEach((g, i) => {
@@ -344,11 +406,13 @@ describe('streams: consumers', () => {
     const workers = await Promise.all([hub.connect(), hub.connect(), hub.connect()]);
     const seen = new Map<number, number>();
     const perWorker = [0, 0, 0];
-    const consumers = workers.map((w, k) => w.consume('J', { durable: 'jobs', maxAckPending: 10 }, async (m) => {
-      seen.set(m.seq, (seen.get(m.seq) ?? 0) + 1);
-      perWorker[k]!++;
-      await m.ack();
-    }));
+    const consumers = workers.map((w, k) =>
+      w.consume('J', { durable: 'jobs', maxAckPending: 10 }, async (m) => {
+        seen.set(m.seq, (seen.get(m.seq) ?? 0) + 1);
+        perWorker[k]!++;
+        await m.ack();
+      }),
+    );
     await Promise.all(consumers.map((c) => c.ready));
     const N = 300;
     await Promise.all(Array.from({ length: N }, (_, i) => pub.publish('j', i, { durable: true })));
@@ -357,8 +421,14 @@ describe('streams: consumers', () => {
     // worker's connection: whatever the hub sent a worker before has arrived.
     await until(async () => (await pub.streams.info('J')).consumers[0]?.ackFloor === N, 5_000, 'every ack at the hub');
     for (const w of workers) await w.streams.info('J');
-    assert.ok([...seen.values()].every((n) => n === 1), 'no message was delivered twice');
-    assert.ok(perWorker.every((n) => n > 0), `every worker got some: ${perWorker}`);
+    assert.ok(
+      [...seen.values()].every((n) => n === 1),
+      'no message was delivered twice',
+    );
+    assert.ok(
+      perWorker.every((n) => n > 0),
+      `every worker got some: ${perWorker}`,
+    );
     const info = await pub.streams.info('J');
     assert.deepEqual(info.consumers, [{ durable: 'jobs', ackFloor: N, pending: 0, waiting: 0, members: 3 }]);
     await hub.close();
@@ -403,7 +473,14 @@ describe('streams: consumers', () => {
     const c2 = again.consume('R', { durable: 'resume' });
     const rest = await take(c2[Symbol.asyncIterator](), 3);
     // 5 and 6 had been delivered to the first client too (the hub sends ahead, up to maxAckPending).
-    assert.deepEqual(rest.map((m) => [m.seq, m.deliveryCount]), [[3, 2], [5, 2], [6, 2]]);
+    assert.deepEqual(
+      rest.map((m) => [m.seq, m.deliveryCount]),
+      [
+        [3, 2],
+        [5, 2],
+        [6, 2],
+      ],
+    );
     await hub.close();
   });
 });
@@ -422,7 +499,10 @@ describe('streams: access control', () => {
     await rejectsWithCode(orders.consume('BILL').ready, 'CB_ERR_FORBIDDEN');
     await rejectsWithCode(orders.streams.purge('BILL'), 'CB_ERR_FORBIDDEN');
     await rejectsWithCode(orders.streams.read('BILL.DLQ'), 'CB_ERR_FORBIDDEN');
-    assert.deepEqual((await orders.streams.list()).map((s) => s.name), ['ORD', 'ORD.DLQ']);
+    assert.deepEqual(
+      (await orders.streams.list()).map((s) => s.name),
+      ['ORD', 'ORD.DLQ'],
+    );
     assert.deepEqual((await admin.streams.list()).map((s) => s.name).sort(), ['BILL', 'BILL.DLQ', 'ORD', 'ORD.DLQ']);
     // A durable publish needs the publish grant like any other.
     await rejectsWithCode(orders.publish('orders.admin.x', 1, { durable: true }), 'CB_ERR_FORBIDDEN');
@@ -455,7 +535,13 @@ describe('streams: on disk across hub restarts', () => {
       const c2 = bus.consume('K', { durable: 'keep' });
       const rest = await take(c2[Symbol.asyncIterator](), 2);
       // 3 and 4 had been delivered before the restart (4 ahead of the iteration): both come again.
-      assert.deepEqual(rest.map((m) => [m.seq, m.deliveryCount]), [[3, 2], [4, 2]]);
+      assert.deepEqual(
+        rest.map((m) => [m.seq, m.deliveryCount]),
+        [
+          [3, 2],
+          [4, 2],
+        ],
+      );
       await hub.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -481,14 +567,15 @@ describe('streams: durable publishes across a lost connection', () => {
       broker.accept(server);
       if (++attempt > 1) return client;
       const cut: typeof client = Object.create(client);
-      cut.setHandlers = (h) => client.setHandlers({
-        ...h,
-        message: (chunk) => {
-          if (!armed) return h.message(chunk);
-          armed = false;
-          client.close(1001, 'cut before the acknowledgements');
-        },
-      });
+      cut.setHandlers = (h) =>
+        client.setHandlers({
+          ...h,
+          message: (chunk) => {
+            if (!armed) return h.message(chunk);
+            armed = false;
+            client.close(1001, 'cut before the acknowledgements');
+          },
+        });
       return cut;
     };
     const bus = await connectWith(connector, { reconnect: { initialDelayMs: 10, maxDelayMs: 20 }, requestTimeoutMs: 5_000 });
@@ -499,9 +586,16 @@ describe('streams: durable publishes across a lost connection', () => {
     const done = await Promise.all([...acks, auto]);
     assert.equal(attempt >= 2, true, 'it reconnected');
     assert.deepEqual(done.map((a) => a.seq).sort(), [1, 2, 3, 4]);
-    assert.ok(done.every((a) => a.duplicate), 'the hub had stored them before the cut: the resends were duplicates');
+    assert.ok(
+      done.every((a) => a.duplicate),
+      'the hub had stored them before the cut: the resends were duplicates',
+    );
     const stored = await bus.streams.read('RS');
-    assert.deepEqual(stored.map((m) => m.data), [1, 2, 3, 4], 'each stored exactly once');
+    assert.deepEqual(
+      stored.map((m) => m.data),
+      [1, 2, 3, 4],
+      'each stored exactly once',
+    );
     assert.equal(typeof stored[3]!.msgId, 'string');
     await bus.close();
     await broker.close(10);

@@ -1,10 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  EMPTY_MATCH_RESULT,
-  SubscriptionIndex,
-  type MatchResult,
-} from '../../src/core/routing/subscription-index.js';
+import { EMPTY_MATCH_RESULT, SubscriptionIndex, type MatchResult } from '../../src/core/routing/subscription-index.js';
 import { patternMatches } from '../../src/core/routing/pattern-match.js';
 import { DEFAULT_MATCH_CACHE_SIZE } from '../../src/core/defaults.js';
 
@@ -96,7 +92,10 @@ describe('SubscriptionIndex matching', () => {
     const subs = [sub('a.b.c'), sub('a.*.c'), sub('*.b.*'), sub('a.>'), sub('a.b.>'), sub('>'), sub('a.b'), sub('*.*.*.*')];
     for (const s of subs) idx.add(s);
     for (const topic of ['a.b.c', 'a.b', 'a', 'x.b.y', 'a.b.c.d']) {
-      const expected = subs.filter((s) => patternMatches(s.pattern, topic)).map((s) => s.id).sort();
+      const expected = subs
+        .filter((s) => patternMatches(s.pattern, topic))
+        .map((s) => s.id)
+        .sort();
       assert.deepEqual(matching(idx, topic), expected, topic);
       assert.equal(idx.match(topic).total, expected.length);
     }
@@ -132,7 +131,13 @@ describe('SubscriptionIndex matching', () => {
     assert.equal(Object.keys(v.groups).length, 13);
     assert.equal(v.total, 40);
     for (let g = 0; g < 13; g++) {
-      assert.deepEqual(v.groups[`g${g}`], subs.filter((s) => s.group === `g${g}`).map((s) => s.id).sort());
+      assert.deepEqual(
+        v.groups[`g${g}`],
+        subs
+          .filter((s) => s.group === `g${g}`)
+          .map((s) => s.id)
+          .sort(),
+      );
     }
   });
 
@@ -152,7 +157,10 @@ describe('SubscriptionIndex matching', () => {
     const odd = ['a.>.b', 'a*b', 'a.b>', '', 'a..b', '.', '>.>', '**'].map((p) => sub(p));
     for (const s of odd) idx.add(s);
     for (const topic of ['a.b', 'a.x.b', 'ab', 'a', 'a.b.c']) {
-      const expected = odd.filter((s) => patternMatches(s.pattern, topic)).map((s) => s.id).sort();
+      const expected = odd
+        .filter((s) => patternMatches(s.pattern, topic))
+        .map((s) => s.id)
+        .sort();
       assert.deepEqual(matching(idx, topic), expected, topic);
     }
     for (const s of odd) assert.equal(idx.remove(s), true, s.pattern);
@@ -224,8 +232,16 @@ describe('SubscriptionIndex add/remove', () => {
   test('remove prunes empty trie nodes, and re-adding works', () => {
     const idx = new SubscriptionIndex<Sub>();
     const subs = [
-      sub('a.b.c'), sub('a.*.c'), sub('a.*.*.d'), sub('a.>'), sub('*.b.>'), sub('>'), sub('*'),
-      sub('a.*.c', 'g'), sub('x.y.*', 'g'), sub('a.b.c', 'g'),
+      sub('a.b.c'),
+      sub('a.*.c'),
+      sub('a.*.*.d'),
+      sub('a.>'),
+      sub('*.b.>'),
+      sub('>'),
+      sub('*'),
+      sub('a.*.c', 'g'),
+      sub('x.y.*', 'g'),
+      sub('a.b.c', 'g'),
     ];
     for (const s of subs) idx.add(s);
     const stats = idx.stats();
@@ -245,7 +261,10 @@ describe('SubscriptionIndex add/remove', () => {
     for (const s of subs) idx.add(s);
     assert.equal(idx.size, subs.length);
     assert.deepEqual(idx.stats(), stats);
-    const expected = subs.filter((s) => patternMatches(s.pattern, 'a.b.c')).map((s) => s.id).sort();
+    const expected = subs
+      .filter((s) => patternMatches(s.pattern, 'a.b.c'))
+      .map((s) => s.id)
+      .sort();
     assert.deepEqual(matching(idx, 'a.b.c'), expected);
   });
 

@@ -27,9 +27,18 @@ describe('topics and patterns', () => {
     assert.match(topicProblem('abcd', 'topic', 3)!, /longer/);
   });
   test('assertValidTopic throws typed errors', () => {
-    assert.throws(() => assertValidTopic('a.*', 'topic'), (e) => isCrossbusError(e, 'CB_ERR_TOPIC_INVALID') && /wildcard/.test((e as Error).message));
-    assert.throws(() => assertValidTopic('a'.repeat(300), 'topic'), (e) => isCrossbusError(e, 'CB_ERR_TOPIC_TOO_LONG'));
-    assert.throws(() => assertValidTopic(42, 'topic'), (e) => isCrossbusError(e, 'CB_ERR_TOPIC_INVALID'));
+    assert.throws(
+      () => assertValidTopic('a.*', 'topic'),
+      (e) => isCrossbusError(e, 'CB_ERR_TOPIC_INVALID') && /wildcard/.test((e as Error).message),
+    );
+    assert.throws(
+      () => assertValidTopic('a'.repeat(300), 'topic'),
+      (e) => isCrossbusError(e, 'CB_ERR_TOPIC_TOO_LONG'),
+    );
+    assert.throws(
+      () => assertValidTopic(42, 'topic'),
+      (e) => isCrossbusError(e, 'CB_ERR_TOPIC_INVALID'),
+    );
   });
   test('group names', () => {
     assert.equal(groupProblem('pricing'), undefined);

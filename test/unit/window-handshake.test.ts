@@ -27,7 +27,9 @@ class FakeWindow implements WindowLike {
   /** Delivery as the browser does it: only when the target origin matches ours (or '*'). */
   deliver(data: unknown, from: FakeWindow, targetOrigin: string, ports: unknown[]): void {
     if (targetOrigin !== '*' && targetOrigin !== this.origin) return;
-    setTimeout(() => { for (const l of this.listeners.get('message') ?? []) l({ data, origin: from.origin, source: from.proxyFor(this), ports }); }, 0);
+    setTimeout(() => {
+      for (const l of this.listeners.get('message') ?? []) l({ data, origin: from.origin, source: from.proxyFor(this), ports });
+    }, 0);
   }
   /** The WindowProxy `viewer` holds for this window: posting through it stamps our origin. */
   private proxies = new Map<FakeWindow, WindowLike>();
@@ -35,7 +37,13 @@ class FakeWindow implements WindowLike {
     let p = this.proxies.get(viewer);
     if (p === undefined) {
       const self = this;
-      p = { postMessage: (data: unknown, targetOrigin: string, transfer?: unknown[]) => self.deliver(data, viewer, targetOrigin, transfer ?? []), get closed() { return self.closed; } };
+      p = {
+        postMessage: (data: unknown, targetOrigin: string, transfer?: unknown[]) =>
+          self.deliver(data, viewer, targetOrigin, transfer ?? []),
+        get closed() {
+          return self.closed;
+        },
+      };
       this.proxies.set(viewer, p);
     }
     return p;
@@ -74,7 +82,13 @@ describe('window handshake (stand-in windows)', () => {
     const hubWin = new FakeWindow(HUB);
     const broker = new Broker({ heartbeatMs: 0 });
     const refused: Array<{ origin: string; reason: string }> = [];
-    const listener = listenWindow({ window: hubWin, allowedOrigins: allowed, onConnection: (t) => broker.accept(t), onRefused: (r) => refused.push(r), watchIntervalMs: 20 });
+    const listener = listenWindow({
+      window: hubWin,
+      allowedOrigins: allowed,
+      onConnection: (t) => broker.accept(t),
+      onRefused: (r) => refused.push(r),
+      watchIntervalMs: 20,
+    });
     (globalThis as { MessageChannel?: unknown }).MessageChannel ??= MessageChannel;
     return { hubWin, broker, refused, listener };
   }
@@ -84,7 +98,9 @@ describe('window handshake (stand-in windows)', () => {
     const frame = new FakeWindow(APP);
     const origins: Array<string | undefined> = [];
     broker.events.on('connection', () => {});
-    const bus = await connectWith(windowConnector({ target: hubWin.proxyFor(frame), hubOrigin: HUB, self: frame, timeoutMs: 1_000 }), { reconnect: false });
+    const bus = await connectWith(windowConnector({ target: hubWin.proxyFor(frame), hubOrigin: HUB, self: frame, timeoutMs: 1_000 }), {
+      reconnect: false,
+    });
     assert.equal(listener.connections, 1);
     origins.push(...broker.stats().connections.map((c) => c.peer));
     assert.deepEqual(origins, [`window ${APP}`]);
@@ -97,10 +113,21 @@ describe('window handshake (stand-in windows)', () => {
   test('a disallowed origin is refused with CB_ERR_ORIGIN_REFUSED; a null origin gets no answer; both are reported', async () => {
     const { hubWin, broker, refused, listener } = setup();
     const evil = new FakeWindow('http://127.0.0.1:7072.attacker.net');
-    await rejectsWithCode(connectWith(windowConnector({ target: hubWin.proxyFor(evil), hubOrigin: HUB, self: evil, timeoutMs: 1_000 }), { reconnect: false }), 'CB_ERR_ORIGIN_REFUSED');
+    await rejectsWithCode(
+      connectWith(windowConnector({ target: hubWin.proxyFor(evil), hubOrigin: HUB, self: evil, timeoutMs: 1_000 }), { reconnect: false }),
+      'CB_ERR_ORIGIN_REFUSED',
+    );
     const sandboxed = new FakeWindow('null');
-    await rejectsWithCode(connectWith(windowConnector({ target: hubWin.proxyFor(sandboxed), hubOrigin: HUB, self: sandboxed, timeoutMs: 300 }), { reconnect: false }), 'CB_ERR_HANDSHAKE_TIMEOUT');
-    assert.deepEqual(refused.map((r) => r.origin), ['http://127.0.0.1:7072.attacker.net', 'null']);
+    await rejectsWithCode(
+      connectWith(windowConnector({ target: hubWin.proxyFor(sandboxed), hubOrigin: HUB, self: sandboxed, timeoutMs: 300 }), {
+        reconnect: false,
+      }),
+      'CB_ERR_HANDSHAKE_TIMEOUT',
+    );
+    assert.deepEqual(
+      refused.map((r) => r.origin),
+      ['http://127.0.0.1:7072.attacker.net', 'null'],
+    );
     listener.close();
     await broker.close(10);
   });
@@ -110,7 +137,10 @@ describe('window handshake (stand-in windows)', () => {
     const frame = new FakeWindow(APP);
     const sibling = new FakeWindow(HUB); // same origin as the hub, but not the hub's window
     const { port1 } = new MessageChannel();
-    const connecting = connectWith(windowConnector({ target: hubWin.proxyFor(frame), hubOrigin: HUB, self: frame, timeoutMs: 300, createNonce: () => 'n'.repeat(16) }), { reconnect: false });
+    const connecting = connectWith(
+      windowConnector({ target: hubWin.proxyFor(frame), hubOrigin: HUB, self: frame, timeoutMs: 300, createNonce: () => 'n'.repeat(16) }),
+      { reconnect: false },
+    );
     frame.deliver({ crossbus: 'crossbus-window/1', type: 'accept', nonce: 'n'.repeat(16) }, sibling, APP, [port1]);
     frame.deliver({ crossbus: 'crossbus-window/1', type: 'accept', nonce: 'm'.repeat(16) }, hubWin, APP, [port1]);
     await rejectsWithCode(connecting, 'CB_ERR_HANDSHAKE_TIMEOUT');
@@ -137,8 +167,14 @@ describe('window handshake (stand-in windows)', () => {
   test('origins given in another spelling (upper case, a default port) are normalized as browsers report them, and connect', async () => {
     const { hubWin, broker, listener } = setup(['HTTP://127.0.0.1:7072']);
     const frame = new FakeWindow(APP);
-    const bus = await connectWith(windowConnector({ target: hubWin.proxyFor(frame), hubOrigin: 'HTTP://LocalHost:7071', self: frame, timeoutMs: 1_000 }), { reconnect: false });
-    assert.deepEqual(broker.stats().connections.map((c) => c.peer), [`window ${APP}`]);
+    const bus = await connectWith(
+      windowConnector({ target: hubWin.proxyFor(frame), hubOrigin: 'HTTP://LocalHost:7071', self: frame, timeoutMs: 1_000 }),
+      { reconnect: false },
+    );
+    assert.deepEqual(
+      broker.stats().connections.map((c) => c.peer),
+      [`window ${APP}`],
+    );
     // HTTP://LOCALHOST:80 is http://localhost: another origin than the hub's, so the hub's window never gets the request.
     const other = windowConnector({ target: hubWin.proxyFor(frame), hubOrigin: 'HTTP://LOCALHOST:80', self: frame, timeoutMs: 300 });
     await rejectsWithCode(connectWith(other, { reconnect: false }), 'CB_ERR_HANDSHAKE_TIMEOUT');
@@ -149,6 +185,9 @@ describe('window handshake (stand-in windows)', () => {
 
   test('bad options are refused at once', () => {
     assert.throws(() => windowConnector({ target: new FakeWindow(APP).proxyFor(new FakeWindow(HUB)), hubOrigin: '*' }), /exact origin/);
-    assert.throws(() => listenWindow({ onConnection: () => {}, allowedOrigins: ['http://a.test/'], window: new FakeWindow(HUB) }), /without a path/);
+    assert.throws(
+      () => listenWindow({ onConnection: () => {}, allowedOrigins: ['http://a.test/'], window: new FakeWindow(HUB) }),
+      /without a path/,
+    );
   });
 });

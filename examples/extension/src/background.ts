@@ -29,13 +29,18 @@ const hubConfig = parseHubConfig({
   },
   roles: {
     // The worker's own contexts: content scripts, and the bridge (which serves format.> for the Node service).
-    extension: { publish: ['ext.>', 'edits.>', 'build.>'], subscribe: ['ext.>', 'edits.>', 'build.>', 'format.>'], request: ['ext.>', 'format.>'] },
+    extension: {
+      publish: ['ext.>', 'edits.>', 'build.>'],
+      subscribe: ['ext.>', 'edits.>', 'build.>', 'format.>'],
+      request: ['ext.>', 'format.>'],
+    },
     page: { publish: ['ext.page.>', 'ext.orders.>'], subscribe: ['ext.>', 'edits.>', 'build.>'], request: ['ext.>', 'format.>'] },
   },
 });
 
 // The Node hub, if configured: reached once, reused by the bridge and the durable forwarder.
-const remote: Promise<Bus> | undefined = config.hubUrl === '' ? undefined : connect(config.hubUrl, { name: config.name, secret: config.secret });
+const remote: Promise<Bus> | undefined =
+  config.hubUrl === '' ? undefined : connect(config.hubUrl, { name: config.name, secret: config.secret });
 remote?.catch(() => {}); // reported below; an unhandled rejection would only add noise
 
 const broker = new Broker({
@@ -47,7 +52,8 @@ const broker = new Broker({
 listenExtension({
   allowedOrigins: config.pageOrigins,
   onConnection: (t) => broker.accept(t),
-  onRefused: ({ origin, reason }) => record({ actor: { origin }, action: 'origin', outcome: 'denied', reason: 'CB_ERR_ORIGIN_REFUSED', details: { why: reason } }),
+  onRefused: ({ origin, reason }) =>
+    record({ actor: { origin }, action: 'origin', outcome: 'denied', reason: 'CB_ERR_ORIGIN_REFUSED', details: { why: reason } }),
 });
 
 async function start(): Promise<void> {
@@ -64,7 +70,9 @@ async function start(): Promise<void> {
   await bridge(link, r, { exports: ['ext.>'], imports: ['edits.>', 'build.>'], remoteServices: ['format.>'] }).ready;
 }
 
-const started = start().catch((err: unknown) => record({ actor: { origin: self }, action: 'bridge', outcome: 'failure', reason: (err as { code?: string }).code ?? String(err) }));
+const started = start().catch((err: unknown) =>
+  record({ actor: { origin: self }, action: 'bridge', outcome: 'failure', reason: (err as { code?: string }).code ?? String(err) }),
+);
 
 // For the tests (evaluated in the worker) and for anyone inspecting the worker in DevTools.
 Object.assign(globalThis, { crossbusExtension: { broker, audit, started, startedAt } });

@@ -16,4 +16,6 @@ export interface ExtensionConfig {
 declare const __CROSSBUS_EXTENSION_CONFIG__: ExtensionConfig | undefined;
 
 export const config: ExtensionConfig =
-  typeof __CROSSBUS_EXTENSION_CONFIG__ !== 'undefined' ? __CROSSBUS_EXTENSION_CONFIG__ : { hubUrl: '', name: '', secret: '', pageOrigins: [] };
+  typeof __CROSSBUS_EXTENSION_CONFIG__ !== 'undefined'
+    ? __CROSSBUS_EXTENSION_CONFIG__
+    : { hubUrl: '', name: '', secret: '', pageOrigins: [] };

@@ -11,13 +11,17 @@ async function main(): Promise<void> {
   const frame = { url: location.href, top: window === window.top };
   let words = 0;
   bus.subscribe('edits.doc', (m) => {
-    words = String((m.data as { text?: unknown })?.text ?? '').split(/\s+/).filter(Boolean).length;
+    words = String((m.data as { text?: unknown })?.text ?? '')
+      .split(/\s+/)
+      .filter(Boolean).length;
   });
   bus.serve('ext.content.stats', () => ({ ...frame, words }));
   await bus.flush();
   await bus.publish('ext.content.hello', frame);
   // Reconnected after the service worker was stopped: say hello again (the worker started afresh).
-  bus.on('connected', (e) => { if (e.reconnected) void bus.publish('ext.content.hello', { ...frame, again: true }).catch(() => {}); });
+  bus.on('connected', (e) => {
+    if (e.reconnected) void bus.publish('ext.content.hello', { ...frame, again: true }).catch(() => {});
+  });
 }
 
 main().catch(() => {

@@ -21,9 +21,24 @@ const RELOAD_OPTIONS = defineOptions({
 });
 
 const KEYS_OPTIONS = defineOptions({
-  config: { type: 'string', placeholder: '<file>', description: 'the config file to add the key to', default: `<data>/${CONFIG_FILE_NAME}` },
-  data: { type: 'string', placeholder: '<dir>', description: 'the state directory of the hub (its config file, and the hub that reloads)', default: DEFAULT_DATA_DIR },
-  'grace-days': { type: 'string', placeholder: '<n>', description: "how long the app's current keys stay valid, in days", default: DEFAULT_ROTATION_GRACE_MS / DAY_MS },
+  config: {
+    type: 'string',
+    placeholder: '<file>',
+    description: 'the config file to add the key to',
+    default: `<data>/${CONFIG_FILE_NAME}`,
+  },
+  data: {
+    type: 'string',
+    placeholder: '<dir>',
+    description: 'the state directory of the hub (its config file, and the hub that reloads)',
+    default: DEFAULT_DATA_DIR,
+  },
+  'grace-days': {
+    type: 'string',
+    placeholder: '<n>',
+    description: "how long the app's current keys stay valid, in days",
+    default: DEFAULT_ROTATION_GRACE_MS / DAY_MS,
+  },
   ...HELP_OPTION,
 });
 
@@ -85,10 +100,16 @@ export async function keysCommand(args: string[], io: AdminIo): Promise<number> 
   const r = await rotateKey(file, app, { graceMs });
   // The one place a secret is printed: to the operator who asked for it, never to a log.
   io.stdout(`new key ${r.keyId} for app ${app}:\n${r.secret}\n`);
-  io.stdout(r.previousExpiresAt === undefined
-    ? 'no earlier key was valid\n'
-    : `earlier keys stay valid until ${new Date(r.previousExpiresAt).toISOString()}\n`);
+  io.stdout(
+    r.previousExpiresAt === undefined
+      ? 'no earlier key was valid\n'
+      : `earlier keys stay valid until ${new Date(r.previousExpiresAt).toISOString()}\n`,
+  );
   const pid = await signalHub(dataDir, 'SIGHUP');
-  io.stdout(pid === undefined ? `no running hub found for ${dataDir}: the key applies when it starts\n` : `the hub (pid ${pid}) reloads its config now\n`);
+  io.stdout(
+    pid === undefined
+      ? `no running hub found for ${dataDir}: the key applies when it starts\n`
+      : `the hub (pid ${pid}) reloads its config now\n`,
+  );
   return 0;
 }

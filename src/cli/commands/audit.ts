@@ -23,7 +23,12 @@ export interface AuditIo {
 }
 
 const OPTIONS = defineOptions({
-  data: { type: 'string', placeholder: '<dir>', description: `hub state directory; the log is <dir>/${AUDIT_FILE_NAME}`, default: DEFAULT_DATA_DIR },
+  data: {
+    type: 'string',
+    placeholder: '<dir>',
+    description: `hub state directory; the log is <dir>/${AUDIT_FILE_NAME}`,
+    default: DEFAULT_DATA_DIR,
+  },
   file: { type: 'string', placeholder: '<path>', description: 'the audit log itself (overrides --data)' },
   n: { type: 'string', short: 'n', placeholder: '<count>', description: 'entries to print with tail', default: DEFAULT_TAIL_ENTRIES },
   ...HELP_OPTION,

@@ -25,7 +25,10 @@ const REQUEST_OPTIONS = defineOptions({
 });
 
 function sections(options: OptionSpecs): string {
-  return optionsHelp([{ title: 'Options:', options }, { title: 'Credentials (first found wins):', options: CREDENTIAL_OPTIONS }]);
+  return optionsHelp([
+    { title: 'Options:', options },
+    { title: 'Credentials (first found wins):', options: CREDENTIAL_OPTIONS },
+  ]);
 }
 
 export const PUB_HELP = `Usage: crossbus pub <topic> [data] [--url ${DEFAULT_URL}] [credentials]

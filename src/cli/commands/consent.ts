@@ -50,7 +50,9 @@ export async function consentCommand(args: string[], io: ConsentIo): Promise<num
   const [sub, ...rest] = args;
   if (sub === '-h' || sub === '--help' || sub === 'help') return usage(io, 0);
   if (sub === undefined || !SUBS.includes(sub)) {
-    io.stderr(sub === undefined ? 'crossbus consent: missing subcommand\n' : `crossbus consent: unknown subcommand ${JSON.stringify(sub)}\n`);
+    io.stderr(
+      sub === undefined ? 'crossbus consent: missing subcommand\n' : `crossbus consent: unknown subcommand ${JSON.stringify(sub)}\n`,
+    );
     return usage(io, 2);
   }
   let values: { data?: string; json?: boolean; by?: string; help?: boolean };
@@ -79,7 +81,15 @@ export async function consentCommand(args: string[], io: ConsentIo): Promise<num
   return decide(sub as Exclude<Sub, 'list'>, positionals[0] as string, values.by ?? whoAmI(), dataDir, state, now, io);
 }
 
-async function decide(sub: 'grant' | 'deny' | 'revoke', id: string, by: string | undefined, dataDir: string, state: ConsentState, now: number, io: ConsentIo): Promise<number> {
+async function decide(
+  sub: 'grant' | 'deny' | 'revoke',
+  id: string,
+  by: string | undefined,
+  dataDir: string,
+  state: ConsentState,
+  now: number,
+  io: ConsentIo,
+): Promise<number> {
   // Checked here so a typo is reported at once instead of silently doing nothing in the hub.
   const pending = state.pending.find((r) => r.id === id);
   const decided = state.decisions.find((d) => d.id === id);
@@ -89,14 +99,18 @@ async function decide(sub: 'grant' | 'deny' | 'revoke', id: string, by: string |
   };
   if (sub === 'revoke') {
     if (decided === undefined) {
-      return refuse(pending !== undefined
-        ? `request ${id} is still pending; use 'crossbus consent deny ${id}'`
-        : `no decision with id ${JSON.stringify(id)} (see 'crossbus consent list')`);
+      return refuse(
+        pending !== undefined
+          ? `request ${id} is still pending; use 'crossbus consent deny ${id}'`
+          : `no decision with id ${JSON.stringify(id)} (see 'crossbus consent list')`,
+      );
     }
   } else if (pending === undefined) {
-    return refuse(decided !== undefined
-      ? `request ${id} was already answered (${decided.decision}); use 'crossbus consent revoke ${id}' to undo it`
-      : `no pending request with id ${JSON.stringify(id)} (see 'crossbus consent list')`);
+    return refuse(
+      decided !== undefined
+        ? `request ${id} was already answered (${decided.decision}); use 'crossbus consent revoke ${id}' to undo it`
+        : `no pending request with id ${JSON.stringify(id)} (see 'crossbus consent list')`,
+    );
   } else if (pending.expiresAt <= now) {
     return refuse(`request ${id} expired ${duration(now - pending.expiresAt)} ago; the app must ask again`);
   }
@@ -104,9 +118,11 @@ async function decide(sub: 'grant' | 'deny' | 'revoke', id: string, by: string |
   await appendConsentCommand(dataDir, by === undefined ? { op: sub, id } : { op: sub, id, by });
   const what = sub === 'revoke' ? `revoke of ${id}` : `${sub} of ${id}`;
   const hub = await signalHub(dataDir, 'SIGUSR2', io.kill);
-  io.stdout(hub === undefined
-    ? `${what} queued: no hub is running on ${dataDir}; it applies when the hub next starts\n`
-    : `${what} sent to the hub (pid ${hub})\n`);
+  io.stdout(
+    hub === undefined
+      ? `${what} queued: no hub is running on ${dataDir}; it applies when the hub next starts\n`
+      : `${what} sent to the hub (pid ${hub})\n`,
+  );
   return 0;
 }
 
@@ -126,21 +142,26 @@ function list(state: ConsentState, now: number, json: boolean, io: ConsentIo): n
   if (state.pending.length === 0) io.stdout('No pending consent requests.\n');
   else {
     io.stdout(`Pending consent requests (${state.pending.length}):\n`);
-    table(io, ['ID', 'APP', 'ACTION', 'TARGET', 'PATTERN', 'EXPIRES IN'], state.pending.map((r) => [
-      r.id, r.app, r.action, r.target, r.pattern, r.expiresAt <= now ? 'expired' : duration(r.expiresAt - now),
-    ]));
+    table(
+      io,
+      ['ID', 'APP', 'ACTION', 'TARGET', 'PATTERN', 'EXPIRES IN'],
+      state.pending.map((r) => [r.id, r.app, r.action, r.target, r.pattern, r.expiresAt <= now ? 'expired' : duration(r.expiresAt - now)]),
+    );
   }
   if (state.decisions.length === 0) io.stdout('No decisions.\n');
   else {
     io.stdout(`Decisions (${state.decisions.length}):\n`);
-    table(io, ['ID', 'APP', 'ACTION', 'PATTERN', 'DECISION', 'DECIDED AT', 'BY'], state.decisions.map((d) => [
-      d.id, d.app, d.action, d.pattern, d.decision, new Date(d.decidedAt).toISOString(), d.by ?? '-',
-    ]));
+    table(
+      io,
+      ['ID', 'APP', 'ACTION', 'PATTERN', 'DECISION', 'DECIDED AT', 'BY'],
+      state.decisions.map((d) => [d.id, d.app, d.action, d.pattern, d.decision, new Date(d.decidedAt).toISOString(), d.by ?? '-']),
+    );
   }
   return 0;
 }
 
 /** consent.json is ours, but its strings end up on a terminal: no escape sequences get through. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const printable = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 
 function table(io: ConsentIo, head: string[], rows: string[][]): void {

@@ -30,14 +30,34 @@ interface ExtensionBuilder {
   EXTENSION_ID: string;
   buildExtension(o: { outDir: string; config: ExtensionConfig }): Promise<string>;
 }
-interface ExtensionConfig { hubUrl: string; name: string; secret: string; pageOrigins: string[] }
+interface ExtensionConfig {
+  hubUrl: string;
+  name: string;
+  secret: string;
+  pageOrigins: string[];
+}
 
 const DEMO_OPTIONS = defineOptions({
   port: { type: 'string', placeholder: '<n>', description: "the hub's port", default: DEFAULT_PORT },
   'editor-port': { type: 'string', placeholder: '<n>', description: 'the editor page (http://localhost)', default: DEFAULT_EDITOR_PORT },
-  'preview-port': { type: 'string', placeholder: '<n>', description: 'the preview iframe (http://127.0.0.1, another site)', default: DEFAULT_PREVIEW_PORT },
-  data: { type: 'string', placeholder: '<dir>', description: "the demo's state directory (never your real hub's)", default: DEFAULT_DEMO_DATA_DIR },
-  'extension-dir': { type: 'string', placeholder: '<dir>', description: 'where the extension is built for this hub', default: relative(ROOT, EXTENSION_DIR) },
+  'preview-port': {
+    type: 'string',
+    placeholder: '<n>',
+    description: 'the preview iframe (http://127.0.0.1, another site)',
+    default: DEFAULT_PREVIEW_PORT,
+  },
+  data: {
+    type: 'string',
+    placeholder: '<dir>',
+    description: "the demo's state directory (never your real hub's)",
+    default: DEFAULT_DEMO_DATA_DIR,
+  },
+  'extension-dir': {
+    type: 'string',
+    placeholder: '<dir>',
+    description: 'where the extension is built for this hub',
+    default: relative(ROOT, EXTENSION_DIR),
+  },
   ...HELP_OPTION,
 });
 
@@ -51,7 +71,11 @@ this hub (into --extension-dir). Ports 0 pick free ones.
 
 ${optionsHelp([{ title: 'Options:', options: DEMO_OPTIONS }])}`;
 
-interface DemoApps { editor: string; service: string; extension: string }
+interface DemoApps {
+  editor: string;
+  service: string;
+  extension: string;
+}
 
 /** The demo config: the usual apps plus one per demo part, and the editor's origin on the allow-list. */
 async function ensureDemoConfig(dataDir: string, editorOrigin: string, extensionId: string): Promise<DemoApps> {
@@ -70,7 +94,11 @@ async function ensureDemoConfig(dataDir: string, editorOrigin: string, extension
   // The extension's service worker connects over WebSocket with Origin chrome-extension://<id>.
   for (const origin of [editorOrigin, `chrome-extension://${extensionId}`]) if (!doc.origins.includes(origin)) doc.origins.push(origin);
   await replaceFileAtomically(path, `${JSON.stringify(doc, null, 2)}\n`);
-  return { editor: apps['demo-editor'].secret as string, service: apps['demo-service'].secret as string, extension: apps['demo-extension'].secret as string };
+  return {
+    editor: apps['demo-editor'].secret as string,
+    service: apps['demo-service'].secret as string,
+    extension: apps['demo-extension'].secret as string,
+  };
 }
 
 async function bundle(entry: string): Promise<string> {
@@ -80,11 +108,22 @@ async function bundle(entry: string): Promise<string> {
   } catch {
     throw new Error('the demo bundles its pages with esbuild, a dev dependency: run `npm install` in the crossbus folder');
   }
-  const r = await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
+  const r = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
   return r.outputFiles[0]?.text ?? '';
 }
 
-interface Served { server: Server; port: number }
+interface Served {
+  server: Server;
+  port: number;
+}
 
 function serve(host: string, port: number, files: Record<string, { type: string; body: string }>): Promise<Served> {
   const server = createServer((req, res) => {
@@ -107,11 +146,19 @@ async function startService(url: string, secret: string): Promise<{ bus: Bus; st
   const bus = await connect(url, { name: 'demo-service', secret });
   bus.serve('format.markdown', (m) => {
     const text = String((m.data as { text?: unknown })?.text ?? '');
-    const formatted = text.split('\n').map((l) => l.replace(/\s+$/, '')).join('\n').replace(/\n{3,}/g, '\n\n').replace(/^#(?=\S)/gm, '# ');
+    const formatted = text
+      .split('\n')
+      .map((l) => l.replace(/\s+$/, ''))
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .replace(/^#(?=\S)/gm, '# ');
     return { text: formatted };
   });
   let n = 0;
-  const timer = setInterval(() => void bus.publish('build.status', { build: ++n, ok: true, at: new Date().toISOString() }).catch(() => {}), 5_000);
+  const timer = setInterval(
+    () => void bus.publish('build.status', { build: ++n, ok: true, at: new Date().toISOString() }).catch(() => {}),
+    5_000,
+  );
   return { bus, stop: () => clearInterval(timer) };
 }
 
@@ -131,13 +178,23 @@ async function buildDemoExtension(builder: ExtensionBuilder, outDir: string, con
   return dir;
 }
 
-export async function startDemo(options: { port?: number; editorPort?: number; previewPort?: number; dataDir?: string; extensionDir?: string; logger: Logger }): Promise<DemoHandle> {
+export async function startDemo(options: {
+  port?: number;
+  editorPort?: number;
+  previewPort?: number;
+  dataDir?: string;
+  extensionDir?: string;
+  logger: Logger;
+}): Promise<DemoHandle> {
   const dataDir = options.dataDir ?? DEFAULT_DEMO_DATA_DIR;
   const host = '127.0.0.1';
   const extension = (await import(pathToFileURL(join(EXTENSION_DIR, 'build.mjs')).href)) as ExtensionBuilder;
   // Bind first (ports may be 0), then name the origins: localhost and 127.0.0.1 are different sites.
   const [editorJs, previewJs] = await Promise.all([bundle(join(DEMO_DIR, 'editor.ts')), bundle(join(DEMO_DIR, 'preview.ts'))]);
-  const [editorHtml, previewHtml] = await Promise.all([readFile(join(DEMO_DIR, 'editor.html'), 'utf8'), readFile(join(DEMO_DIR, 'preview.html'), 'utf8')]);
+  const [editorHtml, previewHtml] = await Promise.all([
+    readFile(join(DEMO_DIR, 'editor.html'), 'utf8'),
+    readFile(join(DEMO_DIR, 'preview.html'), 'utf8'),
+  ]);
   const editorFiles: Record<string, { type: string; body: string }> = {
     '/index.html': { type: 'text/html; charset=utf-8', body: editorHtml },
     '/editor.js': { type: 'text/javascript; charset=utf-8', body: editorJs },
@@ -153,11 +210,21 @@ export async function startDemo(options: { port?: number; editorPort?: number; p
   const hub = await startHub({ port: options.port ?? DEFAULT_PORT, dataDir, logger: options.logger });
   editorFiles['/demo-config.json'] = {
     type: 'application/json',
-    body: JSON.stringify({ hubUrl: hub.url, previewOrigin, extensionId: extension.EXTENSION_ID, bridge: { name: 'demo-editor', secret: secrets.editor } }),
+    body: JSON.stringify({
+      hubUrl: hub.url,
+      previewOrigin,
+      extensionId: extension.EXTENSION_ID,
+      bridge: { name: 'demo-editor', secret: secrets.editor },
+    }),
   };
   const service = await startService(hub.url, secrets.service);
   // The extension gets its hub and credentials compiled in: build it for this hub.
-  const extensionConfig: ExtensionConfig = { hubUrl: hub.url, name: 'demo-extension', secret: secrets.extension, pageOrigins: [editorOrigin] };
+  const extensionConfig: ExtensionConfig = {
+    hubUrl: hub.url,
+    name: 'demo-extension',
+    secret: secrets.extension,
+    pageOrigins: [editorOrigin],
+  };
   const extensionDir = await buildDemoExtension(extension, options.extensionDir ?? EXTENSION_DIR, extensionConfig);
   return {
     hub,

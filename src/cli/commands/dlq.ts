@@ -6,8 +6,21 @@ import { DeadLetterReplay } from '../dlq-replay.js';
 import { defineOptions, pickOptions, type OptionValues } from '../options.js';
 import type { StreamInfo, StreamRecord, StreamsClient } from './streams-api.js';
 import {
-  CONNECTION_OPTIONS, PROGRESS_OPTIONS, expected, failed, infoOrUndefined, optionSections, pages, parseSubcommand, progressBar, progressFlag,
-  usageError, withClient, type OpenClient, type StreamIo, type Subcommand,
+  CONNECTION_OPTIONS,
+  PROGRESS_OPTIONS,
+  expected,
+  failed,
+  infoOrUndefined,
+  optionSections,
+  pages,
+  parseSubcommand,
+  progressBar,
+  progressFlag,
+  usageError,
+  withClient,
+  type OpenClient,
+  type StreamIo,
+  type Subcommand,
 } from './streams.js';
 import { deadLettersJson, dlqName, formatDeadLetters, parseSeqFlag, printable } from './streams-format.js';
 
@@ -16,10 +29,16 @@ import { DEFAULT_REPLAY_RATE } from '../defaults.js';
 
 const DLQ_OPTIONS = defineOptions({
   json: { type: 'boolean', description: 'print the dead letters as JSON (ls)' },
-  'from-seq': { type: 'string', placeholder: '<n>', description: 'replay from this dead-letter sequence; earlier ones stay and nothing is purged' },
+  'from-seq': {
+    type: 'string',
+    placeholder: '<n>',
+    description: 'replay from this dead-letter sequence; earlier ones stay and nothing is purged',
+  },
   rate: {
-    type: 'string', placeholder: '<n>',
-    description: 'dead letters published per second at most; 0 = unpaced, which on a rate-limited hub can get the app disconnected (CB_ERR_ABUSIVE)',
+    type: 'string',
+    placeholder: '<n>',
+    description:
+      'dead letters published per second at most; 0 = unpaced, which on a rate-limited hub can get the app disconnected (CB_ERR_ABUSIVE)',
     default: DEFAULT_REPLAY_RATE,
   },
   ...PROGRESS_OPTIONS,
@@ -99,21 +118,35 @@ interface DlqReplayOptions {
   progress: boolean | undefined;
 }
 
-async function replayDeadLetters(client: StreamsClient, stream: string, dead: StreamInfo, options: DlqReplayOptions, io: StreamIo): Promise<number> {
+async function replayDeadLetters(
+  client: StreamsClient,
+  stream: string,
+  dead: StreamInfo,
+  options: DlqReplayOptions,
+  io: StreamIo,
+): Promise<number> {
   const from = Math.max(options.fromSeq ?? dead.state.firstSeq, dead.state.firstSeq);
   // Only what is there now: a replayed message that fails again comes back as a new dead letter,
   // and must not be replayed in the same run (that could go on forever).
   const to = dead.state.lastSeq;
   const bar = progressBar(options.progress, expected(dead, from, to), `dlq replay ${printable(stream)}`, io);
   const replay = new DeadLetterReplay(client, {
-    stream, rate: options.rate,
-    ...(io.now !== undefined ? { now: io.now } : {}), ...(io.sleep !== undefined ? { sleep: io.sleep } : {}),
+    stream,
+    rate: options.rate,
+    ...(io.now !== undefined ? { now: io.now } : {}),
+    ...(io.sleep !== undefined ? { sleep: io.sleep } : {}),
     ...(bar !== undefined ? { onReplayed: (n: number) => bar.update(n) } : {}),
   });
   const outcome = await replay.run(pages(client, dead.name, from, to));
   const { failure } = outcome;
   bar?.finish(failure === undefined);
-  const result: DlqReplayResult = { replayed: outcome.replayed, duplicates: outcome.duplicates, upTo: outcome.upTo, purged: 0, rateLimited: outcome.rateLimited };
+  const result: DlqReplayResult = {
+    replayed: outcome.replayed,
+    duplicates: outcome.duplicates,
+    upTo: outcome.upTo,
+    purged: 0,
+    rateLimited: outcome.rateLimited,
+  };
 
   // Dead letters before --from-seq were not replayed: a purge up to a seq would delete them too.
   const skipped = from > dead.state.firstSeq;
@@ -130,7 +163,8 @@ async function replayDeadLetters(client: StreamsClient, stream: string, dead: St
   summary += `: ${result.replayed - result.duplicates} stored, ${result.duplicates} already stored (duplicate msgId)`;
   const purgeHint = `'crossbus stream purge ${printable(dead.name)} --up-to-seq ${result.upTo} --yes'`;
   if (skipped) summary += `; not purged: dead letters before seq ${from} remain (purge with ${purgeHint})`;
-  else if (purgeError !== undefined) summary += `; NOT purged (a rerun stores no duplicates within the duplicate window; or purge with ${purgeHint})`;
+  else if (purgeError !== undefined)
+    summary += `; NOT purged (a rerun stores no duplicates within the duplicate window; or purge with ${purgeHint})`;
   else summary += `; purged ${result.purged} from ${printable(dead.name)}`;
   if (result.rateLimited > 0) summary += `; rate-limited ${result.rateLimited} times, slowed to ${Math.round(outcome.rate)}/s`;
   io.stdout(`${summary}\n`);

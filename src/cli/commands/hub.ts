@@ -6,7 +6,17 @@ import { startHub } from '../../hub/hub.js';
 import { CONFIG_FILE_NAME } from '../../node/config/config-file.js';
 import { consoleLogger } from '../console-logger.js';
 import { HELP_OPTION, UsageError, defineOptions, intOption, optionsHelp, parseOptions } from '../options.js';
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_DUPLICATE_IDS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_TOPIC_LENGTH, DEFAULT_MAX_TOTAL_QUEUED_BYTES, DEFAULT_SLOW_CONSUMER_POLICY } from '../../core/defaults.js';
+import {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_DUPLICATE_IDS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MAX_QUEUED_MESSAGES,
+  DEFAULT_MAX_TOPIC_LENGTH,
+  DEFAULT_MAX_TOTAL_QUEUED_BYTES,
+  DEFAULT_SLOW_CONSUMER_POLICY,
+} from '../../core/defaults.js';
 import { DEFAULT_DATA_DIR } from '../../node/defaults.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../hub/defaults.js';
 import { DEFAULT_LOG_LEVEL } from '../defaults.js';
@@ -19,13 +29,43 @@ export const HUB_OPTIONS = defineOptions({
   insecure: { type: 'boolean', description: 'NO authentication, encryption or access control (tests only; loudly logged)' },
   'max-frame': { type: 'string', placeholder: '<bytes>', description: 'largest frame', default: DEFAULT_MAX_FRAME_BYTES },
   'max-topic': { type: 'string', placeholder: '<bytes>', description: 'longest topic or pattern', default: DEFAULT_MAX_TOPIC_LENGTH },
-  'max-queue-bytes': { type: 'string', placeholder: '<bytes>', description: 'outbound queue bound per connection', default: DEFAULT_MAX_QUEUED_BYTES },
-  'max-queue-messages': { type: 'string', placeholder: '<n>', description: 'outbound queue bound per connection', default: DEFAULT_MAX_QUEUED_MESSAGES },
-  'max-total-queue-bytes': { type: 'string', placeholder: '<bytes>', description: 'bound on all outbound queues together', default: DEFAULT_MAX_TOTAL_QUEUED_BYTES },
-  'slow-consumer': { type: 'string', placeholder: '<policy>', description: 'disconnect | drop, when a queue overflows', default: DEFAULT_SLOW_CONSUMER_POLICY },
+  'max-queue-bytes': {
+    type: 'string',
+    placeholder: '<bytes>',
+    description: 'outbound queue bound per connection',
+    default: DEFAULT_MAX_QUEUED_BYTES,
+  },
+  'max-queue-messages': {
+    type: 'string',
+    placeholder: '<n>',
+    description: 'outbound queue bound per connection',
+    default: DEFAULT_MAX_QUEUED_MESSAGES,
+  },
+  'max-total-queue-bytes': {
+    type: 'string',
+    placeholder: '<bytes>',
+    description: 'bound on all outbound queues together',
+    default: DEFAULT_MAX_TOTAL_QUEUED_BYTES,
+  },
+  'slow-consumer': {
+    type: 'string',
+    placeholder: '<policy>',
+    description: 'disconnect | drop, when a queue overflows',
+    default: DEFAULT_SLOW_CONSUMER_POLICY,
+  },
   'max-connections': { type: 'string', placeholder: '<n>', description: 'connections held at once', default: DEFAULT_MAX_CONNECTIONS },
-  'max-duplicate-ids': { type: 'string', placeholder: '<n>', description: 'message ids one stream remembers to de-duplicate', default: DEFAULT_MAX_DUPLICATE_IDS },
-  'heartbeat-ms': { type: 'string', placeholder: '<ms>', description: 'ping idle peers after this long, drop after twice it; 0 = off', default: DEFAULT_HEARTBEAT_MS },
+  'max-duplicate-ids': {
+    type: 'string',
+    placeholder: '<n>',
+    description: 'message ids one stream remembers to de-duplicate',
+    default: DEFAULT_MAX_DUPLICATE_IDS,
+  },
+  'heartbeat-ms': {
+    type: 'string',
+    placeholder: '<ms>',
+    description: 'ping idle peers after this long, drop after twice it; 0 = off',
+    default: DEFAULT_HEARTBEAT_MS,
+  },
   'log-level': { type: 'string', placeholder: '<level>', description: 'debug | info | warn | error', default: DEFAULT_LOG_LEVEL },
   ...HELP_OPTION,
 });
@@ -51,7 +91,8 @@ export async function hubCommand(argv: string[]): Promise<number> {
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error`);
   const logger = consoleLogger(level as 'info');
   const policy = values['slow-consumer'];
-  if (policy !== undefined && policy !== 'disconnect' && policy !== 'drop') throw new UsageError('--slow-consumer must be disconnect or drop');
+  if (policy !== undefined && policy !== 'disconnect' && policy !== 'drop')
+    throw new UsageError('--slow-consumer must be disconnect or drop');
   const numeric = {
     maxFrameBytes: intOption('max-frame', values['max-frame'], 64, 0xffff_fff0),
     maxTopicLength: intOption('max-topic', values['max-topic'], 1, 0xffff),
@@ -79,8 +120,12 @@ export async function hubCommand(argv: string[]): Promise<number> {
   hub.broker.events.on('slow-consumer', (e) => logger.warn('slow consumer', e));
   hub.broker.events.on('protocol-error', (e) => logger.warn('protocol error', e));
   hub.broker.events.on('security', (e) => {
-    if (e.outcome === 'success' || e.action === 'rate-limit') logger.debug(`security: ${e.action} ${e.outcome}`, { actor: e.actor, target: e.target });
-    else logger.warn(`security: ${e.action} ${e.outcome}${e.target ? ` ${e.target}` : ''}${e.reason ? `: ${e.reason}` : ''}`, { actor: e.actor });
+    if (e.outcome === 'success' || e.action === 'rate-limit')
+      logger.debug(`security: ${e.action} ${e.outcome}`, { actor: e.actor, target: e.target });
+    else
+      logger.warn(`security: ${e.action} ${e.outcome}${e.target ? ` ${e.target}` : ''}${e.reason ? `: ${e.reason}` : ''}`, {
+        actor: e.actor,
+      });
   });
   // Signal handlers go in before the ready line: a supervisor may signal as soon as it reads it.
   const stopped = new Promise<void>((resolve) => {
@@ -92,7 +137,11 @@ export async function hubCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   process.on('SIGHUP', () => {
-    hub.reload().catch((err: unknown) => logger.error(`config reload failed; the previous config stays in force: ${err instanceof Error ? err.message : String(err)}`));
+    hub
+      .reload()
+      .catch((err: unknown) =>
+        logger.error(`config reload failed; the previous config stays in force: ${err instanceof Error ? err.message : String(err)}`),
+      );
   });
   process.on('SIGUSR2', () => {
     hub.processConsentInbox().catch((err: unknown) => logger.error('applying consent decisions failed', { error: String(err) }));

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { HUB_PID_FILE_NAME } from '../../node/paths.js';
 
 /** Returns the pid signalled, or undefined when no hub could be reached (the command stays queued). */
-export async function signalHub(dataDir: string, signal: NodeJS.Signals, kill?: (pid: number, signal: NodeJS.Signals) => void): Promise<number | undefined> {
+export async function signalHub(
+  dataDir: string,
+  signal: NodeJS.Signals,
+  kill?: (pid: number, signal: NodeJS.Signals) => void,
+): Promise<number | undefined> {
   let pid: unknown;
   try {
     pid = (JSON.parse(await readFile(join(dataDir, HUB_PID_FILE_NAME), 'utf8')) as { pid?: unknown }).pid;
@@ -35,4 +39,3 @@ async function looksLikeNode(pid: number): Promise<boolean> {
     return false;
   }
 }
-

@@ -5,18 +5,47 @@
 import { defineOptions, pickOptions, type OptionValues } from '../options.js';
 import type { StreamsClient } from './streams-api.js';
 import {
-  CONNECTION_OPTIONS, PROGRESS_OPTIONS, expected, infoOrUndefined, optionSections, pages, parseSubcommand, progressBar, progressFlag,
-  usageError, withClient, type OpenClient, type StreamIo, type Subcommand,
+  CONNECTION_OPTIONS,
+  PROGRESS_OPTIONS,
+  expected,
+  infoOrUndefined,
+  optionSections,
+  pages,
+  parseSubcommand,
+  progressBar,
+  progressFlag,
+  usageError,
+  withClient,
+  type OpenClient,
+  type StreamIo,
+  type Subcommand,
 } from './streams.js';
 import {
-  StreamUsageError, dlqName, formatStreamInfo, formatStreamList, parseSeqFlag, parseSince, printable, recordLine, streamInfoJson,
+  StreamUsageError,
+  dlqName,
+  formatStreamInfo,
+  formatStreamList,
+  parseSeqFlag,
+  parseSince,
+  printable,
+  recordLine,
+  streamInfoJson,
 } from './streams-format.js';
 
 const STREAM_OPTIONS = defineOptions({
   json: { type: 'boolean', description: 'print JSON (ls: the StreamInfo array; info: the StreamInfo plus "deadLetters")' },
   'from-seq': { type: 'string', placeholder: '<n>', description: 'replay from this sequence', default: 'the first stored' },
-  since: { type: 'string', placeholder: '<time>', description: 'replay from the first message stored at or after this ISO time or ms epoch' },
-  'to-seq': { type: 'string', placeholder: '<n>', description: 'replay up to this sequence', default: 'the last one when the replay starts' },
+  since: {
+    type: 'string',
+    placeholder: '<time>',
+    description: 'replay from the first message stored at or after this ISO time or ms epoch',
+  },
+  'to-seq': {
+    type: 'string',
+    placeholder: '<n>',
+    description: 'replay up to this sequence',
+    default: 'the last one when the replay starts',
+  },
   'up-to-seq': { type: 'string', placeholder: '<n>', description: 'purge messages with seq <= n only' },
   yes: { type: 'boolean', description: 'confirm a purge (required)' },
   ...PROGRESS_OPTIONS,
@@ -38,7 +67,10 @@ ${optionSections(STREAM_OPTIONS)}`;
 const STREAM_SUBS: Record<string, Subcommand> = {
   ls: { args: 0, options: { ...pickOptions(STREAM_OPTIONS, ['json']), ...CONNECTION_OPTIONS } },
   info: { args: 1, options: { ...pickOptions(STREAM_OPTIONS, ['json']), ...CONNECTION_OPTIONS } },
-  replay: { args: 1, options: { ...pickOptions(STREAM_OPTIONS, ['progress', 'no-progress', 'from-seq', 'since', 'to-seq']), ...CONNECTION_OPTIONS } },
+  replay: {
+    args: 1,
+    options: { ...pickOptions(STREAM_OPTIONS, ['progress', 'no-progress', 'from-seq', 'since', 'to-seq']), ...CONNECTION_OPTIONS },
+  },
   purge: { args: 1, options: { ...pickOptions(STREAM_OPTIONS, ['up-to-seq', 'yes']), ...CONNECTION_OPTIONS } },
 };
 
@@ -55,14 +87,21 @@ export async function streamCommand(args: string[], io: StreamIo, open: OpenClie
   let upToSeq: number | undefined;
   try {
     if (sub === 'replay') {
-      range = { fromSeq: parseSeqFlag('from-seq', values['from-seq']), toSeq: parseSeqFlag('to-seq', values['to-seq']), since: parseSince(values.since) };
+      range = {
+        fromSeq: parseSeqFlag('from-seq', values['from-seq']),
+        toSeq: parseSeqFlag('to-seq', values['to-seq']),
+        since: parseSince(values.since),
+      };
       if (range.fromSeq !== undefined && range.since !== undefined) throw new StreamUsageError('give --from-seq or --since, not both');
-      if (range.fromSeq !== undefined && range.toSeq !== undefined && range.toSeq < range.fromSeq) throw new StreamUsageError('--to-seq is before --from-seq');
+      if (range.fromSeq !== undefined && range.toSeq !== undefined && range.toSeq < range.fromSeq)
+        throw new StreamUsageError('--to-seq is before --from-seq');
     }
     if (sub === 'purge') {
       upToSeq = parseSeqFlag('up-to-seq', values['up-to-seq']);
       if (!values.yes) {
-        throw new StreamUsageError(`refusing to purge ${JSON.stringify(name)} without --yes: it deletes ${upToSeq === undefined ? 'every stored message' : `every message with seq <= ${upToSeq}`}, for every consumer`);
+        throw new StreamUsageError(
+          `refusing to purge ${JSON.stringify(name)} without --yes: it deletes ${upToSeq === undefined ? 'every stored message' : `every message with seq <= ${upToSeq}`}, for every consumer`,
+        );
       }
     }
   } catch (err) {
@@ -102,14 +141,22 @@ export async function seqAtTime(client: StreamsClient, name: string, since: numb
   while (lo < hi) {
     const mid = lo + Math.floor((hi - lo) / 2);
     const [r] = await client.streams.read(name, { fromSeq: mid, maxMessages: 1 });
-    if (r === undefined || r.seq >= hi) hi = mid; // nothing stored in mid..hi-1
-    else if (r.time >= since) hi = mid; // the answer is r.seq or earlier, and mid..r.seq-1 are gone
+    if (r === undefined || r.seq >= hi)
+      hi = mid; // nothing stored in mid..hi-1
+    else if (r.time >= since)
+      hi = mid; // the answer is r.seq or earlier, and mid..r.seq-1 are gone
     else lo = r.seq + 1;
   }
   return lo;
 }
 
-async function replayStream(client: StreamsClient, name: string, range: { fromSeq?: number; toSeq?: number; since?: number }, flag: boolean | undefined, io: StreamIo): Promise<number> {
+async function replayStream(
+  client: StreamsClient,
+  name: string,
+  range: { fromSeq?: number; toSeq?: number; since?: number },
+  flag: boolean | undefined,
+  io: StreamIo,
+): Promise<number> {
   const info = await client.streams.info(name);
   const { firstSeq, lastSeq } = info.state;
   // Up to the last message stored when the replay starts: publishers may be adding more.

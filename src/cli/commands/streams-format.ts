@@ -16,7 +16,8 @@ export class StreamUsageError extends Error {}
 export function parseSeqFlag(name: string, value: string | undefined, min = 1): number | undefined {
   if (value === undefined) return undefined;
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw new StreamUsageError(`--${name} must be an integer of at least ${min}, got ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new StreamUsageError(`--${name} must be an integer of at least ${min}, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -30,12 +31,15 @@ export function parseSince(value: string | undefined): number | undefined {
     const t = Date.parse(value);
     if (!Number.isNaN(t)) return t;
   }
-  throw new StreamUsageError(`--since must be an ISO time (2025-01-31T12:00:00Z) or milliseconds since the epoch, got ${JSON.stringify(value)}`);
+  throw new StreamUsageError(
+    `--since must be an ISO time (2025-01-31T12:00:00Z) or milliseconds since the epoch, got ${JSON.stringify(value)}`,
+  );
 }
 
 // ------------------------------------------------------------------------------ small formats
 
 /** Strings from the hub end up on a terminal: no escape sequences get through. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 export const printable = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 
 /** 512 B, 1.5 KiB, 12 MiB, 3.0 GiB. */
@@ -57,7 +61,12 @@ export function formatMs(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   const parts: string[] = [];
   let s = Math.floor(ms / 1000);
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     if (s >= size) {
       parts.push(`${Math.floor(s / size)}${unit}`);
       s %= size;
@@ -84,11 +93,18 @@ export function quarantineText(info: StreamInfo): string | undefined {
 export function table(head: string[], rows: string[][], right: boolean[] = []): string {
   const cells = [head, ...rows.map((r) => r.map(printable))];
   const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => `  ${r.map((c, i) => {
-    const w = widths[i] ?? 0;
-    if (right[i]) return c.padStart(w);
-    return i === r.length - 1 ? c : c.padEnd(w);
-  }).join('  ')}\n`).join('');
+  return cells
+    .map(
+      (r) =>
+        `  ${r
+          .map((c, i) => {
+            const w = widths[i] ?? 0;
+            if (right[i]) return c.padStart(w);
+            return i === r.length - 1 ? c : c.padEnd(w);
+          })
+          .join('  ')}\n`,
+    )
+    .join('');
 }
 
 // ------------------------------------------------------------------------------ stream ls / info
@@ -101,9 +117,17 @@ function topicsText(info: StreamInfo): string {
 /** `crossbus stream ls`. */
 export function formatStreamList(infos: StreamInfo[]): string {
   if (infos.length === 0) return 'No streams.\n';
-  const rows = [...infos].sort((a, b) => a.name.localeCompare(b.name)).map((s) => [
-    s.name, topicsText(s), String(s.state.messages), formatBytes(s.state.bytes), seqRange(s), String(s.consumers.length), quarantineText(s) ?? 'ok',
-  ]);
+  const rows = [...infos]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((s) => [
+      s.name,
+      topicsText(s),
+      String(s.state.messages),
+      formatBytes(s.state.bytes),
+      seqRange(s),
+      String(s.consumers.length),
+      quarantineText(s) ?? 'ok',
+    ]);
   return table(['NAME', 'TOPICS', 'MESSAGES', 'BYTES', 'SEQ', 'CONSUMERS', 'STATUS'], rows, [false, false, true, true, false, true, false]);
 }
 
@@ -121,12 +145,22 @@ export function formatStreamInfo(info: StreamInfo, deadLetters: StreamInfo | und
     ['first message', isoTime(info.state.firstTime)],
     ['last message', isoTime(info.state.lastTime)],
     ['limits', limits.length === 0 ? 'none' : limits.join(', ')],
-    ['duplicate window', formatMs(info.duplicateWindowMs) + (info.duplicates === undefined ? ''
-      : ` (${info.duplicates.remembered} ids${info.duplicates.forgottenEarly > 0 ? `, ${info.duplicates.forgottenEarly} forgotten early: raise --max-duplicate-ids` : ''})`)],
+    [
+      'duplicate window',
+      formatMs(info.duplicateWindowMs) +
+        (info.duplicates === undefined
+          ? ''
+          : ` (${info.duplicates.remembered} ids${info.duplicates.forgottenEarly > 0 ? `, ${info.duplicates.forgottenEarly} forgotten early: raise --max-duplicate-ids` : ''})`),
+    ],
     ['durability', info.durability],
   ];
   if (info.deadLetterOf === undefined) {
-    fields.push(['dead letters', deadLetters === undefined || deadLetters.state.messages === 0 ? '0' : `${deadLetters.state.messages} (${deadLetters.name}; 'crossbus dlq ls ${info.name}')`]);
+    fields.push([
+      'dead letters',
+      deadLetters === undefined || deadLetters.state.messages === 0
+        ? '0'
+        : `${deadLetters.state.messages} (${deadLetters.name}; 'crossbus dlq ls ${info.name}')`,
+    ]);
   }
   fields.push(['status', quarantineText(info) ?? 'ok']);
   const w = Math.max(...fields.map(([k]) => k.length)) + 1;
@@ -134,10 +168,13 @@ export function formatStreamInfo(info: StreamInfo, deadLetters: StreamInfo | und
   for (const [k, v] of fields) out += `  ${`${k}:`.padEnd(w)} ${printable(v)}\n`;
   if (info.consumers.length === 0) return `${out}No consumers.\n`;
   out += `Consumers (${info.consumers.length}):\n`;
-  out += table(['DURABLE', 'ACK FLOOR', 'PENDING', 'WAITING', 'MEMBERS'],
-    [...info.consumers].sort((a, b) => a.durable.localeCompare(b.durable))
+  out += table(
+    ['DURABLE', 'ACK FLOOR', 'PENDING', 'WAITING', 'MEMBERS'],
+    [...info.consumers]
+      .sort((a, b) => a.durable.localeCompare(b.durable))
       .map((c) => [c.durable, String(c.ackFloor), String(c.pending), String(c.waiting), String(c.members)]),
-    [false, true, true, true, true]);
+    [false, true, true, true, true],
+  );
   return out;
 }
 
@@ -208,29 +245,47 @@ export function originalHeaders(headers: Record<string, string> | undefined): Re
 export function deadLetter(r: StreamRecord): DeadLetter {
   const h = r.headers ?? {};
   return {
-    seq: r.seq, time: r.time, topic: r.topic,
-    reason: h['cb-dlq-reason'], attempts: intHeader(h['cb-dlq-attempts']),
-    sourceStream: h['cb-dlq-stream'], sourceSeq: intHeader(h['cb-dlq-seq']), originalTime: intHeader(h['cb-dlq-time']),
-    headers: originalHeaders(h), data: r.data,
+    seq: r.seq,
+    time: r.time,
+    topic: r.topic,
+    reason: h['cb-dlq-reason'],
+    attempts: intHeader(h['cb-dlq-attempts']),
+    sourceStream: h['cb-dlq-stream'],
+    sourceSeq: intHeader(h['cb-dlq-seq']),
+    originalTime: intHeader(h['cb-dlq-time']),
+    headers: originalHeaders(h),
+    data: r.data,
   };
 }
 
 /** `crossbus dlq ls <stream>`. */
 export function formatDeadLetters(stream: string, records: StreamRecord[]): string {
   if (records.length === 0) return `No dead letters in ${printable(stream)}.\n`;
-  const rows = records.map(deadLetter).map((d) => [
-    String(d.seq), d.topic, d.reason ?? '-', d.attempts === undefined ? '-' : String(d.attempts),
-    d.sourceSeq === undefined ? '-' : String(d.sourceSeq), isoTime(d.originalTime),
-  ]);
-  return `Dead letters of ${printable(stream)} (${records.length}):\n`
-    + table(['DLQ SEQ', 'TOPIC', 'REASON', 'ATTEMPTS', 'SOURCE SEQ', 'ORIGINAL TIME'], rows, [true, false, false, true, true, false]);
+  const rows = records
+    .map(deadLetter)
+    .map((d) => [
+      String(d.seq),
+      d.topic,
+      d.reason ?? '-',
+      d.attempts === undefined ? '-' : String(d.attempts),
+      d.sourceSeq === undefined ? '-' : String(d.sourceSeq),
+      isoTime(d.originalTime),
+    ]);
+  return (
+    `Dead letters of ${printable(stream)} (${records.length}):\n` +
+    table(['DLQ SEQ', 'TOPIC', 'REASON', 'ATTEMPTS', 'SOURCE SEQ', 'ORIGINAL TIME'], rows, [true, false, false, true, true, false])
+  );
 }
 
 /** `crossbus dlq ls <stream> --json`: the dead letters, data as in `stream replay`. */
 export function deadLettersJson(records: StreamRecord[]): string {
-  return `${JSON.stringify(records.map((r) => {
-    const d = deadLetter(r);
-    const j = recordJson(r);
-    return { ...d, headers: r.headers ?? {}, data: j.data, ...(j.encoding !== undefined ? { encoding: j.encoding } : {}) };
-  }), null, 2)}\n`;
+  return `${JSON.stringify(
+    records.map((r) => {
+      const d = deadLetter(r);
+      const j = recordJson(r);
+      return { ...d, headers: r.headers ?? {}, data: j.data, ...(j.encoding !== undefined ? { encoding: j.encoding } : {}) };
+    }),
+    null,
+    2,
+  )}\n`;
 }

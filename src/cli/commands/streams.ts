@@ -45,7 +45,11 @@ export const READ_PAGE = 500;
 
 /** `--progress` and `--no-progress`, which the replays take. */
 export const PROGRESS_OPTIONS = defineOptions({
-  progress: { type: 'boolean', description: 'always show a progress bar on stderr', default: `for more than ${PROGRESS_THRESHOLD} messages` },
+  progress: {
+    type: 'boolean',
+    description: 'always show a progress bar on stderr',
+    default: `for more than ${PROGRESS_THRESHOLD} messages`,
+  },
   'no-progress': { type: 'boolean', description: 'never show it' },
 });
 
@@ -56,7 +60,10 @@ const CONNECTION_TITLE = `Connection (as for pub/sub/request, but the default ap
 /** The help's options: the command's own (with -h), then how to connect. */
 export function optionSections(options: OptionSpecs): string {
   const { help, ...connection } = CONNECTION_OPTIONS;
-  return optionsHelp([{ title: 'Options:', options: { ...options, help } }, { title: CONNECTION_TITLE, options: connection }]);
+  return optionsHelp([
+    { title: 'Options:', options: { ...options, help } },
+    { title: CONNECTION_TITLE, options: connection },
+  ]);
 }
 
 /** A subcommand: how many positional arguments it takes, and which flags. */
@@ -78,7 +85,13 @@ interface Parsed {
  * Splits `<sub> [args] [flags]`; returns a number (the exit code) when it printed help or a
  * usage error instead.
  */
-export function parseSubcommand(command: 'stream' | 'dlq', args: string[], subs: Record<string, Subcommand>, helpText: string, io: StreamIo): Parsed | number {
+export function parseSubcommand(
+  command: 'stream' | 'dlq',
+  args: string[],
+  subs: Record<string, Subcommand>,
+  helpText: string,
+  io: StreamIo,
+): Parsed | number {
   const [sub, ...rest] = args;
   if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
     if (sub === undefined) return usageError(command, `${command} needs a subcommand: ${Object.keys(subs).join(', ')}`, io);
@@ -86,7 +99,8 @@ export function parseSubcommand(command: 'stream' | 'dlq', args: string[], subs:
     return 0;
   }
   const spec = subs[sub];
-  if (spec === undefined) return usageError(command, `unknown ${command} subcommand ${JSON.stringify(sub)} (${Object.keys(subs).join(', ')})`, io);
+  if (spec === undefined)
+    return usageError(command, `unknown ${command} subcommand ${JSON.stringify(sub)} (${Object.keys(subs).join(', ')})`, io);
   let parsed: { values: FlagValues; positionals: string[] };
   try {
     parsed = parseOptions(spec.options, rest);
@@ -99,11 +113,18 @@ export function parseSubcommand(command: 'stream' | 'dlq', args: string[], subs:
   }
   const what = command === 'dlq' ? '<stream>' : '<name>';
   if (parsed.positionals.length !== spec.args) {
-    return usageError(command, spec.args === 0
-      ? `${command} ${sub} takes no arguments, got ${JSON.stringify(parsed.positionals[0])}`
-      : parsed.positionals.length === 0 ? `${command} ${sub} needs ${what}` : `${command} ${sub} takes one ${what}, got ${parsed.positionals.length} arguments`, io);
+    return usageError(
+      command,
+      spec.args === 0
+        ? `${command} ${sub} takes no arguments, got ${JSON.stringify(parsed.positionals[0])}`
+        : parsed.positionals.length === 0
+          ? `${command} ${sub} needs ${what}`
+          : `${command} ${sub} takes one ${what}, got ${parsed.positionals.length} arguments`,
+      io,
+    );
   }
-  if (parsed.values.progress && parsed.values['no-progress']) return usageError(command, '--progress and --no-progress exclude each other', io);
+  if (parsed.values.progress && parsed.values['no-progress'])
+    return usageError(command, '--progress and --no-progress exclude each other', io);
   return { sub, ...parsed };
 }
 
@@ -112,10 +133,17 @@ export function usageError(command: string, message: string, io: StreamIo): numb
   return 2;
 }
 
-export const progressFlag = (v: OptionValues<typeof PROGRESS_OPTIONS>): boolean | undefined => (v.progress ? true : v['no-progress'] ? false : undefined);
+export const progressFlag = (v: OptionValues<typeof PROGRESS_OPTIONS>): boolean | undefined =>
+  v.progress ? true : v['no-progress'] ? false : undefined;
 
 /** Connects, runs `body`, closes; turns hub refusals into exit 1 with the error code. */
-export async function withClient(command: 'stream' | 'dlq', values: ClientFlags, open: OpenClient, io: StreamIo, body: (client: StreamsClient) => Promise<number>): Promise<number> {
+export async function withClient(
+  command: 'stream' | 'dlq',
+  values: ClientFlags,
+  open: OpenClient,
+  io: StreamIo,
+  body: (client: StreamsClient) => Promise<number>,
+): Promise<number> {
   let client: StreamsClient;
   try {
     client = await open(values);
@@ -170,5 +198,10 @@ export function expected(info: StreamInfo, from: number, to: number): number {
 
 export function progressBar(flag: boolean | undefined, total: number, label: string, io: StreamIo): ProgressBar | undefined {
   if (!progressWanted(flag, total)) return undefined;
-  return new ProgressBar({ total, label, stream: io.progress ?? { write: (s: string) => io.stderr(s) }, ...(io.now !== undefined ? { now: io.now } : {}) });
+  return new ProgressBar({
+    total,
+    label,
+    stream: io.progress ?? { write: (s: string) => io.stderr(s) },
+    ...(io.now !== undefined ? { now: io.now } : {}),
+  });
 }

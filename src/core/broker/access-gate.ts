@@ -70,7 +70,12 @@ const MAX_REPLY_PERMITS = 10_000;
 const REPLY_PERMIT_MS = 10 * 60_000;
 /** Refusals that mean the peer sent something malformed (counted by abuse control). */
 const INVALID_INPUT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'CB_ERR_TOPIC_INVALID', 'CB_ERR_TOPIC_TOO_LONG', 'CB_ERR_PROTOCOL', 'CB_ERR_HEADER_INVALID', 'CB_ERR_HEADERS_TOO_MANY', 'CB_ERR_HEADERS_TOO_LARGE',
+  'CB_ERR_TOPIC_INVALID',
+  'CB_ERR_TOPIC_TOO_LONG',
+  'CB_ERR_PROTOCOL',
+  'CB_ERR_HEADER_INVALID',
+  'CB_ERR_HEADERS_TOO_MANY',
+  'CB_ERR_HEADERS_TOO_LARGE',
 ]);
 
 /**
@@ -103,20 +108,28 @@ export class AccessGate {
     const helloBytes = env.payload.slice();
     const helloId = env.id;
     const a = s.auth as AuthState;
-    this.#step(s, () => then(HubHandshake.begin(sec.handshakeContext(), hello, helloBytes, env.headers?.[HEADER_BINDER]), (hs) => {
-      a.handshake = hs;
-      a.app = hs.app;
-      a.keyId = hs.key.id;
-      a.inbox = `${INBOX_ROOT}${randomHex(12)}`;
-      welcome.auth = hs.welcomeAuth({ inbox: a.inbox, grants: sec.grantsFor(hs.app) }) as unknown as Record<string, unknown>;
-      const welcomeBytes = encodeJson(welcome);
-      return then(hs.prove(welcomeBytes), (proof) => {
-        this.#sessions.awaitAuth(s);
-        this.#queues.enqueueControl(s, envelope(Kind.WELCOME, {
-          id: helloId, payloadType: PayloadType.JSON, payload: welcomeBytes, headers: { [HEADER_PROOF]: proof },
-        }));
-      });
-    }));
+    this.#step(s, () =>
+      then(HubHandshake.begin(sec.handshakeContext(), hello, helloBytes, env.headers?.[HEADER_BINDER]), (hs) => {
+        a.handshake = hs;
+        a.app = hs.app;
+        a.keyId = hs.key.id;
+        a.inbox = `${INBOX_ROOT}${randomHex(12)}`;
+        welcome.auth = hs.welcomeAuth({ inbox: a.inbox, grants: sec.grantsFor(hs.app) }) as unknown as Record<string, unknown>;
+        const welcomeBytes = encodeJson(welcome);
+        return then(hs.prove(welcomeBytes), (proof) => {
+          this.#sessions.awaitAuth(s);
+          this.#queues.enqueueControl(
+            s,
+            envelope(Kind.WELCOME, {
+              id: helloId,
+              payloadType: PayloadType.JSON,
+              payload: welcomeBytes,
+              headers: { [HEADER_PROOF]: proof },
+            }),
+          );
+        });
+      }),
+    );
   }
 
   /**
@@ -131,41 +144,87 @@ export class AccessGate {
     const origin = (a.secure?.inner ?? s.transport).vouchedOrigin;
     const id = sec.identify?.(origin) ?? { refused: 'no identity' };
     if ('refused' in id) {
-      this.#auditEvent({ actor: this.#actor(s), action: 'auth', target: origin ?? '', outcome: 'failure', reason: `CB_ERR_ORIGIN_REFUSED: ${id.refused}` });
-      this.#events.emit('protocol-error', { connectionId: s.connectionId, name: s.name, code: 'CB_ERR_ORIGIN_REFUSED', message: id.refused });
-      this.#sessions.fail(s, createError('CB_ERR_ORIGIN_REFUSED', origin === undefined ? 'this hub identifies apps by origin, and the connection has none' : `origin ${origin} is not allowed on this hub`), CLOSE_AUTH_FAILED);
+      this.#auditEvent({
+        actor: this.#actor(s),
+        action: 'auth',
+        target: origin ?? '',
+        outcome: 'failure',
+        reason: `CB_ERR_ORIGIN_REFUSED: ${id.refused}`,
+      });
+      this.#events.emit('protocol-error', {
+        connectionId: s.connectionId,
+        name: s.name,
+        code: 'CB_ERR_ORIGIN_REFUSED',
+        message: id.refused,
+      });
+      this.#sessions.fail(
+        s,
+        createError(
+          'CB_ERR_ORIGIN_REFUSED',
+          origin === undefined
+            ? 'this hub identifies apps by origin, and the connection has none'
+            : `origin ${origin} is not allowed on this hub`,
+        ),
+        CLOSE_AUTH_FAILED,
+      );
       return;
     }
     a.app = id.app;
     a.keyId = `${ORIGIN_KEY_PREFIX}${origin}`;
     a.inbox = `${INBOX_ROOT}${randomHex(12)}`;
-    const auth: OriginWelcomeAuth = { scheme: ORIGIN_SCHEME, app: id.app, origin: origin as string, inbox: a.inbox, grants: sec.grantsFor(id.app) };
+    const auth: OriginWelcomeAuth = {
+      scheme: ORIGIN_SCHEME,
+      app: id.app,
+      origin: origin as string,
+      inbox: a.inbox,
+      grants: sec.grantsFor(id.app),
+    };
     welcome.auth = auth as unknown as Record<string, unknown>;
     this.#sessions.open(s);
-    this.#auditEvent({ actor: this.#actor(s), action: 'auth', target: `origin ${origin}`, outcome: 'success', details: { scheme: ORIGIN_SCHEME } });
+    this.#auditEvent({
+      actor: this.#actor(s),
+      action: 'auth',
+      target: `origin ${origin}`,
+      outcome: 'success',
+      details: { scheme: ORIGIN_SCHEME },
+    });
     this.#queues.enqueueControl(s, envelope(Kind.WELCOME, { id: helloId, payloadType: PayloadType.JSON, payload: encodeJson(welcome) }));
     this.#events.emit('connection', { connectionId: s.connectionId, name: s.name, peer: s.transport.peer, transport: s.transport.kind });
   }
 
   /** The client's AUTH: its proof over the transcript. After it, every frame is a protected record. */
   onAuth(s: Session, env: Envelope): void {
-    if (env.kind !== Kind.AUTH) throw new ProtocolError('CB_ERR_HANDSHAKE_REQUIRED', 'expected AUTH after WELCOME', { details: { kind: env.kind } });
+    if (env.kind !== Kind.AUTH)
+      throw new ProtocolError('CB_ERR_HANDSHAKE_REQUIRED', 'expected AUTH after WELCOME', { details: { kind: env.kind } });
     const a = s.auth as AuthState;
     const hs = a.handshake as HubHandshake;
     const authId = env.id;
-    this.#step(s, () => then(hs.verifyClient(env.headers?.[HEADER_PROOF]), ({ sealer, opener }) => {
-      const secure = a.secure as SecureTransport;
-      // WELCOME went out in plaintext; make sure nothing plain is still queued behind it.
-      if (s.queue.out.length > 0) secure.send(this.#queues.takeOut(s));
-      secure.protectOutbound(sealer);
-      secure.protectInbound(opener);
-      a.handshake = undefined;
-      this.#sessions.open(s);
-      this.#armKeyExpiry(s, hs.key.expiresAt);
-      this.#auditEvent({ actor: this.#actor(s), action: 'auth', target: `key ${hs.key.id}`, outcome: 'success', details: { mode: hs.mode, group: hs.group, ...(hs.integrity === undefined ? {} : { integrity: hs.integrity }) } });
-      this.#queues.enqueueControl(s, envelope(Kind.OK, { id: authId }));
-      this.#events.emit('connection', { connectionId: s.connectionId, name: s.name, peer: s.transport.peer, transport: s.transport.kind });
-    }));
+    this.#step(s, () =>
+      then(hs.verifyClient(env.headers?.[HEADER_PROOF]), ({ sealer, opener }) => {
+        const secure = a.secure as SecureTransport;
+        // WELCOME went out in plaintext; make sure nothing plain is still queued behind it.
+        if (s.queue.out.length > 0) secure.send(this.#queues.takeOut(s));
+        secure.protectOutbound(sealer);
+        secure.protectInbound(opener);
+        a.handshake = undefined;
+        this.#sessions.open(s);
+        this.#armKeyExpiry(s, hs.key.expiresAt);
+        this.#auditEvent({
+          actor: this.#actor(s),
+          action: 'auth',
+          target: `key ${hs.key.id}`,
+          outcome: 'success',
+          details: { mode: hs.mode, group: hs.group, ...(hs.integrity === undefined ? {} : { integrity: hs.integrity }) },
+        });
+        this.#queues.enqueueControl(s, envelope(Kind.OK, { id: authId }));
+        this.#events.emit('connection', {
+          connectionId: s.connectionId,
+          name: s.name,
+          peer: s.transport.peer,
+          transport: s.transport.kind,
+        });
+      }),
+    );
   }
 
   /**
@@ -179,7 +238,12 @@ export class AccessGate {
       if (s.state === 'closed' || s.state === 'closing') return;
       const error = err instanceof CrossbusError ? err : createError('CB_ERR_AUTH_FAILED', 'authentication failed', { cause: err });
       const reason = err instanceof HandshakeRefused ? err.auditReason : error.message;
-      this.#auditEvent({ actor: { ...this.#actor(s), app: a.app || s.name }, action: 'auth', outcome: 'failure', reason: `${error.code}: ${reason}` });
+      this.#auditEvent({
+        actor: { ...this.#actor(s), app: a.app || s.name },
+        action: 'auth',
+        outcome: 'failure',
+        reason: `${error.code}: ${reason}`,
+      });
       this.#events.emit('protocol-error', { connectionId: s.connectionId, name: s.name, code: error.code, message: reason });
       this.#sessions.fail(s, error, CLOSE_AUTH_FAILED);
     };
@@ -206,7 +270,10 @@ export class AccessGate {
   }
 
   #actor(s: Session): { app?: string; origin?: string; address: string; connectionId: string } {
-    const a: { app?: string; origin?: string; address: string; connectionId: string } = { address: s.transport.peer, connectionId: s.connectionId };
+    const a: { app?: string; origin?: string; address: string; connectionId: string } = {
+      address: s.transport.peer,
+      connectionId: s.connectionId,
+    };
     if (s.auth.app !== '') a.app = s.auth.app;
     const inner = s.auth.secure?.inner ?? s.transport;
     const origin = inner.vouchedOrigin ?? inner.origin;
@@ -217,7 +284,12 @@ export class AccessGate {
   /** A record failed (integrity, replay, clock skew) or a plaintext frame came after the handshake. */
   securityFailure(s: Session, error: CrossbusError): void {
     const sec = this.#sec;
-    this.#auditEvent({ actor: this.#actor(s), action: error.code === 'CB_ERR_REPLAY' ? 'replay' : error.code === 'CB_ERR_CLOCK_SKEW' ? 'clock-skew' : 'integrity', outcome: 'failure', reason: `${error.code}: ${error.message}` });
+    this.#auditEvent({
+      actor: this.#actor(s),
+      action: error.code === 'CB_ERR_REPLAY' ? 'replay' : error.code === 'CB_ERR_CLOCK_SKEW' ? 'clock-skew' : 'integrity',
+      outcome: 'failure',
+      reason: `${error.code}: ${error.message}`,
+    });
     if (s.auth.app !== '') sec?.violation(s.auth.app, 'integrity');
     this.#events.emit('protocol-error', { connectionId: s.connectionId, name: s.name, code: error.code, message: error.message });
     this.#sessions.fail(s, error, CLOSE_AUTH_FAILED);
@@ -237,7 +309,12 @@ export class AccessGate {
   /** Closes a session whose access ended (revoked app or key, expired key, abuse), with the code. */
   revoke(s: Session, code: 'CB_ERR_KEY_EXPIRED' | 'CB_ERR_REVOKED' | 'CB_ERR_ABUSIVE', message: string): void {
     if (s.state !== 'open' && s.state !== 'auth') return;
-    this.#auditEvent({ actor: this.#actor(s), action: code === 'CB_ERR_ABUSIVE' ? 'abuse' : 'revoke', outcome: 'denied', reason: `${code}: ${message}` });
+    this.#auditEvent({
+      actor: this.#actor(s),
+      action: code === 'CB_ERR_ABUSIVE' ? 'abuse' : 'revoke',
+      outcome: 'denied',
+      reason: `${code}: ${message}`,
+    });
     this.#sessions.fail(s, createError(code, message), CLOSE_REVOKED);
   }
 
@@ -257,22 +334,46 @@ export class AccessGate {
       if (s.state !== 'open' || app === '') continue;
       const standing = sec.sessionStanding(app, keyId, now);
       if (standing !== undefined) {
-        this.revoke(s, standing === 'CB_ERR_KEY_EXPIRED' ? 'CB_ERR_KEY_EXPIRED' : 'CB_ERR_REVOKED', `access of app ${app} (key ${keyId}) ended by a config change`);
+        this.revoke(
+          s,
+          standing === 'CB_ERR_KEY_EXPIRED' ? 'CB_ERR_KEY_EXPIRED' : 'CB_ERR_REVOKED',
+          `access of app ${app} (key ${keyId}) ended by a config change`,
+        );
         closed++;
         continue;
       }
       // The client refuses locally by the grants it knows: tell it the new ones first.
-      this.#queues.enqueueControl(s, envelope(Kind.OK, {
-        payloadType: PayloadType.JSON, payload: encodeJson({ grants: sec.grantsFor(app) }), headers: { [HEADER_GRANTS]: 'update' },
-      }));
+      this.#queues.enqueueControl(
+        s,
+        envelope(Kind.OK, {
+          payloadType: PayloadType.JSON,
+          payload: encodeJson({ grants: sec.grantsFor(app) }),
+          headers: { [HEADER_GRANTS]: 'update' },
+        }),
+      );
       for (const sub of [...s.routing.subscriptions.values()]) {
         const problem = this.#subscribeProblem(s, sub.pattern, true);
         if (problem === undefined) continue;
         this.#router.remove(s, sub);
         ended++;
-        this.#auditEvent({ actor: this.#actor(s), action: 'subscribe', target: sub.pattern, outcome: 'denied', reason: `CB_ERR_FORBIDDEN: ${problem} (after a config change)` });
-        this.#replyError(s, 0, 'CB_ERR_FORBIDDEN', `subscription ${JSON.stringify(sub.pattern)} ended: ${problem}`, { sid: sub.sid, pattern: sub.pattern });
-        this.#events.emit('unsubscription', { connectionId: s.connectionId, name: s.name, sid: sub.sid, pattern: sub.pattern, group: sub.group });
+        this.#auditEvent({
+          actor: this.#actor(s),
+          action: 'subscribe',
+          target: sub.pattern,
+          outcome: 'denied',
+          reason: `CB_ERR_FORBIDDEN: ${problem} (after a config change)`,
+        });
+        this.#replyError(s, 0, 'CB_ERR_FORBIDDEN', `subscription ${JSON.stringify(sub.pattern)} ended: ${problem}`, {
+          sid: sub.sid,
+          pattern: sub.pattern,
+        });
+        this.#events.emit('unsubscription', {
+          connectionId: s.connectionId,
+          name: s.name,
+          sid: sub.sid,
+          pattern: sub.pattern,
+          group: sub.group,
+        });
       }
     }
     return { closed, endedSubscriptions: ended };
@@ -294,7 +395,8 @@ export class AccessGate {
     }
     const verdict = sec.check(app, 'subscribe', pattern);
     if (!verdict.allowed) return verdict.reason;
-    if (verdict.ask && recheck && sec.consentGranted?.(app, 'subscribe', verdict.rule) !== true) return `consent for ${verdict.rule} is no longer given`;
+    if (verdict.ask && recheck && sec.consentGranted?.(app, 'subscribe', verdict.rule) !== true)
+      return `consent for ${verdict.rule} is no longer given`;
     return undefined;
   }
 
@@ -308,8 +410,13 @@ export class AccessGate {
   #deny(s: Session, id: number, action: string, target: string, reason: string, extra?: Record<string, unknown>): void {
     const sec = this.#sec;
     this.#auditEvent({ actor: this.#actor(s), action, target, outcome: 'denied', reason: `CB_ERR_FORBIDDEN: ${reason}` });
-    this.#replyError(s, id, 'CB_ERR_FORBIDDEN', `${action} ${JSON.stringify(target)} is not allowed: ${reason}`, { action, target, ...extra });
-    if (sec.violation(s.auth.app, 'forbidden') === 'disconnect') this.revoke(s, 'CB_ERR_ABUSIVE', `app ${s.auth.app} kept violating its grants`);
+    this.#replyError(s, id, 'CB_ERR_FORBIDDEN', `${action} ${JSON.stringify(target)} is not allowed: ${reason}`, {
+      action,
+      target,
+      ...extra,
+    });
+    if (sec.violation(s.auth.app, 'forbidden') === 'disconnect')
+      this.revoke(s, 'CB_ERR_ABUSIVE', `app ${s.auth.app} kept violating its grants`);
   }
 
   /**
@@ -321,7 +428,7 @@ export class AccessGate {
     const a = s.auth as AuthState;
     const { app, inbox } = a;
     const topic = env.topic;
-    let action: AccessAction = env.kind === Kind.REQUEST ? 'request' : 'publish';
+    const action: AccessAction = env.kind === Kind.REQUEST ? 'request' : 'publish';
     if (topic.startsWith(INBOX_ROOT)) {
       // Replies go to inboxes without grants, but only from a connection that received the request.
       const until = a.replyPermits.get(topic);
@@ -351,10 +458,24 @@ export class AccessGate {
     }
     const rate = sec.rate(app, topic);
     if (!rate.ok) {
-      this.#auditEvent({ actor: this.#actor(s), action: 'rate-limit', target: topic, outcome: 'denied', reason: `CB_ERR_RATE_LIMITED: ${rate.scope}${rate.rule ? ` ${rate.rule}` : ''}` });
-      this.#replyError(s, env.id, 'CB_ERR_RATE_LIMITED', `rate limit for ${rate.scope === 'topic' ? `${JSON.stringify(topic)} (${rate.rule})` : `app ${app}`} exceeded; retry after ${rate.retryAfterMs} ms`, {
-        retryAfterMs: rate.retryAfterMs, scope: rate.scope, topic,
+      this.#auditEvent({
+        actor: this.#actor(s),
+        action: 'rate-limit',
+        target: topic,
+        outcome: 'denied',
+        reason: `CB_ERR_RATE_LIMITED: ${rate.scope}${rate.rule ? ` ${rate.rule}` : ''}`,
       });
+      this.#replyError(
+        s,
+        env.id,
+        'CB_ERR_RATE_LIMITED',
+        `rate limit for ${rate.scope === 'topic' ? `${JSON.stringify(topic)} (${rate.rule})` : `app ${app}`} exceeded; retry after ${rate.retryAfterMs} ms`,
+        {
+          retryAfterMs: rate.retryAfterMs,
+          scope: rate.scope,
+          topic,
+        },
+      );
       const verdict = sec.violation(app, 'rate');
       if (verdict === 'disconnect') this.revoke(s, 'CB_ERR_ABUSIVE', `app ${app} kept exceeding its rate limit`);
       return false;
@@ -367,23 +488,32 @@ export class AccessGate {
     const sec = this.#sec;
     const a = s.auth as AuthState;
     if (sec.consent === undefined || a.held >= MAX_HELD_PER_SESSION) {
-      this.#deny(s, env.id, action, env.topic, sec.consent === undefined ? 'needs consent, and this hub has no consent service' : 'too many operations wait for consent');
+      this.#deny(
+        s,
+        env.id,
+        action,
+        env.topic,
+        sec.consent === undefined ? 'needs consent, and this hub has no consent service' : 'too many operations wait for consent',
+      );
       return;
     }
     a.held++;
     const { id, topic } = env;
     // The frame may be read after this chunk's buffer is reused: keep copies.
     const heldEnv: Envelope = { ...env, headers: env.headers === undefined ? undefined : { ...env.headers }, payload: env.payload.slice() };
-    sec.consent(a.app, action, rule, topic).then(() => {
-      a.held--;
-      if (s.state !== 'open') return;
-      this.#router.publish(s, heldEnv, frame, 0, frame.length);
-    }, (err: unknown) => {
-      a.held--;
-      if (s.state !== 'open') return;
-      const error = err instanceof CrossbusError ? err : createError('CB_ERR_CONSENT_DENIED', 'consent was not given');
-      this.#replyError(s, id, error.code, `${action} ${JSON.stringify(topic)}: ${error.message}`, { action, topic, rule });
-    });
+    sec.consent(a.app, action, rule, topic).then(
+      () => {
+        a.held--;
+        if (s.state !== 'open') return;
+        this.#router.publish(s, heldEnv, frame, 0, frame.length);
+      },
+      (err: unknown) => {
+        a.held--;
+        if (s.state !== 'open') return;
+        const error = err instanceof CrossbusError ? err : createError('CB_ERR_CONSENT_DENIED', 'consent was not given');
+        this.#replyError(s, id, error.code, `${action} ${JSON.stringify(topic)}: ${error.message}`, { action, topic, rule });
+      },
+    );
   }
 
   /**
@@ -420,22 +550,35 @@ export class AccessGate {
     const verdict = sec.check(a.app, 'subscribe', env.topic);
     if (!verdict.allowed || !verdict.ask || sec.consentGranted?.(a.app, 'subscribe', verdict.rule) === true) return true;
     if (sec.consent === undefined || a.held >= MAX_HELD_PER_SESSION) {
-      this.#deny(s, env.id, 'subscribe', env.topic, sec.consent === undefined ? 'needs consent, and this hub has no consent service' : 'too many operations wait for consent', { sid: env.sid });
+      this.#deny(
+        s,
+        env.id,
+        'subscribe',
+        env.topic,
+        sec.consent === undefined ? 'needs consent, and this hub has no consent service' : 'too many operations wait for consent',
+        { sid: env.sid },
+      );
       return false;
     }
     a.held++;
     const copy = { ...env, payload: env.payload.slice() };
-    sec.consent(a.app, 'subscribe', verdict.rule, env.topic).then(() => {
-      a.held--;
-      if (s.state !== 'open' || s.routing.subscriptions.has(copy.sid)) return;
-      const refused = this.#router.subscribe(s, copy);
-      if (refused !== undefined) this.#replyError(s, copy.id, 'CB_ERR_PROTOCOL', refused, { sid: copy.sid });
-    }, (err: unknown) => {
-      a.held--;
-      if (s.state !== 'open') return;
-      const error = err instanceof CrossbusError ? err : createError('CB_ERR_CONSENT_DENIED', 'consent was not given');
-      this.#replyError(s, copy.id, error.code, `subscribe ${JSON.stringify(copy.topic)}: ${error.message}`, { sid: copy.sid, rule: verdict.rule });
-    });
+    sec.consent(a.app, 'subscribe', verdict.rule, env.topic).then(
+      () => {
+        a.held--;
+        if (s.state !== 'open' || s.routing.subscriptions.has(copy.sid)) return;
+        const refused = this.#router.subscribe(s, copy);
+        if (refused !== undefined) this.#replyError(s, copy.id, 'CB_ERR_PROTOCOL', refused, { sid: copy.sid });
+      },
+      (err: unknown) => {
+        a.held--;
+        if (s.state !== 'open') return;
+        const error = err instanceof CrossbusError ? err : createError('CB_ERR_CONSENT_DENIED', 'consent was not given');
+        this.#replyError(s, copy.id, error.code, `subscribe ${JSON.stringify(copy.topic)}: ${error.message}`, {
+          sid: copy.sid,
+          rule: verdict.rule,
+        });
+      },
+    );
     return false;
   }
 

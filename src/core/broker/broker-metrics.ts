@@ -31,24 +31,56 @@ export function brokerMetrics(p: BrokerMetricParts): readonly Metric[] {
   };
   return [
     single('counter', 'crossbus_messages_in_total', 'PUBLISH, REQUEST and REPLY frames received', () => t.messagesIn),
-    single('counter', 'crossbus_messages_out_total', 'MESSAGE frames queued for connections (routed messages and stream deliveries)', () => t.messagesOut),
+    single(
+      'counter',
+      'crossbus_messages_out_total',
+      'MESSAGE frames queued for connections (routed messages and stream deliveries)',
+      () => t.messagesOut,
+    ),
     single('counter', 'crossbus_received_bytes_total', 'bytes received from transports', () => t.bytesIn),
     single('counter', 'crossbus_sent_bytes_total', 'bytes handed to transports', () => t.bytesOut),
-    labelled('counter', 'crossbus_errors_total', 'ERROR frames sent (refusals, failures, slow-consumer notices), by code', ['code'], byLabel(t.errorsByCode, 'code')),
-    single('counter', 'crossbus_dropped_messages_total', 'messages not delivered because a queue or the hub-wide bound was full', () => t.dropped),
-    single('counter', 'crossbus_slow_consumers_total', 'slow-consumer episodes (a disconnect, or the start of dropping)', () => t.slowConsumers),
+    labelled(
+      'counter',
+      'crossbus_errors_total',
+      'ERROR frames sent (refusals, failures, slow-consumer notices), by code',
+      ['code'],
+      byLabel(t.errorsByCode, 'code'),
+    ),
+    single(
+      'counter',
+      'crossbus_dropped_messages_total',
+      'messages not delivered because a queue or the hub-wide bound was full',
+      () => t.dropped,
+    ),
+    single(
+      'counter',
+      'crossbus_slow_consumers_total',
+      'slow-consumer episodes (a disconnect, or the start of dropping)',
+      () => t.slowConsumers,
+    ),
     single('counter', 'crossbus_no_responders_total', 'requests that nobody served', () => t.noResponders),
     single('counter', 'crossbus_handshakes_total', 'handshakes that opened a session', () => t.handshakes),
     single('counter', 'crossbus_handshake_failures_total', 'handshakes refused, timed out or broken', () => t.handshakeFailures),
-    labelled('counter', 'crossbus_security_events_total', 'security decisions recorded in the audit log, by action and outcome', ['action', 'outcome'], () =>
-      [...t.securityEvents].map(([key, n]) => {
-        const [action = '', outcome = ''] = key.split(' ');
-        return { labels: { action, outcome }, value: n };
-      })),
+    labelled(
+      'counter',
+      'crossbus_security_events_total',
+      'security decisions recorded in the audit log, by action and outcome',
+      ['action', 'outcome'],
+      () =>
+        [...t.securityEvents].map(([key, n]) => {
+          const [action = '', outcome = ''] = key.split(' ');
+          return { labels: { action, outcome }, value: n };
+        }),
+    ),
     single('gauge', 'crossbus_connections', 'connections held (open or handshaking)', () => p.sessions.size),
     single('gauge', 'crossbus_open_connections', 'connections past their handshake', openSessions),
     single('gauge', 'crossbus_subscriptions', 'subscriptions in the routing index', () => p.router.size),
-    single('gauge', 'crossbus_queued_bytes', 'bytes queued for all connections, not yet handed to their transports', () => p.queues.queuedBytes),
+    single(
+      'gauge',
+      'crossbus_queued_bytes',
+      'bytes queued for all connections, not yet handed to their transports',
+      () => p.queues.queuedBytes,
+    ),
     single('gauge', 'crossbus_queued_messages', 'frames queued for all connections', queuedMessages),
     t.handshakeSeconds.metric('crossbus_handshake_seconds', 'time from accepting a connection to its session being open'),
     t.batchBytes.metric('crossbus_batch_bytes', 'bytes in each write handed to a transport (a batch of frames)'),

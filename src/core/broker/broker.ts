@@ -43,7 +43,9 @@ export class Broker implements MetricsSource {
 
   constructor(options: BrokerOptions = {}) {
     const o = (this.options = resolveBrokerOptions(options));
-    const events = (this.events = new TypedEmitter<BrokerEvents>((error) => o.logger.error('broker event listener threw', { error: String(error) })));
+    const events = (this.events = new TypedEmitter<BrokerEvents>((error) =>
+      o.logger.error('broker event listener threw', { error: String(error) }),
+    ));
     const totals = this.#totals;
     const streams = o.streams;
     const queues = (this.#queues = new OutboundQueues(o, events, totals, streams));
@@ -76,9 +78,12 @@ export class Broker implements MetricsSource {
     let session: Session | undefined;
     const gate = this.#gate;
     const framed = reframe(raw, () => o.limits.maxFrameBytes);
-    const secure = gate === undefined ? undefined : new SecureTransport(framed, o.limits, (error) => {
-      if (session !== undefined) gate.securityFailure(session, error);
-    });
+    const secure =
+      gate === undefined
+        ? undefined
+        : new SecureTransport(framed, o.limits, (error) => {
+            if (session !== undefined) gate.securityFailure(session, error);
+          });
     const transport: Transport = secure ?? framed;
     session = new Session(seq, `${o.hubId}-${seq}`, transport, Date.now(), secure);
     if (sessions.closing) {
@@ -129,16 +134,34 @@ export class Broker implements MetricsSource {
 
   stats(): BrokerStats {
     const connections = [...this.#sessions.values()].map((s) => ({
-      connectionId: s.connectionId, name: s.name, state: s.state, peer: s.transport.peer, transport: s.transport.kind,
-      subscriptions: s.routing.subscriptions.size, queuedBytes: s.queue.out.length, queuedMessages: s.queue.queuedMessages,
+      connectionId: s.connectionId,
+      name: s.name,
+      state: s.state,
+      peer: s.transport.peer,
+      transport: s.transport.kind,
+      subscriptions: s.routing.subscriptions.size,
+      queuedBytes: s.queue.out.length,
+      queuedMessages: s.queue.queuedMessages,
       transportBufferedBytes: s.transport.bufferedAmount(),
-      messagesIn: s.counters.messagesIn, messagesOut: s.counters.messagesOut, bytesIn: s.counters.bytesIn, bytesOut: s.counters.bytesOut,
+      messagesIn: s.counters.messagesIn,
+      messagesOut: s.counters.messagesOut,
+      bytesIn: s.counters.bytesIn,
+      bytesOut: s.counters.bytesOut,
     }));
     const t = this.#totals;
     return {
-      hubId: this.options.hubId, connections, subscriptions: this.#router.size, queuedBytes: this.#queues.queuedBytes,
-      messagesIn: t.messagesIn, messagesOut: t.messagesOut, bytesIn: t.bytesIn, bytesOut: t.bytesOut, errors: t.errors,
-      dropped: t.dropped, slowConsumers: t.slowConsumers, noResponders: t.noResponders,
+      hubId: this.options.hubId,
+      connections,
+      subscriptions: this.#router.size,
+      queuedBytes: this.#queues.queuedBytes,
+      messagesIn: t.messagesIn,
+      messagesOut: t.messagesOut,
+      bytesIn: t.bytesIn,
+      bytesOut: t.bytesOut,
+      errors: t.errors,
+      dropped: t.dropped,
+      slowConsumers: t.slowConsumers,
+      noResponders: t.noResponders,
     };
   }
 }

@@ -9,10 +9,16 @@ export interface BrokerEvents {
   subscription: { connectionId: string; name: string; sid: number; pattern: string; group: string | undefined };
   unsubscription: { connectionId: string; name: string; sid: number; pattern: string; group: string | undefined };
   'slow-consumer': {
-    connectionId: string; name: string; policy: 'disconnect' | 'drop';
+    connectionId: string;
+    name: string;
+    policy: 'disconnect' | 'drop';
     /** 'queue': its own queue overflowed; 'hub-memory': the hub-wide bound was hit and it had the largest backlog. */
     reason: 'queue' | 'hub-memory';
-    maxQueuedBytes: number; maxQueuedMessages: number; maxTotalQueuedBytes: number; queuedBytes: number; queuedMessages: number;
+    maxQueuedBytes: number;
+    maxQueuedMessages: number;
+    maxTotalQueuedBytes: number;
+    queuedBytes: number;
+    queuedMessages: number;
   };
   'protocol-error': { connectionId: string; name: string; code: string; message: string };
   'no-responders': { connectionId: string; topic: string };

@@ -36,8 +36,14 @@ export class InboundDispatch {
   readonly #streams: BrokerStreams<Session> | undefined;
 
   constructor(
-    options: ResolvedBrokerOptions, events: TypedEmitter<BrokerEvents>, totals: HubCounters, sessions: SessionTable,
-    queues: OutboundQueues, router: Router, gate: AccessGate | undefined, streams: BrokerStreams<Session> | undefined,
+    options: ResolvedBrokerOptions,
+    events: TypedEmitter<BrokerEvents>,
+    totals: HubCounters,
+    sessions: SessionTable,
+    queues: OutboundQueues,
+    router: Router,
+    gate: AccessGate | undefined,
+    streams: BrokerStreams<Session> | undefined,
   ) {
     this.#options = options;
     this.#events = events;
@@ -57,7 +63,8 @@ export class InboundDispatch {
     try {
       readFrames(chunk, this.#options.limits, (env, buf, start, end) => this.#onFrame(s, env, buf, start, end));
     } catch (err) {
-      const error = err instanceof CrossbusError ? err : createError('CB_ERR_INTERNAL', 'internal error while handling a frame', { cause: err });
+      const error =
+        err instanceof CrossbusError ? err : createError('CB_ERR_INTERNAL', 'internal error while handling a frame', { cause: err });
       if (!(err instanceof CrossbusError)) this.#options.logger.error('broker failed on a frame', { error: String(err) });
       this.#events.emit('protocol-error', { connectionId: s.connectionId, name: s.name, code: error.code, message: error.message });
       this.#sessions.fail(s, error, error.code === 'CB_ERR_FRAME_TOO_LARGE' ? CLOSE_TOO_BIG : CLOSE_PROTOCOL_ERROR);
@@ -112,7 +119,9 @@ export class InboundDispatch {
         this.#options.logger.warn('peer reported an error', { connectionId: s.connectionId, payload: safeJson(env.payload) });
         return;
       default:
-        throw new ProtocolError('CB_ERR_PROTOCOL', `a client may not send ${KIND_NAMES[env.kind] ?? env.kind} frames`, { details: { kind: env.kind } });
+        throw new ProtocolError('CB_ERR_PROTOCOL', `a client may not send ${KIND_NAMES[env.kind] ?? env.kind} frames`, {
+          details: { kind: env.kind },
+        });
     }
   }
 
@@ -176,7 +185,9 @@ export class InboundDispatch {
     if (env.replyTo !== '') {
       const replyProblem = topicProblem(env.replyTo, 'topic', maxTopicLength);
       if (replyProblem !== undefined) {
-        this.replyError(s, env.id, 'CB_ERR_TOPIC_INVALID', `replyTo ${JSON.stringify(env.replyTo)} ${replyProblem}`, { replyTo: env.replyTo });
+        this.replyError(s, env.id, 'CB_ERR_TOPIC_INVALID', `replyTo ${JSON.stringify(env.replyTo)} ${replyProblem}`, {
+          replyTo: env.replyTo,
+        });
         return;
       }
     }
@@ -190,12 +201,21 @@ export class InboundDispatch {
     if (env.sid === 0) return this.replyError(s, env.id, 'CB_ERR_PROTOCOL', 'SUBSCRIBE needs a non-zero sid');
     const problem = topicProblem(env.topic, 'pattern', o.limits.maxTopicLength);
     if (problem !== undefined) {
-      return this.replyError(s, env.id, problem.startsWith('is longer') ? 'CB_ERR_TOPIC_TOO_LONG' : 'CB_ERR_TOPIC_INVALID',
-        `pattern ${JSON.stringify(env.topic)} ${problem}`, { pattern: env.topic, sid: env.sid });
+      return this.replyError(
+        s,
+        env.id,
+        problem.startsWith('is longer') ? 'CB_ERR_TOPIC_TOO_LONG' : 'CB_ERR_TOPIC_INVALID',
+        `pattern ${JSON.stringify(env.topic)} ${problem}`,
+        { pattern: env.topic, sid: env.sid },
+      );
     }
     if (env.group !== '') {
       const gp = groupProblem(env.group);
-      if (gp !== undefined) return this.replyError(s, env.id, 'CB_ERR_TOPIC_INVALID', `group ${JSON.stringify(env.group)} ${gp}`, { group: env.group, sid: env.sid });
+      if (gp !== undefined)
+        return this.replyError(s, env.id, 'CB_ERR_TOPIC_INVALID', `group ${JSON.stringify(env.group)} ${gp}`, {
+          group: env.group,
+          sid: env.sid,
+        });
     }
     const subscriptions = s.routing.subscriptions;
     if (subscriptions.has(env.sid)) {
@@ -203,7 +223,8 @@ export class InboundDispatch {
     }
     if (subscriptions.size >= o.maxSubscriptions) {
       return this.replyError(s, env.id, 'CB_ERR_SUBSCRIPTION_LIMIT', `a connection may hold at most ${o.maxSubscriptions} subscriptions`, {
-        limit: o.maxSubscriptions, sid: env.sid,
+        limit: o.maxSubscriptions,
+        sid: env.sid,
       });
     }
     if (this.#gate !== undefined && !this.#gate.admitSubscription(s, env)) return;

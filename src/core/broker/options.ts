@@ -1,17 +1,26 @@
 import { ConfigError } from '../errors/index.js';
-import {
-  WIRE_MAX_FRAME_BYTES,
-  WIRE_MAX_HEADER_COUNT,
-  WIRE_MAX_TOPIC_LENGTH,
-  type FrameLimits,
-} from '../limits.js';
+import { WIRE_MAX_FRAME_BYTES, WIRE_MAX_HEADER_COUNT, WIRE_MAX_TOPIC_LENGTH, type FrameLimits } from '../limits.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import { randomHex } from '../util/random.js';
 import type { BrokerSecurity } from '../security/broker-security.js';
 import type { BrokerStreams } from '../streams/broker-streams.js';
 import type { Session } from './session.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADER_COUNT, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_MAX_TOPIC_LENGTH, DEFAULT_MAX_TOTAL_QUEUED_BYTES, DEFAULT_SLOW_CONSUMER_POLICY, DEFAULT_TRANSPORT_HIGH_WATER_BYTES } from '../defaults.js';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_MAX_HEADER_COUNT,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MAX_QUEUED_MESSAGES,
+  DEFAULT_MAX_SUBSCRIPTIONS,
+  DEFAULT_MAX_TOPIC_LENGTH,
+  DEFAULT_MAX_TOTAL_QUEUED_BYTES,
+  DEFAULT_SLOW_CONSUMER_POLICY,
+  DEFAULT_TRANSPORT_HIGH_WATER_BYTES,
+} from '../defaults.js';
 
 /**
  * What happens when a connection's outbound queue overflows:
@@ -107,15 +116,29 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
   });
   const maxQueuedBytes = intOption('maxQueuedBytes', options.maxQueuedBytes, DEFAULT_MAX_QUEUED_BYTES, 1024, Number.MAX_SAFE_INTEGER);
   if (maxQueuedBytes < limits.maxFrameBytes + 4) {
-    throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', `maxQueuedBytes (${maxQueuedBytes}) must hold at least one frame of maxFrameBytes (${limits.maxFrameBytes})`, {
-      details: { maxQueuedBytes, maxFrameBytes: limits.maxFrameBytes },
-    });
+    throw new ConfigError(
+      'CB_ERR_CONFLICTING_OPTIONS',
+      `maxQueuedBytes (${maxQueuedBytes}) must hold at least one frame of maxFrameBytes (${limits.maxFrameBytes})`,
+      {
+        details: { maxQueuedBytes, maxFrameBytes: limits.maxFrameBytes },
+      },
+    );
   }
-  const maxTotalQueuedBytes = intOption('maxTotalQueuedBytes', options.maxTotalQueuedBytes, DEFAULT_MAX_TOTAL_QUEUED_BYTES, 1024, Number.MAX_SAFE_INTEGER);
+  const maxTotalQueuedBytes = intOption(
+    'maxTotalQueuedBytes',
+    options.maxTotalQueuedBytes,
+    DEFAULT_MAX_TOTAL_QUEUED_BYTES,
+    1024,
+    Number.MAX_SAFE_INTEGER,
+  );
   if (maxTotalQueuedBytes < limits.maxFrameBytes + 4) {
-    throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', `maxTotalQueuedBytes (${maxTotalQueuedBytes}) must hold at least one frame of maxFrameBytes (${limits.maxFrameBytes})`, {
-      details: { maxTotalQueuedBytes, maxFrameBytes: limits.maxFrameBytes },
-    });
+    throw new ConfigError(
+      'CB_ERR_CONFLICTING_OPTIONS',
+      `maxTotalQueuedBytes (${maxTotalQueuedBytes}) must hold at least one frame of maxFrameBytes (${limits.maxFrameBytes})`,
+      {
+        details: { maxTotalQueuedBytes, maxFrameBytes: limits.maxFrameBytes },
+      },
+    );
   }
   const policy = options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY;
   if (policy !== 'disconnect' && policy !== 'drop') {
@@ -131,8 +154,15 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     slowConsumerPolicy: policy,
     handshakeTimeoutMs: intOption('handshakeTimeoutMs', options.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS, 1, 3_600_000),
     heartbeatMs: intOption('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS, 0, 3_600_000),
-    transportHighWaterBytes: intOption('transportHighWaterBytes', options.transportHighWaterBytes, DEFAULT_TRANSPORT_HIGH_WATER_BYTES, 1, Number.MAX_SAFE_INTEGER),
-    matchCacheSize: options.matchCacheSize === undefined ? undefined : intOption('matchCacheSize', options.matchCacheSize, 0, 0, 10_000_000),
+    transportHighWaterBytes: intOption(
+      'transportHighWaterBytes',
+      options.transportHighWaterBytes,
+      DEFAULT_TRANSPORT_HIGH_WATER_BYTES,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    matchCacheSize:
+      options.matchCacheSize === undefined ? undefined : intOption('matchCacheSize', options.matchCacheSize, 0, 0, 10_000_000),
     hubId: options.hubId ?? randomHex(9),
     logger: options.logger ?? { ...silentLogger },
     security: options.security,

@@ -66,7 +66,12 @@ export class OutboundQueues {
   /** Bytes queued across all sessions (bounded by maxTotalQueuedBytes). */
   #queuedTotal = 0;
 
-  constructor(options: ResolvedBrokerOptions, events: TypedEmitter<BrokerEvents>, totals: HubCounters, streams: BrokerStreams<Session> | undefined) {
+  constructor(
+    options: ResolvedBrokerOptions,
+    events: TypedEmitter<BrokerEvents>,
+    totals: HubCounters,
+    streams: BrokerStreams<Session> | undefined,
+  ) {
     this.#options = options;
     this.#events = events;
     this.#totals = totals;
@@ -285,8 +290,13 @@ export class OutboundQueues {
   #overflowDetails(s: Session, reason: OverflowReason) {
     const o = this.#options;
     return {
-      policy: o.slowConsumerPolicy, reason, maxQueuedBytes: o.maxQueuedBytes, maxQueuedMessages: o.maxQueuedMessages,
-      maxTotalQueuedBytes: o.maxTotalQueuedBytes, queuedBytes: s.queue.out.length, queuedMessages: s.queue.queuedMessages,
+      policy: o.slowConsumerPolicy,
+      reason,
+      maxQueuedBytes: o.maxQueuedBytes,
+      maxQueuedMessages: o.maxQueuedMessages,
+      maxTotalQueuedBytes: o.maxTotalQueuedBytes,
+      queuedBytes: s.queue.out.length,
+      queuedMessages: s.queue.queuedMessages,
     };
   }
 
@@ -315,7 +325,14 @@ export class OutboundQueues {
     this.#totals.slowConsumers++;
     this.#events.emit('slow-consumer', { connectionId: s.connectionId, name: s.name, ...details });
     // The notice goes past the bound on purpose: it is small and the peer must learn of the loss.
-    this.replyError(s, 0, 'CB_ERR_SLOW_CONSUMER',
-      reason === 'queue' ? 'outbound queue is full: messages are being dropped' : 'the hub is at its memory bound: messages queued for you were dropped', details);
+    this.replyError(
+      s,
+      0,
+      'CB_ERR_SLOW_CONSUMER',
+      reason === 'queue'
+        ? 'outbound queue is full: messages are being dropped'
+        : 'the hub is at its memory bound: messages queued for you were dropped',
+      details,
+    );
   }
 }

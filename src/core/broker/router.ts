@@ -53,10 +53,15 @@ export class Router {
   readonly #streams: BrokerStreams<Session> | undefined;
 
   constructor(
-    options: ResolvedBrokerOptions, events: TypedEmitter<BrokerEvents>, totals: HubCounters, queues: OutboundQueues,
+    options: ResolvedBrokerOptions,
+    events: TypedEmitter<BrokerEvents>,
+    totals: HubCounters,
+    queues: OutboundQueues,
     streams: BrokerStreams<Session> | undefined,
   ) {
-    this.#index = new SubscriptionIndex<RouteSubscription>(options.matchCacheSize === undefined ? {} : { matchCacheSize: options.matchCacheSize });
+    this.#index = new SubscriptionIndex<RouteSubscription>(
+      options.matchCacheSize === undefined ? {} : { matchCacheSize: options.matchCacheSize },
+    );
     this.#secure = options.security !== undefined;
     this.#events = events;
     this.#totals = totals;
@@ -98,7 +103,15 @@ export class Router {
    * a request's recipients get a one-time permit to answer its replyTo, and a reply inbox's
    * messages go only to the connection that owns it (a '>' subscriber never sees others' replies).
    */
-  #route(topic: string, buf: Uint8Array, start: number, end: number, replyTo: string | undefined, requester: Session | undefined, requestId: number): number {
+  #route(
+    topic: string,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    replyTo: string | undefined,
+    requester: Session | undefined,
+    requestId: number,
+  ): number {
     const toInbox = topic.startsWith(INBOX_ROOT);
     // Each request has its own reply topic: caching it would only evict topics that recur.
     const match = toInbox ? this.#index.matchOnce(topic) : this.#index.match(topic);
@@ -106,8 +119,10 @@ export class Router {
     const secure = this.#secure;
     const owner = secure && toInbox ? inboxOf(topic) : undefined;
     const permit = secure && replyTo !== undefined && replyTo !== '' ? replyTo : undefined;
-    const req: InflightRequest | undefined = requester !== undefined && replyTo !== undefined && replyTo !== ''
-      ? { requester, id: requestId, responders: 0, answered: false } : undefined;
+    const req: InflightRequest | undefined =
+      requester !== undefined && replyTo !== undefined && replyTo !== ''
+        ? { requester, id: requestId, responders: 0, answered: false }
+        : undefined;
     const queues = this.#queues;
     let delivered = 0;
     const plain = match.plain;
@@ -170,7 +185,13 @@ export class Router {
         weight = opts.weight;
       }
     }
-    const sub: RouteSubscription = { pattern: env.topic, group: env.group === '' ? undefined : env.group, weight, session: s, sid: env.sid };
+    const sub: RouteSubscription = {
+      pattern: env.topic,
+      group: env.group === '' ? undefined : env.group,
+      weight,
+      session: s,
+      sid: env.sid,
+    };
     (s.routing as RoutingState).subscriptions.set(env.sid, sub);
     this.#index.add(sub);
     this.#queues.enqueueControl(s, envelope(Kind.OK, { id: env.id, sid: env.sid }));
@@ -182,7 +203,13 @@ export class Router {
   unsubscribe(s: Session, sub: RouteSubscription, id: number): void {
     this.remove(s, sub);
     if (id !== 0) this.#queues.enqueueControl(s, envelope(Kind.OK, { id, sid: sub.sid }));
-    this.#events.emit('unsubscription', { connectionId: s.connectionId, name: s.name, sid: sub.sid, pattern: sub.pattern, group: sub.group });
+    this.#events.emit('unsubscription', {
+      connectionId: s.connectionId,
+      name: s.name,
+      sid: sub.sid,
+      pattern: sub.pattern,
+      group: sub.group,
+    });
   }
 
   /** Removes one subscription; nothing is said to anyone. */

@@ -39,7 +39,11 @@ export class SessionTable {
   readonly #streams: BrokerStreams<Session> | undefined;
 
   constructor(
-    options: ResolvedBrokerOptions, events: TypedEmitter<BrokerEvents>, totals: HubCounters, queues: OutboundQueues, router: Router,
+    options: ResolvedBrokerOptions,
+    events: TypedEmitter<BrokerEvents>,
+    totals: HubCounters,
+    queues: OutboundQueues,
+    router: Router,
     streams: BrokerStreams<Session> | undefined,
   ) {
     this.#options = options;
@@ -82,7 +86,11 @@ export class SessionTable {
     const timer = setTimeout(() => {
       if (s.state === 'handshake' || s.state === 'auth') {
         const what = s.state === 'handshake' ? 'no hello' : 'no AUTH after WELCOME';
-        this.fail(s, createError('CB_ERR_HANDSHAKE_TIMEOUT', `${what} within ${this.#options.handshakeTimeoutMs} ms`), CLOSE_POLICY_VIOLATION);
+        this.fail(
+          s,
+          createError('CB_ERR_HANDSHAKE_TIMEOUT', `${what} within ${this.#options.handshakeTimeoutMs} ms`),
+          CLOSE_POLICY_VIOLATION,
+        );
       }
     }, this.#options.handshakeTimeoutMs);
     (s as Lifecycle).handshakeTimer = timer;
@@ -133,7 +141,13 @@ export class SessionTable {
   /** Removes a session's subscriptions so nothing more is routed to it; fails requests only it could answer. */
   #detach(s: Session): void {
     for (const req of this.#router.detach(s)) {
-      this.#queues.replyError(req.requester, req.id, 'CB_ERR_RESPONDER_GONE', `the responder (${s.name || s.connectionId}) went away before answering`, { connectionId: s.connectionId });
+      this.#queues.replyError(
+        req.requester,
+        req.id,
+        'CB_ERR_RESPONDER_GONE',
+        `the responder (${s.name || s.connectionId}) went away before answering`,
+        { connectionId: s.connectionId },
+      );
     }
     this.#streams?.sessionClosed(s);
     if (s.handshakeTimer !== undefined) clearTimeout(s.handshakeTimer);
@@ -177,7 +191,8 @@ export class SessionTable {
     const queues = this.#queues;
     const goodbye = createError('CB_ERR_HUB_SHUTTING_DOWN', 'the hub is shutting down').toJSON();
     for (const s of this.#sessions.values()) {
-      if (s.state === 'open') queues.enqueueControl(s, envelope(Kind.GOODBYE, { payloadType: PayloadType.JSON, payload: encodeJson(goodbye) }));
+      if (s.state === 'open')
+        queues.enqueueControl(s, envelope(Kind.GOODBYE, { payloadType: PayloadType.JSON, payload: encodeJson(goodbye) }));
       queues.pump(s);
     }
     const deadline = Date.now() + timeoutMs;

@@ -41,16 +41,31 @@ const time = v.pipe(
 
 /** One key of an app: an id, a secret, and optionally when it starts and stops being valid. */
 export const KeySchema = v.pipe(
-  settings({
-    id: v.pipe(text(), rule((id) => { const p = nameProblem(id); return p === undefined ? undefined : `key id ${p}`; })),
-    secret,
-    notBefore: v.optional(time),
-    expiresAt: v.optional(time),
-  }, { checkOrder: ['id', 'notBefore', 'expiresAt', 'secret'] }),
+  settings(
+    {
+      id: v.pipe(
+        text(),
+        rule((id) => {
+          const p = nameProblem(id);
+          return p === undefined ? undefined : `key id ${p}`;
+        }),
+      ),
+      secret,
+      notBefore: v.optional(time),
+      expiresAt: v.optional(time),
+    },
+    { checkOrder: ['id', 'notBefore', 'expiresAt', 'secret'] },
+  ),
   rule(({ notBefore, expiresAt }) =>
-    notBefore !== undefined && expiresAt !== undefined && expiresAt <= notBefore ? { path: ['expiresAt'], message: 'must be later than notBefore' } : undefined),
+    notBefore !== undefined && expiresAt !== undefined && expiresAt <= notBefore
+      ? { path: ['expiresAt'], message: 'must be later than notBefore' }
+      : undefined,
+  ),
   v.transform(({ id, secret, notBefore, expiresAt }) => ({
-    id, secret, ...(notBefore === undefined ? {} : { notBefore }), ...(expiresAt === undefined ? {} : { expiresAt }),
+    id,
+    secret,
+    ...(notBefore === undefined ? {} : { notBefore }),
+    ...(expiresAt === undefined ? {} : { expiresAt }),
   })),
   v.readonly(),
 );
@@ -59,7 +74,11 @@ export type AppKey = v.InferOutput<typeof KeySchema>;
 const keyList = v.pipe(
   list(KeySchema),
   v.minLength(1, 'must list at least one key'),
-  distinct((k) => k.id, (id) => `duplicate key id "${id}"`, 'id'),
+  distinct(
+    (k) => k.id,
+    (id) => `duplicate key id "${id}"`,
+    'id',
+  ),
 );
 
 // Defined under "roles", and each once: checked with the whole document (document-schema.ts).
@@ -68,7 +87,8 @@ const roleNames = v.pipe(list(text()), v.readonly());
 /** Secrets, or origins only (an app a browser hub knows by its origins): never both kinds of secret, never none of the three. */
 const keysGiven: ShapeRule = (o) => {
   if (o.secret !== undefined && o.secrets !== undefined) return { path: [], message: 'has both "secret" and "secrets"; use one of them' };
-  if (o.secret === undefined && o.secrets === undefined && o.origins === undefined) return { path: [], message: 'needs a "secret", a "secrets" list or "origins"' };
+  if (o.secret === undefined && o.secrets === undefined && o.origins === undefined)
+    return { path: [], message: 'needs a "secret", a "secrets" list or "origins"' };
   return undefined;
 };
 

@@ -38,7 +38,10 @@ function secretsDistinct(apps: Apps): Problem | undefined {
       const fingerprint = toBase64(k.secret);
       const other = owner.get(fingerprint);
       if (other !== undefined && other !== a.name) {
-        return { path: ['apps', a.name], message: `key "${k.id}" has the same secret as a key of app "${other}"; every app needs its own secrets` };
+        return {
+          path: ['apps', a.name],
+          message: `key "${k.id}" has the same secret as a key of app "${other}"; every app needs its own secrets`,
+        };
       }
       owner.set(fingerprint, a.name);
     }
@@ -52,7 +55,8 @@ function originsDistinct(apps: Apps): Problem | undefined {
   for (const a of apps.values()) {
     for (const o of a.origins) {
       const other = owner.get(o);
-      if (other !== undefined) return { path: ['apps', a.name, 'origins'], message: `origin ${JSON.stringify(o)} already identifies app "${other}"` };
+      if (other !== undefined)
+        return { path: ['apps', a.name, 'origins'], message: `origin ${JSON.stringify(o)} already identifies app "${other}"` };
       owner.set(o, a.name);
     }
   }

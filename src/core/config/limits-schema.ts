@@ -24,7 +24,9 @@ const topicPattern = v.pipe(
   text(),
   rule((p) => {
     // {app} means "the connecting app" only inside a role; here it would be a literal token.
-    const problem = p.split('.').includes('{app}') ? 'uses "{app}", which only roles may use' : topicProblem(p, 'pattern', WIRE_MAX_TOPIC_LENGTH);
+    const problem = p.split('.').includes('{app}')
+      ? 'uses "{app}", which only roles may use'
+      : topicProblem(p, 'pattern', WIRE_MAX_TOPIC_LENGTH);
     return problem === undefined ? undefined : `pattern ${JSON.stringify(p)} ${problem}`;
   }),
 );
@@ -34,7 +36,10 @@ export const TopicRateSchema = v.pipe(settings({ pattern: topicPattern, perSecon
 
 export const LimitsSchema = v.pipe(
   settings(
-    { rate: v.optional(RateSchema, DEFAULT_RATE), topicRates: v.optional(v.pipe(list(TopicRateSchema), v.readonly()), DEFAULT_TOPIC_RATES) },
+    {
+      rate: v.optional(RateSchema, DEFAULT_RATE),
+      topicRates: v.optional(v.pipe(list(TopicRateSchema), v.readonly()), DEFAULT_TOPIC_RATES),
+    },
     { checkOrder: ['topicRates', 'rate'] },
   ),
   v.readonly(),

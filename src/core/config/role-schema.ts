@@ -10,7 +10,10 @@ import { kind, list, rule, settings, text } from './rules.js';
 
 /** Topic pattern rules, plus `{app}` as a whole token. Any other brace is a typo such as `{App}`. */
 export function rolePatternProblem(pattern: string): string | undefined {
-  const probe = pattern.split('.').map((t) => (t === '{app}' ? 'app' : t)).join('.');
+  const probe = pattern
+    .split('.')
+    .map((t) => (t === '{app}' ? 'app' : t))
+    .join('.');
   if (/[{}]/.test(probe)) return 'uses "{" or "}" other than as a whole "{app}" token';
   // The wire maximum, not the hub's: a longer grant matches nothing, which is harmless.
   return topicProblem(probe, 'pattern', WIRE_MAX_TOPIC_LENGTH);
@@ -24,9 +27,22 @@ const pattern = v.pipe(
   }),
 );
 
-const shortGrant = v.pipe(pattern, v.transform((p) => ({ pattern: p, ask: false })), v.readonly());
+const shortGrant = v.pipe(
+  pattern,
+  v.transform((p) => ({ pattern: p, ask: false })),
+  v.readonly(),
+);
 const fullGrant = v.pipe(
-  settings({ pattern, ask: v.optional(v.boolean((issue) => `must be true or false, got ${kind(issue.input)}`), false) }, { checkOrder: ['ask', 'pattern'] }),
+  settings(
+    {
+      pattern,
+      ask: v.optional(
+        v.boolean((issue) => `must be true or false, got ${kind(issue.input)}`),
+        false,
+      ),
+    },
+    { checkOrder: ['ask', 'pattern'] },
+  ),
   v.readonly(),
 );
 

@@ -33,7 +33,9 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 
 /** A path below the checked value, for an issue a rule raises there: keys and array indexes. */
 function pathTo(...keys: [string | number, ...(string | number)[]]): [v.IssuePathItem, ...v.IssuePathItem[]] {
-  const [first, ...rest] = keys.map((key): v.IssuePathItem => ({ type: 'unknown', origin: 'value', input: undefined, key, value: undefined }));
+  const [first, ...rest] = keys.map(
+    (key): v.IssuePathItem => ({ type: 'unknown', origin: 'value', input: undefined, key, value: undefined }),
+  );
   return [first as v.IssuePathItem, ...rest];
 }
 
@@ -76,7 +78,11 @@ export function integer(min: number, max: number) {
 
 /** Refuses the second item with the same key, at its index (and at `field` of that item, when given). */
 /* @__NO_SIDE_EFFECTS__ */
-export function distinct<TItems extends readonly unknown[]>(keyOf: (item: TItems[number]) => string, message: (key: string) => string, field?: string) {
+export function distinct<TItems extends readonly unknown[]>(
+  keyOf: (item: TItems[number]) => string,
+  message: (key: string) => string,
+  field?: string,
+) {
   return rule<TItems>((items) => {
     const seen = new Set<string>();
     for (let i = 0; i < items.length; i++) {
@@ -121,10 +127,15 @@ export interface SettingsOptions<TKey extends string> {
  * own schema; `v.optional(schema, default)` for those that may be left out.
  */
 /* @__NO_SIDE_EFFECTS__ */
-export function settings<const TEntries extends v.ObjectEntries>(entries: TEntries, options: SettingsOptions<keyof TEntries & string> = {}) {
+export function settings<const TEntries extends v.ObjectEntries>(
+  entries: TEntries,
+  options: SettingsOptions<keyof TEntries & string> = {},
+) {
   const known = Object.keys(entries);
   const { shape, checkOrder } = options;
-  const fields = v.object(checkOrder === undefined ? entries : (Object.fromEntries(checkOrder.map((key) => [key, entries[key]])) as unknown as TEntries));
+  const fields = v.object(
+    checkOrder === undefined ? entries : (Object.fromEntries(checkOrder.map((key) => [key, entries[key]])) as unknown as TEntries),
+  );
   type Fields = v.InferOutput<typeof fields>;
   return v.pipe(
     v.custom<v.InferInput<typeof fields>>(isRecord, (issue) => `must be an object, got ${kind(issue.input)}`),

@@ -4,21 +4,30 @@
  */
 import * as v from 'valibot';
 import { INTEGRITY_ALGORITHMS } from '../security/record.js';
-import {
-  DEFAULT_MAX_CLOCK_SKEW_MS,
-  DEFAULT_REKEY_AFTER_MS,
-} from '../defaults.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_REKEY_AFTER_MS } from '../defaults.js';
 import { distinct, integer, list, settings, stringOrKind } from './rules.js';
-import { DEFAULT_ABUSE, DEFAULT_CONSENT_TIMEOUT_MS, DEFAULT_ENCRYPTION, DEFAULT_INTEGRITY_ALGORITHMS, DEFAULT_REKEY_AFTER_MESSAGES } from '../defaults.js';
+import {
+  DEFAULT_ABUSE,
+  DEFAULT_CONSENT_TIMEOUT_MS,
+  DEFAULT_ENCRYPTION,
+  DEFAULT_INTEGRITY_ALGORITHMS,
+  DEFAULT_REKEY_AFTER_MESSAGES,
+} from '../defaults.js';
 
 /** `required`: every client must encrypt; `preferred`: clients choose, encryption by default. */
-export const EncryptionSchema = v.picklist(['required', 'preferred'], (issue) => `must be "required" or "preferred", got ${stringOrKind(issue.input)}`);
+export const EncryptionSchema = v.picklist(
+  ['required', 'preferred'],
+  (issue) => `must be "required" or "preferred", got ${stringOrKind(issue.input)}`,
+);
 
 const ALGORITHMS = INTEGRITY_ALGORITHMS.join(', ');
 const integrityAlgorithms = v.pipe(
   list(v.picklist(INTEGRITY_ALGORITHMS, (issue) => `must be one of ${ALGORITHMS}, got ${stringOrKind(issue.input)}`)),
   v.minLength(1, `must name at least one of ${ALGORITHMS}`),
-  distinct((a) => a, (a) => `${JSON.stringify(a)} is listed twice`),
+  distinct(
+    (a) => a,
+    (a) => `${JSON.stringify(a)} is listed twice`,
+  ),
   v.transform((algorithms) => Object.freeze(algorithms)),
 );
 

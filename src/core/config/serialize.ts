@@ -12,16 +12,20 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 function appDocument(a: AppConfig): AppDocument {
   const only = a.keys.length === 1 ? a.keys[0] : undefined;
   // A lone, undated k1 is written the short way, as it most likely was read.
-  const doc: AppDocument = a.keys.length === 0 ? { roles: [...a.roles] } : only !== undefined && only.id === DEFAULT_KEY_ID && only.notBefore === undefined && only.expiresAt === undefined
-    ? { secret: toBase64(only.secret), roles: [...a.roles] }
-    : {
-        secrets: a.keys.map((k) => ({
-          id: k.id, secret: toBase64(k.secret),
-          ...(k.notBefore === undefined ? {} : { notBefore: iso(k.notBefore) }),
-          ...(k.expiresAt === undefined ? {} : { expiresAt: iso(k.expiresAt) }),
-        })),
-        roles: [...a.roles],
-      };
+  const doc: AppDocument =
+    a.keys.length === 0
+      ? { roles: [...a.roles] }
+      : only !== undefined && only.id === DEFAULT_KEY_ID && only.notBefore === undefined && only.expiresAt === undefined
+        ? { secret: toBase64(only.secret), roles: [...a.roles] }
+        : {
+            secrets: a.keys.map((k) => ({
+              id: k.id,
+              secret: toBase64(k.secret),
+              ...(k.notBefore === undefined ? {} : { notBefore: iso(k.notBefore) }),
+              ...(k.expiresAt === undefined ? {} : { expiresAt: iso(k.expiresAt) }),
+            })),
+            roles: [...a.roles],
+          };
   if (a.origins.length > 0) doc.origins = [...a.origins];
   if (a.rate !== undefined) doc.rate = { ...a.rate };
   return doc;
@@ -47,7 +51,9 @@ export function serializeHubConfig(cfg: HubConfig): HubConfigDocument {
   const roles: Record<string, RoleDocument> = {};
   for (const r of cfg.roles.values()) roles[r.name] = roleDocument(r);
   return {
-    apps, roles, origins: [...cfg.origins],
+    apps,
+    roles,
+    origins: [...cfg.origins],
     limits: { rate: { ...cfg.limits.rate }, topicRates: cfg.limits.topicRates.map((t) => ({ ...t })) },
     security: { ...cfg.security, integrityAlgorithms: [...cfg.security.integrityAlgorithms], abuse: { ...cfg.security.abuse } },
   };

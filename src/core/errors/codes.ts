@@ -19,14 +19,24 @@ export interface ErrorCodeInfo {
 
 /** The error classes, by name: each code's registry entry names the one it belongs to. */
 export type ErrorClassName =
-  | 'ProtocolError' | 'ValidationError' | 'ConnectionError' | 'RequestError' | 'SecurityError' | 'StorageError' | 'ConfigError' | 'CrossbusError';
+  | 'ProtocolError'
+  | 'ValidationError'
+  | 'ConnectionError'
+  | 'RequestError'
+  | 'SecurityError'
+  | 'StorageError'
+  | 'ConfigError'
+  | 'CrossbusError';
 
 /**
  * The entries of one class: `code: retryable` in, `{ class, retryable }` out. Writing each class's
  * codes together keeps the registry readable and the page client small (the class name is not
  * repeated sixty times in what browsers download).
  */
-function codesOf<C extends ErrorClassName, const T extends Record<string, boolean>>(cls: C, codes: T): { readonly [K in keyof T]: { readonly class: C; readonly retryable: T[K] } } {
+function codesOf<C extends ErrorClassName, const T extends Record<string, boolean>>(
+  cls: C,
+  codes: T,
+): { readonly [K in keyof T]: { readonly class: C; readonly retryable: T[K] } } {
   const out: Record<string, ErrorCodeInfo> = {};
   for (const code of Object.keys(codes)) out[code] = { class: cls, retryable: codes[code] as boolean };
   return out as { readonly [K in keyof T]: { readonly class: C; readonly retryable: T[K] } };

@@ -74,7 +74,14 @@ type ErrorClass = new (code: ErrorCode, message?: string, options?: CrossbusErro
 
 /** The constructor behind each class name of the registry. */
 const CLASSES: Readonly<Record<ErrorClassName, ErrorClass>> = {
-  ProtocolError, ValidationError, ConnectionError, RequestError, SecurityError, StorageError, ConfigError, CrossbusError,
+  ProtocolError,
+  ValidationError,
+  ConnectionError,
+  RequestError,
+  SecurityError,
+  StorageError,
+  ConfigError,
+  CrossbusError,
 };
 
 /** Creates the error of the class the registry names for `code`. */

@@ -64,6 +64,12 @@ export function single(type: 'counter' | 'gauge', name: string, help: string, va
 }
 
 /** A metric with labels whose samples are read when asked. */
-export function labelled(type: 'counter' | 'gauge', name: string, help: string, labelNames: readonly string[], read: () => readonly Sample[]): CounterMetric | GaugeMetric {
+export function labelled(
+  type: 'counter' | 'gauge',
+  name: string,
+  help: string,
+  labelNames: readonly string[],
+  read: () => readonly Sample[],
+): CounterMetric | GaugeMetric {
   return { type, name, help, labelNames, read };
 }

@@ -1,11 +1,27 @@
 import { ProtocolError, ValidationError } from '../errors/index.js';
-import { type FrameLimits } from '../limits.js';
+import type { FrameLimits } from '../limits.js';
 import { Kind, PROTOCOL_VERSION, PayloadType, isKind, type Envelope, type Headers } from './envelope.js';
 import { FrameWriter } from './frame-writer.js';
 import {
-  FIXED_HEADER_BYTES, FLAG_HEADERS, FLAG_PAYLOAD_MASK, FLAG_RESERVED_MASK, FLAG_SECURITY, LENGTH_PREFIX_BYTES,
-  MAX_SAFE_HIGH_WORD, MIN_BODY_BYTES, OFF_FLAGS, OFF_GROUP_LEN, OFF_ID, OFF_KIND, OFF_REPLY_LEN, OFF_RESERVED,
-  OFF_SEQ, OFF_SID, OFF_TIMESTAMP, OFF_TOPIC_LEN, OFF_VERSION,
+  FIXED_HEADER_BYTES,
+  FLAG_HEADERS,
+  FLAG_PAYLOAD_MASK,
+  FLAG_RESERVED_MASK,
+  FLAG_SECURITY,
+  LENGTH_PREFIX_BYTES,
+  MAX_SAFE_HIGH_WORD,
+  MIN_BODY_BYTES,
+  OFF_FLAGS,
+  OFF_GROUP_LEN,
+  OFF_ID,
+  OFF_KIND,
+  OFF_REPLY_LEN,
+  OFF_RESERVED,
+  OFF_SEQ,
+  OFF_SID,
+  OFF_TIMESTAMP,
+  OFF_TOPIC_LEN,
+  OFF_VERSION,
 } from './layout.js';
 import { readUtf8, utf8Length, writeUtf8 } from './utf8.js';
 import { DEFAULT_FRAME_LIMITS } from '../defaults.js';
@@ -75,9 +91,13 @@ export function encodeInto(w: FrameWriter, env: Envelope, limits: FrameLimits = 
       });
     }
     if (payloadBytes > limits.maxHeaderBytes) {
-      throw new ValidationError('CB_ERR_HEADERS_TOO_LARGE', `headers of ${payloadBytes} bytes exceed the limit of ${limits.maxHeaderBytes}`, {
-        details: { size: payloadBytes, limit: limits.maxHeaderBytes },
-      });
+      throw new ValidationError(
+        'CB_ERR_HEADERS_TOO_LARGE',
+        `headers of ${payloadBytes} bytes exceed the limit of ${limits.maxHeaderBytes}`,
+        {
+          details: { size: payloadBytes, limit: limits.maxHeaderBytes },
+        },
+      );
     }
     if (headerCount > 0) headersBytes += 2;
   }
@@ -139,16 +159,23 @@ export function encodeFrame(env: Envelope, limits: FrameLimits = DEFAULT_FRAME_L
  * as located by a frame reader. Never throws anything but a ProtocolError.
  */
 export function decodeFrameAt(
-  buf: Uint8Array, start: number, end: number, limits: FrameLimits = DEFAULT_FRAME_LIMITS,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  limits: FrameLimits = DEFAULT_FRAME_LIMITS,
   view: DataView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength),
 ): Envelope {
   const bodyLen = end - start - LENGTH_PREFIX_BYTES;
   if (bodyLen < MIN_BODY_BYTES) throw malformed(`body of ${bodyLen} bytes is shorter than the ${MIN_BODY_BYTES}-byte fixed header`);
   const version = buf[start + OFF_VERSION] as number;
   if (version !== PROTOCOL_VERSION) {
-    throw new ProtocolError('CB_ERR_UNSUPPORTED_VERSION', `protocol version ${version} is not supported (this side speaks ${PROTOCOL_VERSION})`, {
-      details: { version, supported: [PROTOCOL_VERSION] },
-    });
+    throw new ProtocolError(
+      'CB_ERR_UNSUPPORTED_VERSION',
+      `protocol version ${version} is not supported (this side speaks ${PROTOCOL_VERSION})`,
+      {
+        details: { version, supported: [PROTOCOL_VERSION] },
+      },
+    );
   }
   const kind = buf[start + OFF_KIND] as number;
   if (!isKind(kind)) throw new ProtocolError('CB_ERR_UNKNOWN_KIND', `unknown frame kind ${kind}`, { details: { kind } });
@@ -156,7 +183,8 @@ export function decodeFrameAt(
   if ((flags & FLAG_RESERVED_MASK) !== 0 || buf[start + OFF_RESERVED] !== 0) throw malformed('reserved bits are set');
   // Security blocks belong to SEALED records, which the record layer reads before anything
   // decodes their contents; a frame that reaches this decoder with one is refused, never forwarded.
-  if (flags & FLAG_SECURITY) throw malformed(kind === Kind.SEALED ? 'a SEALED record where no secure session is open' : 'security block outside a SEALED record');
+  if (flags & FLAG_SECURITY)
+    throw malformed(kind === Kind.SEALED ? 'a SEALED record where no secure session is open' : 'security block outside a SEALED record');
   const payloadType = (flags & FLAG_PAYLOAD_MASK) as PayloadType;
   if (payloadType > PayloadType.BYTES) throw malformed(`unknown payload type ${payloadType}`);
 
@@ -227,7 +255,20 @@ export function decodeFrameAt(
   }
 
   if (payloadType === PayloadType.NONE && p !== end) throw malformed('payload bytes present with payload type NONE');
-  return { kind, id, sid, seq, timestamp, topic, replyTo, group, headers, payloadType, payload: buf.subarray(p, end), payloadText: undefined };
+  return {
+    kind,
+    id,
+    sid,
+    seq,
+    timestamp,
+    topic,
+    replyTo,
+    group,
+    headers,
+    payloadType,
+    payload: buf.subarray(p, end),
+    payloadText: undefined,
+  };
 }
 
 /** Decodes exactly one whole frame (length prefix included). */
@@ -240,7 +281,8 @@ export function decodeFrame(frame: Uint8Array, limits: FrameLimits = DEFAULT_FRA
 
 /** Reads the u32 length prefix at `p` and enforces the frame size limit on it. */
 export function readLengthPrefix(buf: Uint8Array, p: number, limits: FrameLimits): number {
-  const bodyLen = (buf[p] as number) * 0x1000000 + (((buf[p + 1] as number) << 16) | ((buf[p + 2] as number) << 8) | (buf[p + 3] as number));
+  const bodyLen =
+    (buf[p] as number) * 0x1000000 + (((buf[p + 1] as number) << 16) | ((buf[p + 2] as number) << 8) | (buf[p + 3] as number));
   if (bodyLen > limits.maxFrameBytes) throw tooLarge(bodyLen, limits.maxFrameBytes);
   return bodyLen;
 }
@@ -291,7 +333,11 @@ export function readFrames(chunk: Uint8Array, limits: FrameLimits, onFrame: Fram
 }
 
 /** Like readFrames, but only finds each frame's bounds (the security layer opens records itself). */
-export function readFrameBoundaries(chunk: Uint8Array, limits: FrameLimits, onFrame: (buf: Uint8Array, start: number, end: number) => void): number {
+export function readFrameBoundaries(
+  chunk: Uint8Array,
+  limits: FrameLimits,
+  onFrame: (buf: Uint8Array, start: number, end: number) => void,
+): number {
   const n = chunk.length;
   let p = 0;
   let count = 0;

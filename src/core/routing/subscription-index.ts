@@ -147,8 +147,14 @@ function groupInto<S extends IndexedSubscription>(
 }
 
 function isEmptyNode(node: TrieNode<unknown>): boolean {
-  return node.subs === undefined && node.subsGrouped === undefined && node.gt === undefined &&
-    node.gtGrouped === undefined && node.star === undefined && node.lit === undefined;
+  return (
+    node.subs === undefined &&
+    node.subsGrouped === undefined &&
+    node.gt === undefined &&
+    node.gtGrouped === undefined &&
+    node.star === undefined &&
+    node.lit === undefined
+  );
 }
 
 /**

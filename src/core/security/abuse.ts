@@ -45,7 +45,9 @@ function resolve(options: AbuseOptions): Resolved {
     slowdownAfter: options.slowdownAfter ?? DEFAULT_ABUSE_SLOWDOWN_AFTER,
   };
   const bad = (name: keyof Resolved, rule: string): never => {
-    throw new ConfigError('CB_ERR_INVALID_OPTION', `abuse.${name} must be ${rule}, got ${String(out[name])}`, { details: { option: `abuse.${name}` } });
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `abuse.${name} must be ${rule}, got ${String(out[name])}`, {
+      details: { option: `abuse.${name}` },
+    });
   };
   if (!Number.isSafeInteger(out.violationsPerWindow) || out.violationsPerWindow < 1) bad('violationsPerWindow', 'an integer >= 1');
   if (!Number.isFinite(out.windowMs) || out.windowMs <= 0) bad('windowMs', 'a positive finite number');
@@ -59,7 +61,10 @@ export class AbuseTracker {
   /** Per app, the times of its violations in the window, oldest first. */
   private readonly times = new Map<string, number[]>();
 
-  constructor(options: AbuseOptions = {}, private readonly now: () => number = Date.now) {
+  constructor(
+    options: AbuseOptions = {},
+    private readonly now: () => number = Date.now,
+  ) {
     this.options = resolve(options);
   }
 
@@ -121,9 +126,8 @@ export class AbuseTracker {
 
   private verdict(count: number): AbuseVerdict {
     const { violationsPerWindow, slowdownAfter } = this.options;
-    const penaltyFactor = count < slowdownAfter
-      ? 1
-      : Math.min(ABUSE_MAX_PENALTY_FACTOR, 2 ** (1 + Math.floor((count - slowdownAfter) / ABUSE_PENALTY_STEP)));
+    const penaltyFactor =
+      count < slowdownAfter ? 1 : Math.min(ABUSE_MAX_PENALTY_FACTOR, 2 ** (1 + Math.floor((count - slowdownAfter) / ABUSE_PENALTY_STEP)));
     const action: AbuseAction = count >= violationsPerWindow ? 'disconnect' : count >= slowdownAfter ? 'slow' : 'none';
     return { action, count, penaltyFactor };
   }

@@ -11,7 +11,11 @@ import { AccessPolicy, GRANT_ACTIONS, q, type PerAction } from './policy.js';
 export function policyForApp(config: HubConfig, app: string): AccessPolicy {
   const a = config.apps.get(app);
   if (a === undefined) throw createError('CB_ERR_AUTH_FAILED', `unknown app ${q(String(app))}`, { details: { app: String(app) } });
-  const substitute = (p: string): string => p.split('.').map((t) => (t === '{app}' ? a.name : t)).join('.');
+  const substitute = (p: string): string =>
+    p
+      .split('.')
+      .map((t) => (t === '{app}' ? a.name : t))
+      .join('.');
   const allow: PerAction<Array<{ pattern: string; ask: boolean }>> = { publish: [], subscribe: [], request: [] };
   const deny: PerAction<string[]> = { publish: [], subscribe: [], request: [] };
   for (const name of a.roles) {

@@ -5,9 +5,7 @@ import type { HubHandshakeContext } from './hub-handshake.js';
 
 export type AccessAction = 'publish' | 'subscribe' | 'request';
 
-export type AccessVerdict =
-  | { allowed: true; ask: boolean; rule: string }
-  | { allowed: false; reason: string; rule?: string | undefined };
+export type AccessVerdict = { allowed: true; ask: boolean; rule: string } | { allowed: false; reason: string; rule?: string | undefined };
 
 export type RateVerdict = { ok: true } | { ok: false; retryAfterMs: number; scope: string; rule?: string | undefined };
 

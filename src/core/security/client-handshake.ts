@@ -43,13 +43,19 @@ export class ClientHandshake {
 
   static create(o: ClientHandshakeOptions): Awaitable<ClientHandshake> {
     return then(pskSecrets(o.crypto, o.secret), (psk) =>
-      then(o.crypto.generateKeyPair(o.group), (pair) => new ClientHandshake(o, psk, pair, o.crypto.randomBytes(32))));
+      then(o.crypto.generateKeyPair(o.group), (pair) => new ClientHandshake(o, psk, pair, o.crypto.randomBytes(32))),
+    );
   }
 
   helloAuth(): HelloAuth {
     const auth: HelloAuth = {
-      scheme: AUTH_SCHEME, keyId: this.psk.keyId, group: this.o.group, share: toBase64(this.pair.publicKey),
-      nonce: toBase64(this.nonce), time: (this.o.now ?? Date.now)(), mode: this.o.mode,
+      scheme: AUTH_SCHEME,
+      keyId: this.psk.keyId,
+      group: this.o.group,
+      share: toBase64(this.pair.publicKey),
+      nonce: toBase64(this.nonce),
+      time: (this.o.now ?? Date.now)(),
+      mode: this.o.mode,
     };
     if (this.o.mode === 'integrity') auth.integrity = [...this.offered()];
     return auth;
@@ -69,13 +75,25 @@ export class ClientHandshake {
    * Checks the hub's proof over the transcript (a hub that does not know the secret cannot make it)
    * and derives the session's record keys. Throws CB_ERR_HUB_AUTH_FAILED.
    */
-  finish(helloPayload: Uint8Array, welcomePayload: Uint8Array, auth: WelcomeAuth | null | undefined, hubProof: string | undefined): Awaitable<ClientSession> {
+  finish(
+    helloPayload: Uint8Array,
+    welcomePayload: Uint8Array,
+    auth: WelcomeAuth | null | undefined,
+    hubProof: string | undefined,
+  ): Awaitable<ClientSession> {
     if (auth === null || auth === undefined || typeof auth !== 'object' || hubProof === undefined) {
       throw hubAuthFailed('the hub did not authenticate itself (a hub started with --insecure, or not the hub you think)');
     }
     // The hub's choice must be one we offered: anything else is a downgrade or a confused hub.
-    const integrityOk = this.o.mode === 'integrity' ? this.offered().includes(auth.integrity as IntegrityAlgorithm) : auth.integrity === undefined;
-    if (auth.scheme !== AUTH_SCHEME || auth.group !== this.o.group || auth.mode !== this.o.mode || !integrityOk || typeof auth.share !== 'string') {
+    const integrityOk =
+      this.o.mode === 'integrity' ? this.offered().includes(auth.integrity as IntegrityAlgorithm) : auth.integrity === undefined;
+    if (
+      auth.scheme !== AUTH_SCHEME ||
+      auth.group !== this.o.group ||
+      auth.mode !== this.o.mode ||
+      !integrityOk ||
+      typeof auth.share !== 'string'
+    ) {
       throw hubAuthFailed('the hub answered with different security parameters than offered');
     }
     const share = fromBase64(auth.share);
@@ -98,6 +116,10 @@ export class ClientHandshake {
                   welcome: auth,
                 };
               });
-            })))));
+            }),
+          ),
+        ),
+      ),
+    );
   }
 }

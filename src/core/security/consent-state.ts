@@ -82,14 +82,23 @@ function decisionProblem(v: unknown): string | undefined {
 /** Copies only known fields, so nothing unexpected rides along into memory or the next save. */
 function copyRequest(v: Obj): ConsentRequest {
   return {
-    id: v.id as string, app: v.app as string, action: v.action as ConsentAction, pattern: v.pattern as string,
-    target: v.target as string, createdAt: v.createdAt as number, expiresAt: v.expiresAt as number,
+    id: v.id as string,
+    app: v.app as string,
+    action: v.action as ConsentAction,
+    pattern: v.pattern as string,
+    target: v.target as string,
+    createdAt: v.createdAt as number,
+    expiresAt: v.expiresAt as number,
   };
 }
 function copyDecision(v: Obj): ConsentDecision {
   const d = {
-    id: v.id as string, app: v.app as string, action: v.action as ConsentAction, pattern: v.pattern as string,
-    decision: v.decision as 'granted' | 'denied', decidedAt: v.decidedAt as number,
+    id: v.id as string,
+    app: v.app as string,
+    action: v.action as ConsentAction,
+    pattern: v.pattern as string,
+    decision: v.decision as 'granted' | 'denied',
+    decidedAt: v.decidedAt as number,
   };
   return typeof v.by === 'string' ? { ...d, by: v.by } : d;
 }

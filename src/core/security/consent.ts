@@ -12,8 +12,13 @@ import { createError, ConfigError, type CrossbusError } from '../errors/index.js
 import { randomHex } from '../util/random.js';
 import type { AuditEvent } from './audit.js';
 import {
-  CONSENT_ACTIONS, parseConsentState, type ConsentAction, type ConsentCommand, type ConsentDecision,
-  type ConsentRequest, type ConsentState,
+  CONSENT_ACTIONS,
+  parseConsentState,
+  type ConsentAction,
+  type ConsentCommand,
+  type ConsentDecision,
+  type ConsentRequest,
+  type ConsentState,
 } from './consent-state.js';
 import type { Awaitable } from './crypto.js';
 import { unrefTimer } from '../util/timers.js';
@@ -104,9 +109,11 @@ export class ConsentManager {
     if (typeof o?.store?.load !== 'function' || typeof o.store.save !== 'function') throw invalid('store', 'must have load() and save()');
     this.store = o.store;
     this.timeoutMs = o.timeoutMs ?? DEFAULT_CONSENT_TIMEOUT_MS;
-    if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) throw invalid('timeoutMs', `must be a positive finite number, got ${String(this.timeoutMs)}`);
+    if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0)
+      throw invalid('timeoutMs', `must be a positive finite number, got ${String(this.timeoutMs)}`);
     this.maxPending = o.maxPending ?? DEFAULT_MAX_PENDING_CONSENTS;
-    if (!Number.isSafeInteger(this.maxPending) || this.maxPending < 1) throw invalid('maxPending', `must be an integer >= 1, got ${String(this.maxPending)}`);
+    if (!Number.isSafeInteger(this.maxPending) || this.maxPending < 1)
+      throw invalid('maxPending', `must be an integer >= 1, got ${String(this.maxPending)}`);
     for (const f of ['now', 'setTimer', 'clearTimer', 'onEvent'] as const) {
       if (o[f] !== undefined && typeof o[f] !== 'function') throw invalid(f, 'must be a function');
     }
@@ -175,7 +182,11 @@ export class ConsentManager {
     let p = this.pendingByKey.get(key);
     if (p === undefined) {
       if (this.pending.size >= this.maxPending) {
-        return Promise.reject(createError('CB_ERR_RATE_LIMITED', 'too many consent requests are waiting for a person', { details: { maxPending: this.maxPending } }));
+        return Promise.reject(
+          createError('CB_ERR_RATE_LIMITED', 'too many consent requests are waiting for a person', {
+            details: { maxPending: this.maxPending },
+          }),
+        );
       }
       const t = this.now();
       p = this.track({ id: this.newId(), app, action, pattern, target, createdAt: t, expiresAt: t + this.timeoutMs });
@@ -190,8 +201,14 @@ export class ConsentManager {
         reject(signal?.reason);
       };
       const waiter: Waiter = {
-        resolve: (v) => { signal?.removeEventListener('abort', onAbort); resolve(v); },
-        reject: (e) => { signal?.removeEventListener('abort', onAbort); reject(e); },
+        resolve: (v) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
       };
       pending.waiters.add(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -210,7 +227,14 @@ export class ConsentManager {
     if (p === undefined) return undefined;
     this.untrack(p);
     const { app, action, pattern } = p.request;
-    const base = { id, app, action, pattern, decision: verdict === 'grant' ? 'granted' as const : 'denied' as const, decidedAt: this.now() };
+    const base = {
+      id,
+      app,
+      action,
+      pattern,
+      decision: verdict === 'grant' ? ('granted' as const) : ('denied' as const),
+      decidedAt: this.now(),
+    };
     const decision: ConsentDecision = by === undefined ? base : { ...base, by };
     this.decisions.set(keyOf(app, action, pattern), decision);
     for (const w of p.waiters) {
@@ -253,11 +277,12 @@ export class ConsentManager {
     const { op, id, by } = command;
     let decision: ConsentDecision | undefined;
     if (op === 'revoke') {
-      decision = id !== undefined
-        ? await this.revoke(id, by)
-        : command.app !== undefined && command.action !== undefined && command.pattern !== undefined
-          ? await this.revoke(command.app, command.action, command.pattern, by)
-          : undefined;
+      decision =
+        id !== undefined
+          ? await this.revoke(id, by)
+          : command.app !== undefined && command.action !== undefined && command.pattern !== undefined
+            ? await this.revoke(command.app, command.action, command.pattern, by)
+            : undefined;
       return decision === undefined ? { ok: false, reason: 'no such decision' } : { ok: true, decision };
     }
     if (id === undefined) return { ok: false, reason: `${op} needs an id` };
@@ -370,17 +395,31 @@ function deniedError(d: ConsentDecision): CrossbusError {
  * actor is the app concerned; the person who decided, when known, is `details.by`.
  */
 export function consentAuditEvent(e: ConsentEvent): AuditEvent | undefined {
-  const entry = (app: string, id: string, outcome: AuditEvent['outcome'], reason: string, details: Record<string, unknown>): AuditEvent =>
-    ({ actor: { app }, action: 'consent', target: id, outcome, reason, details });
+  const entry = (
+    app: string,
+    id: string,
+    outcome: AuditEvent['outcome'],
+    reason: string,
+    details: Record<string, unknown>,
+  ): AuditEvent => ({ actor: { app }, action: 'consent', target: id, outcome, reason, details });
   switch (e.type) {
     case 'requested':
       return entry(e.request.app, e.request.id, 'info', 'requested', { ...e.request });
     case 'decided':
-      return entry(e.decision.app, e.decision.id, e.decision.decision === 'granted' ? 'success' : 'denied', e.decision.decision, { ...e.decision, target: e.request.target });
+      return entry(e.decision.app, e.decision.id, e.decision.decision === 'granted' ? 'success' : 'denied', e.decision.decision, {
+        ...e.decision,
+        target: e.request.target,
+      });
     case 'timeout':
       return entry(e.request.app, e.request.id, 'denied', 'CB_ERR_CONSENT_TIMEOUT', { ...e.request });
     case 'revoked':
-      return entry(e.decision.app, e.decision.id, 'info', 'revoked', e.by === undefined ? { ...e.decision } : { ...e.decision, revokedBy: e.by });
+      return entry(
+        e.decision.app,
+        e.decision.id,
+        'info',
+        'revoked',
+        e.by === undefined ? { ...e.decision } : { ...e.decision, revokedBy: e.by },
+      );
     case 'error':
       return undefined;
   }

@@ -33,10 +33,15 @@ export class GrantCheck {
     const bad = (what: string): never => {
       throw createError('CB_ERR_PROTOCOL', `access grants from the hub are malformed: ${what}`);
     };
-    const section = (v: unknown, path: string): Record<string, unknown> => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : bad(`${path} is not an object`));
+    const section = (v: unknown, path: string): Record<string, unknown> =>
+      typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : bad(`${path} is not an object`);
     const list = (v: unknown, path: string): string[][] => {
       if (!Array.isArray(v)) return bad(`${path} is not an array`);
-      return v.map((p: unknown, i) => (typeof p === 'string' && topicProblem(p, 'pattern', WIRE_MAX_TOPIC_LENGTH) === undefined ? p.split('.') : bad(`${path}[${i}] is not a valid pattern`)));
+      return v.map((p: unknown, i) =>
+        typeof p === 'string' && topicProblem(p, 'pattern', WIRE_MAX_TOPIC_LENGTH) === undefined
+          ? p.split('.')
+          : bad(`${path}[${i}] is not a valid pattern`),
+      );
     };
     const g = section(grants, 'grants');
     const deny = section(g.deny, 'deny');

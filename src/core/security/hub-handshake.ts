@@ -22,7 +22,12 @@ export interface AppKey {
  */
 export class HandshakeRefused extends SecurityError {
   override name = 'HandshakeRefused';
-  constructor(code: ErrorCode, message: string, readonly auditReason: string, readonly app?: string) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly auditReason: string,
+    readonly app?: string,
+  ) {
     super(code, message);
   }
 }
@@ -76,10 +81,17 @@ const MAX_OFFERED = 8;
  * not know are skipped (a newer client may offer them).
  */
 function chooseIntegrity(ctx: HubHandshakeContext, offered: readonly string[] | undefined, app: string): IntegrityAlgorithm {
-  const chosen = (offered ?? ['hmac-sha256']).find((a): a is IntegrityAlgorithm =>
-    (INTEGRITY_ALGORITHMS as readonly string[]).includes(a) && ctx.integrityAlgorithms.includes(a as IntegrityAlgorithm));
+  const chosen = (offered ?? ['hmac-sha256']).find(
+    (a): a is IntegrityAlgorithm =>
+      (INTEGRITY_ALGORITHMS as readonly string[]).includes(a) && ctx.integrityAlgorithms.includes(a as IntegrityAlgorithm),
+  );
   if (chosen === undefined) {
-    refuse('CB_ERR_HANDSHAKE_FAILED', `no integrity algorithm in common: this hub accepts ${ctx.integrityAlgorithms.join(', ')}`, 'no common integrity algorithm', app);
+    refuse(
+      'CB_ERR_HANDSHAKE_FAILED',
+      `no integrity algorithm in common: this hub accepts ${ctx.integrityAlgorithms.join(', ')}`,
+      'no common integrity algorithm',
+      app,
+    );
   }
   return chosen;
 }
@@ -118,16 +130,27 @@ export class HubHandshake {
     if (auth === null || auth === undefined) {
       refuse('CB_ERR_AUTH_REQUIRED', 'this hub requires authentication: connect with { name, secret }', 'no credentials', app);
     }
-    if (typeof auth !== 'object' || auth.scheme !== AUTH_SCHEME) refuse('CB_ERR_AUTH_FAILED', `unsupported auth scheme (this hub speaks ${AUTH_SCHEME})`, 'unsupported scheme', app);
+    if (typeof auth !== 'object' || auth.scheme !== AUTH_SCHEME)
+      refuse('CB_ERR_AUTH_FAILED', `unsupported auth scheme (this hub speaks ${AUTH_SCHEME})`, 'unsupported scheme', app);
     const group = auth.group as KeyExchangeGroup;
-    if (!KEY_EXCHANGE_GROUPS.includes(group)) refuse('CB_ERR_AUTH_FAILED', `unsupported key exchange group (use ${KEY_EXCHANGE_GROUPS.join(' or ')})`, 'bad group', app);
+    if (!KEY_EXCHANGE_GROUPS.includes(group))
+      refuse('CB_ERR_AUTH_FAILED', `unsupported key exchange group (use ${KEY_EXCHANGE_GROUPS.join(' or ')})`, 'bad group', app);
     const mode = auth.mode;
     if (mode !== 'encrypt' && mode !== 'integrity') refuse('CB_ERR_AUTH_FAILED', 'mode must be encrypt or integrity', 'bad mode', app);
-    if (typeof auth.keyId !== 'string' || typeof auth.share !== 'string' || typeof auth.nonce !== 'string' || typeof auth.time !== 'number' || binder === undefined) {
+    if (
+      typeof auth.keyId !== 'string' ||
+      typeof auth.share !== 'string' ||
+      typeof auth.nonce !== 'string' ||
+      typeof auth.time !== 'number' ||
+      binder === undefined
+    ) {
       refuse('CB_ERR_AUTH_FAILED', GENERIC, 'malformed hello auth', app);
     }
     const offered: unknown = auth.integrity;
-    if (offered !== undefined && (!Array.isArray(offered) || offered.length > MAX_OFFERED || !offered.every((a) => typeof a === 'string'))) {
+    if (
+      offered !== undefined &&
+      (!Array.isArray(offered) || offered.length > MAX_OFFERED || !offered.every((a) => typeof a === 'string'))
+    ) {
       refuse('CB_ERR_AUTH_FAILED', GENERIC, 'malformed integrity offer', app);
     }
     const share = fromBase64(auth.share);
@@ -152,22 +175,44 @@ export class HubHandshake {
             }
             const skew = time - now;
             if (skew > ctx.maxClockSkewMs || skew < -ctx.maxClockSkewMs) {
-              refuse('CB_ERR_CLOCK_SKEW', `hello timestamp is ${Math.round(skew / 1000)} s off (window ±${ctx.maxClockSkewMs / 1000} s)`, `hello clock skew ${skew} ms`, app);
+              refuse(
+                'CB_ERR_CLOCK_SKEW',
+                `hello timestamp is ${Math.round(skew / 1000)} s off (window ±${ctx.maxClockSkewMs / 1000} s)`,
+                `hello clock skew ${skew} ms`,
+                app,
+              );
             }
             if (ctx.encryption === 'required' && mode === 'integrity') {
-              refuse('CB_ERR_FORBIDDEN', 'this hub requires encryption; integrity-only sessions are refused', 'integrity-only refused', app);
+              refuse(
+                'CB_ERR_FORBIDDEN',
+                'this hub requires encryption; integrity-only sessions are refused',
+                'integrity-only refused',
+                app,
+              );
             }
             const integrity = mode === 'integrity' ? chooseIntegrity(ctx, offered as string[] | undefined, app) : undefined;
-            return then(c.generateKeyPair(group), (pair) =>
-              new HubHandshake(ctx, app, k, mode, integrity, group, found.psk, pair, share, helloBytes, c.randomBytes(32)));
-          })));
+            return then(
+              c.generateKeyPair(group),
+              (pair) => new HubHandshake(ctx, app, k, mode, integrity, group, found.psk, pair, share, helloBytes, c.randomBytes(32)),
+            );
+          }),
+        ),
+      );
     });
   }
 
   welcomeAuth(fields: Pick<WelcomeAuth, 'inbox' | 'grants'>): WelcomeAuth {
     const out: WelcomeAuth = {
-      scheme: AUTH_SCHEME, group: this.group, share: toBase64(this.pair.publicKey), nonce: toBase64(this.nonce), mode: this.mode,
-      app: this.app, inbox: fields.inbox, grants: fields.grants, rekey: { ...this.ctx.rekey }, maxClockSkewMs: this.ctx.maxClockSkewMs,
+      scheme: AUTH_SCHEME,
+      group: this.group,
+      share: toBase64(this.pair.publicKey),
+      nonce: toBase64(this.nonce),
+      mode: this.mode,
+      app: this.app,
+      inbox: fields.inbox,
+      grants: fields.grants,
+      rekey: { ...this.ctx.rekey },
+      maxClockSkewMs: this.ctx.maxClockSkewMs,
     };
     if (this.integrity !== undefined) out.integrity = this.integrity;
     if (this.key.expiresAt !== undefined) out.keyExpiresAt = this.key.expiresAt;
@@ -183,7 +228,9 @@ export class HubHandshake {
           this.secrets = secrets;
           this.th = th;
           return then(c.hmacSha256(secrets.hubProofKey, th), toBase64);
-        })));
+        }),
+      ),
+    );
   }
 
   /** Checks the client's AUTH proof; returns the record keys. Throws HandshakeRefused. */
@@ -191,7 +238,8 @@ export class HubHandshake {
     const secrets = this.secrets;
     const th = this.th;
     const bytes = proof === undefined ? undefined : fromBase64(proof);
-    if (secrets === undefined || th === undefined || bytes === undefined) refuse('CB_ERR_AUTH_FAILED', GENERIC, 'AUTH without a proof', this.app);
+    if (secrets === undefined || th === undefined || bytes === undefined)
+      refuse('CB_ERR_AUTH_FAILED', GENERIC, 'AUTH without a proof', this.app);
     const c = this.ctx.crypto;
     return then(c.hmacKey(secrets.clientProofKey), (mac) =>
       then(mac.verify(bytes, th), (ok) => {
@@ -202,6 +250,7 @@ export class HubHandshake {
           sealer: new RecordSealer(c, suite, secrets.h2c, rekey, this.ctx.now),
           opener: new RecordOpener(c, suite, secrets.c2h, this.ctx.maxClockSkewMs, this.ctx.now),
         };
-      }));
+      }),
+    );
   }
 }

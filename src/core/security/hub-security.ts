@@ -101,10 +101,12 @@ export class HubSecurity implements BrokerSecurity {
   sessionStanding(app: string, keyId: string, now: number): ErrorCode | undefined {
     const a = this.config.apps.get(app);
     if (a === undefined) return 'CB_ERR_REVOKED';
-    if (keyId.startsWith(ORIGIN_KEY_PREFIX)) return a.origins.includes(keyId.slice(ORIGIN_KEY_PREFIX.length)) ? undefined : 'CB_ERR_REVOKED';
+    if (keyId.startsWith(ORIGIN_KEY_PREFIX))
+      return a.origins.includes(keyId.slice(ORIGIN_KEY_PREFIX.length)) ? undefined : 'CB_ERR_REVOKED';
     const key = a.keys.find((k) => k.id === keyId);
     if (key === undefined) return 'CB_ERR_REVOKED';
-    if ((key.notBefore !== undefined && now < key.notBefore) || (key.expiresAt !== undefined && now >= key.expiresAt)) return 'CB_ERR_KEY_EXPIRED';
+    if ((key.notBefore !== undefined && now < key.notBefore) || (key.expiresAt !== undefined && now >= key.expiresAt))
+      return 'CB_ERR_KEY_EXPIRED';
     return undefined;
   }
 

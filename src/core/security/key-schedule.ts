@@ -33,7 +33,13 @@ function info(label: string, context: Uint8Array): Uint8Array {
 const EMPTY = new Uint8Array(0);
 const ZEROS32 = new Uint8Array(32);
 
-export function expandLabel(c: CryptoProvider, secret: Uint8Array, label: string, context: Uint8Array = EMPTY, length = 32): Awaitable<Uint8Array> {
+export function expandLabel(
+  c: CryptoProvider,
+  secret: Uint8Array,
+  label: string,
+  context: Uint8Array = EMPTY,
+  length = 32,
+): Awaitable<Uint8Array> {
   return c.hkdfExpand(secret, info(label, context), length);
 }
 
@@ -48,7 +54,10 @@ export function pskSecrets(c: CryptoProvider, psk: Uint8Array): Awaitable<PskSec
   return then(c.hkdfExtract(ZEROS32, psk), (early) =>
     then(expandLabel(c, early, 'key id', EMPTY, 8), (id) =>
       then(expandLabel(c, early, 'binder'), (binderKey) =>
-        then(expandLabel(c, early, 'derived'), (derived) => ({ keyId: toHex(id), binderKey, derived })))));
+        then(expandLabel(c, early, 'derived'), (derived) => ({ keyId: toHex(id), binderKey, derived })),
+      ),
+    ),
+  );
 }
 
 /** SHA-256 over length-prefixed parts, so that no two splits of the same bytes collide. */
@@ -80,7 +89,11 @@ export function sessionSecrets(c: CryptoProvider, psk: PskSecrets, shared: Uint8
     then(expandLabel(c, hs, 'hub finished', th), (hubProofKey) =>
       then(expandLabel(c, hs, 'client finished', th), (clientProofKey) =>
         then(expandLabel(c, hs, 'c2h traffic', th), (c2h) =>
-          then(expandLabel(c, hs, 'h2c traffic', th), (h2c) => ({ hubProofKey, clientProofKey, c2h, h2c }))))));
+          then(expandLabel(c, hs, 'h2c traffic', th), (h2c) => ({ hubProofKey, clientProofKey, c2h, h2c })),
+        ),
+      ),
+    ),
+  );
 }
 
 export function toHex(bytes: Uint8Array): string {

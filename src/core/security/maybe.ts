@@ -40,10 +40,12 @@ export class SerialQueue {
     }
     this.pendingCount++;
     this.track(
-      this.tail.then(() => {
-        this.pendingCount--;
-        return then(task(), done);
-      }).catch(fail),
+      this.tail
+        .then(() => {
+          this.pendingCount--;
+          return then(task(), done);
+        })
+        .catch(fail),
     );
   }
 

@@ -63,7 +63,8 @@ export function normalizeAllowedOrigins(list: readonly string[], option: string)
   const out: string[] = [];
   for (const entry of list) {
     const normal = normalizeOrigin(entry);
-    if (normal === undefined) throw createError('CB_ERR_INVALID_OPTION', `${option}: ${JSON.stringify(entry)} ${originProblem(entry)}`, { details: { option } });
+    if (normal === undefined)
+      throw createError('CB_ERR_INVALID_OPTION', `${option}: ${JSON.stringify(entry)} ${originProblem(entry)}`, { details: { option } });
     if (!out.includes(normal)) out.push(normal);
   }
   return out;

@@ -41,7 +41,11 @@ const MAX_LISTED = 8;
 
 // --- the policy -----------------------------------------------------------------------------
 
-interface Rule { readonly pattern: string; readonly tokens: readonly string[]; readonly ask: boolean }
+interface Rule {
+  readonly pattern: string;
+  readonly tokens: readonly string[];
+  readonly ask: boolean;
+}
 interface Rules {
   readonly allow: readonly Rule[];
   readonly deny: readonly Rule[];
@@ -56,12 +60,19 @@ export const q = (s: string): string => JSON.stringify(s.length > 120 ? `${s.sli
 const rule = (pattern: string, ask = false): Rule => ({ pattern, tokens: pattern.split('.'), ask });
 
 function forbidden(reason: string, by?: string): AccessDecision {
-  return Object.freeze(by === undefined ? { allowed: false, code: 'CB_ERR_FORBIDDEN', reason } : { allowed: false, code: 'CB_ERR_FORBIDDEN', reason, rule: by });
+  return Object.freeze(
+    by === undefined
+      ? { allowed: false, code: 'CB_ERR_FORBIDDEN', reason }
+      : { allowed: false, code: 'CB_ERR_FORBIDDEN', reason, rule: by },
+  );
 }
 
 function listed(action: Action, allow: readonly Rule[]): string {
   if (allow.length === 0) return `(this app has no ${action} grants)`;
-  const names = allow.slice(0, MAX_LISTED).map((r) => r.pattern).join(', ');
+  const names = allow
+    .slice(0, MAX_LISTED)
+    .map((r) => r.pattern)
+    .join(', ');
   return allow.length > MAX_LISTED ? `(${names}, and ${allow.length - MAX_LISTED} more)` : `(${names})`;
 }
 
@@ -102,7 +113,9 @@ export class AccessPolicy {
     const asked = (a: Action): string[] => this.byAction[a].allow.filter((r) => r.ask).map((r) => r.pattern);
     const denied = (a: Action): string[] => this.byAction[a].deny.map((r) => r.pattern);
     return {
-      publish: plain('publish'), subscribe: plain('subscribe'), request: plain('request'),
+      publish: plain('publish'),
+      subscribe: plain('subscribe'),
+      request: plain('request'),
       deny: { publish: denied('publish'), subscribe: denied('subscribe'), request: denied('request') },
       ask: { publish: asked('publish'), subscribe: asked('subscribe'), request: asked('request') },
     };
@@ -139,7 +152,8 @@ function decideLiteral(action: Action, rules: Rules, topic: string): AccessDecis
   const problem = topicProblem(topic, 'topic', WIRE_MAX_TOPIC_LENGTH);
   if (problem !== undefined) return forbidden(`${action} ${q(topic)} is refused: the topic ${problem}`);
   const t = topic.split('.');
-  for (const d of rules.deny) if (matchTokens(d.tokens, t)) return forbidden(`${action} ${q(topic)} is denied by ${q(d.pattern)}`, d.pattern);
+  for (const d of rules.deny)
+    if (matchTokens(d.tokens, t)) return forbidden(`${action} ${q(topic)} is denied by ${q(d.pattern)}`, d.pattern);
   let asked: Rule | undefined;
   for (const r of rules.allow) {
     if (!matchTokens(r.tokens, t)) continue;

@@ -92,7 +92,10 @@ export class RateLimiter {
   /** Key `pattern NUL app`; Map order is recency order (touched entries are re-inserted). */
   private readonly topicBuckets = new Map<string, TokenBucket>();
 
-  constructor(options: RateLimiterOptions = {}, private readonly now: () => number = Date.now) {
+  constructor(
+    options: RateLimiterOptions = {},
+    private readonly now: () => number = Date.now,
+  ) {
     this.o = resolve(options);
   }
 

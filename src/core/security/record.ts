@@ -1,6 +1,15 @@
 import { createError } from '../errors/index.js';
 import { Kind, PROTOCOL_VERSION, PayloadType } from '../protocol/envelope.js';
-import { FLAG_SECURITY, LENGTH_PREFIX_BYTES, OFF_FLAGS, OFF_ID, OFF_KIND, OFF_SEQ, OFF_TIMESTAMP, OFF_VERSION } from '../protocol/layout.js';
+import {
+  FLAG_SECURITY,
+  LENGTH_PREFIX_BYTES,
+  OFF_FLAGS,
+  OFF_ID,
+  OFF_KIND,
+  OFF_SEQ,
+  OFF_TIMESTAMP,
+  OFF_VERSION,
+} from '../protocol/layout.js';
 import type { Aead, Awaitable, CryptoProvider, Gmac, Mac } from './crypto.js';
 import { expandLabel } from './key-schedule.js';
 import { then } from './maybe.js';
@@ -77,7 +86,9 @@ function epochKeys(c: CryptoProvider, suite: RecordSuite, epoch: number, secret:
         ? then(c.aes256gcm(key), (aead) => ({ epoch, secret, iv, ...none, aead }))
         : suite === 'aes-256-gmac'
           ? then(c.aes256gmac(key), (gmac) => ({ epoch, secret, iv, ...none, gmac }))
-          : then(c.hmacKey(key), (mac) => ({ epoch, secret, iv, ...none, mac }))));
+          : then(c.hmacKey(key), (mac) => ({ epoch, secret, iv, ...none, mac })),
+    ),
+  );
 }
 
 function nextEpoch(c: CryptoProvider, suite: RecordSuite, current: EpochKeys): Awaitable<EpochKeys> {
@@ -88,10 +99,14 @@ function nonceFor(iv: Uint8Array, counter: number): Uint8Array {
   const n = iv.slice();
   const hi = Math.floor(counter / TWO_32);
   const lo = counter >>> 0;
-  n[4] = (n[4] as number) ^ (hi >>> 24); n[5] = (n[5] as number) ^ ((hi >>> 16) & 0xff);
-  n[6] = (n[6] as number) ^ ((hi >>> 8) & 0xff); n[7] = (n[7] as number) ^ (hi & 0xff);
-  n[8] = (n[8] as number) ^ (lo >>> 24); n[9] = (n[9] as number) ^ ((lo >>> 16) & 0xff);
-  n[10] = (n[10] as number) ^ ((lo >>> 8) & 0xff); n[11] = (n[11] as number) ^ (lo & 0xff);
+  n[4] = (n[4] as number) ^ (hi >>> 24);
+  n[5] = (n[5] as number) ^ ((hi >>> 16) & 0xff);
+  n[6] = (n[6] as number) ^ ((hi >>> 8) & 0xff);
+  n[7] = (n[7] as number) ^ (hi & 0xff);
+  n[8] = (n[8] as number) ^ (lo >>> 24);
+  n[9] = (n[9] as number) ^ ((lo >>> 16) & 0xff);
+  n[10] = (n[10] as number) ^ ((lo >>> 8) & 0xff);
+  n[11] = (n[11] as number) ^ (lo & 0xff);
   return n;
 }
 
@@ -218,8 +233,15 @@ export class RecordOpener {
     const len = end - start;
     if (len < RECORD_TAG_OFFSET) throw integrity('record is shorter than its header');
     const v = new DataView(buf.buffer, buf.byteOffset + start, len);
-    if (buf[start + OFF_FLAGS] !== (PayloadType.BYTES | FLAG_SECURITY) || v.getUint32(OFF_ID) !== 0 || v.getUint32(OFF_ID + 4) !== 0 ||
-      v.getUint32(32) !== 0 || buf[start + 36] !== 0 || buf[start + 39] !== 4 || buf[start + 44] !== 0) {
+    if (
+      buf[start + OFF_FLAGS] !== (PayloadType.BYTES | FLAG_SECURITY) ||
+      v.getUint32(OFF_ID) !== 0 ||
+      v.getUint32(OFF_ID + 4) !== 0 ||
+      v.getUint32(32) !== 0 ||
+      buf[start + 36] !== 0 ||
+      buf[start + 39] !== 4 ||
+      buf[start + 44] !== 0
+    ) {
       throw integrity('record header is not in the protected form');
     }
     if (buf[start + 45] !== T || v.getUint16(SEC_BLOCK_OFFSET) !== 3 + 4 + T || len < RECORD_TAG_OFFSET + T) {
@@ -245,7 +267,8 @@ export class RecordOpener {
           return this.accept(counter, timestamp, plain);
         });
       }
-      const verified = k.gmac !== undefined ? k.gmac.verify(nonceFor(k.iv, counter), tag, aad, payload) : (k.mac as Mac).verify(tag, aad, payload);
+      const verified =
+        k.gmac !== undefined ? k.gmac.verify(nonceFor(k.iv, counter), tag, aad, payload) : (k.mac as Mac).verify(tag, aad, payload);
       return then(verified, (ok) => {
         if (!ok) throw integrity(`record failed authentication (${this.suite === 'aes-256-gmac' ? 'AES-GMAC' : 'HMAC-SHA256'})`);
         return this.accept(counter, timestamp, payload);
@@ -257,7 +280,9 @@ export class RecordOpener {
   private accept(counter: number, timestamp: number, plain: Uint8Array): Uint8Array {
     if (counter !== this.expected) {
       const what = counter < this.expected ? 'replayed or reordered' : 'arrived after a gap (records were dropped or reordered)';
-      throw createError('CB_ERR_REPLAY', `record ${counter} ${what}; expected ${this.expected}`, { details: { counter, expected: this.expected } });
+      throw createError('CB_ERR_REPLAY', `record ${counter} ${what}; expected ${this.expected}`, {
+        details: { counter, expected: this.expected },
+      });
     }
     const skew = timestamp - this.now();
     if (skew > this.maxSkewMs || skew < -this.maxSkewMs) {

@@ -53,7 +53,8 @@ export class SecureTransport implements Transport {
     this.peer = inner.peer;
     this.recordLimits = recordLimitsOf(limits);
     // A byte stream must be reframed first (see reframe()): records are read whole.
-    if (inner.framing !== 'message') throw createError('CB_ERR_INVALID_OPTION', 'the record layer needs whole frames: wrap a stream transport with reframe() first');
+    if (inner.framing !== 'message')
+      throw createError('CB_ERR_INVALID_OPTION', 'the record layer needs whole frames: wrap a stream transport with reframe() first');
   }
 
   /** Adopts the limits the peer announced (the client learns the hub's in WELCOME). */
@@ -150,7 +151,13 @@ export class SecureTransport implements Transport {
       // Framing errors are the upper layer's to report: hand it the raw bytes, as without security.
       // Once protected, a record whose length is wrong was tampered with (or cut): an integrity failure.
       if (this.opener === undefined) this.upper?.message(chunk);
-      else this.fail(createError('CB_ERR_INTEGRITY', 'a record is not framed correctly', { cause: err, details: { framing: err instanceof CrossbusError ? err.code : 'unknown' } }));
+      else
+        this.fail(
+          createError('CB_ERR_INTEGRITY', 'a record is not framed correctly', {
+            cause: err,
+            details: { framing: err instanceof CrossbusError ? err.code : 'unknown' },
+          }),
+        );
     }
   }
 
@@ -174,7 +181,9 @@ export class SecureTransport implements Transport {
         this.upper?.message(buf.subarray(start, end));
         return;
       }
-      return this.fail(createError('CB_ERR_INTEGRITY', 'unprotected frame on a protected connection', { details: { kind: buf[start + OFF_KIND] } }));
+      return this.fail(
+        createError('CB_ERR_INTEGRITY', 'unprotected frame on a protected connection', { details: { kind: buf[start + OFF_KIND] } }),
+      );
     }
     this.upper?.message(buf.subarray(start, end));
   }
@@ -190,7 +199,8 @@ export class SecureTransport implements Transport {
       (plain) => {
         if (!this.failed) this.upper?.message(plain);
       },
-      (err) => this.fail(err instanceof CrossbusError ? err : createError('CB_ERR_INTEGRITY', 'record could not be opened', { cause: err })),
+      (err) =>
+        this.fail(err instanceof CrossbusError ? err : createError('CB_ERR_INTEGRITY', 'record could not be opened', { cause: err })),
     );
   }
 

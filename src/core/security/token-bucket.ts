@@ -20,7 +20,8 @@ export function assertRate(rate: unknown, what: string): asserts rate is RateLim
   };
   if (typeof r !== 'object' || r === null) bad('must be an object { perSecond, burst }');
   const { perSecond, burst } = r as Partial<RateLimit>;
-  if (typeof perSecond !== 'number' || !Number.isFinite(perSecond) || perSecond <= 0) bad(`perSecond must be a positive finite number, got ${String(perSecond)}`);
+  if (typeof perSecond !== 'number' || !Number.isFinite(perSecond) || perSecond <= 0)
+    bad(`perSecond must be a positive finite number, got ${String(perSecond)}`);
   if (typeof burst !== 'number' || !Number.isFinite(burst) || burst < 1) bad(`burst must be a finite number >= 1, got ${String(burst)}`);
 }
 
@@ -31,7 +32,10 @@ export class TokenBucket {
   private last: number;
 
   /** Starts full, so a fresh client may send its whole burst at once. */
-  constructor(rate: RateLimit, private readonly now: () => number = Date.now) {
+  constructor(
+    rate: RateLimit,
+    private readonly now: () => number = Date.now,
+  ) {
     assertRate(rate, 'rate');
     this.perSecond = rate.perSecond;
     this.burst = rate.burst;
@@ -52,8 +56,10 @@ export class TokenBucket {
 
   /** Like `take` but takes nothing: lets a caller check several buckets before debiting any. */
   retryAfter(n = 1, slowdown = 1): number {
-    if (!(n > 0) || !Number.isFinite(n)) throw new ConfigError('CB_ERR_INVALID_OPTION', `token count must be a positive finite number, got ${String(n)}`);
-    if (!(slowdown >= 1) || !Number.isFinite(slowdown)) throw new ConfigError('CB_ERR_INVALID_OPTION', `slowdown must be a finite number >= 1, got ${String(slowdown)}`);
+    if (!(n > 0) || !Number.isFinite(n))
+      throw new ConfigError('CB_ERR_INVALID_OPTION', `token count must be a positive finite number, got ${String(n)}`);
+    if (!(slowdown >= 1) || !Number.isFinite(slowdown))
+      throw new ConfigError('CB_ERR_INVALID_OPTION', `slowdown must be a finite number >= 1, got ${String(slowdown)}`);
     this.refill(slowdown);
     if (this.tokens + EPSILON >= n) return 0;
     if (n > this.burst) return Infinity;

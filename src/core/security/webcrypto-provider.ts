@@ -57,14 +57,13 @@ function errorName(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null ? (err as { name?: string }).name : undefined;
 }
 
-
-
-
-
 function defaultSubtle(): SubtleCrypto {
   const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
   // Browsers offer it only in secure contexts (https, or http on localhost/127.0.0.1).
-  if (subtle === undefined) throw invalidOption('WebCrypto (globalThis.crypto.subtle) is not available: browsers provide it only in secure contexts (https:// or localhost)');
+  if (subtle === undefined)
+    throw invalidOption(
+      'WebCrypto (globalThis.crypto.subtle) is not available: browsers provide it only in secure contexts (https:// or localhost)',
+    );
   return subtle;
 }
 
@@ -175,7 +174,9 @@ export function createWebCryptoProvider(subtle?: SubtleCrypto): CryptoProvider {
         try {
           // Importing the public half checks that (x, y) is on the curve.
           await s.importKey('raw', bs(publicKey), ECDH_P256, true, []);
-          const priv = await s.importKey('jwk', { kty: 'EC', crv: 'P-256', d: jwk.d, x: jwk.x, y: jwk.y }, ECDH_P256, false, ['deriveBits']);
+          const priv = await s.importKey('jwk', { kty: 'EC', crv: 'P-256', d: jwk.d, x: jwk.x, y: jwk.y }, ECDH_P256, false, [
+            'deriveBits',
+          ]);
           return pair(group, publicKey, priv);
         } catch (err) {
           throw invalidOption('invalid P-256 private key', err);
@@ -247,7 +248,12 @@ export function createWebCryptoProvider(subtle?: SubtleCrypto): CryptoProvider {
     async aes256gmac(key) {
       if (key.length !== 32) throw invalidOption(`AES-256-GMAC key must be 32 bytes, got ${key.length}`);
       const cryptoKey = await s.importKey('raw', bs(key), 'AES-GCM', false, ['encrypt', 'decrypt']);
-      const params = (nonce: Uint8Array, parts: readonly Uint8Array[]) => ({ name: 'AES-GCM', iv: bs(nonce), additionalData: bs(concat(parts)), tagLength: 128 });
+      const params = (nonce: Uint8Array, parts: readonly Uint8Array[]) => ({
+        name: 'AES-GCM',
+        iv: bs(nonce),
+        additionalData: bs(concat(parts)),
+        tagLength: 128,
+      });
       const gmac: Gmac = {
         async sign(nonce, ...parts) {
           checkNonce(nonce);

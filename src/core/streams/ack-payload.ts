@@ -16,7 +16,7 @@ export function decodeAck(env: Envelope): AckPayload | undefined {
   let ack: AckPayload | undefined;
   if (env.payloadType === PayloadType.BYTES && env.payload.length === 4) {
     const p = env.payload;
-    ack = { op: 'ack', token: ((p[0] as number) * 0x1000000) + (((p[1] as number) << 16) | ((p[2] as number) << 8) | (p[3] as number)) };
+    ack = { op: 'ack', token: (p[0] as number) * 0x1000000 + (((p[1] as number) << 16) | ((p[2] as number) << 8) | (p[3] as number)) };
   } else if (env.payloadType === PayloadType.JSON) {
     try {
       ack = decodeJson(env.payload) as AckPayload;

@@ -6,7 +6,16 @@
 import { ConfigError } from '../errors/index.js';
 import { topicProblem } from '../topic.js';
 import type { DurabilityPolicy } from './storage.js';
-import { DEFAULT_ACK_WAIT_MS, DEFAULT_BACKOFF_MS, DEFAULT_DELIVER, DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_MAX_ACK_PENDING, DEFAULT_MAX_DELIVER, DEFAULT_MAX_TOPIC_LENGTH, DEFAULT_STREAM_DURABILITY } from '../defaults.js';
+import {
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_BACKOFF_MS,
+  DEFAULT_DELIVER,
+  DEFAULT_DUPLICATE_WINDOW_MS,
+  DEFAULT_MAX_ACK_PENDING,
+  DEFAULT_MAX_DELIVER,
+  DEFAULT_MAX_TOPIC_LENGTH,
+  DEFAULT_STREAM_DURABILITY,
+} from '../defaults.js';
 
 /** Topic patterns one stream may capture. @default 64 */
 export const MAX_STREAM_TOPICS = 64;
@@ -89,7 +98,8 @@ function invalid(option: string, why: string, value: unknown): ConfigError {
 function optionalCount(o: Record<string, unknown>, key: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw invalid(key, `must be an integer from ${min} to ${max}`, v);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+    throw invalid(key, `must be an integer from ${min} to ${max}`, v);
   return v;
 }
 
@@ -112,7 +122,8 @@ export function resolveStreamConfig(input: unknown, maxTopicLength = DEFAULT_MAX
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid('stream config', 'must be an object', input);
   const o = input as Record<string, unknown>;
   checkKeys(o, ['name', 'topics', 'maxAgeMs', 'maxBytes', 'maxMessages', 'duplicateWindowMs', 'durability'], 'stream');
-  if (typeof o.name !== 'string' || !NAME_PATTERN.test(o.name)) throw invalid('name', 'must be 1 to 64 letters, digits, "_" or "-"', o.name);
+  if (typeof o.name !== 'string' || !NAME_PATTERN.test(o.name))
+    throw invalid('name', 'must be 1 to 64 letters, digits, "_" or "-"', o.name);
   if (!Array.isArray(o.topics) || o.topics.length === 0 || o.topics.length > MAX_STREAM_TOPICS) {
     throw invalid('topics', `must be an array of 1 to ${MAX_STREAM_TOPICS} topic patterns`, o.topics);
   }
@@ -146,7 +157,8 @@ function resolveDeliver(v: unknown): DeliverPolicy {
     const keys = Object.keys(v);
     const o = v as Record<string, unknown>;
     if (keys.length === 1 && keys[0] === 'seq' && Number.isSafeInteger(o.seq) && (o.seq as number) >= 1) return { seq: o.seq as number };
-    if (keys.length === 1 && keys[0] === 'time' && Number.isSafeInteger(o.time) && (o.time as number) >= 0) return { time: o.time as number };
+    if (keys.length === 1 && keys[0] === 'time' && Number.isSafeInteger(o.time) && (o.time as number) >= 0)
+      return { time: o.time as number };
   }
   throw invalid('deliver', "must be 'all', 'new', 'last-per-topic', { seq: n >= 1 } or { time: ms }", v);
 }
@@ -161,8 +173,11 @@ export function resolveConsumerConfig(input: unknown): ResolvedConsumerConfig {
   }
   let backoffMs = [...DEFAULT_BACKOFF_MS];
   if (o.backoffMs !== undefined) {
-    if (!Array.isArray(o.backoffMs) || o.backoffMs.length > 100) throw invalid('backoffMs', 'must be an array of at most 100 delays', o.backoffMs);
-    for (const d of o.backoffMs) if (!Number.isSafeInteger(d) || d < 0 || d > MAX_DELAY_MS) throw invalid('backoffMs', `must hold integers from 0 to ${MAX_DELAY_MS}`, d);
+    if (!Array.isArray(o.backoffMs) || o.backoffMs.length > 100)
+      throw invalid('backoffMs', 'must be an array of at most 100 delays', o.backoffMs);
+    for (const d of o.backoffMs)
+      if (!Number.isSafeInteger(d) || d < 0 || d > MAX_DELAY_MS)
+        throw invalid('backoffMs', `must hold integers from 0 to ${MAX_DELAY_MS}`, d);
     backoffMs = [...(o.backoffMs as number[])];
   }
   return {
@@ -177,7 +192,14 @@ export function resolveConsumerConfig(input: unknown): ResolvedConsumerConfig {
 
 /** Two resolved stream configs describe the same stream (create is idempotent for those). */
 export function sameStreamConfig(a: ResolvedStreamConfig, b: ResolvedStreamConfig): boolean {
-  return a.name === b.name && a.duplicateWindowMs === b.duplicateWindowMs && a.durability === b.durability &&
-    a.maxAgeMs === b.maxAgeMs && a.maxBytes === b.maxBytes && a.maxMessages === b.maxMessages &&
-    a.topics.length === b.topics.length && a.topics.every((t, i) => t === b.topics[i]);
+  return (
+    a.name === b.name &&
+    a.duplicateWindowMs === b.duplicateWindowMs &&
+    a.durability === b.durability &&
+    a.maxAgeMs === b.maxAgeMs &&
+    a.maxBytes === b.maxBytes &&
+    a.maxMessages === b.maxMessages &&
+    a.topics.length === b.topics.length &&
+    a.topics.every((t, i) => t === b.topics[i])
+  );
 }

@@ -44,7 +44,9 @@ export class ConsumerPositions<S> {
   save(stream: Stream<S>, c: Consumer<S>): Promise<void> {
     const p = this.#catalog.saveConsumer(stream.name, stream.storedConsumer(c)).catch((err: unknown) => {
       this.#logger.error('stream consumer: could not save its position (it will redeliver from the last saved one)', {
-        stream: stream.name, consumer: c.name, error: String(err),
+        stream: stream.name,
+        consumer: c.name,
+        error: String(err),
       });
     });
     this.#saving.add(p);

@@ -56,7 +56,12 @@ export class ConsumerRegistry<S> {
    * `consume` (access already checked): member `sid` of `s` joins the durable consumer of that
    * name, or a new one (ephemeral when it names none).
    */
-  async consume(s: S, sid: number, stream: Stream<S>, config: ResolvedConsumerConfig): Promise<StreamInfo['consumers'][number] & { stream: string }> {
+  async consume(
+    s: S,
+    sid: number,
+    stream: Stream<S>,
+    config: ResolvedConsumerConfig,
+  ): Promise<StreamInfo['consumers'][number] & { stream: string }> {
     stream.usable();
     let bySid = this.#members.get(s);
     if (bySid?.has(sid)) throw createError('CB_ERR_PROTOCOL', `sid ${sid} is already in use on this connection`, { details: { sid } });
@@ -64,7 +69,9 @@ export class ConsumerRegistry<S> {
     if (c === undefined) {
       const max = this.#p.maxConsumers;
       if (stream.consumers.size >= max) {
-        throw createError('CB_ERR_STREAM_LIMIT', `stream ${stream.name} holds its maximum of ${max} consumers`, { details: { limit: max, stream: stream.name } });
+        throw createError('CB_ERR_STREAM_LIMIT', `stream ${stream.name} holds its maximum of ${max} consumers`, {
+          details: { limit: max, stream: stream.name },
+        });
       }
       const state = await stream.startState(config.deliver);
       const durable = config.durable;
@@ -85,8 +92,14 @@ export class ConsumerRegistry<S> {
   /** `delete-consumer` (access already checked): ends a durable consumer's members and forgets it. */
   async deleteDurable(stream: Stream<S>, durable: unknown): Promise<{ deleted: true }> {
     const c = typeof durable === 'string' ? stream.consumers.get(durable) : undefined;
-    if (c === undefined || c.ephemeral) throw createError('CB_ERR_CONSUMER_NOT_FOUND', `stream ${stream.name} has no consumer ${JSON.stringify(durable)}`, { details: { stream: stream.name, durable } });
-    this.end(c, createError('CB_ERR_CONSUMER_NOT_FOUND', `consumer ${c.name} was deleted`, { details: { stream: stream.name, durable: c.name } }));
+    if (c === undefined || c.ephemeral)
+      throw createError('CB_ERR_CONSUMER_NOT_FOUND', `stream ${stream.name} has no consumer ${JSON.stringify(durable)}`, {
+        details: { stream: stream.name, durable },
+      });
+    this.end(
+      c,
+      createError('CB_ERR_CONSUMER_NOT_FOUND', `consumer ${c.name} was deleted`, { details: { stream: stream.name, durable: c.name } }),
+    );
     this.#p.positions.cancel(c);
     stream.consumers.delete(c.name);
     await this.#p.catalog.deleteConsumer(stream.name, c.name);
@@ -142,13 +155,27 @@ export class ConsumerRegistry<S> {
     const ack = decodeAck(env);
     const host = this.#p.host;
     if (ack === undefined) {
-      host.get().replyError(s, env.id, createError('CB_ERR_PROTOCOL', 'an ACK carries a 4-byte token or a JSON { token, op }', { details: { sid: env.sid, seq: env.seq } }));
+      host.get().replyError(
+        s,
+        env.id,
+        createError('CB_ERR_PROTOCOL', 'an ACK carries a 4-byte token or a JSON { token, op }', {
+          details: { sid: env.sid, seq: env.seq },
+        }),
+      );
     } else if (c === undefined || c.settle(env.seq, ack) === 'stale') {
-      host.get().replyError(s, env.id, createError('CB_ERR_ACK_STALE', c === undefined
-        ? `no consumer with sid ${env.sid} on this connection`
-        : `the delivery of ${env.seq} you ${ack.op === 'ack' ? 'acknowledged' : `${ack.op}ed`} was given out again or already settled`, {
-        details: { sid: env.sid, seq: env.seq, op: ack.op },
-      }));
+      host.get().replyError(
+        s,
+        env.id,
+        createError(
+          'CB_ERR_ACK_STALE',
+          c === undefined
+            ? `no consumer with sid ${env.sid} on this connection`
+            : `the delivery of ${env.seq} you ${ack.op === 'ack' ? 'acknowledged' : `${ack.op}ed`} was given out again or already settled`,
+          {
+            details: { sid: env.sid, seq: env.seq, op: ack.op },
+          },
+        ),
+      );
     }
     host.get().confirmAck(s, env.id);
   }

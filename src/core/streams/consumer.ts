@@ -108,7 +108,13 @@ export class Consumer<S = unknown> {
     for (const seq of this.waiting.keys()) floor = Math.min(floor, seq);
     for (const seq of this.dying.keys()) floor = Math.min(floor, seq);
     if (this.plan.length > 0) floor = Math.min(floor, this.plan[0] as number);
-    return { durable: this.name, ackFloor: floor - 1, pending: this.pending.size, waiting: this.waiting.size + this.dying.size, members: this.members.length };
+    return {
+      durable: this.name,
+      ackFloor: floor - 1,
+      pending: this.pending.size,
+      waiting: this.waiting.size + this.dying.size,
+      members: this.members.length,
+    };
   }
 
   addMember(member: Member<S>): void {
@@ -196,7 +202,10 @@ export class Consumer<S = unknown> {
       if (this.closed || this.freeMember() === undefined) return;
       const now = host.now();
       // Redeliveries that are due go first, oldest sequence first.
-      const due = [...this.waiting].filter(([, [, at]]) => at <= now).map(([seq]) => seq).sort((a, b) => a - b);
+      const due = [...this.waiting]
+        .filter(([, [, at]]) => at <= now)
+        .map(([seq]) => seq)
+        .sort((a, b) => a - b);
       if (due.length > 0) {
         for (const seq of due) {
           if (this.freeMember() === undefined) return;
@@ -272,10 +281,19 @@ export class Consumer<S = unknown> {
     this.cursor = (this.members.indexOf(member) + 1) % Math.max(1, this.members.length);
     this.token = (this.token + 1) >>> 0;
     const headers = deliveries > 1 ? { ...msg.headers, [HEADER_DELIVERY]: String(deliveries) } : msg.headers;
-    this.host.send(member, envelope(Kind.MESSAGE, {
-      id: this.token, sid: member.sid, seq: msg.seq, timestamp: msg.time, topic: msg.topic, headers,
-      payloadType: msg.payloadType, payload: msg.payload,
-    }));
+    this.host.send(
+      member,
+      envelope(Kind.MESSAGE, {
+        id: this.token,
+        sid: member.sid,
+        seq: msg.seq,
+        timestamp: msg.time,
+        topic: msg.topic,
+        headers,
+        payloadType: msg.payloadType,
+        payload: msg.payload,
+      }),
+    );
     this.pending.set(msg.seq, { deliveries, token: this.token, member, deadline: this.host.now() + this.config.ackWaitMs });
     this.arm();
   }

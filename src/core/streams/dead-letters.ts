@@ -29,12 +29,21 @@ export class DeadLetters<S> {
       return;
     }
     const headers: Headers = {
-      ...msg.headers, [HEADER_DLQ_REASON]: reason, [HEADER_DLQ_ATTEMPTS]: String(attempts), [HEADER_DLQ_STREAM]: stream.name,
-      [HEADER_DLQ_SEQ]: String(msg.seq), [HEADER_DLQ_TIME]: String(msg.time),
+      ...msg.headers,
+      [HEADER_DLQ_REASON]: reason,
+      [HEADER_DLQ_ATTEMPTS]: String(attempts),
+      [HEADER_DLQ_STREAM]: stream.name,
+      [HEADER_DLQ_SEQ]: String(msg.seq),
+      [HEADER_DLQ_TIME]: String(msg.time),
     };
-    const r = await dlq.append({ time: this.#clock(), topic: msg.topic, headers, payloadType: msg.payloadType, payload: msg.payload }, this.#clock);
+    const r = await dlq.append(
+      { time: this.#clock(), topic: msg.topic, headers, payloadType: msg.payloadType, payload: msg.payload },
+      this.#clock,
+    );
     this.#count(stream.name);
-    this.#host.get().emit({ action: 'dead-letter', stream: stream.name, details: { seq: msg.seq, reason, attempts, deadLetterSeq: r.seq } });
+    this.#host
+      .get()
+      .emit({ action: 'dead-letter', stream: stream.name, details: { seq: msg.seq, reason, attempts, deadLetterSeq: r.seq } });
   }
 
   #count(stream: string): void {

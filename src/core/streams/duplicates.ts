@@ -15,7 +15,10 @@ export class DuplicateWindow {
   /** Ids dropped because of `maxIds` while still inside the window. */
   forgottenEarly = 0;
 
-  constructor(private windowMs: number, private readonly maxIds: number = Infinity) {}
+  constructor(
+    private windowMs: number,
+    private readonly maxIds: number = Infinity,
+  ) {}
 
   setWindow(ms: number): void {
     this.windowMs = ms;

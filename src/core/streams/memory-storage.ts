@@ -20,7 +20,10 @@ export class MemoryStorage implements StreamStorage {
   private bytes = 0;
   private closed = false;
 
-  constructor(private readonly retention: RetentionLimits = {}, private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly retention: RetentionLimits = {},
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   async append(msgs: AppendInput[]): Promise<{ firstSeq: number; lastSeq: number }> {
     this.check();

@@ -35,13 +35,27 @@ export class PublishCapture<S> {
     const durable = env.headers?.[HEADER_DURABLE] !== undefined;
     const stream = p.table.capturing(env.topic);
     if (stream === undefined) {
-      if (durable) p.host.get().replyError(s, env.id, createError('CB_ERR_NO_STREAM', `no stream captures ${JSON.stringify(env.topic)}`, { details: { topic: env.topic } }));
+      if (durable)
+        p.host
+          .get()
+          .replyError(
+            s,
+            env.id,
+            createError('CB_ERR_NO_STREAM', `no stream captures ${JSON.stringify(env.topic)}`, { details: { topic: env.topic } }),
+          );
       return;
     }
     let headers: Headers | undefined = env.headers;
     const msgId = headers?.[HEADER_MSG_ID];
     if (msgId !== undefined && (msgId.length === 0 || msgId.length > MAX_MSG_ID_LENGTH)) {
-      if (durable) p.host.get().replyError(s, env.id, createError('CB_ERR_INVALID_OPTION', `msgId must be 1 to ${MAX_MSG_ID_LENGTH} characters`, { details: { option: 'msgId' } }));
+      if (durable)
+        p.host
+          .get()
+          .replyError(
+            s,
+            env.id,
+            createError('CB_ERR_INVALID_OPTION', `msgId must be 1 to ${MAX_MSG_ID_LENGTH} characters`, { details: { option: 'msgId' } }),
+          );
       return;
     }
     if (headers !== undefined && (durable || msgId !== undefined)) {
@@ -58,17 +72,28 @@ export class PublishCapture<S> {
       (r) => {
         if (stream.dedupe.forgottenEarly > 0 && !this.#warnedForgetting.has(stream)) {
           this.#warnedForgetting.add(stream);
-          p.logger.warn('stream: message ids are forgotten before their duplicate window ends; a retry of one is stored again (raise maxDuplicateIds or shorten duplicateWindowMs)', {
-            stream: stream.name, maxDuplicateIds: p.maxDuplicateIds, duplicateWindowMs: stream.config.duplicateWindowMs,
-          });
+          p.logger.warn(
+            'stream: message ids are forgotten before their duplicate window ends; a retry of one is stored again (raise maxDuplicateIds or shorten duplicateWindowMs)',
+            {
+              stream: stream.name,
+              maxDuplicateIds: p.maxDuplicateIds,
+              duplicateWindowMs: stream.config.duplicateWindowMs,
+            },
+          );
         }
         if (durable) {
-          p.host.get().send(s, envelope(Kind.OK, { id, seq: r.seq, topic: stream.name, headers: r.duplicate ? { [HEADER_DUPLICATE]: '1' } : undefined }));
+          p.host
+            .get()
+            .send(
+              s,
+              envelope(Kind.OK, { id, seq: r.seq, topic: stream.name, headers: r.duplicate ? { [HEADER_DUPLICATE]: '1' } : undefined }),
+            );
         }
       },
       (err: unknown) => {
         const error = asCrossbusError(err);
-        if (error.code === 'CB_ERR_STORAGE') p.host.get().emit({ action: 'storage-error', stream: stream.name, details: { code: error.code, message: error.message } });
+        if (error.code === 'CB_ERR_STORAGE')
+          p.host.get().emit({ action: 'storage-error', stream: stream.name, details: { code: error.code, message: error.message } });
         if (durable) p.host.get().replyError(s, id, error);
         else p.logger.warn('stream: could not store a captured message', { stream: stream.name, code: error.code });
       },

@@ -64,15 +64,24 @@ export class StreamAdmin<S> {
     const id = env.id;
     const run = async (): Promise<unknown> => {
       switch (op.op) {
-        case 'create': return this.#create(s, id, op.config);
-        case 'info': return this.#access(s, id, 'stream.info', op.name).info();
-        case 'list': return this.#list(s);
-        case 'delete': return this.#remove(s, id, op.name);
-        case 'purge': return this.#purge(s, id, op.name, op.upToSeq);
-        case 'read': return this.#read(s, id, op.name, op.fromSeq, op.maxMessages);
-        case 'consume': return this.#consume(s, id, env.sid, op.stream, op.config);
-        case 'delete-consumer': return this.#p.consumers.deleteDurable(this.#access(s, id, 'stream.consumer.delete', op.stream), op.durable);
-        default: throw createError('CB_ERR_PROTOCOL', `unknown stream operation ${JSON.stringify((op as { op: unknown }).op)}`);
+        case 'create':
+          return this.#create(s, id, op.config);
+        case 'info':
+          return this.#access(s, id, 'stream.info', op.name).info();
+        case 'list':
+          return this.#list(s);
+        case 'delete':
+          return this.#remove(s, id, op.name);
+        case 'purge':
+          return this.#purge(s, id, op.name, op.upToSeq);
+        case 'read':
+          return this.#read(s, id, op.name, op.fromSeq, op.maxMessages);
+        case 'consume':
+          return this.#consume(s, id, env.sid, op.stream, op.config);
+        case 'delete-consumer':
+          return this.#p.consumers.deleteDurable(this.#access(s, id, 'stream.consumer.delete', op.stream), op.durable);
+        default:
+          throw createError('CB_ERR_PROTOCOL', `unknown stream operation ${JSON.stringify((op as { op: unknown }).op)}`);
       }
     };
     const serial = op.op === 'create' || op.op === 'delete' || op.op === 'consume' || op.op === 'delete-consumer' || op.op === 'purge';
@@ -89,7 +98,10 @@ export class StreamAdmin<S> {
 
   /** Resolves once the operations that change what the hub holds have ended (the service is closing). */
   idle(): Promise<void> {
-    return this.#serial.then(() => {}, () => {});
+    return this.#serial.then(
+      () => {},
+      () => {},
+    );
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -103,7 +115,8 @@ export class StreamAdmin<S> {
     const problem = streamNameProblem(name);
     if (problem !== undefined) throw createError('CB_ERR_INVALID_OPTION', `stream name ${problem}`, { details: { option: 'name' } });
     const stream = this.#p.table.find(name as string);
-    if (stream === undefined) throw createError('CB_ERR_STREAM_NOT_FOUND', `no stream named ${JSON.stringify(name)}`, { details: { stream: name } });
+    if (stream === undefined)
+      throw createError('CB_ERR_STREAM_NOT_FOUND', `no stream named ${JSON.stringify(name)}`, { details: { stream: name } });
     if (!this.#p.host.get().admit(s, id, action, name as string, this.#p.table.topicsOf(stream))) throw REFUSED;
     return stream;
   }
@@ -111,7 +124,9 @@ export class StreamAdmin<S> {
   /** The streams `s` may see, each followed by its dead-letter stream. */
   #list(s: S): StreamInfo[] {
     const { table, host } = this.#p;
-    return [...table.values()].filter((x) => host.get().allowed(s, table.topicsOf(x))).flatMap((x) => (x.deadLetters ? [x.info(), x.deadLetters.info()] : [x.info()]));
+    return [...table.values()]
+      .filter((x) => host.get().allowed(s, table.topicsOf(x)))
+      .flatMap((x) => (x.deadLetters ? [x.info(), x.deadLetters.info()] : [x.info()]));
   }
 
   async #create(s: S, id: number, input: unknown): Promise<StreamInfo> {
@@ -121,7 +136,9 @@ export class StreamAdmin<S> {
     const existing = table.get(config.name);
     if (existing !== undefined) {
       if (sameStreamConfig(existing.config, config)) return existing.info();
-      throw createError('CB_ERR_STREAM_EXISTS', `stream ${config.name} exists with a different configuration`, { details: { stream: config.name } });
+      throw createError('CB_ERR_STREAM_EXISTS', `stream ${config.name} exists with a different configuration`, {
+        details: { stream: config.name },
+      });
     }
     if (table.size >= maxStreams) {
       throw createError('CB_ERR_STREAM_LIMIT', `the hub holds its maximum of ${maxStreams} streams`, { details: { limit: maxStreams } });
@@ -130,7 +147,9 @@ export class StreamAdmin<S> {
       for (const a of config.topics) {
         const b = other.config.topics.find((t) => patternsOverlap(a, t));
         if (b !== undefined) {
-          throw createError('CB_ERR_STREAM_EXISTS', `topic pattern ${a} overlaps ${b} of stream ${other.name}`, { details: { stream: other.name, pattern: a, overlaps: b } });
+          throw createError('CB_ERR_STREAM_EXISTS', `topic pattern ${a} overlaps ${b} of stream ${other.name}`, {
+            details: { stream: other.name, pattern: a, overlaps: b },
+          });
         }
       }
     }
@@ -144,7 +163,9 @@ export class StreamAdmin<S> {
     const { table, host, catalog, consumers, positions } = this.#p;
     const stream = this.#access(s, id, 'stream.delete', name);
     if (stream.deadLetterOf !== undefined) {
-      throw createError('CB_ERR_INVALID_OPTION', `${stream.name} is a dead-letter stream: delete ${stream.deadLetterOf}, or purge it`, { details: { option: 'name' } });
+      throw createError('CB_ERR_INVALID_OPTION', `${stream.name} is a dead-letter stream: delete ${stream.deadLetterOf}, or purge it`, {
+        details: { option: 'name' },
+      });
     }
     const gone = createError('CB_ERR_STREAM_NOT_FOUND', `stream ${stream.name} was deleted`, { details: { stream: stream.name } });
     for (const x of [stream, stream.deadLetters]) {
@@ -176,9 +197,12 @@ export class StreamAdmin<S> {
     const stream = this.#access(s, id, 'stream.read', name);
     const from = fromSeq ?? 1;
     const max = maxMessages ?? MAX_READ_MESSAGES;
-    if (!Number.isSafeInteger(from) || (from as number) < 0) throw createError('CB_ERR_INVALID_OPTION', 'fromSeq must be an integer >= 0', { details: { option: 'fromSeq' } });
+    if (!Number.isSafeInteger(from) || (from as number) < 0)
+      throw createError('CB_ERR_INVALID_OPTION', 'fromSeq must be an integer >= 0', { details: { option: 'fromSeq' } });
     if (!Number.isSafeInteger(max) || (max as number) < 1 || (max as number) > MAX_READ_MESSAGES) {
-      throw createError('CB_ERR_INVALID_OPTION', `maxMessages must be an integer from 1 to ${MAX_READ_MESSAGES}`, { details: { option: 'maxMessages' } });
+      throw createError('CB_ERR_INVALID_OPTION', `maxMessages must be an integer from 1 to ${MAX_READ_MESSAGES}`, {
+        details: { option: 'maxMessages' },
+      });
     }
     // base64 grows 4/3: a page's record bytes stay well below the frame limit.
     const maxBytes = Math.floor(this.#p.maxFrameBytes / 2);

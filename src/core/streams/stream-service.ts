@@ -29,7 +29,14 @@ import type { StreamInfo } from './wire.js';
 import { unrefTimer } from '../util/timers.js';
 
 export { MAX_READ_MESSAGES } from './stream-admin.js';
-import { DEFAULT_CONSUMER_SAVE_DELAY_MS, DEFAULT_MAX_CONSUMERS_PER_STREAM, DEFAULT_MAX_DUPLICATE_IDS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_STREAMS, DEFAULT_RETENTION_INTERVAL_MS } from '../defaults.js';
+import {
+  DEFAULT_CONSUMER_SAVE_DELAY_MS,
+  DEFAULT_MAX_CONSUMERS_PER_STREAM,
+  DEFAULT_MAX_DUPLICATE_IDS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_STREAMS,
+  DEFAULT_RETENTION_INTERVAL_MS,
+} from '../defaults.js';
 
 /** What happened to a stream, for metrics, logs and the dashboard. */
 export interface StreamEvent {
@@ -116,15 +123,36 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
     const deadLetters = new DeadLetters<S>(host, clock);
     this.#metrics = streamMetrics(table, deadLetters);
     this.#consumers = new ConsumerRegistry<S>({
-      table, host, catalog, logger, clock, maxConsumers, positions: this.#positions, deadLetters,
+      table,
+      host,
+      catalog,
+      logger,
+      clock,
+      maxConsumers,
+      positions: this.#positions,
+      deadLetters,
       onCorrupt: (stream, error) => this.#quarantine.apply(stream, error),
     });
     this.#quarantine = new StreamQuarantine<S>(logger, host, this.#consumers);
-    this.#loader = new StreamLoader<S>({ table, catalog, clock, maxDuplicateIds, consumers: this.#consumers, quarantine: this.#quarantine });
+    this.#loader = new StreamLoader<S>({
+      table,
+      catalog,
+      clock,
+      maxDuplicateIds,
+      consumers: this.#consumers,
+      quarantine: this.#quarantine,
+    });
     this.#capture = new PublishCapture<S>({ table, host, logger, clock, maxDuplicateIds });
     this.#admin = new StreamAdmin<S>({
-      table, host, catalog, maxStreams, maxTopicLength: o.maxTopicLength, maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-      loader: this.#loader, consumers: this.#consumers, positions: this.#positions,
+      table,
+      host,
+      catalog,
+      maxStreams,
+      maxTopicLength: o.maxTopicLength,
+      maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      loader: this.#loader,
+      consumers: this.#consumers,
+      positions: this.#positions,
     });
   }
 
@@ -219,7 +247,9 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
 function countOption(name: string, value: number | undefined, def: number, min = 1): number {
   if (value === undefined) return def;
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new ConfigError('CB_ERR_INVALID_OPTION', `${name} must be an integer >= ${min}, got ${String(value)}`, { details: { option: name } });
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `${name} must be an integer >= ${min}, got ${String(value)}`, {
+      details: { option: name },
+    });
   }
   return value;
 }

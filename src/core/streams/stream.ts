@@ -7,7 +7,7 @@ import { CrossbusError, createError } from '../errors/index.js';
 import type { ResolvedStreamConfig } from './config.js';
 import { DLQ_SUFFIX } from './config.js';
 import type { ConsumerState, StoredConsumer } from './catalog.js';
-import { Consumer } from './consumer.js';
+import type { Consumer } from './consumer.js';
 import { DuplicateWindow } from './duplicates.js';
 import type { AppendInput, StoredMessage, StreamStorage } from './storage.js';
 import type { StreamInfo } from './wire.js';
@@ -46,7 +46,8 @@ export class Stream<S = unknown> {
         details: { stream: this.name, cause: this.quarantined.toJSON() },
       });
     }
-    if (this.storage === undefined) throw createError('CB_ERR_STREAM_NOT_FOUND', `stream ${this.name} is not open`, { details: { stream: this.name } });
+    if (this.storage === undefined)
+      throw createError('CB_ERR_STREAM_NOT_FOUND', `stream ${this.name} is not open`, { details: { stream: this.name } });
     return this.storage;
   }
 
@@ -98,7 +99,7 @@ export class Stream<S = unknown> {
     if (deliver === 'last-per-topic') {
       // The last message of every topic stored so far, in stream order, then everything new.
       const last = new Map<string, number>();
-      for (let seq = st.firstSeq; seq <= st.lastSeq;) {
+      for (let seq = st.firstSeq; seq <= st.lastSeq; ) {
         const page = await storage.read(seq, { maxMessages: 1000 });
         if (page.length === 0) break;
         for (const m of page) last.set(m.topic, m.seq);
@@ -119,7 +120,10 @@ export class Stream<S = unknown> {
     const c = this.config;
     const st = this.storage?.state();
     const info: StreamInfo = {
-      name: c.name, topics: [...c.topics], duplicateWindowMs: c.duplicateWindowMs, durability: c.durability,
+      name: c.name,
+      topics: [...c.topics],
+      duplicateWindowMs: c.duplicateWindowMs,
+      durability: c.durability,
       state: st === undefined ? { firstSeq: 0, lastSeq: 0, messages: 0, bytes: 0 } : stateOf(st),
       consumers: [...this.consumers.values()].filter((x) => !x.ephemeral || x.members.length > 0).map((x) => x.info()),
       duplicates: { remembered: this.dedupe.size, forgottenEarly: this.dedupe.forgottenEarly },

@@ -19,5 +19,10 @@ export function closeNotice(code: number, reason: string): CloseNotice {
 export function isCloseNotice(d: unknown): d is CloseNotice {
   if (typeof d !== 'object' || d === null) return false;
   const o = d as Record<string, unknown>;
-  return o.crossbus === CLOSE_NOTICE && Number.isInteger(o.code) && typeof o.reason === 'string' && (o.reason as string).length <= MAX_CLOSE_REASON;
+  return (
+    o.crossbus === CLOSE_NOTICE &&
+    Number.isInteger(o.code) &&
+    typeof o.reason === 'string' &&
+    (o.reason as string).length <= MAX_CLOSE_REASON
+  );
 }

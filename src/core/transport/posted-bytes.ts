@@ -17,7 +17,10 @@ export class PostedBytes {
   #bytes = 0;
   #scheduled = false;
 
-  constructor(private readonly onDrain: () => void, private readonly schedule: Scheduler = createScheduler()) {}
+  constructor(
+    private readonly onDrain: () => void,
+    private readonly schedule: Scheduler = createScheduler(),
+  ) {}
 
   get amount(): number {
     return this.#scheduled ? this.#bytes : 0;

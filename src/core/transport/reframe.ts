@@ -17,7 +17,9 @@ import type { Transport, TransportHandlers } from './transport.js';
  * is read. A stream that ends inside a frame closes with `CB_ERR_FRAME_TRUNCATED` as its error.
  */
 export function reframe(transport: Transport, maxFrameBytes: () => number): Transport {
-  return transport.framing === 'message' ? transport : new ReframedTransport(transport, () => maxFrameBytes() + LENGTH_PREFIX_BYTES + RECORD_HEADROOM);
+  return transport.framing === 'message'
+    ? transport
+    : new ReframedTransport(transport, () => maxFrameBytes() + LENGTH_PREFIX_BYTES + RECORD_HEADROOM);
 }
 
 export type Reframe = typeof reframe;
@@ -46,7 +48,8 @@ class ReframedTransport implements Transport {
   setHandlers(handlers: TransportHandlers): void {
     this.inner.setHandlers({
       message: (chunk) => this.#onChunk(chunk, handlers),
-      close: (info) => handlers.close(this.#have > 0 && !info.local && info.error === undefined ? { ...info, error: truncated(this.#have) } : info),
+      close: (info) =>
+        handlers.close(this.#have > 0 && !info.local && info.error === undefined ? { ...info, error: truncated(this.#have) } : info),
       drain: () => handlers.drain?.(),
     });
   }
@@ -141,5 +144,7 @@ function prefixAt(buf: Uint8Array, p: number): number {
 }
 
 function truncated(have: number): ProtocolError {
-  return new ProtocolError('CB_ERR_FRAME_TRUNCATED', `the stream ended inside a frame (${have} bytes of it arrived)`, { details: { have } });
+  return new ProtocolError('CB_ERR_FRAME_TRUNCATED', `the stream ended inside a frame (${have} bytes of it arrived)`, {
+    details: { have },
+  });
 }

@@ -34,7 +34,15 @@ export type UnhashedEntry = Omit<AuditEntry, 'hash'>;
 
 /** The hashed form: JSON.stringify of the entry built in the fixed key order, without `hash`. */
 export function canonicalJson(e: UnhashedEntry): string {
-  const o: Record<string, unknown> = { seq: e.seq, time: e.time, actor: e.actor, action: e.action, target: e.target, outcome: e.outcome, reason: e.reason };
+  const o: Record<string, unknown> = {
+    seq: e.seq,
+    time: e.time,
+    actor: e.actor,
+    action: e.action,
+    target: e.target,
+    outcome: e.outcome,
+    reason: e.reason,
+  };
   if (e.details !== undefined) o.details = e.details;
   o.prev = e.prev;
   return JSON.stringify(o);
@@ -72,11 +80,13 @@ export function parseAuditEntry(text: string): { ok: true; entry: AuditEntry } |
   const a = v.actor;
   if (seq === undefined || seq < 1) return bad('seq is not a positive integer');
   if (typeof v.time !== 'string' || Number.isNaN(Date.parse(v.time))) return bad('time is not an ISO 8601 string');
-  if (!isObject(a) || Object.entries(a).some(([k, x]) => !(ACTOR_KEYS as readonly string[]).includes(k) || typeof x !== 'string')) return bad('actor is malformed');
+  if (!isObject(a) || Object.entries(a).some(([k, x]) => !(ACTOR_KEYS as readonly string[]).includes(k) || typeof x !== 'string'))
+    return bad('actor is malformed');
   if (typeof v.action !== 'string' || typeof v.outcome !== 'string') return bad('action or outcome is not a string');
   if (!strOrNull(v.target) || !strOrNull(v.reason)) return bad('target or reason is neither a string nor null');
   if (v.details !== undefined && !isObject(v.details)) return bad('details is not an object');
-  if (typeof v.prev !== 'string' || !HEX64.test(v.prev) || typeof v.hash !== 'string' || !HEX64.test(v.hash)) return bad('prev or hash is not a hex sha256');
+  if (typeof v.prev !== 'string' || !HEX64.test(v.prev) || typeof v.hash !== 'string' || !HEX64.test(v.hash))
+    return bad('prev or hash is not a hex sha256');
   return { ok: true, entry: v as unknown as AuditEntry };
 }
 
@@ -121,7 +131,13 @@ export interface AuditLogOptions {
 }
 
 type Pending = Omit<UnhashedEntry, 'seq' | 'time' | 'prev'>;
-interface Window { start: number; count: number; first?: Pending; since?: number; timer: ReturnType<typeof setTimeout> }
+interface Window {
+  start: number;
+  count: number;
+  first?: Pending;
+  since?: number;
+  timer: ReturnType<typeof setTimeout>;
+}
 /** Bounds the coalescing map: app names in failed auths are attacker-chosen. Past it, events are written as they come. */
 const MAX_WINDOWS = 10_000;
 
@@ -172,18 +188,30 @@ export class AuditLog implements AuditSink {
       // Only a regular file has a tail to continue (e.g. /dev/full does not, and reads forever).
       const tail = st.isFile() ? await readTail(options.file, st.size) : { seq: 0, hash: GENESIS_HASH, partial: false, skipped: 0 };
       if (tail.skipped > 0) {
-        logger.warn('audit log ends in a partial or invalid line (crash?); continuing on a new line, verify will report it', { file: options.file, skipped: tail.skipped });
+        logger.warn('audit log ends in a partial or invalid line (crash?); continuing on a new line, verify will report it', {
+          file: options.file,
+          skipped: tail.skipped,
+        });
       }
       return new AuditLog(options, fd, tail.seq, tail.hash, tail.partial);
     } catch (cause) {
-      throw createError('CB_ERR_AUDIT', `cannot open audit log ${options.file}`, { cause, details: { file: options.file, code: errCode(cause) } });
+      throw createError('CB_ERR_AUDIT', `cannot open audit log ${options.file}`, {
+        cause,
+        details: { file: options.file, code: errCode(cause) },
+      });
     }
   }
 
-  get lastSeq(): number { return this.#seq; }
-  get lastHash(): string { return this.#lastHash; }
+  get lastSeq(): number {
+    return this.#seq;
+  }
+  get lastHash(): string {
+    return this.#lastHash;
+  }
   /** Failed write attempts so far (each reported once per distinct cause). */
-  get failures(): number { return this.#failures; }
+  get failures(): number {
+    return this.#failures;
+  }
 
   record(event: AuditEvent): void {
     try {
@@ -221,7 +249,10 @@ export class AuditLog implements AuditSink {
     }
     if (w) {
       w.count++;
-      if (w.first === undefined) { w.first = p; w.since = now; }
+      if (w.first === undefined) {
+        w.first = p;
+        w.since = now;
+      }
       return true;
     }
     if (this.#windows.size >= MAX_WINDOWS) return false;
@@ -244,8 +275,18 @@ export class AuditLog implements AuditSink {
   #write(p: Pending): void {
     if (this.#lost > 0) {
       // Recovering: first say in the chain itself that entries are missing.
-      const gap: Pending = { actor: {}, action: 'audit', target: null, outcome: 'failure', reason: 'CB_ERR_AUDIT', details: { lost: this.#lost, cause: this.#reported } };
-      if (!this.#writeEntry(gap)) { this.#lost++; return; }
+      const gap: Pending = {
+        actor: {},
+        action: 'audit',
+        target: null,
+        outcome: 'failure',
+        reason: 'CB_ERR_AUDIT',
+        details: { lost: this.#lost, cause: this.#reported },
+      };
+      if (!this.#writeEntry(gap)) {
+        this.#lost++;
+        return;
+      }
       this.#logger.warn('audit log writing again', { file: this.file, lost: this.#lost });
       this.#lost = 0;
       this.#reported = null;
@@ -263,7 +304,17 @@ export class AuditLog implements AuditSink {
         this.#closeFd();
       }
       this.#fd ??= openLogFd(this.file);
-      const u: UnhashedEntry = { seq: this.#seq + 1, time: new Date(this.#now()).toISOString(), actor: p.actor, action: p.action, target: p.target, outcome: p.outcome, reason: p.reason, ...(p.details !== undefined ? { details: p.details } : {}), prev: this.#lastHash };
+      const u: UnhashedEntry = {
+        seq: this.#seq + 1,
+        time: new Date(this.#now()).toISOString(),
+        actor: p.actor,
+        action: p.action,
+        target: p.target,
+        outcome: p.outcome,
+        reason: p.reason,
+        ...(p.details !== undefined ? { details: p.details } : {}),
+        prev: this.#lastHash,
+      };
       const entry: AuditEntry = { ...u, hash: entryHash(u) };
       const buf = Buffer.from(`${this.#needNewline ? '\n' : ''}${entryLine(entry)}\n`, 'utf8');
       while (written < buf.length) written += writeSync(this.#fd, buf, written, buf.length - written);
@@ -284,9 +335,15 @@ export class AuditLog implements AuditSink {
     this.#failures++;
     if (this.#reported === kind) return;
     this.#reported = kind;
-    const what = kind === 'REMOVED' ? 'the file was removed while open; continuing in a new file' : 'audit entries are being lost until it recovers';
+    const what =
+      kind === 'REMOVED' ? 'the file was removed while open; continuing in a new file' : 'audit entries are being lost until it recovers';
     const message = `AUDIT LOG WRITE FAILED (${kind}): ${what}`;
-    this.#logger.error(message, { file: this.file, code: kind, error: cause instanceof Error ? cause.message : String(cause), failures: this.#failures });
+    this.#logger.error(message, {
+      file: this.file,
+      code: kind,
+      error: cause instanceof Error ? cause.message : String(cause),
+      failures: this.#failures,
+    });
     try {
       this.#onError?.(createError('CB_ERR_AUDIT', message, { cause, details: { file: this.file, code: kind } }));
     } catch (err) {
@@ -296,7 +353,11 @@ export class AuditLog implements AuditSink {
 
   #closeFd(): void {
     if (this.#fd === null) return;
-    try { closeSync(this.#fd); } catch { /* already gone; nothing more to lose */ }
+    try {
+      closeSync(this.#fd);
+    } catch {
+      /* already gone; nothing more to lose */
+    }
     this.#fd = null;
   }
 }
@@ -340,7 +401,9 @@ function sanitize(value: unknown): Record<string, unknown> | undefined {
   if (value === undefined) return undefined;
   let text: string | undefined;
   try {
-    text = JSON.stringify(value, (key, v: unknown) => (key !== '' && REDACT_KEY.test(key) ? REDACTED : typeof v === 'bigint' ? v.toString() : v));
+    text = JSON.stringify(value, (key, v: unknown) =>
+      key !== '' && REDACT_KEY.test(key) ? REDACTED : typeof v === 'bigint' ? v.toString() : v,
+    );
   } catch {
     return { error: 'details could not be serialized' };
   }
@@ -359,5 +422,12 @@ function normalize(e: AuditEvent): Pending {
   }
   const opt = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
   const details = sanitize(e.details);
-  return { actor, action: String(e.action), target: opt(e.target), outcome: String(e.outcome), reason: opt(e.reason), ...(details !== undefined ? { details } : {}) };
+  return {
+    actor,
+    action: String(e.action),
+    target: opt(e.target),
+    outcome: String(e.outcome),
+    reason: opt(e.reason),
+    ...(details !== undefined ? { details } : {}),
+  };
 }

@@ -10,7 +10,7 @@ import { GENESIS_HASH, entryHash, entryLine, parseAuditEntry } from './audit-log
 
 export type VerifyResult =
   | { ok: true; entries: number; lastHash: string }
-  | { ok: false; entries: number; /** 1-based line number */ brokenAt: number; seq?: number; reason: string };
+  | { ok: false; entries: number /** 1-based line number */; brokenAt: number; seq?: number; reason: string };
 
 /** A line longer than this is not something the writer produced; stop before it exhausts memory. */
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -32,9 +32,9 @@ export async function verifyAuditLog(file: string): Promise<VerifyResult> {
     const e = r.entry;
     // A gap, a duplicate or a swap all show up first as a sequence break.
     if (e.seq !== entries + 1) return broken(`seq ${e.seq}, expected ${entries + 1}`, e.seq);
-    if (e.prev !== prev) return broken('prev does not match the previous entry\'s hash', e.seq);
+    if (e.prev !== prev) return broken("prev does not match the previous entry's hash", e.seq);
     const { hash, ...unhashed } = e;
-    if (entryHash(unhashed) !== hash) return broken('hash does not match the entry\'s content', e.seq);
+    if (entryHash(unhashed) !== hash) return broken("hash does not match the entry's content", e.seq);
     // Same content, different bytes (spacing, key order in details...) is still a modification.
     if (entryLine(e) !== text) return broken('line is not in canonical form', e.seq);
     prev = hash;
@@ -66,7 +66,10 @@ export async function verifyAuditLog(file: string): Promise<VerifyResult> {
     }
   } catch (cause) {
     const code = (cause as { code?: unknown }).code;
-    throw createError('CB_ERR_AUDIT', `cannot read audit log ${file}`, { cause, details: { file, code: typeof code === 'string' ? code : undefined } });
+    throw createError('CB_ERR_AUDIT', `cannot read audit log ${file}`, {
+      cause,
+      details: { file, code: typeof code === 'string' ? code : undefined },
+    });
   }
   if (partLen > 0) {
     // The writer ends every entry with a newline: anything after the last one is a torn write or a cut.

@@ -27,7 +27,12 @@ export const CONFIG_FILE_NAME = 'crossbus.config.json';
 export const GENERATED_SECRET_BYTES = 32;
 
 type Format = 'json' | 'yaml';
-interface Loaded { format: Format; text: string; raw: unknown; yaml?: Document }
+interface Loaded {
+  format: Format;
+  text: string;
+  raw: unknown;
+  yaml?: Document;
+}
 
 function invalid(message: string, cause?: unknown): ConfigError {
   return new ConfigError('CB_ERR_CONFIG_INVALID', message, cause === undefined ? {} : { cause });
@@ -138,7 +143,10 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Loads `<dataDir>/crossbus.config.json`, creating it with fresh secrets (0600) the first time. */
-export async function ensureConfigFile(dataDir: string, logger: Logger = silentLogger): Promise<{ path: string; created: boolean; config: HubConfig }> {
+export async function ensureConfigFile(
+  dataDir: string,
+  logger: Logger = silentLogger,
+): Promise<{ path: string; created: boolean; config: HubConfig }> {
   const path = join(dataDir, CONFIG_FILE_NAME);
   if (await exists(path)) return { path, created: false, config: await loadConfigFile(path) };
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -197,10 +205,16 @@ export interface RotateKeyOptions {
  * if they already expire earlier). Rewrites the file atomically in its own format, 0600.
  * Not safe against two concurrent rotations of the same file (last writer wins).
  */
-export async function rotateKey(path: string, app: string, options: RotateKeyOptions = {}): Promise<{ keyId: string; secret: string; previousExpiresAt: number | undefined }> {
+export async function rotateKey(
+  path: string,
+  app: string,
+  options: RotateKeyOptions = {},
+): Promise<{ keyId: string; secret: string; previousExpiresAt: number | undefined }> {
   const { graceMs = DEFAULT_ROTATION_GRACE_MS, now = Date.now() } = options;
-  if (!Number.isSafeInteger(graceMs) || graceMs < 0) throw new ConfigError('CB_ERR_INVALID_OPTION', `graceMs must be a non-negative integer, got ${graceMs}`);
-  if (!Number.isSafeInteger(now) || now < 0) throw new ConfigError('CB_ERR_INVALID_OPTION', `now must be milliseconds since the epoch, got ${now}`);
+  if (!Number.isSafeInteger(graceMs) || graceMs < 0)
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `graceMs must be a non-negative integer, got ${graceMs}`);
+  if (!Number.isSafeInteger(now) || now < 0)
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `now must be milliseconds since the epoch, got ${now}`);
   const loaded = await readDocument(path);
   const config = parseHubConfig(loaded.raw, path);
   const current = config.apps.get(app);
@@ -232,7 +246,11 @@ export async function rotateKey(path: string, app: string, options: RotateKeyOpt
   }
   // Never write a file the hub would refuse to start with.
   const check = loaded.format === 'json' ? parseJson(path, text) : parseYaml(path, text).raw;
-  if (parseHubConfig(check, path).apps.get(app)?.keys.some((k) => k.id === keyId) !== true) {
+  if (
+    parseHubConfig(check, path)
+      .apps.get(app)
+      ?.keys.some((k) => k.id === keyId) !== true
+  ) {
     throw createError('CB_ERR_INTERNAL', `${path}: the rotated file lost the new key; nothing was written`);
   }
   await replaceFileAtomically(path, text);

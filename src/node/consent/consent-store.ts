@@ -6,9 +6,7 @@
 import { join } from 'node:path';
 import { ConfigError } from '../../core/errors/index.js';
 import type { ConsentPersistence } from '../../core/security/consent.js';
-import {
-  CONSENT_STATE_VERSION, emptyConsentState, parseConsentState, type ConsentState,
-} from '../../core/security/consent-state.js';
+import { CONSENT_STATE_VERSION, emptyConsentState, parseConsentState, type ConsentState } from '../../core/security/consent-state.js';
 import { readIfExists, replaceFileAtomically } from '../atomic-file.js';
 
 export { appendConsentCommand, drainConsentInbox, CONSENT_INBOX_FILE_NAME } from './consent-inbox.js';

@@ -40,10 +40,6 @@ function view(buf: Buffer): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-
-
-
-
 function x25519PublicRaw(key: KeyObject): Uint8Array {
   return view(key.export({ type: 'spki', format: 'der' }).subarray(X25519_SPKI_PREFIX.length));
 }

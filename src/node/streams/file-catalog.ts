@@ -14,7 +14,13 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StoragePart, StoredConsumer, StreamCatalog } from '../../core/streams/catalog.js';
-import { DLQ_SUFFIX, NAME_PATTERN, resolveConsumerConfig, resolveStreamConfig, type ResolvedStreamConfig } from '../../core/streams/config.js';
+import {
+  DLQ_SUFFIX,
+  NAME_PATTERN,
+  resolveConsumerConfig,
+  resolveStreamConfig,
+  type ResolvedStreamConfig,
+} from '../../core/streams/config.js';
 import type { StreamStorage } from '../../core/streams/storage.js';
 import { silentLogger, type Logger } from '../../core/util/logger.js';
 import { PRIVATE_DIR_MODE, readIfExists, replaceFileAtomically, unlinkIfExists } from '../atomic-file.js';
@@ -39,7 +45,10 @@ export interface FileCatalogOptions {
 export class FileCatalog implements StreamCatalog {
   private readonly logger: Logger;
 
-  constructor(readonly dir: string, private readonly o: FileCatalogOptions = {}) {
+  constructor(
+    readonly dir: string,
+    private readonly o: FileCatalogOptions = {},
+  ) {
     this.logger = o.logger ?? silentLogger;
   }
 
@@ -73,7 +82,9 @@ export class FileCatalog implements StreamCatalog {
     const { maxAgeMs, maxBytes, maxMessages } = config;
     const retention = part === 'log' ? strip({ maxAgeMs, maxBytes, maxMessages }) : {};
     const options = {
-      retention, durability: part === 'log' ? config.durability : 'fsync' as const, logger: this.logger,
+      retention,
+      durability: part === 'log' ? config.durability : ('fsync' as const),
+      logger: this.logger,
       ...(this.o.fs !== undefined ? { fs: this.o.fs } : {}),
       ...(this.o.syncIntervalMs !== undefined ? { syncIntervalMs: this.o.syncIntervalMs } : {}),
       ...(this.o.maxSegmentBytes !== undefined ? { maxSegmentBytes: this.o.maxSegmentBytes } : {}),
@@ -130,6 +141,12 @@ function strip<T extends object>(o: T): T {
 function validState(st: unknown): st is StoredConsumer['state'] {
   if (typeof st !== 'object' || st === null) return false;
   const s = st as StoredConsumer['state'];
-  return Number.isSafeInteger(s.nextSeq) && s.nextSeq >= 0 && Array.isArray(s.plan) && s.plan.every((n) => Number.isSafeInteger(n)) &&
-    Array.isArray(s.outstanding) && s.outstanding.every((e) => Array.isArray(e) && e.length === 2 && e.every((n) => Number.isSafeInteger(n)));
+  return (
+    Number.isSafeInteger(s.nextSeq) &&
+    s.nextSeq >= 0 &&
+    Array.isArray(s.plan) &&
+    s.plan.every((n) => Number.isSafeInteger(n)) &&
+    Array.isArray(s.outstanding) &&
+    s.outstanding.every((e) => Array.isArray(e) && e.length === 2 && e.every((n) => Number.isSafeInteger(n)))
+  );
 }

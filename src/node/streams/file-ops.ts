@@ -39,10 +39,18 @@ class NodeFile implements StorageFile {
   async write(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     return (await this.fh.write(buf, offset, length, position)).bytesWritten;
   }
-  datasync(): Promise<void> { return this.fh.datasync(); }
-  truncate(length: number): Promise<void> { return this.fh.truncate(length); }
-  async size(): Promise<number> { return (await this.fh.stat()).size; }
-  close(): Promise<void> { return this.fh.close(); }
+  datasync(): Promise<void> {
+    return this.fh.datasync();
+  }
+  truncate(length: number): Promise<void> {
+    return this.fh.truncate(length);
+  }
+  async size(): Promise<number> {
+    return (await this.fh.stat()).size;
+  }
+  close(): Promise<void> {
+    return this.fh.close();
+  }
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -56,7 +64,9 @@ async function syncDir(dir: string): Promise<void> {
 
 /** The real file system (node:fs/promises). */
 export const nodeStorageFs: StorageFs = Object.freeze({
-  async mkdir(dir: string) { await mkdir(dir, { recursive: true }); },
+  async mkdir(dir: string) {
+    await mkdir(dir, { recursive: true });
+  },
   readdir: (dir: string) => readdir(dir),
   // 'r+' never creates; 'a+' would ignore positions on Linux, so create with 'wx' first.
   async open(path: string, create: boolean) {

@@ -23,8 +23,10 @@ export const MIN_RECORD_LENGTH = 16 + LENGTH_PREFIX_BYTES + MIN_BODY_BYTES;
 
 /** The hub validated messages with its own limits before they got here; storage only needs the wire's. */
 const STORAGE_LIMITS: FrameLimits = Object.freeze({
-  maxFrameBytes: WIRE_MAX_FRAME_BYTES, maxTopicLength: WIRE_MAX_TOPIC_LENGTH,
-  maxHeaderCount: WIRE_MAX_HEADER_COUNT, maxHeaderBytes: WIRE_MAX_FRAME_BYTES,
+  maxFrameBytes: WIRE_MAX_FRAME_BYTES,
+  maxTopicLength: WIRE_MAX_TOPIC_LENGTH,
+  maxHeaderCount: WIRE_MAX_HEADER_COUNT,
+  maxHeaderBytes: WIRE_MAX_FRAME_BYTES,
 });
 
 const TWO_32 = 2 ** 32;
@@ -36,9 +38,15 @@ const TWO_32 = 2 ** 32;
 export function encodeRecord(msg: AppendInput): Uint8Array {
   let headers: Headers | undefined = msg.headers;
   if (msg.msgId !== undefined) headers = { ...msg.headers, [MSG_ID_HEADER]: msg.msgId };
-  const frame = encodeFrame(envelope(Kind.PUBLISH, {
-    topic: msg.topic, headers, payloadType: msg.payloadType, payload: msg.payload,
-  }), STORAGE_LIMITS);
+  const frame = encodeFrame(
+    envelope(Kind.PUBLISH, {
+      topic: msg.topic,
+      headers,
+      payloadType: msg.payloadType,
+      payload: msg.payload,
+    }),
+    STORAGE_LIMITS,
+  );
   const out = new Uint8Array(RECORD_HEADER_BYTES + frame.length);
   new DataView(out.buffer).setUint32(0, 16 + frame.length);
   out.set(frame, RECORD_HEADER_BYTES);
@@ -48,7 +56,12 @@ export function encodeRecord(msg: AppendInput): Uint8Array {
 /** Writes seq and time (in the record header and in the frame) and the checksum. */
 export function sealRecord(rec: Uint8Array, seq: number, time: number): void {
   const v = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
-  for (const [at, value] of [[8, seq], [16, time], [RECORD_HEADER_BYTES + OFF_SEQ, seq], [RECORD_HEADER_BYTES + OFF_TIMESTAMP, time]] as const) {
+  for (const [at, value] of [
+    [8, seq],
+    [16, time],
+    [RECORD_HEADER_BYTES + OFF_SEQ, seq],
+    [RECORD_HEADER_BYTES + OFF_TIMESTAMP, time],
+  ] as const) {
     v.setUint32(at, Math.floor(value / TWO_32));
     v.setUint32(at + 4, value >>> 0);
   }

@@ -37,7 +37,10 @@ async function io<T>(op: string, file: string, fn: () => Promise<T>): Promise<T>
 export async function loadSegments(dir: string, fs: StorageFs, logger: Logger): Promise<Loaded> {
   await io('create directory', dir, () => fs.mkdir(dir));
   const names = await io('list', dir, () => fs.readdir(dir));
-  const bases = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
+  const bases = names
+    .map(parseSegmentFileName)
+    .filter((b): b is number => b !== undefined)
+    .sort((a, b) => a - b);
   const floorBytes = await io('read', join(dir, FIRST_SEQ_FILE), () => fs.readFile(join(dir, FIRST_SEQ_FILE)));
   const floorNum = floorBytes === undefined ? 1 : Number(new TextDecoder().decode(floorBytes).trim());
   if (!Number.isSafeInteger(floorNum) || floorNum < 1) throw corrupt(FIRST_SEQ_FILE, 0, 'not a sequence number');

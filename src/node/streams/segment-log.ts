@@ -11,17 +11,11 @@
  */
 import { join } from 'node:path';
 import { createError, type CrossbusError } from '../../core/errors/index.js';
-import type {
-  AppendInput, ReadOptions, StorageState, StoredMessage, StreamStorage,
-} from '../../core/streams/storage.js';
+import type { AppendInput, ReadOptions, StorageState, StoredMessage, StreamStorage } from '../../core/streams/storage.js';
 import { encodeRecord, sealRecord } from './record.js';
 import { Segment, segmentFileName } from './segment.js';
 import { FIRST_SEQ_FILE, loadSegments, type RecoveryReport } from './segment-load.js';
-import {
-  resolveSegmentLogOptions,
-  type ResolvedOptions,
-  type SegmentLogOptions,
-} from './segment-log-options.js';
+import { resolveSegmentLogOptions, type ResolvedOptions, type SegmentLogOptions } from './segment-log-options.js';
 import { storageFailure } from './storage-errors.js';
 
 export type { RecoveryReport } from './segment-load.js';
@@ -54,7 +48,13 @@ export class SegmentLog implements StreamStorage {
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
-  private constructor(readonly dir: string, private readonly o: ResolvedOptions, segments: Segment[], floor: number, recovered: RecoveryReport | undefined) {
+  private constructor(
+    readonly dir: string,
+    private readonly o: ResolvedOptions,
+    segments: Segment[],
+    floor: number,
+    recovered: RecoveryReport | undefined,
+  ) {
     this.segments = segments;
     this.recovered = recovered;
     const last = segments[segments.length - 1] as Segment;
@@ -88,7 +88,9 @@ export class SegmentLog implements StreamStorage {
     try {
       records = msgs.map((m) => {
         if (!Number.isSafeInteger(m.time) || m.time < 0) {
-          throw createError('CB_ERR_INVALID_OPTION', `time must be milliseconds since the epoch, got ${m.time}`, { details: { option: 'time' } });
+          throw createError('CB_ERR_INVALID_OPTION', `time must be milliseconds since the epoch, got ${m.time}`, {
+            details: { option: 'time' },
+          });
         }
         times.push(m.time);
         return encodeRecord(m);
@@ -107,8 +109,10 @@ export class SegmentLog implements StreamStorage {
     if (this.closed) throw closedError();
     const maxMessages = options.maxMessages ?? DEFAULT_READ_MAX_MESSAGES;
     const maxBytes = options.maxBytes ?? DEFAULT_READ_MAX_BYTES;
-    if (!Number.isSafeInteger(maxMessages) || maxMessages < 1) throw createError('CB_ERR_INVALID_OPTION', 'maxMessages must be an integer >= 1', { details: { option: 'maxMessages' } });
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw createError('CB_ERR_INVALID_OPTION', 'maxBytes must be an integer >= 1', { details: { option: 'maxBytes' } });
+    if (!Number.isSafeInteger(maxMessages) || maxMessages < 1)
+      throw createError('CB_ERR_INVALID_OPTION', 'maxMessages must be an integer >= 1', { details: { option: 'maxMessages' } });
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1)
+      throw createError('CB_ERR_INVALID_OPTION', 'maxBytes must be an integer >= 1', { details: { option: 'maxBytes' } });
     const out: StoredMessage[] = [];
     let seq = Math.max(Math.floor(fromSeq), 1);
     let bytesLeft = maxBytes;
@@ -139,7 +143,13 @@ export class SegmentLog implements StreamStorage {
 
   state(): StorageState {
     const messages = this.lastSeq - this.firstSeq + 1;
-    const st: StorageState = { firstSeq: this.firstSeq, lastSeq: this.lastSeq, messages, bytes: this.bytes, segments: this.segments.length };
+    const st: StorageState = {
+      firstSeq: this.firstSeq,
+      lastSeq: this.lastSeq,
+      messages,
+      bytes: this.bytes,
+      segments: this.segments.length,
+    };
     if (messages > 0) {
       const s = this.segmentFor(this.firstSeq);
       st.firstTime = s.times[this.firstSeq - s.baseSeq] as number;
@@ -162,13 +172,17 @@ export class SegmentLog implements StreamStorage {
         // A full disk is the very moment to purge. Dropping whole segments first frees space
         // (and a purge of everything starts a segment named by the new first seq, which records
         // the floor by itself); then the floor file is tried again.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC' && (err as NodeJS.ErrnoException).code !== 'EDQUOT') throw storageFailure('write', path, err);
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC' && (err as NodeJS.ErrnoException).code !== 'EDQUOT')
+          throw storageFailure('write', path, err);
         const dropped = await this.advanceTo(target);
         try {
           await this.o.fs.writeFileAtomic(path, floor);
         } catch (again) {
           if (this.firstSeq <= this.lastSeq) throw storageFailure('write', path, again);
-          this.o.logger.warn('stream storage: purged everything, but could not record the floor file (the new segment records it)', { dir: this.dir, err: String(again) });
+          this.o.logger.warn('stream storage: purged everything, but could not record the floor file (the new segment records it)', {
+            dir: this.dir,
+            err: String(again),
+          });
         }
         return dropped;
       }
@@ -187,7 +201,10 @@ export class SegmentLog implements StreamStorage {
     while (this.flushing) await this.flushing;
     if (this.timer) clearInterval(this.timer);
     await this.exclusive(async () => {
-      if (this.dirty) await this.active.file.datasync().catch((err) => this.o.logger.error('stream storage: final fsync failed', { dir: this.dir, err: String(err) }));
+      if (this.dirty)
+        await this.active.file
+          .datasync()
+          .catch((err) => this.o.logger.error('stream storage: final fsync failed', { dir: this.dir, err: String(err) }));
       for (const s of this.segments) await s.release();
     });
   }
@@ -212,7 +229,9 @@ export class SegmentLog implements StreamStorage {
         const acks = await this.writeBatch(this.queue.splice(0));
         // Retention first, so a caller that sees its append resolve also sees the limits applied.
         if (acks.length > 0 && this.hasRetention()) {
-          await this.retain(this.o.clock()).catch((err) => this.o.logger.warn('stream storage: retention failed', { dir: this.dir, err: String(err) }));
+          await this.retain(this.o.clock()).catch((err) =>
+            this.o.logger.warn('stream storage: retention failed', { dir: this.dir, err: String(err) }),
+          );
         }
         for (const ack of acks) ack();
       }
@@ -234,7 +253,8 @@ export class SegmentLog implements StreamStorage {
         if (seg.size > 0 && seg.size + first.bytes > this.o.maxSegmentBytes) seg = await this.roll();
         let j = i + 1;
         let bytes = first.bytes;
-        while (j < batch.length && seg.size + bytes + (batch[j] as PendingAppend).bytes <= this.o.maxSegmentBytes) bytes += (batch[j++] as PendingAppend).bytes;
+        while (j < batch.length && seg.size + bytes + (batch[j] as PendingAppend).bytes <= this.o.maxSegmentBytes)
+          bytes += (batch[j++] as PendingAppend).bytes;
         acks.push(...(await this.writeChunk(seg, batch.slice(i, j), bytes)));
         i = j;
       }
@@ -265,7 +285,7 @@ export class SegmentLog implements StreamStorage {
       });
     }
     this.needsTruncate = true; // until proven written
-    for (let done = 0; done < buf.length;) done += await seg.file.write(buf, done, buf.length - done, seg.size + done);
+    for (let done = 0; done < buf.length; ) done += await seg.file.write(buf, done, buf.length - done, seg.size + done);
     if (this.o.durability === 'fsync') await seg.file.datasync();
     else this.dirty = true;
     this.needsTruncate = false;
@@ -322,7 +342,10 @@ export class SegmentLog implements StreamStorage {
         await this.active.file.datasync();
       } catch (err) {
         this.dirty = true;
-        this.o.logger.error('stream storage: interval fsync failed; acknowledged messages may be lost on power loss', { dir: this.dir, err: String(err) });
+        this.o.logger.error('stream storage: interval fsync failed; acknowledged messages may be lost on power loss', {
+          dir: this.dir,
+          err: String(err),
+        });
       }
     });
   }

@@ -32,17 +32,32 @@ export class Segment {
   private readers = 0;
   private closing = false;
 
-  constructor(readonly dir: string, readonly baseSeq: number, readonly file: StorageFile, offsets: number[] = [], times: number[] = [], size = 0) {
+  constructor(
+    readonly dir: string,
+    readonly baseSeq: number,
+    readonly file: StorageFile,
+    offsets: number[] = [],
+    times: number[] = [],
+    size = 0,
+  ) {
     this.offsets = offsets;
     this.times = times;
     this.size = size;
   }
 
-  get name(): string { return segmentFileName(this.baseSeq); }
-  get path(): string { return join(this.dir, this.name); }
-  get count(): number { return this.offsets.length; }
+  get name(): string {
+    return segmentFileName(this.baseSeq);
+  }
+  get path(): string {
+    return join(this.dir, this.name);
+  }
+  get count(): number {
+    return this.offsets.length;
+  }
   /** baseSeq - 1 when empty. */
-  get lastSeq(): number { return this.baseSeq + this.offsets.length - 1; }
+  get lastSeq(): number {
+    return this.baseSeq + this.offsets.length - 1;
+  }
 
   /** Bytes of record `i` (index within this segment). */
   recordBytes(i: number): number {

@@ -11,6 +11,7 @@ export function storageFailure(op: string, file: string, cause: unknown): Crossb
 /** CB_ERR_STREAM_CORRUPT naming the segment file and the byte offset of the bad record. */
 export function corrupt(file: string, offset: number, reason: string, cause?: unknown): CrossbusError {
   return createError('CB_ERR_STREAM_CORRUPT', `stream storage: ${file} is corrupt at offset ${offset}: ${reason}`, {
-    details: { file, offset, reason }, cause,
+    details: { file, offset, reason },
+    cause,
   });
 }

@@ -22,9 +22,12 @@ export function extensionConnector(options: ExtensionConnectorOptions = {}): Tra
   return async () => {
     const runtime = options.runtime ?? chromeRuntime();
     if (runtime === undefined || typeof runtime.connect !== 'function') {
-      throw createError('CB_ERR_CONNECTION_FAILED', options.extensionId === undefined
-        ? 'no chrome.runtime here: extensionConnector runs in an extension'
-        : `no chrome.runtime here: is the extension installed and this page listed in its externally_connectable?`);
+      throw createError(
+        'CB_ERR_CONNECTION_FAILED',
+        options.extensionId === undefined
+          ? 'no chrome.runtime here: extensionConnector runs in an extension'
+          : `no chrome.runtime here: is the extension installed and this page listed in its externally_connectable?`,
+      );
     }
     const name = options.name ?? 'crossbus';
     const port = options.extensionId === undefined ? runtime.connect({ name }) : runtime.connect(options.extensionId, { name });

@@ -24,13 +24,22 @@ export interface ListenExtensionOptions {
 
 function label(port: RuntimePort): string {
   const s = port.sender;
-  const where = [s?.tab?.id !== undefined ? `tab ${s.tab.id}` : '', s?.frameId !== undefined ? `frame ${s.frameId}` : '', s?.documentId ? `doc ${s.documentId.slice(0, 8)}` : ''].filter(Boolean).join(' ');
+  const where = [
+    s?.tab?.id !== undefined ? `tab ${s.tab.id}` : '',
+    s?.frameId !== undefined ? `frame ${s.frameId}` : '',
+    s?.documentId ? `doc ${s.documentId.slice(0, 8)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   return `${port.name || 'port'}${where ? ` (${where})` : ''}`;
 }
 
 export function listenExtension(options: ListenExtensionOptions): () => void {
   const runtime = options.runtime ?? chromeRuntime();
-  if (runtime === undefined) throw createError('CB_ERR_INVALID_OPTION', 'listenExtension runs in an extension (no chrome.runtime here)', { details: { option: 'runtime' } });
+  if (runtime === undefined)
+    throw createError('CB_ERR_INVALID_OPTION', 'listenExtension runs in an extension (no chrome.runtime here)', {
+      details: { option: 'runtime' },
+    });
   const self = `chrome-extension://${runtime.id}`;
   // Normalized as browsers report origins, so that `sender.origin` can be compared exactly.
   const allowed = normalizeAllowedOrigins(options.allowedOrigins ?? [], 'allowedOrigins');
@@ -39,7 +48,9 @@ export function listenExtension(options: ListenExtensionOptions): () => void {
       port.disconnect();
       return;
     }
-    options.onConnection(createRuntimePortTransport(port, { peer: `${self} ${label(port)}`, origin: port.sender?.origin ?? self, vouchedOrigin: self }));
+    options.onConnection(
+      createRuntimePortTransport(port, { peer: `${self} ${label(port)}`, origin: port.sender?.origin ?? self, vouchedOrigin: self }),
+    );
   };
   const external = (port: RuntimePort): void => {
     const origin = port.sender?.origin ?? '';

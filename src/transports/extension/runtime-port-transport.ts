@@ -16,7 +16,9 @@ export interface RuntimePortInfo {
   vouchedOrigin?: string;
 }
 
-interface FrameMessage { f: string }
+interface FrameMessage {
+  f: string;
+}
 
 function isFrame(d: unknown): d is FrameMessage {
   return typeof d === 'object' && d !== null && typeof (d as FrameMessage).f === 'string' && Object.keys(d).length === 1;
@@ -28,7 +30,10 @@ class RuntimePortTransport extends PostedMessageTransport {
   readonly origin: string | undefined;
   readonly vouchedOrigin: string | undefined;
 
-  constructor(private readonly port: RuntimePort, info: RuntimePortInfo) {
+  constructor(
+    private readonly port: RuntimePort,
+    info: RuntimePortInfo,
+  ) {
     super();
     this.peer = info.peer ?? `extension port ${port.name}`;
     this.origin = info.origin;

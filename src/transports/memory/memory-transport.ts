@@ -1,5 +1,11 @@
 import { ConnectionError } from '../../core/errors/index.js';
-import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector, type TransportHandlers } from '../../core/transport/transport.js';
+import {
+  CLOSE_NORMAL,
+  type Transport,
+  type TransportCloseInfo,
+  type TransportConnector,
+  type TransportHandlers,
+} from '../../core/transport/transport.js';
 import { microtask } from '../../core/util/microtask.js';
 
 /**

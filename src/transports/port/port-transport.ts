@@ -44,7 +44,6 @@ export interface PortTransportInfo {
   closePort?: boolean;
 }
 
-
 class PortTransport extends PostedMessageTransport {
   readonly kind: string;
   readonly peer: string;
@@ -52,7 +51,10 @@ class PortTransport extends PostedMessageTransport {
   readonly vouchedOrigin: string | undefined;
   readonly #unlisten: () => void;
 
-  constructor(private readonly port: PortLike, private readonly info: PortTransportInfo) {
+  constructor(
+    private readonly port: PortLike,
+    private readonly info: PortTransportInfo,
+  ) {
     super();
     this.kind = info.kind ?? 'port';
     this.peer = info.peer ?? 'port';

@@ -48,7 +48,10 @@ function ownOrigin(): string | undefined {
 
 export function listenWindow(options: ListenWindowOptions): WindowListener {
   // Normalized as browsers report origins, so that `event.origin` can be compared exactly.
-  const allowed = normalizeAllowedOrigins(options.allowedOrigins ?? [ownOrigin()].filter((o): o is string => typeof o === 'string'), 'allowedOrigins');
+  const allowed = normalizeAllowedOrigins(
+    options.allowedOrigins ?? [ownOrigin()].filter((o): o is string => typeof o === 'string'),
+    'allowedOrigins',
+  );
   const target = options.window ?? (globalThis as unknown as EventSourceLike);
   const bySource = new Map<WindowLike, Transport>();
   const refuse = (origin: string, reason: string, source: WindowLike, nonce: string): void => {
@@ -56,7 +59,13 @@ export function listenWindow(options: ListenWindowOptions): WindowListener {
     // Opaque origins cannot be addressed without '*': they get no answer and time out. Any other
     // origin is what the browser reported; one it cannot address makes postMessage throw.
     if (origin === 'null' || origin === '*') return;
-    const msg: RefuseMessage = { crossbus: HANDSHAKE_TAG, type: 'refuse', nonce, code: 'CB_ERR_ORIGIN_REFUSED', message: `origin ${origin} may not connect to this hub` };
+    const msg: RefuseMessage = {
+      crossbus: HANDSHAKE_TAG,
+      type: 'refuse',
+      nonce,
+      code: 'CB_ERR_ORIGIN_REFUSED',
+      message: `origin ${origin} may not connect to this hub`,
+    };
     try {
       source.postMessage(msg, origin);
     } catch {
@@ -70,7 +79,12 @@ export function listenWindow(options: ListenWindowOptions): WindowListener {
     if (source === null || typeof source !== 'object' || typeof source.postMessage !== 'function') return;
     const origin = ev.origin;
     if (!originAllowed(allowed, origin)) {
-      refuse(origin, origin === 'null' ? 'opaque origins (sandboxed frames, file:) are refused unless "null" is listed' : 'not in allowedOrigins', source, msg.nonce);
+      refuse(
+        origin,
+        origin === 'null' ? 'opaque origins (sandboxed frames, file:) are refused unless "null" is listed' : 'not in allowedOrigins',
+        source,
+        msg.nonce,
+      );
       return;
     }
     // A second connect from the same window: it reloaded or navigated. The old channel is dead.
@@ -118,12 +132,29 @@ export function listenWindow(options: ListenWindowOptions): WindowListener {
 /** The same transport, telling `onClosed` when it closes (to forget its window). */
 function watched(inner: Transport, onClosed: () => void): Transport {
   return {
-    get kind() { return inner.kind; },
-    get framing() { return inner.framing; },
-    get peer() { return inner.peer; },
-    get origin() { return inner.origin; },
-    get vouchedOrigin() { return inner.vouchedOrigin; },
-    setHandlers: (h: TransportHandlers) => inner.setHandlers({ ...h, close: (info) => { onClosed(); h.close(info); } }),
+    get kind() {
+      return inner.kind;
+    },
+    get framing() {
+      return inner.framing;
+    },
+    get peer() {
+      return inner.peer;
+    },
+    get origin() {
+      return inner.origin;
+    },
+    get vouchedOrigin() {
+      return inner.vouchedOrigin;
+    },
+    setHandlers: (h: TransportHandlers) =>
+      inner.setHandlers({
+        ...h,
+        close: (info) => {
+          onClosed();
+          h.close(info);
+        },
+      }),
     send: (chunk) => inner.send(chunk),
     bufferedAmount: () => inner.bufferedAmount(),
     close: (code, reason) => inner.close(code, reason),

@@ -1,5 +1,11 @@
 import { ConnectionError } from '../../core/errors/index.js';
-import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportConnector, type TransportHandlers } from '../../core/transport/transport.js';
+import {
+  CLOSE_NORMAL,
+  type Transport,
+  type TransportCloseInfo,
+  type TransportConnector,
+  type TransportHandlers,
+} from '../../core/transport/transport.js';
 
 /**
  * The subset of the WHATWG WebSocket API we use; browsers' WebSocket and the `ws` package both
@@ -30,11 +36,20 @@ class WebSocketClientTransport implements Transport {
   private outstanding = 0;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly ws: WebSocketLike, readonly peer: string, private readonly sendCallbacks: boolean) {
+  constructor(
+    private readonly ws: WebSocketLike,
+    readonly peer: string,
+    private readonly sendCallbacks: boolean,
+  ) {
     ws.onmessage = (ev) => {
       const d = ev.data;
       // A plain view even of a Node Buffer (Buffer.subarray, used for every decoded frame, is slower).
-      const chunk = d instanceof Uint8Array ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : d instanceof ArrayBuffer ? new Uint8Array(d) : undefined;
+      const chunk =
+        d instanceof Uint8Array
+          ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
+          : d instanceof ArrayBuffer
+            ? new Uint8Array(d)
+            : undefined;
       if (chunk === undefined) {
         // Text frames are not part of the protocol.
         this.close(1003, 'CB_ERR_FRAME_MALFORMED');
@@ -102,7 +117,9 @@ class WebSocketClientTransport implements Transport {
 
 export interface WebSocketConnectorOptions {
   /** The WebSocket constructor. @default globalThis.WebSocket */
-  WebSocket?: new (url: string) => WebSocketLike;
+  WebSocket?: new (
+    url: string,
+  ) => WebSocketLike;
   /** True when `send(data, cb)` calls back once written (the `ws` package). @default false */
   sendCallbacks?: boolean;
   /** 'nodebuffer' avoids a copy with `ws`; browsers need 'arraybuffer'. @default 'arraybuffer' */

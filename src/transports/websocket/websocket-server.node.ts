@@ -2,7 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ConfigError, ConnectionError } from '../../core/errors/index.js';
-import { CLOSE_NORMAL, type Transport, type TransportCloseInfo, type TransportHandlers, type TransportListener } from '../../core/transport/transport.js';
+import {
+  CLOSE_NORMAL,
+  type Transport,
+  type TransportCloseInfo,
+  type TransportHandlers,
+  type TransportListener,
+} from '../../core/transport/transport.js';
 
 /** How long a closing peer gets to answer the close handshake before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2_000;
@@ -16,7 +22,11 @@ class WebSocketServerTransport implements Transport {
   private closed = false;
   private early: Uint8Array[] = [];
 
-  constructor(private readonly ws: WebSocket, readonly peer: string, readonly origin: string | undefined) {
+  constructor(
+    private readonly ws: WebSocket,
+    readonly peer: string,
+    readonly origin: string | undefined,
+  ) {
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       // Text frames are not part of the protocol, but their bytes go to the decoder anyway so
       // that garbage is answered with a precise error code rather than a bare close.
@@ -54,7 +64,12 @@ class WebSocketServerTransport implements Transport {
 
   close(code = CLOSE_NORMAL, reason = ''): void {
     if (this.closed) return;
-    const wsCode = code === CLOSE_NORMAL || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999) ? code : 1011;
+    const wsCode =
+      code === CLOSE_NORMAL ||
+      (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+      (code >= 3000 && code <= 4999)
+        ? code
+        : 1011;
     try {
       this.ws.close(wsCode, reason.slice(0, 120));
     } catch {
@@ -102,14 +117,19 @@ export async function listenWebSocket(options: WebSocketListenOptions): Promise<
   });
   const checkOrigin = options.checkOrigin;
   const wss = new WebSocketServer({
-    server, maxPayload: options.maxMessageBytes, perMessageDeflate: false, clientTracking: true,
-    ...(checkOrigin === undefined ? {} : {
-      verifyClient: (info: { origin: string; req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
-        const origin = info.req.headers.origin;
-        if (checkOrigin(origin, peerOf(info.req))) done(true);
-        else done(false, 403, 'CB_ERR_ORIGIN_REFUSED: origin not allowed');
-      },
-    }),
+    server,
+    maxPayload: options.maxMessageBytes,
+    perMessageDeflate: false,
+    clientTracking: true,
+    ...(checkOrigin === undefined
+      ? {}
+      : {
+          verifyClient: (info: { origin: string; req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
+            const origin = info.req.headers.origin;
+            if (checkOrigin(origin, peerOf(info.req))) done(true);
+            else done(false, 403, 'CB_ERR_ORIGIN_REFUSED: origin not allowed');
+          },
+        }),
   });
   // Listen errors (EADDRINUSE, ...) reach us through server.once('error') below; ws re-emits them
   // on the WebSocketServer, where an unhandled 'error' event would crash the process.
@@ -118,10 +138,14 @@ export async function listenWebSocket(options: WebSocketListenOptions): Promise<
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       if (err.code === 'EADDRINUSE') {
-        reject(new ConfigError('CB_ERR_ADDRESS_IN_USE', `port ${options.port} on ${options.host} is already in use`, {
-          cause: err, details: { host: options.host, port: options.port },
-        }));
-      } else reject(new ConnectionError('CB_ERR_TRANSPORT', `cannot listen on ${options.host}:${options.port}: ${err.message}`, { cause: err }));
+        reject(
+          new ConfigError('CB_ERR_ADDRESS_IN_USE', `port ${options.port} on ${options.host} is already in use`, {
+            cause: err,
+            details: { host: options.host, port: options.port },
+          }),
+        );
+      } else
+        reject(new ConnectionError('CB_ERR_TRANSPORT', `cannot listen on ${options.host}:${options.port}: ${err.message}`, { cause: err }));
     };
     server.once('error', onError);
     server.listen(options.port, options.host, () => {
