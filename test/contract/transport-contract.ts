@@ -6,12 +6,17 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Transport, TransportCloseInfo, TransportConnector } from '../../src/core/transport/transport.js';
-import type { Broker } from '../../src/core/broker/broker.js';
+import { Broker } from '../../src/core/broker/broker.js';
 import { connectWith, type Bus, type ConnectOptions } from '../../src/client/index.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
 import type { Session } from '../../src/core/broker/session.js';
 import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
 import { StreamService } from '../../src/core/streams/stream-service.js';
+import { parseHubConfig } from '../../src/core/config/schema.js';
+import { HubSecurity } from '../../src/core/security/hub-security.js';
+import { createWebCryptoProvider } from '../../src/core/security/webcrypto-provider.js';
+import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
+import { testConfigDocument } from '../helpers/security.js';
 import { until } from '../helpers/wait.js';
 
 export interface TransportPair {
@@ -291,4 +296,44 @@ export async function memoryStreams(): Promise<StreamService<Session>> {
   const service = new StreamService<Session>({ catalog: new MemoryCatalog() });
   await service.open();
   return service;
+}
+
+/** How a contract hub protects its sessions: none, encrypted on Node crypto, or integrity only on WebCrypto (asynchronous, as in a browser hub). */
+export type ContractSecurity = 'plain' | 'encrypted' | 'integrity';
+
+/**
+ * A broker with in-memory streams, reached through `connect(broker)`, for runBusContract: plain,
+ * or authenticated with a rate limit too high to throttle.
+ */
+export async function contractHub(security: ContractSecurity, connect: (broker: Broker) => TransportConnector) {
+  const streams = await memoryStreams();
+  const doc = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
+  const hubSecurity =
+    security === 'plain'
+      ? undefined
+      : new HubSecurity({
+          crypto: security === 'encrypted' ? createNodeCryptoProvider() : createWebCryptoProvider(),
+          config: parseHubConfig(doc),
+        });
+  const broker = new Broker({ heartbeatMs: 0, streams, ...(hubSecurity ? { security: hubSecurity } : {}) });
+  const credentials: ConnectOptions | undefined =
+    security === 'plain'
+      ? undefined
+      : {
+          name: 'test',
+          secret: doc.apps.test.secret,
+          security:
+            security === 'encrypted'
+              ? { crypto: createNodeCryptoProvider() }
+              : { mode: 'integrity', group: 'X25519', crypto: createWebCryptoProvider() },
+        };
+  return {
+    connector: connect(broker),
+    broker,
+    cleanup: async () => {
+      await broker.close(100);
+      await streams.close();
+    },
+    ...(credentials ? { credentials } : {}),
+  };
 }
