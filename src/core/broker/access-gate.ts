@@ -1,73 +1,22 @@
-import { CrossbusError, ProtocolError, createError, type ErrorCode } from '../errors/index.js';
+import { CrossbusError, createError, type ErrorCode } from '../errors/index.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
 import type { HelloPayload, WelcomePayload } from '../protocol/handshake.js';
-import type { AuditEvent } from '../security/audit.js';
 import type { AccessAction, BrokerSecurity } from '../security/broker-security.js';
-import { HEADER_BINDER, HEADER_GRANTS, HEADER_PROOF, ORIGIN_SCHEME, type OriginWelcomeAuth } from '../security/handshake-messages.js';
-import { ORIGIN_KEY_PREFIX } from '../security/hub-security.js';
-import { HandshakeRefused, HubHandshake } from '../security/hub-handshake.js';
-import { then } from '../security/maybe.js';
+import { HEADER_GRANTS } from '../security/handshake-messages.js';
 import { patternCovers } from '../security/policy.js';
-import type { SecureTransport } from '../security/secure-transport.js';
-import { CLOSE_AUTH_FAILED, CLOSE_REVOKED } from '../transport/transport.js';
 import type { TypedEmitter } from '../util/emitter.js';
 import { encodeJson } from '../util/json.js';
-import { randomHex } from '../util/random.js';
 import type { BrokerEvents } from './events.js';
+import { GateAudit } from './gate-audit.js';
+import { HandshakeGate } from './handshake-gate.js';
 import type { OutboundQueues } from './outbound-queues.js';
 import type { Router } from './router.js';
+import { type AuthState, INBOX_ROOT, isInboxPattern } from './session-auth.js';
 import type { SessionTable } from './session-table.js';
 import type { Session } from './session.js';
-import { unrefTimer } from '../util/timers.js';
 
-/**
- * A session's authentication and access state (`session.auth`): written by the access gate only
- * (and by grantReply, in this module), read-only elsewhere. On an insecure hub it keeps its
- * initial values.
- */
-export interface SessionAuth {
-  /** The record layer wrapping the session's transport, when the hub has security. */
-  readonly secure: SecureTransport | undefined;
-  readonly handshake: HubHandshake | undefined;
-  /** True while a handshake step waits for asynchronous crypto: frames meanwhile are refused. */
-  readonly busy: boolean;
-  /** The authenticated app ('' before authentication or on an insecure hub). */
-  readonly app: string;
-  readonly keyId: string;
-  /** Reply inbox prefix reserved for this connection ('_INBOX.<random>'). */
-  readonly inbox: string;
-  /** Reply topics this connection may answer once: it received a request naming them. */
-  readonly replyPermits: ReadonlyMap<string, number>;
-  /** Operations held for a person's consent. */
-  readonly held: number;
-  /** Closes the session when its key expires. */
-  readonly keyTimer: ReturnType<typeof setTimeout> | undefined;
-}
-
-/** The writable authentication state: only this module names this type. */
-class AuthState implements SessionAuth {
-  handshake: HubHandshake | undefined = undefined;
-  busy = false;
-  app = '';
-  keyId = '';
-  inbox = '';
-  readonly replyPermits = new Map<string, number>();
-  held = 0;
-  keyTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-
-  constructor(readonly secure: SecureTransport | undefined) {}
-}
-
-export function newSessionAuth(secure: SecureTransport | undefined): SessionAuth {
-  return new AuthState(secure);
-}
-
-export const INBOX_ROOT = '_INBOX.';
 /** Operations one connection may have waiting for consent. */
 const MAX_HELD_PER_SESSION = 1_000;
-/** Open reply permits per connection (oldest dropped first) and how long one lasts. */
-const MAX_REPLY_PERMITS = 10_000;
-const REPLY_PERMIT_MS = 10 * 60_000;
 /** Refusals that mean the peer sent something malformed (counted by abuse control). */
 const INVALID_INPUT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CB_ERR_TOPIC_INVALID',
@@ -79,9 +28,10 @@ const INVALID_INPUT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 /**
- * The broker's security: the authenticated handshake, and the questions asked before anything
- * is routed or subscribed (grants, inboxes, consent, rate limits), each refusal answered with its
- * code, audited and counted by abuse control. The broker stays a router; this is its gate.
+ * The broker's security: the authenticated handshake (HandshakeGate), and the questions asked
+ * before anything is routed or subscribed (grants, inboxes, consent, rate limits), each refusal
+ * answered with its code, audited and counted by abuse control. The broker stays a router; this
+ * is its gate.
  */
 export class AccessGate {
   readonly #sec: BrokerSecurity;
@@ -89,6 +39,8 @@ export class AccessGate {
   readonly #sessions: SessionTable;
   readonly #queues: OutboundQueues;
   readonly #router: Router;
+  readonly #audit: GateAudit;
+  readonly #handshake: HandshakeGate;
 
   constructor(sec: BrokerSecurity, events: TypedEmitter<BrokerEvents>, sessions: SessionTable, queues: OutboundQueues, router: Router) {
     this.#sec = sec;
@@ -96,226 +48,23 @@ export class AccessGate {
     this.#sessions = sessions;
     this.#queues = queues;
     this.#router = router;
+    this.#audit = new GateAudit(sec, events, sessions);
+    this.#handshake = new HandshakeGate(sec, events, sessions, queues, this.#audit);
   }
 
   /** HELLO on a secure hub: validates it (app, key, binder, clock), answers WELCOME with the hub's proof. */
   onHello(s: Session, hello: HelloPayload, env: Envelope, welcome: WelcomePayload): void {
-    const sec = this.#sec;
-    if ((hello.auth === undefined || hello.auth === null) && sec.identify !== undefined) {
-      this.#onOriginHello(s, env.id, welcome);
-      return;
-    }
-    const helloBytes = env.payload.slice();
-    const helloId = env.id;
-    const a = s.auth as AuthState;
-    this.#step(s, () =>
-      then(HubHandshake.begin(sec.handshakeContext(), hello, helloBytes, env.headers?.[HEADER_BINDER]), (hs) => {
-        a.handshake = hs;
-        a.app = hs.app;
-        a.keyId = hs.key.id;
-        a.inbox = `${INBOX_ROOT}${randomHex(12)}`;
-        welcome.auth = hs.welcomeAuth({ inbox: a.inbox, grants: sec.grantsFor(hs.app) }) as unknown as Record<string, unknown>;
-        const welcomeBytes = encodeJson(welcome);
-        return then(hs.prove(welcomeBytes), (proof) => {
-          this.#sessions.awaitAuth(s);
-          this.#queues.enqueueControl(
-            s,
-            envelope(Kind.WELCOME, {
-              id: helloId,
-              payloadType: PayloadType.JSON,
-              payload: welcomeBytes,
-              headers: { [HEADER_PROOF]: proof },
-            }),
-          );
-        });
-      }),
-    );
-  }
-
-  /**
-   * HELLO without a secret on a browser hub: the app is the one the transport's vouched origin
-   * identifies (the browser guarantees postMessage and extension origins). The session opens at
-   * once; WELCOME carries the app, its grants and its private reply inbox. No records: the
-   * channel (a MessagePort, an extension port) is private to the two ends already.
-   */
-  #onOriginHello(s: Session, helloId: number, welcome: WelcomePayload): void {
-    const sec = this.#sec;
-    const a = s.auth as AuthState;
-    const origin = (a.secure?.inner ?? s.transport).vouchedOrigin;
-    const id = sec.identify?.(origin) ?? { refused: 'no identity' };
-    if ('refused' in id) {
-      this.#auditEvent({
-        actor: this.#actor(s),
-        action: 'auth',
-        target: origin ?? '',
-        outcome: 'failure',
-        reason: `CB_ERR_ORIGIN_REFUSED: ${id.refused}`,
-      });
-      this.#events.emit('protocol-error', {
-        connectionId: s.connectionId,
-        name: s.name,
-        code: 'CB_ERR_ORIGIN_REFUSED',
-        message: id.refused,
-      });
-      this.#sessions.fail(
-        s,
-        createError(
-          'CB_ERR_ORIGIN_REFUSED',
-          origin === undefined
-            ? 'this hub identifies apps by origin, and the connection has none'
-            : `origin ${origin} is not allowed on this hub`,
-        ),
-        CLOSE_AUTH_FAILED,
-      );
-      return;
-    }
-    a.app = id.app;
-    a.keyId = `${ORIGIN_KEY_PREFIX}${origin}`;
-    a.inbox = `${INBOX_ROOT}${randomHex(12)}`;
-    const auth: OriginWelcomeAuth = {
-      scheme: ORIGIN_SCHEME,
-      app: id.app,
-      origin: origin as string,
-      inbox: a.inbox,
-      grants: sec.grantsFor(id.app),
-    };
-    welcome.auth = auth as unknown as Record<string, unknown>;
-    this.#sessions.open(s);
-    this.#auditEvent({
-      actor: this.#actor(s),
-      action: 'auth',
-      target: `origin ${origin}`,
-      outcome: 'success',
-      details: { scheme: ORIGIN_SCHEME },
-    });
-    this.#queues.enqueueControl(s, envelope(Kind.WELCOME, { id: helloId, payloadType: PayloadType.JSON, payload: encodeJson(welcome) }));
-    this.#events.emit('connection', { connectionId: s.connectionId, name: s.name, peer: s.transport.peer, transport: s.transport.kind });
+    this.#handshake.onHello(s, hello, env, welcome);
   }
 
   /** The client's AUTH: its proof over the transcript. After it, every frame is a protected record. */
   onAuth(s: Session, env: Envelope): void {
-    if (env.kind !== Kind.AUTH)
-      throw new ProtocolError('CB_ERR_HANDSHAKE_REQUIRED', 'expected AUTH after WELCOME', { details: { kind: env.kind } });
-    const a = s.auth as AuthState;
-    const hs = a.handshake as HubHandshake;
-    const authId = env.id;
-    this.#step(s, () =>
-      then(hs.verifyClient(env.headers?.[HEADER_PROOF]), ({ sealer, opener }) => {
-        const secure = a.secure as SecureTransport;
-        // WELCOME went out in plaintext; make sure nothing plain is still queued behind it.
-        if (s.queue.out.length > 0) secure.send(this.#queues.takeOut(s));
-        secure.protectOutbound(sealer);
-        secure.protectInbound(opener);
-        a.handshake = undefined;
-        this.#sessions.open(s);
-        this.#armKeyExpiry(s, hs.key.expiresAt);
-        this.#auditEvent({
-          actor: this.#actor(s),
-          action: 'auth',
-          target: `key ${hs.key.id}`,
-          outcome: 'success',
-          details: { mode: hs.mode, group: hs.group, ...(hs.integrity === undefined ? {} : { integrity: hs.integrity }) },
-        });
-        this.#queues.enqueueControl(s, envelope(Kind.OK, { id: authId }));
-        this.#events.emit('connection', {
-          connectionId: s.connectionId,
-          name: s.name,
-          peer: s.transport.peer,
-          transport: s.transport.kind,
-        });
-      }),
-    );
-  }
-
-  /**
-   * Runs one handshake step that may finish synchronously (Node crypto) or later (WebCrypto).
-   * A refusal is audited with its private reason and answered with its public code.
-   */
-  #step(s: Session, fn: () => unknown): void {
-    const a = s.auth as AuthState;
-    const refused = (err: unknown): void => {
-      a.busy = false;
-      if (s.state === 'closed' || s.state === 'closing') return;
-      const error = err instanceof CrossbusError ? err : createError('CB_ERR_AUTH_FAILED', 'authentication failed', { cause: err });
-      const reason = err instanceof HandshakeRefused ? err.auditReason : error.message;
-      this.#auditEvent({
-        actor: { ...this.#actor(s), app: a.app || s.name },
-        action: 'auth',
-        outcome: 'failure',
-        reason: `${error.code}: ${reason}`,
-      });
-      this.#events.emit('protocol-error', { connectionId: s.connectionId, name: s.name, code: error.code, message: reason });
-      this.#sessions.fail(s, error, CLOSE_AUTH_FAILED);
-    };
-    let result: unknown;
-    try {
-      result = fn();
-    } catch (err) {
-      refused(err);
-      return;
-    }
-    if (result instanceof Promise) {
-      a.busy = true;
-      result.then(() => {
-        a.busy = false;
-        if (s.queue.out.length > 0) this.#queues.markDirty(s);
-      }, refused);
-    }
-  }
-
-  /** Records a security event in the audit log and emits it as a typed 'security' event. */
-  #auditEvent(event: AuditEvent): void {
-    this.#sec.audit.record(event);
-    this.#events.emit('security', event);
-  }
-
-  #actor(s: Session): { app?: string; origin?: string; address: string; connectionId: string } {
-    const a: { app?: string; origin?: string; address: string; connectionId: string } = {
-      address: s.transport.peer,
-      connectionId: s.connectionId,
-    };
-    if (s.auth.app !== '') a.app = s.auth.app;
-    const inner = s.auth.secure?.inner ?? s.transport;
-    const origin = inner.vouchedOrigin ?? inner.origin;
-    if (origin !== undefined) a.origin = origin;
-    return a;
+    this.#handshake.onAuth(s, env);
   }
 
   /** A record failed (integrity, replay, clock skew) or a plaintext frame came after the handshake. */
   securityFailure(s: Session, error: CrossbusError): void {
-    const sec = this.#sec;
-    this.#auditEvent({
-      actor: this.#actor(s),
-      action: error.code === 'CB_ERR_REPLAY' ? 'replay' : error.code === 'CB_ERR_CLOCK_SKEW' ? 'clock-skew' : 'integrity',
-      outcome: 'failure',
-      reason: `${error.code}: ${error.message}`,
-    });
-    if (s.auth.app !== '') sec?.violation(s.auth.app, 'integrity');
-    this.#events.emit('protocol-error', { connectionId: s.connectionId, name: s.name, code: error.code, message: error.message });
-    this.#sessions.fail(s, error, CLOSE_AUTH_FAILED);
-  }
-
-  #armKeyExpiry(s: Session, expiresAt: number | undefined): void {
-    const a = s.auth as AuthState;
-    if (a.keyTimer !== undefined) clearTimeout(a.keyTimer);
-    a.keyTimer = undefined;
-    if (expiresAt === undefined) return;
-    const delay = expiresAt - Date.now();
-    if (delay > 0x7fff_ffff) return; // re-armed on reload; no session lives that long unreloaded
-    a.keyTimer = setTimeout(() => this.revoke(s, 'CB_ERR_KEY_EXPIRED', `key ${a.keyId} of app ${a.app} expired`), Math.max(0, delay));
-    unrefTimer(a.keyTimer);
-  }
-
-  /** Closes a session whose access ended (revoked app or key, expired key, abuse), with the code. */
-  revoke(s: Session, code: 'CB_ERR_KEY_EXPIRED' | 'CB_ERR_REVOKED' | 'CB_ERR_ABUSIVE', message: string): void {
-    if (s.state !== 'open' && s.state !== 'auth') return;
-    this.#auditEvent({
-      actor: this.#actor(s),
-      action: code === 'CB_ERR_ABUSIVE' ? 'abuse' : 'revoke',
-      outcome: 'denied',
-      reason: `${code}: ${message}`,
-    });
-    this.#sessions.fail(s, createError(code, message), CLOSE_REVOKED);
+    this.#handshake.securityFailure(s, error);
   }
 
   /**
@@ -334,7 +83,7 @@ export class AccessGate {
       if (s.state !== 'open' || app === '') continue;
       const standing = sec.sessionStanding(app, keyId, now);
       if (standing !== undefined) {
-        this.revoke(
+        this.#audit.revoke(
           s,
           standing === 'CB_ERR_KEY_EXPIRED' ? 'CB_ERR_KEY_EXPIRED' : 'CB_ERR_REVOKED',
           `access of app ${app} (key ${keyId}) ended by a config change`,
@@ -356,8 +105,8 @@ export class AccessGate {
         if (problem === undefined) continue;
         this.#router.remove(s, sub);
         ended++;
-        this.#auditEvent({
-          actor: this.#actor(s),
+        this.#audit.record({
+          actor: this.#audit.actor(s),
           action: 'subscribe',
           target: sub.pattern,
           outcome: 'denied',
@@ -409,14 +158,14 @@ export class AccessGate {
   /** Refuses an operation: error to the peer, entry in the audit log, a strike for abuse control. */
   #deny(s: Session, id: number, action: string, target: string, reason: string, extra?: Record<string, unknown>): void {
     const sec = this.#sec;
-    this.#auditEvent({ actor: this.#actor(s), action, target, outcome: 'denied', reason: `CB_ERR_FORBIDDEN: ${reason}` });
+    this.#audit.record({ actor: this.#audit.actor(s), action, target, outcome: 'denied', reason: `CB_ERR_FORBIDDEN: ${reason}` });
     this.#replyError(s, id, 'CB_ERR_FORBIDDEN', `${action} ${JSON.stringify(target)} is not allowed: ${reason}`, {
       action,
       target,
       ...extra,
     });
     if (sec.violation(s.auth.app, 'forbidden') === 'disconnect')
-      this.revoke(s, 'CB_ERR_ABUSIVE', `app ${s.auth.app} kept violating its grants`);
+      this.#audit.revoke(s, 'CB_ERR_ABUSIVE', `app ${s.auth.app} kept violating its grants`);
   }
 
   /**
@@ -458,8 +207,8 @@ export class AccessGate {
     }
     const rate = sec.rate(app, topic);
     if (!rate.ok) {
-      this.#auditEvent({
-        actor: this.#actor(s),
+      this.#audit.record({
+        actor: this.#audit.actor(s),
         action: 'rate-limit',
         target: topic,
         outcome: 'denied',
@@ -477,7 +226,7 @@ export class AccessGate {
         },
       );
       const verdict = sec.violation(app, 'rate');
-      if (verdict === 'disconnect') this.revoke(s, 'CB_ERR_ABUSIVE', `app ${app} kept exceeding its rate limit`);
+      if (verdict === 'disconnect') this.#audit.revoke(s, 'CB_ERR_ABUSIVE', `app ${app} kept exceeding its rate limit`);
       return false;
     }
     return true;
@@ -586,27 +335,7 @@ export class AccessGate {
   invalidInput(s: Session, code: ErrorCode): void {
     const app = s.auth.app;
     if (app !== '' && INVALID_INPUT_CODES.has(code) && this.#sec.violation(app, 'invalid') === 'disconnect') {
-      this.revoke(s, 'CB_ERR_ABUSIVE', `app ${app} kept sending invalid frames`);
+      this.#audit.revoke(s, 'CB_ERR_ABUSIVE', `app ${app} kept sending invalid frames`);
     }
   }
-}
-
-export function isInboxPattern(pattern: string): boolean {
-  return pattern === INBOX_ROOT.slice(0, -1) || pattern.startsWith(INBOX_ROOT);
-}
-
-/** '_INBOX.<token>' of an inbox topic. */
-export function inboxOf(topic: string): string {
-  const dot = topic.indexOf('.', INBOX_ROOT.length);
-  return dot < 0 ? topic : topic.slice(0, dot);
-}
-
-/** Lets a connection that received a request answer its replyTo, once. */
-export function grantReply(s: Session, replyTo: string): void {
-  const permits = (s.auth as AuthState).replyPermits;
-  if (permits.size >= MAX_REPLY_PERMITS) {
-    const oldest = permits.keys().next().value;
-    if (oldest !== undefined) permits.delete(oldest);
-  }
-  permits.set(replyTo, Date.now() + REPLY_PERMIT_MS);
 }

@@ -5,13 +5,13 @@ import type { BrokerStreams } from '../streams/broker-streams.js';
 import { HEADER_DURABLE } from '../streams/wire.js';
 import type { TypedEmitter } from '../util/emitter.js';
 import { decodeJson } from '../util/json.js';
-import { INBOX_ROOT, grantReply, inboxOf } from './access-gate.js';
 import type { HubCounters } from './counters.js';
 import type { BrokerEvents } from './events.js';
 import { abandoned, answered, trackRequest, type InflightRequest } from './inflight.js';
 import type { ResolvedBrokerOptions } from './options.js';
 import type { OutboundQueues } from './outbound-queues.js';
 import type { RouteSubscription, Session } from './session.js';
+import { INBOX_ROOT, grantReply, inboxOf } from './session-auth.js';
 
 /** A session's subscriptions and the requests in flight to it (`session.routing`): written by the Router only. */
 export interface SessionRouting {

@@ -1,9 +1,9 @@
 import type { Transport } from '../transport/transport.js';
 import type { SecureTransport } from '../security/secure-transport.js';
-import { newSessionAuth, type SessionAuth } from './access-gate.js';
 import { SessionCounters } from './counters.js';
 import { newSessionQueue, type SessionQueue } from './outbound-queues.js';
 import { newSessionRouting, type SessionRouting } from './router.js';
+import { newSessionAuth, type SessionAuth } from './session-auth.js';
 
 /** A subscription as the broker indexes it. */
 export interface RouteSubscription {
