@@ -101,9 +101,9 @@ class ClientStreams implements BusStreams {
     try {
       this.host.checkOpen();
       const id = this.host.opId();
-      const answered = this.host.trackOp(id, this.host.requestTimeoutMs);
+      // Written before the answer is awaited, so that a frame that cannot be written leaves none waiting.
       this.host.write(envelope(Kind.STREAM, { id, payloadType: PayloadType.JSON, payload: encodeJson(op) }));
-      return answered.then((ok) => decodeJson(ok.payload) as R);
+      return this.host.trackOp(id, this.host.requestTimeoutMs).then((ok) => decodeJson(ok.payload) as R);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -75,9 +75,10 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
   ask(env: Envelope, timeoutMs: number): Promise<Envelope> {
     const id = this.opId();
     env.id = id;
-    const answered = this.trackOp(id, timeoutMs);
+    // Written first: a frame that cannot be written throws here and leaves no answer waiting (the
+    // answer cannot come before this job ends, since writes only reach the transport).
     this.write(env);
-    return answered;
+    return this.trackOp(id, timeoutMs);
   }
 
   /** Appends a frame to the outbox (throws a typed error when it cannot). */

@@ -8,7 +8,7 @@ import { Histogram } from '../../src/core/metrics/histogram.js';
 import type { HistogramSample, Metric, Sample } from '../../src/core/metrics/metric.js';
 import { Broker } from '../../src/core/broker/broker.js';
 import { connectWith, type Bus } from '../../src/client/index.js';
-import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
+import { createMemoryPair, memoryConnector } from '../../src/transports/memory/memory-transport.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { startHub } from '../../src/hub/hub.js';
 import { hubSecurity, testConfigDocument, secret } from '../helpers/security.js';
@@ -118,6 +118,12 @@ describe('broker metrics', () => {
       assert.equal(value(m, 'crossbus_security_events_total', { action: 'auth', outcome: 'failure' }), 1);
       assert.equal(value(m, 'crossbus_handshakes_total'), 1);
       assert.equal(value(m, 'crossbus_handshake_failures_total'), 1);
+      // A peer that leaves in the middle of its handshake counts as a failed one too.
+      const [client, server] = createMemoryPair();
+      broker.accept(server);
+      client.close();
+      await until(() => value(broker.metrics(), 'crossbus_handshake_failures_total') === 2, 2_000, 'the second failure');
+      assert.equal(value(broker.metrics(), 'crossbus_handshakes_total'), 1);
       assert.equal(value(m, 'crossbus_errors_total', { code: 'CB_ERR_AUTH_FAILED' }), 1);
     } finally {
       await orders.close();

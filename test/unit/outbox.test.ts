@@ -12,6 +12,9 @@ import type { BusState } from '../../src/client/events.js';
 import { resolveConnectOptions } from '../../src/client/options.js';
 import { Outbox, type OutboxLink } from '../../src/client/outbox.js';
 import { DEFAULT_FRAME_LIMITS } from '../../src/core/defaults.js';
+import { Broker } from '../../src/core/broker/broker.js';
+import { connectWith } from '../../src/client/index.js';
+import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
 
 function setup(options: { maxPendingBytes?: number; reconnectBufferBytes?: number } = {}) {
   const sent: Uint8Array[] = [];
@@ -84,4 +87,22 @@ test('above maxPendingBytes a publisher waits until the transport drains', async
   s.setBuffered(5000);
   s.link.state = 'reconnecting';
   await s.outbox.backpressure(); // while disconnected the bound is reconnectBufferBytes, not this
+});
+
+test('an operation whose frame cannot be written leaves no answer waiting (nothing rejects unhandled later)', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  const broker = new Broker({ heartbeatMs: 0 });
+  try {
+    const bus = await connectWith(memoryConnector(broker), { name: 'c', reconnect: false });
+    await assert.rejects(bus.publish('a', new Uint8Array(2_000_000), { ack: true }), { code: 'CB_ERR_FRAME_TOO_LARGE' });
+    // Closing fails every answer still awaited at once; an orphan would reject unhandled now.
+    await bus.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    await broker.close(10);
+  }
 });

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { reframe } from '../../src/core/transport/reframe.js';
+import { SecureTransport } from '../../src/core/security/secure-transport.js';
 import type { TransportCloseInfo } from '../../src/core/transport/transport.js';
 import { HandFedStream as HandFed } from '../helpers/hand-fed-stream.js';
 import { encodeFrame, readFrames } from '../../src/core/protocol/codec.js';
@@ -177,5 +178,50 @@ describe('reframe', () => {
     local.raw.push(frame(0, 30).slice(0, 9));
     local.raw.handlers!.close({ local: true, code: 1000, reason: '' });
     assert.equal(local.closes[0]?.error, undefined);
+  });
+});
+
+describe('reframe: what a refused prefix leaves behind', () => {
+  test('whole frames in the same chunk as an oversize prefix go up first, on their own, and once', () => {
+    const { raw, up } = adapt(100);
+    const good = frame(0, 1);
+    raw.push(concat([good, Uint8Array.of(0, 0, 1, 0)]));
+    assert.deepEqual(up, [good, Uint8Array.of(0, 0, 1, 0)]);
+  });
+
+  test('through the record layer before protection, the frames before the refused prefix are read exactly once', () => {
+    const raw = new HandFed();
+    const secure = new SecureTransport(
+      reframe(raw, () => 100),
+      { ...DEFAULT_FRAME_LIMITS, maxFrameBytes: 100 },
+      () => assert.fail('no security failure before protection'),
+    );
+    const topics: string[] = [];
+    const errors: string[] = [];
+    secure.setHandlers({
+      message: (c) => {
+        try {
+          readFrames(c, { ...DEFAULT_FRAME_LIMITS, maxFrameBytes: 100 }, (env) => topics.push(env.topic));
+        } catch (err) {
+          errors.push((err as { code: string }).code);
+        }
+      },
+      close: () => {},
+    });
+    raw.push(concat([frame(0, 1), frame(1, 1), Uint8Array.of(0, 0, 1, 0)]));
+    assert.deepEqual(topics, ['t.0', 't.1']);
+    assert.deepEqual(errors, ['CB_ERR_FRAME_TOO_LARGE']);
+  });
+
+  test('an unfinished frame holds only the bytes that arrived, not the length its prefix declares', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const held = Array.from({ length: 100 }, () => {
+      const a = adapt();
+      a.raw.push(Uint8Array.of(0, 0x0f, 0, 0, 1, 2, 3)); // declares ~1 MiB, sends 7 bytes
+      return a;
+    });
+    const grown = process.memoryUsage().arrayBuffers - before;
+    assert.ok(grown < 10 * 1024 * 1024, `100 prefixes of ~1 MiB frames hold ${grown} bytes`);
+    assert.equal(held.length, 100);
   });
 });

@@ -189,6 +189,21 @@ describe('integrity negotiation: refusals and older clients', () => {
     }
   });
 
+  test('a hub from before the negotiation (no integrity in WELCOME) gets HMAC-SHA256, if the client offered it', async () => {
+    const oldHub = hubContext(node, ['hmac-sha256']);
+    const legacy: Offer = {
+      mode: 'integrity',
+      editWelcome: (a) => {
+        delete a.integrity;
+      },
+    };
+    assert.deepEqual(await negotiate(node, oldHub, legacy), { chosen: undefined, tagLength: 32 });
+    const gmacOnly = await codeOf(
+      negotiate(node, hubContext(node, ['hmac-sha256', 'aes-256-gmac']), { ...legacy, integrity: ['aes-256-gmac'] }),
+    );
+    assert.equal(gmacOnly, 'CB_ERR_HUB_AUTH_FAILED', 'a client that offered GMAC only refuses a hub that names nothing');
+  });
+
   test('a hub answering with an algorithm the client did not offer is refused by the client', async () => {
     const code = await codeOf(
       negotiate(node, hubContext(node), {

@@ -37,8 +37,8 @@ export function brokerMetrics(p: BrokerMetricParts): readonly Metric[] {
       'MESSAGE frames queued for connections (routed messages and stream deliveries)',
       () => t.messagesOut,
     ),
-    single('counter', 'crossbus_received_bytes_total', 'bytes received from transports', () => t.bytesIn),
-    single('counter', 'crossbus_sent_bytes_total', 'bytes handed to transports', () => t.bytesOut),
+    single('counter', 'crossbus_received_bytes_total', 'bytes of frames received (records opened first on a secure hub)', () => t.bytesIn),
+    single('counter', 'crossbus_sent_bytes_total', 'bytes of frames sent (before records are sealed on a secure hub)', () => t.bytesOut),
     labelled(
       'counter',
       'crossbus_errors_total',

@@ -30,9 +30,9 @@ export class HubCounters {
   messagesIn = 0;
   /** MESSAGE frames queued for connections (routed messages and stream deliveries). */
   messagesOut = 0;
-  /** Bytes received from transports (frames, or records on a secure hub). */
+  /** Bytes of frames received (on a secure hub: the frames records carried, before their record overhead). */
   bytesIn = 0;
-  /** Bytes handed to transports. */
+  /** Bytes of frames handed to transports (on a secure hub: before they are sealed into records). */
   bytesOut = 0;
   /** ERROR frames sent: refusals, failures, slow-consumer notices. */
   errors = 0;

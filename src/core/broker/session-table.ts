@@ -159,6 +159,8 @@ export class SessionTable {
   transportClosed(s: Session, info: TransportCloseInfo): void {
     if (s.state === 'closed') return;
     const wasOpen = s.state === 'open' || s.state === 'closing';
+    // A peer that leaves before its handshake ends is a failed handshake too (fail() counted its own).
+    if (s.state === 'handshake' || s.state === 'auth') this.#totals.handshakeFailures++;
     this.#detach(s);
     (s as Lifecycle).state = 'closed';
     this.#queues.discard(s);

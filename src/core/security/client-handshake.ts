@@ -84,9 +84,11 @@ export class ClientHandshake {
     if (auth === null || auth === undefined || typeof auth !== 'object' || hubProof === undefined) {
       throw hubAuthFailed('the hub did not authenticate itself (a hub started with --insecure, or not the hub you think)');
     }
-    // The hub's choice must be one we offered: anything else is a downgrade or a confused hub.
-    const integrityOk =
-      this.o.mode === 'integrity' ? this.offered().includes(auth.integrity as IntegrityAlgorithm) : auth.integrity === undefined;
+    // The hub's choice must be one we offered: anything else is a downgrade or a confused hub. A
+    // hub older than the negotiation names none and speaks HMAC-SHA256 only; its WELCOME is under
+    // its proof like any other, so taking that as its answer gives nobody in between a choice.
+    const integrity = this.o.mode === 'integrity' ? (auth.integrity ?? 'hmac-sha256') : auth.integrity;
+    const integrityOk = this.o.mode === 'integrity' ? this.offered().includes(integrity as IntegrityAlgorithm) : integrity === undefined;
     if (
       auth.scheme !== AUTH_SCHEME ||
       auth.group !== this.o.group ||
@@ -108,7 +110,7 @@ export class ClientHandshake {
               if (!ok) throw hubAuthFailed('the hub could not prove it knows the secret (a fake hub, or a different secret)');
               return then(c.hmacSha256(keys.clientProofKey, th), (clientProof) => {
                 const rekey = { afterRecords: auth.rekey.afterRecords, afterMs: auth.rekey.afterMs, afterBytes: DEFAULT_REKEY_AFTER_BYTES };
-                const suite = recordSuite(this.o.mode, auth.integrity);
+                const suite = recordSuite(this.o.mode, integrity);
                 return {
                   proof: toBase64(clientProof),
                   sealer: new RecordSealer(c, suite, keys.c2h, rekey, this.o.now),

@@ -30,9 +30,12 @@ class ReframedTransport implements Transport {
   readonly peer: string;
   readonly origin: string | undefined;
   readonly vouchedOrigin: string | undefined;
-  /** The start of a frame that has not all arrived: its length prefix (4 bytes) until that is whole, then the frame. */
-  #partial: Uint8Array | undefined;
+  /** Copies of the pieces of a frame that has not all arrived (the caller may reuse its chunks). */
+  #pieces: Uint8Array[] = [];
+  /** Bytes of the unfinished frame that have arrived: only these are held, never its declared length. */
   #have = 0;
+  /** The unfinished frame's whole length, once its length prefix has arrived (0 until then). */
+  #need = 0;
   #refused = false;
 
   constructor(
@@ -70,7 +73,7 @@ class ReframedTransport implements Transport {
     if (this.#refused) return;
     const n = chunk.length;
     let p = 0;
-    if (this.#partial !== undefined) {
+    if (this.#have > 0) {
       p = this.#complete(chunk, up);
       if (p < 0) return;
     }
@@ -78,65 +81,76 @@ class ReframedTransport implements Transport {
     const start = p;
     while (p + LENGTH_PREFIX_BYTES <= n) {
       const body = prefixAt(chunk, p);
-      if (body > this.maxBodyBytes()) return this.#refuse(chunk.subarray(start), up);
+      if (body > this.maxBodyBytes()) {
+        // The frames before it are whole and go up first, on their own.
+        if (p > start) up.message(chunk.subarray(start, p));
+        return this.#refuse(chunk.subarray(p), up);
+      }
       const end = p + LENGTH_PREFIX_BYTES + body;
       if (end > n) break;
       p = end;
     }
     if (p > start) up.message(start === 0 && p === n ? chunk : chunk.subarray(start, p));
-    if (p < n) this.#begin(chunk.subarray(p), up);
-  }
-
-  /** Keeps the start of an unfinished frame; the caller's chunk may be reused, so this copies. */
-  #begin(rest: Uint8Array, up: TransportHandlers): void {
-    if (rest.length < LENGTH_PREFIX_BYTES) {
-      this.#partial = new Uint8Array(LENGTH_PREFIX_BYTES);
-      this.#partial.set(rest);
+    if (p < n) {
+      // The start of an unfinished frame (its prefix, when whole, was checked above).
+      const rest = chunk.slice(p);
+      this.#pieces = [rest];
       this.#have = rest.length;
-      return;
+      this.#need = rest.length >= LENGTH_PREFIX_BYTES ? LENGTH_PREFIX_BYTES + prefixAt(rest, 0) : 0;
     }
-    const body = prefixAt(rest, 0);
-    if (body > this.maxBodyBytes()) return this.#refuse(rest, up);
-    this.#partial = new Uint8Array(LENGTH_PREFIX_BYTES + body);
-    this.#partial.set(rest);
-    this.#have = rest.length;
   }
 
   /** Feeds the unfinished frame from `chunk`; returns where the rest of the chunk starts, or -1 when it was all used (or refused). */
   #complete(chunk: Uint8Array, up: TransportHandlers): number {
-    let partial = this.#partial as Uint8Array;
     let p = 0;
-    if (this.#have < LENGTH_PREFIX_BYTES) {
+    if (this.#need === 0) {
       p = Math.min(LENGTH_PREFIX_BYTES - this.#have, chunk.length);
-      partial.set(chunk.subarray(0, p), this.#have);
+      this.#pieces.push(chunk.slice(0, p));
       this.#have += p;
       if (this.#have < LENGTH_PREFIX_BYTES) return -1;
-      const body = prefixAt(partial, 0);
+      const prefix = joined(this.#pieces, LENGTH_PREFIX_BYTES);
+      this.#pieces = [prefix];
+      const body = prefixAt(prefix, 0);
       if (body > this.maxBodyBytes()) {
-        this.#refuse(partial, up);
+        this.#refuse(prefix, up);
         return -1;
       }
-      const grown = new Uint8Array(LENGTH_PREFIX_BYTES + body);
-      grown.set(partial);
-      this.#partial = partial = grown;
+      this.#need = LENGTH_PREFIX_BYTES + body;
     }
-    const take = Math.min(partial.length - this.#have, chunk.length - p);
-    partial.set(chunk.subarray(p, p + take), this.#have);
-    this.#have += take;
-    p += take;
-    if (this.#have < partial.length) return -1;
-    this.#partial = undefined;
+    const take = Math.min(this.#need - this.#have, chunk.length - p);
+    if (take > 0) {
+      this.#pieces.push(chunk.slice(p, p + take));
+      this.#have += take;
+      p += take;
+    }
+    if (this.#have < this.#need) return -1;
+    const frame = joined(this.#pieces, this.#need);
+    this.#pieces = [];
     this.#have = 0;
-    up.message(partial);
+    this.#need = 0;
+    up.message(frame);
     return p;
   }
 
   #refuse(bytes: Uint8Array, up: TransportHandlers): void {
     this.#refused = true;
-    this.#partial = undefined;
+    this.#pieces = [];
     this.#have = 0;
+    this.#need = 0;
     up.message(bytes);
   }
+}
+
+/** The pieces as one array of `length` bytes (a single piece of that length is used as it is). */
+function joined(pieces: readonly Uint8Array[], length: number): Uint8Array {
+  if (pieces.length === 1 && (pieces[0] as Uint8Array).length === length) return pieces[0] as Uint8Array;
+  const out = new Uint8Array(length);
+  let o = 0;
+  for (const piece of pieces) {
+    out.set(piece, o);
+    o += piece.length;
+  }
+  return out;
 }
 
 function prefixAt(buf: Uint8Array, p: number): number {
