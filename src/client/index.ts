@@ -8,27 +8,7 @@ export { Message } from './message.js';
 export { Subscription } from './subscription.js';
 export type { MessageHandler, SubscribeOptions } from './subscription.js';
 export type { ConnectOptions, ReconnectOptions, SecurityOptions, WebSocketConstructor } from './options.js';
-export {
-  ConfigError,
-  ConnectionError,
-  CrossbusError,
-  ERROR_CODES,
-  ProtocolError,
-  RequestError,
-  SecurityError,
-  StorageError,
-  ValidationError,
-  createError,
-  deserializeError,
-  isCrossbusError,
-  isErrorCode,
-  isRetryable,
-  type CrossbusErrorOptions,
-  type ErrorClassName,
-  type ErrorCode,
-  type ErrorCodeInfo,
-  type SerializedError,
-} from '../core/errors/index.js';
+export * from '../core/errors/index.js';
 export type { FrameLimits } from '../core/limits.js';
 export {
   DEFAULT_FRAME_LIMITS,

@@ -5,27 +5,7 @@
  */
 
 // errors (also `crossbus/errors`)
-export {
-  ConfigError,
-  ConnectionError,
-  CrossbusError,
-  ERROR_CODES,
-  ProtocolError,
-  RequestError,
-  SecurityError,
-  StorageError,
-  ValidationError,
-  createError,
-  deserializeError,
-  isCrossbusError,
-  isErrorCode,
-  isRetryable,
-  type CrossbusErrorOptions,
-  type ErrorClassName,
-  type ErrorCode,
-  type ErrorCodeInfo,
-  type SerializedError,
-} from './errors/index.js';
+export * from './errors/index.js';
 
 // defaults and limits
 export * from './defaults.js';

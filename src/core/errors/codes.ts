@@ -131,8 +131,6 @@ export const ERROR_CODES = {
 };
 
 export type ErrorCode = keyof typeof ERROR_CODES;
-const checkRegistry: Readonly<Record<ErrorCode, ErrorCodeInfo>> = ERROR_CODES;
-void checkRegistry;
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);

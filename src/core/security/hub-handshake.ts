@@ -5,7 +5,7 @@ import { KEY_EXCHANGE_GROUPS, type Awaitable, type CryptoProvider, type Ephemera
 import { AUTH_SCHEME, type HelloAuth, type WelcomeAuth } from './handshake-messages.js';
 import { pskSecrets, sessionSecrets, transcriptHash, type PskSecrets, type SessionSecrets } from './key-schedule.js';
 import { then } from './maybe.js';
-import { INTEGRITY_ALGORITHMS, RecordOpener, RecordSealer, recordSuite, type IntegrityAlgorithm, type ProtectionMode } from './record.js';
+import { RecordOpener, RecordSealer, recordSuite, type IntegrityAlgorithm, type ProtectionMode } from './record.js';
 import { DEFAULT_REKEY_AFTER_BYTES } from '../defaults.js';
 
 /** One of an app's secrets, with an optional validity window (ms since epoch). */
@@ -81,10 +81,9 @@ const MAX_OFFERED = 8;
  * not know are skipped (a newer client may offer them).
  */
 function chooseIntegrity(ctx: HubHandshakeContext, offered: readonly string[] | undefined, app: string): IntegrityAlgorithm {
-  const chosen = (offered ?? ['hmac-sha256']).find(
-    (a): a is IntegrityAlgorithm =>
-      (INTEGRITY_ALGORITHMS as readonly string[]).includes(a) && ctx.integrityAlgorithms.includes(a as IntegrityAlgorithm),
-  );
+  // The hub's list holds known names only (its config is validated), so an unknown offer never matches.
+  const accepted: readonly string[] = ctx.integrityAlgorithms;
+  const chosen = (offered ?? ['hmac-sha256']).find((a): a is IntegrityAlgorithm => accepted.includes(a));
   if (chosen === undefined) {
     refuse(
       'CB_ERR_HANDSHAKE_FAILED',
