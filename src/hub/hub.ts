@@ -9,6 +9,8 @@ import { ConfigError } from '../core/errors/index.js';
 import { silentLogger } from '../core/util/logger.js';
 import { listenWebSocket } from '../transports/websocket/websocket-server.node.js';
 import { setupSecurity, writePidFile } from './security-setup.js';
+import { acquireFileLock } from '../node/dir-lock.js';
+import { HUB_LOCK_FILE_NAME, dataFile } from '../node/paths.js';
 import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
 import type { Session } from '../core/broker/session.js';
 import type { StreamService } from '../core/streams/stream-service.js';
@@ -21,7 +23,8 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
   port?: number;
   /**
    * Directory for the hub's state: config (created with fresh secrets when missing), audit log,
-   * consent decisions, pid file. Created if missing. @default none
+   * consent decisions, pid file. Created if missing. One hub per folder: a second one is refused
+   * with CB_ERR_DATA_DIR_LOCKED while the first runs (a crashed hub's lock is taken over). @default none
    */
   dataDir?: string;
   /** Config file (JSON or YAML). @default `<dataDir>/crossbus.config.json` */
@@ -113,7 +116,15 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     }
   }
   const logger = brokerOptions.logger ?? silentLogger;
-  const sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, logger });
+  // Before anything in the folder is read or written: a second hub must not touch the first's files.
+  const lock = dataDir !== undefined ? await acquireFileLock(dataFile(dataDir, HUB_LOCK_FILE_NAME)) : undefined;
+  let sec: Awaited<ReturnType<typeof setupSecurity>>;
+  try {
+    sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, logger });
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
   let broker: Broker;
   let streams: StreamService<Session> | undefined;
   try {
@@ -126,6 +137,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   } catch (err) {
     await streams?.close();
     await sec.close();
+    await lock?.release();
     throw err;
   }
   (sec as { setRevokedHandler?: (fn: () => void) => void }).setRevokedHandler?.(() => broker.reapplySecurity());
@@ -155,6 +167,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     await broker.close(0);
     await streams?.close();
     await sec.close();
+    await lock?.release();
     throw err;
   }
   const removePid = dataDir !== undefined ? await writePidFile(dataDir, listener.url) : undefined;
@@ -188,6 +201,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         await streams?.close();
         await sec.close();
         await removePid?.();
+        await lock?.release();
       })();
       return closing;
     },

@@ -21,3 +21,10 @@ export const DEFAULT_SYNC_INTERVAL_MS = 200;
 
 /** How long the old keys keep working after a rotation. @default 7 days */
 export const DEFAULT_ROTATION_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** How often a lock waiter looks again (a config writer waiting for another). @default 25 */
+export const DEFAULT_LOCK_POLL_MS = 25;
+/** A takeover guard older than this was left by a process that died while holding it. @default 2000 */
+export const DEFAULT_STALE_GUARD_MS = 2000;
+/** How long `keys rotate` waits for another writer of the config file. @default 5000 */
+export const DEFAULT_CONFIG_LOCK_WAIT_MS = 5000;

@@ -123,6 +123,7 @@ export const ERROR_CODES = {
     CB_ERR_INVALID_OPTION: false, // invalid option
     CB_ERR_CONFLICTING_OPTIONS: false, // options conflict with each other
     CB_ERR_ADDRESS_IN_USE: false, // address already in use
+    CB_ERR_DATA_DIR_LOCKED: false, // another hub holds the data folder
   }),
   // --- everything else -----------------------------------------------------------------
   ...codesOf('CrossbusError', {

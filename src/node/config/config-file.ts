@@ -19,7 +19,8 @@ import { ConfigError, createError } from '../../core/errors/index.js';
 import { silentLogger, type Logger } from '../../core/util/logger.js';
 import { replaceFileAtomically, writePrivateTemp } from '../atomic-file.js';
 import { DEFAULT_RATE } from '../../core/defaults.js';
-import { DEFAULT_ROTATION_GRACE_MS } from '../defaults.js';
+import { DEFAULT_CONFIG_LOCK_WAIT_MS, DEFAULT_ROTATION_GRACE_MS } from '../defaults.js';
+import { acquireFileLock } from '../dir-lock.js';
 
 /** Name of the config file inside the hub's data directory. @default 'crossbus.config.json' */
 export const CONFIG_FILE_NAME = 'crossbus.config.json';
@@ -202,10 +203,24 @@ export interface RotateKeyOptions {
 
 /**
  * Adds a fresh key to `app` and lets its currently valid keys expire at now + graceMs (or earlier,
- * if they already expire earlier). Rewrites the file atomically in its own format, 0600.
- * Not safe against two concurrent rotations of the same file (last writer wins).
+ * if they already expire earlier). Rewrites the file atomically in its own format, 0600. Two rotations at once (two operators, a
+ * script in a loop) would each read the file before the other wrote it and one key would be lost:
+ * the write holds `<path>.lock`, waiting up to `DEFAULT_CONFIG_LOCK_WAIT_MS` for another writer.
  */
 export async function rotateKey(
+  path: string,
+  app: string,
+  options: RotateKeyOptions = {},
+): Promise<{ keyId: string; secret: string; previousExpiresAt: number | undefined }> {
+  const lock = await acquireFileLock(`${path}.lock`, { purpose: 'config writer', waitMs: DEFAULT_CONFIG_LOCK_WAIT_MS });
+  try {
+    return await rotateKeyUnlocked(path, app, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function rotateKeyUnlocked(
   path: string,
   app: string,
   options: RotateKeyOptions = {},
