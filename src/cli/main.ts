@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { connect } from '../node/index.js';
 import { CrossbusError } from '../core/errors/index.js';
-import { consoleLogger } from './console-logger.js';
+import { cliLogger } from './logger.js';
 import { auditCommand } from './commands/audit.js';
 import { pubCommand, requestCommand, subCommand, PUB_HELP, REQUEST_HELP, SUB_HELP } from './commands/client.js';
 import { demoCommand } from './commands/demo.js';
@@ -71,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
       case 'hub':
         return await hubCommand(rest);
       case 'demo':
-        return await demoCommand(rest, consoleLogger('info'), (line) => void process.stdout.write(`${line}\n`));
+        return await demoCommand(rest, cliLogger(), (line) => void process.stdout.write(`${line}\n`));
       case 'pub':
         return await pubCommand(rest);
       case 'sub':

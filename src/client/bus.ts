@@ -78,7 +78,7 @@ export class Bus {
       );
     }
     const secretAuth = plugins.secretAuth?.(options);
-    this.events = new TypedEmitter<BusEvents>((error) => opts.logger.error('bus event listener threw', { error: String(error) }));
+    this.events = new TypedEmitter<BusEvents>((error) => opts.logger.error({ error: String(error) }, 'bus event listener threw'));
     const session = new Session(this.events, opts);
     this.#session = session;
     this.#conn = new Connection(connector, opts, { secretAuth, reframe: plugins.reframe }, this.events, session);

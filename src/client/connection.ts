@@ -273,7 +273,7 @@ export class Connection {
       () => {
         const silent = Date.now() - this.#lastHeardAt;
         if (silent > 2 * ms) {
-          this.#opts.logger.warn('hub is silent: dropping the connection', { silentMs: silent });
+          this.#opts.logger.warn({ silentMs: silent }, 'hub is silent: dropping the connection');
           this.transport?.close(4000, 'CB_ERR_CONNECTION_LOST');
         } else if (silent > ms) {
           this.outbox.sendControl(envelope(Kind.PING, { id: 0 }));
@@ -331,7 +331,7 @@ export class Connection {
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       this.attempt().catch((err: unknown) => {
-        this.#opts.logger.debug('reconnect attempt failed', { attempt: this.#reconnectAttempt, error: String(err) });
+        this.#opts.logger.debug({ attempt: this.#reconnectAttempt, error: String(err) }, 'reconnect attempt failed');
         // Refused for good (credentials revoked or expired, a hub that cannot prove the secret):
         // retrying cannot help, so the bus closes with the reason instead of knocking forever.
         if (err instanceof CrossbusError && !err.retryable && err.code !== 'CB_ERR_CONNECTION_CLOSED') {

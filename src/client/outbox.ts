@@ -102,7 +102,7 @@ export class Outbox {
     try {
       t.send(this.batch.take(), this.batch.headroom);
     } catch (err) {
-      this.#opts.logger.debug('send failed', { error: String(err) });
+      this.#opts.logger.debug({ error: String(err) }, 'send failed');
     }
     if (t.bufferedAmount() < this.#opts.maxPendingBytes) this.releaseWaiters();
   }

@@ -98,7 +98,7 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
 
   /** An error with no caller to reject: logged, and the bus's `error` event. */
   reportError(error: CrossbusError, context: Record<string, unknown>): void {
-    this.#logger.warn(error.message, { code: error.code, ...context });
+    this.#logger.warn({ code: error.code, ...context }, error.message);
     this.#events.emit('error', { error });
   }
 
@@ -259,9 +259,12 @@ export class Session implements StreamsHost, RequestReplyHost, ConnectionOwner {
       case Kind.GOODBYE:
         // The hub closes next, and the connection's close handler reconnects. Only the reason's
         // code is logged: no error reaches anyone.
-        this.#logger.info('hub said goodbye', {
-          code: env.payload.length > 0 ? errorFromPayload(env.payload).code : 'CB_ERR_HUB_SHUTTING_DOWN',
-        });
+        this.#logger.info(
+          {
+            code: env.payload.length > 0 ? errorFromPayload(env.payload).code : 'CB_ERR_HUB_SHUTTING_DOWN',
+          },
+          'hub said goodbye',
+        );
         return;
       default:
         this.reportError(createError('CB_ERR_PROTOCOL', `unexpected ${KIND_NAMES[env.kind] ?? env.kind} frame from the hub`), {});

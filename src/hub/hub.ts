@@ -159,7 +159,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
           outcome: 'denied',
           reason: 'CB_ERR_ORIGIN_REFUSED: origin not in the allow-list',
         });
-        logger.warn('refused a WebSocket from a disallowed origin', { origin, peer });
+        logger.warn({ origin, peer }, 'refused a WebSocket from a disallowed origin');
         return false;
       },
     });
@@ -190,7 +190,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     reload: async () => {
       await sec.reloadConfig();
       const result = broker.reapplySecurity();
-      logger.info('config reloaded', { ...result });
+      logger.info({ ...result }, 'config reloaded');
       return result;
     },
     processConsentInbox: () => sec.processConsentInbox(),

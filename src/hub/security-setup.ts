@@ -84,7 +84,7 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
       file: auditFile,
       logger,
       onError: (err) =>
-        logger.error('AUDIT LOG WRITE FAILED: security events are not being recorded', { error: String(err), file: auditFile }),
+        logger.error({ error: String(err), file: auditFile }, 'AUDIT LOG WRITE FAILED: security events are not being recorded'),
     });
   } else if (!o.insecure) {
     logger.warn('no data directory and no audit file: security events are not recorded');
@@ -105,7 +105,7 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
           logger.warn(
             `consent needed: app ${e.request.app} wants to ${e.request.action} ${e.request.target} (rule ${e.request.pattern}); decide with: crossbus consent grant|deny ${e.request.id}`,
           );
-        } else if (e.type === 'error') logger.error('consent state could not be saved', { error: String(e.error) });
+        } else if (e.type === 'error') logger.error({ error: String(e.error) }, 'consent state could not be saved');
         else if (e.type === 'revoked' && e.decision.decision === 'granted') onConsentRevoked?.();
       },
     });
@@ -172,7 +172,7 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
     processConsentInbox: async () => {
       if (dataDir === undefined || consent === undefined) return 0;
       const commands = await drainConsentInbox(dataDir, (line, reason) =>
-        logger.warn('ignored a bad consent command', { reason, line: line.slice(0, 200) }),
+        logger.warn({ reason, line: line.slice(0, 200) }, 'ignored a bad consent command'),
       );
       for (const cmd of commands) {
         const r = await consent.apply(cmd);

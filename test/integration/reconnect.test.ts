@@ -6,6 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { CrossbusError, type BusState } from '../../src/node/index.js';
+import { recordingLogger } from '../helpers/recording-logger.js';
 import { startHubProcess, restartOnPort, type HubProcess } from '../helpers/hub-process.js';
 import { openBus, closeBus } from '../helpers/buses.js';
 import { until } from '../helpers/wait.js';
@@ -135,9 +136,8 @@ describe('reconnect', () => {
 
   test('graceful SIGTERM: the hub says goodbye, exits with code 0 and prints "crossbus hub stopped"', T, async () => {
     const hub = await startHubProcess();
-    const logged: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
-    const record = (message: string, fields?: Record<string, unknown>): void => void logged.push({ message, fields });
-    const logger = { debug: record, info: record, warn: record, error: record };
+    const { logger, records } = recordingLogger();
+    const logged = records;
     const b = await openBus(hub.url, { name: 'sigterm-witness', reconnect: false, logger });
     try {
       let disconnected: CrossbusError | undefined;

@@ -44,7 +44,15 @@ async function logWith(count: number): Promise<string> {
 function capture(): { logger: Logger; errors: string[] } {
   const errors: string[] = [];
   const noop = (): void => {};
-  return { errors, logger: { debug: noop, info: noop, warn: noop, error: (m) => errors.push(m) } };
+  return {
+    errors,
+    logger: {
+      debug: noop,
+      info: noop,
+      warn: noop,
+      error: (...args: [string] | [Record<string, unknown>, string]) => errors.push(args[args.length - 1] as string),
+    },
+  };
 }
 
 describe('AuditLog writing', () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, isCrossbusError } from '../../src/core/errors/index.js';
+import { recordingLogger } from '../helpers/recording-logger.js';
 import { policyForApp } from '../../src/core/security/app-policy.js';
 import type { Logger } from '../../src/core/util/logger.js';
 import { CONFIG_FILE_NAME, createDefaultConfig, ensureConfigFile, loadConfigFile, rotateKey } from '../../src/node/config/config-file.js';
@@ -61,20 +62,14 @@ function configError(path: string, pattern: RegExp): (e: unknown) => boolean {
   };
 }
 
-class RecordingLogger implements Logger {
-  readonly records: Array<[string, string, Record<string, unknown> | undefined]> = [];
-  debug(m: string, f?: Record<string, unknown>): void {
-    this.records.push(['debug', m, f]);
-  }
-  info(m: string, f?: Record<string, unknown>): void {
-    this.records.push(['info', m, f]);
-  }
-  warn(m: string, f?: Record<string, unknown>): void {
-    this.records.push(['warn', m, f]);
-  }
-  error(m: string, f?: Record<string, unknown>): void {
-    this.records.push(['error', m, f]);
-  }
+function recordingLoggerTuples(): Logger & { records: Array<[string, string, Record<string, unknown> | undefined]> } {
+  const { logger, records } = recordingLogger();
+  return {
+    ...logger,
+    get records() {
+      return records.map((r): [string, string, Record<string, unknown> | undefined] => [r.level, r.message, r.fields]);
+    },
+  };
 }
 
 describe('loadConfigFile', () => {
@@ -164,7 +159,7 @@ describe('createDefaultConfig and ensureConfigFile', () => {
 
   test('creates <dataDir>/crossbus.config.json once, mode 0600, and never logs a secret', async () => {
     const dir = join(await tempDir(), 'nested', 'data');
-    const logger = new RecordingLogger();
+    const logger = recordingLoggerTuples();
     const first = await ensureConfigFile(dir, logger);
     assert.equal(first.path, join(dir, CONFIG_FILE_NAME));
     assert.equal(first.created, true);

@@ -159,7 +159,10 @@ describe('SegmentLog', () => {
       if (kind === 'cut mid-record') truncateSync(file, size - 5);
       else appendFileSync(file, Buffer.from([0, 0, 0, 90, 1, 2, 3, 4, 5, 6, 7]));
       const warnings: string[] = [];
-      const logger: Logger = { ...silentLogger, warn: (m) => warnings.push(m) };
+      const logger: Logger = {
+        ...silentLogger,
+        warn: (...args: [string] | [Record<string, unknown>, string]) => warnings.push(args[args.length - 1] as string),
+      };
       const again = await SegmentLog.open(dir, { logger });
       assert.equal(warnings.length, 1);
       assert.equal(again.recovered?.file, segmentFileName(1));

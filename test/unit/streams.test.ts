@@ -177,7 +177,10 @@ describe('streams: idempotent publish', () => {
     assert.throws(() => new StreamService({ catalog: new MemoryCatalog(), maxDuplicateIds: 0 }), { code: 'CB_ERR_INVALID_OPTION' });
     assert.equal(DEFAULT_MAX_DUPLICATE_IDS, 100_000);
     const logged: Array<Record<string, unknown> | undefined> = [];
-    const logger = { ...silentLogger, warn: (_m: string, f?: Record<string, unknown>) => void logged.push(f) };
+    const logger = {
+      ...silentLogger,
+      warn: (f: Record<string, unknown> | string) => void logged.push(typeof f === 'string' ? undefined : f),
+    };
     const hub = await startStreamHub({ maxDuplicateIds: 3, logger });
     const bus = await hub.connect();
     await bus.streams.create({ name: 'B', topics: ['b.>'] });
@@ -201,7 +204,10 @@ describe('streams: idempotent publish', () => {
 
   test('the warning about forgotten ids comes once even when several are forgotten before it is checked', async () => {
     const logged: Array<Record<string, unknown> | undefined> = [];
-    const logger = { ...silentLogger, warn: (_m: string, f?: Record<string, unknown>) => void logged.push(f) };
+    const logger = {
+      ...silentLogger,
+      warn: (f: Record<string, unknown> | string) => void logged.push(typeof f === 'string' ? undefined : f),
+    };
     const hub = await startStreamHub({ maxDuplicateIds: 1, logger });
     const bus = await hub.connect();
     await bus.streams.create({ name: 'C', topics: ['c.>'] });

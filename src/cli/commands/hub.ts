@@ -4,7 +4,8 @@
  */
 import { startHub } from '../../hub/hub.js';
 import { CONFIG_FILE_NAME } from '../../node/config/config-file.js';
-import { consoleLogger } from '../console-logger.js';
+import { LOG_OPTIONS, cliLogger, logOptions } from '../logger.js';
+import { VERSION } from '../../node/version.js';
 import { HELP_OPTION, UsageError, defineOptions, intOption, optionsHelp, parseOptions } from '../options.js';
 import {
   DEFAULT_HEARTBEAT_MS,
@@ -19,7 +20,6 @@ import {
 } from '../../core/defaults.js';
 import { DEFAULT_DATA_DIR } from '../../node/defaults.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../hub/defaults.js';
-import { DEFAULT_LOG_LEVEL } from '../defaults.js';
 
 export const HUB_OPTIONS = defineOptions({
   host: { type: 'string', placeholder: '<addr>', description: 'interface to bind', default: DEFAULT_HOST },
@@ -66,7 +66,7 @@ export const HUB_OPTIONS = defineOptions({
     description: 'ping idle peers after this long, drop after twice it; 0 = off',
     default: DEFAULT_HEARTBEAT_MS,
   },
-  'log-level': { type: 'string', placeholder: '<level>', description: 'debug | info | warn | error', default: DEFAULT_LOG_LEVEL },
+  ...LOG_OPTIONS,
   ...HELP_OPTION,
 });
 
@@ -87,9 +87,7 @@ export async function hubCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  const level = values['log-level'] ?? DEFAULT_LOG_LEVEL;
-  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error`);
-  const logger = consoleLogger(level as 'info');
+  const logger = cliLogger(logOptions(values['log-level'], values['log-format']));
   const policy = values['slow-consumer'];
   if (policy !== undefined && policy !== 'disconnect' && policy !== 'drop')
     throw new UsageError('--slow-consumer must be disconnect or drop');
@@ -104,10 +102,13 @@ export async function hubCommand(argv: string[]): Promise<number> {
   };
   const given = Object.fromEntries(Object.entries(numeric).filter(([, v]) => v !== undefined));
   const maxDuplicateIds = intOption('max-duplicate-ids', values['max-duplicate-ids'], 1, Number.MAX_SAFE_INTEGER);
+  const dataDir = values.data ?? DEFAULT_DATA_DIR;
+  // The first line says which build this is and which process, for whoever reads the log later.
+  logger.info({ version: VERSION, node: process.version, dataDir }, 'crossbus hub starting'); // pino adds pid
   const hub = await startHub({
     host: values.host ?? DEFAULT_HOST,
     port: intOption('port', values.port, 0, 65535) ?? DEFAULT_PORT,
-    dataDir: values.data ?? DEFAULT_DATA_DIR,
+    dataDir,
     ...(values.config !== undefined ? { configFile: values.config } : {}),
     insecure: values.insecure === true,
     ...(policy !== undefined ? { slowConsumerPolicy: policy } : {}),
@@ -115,17 +116,20 @@ export async function hubCommand(argv: string[]): Promise<number> {
     ...(maxDuplicateIds !== undefined ? { streamOptions: { maxDuplicateIds } } : {}),
     logger,
   });
-  hub.broker.events.on('connection', (e) => logger.info('client connected', e));
-  hub.broker.events.on('disconnection', (e) => logger.info('client disconnected', e));
-  hub.broker.events.on('slow-consumer', (e) => logger.warn('slow consumer', e));
-  hub.broker.events.on('protocol-error', (e) => logger.warn('protocol error', e));
+  hub.broker.events.on('connection', (e) => logger.info(e, 'client connected'));
+  hub.broker.events.on('disconnection', (e) => logger.info(e, 'client disconnected'));
+  hub.broker.events.on('slow-consumer', (e) => logger.warn(e, 'slow consumer'));
+  hub.broker.events.on('protocol-error', (e) => logger.warn(e, 'protocol error'));
   hub.broker.events.on('security', (e) => {
     if (e.outcome === 'success' || e.action === 'rate-limit')
-      logger.debug(`security: ${e.action} ${e.outcome}`, { actor: e.actor, target: e.target });
+      logger.debug({ actor: e.actor, target: e.target }, `security: ${e.action} ${e.outcome}`);
     else
-      logger.warn(`security: ${e.action} ${e.outcome}${e.target ? ` ${e.target}` : ''}${e.reason ? `: ${e.reason}` : ''}`, {
-        actor: e.actor,
-      });
+      logger.warn(
+        {
+          actor: e.actor,
+        },
+        `security: ${e.action} ${e.outcome}${e.target ? ` ${e.target}` : ''}${e.reason ? `: ${e.reason}` : ''}`,
+      );
   });
   // Signal handlers go in before the ready line: a supervisor may signal as soon as it reads it.
   const stopped = new Promise<void>((resolve) => {
@@ -144,7 +148,7 @@ export async function hubCommand(argv: string[]): Promise<number> {
       );
   });
   process.on('SIGUSR2', () => {
-    hub.processConsentInbox().catch((err: unknown) => logger.error('applying consent decisions failed', { error: String(err) }));
+    hub.processConsentInbox().catch((err: unknown) => logger.error({ error: String(err) }, 'applying consent decisions failed'));
   });
   if (hub.configPath !== undefined) process.stdout.write(`crossbus hub config: ${hub.configPath}\n`);
   process.stdout.write(`crossbus hub listening on ${hub.url}\n`);

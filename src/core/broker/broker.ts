@@ -44,7 +44,7 @@ export class Broker implements MetricsSource {
   constructor(options: BrokerOptions = {}) {
     const o = (this.options = resolveBrokerOptions(options));
     const events = (this.events = new TypedEmitter<BrokerEvents>((error) =>
-      o.logger.error('broker event listener threw', { error: String(error) }),
+      o.logger.error({ error: String(error) }, 'broker event listener threw'),
     ));
     const totals = this.#totals;
     const streams = o.streams;

@@ -65,7 +65,7 @@ export class InboundDispatch {
     } catch (err) {
       const error =
         err instanceof CrossbusError ? err : createError('CB_ERR_INTERNAL', 'internal error while handling a frame', { cause: err });
-      if (!(err instanceof CrossbusError)) this.#options.logger.error('broker failed on a frame', { error: String(err) });
+      if (!(err instanceof CrossbusError)) this.#options.logger.error({ error: String(err) }, 'broker failed on a frame');
       this.#events.emit('protocol-error', { connectionId: s.connectionId, name: s.name, code: error.code, message: error.message });
       this.#sessions.fail(s, error, error.code === 'CB_ERR_FRAME_TOO_LARGE' ? CLOSE_TOO_BIG : CLOSE_PROTOCOL_ERROR);
     }
@@ -116,7 +116,7 @@ export class InboundDispatch {
         this.#sessions.close(s, CLOSE_NORMAL, 'goodbye');
         return;
       case Kind.ERROR:
-        this.#options.logger.warn('peer reported an error', { connectionId: s.connectionId, payload: safeJson(env.payload) });
+        this.#options.logger.warn({ connectionId: s.connectionId, payload: safeJson(env.payload) }, 'peer reported an error');
         return;
       default:
         throw new ProtocolError('CB_ERR_PROTOCOL', `a client may not send ${KIND_NAMES[env.kind] ?? env.kind} frames`, {

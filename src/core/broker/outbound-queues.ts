@@ -240,7 +240,7 @@ export class OutboundQueues {
     try {
       s.transport.send(this.takeOut(s), q.out.headroom);
     } catch (err) {
-      o.logger.debug('send failed', { connectionId: s.connectionId, error: String(err) });
+      o.logger.debug({ connectionId: s.connectionId, error: String(err) }, 'send failed');
       return;
     }
     s.counters.bytesOut += n;

@@ -43,11 +43,14 @@ export class ConsumerPositions<S> {
   /** Saves the position now; resolves once saved or logged as failed (never rejects). */
   save(stream: Stream<S>, c: Consumer<S>): Promise<void> {
     const p = this.#catalog.saveConsumer(stream.name, stream.storedConsumer(c)).catch((err: unknown) => {
-      this.#logger.error('stream consumer: could not save its position (it will redeliver from the last saved one)', {
-        stream: stream.name,
-        consumer: c.name,
-        error: String(err),
-      });
+      this.#logger.error(
+        {
+          stream: stream.name,
+          consumer: c.name,
+          error: String(err),
+        },
+        'stream consumer: could not save its position (it will redeliver from the last saved one)',
+      );
     });
     this.#saving.add(p);
     void p.finally(() => this.#saving.delete(p));

@@ -201,7 +201,7 @@ export class ConsumerRegistry<S> {
       failed: (c, error) => {
         if (error.code === 'CB_ERR_STREAM_CORRUPT') p.onCorrupt(p.table.get(stream.deadLetterOf ?? stream.name) ?? stream, error);
         else {
-          p.logger.warn('stream consumer: reading the log failed; retrying', { stream: stream.name, consumer: c.name, code: error.code });
+          p.logger.warn({ stream: stream.name, consumer: c.name, code: error.code }, 'stream consumer: reading the log failed; retrying');
           const t = setTimeout(() => c.pump(), READ_RETRY_MS);
           unrefTimer(t);
         }

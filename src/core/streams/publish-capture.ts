@@ -73,12 +73,12 @@ export class PublishCapture<S> {
         if (stream.dedupe.forgottenEarly > 0 && !this.#warnedForgetting.has(stream)) {
           this.#warnedForgetting.add(stream);
           p.logger.warn(
-            'stream: message ids are forgotten before their duplicate window ends; a retry of one is stored again (raise maxDuplicateIds or shorten duplicateWindowMs)',
             {
               stream: stream.name,
               maxDuplicateIds: p.maxDuplicateIds,
               duplicateWindowMs: stream.config.duplicateWindowMs,
             },
+            'stream: message ids are forgotten before their duplicate window ends; a retry of one is stored again (raise maxDuplicateIds or shorten duplicateWindowMs)',
           );
         }
         if (durable) {
@@ -95,7 +95,7 @@ export class PublishCapture<S> {
         if (error.code === 'CB_ERR_STORAGE')
           p.host.get().emit({ action: 'storage-error', stream: stream.name, details: { code: error.code, message: error.message } });
         if (durable) p.host.get().replyError(s, id, error);
-        else p.logger.warn('stream: could not store a captured message', { stream: stream.name, code: error.code });
+        else p.logger.warn({ stream: stream.name, code: error.code }, 'stream: could not store a captured message');
       },
     );
   }

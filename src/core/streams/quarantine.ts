@@ -26,11 +26,14 @@ export class StreamQuarantine<S> {
     if (stream.quarantined !== undefined) return;
     stream.quarantined = error;
     if (stream.deadLetters) stream.deadLetters.quarantined = error;
-    this.#logger.error('stream quarantined: its data is damaged; other streams keep working', {
-      stream: stream.name,
-      code: error.code,
-      message: error.message,
-    });
+    this.#logger.error(
+      {
+        stream: stream.name,
+        code: error.code,
+        message: error.message,
+      },
+      'stream quarantined: its data is damaged; other streams keep working',
+    );
     // Streams are opened before a broker attaches: nobody to tell yet.
     this.#host.current?.emit({ action: 'quarantined', stream: stream.name, details: { code: error.code, message: error.message } });
     const ended = createError('CB_ERR_STREAM_QUARANTINED', `stream ${stream.name} is quarantined: ${error.message}`, {

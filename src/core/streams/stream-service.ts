@@ -171,7 +171,7 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
         const dropped = await stream.storage.enforceRetention(this.#clock());
         if (dropped > 0) for (const c of stream.consumers.values()) c.pump();
       } catch (err) {
-        this.#logger.warn('stream: age retention failed', { stream: stream.name, error: String(err) });
+        this.#logger.warn({ stream: stream.name, error: String(err) }, 'stream: age retention failed');
       }
     }
   }

@@ -1,14 +1,23 @@
 /**
  * Library code never writes to the console: it logs through an injected Logger. The default is
- * silent; the CLI injects one that prints.
+ * silent; the CLI injects a pino logger.
+ *
+ * The call shape is pino's (and bunyan's): fields first, then the message, or the message alone.
+ * So a pino logger (or a `logger.child({...})` of one) can be passed as it is and keeps every field.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** One level's function: `log({ stream: 'ORDERS' }, 'stream opened')` or `log('stream opened')`. */
+export interface LogFn {
+  (fields: Record<string, unknown>, message: string): void;
+  (message: string): void;
+}
+
 export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
 }
 
 const noop = (): void => {};

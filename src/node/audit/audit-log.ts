@@ -183,15 +183,18 @@ export class AuditLog implements AuditSink {
       // An existing log may hold addresses and app names: tighten it like a new one.
       if (st.isFile() && (st.mode & 0o077) !== 0) {
         fchmodSync(fd, 0o600);
-        logger.warn('audit log was readable by others; set its mode to 0600', { file: options.file });
+        logger.warn({ file: options.file }, 'audit log was readable by others; set its mode to 0600');
       }
       // Only a regular file has a tail to continue (e.g. /dev/full does not, and reads forever).
       const tail = st.isFile() ? await readTail(options.file, st.size) : { seq: 0, hash: GENESIS_HASH, partial: false, skipped: 0 };
       if (tail.skipped > 0) {
-        logger.warn('audit log ends in a partial or invalid line (crash?); continuing on a new line, verify will report it', {
-          file: options.file,
-          skipped: tail.skipped,
-        });
+        logger.warn(
+          {
+            file: options.file,
+            skipped: tail.skipped,
+          },
+          'audit log ends in a partial or invalid line (crash?); continuing on a new line, verify will report it',
+        );
       }
       return new AuditLog(options, fd, tail.seq, tail.hash, tail.partial);
     } catch (cause) {
@@ -287,7 +290,7 @@ export class AuditLog implements AuditSink {
         this.#lost++;
         return;
       }
-      this.#logger.warn('audit log writing again', { file: this.file, lost: this.#lost });
+      this.#logger.warn({ file: this.file, lost: this.#lost }, 'audit log writing again');
       this.#lost = 0;
       this.#reported = null;
     }
@@ -338,16 +341,19 @@ export class AuditLog implements AuditSink {
     const what =
       kind === 'REMOVED' ? 'the file was removed while open; continuing in a new file' : 'audit entries are being lost until it recovers';
     const message = `AUDIT LOG WRITE FAILED (${kind}): ${what}`;
-    this.#logger.error(message, {
-      file: this.file,
-      code: kind,
-      error: cause instanceof Error ? cause.message : String(cause),
-      failures: this.#failures,
-    });
+    this.#logger.error(
+      {
+        file: this.file,
+        code: kind,
+        error: cause instanceof Error ? cause.message : String(cause),
+        failures: this.#failures,
+      },
+      message,
+    );
     try {
       this.#onError?.(createError('CB_ERR_AUDIT', message, { cause, details: { file: this.file, code: kind } }));
     } catch (err) {
-      this.#logger.error('audit onError handler threw', { error: err instanceof Error ? err.message : String(err) });
+      this.#logger.error({ error: err instanceof Error ? err.message : String(err) }, 'audit onError handler threw');
     }
   }
 

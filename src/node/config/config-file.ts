@@ -157,7 +157,7 @@ export async function ensureConfigFile(
     return { path, created: false, config: await loadConfigFile(path) };
   }
   // Names and the path only: the secrets stay in the file.
-  logger.info('created a hub config with fresh secrets', { path, apps: [...config.apps.keys()] });
+  logger.info({ path, apps: [...config.apps.keys()] }, 'created a hub config with fresh secrets');
   return { path, created: true, config };
 }
 

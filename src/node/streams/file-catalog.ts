@@ -62,7 +62,7 @@ export class FileCatalog implements StreamCatalog {
       try {
         out.push(resolveStreamConfig(JSON.parse(text)));
       } catch (err) {
-        this.logger.error('stream: its configuration cannot be read; the stream is not opened', { stream: name, error: String(err) });
+        this.logger.error({ stream: name, error: String(err) }, 'stream: its configuration cannot be read; the stream is not opened');
       }
     }
     return out;
@@ -113,7 +113,7 @@ export class FileCatalog implements StreamCatalog {
         if (config.durable === undefined || !validState(st)) throw new Error('not a consumer state');
         out.push({ config: { ...config, durable: config.durable }, state: st });
       } catch (err) {
-        this.logger.error('stream consumer: its saved state cannot be read; it is left out', { stream, file: f, error: String(err) });
+        this.logger.error({ stream, file: f, error: String(err) }, 'stream consumer: its saved state cannot be read; it is left out');
       }
     }
     return out;

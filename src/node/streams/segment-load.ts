@@ -72,7 +72,7 @@ export async function loadSegments(dir: string, fs: StorageFs, logger: Logger): 
           await file.datasync();
         });
         recovered = { file: name, ...scan.torn };
-        logger.warn('stream storage: cut a torn record off the end of the log (a crash mid-write)', { dir, ...recovered });
+        logger.warn({ dir, ...recovered }, 'stream storage: cut a torn record off the end of the log (a crash mid-write)');
       }
     }
   } catch (err) {

@@ -179,10 +179,13 @@ export class SegmentLog implements StreamStorage {
           await this.o.fs.writeFileAtomic(path, floor);
         } catch (again) {
           if (this.firstSeq <= this.lastSeq) throw storageFailure('write', path, again);
-          this.o.logger.warn('stream storage: purged everything, but could not record the floor file (the new segment records it)', {
-            dir: this.dir,
-            err: String(again),
-          });
+          this.o.logger.warn(
+            {
+              dir: this.dir,
+              err: String(again),
+            },
+            'stream storage: purged everything, but could not record the floor file (the new segment records it)',
+          );
         }
         return dropped;
       }
@@ -204,7 +207,7 @@ export class SegmentLog implements StreamStorage {
       if (this.dirty)
         await this.active.file
           .datasync()
-          .catch((err) => this.o.logger.error('stream storage: final fsync failed', { dir: this.dir, err: String(err) }));
+          .catch((err) => this.o.logger.error({ dir: this.dir, err: String(err) }, 'stream storage: final fsync failed'));
       for (const s of this.segments) await s.release();
     });
   }
@@ -230,7 +233,7 @@ export class SegmentLog implements StreamStorage {
         // Retention first, so a caller that sees its append resolve also sees the limits applied.
         if (acks.length > 0 && this.hasRetention()) {
           await this.retain(this.o.clock()).catch((err) =>
-            this.o.logger.warn('stream storage: retention failed', { dir: this.dir, err: String(err) }),
+            this.o.logger.warn({ dir: this.dir, err: String(err) }, 'stream storage: retention failed'),
           );
         }
         for (const ack of acks) ack();
@@ -342,10 +345,13 @@ export class SegmentLog implements StreamStorage {
         await this.active.file.datasync();
       } catch (err) {
         this.dirty = true;
-        this.o.logger.error('stream storage: interval fsync failed; acknowledged messages may be lost on power loss', {
-          dir: this.dir,
-          err: String(err),
-        });
+        this.o.logger.error(
+          {
+            dir: this.dir,
+            err: String(err),
+          },
+          'stream storage: interval fsync failed; acknowledged messages may be lost on power loss',
+        );
       }
     });
   }
@@ -390,7 +396,7 @@ export class SegmentLog implements StreamStorage {
         await this.roll();
       } catch (err) {
         // Harmless: the old segment stays until the next roll; the purge floor or retention covers it on open.
-        this.o.logger.warn('stream storage: could not start a fresh segment', { dir: this.dir, err: String(err) });
+        this.o.logger.warn({ dir: this.dir, err: String(err) }, 'stream storage: could not start a fresh segment');
       }
     }
     let deleted = false;
@@ -399,7 +405,7 @@ export class SegmentLog implements StreamStorage {
       try {
         await this.o.fs.unlink(s.path);
       } catch (err) {
-        this.o.logger.warn('stream storage: could not delete an expired segment', { file: s.path, err: String(err) });
+        this.o.logger.warn({ file: s.path, err: String(err) }, 'stream storage: could not delete an expired segment');
         break;
       }
       this.segments.shift();
