@@ -128,11 +128,24 @@ test('every problem in a broken document is named by a rule, at its path, withou
         parsed = parseHubConfig(raw, 'crossbus.config.json');
       } catch (err) {
         assert.ok(err instanceof ConfigError && isCrossbusError(err, 'CB_ERR_CONFIG_INVALID'), String(err));
-        const path = err.details?.path as string;
-        assert.ok(err.message.startsWith(`crossbus.config.json: ${path}: `), err.message);
+        const problems = err.details?.problems as Array<{ path: string; message: string }>;
+        assert.ok(problems.length >= 1, err.message);
+        assert.equal(err.details?.path, problems[0]?.path);
         assert.equal(err.details?.source, 'crossbus.config.json');
-        const problem = err.message.slice(`crossbus.config.json: ${path}: `.length);
-        assert.doesNotMatch(problem, /^is invalid$|Invalid |Expected |Received /, err.message);
+        // One problem: `file: path: message`; several: a count, then `  path: message` per line.
+        const lines =
+          problems.length === 1
+            ? [err.message.slice('crossbus.config.json: '.length)]
+            : err.message
+                .split('\n')
+                .slice(1)
+                .map((l) => l.slice(2));
+        if (problems.length > 1) assert.equal(err.message.split('\n')[0], `crossbus.config.json: ${problems.length} problems:`);
+        assert.equal(lines.length, problems.length, err.message);
+        problems.forEach((p, i) => {
+          assert.equal(lines[i], `${p.path}: ${p.message}`);
+          assert.doesNotMatch(p.message, /^is invalid$|Invalid |Expected |Received /, err.message);
+        });
         for (const s of SECRETS) assert.ok(!err.message.includes(s.slice(0, 12)), err.message);
       }
       assert.equal(JSON.stringify(raw), before);

@@ -10,7 +10,7 @@ import { AppSchema } from './app-schema.js';
 import { LimitsSchema } from './limits-schema.js';
 import { OriginListSchema } from './origin-schema.js';
 import { RoleSchema } from './role-schema.js';
-import { named, rule, settings, type Problem } from './rules.js';
+import { named, rule, settings, text, type Problem } from './rules.js';
 import { SecuritySchema } from './security-schema.js';
 import { DEFAULT_ORIGINS } from '../defaults.js';
 
@@ -66,6 +66,8 @@ function originsDistinct(apps: Apps): Problem | undefined {
 export const HubConfigSchema = v.pipe(
   settings(
     {
+      /** Where an editor finds the JSON Schema of this file (docs/hub-config.schema.json); ignored by the hub. */
+      $schema: v.optional(text()),
       apps: named('app', AppSchema),
       roles: v.optional(named('role', RoleSchema), {}),
       /** Exact origins of browser pages that may open a WebSocket; "null" stands for opaque origins. */
@@ -75,7 +77,7 @@ export const HubConfigSchema = v.pipe(
     },
     {
       shape: (o) => (o.apps === undefined ? { path: ['apps'], message: 'is required: without apps nobody can connect' } : undefined),
-      checkOrder: ['roles', 'apps', 'origins', 'limits', 'security'],
+      checkOrder: ['$schema', 'roles', 'apps', 'origins', 'limits', 'security'],
     },
   ),
   rule(({ apps, roles }) => rolesDefined(apps, roles) ?? secretsDistinct(apps) ?? originsDistinct(apps)),

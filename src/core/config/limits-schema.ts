@@ -8,13 +8,19 @@ import { topicProblem } from '../topic.js';
 import { list, numberOrKind, rule, settings, text } from './rules.js';
 import { DEFAULT_RATE, DEFAULT_TOPIC_RATES } from '../defaults.js';
 
-const perSecond = v.custom<number>(
-  (x) => typeof x === 'number' && Number.isFinite(x) && x > 0,
-  (issue) => `must be a positive finite number, got ${numberOrKind(issue.input)}`,
+const perSecond = Object.assign(
+  v.custom<number>(
+    (x) => typeof x === 'number' && Number.isFinite(x) && x > 0,
+    (issue) => `must be a positive finite number, got ${numberOrKind(issue.input)}`,
+  ),
+  { jsonSchema: { type: 'number', exclusiveMinimum: 0 } },
 );
-const burst = v.custom<number>(
-  (x) => typeof x === 'number' && Number.isFinite(x) && x >= 1,
-  (issue) => `must be a finite number >= 1, got ${numberOrKind(issue.input)}`,
+const burst = Object.assign(
+  v.custom<number>(
+    (x) => typeof x === 'number' && Number.isFinite(x) && x >= 1,
+    (issue) => `must be a finite number >= 1, got ${numberOrKind(issue.input)}`,
+  ),
+  { jsonSchema: { type: 'number', minimum: 1 } },
 );
 
 /** Messages per second, and how many may come at once. */

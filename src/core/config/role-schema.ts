@@ -47,7 +47,11 @@ const fullGrant = v.pipe(
 );
 
 /** `"orders.>"` is short for `{ pattern: "orders.>" }`; `ask: true` asks a person first (consent). */
-export const GrantSchema = v.lazy((grant) => (typeof grant === 'string' ? shortGrant : fullGrant));
+export const GrantSchema = Object.assign(
+  v.lazy((grant) => (typeof grant === 'string' ? shortGrant : fullGrant)),
+  // For the JSON Schema generator, which cannot see which schema the lazy one picks.
+  { anyOfSchemas: [shortGrant, fullGrant] },
+);
 
 const grants = v.optional(v.pipe(list(GrantSchema), v.readonly()), []);
 const patterns = v.optional(v.pipe(list(pattern), v.readonly()), []);

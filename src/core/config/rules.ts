@@ -6,15 +6,23 @@
  * checks (a duplicate at an index, an unknown key) carries its path, so that `parseHubConfig` can
  * name the exact JSON path.
  *
- * Settings are checked in the order a reader fixes them: the value's type, then unknown keys,
- * then rules about which keys go together, then each field, then rules across fields. Parsing
- * stops at the first problem.
+ * Settings are checked in the order a reader fixes them: the value's type, then rules about which
+ * keys go together, then each field, then unknown keys, then rules across fields. Every problem is
+ * reported, except those a problem before them would make noise of: when a value has the wrong
+ * type or its keys do not go together, its fields are not checked; rules across fields run only
+ * when every field is valid.
  *
  * The factories are marked like valibot's own (`@__NO_SIDE_EFFECTS__`), so that a bundler that
  * honours the mark across modules drops schemas nobody uses. esbuild honours it only within a
  * module: code that needs a constant of the config without the schema imports defaults.ts.
  */
 import * as v from 'valibot';
+
+/*
+ * Hints for the generator of docs/hub-config.schema.json (scripts/hub-config-schema.ts), as plain
+ * properties of schema objects where valibot's converter cannot see the shape: `jsonSchema` on a
+ * custom check, `namedEntry` on entries by name, `anyOfSchemas` on a lazy choice.
+ */
 
 /** What a value is, for "got ..." in messages. */
 export function kind(value: unknown): string {
@@ -45,15 +53,17 @@ export interface Problem {
   readonly message: string;
 }
 
-/** A check that names its problem, if any, with the issue's path. Runs only on a well-typed value. */
+/** A check that names its problems, if any, with each issue's path. Runs only on a well-typed value. */
 /* @__NO_SIDE_EFFECTS__ */
-export function rule<T>(problem: (value: T) => Problem | string | undefined) {
+export function rule<T>(problem: (value: T) => Problem | readonly Problem[] | string | undefined) {
   return v.rawCheck<T>(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
-    const p = problem(dataset.value);
-    if (p === undefined) return;
-    if (typeof p === 'string') addIssue({ message: p });
-    else addIssue(p.path.length === 0 ? { message: p.message } : { message: p.message, path: pathTo(...(p.path as [string | number])) });
+    const found = problem(dataset.value);
+    if (found === undefined) return;
+    for (const p of typeof found === 'string' || !Array.isArray(found) ? [found as Problem | string] : (found as readonly Problem[])) {
+      if (typeof p === 'string') addIssue({ message: p });
+      else addIssue(p.path.length === 0 ? { message: p.message } : { message: p.message, path: pathTo(...(p.path as [string | number])) });
+    }
   });
 }
 
@@ -70,9 +80,12 @@ export function list<const TItem extends v.GenericSchema>(item: TItem) {
 /** Absent means the default (`v.optional`); present-but-null is an error, so no setting can be switched off by accident. */
 /* @__NO_SIDE_EFFECTS__ */
 export function integer(min: number, max: number) {
-  return v.custom<number>(
-    (x) => typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max,
-    (issue) => `must be an integer from ${min} to ${max}, got ${numberOrKind(issue.input)}`,
+  return Object.assign(
+    v.custom<number>(
+      (x) => typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max,
+      (issue) => `must be an integer from ${min} to ${max}, got ${numberOrKind(issue.input)}`,
+    ),
+    { jsonSchema: { type: 'integer', minimum: min, maximum: max } },
   );
 }
 
@@ -85,12 +98,13 @@ export function distinct<TItems extends readonly unknown[]>(
 ) {
   return rule<TItems>((items) => {
     const seen = new Set<string>();
+    const problems: Problem[] = [];
     for (let i = 0; i < items.length; i++) {
       const key = keyOf(items[i]);
-      if (seen.has(key)) return { path: field === undefined ? [i] : [i, field], message: message(key) };
+      if (seen.has(key)) problems.push({ path: field === undefined ? [i] : [i, field], message: message(key) });
       seen.add(key);
     }
-    return undefined;
+    return problems;
   });
 }
 
@@ -133,45 +147,68 @@ export function settings<const TEntries extends v.ObjectEntries>(
 ) {
   const known = Object.keys(entries);
   const { shape, checkOrder } = options;
-  const fields = v.object(
-    checkOrder === undefined ? entries : (Object.fromEntries(checkOrder.map((key) => [key, entries[key]])) as unknown as TEntries),
-  );
+  const order = checkOrder ?? known;
+  // Loose: unknown keys pass through it, so that the check after it can name every one of them.
+  // Typed as a plain object: unknown keys are refused below, and must not widen the config's types.
+  const fields = v.looseObject(
+    Object.fromEntries(order.map((key) => [key, entries[key]])) as unknown as TEntries,
+  ) as unknown as v.ObjectSchema<TEntries, undefined>;
   type Fields = v.InferOutput<typeof fields>;
   return v.pipe(
     v.custom<v.InferInput<typeof fields>>(isRecord, (issue) => `must be an object, got ${kind(issue.input)}`),
-    rule((o) => {
-      const unknownKey = Object.keys(o).find((key) => !known.includes(key));
-      if (unknownKey !== undefined) return { path: [unknownKey], message: `is not a known setting (expected ${known.join(', ')})` };
-      return shape?.(o as Record<string, unknown>);
-    }),
+    rule((o) => shape?.(o as Record<string, unknown>)),
     // Every field present, an absent one as undefined, so that each field's own schema decides
     // (a default, or "must be ..., got a undefined"). A copy: the caller's object is never touched.
-    v.transform((o) => Object.fromEntries(known.map((key) => [key, (o as Record<string, unknown>)[key]])) as typeof o),
+    v.transform((o) => {
+      const copy: Record<string, unknown> = Object.fromEntries(order.map((key) => [key, (o as Record<string, unknown>)[key]]));
+      for (const key of Object.keys(o)) if (!known.includes(key)) copy[key] = undefined;
+      return copy as typeof o;
+    }),
     fields,
-    // Back in declaration order.
-    v.transform((o) => (checkOrder === undefined ? o : (Object.fromEntries(known.map((key) => [key, o[key as keyof Fields]])) as Fields))),
+    // Runs after field problems too (a check, not a schema), on the keys alone.
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!isRecord(dataset.value)) return;
+      for (const key of Object.keys(dataset.value)) {
+        if (!known.includes(key)) addIssue({ message: `is not a known setting (expected ${known.join(', ')})`, path: pathTo(key) });
+      }
+    }),
+    // Back in declaration order, without the unknown keys (there are none when this runs).
+    v.transform((o) => Object.fromEntries(known.map((key) => [key, (o as Record<string, unknown>)[key]])) as Fields),
   );
 }
 
 /**
- * Entries by name (apps, roles): any key, but every name must be valid, and all names are
- * checked before any entry. A Map, not an object: an app called "constructor" must not find
- * Object.prototype.constructor. Each entry carries its name.
+ * Entries by name (apps, roles): any key, but every name must be valid. A Map, not an object: an
+ * app called "constructor" must not find Object.prototype.constructor. Each entry carries its
+ * name. Every bad name and every problem of every entry is reported, each at its path.
  */
 /* @__NO_SIDE_EFFECTS__ */
 export function named<const TEntry extends v.GenericSchema>(what: string, entry: TEntry) {
-  const byName = v.record(v.string(), entry);
   type Named = Readonly<{ name: string } & v.InferOutput<TEntry>>;
   return v.pipe(
-    v.custom<v.InferInput<typeof byName>>(isRecord, (issue) => `must be an object of ${what}s by name, got ${kind(issue.input)}`),
-    rule((o) => {
-      for (const name of Object.keys(o)) {
+    // The entry schema rides on the first item, where the JSON Schema generator looks.
+    Object.assign(
+      v.custom<Record<string, v.InferInput<TEntry>>>(
+        isRecord,
+        (issue) => `must be an object of ${what}s by name, got ${kind(issue.input)}`,
+      ),
+      { namedEntry: entry },
+    ),
+    // By hand rather than v.record, which skips "__proto__" and "constructor" silently: here they
+    // must be refused by name.
+    v.rawTransform(({ dataset, config, addIssue, NEVER }) => {
+      const out = new Map<string, Named>();
+      for (const [name, value] of Object.entries(dataset.value)) {
         const problem = nameProblem(name);
-        if (problem !== undefined) return { path: [name], message: `${what} name ${problem}` };
+        if (problem !== undefined) {
+          addIssue({ message: `${what} name ${problem}`, path: pathTo(name) });
+          continue;
+        }
+        const parsed = entry['~run']({ value }, config as v.Config<v.BaseIssue<unknown>>);
+        for (const issue of parsed.issues ?? []) addIssue({ message: issue.message, path: [...pathTo(name), ...(issue.path ?? [])] });
+        if (parsed.issues === undefined) out.set(name, { name, ...(parsed.value as object) } as Named);
       }
-      return undefined;
+      return dataset.issues === undefined ? (out as ReadonlyMap<string, Named>) : NEVER;
     }),
-    byName,
-    v.transform((o): ReadonlyMap<string, Named> => new Map(Object.entries(o).map(([name, value]) => [name, { name, ...value } as Named]))),
   );
 }

@@ -54,4 +54,4 @@ export type KeyDocument = v.InferInput<typeof KeySchema>;
 export type AppDocument = v.InferInput<typeof AppSchema>;
 export type RoleDocument = v.InferInput<typeof RoleSchema>;
 /** The document as `serializeHubConfig` writes it: every section present. */
-export type HubConfigDocument = Required<HubConfigInput>;
+export type HubConfigDocument = Required<Omit<HubConfigInput, '$schema'>> & Pick<HubConfigInput, '$schema'>;

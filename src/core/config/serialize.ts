@@ -51,6 +51,7 @@ export function serializeHubConfig(cfg: HubConfig): HubConfigDocument {
   const roles: Record<string, RoleDocument> = {};
   for (const r of cfg.roles.values()) roles[r.name] = roleDocument(r);
   return {
+    ...(cfg.$schema !== undefined ? { $schema: cfg.$schema } : {}),
     apps,
     roles,
     origins: [...cfg.origins],
