@@ -35,6 +35,15 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
   insecure?: boolean;
   /** Audit log file. @default `<dataDir>/audit.jsonl` */
   auditFile?: string;
+  /**
+   * Identify a browser page that connects without a secret by its WebSocket `Origin` header: the
+   * app whose `origins` lists it (the header must be on `origins` too), as a browser hub does with
+   * postMessage origins. A page cannot forge that header, so no secret has to be served to it; any
+   * other program that reaches the port can send any header, though, and such sessions have no
+   * record protection. For a hub bound to loopback on a machine whose local programs you trust
+   * (the demo's bridging page); apps with a secret are unaffected. @default false
+   */
+  identifyByOrigin?: boolean;
   /** How long close() waits for queues to drain. @default DEFAULT_SHUTDOWN_TIMEOUT_MS */
   shutdownTimeoutMs?: number;
   /**
@@ -94,6 +103,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     config,
     insecure = false,
     auditFile,
+    identifyByOrigin = false,
     streamStorage = DEFAULT_STREAM_STORAGE,
     streamOptions,
     ...brokerOptions
@@ -113,7 +123,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     }
   }
   const logger = brokerOptions.logger ?? silentLogger;
-  const sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, logger });
+  const sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, identifyByOrigin, logger });
   let broker: Broker;
   let streams: StreamService<Session> | undefined;
   try {
@@ -138,6 +148,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       // Room for one maximal frame plus a batch of small ones in the same WebSocket message.
       maxMessageBytes: 2 * (limits.maxFrameBytes + 4),
       onConnection: (transport) => broker.accept(transport),
+      vouchOrigin: identifyByOrigin,
       checkOrigin: (origin, peer) => {
         if (sec.originAllowed(origin)) return true;
         sec.audit.record({
