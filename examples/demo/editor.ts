@@ -3,17 +3,22 @@
  * preview iframe (another origin) joins it through postMessage, apps are known by their origins,
  * and a bridge joins this hub to the Node hub (ws://127.0.0.1:7070) so the Node service and the
  * extension share the topic space. Everything on the page hub is shown live at the bottom.
+ * The page holds no secret: the Node hub knows the bridge by the Origin header the browser sends
+ * (a page on another site cannot claim this one's), and the settings come from the server in the
+ * page itself (`#demo-config`), never from the URL.
  */
 import { Broker, HubSecurity, createWebCryptoProvider, parseHubConfig, type AuditEvent } from '../../src/core/index.js';
 import { bridge, connect, connectWith, memoryConnector } from '../../src/browser/index.js';
 import { listenWindow } from '../../src/transports/postmessage/index.js';
 import { extensionConnector } from '../../src/transports/extension/index.js';
 
+/** Put in the page by the demo server. */
 interface DemoConfig {
   hubUrl: string;
+  /** The app the Node hub knows this page's origin as. */
+  bridgeApp: string;
   previewOrigin: string;
   extensionId: string;
-  bridge: { name: string; secret: string };
 }
 
 const $ = (id: string): HTMLElement => document.getElementById(id) as HTMLElement;
@@ -27,7 +32,7 @@ function log(kind: 'in' | 'out' | 'err', text: string): void {
 }
 
 async function main(): Promise<void> {
-  const demo = (await (await fetch('/demo-config.json')).json()) as DemoConfig;
+  const demo = JSON.parse($('demo-config').textContent ?? '') as DemoConfig;
   const audit = {
     record: (e: AuditEvent) => {
       if (e.outcome !== 'success') log('err', `audit: ${e.action} ${e.outcome} ${e.reason ?? ''} (${e.actor.origin ?? e.actor.address})`);
@@ -59,7 +64,8 @@ async function main(): Promise<void> {
 
   // Join the Node hub: the Node service and the extension live there.
   try {
-    const remote = await connect(demo.hubUrl, { name: demo.bridge.name, secret: demo.bridge.secret });
+    // No secret: the Node hub identifies this page by its Origin (identifyByOrigin).
+    const remote = await connect(demo.hubUrl, { name: demo.bridgeApp });
     const link = await connectWith(local, { name: 'bridge' });
     bridge(link, remote, { exports: ['edits.>'], imports: ['build.>', 'ext.>'], remoteServices: ['format.>'] });
     $('status').textContent = `page hub up; bridged to ${demo.hubUrl}`;
@@ -90,8 +96,7 @@ async function main(): Promise<void> {
   });
   // The preview announces itself when it is connected; send it the document then.
   bus.subscribe('preview.ready', () => publishEdit());
-  (document.getElementById('preview') as HTMLIFrameElement).src =
-    `${demo.previewOrigin}/preview.html?hub=${encodeURIComponent(location.origin)}`;
+  (document.getElementById('preview') as HTMLIFrameElement).src = `${demo.previewOrigin}/preview.html`;
   (globalThis as { demo?: unknown }).demo = { bus, broker };
   await joinExtension(demo.extensionId);
 }

@@ -38,6 +38,15 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
   insecure?: boolean;
   /** Audit log file. @default `<dataDir>/audit.jsonl` */
   auditFile?: string;
+  /**
+   * Identify a browser page that connects without a secret by its WebSocket `Origin` header: the
+   * app whose `origins` lists it (the header must be on `origins` too), as a browser hub does with
+   * postMessage origins. A page cannot forge that header, so no secret has to be served to it; any
+   * other program that reaches the port can send any header, though, and such sessions have no
+   * record protection. For a hub bound to loopback on a machine whose local programs you trust
+   * (the demo's bridging page); apps with a secret are unaffected. @default false
+   */
+  identifyByOrigin?: boolean;
   /** How long close() waits for queues to drain. @default DEFAULT_SHUTDOWN_TIMEOUT_MS */
   shutdownTimeoutMs?: number;
   /**
@@ -97,6 +106,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     config,
     insecure = false,
     auditFile,
+    identifyByOrigin = false,
     streamStorage = DEFAULT_STREAM_STORAGE,
     streamOptions,
     ...brokerOptions
@@ -120,7 +130,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const lock = dataDir !== undefined ? await acquireFileLock(dataFile(dataDir, HUB_LOCK_FILE_NAME)) : undefined;
   let sec: Awaited<ReturnType<typeof setupSecurity>>;
   try {
-    sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, logger });
+    sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, identifyByOrigin, logger });
   } catch (err) {
     await lock?.release();
     throw err;
@@ -150,6 +160,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       // Room for one maximal frame plus a batch of small ones in the same WebSocket message.
       maxMessageBytes: 2 * (limits.maxFrameBytes + 4),
       onConnection: (transport) => broker.accept(transport),
+      vouchOrigin: identifyByOrigin,
       checkOrigin: (origin, peer) => {
         if (sec.originAllowed(origin)) return true;
         sec.audit.record({

@@ -11,7 +11,7 @@ import {
   type ConsentState,
 } from '../core/security/consent.js';
 import { HubSecurity } from '../core/security/hub-security.js';
-import { normalizeOrigin, originAllowed } from '../core/security/origins.js';
+import { originAllowed } from '../core/security/origins.js';
 import type { Logger } from '../core/util/logger.js';
 import { AuditLog } from '../node/audit/audit-log.js';
 import { ensureConfigFile, loadConfigFile } from '../node/config/config-file.js';
@@ -25,6 +25,8 @@ export interface SecuritySetupOptions {
   config: unknown;
   insecure: boolean;
   auditFile: string | undefined;
+  /** HubOptions.identifyByOrigin. */
+  identifyByOrigin: boolean;
   logger: Logger;
 }
 
@@ -110,7 +112,7 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
       },
     });
     await consent.load();
-    security = new HubSecurity({ crypto: createNodeCryptoProvider(), config, audit, consent });
+    security = new HubSecurity({ crypto: createNodeCryptoProvider(), config, audit, consent, identifyByOrigin: o.identifyByOrigin });
   }
   if (o.insecure) {
     logger.warn(
@@ -130,13 +132,13 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
     setRevokedHandler: (fn) => {
       onConsentRevoked = fn;
     },
-    // Exact match only (no prefix or suffix tricks); 'null' only when listed. The list is
-    // normalized (parseHubConfig); browsers send the header normalized, and whatever else a
-    // client sends is normalized the same way or refused.
+    // Exact match only (no prefix or suffix tricks, no case folding); 'null' only when listed.
+    // The list is normalized (parseHubConfig) and browsers send the header normalized, so the
+    // header must equal an entry byte for byte: one not in that canonical form matches nothing.
     originAllowed: (origin) => {
       if (origin === undefined) return true; // not a browser: it must still authenticate
       const list = (security?.current ?? config)?.origins ?? [];
-      return originAllowed(list, normalizeOrigin(origin));
+      return originAllowed(list, origin);
     },
     reloadConfig: async () => {
       if (configPath === undefined || security === undefined) {

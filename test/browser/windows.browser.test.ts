@@ -235,6 +235,20 @@ describe('windows, iframes, popups and workers (Chromium)', { timeout: 90_000 },
     await run(hubPage, 'document.querySelector("iframe").remove();');
   });
 
+  it('"null" cannot be listed in allowedOrigins: Chromium cannot post to it, so listenWindow refuses it at once', async () => {
+    const r = await run<{ post: string; listen: string }>(
+      hubPage,
+      `let post = 'posted';
+      try { window.postMessage('x', 'null'); } catch (e) { post = e.name; }
+      let listen = 'listening';
+      try { cb.listenWindow({ allowedOrigins: ['null'], onConnection() {} }).close(); } catch (e) { listen = e.code + ' ' + e.message; }
+      return { post, listen };`,
+    );
+    // Why: the browser itself refuses 'null' as a target origin, so an answer could never be sent.
+    assert.equal(r.post, 'SyntaxError');
+    assert.match(r.listen, /^CB_ERR_INVALID_OPTION allowedOrigins: "null" cannot be listed/);
+  });
+
   it('a forged answer from another window is dropped', async () => {
     // Two frames from B; the second posts a fake accept (right nonce, a port of its own) to the first,
     // which is connecting to a page that never answers.

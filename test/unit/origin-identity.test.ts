@@ -118,8 +118,12 @@ describe('origin identity (browser hub)', () => {
     );
     await rejectsWithCode(connectWith(hub.connector('null'), { reconnect: false, timeoutMs: 2_000 }), 'CB_ERR_ORIGIN_REFUSED');
     await rejectsWithCode(connectWith(hub.connector(undefined), { reconnect: false, timeoutMs: 2_000 }), 'CB_ERR_ORIGIN_REFUSED');
+    // Compared exactly with the normalized config: browsers report origins normalized, so an
+    // origin in any other form is not the app's (no case folding, no default port).
+    for (const other of ['HTTP://LOCALHOST:7071', 'http://LocalHost:7071'])
+      await rejectsWithCode(connectWith(hub.connector(other), { reconnect: false, timeoutMs: 2_000 }), 'CB_ERR_ORIGIN_REFUSED');
     const failures = hub.audit.find('auth', 'failure');
-    assert.equal(failures.length, 4);
+    assert.equal(failures.length, 6);
     assert.ok(failures.every((e) => e.reason?.startsWith('CB_ERR_ORIGIN_REFUSED')));
     await hub.broker.close(10);
   });

@@ -132,6 +132,17 @@ describe('window handshake (stand-in windows)', () => {
     await broker.close(10);
   });
 
+  test('"null" in allowedOrigins is refused at once with CB_ERR_INVALID_OPTION (browsers cannot answer it)', () => {
+    const hubWin = new FakeWindow(HUB);
+    for (const allowedOrigins of [['null'], [APP, 'null']]) {
+      assert.throws(
+        () => listenWindow({ window: hubWin, allowedOrigins, onConnection: () => {} }),
+        (e: { code?: string; message?: string; details?: { option?: string } }) =>
+          e.code === 'CB_ERR_INVALID_OPTION' && e.details?.option === 'allowedOrigins' && /"null" cannot be listed/.test(e.message ?? ''),
+      );
+    }
+  });
+
   test('an answer from another window, or with another nonce, is dropped', async () => {
     const hubWin = new FakeWindow(HUB); // no listener: the hub never answers
     const frame = new FakeWindow(APP);

@@ -2,28 +2,36 @@
  * `crossbus demo` (what `npm start` runs): a hub on its defaults plus the demo a newcomer can
  * open — a project editor on http://localhost:7071 that hosts a page hub, a live preview iframe
  * on http://127.0.0.1:7072 (another site) joined through postMessage, a Node service answering
- * requests, and the unpacked extension in examples/extension. Demo only: the editor page gets
- * its bridge credentials from the demo server, which listens on 127.0.0.1.
+ * requests, and the unpacked extension in examples/extension.
+ *
+ * It shows the secure way: no page receives a secret (the Node hub knows the editor's bridge by
+ * its browser-enforced Origin), every page says who may frame it, the servers answer only to
+ * their own host names, and each page gets its peers' origins from the server, never from its
+ * URL. It runs from a clone of the repository: it serves the sources in examples/ and bundles
+ * them with esbuild, a dev dependency (an installed package has neither: see README).
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startHub, type Hub } from '../../hub/hub.js';
-import { connect, type Bus } from '../../node/index.js';
-import { CONFIG_FILE_NAME, createDefaultConfig } from '../../node/config/config-file.js';
 import { replaceFileAtomically } from '../../node/atomic-file.js';
 import type { Logger } from '../../core/util/logger.js';
 import { HELP_OPTION, defineOptions, optionsHelp, parseOptions } from '../options.js';
 import { DEFAULT_PORT } from '../../hub/defaults.js';
 import { DEFAULT_DEMO_DATA_DIR, DEFAULT_EDITOR_PORT, DEFAULT_PREVIEW_PORT } from '../defaults.js';
+import { DEMO_EDITOR_APP, ensureDemoConfig } from '../demo/demo-config.js';
+import { startDemoService } from '../demo/demo-service.js';
+import { listenPages, withPageConfig, type PageServer } from '../demo/page-server.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DEMO_DIR = join(ROOT, 'examples', 'demo');
 const EXTENSION_DIR = join(ROOT, 'examples', 'extension');
+
+/** Said instead of a stack trace when the demo's sources are not there (an installed package). */
+export const DEMO_NEEDS_REPOSITORY = `crossbus demo runs from a clone of the crossbus repository: it serves the pages in examples/demo
+and builds examples/extension with esbuild (a dev dependency), and an installed package has neither.
+Clone the repository, then: npm install && npm start`;
 
 /** examples/extension/build.mjs: its builder, and the id fixed by the manifest's `key`. */
 interface ExtensionBuilder {
@@ -67,39 +75,9 @@ Starts a hub and the demo: open the editor at http://localhost:${DEFAULT_EDITOR_
 the page; the preview iframe (http://127.0.0.1:${DEFAULT_PREVIEW_PORT}, another site) joins it through postMessage;
 a bridge joins the page hub to this hub, where a Node service formats documents; the extension in
 examples/extension joins the same bus (load it unpacked: see the README); the demo builds it for
-this hub (into --extension-dir). Ports 0 pick free ones.
+this hub (into --extension-dir). Ports 0 pick free ones. Runs from a clone of the repository.
 
 ${optionsHelp([{ title: 'Options:', options: DEMO_OPTIONS }])}`;
-
-interface DemoApps {
-  editor: string;
-  service: string;
-  extension: string;
-}
-
-/** The demo config: the usual apps plus one per demo part, and the editor's origin on the allow-list. */
-async function ensureDemoConfig(dataDir: string, editorOrigin: string, extensionId: string): Promise<DemoApps> {
-  const path = join(dataDir, CONFIG_FILE_NAME);
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const text = existsSync(path) ? await readFile(path, 'utf8') : undefined;
-  const doc = (text === undefined ? createDefaultConfig() : JSON.parse(text)) as ReturnType<typeof createDefaultConfig>;
-  const secret = (): string => randomBytes(32).toString('base64');
-  const apps = doc.apps as Record<string, { secret?: string; roles: string[] }>;
-  apps['demo-editor'] ??= { secret: secret(), roles: ['demo-bridge'] };
-  apps['demo-service'] ??= { secret: secret(), roles: ['demo-service'] };
-  apps['demo-extension'] ??= { secret: secret(), roles: ['demo-bridge'] };
-  const roles = doc.roles as Record<string, unknown>;
-  roles['demo-bridge'] = { publish: ['edits.>', 'ext.>'], subscribe: ['build.>', 'ext.>', 'edits.>', 'format.>'], request: ['format.>'] };
-  roles['demo-service'] = { publish: ['build.>'], subscribe: ['format.>', 'edits.>'], request: [] };
-  // The extension's service worker connects over WebSocket with Origin chrome-extension://<id>.
-  for (const origin of [editorOrigin, `chrome-extension://${extensionId}`]) if (!doc.origins.includes(origin)) doc.origins.push(origin);
-  await replaceFileAtomically(path, `${JSON.stringify(doc, null, 2)}\n`);
-  return {
-    editor: apps['demo-editor'].secret as string,
-    service: apps['demo-service'].secret as string,
-    extension: apps['demo-extension'].secret as string,
-  };
-}
 
 async function bundle(entry: string): Promise<string> {
   let esbuild: typeof import('esbuild');
@@ -120,47 +98,8 @@ async function bundle(entry: string): Promise<string> {
   return r.outputFiles[0]?.text ?? '';
 }
 
-interface Served {
-  server: Server;
-  port: number;
-}
-
-function serve(host: string, port: number, files: Record<string, { type: string; body: string }>): Promise<Served> {
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const f = files[path === '/' ? '/index.html' : path];
-    if (f === undefined) {
-      res.writeHead(404).end('not found\n');
-      return;
-    }
-    res.writeHead(200, { 'content-type': f.type, 'cache-control': 'no-store' }).end(f.body);
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve({ server, port: (server.address() as AddressInfo).port }));
-  });
-}
-
-/** Answers `format.markdown` and reports a build status now and then: the Node side of the demo. */
-async function startService(url: string, secret: string): Promise<{ bus: Bus; stop(): void }> {
-  const bus = await connect(url, { name: 'demo-service', secret });
-  bus.serve('format.markdown', (m) => {
-    const text = String((m.data as { text?: unknown })?.text ?? '');
-    const formatted = text
-      .split('\n')
-      .map((l) => l.replace(/\s+$/, ''))
-      .join('\n')
-      .replace(/\n{3,}/g, '\n\n')
-      .replace(/^#(?=\S)/gm, '# ');
-    return { text: formatted };
-  });
-  let n = 0;
-  const timer = setInterval(
-    () => void bus.publish('build.status', { build: ++n, ok: true, at: new Date().toISOString() }).catch(() => {}),
-    5_000,
-  );
-  return { bus, stop: () => clearInterval(timer) };
-}
+const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
 
 export interface DemoHandle {
   hub: Hub;
@@ -178,6 +117,11 @@ async function buildDemoExtension(builder: ExtensionBuilder, outDir: string, con
   return dir;
 }
 
+/** True when the demo's sources are here: a clone of the repository, not an installed package. */
+export function demoSourcesPresent(): boolean {
+  return existsSync(join(DEMO_DIR, 'editor.ts')) && existsSync(join(EXTENSION_DIR, 'build.mjs'));
+}
+
 export async function startDemo(options: {
   port?: number;
   editorPort?: number;
@@ -187,57 +131,61 @@ export async function startDemo(options: {
   logger: Logger;
 }): Promise<DemoHandle> {
   const dataDir = options.dataDir ?? DEFAULT_DEMO_DATA_DIR;
-  const host = '127.0.0.1';
+  const bind = '127.0.0.1';
   const extension = (await import(pathToFileURL(join(EXTENSION_DIR, 'build.mjs')).href)) as ExtensionBuilder;
-  // Bind first (ports may be 0), then name the origins: localhost and 127.0.0.1 are different sites.
-  const [editorJs, previewJs] = await Promise.all([bundle(join(DEMO_DIR, 'editor.ts')), bundle(join(DEMO_DIR, 'preview.ts'))]);
-  const [editorHtml, previewHtml] = await Promise.all([
+  const [editorJs, previewJs, editorHtml, previewHtml] = await Promise.all([
+    bundle(join(DEMO_DIR, 'editor.ts')),
+    bundle(join(DEMO_DIR, 'preview.ts')),
     readFile(join(DEMO_DIR, 'editor.html'), 'utf8'),
     readFile(join(DEMO_DIR, 'preview.html'), 'utf8'),
   ]);
-  const editorFiles: Record<string, { type: string; body: string }> = {
-    '/index.html': { type: 'text/html; charset=utf-8', body: editorHtml },
-    '/editor.js': { type: 'text/javascript; charset=utf-8', body: editorJs },
-  };
-  const editor = await serve(host, options.editorPort ?? DEFAULT_EDITOR_PORT, editorFiles);
-  const preview = await serve(host, options.previewPort ?? DEFAULT_PREVIEW_PORT, {
-    '/preview.html': { type: 'text/html; charset=utf-8', body: previewHtml },
-    '/preview.js': { type: 'text/javascript; charset=utf-8', body: previewJs },
+  // Bind first (ports may be 0), then name the origins: localhost and 127.0.0.1 are different
+  // sites. The editor is framed by nobody; the preview by the editor alone.
+  const editor = await listenPages({
+    bind,
+    hostName: 'localhost',
+    port: options.editorPort ?? DEFAULT_EDITOR_PORT,
+    frameAncestors: "'none'",
   });
-  const editorOrigin = `http://localhost:${editor.port}`;
-  const previewOrigin = `http://127.0.0.1:${preview.port}`;
-  const secrets = await ensureDemoConfig(dataDir, editorOrigin, extension.EXTENSION_ID);
-  const hub = await startHub({ port: options.port ?? DEFAULT_PORT, dataDir, logger: options.logger });
-  editorFiles['/demo-config.json'] = {
-    type: 'application/json',
-    body: JSON.stringify({
-      hubUrl: hub.url,
-      previewOrigin,
-      extensionId: extension.EXTENSION_ID,
-      bridge: { name: 'demo-editor', secret: secrets.editor },
-    }),
-  };
-  const service = await startService(hub.url, secrets.service);
+  let preview: PageServer;
+  try {
+    preview = await listenPages({
+      bind,
+      hostName: '127.0.0.1',
+      port: options.previewPort ?? DEFAULT_PREVIEW_PORT,
+      frameAncestors: editor.origin,
+    });
+  } catch (err) {
+    await editor.close();
+    throw err;
+  }
+  const secrets = await ensureDemoConfig(dataDir, editor.origin, extension.EXTENSION_ID);
+  // The Node hub knows the editor's bridge by the Origin its browser sends: no secret in the page.
+  const hub = await startHub({ port: options.port ?? DEFAULT_PORT, dataDir, logger: options.logger, identifyByOrigin: true });
+  const editorConfig = { hubUrl: hub.url, bridgeApp: DEMO_EDITOR_APP, previewOrigin: preview.origin, extensionId: extension.EXTENSION_ID };
+  editor.files.set('/index.html', { type: HTML, body: withPageConfig(editorHtml, editorConfig) });
+  editor.files.set('/editor.js', { type: JS, body: editorJs });
+  preview.files.set('/preview.html', { type: HTML, body: withPageConfig(previewHtml, { hubOrigin: editor.origin }) });
+  preview.files.set('/preview.js', { type: JS, body: previewJs });
+  const service = await startDemoService(hub.url, secrets.service);
   // The extension gets its hub and credentials compiled in: build it for this hub.
   const extensionConfig: ExtensionConfig = {
     hubUrl: hub.url,
     name: 'demo-extension',
     secret: secrets.extension,
-    pageOrigins: [editorOrigin],
+    pageOrigins: [editor.origin],
   };
   const extensionDir = await buildDemoExtension(extension, options.extensionDir ?? EXTENSION_DIR, extensionConfig);
   return {
     hub,
     extensionDir,
-    editorUrl: `${editorOrigin}/`,
-    previewOrigin,
+    editorUrl: `${editor.origin}/`,
+    previewOrigin: preview.origin,
     close: async () => {
       service.stop();
       await service.bus.close();
-      await new Promise<void>((r) => editor.server.close(() => r()));
-      await new Promise<void>((r) => preview.server.close(() => r()));
-      editor.server.closeAllConnections();
-      preview.server.closeAllConnections();
+      await editor.close();
+      await preview.close();
       await hub.close();
     },
   };
@@ -248,6 +196,10 @@ export async function demoCommand(argv: string[], logger: Logger, out: (line: st
   if (values.help) {
     out(DEMO_HELP);
     return 0;
+  }
+  if (!demoSourcesPresent()) {
+    process.stderr.write(`${DEMO_NEEDS_REPOSITORY}\n`);
+    return 1;
   }
   const num = (v: string | undefined, name: string): number | undefined => {
     if (v === undefined) return undefined;

@@ -26,8 +26,9 @@ export interface HubSecurityOptions {
   now?: () => number;
   /**
    * Identify apps by the origin their transport vouches for (apps' `origins` in the config), for
-   * a HELLO without a secret. Only for hubs whose transports are postMessage or extension ports
-   * (a browser hub): never for a WebSocket listener. @default false
+   * a HELLO without a secret. For hubs whose transports are postMessage or extension ports (a
+   * browser hub); a WebSocket listener vouches for no origin unless its hub opts in
+   * (HubOptions.identifyByOrigin, which explains the risk). @default false
    */
   identifyByOrigin?: boolean;
 }
@@ -122,8 +123,8 @@ export class HubSecurity implements BrokerSecurity {
 
   private appOfOrigin(origin: string | undefined): { app: string } | { refused: string } {
     if (origin === undefined) return { refused: 'the transport vouches for no origin' };
-    const norm = origin === 'null' ? 'null' : origin.toLowerCase();
-    for (const a of this.config.apps.values()) if (a.origins.includes(norm)) return { app: a.name };
+    // Exact: the apps' origins are normalized (parseHubConfig), as browsers report them.
+    for (const a of this.config.apps.values()) if (a.origins.includes(origin)) return { app: a.name };
     return { refused: `origin ${JSON.stringify(origin)} identifies no app` };
   }
 

@@ -37,8 +37,9 @@ export interface Transport {
   readonly origin?: string | undefined;
   /**
    * The peer's origin when the runtime itself guarantees it (postMessage `event.origin`, an
-   * extension port's `sender.origin`), so that a browser hub may identify apps by it. Never set
-   * for WebSocket: a non-browser client can send any Origin header.
+   * extension port's `sender.origin`), so that a browser hub may identify apps by it. Not set
+   * for WebSocket, where a non-browser client can send any Origin header, unless the hub opts in
+   * (HubOptions.identifyByOrigin).
    */
   readonly vouchedOrigin?: string | undefined;
   /** Installs the handlers. Called once, before any event can be delivered. */

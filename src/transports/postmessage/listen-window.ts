@@ -5,6 +5,7 @@
  * moves onto the channel: no other script in either page can read or inject it. The origin
  * becomes the connection's vouched origin (its identity on a hub that identifies apps by origin).
  */
+import { createError } from '../../core/errors/index.js';
 import { normalizeAllowedOrigins, originAllowed } from '../../core/security/origins.js';
 import { CLOSE_GOING_AWAY, type Transport, type TransportHandlers } from '../../core/transport/transport.js';
 import { createPortTransport, type PortLike } from '../port/port-transport.js';
@@ -23,7 +24,9 @@ export interface ListenWindowOptions {
   onConnection(transport: Transport): void;
   /**
    * Origins that may connect, normalized as browsers report them (`HTTPS://App.example:443` is
-   * `https://app.example`) and then compared exactly (`'null'` only when listed).
+   * `https://app.example`) and then compared exactly. `'null'` (opaque origins: sandboxed frames,
+   * `file:`) cannot be listed: the answer must be posted to the peer's exact origin, and browsers
+   * refuse `'null'` as a target origin, so listing it throws CB_ERR_INVALID_OPTION.
    * @default [the page's own origin]
    */
   allowedOrigins?: readonly string[];
@@ -52,6 +55,14 @@ export function listenWindow(options: ListenWindowOptions): WindowListener {
     options.allowedOrigins ?? [ownOrigin()].filter((o): o is string => typeof o === 'string'),
     'allowedOrigins',
   );
+  // Refused here rather than failing silently at every connect: `postMessage(accept, 'null')` throws.
+  if (allowed.includes('null')) {
+    throw createError(
+      'CB_ERR_INVALID_OPTION',
+      `allowedOrigins: "null" cannot be listed: browsers cannot post the answer to an opaque origin (a sandboxed frame, file:); give the frame a real origin${options.allowedOrigins === undefined ? ' (this page itself has an opaque origin: pass allowedOrigins)' : ''}`,
+      { details: { option: 'allowedOrigins' } },
+    );
+  }
   const target = options.window ?? (globalThis as unknown as EventSourceLike);
   const bySource = new Map<WindowLike, Transport>();
   const refuse = (origin: string, reason: string, source: WindowLike, nonce: string): void => {
@@ -81,7 +92,7 @@ export function listenWindow(options: ListenWindowOptions): WindowListener {
     if (!originAllowed(allowed, origin)) {
       refuse(
         origin,
-        origin === 'null' ? 'opaque origins (sandboxed frames, file:) are refused unless "null" is listed' : 'not in allowedOrigins',
+        origin === 'null' ? 'opaque origins (sandboxed frames, file:) are always refused' : 'not in allowedOrigins',
         source,
         msg.nonce,
       );

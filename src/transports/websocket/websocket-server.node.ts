@@ -26,6 +26,7 @@ class WebSocketServerTransport implements Transport {
     private readonly ws: WebSocket,
     readonly peer: string,
     readonly origin: string | undefined,
+    readonly vouchedOrigin: string | undefined,
   ) {
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       // Text frames are not part of the protocol, but their bytes go to the decoder anyway so
@@ -100,6 +101,12 @@ export interface WebSocketListenOptions {
    * before the upgrade. Refused upgrades get HTTP 403 and never reach the broker. @default allow all
    */
   checkOrigin?(origin: string | undefined, peer: string): boolean;
+  /**
+   * Take the `Origin` header as the connection's vouched origin (its identity on a hub that
+   * identifies apps by origin). Browsers set it and pages cannot forge it; other programs can
+   * send anything: see HubOptions.identifyByOrigin. @default false
+   */
+  vouchOrigin?: boolean;
 }
 
 function peerOf(req: IncomingMessage): string {
@@ -134,7 +141,11 @@ export async function listenWebSocket(options: WebSocketListenOptions): Promise<
   // Listen errors (EADDRINUSE, ...) reach us through server.once('error') below; ws re-emits them
   // on the WebSocketServer, where an unhandled 'error' event would crash the process.
   wss.on('error', () => {});
-  wss.on('connection', (ws, req) => options.onConnection(new WebSocketServerTransport(ws, peerOf(req), req.headers.origin), req));
+  const vouch = options.vouchOrigin === true;
+  wss.on('connection', (ws, req) => {
+    const origin = req.headers.origin;
+    options.onConnection(new WebSocketServerTransport(ws, peerOf(req), origin, vouch ? origin : undefined), req);
+  });
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       if (err.code === 'EADDRINUSE') {
