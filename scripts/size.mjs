@@ -13,6 +13,7 @@ export const ENTRIES = {
   'crossbus/page (page client: bus + window, port, worker, extension transports)': 'src/browser/page.ts',
   'crossbus/page + crossbus/streams (the page client with durable streams)': ['src/browser/page.ts', 'src/browser/streams.ts'],
   'crossbus (browser build: + secret auth, WebSocket, bridge, in-memory, streams)': 'src/browser/index.ts',
+  'crossbus/hub (browser build: a hub in a page, worker or service worker)': 'src/browser/hub.ts',
 };
 
 /** `entry`: one file, or several bundled together (as a page importing each of them). */

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { connect } from '../node/index.js';
+import { VERSION } from '../node/version.js';
 import { CrossbusError } from '../core/errors/index.js';
 import { cliLogger } from './logger.js';
 import { auditCommand } from './commands/audit.js';
@@ -97,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
         return help(rest[0] ?? 'main');
       case '--version':
       case '-v':
-        process.stdout.write('crossbus 0.1.0\n');
+        process.stdout.write(`crossbus ${VERSION}\n`);
         return 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);

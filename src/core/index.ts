@@ -65,8 +65,8 @@ export type {
 } from './metrics/metric.js';
 
 // security
-export type { Aead, Awaitable, CryptoProvider, EphemeralKeyPair, Gmac, KeyExchangeGroup, Mac } from './security/crypto.js';
-export { createWebCryptoProvider } from './security/webcrypto-provider.js';
+export type { Aead, Awaitable, CryptoProvider, EcPrivateKeyJwk, EphemeralKeyPair, Gmac, KeyExchangeGroup, Mac } from './security/crypto.js';
+export { createWebCryptoProvider, type SubtleCryptoLike } from './security/webcrypto-provider.js';
 export type { IntegrityAlgorithm, ProtectionMode } from './security/record.js';
 export { HubSecurity, type HubSecurityOptions } from './security/hub-security.js';
 export type { AccessAction, AccessVerdict, BrokerSecurity, RateVerdict, ViolationKind } from './security/broker-security.js';

@@ -19,6 +19,9 @@ function withNodeCrypto(options: ConnectOptions): ConnectOptions {
 }
 
 export * from '../client/index.js';
+// worker_threads: a client connects to a hub in another thread (`listenPorts` in 'crossbus/hub').
+export { workerConnector } from '../transports/port/connect.js';
+export { createPortTransport, type PortLike, type PortTransportInfo } from '../transports/port/port-transport.js';
 
 /** Connects to a hub at a ws:// or wss:// URL (or through `options.transport`). */
 export function connect(target: string | TransportConnector, givenOptions: ConnectOptions = {}): Promise<Bus> {

@@ -1,5 +1,17 @@
-/** The package's version, read from its package.json (two folders up from src/node and dist/node alike). */
+/**
+ * The package's version, read from its package.json at run time rather than written twice. This
+ * file sits two folders below the package root both as source (src/node/) and as built code
+ * (dist/node/, in the repository and in an installed package), so one relative path serves both.
+ */
 import { readFileSync } from 'node:fs';
+import { createError } from '../core/errors/index.js';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+  if (pkg.name !== 'crossbus' || typeof pkg.version !== 'string')
+    throw createError('CB_ERR_INTERNAL', 'the crossbus package.json is not two folders above src/node or dist/node');
+  return pkg.version;
+}
+
+/** This package's version (`version` in package.json), e.g. for `crossbus --version` and start-up logs. */
+export const VERSION: string = readVersion();

@@ -61,6 +61,19 @@ export interface Mac {
   verify(tag: Uint8Array, ...parts: Uint8Array[]): Awaitable<boolean>;
 }
 
+/**
+ * A P-256 private key as a JWK (RFC 7517), the members `importPrivateKey` reads. Named here rather
+ * than as WebCrypto's global `JsonWebKey`, so that the published declarations compile without the
+ * DOM library (a DOM `JsonWebKey` is one).
+ */
+export interface EcPrivateKeyJwk {
+  kty?: string;
+  crv?: string;
+  d?: string;
+  x?: string;
+  y?: string;
+}
+
 export interface CryptoProvider {
   /** 'node' or 'webcrypto', for diagnostics and tests. */
   readonly name: string;
@@ -76,7 +89,7 @@ export interface CryptoProvider {
    * Imports a private key (for tests against published vectors): a JWK for P-256 (kty EC with
    * d, x, y), or the raw 32-byte scalar for X25519.
    */
-  importPrivateKey(group: KeyExchangeGroup, key: JsonWebKey | Uint8Array): Awaitable<EphemeralKeyPair>;
+  importPrivateKey(group: KeyExchangeGroup, key: EcPrivateKeyJwk | Uint8Array): Awaitable<EphemeralKeyPair>;
   /**
    * ECDH shared secret (32 bytes) with a peer's raw public key. Throws a CrossbusError with code
    * CB_ERR_AUTH_FAILED for a malformed public key, a point not on the curve, or (X25519) an

@@ -8,6 +8,7 @@ import {
   timingSafeEqual,
   type Aead,
   type CryptoProvider,
+  type EcPrivateKeyJwk,
   type EphemeralKeyPair,
   type Gmac,
   type KeyExchangeGroup,
@@ -73,8 +74,27 @@ interface WebPrivateKey {
   readonly key: CryptoKey;
 }
 
-export function createWebCryptoProvider(subtle?: SubtleCrypto): CryptoProvider {
-  const s: SubtleCrypto = subtle ?? defaultSubtle();
+type SubtleMethod = (...args: never[]) => Promise<unknown>;
+
+/**
+ * WebCrypto's `SubtleCrypto` (a browser's or Node's `crypto.subtle`), described by the methods
+ * this provider calls rather than by the global type name, so that the published declarations
+ * compile without the DOM library.
+ */
+export interface SubtleCryptoLike {
+  readonly digest: SubtleMethod;
+  readonly importKey: SubtleMethod;
+  readonly exportKey: SubtleMethod;
+  readonly generateKey: SubtleMethod;
+  readonly sign: SubtleMethod;
+  readonly encrypt: SubtleMethod;
+  readonly decrypt: SubtleMethod;
+  readonly deriveBits: SubtleMethod;
+}
+
+/** `subtle`: the WebCrypto to use. @default globalThis.crypto.subtle */
+export function createWebCryptoProvider(subtle?: SubtleCryptoLike): CryptoProvider {
+  const s = (subtle as SubtleCrypto | undefined) ?? defaultSubtle();
 
   /**
    * HMAC with an empty key equals HMAC with an all-zero key (keys are zero-padded to the block
@@ -163,7 +183,7 @@ export function createWebCryptoProvider(subtle?: SubtleCrypto): CryptoProvider {
 
     async importPrivateKey(group, key) {
       if (group === 'P-256') {
-        const jwk = key as JsonWebKey;
+        const jwk = key as EcPrivateKeyJwk;
         if (key instanceof Uint8Array || jwk.kty !== 'EC' || jwk.crv !== 'P-256') {
           throw invalidOption('a P-256 private key must be a JWK with kty EC and crv P-256');
         }

@@ -19,7 +19,7 @@ import {
   type ECDH,
   type KeyObject,
 } from 'node:crypto';
-import type { Aead, CryptoProvider, EphemeralKeyPair, Gmac, KeyExchangeGroup, Mac } from '../../core/security/crypto.js';
+import type { Aead, CryptoProvider, EcPrivateKeyJwk, EphemeralKeyPair, Gmac, KeyExchangeGroup, Mac } from '../../core/security/crypto.js';
 import { authFailed, checkNonce, invalidOption, jwkBytes as jwkUint8 } from '../../core/security/crypto-checks.js';
 
 /** JWK bytes as a Buffer (Node's key APIs want them so). */
@@ -144,9 +144,9 @@ function hmacKey(rawKey: Uint8Array): Mac {
   };
 }
 
-function importPrivateKey(group: KeyExchangeGroup, key: JsonWebKey | Uint8Array): EphemeralKeyPair {
+function importPrivateKey(group: KeyExchangeGroup, key: EcPrivateKeyJwk | Uint8Array): EphemeralKeyPair {
   if (group === 'P-256') {
-    const jwk = key as JsonWebKey;
+    const jwk = key as EcPrivateKeyJwk;
     if (key instanceof Uint8Array || jwk.kty !== 'EC' || jwk.crv !== 'P-256') {
       throw invalidOption('a P-256 private key must be a JWK with kty EC and crv P-256');
     }

@@ -37,7 +37,7 @@ function newChannel(): ChannelLike {
 export function workerConnector(target: PortLike, info: PortTransportInfo = {}): TransportConnector {
   return async () => {
     const { port1, port2 } = newChannel();
-    target.postMessage({ crossbus: CONNECT_REQUEST, port: port2 } satisfies ConnectRequest, [port2 as unknown as Transferable]);
+    target.postMessage({ crossbus: CONNECT_REQUEST, port: port2 } satisfies ConnectRequest, [port2]);
     return createPortTransport(port1, { kind: 'port', peer: 'worker-hub', ...info });
   };
 }

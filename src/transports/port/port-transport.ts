@@ -20,7 +20,8 @@ const CLONE_BELOW_BYTES = 4096;
 
 /** What the transport needs from a port, worker or worker scope (browser or Node). */
 export interface PortLike {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
+  /** `transfer`: what to transfer (ArrayBuffers, a MessagePort), typed loosely so that the declarations need no DOM library. */
+  postMessage(message: unknown, transfer?: readonly unknown[]): void;
   /** Browser style: events carry `data`. */
   addEventListener?(type: string, listener: (ev: { data?: unknown }) => void): void;
   removeEventListener?(type: string, listener: (ev: { data?: unknown }) => void): void;
