@@ -4,6 +4,9 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli, spawnCli, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 
 /** The CLI reads app `test`'s secret from the hub's config in its data directory. */
@@ -122,7 +125,9 @@ describe('help and usage errors', () => {
   test('port in use: exits 1 with "already in use" and CB_ERR_ADDRESS_IN_USE on stderr', {
     ...T,
   }, async () => {
-    const r = await runCli(['hub', '--host', '127.0.0.1', '--port', String(hub.port), '--data', hub.dataDir]);
+    // Its own data folder: the running hub's is locked (that refusal has its own test).
+    const dataDir = mkdtempSync(join(tmpdir(), 'crossbus-port-'));
+    const r = await runCli(['hub', '--host', '127.0.0.1', '--port', String(hub.port), '--data', dataDir]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /already in use/);
     assert.match(r.stderr, /CB_ERR_ADDRESS_IN_USE/);
