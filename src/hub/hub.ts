@@ -9,6 +9,8 @@ import { ConfigError } from '../core/errors/index.js';
 import { silentLogger } from '../core/util/logger.js';
 import { listenWebSocket } from '../transports/websocket/websocket-server.node.js';
 import { setupSecurity, writePidFile } from './security-setup.js';
+import { STATS_TOPIC } from '../core/broker/system-requests.js';
+import { statsSnapshot } from './stats-snapshot.js';
 import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
 import type { Session } from '../core/broker/session.js';
 import type { StreamService } from '../core/streams/stream-service.js';
@@ -112,14 +114,17 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       });
     }
   }
+  const startedAt = Date.now();
   const logger = brokerOptions.logger ?? silentLogger;
   const sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, logger });
   let broker: Broker;
   let streams: StreamService<Session> | undefined;
   try {
     streams = await openStreams(dataDir, streamStorage, logger, brokerOptions, streamOptions);
+    const opened = streams;
     broker = new Broker({
       ...brokerOptions,
+      systemResponders: { [STATS_TOPIC]: () => statsSnapshot(broker, opened, startedAt) },
       ...(sec.security !== undefined ? { security: sec.security } : {}),
       ...(streams ? { streams } : {}),
     });
