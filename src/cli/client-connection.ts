@@ -33,17 +33,20 @@ export function explainConnectFailure(err: unknown, credentials: Credentials, ur
       : src.kind === 'config'
         ? `check that ${src.path} is the config of the hub at ${url} (--config, --data), or pass --secret-file`
         : `pass --secret-file <path> or set ${ENV_SECRET_FILE}`;
+  const said = (text: string): CliError => new CliError(`${text} (${err.code})`);
   switch (err.code) {
     case 'CB_ERR_AUTH_FAILED':
-      return new CliError(`the hub refused the secret for app ${app}: ${check}; or name another app with --name or ${ENV_NAME}`);
+      return said(`the hub refused the secret for app ${app}: ${check}; or name another app with --name or ${ENV_NAME}`);
     case 'CB_ERR_AUTH_REQUIRED':
-      return new CliError(`the hub at ${url} requires credentials: ${check}`);
+      return said(`the hub at ${url} requires credentials: ${check}`);
     case 'CB_ERR_KEY_EXPIRED':
-      return new CliError(`the key of app ${app} has expired or is not valid yet: ${check}, or add a key with 'crossbus keys rotate'`);
+      return said(`the key of app ${app} has expired or is not valid yet: ${check}, or add a key with 'crossbus keys rotate'`);
     case 'CB_ERR_REVOKED':
-      return new CliError(`the hub revoked app ${app}'s access: ${check}`);
+      return said(`the hub revoked app ${app}'s access: ${check}`);
+    case 'CB_ERR_HUB_AUTH_FAILED':
+      return said(`the hub at ${url} could not prove it knows app ${app}'s secret: ${check}, or check --url`);
     case 'CB_ERR_CONNECTION_FAILED':
-      return new CliError(`cannot reach a hub at ${url}: is it running? (--url or ${ENV_URL})`);
+      return said(`cannot reach a hub at ${url}: is it running? (--url or ${ENV_URL})`);
     default:
       return err;
   }

@@ -14,6 +14,9 @@ import { DEFAULT_CLIENT_APP } from './defaults.js';
 import { ENV_NAME, ENV_SECRET_FILE, nonEmpty } from './client-flags.js';
 import { CliError } from './options.js';
 
+/** The shortest secret the client accepts, in bytes. */
+const MIN_SECRET_BYTES = 32;
+
 export interface Credentials {
   name: string;
   secret?: string;
@@ -66,5 +69,8 @@ async function readSecretFile(path: string, fromEnv: boolean): Promise<string> {
   }
   const secret = text.trim();
   if (secret === '') throw new CliError(`the secret file ${path} (${flag}) is empty`);
+  // The same rule as the client's, said in terms of the file (and never showing what is in it).
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(secret) || Buffer.from(secret, 'base64').length < MIN_SECRET_BYTES)
+    throw new CliError(`the secret file ${path} (${flag}) does not hold a secret: base64 of at least ${MIN_SECRET_BYTES} bytes`);
   return secret;
 }

@@ -5,7 +5,8 @@
 import { STATS_TOPIC } from '../../core/broker/system-requests.js';
 import type { HubStatsSnapshot } from '../../hub/stats-snapshot.js';
 import { connectClient } from '../client-connection.js';
-import { UsageError, defineOptions, intOption, parseOptions } from '../options.js';
+import { CliError, UsageError, defineOptions, intOption, parseOptions } from '../options.js';
+import { isCrossbusError } from '../../core/errors/index.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../client/defaults.js';
 import { URL_OPTION, credentialOptions } from '../client-flags.js';
 import { ENVIRONMENT_HELP } from '../client-flags.js';
@@ -64,6 +65,12 @@ export async function statsCommand(argv: string[]): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, interval));
       last = await bus.request<HubStatsSnapshot>(STATS_TOPIC, undefined, { timeoutMs });
     }
+  } catch (err) {
+    if (isCrossbusError(err) && err.code === 'CB_ERR_FORBIDDEN')
+      throw new CliError(
+        `${err.message}: stats needs an app with a request grant on ${STATS_TOPIC}, such as "admin" (--name) (${err.code})`,
+      );
+    throw err;
   } finally {
     await bus.close();
   }
