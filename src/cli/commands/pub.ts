@@ -21,6 +21,8 @@ import {
 
 /** The counter `--count` puts into the data. */
 const COUNTER = /\{\{\s*n\s*\}\}/g;
+/** Publishes `pub --count` has unconfirmed at once. @default 256 */
+const PUB_WINDOW = 256;
 /** Most messages one `pub --count` sends. @default 10_000_000 */
 export const MAX_PUB_COUNT = 10_000_000;
 
@@ -42,7 +44,8 @@ export const PUB_HELP = `Usage: crossbus pub <topic> [data] [--header k=v ...] [
 
 Publishes a message and prints a confirmation ("published 1 message to orders.created (12 B)";
 with --durable, the stream and sequence the hub stored it at). [data] is parsed as JSON when it
-is valid JSON, else sent as a string. The hub confirms each publish before the command exits.
+is valid JSON, else sent as a string. The hub confirms each publish before the command exits;
+over the app's rate limit it refuses them (CB_ERR_RATE_LIMITED, exit 1).
 
 ${clientSections(PUB_OPTIONS)}`;
 
@@ -58,20 +61,23 @@ export async function pubCommand(argv: string[]): Promise<number> {
   const bus = await connectClient(values);
   let bytes = 0;
   const acks: PublishAck[] = [];
+  const window: Array<Promise<unknown>> = [];
   try {
     for (let n = 1; n <= count; n++) {
       const data = parseData(counted ? (text as string).replace(COUNTER, String(n)) : text);
       bytes += payloadBytes(data);
+      const options = headers !== undefined ? { headers } : {};
       if (values.durable) {
         const msgId = values['msg-id']?.replace(COUNTER, String(n));
-        acks.push(
-          await bus.publish(topic, data, {
-            durable: true,
-            ...(headers !== undefined ? { headers } : {}),
-            ...(msgId !== undefined ? { msgId } : {}),
+        const i = n - 1;
+        window.push(
+          bus.publish(topic, data, { ...options, durable: true, ...(msgId !== undefined ? { msgId } : {}) }).then((ack) => {
+            acks[i] = ack;
           }),
         );
-      } else await bus.publish(topic, data, { ack: true, ...(headers !== undefined ? { headers } : {}) });
+      } else window.push(bus.publish(topic, data, { ...options, ack: true }));
+      // Confirmed in windows: a long --count is not one round trip per message, nor unbounded.
+      if (window.length >= PUB_WINDOW || n === count) await Promise.all(window.splice(0));
     }
   } finally {
     await bus.close();
