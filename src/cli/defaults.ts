@@ -29,3 +29,8 @@ export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 
 /** The app a default config gives to clients. @default 'app' */
 export const DEFAULT_CLIENT_APP = 'app';
+
+/** Shell commands `crossbus reply --command` runs at once. @default 8 */
+export const DEFAULT_REPLY_CONCURRENCY = 8;
+/** How long one `crossbus reply --command` run may take before it is killed. @default 10_000 */
+export const DEFAULT_REPLY_TIMEOUT_MS = 10_000;

@@ -1,54 +1,32 @@
 #!/usr/bin/env node
-import { connect } from '../node/index.js';
-import { VERSION } from '../node/version.js';
 import { CrossbusError } from '../core/errors/index.js';
 import { cliLogger } from './logger.js';
-import { auditCommand } from './commands/audit.js';
-import { pubCommand, requestCommand, subCommand, PUB_HELP, REQUEST_HELP, SUB_HELP } from './commands/client.js';
-import { demoCommand } from './commands/demo.js';
-import { consentCommand } from './commands/consent.js';
+import { VERSION } from '../node/version.js';
+import { AUDIT_HELP, auditCommand } from './commands/audit.js';
+import { PUB_HELP, pubCommand } from './commands/pub.js';
+import { SUB_HELP, subCommand } from './commands/sub.js';
+import { REQUEST_HELP, requestCommand } from './commands/request.js';
+import { REPLY_HELP, replyCommand } from './commands/reply.js';
+import { DEMO_HELP, demoCommand } from './commands/demo.js';
+import { CONSENT_HELP, consentCommand } from './commands/consent.js';
 import { hubCommand, HUB_HELP } from './commands/hub.js';
-import { keysCommand, reloadCommand } from './commands/admin.js';
-import { resolveCredentials } from './credentials.js';
-import { dlqCommand } from './commands/dlq.js';
-import { streamCommand } from './commands/stream.js';
-import { STREAM_CLI_APP, type ClientFlags, type StreamIo } from './commands/streams.js';
+import { KEYS_HELP, RELOAD_HELP, keysCommand, reloadCommand } from './commands/admin.js';
+import { DLQ_HELP, dlqCommand } from './commands/dlq.js';
+import { STREAM_HELP, streamCommand } from './commands/stream.js';
+import { CONSUMER_HELP, consumerCommand } from './commands/consumer.js';
+import { STATS_HELP, statsCommand } from './commands/stats.js';
+import { STREAM_CLI_APP, type StreamIo } from './commands/streams.js';
 import type { StreamsClient } from './commands/streams-api.js';
-import { UsageError, helpRows, isUsageError, usageErrorText } from './options.js';
+import { connectClient, type ClientFlags } from './client-connection.js';
+import { ENVIRONMENT_HELP } from './client-flags.js';
+import { CliError, EXIT_FAILURE, EXIT_USAGE, UsageError, didYouMean, helpRows, isUsageError, usageErrorText } from './options.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../hub/defaults.js';
 import { DEFAULT_EDITOR_PORT, DEFAULT_URL } from './defaults.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../client/defaults.js';
 
-const MAIN_HELP = `crossbus: a secure message bus for applications that live apart
-
-Usage:
-${helpRows([
-  [`crossbus hub [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--data <dir>]`, 'start a hub'],
-  ['crossbus demo', `a hub plus the demo (editor on http://localhost:${DEFAULT_EDITOR_PORT})`],
-  [`crossbus pub <topic> [data] [--url ${DEFAULT_URL}]`, 'publish one message'],
-  ['crossbus sub <pattern> [--count N] [--url ...]', 'print messages as JSON lines'],
-  [`crossbus request <topic> [data] [--timeout ${DEFAULT_REQUEST_TIMEOUT_MS}] [--url ...]`, 'send a request, print the reply'],
-  ['crossbus reload [--data <dir>]', 'make the hub re-read its config'],
-  ['crossbus keys rotate <app>', 'add a fresh secret for an app'],
-  ['crossbus consent list|grant|deny|revoke', "answer the hub's consent requests"],
-  ['crossbus audit verify|tail', 'check or read the audit log'],
-  ['crossbus stream ls|info|replay|purge', 'manage durable streams'],
-  ['crossbus dlq ls|replay <stream>', "list or republish a stream's dead letters"],
-])}
-
-Run 'crossbus <command> --help' for a command's options.`;
-
-/** `crossbus help <command>` and `crossbus <command> --help` for the commands main.ts routes itself. */
-const HELP: Record<string, string> = { main: MAIN_HELP, hub: HUB_HELP, pub: PUB_HELP, sub: SUB_HELP, request: REQUEST_HELP };
-
-function help(topic: string): number {
-  process.stdout.write(`${HELP[topic] ?? HELP.main}\n`);
-  return 0;
-}
-
 const stdio = { stdout: (t: string) => void process.stdout.write(t), stderr: (t: string) => void process.stderr.write(t) };
 
-/** For stream and dlq: output that may be large (waits for a slow reader), and the progress bar on stderr. */
+/** For stream, consumer and dlq: output that may be large (waits for a slow reader), and the progress bar on stderr. */
 const streamIo: StreamIo = {
   ...stdio,
   drain: () =>
@@ -62,60 +40,139 @@ async function openStreamsClient(flags: ClientFlags): Promise<StreamsClient> {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-  return connect(flags.url ?? DEFAULT_URL, { ...(await resolveCredentials(flags, STREAM_CLI_APP)), reconnect: false });
+  return connectClient(flags, STREAM_CLI_APP);
+}
+
+interface Command {
+  /** The line in `crossbus --help`: usage, then what it does. */
+  usage: readonly [string, string];
+  help: string;
+  run(args: string[]): Promise<number>;
+}
+
+/** Every command: what main routes, what `crossbus help <command>` and `crossbus <command> --help` print. */
+const COMMANDS: Record<string, Command> = {
+  hub: {
+    usage: [`crossbus hub [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--data <dir>]`, 'start a hub'],
+    help: HUB_HELP,
+    run: (args) => hubCommand(args),
+  },
+  demo: {
+    usage: ['crossbus demo', `a hub plus the demo (editor on http://localhost:${DEFAULT_EDITOR_PORT})`],
+    help: DEMO_HELP,
+    run: (args) => demoCommand(args, cliLogger(), (line) => void process.stdout.write(`${line}\n`)),
+  },
+  pub: {
+    usage: [`crossbus pub <topic> [data] [--header k=v] [--count N] [--durable]`, 'publish messages'],
+    help: PUB_HELP,
+    run: (args) => pubCommand(args),
+  },
+  sub: { usage: ['crossbus sub <pattern> [--count N] [--timeout ms] [--json]', 'print messages'], help: SUB_HELP, run: subCommand },
+  request: {
+    usage: [`crossbus request <topic> [data] [--timeout ${DEFAULT_REQUEST_TIMEOUT_MS}]`, 'send a request, print the reply'],
+    help: REQUEST_HELP,
+    run: requestCommand,
+  },
+  reply: {
+    usage: ['crossbus reply <topic> [data | --command "<cmd>" | --echo]', 'serve requests from the shell'],
+    help: REPLY_HELP,
+    run: replyCommand,
+  },
+  stats: {
+    usage: ['crossbus stats [--interval ms] [--json]', "a running hub's connections, rates, queues"],
+    help: STATS_HELP,
+    run: statsCommand,
+  },
+  stream: {
+    usage: ['crossbus stream ls|info|add|edit|rm|replay|purge', 'manage durable streams'],
+    help: STREAM_HELP,
+    run: (args) => streamCommand(args, streamIo, openStreamsClient),
+  },
+  consumer: {
+    usage: ['crossbus consumer ls|info|add|rm <stream> [name]', "manage a stream's durable consumers"],
+    help: CONSUMER_HELP,
+    run: (args) => consumerCommand(args, streamIo, openStreamsClient),
+  },
+  dlq: {
+    usage: ['crossbus dlq ls|replay <stream>', "list or republish a stream's dead letters"],
+    help: DLQ_HELP,
+    run: (args) => dlqCommand(args, streamIo, openStreamsClient),
+  },
+  reload: {
+    usage: ['crossbus reload [--data <dir>]', 'make the hub re-read its config'],
+    help: RELOAD_HELP,
+    run: (a) => reloadCommand(a, stdio),
+  },
+  keys: { usage: ['crossbus keys rotate <app>', 'add a fresh secret for an app'], help: KEYS_HELP, run: (a) => keysCommand(a, stdio) },
+  consent: {
+    usage: ['crossbus consent list|grant|deny|revoke', "answer the hub's consent requests"],
+    help: CONSENT_HELP,
+    run: (a) => consentCommand(a, stdio),
+  },
+  audit: { usage: ['crossbus audit verify|tail', 'check or read the audit log'], help: AUDIT_HELP, run: (a) => auditCommand(a, stdio) },
+};
+
+const MAIN_HELP = `crossbus: a secure message bus for applications that live apart
+
+Usage:
+${helpRows(Object.values(COMMANDS).map((c) => c.usage))}
+
+Run 'crossbus help <command>' or 'crossbus <command> --help' for a command's options.
+Client commands connect to ${DEFAULT_URL} unless told otherwise.
+
+${ENVIRONMENT_HELP}
+
+Exit codes:
+${helpRows([
+  ['0', 'success'],
+  ['1', 'failure: the hub refused or failed, a timeout, a file that cannot be read'],
+  ['2', 'usage: an unknown command or option, a missing or bad argument'],
+])}`;
+
+function help(topic: string | undefined): number {
+  if (topic === undefined) {
+    process.stdout.write(`${MAIN_HELP}\n`);
+    return 0;
+  }
+  const command = COMMANDS[topic];
+  if (command === undefined) throw unknownCommand(topic);
+  process.stdout.write(`${command.help}\n`);
+  return 0;
+}
+
+function unknownCommand(name: string): UsageError {
+  const guess = didYouMean(name, Object.keys(COMMANDS));
+  return new UsageError(`unknown command ${JSON.stringify(name)}${guess === undefined ? '' : ` (did you mean ${guess}?)`}`);
 }
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case 'hub':
-        return await hubCommand(rest);
-      case 'demo':
-        return await demoCommand(rest, cliLogger(), (line) => void process.stdout.write(`${line}\n`));
-      case 'pub':
-        return await pubCommand(rest);
-      case 'sub':
-        return await subCommand(rest);
-      case 'request':
-        return await requestCommand(rest);
-      case 'reload':
-        return await reloadCommand(rest, stdio);
-      case 'keys':
-        return await keysCommand(rest, stdio);
-      case 'consent':
-        return await consentCommand(rest, stdio);
-      case 'audit':
-        return await auditCommand(rest, stdio);
-      case 'stream':
-        return await streamCommand(rest, streamIo, openStreamsClient);
-      case 'dlq':
-        return await dlqCommand(rest, streamIo, openStreamsClient);
       case undefined:
       case '-h':
       case '--help':
+        return help(undefined);
       case 'help':
-        return help(rest[0] ?? 'main');
+        return help(rest[0]);
       case '--version':
       case '-v':
         process.stdout.write(`crossbus ${VERSION}\n`);
         return 0;
-      default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
+    const cmd = COMMANDS[command];
+    if (cmd === undefined) throw unknownCommand(command);
+    return await cmd.run(rest);
   } catch (err) {
     if (isUsageError(err)) {
-      process.stderr.write(
-        usageErrorText(command !== undefined && HELP[command] !== undefined ? command : undefined, (err as Error).message),
-      );
-      return 2;
+      const known = command !== undefined && COMMANDS[command] !== undefined ? command : undefined;
+      process.stderr.write(usageErrorText(known, (err as Error).message));
+      return EXIT_USAGE;
     }
-    if (err instanceof CrossbusError) {
-      process.stderr.write(`crossbus: ${err.message} (${err.code})\n`);
-      return 1;
-    }
-    process.stderr.write(`crossbus: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return 1;
+    if (err instanceof CliError) process.stderr.write(`crossbus: ${err.message}\n`);
+    else if (err instanceof CrossbusError) process.stderr.write(`crossbus: ${err.message} (${err.code})\n`);
+    else process.stderr.write(`crossbus: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT_FAILURE;
   }
 }
 

@@ -4,9 +4,14 @@
  * shown in help is read from the DEFAULT_* constant the code itself falls back on.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { didYouMean } from './did-you-mean.js';
+
+export { didYouMean, editDistance } from './did-you-mean.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
+  /** A string flag that may be given more than once (`--header a=1 --header b=2`). @default false */
+  multiple?: boolean;
   /** A one-letter alias: `-h` for `--help`. @default none */
   short?: string;
   /** How help shows a string option's value: `<n>` in `--port <n>`. @default '<value>' */
@@ -24,7 +29,9 @@ export interface OptionSpec {
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 /** What parseArgs gives for the flags of `T`: a string or a boolean each, when given. */
-export type OptionValues<T extends OptionSpecs> = { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string };
+export type OptionValues<T extends OptionSpecs> = {
+  [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : T[K] extends { multiple: true } ? string[] : string;
+};
 
 /** A titled group of flags in a command's help ("Options:", "Credentials (first found wins):"). */
 export interface HelpSection {
@@ -48,6 +55,17 @@ export function isUsageError(err: unknown): boolean {
   return err instanceof UsageError || (err as { code?: string } | null)?.code?.startsWith('ERR_PARSE_ARGS') === true;
 }
 
+/**
+ * A failure the CLI explains in its own words (exit 1): what went wrong and what to do, without
+ * the API's error code when the code would not help the person at the terminal.
+ */
+export class CliError extends Error {}
+
+/** Exit codes of every command. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
 /** The usage error as printed on stderr: the message, then where the help is. */
 export function usageErrorText(command: string | undefined, message: string): string {
   return `crossbus: ${message}\nRun 'crossbus ${command !== undefined ? `${command} ` : ''}--help' for usage.\n`;
@@ -56,19 +74,54 @@ export function usageErrorText(command: string | undefined, message: string): st
 /** The parseArgs config of these flags. */
 export function parseArgsOptions(specs: OptionSpecs): NonNullable<ParseArgsConfig['options']> {
   const options: NonNullable<ParseArgsConfig['options']> = {};
-  for (const [name, spec] of Object.entries(specs))
-    options[name] = spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short };
+  for (const [name, spec] of Object.entries(specs)) {
+    const option: NonNullable<ParseArgsConfig['options']>[string] = { type: spec.type };
+    if (spec.short !== undefined) option.short = spec.short;
+    if (spec.multiple) option.multiple = true;
+    options[name] = option;
+  }
   return options;
 }
 
-/** Parses `args` strictly against `specs`; throws parseArgs' ERR_PARSE_ARGS_* errors. */
+/** Parses `args` strictly against `specs`; refusals are UsageErrors in our words (with a "did you mean"). */
 export function parseOptions<T extends OptionSpecs>(
   specs: T,
   args: string[],
   allowPositionals = true,
 ): { values: OptionValues<T>; positionals: string[] } {
-  const { values, positionals } = parseArgs({ args, options: parseArgsOptions(specs), strict: true, allowPositionals });
-  return { values: values as OptionValues<T>, positionals };
+  try {
+    const { values, positionals } = parseArgs({ args, options: parseArgsOptions(specs), strict: true, allowPositionals });
+    return { values: values as OptionValues<T>, positionals };
+  } catch (err) {
+    throw parseArgsProblem(err, specs);
+  }
+}
+
+/** Refused because a secret on the command line shows in `ps`, shell history and audit trails. */
+export const SECRET_FLAG_REFUSAL =
+  '--secret is not accepted: a secret on the command line is visible to other users and in shell history; ' +
+  'put it in a file and pass --secret-file <path> or set CROSSBUS_SECRET_FILE';
+
+/** parseArgs' refusal, said as the CLI says things; never echoes a value (it may be a secret). */
+function parseArgsProblem(err: unknown, specs: OptionSpecs): unknown {
+  const code = (err as { code?: string } | null)?.code;
+  const message = err instanceof Error ? err.message : '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const flag = /'(-[^'=\s]*)/.exec(message)?.[1] ?? '?';
+    if (flag === '--secret') return new UsageError(SECRET_FLAG_REFUSAL);
+    const names = Object.keys(specs).map((name) => (name.length === 1 ? `-${name}` : `--${name}`));
+    const guess = didYouMean(flag.replace(/^-+/, ''), names, (n) => n.replace(/^-+/, ''));
+    return new UsageError(`unknown option ${flag}${guess === undefined ? '' : ` (did you mean ${guess}?)`}`);
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const flag = /--[A-Za-z0-9-]+/.exec(message)?.[0] ?? /'(-[A-Za-z0-9])/.exec(message)?.[1] ?? 'an option';
+    return new UsageError(/does not take/.test(message) ? `${flag} takes no value` : `${flag} needs a value`);
+  }
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    const arg = /'([^']*)'/.exec(message)?.[1];
+    return new UsageError(`unexpected argument${arg === undefined ? '' : ` ${JSON.stringify(arg)}`}: this command takes none`);
+  }
+  return err;
 }
 
 /** The flags of `specs` named in `names` (a subcommand takes some of its command's). */
@@ -112,7 +165,7 @@ export function helpRows(rows: ReadonlyArray<readonly [string, string]>): string
 }
 
 function flagText(name: string, spec: OptionSpec): string {
-  const value = spec.type === 'string' ? ` ${spec.placeholder ?? '<value>'}` : '';
+  const value = spec.type === 'string' ? ` ${spec.placeholder ?? '<value>'}${spec.multiple ? ' ...' : ''}` : '';
   if (name.length === 1) return `-${name}${value}`;
   return `${spec.short !== undefined ? `-${spec.short}, ` : ''}--${name}${value}`;
 }

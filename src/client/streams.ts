@@ -1,8 +1,14 @@
 import { fromBase64 } from '../core/security/bytes.js';
 import { createError } from '../core/errors/index.js';
 import { PayloadType } from '../core/protocol/envelope.js';
-import { resolveStreamConfig, streamNameProblem, type StreamConfig } from '../core/streams/config.js';
-import type { StreamInfo, StreamOp, WireRecord } from '../core/streams/wire.js';
+import {
+  resolveConsumerConfig,
+  resolveStreamConfig,
+  streamNameProblem,
+  type ConsumerConfig,
+  type StreamConfig,
+} from '../core/streams/config.js';
+import type { ConsumerInfo, StreamInfo, StreamOp, WireRecord } from '../core/streams/wire.js';
 import { decodeJson } from '../core/util/json.js';
 
 /** One stored message, as `streams.read` returns it. */
@@ -32,6 +38,15 @@ export class StreamsApi {
   async create(config: StreamConfig): Promise<StreamInfo> {
     resolveStreamConfig(config); // fails here, before anything is sent
     return this.send<StreamInfo>({ op: 'create', config: { ...config, topics: [...config.topics] } });
+  }
+
+  /**
+   * Changes a stream's topics, limits, duplicate window or durability; its messages and durable
+   * consumers stay. Members of its consumers are ended (CB_ERR_STREAM_CLOSED) and consume again.
+   */
+  async update(config: StreamConfig): Promise<StreamInfo> {
+    resolveStreamConfig(config);
+    return this.send<StreamInfo>({ op: 'update', config: { ...config, topics: [...config.topics] } });
   }
 
   async info(name: string): Promise<StreamInfo> {
@@ -65,6 +80,14 @@ export class StreamsApi {
     if (options.maxMessages !== undefined) op.maxMessages = options.maxMessages;
     const { messages } = await this.send<{ messages: WireRecord[] }>(op);
     return messages.map(fromWire);
+  }
+
+  /** Creates a durable consumer without consuming (it waits at `deliver` for members); idempotent. */
+  async addConsumer(stream: string, config: ConsumerConfig & { durable: string }): Promise<ConsumerInfo & { stream: string }> {
+    checkName(stream);
+    resolveConsumerConfig(config);
+    const copy = { ...config, ...(config.backoffMs !== undefined ? { backoffMs: [...config.backoffMs] } : {}) };
+    return this.send<ConsumerInfo & { stream: string }>({ op: 'add-consumer', stream, config: copy });
   }
 
   async deleteConsumer(stream: string, durable: string): Promise<void> {

@@ -11,6 +11,8 @@ import { listenWebSocket } from '../transports/websocket/websocket-server.node.j
 import { setupSecurity, writePidFile } from './security-setup.js';
 import { acquireFileLock } from '../node/dir-lock.js';
 import { HUB_LOCK_FILE_NAME, dataFile } from '../node/paths.js';
+import { STATS_TOPIC } from '../core/broker/system-requests.js';
+import { statsSnapshot } from './stats-snapshot.js';
 import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
 import type { Session } from '../core/broker/session.js';
 import type { StreamService } from '../core/streams/stream-service.js';
@@ -125,6 +127,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       });
     }
   }
+  const startedAt = Date.now();
   const logger = brokerOptions.logger ?? silentLogger;
   // Before anything in the folder is read or written: a second hub must not touch the first's files.
   const lock = dataDir !== undefined ? await acquireFileLock(dataFile(dataDir, HUB_LOCK_FILE_NAME)) : undefined;
@@ -139,8 +142,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   let streams: StreamService<Session> | undefined;
   try {
     streams = await openStreams(dataDir, streamStorage, logger, brokerOptions, streamOptions);
+    const opened = streams;
     broker = new Broker({
       ...brokerOptions,
+      systemResponders: { [STATS_TOPIC]: () => statsSnapshot(broker, opened, startedAt) },
       ...(sec.security !== undefined ? { security: sec.security } : {}),
       ...(streams ? { streams } : {}),
     });

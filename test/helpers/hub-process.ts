@@ -272,10 +272,17 @@ export interface CliProcess {
   readonly exited: Promise<ExitInfo>;
 }
 
+/** How a CLI run is started: `env` is added to (or, with undefined values, removed from) the test's environment. */
+export interface CliRunOptions {
+  env?: Record<string, string | undefined>;
+}
+
 /** Spawns `node dist/cli/main.js ...args` in the background (tracked, killed at the end). */
-export function spawnCli(args: string[]): CliProcess {
+export function spawnCli(args: string[], options: CliRunOptions = {}): CliProcess {
   assertBuilt();
-  const proc = spawn(process.execPath, [CLI_PATH, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, ...options.env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const proc = spawn(process.execPath, [CLI_PATH, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
   track(proc);
   let stdout = '';
   let stderr = '';
@@ -296,8 +303,8 @@ export function spawnCli(args: string[]): CliProcess {
 }
 
 /** Runs the CLI to completion; SIGKILLs it and rejects after `timeoutMs`. */
-export async function runCli(args: string[], timeoutMs = 10_000): Promise<ExitInfo> {
-  const cli = spawnCli(args);
+export async function runCli(args: string[], timeoutMs = 10_000, options: CliRunOptions = {}): Promise<ExitInfo> {
+  const cli = spawnCli(args, options);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

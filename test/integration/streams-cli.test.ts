@@ -1,10 +1,10 @@
 /**
- * `crossbus stream ls|info|replay|purge` and `crossbus dlq ls|replay` (the built CLI) against a
+ * `crossbus stream ls|info|add|edit|rm|replay|purge`, `crossbus consumer` and `crossbus dlq ls|replay` (the built CLI) against a
  * REAL hub process storing streams on disk. Needs `npm run build` first.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bus, PublishAck, StreamInfo, StreamRecord } from '../../src/node/index.js';
@@ -54,8 +54,8 @@ interface Line {
   time: number;
   topic: string;
   headers: Record<string, string>;
-  data: unknown;
-  encoding?: string;
+  data?: unknown;
+  data_b64?: string;
 }
 const jsonLines = (text: string): Line[] =>
   text
@@ -144,8 +144,8 @@ describe('crossbus stream', () => {
     assert.deepEqual(lines[1]!.data, { n: 2 });
     assert.equal(lines[1]!.topic, 'orders.paid');
     assert.deepEqual(
-      { data: lines[6]!.data, encoding: lines[6]!.encoding },
-      { data: Buffer.from([1, 2, 3, 250]).toString('base64'), encoding: 'base64' },
+      { data: lines[6]!.data, data_b64: lines[6]!.data_b64 },
+      { data: undefined, data_b64: Buffer.from([1, 2, 3, 250]).toString('base64') },
     );
     assert.ok(lines.every((l) => typeof l.time === 'number' && l.time > 0));
     // stderr is a pipe here: a line per 10%, ending at 100%.
@@ -242,7 +242,7 @@ describe('crossbus dlq', () => {
       [j[0]!.seq, j[0]!.topic, j[0]!.reason, j[0]!.attempts, j[0]!.sourceStream, j[0]!.sourceSeq],
       [1, 'jobs.kind0', 'max-deliver', 1, 'JOBS', 1],
     );
-    assert.deepEqual([j[2]!.data, j[2]!.encoding], ['Bwc=', 'base64']);
+    assert.deepEqual([j[2]!.data, j[2]!.data_b64], [undefined, 'Bwc=']);
     const none = await cli(['dlq', 'ls', 'ORDERS']);
     assert.equal(none.code, 0);
     assert.equal(none.stdout, 'No dead letters in ORDERS.\n');
@@ -328,8 +328,85 @@ describe('bad input', () => {
       assert.match(r.stdout, new RegExp(`^Usage:\\n {2}crossbus ${args[0]} ls`));
     }
     const main = await runCli(['--help']);
-    assert.match(main.stdout, /crossbus stream ls\|info\|replay\|purge/);
+    assert.match(main.stdout, /crossbus stream ls\|info\|add\|edit\|rm\|replay\|purge/);
     assert.match(main.stdout, /crossbus dlq ls\|replay <stream>/);
+  });
+});
+
+describe('stream add|edit|rm and consumer ls|info|add|rm', () => {
+  test('add with limits; edit keeps the messages and durable consumers; rm with --yes', T, async () => {
+    const add = await cli(['stream', 'add', 'ADMIN', '--topic', 'admin.a.>', '--max-age', '7d', '--max-bytes', '1MiB', '--json']);
+    assert.equal(add.code, 0, add.stderr);
+    const created = JSON.parse(add.stdout) as StreamInfo;
+    assert.deepEqual([created.topics, created.maxAgeMs, created.maxBytes], [['admin.a.>'], 7 * 86_400_000, 1024 * 1024]);
+    await bus.publish('admin.a.x', { n: 1 }, { durable: true });
+    await bus.publish('admin.a.x', { n: 2 }, { durable: true });
+
+    const cadd = await cli(['consumer', 'add', 'ADMIN', 'worker', '--deliver', 'seq:2', '--ack-wait', '10s', '--max-deliver', '3']);
+    assert.equal(cadd.code, 0, cadd.stderr);
+    assert.match(cadd.stdout, /^consumer worker of ADMIN is ready\n/);
+    const ls = JSON.parse((await cli(['consumer', 'ls', 'ADMIN', '--json'])).stdout) as Array<{ durable: string; ackFloor: number }>;
+    assert.deepEqual(
+      ls.map((c) => [c.durable, c.ackFloor]),
+      [['worker', 1]],
+    );
+
+    const edit = await cli(['stream', 'edit', 'ADMIN', '--topic', 'admin.a.>,admin.b.>', '--max-age', 'none', '--max-msgs', '100']);
+    assert.equal(edit.code, 0, edit.stderr);
+    assert.match(edit.stdout, /^updated stream ADMIN\n/);
+    const info = await bus.streams.info('ADMIN');
+    assert.deepEqual(
+      [info.topics, info.maxAgeMs, info.maxBytes, info.maxMessages, info.state.messages],
+      [['admin.a.>', 'admin.b.>'], undefined, 1024 * 1024, 100, 2],
+    );
+    await bus.publish('admin.b.y', { n: 3 }, { durable: true });
+    // The durable consumer kept its position: it starts at seq 2.
+    const c = bus.consume('ADMIN', { durable: 'worker' });
+    const seqs: number[] = [];
+    for await (const m of c) {
+      seqs.push(m.seq);
+      await m.ack();
+      if (seqs.length === 2) break;
+    }
+    c.close();
+    assert.deepEqual(seqs, [2, 3]);
+    const one = JSON.parse((await cli(['consumer', 'info', 'ADMIN', 'worker', '--json'])).stdout) as { stream: string; ackFloor: number };
+    assert.deepEqual([one.stream, one.ackFloor], ['ADMIN', 3]);
+
+    const [noYes, gone] = await Promise.all([cli(['consumer', 'rm', 'ADMIN', 'worker']), cli(['consumer', 'info', 'ADMIN', 'nobody'])]);
+    assert.equal(noYes.code, 2);
+    assert.match(noYes.stderr, /without --yes/);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /CB_ERR_CONSUMER_NOT_FOUND/);
+    assert.equal((await cli(['consumer', 'rm', 'ADMIN', 'worker', '--yes'])).stdout, 'deleted consumer worker of ADMIN\n');
+    assert.equal((await bus.streams.info('ADMIN')).consumers.length, 0);
+
+    const keep = await cli(['stream', 'rm', 'ADMIN']);
+    assert.equal(keep.code, 2);
+    assert.match(keep.stderr, /refusing to delete stream "ADMIN" without --yes/);
+    const rm = await cli(['stream', 'rm', 'ADMIN', '--yes']);
+    assert.equal(rm.stdout, 'deleted stream ADMIN\n');
+    await assert.rejects(bus.streams.info('ADMIN'), (err: Error & { code?: string }) => err.code === 'CB_ERR_STREAM_NOT_FOUND');
+  });
+
+  test('bad stream settings are usage errors before connecting; hub refusals exit 1', T, async () => {
+    for (const [args, re] of [
+      [['stream', 'add', 'BAD'], /a stream needs at least one --topic <pattern>/],
+      [['stream', 'add', 'BAD', '--topic', 'bad.>', '--max-age', 'soon'], /--max-age takes a duration/],
+      [['stream', 'add', 'BAD', '--topic', 'bad.>', '--durability', 'maybe'], /--durability takes fsync or interval/],
+      [['consumer', 'add', 'ORDERS', 'w', '--deliver', 'someday'], /--deliver takes all, new, last-per-topic/],
+      [['consumer', 'info', 'ORDERS'], /consumer info takes <stream> <name>, got 1 argument/],
+    ] as Array<[string[], RegExp]>) {
+      const r = await runCli(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, re, args.join(' '));
+    }
+    const overlap = await cli(['stream', 'add', 'OVERLAP', '--topic', 'orders.created']);
+    assert.equal(overlap.code, 1);
+    assert.match(overlap.stderr, /overlaps orders\.> of stream ORDERS \(CB_ERR_STREAM_EXISTS\)/);
+    const missing = await cli(['stream', 'edit', 'NOPE', '--max-msgs', '5']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /CB_ERR_STREAM_NOT_FOUND/);
   });
 });
 
@@ -357,7 +434,9 @@ describe('dlq replay and the hub rate limit', () => {
       await until(async () => (await fast.streams.info('SLOW.DLQ')).state.messages === n, 10_000, 'the dead letters');
 
       const started = Date.now();
-      const r = await runCli(['dlq', 'replay', 'SLOW', '--url', limited.url, '--name', 'ops', '--secret', opsSecret], 40_000);
+      const secretFile = join(limited.dataDir, 'ops.secret');
+      writeFileSync(secretFile, `${opsSecret}\n`, { mode: 0o600 });
+      const r = await runCli(['dlq', 'replay', 'SLOW', '--url', limited.url, '--name', 'ops', '--secret-file', secretFile], 40_000);
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       assert.match(
         r.stdout,
@@ -385,7 +464,7 @@ describe('default credentials', () => {
       assert.equal(r.stdout, 'No streams.\n');
       const missing = await runCli(['stream', 'ls', '--url', own.url, '--data', dataDir, '--name', 'nobody']);
       assert.equal(missing.code, 1);
-      assert.match(missing.stderr, /app "nobody" is not in .*crossbus\.config\.json \(use --name\)/);
+      assert.match(missing.stderr, /app "nobody" is not in .*crossbus\.config\.json: pass --name or set CROSSBUS_NAME/);
     } finally {
       await own.stop();
     }

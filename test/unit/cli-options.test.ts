@@ -8,6 +8,8 @@ import {
   HELP_OPTION,
   UsageError,
   defineOptions,
+  didYouMean,
+  editDistance,
   intOption,
   isUsageError,
   optionsHelp,
@@ -157,7 +159,49 @@ describe('command help', () => {
 
   test('stream, dlq and audit: defaults from their constants', () => {
     assert.match(DLQ_HELP, new RegExp(`--rate <n> (?:(?!\\n {2}-)[^])*\\(default ${DEFAULT_REPLAY_RATE}\\)`));
-    assert.match(STREAM_HELP, new RegExp(`--progress .*\\(default for more than ${PROGRESS_THRESHOLD} messages\\)`));
+    assert.match(STREAM_HELP, new RegExp(`--progress (?:(?!\\n {2}-)[^])*\\(default for more than ${PROGRESS_THRESHOLD} messages\\)`));
     assert.match(AUDIT_HELP, new RegExp(`-n <count> .*\\(default ${DEFAULT_TAIL_ENTRIES}\\)`));
+  });
+});
+
+describe('our words for parseArgs refusals', () => {
+  const refusal = (args: string[]): string => {
+    try {
+      parseOptions(SPECS, args);
+    } catch (err) {
+      assert.ok(isUsageError(err));
+      return (err as Error).message;
+    }
+    assert.fail(`${args.join(' ')} was accepted`);
+  };
+
+  test('an unknown flag names the closest one (edit distance); a far one names none', () => {
+    assert.equal(refusal(['--prot', '1']), 'unknown option --prot (did you mean --port?)');
+    assert.equal(refusal(['--verbsoe']), 'unknown option --verbsoe (did you mean --verbose?)');
+    assert.equal(refusal(['--zzzzzzzz']), 'unknown option --zzzzzzzz');
+    assert.equal(refusal(['--port']), '--port needs a value');
+    assert.equal(refusal(['--verbose=1']), '--verbose takes no value');
+  });
+
+  test('--secret is refused without echoing the value, pointing to --secret-file', () => {
+    for (const args of [['--secret', 'c2VjcmV0'], ['--secret=c2VjcmV0']]) {
+      const text = refusal(args);
+      assert.match(text, /--secret-file <path>.*CROSSBUS_SECRET_FILE/);
+      assert.doesNotMatch(text, /c2VjcmV0/);
+    }
+  });
+
+  test('editDistance and didYouMean', () => {
+    assert.equal(editDistance('sub', 'pub'), 1);
+    assert.equal(editDistance('reqeust', 'request'), 1, 'a transposition is one edit');
+    assert.equal(editDistance('', 'abc'), 3);
+    assert.equal(didYouMean('stram', ['stream', 'stats', 'sub']), 'stream');
+    assert.equal(didYouMean('xyz', ['stream', 'stats']), undefined);
+  });
+
+  test('a multiple string flag collects every value; help shows it repeats', () => {
+    const specs = defineOptions({ header: { type: 'string', multiple: true, placeholder: '<k=v>', description: 'h' } });
+    assert.deepEqual(parseOptions(specs, ['--header', 'a=1', '--header', 'b=2']).values.header, ['a=1', 'b=2']);
+    assert.match(optionsHelp([{ title: 'Options:', options: specs }]), /--header <k=v> \.\.\./);
   });
 });

@@ -1,9 +1,10 @@
 /**
- * `crossbus stream ls|info|replay|purge`: list streams, show one, print its stored messages as
- * JSON lines, purge them.
+ * `crossbus stream ls|info|add|edit|rm|replay|purge`: list streams, show one, create, change or
+ * delete one, print its stored messages as JSON lines, purge them.
  */
 import { defineOptions, pickOptions, type OptionValues } from '../options.js';
-import type { StreamsClient } from './streams-api.js';
+import type { StreamConfig, StreamsClient } from './streams-api.js';
+import { STREAM_CONFIG_OPTIONS, configOf, streamConfigFromFlags } from './stream-config-flags.js';
 import {
   CONNECTION_OPTIONS,
   PROGRESS_OPTIONS,
@@ -33,7 +34,7 @@ import {
 } from './streams-format.js';
 
 const STREAM_OPTIONS = defineOptions({
-  json: { type: 'boolean', description: 'print JSON (ls: the StreamInfo array; info: the StreamInfo plus "deadLetters")' },
+  json: { type: 'boolean', description: 'print JSON (ls: the StreamInfo array; info, add, edit: the StreamInfo)' },
   'from-seq': { type: 'string', placeholder: '<n>', description: 'replay from this sequence', default: 'the first stored' },
   since: {
     type: 'string',
@@ -47,20 +48,28 @@ const STREAM_OPTIONS = defineOptions({
     default: 'the last one when the replay starts',
   },
   'up-to-seq': { type: 'string', placeholder: '<n>', description: 'purge messages with seq <= n only' },
-  yes: { type: 'boolean', description: 'confirm a purge (required)' },
+  yes: { type: 'boolean', description: 'confirm a purge or rm (required)' },
+  ...STREAM_CONFIG_OPTIONS,
   ...PROGRESS_OPTIONS,
 });
 
 export const STREAM_HELP = `Usage:
   crossbus stream ls [--json]                      list the streams (dead-letter streams are '<NAME>.DLQ')
   crossbus stream info <name> [--json]             a stream's config, state, consumers and dead letters
+  crossbus stream add <name> --topic <pattern> [--max-age 7d] [--max-bytes 1GiB] [--max-msgs N] ...
+                                                   create a stream
+  crossbus stream edit <name> [--topic ...] [--max-age none] ...
+                                                   change its topics or limits (messages and durable
+                                                   consumers stay; consumers' members consume again)
+  crossbus stream rm <name> --yes                  delete it with its messages and consumers
   crossbus stream replay <name> [--from-seq N | --since <time>] [--to-seq N]
                                                    print the stored messages as JSON lines
   crossbus stream purge <name> [--up-to-seq N] --yes
                                                    delete stored messages (all, or seq <= N)
 
-replay prints one line per message: {"seq","time","topic","headers","data"}; binary data is
-base64 text and the line has "encoding":"base64".
+replay prints one line per message: {"seq","time","topic","headers","msgId"?} and the payload
+as "data" (its JSON value) or, when binary, "data_b64" (base64). Durations: 1500 (ms), 30s, 5m,
+2h, 7d; sizes: 1048576, 512KiB, 1GiB.
 
 ${optionSections(STREAM_OPTIONS)}`;
 
@@ -72,6 +81,9 @@ const STREAM_SUBS: Record<string, Subcommand> = {
     options: { ...pickOptions(STREAM_OPTIONS, ['progress', 'no-progress', 'from-seq', 'since', 'to-seq']), ...CONNECTION_OPTIONS },
   },
   purge: { args: 1, options: { ...pickOptions(STREAM_OPTIONS, ['up-to-seq', 'yes']), ...CONNECTION_OPTIONS } },
+  add: { args: 1, options: { ...pickOptions(STREAM_OPTIONS, ['json']), ...STREAM_CONFIG_OPTIONS, ...CONNECTION_OPTIONS } },
+  edit: { args: 1, options: { ...pickOptions(STREAM_OPTIONS, ['json']), ...STREAM_CONFIG_OPTIONS, ...CONNECTION_OPTIONS } },
+  rm: { args: 1, options: { ...pickOptions(STREAM_OPTIONS, ['yes']), ...CONNECTION_OPTIONS } },
 };
 
 type Values = OptionValues<typeof STREAM_OPTIONS> & OptionValues<typeof CONNECTION_OPTIONS>;
@@ -85,7 +97,11 @@ export async function streamCommand(args: string[], io: StreamIo, open: OpenClie
   // Flags are checked before connecting: a typo costs no round trip.
   let range: { fromSeq?: number; toSeq?: number; since?: number } = {};
   let upToSeq: number | undefined;
+  let added: StreamConfig | undefined;
   try {
+    if (sub === 'add') added = streamConfigFromFlags(name, values);
+    if (sub === 'rm' && !values.yes)
+      throw new StreamUsageError(`refusing to delete stream ${JSON.stringify(name)} without --yes: its messages and consumers go with it`);
     if (sub === 'replay') {
       range = {
         fromSeq: parseSeqFlag('from-seq', values['from-seq']),
@@ -122,6 +138,18 @@ export async function streamCommand(args: string[], io: StreamIo, open: OpenClie
       }
       case 'replay':
         return replayStream(client, name, range, progressFlag(values), io);
+      case 'add':
+      case 'edit': {
+        const config = added ?? streamConfigFromFlags(name, values, configOf(await client.streams.info(name)));
+        const info = await (sub === 'add' ? client.streams.create(config as StreamConfig) : client.streams.update(config));
+        const done = `${sub === 'add' ? 'created' : 'updated'} stream ${printable(name)}\n`;
+        io.stdout(values.json ? streamInfoJson(info, undefined) : done + formatStreamInfo(info, undefined));
+        return 0;
+      }
+      case 'rm':
+        await client.streams.delete(name);
+        io.stdout(`deleted stream ${printable(name)}\n`);
+        return 0;
       default: {
         const r = await client.streams.purge(name, upToSeq === undefined ? {} : { upToSeq });
         io.stdout(`purged ${r.purged} message${r.purged === 1 ? '' : 's'} from ${printable(name)}\n`);

@@ -4,11 +4,20 @@
  */
 import type { PublishAck, StreamInfo, StreamRecord } from '../../client/index.js';
 import type { Headers } from '../../core/protocol/envelope.js';
+import type { ConsumerConfig, StreamConfig } from '../../core/streams/config.js';
+import type { ConsumerInfo } from '../../core/streams/wire.js';
+
+export type { ConsumerConfig, ConsumerInfo, StreamConfig };
 
 export type { PublishAck, StreamInfo, StreamRecord };
 
 export interface StreamsClient {
   streams: {
+    create(config: StreamConfig): Promise<StreamInfo>;
+    update(config: StreamConfig): Promise<StreamInfo>;
+    delete(name: string): Promise<void>;
+    addConsumer(stream: string, config: ConsumerConfig & { durable: string }): Promise<ConsumerInfo & { stream: string }>;
+    deleteConsumer(stream: string, durable: string): Promise<void>;
     list(): Promise<StreamInfo[]>;
     info(name: string): Promise<StreamInfo>;
     purge(name: string, options?: { upToSeq?: number }): Promise<{ purged: number }>;

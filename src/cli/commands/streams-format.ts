@@ -3,6 +3,7 @@
  * so they are unit-tested with fixture StreamInfo and StreamRecord objects.
  */
 import type { StreamInfo, StreamRecord } from './streams-api.js';
+import { payloadJson, type PayloadJson } from '../payload-json.js';
 
 /** The dead-letter stream of a stream, as the hub names it. */
 export const dlqName = (stream: string): string => `${stream}.DLQ`;
@@ -185,23 +186,17 @@ export function streamInfoJson(info: StreamInfo, deadLetters: StreamInfo | undef
 
 // ------------------------------------------------------------------------------ replay
 
-/** Binary data in JSON output: base64 text, with `"encoding": "base64"` on the record. */
-export interface RecordJson {
+/** A stored message in JSON output; the payload as `payloadJson` gives it ("data" or "data_b64"). */
+export interface RecordJson extends PayloadJson {
   seq: number;
   time: number;
   topic: string;
   headers: Record<string, string>;
-  data: unknown;
-  encoding?: 'base64';
   msgId?: string;
 }
 
 export function recordJson(r: StreamRecord): RecordJson {
-  const out: RecordJson = { seq: r.seq, time: r.time, topic: r.topic, headers: r.headers ?? {}, data: r.data };
-  if (r.data instanceof Uint8Array) {
-    out.data = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength).toString('base64');
-    out.encoding = 'base64';
-  }
+  const out: RecordJson = { seq: r.seq, time: r.time, topic: r.topic, headers: r.headers ?? {}, ...payloadJson(r.data) };
   if (r.msgId !== undefined) out.msgId = r.msgId;
   return out;
 }
@@ -277,13 +272,12 @@ export function formatDeadLetters(stream: string, records: StreamRecord[]): stri
   );
 }
 
-/** `crossbus dlq ls <stream> --json`: the dead letters, data as in `stream replay`. */
+/** `crossbus dlq ls <stream> --json`: the dead letters, the payload as in `stream replay`. */
 export function deadLettersJson(records: StreamRecord[]): string {
   return `${JSON.stringify(
     records.map((r) => {
-      const d = deadLetter(r);
-      const j = recordJson(r);
-      return { ...d, headers: r.headers ?? {}, data: j.data, ...(j.encoding !== undefined ? { encoding: j.encoding } : {}) };
+      const { data: _, ...d } = deadLetter(r);
+      return { ...d, headers: r.headers ?? {}, ...payloadJson(r.data) };
     }),
     null,
     2,

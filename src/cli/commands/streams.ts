@@ -6,8 +6,18 @@
  * usage error.
  */
 import { isCrossbusError } from '../../core/errors/index.js';
-import { URL_OPTION, credentialOptions } from '../client-flags.js';
-import { HELP_OPTION, defineOptions, optionsHelp, parseOptions, usageErrorText, type OptionSpecs, type OptionValues } from '../options.js';
+import { ENVIRONMENT_HELP, URL_OPTION, credentialOptions } from '../client-flags.js';
+import type { ClientFlags } from '../client-connection.js';
+import {
+  HELP_OPTION,
+  defineOptions,
+  didYouMean,
+  optionsHelp,
+  parseOptions,
+  usageErrorText,
+  type OptionSpecs,
+  type OptionValues,
+} from '../options.js';
 import { PROGRESS_THRESHOLD, ProgressBar, progressWanted, type ProgressStream } from '../progress.js';
 import type { StreamInfo, StreamRecord, StreamsClient } from './streams-api.js';
 import { StreamUsageError } from './streams-format.js';
@@ -26,15 +36,11 @@ export interface StreamIo {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Connection flags every stream and dlq subcommand takes (the same as pub/sub/request). */
-export interface ClientFlags {
-  url?: string | undefined;
-  name?: string | undefined;
-  secret?: string | undefined;
-  config?: string | undefined;
-  data?: string | undefined;
-  insecure?: boolean | undefined;
-}
+/** Connection flags every stream, consumer and dlq subcommand takes (the same as pub/sub/request). */
+export type { ClientFlags };
+
+/** The commands that manage streams through a client connection. */
+export type StreamCommandName = 'stream' | 'consumer' | 'dlq';
 
 export type OpenClient = (flags: ClientFlags) => Promise<StreamsClient>;
 
@@ -60,16 +66,18 @@ const CONNECTION_TITLE = `Connection (as for pub/sub/request, but the default ap
 /** The help's options: the command's own (with -h), then how to connect. */
 export function optionSections(options: OptionSpecs): string {
   const { help, ...connection } = CONNECTION_OPTIONS;
-  return optionsHelp([
+  return `${optionsHelp([
     { title: 'Options:', options: { ...options, help } },
     { title: CONNECTION_TITLE, options: connection },
-  ]);
+  ])}\n\n${ENVIRONMENT_HELP}`;
 }
 
 /** A subcommand: how many positional arguments it takes, and which flags. */
 export interface Subcommand {
   args: number;
   options: OptionSpecs;
+  /** The arguments as usage errors name them, when there are more than one: '<stream> <name>'. @default '<name>' or '<stream>' */
+  argsUsage?: string;
 }
 
 /** A subcommand's flags as parsed (each command reads them as its own flags' values). */
@@ -86,7 +94,7 @@ interface Parsed {
  * usage error instead.
  */
 export function parseSubcommand(
-  command: 'stream' | 'dlq',
+  command: StreamCommandName,
   args: string[],
   subs: Record<string, Subcommand>,
   helpText: string,
@@ -99,8 +107,11 @@ export function parseSubcommand(
     return 0;
   }
   const spec = subs[sub];
-  if (spec === undefined)
-    return usageError(command, `unknown ${command} subcommand ${JSON.stringify(sub)} (${Object.keys(subs).join(', ')})`, io);
+  if (spec === undefined) {
+    const guess = didYouMean(sub, Object.keys(subs));
+    const hint = guess === undefined ? `(${Object.keys(subs).join(', ')})` : `(did you mean ${guess}?)`;
+    return usageError(command, `unknown ${command} subcommand ${JSON.stringify(sub)} ${hint}`, io);
+  }
   let parsed: { values: FlagValues; positionals: string[] };
   try {
     parsed = parseOptions(spec.options, rest);
@@ -111,15 +122,17 @@ export function parseSubcommand(
     io.stdout(`${helpText}\n`);
     return 0;
   }
-  const what = command === 'dlq' ? '<stream>' : '<name>';
+  const what = command === 'stream' ? '<name>' : '<stream>';
   if (parsed.positionals.length !== spec.args) {
     return usageError(
       command,
       spec.args === 0
         ? `${command} ${sub} takes no arguments, got ${JSON.stringify(parsed.positionals[0])}`
-        : parsed.positionals.length === 0
-          ? `${command} ${sub} needs ${what}`
-          : `${command} ${sub} takes one ${what}, got ${parsed.positionals.length} arguments`,
+        : spec.argsUsage !== undefined
+          ? `${command} ${sub} takes ${spec.argsUsage}, got ${parsed.positionals.length} argument${parsed.positionals.length === 1 ? '' : 's'}`
+          : parsed.positionals.length === 0
+            ? `${command} ${sub} needs ${what}`
+            : `${command} ${sub} takes one ${what}, got ${parsed.positionals.length} arguments`,
       io,
     );
   }
@@ -138,7 +151,7 @@ export const progressFlag = (v: OptionValues<typeof PROGRESS_OPTIONS>): boolean 
 
 /** Connects, runs `body`, closes; turns hub refusals into exit 1 with the error code. */
 export async function withClient(
-  command: 'stream' | 'dlq',
+  command: StreamCommandName,
   values: ClientFlags,
   open: OpenClient,
   io: StreamIo,

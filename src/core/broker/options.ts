@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors/index.js';
+import type { SystemResponders } from './system-requests.js';
 import { WIRE_MAX_FRAME_BYTES, WIRE_MAX_HEADER_COUNT, WIRE_MAX_TOPIC_LENGTH, type FrameLimits } from '../limits.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
@@ -76,6 +77,11 @@ export interface BrokerOptions {
    * publishes are refused with CB_ERR_STREAMS_UNAVAILABLE. @default none
    */
   streams?: BrokerStreams<Session>;
+  /**
+   * Requests the hub answers itself, by reserved topic (`$SYS.…`, see system-requests.ts); a
+   * request needs a `request` grant on the topic like any other. @default none
+   */
+  systemResponders?: SystemResponders;
 }
 
 export interface ResolvedBrokerOptions {
@@ -94,6 +100,7 @@ export interface ResolvedBrokerOptions {
   logger: Logger;
   security: BrokerSecurity | undefined;
   streams: BrokerStreams<Session> | undefined;
+  systemResponders: SystemResponders | undefined;
 }
 
 function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {
@@ -167,5 +174,6 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     logger: options.logger ?? { ...silentLogger },
     security: options.security,
     streams: options.streams,
+    systemResponders: options.systemResponders === undefined ? undefined : Object.freeze({ ...options.systemResponders }),
   });
 }

@@ -4,7 +4,9 @@ import { SubscriptionIndex } from '../routing/subscription-index.js';
 import type { BrokerStreams } from '../streams/broker-streams.js';
 import { HEADER_DURABLE } from '../streams/wire.js';
 import type { TypedEmitter } from '../util/emitter.js';
-import { decodeJson } from '../util/json.js';
+import { decodeJson, encodeJson } from '../util/json.js';
+import { encodeFrame } from '../protocol/codec.js';
+import { SYSTEM_TOPIC_FIRST_CHAR, type SystemResponders } from './system-requests.js';
 import type { HubCounters } from './counters.js';
 import type { BrokerEvents } from './events.js';
 import { abandoned, answered, trackRequest, type InflightRequest } from './inflight.js';
@@ -51,6 +53,9 @@ export class Router {
   readonly #totals: HubCounters;
   readonly #queues: OutboundQueues;
   readonly #streams: BrokerStreams<Session> | undefined;
+  /** Requests the hub answers itself ($SYS.…); undefined when there are none. */
+  readonly #system: SystemResponders | undefined;
+  readonly #limits: ResolvedBrokerOptions['limits'];
 
   constructor(
     options: ResolvedBrokerOptions,
@@ -67,6 +72,8 @@ export class Router {
     this.#totals = totals;
     this.#queues = queues;
     this.#streams = streams;
+    this.#system = options.systemResponders;
+    this.#limits = options.limits;
   }
 
   /** Subscriptions across the hub. */
@@ -80,6 +87,8 @@ export class Router {
    */
   publish(s: Session, env: Envelope, buf: Uint8Array, start: number, end: number): void {
     const isRequest = env.kind === Kind.REQUEST;
+    if (isRequest && this.#system !== undefined && env.topic.charCodeAt(0) === SYSTEM_TOPIC_FIRST_CHAR && this.#answerSystem(s, env))
+      return;
     const delivered = this.#route(env.topic, buf, start, end, isRequest ? env.replyTo : undefined, isRequest ? s : undefined, env.id);
     const { kind, id, topic } = env;
     if (kind === Kind.PUBLISH) {
@@ -158,6 +167,30 @@ export class Router {
       }
     }
     return delivered;
+  }
+
+  /** A request on a reserved topic the hub answers itself: true when answered (it is never routed). */
+  #answerSystem(s: Session, env: Envelope): boolean {
+    const system = this.#system as SystemResponders;
+    if (!Object.hasOwn(system, env.topic)) return false;
+    let value: unknown;
+    try {
+      value = (system[env.topic] as () => unknown)();
+    } catch (err) {
+      this.#queues.replyError(s, env.id, 'CB_ERR_INTERNAL', `${env.topic} failed: ${err instanceof Error ? err.message : String(err)}`);
+      return true;
+    }
+    const frame = encodeFrame(
+      envelope(Kind.REPLY, {
+        topic: env.replyTo,
+        payloadType: PayloadType.JSON,
+        payload: encodeJson(value ?? null),
+        timestamp: Date.now(),
+      }),
+      this.#limits,
+    );
+    this.#route(env.replyTo, frame, 0, frame.length, undefined, undefined, 0);
+    return true;
   }
 
   /** `s` sent a REPLY to `topic`: the request it answers, if any, is settled. */

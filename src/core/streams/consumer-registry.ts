@@ -66,19 +66,8 @@ export class ConsumerRegistry<S> {
     let bySid = this.#members.get(s);
     if (bySid?.has(sid)) throw createError('CB_ERR_PROTOCOL', `sid ${sid} is already in use on this connection`, { details: { sid } });
     let c = config.durable === undefined ? undefined : stream.consumers.get(config.durable);
-    if (c === undefined) {
-      const max = this.#p.maxConsumers;
-      if (stream.consumers.size >= max) {
-        throw createError('CB_ERR_STREAM_LIMIT', `stream ${stream.name} holds its maximum of ${max} consumers`, {
-          details: { limit: max, stream: stream.name },
-        });
-      }
-      const state = await stream.startState(config.deliver);
-      const durable = config.durable;
-      c = new Consumer<S>(stream.name, durable ?? `_eph-${randomHex(8)}`, durable === undefined, config, state, this.#hostFor(stream));
-      stream.consumers.set(c.name, c);
-      if (durable !== undefined) await this.#p.positions.save(stream, c);
-    } else {
+    if (c === undefined) c = await this.#create(stream, config);
+    else {
       // A member joining a durable consumer brings the settings in force from now on; the position stays.
       c.config = { ...config, deliver: c.config.deliver };
       this.#p.positions.schedule(stream, c);
@@ -87,6 +76,35 @@ export class ConsumerRegistry<S> {
     bySid.set(sid, c);
     c.addMember({ session: s, sid });
     return { stream: stream.name, ...c.info() };
+  }
+
+  /**
+   * `add-consumer` (access already checked): a durable consumer without members, which keeps its
+   * position from `deliver` until members consume from it. Idempotent: an existing one stays as it is.
+   */
+  async addDurable(stream: Stream<S>, config: ResolvedConsumerConfig): Promise<StreamInfo['consumers'][number] & { stream: string }> {
+    stream.usable();
+    if (config.durable === undefined)
+      throw createError('CB_ERR_INVALID_OPTION', 'add-consumer needs a durable name', { details: { option: 'durable' } });
+    const c = stream.consumers.get(config.durable) ?? (await this.#create(stream, config));
+    this.#p.host.get().emit({ action: 'consumer-created', stream: stream.name, details: { durable: c.name } });
+    return { stream: stream.name, ...c.info() };
+  }
+
+  /** A new consumer of `stream` (saved at once when durable); CB_ERR_STREAM_LIMIT past the limit. */
+  async #create(stream: Stream<S>, config: ResolvedConsumerConfig): Promise<Consumer<S>> {
+    const max = this.#p.maxConsumers;
+    if (stream.consumers.size >= max) {
+      throw createError('CB_ERR_STREAM_LIMIT', `stream ${stream.name} holds its maximum of ${max} consumers`, {
+        details: { limit: max, stream: stream.name },
+      });
+    }
+    const state = await stream.startState(config.deliver);
+    const durable = config.durable;
+    const c = new Consumer<S>(stream.name, durable ?? `_eph-${randomHex(8)}`, durable === undefined, config, state, this.#hostFor(stream));
+    stream.consumers.set(c.name, c);
+    if (durable !== undefined) await this.#p.positions.save(stream, c);
+    return c;
   }
 
   /** `delete-consumer` (access already checked): ends a durable consumer's members and forgets it. */

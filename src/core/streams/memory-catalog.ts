@@ -6,7 +6,7 @@ import type { StreamStorage } from './storage.js';
 
 export class MemoryCatalog implements StreamCatalog {
   private readonly streams = new Map<string, ResolvedStreamConfig>();
-  private readonly storages = new Map<string, StreamStorage>();
+  private readonly storages = new Map<string, MemoryStorage>();
   private readonly consumers = new Map<string, Map<string, StoredConsumer>>();
 
   constructor(private readonly clock: () => number = Date.now) {}
@@ -27,12 +27,13 @@ export class MemoryCatalog implements StreamCatalog {
 
   async openStorage(config: ResolvedStreamConfig, part: StoragePart): Promise<StreamStorage> {
     const key = `${config.name}/${part}`;
+    const { maxAgeMs, maxBytes, maxMessages } = config;
+    const retention = part === 'log' ? { maxAgeMs, maxBytes, maxMessages } : {};
     let s = this.storages.get(key);
     if (s === undefined) {
-      const { maxAgeMs, maxBytes, maxMessages } = config;
-      s = new MemoryStorage(part === 'log' ? { maxAgeMs, maxBytes, maxMessages } : {}, this.clock);
+      s = new MemoryStorage(retention, this.clock);
       this.storages.set(key, s);
-    }
+    } else s.reopen(retention); // the stream was updated: its messages stay
     return s;
   }
 

@@ -21,9 +21,15 @@ export class MemoryStorage implements StreamStorage {
   private closed = false;
 
   constructor(
-    private readonly retention: RetentionLimits = {},
+    private retention: RetentionLimits = {},
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** Opened again (a stream's config changed): the same messages under the new limits. */
+  reopen(retention: RetentionLimits): void {
+    this.retention = retention;
+    this.closed = false;
+  }
 
   async append(msgs: AppendInput[]): Promise<{ firstSeq: number; lastSeq: number }> {
     this.check();

@@ -1,6 +1,6 @@
 /**
- * STREAM operations (a STREAM frame carries one as JSON): create, info, list, delete, purge and
- * read a stream, consume and delete-consumer. Each is access-checked with the stream's topics
+ * STREAM operations (a STREAM frame carries one as JSON): create, update, info, list, delete,
+ * purge and read a stream, consume, add-consumer and delete-consumer. Each is access-checked with the stream's topics
  * (a dead-letter stream: its source's) and answered with OK (JSON) or ERROR. Those that change
  * what the hub holds run one at a time: they await storage between their checks and changes.
  */
@@ -10,7 +10,7 @@ import { patternsOverlap } from '../security/policy.js';
 import { toBase64 } from '../security/bytes.js';
 import { decodeJson, encodeJson } from '../util/json.js';
 import type { StreamCatalog } from './catalog.js';
-import { resolveConsumerConfig, resolveStreamConfig, sameStreamConfig, streamNameProblem } from './config.js';
+import { resolveConsumerConfig, resolveStreamConfig, sameStreamConfig, streamNameProblem, type ResolvedStreamConfig } from './config.js';
 import type { ConsumerPositions } from './consumer-positions.js';
 import type { ConsumerRegistry } from './consumer-registry.js';
 import type { HostLink } from './host-link.js';
@@ -66,6 +66,8 @@ export class StreamAdmin<S> {
       switch (op.op) {
         case 'create':
           return this.#create(s, id, op.config);
+        case 'update':
+          return this.#update(s, id, op.config);
         case 'info':
           return this.#access(s, id, 'stream.info', op.name).info();
         case 'list':
@@ -78,13 +80,15 @@ export class StreamAdmin<S> {
           return this.#read(s, id, op.name, op.fromSeq, op.maxMessages);
         case 'consume':
           return this.#consume(s, id, env.sid, op.stream, op.config);
+        case 'add-consumer':
+          return this.#p.consumers.addDurable(this.#access(s, id, 'stream.consumer.create', op.stream), resolveConsumerConfig(op.config));
         case 'delete-consumer':
           return this.#p.consumers.deleteDurable(this.#access(s, id, 'stream.consumer.delete', op.stream), op.durable);
         default:
           throw createError('CB_ERR_PROTOCOL', `unknown stream operation ${JSON.stringify((op as { op: unknown }).op)}`);
       }
     };
-    const serial = op.op === 'create' || op.op === 'delete' || op.op === 'consume' || op.op === 'delete-consumer' || op.op === 'purge';
+    const serial = op.op !== 'info' && op.op !== 'list' && op.op !== 'read';
     const done = serial ? this.#exclusive(run) : run();
     done.then(
       (result) => {
@@ -140,10 +144,20 @@ export class StreamAdmin<S> {
         details: { stream: config.name },
       });
     }
+    this.#checkOverlap(config, undefined);
     if (table.size >= maxStreams) {
       throw createError('CB_ERR_STREAM_LIMIT', `the hub holds its maximum of ${maxStreams} streams`, { details: { limit: maxStreams } });
     }
-    for (const other of table.values()) {
+    await catalog.saveStream(config);
+    const stream = await this.#p.loader.open(config);
+    host.get().emit({ action: 'created', stream: config.name, details: { topics: config.topics } });
+    return stream.info();
+  }
+
+  /** A topic pattern of `config` that overlaps another stream's (other than `self`): CB_ERR_STREAM_EXISTS. */
+  #checkOverlap(config: ResolvedStreamConfig, self: Stream<S> | undefined): void {
+    for (const other of this.#p.table.values()) {
+      if (other === self) continue;
       for (const a of config.topics) {
         const b = other.config.topics.find((t) => patternsOverlap(a, t));
         if (b !== undefined) {
@@ -153,10 +167,38 @@ export class StreamAdmin<S> {
         }
       }
     }
+  }
+
+  /**
+   * `update`: a stream's topics, limits, duplicate window or durability change; its messages and
+   * durable consumers (at their positions) stay. The stream is reopened with the new config, so
+   * the members of its consumers are ended with CB_ERR_STREAM_CLOSED and consume again.
+   * Access: the app must be allowed the stream's old topics and its new ones.
+   */
+  async #update(s: S, id: number, input: unknown): Promise<StreamInfo> {
+    const { table, host, catalog, consumers, positions } = this.#p;
+    const config = resolveStreamConfig(input, this.#p.maxTopicLength);
+    const stream = this.#access(s, id, 'stream.update', config.name);
+    if (!host.get().admit(s, id, 'stream.update', config.name, config.topics)) throw REFUSED;
+    if (sameStreamConfig(stream.config, config)) return stream.info();
+    this.#checkOverlap(config, stream);
+    const changed = createError('CB_ERR_STREAM_CLOSED', `stream ${stream.name} was reconfigured: consume again`, {
+      details: { stream: stream.name },
+    });
+    for (const x of [stream, stream.deadLetters]) {
+      if (x === undefined) continue;
+      for (const c of x.consumers.values()) {
+        consumers.end(c, changed);
+        positions.cancel(c);
+        if (!c.ephemeral && x.quarantined === undefined) await positions.save(x, c);
+      }
+    }
+    table.remove(stream);
+    await stream.close().catch(() => {});
     await catalog.saveStream(config);
-    const stream = await this.#p.loader.open(config);
-    host.get().emit({ action: 'created', stream: config.name, details: { topics: config.topics } });
-    return stream.info();
+    const reopened = await this.#p.loader.open(config);
+    host.get().emit({ action: 'updated', stream: config.name, details: { topics: config.topics } });
+    return reopened.info();
   }
 
   async #remove(s: S, id: number, name: unknown): Promise<{ deleted: true }> {

@@ -40,7 +40,16 @@ import {
 
 /** What happened to a stream, for metrics, logs and the dashboard. */
 export interface StreamEvent {
-  action: 'created' | 'deleted' | 'purged' | 'quarantined' | 'dead-letter' | 'storage-error' | 'consumer-deleted';
+  action:
+    | 'created'
+    | 'updated'
+    | 'deleted'
+    | 'purged'
+    | 'quarantined'
+    | 'dead-letter'
+    | 'storage-error'
+    | 'consumer-created'
+    | 'consumer-deleted';
   stream: string;
   details?: Record<string, unknown>;
 }

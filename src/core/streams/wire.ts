@@ -10,13 +10,15 @@ import type { StorageState } from './storage.js';
 
 export type StreamOp =
   | { op: 'create'; config: StreamConfig }
+  | { op: 'update'; config: StreamConfig }
   | { op: 'info'; name: string }
   | { op: 'list' }
   | { op: 'delete'; name: string }
   | { op: 'purge'; name: string; upToSeq?: number }
   | { op: 'read'; name: string; fromSeq?: number; maxMessages?: number }
   | { op: 'consume'; stream: string; config: ConsumerConfig }
-  | { op: 'delete-consumer'; stream: string; durable: string };
+  | { op: 'delete-consumer'; stream: string; durable: string }
+  | { op: 'add-consumer'; stream: string; config: ConsumerConfig & { durable: string } };
 
 /** Header of a PUBLISH frame asking for a durable publish (value '1'): answered by OK with the stream ack. */
 export const HEADER_DURABLE = 'cb-durable';
