@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { CrossbusError } from '../core/errors/index.js';
-import { cliLogger } from './logger.js';
 import { VERSION } from '../node/version.js';
 import { AUDIT_HELP, auditCommand } from './commands/audit.js';
 import { PUB_HELP, pubCommand } from './commands/pub.js';
@@ -60,7 +59,7 @@ const COMMANDS: Record<string, Command> = {
   demo: {
     usage: ['crossbus demo', `a hub plus the demo (editor on http://localhost:${DEFAULT_EDITOR_PORT})`],
     help: DEMO_HELP,
-    run: (args) => demoCommand(args, cliLogger(), (line) => void process.stdout.write(`${line}\n`)),
+    run: (args) => demoCommand(args, (line) => void process.stdout.write(`${line}\n`)),
   },
   pub: {
     usage: [`crossbus pub <topic> [data] [--header k=v] [--count N] [--durable]`, 'publish messages'],

@@ -17,7 +17,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startHub, type Hub } from '../../hub/hub.js';
 import { replaceFileAtomically } from '../../node/atomic-file.js';
 import type { Logger } from '../../core/util/logger.js';
-import { HELP_OPTION, defineOptions, optionsHelp, parseOptions } from '../options.js';
+import { HELP_OPTION, UsageError, defineOptions, optionsHelp, parseOptions } from '../options.js';
+import { LOG_OPTIONS, cliLogger, logOptions, type CliLoggerOptions } from '../logger.js';
 import { DEFAULT_PORT } from '../../hub/defaults.js';
 import { DEFAULT_DEMO_DATA_DIR, DEFAULT_EDITOR_PORT, DEFAULT_PREVIEW_PORT } from '../defaults.js';
 import { DEMO_EDITOR_APP, ensureDemoConfig } from '../demo/demo-config.js';
@@ -66,6 +67,7 @@ const DEMO_OPTIONS = defineOptions({
     description: 'where the extension is built for this hub',
     default: relative(ROOT, EXTENSION_DIR),
   },
+  ...LOG_OPTIONS,
   ...HELP_OPTION,
 });
 
@@ -191,7 +193,12 @@ export async function startDemo(options: {
   };
 }
 
-export async function demoCommand(argv: string[], logger: Logger, out: (line: string) => void): Promise<number> {
+/** `logger`: how the demo logs, given the --log-level and --log-format it was started with. */
+export async function demoCommand(
+  argv: string[],
+  out: (line: string) => void,
+  logger: (options: CliLoggerOptions) => Logger = cliLogger,
+): Promise<number> {
   const { values } = parseOptions(DEMO_OPTIONS, argv, false);
   if (values.help) {
     out(DEMO_HELP);
@@ -204,10 +211,10 @@ export async function demoCommand(argv: string[], logger: Logger, out: (line: st
   const num = (v: string | undefined, name: string): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new TypeError(`--${name} must be a port number, got ${v}`);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} must be a port number, got ${v}`);
     return n;
   };
-  const opts: Parameters<typeof startDemo>[0] = { logger };
+  const opts: Parameters<typeof startDemo>[0] = { logger: logger(logOptions(values['log-level'], values['log-format'])) };
   const port = num(values.port, 'port');
   const editorPort = num(values['editor-port'], 'editor-port');
   const previewPort = num(values['preview-port'], 'preview-port');
