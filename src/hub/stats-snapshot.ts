@@ -4,7 +4,7 @@
  * Two snapshots some time apart give rates; one gives averages since start (with `uptimeMs`).
  */
 import type { Broker } from '../core/broker/broker.js';
-import type { ConnectionStats } from '../core/broker/events.js';
+import type { BrokerStats, ConnectionStats } from '../core/broker/events.js';
 import type { StreamService } from '../core/streams/stream-service.js';
 import type { Session } from '../core/broker/session.js';
 
@@ -23,23 +23,14 @@ export interface StreamStats {
   quarantined: boolean;
 }
 
-export interface HubStatsSnapshot {
-  hubId: string;
+/** The broker's totals (BrokerStats without its full connection list), plus time, uptime and streams. */
+export interface HubStatsSnapshot extends Omit<BrokerStats, 'connections'> {
   /** When the snapshot was taken (ms since the epoch). */
   time: number;
   startedAt: number;
   uptimeMs: number;
+  /** How many connections the hub holds. */
   connections: number;
-  subscriptions: number;
-  queuedBytes: number;
-  messagesIn: number;
-  messagesOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  errors: number;
-  dropped: number;
-  slowConsumers: number;
-  noResponders: number;
   /** The busiest connections (by messages in and out), at most STATS_MAX_CONNECTIONS_LISTED. */
   connectionList: ConnectionStats[];
   streams: StreamStats[];
