@@ -7,3 +7,21 @@ export const DEFAULT_WATCH_INTERVAL_MS = 500;
 
 /** @default 5000 */
 export const DEFAULT_WINDOW_CONNECT_TIMEOUT_MS = 5000;
+
+/** Bytes in each of a shared-memory connection's two rings (a power of two, 1 KiB to 1 GiB). @default 262144 */
+export const DEFAULT_SHM_RING_BYTES = 256 * 1024;
+
+/** How often each end of a shared-memory connection says it is alive (its beat word). @default 1000 */
+export const DEFAULT_SHM_LIVENESS_MS = 1000;
+
+/**
+ * A shared-memory peer whose beat has not moved for this long is taken for dead (0: rely on the
+ * port's close event only, where the runtime has one). @default 5000
+ */
+export const DEFAULT_SHM_DEAD_AFTER_MS = 5000;
+
+/**
+ * How many times a reader that has just read checks the ring again before it sleeps: a reply
+ * that comes back within that spin is read without the wake-up's cost. 0 never spins. @default 0
+ */
+export const DEFAULT_SHM_SPIN_CHECKS = 0;

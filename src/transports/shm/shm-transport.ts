@@ -1,0 +1,397 @@
+/**
+ * A Transport over two byte rings in a SharedArrayBuffer, between two threads of one process (or
+ * a page and its workers where SharedArrayBuffer is available). `send` copies the caller's chunk
+ * straight into the outgoing ring; what does not fit waits, uncopied, until the reader frees
+ * room (`bufferedAmount` counts it, `drain` says when it is all in). The reader sleeps on the
+ * ring's head with `Atomics.waitAsync` (or, where a runtime lacks it, on a wake-up message over
+ * the setup port) and is woken only when it said it sleeps, so a busy writer pays one atomic
+ * load per send for that.
+ *
+ * The ring is a byte stream (`framing: 'stream'`): the hub and the client reframe it.
+ *
+ * A peer that dies cannot say so: its thread is gone. The setup port's close event (Node's
+ * MessagePort has one) and a beat word each side bumps say it instead; either way what the peer
+ * wrote before it died is delivered first, then the transport closes with CB_ERR_CONNECTION_LOST.
+ */
+import { ConnectionError } from '../../core/errors/index.js';
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_NORMAL,
+  type Transport,
+  type TransportCloseInfo,
+  type TransportHandlers,
+} from '../../core/transport/transport.js';
+import { microtask } from '../../core/util/microtask.js';
+import { createScheduler, type Scheduler } from '../../core/util/scheduler.js';
+import { unrefTimer } from '../../core/util/timers.js';
+import { DEFAULT_SHM_DEAD_AFTER_MS, DEFAULT_SHM_LIVENESS_MS, DEFAULT_SHM_SPIN_CHECKS } from '../defaults.js';
+import type { PortLike } from '../port/port-transport.js';
+import { checkShmBuffer, MAX_REASON_BYTES, S_BEAT, S_CLOSE_CODE, S_REASON, S_REASON_LEN, sideWord } from './layout.js';
+import { RingReader, RingWriter, WAITING_ON_PORT, WAITING_ON_WORD } from './ring.js';
+
+/** The one message the port carries after setup: "look at the rings" (where Atomics.waitAsync is missing). */
+export const SHM_WAKE = 'crossbus-shm-wake';
+
+/** A read loop yields to the event loop after this many chunks, so a writer faster than the reader cannot starve its thread. */
+const READS_PER_TURN = 16;
+
+type WaitAsync = (
+  words: Int32Array,
+  index: number,
+  value: number,
+) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+
+let scheduler: Scheduler | undefined;
+
+export interface ShmTransportOptions {
+  /** @default 'shm' */
+  kind?: string;
+  /** @default 'shm' */
+  peer?: string;
+  /**
+   * The port the buffer came over: its close event says the peer is gone, and it carries
+   * wake-ups where Atomics.waitAsync is missing. @default none (the beat word alone)
+   */
+  port?: PortLike;
+  /** Close the port when the transport closes. @default true */
+  closePort?: boolean;
+  /** See DEFAULT_SHM_LIVENESS_MS. @default 1000 */
+  livenessMs?: number;
+  /** See DEFAULT_SHM_DEAD_AFTER_MS. @default 5000 */
+  deadAfterMs?: number;
+  /** See DEFAULT_SHM_SPIN_CHECKS. @default 0 */
+  spinChecks?: number;
+}
+
+class ShmTransport implements Transport {
+  readonly kind: string;
+  readonly framing = 'stream' as const;
+  readonly peer: string;
+  readonly origin: string | undefined = undefined;
+  readonly vouchedOrigin: string | undefined = undefined;
+  readonly #words: Int32Array;
+  readonly #side: 0 | 1;
+  readonly #writer: RingWriter;
+  readonly #reader: RingReader;
+  readonly #port: PortLike | undefined;
+  readonly #closePort: boolean;
+  readonly #spinChecks: number;
+  readonly #waitHow: number;
+  #handlers: TransportHandlers | undefined;
+  #pendingClose: TransportCloseInfo | undefined;
+  /** Chunks send() took that are not all in the ring yet; the first is in from #from. */
+  #pending: Uint8Array[] = [];
+  #from = 0;
+  #buffered = 0;
+  /** Reported closed (send throws); #writing stays true while a local close still flushes. */
+  #closed = false;
+  #writing = true;
+  #readerAsleep = false;
+  #writerAsleep = false;
+  #beatTimer: unknown;
+  #peerBeat = -1;
+  #staleBeats = 0;
+  /** Why the peer is gone, when that was learnt before the handlers were set. */
+  #goneBefore: string | undefined;
+  readonly #deadAfterBeats: number;
+  readonly #unlisten: () => void;
+
+  constructor(sab: SharedArrayBuffer, side: 0 | 1, options: ShmTransportOptions) {
+    const capacity = checkShmBuffer(sab);
+    this.kind = options.kind ?? 'shm';
+    this.peer = options.peer ?? 'shm';
+    this.#side = side;
+    this.#words = new Int32Array(sab);
+    this.#writer = new RingWriter(sab, side, capacity);
+    this.#reader = new RingReader(sab, side === 0 ? 1 : 0, capacity);
+    this.#port = options.port;
+    this.#closePort = options.closePort !== false;
+    this.#spinChecks = options.spinChecks ?? DEFAULT_SHM_SPIN_CHECKS;
+    this.#waitHow = waitAsync !== undefined ? WAITING_ON_WORD : WAITING_ON_PORT;
+    const livenessMs = options.livenessMs ?? DEFAULT_SHM_LIVENESS_MS;
+    const deadAfterMs = options.deadAfterMs ?? DEFAULT_SHM_DEAD_AFTER_MS;
+    this.#deadAfterBeats = deadAfterMs > 0 && livenessMs > 0 ? Math.max(1, Math.ceil(deadAfterMs / livenessMs)) : 0;
+    this.#unlisten = this.#listenPort();
+    if (livenessMs > 0) {
+      this.#beat();
+      this.#beatTimer = unrefTimer(setInterval(this.#beat, livenessMs));
+    }
+  }
+
+  setHandlers(handlers: TransportHandlers): void {
+    this.#handlers = handlers;
+    if (this.#pendingClose !== undefined) handlers.close(this.#pendingClose);
+    else if (this.#goneBefore !== undefined) this.#peerGone(this.#goneBefore);
+    else this.#pump();
+  }
+
+  send(chunk: Uint8Array): void {
+    if (this.#closed) throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', `${this.kind} transport is closed`);
+    if (this.#pending.length > 0) {
+      this.#pending.push(chunk);
+      this.#buffered += chunk.length;
+      return;
+    }
+    const n = this.#writer.write(chunk, 0);
+    if (n > 0) this.#wakeReader();
+    if (n === chunk.length) return;
+    // The rest waits for room, uncopied: the caller gave us the chunk.
+    this.#pending.push(chunk);
+    this.#from = n;
+    this.#buffered += chunk.length - n;
+    this.#sleepUntilRoom();
+  }
+
+  bufferedAmount(): number {
+    return this.#buffered;
+  }
+
+  close(code = CLOSE_NORMAL, reason = ''): void {
+    if (this.#closed) return;
+    this.#writeCloseNotice(code, reason);
+    this.#report({ local: true, code, reason });
+    // Pending bytes still go out; the ring is marked closed after them.
+    if (this.#pending.length === 0) this.#endWriting();
+  }
+
+  // ---- reading
+
+  /** Reads what has arrived and hands it up; sleeps when there is nothing. */
+  readonly #pump = (): void => {
+    this.#readerAsleep = false;
+    const handlers = this.#handlers;
+    if (this.#closed || handlers === undefined) return;
+    for (let reads = 0; ; ) {
+      const chunk = this.#reader.read();
+      if (chunk === undefined) {
+        if (this.#reader.writerClosed()) {
+          // Bytes written before the close were published before it: a last look, then the close.
+          if (this.#reader.available() > 0) continue;
+          return this.#remoteClosed();
+        }
+        break;
+      }
+      this.#wakeWriterOfReader();
+      handlers.message(chunk);
+      if (this.#closed) return;
+      if (++reads === READS_PER_TURN) {
+        (scheduler ??= createScheduler())(this.#pump);
+        return;
+      }
+    }
+    if (this.#spinChecks > 0) microtask(this.#spin);
+    else this.#sleep();
+  };
+
+  /** After the job's microtasks (a reply the handler sent is out by then): look again before sleeping. */
+  readonly #spin = (): void => {
+    if (this.#closed) return;
+    for (let i = this.#spinChecks; i > 0; i--) {
+      if (this.#reader.available() > 0 || this.#reader.writerClosed()) return this.#pump();
+    }
+    this.#sleep();
+  };
+
+  #sleep(): void {
+    if (this.#readerAsleep || this.#closed) return;
+    const head = this.#reader.prepareWait(this.#waitHow);
+    if (head === undefined) {
+      microtask(this.#pump);
+      return;
+    }
+    this.#readerAsleep = true;
+    if (waitAsync === undefined) return; // the writer posts SHM_WAKE on the port
+    const r = waitAsync(this.#reader.words, this.#reader.headWord, head);
+    if (r.async) void r.value.then(this.#pump);
+    else microtask(this.#pump);
+  }
+
+  /** After a read: a writer sleeping until there is room gets woken. */
+  #wakeWriterOfReader(): void {
+    const how = this.#reader.takeWriterWaiting();
+    if (how === WAITING_ON_WORD) this.#reader.wakeWriter();
+    else if (how === WAITING_ON_PORT) this.#postWake();
+  }
+
+  #remoteClosed(): void {
+    const peerSide = this.#side === 0 ? 1 : 0;
+    const code = Atomics.load(this.#words, sideWord(peerSide, S_CLOSE_CODE)) || CLOSE_NORMAL;
+    this.#dropPending();
+    this.#report({ local: false, code, reason: this.#readReason(peerSide) });
+    this.#endWriting();
+  }
+
+  // ---- writing
+
+  /** After a write: a reader sleeping until bytes arrive gets woken. */
+  #wakeReader(): void {
+    const how = this.#writer.takeReaderWaiting();
+    if (how === WAITING_ON_WORD) this.#writer.wakeReader();
+    else if (how === WAITING_ON_PORT) this.#postWake();
+  }
+
+  #sleepUntilRoom(): void {
+    if (this.#writerAsleep || !this.#writing) return;
+    const tail = this.#writer.prepareWait(this.#waitHow);
+    if (tail === undefined) {
+      microtask(this.#onRoom);
+      return;
+    }
+    this.#writerAsleep = true;
+    if (waitAsync === undefined) return;
+    const r = waitAsync(this.#writer.words, this.#writer.tailWord, tail);
+    if (r.async) void r.value.then(this.#onRoom);
+    else microtask(this.#onRoom);
+  }
+
+  readonly #onRoom = (): void => {
+    this.#writerAsleep = false;
+    if (!this.#writing) return;
+    while (this.#pending.length > 0) {
+      const chunk = this.#pending[0] as Uint8Array;
+      const n = this.#writer.write(chunk, this.#from);
+      if (n > 0) this.#wakeReader();
+      this.#from += n;
+      this.#buffered -= n;
+      if (this.#from < chunk.length) return this.#sleepUntilRoom();
+      this.#pending.shift();
+      this.#from = 0;
+    }
+    if (this.#closed) this.#endWriting();
+    else this.#handlers?.drain?.();
+  };
+
+  #dropPending(): void {
+    this.#pending = [];
+    this.#from = 0;
+    this.#buffered = 0;
+  }
+
+  /** The outgoing ring carries nothing more: mark it, wake the reader, let go of everything. */
+  #endWriting(): void {
+    if (!this.#writing) return;
+    this.#writing = false;
+    this.#writer.markClosed();
+    this.#wakeReader();
+    // A write sleeping until there is room is woken to see that there is nothing more to write.
+    if (this.#writerAsleep) Atomics.notify(this.#writer.words, this.#writer.tailWord);
+    if (this.#beatTimer !== undefined) clearInterval(this.#beatTimer as ReturnType<typeof setInterval>);
+    this.#unlisten();
+    if (this.#closePort) {
+      try {
+        this.#port?.close?.();
+      } catch {
+        /* already closed */
+      }
+    }
+  }
+
+  #writeCloseNotice(code: number, reason: string): void {
+    const bytes = new TextEncoder().encode(reason);
+    let n = Math.min(bytes.length, MAX_REASON_BYTES);
+    // Never cut a UTF-8 sequence in two.
+    while (n > 0 && n < bytes.length && ((bytes[n] as number) & 0xc0) === 0x80) n--;
+    const at = sideWord(this.#side, S_REASON) * 4;
+    new Uint8Array(this.#words.buffer, at, MAX_REASON_BYTES).set(bytes.subarray(0, n));
+    Atomics.store(this.#words, sideWord(this.#side, S_REASON_LEN), n);
+    Atomics.store(this.#words, sideWord(this.#side, S_CLOSE_CODE), code);
+  }
+
+  #readReason(side: 0 | 1): string {
+    const n = Math.min(Atomics.load(this.#words, sideWord(side, S_REASON_LEN)), MAX_REASON_BYTES);
+    const at = sideWord(side, S_REASON) * 4;
+    return new TextDecoder().decode(new Uint8Array(this.#words.buffer, at, n).slice());
+  }
+
+  // ---- liveness
+
+  readonly #beat = (): void => {
+    Atomics.add(this.#words, sideWord(this.#side, S_BEAT), 1);
+    if (this.#deadAfterBeats === 0 || this.#closed) return;
+    const peer = Atomics.load(this.#words, sideWord(this.#side === 0 ? 1 : 0, S_BEAT));
+    if (peer !== this.#peerBeat) {
+      this.#peerBeat = peer;
+      this.#staleBeats = 0;
+    } else if (++this.#staleBeats >= this.#deadAfterBeats) this.#peerGone('its beat stopped');
+  };
+
+  /** The peer thread is gone: deliver what it wrote, then close (normally, if it had closed first). */
+  readonly #peerGone = (why: string): void => {
+    if (this.#closed) return;
+    if (this.#handlers === undefined) {
+      this.#goneBefore = why;
+      return;
+    }
+    for (;;) {
+      const chunk = this.#reader.read();
+      if (chunk === undefined) break;
+      this.#handlers.message(chunk);
+      if (this.#closed) return;
+    }
+    if (this.#reader.writerClosed()) return this.#remoteClosed();
+    this.#dropPending();
+    this.#report(lost(why));
+    this.#endWriting();
+  };
+
+  #postWake(): void {
+    try {
+      this.#port?.postMessage(SHM_WAKE);
+    } catch {
+      /* the port is gone: the peer's close says the rest */
+    }
+  }
+
+  #listenPort(): () => void {
+    const port = this.#port;
+    if (port === undefined) return () => {};
+    const onData = (data: unknown): void => {
+      if (data !== SHM_WAKE) return;
+      if (this.#readerAsleep) this.#pump();
+      if (this.#writerAsleep) this.#onRoom();
+    };
+    const onEvent = (ev: { data?: unknown }): void => onData(ev.data);
+    const onGone = (): void => this.#peerGone('its port closed');
+    if (typeof port.addEventListener === 'function') {
+      port.addEventListener('message', onEvent);
+      port.addEventListener('close', onGone);
+      port.start?.();
+      return () => {
+        port.removeEventListener?.('message', onEvent);
+        port.removeEventListener?.('close', onGone);
+      };
+    }
+    if (typeof port.on === 'function') {
+      port.on('message', onData);
+      port.on('close', onGone);
+      return () => {
+        port.off?.('message', onData);
+        port.off?.('close', onGone);
+      };
+    }
+    throw new TypeError('a port needs addEventListener or on');
+  }
+
+  /** Reports the close once; stops reading (a sleeping read is woken to see it). */
+  #report(info: TransportCloseInfo): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#readerAsleep) Atomics.notify(this.#reader.words, this.#reader.headWord);
+    if (this.#handlers !== undefined) this.#handlers.close(info);
+    else this.#pendingClose = info;
+  }
+}
+
+function lost(why: string): TransportCloseInfo {
+  const reason = `the peer thread is gone (${why})`;
+  return { local: false, code: CLOSE_GOING_AWAY, reason, error: new ConnectionError('CB_ERR_CONNECTION_LOST', reason) };
+}
+
+/**
+ * A Transport over `sab` (from createShmBuffer), as `side` 0 (the end that created the buffer and
+ * connects) or 1 (the end that accepted it).
+ */
+export function createShmTransport(sab: SharedArrayBuffer, side: 0 | 1, options: ShmTransportOptions = {}): Transport {
+  return new ShmTransport(sab, side, options);
+}
