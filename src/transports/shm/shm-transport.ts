@@ -310,6 +310,9 @@ class ShmTransport implements Transport {
     Atomics.add(this.#words, sideWord(this.#side, S_BEAT), 1);
     if (this.#deadAfterBeats === 0 || this.#closed) return;
     const peer = Atomics.load(this.#words, sideWord(this.#side === 0 ? 1 : 0, S_BEAT));
+    // A peer that has not beaten yet is still starting (a worker loading its code), not dead:
+    // until it has attached, a connect timeout above bounds the wait.
+    if (peer === 0) return;
     if (peer !== this.#peerBeat) {
       this.#peerBeat = peer;
       this.#staleBeats = 0;
