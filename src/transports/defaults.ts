@@ -21,7 +21,11 @@ export const DEFAULT_SHM_LIVENESS_MS = 1000;
 export const DEFAULT_SHM_DEAD_AFTER_MS = 5000;
 
 /**
- * How many times a reader that has just read checks the ring again before it sleeps: a reply
- * that comes back within that spin is read without the wake-up's cost. 0 never spins. @default 0
+ * How long a reader that has just read blocks its thread in Atomics.wait for more before it goes
+ * back to its event loop (woken at once when bytes arrive): the lowest latency between threads
+ * that answer each other at once, for up to this much of the thread's time when no answer
+ * comes. Only for a thread whose one connection this is (a worker and its hub): while it blocks,
+ * nothing else in the thread runs, another ring's reader included. Ignored where a thread may
+ * not block (a browser's main thread). 0 never blocks. @default 0
  */
-export const DEFAULT_SHM_SPIN_CHECKS = 0;
+export const DEFAULT_SHM_BLOCKING_WAIT_MICROS = 0;
