@@ -65,7 +65,10 @@ test('a hub in a real worker thread over shared memory: pub/sub, request/reply; 
     worker!.once('error', reject);
   });
   const connector = shmConnector(worker as unknown as PortLike, { ringBytes: 4096 });
-  const a = await connectWith(connector, { reconnect: false });
+  // `a` waits for answers in Atomics.wait first (blockingWaitMicros), `b` in its event loop only.
+  const a = await connectWith(shmConnector(worker as unknown as PortLike, { ringBytes: 4096, blockingWaitMicros: 2000 }), {
+    reconnect: false,
+  });
   const b = await connectWith(connector, { reconnect: false });
   const got: unknown[] = [];
   const sub = b.subscribe('w.>', (m) => got.push(m.data));
