@@ -27,7 +27,9 @@ export interface LocalWorkerData {
     | 'port-send'
     | 'port-count'
     | 'bus-request'
-    | 'bus-reply';
+    | 'bus-reply'
+    | 'floor-ping'
+    | 'floor-pong';
   buffer?: SharedArrayBuffer;
   port?: PortLike;
   path?: string;
@@ -92,7 +94,43 @@ function pinger(send: () => void): { onReply(): void } {
   };
 }
 
+/**
+ * The floor under any shared-memory transport that sleeps when idle: two threads bouncing a
+ * counter through one shared word with Atomics.wait and Atomics.notify, nothing else (no bytes,
+ * no event loop). Word 0 is the ping's count, word 1 the pong's.
+ */
+function floor(role: 'floor-ping' | 'floor-pong'): void {
+  const words = new Int32Array(d.buffer!, 0, 2);
+  if (role === 'floor-pong') {
+    report('ready');
+    for (let i = 1; ; i++) {
+      while (Atomics.load(words, 0) < i) Atomics.wait(words, 0, i - 1, 1000);
+      Atomics.store(words, 1, i);
+      Atomics.notify(words, 1);
+      if (i < 0) break; // never: the main thread terminates this worker
+    }
+    return;
+  }
+  onGo(() => {
+    const durationMs = d.durationMs ?? 1000;
+    const start = performance.now();
+    let i = 0;
+    for (;;) {
+      i++;
+      Atomics.store(words, 0, i);
+      Atomics.notify(words, 0);
+      while (Atomics.load(words, 1) < i) Atomics.wait(words, 1, i - 1, 1000);
+      if ((i & 255) === 0 && performance.now() - start >= durationMs) break;
+    }
+    report({ rounds: i, ms: performance.now() - start });
+  });
+}
+
 switch (d.role) {
+  case 'floor-ping':
+  case 'floor-pong':
+    floor(d.role);
+    break;
   case 'shm-ping': {
     const t = shmEnd(0);
     const msg = frame();

@@ -12,7 +12,9 @@
  *   crossbus-shm-oneway     64-byte frames as fast as the ring takes them (backpressure on drain),
  *                           counted frame by frame at the other end after reframe()
  *   messageport-raw-oneway  the same over a raw MessagePort
- * and, for information, the full Bus: request/reply between two workers through a hub (a Broker)
+ * and, for information, atomics-floor: two threads bouncing a counter through one shared word with
+ * Atomics.wait/notify and nothing else, the most any shared-memory transport that sleeps when idle
+ * can reach here (it shows how much of a round trip is the OS waking a thread); and the full Bus: request/reply between two workers through a hub (a Broker)
  * in the main thread, the workers connected over shared memory (crossbus-shm-bus) or over ports
  * (crossbus-port-bus): two hops each way, codec, routing and the Bus's request machinery.
  *
@@ -119,6 +121,11 @@ function roundTrips(durationMs: number): Record<string, Measure> {
       );
       return r.rounds! / (r.ms / 1000);
     },
+    'atomics-floor': async () => {
+      const buffer = new SharedArrayBuffer(8);
+      const r = await run(spawn({ role: 'floor-pong', buffer }), () => spawn({ role: 'floor-ping', buffer, durationMs }), 'a');
+      return r.rounds! / (r.ms / 1000);
+    },
     'unix-socket': async () => {
       const dir = mkdtempSync(join(tmpdir(), 'crossbus-local-'));
       try {
@@ -193,6 +200,7 @@ export async function runLocalBench(opts: LocalOptions): Promise<BenchOutput & {
     'crossbus-shm-default': 'round trip, transport, defaults',
     'messageport-raw': 'round trip, raw',
     'unix-socket': 'round trip, raw',
+    'atomics-floor': 'round trip, wait/notify only',
     'crossbus-shm-oneway': 'one way, transport',
     'messageport-raw-oneway': 'one way, raw',
     'crossbus-shm-bus': 'request/reply, Bus + hub',
