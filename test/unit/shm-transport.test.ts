@@ -13,6 +13,7 @@ import { HEADER_BYTES, MAX_REASON_BYTES, MAX_RING_BYTES, MIN_RING_BYTES, createS
 import { createShmTransport, listenShm, SHM_CONNECT_REQUEST } from '../../src/transports/shm/index.js';
 import type { PortLike } from '../../src/transports/port/index.js';
 import { DEFAULT_SHM_RING_BYTES } from '../../src/transports/defaults.js';
+import { until } from '../helpers/wait.js';
 
 test('ring sizes: powers of two from 1 KiB to 1 GiB; anything else is CB_ERR_INVALID_OPTION', () => {
   assert.equal(createShmBuffer(MIN_RING_BYTES).byteLength, HEADER_BYTES + 2 * MIN_RING_BYTES);
@@ -80,4 +81,17 @@ test('bytes and the close that arrive before the handlers are set wait for them'
   const info = await new Promise<TransportCloseInfo>((resolve) => b.setHandlers({ message: (c) => got.push(...c), close: resolve }));
   assert.deepEqual(got, [1, 2, 3]);
   assert.deepEqual([info.local, info.code, info.reason], [false, 1000, 'done']);
+});
+
+test('a local close still flushing lets go once the peer is gone (the peer closed without reading)', async () => {
+  const sab = createShmBuffer(1024);
+  const { port1, port2 } = new MessageChannel();
+  const a = createShmTransport(sab, 0, { livenessMs: 0, port: port1 as unknown as PortLike });
+  const b = createShmTransport(sab, 1, { livenessMs: 0, port: port2 as unknown as PortLike });
+  a.setHandlers({ message: () => {}, close: () => {} });
+  a.send(new Uint8Array(10_000));
+  a.close(1000, 'bye');
+  assert.ok(a.bufferedAmount() > 0, 'the rest waits for room');
+  b.close(); // without reading: its port closes, which a hears
+  await until(() => a.bufferedAmount() === 0, 5000, 'the pending bytes dropped');
 });

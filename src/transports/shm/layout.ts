@@ -105,3 +105,22 @@ export function checkShmBuffer(sab: unknown): number {
   }
   return capacity;
 }
+
+/** Writes `side`'s close code and reason (cut to MAX_REASON_BYTES, never inside a character). */
+export function writeCloseNotice(words: Int32Array, side: 0 | 1, code: number, reason: string): void {
+  const bytes = new TextEncoder().encode(reason);
+  let n = Math.min(bytes.length, MAX_REASON_BYTES);
+  while (n > 0 && n < bytes.length && ((bytes[n] as number) & 0xc0) === 0x80) n--;
+  new Uint8Array(words.buffer, sideWord(side, S_REASON) * 4, MAX_REASON_BYTES).set(bytes.subarray(0, n));
+  Atomics.store(words, sideWord(side, S_REASON_LEN), n);
+  Atomics.store(words, sideWord(side, S_CLOSE_CODE), code);
+}
+
+/** The close code (0 when none was written) and reason `side` wrote. */
+export function readCloseNotice(words: Int32Array, side: 0 | 1): { code: number; reason: string } {
+  const code = Atomics.load(words, sideWord(side, S_CLOSE_CODE));
+  const n = Math.min(Atomics.load(words, sideWord(side, S_REASON_LEN)), MAX_REASON_BYTES);
+  // Decoded from a copy: TextDecoder refuses views of shared memory.
+  const reason = new TextDecoder().decode(new Uint8Array(words.buffer, sideWord(side, S_REASON) * 4, n).slice());
+  return { code, reason };
+}

@@ -23,14 +23,11 @@ import {
 } from '../../core/transport/transport.js';
 import { microtask } from '../../core/util/microtask.js';
 import { createScheduler, type Scheduler } from '../../core/util/scheduler.js';
-import { unrefTimer } from '../../core/util/timers.js';
 import { DEFAULT_SHM_BLOCKING_WAIT_MICROS, DEFAULT_SHM_DEAD_AFTER_MS, DEFAULT_SHM_LIVENESS_MS } from '../defaults.js';
 import type { PortLike } from '../port/port-transport.js';
-import { checkShmBuffer, MAX_REASON_BYTES, S_BEAT, S_CLOSE_CODE, S_REASON, S_REASON_LEN, sideWord } from './layout.js';
+import { checkShmBuffer, readCloseNotice, writeCloseNotice } from './layout.js';
+import { PeerWatch } from './peer-watch.js';
 import { RingReader, RingWriter, WAITING_ON_PORT, WAITING_ON_WORD } from './ring.js';
-
-/** The one message the port carries after setup: "look at the rings" (where Atomics.waitAsync is missing). */
-export const SHM_WAKE = 'crossbus-shm-wake';
 
 /** A read loop yields to the event loop after this many chunks, so a writer faster than the reader cannot starve its thread. */
 const READS_PER_TURN = 16;
@@ -74,7 +71,6 @@ class ShmTransport implements Transport {
   readonly #side: 0 | 1;
   readonly #writer: RingWriter;
   readonly #reader: RingReader;
-  readonly #port: PortLike | undefined;
   readonly #closePort: boolean;
   #blockingWaitMs: number;
   readonly #waitHow: number;
@@ -89,13 +85,9 @@ class ShmTransport implements Transport {
   #writing = true;
   #readerAsleep = false;
   #writerAsleep = false;
-  #beatTimer: unknown;
-  #peerBeat = -1;
-  #staleBeats = 0;
   /** Why the peer is gone, when that was learnt before the handlers were set. */
   #goneBefore: string | undefined;
-  readonly #deadAfterBeats: number;
-  readonly #unlisten: () => void;
+  readonly #watch: PeerWatch;
 
   constructor(sab: SharedArrayBuffer, side: 0 | 1, options: ShmTransportOptions) {
     const capacity = checkShmBuffer(sab);
@@ -105,18 +97,17 @@ class ShmTransport implements Transport {
     this.#words = new Int32Array(sab);
     this.#writer = new RingWriter(sab, side, capacity);
     this.#reader = new RingReader(sab, side === 0 ? 1 : 0, capacity);
-    this.#port = options.port;
     this.#closePort = options.closePort !== false;
     this.#blockingWaitMs = (options.blockingWaitMicros ?? DEFAULT_SHM_BLOCKING_WAIT_MICROS) / 1000;
     this.#waitHow = waitAsync !== undefined ? WAITING_ON_WORD : WAITING_ON_PORT;
-    const livenessMs = options.livenessMs ?? DEFAULT_SHM_LIVENESS_MS;
-    const deadAfterMs = options.deadAfterMs ?? DEFAULT_SHM_DEAD_AFTER_MS;
-    this.#deadAfterBeats = deadAfterMs > 0 && livenessMs > 0 ? Math.max(1, Math.ceil(deadAfterMs / livenessMs)) : 0;
-    this.#unlisten = this.#listenPort();
-    if (livenessMs > 0) {
-      this.#beat();
-      this.#beatTimer = unrefTimer(setInterval(this.#beat, livenessMs));
-    }
+    this.#watch = new PeerWatch(
+      this.#words,
+      side,
+      options.port,
+      options.livenessMs ?? DEFAULT_SHM_LIVENESS_MS,
+      options.deadAfterMs ?? DEFAULT_SHM_DEAD_AFTER_MS,
+      { gone: (why) => this.#peerGone(why), wake: () => this.#onWake() },
+    );
   }
 
   setHandlers(handlers: TransportHandlers): void {
@@ -149,7 +140,7 @@ class ShmTransport implements Transport {
 
   close(code = CLOSE_NORMAL, reason = ''): void {
     if (this.#closed) return;
-    this.#writeCloseNotice(code, reason);
+    writeCloseNotice(this.#words, this.#side, code, reason);
     this.#report({ local: true, code, reason });
     // Pending bytes still go out; the ring is marked closed after them.
     if (this.#pending.length === 0) this.#endWriting();
@@ -221,14 +212,13 @@ class ShmTransport implements Transport {
   #wakeWriterOfReader(): void {
     const how = this.#reader.takeWriterWaiting();
     if (how === WAITING_ON_WORD) this.#reader.wakeWriter();
-    else if (how === WAITING_ON_PORT) this.#postWake();
+    else if (how === WAITING_ON_PORT) this.#watch.postWake();
   }
 
   #remoteClosed(): void {
-    const peerSide = this.#side === 0 ? 1 : 0;
-    const code = Atomics.load(this.#words, sideWord(peerSide, S_CLOSE_CODE)) || CLOSE_NORMAL;
+    const { code, reason } = readCloseNotice(this.#words, this.#side === 0 ? 1 : 0);
     this.#dropPending();
-    this.#report({ local: false, code, reason: this.#readReason(peerSide) });
+    this.#report({ local: false, code: code || CLOSE_NORMAL, reason });
     this.#endWriting();
   }
 
@@ -238,7 +228,7 @@ class ShmTransport implements Transport {
   #wakeReader(): void {
     const how = this.#writer.takeReaderWaiting();
     if (how === WAITING_ON_WORD) this.#writer.wakeReader();
-    else if (how === WAITING_ON_PORT) this.#postWake();
+    else if (how === WAITING_ON_PORT) this.#watch.postWake();
   }
 
   #sleepUntilRoom(): void {
@@ -286,52 +276,25 @@ class ShmTransport implements Transport {
     this.#wakeReader();
     // A write sleeping until there is room is woken to see that there is nothing more to write.
     if (this.#writerAsleep) Atomics.notify(this.#writer.words, this.#writer.tailWord);
-    if (this.#beatTimer !== undefined) clearInterval(this.#beatTimer as ReturnType<typeof setInterval>);
-    this.#unlisten();
-    if (this.#closePort) {
-      try {
-        this.#port?.close?.();
-      } catch {
-        /* already closed */
-      }
-    }
+    this.#watch.stop(this.#closePort);
   }
 
-  #writeCloseNotice(code: number, reason: string): void {
-    const bytes = new TextEncoder().encode(reason);
-    let n = Math.min(bytes.length, MAX_REASON_BYTES);
-    // Never cut a UTF-8 sequence in two.
-    while (n > 0 && n < bytes.length && ((bytes[n] as number) & 0xc0) === 0x80) n--;
-    const at = sideWord(this.#side, S_REASON) * 4;
-    new Uint8Array(this.#words.buffer, at, MAX_REASON_BYTES).set(bytes.subarray(0, n));
-    Atomics.store(this.#words, sideWord(this.#side, S_REASON_LEN), n);
-    Atomics.store(this.#words, sideWord(this.#side, S_CLOSE_CODE), code);
+  // ---- the peer
+
+  /** The peer posted a wake-up (it sleeps on the port, not on a word). */
+  #onWake(): void {
+    if (this.#readerAsleep) this.#pump();
+    if (this.#writerAsleep) this.#onRoom();
   }
-
-  #readReason(side: 0 | 1): string {
-    const n = Math.min(Atomics.load(this.#words, sideWord(side, S_REASON_LEN)), MAX_REASON_BYTES);
-    const at = sideWord(side, S_REASON) * 4;
-    return new TextDecoder().decode(new Uint8Array(this.#words.buffer, at, n).slice());
-  }
-
-  // ---- liveness
-
-  readonly #beat = (): void => {
-    Atomics.add(this.#words, sideWord(this.#side, S_BEAT), 1);
-    if (this.#deadAfterBeats === 0 || this.#closed) return;
-    const peer = Atomics.load(this.#words, sideWord(this.#side === 0 ? 1 : 0, S_BEAT));
-    // A peer that has not beaten yet is still starting (a worker loading its code), not dead:
-    // until it has attached, a connect timeout above bounds the wait.
-    if (peer === 0) return;
-    if (peer !== this.#peerBeat) {
-      this.#peerBeat = peer;
-      this.#staleBeats = 0;
-    } else if (++this.#staleBeats >= this.#deadAfterBeats) this.#peerGone('its beat stopped');
-  };
 
   /** The peer thread is gone: deliver what it wrote, then close (normally, if it had closed first). */
-  readonly #peerGone = (why: string): void => {
-    if (this.#closed) return;
+  #peerGone(why: string): void {
+    if (this.#closed) {
+      // Closed here and still flushing: nobody will read the rest.
+      this.#dropPending();
+      this.#endWriting();
+      return;
+    }
     if (this.#handlers === undefined) {
       this.#goneBefore = why;
       return;
@@ -346,44 +309,6 @@ class ShmTransport implements Transport {
     this.#dropPending();
     this.#report(lost(why));
     this.#endWriting();
-  };
-
-  #postWake(): void {
-    try {
-      this.#port?.postMessage(SHM_WAKE);
-    } catch {
-      /* the port is gone: the peer's close says the rest */
-    }
-  }
-
-  #listenPort(): () => void {
-    const port = this.#port;
-    if (port === undefined) return () => {};
-    const onData = (data: unknown): void => {
-      if (data !== SHM_WAKE) return;
-      if (this.#readerAsleep) this.#pump();
-      if (this.#writerAsleep) this.#onRoom();
-    };
-    const onEvent = (ev: { data?: unknown }): void => onData(ev.data);
-    const onGone = (): void => this.#peerGone('its port closed');
-    if (typeof port.addEventListener === 'function') {
-      port.addEventListener('message', onEvent);
-      port.addEventListener('close', onGone);
-      port.start?.();
-      return () => {
-        port.removeEventListener?.('message', onEvent);
-        port.removeEventListener?.('close', onGone);
-      };
-    }
-    if (typeof port.on === 'function') {
-      port.on('message', onData);
-      port.on('close', onGone);
-      return () => {
-        port.off?.('message', onData);
-        port.off?.('close', onGone);
-      };
-    }
-    throw new TypeError('a port needs addEventListener or on');
   }
 
   /** Reports the close once; stops reading (a sleeping read is woken to see it). */
