@@ -7,6 +7,7 @@
  *   security crossbus throughput insecure vs integrity (AES-GMAC, HMAC-SHA256) vs encrypted, and handshakes per second
  *   durable  crossbus durable streams vs NATS JetStream: acknowledged publishes and replay
  *   browser  Chromium round trips parent page ↔ cross-site iframe: raw postMessage, raw MessagePort, crossbus, Penpal, Comlink
+ *   local    two worker threads: shared memory vs a raw MessagePort vs a Unix socket (round trips, one way)
  *   all      every suite, one after the other
  *
  * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
@@ -16,7 +17,7 @@
 import { printBench, type BenchOutput } from './lib/output.js';
 import { killAllChildrenSync } from './lib/procs.js';
 
-const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser'] as const;
+const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'local'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface CliOptions {
@@ -38,11 +39,15 @@ function usage(): string {
     '           vs nats-server JetStream (file storage, defaults)',
     '  browser  Chromium: sequential round trips between a page and a cross-site iframe: raw postMessage,',
     '           raw MessagePort, crossbus, Penpal, Comlink; one-way messages; the page client size',
+    '  local    two worker threads, 64-byte messages: round trips and one-way messages over crossbus shared',
+    '           memory (crossbus-shm), a raw MessagePort and a Unix socket; the Bus over shm and over ports',
     '  all      run every suite',
     '',
     'options:',
     '  --only=a,b    only these systems (pubsub: crossbus,aedes,nats-server; rpc: crossbus,nats-server;',
     '                security: plain,integrity,integrity-hmac,encrypted,handshakes;',
+    '                local: crossbus-shm,messageport-raw,unix-socket,crossbus-shm-oneway,messageport-raw-oneway,',
+    '                crossbus-shm-bus,crossbus-port-bus;',
     '                durable: crossbus-fsync,crossbus-interval,crossbus-replay,jetstream,jetstream-replay —',
     '                a replay also runs the publish phase that fills its stream)',
     '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful)',
@@ -96,6 +101,10 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
     case 'browser': {
       const { runBrowserBench } = await import('./browser.js');
       return runBrowserBench({ only: opts.only, scale: opts.scale });
+    }
+    case 'local': {
+      const { runLocalBench } = await import('./local.js');
+      return runLocalBench({ only: opts.only, scale: opts.scale });
     }
   }
 }

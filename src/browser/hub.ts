@@ -26,6 +26,7 @@ export {
   type WindowListener,
 } from '../transports/postmessage/index.js';
 export { listenPorts } from '../transports/port/connect.js';
+export { listenShm, type ShmListenOptions } from '../transports/shm/connect.js';
 export { createPortTransport, type PortLike, type PortTransportInfo } from '../transports/port/port-transport.js';
 export { listenExtension, type ListenExtensionOptions } from '../transports/extension/listen-extension.js';
 export type { ChromeRuntime, RuntimePort } from '../transports/extension/chrome-types.js';

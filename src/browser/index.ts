@@ -17,6 +17,7 @@ export function connect(target: string | TransportConnector, options: ConnectOpt
 // Browser transports: windows, iframes and popups (postMessage handshake, then a private
 // MessageChannel), and ports (MessagePort, workers, SharedWorker).
 export * from '../transports/port/index.js';
+export * from '../transports/shm/index.js';
 export * from '../transports/postmessage/index.js';
 export { originAllowed, originProblem } from '../core/security/origins.js';
 export * from '../transports/extension/index.js';

@@ -10,5 +10,7 @@ export { SegmentLog } from '../node/streams/segment-log.js';
 export { StreamService, MemoryCatalog } from '../core/index.js';
 // A Broker of your own can also take connections from worker_threads (`workerConnector` in 'crossbus').
 export { listenPorts } from '../transports/port/connect.js';
+// And over shared memory (`shmConnector` in 'crossbus').
+export { listenShm, type ShmListenOptions } from '../transports/shm/connect.js';
 export { createPortTransport, type PortLike, type PortTransportInfo } from '../transports/port/port-transport.js';
 export { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_STREAM_STORAGE } from './defaults.js';

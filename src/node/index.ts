@@ -22,6 +22,8 @@ export * from '../client/index.js';
 // worker_threads: a client connects to a hub in another thread (`listenPorts` in 'crossbus/hub').
 export { workerConnector } from '../transports/port/connect.js';
 export { createPortTransport, type PortLike, type PortTransportInfo } from '../transports/port/port-transport.js';
+// Shared memory between threads: the same, with the bytes in a SharedArrayBuffer (`listenShm` in 'crossbus/hub').
+export { shmConnector, type ShmConnectorOptions } from '../transports/shm/connect.js';
 
 /** Connects to a hub at a ws:// or wss:// URL (or through `options.transport`). */
 export function connect(target: string | TransportConnector, givenOptions: ConnectOptions = {}): Promise<Bus> {
