@@ -115,7 +115,7 @@ describe('failover over in-process hubs', () => {
   });
 
   test('a dead hub: the bus moves with its subscriptions and services, then returns after recoveryMs', async () => {
-    const { a, b, bus, moves } = await twoHubs();
+    const { a, bus, moves } = await twoHubs();
     const got: number[] = [];
     bus.subscribe<number>('t.x', (m) => {
       got.push(m.data);
