@@ -145,3 +145,63 @@ test('a hub killed under load: the client fails over with its state, loses nothi
     await Promise.all([hubA.stop('SIGTERM'), hubB.stop('SIGTERM')]);
   }
 });
+
+test('a hub that stops answering (SIGSTOP) is down after two missed heartbeats; the client moves and returns', {
+  timeout: 60_000,
+}, async () => {
+  const HEARTBEAT_MS = 200;
+  const config = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
+  const hubA = await startHubProcess([], { config });
+  const hubB = await startHubProcess([], { config });
+  const client: FailoverBus = await connect(
+    [
+      { url: hubA.url, name: 'A', weight: 1 },
+      { url: hubB.url, name: 'B', weight: 0 },
+    ],
+    {
+      name: 'test',
+      secret: config.apps.test.secret,
+      timeoutMs: 2_000,
+      reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+      failover: { heartbeatMs: HEARTBEAT_MS, recoveryMs: 1_000 },
+    },
+  );
+  let stopped = false;
+  try {
+    const causes: string[] = [];
+    client.on('endpoint', (e) => {
+      if (e.name === 'A') causes.push(`${e.to}:${e.cause}`);
+    });
+    await until(() => client.hubs().every((h) => h.state === 'healthy'), 10_000, 'both hubs healthy');
+    const got: number[] = [];
+    client.subscribe<number>('st.x', (m) => {
+      got.push(m.data);
+    });
+    await client.flush();
+
+    // The process is frozen: its sockets stay open, only the heartbeats can tell.
+    hubA.proc.kill('SIGSTOP');
+    stopped = true;
+    const frozenAt = Date.now();
+    await until(() => client.hub === 'B', 10_000, 'the client on hub B');
+    const took = Date.now() - frozenAt;
+    process.stderr.write(`failover: off a frozen hub in ${took} ms (heartbeat ${HEARTBEAT_MS} ms)\n`);
+    // Two missed heartbeats (each up to an interval late to start), a reconnect, a handshake.
+    assert.ok(took < 5 * HEARTBEAT_MS + 2_000, `took ${took} ms`);
+    assert.ok(causes.includes('down:missed'), causes.join(', '));
+    const adminB = await openBus(hubB.url);
+    await client.flush();
+    await adminB.publish('st.x', 1);
+    await until(() => got.includes(1), 5_000, 'the subscription on B');
+
+    hubA.proc.kill('SIGCONT');
+    stopped = false;
+    await until(() => client.hub === 'A', 20_000, 'the client back on hub A');
+    assert.equal(client.hubs()[0]!.state, 'healthy');
+  } finally {
+    if (stopped) hubA.proc.kill('SIGCONT');
+    await client.close();
+    await closeAllBuses();
+    await Promise.all([hubA.stop('SIGTERM'), hubB.stop('SIGTERM')]);
+  }
+});
