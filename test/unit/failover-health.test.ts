@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   EndpointHealth,
+  HubSet,
   LatencyStats,
   effectiveWeights,
   pickEndpoint,
@@ -176,6 +177,10 @@ describe('EndpointHealth on an injected clock', () => {
   });
 });
 
+const none: (url: string) => TransportConnector = () => async () => {
+  throw new Error('not used');
+};
+
 describe('weighted balancer', () => {
   const ep = (weight: number, state: EndpointState = 'healthy', rttMs = Number.NaN, changedAt = 0) => ({ weight, state, rttMs, changedAt });
 
@@ -187,6 +192,30 @@ describe('weighted balancer', () => {
     for (let i = 0; i < N; i++) counts[pickEndpoint(list, random)]!++;
     const expected = [0.3, 0.1, 0.6];
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(counts[i]! / N - expected[i]!) < 0.02, `endpoint ${i}: ${counts[i]} of ${N}`);
+  });
+
+  test('a fleet of clients prefers the hubs in proportion to their weights (4,000 seeded clients within 3 %)', () => {
+    const random = rng(99);
+    const opts = resolveFailoverOptions({ random });
+    const servers = resolveServers(
+      [
+        { url: 'ws://a', weight: 2 },
+        { url: 'ws://b', weight: 1 },
+        { url: 'ws://c', weight: 1 },
+        { url: 'ws://dr', weight: 0 },
+      ],
+      32,
+      none,
+    );
+    const counts = new Map<string, number>();
+    const N = 4_000;
+    for (let i = 0; i < N; i++) {
+      const preferred = new HubSet(servers, opts, () => Promise.reject(new Error('not used'))).preferred;
+      counts.set(preferred, (counts.get(preferred) ?? 0) + 1);
+    }
+    assert.ok(Math.abs(counts.get('ws://a')! / N - 0.5) < 0.03, `a: ${counts.get('ws://a')}`);
+    assert.ok(Math.abs(counts.get('ws://b')! / N - 0.25) < 0.03, `b: ${counts.get('ws://b')}`);
+    assert.equal(counts.get('ws://dr'), undefined, 'a backup is never preferred');
   });
 
   test('health scales the weights: down and probing get nothing, degraded a quarter, slower less', () => {
@@ -209,9 +238,6 @@ describe('weighted balancer', () => {
 });
 
 describe('server list and options', () => {
-  const none: (url: string) => TransportConnector = () => async () => {
-    throw new Error('not used');
-  };
   const code = (fn: () => unknown): string => {
     try {
       fn();
