@@ -14,13 +14,14 @@
  *   a flush (everything sent so far reached the hub it leaves), then the transport is closed.
  */
 import { CLOSE_NORMAL, type Transport, type TransportConnector } from '../../core/transport/transport.js';
-import { labelled, type Metric, type Sample } from '../../core/metrics/metric.js';
+import type { Metric } from '../../core/metrics/metric.js';
 import { unrefTimer } from '../../core/util/timers.js';
 import type { Bus } from '../bus.js';
 import { pickEndpoint } from './balancer.js';
 import { EndpointHealth, type EndpointState, type HealthCause } from './endpoint-health.js';
 import type { MoveReason } from './events.js';
 import { heartbeat } from './heartbeat.js';
+import { hubMetrics } from './hub-metrics.js';
 import type { ResolvedFailoverOptions, ResolvedServer } from './options.js';
 import { StandbyWatch } from './standby-watch.js';
 
@@ -40,8 +41,6 @@ export interface EndpointSnapshot {
   /** The hub this client returns to. */
   readonly preferred: boolean;
 }
-
-const STATES: readonly EndpointState[] = ['probing', 'healthy', 'degraded', 'down'];
 
 export class HubSet {
   /** What the Bus connects with: each attempt goes to the hub chosen at that moment. */
@@ -246,48 +245,11 @@ export class HubSet {
 
   /** Per hub: state, latency (average, p50, p99), missed heartbeats; moves by reason. */
   metrics(): Metric[] {
-    const perHub = (value: (h: EndpointHealth) => number) => (): Sample[] =>
-      this.#servers.map((s, i) => ({ labels: { hub: s.name }, value: value(this.#health[i] as EndpointHealth) }));
-    return [
-      labelled('gauge', 'crossbus_client_hub_state', 'Hub state as seen by this client (1 for the current state)', ['hub', 'state'], () =>
-        this.#servers.flatMap((s, i) =>
-          STATES.map((state) => ({ labels: { hub: s.name, state }, value: (this.#health[i] as EndpointHealth).state === state ? 1 : 0 })),
-        ),
-      ),
-      labelled('gauge', 'crossbus_client_hub_current', '1 for the hub this client is connected to', ['hub'], () =>
-        this.#servers.map((s, i) => ({ labels: { hub: s.name }, value: i === this.#current ? 1 : 0 })),
-      ),
-      labelled(
-        'gauge',
-        'crossbus_client_hub_rtt_seconds',
-        'Heartbeat round trip: moving average',
-        ['hub'],
-        perHub((h) => h.latency.ewma / 1000),
-      ),
-      labelled(
-        'gauge',
-        'crossbus_client_hub_rtt_p50_seconds',
-        'Heartbeat round trip: median of the recent window',
-        ['hub'],
-        perHub((h) => h.latency.percentile(0.5) / 1000),
-      ),
-      labelled(
-        'gauge',
-        'crossbus_client_hub_rtt_p99_seconds',
-        'Heartbeat round trip: 99th percentile of the recent window',
-        ['hub'],
-        perHub((h) => h.latency.percentile(0.99) / 1000),
-      ),
-      labelled(
-        'counter',
-        'crossbus_client_hub_missed_heartbeats_total',
-        'Heartbeats that went unanswered',
-        ['hub'],
-        perHub((h) => h.missedTotal),
-      ),
-      labelled('counter', 'crossbus_client_hub_moves_total', 'Moves to another hub, by reason', ['reason'], () =>
-        (Object.keys(this.#moves) as MoveReason[]).map((reason) => ({ labels: { reason }, value: this.#moves[reason] })),
-      ),
-    ];
+    return hubMetrics({
+      names: this.#servers.map((s) => s.name),
+      health: this.#health,
+      current: () => this.#current,
+      moves: this.#moves,
+    });
   }
 }
