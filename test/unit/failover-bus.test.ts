@@ -41,6 +41,8 @@ class MemHub {
   broker = new Broker({ heartbeatMs: 0 });
   up = true;
   muted = false;
+  /** Refuses every handshake for good, as a hub without this app's credentials would. */
+  refuse = false;
   accepted = 0;
   readonly ends = new Set<Transport>();
   readonly connector: TransportConnector = async () => {
@@ -48,6 +50,10 @@ class MemHub {
     const [client, server] = createMemoryPair(['memory:client', 'memory:hub']);
     this.ends.add(server);
     this.accepted++;
+    if (this.refuse) {
+      server.close(4003, 'CB_ERR_ORIGIN_REFUSED');
+      return client;
+    }
     this.broker.accept(server);
     return new MutableEnd(client, this);
   };
@@ -189,6 +195,43 @@ describe('failover over in-process hubs', () => {
     await until(() => bus.hub === 'b', 3_000, 'moved to b');
     a.revive();
     await until(() => a.accepted > 0 && bus.hub === 'a', 5_000, 'back on a');
+  });
+
+  test('a hub that refuses the client for good is skipped, at the first connection and later', async () => {
+    const a = new MemHub();
+    const b = new MemHub();
+    a.refuse = true;
+    const bus = await connectWith(
+      [
+        { connector: a.connector, name: 'a', weight: 1 },
+        { connector: b.connector, name: 'b', weight: 0 },
+      ],
+      {
+        reconnect: RECONNECT,
+        failover: FAST,
+      },
+    );
+    open.push(bus);
+    assert.equal(bus.hub, 'b');
+
+    // Now b dies and a still refuses: the bus keeps trying (it does not close on a's refusal),
+    // and takes b again when b is back.
+    b.kill();
+    await until(() => bus.hub === undefined, 3_000, 'off b');
+    await until(() => a.accepted >= 3, 3_000, 'a tried again');
+    assert.equal(bus.state, 'reconnecting');
+    b.revive();
+    await until(() => bus.hub === 'b', 5_000, 'back on b');
+  });
+
+  test('when every hub refuses, connect rejects with the refusal', async () => {
+    const a = new MemHub();
+    const b = new MemHub();
+    a.refuse = b.refuse = true;
+    await assert.rejects(connectWith([{ connector: a.connector }, { connector: b.connector }], { failover: FAST }), {
+      code: 'CB_ERR_ORIGIN_REFUSED',
+    });
+    assert.equal(a.accepted + b.accepted, 2);
   });
 
   test('when no hub answers, connect rejects with the last error and bad lists are refused', async () => {

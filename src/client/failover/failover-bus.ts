@@ -22,7 +22,7 @@ export class FailoverBus extends Bus {
 
   /** @internal use connect() with a list of servers */
   constructor(hubs: HubSet, options: ConnectOptions, plugins: BusPlugins) {
-    super(hubs.connector, options, plugins);
+    super(hubs.connector, options, { ...plugins, retryRefusal: () => hubs.retryRefusal() });
     this.#hubs = hubs;
     hubs.attach(this);
   }
@@ -53,8 +53,8 @@ export class FailoverBus extends Bus {
       try {
         return await this.open();
       } catch (err) {
+        const retryable = !(err instanceof CrossbusError) || err.retryable || this.#hubs.retryRefusal();
         this.#hubs.attemptFailed();
-        const retryable = !(err instanceof CrossbusError) || err.retryable;
         if (tried >= attempts || !retryable) {
           await this.close();
           throw err;

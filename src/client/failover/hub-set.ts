@@ -59,6 +59,8 @@ export class HubSet {
   #attempting = -1;
   #attemptTransport: Transport | undefined;
   #currentTransport: Transport | undefined;
+  /** Hubs that refused this client for good (credentials, version, origin) since they last took it. */
+  readonly #refused = new Set<number>();
   /** A return to the preferred hub is under way: the transport it closes is not a failure. */
   #returning = false;
   #beating = false;
@@ -121,6 +123,15 @@ export class HubSet {
     unrefTimer(this.#timer);
   }
 
+  /**
+   * The hub being tried refused the client for good (its credentials, say, are not there yet):
+   * true while another hub has not refused it, so the bus tries that one instead of closing.
+   */
+  retryRefusal(): boolean {
+    if (this.#attempting >= 0) this.#refused.add(this.#attempting);
+    return this.#refused.size < this.#servers.length;
+  }
+
   /** The attempt under way did not connect (its transport failed or its handshake was refused). */
   attemptFailed(): void {
     const i = this.#attempting;
@@ -162,6 +173,7 @@ export class HubSet {
     const i = this.#attempting;
     if (i < 0) return;
     this.#attempting = -1;
+    this.#refused.delete(i);
     this.#current = i;
     this.#currentTransport = this.#attemptTransport;
     this.#attemptTransport = undefined;
@@ -229,6 +241,8 @@ export class HubSet {
 
   #changed(i: number, from: EndpointState, to: EndpointState, cause: HealthCause): void {
     const h = this.#health[i] as EndpointHealth;
+    // Answering again (a watch got through): whatever refused us may have been fixed.
+    if (to !== 'down') this.#refused.delete(i);
     this.#bus?.events.emit('endpoint', { name: (this.#servers[i] as ResolvedServer).name, from, to, cause, rttMs: h.latency.ewma });
     // The hub we are on stopped answering heartbeats: close its transport, the reconnect moves on.
     if (to === 'down' && i === this.#current && cause === 'missed') this.#currentTransport?.close(4000, 'CB_ERR_CONNECTION_LOST');
