@@ -5,13 +5,20 @@
 import type { Bus } from '../client/bus.js';
 import { connect as connectWith } from '../client/connect.js';
 import type { ConnectOptions } from '../client/options.js';
+import type { FailoverBus, MultiHubOptions } from '../client/failover/failover-bus.js';
+import type { ServerSpec } from '../client/failover/options.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 
 export * from '../client/index.js';
 
-/** Connects to a hub at a ws:// or wss:// URL (or through `options.transport`). */
-export function connect(target: string | TransportConnector, options: ConnectOptions = {}): Promise<Bus> {
-  return connectWith(target, options);
+/**
+ * Connects to a hub at a ws:// or wss:// URL (or through `options.transport`), or to the first
+ * that answers of several (`[{ url, weight }, ...]`, see FailoverBus).
+ */
+export function connect(target: readonly ServerSpec[], options?: MultiHubOptions): Promise<FailoverBus>;
+export function connect(target: string | TransportConnector, options?: ConnectOptions): Promise<Bus>;
+export function connect(target: string | TransportConnector | readonly ServerSpec[], options: MultiHubOptions = {}): Promise<Bus> {
+  return Array.isArray(target) ? connectWith(target, options) : connectWith(target as string | TransportConnector, options);
 }
 
 // Browser transports: windows, iframes and popups (postMessage handshake, then a private

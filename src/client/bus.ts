@@ -81,7 +81,7 @@ export class Bus {
     this.events = new TypedEmitter<BusEvents>((error) => opts.logger.error({ error: String(error) }, 'bus event listener threw'));
     const session = new Session(this.events, opts);
     this.#session = session;
-    this.#conn = new Connection(connector, opts, { secretAuth, reframe: plugins.reframe }, this.events, session);
+    this.#conn = new Connection(connector, opts, { ...plugins, secretAuth }, this.events, session);
     this.outbox = this.#conn.outbox;
     this.#rr = new RequestReply(session, this);
     this.#streamsPlugin = plugins.streams?.(session);
@@ -315,6 +315,12 @@ export interface BusPlugins {
    * transports keep message boundaries (connect() from 'crossbus' plugs it in)
    */
   reframe?: Reframe;
+  /**
+   * Asked when a reconnect is refused for good (credentials, version, origin): true retries
+   * instead of closing the bus. With several hubs, another hub may take the client.
+   * @default none: such a refusal closes the bus
+   */
+  retryRefusal?: (error: CrossbusError) => boolean;
 }
 
 /** Connects through `connector` (no URL handling, no secret authentication unless plugged in). */

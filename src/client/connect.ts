@@ -2,10 +2,12 @@ import { ConfigError } from '../core/errors/index.js';
 import { reframe } from '../core/transport/reframe.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 import { webSocketConnector } from '../transports/websocket/websocket-client.js';
-import { openBus, type Bus } from './bus.js';
+import { openBus, type Bus, type BusPlugins } from './bus.js';
 import type { ConnectOptions } from './options.js';
 import { secretAuthFromOptions } from './secret-auth.js';
 import { createBusStreams } from './bus-streams.js';
+import { connectServers, type FailoverBus, type MultiHubOptions } from './failover/failover-bus.js';
+import type { ServerSpec } from './failover/options.js';
 
 /** Throws CB_ERR_INVALID_OPTION unless `url` is a ws:// or wss:// URL. */
 export function assertHubUrl(url: string): void {
@@ -14,18 +16,36 @@ export function assertHubUrl(url: string): void {
   }
 }
 
+const PLUGINS: BusPlugins = { secretAuth: secretAuthFromOptions, streams: createBusStreams, reframe };
+
 /**
  * Connects to a hub. `target` is a ws:// or wss:// URL, or a connector (in-memory,
- * postMessage, ports, extension), or omitted when `options.transport` supplies the connection.
- * With `secret`, the client and the hub authenticate each other and every frame is protected.
+ * postMessage, ports, extension), or omitted when `options.transport` supplies the connection;
+ * or a list of hubs (`[{ url, weight }, ...]`): the Bus then fails over between them (see
+ * FailoverBus). With `secret`, the client and the hub authenticate each other and every frame is
+ * protected. `connectorFor` turns a URL into a connector (the entry point's WebSocket).
  */
-export async function connect(target: string | TransportConnector, options: ConnectOptions = {}): Promise<Bus> {
+export function connect(
+  target: readonly ServerSpec[],
+  options?: MultiHubOptions,
+  connectorFor?: (url: string) => TransportConnector,
+): Promise<FailoverBus>;
+export function connect(target: string | TransportConnector, options?: ConnectOptions): Promise<Bus>;
+export async function connect(
+  target: string | TransportConnector | readonly ServerSpec[],
+  options: MultiHubOptions = {},
+  connectorFor?: (url: string) => TransportConnector,
+): Promise<Bus> {
+  const forUrl =
+    connectorFor ??
+    ((url: string): TransportConnector => {
+      assertHubUrl(url);
+      return webSocketConnector(url, options.WebSocket ? { WebSocket: options.WebSocket } : {});
+    });
+  if (Array.isArray(target)) return connectServers(target, options, forUrl, PLUGINS);
   let connector: TransportConnector;
   if (typeof target === 'function') connector = target;
   else if (options.transport !== undefined) connector = options.transport;
-  else {
-    assertHubUrl(target);
-    connector = webSocketConnector(target, options.WebSocket ? { WebSocket: options.WebSocket } : {});
-  }
-  return openBus(connector, options, { secretAuth: secretAuthFromOptions, streams: createBusStreams, reframe });
+  else connector = forUrl(target as string);
+  return openBus(connector, options, PLUGINS);
 }

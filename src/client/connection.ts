@@ -26,7 +26,9 @@ import type { Reframe } from '../core/transport/reframe.js';
 /** What a connection may be given beyond its options (see BusPlugins). */
 export interface ConnectionPlugins {
   readonly secretAuth: SecretAuth | undefined;
-  readonly reframe: Reframe | undefined;
+  readonly reframe?: Reframe | undefined;
+  /** Whether a refusal that would close the bus is retried instead (see BusPlugins.retryRefusal). */
+  readonly retryRefusal?: ((error: CrossbusError) => boolean) | undefined;
 }
 
 /** What a connection needs of the Bus it belongs to. */
@@ -334,7 +336,12 @@ export class Connection {
         this.#opts.logger.debug({ attempt: this.#reconnectAttempt, error: String(err) }, 'reconnect attempt failed');
         // Refused for good (credentials revoked or expired, a hub that cannot prove the secret):
         // retrying cannot help, so the bus closes with the reason instead of knocking forever.
-        if (err instanceof CrossbusError && !err.retryable && err.code !== 'CB_ERR_CONNECTION_CLOSED') {
+        if (
+          err instanceof CrossbusError &&
+          !err.retryable &&
+          err.code !== 'CB_ERR_CONNECTION_CLOSED' &&
+          !this.#plugins.retryRefusal?.(err)
+        ) {
           void this.close(err);
           return;
         }

@@ -27,3 +27,18 @@ export const DEFAULT_SUBSCRIPTION_MAX_PENDING = 65_536;
 
 /** Hops a message may make across bridges before it is dropped. @default 4 */
 export const DEFAULT_MAX_BRIDGE_HOPS = 4;
+
+/** Failover across hubs: a heartbeat (a PING round trip) per endpoint this often. @default 2_000 */
+export const DEFAULT_FAILOVER_HEARTBEAT_MS = 2_000;
+/** Heartbeats missed in a row that make an endpoint down. @default 2 */
+export const DEFAULT_FAILOVER_MAX_MISSED = 2;
+/** A hub that was down answers this long without a miss before it is healthy again. @default 10_000 */
+export const DEFAULT_FAILOVER_RECOVERY_MS = 10_000;
+/** A latency average above this makes an endpoint degraded. @default 500 */
+export const DEFAULT_FAILOVER_DEGRADED_RTT_MS = 500;
+/** Weight of a new round trip in the latency average. @default 0.2 */
+export const DEFAULT_FAILOVER_EWMA_ALPHA = 0.2;
+/** Round trips kept per endpoint for p50/p99. @default 128 */
+export const DEFAULT_FAILOVER_WINDOW_SIZE = 128;
+/** Hubs a client may be given. @default 32 */
+export const DEFAULT_FAILOVER_MAX_SERVERS = 32;

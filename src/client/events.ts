@@ -1,4 +1,5 @@
 import type { CrossbusError } from '../core/errors/index.js';
+import type { EndpointEvent, MoveEvent } from './failover/events.js';
 
 export type BusState = 'connecting' | 'connected' | 'reconnecting' | 'draining' | 'closed';
 
@@ -11,4 +12,8 @@ export interface BusEvents {
   /** Errors with no caller to reject: slow consumer notices, failing handlers, protocol errors. */
   error: { error: CrossbusError };
   closed: { error: CrossbusError | undefined };
+  /** With several hubs (`connect([{ url, weight }, ...])`): a hub's health changed. */
+  endpoint: EndpointEvent;
+  /** With several hubs: the client is on another hub now. */
+  move: MoveEvent;
 }

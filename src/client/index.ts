@@ -1,6 +1,7 @@
 /** The public client API, shared by the Node and browser entry points. */
 export { Bus, HEADER_ERROR, openBus, type BusPlugins } from './bus.js';
 export { connect as connectWith, assertHubUrl } from './connect.js';
+export * from './failover/index.js';
 export { createSecretAuth, secretAuthFromOptions, type SecretAuth, type SecretAuthAttempt } from './secret-auth.js';
 export type { PublishOptions, RequestOptions, ServeOptions, ServiceHandler } from './bus.js';
 export type { BusEvents, BusState } from './events.js';
@@ -46,6 +47,13 @@ export {
 } from '../core/defaults.js';
 export {
   DEFAULT_BATCH_BYTES,
+  DEFAULT_FAILOVER_DEGRADED_RTT_MS,
+  DEFAULT_FAILOVER_EWMA_ALPHA,
+  DEFAULT_FAILOVER_HEARTBEAT_MS,
+  DEFAULT_FAILOVER_MAX_MISSED,
+  DEFAULT_FAILOVER_MAX_SERVERS,
+  DEFAULT_FAILOVER_RECOVERY_MS,
+  DEFAULT_FAILOVER_WINDOW_SIZE,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_BRIDGE_HOPS,
   DEFAULT_MAX_PENDING_BYTES,

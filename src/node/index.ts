@@ -6,6 +6,8 @@ import WebSocket from 'ws';
 import type { Bus } from '../client/bus.js';
 import { assertHubUrl, connect as connectWith } from '../client/connect.js';
 import type { ConnectOptions, WebSocketConstructor } from '../client/options.js';
+import type { FailoverBus, MultiHubOptions } from '../client/failover/failover-bus.js';
+import type { ServerSpec } from '../client/failover/options.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 import { webSocketConnector } from '../transports/websocket/websocket-client.js';
 import { createNodeCryptoProvider } from './crypto/node-provider.js';
@@ -25,23 +27,34 @@ export { createPortTransport, type PortLike, type PortTransportInfo } from '../t
 // Shared memory between threads: the same, with the bytes in a SharedArrayBuffer (`listenShm` in 'crossbus/hub').
 export { shmConnector, type ShmConnectorOptions } from '../transports/shm/connect.js';
 
-/** Connects to a hub at a ws:// or wss:// URL (or through `options.transport`). */
-export function connect(target: string | TransportConnector, givenOptions: ConnectOptions = {}): Promise<Bus> {
+/** A connector for a ws:// or wss:// URL over `ws` (or the given WebSocket constructor). */
+function nodeWebSocketConnector(url: string, custom: WebSocketConstructor | undefined): TransportConnector {
+  assertHubUrl(url);
+  return webSocketConnector(url, {
+    WebSocket: custom ?? (WebSocket as unknown as WebSocketConstructor),
+    sendCallbacks: custom === undefined,
+    binaryType: custom === undefined ? 'nodebuffer' : 'arraybuffer',
+  });
+}
+
+/**
+ * Connects to a hub at a ws:// or wss:// URL (or through `options.transport`), or to the first
+ * that answers of several (`[{ url, weight }, ...]`, see FailoverBus).
+ */
+export function connect(target: readonly ServerSpec[], options?: MultiHubOptions): Promise<FailoverBus>;
+export function connect(target: string | TransportConnector, options?: ConnectOptions): Promise<Bus>;
+export function connect(target: string | TransportConnector | readonly ServerSpec[], givenOptions: MultiHubOptions = {}): Promise<Bus> {
   const options = withNodeCrypto(givenOptions);
+  const { WebSocket: custom, ...rest } = options;
+  if (Array.isArray(target)) return connectWith(target, rest, (url) => nodeWebSocketConnector(url, custom));
   if (typeof target === 'string' && options.transport === undefined) {
+    let connector: TransportConnector;
     try {
-      assertHubUrl(target);
+      connector = nodeWebSocketConnector(target, custom);
     } catch (err) {
       return Promise.reject(err);
     }
-    const custom = options.WebSocket;
-    const connector = webSocketConnector(target, {
-      WebSocket: custom ?? (WebSocket as unknown as WebSocketConstructor),
-      sendCallbacks: custom === undefined,
-      binaryType: custom === undefined ? 'nodebuffer' : 'arraybuffer',
-    });
-    const { WebSocket: _ignored, ...rest } = options;
     return connectWith(connector, rest);
   }
-  return connectWith(target, options);
+  return connectWith(target as string | TransportConnector, options);
 }
