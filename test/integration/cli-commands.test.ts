@@ -80,7 +80,10 @@ describe('help, did-you-mean and exit codes', () => {
     assert.match(main.stdout, /CROSSBUS_URL .*\n {2}CROSSBUS_NAME .*\n {2}CROSSBUS_SECRET_FILE /);
     assert.match(main.stdout, /Exit codes:\n {2}0 +success\n {2}1 +failure.*\n {2}2 +usage/);
     // Four processes at a time: 28 at once on a loaded 2-core machine outlast the per-run timeout.
-    const argvs = COMMANDS.flatMap((cmd) => [['help', cmd], [cmd, '--help']]);
+    const argvs = COMMANDS.flatMap((cmd) => [
+      ['help', cmd],
+      [cmd, '--help'],
+    ]);
     const runs: Array<Awaited<ReturnType<typeof cli>>> = [];
     for (let i = 0; i < argvs.length; i += 4) runs.push(...(await Promise.all(argvs.slice(i, i + 4).map((a) => cli(a)))));
     COMMANDS.forEach((cmd, i) => {
