@@ -44,6 +44,7 @@ export class Pool<R> implements MetricsSource {
   #held = 0;
   #busy = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
   #ready: Promise<void>;
   #drained: Promise<void> | undefined;
   #onDrained: (() => void) | undefined;
@@ -79,6 +80,7 @@ export class Pool<R> implements MetricsSource {
    */
   acquire(options: AcquireOptions = NO_OPTIONS): Promise<R> {
     if (this.#phase !== 'open') return Promise.reject(closedError());
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     if (this.#waiters.length === 0) {
       while (this.#idle.length > 0) {
         const entry = this.#idle.pop() as Entry<R>;
@@ -400,15 +402,16 @@ export class Pool<R> implements MetricsSource {
   #shutdown(graceMs: number): Promise<void> {
     if (this.#phase === 'open') {
       this.#phase = 'draining';
+      this.#drained = new Promise<void>((resolve) => {
+        this.#onDrained = resolve;
+      });
       if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
       this.#idleTimer = undefined;
       for (const waiter of this.#waiters.takeAll()) waiter.reject(closedError());
       for (const entry of this.#idle.splice(0)) this.#remove(entry, undefined);
-      this.#drained = new Promise<void>((resolve) => {
-        this.#onDrained = resolve;
-      });
-      if (graceMs !== Infinity) unrefTimer(setTimeout(() => this.#forceClose(), graceMs));
       this.#maybeDrained();
+      if (graceMs === 0) this.#forceClose();
+      else if (graceMs !== Infinity && this.#phase === 'draining') this.#drainTimer = setTimeout(() => this.#forceClose(), graceMs);
     } else if (graceMs === 0) this.#forceClose();
     return this.#drained as Promise<void>;
   }
@@ -430,6 +433,7 @@ export class Pool<R> implements MetricsSource {
   #finish(): void {
     if (this.#phase === 'closed') return;
     this.#phase = 'closed';
+    if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
     const done = this.#onDrained;
     Promise.allSettled([...this.#destroying]).then(() => done?.());
   }
