@@ -7,6 +7,7 @@
  *   security crossbus throughput insecure vs integrity (AES-GMAC, HMAC-SHA256) vs encrypted, and handshakes per second
  *   durable  crossbus durable streams vs NATS JetStream: acknowledged publishes and replay
  *   browser  Chromium round trips parent page ↔ cross-site iframe: raw postMessage, raw MessagePort, crossbus, Penpal, Comlink
+ *   pool     resource pools: acquire + release per second, crossbus vs generic-pool vs tarn
  *   all      every suite, one after the other
  *
  * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
@@ -16,7 +17,7 @@
 import { printBench, type BenchOutput } from './lib/output.js';
 import { killAllChildrenSync } from './lib/procs.js';
 
-const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser'] as const;
+const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'pool'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface CliOptions {
@@ -38,6 +39,8 @@ function usage(): string {
     '           vs nats-server JetStream (file storage, defaults)',
     '  browser  Chromium: sequential round trips between a page and a cross-site iframe: raw postMessage,',
     '           raw MessagePort, crossbus, Penpal, Comlink; one-way messages; the page client size',
+    '  pool     resource pools: acquire + release per second, one holder and 20 holders on 10 resources:',
+    '           crossbus Pool vs generic-pool vs tarn',
     '  all      run every suite',
     '',
     'options:',
@@ -96,6 +99,10 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
     case 'browser': {
       const { runBrowserBench } = await import('./browser.js');
       return runBrowserBench({ only: opts.only, scale: opts.scale });
+    }
+    case 'pool': {
+      const { runPoolBench } = await import('./pool.js');
+      return runPoolBench({ only: opts.only, scale: opts.scale });
     }
   }
 }

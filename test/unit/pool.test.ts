@@ -159,6 +159,33 @@ describe('pool exhaustion', () => {
     await pool.close();
   });
 
+  test('waiters time out in the order they queued, each after its own acquireTimeout', async () => {
+    const { pool } = await open({ minSize: 1, maxSize: 1, acquireTimeout: 40 });
+    const r = await pool.acquire();
+    const outcomes: string[] = [];
+    const track = (name: string, p: Promise<Res>): Promise<void> =>
+      p.then(
+        () => void outcomes.push(`${name} got it`),
+        (e: CrossbusError) => void outcomes.push(`${name} ${e.code} after ${Date.now() - started} ms`),
+      );
+    const started = Date.now();
+    const first = track('first', pool.acquire());
+    await until(() => Date.now() - started >= 20, 1_000, '20 ms');
+    const second = track('second', pool.acquire());
+    const third = track('third', pool.acquire({ timeout: Infinity }));
+    await first;
+    assert.equal(outcomes.length, 1, 'only the first timed out so far');
+    await second;
+    assert.match(outcomes[0] ?? '', /^first CB_ERR_POOL_TIMEOUT/);
+    assert.match(outcomes[1] ?? '', /^second CB_ERR_POOL_TIMEOUT after (\d+)/);
+    assert.ok(Number(/after (\d+)/.exec(outcomes[1] ?? '')?.[1]) >= 55, outcomes[1]);
+    pool.release(r);
+    await third;
+    assert.equal(outcomes[2], 'third got it');
+    pool.release(r);
+    await pool.close();
+  });
+
   test('waiters are served strictly in order', async () => {
     const { pool } = await open({ minSize: 1, maxSize: 1 });
     const r = await pool.acquire();

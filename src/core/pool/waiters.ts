@@ -3,11 +3,44 @@
  * moving head: `shift()` is O(1), and a waiter that gave up (timeout, abort) is only marked and
  * skipped when it reaches the head, so leaving the queue is O(1) as well.
  */
-export interface Waiter<R> {
-  /** True once settled, timed out or aborted: the queue skips it. */
-  done: boolean;
-  resolve(resource: R): void;
-  reject(error: unknown): void;
+
+/** One caller in line: its promise, its deadline, and what to undo once it is settled. */
+export class Waiter<R> {
+  /** True once served or given up: the queue skips it. */
+  done = false;
+  /** When it times out; waiters on the pool's own timeout share one timer (see Pool). */
+  readonly deadline: number;
+  /** Its own timer, for a per-call timeout other than the pool's. */
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  readonly promise: Promise<R>;
+  #resolve!: (resource: R) => void;
+  #reject!: (error: unknown) => void;
+
+  constructor(deadline: number) {
+    this.deadline = deadline;
+    this.promise = new Promise<R>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  resolve(resource: R): void {
+    this.#settle();
+    this.#resolve(resource);
+  }
+
+  reject(error: unknown): void {
+    this.#settle();
+    this.#reject(error);
+  }
+
+  #settle(): void {
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
+  }
 }
 
 export class WaiterQueue<R> {
@@ -40,9 +73,17 @@ export class WaiterQueue<R> {
     return undefined;
   }
 
-  /** Called when a queued waiter gave up (it is marked done by its owner). */
+  /** Called when a queued waiter gave up (its owner settled it). */
   forget(): void {
     this.#live--;
+  }
+
+  /** Visits the waiters still waiting, oldest first, until `visit` returns false. */
+  visit(visit: (waiter: Waiter<R>) => boolean): void {
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const waiter = this.#items[i];
+      if (waiter !== undefined && !waiter.done && !visit(waiter)) return;
+    }
   }
 
   /** Takes every waiter out (for rejecting them all when the pool closes). */
