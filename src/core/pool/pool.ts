@@ -16,7 +16,8 @@ import { ResourceCreator } from './create-retry.js';
 import type { AcquireOptions, PoolEvents, PoolFactory, PoolResourceState, PoolStats } from './events.js';
 import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
 import { poolMetrics } from './pool-metrics.js';
-import { Waiter, WaiterQueue } from './waiters.js';
+import { WaitLine } from './wait-line.js';
+import type { Waiter } from './waiters.js';
 
 class Entry<R> {
   state: PoolResourceState = 'AVAILABLE';
@@ -36,7 +37,7 @@ export class Pool<R> implements MetricsSource {
   readonly #creator: ResourceCreator<R>;
   readonly #entries = new Map<R, Entry<R>>();
   readonly #idle: Entry<R>[] = [];
-  readonly #waiters = new WaiterQueue<R>();
+  readonly #waiters: WaitLine<R>;
   readonly #destroying = new Set<Promise<void>>();
   #phase: Phase = 'open';
   #creating = 0;
@@ -45,8 +46,6 @@ export class Pool<R> implements MetricsSource {
   #busy = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The one timer of the waiters on the pool's own `acquireTimeout`, set for the oldest. */
-  #waitTimer: ReturnType<typeof setTimeout> | undefined;
   #ready: Promise<void>;
   #drained: Promise<void> | undefined;
   #onDrained: (() => void) | undefined;
@@ -59,6 +58,12 @@ export class Pool<R> implements MetricsSource {
     this.options = resolvePoolOptions(options);
     this.#factory = factory;
     this.#validate = factory.validate?.bind(factory);
+    this.#waiters = new WaitLine<R>(this.options.acquireTimeout, (timeoutMs) => {
+      this.#totals.timeouts++;
+      return new ConnectionError('CB_ERR_POOL_TIMEOUT', `no resource came free within ${timeoutMs} ms`, {
+        details: { timeoutMs, maxSize: this.options.maxSize, pool: this.options.name },
+      });
+    });
     this.events = new TypedEmitter<PoolEvents<R>>();
     this.#creator = new ResourceCreator(
       () => factory.create(),
@@ -201,71 +206,12 @@ export class Pool<R> implements MetricsSource {
     this.#held--;
   }
 
-  /**
-   * The slow path: a waiter in line. Waiters on the pool's own `acquireTimeout` time out in the
-   * order they queued, so one timer for the oldest of them serves them all.
-   */
+  /** The slow path: a place in line (and, for a resource being validated, its verdict awaited). */
   #wait(options: AcquireOptions, validating: Entry<R> | undefined, verdict: Promise<boolean> | undefined): Promise<R> {
-    const timeout = options.timeout ?? this.options.acquireTimeout;
-    const waiter = new Waiter<R>(Date.now() + timeout);
-    if (timeout !== this.options.acquireTimeout) {
-      if (timeout !== Infinity) waiter.timer = setTimeout(() => this.#timeOut(waiter, timeout), timeout);
-    } else if (this.#waitTimer === undefined && timeout !== Infinity) {
-      this.#waitTimer = setTimeout(() => this.#sweepTimeouts(), timeout);
-    }
-    const signal = options.signal;
-    if (signal !== undefined) {
-      waiter.signal = signal;
-      waiter.onAbort = () => this.#giveUp(waiter, signal.reason);
-      signal.addEventListener('abort', waiter.onAbort, { once: true });
-    }
-    this.#waiters.push(waiter);
+    const waiter = this.#waiters.enqueue(options.timeout ?? this.options.acquireTimeout, options.signal);
     if (validating !== undefined) this.#awaitVerdict(validating, verdict as Promise<boolean>);
     else this.#dispatch();
     return waiter.promise;
-  }
-
-  #giveUp(waiter: Waiter<R>, error: unknown): void {
-    if (waiter.done) return;
-    waiter.reject(error);
-    this.#waiters.forget();
-    if (this.#waiters.length === 0) this.#stopWaitTimer();
-  }
-
-  #timeOut(waiter: Waiter<R>, timeout: number): void {
-    this.#totals.timeouts++;
-    this.#giveUp(
-      waiter,
-      new ConnectionError('CB_ERR_POOL_TIMEOUT', `no resource came free within ${timeout} ms`, {
-        details: { timeoutMs: timeout, maxSize: this.options.maxSize, pool: this.options.name },
-      }),
-    );
-  }
-
-  /** Times out every waiter on the pool's timeout whose deadline passed; re-arms for the next. */
-  #sweepTimeouts(): void {
-    this.#waitTimer = undefined;
-    const now = Date.now();
-    const timeout = this.options.acquireTimeout;
-    let next: number | undefined;
-    const expired: Waiter<R>[] = [];
-    this.#waiters.visit((waiter) => {
-      if (waiter.timer !== undefined || waiter.deadline === Infinity) return true; // its own timer
-      if (waiter.deadline > now) {
-        next = waiter.deadline;
-        return false;
-      }
-      expired.push(waiter);
-      return true;
-    });
-    for (const waiter of expired) this.#timeOut(waiter, timeout);
-    if (next !== undefined && this.#waiters.length > 0) this.#waitTimer = setTimeout(() => this.#sweepTimeouts(), next - now);
-  }
-
-  #stopWaitTimer(): void {
-    if (this.#waitTimer === undefined) return;
-    clearTimeout(this.#waitTimer);
-    this.#waitTimer = undefined;
   }
 
   /** Serves waiters from idle resources, then creates what is still missing (up to `maxSize`). */
@@ -276,7 +222,6 @@ export class Pool<R> implements MetricsSource {
       if (verdict === true) (this.#waiters.shift() as Waiter<R>).resolve(this.#checkOut(entry));
       else if (verdict !== false) this.#awaitVerdict(entry, verdict);
     }
-    if (this.#waiters.length === 0) this.#stopWaitTimer();
     let missing = this.#waiters.length - this.#validating - this.#creating;
     while (missing-- > 0 && this.#entries.size + this.#creating < this.options.maxSize) this.#startCreate(true).catch(() => {});
   }
@@ -307,10 +252,8 @@ export class Pool<R> implements MetricsSource {
       return;
     }
     const waiter = this.#waiters.shift();
-    if (waiter !== undefined) {
-      waiter.resolve(this.#checkOut(entry));
-      if (this.#waiters.length === 0) this.#stopWaitTimer();
-    } else this.#makeIdle(entry);
+    if (waiter !== undefined) waiter.resolve(this.#checkOut(entry));
+    else this.#makeIdle(entry);
   }
 
   #makeIdle(entry: Entry<R>): void {
@@ -336,7 +279,6 @@ export class Pool<R> implements MetricsSource {
       const failure = createFailure(error, this.options.retryAttempts + 1);
       // The oldest waiter learns why it cannot have a resource; the others keep their own chances.
       if (forWaiter || this.#waiters.length > 0) this.#waiters.shift()?.reject(failure);
-      if (this.#waiters.length === 0) this.#stopWaitTimer();
       throw failure;
     }
     this.#creating--;
@@ -429,8 +371,7 @@ export class Pool<R> implements MetricsSource {
       });
       if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
       this.#idleTimer = undefined;
-      for (const waiter of this.#waiters.takeAll()) waiter.reject(closedError());
-      this.#stopWaitTimer();
+      this.#waiters.rejectAll(closedError);
       for (const entry of this.#idle.splice(0)) this.#remove(entry, undefined);
       this.#maybeDrained();
       if (graceMs === 0) this.#forceClose();
