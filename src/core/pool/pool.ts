@@ -111,12 +111,8 @@ export class Pool<R> implements MetricsSource {
       this.#remove(entry, undefined);
       return;
     }
-    entry.state = 'AVAILABLE';
-    entry.idleSince = Date.now();
-    this.#idle.push(entry);
-    this.events.emit('available', resource);
+    this.#makeIdle(entry);
     if (this.#waiters.length > 0) this.#dispatch();
-    else if (this.#idleTimer === undefined) this.#armIdleTimer();
   }
 
   /** Gives back a resource that broke: it is destroyed, and replaced if the pool is below `minSize`. */
