@@ -8,6 +8,7 @@
  *   durable  crossbus durable streams vs NATS JetStream: acknowledged publishes and replay
  *   browser  Chromium round trips parent page ↔ cross-site iframe: raw postMessage, raw MessagePort, crossbus, Penpal, Comlink
  *   local    two worker threads: shared memory vs a raw MessagePort vs a Unix socket (round trips, one way)
+ *   pool     resource pools: acquire + release per second, crossbus vs generic-pool vs tarn
  *   all      every suite, one after the other
  *
  * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
@@ -17,7 +18,7 @@
 import { printBench, type BenchOutput } from './lib/output.js';
 import { killAllChildrenSync } from './lib/procs.js';
 
-const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'local'] as const;
+const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'local', 'pool'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface CliOptions {
@@ -41,6 +42,8 @@ function usage(): string {
     '           raw MessagePort, crossbus, Penpal, Comlink; one-way messages; the page client size',
     '  local    two worker threads, 64-byte messages: round trips and one-way messages over crossbus shared',
     '           memory (crossbus-shm), a raw MessagePort and a Unix socket; the Bus over shm and over ports',
+    '  pool     resource pools: acquire + release per second, one holder and 20 holders on 10 resources:',
+    '           crossbus Pool vs generic-pool vs tarn',
     '  all      run every suite',
     '',
     'options:',
@@ -105,6 +108,10 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
     case 'local': {
       const { runLocalBench } = await import('./local.js');
       return runLocalBench({ only: opts.only, scale: opts.scale });
+    }
+    case 'pool': {
+      const { runPoolBench } = await import('./pool.js');
+      return runPoolBench({ only: opts.only, scale: opts.scale });
     }
   }
 }

@@ -28,3 +28,15 @@ export * from '../transports/shm/index.js';
 export * from '../transports/postmessage/index.js';
 export { originAllowed, originProblem } from '../core/security/origins.js';
 export * from '../transports/extension/index.js';
+
+// Pools: buses spread over several hubs, and any other resource.
+export { BusPool, type BusEndpoint, type BusPoolOptions, type BusPoolStrategy } from '../client/bus-pool.js';
+export {
+  Pool,
+  type AcquireOptions,
+  type PoolEvents,
+  type PoolFactory,
+  type PoolOptions,
+  type PoolResourceState,
+  type PoolStats,
+} from '../core/pool/index.js';

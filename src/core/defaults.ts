@@ -133,3 +133,21 @@ export const DEFAULT_RETENTION_INTERVAL_MS = 1000;
 export const DEFAULT_MAX_DUPLICATE_IDS = 100_000;
 /** A durable consumer's position is saved at most this long after it changed. @default 100 */
 export const DEFAULT_CONSUMER_SAVE_DELAY_MS = 100;
+
+// --- resource pools (seed 002 §1.3) ----------------------------------------------------------
+/** Most resources a pool holds, idle and in use together. @default 10 */
+export const DEFAULT_POOL_MAX_SIZE = 10;
+/** Resources a pool creates up front and keeps through idle clean-up. @default 2 */
+export const DEFAULT_POOL_MIN_SIZE = 2;
+/** How long `acquire()` waits for a resource before it fails with CB_ERR_POOL_TIMEOUT. @default 30_000 */
+export const DEFAULT_POOL_ACQUIRE_TIMEOUT_MS = 30_000;
+/** An idle resource older than this is destroyed (down to `minSize`). @default 300_000 (five minutes) */
+export const DEFAULT_POOL_IDLE_TIMEOUT_MS = 300_000;
+/** Creation is tried again this many times after a failure before the pool gives up. @default 3 */
+export const DEFAULT_POOL_RETRY_ATTEMPTS = 3;
+/** Pause between two attempts to create a resource. @default 1_000 */
+export const DEFAULT_POOL_RETRY_DELAY_MS = 1_000;
+/** Most resources created per second: a pool refilling after an outage must not storm its server. @default 100 */
+export const DEFAULT_POOL_MAX_CREATE_RATE = 100;
+/** How long `drain()` waits for held resources to come back before it destroys them. @default 30_000 */
+export const DEFAULT_POOL_DRAIN_TIMEOUT_MS = 30_000;

@@ -118,3 +118,6 @@ export type {
 } from './streams/storage.js';
 export type { ConsumerConfig, DeliverPolicy, ResolvedConsumerConfig, ResolvedStreamConfig, StreamConfig } from './streams/config.js';
 export type { ConsumerInfo, PublishAck, StreamInfo, WireRecord } from './streams/wire.js';
+
+// resource pools
+export * from './pool/index.js';

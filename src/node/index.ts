@@ -4,6 +4,7 @@
  */
 import WebSocket from 'ws';
 import type { Bus } from '../client/bus.js';
+import { BusPool as BusPoolBase, type BusPoolOptions } from '../client/bus-pool.js';
 import { assertHubUrl, connect as connectWith } from '../client/connect.js';
 import type { ConnectOptions, WebSocketConstructor } from '../client/options.js';
 import type { FailoverBus, MultiHubOptions } from '../client/failover/failover-bus.js';
@@ -58,3 +59,20 @@ export function connect(target: string | TransportConnector | readonly ServerSpe
   }
   return connectWith(target as string | TransportConnector, options);
 }
+
+/** Buses spread over several hubs (see src/client/bus-pool.ts), each opened with this entry's `connect`. */
+export class BusPool extends BusPoolBase {
+  constructor(options: BusPoolOptions) {
+    super(options, connect);
+  }
+}
+export type { BusEndpoint, BusPoolOptions, BusPoolStrategy } from '../client/bus-pool.js';
+export {
+  Pool,
+  type AcquireOptions,
+  type PoolEvents,
+  type PoolFactory,
+  type PoolOptions,
+  type PoolResourceState,
+  type PoolStats,
+} from '../core/pool/index.js';
