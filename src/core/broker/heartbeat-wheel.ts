@@ -28,7 +28,7 @@ export class HeartbeatWheel<S extends HeartbeatPeer> {
   readonly #actions: HeartbeatActions<S>;
   readonly #clock: () => number;
   /** Peers found silent and not pinged yet because a tick reached its bound, oldest first. */
-  #due: S[] = [];
+  readonly #due = new Set<S>();
   #tick = 0;
 
   constructor(heartbeatMs: number, tickMs: number, maxPingsPerTick: number, actions: HeartbeatActions<S>, clock: () => number = Date.now) {
@@ -55,6 +55,7 @@ export class HeartbeatWheel<S extends HeartbeatPeer> {
 
   delete(s: S): void {
     this.#buckets[s.seq % this.slots]?.delete(s);
+    this.#due.delete(s);
   }
 
   /** One step of the wheel: checks the next bucket, then pings at most `maxPingsPerTick` peers. */
@@ -67,13 +68,14 @@ export class HeartbeatWheel<S extends HeartbeatPeer> {
       if (s.state !== 'open') continue;
       const silent = now - s.lastHeardAt;
       if (silent > 2 * hb) this.#actions.lost(s, silent);
-      else if (silent > hb) due.push(s);
+      else if (silent > hb) due.add(s);
     }
-    const n = Math.min(due.length, this.#maxPingsPerTick);
-    for (let i = 0; i < n; i++) {
-      const s = due[i] as S;
-      if (s.state === 'open') this.#actions.ping(s);
+    let sent = 0;
+    for (const s of due) {
+      if (sent === this.#maxPingsPerTick) break;
+      due.delete(s);
+      this.#actions.ping(s);
+      sent++;
     }
-    this.#due = n === due.length ? (due.length === 0 ? due : []) : due.slice(n);
   }
 }
