@@ -7,6 +7,7 @@
  *   security crossbus throughput insecure vs integrity (AES-GMAC, HMAC-SHA256) vs encrypted, and handshakes per second
  *   durable  crossbus durable streams vs NATS JetStream: acknowledged publishes and replay
  *   browser  Chromium round trips parent page ↔ cross-site iframe: raw postMessage, raw MessagePort, crossbus, Penpal, Comlink
+ *   connect  secure connections per second vs nats-server with TLS; 10,000 held, broadcast to all, reconnect after a restart
  *   all      every suite, one after the other
  *
  * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
@@ -16,7 +17,7 @@
 import { printBench, type BenchOutput } from './lib/output.js';
 import { killAllChildrenSync } from './lib/procs.js';
 
-const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser'] as const;
+const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'connect'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface CliOptions {
@@ -38,11 +39,14 @@ function usage(): string {
     '           vs nats-server JetStream (file storage, defaults)',
     '  browser  Chromium: sequential round trips between a page and a cross-site iframe: raw postMessage,',
     '           raw MessagePort, crossbus, Penpal, Comlink; one-way messages; the page client size',
+    '  connect  secure connections per second, 50 at once: crossbus vs nats-server with TLS; then',
+    '           CONNECT_BENCH_CLIENTS (default 10,000) held, a broadcast to all, and their reconnect after a hub restart',
     '  all      run every suite',
     '',
     'options:',
     '  --only=a,b    only these systems (pubsub: crossbus,aedes,nats-server; rpc: crossbus,nats-server;',
     '                security: plain,integrity,integrity-hmac,encrypted,handshakes;',
+    '                connect: crossbus,nats-tls,reconnect;',
     '                durable: crossbus-fsync,crossbus-interval,crossbus-replay,jetstream,jetstream-replay —',
     '                a replay also runs the publish phase that fills its stream)',
     '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful)',
@@ -92,6 +96,10 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
     case 'durable': {
       const { runDurableBench } = await import('./durable.js');
       return runDurableBench({ only: opts.only, scale: opts.scale });
+    }
+    case 'connect': {
+      const { runConnectBench } = await import('./connect.js');
+      return runConnectBench({ only: opts.only, scale: opts.scale });
     }
     case 'browser': {
       const { runBrowserBench } = await import('./browser.js');
