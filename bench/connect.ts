@@ -40,7 +40,7 @@ const ROUNDS = 20;
 const WARMUP_ROUNDS = 2;
 const CLIENT_PROCESSES = 3;
 const BROADCASTS = 20;
-const PHASE_TIMEOUT_MS = 60_000;
+const PHASE_TIMEOUT_MS = 90_000;
 
 interface Credentials {
   name: string;
