@@ -47,10 +47,10 @@ function scenario(count: number, options: { heartbeatMs: number; tickMs: number;
     peers.push(p);
     wheel.add(p);
   }
-  const run = (ms: number): void => {
+  const run = (ms: number, timerMs = wheel.tickMs): void => {
     const end = now + ms;
-    while (now + wheel.tickMs <= end) {
-      now += wheel.tickMs;
+    while (now + timerMs <= end) {
+      now += timerMs;
       pings = 0;
       wheel.tick();
       pingsPerTick.push(pings);
@@ -72,6 +72,18 @@ describe('heartbeat wheel', () => {
     assert.ok([...pingedAt.values()].every((at) => at.length === 1));
     assert.ok(Math.max(...pingsPerTick) <= 100, `at most ${10_000 / 100} pings in a tick, saw ${Math.max(...pingsPerTick)}`);
     assert.deepEqual(lost, []);
+  });
+
+  test('a timer that fires late (a busy hub) still checks every peer each half heartbeat: none dropped unpinged', () => {
+    const { run, pingsPerTick, pingedAt, lost } = scenario(10_000, { heartbeatMs: 20_000, tickMs: 100, bound: 256, answer: true });
+    run(60_000, 700); // every timer 7 ticks late
+    assert.deepEqual(lost, [], 'no answering peer is dropped');
+    assert.equal(pingedAt.size, 10_000);
+    assert.ok(
+      [...pingedAt.values()].every((at) => (at[0] as number) > 20_000 && (at[0] as number) <= 31_000),
+      'first pinged between heartbeatMs and 1.5 heartbeatMs of silence (plus the lag)',
+    );
+    assert.ok(Math.max(...pingsPerTick) <= 7 * 256, 'the bound holds per tick of time');
   });
 
   test('no tick pings more than its bound; the rest go out on the next ticks', () => {

@@ -13,8 +13,8 @@ export interface HeartbeatActions<S extends HeartbeatPeer> {
 
 /**
  * Spreads the hub's heartbeat over time: sessions sit in `slots` buckets by their number, one
- * bucket is checked per tick, and a tick sends at most `maxPingsPerTick` pings (the rest wait
- * for the next tick). Connections opened together have consecutive numbers, so they land in
+ * bucket is checked per `tickMs`, and each `tickMs` sends at most `maxPingsPerTick` pings (the
+ * rest wait for the next tick). Connections opened together have consecutive numbers, so they land in
  * different buckets: checking them all in one tick once stalled the hub with thousands of pings
  * sealed and written at once. Every bucket comes round once per half heartbeat, as the single
  * sweep it replaces did: a peer is pinged after `heartbeatMs` of silence and dropped after twice it.
@@ -30,6 +30,8 @@ export class HeartbeatWheel<S extends HeartbeatPeer> {
   /** Peers found silent and not pinged yet because a tick reached its bound, oldest first. */
   readonly #due = new Set<S>();
   #tick = 0;
+  /** When the wheel last turned, in whole ticks from its first turn; undefined before it. */
+  #turnedAt: number | undefined;
 
   constructor(heartbeatMs: number, tickMs: number, maxPingsPerTick: number, actions: HeartbeatActions<S>, clock: () => number = Date.now) {
     this.#heartbeatMs = heartbeatMs;
@@ -58,21 +60,40 @@ export class HeartbeatWheel<S extends HeartbeatPeer> {
     this.#due.delete(s);
   }
 
-  /** One step of the wheel: checks the next bucket, then pings at most `maxPingsPerTick` peers. */
+  /**
+   * Turns the wheel: checks the buckets whose time has come (one, unless the timer fired late: a
+   * busy hub's timers lag, and a wheel that turned one bucket per late tick would come round too
+   * seldom and drop peers it never pinged), then pings at most `maxPingsPerTick` peers.
+   */
   tick(): void {
     const now = this.#clock();
     const hb = this.#heartbeatMs;
-    const bucket = this.#buckets[this.#tick++ % this.slots] as Set<S>;
-    const due = this.#due;
-    for (const s of bucket) {
-      if (s.state !== 'open') continue;
-      const silent = now - s.lastHeardAt;
-      if (silent > 2 * hb) this.#actions.lost(s, silent);
-      else if (silent > hb) due.add(s);
+    let steps = 1;
+    if (this.#turnedAt === undefined) this.#turnedAt = now;
+    else {
+      steps = Math.floor((now - this.#turnedAt) / this.tickMs);
+      if (steps < 1) return;
+      this.#turnedAt += steps * this.tickMs;
+      if (steps > this.slots) {
+        steps = this.slots;
+        this.#turnedAt = now;
+      }
     }
+    const due = this.#due;
+    for (let i = 0; i < steps; i++) {
+      const bucket = this.#buckets[this.#tick++ % this.slots] as Set<S>;
+      for (const s of bucket) {
+        if (s.state !== 'open') continue;
+        const silent = now - s.lastHeardAt;
+        if (silent > 2 * hb) this.#actions.lost(s, silent);
+        else if (silent > hb) due.add(s);
+      }
+    }
+    // The bound is per tick's worth of time: a late timer catches up on pings as on checks.
+    const bound = this.#maxPingsPerTick * steps;
     let sent = 0;
     for (const s of due) {
-      if (sent === this.#maxPingsPerTick) break;
+      if (sent === bound) break;
       due.delete(s);
       this.#actions.ping(s);
       sent++;
