@@ -253,7 +253,7 @@ export async function runConnectBench(options: ConnectSuiteOptions = {}): Promis
       const r = await holdAndReconnect(total);
       results['connect-held'] = Math.round(r.clients / r.connectSeconds);
       results['broadcast-deliveries-per-s-p99'] = Math.round(r.clients / (r.broadcastP99Ms / 1000));
-      results['reconnect'] = Math.round(r.clients / r.reconnectSeconds);
+      results.reconnect = Math.round(r.clients / r.reconnectSeconds);
       rows.push([
         'crossbus',
         `${CLIENT_PROCESSES} processes connect, 50 at once each`,

@@ -1,7 +1,14 @@
 import { SecurityError, type ErrorCode } from '../errors/index.js';
 import type { HelloPayload } from '../protocol/handshake.js';
 import { fromBase64, toBase64 } from './bytes.js';
-import { KEY_EXCHANGE_GROUPS, type Awaitable, type CryptoProvider, type EphemeralKeyPair, type KeyExchangeGroup, type Mac } from './crypto.js';
+import {
+  KEY_EXCHANGE_GROUPS,
+  type Awaitable,
+  type CryptoProvider,
+  type EphemeralKeyPair,
+  type KeyExchangeGroup,
+  type Mac,
+} from './crypto.js';
 import { AUTH_SCHEME, type HelloAuth, type WelcomeAuth } from './handshake-messages.js';
 import { pskSecrets, sessionSecrets, transcriptHash, type PskSecrets, type SessionSecrets } from './key-schedule.js';
 import { then } from './maybe.js';
