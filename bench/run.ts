@@ -9,6 +9,7 @@
  *   browser  Chromium round trips parent page ↔ cross-site iframe: raw postMessage, raw MessagePort, crossbus, Penpal, Comlink
  *   local    two worker threads: shared memory vs a raw MessagePort vs a Unix socket (round trips, one way)
  *   pool     resource pools: acquire + release per second, crossbus vs generic-pool vs tarn
+ *   connect  secure connections per second vs nats-server with TLS; 10,000 held, broadcast to all, reconnect after a restart
  *   all      every suite, one after the other
  *
  * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
@@ -18,7 +19,7 @@
 import { printBench, type BenchOutput } from './lib/output.js';
 import { killAllChildrenSync } from './lib/procs.js';
 
-const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'local', 'pool'] as const;
+const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'local', 'pool', 'connect'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface CliOptions {
@@ -44,6 +45,8 @@ function usage(): string {
     '           memory (crossbus-shm), a raw MessagePort and a Unix socket; the Bus over shm and over ports',
     '  pool     resource pools: acquire + release per second, one holder and 20 holders on 10 resources:',
     '           crossbus Pool vs generic-pool vs tarn',
+    '  connect  secure connections per second, 50 at once: crossbus vs nats-server with TLS; then',
+    '           CONNECT_BENCH_CLIENTS (default 10,000) held, a broadcast to all, and their reconnect after a hub restart',
     '  all      run every suite',
     '',
     'options:',
@@ -51,6 +54,7 @@ function usage(): string {
     '                security: plain,integrity,integrity-hmac,encrypted,handshakes;',
     '                local: crossbus-shm,messageport-raw,unix-socket,crossbus-shm-oneway,messageport-raw-oneway,',
     '                crossbus-shm-bus,crossbus-port-bus;',
+    '                connect: crossbus,nats-tls,reconnect;',
     '                durable: crossbus-fsync,crossbus-interval,crossbus-replay,jetstream,jetstream-replay —',
     '                a replay also runs the publish phase that fills its stream)',
     '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful)',
@@ -100,6 +104,10 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
     case 'durable': {
       const { runDurableBench } = await import('./durable.js');
       return runDurableBench({ only: opts.only, scale: opts.scale });
+    }
+    case 'connect': {
+      const { runConnectBench } = await import('./connect.js');
+      return runConnectBench({ only: opts.only, scale: opts.scale });
     }
     case 'browser': {
       const { runBrowserBench } = await import('./browser.js');

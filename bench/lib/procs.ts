@@ -239,11 +239,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `nats-server -a 127.0.0.1 -p <free port>` and waits until it accepts TCP connections. */
-export async function startNatsServer(opts: { bin?: string } = {}): Promise<RunningServer> {
+/** Starts `nats-server -a 127.0.0.1 -p <free port> ...args` and waits until it accepts TCP connections. */
+export async function startNatsServer(opts: { bin?: string; args?: string[] } = {}): Promise<RunningServer> {
   const bin = opts.bin ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
   const port = await freePort();
-  const s = spawnTracked(bin, ['-a', '127.0.0.1', '-p', String(port)]);
+  const s = spawnTracked(bin, ['-a', '127.0.0.1', '-p', String(port), ...(opts.args ?? [])]);
   const stop = makeStop(s);
   try {
     await waitForPort('nats-server', s, '127.0.0.1', port);

@@ -173,7 +173,13 @@ export class Connection {
     try {
       const { payload, headers } =
         handshake === undefined ? { payload: encodeJson(hello), headers: undefined } : await handshake.hello(hello);
-      t.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload, headers }), this.limits));
+      try {
+        t.send(encodeFrame(envelope(Kind.HELLO, { payloadType: PayloadType.JSON, payload, headers }), this.limits));
+      } catch (err) {
+        // A hub that refused us at once (full, busy) said why before closing: that reason wins.
+        await answered;
+        throw err;
+      }
       const welcomeEnv = await answered;
       let welcome: WelcomePayload;
       try {

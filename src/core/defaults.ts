@@ -33,6 +33,12 @@ export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = /* @__PURE__ */ Objec
 export const DEFAULT_MAX_SUBSCRIPTIONS = 10_000;
 /** @default 10_000 */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/**
+ * Connections accepted and not yet authenticated, held at once; more are refused at once with
+ * CB_ERR_TOO_MANY_HANDSHAKES (retryable), so that a reconnect storm queues in the clients' backoff
+ * instead of in handshakes that would time out. @default 512
+ */
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 512;
 /** @default 64 MiB (the same default as nats-server's max_pending) */
 export const DEFAULT_MAX_QUEUED_BYTES = 67_108_864; // 64 MiB
 /** @default 200_000 */
@@ -45,6 +51,13 @@ export const DEFAULT_SLOW_CONSUMER_POLICY: SlowConsumerPolicy = 'disconnect';
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
 /** @default 20_000 */
 export const DEFAULT_HEARTBEAT_MS = 20_000;
+/**
+ * The hub's heartbeat checks one slice of its connections per tick, so that connections opened
+ * together are not all pinged in the same instant. @default 100
+ */
+export const DEFAULT_HEARTBEAT_TICK_MS = 100;
+/** Pings one heartbeat tick sends at most; the rest go out on the next ticks. @default 256 */
+export const DEFAULT_HEARTBEAT_PINGS_PER_TICK = 256;
 /** Bytes the broker lets a transport hold before it keeps frames in its own queue. @default 1 MiB */
 export const DEFAULT_TRANSPORT_HIGH_WATER_BYTES = 1_048_576; // 1 MiB
 

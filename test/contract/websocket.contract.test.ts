@@ -1,4 +1,8 @@
 import WebSocket from 'ws';
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isCrossbusError } from '../../src/core/errors/index.js';
+import { until } from '../helpers/wait.js';
 import { memoryStreams, runBusContract, runTransportContract } from './transport-contract.js';
 import { listenWebSocket } from '../../src/transports/websocket/websocket-server.node.js';
 import { webSocketConnector } from '../../src/transports/websocket/websocket-client.js';
@@ -94,4 +98,49 @@ runBusContract('websocket, authenticated and encrypted', async () => {
     },
     credentials: { name: 'test', secret: doc.apps.test.secret, security: { crypto: createNodeCryptoProvider() } },
   };
+});
+
+describe('websocket client: events before setHandlers', () => {
+  for (const [label, opts] of [
+    ['ws, nodebuffer', { sendCallbacks: true, binaryType: 'nodebuffer' }],
+    ['browser-style, arraybuffer', {}],
+  ] as const) {
+    test(`${label}: what the server says and its close, before the handlers are set, are delivered in order`, async () => {
+      // A hub that refuses a connection answers and closes at once, possibly before the client
+      // has installed its handlers: the client must still learn why.
+      const listener = await listenWebSocket({
+        host: '127.0.0.1',
+        port: 0,
+        maxMessageBytes: 1024,
+        onConnection: (t) => {
+          t.setHandlers({ message: () => {}, close: () => {} });
+          t.send(new Uint8Array([1, 2, 3]));
+          t.close(1013, 'CB_ERR_TOO_MANY_CONNECTIONS');
+        },
+      });
+      const sockets: WebSocket[] = [];
+      class Recorded extends WebSocket {
+        constructor(url: string) {
+          super(url);
+          sockets.push(this);
+        }
+      }
+      try {
+        const client = await webSocketConnector(listener.url, { WebSocket: Recorded as unknown as WebSocketConstructor, ...opts })();
+        await until(() => sockets[0]?.readyState === WebSocket.CLOSED, 5_000, 'the socket to close before any handler is set');
+        const seen: string[] = [];
+        client.setHandlers({
+          message: (chunk) => seen.push(`message ${[...chunk].join(',')}`),
+          close: (info) => seen.push(`close ${info.code} ${info.reason} ${info.local}`),
+        });
+        assert.deepEqual(seen, ['message 1,2,3', 'close 1013 CB_ERR_TOO_MANY_CONNECTIONS false']);
+        assert.throws(
+          () => client.send(new Uint8Array([1])),
+          (e) => isCrossbusError(e, 'CB_ERR_CONNECTION_CLOSED'),
+        );
+      } finally {
+        await listener.close();
+      }
+    });
+  }
 });

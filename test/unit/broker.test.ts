@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { Broker } from '../../src/core/broker/broker.js';
 import { Kind, PayloadType, envelope } from '../../src/core/protocol/envelope.js';
 import type { Transport } from '../../src/core/transport/transport.js';
-import { StallableTransport, openSession, tick } from '../helpers/recording-transport.js';
+import { StallableTransport, hello, openSession, tick } from '../helpers/recording-transport.js';
+import { DEFAULT_MAX_PENDING_HANDSHAKES } from '../../src/core/defaults.js';
 import { isCrossbusError } from '../../src/core/errors/index.js';
 import { connectWith } from '../../src/client/index.js';
 import { createMemoryPair, memoryConnector } from '../../src/transports/memory/memory-transport.js';
@@ -450,6 +451,44 @@ describe('connection limit', () => {
     assert.equal(broker.stats().connections.length, 2);
     await Promise.all([b.close(), c.close()]);
     await broker.close(10);
+  });
+});
+
+describe('handshake queue', () => {
+  test('maxPendingHandshakes are held; one more is refused at once with CB_ERR_TOO_MANY_HANDSHAKES; a finished handshake frees its place', async () => {
+    const broker = new Broker({ heartbeatMs: 0, maxPendingHandshakes: 2 });
+    const first = new StallableTransport();
+    const second = new StallableTransport();
+    broker.accept(first);
+    broker.accept(second);
+    assert.equal(first.closed, undefined);
+    assert.equal(second.closed, undefined);
+    const third = new StallableTransport();
+    broker.accept(third);
+    assert.deepEqual(third.errors(), ['CB_ERR_TOO_MANY_HANDSHAKES']);
+    assert.equal(third.closed?.code, 1013);
+    assert.equal(third.closed?.reason, 'CB_ERR_TOO_MANY_HANDSHAKES');
+    first.inject(hello('a')); // its handshake ends: the place is free (open connections do not count)
+    await tick();
+    const fourth = new StallableTransport();
+    broker.accept(fourth);
+    assert.equal(fourth.closed, undefined);
+    second.close(); // a handshake that ends in a close frees its place too
+    const fifth = new StallableTransport();
+    broker.accept(fifth);
+    assert.equal(fifth.closed, undefined);
+    const sixth = new StallableTransport();
+    broker.accept(sixth);
+    assert.deepEqual(sixth.errors(), ['CB_ERR_TOO_MANY_HANDSHAKES']);
+    await broker.close(10);
+  });
+
+  test('maxPendingHandshakes must be at least 1', () => {
+    assert.throws(
+      () => new Broker({ maxPendingHandshakes: 0 }),
+      (e) => isCrossbusError(e, 'CB_ERR_INVALID_OPTION'),
+    );
+    assert.equal(new Broker({ heartbeatMs: 0 }).options.maxPendingHandshakes, DEFAULT_MAX_PENDING_HANDSHAKES);
   });
 });
 

@@ -26,6 +26,7 @@ import { PROGRESS_THRESHOLD } from '../../src/cli/progress.js';
 import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_DUPLICATE_IDS,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_QUEUED_BYTES,
@@ -149,6 +150,7 @@ describe('command help', () => {
       ['max-total-queue-bytes', DEFAULT_MAX_TOTAL_QUEUED_BYTES],
       ['slow-consumer', DEFAULT_SLOW_CONSUMER_POLICY],
       ['max-connections', DEFAULT_MAX_CONNECTIONS],
+      ['max-pending-handshakes', DEFAULT_MAX_PENDING_HANDSHAKES],
       ['max-duplicate-ids', DEFAULT_MAX_DUPLICATE_IDS],
       ['heartbeat-ms', DEFAULT_HEARTBEAT_MS],
     ];

@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_DUPLICATE_IDS,
   DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_MAX_QUEUED_MESSAGES,
   DEFAULT_MAX_TOPIC_LENGTH,
@@ -54,6 +55,12 @@ export const HUB_OPTIONS = defineOptions({
     default: DEFAULT_SLOW_CONSUMER_POLICY,
   },
   'max-connections': { type: 'string', placeholder: '<n>', description: 'connections held at once', default: DEFAULT_MAX_CONNECTIONS },
+  'max-pending-handshakes': {
+    type: 'string',
+    placeholder: '<n>',
+    description: 'handshakes in progress at once; more are refused, retryable',
+    default: DEFAULT_MAX_PENDING_HANDSHAKES,
+  },
   'max-duplicate-ids': {
     type: 'string',
     placeholder: '<n>',
@@ -98,6 +105,7 @@ export async function hubCommand(argv: string[]): Promise<number> {
     maxQueuedMessages: intOption('max-queue-messages', values['max-queue-messages'], 1, Number.MAX_SAFE_INTEGER),
     heartbeatMs: intOption('heartbeat-ms', values['heartbeat-ms'], 0, 3_600_000),
     maxConnections: intOption('max-connections', values['max-connections'], 1, 10_000_000),
+    maxPendingHandshakes: intOption('max-pending-handshakes', values['max-pending-handshakes'], 1, 10_000_000),
     maxTotalQueuedBytes: intOption('max-total-queue-bytes', values['max-total-queue-bytes'], 1024, Number.MAX_SAFE_INTEGER),
   };
   const given = Object.fromEntries(Object.entries(numeric).filter(([, v]) => v !== undefined));

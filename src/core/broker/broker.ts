@@ -1,4 +1,4 @@
-import { createError } from '../errors/index.js';
+import { type CrossbusError, createError } from '../errors/index.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { Kind, PayloadType, envelope } from '../protocol/envelope.js';
 import { SecureTransport } from '../security/secure-transport.js';
@@ -91,17 +91,23 @@ export class Broker implements MetricsSource {
       return;
     }
     if (sessions.size >= o.maxConnections) {
-      // Refused before any state is kept: say why, then close ("try again later").
-      const error = createError('CB_ERR_TOO_MANY_CONNECTIONS', `the hub holds its maximum of ${o.maxConnections} connections`, {
-        details: { limit: o.maxConnections },
-      });
-      this.#totals.countError(error.code);
-      try {
-        transport.send(encodeFrame(envelope(Kind.ERROR, { payloadType: PayloadType.JSON, payload: encodeJson(error.toJSON()) }), o.limits));
-      } catch {
-        /* already gone */
-      }
-      transport.close(CLOSE_TRY_AGAIN_LATER, error.code);
+      this.#refuse(
+        transport,
+        createError('CB_ERR_TOO_MANY_CONNECTIONS', `the hub holds its maximum of ${o.maxConnections} connections`, {
+          details: { limit: o.maxConnections },
+        }),
+      );
+      return;
+    }
+    if (sessions.pendingHandshakes >= o.maxPendingHandshakes) {
+      this.#refuse(
+        transport,
+        createError(
+          'CB_ERR_TOO_MANY_HANDSHAKES',
+          `the hub has its maximum of ${o.maxPendingHandshakes} handshakes in progress: try again shortly`,
+          { details: { limit: o.maxPendingHandshakes } },
+        ),
+      );
       return;
     }
     sessions.add(session);
@@ -113,6 +119,19 @@ export class Broker implements MetricsSource {
       drain: () => queues.pump(session),
     });
     sessions.startHandshakeClock(session);
+  }
+
+  /** Refused before any state is kept: say why, then close ("try again later"). */
+  #refuse(transport: Transport, error: CrossbusError): void {
+    this.#totals.countError(error.code);
+    try {
+      transport.send(
+        encodeFrame(envelope(Kind.ERROR, { payloadType: PayloadType.JSON, payload: encodeJson(error.toJSON()) }), this.options.limits),
+      );
+    } catch {
+      /* already gone */
+    }
+    transport.close(CLOSE_TRY_AGAIN_LATER, error.code);
   }
 
   /**

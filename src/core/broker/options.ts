@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_HEADER_BYTES,
   DEFAULT_MAX_HEADER_COUNT,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_MAX_QUEUED_MESSAGES,
   DEFAULT_MAX_SUBSCRIPTIONS,
@@ -43,6 +44,11 @@ export interface BrokerOptions {
   maxSubscriptions?: number;
   /** Connections (handshaking or open) the hub holds at once. @default DEFAULT_MAX_CONNECTIONS */
   maxConnections?: number;
+  /**
+   * Connections still in their handshake (accepted, not yet authenticated) held at once; more are
+   * refused at once with CB_ERR_TOO_MANY_HANDSHAKES (retryable). @default DEFAULT_MAX_PENDING_HANDSHAKES (512)
+   */
+  maxPendingHandshakes?: number;
   /** Outbound queue bound per connection, bytes. @default DEFAULT_MAX_QUEUED_BYTES */
   maxQueuedBytes?: number;
   /** Outbound queue bound per connection, messages. @default DEFAULT_MAX_QUEUED_MESSAGES */
@@ -88,6 +94,7 @@ export interface ResolvedBrokerOptions {
   limits: FrameLimits;
   maxSubscriptions: number;
   maxConnections: number;
+  maxPendingHandshakes: number;
   maxQueuedBytes: number;
   maxQueuedMessages: number;
   maxTotalQueuedBytes: number;
@@ -155,6 +162,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     limits,
     maxSubscriptions: intOption('maxSubscriptions', options.maxSubscriptions, DEFAULT_MAX_SUBSCRIPTIONS, 1, 10_000_000),
     maxConnections: intOption('maxConnections', options.maxConnections, DEFAULT_MAX_CONNECTIONS, 1, 10_000_000),
+    maxPendingHandshakes: intOption('maxPendingHandshakes', options.maxPendingHandshakes, DEFAULT_MAX_PENDING_HANDSHAKES, 1, 10_000_000),
     maxQueuedBytes,
     maxQueuedMessages: intOption('maxQueuedMessages', options.maxQueuedMessages, DEFAULT_MAX_QUEUED_MESSAGES, 1, Number.MAX_SAFE_INTEGER),
     maxTotalQueuedBytes,

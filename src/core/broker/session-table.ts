@@ -11,6 +11,8 @@ import type { OutboundQueues } from './outbound-queues.js';
 import type { Router } from './router.js';
 import type { Session, SessionState } from './session.js';
 import { unrefTimer } from '../util/timers.js';
+import { DEFAULT_HEARTBEAT_PINGS_PER_TICK, DEFAULT_HEARTBEAT_TICK_MS } from '../defaults.js';
+import { HeartbeatWheel } from './heartbeat-wheel.js';
 
 /** A session's lifecycle fields, writable: only this module names this type. */
 interface Lifecycle {
@@ -30,6 +32,9 @@ export class SessionTable {
   readonly #sessions = new Map<number, Session>();
   #seq = 0;
   #closing = false;
+  /** Sessions in 'handshake' or 'auth': bounded by maxPendingHandshakes. */
+  #pending = 0;
+  readonly #heartbeat: HeartbeatWheel<Session> | undefined;
   readonly #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   readonly #options: ResolvedBrokerOptions;
   readonly #events: TypedEmitter<BrokerEvents>;
@@ -53,9 +58,23 @@ export class SessionTable {
     this.#router = router;
     this.#streams = streams;
     if (options.heartbeatMs > 0) {
-      this.#heartbeatTimer = setInterval(() => this.#heartbeat(), Math.max(1, Math.floor(options.heartbeatMs / 2)));
+      const wheel = (this.#heartbeat = new HeartbeatWheel<Session>(
+        options.heartbeatMs,
+        DEFAULT_HEARTBEAT_TICK_MS,
+        DEFAULT_HEARTBEAT_PINGS_PER_TICK,
+        {
+          ping: (s) => queues.enqueueControl(s, envelope(Kind.PING)),
+          lost: (s, silent) => this.fail(s, createError('CB_ERR_CONNECTION_LOST', `no traffic for ${silent} ms`), CLOSE_GOING_AWAY),
+        },
+      ));
+      this.#heartbeatTimer = setInterval(() => wheel.tick(), wheel.tickMs);
       unrefTimer(this.#heartbeatTimer);
     }
+  }
+
+  /** Sessions accepted and not yet authenticated. */
+  get pendingHandshakes(): number {
+    return this.#pending;
   }
 
   /** Sessions held now, in every state but 'closed'. */
@@ -79,6 +98,7 @@ export class SessionTable {
 
   add(s: Session): void {
     this.#sessions.set(s.seq, s);
+    this.#pending++;
   }
 
   /** Covers the whole handshake: a client that never sends HELLO, or never finishes with AUTH. */
@@ -116,6 +136,8 @@ export class SessionTable {
   open(s: Session): void {
     const l = s as Lifecycle;
     l.state = 'open';
+    this.#pending--;
+    this.#heartbeat?.add(s);
     if (l.handshakeTimer !== undefined) clearTimeout(l.handshakeTimer);
     this.#totals.handshakes++;
     this.#totals.handshakeSeconds.observe((Date.now() - s.acceptedAt) / 1000);
@@ -132,6 +154,7 @@ export class SessionTable {
   /** Stops routing to the session, flushes what is queued for it (errors, goodbye) straight away, then closes its transport. */
   close(s: Session, code: number, reason: string): void {
     if (s.state === 'closed' || s.state === 'closing') return;
+    if (s.state !== 'open') this.#pending--;
     (s as Lifecycle).state = 'closing';
     this.#detach(s);
     this.#queues.flushBeforeClose(s);
@@ -150,6 +173,7 @@ export class SessionTable {
       );
     }
     this.#streams?.sessionClosed(s);
+    this.#heartbeat?.delete(s);
     if (s.handshakeTimer !== undefined) clearTimeout(s.handshakeTimer);
     // The access gate's key-expiry timer: it would only find the session gone.
     if (s.auth.keyTimer !== undefined) clearTimeout(s.auth.keyTimer);
@@ -160,26 +184,15 @@ export class SessionTable {
     if (s.state === 'closed') return;
     const wasOpen = s.state === 'open' || s.state === 'closing';
     // A peer that leaves before its handshake ends is a failed handshake too (fail() counted its own).
-    if (s.state === 'handshake' || s.state === 'auth') this.#totals.handshakeFailures++;
+    if (s.state === 'handshake' || s.state === 'auth') {
+      this.#totals.handshakeFailures++;
+      this.#pending--;
+    }
     this.#detach(s);
     (s as Lifecycle).state = 'closed';
     this.#queues.discard(s);
     this.#sessions.delete(s.seq);
     if (wasOpen) this.#events.emit('disconnection', { connectionId: s.connectionId, name: s.name, code: info.code, reason: info.reason });
-  }
-
-  #heartbeat(): void {
-    const now = Date.now();
-    const hb = this.#options.heartbeatMs;
-    for (const s of this.#sessions.values()) {
-      if (s.state !== 'open') continue;
-      const silent = now - s.lastHeardAt;
-      if (silent > 2 * hb) {
-        this.fail(s, createError('CB_ERR_CONNECTION_LOST', `no traffic for ${silent} ms`), CLOSE_GOING_AWAY);
-      } else if (silent > hb) {
-        this.#queues.enqueueControl(s, envelope(Kind.PING));
-      }
-    }
   }
 
   /**

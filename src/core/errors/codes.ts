@@ -76,6 +76,7 @@ export const ERROR_CODES = {
     CB_ERR_DRAINING: false, // connection is draining
     CB_ERR_HUB_SHUTTING_DOWN: true, // hub is shutting down
     CB_ERR_TOO_MANY_CONNECTIONS: true, // the hub holds its maximum number of connections
+    CB_ERR_TOO_MANY_HANDSHAKES: true, // the hub is busy with its maximum of handshakes in progress
     CB_ERR_TRANSPORT: true, // transport failure
     CB_ERR_POOL_TIMEOUT: true, // no pooled resource came free in time
     CB_ERR_POOL_CLOSED: false, // the pool is closed

@@ -1,7 +1,14 @@
 import { SecurityError, type ErrorCode } from '../errors/index.js';
 import type { HelloPayload } from '../protocol/handshake.js';
 import { fromBase64, toBase64 } from './bytes.js';
-import { KEY_EXCHANGE_GROUPS, type Awaitable, type CryptoProvider, type EphemeralKeyPair, type KeyExchangeGroup } from './crypto.js';
+import {
+  KEY_EXCHANGE_GROUPS,
+  type Awaitable,
+  type CryptoProvider,
+  type EphemeralKeyPair,
+  type KeyExchangeGroup,
+  type Mac,
+} from './crypto.js';
 import { AUTH_SCHEME, type HelloAuth, type WelcomeAuth } from './handshake-messages.js';
 import { pskSecrets, sessionSecrets, transcriptHash, type PskSecrets, type SessionSecrets } from './key-schedule.js';
 import { then } from './maybe.js';
@@ -35,7 +42,18 @@ export class HandshakeRefused extends SecurityError {
 /** The secrets' derived values are cached per key object (a reload brings new objects). */
 export class KeyRing {
   private readonly cache = new WeakMap<AppKey, Awaitable<PskSecrets>>();
+  /** The MAC that checks HELLO binders, per key: importing its key once, not once per handshake. */
+  private readonly binderMacs = new WeakMap<AppKey, Awaitable<Mac>>();
   constructor(private readonly crypto: CryptoProvider) {}
+
+  binderMac(key: AppKey, psk: PskSecrets): Awaitable<Mac> {
+    let m = this.binderMacs.get(key);
+    if (m === undefined) {
+      m = this.crypto.hmacKey(psk.binderKey);
+      this.binderMacs.set(key, m);
+    }
+    return m;
+  }
 
   secrets(key: AppKey): Awaitable<PskSecrets> {
     let s = this.cache.get(key);
@@ -163,7 +181,7 @@ export class HubHandshake {
     return then(ctx.keyRing.find(keys, keyId), (found) => {
       if (found === undefined) refuse('CB_ERR_AUTH_FAILED', GENERIC, `unknown key id ${keyId.slice(0, 16)}`, app);
       return then(c.sha256(helloBytes), (h) =>
-        then(c.hmacKey(found.psk.binderKey), (mac) =>
+        then(ctx.keyRing.binderMac(found.key, found.psk), (mac) =>
           then(mac.verify(binderBytes, h), (ok) => {
             if (!ok) refuse('CB_ERR_AUTH_FAILED', GENERIC, 'wrong secret (binder does not verify)', app);
             // From here on the client has shown it holds the secret: precise errors are safe.

@@ -10,7 +10,7 @@ import {
   OFF_TIMESTAMP,
   OFF_VERSION,
 } from '../protocol/layout.js';
-import type { Aead, Awaitable, CryptoProvider, Gmac, Mac } from './crypto.js';
+import { type Aead, type Awaitable, type CryptoProvider, type Gmac, type Mac, type SealedParts, isPromise } from './crypto.js';
 import { expandLabel } from './key-schedule.js';
 import { then } from './maybe.js';
 
@@ -154,7 +154,11 @@ export class RecordSealer {
     const counter = this.counter++;
     this.records++;
     this.bytes += plaintext.length;
-    return then(this.keys, (k) => this.build(k, counter, now, plaintext, headroom));
+    // With synchronous crypto (Node) the keys are a plain value: no closure per record.
+    const keys = this.keys;
+    return isPromise(keys)
+      ? keys.then((k) => this.build(k, counter, now, plaintext, headroom))
+      : this.build(keys, counter, now, plaintext, headroom);
   }
 
   private build(k: EpochKeys, counter: number, now: number, plaintext: Uint8Array, headroom: number): Awaitable<Uint8Array> {
@@ -182,11 +186,8 @@ export class RecordSealer {
     out[45] = T;
     const aad = out.subarray(0, RECORD_TAG_OFFSET);
     if (k.aead !== undefined) {
-      return then(k.aead.seal(nonceFor(k.iv, counter), aad, plaintext), ({ ciphertext, tag }) => {
-        out.set(tag, RECORD_TAG_OFFSET);
-        out.set(ciphertext, head);
-        return out;
-      });
+      const sealed = k.aead.seal(nonceFor(k.iv, counter), aad, plaintext);
+      return isPromise(sealed) ? sealed.then((s) => placeSealed(out, head, s)) : placeSealed(out, head, sealed);
     }
     if (!inPlace) out.set(plaintext, head);
     const tag = k.gmac !== undefined ? k.gmac.sign(nonceFor(k.iv, counter), aad, plaintext) : (k.mac as Mac).sign(aad, plaintext);
@@ -195,6 +196,13 @@ export class RecordSealer {
       return out;
     });
   }
+}
+
+/** Puts an AEAD's tag and ciphertext into the record after its header. */
+function placeSealed(out: Uint8Array, head: number, { ciphertext, tag }: SealedParts): Uint8Array {
+  out.set(tag, RECORD_TAG_OFFSET);
+  out.set(ciphertext, head);
+  return out;
 }
 
 function integrity(message: string, details?: Record<string, unknown>) {
@@ -260,12 +268,15 @@ export class RecordOpener {
     const aad = buf.subarray(start, start + RECORD_TAG_OFFSET);
     const tag = buf.subarray(start + RECORD_TAG_OFFSET, start + RECORD_TAG_OFFSET + T);
     const payload = buf.subarray(start + RECORD_TAG_OFFSET + T, end);
-    return then(this.keys, (k) => {
+    const keys = this.keys;
+    if (!isPromise(keys) && keys.aead !== undefined) {
+      // The common case without a closure per record: synchronous crypto (Node), AES-GCM.
+      const plain = keys.aead.open(nonceFor(keys.iv, counter), aad, payload, tag);
+      return isPromise(plain) ? plain.then((p) => this.acceptOpened(counter, timestamp, p)) : this.acceptOpened(counter, timestamp, plain);
+    }
+    return then(keys, (k) => {
       if (k.aead !== undefined) {
-        return then(k.aead.open(nonceFor(k.iv, counter), aad, payload, tag), (plain) => {
-          if (plain === null) throw integrity('record failed authentication (AES-GCM tag)');
-          return this.accept(counter, timestamp, plain);
-        });
+        return then(k.aead.open(nonceFor(k.iv, counter), aad, payload, tag), (plain) => this.acceptOpened(counter, timestamp, plain));
       }
       const verified =
         k.gmac !== undefined ? k.gmac.verify(nonceFor(k.iv, counter), tag, aad, payload) : (k.mac as Mac).verify(tag, aad, payload);
@@ -274,6 +285,11 @@ export class RecordOpener {
         return this.accept(counter, timestamp, payload);
       });
     });
+  }
+
+  private acceptOpened(counter: number, timestamp: number, plain: Uint8Array | null): Uint8Array {
+    if (plain === null) throw integrity('record failed authentication (AES-GCM tag)');
+    return this.accept(counter, timestamp, plain);
   }
 
   /** Runs only for authentic records, so the codes below are precise, not guesses. */

@@ -4,6 +4,7 @@ import { Kind } from '../protocol/envelope.js';
 import { OFF_KIND, RECORD_HEADROOM } from '../protocol/layout.js';
 import type { FrameLimits } from '../limits.js';
 import type { Transport, TransportHandlers } from '../transport/transport.js';
+import { type Awaitable, isPromise } from './crypto.js';
 import { SerialQueue } from './maybe.js';
 import type { RecordOpener, RecordSealer } from './record.js';
 
@@ -121,6 +122,36 @@ export class SecureTransport implements Transport {
   }
 
   private sealAndSend(sealer: RecordSealer, plaintext: Uint8Array, headroom: number): void {
+    const queue = this.sendQueue;
+    if (queue.idle) {
+      // Every delivery of a broadcast comes here: with synchronous crypto (Node) the record is
+      // sealed and written at once, with no closure or promise per record.
+      let record: Awaitable<Uint8Array>;
+      try {
+        record = sealer.seal(plaintext, headroom);
+      } catch (err) {
+        this.sealFailed(err);
+        return;
+      }
+      if (!isPromise(record)) {
+        if (!this.closed) this.inner.send(record);
+        return;
+      }
+      const n = plaintext.length;
+      this.sealingBytes += n;
+      queue.follow(
+        record,
+        (r) => {
+          this.sealingBytes -= n;
+          if (!this.closed) this.inner.send(r);
+        },
+        (err) => {
+          this.sealingBytes -= n;
+          this.sealFailed(err);
+        },
+      );
+      return;
+    }
     this.sealingBytes += plaintext.length;
     this.sendQueue.run(
       () => sealer.seal(plaintext, headroom),
@@ -130,9 +161,13 @@ export class SecureTransport implements Transport {
       },
       (err) => {
         this.sealingBytes -= plaintext.length;
-        this.fail(err instanceof CrossbusError ? err : createError('CB_ERR_INTERNAL', 'sealing a record failed', { cause: err }));
+        this.sealFailed(err);
       },
     );
+  }
+
+  private sealFailed(err: unknown): void {
+    this.fail(err instanceof CrossbusError ? err : createError('CB_ERR_INTERNAL', 'sealing a record failed', { cause: err }));
   }
 
   bufferedAmount(): number {
@@ -190,6 +225,30 @@ export class SecureTransport implements Transport {
 
   private openRecord(buf: Uint8Array, start: number, end: number): void {
     const opener = this.opener as RecordOpener;
+    const queue = this.receiveQueue;
+    if (queue.idle) {
+      // Every record received comes here: with synchronous crypto (Node) it is opened and handed
+      // up at once, with no closure or promise per record.
+      let plain: Awaitable<Uint8Array>;
+      try {
+        plain = opener.open(buf, start, end);
+      } catch (err) {
+        this.openFailed(err);
+        return;
+      }
+      if (!isPromise(plain)) {
+        if (!this.failed) this.upper?.message(plain);
+        return;
+      }
+      queue.follow(
+        plain,
+        (p) => {
+          if (!this.failed) this.upper?.message(p);
+        },
+        (err) => this.openFailed(err),
+      );
+      return;
+    }
     // With async crypto the bytes must outlive this call: the transport may reuse its buffer.
     const bytes = this.receiveQueue.pending > 0 ? buf.slice(start, end) : buf;
     const s = bytes === buf ? start : 0;
@@ -199,9 +258,12 @@ export class SecureTransport implements Transport {
       (plain) => {
         if (!this.failed) this.upper?.message(plain);
       },
-      (err) =>
-        this.fail(err instanceof CrossbusError ? err : createError('CB_ERR_INTEGRITY', 'record could not be opened', { cause: err })),
+      (err) => this.openFailed(err),
     );
+  }
+
+  private openFailed(err: unknown): void {
+    this.fail(err instanceof CrossbusError ? err : createError('CB_ERR_INTEGRITY', 'record could not be opened', { cause: err }));
   }
 
   private fail(error: CrossbusError): void {

@@ -59,13 +59,19 @@ function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Arr
   if (!Number.isInteger(length) || length < 0 || length > MAX_HKDF_LENGTH) {
     throw invalidOption(`HKDF-Expand length must be an integer in 0..${MAX_HKDF_LENGTH}, got ${length}`);
   }
-  const key = createSecretKey(prk);
   const okm = new Uint8Array(length);
-  // T(i) = HMAC(PRK, T(i-1) || info || i), T(0) = empty.
-  let previous: Uint8Array = new Uint8Array(0);
+  // T(i) = HMAC(PRK, T(i-1) || info || i), T(0) = empty. One buffer holds T(i-1) || info || i, so
+  // each block is one HMAC update; the key goes in as bytes, as a KeyObject per call costs more
+  // than the HMAC itself (every handshake expands a dozen keys).
+  const input = new Uint8Array(HASH_LEN + info.length + 1);
+  input.set(info, HASH_LEN);
   for (let i = 1, offset = 0; offset < length; i++, offset += HASH_LEN) {
-    previous = createHmac('sha256', key).update(previous).update(info).update(Uint8Array.of(i)).digest();
-    okm.set(previous.subarray(0, Math.min(HASH_LEN, length - offset)), offset);
+    input[input.length - 1] = i;
+    const block = createHmac('sha256', prk)
+      .update(i === 1 ? input.subarray(HASH_LEN) : input)
+      .digest();
+    okm.set(block.subarray(0, Math.min(HASH_LEN, length - offset)), offset);
+    input.set(block, 0);
   }
   return okm;
 }

@@ -32,6 +32,13 @@ class WebSocketClientTransport implements Transport {
   readonly framing = 'message' as const;
   private handlers: TransportHandlers | undefined;
   private closed = false;
+  /**
+   * What arrived before setHandlers: a hub that refuses a connection (full, busy) says why and
+   * closes at once, often in the same read as the upgrade's answer, before the caller has had a
+   * chance to install its handlers. Kept and replayed so that the caller learns the real reason.
+   */
+  private early: Uint8Array[] | undefined = [];
+  private earlyClose: TransportCloseInfo | undefined;
   /** Bytes passed to send() whose write callback has not fired (Node `ws`). */
   private outstanding = 0;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
@@ -55,14 +62,20 @@ class WebSocketClientTransport implements Transport {
         this.close(1003, 'CB_ERR_FRAME_MALFORMED');
         return;
       }
-      this.handlers?.message(chunk);
+      if (this.early !== undefined) this.early.push(chunk);
+      else this.handlers?.message(chunk);
     };
     ws.onclose = (ev) => this.finish({ local: false, code: ev.code, reason: ev.reason });
     ws.onerror = (err) => this.finish({ local: false, code: 1006, reason: 'transport error', error: err });
   }
 
   setHandlers(handlers: TransportHandlers): void {
-    this.handlers = handlers;
+    const early = this.early ?? [];
+    const closeInfo = this.earlyClose;
+    this.early = this.earlyClose = undefined;
+    if (closeInfo === undefined) this.handlers = handlers;
+    for (const chunk of early) handlers.message(chunk);
+    if (closeInfo !== undefined) handlers.close(closeInfo);
   }
 
   send(chunk: Uint8Array): void {
@@ -109,6 +122,10 @@ class WebSocketClientTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
+    if (this.early !== undefined) {
+      this.earlyClose = info;
+      return;
+    }
     const h = this.handlers;
     this.handlers = undefined;
     h?.close(info);

@@ -13,14 +13,23 @@ import {
 /** How long a closing peer gets to answer the close handshake before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2_000;
 
+/** One options object for every send: binary, whole messages. */
+const SEND_OPTIONS = Object.freeze({ binary: true });
+
 /** Server side of one WebSocket connection (Node, `ws`). */
 class WebSocketServerTransport implements Transport {
   readonly kind = 'websocket';
   readonly framing = 'message' as const;
   private handlers: TransportHandlers | undefined;
-  private outstanding = 0;
   private closed = false;
   private early: Uint8Array[] = [];
+  /**
+   * Called once each send is written out, in order; one function for every send, so that a
+   * broadcast to thousands of connections allocates no closure per delivery.
+   */
+  private readonly written = (): void => {
+    if (this.ws.bufferedAmount === 0) this.handlers?.drain?.();
+  };
 
   constructor(
     private readonly ws: WebSocket,
@@ -51,16 +60,12 @@ class WebSocketServerTransport implements Transport {
 
   send(chunk: Uint8Array): void {
     if (this.closed) throw new ConnectionError('CB_ERR_CONNECTION_CLOSED', 'WebSocket is closed');
-    const n = chunk.length;
-    this.outstanding += n;
-    this.ws.send(chunk, { binary: true }, () => {
-      this.outstanding -= n;
-      if (this.outstanding === 0) this.handlers?.drain?.();
-    });
+    this.ws.send(chunk, SEND_OPTIONS, this.written);
   }
 
+  /** What `ws` holds and the socket has not taken yet (the same count the write callbacks settle). */
   bufferedAmount(): number {
-    return this.outstanding;
+    return this.ws.bufferedAmount;
   }
 
   close(code = CLOSE_NORMAL, reason = ''): void {
