@@ -2,12 +2,12 @@
  * Node entry: the same client, over the `ws` package (Node 20 has no global WebSocket), with
  * write callbacks for exact backpressure and Buffers to avoid a copy per message.
  */
-import WebSocket from 'ws';
 import type { Bus } from '../client/bus.js';
-import { assertHubUrl, connect as connectWith } from '../client/connect.js';
-import type { ConnectOptions, WebSocketConstructor } from '../client/options.js';
+import { connect as connectWith } from '../client/connect.js';
+import type { ConnectOptions } from '../client/options.js';
 import type { TransportConnector } from '../core/transport/transport.js';
-import { webSocketConnector } from '../transports/websocket/websocket-client.js';
+import { type AddressOptions, addressConnector, urlConnector } from './address-connector.js';
+import { discoveryConnector } from './discovery-connector.js';
 import { createNodeCryptoProvider } from './crypto/node-provider.js';
 
 export { createNodeCryptoProvider };
@@ -21,25 +21,49 @@ function withNodeCrypto(options: ConnectOptions): ConnectOptions {
 export * from '../client/index.js';
 // worker_threads: a client connects to a hub in another thread (`listenPorts` in 'crossbus/hub').
 export { workerConnector } from '../transports/port/connect.js';
+// TCP, Unix sockets and TLS: the connectors connect() picks by URL, for use on their own too.
+export {
+  socketConnector,
+  type SocketConnectorOptions,
+  type TlsClientOptions,
+  type PemSource,
+} from '../transports/net/socket-connector.node.js';
+export { addressConnector, urlConnector, type AddressOptions } from './address-connector.js';
+export { discoveryConnector } from './discovery-connector.js';
+export { TRANSPORT_RANK, rankAddresses } from './transport-rank.js';
 export { createPortTransport, type PortLike, type PortTransportInfo } from '../transports/port/port-transport.js';
 
-/** Connects to a hub at a ws:// or wss:// URL (or through `options.transport`). */
-export function connect(target: string | TransportConnector, givenOptions: ConnectOptions = {}): Promise<Bus> {
-  const options = withNodeCrypto(givenOptions);
-  if (typeof target === 'string' && options.transport === undefined) {
-    try {
-      assertHubUrl(target);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const custom = options.WebSocket;
-    const connector = webSocketConnector(target, {
-      WebSocket: custom ?? (WebSocket as unknown as WebSocketConstructor),
-      sendCallbacks: custom === undefined,
-      binaryType: custom === undefined ? 'nodebuffer' : 'arraybuffer',
-    });
-    const { WebSocket: _ignored, ...rest } = options;
-    return connectWith(connector, rest);
+/** Node's connect options: the client's, and how hub addresses are opened (TLS, which transport first). */
+export type NodeConnectOptions = ConnectOptions & Omit<AddressOptions, 'WebSocket'>;
+
+/**
+ * Connects to a hub. `target` is one address (ws://, wss://, tcp://host:port, unix:///path,
+ * tls://host:port), several addresses of one hub (the fastest that opens is used, on every
+ * reconnection too: see `prefer`), `crossbus://host:port` (the hub's WebSocket port: the hub lists
+ * its listeners and the fastest is used), or a connector. The transport in use is in
+ * `bus.info.transport`.
+ */
+export function connect(target: string | readonly string[] | TransportConnector, givenOptions: NodeConnectOptions = {}): Promise<Bus> {
+  const { tls, prefer, probeTimeoutMs, ...clientOptions } = givenOptions;
+  const options = withNodeCrypto(clientOptions);
+  if (typeof target === 'function' || options.transport !== undefined) {
+    return connectWith(typeof target === 'function' ? target : (options.transport as TransportConnector), options);
   }
-  return connectWith(target, options);
+  const { WebSocket: custom, ...rest } = options;
+  const addressOptions: AddressOptions = {
+    ...(tls !== undefined ? { tls } : {}),
+    ...(prefer !== undefined ? { prefer } : {}),
+    ...(probeTimeoutMs !== undefined ? { probeTimeoutMs } : {}),
+    ...(custom !== undefined ? { WebSocket: custom } : {}),
+  };
+  let connector: TransportConnector;
+  try {
+    if (typeof target !== 'string') connector = addressConnector(target, addressOptions);
+    else if (/^crossbus:\/\//i.test(target)) connector = discoveryConnector(target, addressOptions);
+    else if (prefer !== undefined) connector = addressConnector([target], addressOptions);
+    else connector = urlConnector(target, addressOptions);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return connectWith(connector, rest);
 }

@@ -97,6 +97,7 @@ export const ERROR_CODES = {
     CB_ERR_CLOCK_SKEW: false, // a timestamp is outside the allowed clock skew
     CB_ERR_FORBIDDEN: false, // not allowed by the access policy
     CB_ERR_ORIGIN_REFUSED: false, // the origin is not allowed
+    CB_ERR_TLS: false, // a TLS certificate was refused
     CB_ERR_RATE_LIMITED: true, // rate limit exceeded
     CB_ERR_ABUSIVE: false, // disconnected for repeated violations
     CB_ERR_CONSENT_DENIED: false, // a person denied consent
