@@ -41,7 +41,7 @@ function usage(): string {
     '  all      run every suite',
     '',
     'options:',
-    '  --only=a,b    only these systems (pubsub: crossbus,aedes,nats-server; rpc: crossbus,nats-server;',
+    '  --only=a,b    only these systems (pubsub: crossbus,crossbus-tcp,aedes,nats-server; rpc: crossbus,nats-server;',
     '                security: plain,integrity,integrity-hmac,encrypted,handshakes;',
     '                durable: crossbus-fsync,crossbus-interval,crossbus-replay,jetstream,jetstream-replay —',
     '                a replay also runs the publish phase that fills its stream)',
