@@ -200,3 +200,45 @@ describe('transport selection', () => {
     await bus.close();
   });
 });
+
+describe('half-open connections', () => {
+  test('a peer that goes silent mid-connection is dropped by the heartbeat, on both sides', async () => {
+    const hub = await startHub({ insecure: true, port: 0, heartbeatMs: 300, listeners: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }] });
+    const [host, port] = (hub.urls[1] as string).slice('tcp://'.length).split(':');
+    // A proxy that, once told to, forwards nothing either way and closes nothing: a half-open path.
+    let blackhole = false;
+    const proxy = createServer((down) => {
+      const up = netConnect({ host, port: Number(port) });
+      for (const [from, to] of [
+        [down, up],
+        [up, down],
+      ] as const) {
+        from.on('data', (d) => {
+          if (!blackhole) to.write(d);
+        });
+        from.on('error', () => {});
+      }
+      down.on('close', () => up.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const proxyPort = (proxy.address() as import('node:net').AddressInfo).port;
+    try {
+      const bus = await connect(`tcp://127.0.0.1:${proxyPort}`, { reconnect: false });
+      const hubDropped = new Promise<number>((resolve) => {
+        const t0 = Date.now();
+        hub.broker.events.on('disconnection', () => resolve(Date.now() - t0));
+      });
+      const clientLost = new Promise<number>((resolve) => {
+        const t0 = Date.now();
+        bus.on('closed', () => resolve(Date.now() - t0));
+      });
+      blackhole = true;
+      const [hubMs, clientMs] = await Promise.all([hubDropped, clientLost]);
+      assert.ok(hubMs < 3000, `hub dropped it after ${hubMs} ms`);
+      assert.ok(clientMs < 3000, `client saw it after ${clientMs} ms`);
+    } finally {
+      proxy.close();
+      await hub.close();
+    }
+  });
+});
