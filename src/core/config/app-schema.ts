@@ -112,7 +112,7 @@ const roleNames = v.pipe(list(text()), v.readonly());
 const keysGiven: ShapeRule = (o) => {
   if (o.secret !== undefined && o.secrets !== undefined) return { path: [], message: 'has both "secret" and "secrets"; use one of them' };
   if (o.secret === undefined && o.secrets === undefined && o.origins === undefined && o.certificates === undefined)
-    return { path: [], message: 'needs a "secret", a "secrets" list, "origins" or "certificates"' };
+    return { path: [], message: 'needs a "secret", a "secrets" list or "origins" (or "certificates")' };
   return undefined;
 };
 
