@@ -6,6 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startHub, type Hub } from '../../src/hub/hub.js';
 import { connect } from '../../src/node/index.js';
 import { certificateFingerprint } from '../../src/transports/net/socket-listener.node.js';
@@ -75,6 +78,39 @@ describe('mutual TLS: client certificates mapped to apps', () => {
     const bus = await connect(url, { name: 'test', secret: doc.apps.test.secret, tls: { ca: certs.caCert } });
     assert.equal(bus.info?.transport, 'tls');
     await bus.close();
+  });
+
+  test('a reload that drops the certificate ends its session with CB_ERR_REVOKED', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crossbus-mtls-'));
+    const configFile = join(dir, 'hub.json');
+    const withCert = { ...doc, apps: { ...doc.apps, svc: { certificates: [fingerprint], roles: ['billing'] } } };
+    writeFileSync(configFile, JSON.stringify(withCert));
+    const reloading = await startHub({
+      port: 0,
+      configFile,
+      listeners: [{ kind: 'tls', host: '127.0.0.1', port: 0, ...certs.server, ca: certs.caCert, requestClientCertificates: true }],
+    });
+    try {
+      const bus = await connect(reloading.urls[1] as string, {
+        name: 'svc',
+        reconnect: false,
+        tls: { ca: certs.caCert, cert: certs.client.cert, key: certs.client.key },
+      });
+      const errors: string[] = [];
+      bus.on('error', (e) => errors.push(e.error.code));
+      const closed = new Promise<void>((resolve) => bus.on('closed', () => resolve()));
+      writeFileSync(
+        configFile,
+        JSON.stringify({ ...doc, apps: { ...doc.apps, svc: { secret: Buffer.alloc(32, 9).toString('base64'), roles: ['billing'] } } }),
+      );
+      const result = await reloading.reload();
+      assert.equal(result.closed, 1);
+      await closed;
+      assert.deepEqual(errors, ['CB_ERR_REVOKED'], 'the hub said why (an ERROR frame: a socket carries no close reason)');
+    } finally {
+      await reloading.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('the same certificate over plain TCP identifies nobody', async () => {
