@@ -17,8 +17,8 @@ import { connectAsync as mqttConnect, type MqttClient } from 'mqtt';
 import type { BenchOutput } from './lib/output.js';
 import { formatTable, note, startAedes, startCrossbusHub, startNatsServer, withTimeout, type RunningServer } from './lib/procs.js';
 
-export type SystemName = 'crossbus' | 'aedes' | 'nats-server';
-export const SYSTEMS: readonly SystemName[] = ['crossbus', 'aedes', 'nats-server'];
+export type SystemName = 'crossbus' | 'crossbus-tcp' | 'aedes' | 'nats-server';
+export const SYSTEMS: readonly SystemName[] = ['crossbus', 'crossbus-tcp', 'aedes', 'nats-server'];
 
 export interface SuiteOptions {
   /** Only run these systems (default: all). */
@@ -382,6 +382,13 @@ interface SystemDef {
 
 const SYSTEM_DEFS: Record<SystemName, SystemDef> = {
   crossbus: { name: 'crossbus', start: () => startCrossbusHub({ extraArgs: ['--insecure'] }), setup: setupCrossbus, lossy: false },
+  // The same hub and client over plain TCP (nats-server is measured over TCP too).
+  'crossbus-tcp': {
+    name: 'crossbus-tcp',
+    start: () => startCrossbusHub({ extraArgs: ['--insecure', '--tcp', '127.0.0.1:0'], urlPattern: /tcp:\/\/[^\s'"`,)]+/ }),
+    setup: setupCrossbus,
+    lossy: false,
+  },
   aedes: { name: 'aedes', start: () => startAedes(), setup: setupMqtt, lossy: true },
   'nats-server': { name: 'nats-server', start: () => startNatsServer(), setup: setupNats, lossy: false },
 };
@@ -481,6 +488,8 @@ export async function runPubsubBench(options: SuiteOptions = {}): Promise<BenchO
   for (const [key, a, b] of [
     ['crossbus/aedes', 'crossbus', 'aedes'],
     ['crossbus/nats-server', 'crossbus', 'nats-server'],
+    ['crossbus-tcp/nats-server', 'crossbus-tcp', 'nats-server'],
+    ['crossbus-tcp/nats-server-fanout4', 'crossbus-tcp-fanout4', 'nats-server-fanout4'],
     ['crossbus/aedes-fanout4', 'crossbus-fanout4', 'aedes-fanout4'],
     ['crossbus/nats-server-fanout4', 'crossbus-fanout4', 'nats-server-fanout4'],
   ] as const) {

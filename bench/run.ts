@@ -50,7 +50,7 @@ function usage(): string {
     '  all      run every suite',
     '',
     'options:',
-    '  --only=a,b    only these systems (pubsub: crossbus,aedes,nats-server; rpc: crossbus,nats-server;',
+    '  --only=a,b    only these systems (pubsub: crossbus,crossbus-tcp,aedes,nats-server; rpc: crossbus,nats-server;',
     '                security: plain,integrity,integrity-hmac,encrypted,handshakes;',
     '                local: crossbus-shm,messageport-raw,unix-socket,crossbus-shm-oneway,messageport-raw-oneway,',
     '                crossbus-shm-bus,crossbus-port-bus;',

@@ -305,7 +305,7 @@ export async function startAedes(opts: { port?: number } = {}): Promise<RunningS
  * A crossbus hub process. Its state goes to a fresh temp directory unless `extraArgs` name a
  * `--data`, so a benchmark never writes into the repository.
  */
-export async function startCrossbusHub(opts: { extraArgs?: string[] } = {}): Promise<RunningServer> {
+export async function startCrossbusHub(opts: { extraArgs?: string[]; urlPattern?: RegExp } = {}): Promise<RunningServer> {
   const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
   const extra = opts.extraArgs ?? [];
   const data = extra.includes('--data') ? [] : ['--data', mkdtempSync(join(tmpdir(), 'crossbus-bench-'))];
@@ -313,7 +313,8 @@ export async function startCrossbusHub(opts: { extraArgs?: string[] } = {}): Pro
   const stop = makeStop(s);
   let url: string;
   try {
-    const m = await waitForOutput('crossbus hub', s, /ws:\/\/[^\s'"`,)]+/);
+    // The URL to use: the WebSocket's unless asked for another listener's (e.g. tcp://).
+    const m = await waitForOutput('crossbus hub', s, opts.urlPattern ?? /ws:\/\/[^\s'"`,)]+/);
     url = m[0];
   } catch (err) {
     await stop();

@@ -13,6 +13,8 @@ import { acquireFileLock } from '../node/dir-lock.js';
 import { HUB_LOCK_FILE_NAME, dataFile } from '../node/paths.js';
 import { STATS_TOPIC } from '../core/broker/system-requests.js';
 import { statsSnapshot } from './stats-snapshot.js';
+import { type HubListenerOptions, openSocketListeners } from './socket-listeners.js';
+import type { SocketListener } from '../transports/net/socket-listener.node.js';
 import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
 import type { Session } from '../core/broker/session.js';
 import type { StreamService } from '../core/streams/stream-service.js';
@@ -56,6 +58,13 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
    * directory and in memory otherwise. @default DEFAULT_STREAM_STORAGE
    */
   streamStorage?: StreamStorageChoice;
+  /**
+   * More listeners besides the WebSocket one: `{ kind: 'tcp', host, port }`, `{ kind: 'unix', path }`,
+   * `{ kind: 'tls', host, port, cert, key, ca?, requestClientCertificates? }`, each with its own
+   * `maxConnections`, `keepAliveMs`, `tlsHandshakeTimeoutMs`. Every listener's URL is in `urls`,
+   * in each WELCOME and at `GET /.well-known/crossbus` on the WebSocket port. @default []
+   */
+  listeners?: readonly HubListenerOptions[];
   /** Stream limits: maxStreams (1000), maxConsumersPerStream (1000), maxDuplicateIds (100,000); retentionIntervalMs, saveDelayMs. @default {} */
   streamOptions?: HubStreamOptions;
 }
@@ -70,6 +79,8 @@ export interface ReloadResult {
 export interface Hub {
   /** ws://host:port */
   readonly url: string;
+  /** Every listener's URL: the WebSocket's first, then `listeners` in order (tcp://, unix://, tls://). */
+  readonly urls: readonly string[];
   readonly host: string;
   readonly port: number;
   readonly broker: Broker;
@@ -111,6 +122,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     identifyByOrigin = false,
     streamStorage = DEFAULT_STREAM_STORAGE,
     streamOptions,
+    listeners: socketListenerOptions = [],
     ...brokerOptions
   } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -139,12 +151,14 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     throw err;
   }
   let broker: Broker;
+  let urls: readonly string[] = [];
   let streams: StreamService<Session> | undefined;
   try {
     streams = await openStreams(dataDir, streamStorage, logger, brokerOptions, streamOptions);
     const opened = streams;
     broker = new Broker({
       ...brokerOptions,
+      advertisedListeners: () => urls,
       systemResponders: { [STATS_TOPIC]: () => statsSnapshot(broker, opened, startedAt) },
       ...(sec.security !== undefined ? { security: sec.security } : {}),
       ...(streams ? { streams } : {}),
@@ -158,6 +172,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   (sec as { setRevokedHandler?: (fn: () => void) => void }).setRevokedHandler?.(() => broker.reapplySecurity());
   const limits = broker.options.limits;
   let listener: Awaited<ReturnType<typeof listenWebSocket>>;
+  let socketListeners: SocketListener[] = [];
   try {
     listener = await listenWebSocket({
       host,
@@ -165,6 +180,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       // Room for one maximal frame plus a batch of small ones in the same WebSocket message.
       maxMessageBytes: 2 * (limits.maxFrameBytes + 4),
       onConnection: (transport) => broker.accept(transport),
+      discovery: () => urls,
       vouchOrigin: identifyByOrigin,
       checkOrigin: (origin, peer) => {
         if (sec.originAllowed(origin)) return true;
@@ -186,11 +202,23 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     await lock?.release();
     throw err;
   }
+  try {
+    socketListeners = await openSocketListeners(socketListenerOptions, broker, logger);
+  } catch (err) {
+    await listener.close();
+    await broker.close(0);
+    await streams?.close();
+    await sec.close();
+    await lock?.release();
+    throw err;
+  }
+  urls = Object.freeze([listener.url, ...socketListeners.map((l) => l.url)]);
   const removePid = dataDir !== undefined ? await writePidFile(dataDir, listener.url) : undefined;
   if (dataDir !== undefined) await sec.processConsentInbox();
   let closing: Promise<void> | undefined;
   return {
     url: listener.url,
+    urls,
     host,
     port: listener.port,
     broker,
@@ -214,6 +242,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       closing ??= (async () => {
         await broker.close(shutdownTimeoutMs);
         await listener.close();
+        await Promise.all(socketListeners.map((l) => l.close()));
         await streams?.close();
         await sec.close();
         await removePid?.();

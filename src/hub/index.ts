@@ -14,3 +14,13 @@ export { listenPorts } from '../transports/port/connect.js';
 export { listenShm, type ShmListenOptions } from '../transports/shm/connect.js';
 export { createPortTransport, type PortLike, type PortTransportInfo } from '../transports/port/port-transport.js';
 export { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_STREAM_STORAGE } from './defaults.js';
+// TCP, Unix sockets and TLS: startHub({ listeners }) opens them; listenSocket() feeds a Broker of your own.
+export type { HubListenerOptions } from './socket-listeners.js';
+export {
+  listenSocket,
+  certificateFingerprint,
+  type SocketListener,
+  type SocketListenOptions,
+  type SocketListenerLimits,
+  type TlsServerOptions,
+} from '../transports/net/socket-listener.node.js';

@@ -2,15 +2,15 @@
  * Node entry: the same client, over the `ws` package (Node 20 has no global WebSocket), with
  * write callbacks for exact backpressure and Buffers to avoid a copy per message.
  */
-import WebSocket from 'ws';
 import type { Bus } from '../client/bus.js';
 import { BusPool as BusPoolBase, type BusPoolOptions } from '../client/bus-pool.js';
-import { assertHubUrl, connect as connectWith } from '../client/connect.js';
-import type { ConnectOptions, WebSocketConstructor } from '../client/options.js';
+import { connect as connectWith } from '../client/connect.js';
+import type { ConnectOptions } from '../client/options.js';
 import type { FailoverBus, MultiHubOptions } from '../client/failover/failover-bus.js';
 import type { ServerSpec } from '../client/failover/options.js';
 import type { TransportConnector } from '../core/transport/transport.js';
-import { webSocketConnector } from '../transports/websocket/websocket-client.js';
+import { type AddressOptions, addressConnector, urlConnector } from './address-connector.js';
+import { discoveryConnector } from './discovery-connector.js';
 import { createNodeCryptoProvider } from './crypto/node-provider.js';
 
 export { createNodeCryptoProvider };
@@ -24,40 +24,63 @@ function withNodeCrypto(options: ConnectOptions): ConnectOptions {
 export * from '../client/index.js';
 // worker_threads: a client connects to a hub in another thread (`listenPorts` in 'crossbus/hub').
 export { workerConnector } from '../transports/port/connect.js';
+// TCP, Unix sockets and TLS: the connectors connect() picks by URL, for use on their own too.
+export {
+  socketConnector,
+  type SocketConnectorOptions,
+  type TlsClientOptions,
+  type PemSource,
+} from '../transports/net/socket-connector.node.js';
+export { addressConnector, urlConnector, type AddressOptions } from './address-connector.js';
+export { discoveryConnector } from './discovery-connector.js';
+export { TRANSPORT_RANK, rankAddresses } from './transport-rank.js';
 export { createPortTransport, type PortLike, type PortTransportInfo } from '../transports/port/port-transport.js';
 // Shared memory between threads: the same, with the bytes in a SharedArrayBuffer (`listenShm` in 'crossbus/hub').
 export { shmConnector, type ShmConnectorOptions } from '../transports/shm/connect.js';
 
-/** A connector for a ws:// or wss:// URL over `ws` (or the given WebSocket constructor). */
-function nodeWebSocketConnector(url: string, custom: WebSocketConstructor | undefined): TransportConnector {
-  assertHubUrl(url);
-  return webSocketConnector(url, {
-    WebSocket: custom ?? (WebSocket as unknown as WebSocketConstructor),
-    sendCallbacks: custom === undefined,
-    binaryType: custom === undefined ? 'nodebuffer' : 'arraybuffer',
-  });
-}
+/** Node's connect options: the client's, and how hub addresses are opened (TLS, which transport first). */
+export type NodeConnectOptions = ConnectOptions & Omit<AddressOptions, 'WebSocket'>;
 
 /**
- * Connects to a hub at a ws:// or wss:// URL (or through `options.transport`), or to the first
- * that answers of several (`[{ url, weight }, ...]`, see FailoverBus).
+ * Connects to a hub. `target` is one address (ws://, wss://, tcp://host:port, unix:///path,
+ * tls://host:port), several addresses of one hub (the fastest that opens is used, on every
+ * reconnection too: see `prefer`), `crossbus://host:port` (the hub's WebSocket port: the hub lists
+ * its listeners and the fastest is used), or a connector. The transport in use is in
+ * `bus.info.transport`. Several hubs (`[{ url, weight }, ...]`) give a FailoverBus that balances
+ * and fails over between them, each opened as a single address is.
  */
-export function connect(target: readonly ServerSpec[], options?: MultiHubOptions): Promise<FailoverBus>;
-export function connect(target: string | TransportConnector, options?: ConnectOptions): Promise<Bus>;
-export function connect(target: string | TransportConnector | readonly ServerSpec[], givenOptions: MultiHubOptions = {}): Promise<Bus> {
-  const options = withNodeCrypto(givenOptions);
-  const { WebSocket: custom, ...rest } = options;
-  if (Array.isArray(target)) return connectWith(target, rest, (url) => nodeWebSocketConnector(url, custom));
-  if (typeof target === 'string' && options.transport === undefined) {
-    let connector: TransportConnector;
-    try {
-      connector = nodeWebSocketConnector(target, custom);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return connectWith(connector, rest);
+export function connect(target: readonly ServerSpec[], options?: MultiHubOptions & Omit<AddressOptions, 'WebSocket'>): Promise<FailoverBus>;
+export function connect(target: string | readonly string[] | TransportConnector, options?: NodeConnectOptions): Promise<Bus>;
+export function connect(
+  target: string | readonly string[] | readonly ServerSpec[] | TransportConnector,
+  givenOptions: MultiHubOptions & Omit<AddressOptions, 'WebSocket'> = {},
+): Promise<Bus> {
+  const { tls, prefer, probeTimeoutMs, ...clientOptions } = givenOptions;
+  const options = withNodeCrypto(clientOptions);
+  if (typeof target === 'function' || options.transport !== undefined) {
+    return connectWith(typeof target === 'function' ? target : (options.transport as TransportConnector), options);
   }
-  return connectWith(target as string | TransportConnector, options);
+  const { WebSocket: custom, ...rest } = options;
+  const addressOptions: AddressOptions = {
+    ...(tls !== undefined ? { tls } : {}),
+    ...(prefer !== undefined ? { prefer } : {}),
+    ...(probeTimeoutMs !== undefined ? { probeTimeoutMs } : {}),
+    ...(custom !== undefined ? { WebSocket: custom } : {}),
+  };
+  // A list of hubs (objects) rather than a list of one hub's addresses (strings).
+  if (Array.isArray(target) && typeof target[0] !== 'string') {
+    return connectWith(target as readonly ServerSpec[], rest, (url) => urlConnector(url, addressOptions));
+  }
+  let connector: TransportConnector;
+  try {
+    if (typeof target !== 'string') connector = addressConnector(target as readonly string[], addressOptions);
+    else if (/^crossbus:\/\//i.test(target)) connector = discoveryConnector(target, addressOptions);
+    else if (prefer !== undefined) connector = addressConnector([target], addressOptions);
+    else connector = urlConnector(target, addressOptions);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return connectWith(connector, rest);
 }
 
 /** Buses spread over several hubs (see src/client/bus-pool.ts), each opened with this entry's `connect`. */

@@ -3,6 +3,7 @@
  * reloads its config, SIGUSR2 applies queued consent decisions).
  */
 import { startHub } from '../../hub/hub.js';
+import type { HubListenerOptions } from '../../hub/socket-listeners.js';
 import { CONFIG_FILE_NAME } from '../../node/config/config-file.js';
 import { LOG_OPTIONS, cliLogger, logOptions } from '../logger.js';
 import { VERSION } from '../../node/version.js';
@@ -73,6 +74,13 @@ export const HUB_OPTIONS = defineOptions({
     description: 'ping idle peers after this long, drop after twice it; 0 = off',
     default: DEFAULT_HEARTBEAT_MS,
   },
+  tcp: { type: 'string', placeholder: '<host:port>', description: 'also listen on plain TCP (tcp://host:port)' },
+  unix: { type: 'string', placeholder: '<path>', description: 'also listen on a Unix domain socket (unix:///path)' },
+  tls: { type: 'string', placeholder: '<host:port>', description: 'also listen on TLS (tls://host:port): needs --tls-cert and --tls-key' },
+  'tls-cert': { type: 'string', placeholder: '<file>', description: "the TLS listener's certificate (PEM)" },
+  'tls-key': { type: 'string', placeholder: '<file>', description: "the TLS listener's private key (PEM)" },
+  'tls-ca': { type: 'string', placeholder: '<file>', description: 'CA certificates client certificates are verified against (PEM)' },
+  'tls-client-certs': { type: 'boolean', description: 'ask TLS clients for a certificate (mapped to apps by apps.<name>.certificates)' },
   ...LOG_OPTIONS,
   ...HELP_OPTION,
 });
@@ -86,6 +94,49 @@ Every client must authenticate as an app of the config. Without --config the hub
 <data>/${CONFIG_FILE_NAME}, creating it with fresh secrets (apps "admin" and "app") if missing.
 
 ${optionsHelp([{ title: 'Options:', options: HUB_OPTIONS }])}`;
+
+/** The --tcp, --unix and --tls flags as listener options. */
+function listenerFlags(values: {
+  tcp?: string | undefined;
+  unix?: string | undefined;
+  tls?: string | undefined;
+  'tls-cert'?: string | undefined;
+  'tls-key'?: string | undefined;
+  'tls-ca'?: string | undefined;
+  'tls-client-certs'?: boolean | undefined;
+}): HubListenerOptions[] {
+  const out: HubListenerOptions[] = [];
+  if (values.tcp !== undefined) out.push({ kind: 'tcp', ...hostPort('tcp', values.tcp) });
+  if (values.unix !== undefined) {
+    if (!values.unix.startsWith('/')) throw new UsageError('--unix takes an absolute path');
+    out.push({ kind: 'unix', path: values.unix });
+  }
+  const cert = values['tls-cert'];
+  const key = values['tls-key'];
+  if (values.tls === undefined) {
+    if (cert !== undefined || key !== undefined || values['tls-ca'] !== undefined || values['tls-client-certs'] === true)
+      throw new UsageError('--tls-cert, --tls-key, --tls-ca and --tls-client-certs go with --tls <host:port>');
+    return out;
+  }
+  if (cert === undefined || key === undefined) throw new UsageError('--tls needs --tls-cert <file> and --tls-key <file>');
+  out.push({
+    kind: 'tls',
+    ...hostPort('tls', values.tls),
+    cert: { file: cert },
+    key: { file: key },
+    ...(values['tls-ca'] !== undefined ? { ca: { file: values['tls-ca'] } } : {}),
+    requestClientCertificates: values['tls-client-certs'] === true,
+  });
+  return out;
+}
+
+function hostPort(flag: string, value: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[2]);
+  if (m === null || port > 65535) throw new UsageError(`--${flag} takes host:port (port 0 for any free one), got ${JSON.stringify(value)}`);
+  const host = m[1] as string;
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
+}
 
 export async function hubCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseOptions(HUB_OPTIONS, argv);
@@ -122,6 +173,7 @@ export async function hubCommand(argv: string[]): Promise<number> {
     ...(policy !== undefined ? { slowConsumerPolicy: policy } : {}),
     ...given,
     ...(maxDuplicateIds !== undefined ? { streamOptions: { maxDuplicateIds } } : {}),
+    listeners: listenerFlags(values),
     logger,
   });
   hub.broker.events.on('connection', (e) => logger.info(e, 'client connected'));
@@ -159,7 +211,8 @@ export async function hubCommand(argv: string[]): Promise<number> {
     hub.processConsentInbox().catch((err: unknown) => logger.error({ error: String(err) }, 'applying consent decisions failed'));
   });
   if (hub.configPath !== undefined) process.stdout.write(`crossbus hub config: ${hub.configPath}\n`);
-  process.stdout.write(`crossbus hub listening on ${hub.url}\n`);
+  // One line per listener; the WebSocket's comes first (scripts and tests read it).
+  for (const url of hub.urls) process.stdout.write(`crossbus hub listening on ${url}\n`);
   await stopped;
   process.stdout.write('crossbus hub stopped\n');
   return 0;

@@ -4,7 +4,7 @@ import type { HelloPayload, WelcomePayload } from '../protocol/handshake.js';
 import type { BrokerSecurity } from '../security/broker-security.js';
 import { HEADER_BINDER, HEADER_PROOF, ORIGIN_SCHEME, type OriginWelcomeAuth } from '../security/handshake-messages.js';
 import { HandshakeRefused, HubHandshake } from '../security/hub-handshake.js';
-import { ORIGIN_KEY_PREFIX } from '../security/hub-security.js';
+import { CERTIFICATE_KEY_PREFIX, ORIGIN_KEY_PREFIX } from '../security/hub-security.js';
 import { then } from '../security/maybe.js';
 import type { SecureTransport } from '../security/secure-transport.js';
 import { CLOSE_AUTH_FAILED } from '../transport/transport.js';
@@ -43,9 +43,20 @@ export class HandshakeGate {
   /** HELLO on a secure hub: validates it (app, key, binder, clock), answers WELCOME with the hub's proof. */
   onHello(s: Session, hello: HelloPayload, env: Envelope, welcome: WelcomePayload): void {
     const sec = this.#sec;
-    if ((hello.auth === undefined || hello.auth === null) && sec.identify !== undefined) {
-      this.#onOriginHello(s, env.id, welcome);
-      return;
+    if (hello.auth === undefined || hello.auth === null) {
+      // A verified TLS client certificate mapped to an app identifies the client; else the origin.
+      const a = s.auth as AuthState;
+      const certificate = (a.secure?.inner ?? s.transport).peerCertificate;
+      const byCertificate = certificate === undefined ? undefined : sec.identifyCertificate?.(certificate);
+      if (byCertificate !== undefined) {
+        const keyId = `${CERTIFICATE_KEY_PREFIX}${certificate}`;
+        this.#openVouched(s, env.id, welcome, byCertificate.app, keyId, keyId, `certificate ${certificate}`);
+        return;
+      }
+      if (sec.identify !== undefined) {
+        this.#onOriginHello(s, env.id, welcome);
+        return;
+      }
     }
     const helloBytes = env.payload.slice();
     const helloId = env.id;
@@ -111,22 +122,34 @@ export class HandshakeGate {
       );
       return;
     }
-    a.app = id.app;
-    a.keyId = `${ORIGIN_KEY_PREFIX}${origin}`;
+    this.#openVouched(s, helloId, welcome, id.app, `${ORIGIN_KEY_PREFIX}${origin}`, origin as string, `origin ${origin}`);
+  }
+
+  /**
+   * Opens a session whose app the transport vouches for (an origin, a TLS client certificate):
+   * WELCOME carries the app, its grants and its reply inbox (scheme `origin`; its `origin` is the
+   * origin, or `cert:sha256/<hex>` for a certificate); no records, the channel is private to the
+   * two ends already (a TLS connection's are the TLS layer's).
+   */
+  #openVouched(s: Session, helloId: number, welcome: WelcomePayload, app: string, keyId: string, vouched: string, identity: string): void {
+    const sec = this.#sec;
+    const a = s.auth as AuthState;
+    a.app = app;
+    a.keyId = keyId;
     a.inbox = `${INBOX_ROOT}${randomHex(12)}`;
     const auth: OriginWelcomeAuth = {
       scheme: ORIGIN_SCHEME,
-      app: id.app,
-      origin: origin as string,
+      app,
+      origin: vouched,
       inbox: a.inbox,
-      grants: sec.grantsFor(id.app),
+      grants: sec.grantsFor(app),
     };
     welcome.auth = auth as unknown as Record<string, unknown>;
     this.#sessions.open(s);
     this.#audit.record({
       actor: this.#audit.actor(s),
       action: 'auth',
-      target: `origin ${origin}`,
+      target: identity,
       outcome: 'success',
       details: { scheme: ORIGIN_SCHEME },
     });

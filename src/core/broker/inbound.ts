@@ -153,7 +153,10 @@ export class InboundDispatch {
       connectionId: s.connectionId,
       limits: { ...o.limits, maxSubscriptions: o.maxSubscriptions },
       heartbeatMs: o.heartbeatMs,
+      transport: s.transport.kind,
     };
+    const listeners = o.advertisedListeners?.();
+    if (listeners !== undefined && listeners.length > 0) welcome.listeners = listeners;
     if (this.#gate === undefined) {
       // Insecure hub (--insecure): an auth offer is ignored, and a client holding a secret will
       // refuse this WELCOME because it carries no proof.

@@ -88,6 +88,12 @@ export interface BrokerOptions {
    * request needs a `request` grant on the topic like any other. @default none
    */
   systemResponders?: SystemResponders;
+  /**
+   * The addresses the hub listens on, named in every WELCOME (inside the handshake transcript,
+   * so a client can trust them) for clients that pick the fastest transport. Read at each
+   * HELLO: listeners bound after the broker started are included. @default none
+   */
+  advertisedListeners?: () => readonly string[];
 }
 
 export interface ResolvedBrokerOptions {
@@ -108,6 +114,7 @@ export interface ResolvedBrokerOptions {
   security: BrokerSecurity | undefined;
   streams: BrokerStreams<Session> | undefined;
   systemResponders: SystemResponders | undefined;
+  advertisedListeners: (() => readonly string[]) | undefined;
 }
 
 function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {
@@ -183,5 +190,6 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     security: options.security,
     streams: options.streams,
     systemResponders: options.systemResponders === undefined ? undefined : Object.freeze({ ...options.systemResponders }),
+    advertisedListeners: options.advertisedListeners,
   });
 }

@@ -81,14 +81,38 @@ const keyList = v.pipe(
   ),
 );
 
+/**
+ * A TLS client certificate, named by the SHA-256 of its DER form: `sha256/` and 64 hex digits
+ * (colons, as openssl prints them, and either case are accepted; kept in lowercase without colons).
+ */
+const CERTIFICATE_RULE = 'must be "sha256/" and the 64 hex digits of the certificate\'s SHA-256 fingerprint';
+const certificate = v.pipe(
+  v.string((issue) => `${CERTIFICATE_RULE}, got ${kind(issue.input)}`),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const m = /^sha256\/((?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2})$/.exec(dataset.value);
+    if (m !== null) return `sha256/${(m[1] as string).replaceAll(':', '').toLowerCase()}`;
+    addIssue({ message: CERTIFICATE_RULE });
+    return NEVER;
+  }),
+);
+const certificateList = v.pipe(
+  list(certificate),
+  v.minLength(1, 'must list at least one certificate'),
+  distinct(
+    (c) => c,
+    (c) => `certificate ${c} is listed twice`,
+  ),
+  v.readonly(),
+);
+
 // Defined under "roles", and each once: checked with the whole document (document-schema.ts).
 const roleNames = v.pipe(list(text()), v.readonly());
 
-/** Secrets, or origins only (an app a browser hub knows by its origins): never both kinds of secret, never none of the three. */
+/** Secrets, or origins or certificates only (an app known by what its transport vouches for): never both kinds of secret, never none. */
 const keysGiven: ShapeRule = (o) => {
   if (o.secret !== undefined && o.secrets !== undefined) return { path: [], message: 'has both "secret" and "secrets"; use one of them' };
-  if (o.secret === undefined && o.secrets === undefined && o.origins === undefined)
-    return { path: [], message: 'needs a "secret", a "secrets" list or "origins"' };
+  if (o.secret === undefined && o.secrets === undefined && o.origins === undefined && o.certificates === undefined)
+    return { path: [], message: 'needs a "secret", a "secrets" list or "origins" (or "certificates")' };
   return undefined;
 };
 
@@ -103,15 +127,21 @@ export const AppSchema = v.pipe(
        * Origin header any non-browser client can set. Normalized like the top-level `origins`.
        */
       origins: v.optional(v.pipe(OriginListSchema, v.minLength(1, 'must list at least one origin'))),
+      /**
+       * TLS client certificates that identify this app on a hub's TLS listener that asks for them
+       * (`requestClientCertificates`, `--tls-client-certs`): a client presenting one that verifies
+       * against the listener's CA, and no secret, is this app. `"sha256/<hex>"` of the DER.
+       */
+      certificates: v.optional(certificateList),
       roles: v.optional(roleNames, []),
       rate: v.optional(RateSchema),
     },
-    { shape: keysGiven, checkOrder: ['roles', 'origins', 'secret', 'secrets', 'rate'] },
+    { shape: keysGiven, checkOrder: ['roles', 'origins', 'certificates', 'secret', 'secrets', 'rate'] },
   ),
-  v.transform(({ secret, secrets, origins, roles, rate }) => {
-    // Secrets for the authenticated handshake; none for an app known only by its origins.
+  v.transform(({ secret, secrets, origins, certificates, roles, rate }) => {
+    // Secrets for the authenticated handshake; none for an app known only by its origins or certificates.
     const keys: readonly AppKey[] = secret === undefined ? (secrets ?? []) : [{ id: DEFAULT_KEY_ID, secret }];
-    return { keys, origins: origins ?? [], roles, ...(rate === undefined ? {} : { rate }) };
+    return { keys, origins: origins ?? [], certificates: certificates ?? [], roles, ...(rate === undefined ? {} : { rate }) };
   }),
   v.readonly(),
 );

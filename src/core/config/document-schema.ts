@@ -63,6 +63,20 @@ function originsDistinct(apps: Apps): Problem | undefined {
   return undefined;
 }
 
+/** A certificate identifies one app at most. */
+function certificatesDistinct(apps: Apps): Problem | undefined {
+  const owner = new Map<string, string>();
+  for (const a of apps.values()) {
+    for (const c of a.certificates) {
+      const other = owner.get(c);
+      if (other !== undefined)
+        return { path: ['apps', a.name, 'certificates'], message: `certificate ${c} already identifies app "${other}"` };
+      owner.set(c, a.name);
+    }
+  }
+  return undefined;
+}
+
 export const HubConfigSchema = v.pipe(
   settings(
     {
@@ -80,7 +94,7 @@ export const HubConfigSchema = v.pipe(
       checkOrder: ['$schema', 'roles', 'apps', 'origins', 'limits', 'security'],
     },
   ),
-  rule(({ apps, roles }) => rolesDefined(apps, roles) ?? secretsDistinct(apps) ?? originsDistinct(apps)),
+  rule(({ apps, roles }) => rolesDefined(apps, roles) ?? secretsDistinct(apps) ?? originsDistinct(apps) ?? certificatesDistinct(apps)),
   v.readonly(),
 );
 

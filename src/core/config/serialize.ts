@@ -27,6 +27,7 @@ function appDocument(a: AppConfig): AppDocument {
             roles: [...a.roles],
           };
   if (a.origins.length > 0) doc.origins = [...a.origins];
+  if (a.certificates.length > 0) doc.certificates = [...a.certificates];
   if (a.rate !== undefined) doc.rate = { ...a.rate };
   return doc;
 }

@@ -26,6 +26,10 @@ export interface WelcomePayload {
   heartbeatMs: number;
   /** Reserved: the hub's half of the key exchange and its proof. */
   auth?: Record<string, unknown> | null;
+  /** The kind of transport this connection runs over, as the hub sees it ('tcp', 'unix', 'tls', 'websocket', ...). Newer hubs only. */
+  transport?: string;
+  /** Every address the hub listens on (ws://, tcp://, unix://, tls://), for a client to choose the fastest next time. Newer hubs only. */
+  listeners?: readonly string[];
 }
 
 export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([PROTOCOL_VERSION]);

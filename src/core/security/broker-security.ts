@@ -39,4 +39,10 @@ export interface BrokerSecurity {
    * secret (the Node hub).
    */
   identify?(vouchedOrigin: string | undefined): { app: string } | { refused: string };
+  /**
+   * The app a verified TLS client certificate (`sha256/<hex>`) identifies, for a HELLO without
+   * `auth` over a transport that vouches for one; undefined when none does (the client must then
+   * authenticate with a secret).
+   */
+  identifyCertificate?(fingerprint: string): { app: string } | undefined;
 }

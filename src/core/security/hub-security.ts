@@ -14,6 +14,8 @@ import type { ConsentManager } from './consent.js';
 
 /** The key id of a session identified by its origin: `origin:<origin>`. */
 export const ORIGIN_KEY_PREFIX = 'origin:';
+/** The key id of a session opened by a TLS client certificate: this prefix and `sha256/<hex>`. */
+export const CERTIFICATE_KEY_PREFIX = 'cert:';
 
 export interface HubSecurityOptions {
   crypto: CryptoProvider;
@@ -102,6 +104,8 @@ export class HubSecurity implements BrokerSecurity {
   sessionStanding(app: string, keyId: string, now: number): ErrorCode | undefined {
     const a = this.config.apps.get(app);
     if (a === undefined) return 'CB_ERR_REVOKED';
+    if (keyId.startsWith(CERTIFICATE_KEY_PREFIX))
+      return a.certificates.includes(keyId.slice(CERTIFICATE_KEY_PREFIX.length)) ? undefined : 'CB_ERR_REVOKED';
     if (keyId.startsWith(ORIGIN_KEY_PREFIX))
       return a.origins.includes(keyId.slice(ORIGIN_KEY_PREFIX.length)) ? undefined : 'CB_ERR_REVOKED';
     const key = a.keys.find((k) => k.id === keyId);
@@ -119,6 +123,11 @@ export class HubSecurity implements BrokerSecurity {
 
   consentGranted(app: string, action: AccessAction, rule: string): boolean {
     return this.consentManager?.isGranted(app, action, rule) ?? false;
+  }
+
+  identifyCertificate(fingerprint: string): { app: string } | undefined {
+    for (const a of this.config.apps.values()) if (a.certificates.includes(fingerprint)) return { app: a.name };
+    return undefined;
   }
 
   private appOfOrigin(origin: string | undefined): { app: string } | { refused: string } {

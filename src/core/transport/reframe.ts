@@ -30,6 +30,7 @@ class ReframedTransport implements Transport {
   readonly peer: string;
   readonly origin: string | undefined;
   readonly vouchedOrigin: string | undefined;
+  readonly peerCertificate: string | undefined;
   /** Copies of the pieces of a frame that has not all arrived (the caller may reuse its chunks). */
   #pieces: Uint8Array[] = [];
   /** Bytes of the unfinished frame that have arrived: only these are held, never its declared length. */
@@ -46,6 +47,7 @@ class ReframedTransport implements Transport {
     this.peer = inner.peer;
     this.origin = inner.origin;
     this.vouchedOrigin = inner.vouchedOrigin;
+    this.peerCertificate = inner.peerCertificate;
   }
 
   setHandlers(handlers: TransportHandlers): void {

@@ -42,6 +42,12 @@ export interface Transport {
    * (HubOptions.identifyByOrigin).
    */
   readonly vouchedOrigin?: string | undefined;
+  /**
+   * A TLS client certificate the transport verified against its CAs, as `sha256/<hex>` of its DER,
+   * so that a hub may identify the app by it (`apps.<name>.certificates`). Only a TLS listener
+   * that asks for client certificates sets it.
+   */
+  readonly peerCertificate?: string | undefined;
   /** Installs the handlers. Called once, before any event can be delivered. */
   setHandlers(handlers: TransportHandlers): void;
   /**

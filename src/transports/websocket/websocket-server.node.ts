@@ -112,7 +112,15 @@ export interface WebSocketListenOptions {
    * send anything: see HubOptions.identifyByOrigin. @default false
    */
   vouchOrigin?: boolean;
+  /**
+   * Answers `GET /.well-known/crossbus` with `{"listeners": [...]}`: every address the hub
+   * listens on, for `crossbus://host:port` clients to choose from. @default not served
+   */
+  discovery?(): readonly string[];
 }
+
+/** Where a hub's WebSocket port lists the hub's listeners (see WebSocketListenOptions.discovery). */
+export const DISCOVERY_PATH = '/.well-known/crossbus';
 
 function peerOf(req: IncomingMessage): string {
   const addr = req.socket.remoteAddress ?? 'unknown';
@@ -123,7 +131,13 @@ function peerOf(req: IncomingMessage): string {
 
 /** Listens for WebSocket connections; resolves once bound. */
 export async function listenWebSocket(options: WebSocketListenOptions): Promise<TransportListener & { server: Server; port: number }> {
-  const server = createServer((_req, res) => {
+  const discovery = options.discovery;
+  const server = createServer((req, res) => {
+    if (discovery !== undefined && req.method === 'GET' && req.url === DISCOVERY_PATH) {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ listeners: discovery() }));
+      return;
+    }
     res.writeHead(426, { 'content-type': 'text/plain' });
     res.end('crossbus hub: connect with a WebSocket client\n');
   });
