@@ -149,6 +149,17 @@ describe('Unix socket paths', () => {
     await rejectsWithCode(listenSocket({ kind: 'unix', path, onConnection: () => {} }), 'CB_ERR_INVALID_OPTION');
   });
 
+  test('a place where no socket may be made is refused with CB_ERR_INVALID_OPTION (even for root)', {
+    skip: process.platform !== 'linux',
+  }, async () => {
+    // /proc refuses new files to every user, root included, so the test holds however it runs.
+    const err = await rejectsWithCode(
+      listenSocket({ kind: 'unix', path: '/proc/self/crossbus-hub.sock', onConnection: () => {} }),
+      'CB_ERR_INVALID_OPTION',
+    );
+    assert.match(err.message, /crossbus-hub\.sock/);
+  });
+
   test('a folder that does not exist is refused with CB_ERR_INVALID_OPTION', async () => {
     await rejectsWithCode(
       listenSocket({ kind: 'unix', path: join(dir, 'missing', 'hub.sock'), onConnection: () => {} }),
