@@ -13,7 +13,7 @@ import { acquireFileLock } from '../node/dir-lock.js';
 import { HUB_LOCK_FILE_NAME, dataFile } from '../node/paths.js';
 import { STATS_TOPIC } from '../core/broker/system-requests.js';
 import { statsSnapshot } from './stats-snapshot.js';
-import { type HubListenerOptions, openSocketListeners } from './socket-listeners.js';
+import { type HubListenerOptions, configListeners, openSocketListeners } from './socket-listeners.js';
 import type { SocketListener } from '../transports/net/socket-listener.node.js';
 import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
 import type { Session } from '../core/broker/session.js';
@@ -203,7 +203,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     throw err;
   }
   try {
-    socketListeners = await openSocketListeners(socketListenerOptions, broker, logger);
+    // The config file's listeners first, then those given in code (CLI flags).
+    const fromConfig = configListeners(sec.config?.listeners ?? [], sec.configPath);
+    socketListeners = await openSocketListeners([...fromConfig, ...socketListenerOptions], broker, logger);
   } catch (err) {
     await listener.close();
     await broker.close(0);

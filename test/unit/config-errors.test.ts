@@ -84,6 +84,13 @@ describe('the published JSON Schema', () => {
       createDefaultConfig(),
       { $schema: 'x', apps: { a: { secret: SECRET, roles: ['r'] } }, roles: { r: { publish: ['a.>', { pattern: 'b.>', ask: true }] } } },
       serializeHubConfig(parseHubConfig({ apps: { a: { secrets: [{ id: 'k1', secret: SECRET, expiresAt: '2030-01-01T00:00:00Z' }] } } })),
+      {
+        apps: { a: { secret: SECRET } },
+        listeners: [
+          { kind: 'tcp', host: '127.0.0.1', port: 7071 },
+          { kind: 'tls', host: 'h', port: 1, certFile: 'c', keyFile: 'k' },
+        ],
+      },
     ];
     for (const doc of good) {
       parseHubConfig(JSON.parse(JSON.stringify(doc)));
@@ -97,6 +104,7 @@ describe('the published JSON Schema', () => {
       { apps: { a: { secret: SECRET } }, security: { maxClockSkewMs: 1.5 } },
       { apps: { a: { secret: SECRET } }, security: { encryption: 'sometimes' } },
       { roles: {} },
+      { apps: { a: { secret: SECRET } }, listeners: [{ kind: 'tcp', host: 'h', port: 1, path: 'x' }] },
     ];
     for (const doc of bad) {
       assert.throws(() => parseHubConfig(doc), ConfigError);

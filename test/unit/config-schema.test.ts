@@ -195,7 +195,7 @@ describe('hub config schema: the example', () => {
       () => parseHubConfig({ apps: {}, extra: 1 }, '/etc/crossbus.json'),
       (e: unknown) =>
         e instanceof ConfigError &&
-        e.message === '/etc/crossbus.json: extra: is not a known setting (expected $schema, apps, roles, origins, limits, security)' &&
+        e.message === '/etc/crossbus.json: extra: is not a known setting (expected $schema, apps, roles, origins, limits, security, listeners)' &&
         e.details?.source === '/etc/crossbus.json',
     );
   });

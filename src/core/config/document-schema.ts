@@ -10,7 +10,8 @@ import { AppSchema } from './app-schema.js';
 import { LimitsSchema } from './limits-schema.js';
 import { OriginListSchema } from './origin-schema.js';
 import { RoleSchema } from './role-schema.js';
-import { named, rule, settings, text, type Problem } from './rules.js';
+import { list, named, rule, settings, text, type Problem } from './rules.js';
+import { ListenerSchema } from './listener-schema.js';
 import { SecuritySchema } from './security-schema.js';
 import { DEFAULT_ORIGINS } from '../defaults.js';
 
@@ -88,10 +89,12 @@ export const HubConfigSchema = v.pipe(
       origins: v.optional(OriginListSchema, DEFAULT_ORIGINS),
       limits: v.optional(LimitsSchema, {}),
       security: v.optional(SecuritySchema, {}),
+      /** TCP, Unix-socket and TLS listeners besides the WebSocket one; read at start. */
+      listeners: v.optional(v.pipe(list(ListenerSchema), v.readonly()), []),
     },
     {
       shape: (o) => (o.apps === undefined ? { path: ['apps'], message: 'is required: without apps nobody can connect' } : undefined),
-      checkOrder: ['$schema', 'roles', 'apps', 'origins', 'limits', 'security'],
+      checkOrder: ['$schema', 'roles', 'apps', 'origins', 'limits', 'security', 'listeners'],
     },
   ),
   rule(({ apps, roles }) => rolesDefined(apps, roles) ?? secretsDistinct(apps) ?? originsDistinct(apps) ?? certificatesDistinct(apps)),

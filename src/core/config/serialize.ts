@@ -58,5 +58,6 @@ export function serializeHubConfig(cfg: HubConfig): HubConfigDocument {
     origins: [...cfg.origins],
     limits: { rate: { ...cfg.limits.rate }, topicRates: cfg.limits.topicRates.map((t) => ({ ...t })) },
     security: { ...cfg.security, integrityAlgorithms: [...cfg.security.integrityAlgorithms], abuse: { ...cfg.security.abuse } },
+    listeners: cfg.listeners.map((l) => ({ ...l })),
   };
 }
