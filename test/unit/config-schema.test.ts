@@ -195,7 +195,8 @@ describe('hub config schema: the example', () => {
       () => parseHubConfig({ apps: {}, extra: 1 }, '/etc/crossbus.json'),
       (e: unknown) =>
         e instanceof ConfigError &&
-        e.message === '/etc/crossbus.json: extra: is not a known setting (expected $schema, apps, roles, origins, limits, security, listeners)' &&
+        e.message ===
+          '/etc/crossbus.json: extra: is not a known setting (expected $schema, apps, roles, origins, limits, security, listeners)' &&
         e.details?.source === '/etc/crossbus.json',
     );
   });
