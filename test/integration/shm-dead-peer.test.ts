@@ -18,7 +18,9 @@ import { isCrossbusError } from '../../src/core/errors/index.js';
 
 const WORKER = fileURLToPath(new URL('../fixtures/shm-writer-worker.ts', import.meta.url));
 const RING = 4096;
-const CHUNK = 64 * 1024;
+// Messages far larger than the ring, so that the writer is killed inside one (the chance that it
+// dies exactly at a message's end is then one in a thousand or less, not one in sixteen).
+const CHUNK = 4 * 1024 * 1024;
 
 for (const how of ['port', 'beat'] as const) {
   test(`a writer thread terminated mid-message: what it published arrives, then CB_ERR_CONNECTION_LOST (found by ${how})`, async () => {
@@ -48,8 +50,8 @@ for (const how of ['port', 'beat'] as const) {
       message: (c) => {
         for (let i = 0; i < c.length; i++) if (badAt < 0 && c[i] !== (received + i) % 251) badAt = received + i;
         received += c.length;
-        // Well into the second chunk and not at its end: the writer is in the middle of a message.
-        if (received > CHUNK + RING && received % CHUNK !== 0) resolveMidMessage();
+        // Several rings into a message and not at its end: the writer is in the middle of one.
+        if (received > 4 * RING && received % CHUNK !== 0) resolveMidMessage();
       },
       close: resolveClosed,
     });
