@@ -108,6 +108,8 @@ export class PendingTable<T> {
       } else if (e.deadline < next) next = e.deadline;
     }
     if (next !== Infinity) this.#arm(Math.max(next, t + TIMEOUT_GRANULARITY_MS));
+    // A late timer (a busy event loop) finds several expired at once: they still fail in deadline order.
+    expired.sort((a, b) => a.deadline - b.deadline);
     for (const e of expired) e.reject(e.onTimeout());
   };
 }

@@ -123,3 +123,19 @@ test('an empty table does not keep a Node process alive; a waiting entry does', 
   assert.equal(waiting.status, 0, waiting.stderr);
   assert.match(waiting.stdout, /timed out after \d+/);
 });
+
+test('entries that expire together (a late timer: a busy event loop) fail in deadline order', async () => {
+  const t = new PendingTable<number>();
+  const order: string[] = [];
+  // Added longest first, so insertion order is the reverse of deadline order.
+  const all = ['c', 'b', 'a'].map((label, i) =>
+    t.add(i + 1, 60 - i * 20, timeout(label)).catch((e: CrossbusError) => void order.push(e.message)),
+  );
+  // Hold the event loop past every deadline: one timer run finds all three expired.
+  const until = performance.now() + 120;
+  while (performance.now() < until) {
+    // busy on purpose
+  }
+  await Promise.all(all);
+  assert.deepEqual(order, ['a', 'b', 'c']);
+});
