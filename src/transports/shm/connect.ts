@@ -7,10 +7,11 @@
  * missing). Runtime-neutral: it needs SharedArrayBuffer, which a browser gives only to a
  * cross-origin isolated page and its workers.
  */
-import { createError, isCrossbusError } from '../../core/errors/index.js';
+import { isCrossbusError } from '../../core/errors/index.js';
 import type { Transport, TransportConnector } from '../../core/transport/transport.js';
 import { DEFAULT_SHM_RING_BYTES } from '../defaults.js';
 import type { PortLike } from '../port/port-transport.js';
+import { isPortRequest, newChannel, onPortMessages } from '../port/channel.js';
 import { createShmBuffer } from './layout.js';
 import { createShmTransport, type ShmTransportOptions } from './shm-transport.js';
 
@@ -29,23 +30,7 @@ export interface ShmConnectorOptions extends Omit<ShmTransportOptions, 'port'> {
 
 export type ShmListenOptions = Omit<ShmTransportOptions, 'port'>;
 
-function isShmConnectRequest(d: unknown): d is ShmConnectRequest {
-  if (typeof d !== 'object' || d === null) return false;
-  const o = d as Record<string, unknown>;
-  const port = o.port as PortLike | undefined;
-  return o.crossbus === SHM_CONNECT_REQUEST && typeof port === 'object' && port !== null && typeof port.postMessage === 'function';
-}
-
-interface ChannelLike {
-  port1: PortLike;
-  port2: PortLike;
-}
-
-function newChannel(): ChannelLike {
-  const MC = (globalThis as { MessageChannel?: new () => ChannelLike }).MessageChannel;
-  if (MC === undefined) throw createError('CB_ERR_CONNECTION_FAILED', 'this runtime has no MessageChannel');
-  return new MC();
-}
+const isShmConnectRequest = (d: unknown): d is ShmConnectRequest => isPortRequest(d, SHM_CONNECT_REQUEST);
 
 /** Client side: connects over shared memory through `target` (a Worker, a worker scope, Node's parentPort). */
 export function shmConnector(target: PortLike, options: ShmConnectorOptions = {}): TransportConnector {
@@ -78,15 +63,5 @@ export function listenShm(target: PortLike, onConnection: (t: Transport) => void
     }
     onConnection(transport);
   };
-  const onEvent = (ev: { data?: unknown }): void => accept(ev.data);
-  if (typeof target.addEventListener === 'function') {
-    target.addEventListener('message', onEvent);
-    target.start?.();
-    return () => target.removeEventListener?.('message', onEvent);
-  }
-  if (typeof target.on === 'function') {
-    target.on('message', accept);
-    return () => target.off?.('message', accept);
-  }
-  throw new TypeError('listenShm needs a target with addEventListener or on');
+  return onPortMessages(target, accept, 'listenShm');
 }
