@@ -35,7 +35,6 @@ const INVALID_INPUT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
  */
 export class AccessGate {
   readonly #sec: BrokerSecurity;
-  readonly #events: TypedEmitter<BrokerEvents>;
   readonly #sessions: SessionTable;
   readonly #queues: OutboundQueues;
   readonly #router: Router;
@@ -44,7 +43,6 @@ export class AccessGate {
 
   constructor(sec: BrokerSecurity, events: TypedEmitter<BrokerEvents>, sessions: SessionTable, queues: OutboundQueues, router: Router) {
     this.#sec = sec;
-    this.#events = events;
     this.#sessions = sessions;
     this.#queues = queues;
     this.#router = router;
@@ -103,7 +101,8 @@ export class AccessGate {
       for (const sub of [...s.routing.subscriptions.values()]) {
         const problem = this.#subscribeProblem(s, sub.pattern, true);
         if (problem === undefined) continue;
-        this.#router.remove(s, sub);
+        // Removed and announced as a peer's unsubscribe is (no OK: the peer did not ask).
+        this.#router.unsubscribe(s, sub, 0);
         ended++;
         this.#audit.record({
           actor: this.#audit.actor(s),
@@ -115,13 +114,6 @@ export class AccessGate {
         this.#replyError(s, 0, 'CB_ERR_FORBIDDEN', `subscription ${JSON.stringify(sub.pattern)} ended: ${problem}`, {
           sid: sub.sid,
           pattern: sub.pattern,
-        });
-        this.#events.emit('unsubscription', {
-          connectionId: s.connectionId,
-          name: s.name,
-          sid: sub.sid,
-          pattern: sub.pattern,
-          group: sub.group,
         });
       }
     }
