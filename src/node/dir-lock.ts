@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, stat, unlink } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { ConfigError } from '../core/errors/index.js';
 import { PRIVATE_DIR_MODE, readIfExists, unlinkIfExists, writePrivateTemp } from './atomic-file.js';
@@ -53,10 +54,11 @@ export async function acquireFileLock(file: string, options: AcquireLockOptions 
     throw new ConfigError('CB_ERR_INVALID_OPTION', `waitMs must be a non-negative integer, got ${String(waitMs)}`);
   }
   await mkdir(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+  const started = await processStart(process.pid);
   const me: LockHolder = {
     pid: process.pid,
     host: hostname(),
-    ...optional('started', await processStart(process.pid)),
+    ...(started !== undefined ? { started } : {}),
     token: randomBytes(12).toString('hex'),
     purpose,
     acquiredAt: new Date().toISOString(),
@@ -185,12 +187,4 @@ function lockedError(file: string, h: LockHolder): ConfigError {
   return new ConfigError('CB_ERR_DATA_DIR_LOCKED', `data folder ${folder} is in use by a ${h.purpose} (${where}); lock file ${file}`, {
     details: { folder, file, pid: h.pid, host: h.host, purpose: h.purpose },
   });
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
