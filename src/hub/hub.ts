@@ -143,37 +143,31 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const logger = brokerOptions.logger ?? silentLogger;
   // Before anything in the folder is read or written: a second hub must not touch the first's files.
   const lock = dataDir !== undefined ? await acquireFileLock(dataFile(dataDir, HUB_LOCK_FILE_NAME)) : undefined;
+  // What start-up has opened so far: if a later step fails, closed again, newest first.
+  const opened: Array<() => Promise<unknown>> = [];
+  if (lock !== undefined) opened.push(() => lock.release());
   let sec: Awaited<ReturnType<typeof setupSecurity>>;
-  try {
-    sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, identifyByOrigin, logger });
-  } catch (err) {
-    await lock?.release();
-    throw err;
-  }
   let broker: Broker;
   let urls: readonly string[] = [];
   let streams: StreamService<Session> | undefined;
+  let listener: Awaited<ReturnType<typeof listenWebSocket>>;
+  let socketListeners: SocketListener[];
   try {
-    streams = await openStreams(dataDir, streamStorage, logger, brokerOptions, streamOptions);
-    const opened = streams;
+    sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, identifyByOrigin, logger });
+    opened.push(() => sec.close());
+    const stored = await openStreams(dataDir, streamStorage, logger, brokerOptions, streamOptions);
+    streams = stored;
+    if (stored !== undefined) opened.push(() => stored.close());
     broker = new Broker({
       ...brokerOptions,
       advertisedListeners: () => urls,
-      systemResponders: { [STATS_TOPIC]: () => statsSnapshot(broker, opened, startedAt) },
+      systemResponders: { [STATS_TOPIC]: () => statsSnapshot(broker, stored, startedAt) },
       ...(sec.security !== undefined ? { security: sec.security } : {}),
-      ...(streams ? { streams } : {}),
+      ...(stored ? { streams: stored } : {}),
     });
-  } catch (err) {
-    await streams?.close();
-    await sec.close();
-    await lock?.release();
-    throw err;
-  }
-  (sec as { setRevokedHandler?: (fn: () => void) => void }).setRevokedHandler?.(() => broker.reapplySecurity());
-  const limits = broker.options.limits;
-  let listener: Awaited<ReturnType<typeof listenWebSocket>>;
-  let socketListeners: SocketListener[] = [];
-  try {
+    opened.push(() => broker.close(0));
+    (sec as { setRevokedHandler?: (fn: () => void) => void }).setRevokedHandler?.(() => broker.reapplySecurity());
+    const limits = broker.options.limits;
     listener = await listenWebSocket({
       host,
       port,
@@ -195,23 +189,13 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         return false;
       },
     });
-  } catch (err) {
-    await broker.close(0);
-    await streams?.close();
-    await sec.close();
-    await lock?.release();
-    throw err;
-  }
-  try {
+    const ws = listener;
+    opened.push(() => ws.close());
     // The config file's listeners first, then those given in code (CLI flags).
     const fromConfig = configListeners(sec.config?.listeners ?? [], sec.configPath);
     socketListeners = await openSocketListeners([...fromConfig, ...socketListenerOptions], broker, logger);
   } catch (err) {
-    await listener.close();
-    await broker.close(0);
-    await streams?.close();
-    await sec.close();
-    await lock?.release();
+    for (const close of opened.reverse()) await close();
     throw err;
   }
   urls = Object.freeze([listener.url, ...socketListeners.map((l) => l.url)]);
