@@ -9,7 +9,7 @@
 
 // the broker and its security
 export { Broker } from '../core/broker/broker.js';
-export type { BrokerOptions, SlowConsumerPolicy } from '../core/broker/options.js';
+export type { AcceptOptions, BrokerOptions, SlowConsumerPolicy } from '../core/broker/options.js';
 export type { BrokerEvents, BrokerStats, ConnectionStats } from '../core/broker/events.js';
 export type { Metric, MetricsSource } from '../core/metrics/metric.js';
 export { HubSecurity, type HubSecurityOptions } from '../core/security/hub-security.js';

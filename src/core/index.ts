@@ -46,7 +46,7 @@ export { reframe, type Reframe } from './transport/reframe.js';
 
 // the broker
 export { Broker } from './broker/broker.js';
-export type { BrokerOptions, SlowConsumerPolicy } from './broker/options.js';
+export type { AcceptOptions, BrokerOptions, SlowConsumerPolicy } from './broker/options.js';
 export type { BrokerEvents, BrokerStats, ConnectionStats } from './broker/events.js';
 export type { Session } from './broker/session.js';
 export { TypedEmitter, type Listener } from './util/emitter.js';

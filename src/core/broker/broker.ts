@@ -12,7 +12,7 @@ import { brokerMetrics } from './broker-metrics.js';
 import { HubCounters } from './counters.js';
 import type { BrokerEvents, BrokerStats } from './events.js';
 import { InboundDispatch } from './inbound.js';
-import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './options.js';
+import { type AcceptOptions, type BrokerOptions, type ResolvedBrokerOptions, handshakeTimeoutOf, resolveBrokerOptions } from './options.js';
 import { OutboundQueues } from './outbound-queues.js';
 import { Router } from './router.js';
 import { SessionTable } from './session-table.js';
@@ -69,10 +69,13 @@ export class Broker implements MetricsSource {
 
   /**
    * Takes ownership of a connected transport and speaks the protocol on it. A byte-stream
-   * transport is reframed first, so everything above it sees whole frames.
+   * transport is reframed first, so everything above it sees whole frames. `options` are its
+   * listener's (one object per listener, checked here: an invalid one throws CB_ERR_INVALID_OPTION
+   * before the transport is touched).
    */
-  accept(raw: Transport): void {
+  accept(raw: Transport, options?: AcceptOptions): void {
     const o = this.options;
+    const handshakeTimeoutMs = handshakeTimeoutOf(options, o.handshakeTimeoutMs);
     const sessions = this.#sessions;
     const seq = sessions.nextSeq();
     let session: Session | undefined;
@@ -118,7 +121,7 @@ export class Broker implements MetricsSource {
       close: (info) => sessions.transportClosed(session, info),
       drain: () => queues.pump(session),
     });
-    sessions.startHandshakeClock(session);
+    sessions.startHandshakeClock(session, handshakeTimeoutMs);
   }
 
   /** Refused before any state is kept: say why, then close ("try again later"). */

@@ -60,7 +60,10 @@ export interface BrokerOptions {
   maxTotalQueuedBytes?: number;
   /** @default DEFAULT_SLOW_CONSUMER_POLICY */
   slowConsumerPolicy?: SlowConsumerPolicy;
-  /** @default DEFAULT_HANDSHAKE_TIMEOUT_MS */
+  /**
+   * Time a peer gets to finish the protocol handshake (HELLO through AUTH); a listener may set
+   * its own (AcceptOptions). @default DEFAULT_HANDSHAKE_TIMEOUT_MS
+   */
   handshakeTimeoutMs?: number;
   /** Ping idle peers after this long; drop them after twice this. 0 disables. @default DEFAULT_HEARTBEAT_MS */
   heartbeatMs?: number;
@@ -115,6 +118,24 @@ export interface ResolvedBrokerOptions {
   streams: BrokerStreams<Session> | undefined;
   systemResponders: SystemResponders | undefined;
   advertisedListeners: (() => readonly string[]) | undefined;
+}
+
+/** The longest handshake timeout accepted: an hour. */
+const MAX_HANDSHAKE_TIMEOUT_MS = 3_600_000;
+
+/** What one listener sets for the connections it hands to `Broker.accept`. */
+export interface AcceptOptions {
+  /**
+   * Time a peer of this listener gets to finish the protocol handshake (HELLO through AUTH), in
+   * 1..3,600,000 ms. @default the broker's handshakeTimeoutMs
+   */
+  readonly handshakeTimeoutMs?: number | undefined;
+}
+
+/** The handshake timeout in force for one listener: its own, checked, or the broker's. */
+export function handshakeTimeoutOf(options: AcceptOptions | undefined, brokerDefault: number): number {
+  const value = options?.handshakeTimeoutMs;
+  return value === undefined ? brokerDefault : intOption('handshakeTimeoutMs', value, brokerDefault, 1, MAX_HANDSHAKE_TIMEOUT_MS);
 }
 
 function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {
@@ -174,7 +195,13 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     maxQueuedMessages: intOption('maxQueuedMessages', options.maxQueuedMessages, DEFAULT_MAX_QUEUED_MESSAGES, 1, Number.MAX_SAFE_INTEGER),
     maxTotalQueuedBytes,
     slowConsumerPolicy: policy,
-    handshakeTimeoutMs: intOption('handshakeTimeoutMs', options.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS, 1, 3_600_000),
+    handshakeTimeoutMs: intOption(
+      'handshakeTimeoutMs',
+      options.handshakeTimeoutMs,
+      DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      1,
+      MAX_HANDSHAKE_TIMEOUT_MS,
+    ),
     heartbeatMs: intOption('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS, 0, 3_600_000),
     transportHighWaterBytes: intOption(
       'transportHighWaterBytes',

@@ -36,7 +36,6 @@ export class SessionTable {
   #pending = 0;
   readonly #heartbeat: HeartbeatWheel<Session> | undefined;
   readonly #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
-  readonly #options: ResolvedBrokerOptions;
   readonly #events: TypedEmitter<BrokerEvents>;
   readonly #totals: HubCounters;
   readonly #queues: OutboundQueues;
@@ -51,7 +50,6 @@ export class SessionTable {
     router: Router,
     streams: BrokerStreams<Session> | undefined,
   ) {
-    this.#options = options;
     this.#events = events;
     this.#totals = totals;
     this.#queues = queues;
@@ -101,18 +99,21 @@ export class SessionTable {
     this.#pending++;
   }
 
-  /** Covers the whole handshake: a client that never sends HELLO, or never finishes with AUTH. */
-  startHandshakeClock(s: Session): void {
+  /**
+   * Covers the whole handshake: a client that never sends HELLO, or never finishes with AUTH,
+   * is failed after `timeoutMs` (its listener's, or the broker's).
+   */
+  startHandshakeClock(s: Session, timeoutMs: number): void {
     const timer = setTimeout(() => {
       if (s.state === 'handshake' || s.state === 'auth') {
         const what = s.state === 'handshake' ? 'no hello' : 'no AUTH after WELCOME';
         this.fail(
           s,
-          createError('CB_ERR_HANDSHAKE_TIMEOUT', `${what} within ${this.#options.handshakeTimeoutMs} ms`),
+          createError('CB_ERR_HANDSHAKE_TIMEOUT', `${what} within ${timeoutMs} ms`, { details: { timeoutMs } }),
           CLOSE_POLICY_VIOLATION,
         );
       }
-    }, this.#options.handshakeTimeoutMs);
+    }, timeoutMs);
     (s as Lifecycle).handshakeTimer = timer;
     unrefTimer(timer);
   }
