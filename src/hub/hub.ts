@@ -7,6 +7,8 @@ import type { HubConfig } from '../core/config/schema.js';
 import type { ConsentManager } from '../core/security/consent.js';
 import { ConfigError } from '../core/errors/index.js';
 import { silentLogger } from '../core/util/logger.js';
+import { TypedEmitter } from '../core/util/emitter.js';
+import type { HubEvents } from './events.js';
 import { listenWebSocket } from '../transports/websocket/websocket-server.node.js';
 import { setupSecurity, writePidFile } from './security-setup.js';
 import { acquireFileLock } from '../node/dir-lock.js';
@@ -14,7 +16,7 @@ import { HUB_LOCK_FILE_NAME, dataFile } from '../node/paths.js';
 import { STATS_TOPIC } from '../core/broker/system-requests.js';
 import { statsSnapshot } from './stats-snapshot.js';
 import { type HubListenerOptions, configListeners, openSocketListeners } from './socket-listeners.js';
-import type { SocketListener } from '../transports/net/socket-listener.node.js';
+import type { SocketListener, TlsReloadOutcome } from '../transports/net/socket-listener.node.js';
 import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
 import type { Session } from '../core/broker/session.js';
 import type { StreamService } from '../core/streams/stream-service.js';
@@ -60,9 +62,11 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
   streamStorage?: StreamStorageChoice;
   /**
    * More listeners besides the WebSocket one: `{ kind: 'tcp', host, port }`, `{ kind: 'unix', path }`,
-   * `{ kind: 'tls', host, port, cert, key, ca?, requestClientCertificates? }`, each with its own
-   * `maxConnections`, `keepAliveMs`, `tlsHandshakeTimeoutMs`. Every listener's URL is in `urls`,
-   * in each WELCOME and at `GET /.well-known/crossbus` on the WebSocket port. @default []
+   * `{ kind: 'tls', host, port, cert, key, ca?, requestClientCertificates?, watchFiles?, reloadDebounceMs? }`,
+   * each with its own `maxConnections`, `keepAliveMs`, `tlsHandshakeTimeoutMs` and
+   * `handshakeTimeoutMs` (the hub's `handshakeTimeoutMs` when left out; the WebSocket listener
+   * always has the hub's). Every listener's URL is in `urls`, in each WELCOME and at
+   * `GET /.well-known/crossbus` on the WebSocket port. @default []
    */
   listeners?: readonly HubListenerOptions[];
   /** Stream limits: maxStreams (1000), maxConsumersPerStream (1000), maxDuplicateIds (100,000); retentionIntervalMs, saveDelayMs. @default {} */
@@ -74,6 +78,15 @@ export interface ReloadResult {
   closed: number;
   /** Subscriptions ended because their grant is gone. */
   endedSubscriptions: number;
+  /** What each TLS listener did with its certificate files (reloaded before the config). */
+  certificates: readonly CertificateReload[];
+}
+
+/** One TLS listener's certificate reload: see `Hub.reloadCertificates()`. */
+export interface CertificateReload {
+  /** The listener's URL. */
+  listener: string;
+  outcome: TlsReloadOutcome;
 }
 
 export interface Hub {
@@ -97,8 +110,20 @@ export interface Hub {
    * against (see src/core/metrics/metric.ts).
    */
   metrics(): readonly Metric[];
-  /** Re-reads the config file and applies it to open connections at once (SIGHUP, `crossbus reload`). */
+  /** The hub's own events: `tls-reload`. */
+  readonly events: TypedEmitter<HubEvents>;
+  /**
+   * Reloads the TLS listeners' certificates (see `reloadCertificates()`), then re-reads the config
+   * file and applies it to open connections at once (SIGHUP, `crossbus reload`).
+   */
   reload(): Promise<ReloadResult>;
+  /**
+   * Makes every TLS listener read its certificate, key and CA files again; new connections get
+   * the new certificate, open ones keep theirs. One that fails keeps the previous certificate and
+   * says so (a `tls-reload` event with CB_ERR_TLS, the log, the audit log). Never rejects.
+   * Listeners also do this by themselves when the files change (`watchFiles`).
+   */
+  reloadCertificates(): Promise<readonly CertificateReload[]>;
   /** Applies consent decisions queued by the CLI (SIGUSR2). */
   processConsentInbox(): Promise<number>;
   /** Graceful: tells clients, drains queues, then closes the listener. Idempotent. */
@@ -141,6 +166,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   }
   const startedAt = Date.now();
   const logger = brokerOptions.logger ?? silentLogger;
+  const events = new TypedEmitter<HubEvents>((error) => logger.error({ error: String(error) }, 'hub event listener threw'));
   // Before anything in the folder is read or written: a second hub must not touch the first's files.
   const lock = dataDir !== undefined ? await acquireFileLock(dataFile(dataDir, HUB_LOCK_FILE_NAME)) : undefined;
   // What start-up has opened so far: if a later step fails, closed again, newest first.
@@ -193,7 +219,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     opened.push(() => ws.close());
     // The config file's listeners first, then those given in code (CLI flags).
     const fromConfig = configListeners(sec.config?.listeners ?? [], sec.configPath);
-    socketListeners = await openSocketListeners([...fromConfig, ...socketListenerOptions], broker, logger);
+    socketListeners = await openSocketListeners([...fromConfig, ...socketListenerOptions], broker, { logger, audit: sec.audit, events });
   } catch (err) {
     for (const close of opened.reverse()) await close();
     throw err;
@@ -202,6 +228,12 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const removePid = dataDir !== undefined ? await writePidFile(dataDir, listener.url) : undefined;
   if (dataDir !== undefined) await sec.processConsentInbox();
   let closing: Promise<void> | undefined;
+  const reloadCertificates = (): Promise<CertificateReload[]> =>
+    Promise.all(
+      socketListeners.flatMap((l) =>
+        l.reloadCertificates === undefined ? [] : [l.reloadCertificates().then((outcome) => ({ listener: l.url, outcome }))],
+      ),
+    );
   return {
     url: listener.url,
     urls,
@@ -217,9 +249,12 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     insecure,
     stats: () => broker.stats(),
     metrics: () => [...broker.metrics(), ...(streams?.metrics() ?? [])],
+    events,
+    reloadCertificates,
     reload: async () => {
+      const certificates = await reloadCertificates();
       await sec.reloadConfig();
-      const result = broker.reapplySecurity();
+      const result = { ...broker.reapplySecurity(), certificates };
       logger.info({ ...result }, 'config reloaded');
       return result;
     },

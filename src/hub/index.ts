@@ -1,7 +1,8 @@
 export { startHub } from './hub.js';
-export type { Hub, HubOptions } from './hub.js';
+export type { CertificateReload, Hub, HubOptions, ReloadResult } from './hub.js';
+export type { HubEvents } from './events.js';
 export { Broker } from '../core/broker/broker.js';
-export type { BrokerOptions, SlowConsumerPolicy } from '../core/broker/options.js';
+export type { AcceptOptions, BrokerOptions, SlowConsumerPolicy } from '../core/broker/options.js';
 export type { Metric, MetricsSource } from '../core/metrics/metric.js';
 export type { BrokerEvents, BrokerStats, ConnectionStats } from '../core/broker/events.js';
 export type { StreamStorageChoice } from './stream-setup.js';
@@ -15,7 +16,7 @@ export { listenShm, type ShmListenOptions } from '../transports/shm/connect.js';
 export { createPortTransport, type PortLike, type PortTransportInfo } from '../transports/port/port-transport.js';
 export { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_STREAM_STORAGE } from './defaults.js';
 // TCP, Unix sockets and TLS: startHub({ listeners }) opens them; listenSocket() feeds a Broker of your own.
-export type { HubListenerOptions } from './socket-listeners.js';
+export type { HubListenerLimits, HubListenerOptions } from './socket-listeners.js';
 export {
   listenSocket,
   certificateFingerprint,
@@ -23,4 +24,6 @@ export {
   type SocketListenOptions,
   type SocketListenerLimits,
   type TlsServerOptions,
+  type TlsReloadEvent,
+  type TlsReloadOutcome,
 } from '../transports/net/socket-listener.node.js';

@@ -131,3 +131,9 @@ export function makeCertificates(): TestCertificates {
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** One more certificate for 127.0.0.1 and localhost from the same CA (a rotated server certificate), with its key. */
+export function anotherServerPair(certs: TestCertificates, name: string): { cert: string; key: string } {
+  signed(certs.dir, name, 'ca', 'IP:127.0.0.1,DNS:localhost');
+  return { cert: readFileSync(join(certs.dir, `${name}.crt`), 'utf8'), key: readFileSync(join(certs.dir, `${name}.key`), 'utf8') };
+}

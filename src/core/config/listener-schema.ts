@@ -12,7 +12,10 @@ const limits = {
   maxConnections: v.optional(integer(1, 10_000_000)),
   keepAliveMs: v.optional(integer(0, 3_600_000)),
   tlsHandshakeTimeoutMs: v.optional(integer(100, 600_000)),
+  /** The protocol handshake (HELLO through AUTH) on this listener; the hub's own when left out. */
+  handshakeTimeoutMs: v.optional(integer(100, 3_600_000)),
 };
+const trueOrFalse = (issue: { input: unknown }) => `must be true or false, got ${kind(issue.input)}`;
 const kindOf = <const K extends string>(name: K) => v.literal(name, (issue) => `must be "${name}", got ${kind(issue.input)}`);
 
 const TcpListenerSchema = v.pipe(settings({ kind: kindOf('tcp'), host, port, ...limits }), v.readonly());
@@ -29,10 +32,11 @@ const TlsListenerSchema = v.pipe(
     /** CAs that verify client certificates (mutual TLS). */
     caFile: v.optional(text()),
     /** Ask clients for a certificate (mapped to apps by `apps.<name>.certificates`). */
-    requestClientCertificates: v.optional(
-      v.boolean((issue) => `must be true or false, got ${kind(issue.input)}`),
-      false,
-    ),
+    requestClientCertificates: v.optional(v.boolean(trueOrFalse), false),
+    /** Reload the certificate, key and CA files when they change (SIGHUP reloads them too). */
+    watchFiles: v.optional(v.boolean(trueOrFalse), true),
+    /** Quiet time after the last change to those files before they are read. */
+    reloadDebounceMs: v.optional(integer(0, 600_000)),
     ...limits,
   }),
   v.readonly(),

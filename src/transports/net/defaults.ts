@@ -25,3 +25,10 @@ export const DEFAULT_SOCKET_CONNECT_TIMEOUT_MS = 10_000;
 
 /** Time a client spends probing one address of several before it tries the next. @default 2_000 */
 export const DEFAULT_PROBE_TIMEOUT_MS = 2_000;
+
+/**
+ * How long a TLS listener waits after its certificate files last changed before it reads them
+ * again: a rotation writes the certificate and the key one after the other, and reading between
+ * the two would find them mismatched. @default 500
+ */
+export const DEFAULT_TLS_RELOAD_DEBOUNCE_MS = 500;

@@ -1,16 +1,32 @@
-import type { X509Certificate } from 'node:crypto';
 import { type Server, type Socket, createServer as createNetServer } from 'node:net';
-import { type TLSSocket, createServer as createTlsServer } from 'node:tls';
+import { type TLSSocket, type Server as TlsServer, createServer as createTlsServer } from 'node:tls';
 import { ConfigError, ConnectionError, createError } from '../../core/errors/index.js';
 import { encodeFrame } from '../../core/protocol/codec.js';
 import { Kind, PayloadType, envelope } from '../../core/protocol/envelope.js';
 import { CLOSE_TRY_AGAIN_LATER, type Transport, type TransportListener } from '../../core/transport/transport.js';
 import { encodeJson } from '../../core/util/json.js';
-import { DEFAULT_KEEPALIVE_MS, DEFAULT_LISTENER_MAX_CONNECTIONS, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './defaults.js';
+import {
+  DEFAULT_KEEPALIVE_MS,
+  DEFAULT_LISTENER_MAX_CONNECTIONS,
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_TLS_RELOAD_DEBOUNCE_MS,
+} from './defaults.js';
+import { certificateFingerprint } from './fingerprint.node.js';
 import { hostPortUrl } from './net-url.js';
 import { type PemSource, readPem } from './socket-connector.node.js';
 import { SocketTransport, tuneSocket } from './socket-transport.node.js';
+import {
+  type TlsMaterial,
+  type TlsReloadEvent,
+  type TlsReloadOutcome,
+  TlsReloader,
+  type TlsSources,
+  secureContextOptions,
+} from './tls-reload.node.js';
 import { freeUnixPath } from './unix-path.node.js';
+
+export { certificateFingerprint } from './fingerprint.node.js';
+export type { TlsReloadEvent, TlsReloadOutcome } from './tls-reload.node.js';
 
 /** The limits every socket listener has of its own (the broker's apply on top). */
 export interface SocketListenerLimits {
@@ -36,6 +52,16 @@ export interface TlsServerOptions {
    * not verify, is not refused here: it authenticates with its secret. @default false
    */
   requestClientCertificates?: boolean;
+  /**
+   * Reload `cert`, `key` and `ca` given as files when they change (their folders are watched);
+   * `reloadCertificates()` reloads them whatever this says. @default true
+   */
+  watchFiles?: boolean;
+  /**
+   * Quiet time after the last change to those files before they are read (a rotation writes
+   * several files), 0..600,000 ms. @default DEFAULT_TLS_RELOAD_DEBOUNCE_MS
+   */
+  reloadDebounceMs?: number;
 }
 
 export type SocketListenAddress =
@@ -48,12 +74,22 @@ export type SocketListenOptions = SocketListenAddress &
     onConnection(transport: Transport): void;
     /** A TLS client failed its handshake (timed out, bad certificate, not TLS at all). @default ignored */
     onTlsError?(error: Error, peer: string): void;
+    /**
+     * A TLS listener loaded new certificate files, or failed to and kept serving the previous
+     * ones (`error`: CB_ERR_TLS). @default ignored
+     */
+    onCertificatesReload?(event: TlsReloadEvent): void;
   };
 
 export interface SocketListener extends TransportListener {
   readonly kind: 'tcp' | 'unix' | 'tls';
   /** Connections open now. */
   connections(): number;
+  /**
+   * A TLS listener only: reads its certificate, key and CA files again and serves them to new
+   * connections if they changed and load; after a failure the previous ones stay. Never rejects.
+   */
+  readonly reloadCertificates?: () => Promise<TlsReloadOutcome>;
 }
 
 /**
@@ -79,17 +115,20 @@ export async function listenSocket(options: SocketListenOptions): Promise<Socket
     options.onConnection(transport);
   };
   let server: Server;
+  let tls: { server: TlsServer; sources: TlsSources; material: TlsMaterial; watchFiles: boolean; debounceMs: number } | undefined;
   if (options.kind === 'tls') {
-    const ca =
-      options.ca === undefined
-        ? undefined
-        : (Array.isArray(options.ca) ? options.ca : [options.ca]).map((c: PemSource) => readPem(c, 'CA'));
+    const reloadDebounceMs = limitOption('reloadDebounceMs', options.reloadDebounceMs, DEFAULT_TLS_RELOAD_DEBOUNCE_MS, 0, 600_000);
+    const caSources = options.ca === undefined ? undefined : Array.isArray(options.ca) ? options.ca : [options.ca];
+    const sources: TlsSources = { cert: options.cert, key: options.key, ca: caSources as readonly PemSource[] | undefined };
+    const material: TlsMaterial = {
+      cert: pemBytes(options.cert, 'certificate'),
+      key: pemBytes(options.key, 'key'),
+      ca: sources.ca?.map((c) => pemBytes(c, 'CA')),
+    };
     const requestCert = options.requestClientCertificates === true;
-    server = createTlsServer(
+    const tlsServer = createTlsServer(
       {
-        cert: readPem(options.cert, 'certificate'),
-        key: readPem(options.key, 'key'),
-        ...(ca !== undefined ? { ca } : {}),
+        ...secureContextOptions(material),
         requestCert,
         // Verified here, not enforced: a client without a mapped certificate uses its secret.
         rejectUnauthorized: false,
@@ -97,10 +136,12 @@ export async function listenSocket(options: SocketListenOptions): Promise<Socket
       },
       (socket: TLSSocket) => accept(socket, requestCert ? verifiedFingerprint(socket) : undefined),
     );
-    server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+    tlsServer.on('tlsClientError', (error: Error, socket: TLSSocket) => {
       socket.destroy();
       options.onTlsError?.(error, `${socket.remoteAddress}:${socket.remotePort}`);
     });
+    tls = { server: tlsServer, sources, material, watchFiles: options.watchFiles !== false, debounceMs: reloadDebounceMs };
+    server = tlsServer;
   } else {
     server = createNetServer({ noDelay: true }, (socket) => accept(socket));
   }
@@ -113,12 +154,24 @@ export async function listenSocket(options: SocketListenOptions): Promise<Socket
   if (options.kind === 'unix') await freeUnixPath(options.path);
   await bind(server, options);
   const url = options.kind === 'unix' ? `unix://${options.path}` : hostPortUrl(options.kind, options.host, boundPort(server, options.port));
+  // Watched from here on: the events name the listener's URL, which has its port only once bound.
+  const certificates =
+    tls === undefined
+      ? undefined
+      : new TlsReloader(tls.server, tls.sources, tls.material, {
+          url,
+          watchFiles: tls.watchFiles,
+          debounceMs: tls.debounceMs,
+          onReload: options.onCertificatesReload ?? (() => {}),
+        });
   return {
     kind,
     url,
     connections: () => open.size,
+    ...(certificates !== undefined ? { reloadCertificates: () => certificates.reload() } : {}),
     close: () =>
       new Promise<void>((resolve) => {
+        certificates?.close();
         server.close(() => resolve());
         for (const socket of open) socket.destroy();
         for (const socket of raw) socket.destroy();
@@ -134,9 +187,10 @@ function verifiedFingerprint(socket: TLSSocket): string | undefined {
   return certificateFingerprint(raw);
 }
 
-/** The form the hub config names certificates in: `sha256/` and the DER's SHA-256 in lowercase hex. */
-export function certificateFingerprint(cert: X509Certificate): string {
-  return `sha256/${cert.fingerprint256.replaceAll(':', '').toLowerCase()}`;
+/** A PEM source's bytes, read now (an unreadable file is CB_ERR_INVALID_OPTION: the listener does not start). */
+function pemBytes(source: PemSource, what: string): Buffer {
+  const pem = readPem(source, what);
+  return typeof pem === 'string' ? Buffer.from(pem) : pem;
 }
 
 /** Says why (an ERROR frame in clear, as the broker does when it is full), then closes. */
@@ -188,10 +242,11 @@ function boundPort(server: Server, fallback: number): number {
   return typeof address === 'object' && address !== null ? address.port : fallback;
 }
 
-function limitOption(name: string, value: number | undefined, def: number, min: number): number {
+function limitOption(name: string, value: number | undefined, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return def;
-  if (!Number.isInteger(value) || value < min) {
-    throw new ConfigError('CB_ERR_INVALID_OPTION', `${name} must be an integer of at least ${min}, got ${String(value)}`, {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `in ${min}..${max}`;
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `${name} must be an integer ${range}, got ${String(value)}`, {
       details: { option: name, value },
     });
   }
