@@ -4,26 +4,26 @@
  *
  * The fast path is `acquire()` while a resource is free and nobody waits: one `Promise.resolve`,
  * no timer, no closure; `release()` is synchronous. Timers and waiter records exist only when a
- * caller has to wait. Idle resources are a stack: the most recently used is handed out first (it
- * is the likeliest to still be healthy), so the stack's bottom is the oldest and idle clean-up
- * only ever looks there.
+ * caller has to wait. The parts: the line of waiters with its shared timeout timer (wait-line.ts),
+ * the idle stack and its clean-up (idle-stack.ts), creation with retries (create-retry.ts), what
+ * the pool holds, in which state, with its counters and events (ledger.ts, and disposal.ts for
+ * the factory's destroys), validation before reuse (validation.ts). This class decides: it hands
+ * resources out, takes them back, replaces the lost ones and drains.
  */
-import { ConfigError, ConnectionError, isCrossbusError } from '../errors/index.js';
+import { ConfigError, ConnectionError } from '../errors/index.js';
 import type { Metric, MetricsSource } from '../metrics/metric.js';
 import { TypedEmitter } from '../util/emitter.js';
-import { unrefTimer } from '../util/timers.js';
 import { ResourceCreator } from './create-retry.js';
-import type { AcquireOptions, PoolEvents, PoolFactory, PoolResourceState, PoolStats } from './events.js';
+import type { PoolEntry as Entry } from './entry.js';
+import type { AcquireOptions, PoolEvents, PoolFactory, PoolStats } from './events.js';
+import { IdleStack } from './idle-stack.js';
+import { PoolLedger } from './ledger.js';
+import { ReuseValidation } from './validation.js';
 import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
+import { createFailure, poolClosedError, poolTimeoutError } from './pool-errors.js';
 import { poolMetrics } from './pool-metrics.js';
 import { WaitLine } from './wait-line.js';
 import type { Waiter } from './waiters.js';
-
-class Entry<R> {
-  state: PoolResourceState = 'AVAILABLE';
-  idleSince = 0;
-  constructor(readonly resource: R) {}
-}
 
 type Phase = 'open' | 'draining' | 'closed';
 
@@ -32,39 +32,38 @@ const NO_OPTIONS: AcquireOptions = Object.freeze({});
 export class Pool<R> implements MetricsSource {
   readonly options: ResolvedPoolOptions;
   readonly events: TypedEmitter<PoolEvents<R>>;
-  readonly #factory: PoolFactory<R>;
-  readonly #validate: ((resource: R) => boolean | Promise<boolean>) | undefined;
   readonly #creator: ResourceCreator<R>;
-  readonly #entries = new Map<R, Entry<R>>();
-  readonly #idle: Entry<R>[] = [];
+  readonly #ledger: PoolLedger<R>;
+  readonly #idle: IdleStack<R>;
   readonly #waiters: WaitLine<R>;
-  readonly #destroying = new Set<Promise<void>>();
+  readonly #validation: ReuseValidation<R>;
   #phase: Phase = 'open';
-  #creating = 0;
-  #validating = 0;
-  #held = 0;
-  #busy = 0;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
   #ready: Promise<void>;
   #drained: Promise<void> | undefined;
   #onDrained: (() => void) | undefined;
-  /** Totals since the pool started (read by `stats()` and the metrics). */
-  readonly #totals = { acquires: 0, created: 0, destroyed: 0, validationFailures: 0, createFailures: 0, timeouts: 0 };
 
   /** Starts creating `minSize` resources at once; `ready()` says when they are there. */
   constructor(factory: PoolFactory<R>, options: PoolOptions = {}) {
     if (typeof factory?.create !== 'function') throw new ConfigError('CB_ERR_INVALID_OPTION', 'a pool needs a factory with create()');
-    this.options = resolvePoolOptions(options);
-    this.#factory = factory;
-    this.#validate = factory.validate?.bind(factory);
-    this.#waiters = new WaitLine<R>(this.options.acquireTimeout, (timeoutMs) => {
-      this.#totals.timeouts++;
-      return new ConnectionError('CB_ERR_POOL_TIMEOUT', `no resource came free within ${timeoutMs} ms`, {
-        details: { timeoutMs, maxSize: this.options.maxSize, pool: this.options.name },
-      });
+    const o = (this.options = resolvePoolOptions(options));
+    const events = (this.events = new TypedEmitter<PoolEvents<R>>());
+    const ledger = (this.#ledger = new PoolLedger(factory, events));
+    this.#waiters = new WaitLine<R>(o.acquireTimeout, (timeoutMs) => {
+      ledger.totals.timeouts++;
+      return poolTimeoutError(timeoutMs, o);
     });
-    this.events = new TypedEmitter<PoolEvents<R>>();
+    this.#idle = new IdleStack<R>(o.idleTimeout, o.minSize, {
+      held: () => ledger.size,
+      creating: () => ledger.creating,
+      open: () => this.#phase === 'open',
+      evict: (entry) => this.#remove(entry, undefined),
+    });
+    this.#validation = new ReuseValidation(factory, {
+      failed: (entry, error) => this.#failValidation(entry, error),
+      passed: (entry) => this.#handOver(entry),
+      settled: () => this.#dispatch(),
+    });
     this.#creator = new ResourceCreator(
       () => factory.create(),
       this.options,
@@ -86,13 +85,12 @@ export class Pool<R> implements MetricsSource {
    * signal's reason when aborted, with CB_ERR_POOL_CLOSED once the pool drains.
    */
   acquire(options: AcquireOptions = NO_OPTIONS): Promise<R> {
-    if (this.#phase !== 'open') return Promise.reject(closedError());
+    if (this.#phase !== 'open') return Promise.reject(poolClosedError());
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     if (this.#waiters.length === 0) {
-      while (this.#idle.length > 0) {
-        const entry = this.#idle.pop() as Entry<R>;
-        const verdict = this.#check(entry);
-        if (verdict === true) return Promise.resolve(this.#checkOut(entry));
+      for (let entry = this.#idle.pop(); entry !== undefined; entry = this.#idle.pop()) {
+        const verdict = this.#validation.check(entry);
+        if (verdict === true) return Promise.resolve(this.#ledger.checkOut(entry));
         if (verdict !== false) return this.#wait(options, entry, verdict);
       }
     }
@@ -101,12 +99,12 @@ export class Pool<R> implements MetricsSource {
 
   /** Gives a resource back; it is validated before its next holder gets it. */
   release(resource: R): void {
-    const entry = this.#entries.get(resource);
+    const entry = this.#ledger.entryOf(resource);
     if (entry === undefined || (entry.state !== 'ACQUIRED' && entry.state !== 'BUSY')) {
       if (this.#phase !== 'open' && entry === undefined) return; // destroyed by drain() while held
       throw new ConfigError('CB_ERR_INVALID_OPTION', 'release() of a resource this pool has not handed out');
     }
-    this.#checkIn(entry);
+    this.#ledger.checkIn(entry);
     if (this.#phase !== 'open') {
       this.#remove(entry, undefined);
       return;
@@ -117,12 +115,12 @@ export class Pool<R> implements MetricsSource {
 
   /** Gives back a resource that broke: it is destroyed, and replaced if the pool is below `minSize`. */
   destroy(resource: R, error?: unknown): void {
-    const entry = this.#entries.get(resource);
+    const entry = this.#ledger.entryOf(resource);
     if (entry === undefined || (entry.state !== 'ACQUIRED' && entry.state !== 'BUSY')) {
       if (this.#phase !== 'open' && entry === undefined) return;
       throw new ConfigError('CB_ERR_INVALID_OPTION', 'destroy() of a resource this pool has not handed out');
     }
-    this.#checkIn(entry);
+    this.#ledger.checkIn(entry);
     this.#remove(entry, error ?? new ConnectionError('CB_ERR_CONNECTION_LOST', 'the holder reported the resource broken'));
     this.#afterLoss();
   }
@@ -130,14 +128,12 @@ export class Pool<R> implements MetricsSource {
   /** Acquires, marks the resource BUSY while `fn` runs, and releases it whatever `fn` does. */
   async use<T>(fn: (resource: R) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
     const resource = await this.acquire(options);
-    const entry = this.#entries.get(resource) as Entry<R>;
-    entry.state = 'BUSY';
-    this.#busy++;
-    this.events.emit('busy', resource);
+    const entry = this.#ledger.entryOf(resource) as Entry<R>;
+    this.#ledger.markBusy(entry);
     try {
       return await fn(resource);
     } finally {
-      if (this.#entries.get(resource) === entry && entry.state === 'BUSY') this.release(resource);
+      if (this.#ledger.entryOf(resource) === entry && entry.state === 'BUSY') this.release(resource);
     }
   }
 
@@ -155,15 +151,7 @@ export class Pool<R> implements MetricsSource {
   }
 
   stats(): PoolStats {
-    return {
-      size: this.#entries.size + this.#creating,
-      available: this.#idle.length,
-      acquired: this.#held - this.#busy,
-      busy: this.#busy,
-      creating: this.#creating,
-      waiting: this.#waiters.length,
-      ...this.#totals,
-    };
+    return this.#ledger.stats(this.#idle.length, this.#waiters.length);
   }
 
   /** `crossbus_pool_*` counters and gauges, labelled with the pool's `name`. */
@@ -173,72 +161,26 @@ export class Pool<R> implements MetricsSource {
 
   // ------------------------------------------------------------------------- handing out
 
-  /** true: hand it out; false: it failed and is gone; a promise: the factory validates asynchronously. */
-  #check(entry: Entry<R>): boolean | Promise<boolean> {
-    if (this.#validate === undefined) return true;
-    let verdict: boolean | Promise<boolean>;
-    try {
-      verdict = this.#validate(entry.resource);
-    } catch (error) {
-      this.#failValidation(entry, error);
-      return false;
-    }
-    if (verdict === true) return true;
-    if (typeof (verdict as Promise<boolean> | undefined)?.then === 'function') return verdict;
-    this.#failValidation(entry, undefined);
-    return false;
-  }
-
-  #checkOut(entry: Entry<R>): R {
-    entry.state = 'ACQUIRED';
-    this.#held++;
-    this.#totals.acquires++;
-    this.events.emit('acquired', entry.resource);
-    return entry.resource;
-  }
-
-  #checkIn(entry: Entry<R>): void {
-    if (entry.state === 'BUSY') this.#busy--;
-    this.#held--;
-  }
-
   /** The slow path: a place in line (and, for a resource being validated, its verdict awaited). */
   #wait(options: AcquireOptions, validating: Entry<R> | undefined, verdict: Promise<boolean> | undefined): Promise<R> {
     const waiter = this.#waiters.enqueue(options.timeout ?? this.options.acquireTimeout, options.signal);
-    if (validating !== undefined) this.#awaitVerdict(validating, verdict as Promise<boolean>);
+    if (validating !== undefined) this.#validation.await(validating, verdict as Promise<boolean>);
     else this.#dispatch();
     return waiter.promise;
   }
 
   /** Serves waiters from idle resources, then creates what is still missing (up to `maxSize`). */
   #dispatch(): void {
-    while (this.#idle.length > 0 && this.#waiters.length > this.#validating) {
+    const validation = this.#validation;
+    while (this.#idle.length > 0 && this.#waiters.length > validation.pending) {
       const entry = this.#idle.pop() as Entry<R>;
-      const verdict = this.#check(entry);
-      if (verdict === true) (this.#waiters.shift() as Waiter<R>).resolve(this.#checkOut(entry));
-      else if (verdict !== false) this.#awaitVerdict(entry, verdict);
+      const verdict = validation.check(entry);
+      if (verdict === true) (this.#waiters.shift() as Waiter<R>).resolve(this.#ledger.checkOut(entry));
+      else if (verdict !== false) validation.await(entry, verdict);
     }
-    let missing = this.#waiters.length - this.#validating - this.#creating;
-    while (missing-- > 0 && this.#entries.size + this.#creating < this.options.maxSize) this.#startCreate(true).catch(() => {});
-  }
-
-  #awaitVerdict(entry: Entry<R>, verdict: Promise<boolean>): void {
-    this.#validating++;
-    verdict.then(
-      (ok) => {
-        this.#validating--;
-        if (entry.state === 'CLOSED') return;
-        if (ok === true) this.#handOver(entry);
-        else this.#failValidation(entry, undefined);
-        this.#dispatch();
-      },
-      (error: unknown) => {
-        this.#validating--;
-        if (entry.state === 'CLOSED') return;
-        this.#failValidation(entry, error);
-        this.#dispatch();
-      },
-    );
+    const ledger = this.#ledger;
+    let missing = this.#waiters.length - validation.pending - ledger.creating;
+    while (missing-- > 0 && ledger.size + ledger.creating < this.options.maxSize) this.#startCreate(true).catch(() => {});
   }
 
   /** A resource ready to use: to the oldest waiter, else into the pool. */
@@ -248,51 +190,48 @@ export class Pool<R> implements MetricsSource {
       return;
     }
     const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter.resolve(this.#checkOut(entry));
+    if (waiter !== undefined) waiter.resolve(this.#ledger.checkOut(entry));
     else this.#makeIdle(entry);
   }
 
   #makeIdle(entry: Entry<R>): void {
-    entry.state = 'AVAILABLE';
-    entry.idleSince = Date.now();
     this.#idle.push(entry);
     this.events.emit('available', entry.resource);
-    if (this.#idleTimer === undefined) this.#armIdleTimer();
+    this.#idle.watch();
   }
 
   // ------------------------------------------------------------------------- creating and destroying
 
   /** One resource more; `forWaiter` says a waiter is counting on it (its failure is the waiter's). */
   async #startCreate(forWaiter: boolean): Promise<void> {
-    this.#creating++;
+    const ledger = this.#ledger;
+    ledger.creating++;
     let resource: R;
     try {
       resource = await this.#creator.run();
     } catch (error) {
-      this.#creating--;
-      this.#totals.createFailures++;
+      ledger.creating--;
+      ledger.totals.createFailures++;
       if (this.#phase === 'draining') this.#maybeDrained();
       const failure = createFailure(error, this.options.retryAttempts + 1);
       // The oldest waiter learns why it cannot have a resource; the others keep their own chances.
       if (forWaiter || this.#waiters.length > 0) this.#waiters.shift()?.reject(failure);
       throw failure;
     }
-    this.#creating--;
-    const entry = new Entry(resource);
-    this.#entries.set(resource, entry);
-    this.#totals.created++;
-    this.#handOver(entry);
+    ledger.creating--;
+    this.#handOver(ledger.add(resource));
     if (this.#phase === 'draining') this.#maybeDrained();
   }
 
   #fillToMinimum(): Promise<void> {
     const creations: Promise<void>[] = [];
-    while (this.#phase === 'open' && this.#entries.size + this.#creating < this.options.minSize) creations.push(this.#startCreate(false));
+    const ledger = this.#ledger;
+    while (this.#phase === 'open' && ledger.size + ledger.creating < this.options.minSize) creations.push(this.#startCreate(false));
     return Promise.all(creations).then(() => {});
   }
 
   #failValidation(entry: Entry<R>, error: unknown): void {
-    this.#totals.validationFailures++;
+    this.#ledger.totals.validationFailures++;
     this.#remove(entry, error ?? new ConnectionError('CB_ERR_CONNECTION_LOST', 'the resource failed validation'));
     this.#afterLoss();
   }
@@ -304,57 +243,9 @@ export class Pool<R> implements MetricsSource {
     if (this.#waiters.length > 0) this.#dispatch();
   }
 
-  /** Out of the pool for good: FAILED first when `error` says why, then CLOSED. */
+  /** Out of the pool for good (see PoolLedger.remove); a drain may be done then. */
   #remove(entry: Entry<R>, error: unknown): void {
-    if (entry.state === 'CLOSED') return; // a verdict that arrives after drain() destroyed it
-    if (error !== undefined) {
-      entry.state = 'FAILED';
-      this.events.emit('failed', { resource: entry.resource, error });
-    }
-    entry.state = 'CLOSED';
-    this.#entries.delete(entry.resource);
-    this.#totals.destroyed++;
-    const destroying = this.#destroyResource(entry.resource);
-    if (destroying !== undefined) {
-      this.#destroying.add(destroying);
-      destroying.then(() => this.#destroying.delete(destroying));
-    }
-    this.events.emit('closed', entry.resource);
-    if (this.#phase === 'draining') this.#maybeDrained();
-  }
-
-  #destroyResource(resource: R): Promise<void> | undefined {
-    const onError = (error: unknown): void => this.events.emit('destroyFailed', { resource, error });
-    try {
-      const result = this.#factory.destroy?.(resource);
-      if (result !== undefined && typeof result.then === 'function') return Promise.resolve(result).catch(onError);
-    } catch (error) {
-      onError(error);
-    }
-    return undefined;
-  }
-
-  // ------------------------------------------------------------------------- idle clean-up
-
-  #armIdleTimer(): void {
-    const { idleTimeout, minSize } = this.options;
-    const oldest = this.#idle[0];
-    if (idleTimeout === Infinity || oldest === undefined || this.#entries.size <= minSize || this.#phase !== 'open') return;
-    const due = Math.max(0, oldest.idleSince + idleTimeout - Date.now());
-    this.#idleTimer = unrefTimer(setTimeout(() => this.#evictIdle(), due));
-  }
-
-  #evictIdle(): void {
-    this.#idleTimer = undefined;
-    const now = Date.now();
-    const { idleTimeout, minSize } = this.options;
-    while (this.#idle.length > 0 && this.#entries.size + this.#creating > minSize) {
-      const oldest = this.#idle[0] as Entry<R>;
-      if (oldest.idleSince + idleTimeout > now) break;
-      this.#idle.shift();
-      this.#remove(oldest, undefined);
-    }
-    this.#armIdleTimer();
+    if (this.#ledger.remove(entry, error) && this.#phase === 'draining') this.#maybeDrained();
   }
 
   // ------------------------------------------------------------------------- shutting down
@@ -365,10 +256,9 @@ export class Pool<R> implements MetricsSource {
       this.#drained = new Promise<void>((resolve) => {
         this.#onDrained = resolve;
       });
-      if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
-      this.#idleTimer = undefined;
-      this.#waiters.rejectAll(closedError);
-      for (const entry of this.#idle.splice(0)) this.#remove(entry, undefined);
+      const idle = this.#idle.takeAll();
+      this.#waiters.rejectAll(poolClosedError);
+      for (const entry of idle) this.#remove(entry, undefined);
       this.#maybeDrained();
       if (graceMs === 0) this.#forceClose();
       else if (graceMs !== Infinity && this.#phase === 'draining') this.#drainTimer = setTimeout(() => this.#forceClose(), graceMs);
@@ -379,15 +269,15 @@ export class Pool<R> implements MetricsSource {
   /** Destroys what holders still have: their later `release()` is a no-op. */
   #forceClose(): void {
     if (this.#phase !== 'draining') return;
-    for (const entry of [...this.#entries.values()]) {
-      if (entry.state === 'ACQUIRED' || entry.state === 'BUSY') this.#checkIn(entry);
+    for (const entry of this.#ledger.entries()) {
+      if (entry.state === 'ACQUIRED' || entry.state === 'BUSY') this.#ledger.checkIn(entry);
       this.#remove(entry, undefined);
     }
     this.#finish();
   }
 
   #maybeDrained(): void {
-    if (this.#phase === 'draining' && this.#entries.size === 0 && this.#creating === 0) this.#finish();
+    if (this.#phase === 'draining' && this.#ledger.size === 0 && this.#ledger.creating === 0) this.#finish();
   }
 
   #finish(): void {
@@ -395,19 +285,6 @@ export class Pool<R> implements MetricsSource {
     this.#phase = 'closed';
     if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
     const done = this.#onDrained;
-    Promise.allSettled([...this.#destroying]).then(() => done?.());
+    this.#ledger.destroyed().then(() => done?.());
   }
-}
-
-function closedError(): ConnectionError {
-  return new ConnectionError('CB_ERR_POOL_CLOSED', 'the pool is draining or closed');
-}
-
-/** A typed error for the waiter; a crossbus error from the factory already says what happened. */
-function createFailure(error: unknown, attempts: number): unknown {
-  if (isCrossbusError(error)) return error;
-  return new ConnectionError('CB_ERR_CONNECTION_FAILED', `could not create a pooled resource in ${attempts} attempts`, {
-    cause: error,
-    details: { attempts },
-  });
 }
