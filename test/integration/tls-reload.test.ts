@@ -15,10 +15,11 @@ import { connect as tlsConnect } from 'node:tls';
 import { startHub, type Hub } from '../../src/hub/hub.js';
 import type { HubEvents } from '../../src/hub/events.js';
 import { connect, type Bus } from '../../src/node/index.js';
-import { certificateFingerprint } from '../../src/transports/net/socket-listener.node.js';
+import { certificateFingerprint, listenSocket } from '../../src/transports/net/socket-listener.node.js';
 import { anotherServerPair, makeCertificates } from '../helpers/certificates.js';
 import { startHubProcess } from '../helpers/hub-process.js';
 import { recordingLogger } from '../helpers/recording-logger.js';
+import { rejectsWithCode } from '../helpers/rejects.js';
 import { testConfigDocument } from '../helpers/security.js';
 import { until } from '../helpers/wait.js';
 
@@ -226,5 +227,29 @@ describe('TLS certificates reloaded without a restart', () => {
     } finally {
       await hub.stop();
     }
+  });
+
+  test('reloadDebounceMs takes 0..600,000 ms; a TCP listener has nothing to reload', async () => {
+    for (const bad of [-1, 600_001, 2.5]) {
+      await rejectsWithCode(
+        listenSocket({ kind: 'tls', host: '127.0.0.1', port: 0, ...certs.server, reloadDebounceMs: bad, onConnection: () => {} }),
+        'CB_ERR_INVALID_OPTION',
+      );
+    }
+    for (const ok of [0, 600_000]) {
+      const l = await listenSocket({
+        kind: 'tls',
+        host: '127.0.0.1',
+        port: 0,
+        ...certs.server,
+        reloadDebounceMs: ok,
+        onConnection: () => {},
+      });
+      assert.equal(await l.reloadCertificates?.(), 'unchanged', 'inline PEM never changes');
+      await l.close();
+    }
+    const tcp = await listenSocket({ kind: 'tcp', host: '127.0.0.1', port: 0, onConnection: () => {} });
+    assert.equal(tcp.reloadCertificates, undefined);
+    await tcp.close();
   });
 });
