@@ -10,6 +10,8 @@
  *   local    two worker threads: shared memory vs a raw MessagePort vs a Unix socket (round trips, one way)
  *   pool     resource pools: acquire + release per second, crossbus vs generic-pool vs tarn
  *   connect  secure connections per second vs nats-server with TLS; 10,000 held, broadcast to all, reconnect after a restart
+ *   sync     state sync: bytes of a one-line edit, JSON deltas vs fast-json-patch and jsondiffpatch,
+ *            two authors typing vs Yjs and Automerge, realtime round trips through a hub
  *   all      every suite, one after the other
  *
  * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
@@ -19,7 +21,7 @@
 import { printBench, type BenchOutput } from './lib/output.js';
 import { killAllChildrenSync } from './lib/procs.js';
 
-const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'local', 'pool', 'connect'] as const;
+const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'local', 'pool', 'connect', 'sync'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface CliOptions {
@@ -47,6 +49,9 @@ function usage(): string {
     '           crossbus Pool vs generic-pool vs tarn',
     '  connect  secure connections per second, 50 at once: crossbus vs nats-server with TLS; then',
     '           CONNECT_BENCH_CLIENTS (default 10,000) held, a broadcast to all, and their reconnect after a hub restart',
+    '  sync     state sync: a one-line edit of a 1 MB project (bytes saved); diff + apply of a 1 MB JSON document',
+    '           vs fast-json-patch and jsondiffpatch; two authors typing 10,000 edits vs Yjs and Automerge;',
+    '           realtime round trips through a hub',
     '  all      run every suite',
     '',
     'options:',
@@ -55,6 +60,7 @@ function usage(): string {
     '                local: crossbus-shm,messageport-raw,unix-socket,crossbus-shm-oneway,messageport-raw-oneway,',
     '                crossbus-shm-bus,crossbus-port-bus;',
     '                connect: crossbus,nats-tls,reconnect;',
+    '                sync: bytes,json,text,realtime;',
     '                durable: crossbus-fsync,crossbus-interval,crossbus-replay,jetstream,jetstream-replay —',
     '                a replay also runs the publish phase that fills its stream)',
     '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful)',
@@ -120,6 +126,10 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
     case 'pool': {
       const { runPoolBench } = await import('./pool.js');
       return runPoolBench({ only: opts.only, scale: opts.scale });
+    }
+    case 'sync': {
+      const { runSyncBench } = await import('./sync.js');
+      return runSyncBench({ only: opts.only, scale: opts.scale });
     }
   }
 }
