@@ -74,10 +74,11 @@ class JsonDiff {
     let kept = 0;
     // for-in allocates no key array (measurably faster on large documents); inherited keys are skipped where they could matter.
     for (const key in a) {
-      if (Object.hasOwn(b, key)) {
+      const vb = b[key];
+      // A JSON value is never undefined nor a function: either means `b` lacks the key (or only inherits it).
+      if (vb !== undefined && typeof vb !== 'function' && (key !== '__proto__' || Object.hasOwn(b, key))) {
         kept++;
         const va = a[key];
-        const vb = b[key];
         if (va === vb) continue;
         path.push(key);
         this.walk(va, vb);

@@ -70,13 +70,3 @@ export function invertTextEdit(edit: TextEdit): TextStep[] {
   }
   return out;
 }
-
-/** Length of the text an edit applies to. */
-export function textEditSourceLength(edit: TextEdit): number {
-  let n = 0;
-  for (const step of edit) {
-    if (typeof step === 'number') n += step;
-    else if (typeof step !== 'string') n += step.d.length;
-  }
-  return n;
-}

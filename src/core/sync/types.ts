@@ -80,6 +80,7 @@ export interface DocumentMeta {
   readonly changeDetection?: 'sequence' | 'timestamp' | 'hash';
   /** First match wins; a path no rule matches uses `merge`. @default [] */
   readonly strategies?: readonly PathStrategy[];
+  /** The limits every replica shares; each one left out has its default. @default {} */
   readonly limits?: DocumentLimits;
 }
 
