@@ -14,11 +14,24 @@ export type TextMerge = { readonly clean: true; readonly text: string } | { read
 export function mergeText(ours: string, base: string, theirs: string): TextMerge {
   if (ours === theirs || theirs === base) return { clean: true, text: ours };
   if (ours === base) return { clean: true, text: theirs };
-  const regions = diff3Merge(ours.split('\n'), base.split('\n'), theirs.split('\n'), { excludeFalseConflicts: true });
-  const lines: string[] = [];
+  const o = ours.split('\n');
+  const b = base.split('\n');
+  const t = theirs.split('\n');
+  // Lines all three share at the start and at the end are the merge's anyway: diff3's LCS is
+  // quadratic in what it is given, and concurrent edits of a file usually touch a few lines of it.
+  const min = Math.min(o.length, b.length, t.length);
+  let head = 0;
+  while (head < min && o[head] === b[head] && b[head] === t[head]) head++;
+  let tail = 0;
+  while (tail < min - head && o[o.length - 1 - tail] === b[b.length - 1 - tail] && b[b.length - 1 - tail] === t[t.length - 1 - tail]) tail++;
+  const regions = diff3Merge(o.slice(head, o.length - tail), b.slice(head, b.length - tail), t.slice(head, t.length - tail), {
+    excludeFalseConflicts: true,
+  });
+  const lines = o.slice(0, head);
   for (const region of regions) {
     if (region.conflict !== undefined) return { clean: false };
     if (region.ok !== undefined) for (const line of region.ok) lines.push(line);
   }
+  for (let i = o.length - tail; i < o.length; i++) lines.push(o[i] as string);
   return { clean: true, text: lines.join('\n') };
 }
