@@ -17,7 +17,16 @@ import { performance } from 'node:perf_hooks';
 import type * as SyncCore from '../src/core/sync/index.js';
 import type { BenchOutput } from './lib/output.js';
 import { formatTable, note } from './lib/procs.js';
-import { fastJsonPatch, jsonDiffPatch, replayAutomerge, replayYjs, rounds, clampEdit, type JsonDeltaSystem, type TraceResult } from './sync-peers.js';
+import {
+  fastJsonPatch,
+  jsonDiffPatch,
+  replayAutomerge,
+  replayYjs,
+  rounds,
+  clampEdit,
+  type JsonDeltaSystem,
+  type TraceResult,
+} from './sync-peers.js';
 import { editJson, editOneLine, makeJsonDocument, makeProject, makeTypingTrace, type Json, type TraceEdit } from './sync-workloads.js';
 import { measureRealtime } from './sync-realtime.js';
 
@@ -41,7 +50,14 @@ async function frameBytes(payloadBytes: number, topic: string, msgId: string): P
     envelope: (kind: number, fields: unknown) => unknown;
     Kind: { PUBLISH: number };
   };
-  const frame = encodeFrame(envelope(Kind.PUBLISH, { topic, payload: new Uint8Array(payloadBytes), payloadType: 3, headers: { 'cb-durable': '1', 'cb-msg-id': msgId } }));
+  const frame = encodeFrame(
+    envelope(Kind.PUBLISH, {
+      topic,
+      payload: new Uint8Array(payloadBytes),
+      payloadType: 3,
+      headers: { 'cb-durable': '1', 'cb-msg-id': msgId },
+    }),
+  );
   return frame.length + 12 + 16 + 5;
 }
 
@@ -98,7 +114,12 @@ function jsonRate(system: JsonDeltaSystem, doc: Json, edited: readonly Json[], r
 }
 
 /** Two crossbus replicas on one log: each round, each author's edits become one change (a text diff of its copy). */
-async function replayCrossbus(core: Core, initial: string, edits: readonly TraceEdit[], every: number): Promise<TraceResult & { parked: number }> {
+async function replayCrossbus(
+  core: Core,
+  initial: string,
+  edits: readonly TraceEdit[],
+  every: number,
+): Promise<TraceResult & { parked: number }> {
   const clock = (() => {
     let t = 1_700_000_000_000;
     return () => t++;
@@ -140,7 +161,12 @@ async function replayCrossbus(core: Core, initial: string, edits: readonly Trace
     await deliver(1);
   }
   const [a, b] = reps.map((r) => (r.view as { t: string }).t);
-  return { bytes, converged: a === b && reps.every((r) => r.pending.length === 0), text: a as string, parked: (reps[0] as SyncCore.SyncReplica).conflicts.length };
+  return {
+    bytes,
+    converged: a === b && reps.every((r) => r.pending.length === 0),
+    text: a as string,
+    parked: (reps[0] as SyncCore.SyncReplica).conflicts.length,
+  };
 }
 
 export async function runSyncBench(options: SyncBenchOptions = {}): Promise<BenchOutput & { failures: string[] }> {
@@ -204,7 +230,13 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Benc
         note(`text ${name}: ${s.toFixed(2)} s, ${r.bytes} B${r.parked ? `, ${r.parked} conflicts parked` : ''}`);
         results[`text-${name}`] = Math.round(rate);
         results[`text-${name}-edits-per-kib`] = Math.round(perKiB * 10) / 10;
-        rows.push(['text', name, fmt(rate), 'edits/s', `${s.toFixed(2)} s to converge, ${fmt(r.bytes)} B on the wire (${perKiB.toFixed(1)} edits/KiB)${r.parked ? `, ${r.parked} parked` : ''}`]);
+        rows.push([
+          'text',
+          name,
+          fmt(rate),
+          'edits/s',
+          `${s.toFixed(2)} s to converge, ${fmt(r.bytes)} B on the wire (${perKiB.toFixed(1)} edits/KiB)${r.parked ? `, ${r.parked} parked` : ''}`,
+        ]);
       } catch (err) {
         failures.push(`text ${name}: ${(err as Error).message}`);
       }
@@ -223,7 +255,13 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Benc
     try {
       const r = await measureRealtime(Math.max(50, Math.round(500 * scale)));
       results['realtime-round-trips'] = Math.round(r.perSecond);
-      rows.push(['realtime', 'crossbus', fmt(r.perSecond), 'round trips/s', `through a hub: p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms`]);
+      rows.push([
+        'realtime',
+        'crossbus',
+        fmt(r.perSecond),
+        'round trips/s',
+        `through a hub: p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms`,
+      ]);
     } catch (err) {
       failures.push(`realtime: ${(err as Error).message}`);
     }

@@ -23,7 +23,8 @@ export function mergeText(ours: string, base: string, theirs: string): TextMerge
   let head = 0;
   while (head < min && o[head] === b[head] && b[head] === t[head]) head++;
   let tail = 0;
-  while (tail < min - head && o[o.length - 1 - tail] === b[b.length - 1 - tail] && b[b.length - 1 - tail] === t[t.length - 1 - tail]) tail++;
+  while (tail < min - head && o[o.length - 1 - tail] === b[b.length - 1 - tail] && b[b.length - 1 - tail] === t[t.length - 1 - tail])
+    tail++;
   const regions = diff3Merge(o.slice(head, o.length - tail), b.slice(head, b.length - tail), t.slice(head, t.length - tail), {
     excludeFalseConflicts: true,
   });
