@@ -71,11 +71,9 @@ export class Bus {
     const opts = resolveConnectOptions(options);
     this.#opts = opts;
     if (plugins.secretAuth === undefined && options.secret !== undefined) {
-      throw new ConfigError(
-        'CB_ERR_INVALID_OPTION',
-        "this client authenticates by its origin only: for a secret, use connect() from 'crossbus'",
-        { details: { option: 'secret' } },
-      );
+      throw new ConfigError('CB_ERR_INVALID_OPTION', "this client has no secret handshake: use connect() from 'crossbus'", {
+        details: { option: 'secret' },
+      });
     }
     const secretAuth = plugins.secretAuth?.(options);
     this.events = new TypedEmitter<BusEvents>((error) => opts.logger.error({ error: String(error) }, 'bus event listener threw'));
@@ -91,13 +89,9 @@ export class Bus {
   /** The streams plugin, or a typed error saying how to get it. */
   #needStreams(): BusStreams {
     if (this.#streamsPlugin !== undefined) return this.#streamsPlugin;
-    throw new ConfigError(
-      'CB_ERR_INVALID_OPTION',
-      "durable streams need the streams plugin: pass { streams: createBusStreams } (from 'crossbus/streams') to connect()",
-      {
-        details: { option: 'streams' },
-      },
-    );
+    throw new ConfigError('CB_ERR_INVALID_OPTION', "durable streams need the streams plugin: createBusStreams from 'crossbus/streams'", {
+      details: { option: 'streams' },
+    });
   }
 
   /** Stream management: create, info, list, purge, read, delete. Needs the streams plugin (always there with connect() from 'crossbus'). */

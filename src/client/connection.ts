@@ -169,7 +169,7 @@ export class Connection {
       close: (info) => this.#onTransportClose(t, info),
       drain: () => this.outbox.onDrain(),
     });
-    const hello: HelloPayload = { versions: [...SUPPORTED_VERSIONS], name: this.#opts.name, client: 'crossbus-js/0.1' };
+    const hello: HelloPayload = { versions: [...SUPPORTED_VERSIONS], name: this.#opts.name };
     try {
       const { payload, headers } =
         handshake === undefined ? { payload: encodeJson(hello), headers: undefined } : await handshake.hello(hello);
@@ -254,12 +254,9 @@ export class Connection {
 
   #onWelcome(transport: Transport, welcome: WelcomePayload): void {
     this.info = welcome;
-    this.limits = Object.freeze({
-      maxFrameBytes: welcome.limits.maxFrameBytes,
-      maxTopicLength: welcome.limits.maxTopicLength,
-      maxHeaderCount: welcome.limits.maxHeaderCount,
-      maxHeaderBytes: welcome.limits.maxHeaderBytes,
-    });
+    // The frame limits are the hub's; the subscription bound is the hub's to enforce.
+    const { maxSubscriptions: _, ...frameLimits } = welcome.limits;
+    this.limits = Object.freeze(frameLimits);
     const reconnected = this.#reconnectAttempt > 0 || this.state === 'reconnecting';
     this.#reconnectAttempt = 0;
     // Restore subscriptions first, then whatever was published while we were away.

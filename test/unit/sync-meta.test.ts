@@ -36,15 +36,15 @@ describe('document names', () => {
     assert.equal(name, `sync-${hex.slice(0, 40)}`);
   });
 
-  test('a name that is not a valid topic is CB_ERR_SYNC_INVALID_DOC', () => {
+  test('a name that is not a valid topic is CB_ERR_TOPIC_INVALID', () => {
     for (const bad of ['', '/a', 'a/', 'a//b', 'a.b', 'a/*', 'a/>', 'a b', 'x'.repeat(300)]) {
-      throwsCode(() => syncDocTopic(bad), 'CB_ERR_SYNC_INVALID_DOC', bad);
+      throwsCode(() => syncDocTopic(bad), 'CB_ERR_TOPIC_INVALID', bad);
     }
     throwsCode(() => syncDocTopic('a', 'bad prefix'), 'CB_ERR_INVALID_OPTION');
     // The longest name whose snapshot topic still fits the 256-byte topic limit.
     const longest = 'x'.repeat(256 - 'sync.'.length - '.snap'.length);
     assert.equal(syncDocTopic(longest).length, 251);
-    throwsCode(() => syncDocTopic(`${longest}x`), 'CB_ERR_SYNC_INVALID_DOC');
+    throwsCode(() => syncDocTopic(`${longest}x`), 'CB_ERR_TOPIC_INVALID');
   });
 });
 

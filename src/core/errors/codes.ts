@@ -124,7 +124,6 @@ export const ERROR_CODES = {
   }),
   // --- sync: replicated documents ---------------------------------------------------------
   ...codesOf('ValidationError', {
-    SYNC_INVALID_DOC: false, // document name is not a valid topic
     SYNC_DELTA: false, // a change does not apply: rejected whole
     SYNC_STALE: false, // a change is based on a log position older than the kept history
     SYNC_TOO_LARGE: false, // a file, change, batch or offline queue exceeds its limit

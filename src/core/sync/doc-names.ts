@@ -12,7 +12,7 @@ import { DEFAULT_SYNC_TOPIC_PREFIX } from './defaults.js';
 
 const SNAPSHOT_SUFFIX = '.snap';
 
-/** The topic of document `doc` (`project/42` → `sync.project.42`); throws CB_ERR_SYNC_INVALID_DOC. */
+/** The topic of document `doc` (`project/42` → `sync.project.42`); throws CB_ERR_TOPIC_INVALID (a document name is a topic). */
 export function syncDocTopic(doc: string, prefix: string = DEFAULT_SYNC_TOPIC_PREFIX): string {
   if (typeof prefix !== 'string' || topicProblem(prefix, 'topic') !== undefined) {
     throw new ConfigError(
@@ -55,7 +55,7 @@ function streamName(digest: Uint8Array): string {
 }
 
 function invalidDoc(doc: string, reason: string): ValidationError {
-  return new ValidationError('CB_ERR_SYNC_INVALID_DOC', `sync document name ${JSON.stringify(doc.slice(0, 200))} ${reason}`, {
-    details: { reason },
+  return new ValidationError('CB_ERR_TOPIC_INVALID', `sync document name ${JSON.stringify(doc.slice(0, 200))} ${reason}`, {
+    details: { reason, document: doc.slice(0, 200) },
   });
 }
