@@ -1,0 +1,16 @@
+/** The sync client's public API, shared by the Node and browser `crossbus/sync` entries. Runtime-neutral. */
+export { createSync, SyncApi, type SyncOptions } from './sync-api.js';
+export { SyncingBus, type SyncConnectOptions } from './syncing-bus.js';
+export { SyncDocument } from './document.js';
+export type { SyncDocumentEvents } from './doc-context.js';
+export type { OpenOptions } from './open-document.js';
+export type { ClientOpenOptions, SyncMode } from './options.js';
+export { MemorySyncStore, type StoredDocument, type StoredQueue, type SyncStore } from './store.js';
+export {
+  DEFAULT_SYNC_INTERVAL_MS,
+  DEFAULT_SYNC_MAX_ACK_PENDING,
+  DEFAULT_SYNC_MAX_PENDING_BYTES,
+  DEFAULT_SYNC_MAX_PENDING_CHANGES,
+  DEFAULT_SYNC_RETRY_MS,
+  DEFAULT_SYNC_SNAPSHOT_EVERY,
+} from './defaults.js';

@@ -1,0 +1,61 @@
+/**
+ * `bus.sync`: opens replicated documents on a Bus. `createSync(bus)` makes one for any Bus that has
+ * the streams plugin (a page client's, from 'crossbus/sync'); `connect()` from 'crossbus' gives a
+ * Bus that has it as `bus.sync`. The documents close with the bus. Runtime-neutral.
+ */
+import type { CryptoProvider } from '../../core/security/crypto.js';
+import { createWebCryptoProvider } from '../../core/security/webcrypto-provider.js';
+import type { Bus } from '../bus.js';
+import { SyncDocument } from './document.js';
+import type { OpenOptions } from './open-document.js';
+import { resolveSyncOptions, type ResolvedSyncOptions } from './options.js';
+import { MemorySyncStore, type SyncStore } from './store.js';
+
+export interface SyncOptions {
+  /** The first token of every document's topic: `sync` makes `project/42` topic `sync.project.42`. @default DEFAULT_SYNC_TOPIC_PREFIX */
+  topicPrefix?: string;
+  /** Where documents keep their offline queues, unless `open()` names another. @default a MemorySyncStore (lost when the process ends) */
+  store?: SyncStore;
+  /** SHA-256 (stream names, content hashes) and random ids. @default the runtime's WebCrypto */
+  crypto?: CryptoProvider;
+}
+
+export class SyncApi {
+  readonly #bus: Bus;
+  readonly #options: ResolvedSyncOptions;
+  readonly #open = new Set<SyncDocument<unknown>>();
+
+  /** @internal use createSync(), or `bus.sync` */
+  constructor(bus: Bus, options: SyncOptions) {
+    this.#bus = bus;
+    // Asked now, so that a Bus without the streams plugin fails here, saying how to get it.
+    void bus.streams;
+    this.#options = resolveSyncOptions(options, () => new MemorySyncStore(), () => createWebCryptoProvider());
+    bus.on('closed', () => {
+      for (const doc of [...this.#open]) void doc.close();
+    });
+  }
+
+  /**
+   * Opens document `doc` (`project/42`: tokens separated by `/`): creates its stream on the hub
+   * when it is the first to, loads what the store kept, reads the log up to its end and resolves
+   * with the document, from then on kept in step. Rejects with CB_ERR_SYNC_INVALID_DOC for a name
+   * that cannot be a topic, CB_ERR_FORBIDDEN when the app may not read it.
+   */
+  async open<T = unknown>(doc: string, options: OpenOptions = {}): Promise<SyncDocument<T>> {
+    const document = await SyncDocument.open<T>(this.#bus, doc, options, this.#options);
+    this.#open.add(document as SyncDocument<unknown>);
+    document.onClose(() => this.#open.delete(document as SyncDocument<unknown>));
+    return document;
+  }
+
+  /** The documents open now. */
+  get documents(): ReadonlyArray<SyncDocument<unknown>> {
+    return [...this.#open];
+  }
+}
+
+/** `bus.sync` for a Bus made otherwise (a page client's: it needs the streams plugin). */
+export function createSync(bus: Bus, options: SyncOptions = {}): SyncApi {
+  return new SyncApi(bus, options);
+}
