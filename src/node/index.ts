@@ -4,7 +4,6 @@
  */
 import { BusPool as BusPoolBase, type BusPoolOptions } from '../client/bus-pool.js';
 import { connect as connectWith } from '../client/connect.js';
-import type { ConnectOptions } from '../client/options.js';
 import type { SyncConnectOptions, SyncingBus } from '../client/sync/syncing-bus.js';
 import type { FailoverBus, MultiHubOptions } from '../client/failover/failover-bus.js';
 import type { ServerSpec } from '../client/failover/options.js';
@@ -15,10 +14,17 @@ import { createNodeCryptoProvider } from './crypto/node-provider.js';
 
 export { createNodeCryptoProvider };
 
-/** Node's crypto answers synchronously: records are sealed and opened without a promise each. */
-function withNodeCrypto(options: ConnectOptions): ConnectOptions {
-  if (options.secret === undefined || options.security?.crypto !== undefined) return options;
-  return { ...options, security: { ...options.security, crypto: createNodeCryptoProvider() } };
+/**
+ * Node's crypto answers synchronously: records are sealed and opened without a promise each, and
+ * sync hashes changes without one.
+ */
+function withNodeCrypto(options: SyncConnectOptions): SyncConnectOptions {
+  let out = options;
+  if (options.secret !== undefined && options.security?.crypto === undefined) {
+    out = { ...out, security: { ...options.security, crypto: createNodeCryptoProvider() } };
+  }
+  if (options.sync?.crypto === undefined) out = { ...out, sync: { ...options.sync, crypto: createNodeCryptoProvider() } };
+  return out;
 }
 
 export * from '../client/index.js';

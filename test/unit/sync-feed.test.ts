@@ -32,20 +32,27 @@ describe('sync: the ordered feed', () => {
     await publishN(bus, 120);
     const seen: number[] = [];
     let busy = false;
-    const feed = new OrderedFeed(bus, { stream: 'DOC', afterSeq: 20, maxAckPending: 16 }, {
-      async apply(msg) {
-        assert.equal(busy, false, 'one apply at a time');
-        busy = true;
-        await new Promise((r) => setTimeout(r, delays(msg.seq)));
-        seen.push(msg.seq);
-        busy = false;
+    const feed = new OrderedFeed(
+      bus,
+      { stream: 'DOC', afterSeq: 20, maxAckPending: 16 },
+      {
+        async apply(msg) {
+          assert.equal(busy, false, 'one apply at a time');
+          busy = true;
+          await new Promise((r) => setTimeout(r, delays(msg.seq)));
+          seen.push(msg.seq);
+          busy = false;
+        },
+        failed: (e) => assert.fail(e),
       },
-      failed: (e) => assert.fail(e),
-    });
+    );
     await feed.start();
     await publishN(bus, 30); // more while it reads
     await until(() => feed.lastSeq === 150, 5_000, 'entry 150 applied');
-    assert.deepEqual(seen, Array.from({ length: 130 }, (_, i) => i + 21));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 130 }, (_, i) => i + 21),
+    );
     feed.close();
     await hub.close();
   });
@@ -67,18 +74,25 @@ describe('sync: the ordered feed', () => {
       { reconnect: { initialDelayMs: 5, maxDelayMs: 10 }, requestTimeoutMs: 3_000 },
     );
     const seen: number[] = [];
-    const feed = new OrderedFeed(bus, { stream: 'DOC', afterSeq: 0, maxAckPending: 4 }, {
-      apply: (msg: StreamMessage<unknown>) => {
-        seen.push(msg.seq);
-        if (msg.seq === 10) current?.close(1001, 'cut'); // mid-stream, with deliveries in flight
+    const feed = new OrderedFeed(
+      bus,
+      { stream: 'DOC', afterSeq: 0, maxAckPending: 4 },
+      {
+        apply: (msg: StreamMessage<unknown>) => {
+          seen.push(msg.seq);
+          if (msg.seq === 10) current?.close(1001, 'cut'); // mid-stream, with deliveries in flight
+        },
+        failed: (e) => assert.fail(e),
       },
-      failed: (e) => assert.fail(e),
-    });
+    );
     await feed.start();
     await publishN(admin, 40);
     await until(() => feed.lastSeq === 40, 5_000, 'entry 40 applied');
     assert.ok(attempts >= 2, 'it reconnected');
-    assert.deepEqual(seen, Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
     feed.close();
     await bus.close();
     await hub.close();
@@ -91,10 +105,14 @@ describe('sync: the ordered feed', () => {
     await publishN(bus, 12);
     await bus.streams.purge('DOC', { upToSeq: 8 });
     const seen: Array<[number, boolean]> = [];
-    const feed = new OrderedFeed(bus, { stream: 'DOC', afterSeq: 3, maxAckPending: 8 }, {
-      apply: (msg, gap) => void seen.push([msg.seq, gap]),
-      failed: (e) => assert.fail(e),
-    });
+    const feed = new OrderedFeed(
+      bus,
+      { stream: 'DOC', afterSeq: 3, maxAckPending: 8 },
+      {
+        apply: (msg, gap) => void seen.push([msg.seq, gap]),
+        failed: (e) => assert.fail(e),
+      },
+    );
     await feed.start();
     await until(() => feed.lastSeq === 12, 3_000, 'entry 12');
     assert.deepEqual(seen, [
@@ -114,15 +132,19 @@ describe('sync: the ordered feed', () => {
     await publishN(bus, 5);
     let failure: CrossbusError | undefined;
     const seen: number[] = [];
-    const feed = new OrderedFeed(bus, { stream: 'DOC', afterSeq: 0, maxAckPending: 8 }, {
-      apply: (msg) => {
-        if (msg.seq === 3) throw new Error('broken entry');
-        seen.push(msg.seq);
+    const feed = new OrderedFeed(
+      bus,
+      { stream: 'DOC', afterSeq: 0, maxAckPending: 8 },
+      {
+        apply: (msg) => {
+          if (msg.seq === 3) throw new Error('broken entry');
+          seen.push(msg.seq);
+        },
+        failed: (e) => {
+          failure = e;
+        },
       },
-      failed: (e) => {
-        failure = e;
-      },
-    });
+    );
     await feed.start();
     await until(() => failure !== undefined, 3_000, 'the failure');
     assert.equal(failure?.code, 'CB_ERR_INTERNAL');

@@ -87,10 +87,11 @@ describe('sync: the folder mirror', () => {
       ['write', '/bin.dat'],
       ['write', '/src/a.txt'],
     ]);
-    assert.deepEqual(
-      events.map((e) => `${e.direction} ${e.action} ${e.path}`).sort(),
-      ['down write /docs/b.md', 'up write /bin.dat', 'up write /src/a.txt'],
-    );
+    assert.deepEqual(events.map((e) => `${e.direction} ${e.action} ${e.path}`).sort(), [
+      'down write /docs/b.md',
+      'up write /bin.dat',
+      'up write /src/a.txt',
+    ]);
   });
 
   for (const detect of ['timestamp', 'hash', 'seq'] as const) {

@@ -6,7 +6,7 @@
  * SyncDocument. Runtime-neutral.
  */
 import type { CrossbusError } from '../../core/errors/index.js';
-import type { CryptoProvider } from '../../core/security/crypto.js';
+import type { Sha256Provider } from './sha256.js';
 import {
   SyncReplica,
   resolveMeta,
@@ -76,7 +76,7 @@ export class DocContext {
     readonly names: DocNames,
     readonly options: ResolvedClientOpenOptions,
     readonly store: SyncStore,
-    readonly crypto: CryptoProvider,
+    readonly crypto: Sha256Provider,
     readonly replicaOptions: SyncReplicaOptions,
     replica: SyncReplica,
     proposedMeta: DocumentMeta,
@@ -129,9 +129,10 @@ export class DocContext {
     return this.meta.kind;
   }
 
-  /** A replica with the same id and options from `snapshot`, with `pending` as its queue. */
-  rebuild(snapshot: SyncSnapshot, pending: readonly Change[]): SyncReplica {
-    return SyncReplica.fromSnapshot(snapshot, { ...this.replicaOptions, pending, rseq: this.replica.rseq });
+  /** A replica with the same id and options from `snapshot` (none: from the log's start), with `pending` as its queue. */
+  rebuild(snapshot: SyncSnapshot | undefined, pending: readonly Change[]): SyncReplica {
+    const options = { ...this.replicaOptions, pending, rseq: this.replica.rseq };
+    return snapshot === undefined ? new SyncReplica(options) : SyncReplica.fromSnapshot(snapshot, options);
   }
 
   /** Counts the changes the replica made since the last call (edits, resolves, meta, resolvers run by the core). */

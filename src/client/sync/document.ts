@@ -5,14 +5,7 @@
  * Conflicts that no rule may decide are parked in `conflicts` until `resolve()`. Runtime-neutral.
  */
 import { createError, type CrossbusError } from '../../core/errors/index.js';
-import {
-  diffBinary,
-  diffJson,
-  getAt,
-  type ConflictInfo,
-  type DeltaOperation,
-  type SyncStats,
-} from '../../core/sync/index.js';
+import { diffBinary, diffJson, getAt, type ConflictInfo, type DeltaOperation, type SyncStats } from '../../core/sync/index.js';
 import type { Listener } from '../../core/util/emitter.js';
 import type { Bus } from '../bus.js';
 import type { DocContext, SyncDocumentEvents } from './doc-context.js';
@@ -110,7 +103,8 @@ export class SyncDocument<T = unknown> {
    * value); the difference is the edit. Throws, changing nothing, CB_ERR_SYNC_TOO_LARGE (a limit,
    * the offline queue's bound), CB_ERR_FORBIDDEN (the hub refused this app's changes before).
    */
-  change(mutator: (draft: T) => T | undefined): void {
+  // biome-ignore lint/suspicious/noConfusingVoidType: a mutator changes the draft in place (void) or returns a new value
+  change(mutator: (draft: T) => T | void): void {
     const before = this.#ctx.value;
     const draft = JSON.parse(JSON.stringify(before ?? null)) as T;
     const returned = mutator(draft);
@@ -121,7 +115,10 @@ export class SyncDocument<T = unknown> {
   replace(next: T): void {
     this.#json('replace');
     const ops = diffJson(this.#ctx.value, next);
-    this.#local.edit(ops, ops.map((o) => o.path));
+    this.#local.edit(
+      ops,
+      ops.map((o) => o.path),
+    );
   }
 
   /** A file tree: every file's path (`/dir/file.txt`), sorted. */
@@ -204,9 +201,13 @@ export class SyncDocument<T = unknown> {
     const parked = this.#ctx.replica.conflicts.some((c) => c.id === conflict);
     const pending = this.#ctx.replica.pending.some((c) => c.resolve?.conflict === conflict);
     if (!parked || pending) {
-      throw createError('CB_ERR_SYNC_NO_CONFLICT', `document ${JSON.stringify(this.name)} has no parked conflict ${JSON.stringify(String(conflict).slice(0, 64))}`, {
-        details: { conflict: String(conflict).slice(0, 64) },
-      });
+      throw createError(
+        'CB_ERR_SYNC_NO_CONFLICT',
+        `document ${JSON.stringify(this.name)} has no parked conflict ${JSON.stringify(String(conflict).slice(0, 64))}`,
+        {
+          details: { conflict: String(conflict).slice(0, 64) },
+        },
+      );
     }
     this.#local.resolve(conflict, take, value);
   }
@@ -258,17 +259,25 @@ export class SyncDocument<T = unknown> {
 
   #json(method: string): void {
     if (this.#ctx.kind !== 'json') {
-      throw createError('CB_ERR_INVALID_OPTION', `${method}() edits a JSON document; ${JSON.stringify(this.name)} is a file tree (writeFile, deleteFile)`, {
-        details: { option: 'kind' },
-      });
+      throw createError(
+        'CB_ERR_INVALID_OPTION',
+        `${method}() edits a JSON document; ${JSON.stringify(this.name)} is a file tree (writeFile, deleteFile)`,
+        {
+          details: { option: 'kind' },
+        },
+      );
     }
   }
 
   #files(method: string): void {
     if (this.#ctx.kind !== 'files') {
-      throw createError('CB_ERR_INVALID_OPTION', `${method}() is for a file tree; ${JSON.stringify(this.name)} is a JSON document (change, replace)`, {
-        details: { option: 'kind' },
-      });
+      throw createError(
+        'CB_ERR_INVALID_OPTION',
+        `${method}() is for a file tree; ${JSON.stringify(this.name)} is a JSON document (change, replace)`,
+        {
+          details: { option: 'kind' },
+        },
+      );
     }
   }
 }

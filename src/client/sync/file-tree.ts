@@ -16,7 +16,9 @@ const isDir = (v: unknown): v is Dir => typeof v === 'object' && v !== null && !
 export function isFile(v: unknown): v is FileContent {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const keys = Object.keys(v);
-  return keys.length === 1 && (typeof (v as { text?: unknown }).text === 'string' || typeof (v as { base64?: unknown }).base64 === 'string');
+  return (
+    keys.length === 1 && (typeof (v as { text?: unknown }).text === 'string' || typeof (v as { base64?: unknown }).base64 === 'string')
+  );
 }
 
 /** The names of file path `path`; CB_ERR_INVALID_OPTION unless it is `/`-separated names (none empty, `.` or `..`). */
@@ -28,9 +30,13 @@ export function fileNames(path: string): string[] {
 }
 
 function badPath(path: unknown): ConfigError {
-  return new ConfigError('CB_ERR_INVALID_OPTION', `a file path is "/" and names separated by "/", got ${JSON.stringify(String(path).slice(0, 200))}`, {
-    details: { option: 'path' },
-  });
+  return new ConfigError(
+    'CB_ERR_INVALID_OPTION',
+    `a file path is "/" and names separated by "/", got ${JSON.stringify(String(path).slice(0, 200))}`,
+    {
+      details: { option: 'path' },
+    },
+  );
 }
 
 /** The op path (JSON pointer) of a file path. */
@@ -75,7 +81,9 @@ export function readFileAt(tree: unknown, path: string): string | Uint8Array | u
 export function fileContentOf(content: string | Uint8Array): FileContent {
   if (typeof content === 'string') return { text: content };
   if (content instanceof Uint8Array) return { base64: toBase64(content) };
-  throw new ConfigError('CB_ERR_INVALID_OPTION', 'a file holds a string (text) or a Uint8Array (bytes)', { details: { option: 'content' } });
+  throw new ConfigError('CB_ERR_INVALID_OPTION', 'a file holds a string (text) or a Uint8Array (bytes)', {
+    details: { option: 'content' },
+  });
 }
 
 /**

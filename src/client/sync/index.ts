@@ -14,3 +14,22 @@ export {
   DEFAULT_SYNC_RETRY_MS,
   DEFAULT_SYNC_SNAPSHOT_EVERY,
 } from './defaults.js';
+export type { Sha256Provider } from './sha256.js';
+// The core's shapes, as documents and their events carry them.
+export type {
+  Change,
+  ChunkEdit,
+  ConflictInfo,
+  ConflictResolve,
+  DeltaOperation,
+  DocumentLimits,
+  DocumentMeta,
+  FileContent,
+  LogEntry,
+  PathStrategy,
+  SyncResolver,
+  SyncStats,
+  SyncStrategy,
+  TextEdit,
+} from '../../core/sync/index.js';
+export { DEFAULT_SYNC_TOPIC_PREFIX } from '../../core/sync/index.js';

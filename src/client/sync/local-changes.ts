@@ -1,8 +1,8 @@
 /**
  * A document's own edits on their way into the log. An edit is applied to the value at once and
  * gathered into the draft; the draft becomes one change (`SyncReplica.edit`) when it is time:
- * in realtime mode as soon as no change is on its way (so the edits made while one is in flight
- * travel together next), in batch mode every interval, in manual mode at once (kept, not sent,
+ * in realtime mode as soon as no change is on its way to the hub, or the hub is out of reach (so
+ * the edits made while one is in flight travel together next), in batch mode every interval, in manual mode at once (kept, not sent,
  * until `sync()`), and always before a log entry is applied, so that a change is based on what
  * its author saw. A change is saved to the store before it is sent; changes are sent one at a
  * time in rseq order, with `msgId` `${replica}:${rseq}`. Runtime-neutral.
@@ -90,10 +90,13 @@ export class LocalChanges {
     ctx.events.emit('change', { origin: 'local', paths });
     const { mode } = ctx.options;
     if (mode === 'manual') this.seal();
-    else if (mode === 'realtime' && (!this.#publisher.busy || ctx.bus.state !== 'connected')) {
-      this.seal();
-      this.pump();
-    }
+    else if (mode === 'realtime' && (!this.#unsent() || ctx.bus.state !== 'connected')) this.seal();
+  }
+
+  /** Whether a change is on its way to the hub (saving, waiting, or in flight): realtime edits fold until it is stored. */
+  #unsent(): boolean {
+    const pending = this.#ctx.replica.pending;
+    return (pending[pending.length - 1]?.rseq ?? 0) > this.#sentUpTo;
   }
 
   /** Throws what makes edits impossible now: a closed document, the hub's refusal of this app's changes. */
@@ -196,7 +199,7 @@ export class LocalChanges {
 
   #stored(_ack: PublishAck): void {
     this.#sentUpTo = Math.max(this.#sentUpTo, this.#inFlight);
-    if (this.#ctx.options.mode === 'realtime') this.seal();
+    if (this.#ctx.options.mode === 'realtime' && !this.#unsent()) this.seal();
     this.pump();
   }
 
@@ -277,7 +280,8 @@ function checkValueSizes(view: unknown, ops: readonly DeltaOperation[], max: num
     const v = getAt(view, parsePointer(op.path));
     const text = typeof v === 'string' ? v : typeof (v as { text?: unknown })?.text === 'string' ? (v as { text: string }).text : undefined;
     const b64 = typeof (v as { base64?: unknown })?.base64 === 'string' ? (v as { base64: string }).base64 : undefined;
-    const size = text !== undefined ? (text.length * 3 > max ? utf8Length(text) : 0) : b64 !== undefined ? Math.floor((b64.length * 3) / 4) : 0;
+    const size =
+      text !== undefined ? (text.length * 3 > max ? utf8Length(text) : 0) : b64 !== undefined ? Math.floor((b64.length * 3) / 4) : 0;
     if (size > max) {
       throw createError('CB_ERR_SYNC_TOO_LARGE', `${op.path.slice(0, 200)} would be ${size} bytes, over maxFileBytes (${max})`, {
         details: { path: op.path.slice(0, 200), size, maxFileBytes: max },

@@ -126,14 +126,17 @@ export class LogReader implements FeedHandler {
     }
     const { state } = await ctx.bus.streams.info(ctx.names.stream);
     if (state.firstSeq > 1 && state.messages > 0) {
-      throw createError('CB_ERR_SYNC_STALE', `document ${JSON.stringify(ctx.names.doc)}: its log starts at ${state.firstSeq} and no snapshot is kept`);
+      throw createError(
+        'CB_ERR_SYNC_STALE',
+        `document ${JSON.stringify(ctx.names.doc)}: its log starts at ${state.firstSeq} and no snapshot is kept`,
+      );
     }
-    this.#load({ v: 1, seq: 0, doc: {}, vv: {}, floor: 0, history: [], parked: [], resolved: [], counts: emptyCounts(), msgOps: 0 });
+    this.#load(undefined);
     this.#feed?.restart(0);
   }
 
-  /** The replica from `snapshot`, this replica's queue kept on top (its changes not in the snapshot). */
-  #load(snapshot: SyncSnapshot): void {
+  /** The replica from `snapshot` (none: from the log's start), this replica's queue kept on top. */
+  #load(snapshot: SyncSnapshot | undefined): void {
     const ctx = this.#ctx;
     const before = ctx.value;
     this.#local.seal();
@@ -177,10 +180,6 @@ export class LogReader implements FeedHandler {
     for (const w of this.#waiters.splice(0)) w.reject(error);
     if (!(error.code === 'CB_ERR_CONNECTION_CLOSED' && this.#ctx.bus.state === 'closed')) this.#ctx.emitError(error);
   }
-}
-
-function emptyCounts(): SyncSnapshot['counts'] {
-  return { parked: 0, decided: 0, overflow: 0, resolved: 0, rejected: 0 };
 }
 
 function asError(error: unknown): CrossbusError {

@@ -110,9 +110,13 @@ export async function openDocument(bus: Bus, doc: string, options: OpenOptions, 
     await reader.reached(state.lastSeq);
     const kind = ctx.replica.meta?.kind ?? 'json';
     if (ctx.replica.meta !== undefined && options.kind !== undefined && options.kind !== kind) {
-      throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', `document ${JSON.stringify(doc)} is a ${kind === 'files' ? 'file tree' : 'JSON document'}, opened as kind ${JSON.stringify(options.kind)}`, {
-        details: { option: 'kind', kind },
-      });
+      throw new ConfigError(
+        'CB_ERR_CONFLICTING_OPTIONS',
+        `document ${JSON.stringify(doc)} is a ${kind === 'files' ? 'file tree' : 'JSON document'}, opened as kind ${JSON.stringify(options.kind)}`,
+        {
+          details: { option: 'kind', kind },
+        },
+      );
     }
     // A queue saved first: the replica's id is kept from now on.
     if (stored === undefined) local.save();

@@ -3,7 +3,7 @@
  * at once with CB_ERR_INVALID_OPTION naming it).
  */
 import { ConfigError } from '../../core/errors/index.js';
-import type { CryptoProvider } from '../../core/security/crypto.js';
+import type { Sha256Provider } from './sha256.js';
 import { topicProblem } from '../../core/topic.js';
 import { DEFAULT_SYNC_TOPIC_PREFIX } from '../../core/sync/index.js';
 import {
@@ -20,14 +20,18 @@ import type { SyncOptions } from './sync-api.js';
 export interface ResolvedSyncOptions {
   topicPrefix: string;
   store: SyncStore;
-  crypto: CryptoProvider;
+  crypto: Sha256Provider;
 }
 
 function invalid(option: string, why: string, value: unknown): ConfigError {
   return new ConfigError('CB_ERR_INVALID_OPTION', `${option} ${why}, got ${String(value).slice(0, 100)}`, { details: { option } });
 }
 
-export function resolveSyncOptions(o: SyncOptions, defaultStore: () => SyncStore, defaultCrypto: () => CryptoProvider): ResolvedSyncOptions {
+export function resolveSyncOptions(
+  o: SyncOptions,
+  defaultStore: () => SyncStore,
+  defaultCrypto: () => Sha256Provider,
+): ResolvedSyncOptions {
   const topicPrefix = o.topicPrefix ?? DEFAULT_SYNC_TOPIC_PREFIX;
   const problem = typeof topicPrefix === 'string' ? topicProblem(topicPrefix, 'topic') : 'is not a string';
   if (problem !== undefined) throw invalid('topicPrefix', problem, topicPrefix);
@@ -44,7 +48,8 @@ function checkStore(store: SyncStore): void {
 /** An integer option within [min, max], or its default. */
 export function countOption(name: string, v: number | undefined, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return def;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw invalid(name, `must be an integer from ${min} to ${max}`, v);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+    throw invalid(name, `must be an integer from ${min} to ${max}`, v);
   return v;
 }
 

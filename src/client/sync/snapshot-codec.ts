@@ -48,7 +48,9 @@ function inflateCapped(data: Uint8Array, max: number): Uint8Array {
   const inflater = new Inflate((chunk, final) => {
     total += chunk.length;
     if (total > max) {
-      throw new ValidationError('CB_ERR_SYNC_TOO_LARGE', `a sync snapshot inflates past ${max} bytes`, { details: { maxInflatedBytes: max } });
+      throw new ValidationError('CB_ERR_SYNC_TOO_LARGE', `a sync snapshot inflates past ${max} bytes`, {
+        details: { maxInflatedBytes: max },
+      });
     }
     parts.push(chunk);
     if (final) done = true;

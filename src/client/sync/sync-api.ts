@@ -3,8 +3,7 @@
  * the streams plugin (a page client's, from 'crossbus/sync'); `connect()` from 'crossbus' gives a
  * Bus that has it as `bus.sync`. The documents close with the bus. Runtime-neutral.
  */
-import type { CryptoProvider } from '../../core/security/crypto.js';
-import { createWebCryptoProvider } from '../../core/security/webcrypto-provider.js';
+import { webCryptoSha256, type Sha256Provider } from './sha256.js';
 import type { Bus } from '../bus.js';
 import { SyncDocument } from './document.js';
 import type { OpenOptions } from './open-document.js';
@@ -16,8 +15,8 @@ export interface SyncOptions {
   topicPrefix?: string;
   /** Where documents keep their offline queues, unless `open()` names another. @default a MemorySyncStore (lost when the process ends) */
   store?: SyncStore;
-  /** SHA-256 (stream names, content hashes) and random ids. @default the runtime's WebCrypto */
-  crypto?: CryptoProvider;
+  /** SHA-256 (stream names, change hashes, chunk ids): any CryptoProvider will do. @default the runtime's WebCrypto (Node's crypto with connect() from 'crossbus' in Node) */
+  crypto?: Sha256Provider;
 }
 
 export class SyncApi {
@@ -30,7 +29,7 @@ export class SyncApi {
     this.#bus = bus;
     // Asked now, so that a Bus without the streams plugin fails here, saying how to get it.
     void bus.streams;
-    this.#options = resolveSyncOptions(options, () => new MemorySyncStore(), () => createWebCryptoProvider());
+    this.#options = resolveSyncOptions(options, () => new MemorySyncStore(), webCryptoSha256);
     bus.on('closed', () => {
       for (const doc of [...this.#open]) void doc.close();
     });

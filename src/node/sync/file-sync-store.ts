@@ -52,9 +52,13 @@ export class FileSyncStore implements SyncStore {
     if (snapshotText !== undefined) {
       const snapshot = parse(snapshotText);
       if (snapshot === undefined) {
-        throw createError('CB_ERR_STREAM_CORRUPT', `the saved snapshot of document ${JSON.stringify(doc)} in ${files.snapshot} is damaged`, {
-          details: { doc, where: files.snapshot },
-        });
+        throw createError(
+          'CB_ERR_STREAM_CORRUPT',
+          `the saved snapshot of document ${JSON.stringify(doc)} in ${files.snapshot} is damaged`,
+          {
+            details: { doc, where: files.snapshot },
+          },
+        );
       }
       out.snapshot = snapshot;
     }

@@ -246,5 +246,7 @@ function nonNegative(name: string, v: number | undefined, def: number): number {
 }
 
 function asError(err: unknown, message: string): CrossbusError {
-  return isCrossbusError(err) ? err : createError('CB_ERR_INTERNAL', `${message}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  return isCrossbusError(err)
+    ? err
+    : createError('CB_ERR_INTERNAL', `${message}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
