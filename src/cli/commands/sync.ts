@@ -30,8 +30,18 @@ const SYNC_OPTIONS = defineOptions({
     description: 'how a changed file is noticed: timestamp (size and mtime), hash (SHA-256 of every file), seq (every notice)',
     default: DEFAULT_FOLDER_DETECT,
   },
-  mode: { type: 'string', placeholder: '<mode>', description: 'realtime (each change at once) or batch (every --interval)', default: 'realtime' },
-  interval: { type: 'string', placeholder: '<ms>', description: 'batch mode: send the edits of this long as one change', default: DEFAULT_SYNC_INTERVAL_MS },
+  mode: {
+    type: 'string',
+    placeholder: '<mode>',
+    description: 'realtime (each change at once) or batch (every --interval)',
+    default: 'realtime',
+  },
+  interval: {
+    type: 'string',
+    placeholder: '<ms>',
+    description: 'batch mode: send the edits of this long as one change',
+    default: DEFAULT_SYNC_INTERVAL_MS,
+  },
   'scan-interval': {
     type: 'string',
     placeholder: '<ms>',
@@ -47,7 +57,11 @@ const SYNC_OPTIONS = defineOptions({
   conflict: { type: 'string', placeholder: '<id>', description: 'resolve: the conflict, as listed by `crossbus sync conflicts`' },
   take: { type: 'string', placeholder: '<side>', description: 'resolve: local (keep what is there), remote (the parked change) or merged' },
   value: { type: 'string', placeholder: '<json>', description: 'resolve --take merged: the value, as JSON' },
-  file: { type: 'string', placeholder: '<path>', description: "resolve --take merged: the value from a file (a file tree's file content, or JSON)" },
+  file: {
+    type: 'string',
+    placeholder: '<path>',
+    description: "resolve --take merged: the value from a file (a file tree's file content, or JSON)",
+  },
   json: { type: 'boolean', description: 'conflicts: print the ConflictInfo array as JSON' },
   ...COMMON_OPTIONS,
 });
@@ -145,7 +159,9 @@ async function resolveCommand(values: Values, doc: string): Promise<number> {
   const fileBytes = values.file !== undefined ? await readValueFile(values.file) : undefined;
   return withDocument(values, doc, async (d) => {
     if (!d.conflicts.some((c) => c.id === id)) {
-      throw new CliError(`document ${printable(doc)} has no parked conflict ${printable(id)} ('crossbus sync conflicts --doc ${doc}' lists them)`);
+      throw new CliError(
+        `document ${printable(doc)} has no parked conflict ${printable(id)} ('crossbus sync conflicts --doc ${doc}' lists them)`,
+      );
     }
     if (fileBytes !== undefined) value = d.kind === 'files' ? fileContent(fileBytes) : parseJsonFile(fileBytes, values.file as string);
     d.resolve(id, take, ...(take === 'merged' ? [value] : []));

@@ -39,8 +39,8 @@ export interface MirroredTree {
   /** Every file's path. */
   paths(): string[];
   readFile(path: string): string | Uint8Array | undefined;
-  /** An edit: throws a typed error when refused (too large, the offline queue full). */
-  writeFile(path: string, content: string | Uint8Array): void;
+  /** An edit: throws (or rejects with) a typed error when refused (too large, the offline queue full). */
+  writeFile(path: string, content: string | Uint8Array): void | Promise<void>;
   deleteFile(path: string): void;
   on(event: 'change', listener: (e: { origin: 'local' | 'remote'; paths: readonly string[] }) => void): () => void;
 }
@@ -177,7 +177,7 @@ export class FolderMirror {
       if (before === undefined) return;
       this.#seen.delete(path);
       if (this.#doc.readFile(path) === undefined) return;
-      this.#edit(path, () => this.#doc.deleteFile(path), 'delete');
+      await this.#edit(path, () => this.#doc.deleteFile(path), 'delete');
       return;
     }
     if (!force && before !== undefined && this.#detect === 'timestamp' && before.size === s.size && before.mtimeMs === s.mtimeMs) return;
@@ -190,12 +190,12 @@ export class FolderMirror {
     this.#seen.set(path, read.seen);
     const current = this.#doc.readFile(path);
     if (current !== undefined && sha256Hex(bytesOf(current)) === read.seen.hash) return;
-    this.#edit(path, () => this.#doc.writeFile(path, contentOf(read.bytes)), 'write');
+    await this.#edit(path, () => this.#doc.writeFile(path, contentOf(read.bytes)), 'write');
   }
 
-  #edit(path: string, edit: () => void, action: MirrorEvent['action']): void {
+  async #edit(path: string, edit: () => void | Promise<void>, action: MirrorEvent['action']): Promise<void> {
     try {
-      edit();
+      await edit();
       this.#onSynced({ direction: 'up', action, path });
     } catch (err) {
       this.#onError(asError(err, `sending ${path} failed`), path);
