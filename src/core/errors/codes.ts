@@ -122,6 +122,17 @@ export const ERROR_CODES = {
     STREAM_LIMIT: false, // a limit on streams or consumers was reached
     ACK_STALE: false, // the delivery this acknowledgement names is no longer current
   }),
+  // --- sync: replicated documents ---------------------------------------------------------
+  ...codesOf('ValidationError', {
+    SYNC_INVALID_DOC: false, // document name is not a valid topic
+    SYNC_DELTA: false, // a change does not apply: rejected whole
+    SYNC_STALE: false, // a change is based on a log position older than the kept history
+    SYNC_TOO_LARGE: false, // a file, change, batch or offline queue exceeds its limit
+    SYNC_NO_CONFLICT: false, // no parked conflict with this id
+  }),
+  ...codesOf('StorageError', {
+    SYNC_HASH_MISMATCH: false, // the local copy differs from the author's after apply: reload from a snapshot
+  }),
   // --- configuration and usage ---------------------------------------------------------
   ...codesOf('ConfigError', {
     CONFIG_INVALID: false, // configuration is invalid
