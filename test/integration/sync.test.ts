@@ -129,8 +129,9 @@ test('two replicas of a file tree: text edits of one file merge, files come and 
   assert.equal(b.kind, 'files', "the document's kind comes from its log");
   assert.equal(b.readFile('/src/main.ts'), text);
   // The same file edited on both at once, different lines: a three-way merge keeps both.
-  await a.writeFile('/src/main.ts', text.replace('line 3', 'line 3 (a)'));
-  await b.writeFile('/src/main.ts', text.replace('line 25', 'line 25 (b)'));
+  // Each edits the file as it has it (as an editor does).
+  await a.writeFile('/src/main.ts', (a.readFile('/src/main.ts') as string).replace('line 3', 'line 3 (a)'));
+  await b.writeFile('/src/main.ts', (b.readFile('/src/main.ts') as string).replace('line 25', 'line 25 (b)'));
   await b.writeFile('/docs/guide.md', 'guide');
   b.deleteFile('/README.md');
   const bytes = new Uint8Array(50_000).map((_, i) => (i * 31) % 256);

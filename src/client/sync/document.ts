@@ -225,7 +225,7 @@ export class SyncDocument<T = unknown> {
     return this.#local.flushed();
   }
 
-  /** @internal */
+  /** @internal called when the document starts closing */
   onClose(listener: () => void): void {
     this.#closeListeners.push(listener);
   }
@@ -242,19 +242,16 @@ export class SyncDocument<T = unknown> {
   async #close(): Promise<void> {
     const ctx = this.#ctx;
     const error: CrossbusError = createError('CB_ERR_CONNECTION_CLOSED', `document ${JSON.stringify(this.name)} was closed`);
+    for (const l of this.#closeListeners.splice(0)) l();
     this.#local.close(error);
     this.#feed.close();
     ctx.closed = true;
     ctx.detach();
     await this.#local.saved();
-    try {
-      const replica = ctx.replica;
-      const pending = await replica.outgoing();
-      await ctx.store.save({ doc: ctx.names.doc, replica: replica.id, nextRseq: replica.rseq + 1, pending: [...pending] });
-      await ctx.store.saveSnapshot(ctx.names.doc, replica.snapshot());
-    } finally {
-      for (const l of this.#closeListeners.splice(0)) l();
-    }
+    const replica = ctx.replica;
+    const pending = await replica.outgoing();
+    await ctx.store.save({ doc: ctx.names.doc, replica: replica.id, nextRseq: replica.rseq + 1, pending: [...pending] });
+    await ctx.store.saveSnapshot(ctx.names.doc, replica.snapshot());
   }
 
   #json(method: string): void {
