@@ -78,6 +78,21 @@ describe('sync document: the offline queue bound', () => {
     await hub.close();
   });
 
+  test('one replica per document and store: a second open is refused until the first closes', async () => {
+    const hub = await startStreamHub();
+    const bus = await hub.connect();
+    const api = sync(bus);
+    const first = await api.open('twice/doc');
+    await rejectsWithCode(api.open('twice/doc'), 'CB_ERR_CONFLICTING_OPTIONS');
+    const elsewhere = await api.open('twice/doc', { store: new MemorySyncStore() });
+    assert.notEqual(elsewhere.replica, first.replica, 'another store, another replica');
+    await first.close();
+    const again = await api.open('twice/doc');
+    assert.equal(again.replica, first.replica, 'the same store, the same replica');
+    await Promise.all([elsewhere.close(), again.close()]);
+    await hub.close();
+  });
+
   test('bad options are refused with CB_ERR_INVALID_OPTION before anything is sent', async () => {
     const hub = await startStreamHub();
     const bus = await hub.connect();

@@ -28,7 +28,7 @@ const SYNC_OPTIONS = defineOptions({
     type: 'string',
     placeholder: '<how>',
     description: 'how a changed file is noticed: timestamp (size and mtime), hash (SHA-256 of every file), seq (every notice)',
-    default: DEFAULT_FOLDER_DETECT,
+    default: `the document's, or ${DEFAULT_FOLDER_DETECT} for a new one`,
   },
   mode: {
     type: 'string',
@@ -194,8 +194,8 @@ function parseJsonFile(bytes: Uint8Array, path: string): unknown {
 
 async function mirrorCommand(values: Values, dirArg: string, doc: string): Promise<number> {
   const dir = resolvePath(dirArg);
-  const detect = (values.detect ?? DEFAULT_FOLDER_DETECT) as FolderDetect;
-  if (!['timestamp', 'hash', 'seq'].includes(detect)) throw new UsageError('--detect must be timestamp, hash or seq');
+  const given = values.detect as FolderDetect | undefined;
+  if (given !== undefined && !['timestamp', 'hash', 'seq'].includes(given)) throw new UsageError('--detect must be timestamp, hash or seq');
   const mode = values.mode ?? 'realtime';
   if (mode !== 'realtime' && mode !== 'batch') throw new UsageError('--mode must be realtime or batch');
   const intervalMs = intOption('interval', values.interval, 1, 86_400_000);
@@ -213,10 +213,12 @@ async function mirrorCommand(values: Values, dirArg: string, doc: string): Promi
       kind: 'files',
       mode,
       store,
+      detect: given ?? DEFAULT_FOLDER_DETECT,
       ...(intervalMs !== undefined ? { intervalMs } : {}),
     });
     mirror = new FolderMirror(dir, document, {
-      detect,
+      // Given, or as the document was created with (a new one: the mirror's default).
+      detect: given ?? document.detect,
       ...(scanIntervalMs !== undefined ? { scanIntervalMs } : {}),
       onSynced: (e) => out(`${e.direction} ${e.action} ${printable(e.path)}\n`),
       onError: (error, path) => process.stderr.write(`crossbus: ${printable(path)}: ${error.message} (${error.code})\n`),

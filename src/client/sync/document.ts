@@ -60,6 +60,12 @@ export class SyncDocument<T = unknown> {
     return this.#ctx.kind;
   }
 
+  /** How a file mirror notices changed files (`crossbus sync <dir>`), as the document was created with. */
+  get detect(): 'seq' | 'timestamp' | 'hash' {
+    const d = this.#ctx.meta.changeDetection;
+    return d === 'sequence' ? 'seq' : d;
+  }
+
   /** This replica's id. */
   get replica(): string {
     return this.#ctx.replica.id;

@@ -4,6 +4,7 @@
  * Bus that has it as `bus.sync`. The documents close with the bus. Runtime-neutral.
  */
 import { webCryptoSha256, type Sha256Provider } from './sha256.js';
+import { ConfigError } from '../../core/errors/index.js';
 import type { Bus } from '../bus.js';
 import { SyncDocument } from './document.js';
 import type { OpenOptions } from './open-document.js';
@@ -23,6 +24,8 @@ export class SyncApi {
   readonly #bus: Bus;
   readonly #options: ResolvedSyncOptions;
   readonly #open = new Set<SyncDocument<unknown>>();
+  /** The documents open (or opening), by store. */
+  readonly #opening = new Map<SyncStore, Set<string>>();
 
   /** @internal use createSync(), or `bus.sync` */
   constructor(bus: Bus, options: SyncOptions) {
@@ -43,9 +46,32 @@ export class SyncApi {
    * that cannot be a topic, CB_ERR_FORBIDDEN when the app may not read it.
    */
   async open<T = unknown>(doc: string, options: OpenOptions = {}): Promise<SyncDocument<T>> {
-    const document = await SyncDocument.open<T>(this.#bus, doc, options, this.#options);
+    // One replica per document and store: a second would load the same replica id and reuse its rseqs.
+    const store = options.store ?? this.#options.store;
+    let docs = this.#opening.get(store);
+    if (docs?.has(doc)) {
+      throw new ConfigError(
+        'CB_ERR_CONFLICTING_OPTIONS',
+        `document ${JSON.stringify(doc)} is open already with this store: use that one, or another store`,
+        {
+          details: { option: 'store' },
+        },
+      );
+    }
+    if (docs === undefined) this.#opening.set(store, (docs = new Set()));
+    docs.add(doc);
+    let document: SyncDocument<T>;
+    try {
+      document = await SyncDocument.open<T>(this.#bus, doc, options, this.#options);
+    } catch (error) {
+      docs.delete(doc);
+      throw error;
+    }
     this.#open.add(document as SyncDocument<unknown>);
-    document.onClose(() => this.#open.delete(document as SyncDocument<unknown>));
+    document.onClose(() => {
+      this.#open.delete(document as SyncDocument<unknown>);
+      docs.delete(doc);
+    });
     return document;
   }
 
