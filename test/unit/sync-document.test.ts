@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { startStreamHub } from '../helpers/stream-hub.js';
 import { createSync } from '../../src/client/sync/sync-api.js';
 import { MemorySyncStore, type StoredQueue } from '../../src/client/sync/store.js';
-import { decodeBatch } from '../../src/core/sync/index.js';
+import { decodeBatch, encodeBatch, formatHlc } from '../../src/core/sync/index.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import type { Bus } from '../../src/client/bus.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
@@ -230,7 +230,44 @@ describe('sync document: changes on the wire', () => {
   });
 });
 
-describe('sync document: snapshots', () => {
+describe('sync document: snapshots and reloads', () => {
+  test('an entry whose hash no copy matches: each replica reloads once, then takes the log as it is and goes on', async () => {
+    const hub = await startStreamHub();
+    const [busA, busB, raw] = await Promise.all([hub.connect(), hub.connect(), hub.connect()]);
+    const a = await sync(busA).open<Record<string, number>>('reload/doc');
+    a.replace({ x: 1 });
+    await a.flushed();
+    const b = await sync(busB).open<Record<string, number>>('reload/doc');
+    const errors: string[] = [];
+    a.on('error', (e) => errors.push(`a ${e.error.code}`));
+    b.on('error', (e) => errors.push(`b ${e.error.code}`));
+    // A change whose author claims a hash nobody can match (a buggy or lying author).
+    const bogus = {
+      replica: 'r-liar',
+      rseq: 1,
+      base: a.seq,
+      hlc: formatHlc(Date.now(), 0, 'r-liar'),
+      ops: [{ type: 'insert', path: '/y', value: 2, timestamp: 0 }],
+      hash: 'A'.repeat(43),
+    };
+    await raw.publish('sync.reload.doc', encodeBatch([bogus as never]), { durable: true });
+    a.change((d) => {
+      d.z = 3;
+    });
+    await a.flushed();
+    await until(() => b.value.z === 3, 3_000, 'b reads past it');
+    assert.deepEqual(a.value, { x: 1, y: 2, z: 3 });
+    assert.deepEqual(b.value, a.value);
+    assert.deepEqual(errors.sort(), [
+      'a CB_ERR_SYNC_HASH_MISMATCH',
+      'a CB_ERR_SYNC_HASH_MISMATCH',
+      'b CB_ERR_SYNC_HASH_MISMATCH',
+      'b CB_ERR_SYNC_HASH_MISMATCH',
+    ]);
+    await Promise.all([a.close(), b.close()]);
+    await hub.close();
+  });
+
   test('every snapshotEvery entries a snapshot is published and old entries purged; a new replica starts from it', async () => {
     const hub = await startStreamHub();
     const bus = await hub.connect();

@@ -22,8 +22,10 @@ export class LogReader implements FeedHandler {
   #feed: OrderedFeed | undefined;
   /** Entries applied since the confirmed state was last saved. */
   #sinceSaved = 0;
-  /** Set while a corrupt copy is being reloaded. */
-  #reloading = false;
+  /** Set when the entry being applied found this copy corrupt. */
+  #corrupt = false;
+  /** The seq whose mismatch made the last reload: the same mismatch again is its author's, not this copy's. */
+  #reloadedAt = 0;
   /** Waits for the reader to reach a seq (open() reads the log to its end first). */
   readonly #waiters: Array<{ seq: number; resolve: () => void; reject: (e: CrossbusError) => void }> = [];
 
@@ -32,7 +34,7 @@ export class LogReader implements FeedHandler {
     this.#local = local;
     ctx.onCorrupt = (error) => {
       ctx.emitError(error);
-      this.#reloading = true;
+      this.#corrupt = true;
     };
   }
 
@@ -76,10 +78,15 @@ export class LogReader implements FeedHandler {
       for (const op of change.ops) paths.push(op.path);
       for (const c of [...result.parked, ...result.resolved]) paths.push(c.path);
     }
-    if (this.#reloading) {
-      this.#reloading = false;
-      await this.reload();
-      return;
+    if (this.#corrupt) {
+      this.#corrupt = false;
+      // Reloaded once for this entry already: every copy disagrees with its author, so the log is
+      // what counts (the same on every replica) and reading goes on.
+      if (this.#reloadedAt !== seq) {
+        this.#reloadedAt = seq;
+        await this.reload();
+        return;
+      }
     }
     this.#local.afterEntry();
     if (ctx.value !== before) {
