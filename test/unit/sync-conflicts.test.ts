@@ -1,7 +1,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
-import { SyncReplica, diffJson, type DocumentMeta, type SyncReplicaEvents, type SyncReplicaOptions } from '../../src/core/sync/index.js';
+import {
+  SyncReplica,
+  diffBinary,
+  diffJson,
+  type DocumentMeta,
+  type SyncReplicaEvents,
+  type SyncReplicaOptions,
+} from '../../src/core/sync/index.js';
+import { fromBase64, toBase64 } from '../../src/core/security/bytes.js';
 import { codeOf, rejectsWithCode } from '../helpers/rejects.js';
 import { SyncLog } from '../helpers/sync-log.js';
 
@@ -171,6 +179,66 @@ describe('merge (the default)', () => {
   });
 });
 
+describe('binary files', () => {
+  const bytes = (n: number, seed: number): Uint8Array =>
+    Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7 + ((i * seed) >> 3)) & 0xff);
+  const chunking = { minBytes: 64, avgBytes: 128, maxBytes: 512 };
+
+  async function binaryEdit(r: SyncReplica, path: string, next: Uint8Array): Promise<void> {
+    const current = fromBase64(((r.view as Record<string, { base64: string }>)[path.slice(1)] as { base64: string }).base64)!;
+    await r.edit([{ type: 'update', path, chunks: await diffBinary(current, next, crypto, chunking), timestamp: 0 }]);
+  }
+
+  test('a chunk edit travels and applies; concurrent ones park under merge with each side whole', async () => {
+    const [a, b] = [replica('a'), replica('b')];
+    const original = bytes(5000, 1);
+    const log = await start({ kind: 'files' }, { 'img.bin': { base64: toBase64(original) } }, a, b);
+    const edited = original.slice();
+    edited.set([1, 2, 3], 2500);
+    await binaryEdit(a, '/img.bin', edited);
+    const [change] = a.pending;
+    const carried = change!.ops[0]!.chunks!.parts.reduce((n, p) => n + ('data' in p ? p.data.length : 0), 0);
+    assert.ok(carried < 1400, `only the changed chunks travel (${carried} base64 characters)`);
+    await sync(log, a, b);
+    assertConverged(a, b);
+    assert.deepEqual(b.confirmed, { 'img.bin': { base64: toBase64(edited) } });
+
+    const fromA = edited.slice();
+    fromA[10] = 9;
+    const fromB = edited.slice();
+    fromB[4000] = 9;
+    await binaryEdit(a, '/img.bin', fromA);
+    await binaryEdit(b, '/img.bin', fromB);
+    await sync(log, a, b);
+    assertConverged(a, b);
+    const [c] = a.conflicts;
+    assert.deepEqual([c?.localChange.value, c?.remoteChange.value], [{ base64: toBase64(fromA) }, { base64: toBase64(fromB) }]);
+    await a.resolve(c!.id, 'remote');
+    await sync(log, a, b);
+    assert.deepEqual(b.confirmed, { 'img.bin': { base64: toBase64(fromB) } });
+  });
+
+  test('under lww the newer binary file wins whole', async () => {
+    const a = replica('a', { clock: () => 1 });
+    const b = replica('b', { clock: () => 2 });
+    const original = bytes(3000, 2);
+    const log = await start(
+      { kind: 'files', strategies: [{ path: '/**', strategy: 'lww' }] },
+      { 'f.bin': { base64: toBase64(original) } },
+      a,
+      b,
+    );
+    const fromA = original.slice(0, 2000);
+    const fromB = original.slice();
+    fromB[100] = 1;
+    await binaryEdit(a, '/f.bin', fromA);
+    await binaryEdit(b, '/f.bin', fromB);
+    await sync(log, b, a);
+    assertConverged(a, b);
+    assert.deepEqual(a.confirmed, { 'f.bin': { base64: toBase64(fromB) } });
+  });
+});
+
 describe('lww', () => {
   test('the greater HLC wins whatever order the log has, under skewed clocks', async () => {
     for (const order of ['fast first', 'slow first']) {
@@ -293,7 +361,6 @@ describe('stale changes', () => {
     assert.deepEqual([fromB?.base, results[0]?.status], [2, 'applied']);
     assert.deepEqual([fromC?.base, codeOf(results[1]?.error)], [1, 'CB_ERR_SYNC_STALE']);
   });
-
 
   test('a change based before the kept history is rejected and its ops parked, so a person can still take them', async () => {
     const [a, b] = [replica('a'), replica('b')];
