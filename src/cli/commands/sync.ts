@@ -8,7 +8,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { ConflictInfo } from '../../core/sync/index.js';
-import type { SyncDocument } from '../../client/sync/document.js';
+import type { SyncDocument } from '../../client/sync/sync-doc.js';
 import { MemorySyncStore, type SyncStore } from '../../client/sync/store.js';
 import { FileSyncStore } from '../../node/sync/file-sync-store.js';
 import { FolderMirror, DEFAULT_FOLDER_DETECT, DEFAULT_FOLDER_SCAN_MS } from '../../node/sync/folder-mirror.js';

@@ -1,9 +1,9 @@
 /** The sync client's public API, shared by the Node and browser `crossbus/sync` entries. Runtime-neutral. */
 export { createSync, SyncApi, type SyncOptions } from './sync-api.js';
 export { SyncingBus, type SyncConnectOptions } from './syncing-bus.js';
-export { SyncDocument } from './document.js';
+export { SyncDocument } from './sync-doc.js';
 export type { SyncDocumentEvents } from './doc-context.js';
-export type { OpenOptions } from './open-document.js';
+export type { OpenOptions } from './open-doc.js';
 export type { ClientOpenOptions, SyncMode } from './options.js';
 export { MemorySyncStore, type StoredDocument, type StoredQueue, type SyncStore } from './store.js';
 export {

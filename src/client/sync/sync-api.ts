@@ -6,8 +6,8 @@
 import { webCryptoSha256, type Sha256Provider } from './sha256.js';
 import { ConfigError } from '../../core/errors/index.js';
 import type { Bus } from '../bus.js';
-import { SyncDocument } from './document.js';
-import type { OpenOptions } from './open-document.js';
+import { SyncDocument } from './sync-doc.js';
+import type { OpenOptions } from './open-doc.js';
 import { resolveSyncOptions, type ResolvedSyncOptions } from './options.js';
 import { MemorySyncStore, type SyncStore } from './store.js';
 
@@ -60,19 +60,19 @@ export class SyncApi {
     }
     if (docs === undefined) this.#opening.set(store, (docs = new Set()));
     docs.add(doc);
-    let document: SyncDocument<T>;
+    let opened: SyncDocument<T>;
     try {
-      document = await SyncDocument.open<T>(this.#bus, doc, options, this.#options);
+      opened = await SyncDocument.open<T>(this.#bus, doc, options, this.#options);
     } catch (error) {
       docs.delete(doc);
       throw error;
     }
-    this.#open.add(document as SyncDocument<unknown>);
-    document.onClose(() => {
-      this.#open.delete(document as SyncDocument<unknown>);
+    this.#open.add(opened as SyncDocument<unknown>);
+    opened.onClose(() => {
+      this.#open.delete(opened as SyncDocument<unknown>);
       docs.delete(doc);
     });
-    return document;
+    return opened;
   }
 
   /** The documents open now. */

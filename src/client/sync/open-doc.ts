@@ -19,7 +19,7 @@ import {
 } from '../../core/sync/index.js';
 import type { Bus } from '../bus.js';
 import { DocContext } from './doc-context.js';
-import type { DocumentParts } from './document.js';
+import type { DocumentParts } from './sync-doc.js';
 import { LocalChanges } from './local-changes.js';
 import { LogReader } from './log-reader.js';
 import { docNames } from './names.js';

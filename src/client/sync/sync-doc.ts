@@ -12,13 +12,13 @@ import type { DocContext, SyncDocumentEvents } from './doc-context.js';
 import { fileContentOf, fileNames, filePaths, pointerOf, readFileAt, withFileAt } from './file-tree.js';
 import type { LocalChanges } from './local-changes.js';
 import type { LogReader } from './log-reader.js';
-import { openDocument, type OpenOptions } from './open-document.js';
+import { openDocument, type OpenOptions } from './open-doc.js';
 import type { ResolvedSyncOptions } from './options.js';
 import type { OrderedFeed } from './ordered-feed.js';
 
 export type { SyncDocumentEvents };
 
-/** The parts an open document is made of (open-document.ts puts them together). */
+/** The parts an open document is made of (open-doc.ts puts them together). */
 export interface DocumentParts {
   ctx: DocContext;
   local: LocalChanges;
