@@ -12,6 +12,11 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const ENTRIES = {
   'crossbus/page (page client: bus + window, port, worker, extension transports)': 'src/browser/page.ts',
   'crossbus/page + crossbus/streams (the page client with durable streams)': ['src/browser/page.ts', 'src/browser/streams.ts'],
+  'crossbus/page + crossbus/streams + crossbus/sync (the page client with replicated documents)': [
+    'src/browser/page.ts',
+    'src/browser/streams.ts',
+    'src/browser/sync.ts',
+  ],
   'crossbus (browser build: + secret auth, WebSocket, bridge, in-memory, streams)': 'src/browser/index.ts',
   'crossbus/hub (browser build: a hub in a page, worker or service worker)': 'src/browser/hub.ts',
 };

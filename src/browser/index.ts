@@ -2,9 +2,8 @@
  * Browser, worker and extension entry: the client over the runtime's own WebSocket.
  * No Node built-ins are reachable from here.
  */
-import type { Bus } from '../client/bus.js';
 import { connect as connectWith } from '../client/connect.js';
-import type { ConnectOptions } from '../client/options.js';
+import type { SyncConnectOptions, SyncingBus } from '../client/sync/syncing-bus.js';
 import type { FailoverBus, MultiHubOptions } from '../client/failover/failover-bus.js';
 import type { ServerSpec } from '../client/failover/options.js';
 import type { TransportConnector } from '../core/transport/transport.js';
@@ -13,11 +12,11 @@ export * from '../client/index.js';
 
 /**
  * Connects to a hub at a ws:// or wss:// URL (or through `options.transport`), or to the first
- * that answers of several (`[{ url, weight }, ...]`, see FailoverBus).
+ * that answers of several (`[{ url, weight }, ...]`, see FailoverBus). The Bus has `bus.sync`.
  */
 export function connect(target: readonly ServerSpec[], options?: MultiHubOptions): Promise<FailoverBus>;
-export function connect(target: string | TransportConnector, options?: ConnectOptions): Promise<Bus>;
-export function connect(target: string | TransportConnector | readonly ServerSpec[], options: MultiHubOptions = {}): Promise<Bus> {
+export function connect(target: string | TransportConnector, options?: SyncConnectOptions): Promise<SyncingBus>;
+export function connect(target: string | TransportConnector | readonly ServerSpec[], options: MultiHubOptions = {}): Promise<SyncingBus> {
   return Array.isArray(target) ? connectWith(target, options) : connectWith(target as string | TransportConnector, options);
 }
 

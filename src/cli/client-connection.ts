@@ -2,7 +2,7 @@
  * How a client command connects: the URL and credentials from flags or the environment, and a
  * refused connection explained in the CLI's terms (which flag or file to check), not the API's.
  */
-import { connect, type Bus, type ConnectOptions } from '../node/index.js';
+import { connect, type ConnectOptions, type SyncingBus } from '../node/index.js';
 import { isCrossbusError } from '../core/errors/index.js';
 import { ENV_NAME, ENV_SECRET_FILE, ENV_URL, hubUrl, type URL_OPTION } from './client-flags.js';
 import { resolveCredentials, type CredentialFlags, type Credentials } from './credentials.js';
@@ -11,7 +11,7 @@ import { CliError, type OptionValues } from './options.js';
 export type ClientFlags = CredentialFlags & OptionValues<typeof URL_OPTION>;
 
 /** Connects as the app the flags name (no reconnects: a command run ends when its connection does). */
-export async function connectClient(flags: ClientFlags, defaultApp?: string, options: ConnectOptions = {}): Promise<Bus> {
+export async function connectClient(flags: ClientFlags, defaultApp?: string, options: ConnectOptions = {}): Promise<SyncingBus> {
   const url = hubUrl(flags);
   const credentials = await resolveCredentials(flags, defaultApp);
   const { source: _, ...auth } = credentials;

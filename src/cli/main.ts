@@ -14,6 +14,7 @@ import { DLQ_HELP, dlqCommand } from './commands/dlq.js';
 import { STREAM_HELP, streamCommand } from './commands/stream.js';
 import { CONSUMER_HELP, consumerCommand } from './commands/consumer.js';
 import { STATS_HELP, statsCommand } from './commands/stats.js';
+import { SYNC_HELP, syncCommand } from './commands/sync.js';
 import { STREAM_CLI_APP, type StreamIo } from './commands/streams.js';
 import type { StreamsClient } from './commands/streams-api.js';
 import { connectClient, type ClientFlags } from './client-connection.js';
@@ -96,6 +97,11 @@ const COMMANDS: Record<string, Command> = {
     usage: ['crossbus dlq ls|replay <stream>', "list or republish a stream's dead letters"],
     help: DLQ_HELP,
     run: (args) => dlqCommand(args, streamIo, openStreamsClient),
+  },
+  sync: {
+    usage: ['crossbus sync <dir>|conflicts|resolve --doc <name>', 'mirror a folder with a document; its conflicts'],
+    help: SYNC_HELP,
+    run: syncCommand,
   },
   reload: {
     usage: ['crossbus reload [--data <dir>]', 'make the hub re-read its config'],

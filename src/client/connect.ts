@@ -2,12 +2,12 @@ import { ConfigError } from '../core/errors/index.js';
 import { reframe } from '../core/transport/reframe.js';
 import type { TransportConnector } from '../core/transport/transport.js';
 import { webSocketConnector } from '../transports/websocket/websocket-client.js';
-import { openBus, type Bus, type BusPlugins } from './bus.js';
-import type { ConnectOptions } from './options.js';
+import type { BusPlugins } from './bus.js';
 import { secretAuthFromOptions } from './secret-auth.js';
 import { createBusStreams } from './bus-streams.js';
 import { connectServers, type FailoverBus, type MultiHubOptions } from './failover/failover-bus.js';
 import type { ServerSpec } from './failover/options.js';
+import { SyncingBus, type SyncConnectOptions } from './sync/syncing-bus.js';
 
 /** Throws CB_ERR_INVALID_OPTION unless `url` is a ws:// or wss:// URL. */
 export function assertHubUrl(url: string): void {
@@ -23,19 +23,20 @@ const PLUGINS: BusPlugins = { secretAuth: secretAuthFromOptions, streams: create
  * postMessage, ports, extension), or omitted when `options.transport` supplies the connection;
  * or a list of hubs (`[{ url, weight }, ...]`): the Bus then fails over between them (see
  * FailoverBus). With `secret`, the client and the hub authenticate each other and every frame is
- * protected. `connectorFor` turns a URL into a connector (the entry point's WebSocket).
+ * protected. The Bus has `bus.sync` (see SyncingBus). `connectorFor` turns a URL into a connector
+ * (the entry point's WebSocket).
  */
 export function connect(
   target: readonly ServerSpec[],
   options?: MultiHubOptions,
   connectorFor?: (url: string) => TransportConnector,
 ): Promise<FailoverBus>;
-export function connect(target: string | TransportConnector, options?: ConnectOptions): Promise<Bus>;
+export function connect(target: string | TransportConnector, options?: SyncConnectOptions): Promise<SyncingBus>;
 export async function connect(
   target: string | TransportConnector | readonly ServerSpec[],
   options: MultiHubOptions = {},
   connectorFor?: (url: string) => TransportConnector,
-): Promise<Bus> {
+): Promise<SyncingBus> {
   const forUrl =
     connectorFor ??
     ((url: string): TransportConnector => {
@@ -47,5 +48,5 @@ export async function connect(
   if (typeof target === 'function') connector = target;
   else if (options.transport !== undefined) connector = options.transport;
   else connector = forUrl(target as string);
-  return openBus(connector, options, PLUGINS);
+  return new SyncingBus(connector, options, PLUGINS).open();
 }

@@ -35,6 +35,9 @@ export { StreamsApi, type StreamRecord } from './streams.js';
 export type { PublishAck, StreamInfo, ConsumerInfo } from '../core/streams/wire.js';
 export type { ConsumerConfig, DeliverPolicy, StreamConfig } from '../core/streams/config.js';
 export { forwardDurablePublishes, type DurableForwarderOptions } from './durable-forwarder.js';
+// Replicated documents: `bus.sync` on the Bus connect() gives (the rest is in 'crossbus/sync').
+export { SyncingBus, type SyncConnectOptions } from './sync/syncing-bus.js';
+export type { SyncApi, SyncOptions } from './sync/sync-api.js';
 export { bridge, HEADER_BRIDGED, type Bridge, type BridgeOptions } from './bridge.js';
 export {
   DEFAULT_ACK_WAIT_MS,

@@ -2,10 +2,9 @@
  * Node entry: the same client, over the `ws` package (Node 20 has no global WebSocket), with
  * write callbacks for exact backpressure and Buffers to avoid a copy per message.
  */
-import type { Bus } from '../client/bus.js';
 import { BusPool as BusPoolBase, type BusPoolOptions } from '../client/bus-pool.js';
 import { connect as connectWith } from '../client/connect.js';
-import type { ConnectOptions } from '../client/options.js';
+import type { SyncConnectOptions, SyncingBus } from '../client/sync/syncing-bus.js';
 import type { FailoverBus, MultiHubOptions } from '../client/failover/failover-bus.js';
 import type { ServerSpec } from '../client/failover/options.js';
 import type { TransportConnector } from '../core/transport/transport.js';
@@ -15,10 +14,17 @@ import { createNodeCryptoProvider } from './crypto/node-provider.js';
 
 export { createNodeCryptoProvider };
 
-/** Node's crypto answers synchronously: records are sealed and opened without a promise each. */
-function withNodeCrypto(options: ConnectOptions): ConnectOptions {
-  if (options.secret === undefined || options.security?.crypto !== undefined) return options;
-  return { ...options, security: { ...options.security, crypto: createNodeCryptoProvider() } };
+/**
+ * Node's crypto answers synchronously: records are sealed and opened without a promise each, and
+ * sync hashes changes without one.
+ */
+function withNodeCrypto(options: SyncConnectOptions): SyncConnectOptions {
+  let out = options;
+  if (options.secret !== undefined && options.security?.crypto === undefined) {
+    out = { ...out, security: { ...options.security, crypto: createNodeCryptoProvider() } };
+  }
+  if (options.sync?.crypto === undefined) out = { ...out, sync: { ...options.sync, crypto: createNodeCryptoProvider() } };
+  return out;
 }
 
 export * from '../client/index.js';
@@ -39,7 +45,7 @@ export { createPortTransport, type PortLike, type PortTransportInfo } from '../t
 export { shmConnector, type ShmConnectorOptions } from '../transports/shm/connect.js';
 
 /** Node's connect options: the client's, and how hub addresses are opened (TLS, which transport first). */
-export type NodeConnectOptions = ConnectOptions & Omit<AddressOptions, 'WebSocket'>;
+export type NodeConnectOptions = SyncConnectOptions & Omit<AddressOptions, 'WebSocket'>;
 
 /**
  * Connects to a hub. `target` is one address (ws://, wss://, tcp://host:port, unix:///path,
@@ -47,14 +53,15 @@ export type NodeConnectOptions = ConnectOptions & Omit<AddressOptions, 'WebSocke
  * reconnection too: see `prefer`), `crossbus://host:port` (the hub's WebSocket port: the hub lists
  * its listeners and the fastest is used), or a connector. The transport in use is in
  * `bus.info.transport`. Several hubs (`[{ url, weight }, ...]`) give a FailoverBus that balances
- * and fails over between them, each opened as a single address is.
+ * and fails over between them, each opened as a single address is. Every Bus it gives has
+ * `bus.sync`: replicated documents (see SyncApi).
  */
 export function connect(target: readonly ServerSpec[], options?: MultiHubOptions & Omit<AddressOptions, 'WebSocket'>): Promise<FailoverBus>;
-export function connect(target: string | readonly string[] | TransportConnector, options?: NodeConnectOptions): Promise<Bus>;
+export function connect(target: string | readonly string[] | TransportConnector, options?: NodeConnectOptions): Promise<SyncingBus>;
 export function connect(
   target: string | readonly string[] | readonly ServerSpec[] | TransportConnector,
   givenOptions: MultiHubOptions & Omit<AddressOptions, 'WebSocket'> = {},
-): Promise<Bus> {
+): Promise<SyncingBus> {
   const { tls, prefer, probeTimeoutMs, ...clientOptions } = givenOptions;
   const options = withNodeCrypto(clientOptions);
   if (typeof target === 'function' || options.transport !== undefined) {

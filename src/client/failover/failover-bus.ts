@@ -1,27 +1,28 @@
 /**
  * A Bus over several hubs: `connect([{ url, weight }, ...])`. The Bus itself is unchanged (its
- * connector is the HubSet's); this adds the hubs' state to it and opens the first connection on
- * whichever hub answers. Kept out of `crossbus/page`: only the 'crossbus' entries import it.
+ * connector is the HubSet's; it has `bus.sync`, as every Bus connect() makes); this adds the hubs'
+ * state to it and opens the first connection on whichever hub answers. Kept out of `crossbus/page`: only the 'crossbus' entries import it.
  */
 import { ConfigError, CrossbusError } from '../../core/errors/index.js';
 import type { Metric } from '../../core/metrics/metric.js';
 import type { TransportConnector } from '../../core/transport/transport.js';
-import { Bus, openBus, type BusPlugins } from '../bus.js';
+import { openBus, type BusPlugins } from '../bus.js';
 import type { ConnectOptions } from '../options.js';
 import { HubSet, type EndpointSnapshot } from './hub-set.js';
 import { resolveFailoverOptions, resolveServers, type FailoverOptions, type ServerSpec } from './options.js';
+import { SyncingBus, type SyncConnectOptions } from '../sync/syncing-bus.js';
 
 /** connect()'s options with several hubs. */
-export interface MultiHubOptions extends ConnectOptions {
+export interface MultiHubOptions extends SyncConnectOptions {
   /** Heartbeats, health and the return to the preferred hub. @default see FailoverOptions */
   failover?: FailoverOptions;
 }
 
-export class FailoverBus extends Bus {
+export class FailoverBus extends SyncingBus {
   readonly #hubs: HubSet;
 
   /** @internal use connect() with a list of servers */
-  constructor(hubs: HubSet, options: ConnectOptions, plugins: BusPlugins) {
+  constructor(hubs: HubSet, options: SyncConnectOptions, plugins: BusPlugins) {
     super(hubs.connector, options, { ...plugins, retryRefusal: () => hubs.retryRefusal() });
     this.#hubs = hubs;
     hubs.attach(this);

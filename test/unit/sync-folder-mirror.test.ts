@@ -1,0 +1,175 @@
+/**
+ * The folder mirror against a file tree held in memory (the document's side is the sync
+ * client's, tested with a hub elsewhere): the join at start, files written, changed and deleted
+ * in a real folder becoming edits, remote changes written atomically without being sent back,
+ * and each way of detecting a change.
+ */
+import { describe, test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, mkdirSync, unlinkSync, readdirSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FolderMirror, type MirroredTree, type MirrorEvent } from '../../src/node/sync/folder-mirror.js';
+import type { FolderDetect } from '../../src/node/sync/folder-files.js';
+import { until } from '../helpers/wait.js';
+import { createError } from '../../src/core/errors/index.js';
+
+/** A file tree in memory that records the edits the mirror makes, and can play remote changes. */
+class MemoryTree implements MirroredTree {
+  readonly files = new Map<string, string | Uint8Array>();
+  readonly edits: Array<[string, string]> = [];
+  readonly #listeners = new Set<(e: { origin: 'local' | 'remote'; paths: readonly string[] }) => void>();
+  refuse: string | undefined;
+
+  paths(): string[] {
+    return [...this.files.keys()];
+  }
+  readFile(path: string): string | Uint8Array | undefined {
+    return this.files.get(path);
+  }
+  writeFile(path: string, content: string | Uint8Array): void {
+    if (path === this.refuse) throw createError('CB_ERR_PAYLOAD_INVALID', 'refused');
+    this.files.set(path, content);
+    this.edits.push(['write', path]);
+  }
+  deleteFile(path: string): void {
+    this.files.delete(path);
+    this.edits.push(['delete', path]);
+  }
+  on(_event: 'change', listener: (e: { origin: 'local' | 'remote'; paths: readonly string[] }) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+  /** A change from another replica. */
+  remote(path: string, content: string | undefined): void {
+    if (content === undefined) this.files.delete(path);
+    else this.files.set(path, content);
+    for (const l of this.#listeners) l({ origin: 'remote', paths: [path] });
+  }
+}
+
+const dirs: string[] = [];
+const mirrors: FolderMirror[] = [];
+afterEach(async () => {
+  for (const m of mirrors.splice(0)) await m.stop();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function folder(): string {
+  const d = mkdtempSync(join(tmpdir(), 'crossbus-mirror-'));
+  dirs.push(d);
+  return d;
+}
+
+async function start(dir: string, tree: MemoryTree, detect: FolderDetect, events: MirrorEvent[] = []): Promise<FolderMirror> {
+  const m = new FolderMirror(dir, tree, { detect, scanIntervalMs: 50, settleMs: 5, onSynced: (e) => void events.push(e) });
+  mirrors.push(m);
+  await m.start();
+  return m;
+}
+
+describe('sync: the folder mirror', () => {
+  test('the join: files only in the folder go up, files only in the document come down, equal ones stay', async () => {
+    const dir = folder();
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'a.txt'), 'local a');
+    writeFileSync(join(dir, 'same.txt'), 'same');
+    writeFileSync(join(dir, 'bin.dat'), Buffer.from([0, 1, 2, 255]));
+    const tree = new MemoryTree();
+    tree.files.set('/same.txt', 'same');
+    tree.files.set('/docs/b.md', 'remote b');
+    const events: MirrorEvent[] = [];
+    await start(dir, tree, 'timestamp', events);
+    assert.equal(tree.files.get('/src/a.txt'), 'local a');
+    assert.deepEqual([...(tree.files.get('/bin.dat') as Uint8Array)], [0, 1, 2, 255], 'not UTF-8: bytes');
+    assert.equal(readFileSync(join(dir, 'docs', 'b.md'), 'utf8'), 'remote b');
+    assert.deepEqual(tree.edits.sort(), [
+      ['write', '/bin.dat'],
+      ['write', '/src/a.txt'],
+    ]);
+    assert.deepEqual(events.map((e) => `${e.direction} ${e.action} ${e.path}`).sort(), [
+      'down write /docs/b.md',
+      'up write /bin.dat',
+      'up write /src/a.txt',
+    ]);
+  });
+
+  for (const detect of ['timestamp', 'hash', 'seq'] as const) {
+    test(`detect ${detect}: a file written, changed and deleted in the folder becomes an edit each time`, async () => {
+      const dir = folder();
+      const tree = new MemoryTree();
+      await start(dir, tree, detect);
+      writeFileSync(join(dir, 'n.txt'), 'one');
+      await until(() => tree.files.get('/n.txt') === 'one', 3_000, 'the new file');
+      writeFileSync(join(dir, 'n.txt'), 'one two');
+      await until(() => tree.files.get('/n.txt') === 'one two', 3_000, 'the change');
+      mkdirSync(join(dir, 'deep', 'er'), { recursive: true });
+      writeFileSync(join(dir, 'deep', 'er', 'x.json'), '{}');
+      await until(() => tree.files.get('/deep/er/x.json') === '{}', 3_000, 'a file in new folders');
+      unlinkSync(join(dir, 'n.txt'));
+      await until(() => !tree.files.has('/n.txt'), 3_000, 'the delete');
+      assert.deepEqual(
+        tree.edits.filter(([, p]) => p === '/n.txt').map(([e]) => e),
+        ['write', 'write', 'delete'],
+      );
+    });
+  }
+
+  test('a remote change is written atomically and is not sent back; a remote delete removes the file', async () => {
+    const dir = folder();
+    const tree = new MemoryTree();
+    const events: MirrorEvent[] = [];
+    await start(dir, tree, 'seq', events);
+    tree.remote('/r/remote.txt', 'from afar');
+    await until(() => existsSync(join(dir, 'r', 'remote.txt')), 3_000, 'the remote file');
+    assert.equal(readFileSync(join(dir, 'r', 'remote.txt'), 'utf8'), 'from afar');
+    // A positive signal that the folder's notices of that write were handled: a later local edit arrives.
+    writeFileSync(join(dir, 'marker.txt'), 'm');
+    await until(() => tree.files.get('/marker.txt') === 'm', 3_000, 'the marker');
+    await until(() => events.some((e) => e.path === '/marker.txt'), 3_000, 'the marker event');
+    assert.deepEqual(tree.edits, [['write', '/marker.txt']], 'the remote write was not sent back');
+    assert.deepEqual(
+      readdirSync(join(dir, 'r')).filter((n) => n.startsWith('.crossbus')),
+      [],
+      'no temporary file left',
+    );
+    tree.remote('/r/remote.txt', undefined);
+    await until(() => !existsSync(join(dir, 'r', 'remote.txt')), 3_000, 'the remote delete');
+    assert.deepEqual(tree.edits, [['write', '/marker.txt']]);
+  });
+
+  test('a file edited locally when a remote change to it arrives: the folder wins, sent as a later edit', async () => {
+    const dir = folder();
+    const tree = new MemoryTree();
+    tree.files.set('/f.txt', 'base');
+    await start(dir, tree, 'timestamp');
+    assert.equal(readFileSync(join(dir, 'f.txt'), 'utf8'), 'base');
+    writeFileSync(join(dir, 'f.txt'), 'local edit!');
+    const t = new Date(Date.now() + 5_000); // a later mtime, whatever the file system's resolution
+    utimesSync(join(dir, 'f.txt'), t, t);
+    tree.remote('/f.txt', 'remote');
+    await until(() => tree.files.get('/f.txt') === 'local edit!', 3_000, 'the local edit in the document');
+    assert.equal(readFileSync(join(dir, 'f.txt'), 'utf8'), 'local edit!');
+  });
+
+  test('an edit the document refuses is reported and the mirror goes on', async () => {
+    const dir = folder();
+    const tree = new MemoryTree();
+    tree.refuse = '/big.bin';
+    const errors: string[] = [];
+    const m = new FolderMirror(dir, tree, { scanIntervalMs: 0, settleMs: 5, onError: (e, p) => void errors.push(`${p} ${e.code}`) });
+    mirrors.push(m);
+    await m.start();
+    writeFileSync(join(dir, 'big.bin'), 'x');
+    await until(() => errors.length > 0, 3_000, 'the refusal');
+    assert.deepEqual(errors, ['/big.bin CB_ERR_PAYLOAD_INVALID']);
+    writeFileSync(join(dir, 'ok.txt'), 'fine');
+    await until(() => tree.files.get('/ok.txt') === 'fine', 3_000, 'the next file');
+  });
+
+  test('bad options are refused with CB_ERR_INVALID_OPTION', () => {
+    const tree = new MemoryTree();
+    assert.throws(() => new FolderMirror('/tmp', tree, { detect: 'mtime' as never }), { code: 'CB_ERR_INVALID_OPTION' });
+    assert.throws(() => new FolderMirror('/tmp', tree, { scanIntervalMs: -1 }), { code: 'CB_ERR_INVALID_OPTION' });
+  });
+});
