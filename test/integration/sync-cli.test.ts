@@ -142,7 +142,7 @@ test('sync: usage errors exit 2, a missing folder exits 1', T, async () => {
   assert.match(missing.stderr, /is not a folder/);
   const badDoc = await runCli(['sync', 'conflicts', '--doc', 'a..b', ...creds()]);
   assert.equal(badDoc.code, 1);
-  assert.match(badDoc.stderr, /CB_ERR_SYNC_INVALID_DOC/);
+  assert.match(badDoc.stderr, /CB_ERR_TOPIC_INVALID/);
   const help = await runCli(['help', 'sync']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /crossbus sync <dir> --doc <name>/);

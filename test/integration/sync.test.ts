@@ -255,10 +255,10 @@ test('grants: a subscribe-only app reads a document, and its edits are refused w
   await Promise.all([writer.close(), reader.close()]);
 });
 
-test('a document name that is not a valid topic is refused with CB_ERR_SYNC_INVALID_DOC', T, async () => {
+test('a document name that is not a valid topic is refused with CB_ERR_TOPIC_INVALID', T, async () => {
   const b = await bus('editor');
   for (const name of ['', 'a..b', 'a//b', 'a/b.c', 'a/*/b', 'a/>', 'has space', '/lead', 'trail/']) {
-    const e = await rejectsWithCode(b.sync.open(name), 'CB_ERR_SYNC_INVALID_DOC');
+    const e = await rejectsWithCode(b.sync.open(name), 'CB_ERR_TOPIC_INVALID');
     assert.ok(e.message.length > 0, name);
   }
   assert.deepEqual(

@@ -18,7 +18,7 @@ export interface DocNames {
   readonly stream: string;
 }
 
-/** Every name of document `doc`; CB_ERR_SYNC_INVALID_DOC for a name that cannot be a topic. */
+/** Every name of document `doc`; CB_ERR_TOPIC_INVALID for a name that cannot be a topic. */
 export async function docNames(doc: string, prefix: string, crypto: Pick<CryptoProvider, 'sha256'>): Promise<DocNames> {
   const topic = syncDocTopic(doc, prefix);
   return { doc, topic, snapshotTopic: syncSnapshotTopic(topic), stream: await syncStreamName(topic, crypto) };

@@ -42,7 +42,7 @@ export class SyncApi {
   /**
    * Opens document `doc` (`project/42`: tokens separated by `/`): creates its stream on the hub
    * when it is the first to, loads what the store kept, reads the log up to its end and resolves
-   * with the document, from then on kept in step. Rejects with CB_ERR_SYNC_INVALID_DOC for a name
+   * with the document, from then on kept in step. Rejects with CB_ERR_TOPIC_INVALID for a name
    * that cannot be a topic, CB_ERR_FORBIDDEN when the app may not read it.
    */
   async open<T = unknown>(doc: string, options: OpenOptions = {}): Promise<SyncDocument<T>> {
