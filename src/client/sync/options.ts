@@ -5,7 +5,7 @@
 import { ConfigError } from '../../core/errors/index.js';
 import type { Sha256Provider } from './sha256.js';
 import { topicProblem } from '../../core/topic.js';
-import { DEFAULT_SYNC_TOPIC_PREFIX } from '../../core/sync/index.js';
+import { DEFAULT_SYNC_TOPIC_PREFIX } from '../../core/sync/defaults.js';
 import {
   DEFAULT_SYNC_INTERVAL_MS,
   DEFAULT_SYNC_MAX_ACK_PENDING,

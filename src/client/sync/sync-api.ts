@@ -6,7 +6,7 @@
 import { webCryptoSha256, type Sha256Provider } from './sha256.js';
 import { ConfigError } from '../../core/errors/index.js';
 import type { Bus } from '../bus.js';
-import { SyncDocument } from './sync-doc.js';
+import type { SyncDocument } from './sync-doc.js';
 import type { OpenOptions } from './open-doc.js';
 import { resolveSyncOptions, type ResolvedSyncOptions } from './options.js';
 import { MemorySyncStore, type SyncStore } from './store.js';
@@ -62,6 +62,9 @@ export class SyncApi {
     docs.add(doc);
     let opened: SyncDocument<T>;
     try {
+      // Loaded on the first open: a bundle that splits code keeps the sync engine (its diff, merge
+      // and compression libraries) out of what every page of an app downloads up front.
+      const { SyncDocument } = await import('./sync-doc.js');
       opened = await SyncDocument.open<T>(this.#bus, doc, options, this.#options);
     } catch (error) {
       docs.delete(doc);
