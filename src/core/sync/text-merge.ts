@@ -1,8 +1,27 @@
 /**
- * Line-based three-way merge of texts (node-diff3): two edits of one file made concurrently
- * merge when they touch different lines; edits of the same lines are a conflict for a person.
+ * Three-way merge of texts (node-diff3): two edits of one file made concurrently merge when they
+ * touch different lines; lines both changed are merged by characters, and only edits of the same
+ * characters are a conflict for a person.
  */
 import { diff3Merge } from 'node-diff3';
+
+/** Lines both sides changed are merged character by character up to this many characters a side (the LCS is quadratic). */
+export const MAX_CHAR_MERGE = 2_000;
+
+/**
+ * Lines both sides changed, merged by characters: two people typing at different places of one
+ * line both keep their words. Undefined when the characters overlap too (a conflict for a person)
+ * or the region is too long to compare character by character.
+ */
+function mergeChars(ours: string, base: string, theirs: string): string | undefined {
+  if (ours.length > MAX_CHAR_MERGE || base.length > MAX_CHAR_MERGE || theirs.length > MAX_CHAR_MERGE) return undefined;
+  let out = '';
+  for (const region of diff3Merge([...ours], [...base], [...theirs], { excludeFalseConflicts: true })) {
+    if (region.conflict !== undefined) return undefined;
+    if (region.ok !== undefined) out += region.ok.join('');
+  }
+  return out;
+}
 
 export type TextMerge = { readonly clean: true; readonly text: string } | { readonly clean: false };
 
@@ -30,7 +49,12 @@ export function mergeText(ours: string, base: string, theirs: string): TextMerge
   });
   const lines = o.slice(0, head);
   for (const region of regions) {
-    if (region.conflict !== undefined) return { clean: false };
+    if (region.conflict !== undefined) {
+      const { a, o: from, b: to } = region.conflict;
+      const merged = mergeChars(a.join('\n'), from.join('\n'), to.join('\n'));
+      if (merged === undefined) return { clean: false };
+      for (const line of merged.split('\n')) lines.push(line);
+    }
     if (region.ok !== undefined) for (const line of region.ok) lines.push(line);
   }
   for (let i = o.length - tail; i < o.length; i++) lines.push(o[i] as string);
