@@ -46,6 +46,13 @@ describe('document names', () => {
     assert.equal(syncDocTopic(longest).length, 251);
     throwsCode(() => syncDocTopic(`${longest}x`), 'CB_ERR_TOPIC_INVALID');
   });
+
+  test("a name ending in another document's snapshot or conflicts token is refused", () => {
+    // `a/snap` would publish on `a`'s snapshot topic; `a/conflicts` on its announcements.
+    for (const bad of ['a/snap', 'a/b/conflicts']) throwsCode(() => syncDocTopic(bad), 'CB_ERR_TOPIC_INVALID', bad);
+    assert.equal(syncDocTopic('snap'), 'sync.snap');
+    assert.equal(syncDocTopic('a/snap/b'), 'sync.a.snap.b');
+  });
 });
 
 describe('document meta', () => {

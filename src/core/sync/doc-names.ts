@@ -11,6 +11,11 @@ import { topicProblem } from '../topic.js';
 import { DEFAULT_SYNC_TOPIC_PREFIX } from './defaults.js';
 
 const SNAPSHOT_SUFFIX = '.snap';
+/**
+ * Last tokens a document name may not end in: `a/snap` would be the topic of `a`'s snapshots,
+ * `a/conflicts` that of its conflict announcements.
+ */
+export const RESERVED_LAST_TOKENS: readonly string[] = Object.freeze(['snap', 'conflicts']);
 
 /** The topic of document `doc` (`project/42` → `sync.project.42`); throws CB_ERR_TOPIC_INVALID (a document name is a topic). */
 export function syncDocTopic(doc: string, prefix: string = DEFAULT_SYNC_TOPIC_PREFIX): string {
@@ -31,6 +36,9 @@ export function syncDocTopic(doc: string, prefix: string = DEFAULT_SYNC_TOPIC_PR
     const problem = topicProblem(token, 'topic');
     if (problem !== undefined) throw invalidDoc(doc, `has a token that ${problem}`);
   }
+  const last = tokens[tokens.length - 1] as string;
+  if (tokens.length > 1 && RESERVED_LAST_TOKENS.includes(last))
+    throw invalidDoc(doc, `ends in "${last}", a name reserved for what belongs to a document`);
   const topic = `${prefix}.${tokens.join('.')}`;
   const problem = topicProblem(topic + SNAPSHOT_SUFFIX, 'topic', DEFAULT_MAX_TOPIC_LENGTH);
   if (problem !== undefined) throw invalidDoc(doc, `makes a topic that ${problem}`);
