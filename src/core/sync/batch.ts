@@ -1,13 +1,11 @@
 /**
- * Changes on the wire: a batch is one header byte and the JSON array of its changes, deflated
- * (fflate, raw DEFLATE) when the JSON reaches `compressThreshold` bytes. Header 0: JSON as is;
- * 1: deflated. Decoding refuses what is over `maxBatchBytes`, inflates in slices and stops at
- * `maxInflatedBytes` (a few kilobytes of deflate can claim gigabytes), and checks every change.
+ * Changes on the wire: a batch is the JSON array of its changes in the packed envelope
+ * (./packed-json.ts: a header byte, deflated from `compressThreshold` bytes). Decoding refuses
+ * what is over `maxBatchBytes`, stops inflating at `maxInflatedBytes`, and checks every change.
  */
-import { Inflate, deflateSync } from 'fflate';
 import { ConfigError, ValidationError } from '../errors/index.js';
-import { decodeUtf8, encodeUtf8 } from '../protocol/utf8.js';
 import { changeProblem } from './change-check.js';
+import { packJson, unpackJson } from './packed-json.js';
 import { DEFAULT_SYNC_COMPRESS_THRESHOLD, DEFAULT_SYNC_MAX_BATCH_BYTES, DEFAULT_SYNC_MAX_INFLATED_BYTES } from './defaults.js';
 import type { Change } from './types.js';
 
@@ -19,11 +17,6 @@ export interface BatchOptions {
   /** Largest batch once inflated, in bytes (at least maxBatchBytes). @default 16 MiB */
   maxInflatedBytes?: number;
 }
-
-const RAW = 0;
-const DEFLATED = 1;
-/** Compressed bytes fed to the inflater at a time: DEFLATE expands at most ~1032 times, so one slice yields at most ~1 MiB past the cap. */
-const INFLATE_SLICE = 1024;
 
 function resolveBatchOptions(o: BatchOptions): Required<BatchOptions> {
   const compressThreshold = o.compressThreshold ?? DEFAULT_SYNC_COMPRESS_THRESHOLD;
@@ -67,13 +60,8 @@ function malformed(reason: string, details: Record<string, unknown> = {}): Valid
 /** The bytes of a batch; throws CB_ERR_SYNC_TOO_LARGE past `maxBatchBytes`. */
 export function encodeBatch(changes: readonly Change[], options: BatchOptions = {}): Uint8Array {
   const o = resolveBatchOptions(options);
-  const json = encodeUtf8(JSON.stringify(changes));
-  const deflate = json.length >= o.compressThreshold;
-  const body = deflate ? deflateSync(json, { level: 6 }) : json;
-  if (body.length + 1 > o.maxBatchBytes) throw tooLarge('a sync batch', body.length + 1, 'maxBatchBytes', o.maxBatchBytes);
-  const out = new Uint8Array(body.length + 1);
-  out[0] = deflate ? DEFLATED : RAW;
-  out.set(body, 1);
+  const out = packJson(changes, o.compressThreshold);
+  if (out.length > o.maxBatchBytes) throw tooLarge('a sync batch', out.length, 'maxBatchBytes', o.maxBatchBytes);
   return out;
 }
 
@@ -86,48 +74,11 @@ export function decodeBatch(bytes: Uint8Array, options: BatchOptions = {}): Chan
   const o = resolveBatchOptions(options);
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw malformed('is empty');
   if (bytes.length > o.maxBatchBytes) throw tooLarge('a sync batch', bytes.length, 'maxBatchBytes', o.maxBatchBytes);
-  const header = bytes[0];
-  if (header !== RAW && header !== DEFLATED) throw malformed(`has an unknown header byte ${header}`);
-  const body = header === DEFLATED ? inflateCapped(bytes.subarray(1), o.maxInflatedBytes) : bytes.subarray(1);
-  let value: unknown;
-  try {
-    value = JSON.parse(decodeUtf8(body));
-  } catch (cause) {
-    throw new ValidationError('CB_ERR_PAYLOAD_INVALID', 'a sync batch is not UTF-8 JSON', { cause });
-  }
+  const value = unpackJson(bytes, o.maxInflatedBytes, 'a sync batch');
   if (!Array.isArray(value)) throw malformed('is not an array of changes');
   for (let i = 0; i < value.length; i++) {
     const problem = changeProblem(value[i]);
     if (problem !== undefined) throw malformed(`holds a malformed change: ${problem}`, { index: i });
   }
   return value as Change[];
-}
-
-function inflateCapped(data: Uint8Array, max: number): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  let done = false;
-  const inflater = new Inflate((chunk, final) => {
-    total += chunk.length;
-    if (total > max) throw tooLarge('a sync batch inflated', total, 'maxInflatedBytes', max);
-    parts.push(chunk);
-    if (final) done = true;
-  });
-  try {
-    if (data.length === 0) inflater.push(data, true);
-    for (let i = 0; i < data.length; i += INFLATE_SLICE)
-      inflater.push(data.subarray(i, i + INFLATE_SLICE), i + INFLATE_SLICE >= data.length);
-  } catch (error) {
-    if (error instanceof ValidationError) throw error;
-    throw new ValidationError('CB_ERR_PAYLOAD_INVALID', 'a sync batch does not inflate', { cause: error });
-  }
-  if (!done) throw malformed('ends before its DEFLATE stream does');
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = new Uint8Array(total);
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }
