@@ -3,6 +3,8 @@
  * preview iframe (another origin) joins it through postMessage, apps are known by their origins,
  * and a bridge joins this hub to the Node hub (ws://127.0.0.1:7070) so the Node service and the
  * extension share the topic space. Everything on the page hub is shown live at the bottom.
+ * Two editors edit the project document on the Node hub (./project-view.ts), which the preview and
+ * the extension open too.
  * The page holds no secret: the Node hub knows the bridge by the Origin header the browser sends
  * (a page on another site cannot claim this one's), and the settings come from the server in the
  * page itself (`#demo-config`), never from the URL.
@@ -11,6 +13,7 @@ import { Broker, HubSecurity, createWebCryptoProvider, parseHubConfig, type Audi
 import { bridge, connect, connectWith, memoryConnector } from '../../src/browser/index.js';
 import { listenWindow } from '../../src/transports/postmessage/index.js';
 import { extensionConnector } from '../../src/transports/extension/index.js';
+import { openProjectView, type ProjectConfig, type ProjectView } from './project-view.js';
 
 /** Put in the page by the demo server. */
 interface DemoConfig {
@@ -19,6 +22,7 @@ interface DemoConfig {
   bridgeApp: string;
   previewOrigin: string;
   extensionId: string;
+  project: ProjectConfig;
 }
 
 const $ = (id: string): HTMLElement => document.getElementById(id) as HTMLElement;
@@ -45,7 +49,8 @@ async function main(): Promise<void> {
     },
     roles: {
       editor: { publish: ['edits.>', 'build.>', 'format.>'], subscribe: ['>'], request: ['format.>', 'preview.>'] },
-      preview: { publish: ['preview.>'], subscribe: ['edits.>', 'build.>', 'preview.>'], request: ['format.>'] },
+      // The preview reads the project from the Node hub, where its app may read it and nothing more.
+      preview: { publish: ['preview.>'], subscribe: ['build.>', 'preview.>'], request: ['format.>'] },
     },
   });
   const broker = new Broker({
@@ -62,10 +67,11 @@ async function main(): Promise<void> {
   // Show everything that crosses the page hub.
   bus.subscribe('>', (m) => log('in', `${m.topic} ${JSON.stringify(m.data)?.slice(0, 120) ?? ''}`));
 
-  // Join the Node hub: the Node service and the extension live there.
+  // Join the Node hub: the Node service, the extension and the project document live there.
+  let remote: Awaited<ReturnType<typeof connect>> | undefined;
   try {
     // No secret: the Node hub identifies this page by its Origin (identifyByOrigin).
-    const remote = await connect(demo.hubUrl, { name: demo.bridgeApp });
+    remote = await connect(demo.hubUrl, { name: demo.bridgeApp });
     const link = await connectWith(local, { name: 'bridge' });
     bridge(link, remote, { exports: ['edits.>'], imports: ['build.>', 'ext.>'], remoteServices: ['format.>'] });
     $('status').textContent = `page hub up; bridged to ${demo.hubUrl}`;
@@ -74,13 +80,18 @@ async function main(): Promise<void> {
   }
 
   const source = $('source') as HTMLTextAreaElement;
-  const publishEdit = (): void => void bus.publish('edits.doc', { text: source.value, at: Date.now() });
-  source.addEventListener('input', publishEdit);
+  // What editor A shows goes out on the page hub too (the extension's content scripts count its words).
+  let published: string | undefined;
+  const publishEdit = (text: string): void => {
+    if (text === published) return;
+    published = text;
+    bus.publish('edits.doc', { text, at: Date.now() }).catch(() => {});
+  };
   $('format').addEventListener('click', async () => {
     try {
       const r = (await bus.request('format.markdown', { text: source.value }, { timeoutMs: 3_000 })) as { text: string };
       source.value = r.text;
-      publishEdit();
+      source.dispatchEvent(new Event('input'));
       $('answer').textContent = 'formatted by the Node service';
     } catch (err) {
       $('answer').textContent = `${(err as { code?: string }).code ?? ''} ${(err as Error).message}`;
@@ -94,10 +105,17 @@ async function main(): Promise<void> {
       $('answer').textContent = `${(err as { code?: string }).code ?? ''} ${(err as Error).message}`;
     }
   });
-  // The preview announces itself when it is connected; send it the document then.
-  bus.subscribe('preview.ready', () => publishEdit());
   (document.getElementById('preview') as HTMLIFrameElement).src = `${demo.previewOrigin}/preview.html`;
-  (globalThis as { demo?: unknown }).demo = { bus, broker };
+  const problem = (err: unknown): void => log('err', `project: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}`);
+  let project: ProjectView | undefined;
+  try {
+    if (remote !== undefined) {
+      project = await openProjectView(remote, demo.project, publishEdit, problem, (text) => log('out', `[sync] ${text}`));
+    }
+  } catch (err) {
+    problem(err);
+  }
+  (globalThis as { demo?: unknown }).demo = { bus, broker, project };
   await joinExtension(demo.extensionId);
 }
 

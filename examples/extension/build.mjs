@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * Builds the demo extension: bundles the service worker (ESM) and the content script (a classic
- * script, as Chrome requires) into <outDir>/dist, with the config compiled in, and copies the
- * manifest when building elsewhere. `crossbus demo` runs it with the demo hub's settings;
+ * Builds the demo extension: bundles the service worker (ESM), the content script (a classic
+ * script, as Chrome requires) and the popup into <outDir>/dist, with the config compiled in, and
+ * copies the manifest and the popup's page when building elsewhere. `crossbus demo` runs it with the demo hub's settings;
  * by hand: `node examples/extension/build.mjs [config.json]`.
  */
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
@@ -21,7 +21,9 @@ export async function buildExtension({ outDir = EXTENSION_DIR, config, minify = 
   const { build } = await import('esbuild');
   const out = resolve(outDir);
   await mkdir(join(out, 'dist'), { recursive: true });
-  if (out !== EXTENSION_DIR) await copyFile(join(EXTENSION_DIR, 'manifest.json'), join(out, 'manifest.json'));
+  if (out !== EXTENSION_DIR) {
+    for (const file of ['manifest.json', 'popup.html']) await copyFile(join(EXTENSION_DIR, file), join(out, file));
+  }
   const common = {
     bundle: true,
     platform: 'browser',
@@ -41,6 +43,12 @@ export async function buildExtension({ outDir = EXTENSION_DIR, config, minify = 
     entryPoints: [join(EXTENSION_DIR, 'src', 'content.ts')],
     format: 'iife',
     outfile: join(out, 'dist', 'content.js'),
+  });
+  await build({
+    ...common,
+    entryPoints: [join(EXTENSION_DIR, 'src', 'popup.ts')],
+    format: 'iife',
+    outfile: join(out, 'dist', 'popup.js'),
   });
   return out;
 }

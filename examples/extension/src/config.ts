@@ -11,6 +11,12 @@ export interface ExtensionConfig {
   secret: string;
   /** Web page origins allowed to connect through externally_connectable (exact match). */
   pageOrigins: string[];
+  /**
+   * The replicated document the service worker opens on the Node hub (its app needs read and
+   * write grants on its topics), and the IndexedDB database that keeps its replica and offline
+   * edits. Absent: no document.
+   */
+  project?: { doc: string; database: string };
 }
 
 declare const __CROSSBUS_EXTENSION_CONFIG__: ExtensionConfig | undefined;

@@ -2,7 +2,8 @@
  * `crossbus demo` (what `npm start` runs): a hub on its defaults plus the demo a newcomer can
  * open — a project editor on http://localhost:7071 that hosts a page hub, a live preview iframe
  * on http://127.0.0.1:7072 (another site) joined through postMessage, a Node service answering
- * requests, and the unpacked extension in examples/extension.
+ * requests, and the unpacked extension in examples/extension. All of them open one replicated
+ * document, `demo/project`: two editors in the page, the preview (read-only), the extension.
  *
  * It shows the secure way: no page receives a secret (the Node hub knows the editor's bridge by
  * its browser-enforced Origin), every page says who may frame it, the servers answer only to
@@ -21,7 +22,8 @@ import { HELP_OPTION, UsageError, defineOptions, optionsHelp, parseOptions } fro
 import { LOG_OPTIONS, cliLogger, logOptions, type CliLoggerOptions } from '../logger.js';
 import { DEFAULT_PORT } from '../../hub/defaults.js';
 import { DEFAULT_DEMO_DATA_DIR, DEFAULT_EDITOR_PORT, DEFAULT_PREVIEW_PORT } from '../defaults.js';
-import { DEMO_EDITOR_APP, ensureDemoConfig } from '../demo/demo-config.js';
+import { DEMO_EDITOR_APP, DEMO_PREVIEW_APP, ensureDemoConfig } from '../demo/demo-config.js';
+import { DEMO_NOTES, DEMO_PROJECT_DOC, DEMO_README } from '../demo/demo-project.js';
 import { startDemoService } from '../demo/demo-service.js';
 import { listenPages, withPageConfig, type PageServer } from '../demo/page-server.js';
 
@@ -44,6 +46,8 @@ interface ExtensionConfig {
   name: string;
   secret: string;
   pageOrigins: string[];
+  /** The project document the service worker opens, and the IndexedDB database its replica keeps. */
+  project?: { doc: string; database: string };
 }
 
 const DEMO_OPTIONS = defineOptions({
@@ -77,7 +81,9 @@ Starts a hub and the demo: open the editor at http://localhost:${DEFAULT_EDITOR_
 the page; the preview iframe (http://127.0.0.1:${DEFAULT_PREVIEW_PORT}, another site) joins it through postMessage;
 a bridge joins the page hub to this hub, where a Node service formats documents; the extension in
 examples/extension joins the same bus (load it unpacked: see the README); the demo builds it for
-this hub (into --extension-dir). Ports 0 pick free ones. Runs from a clone of the repository.
+this hub (into --extension-dir). The page's two editors, the preview and the extension share the
+replicated document demo/project: edit one line in both editors at once to see a conflict parked.
+Ports 0 pick free ones. Runs from a clone of the repository.
 
 ${optionsHelp([{ title: 'Options:', options: DEMO_OPTIONS }])}`;
 
@@ -161,21 +167,31 @@ export async function startDemo(options: {
     await editor.close();
     throw err;
   }
-  const secrets = await ensureDemoConfig(dataDir, editor.origin, extension.EXTENSION_ID);
+  const secrets = await ensureDemoConfig(dataDir, { editor: editor.origin, preview: preview.origin }, extension.EXTENSION_ID);
   // The Node hub knows the editor's bridge by the Origin its browser sends: no secret in the page.
   const hub = await startHub({ port: options.port ?? DEFAULT_PORT, dataDir, logger: options.logger, identifyByOrigin: true });
-  const editorConfig = { hubUrl: hub.url, bridgeApp: DEMO_EDITOR_APP, previewOrigin: preview.origin, extensionId: extension.EXTENSION_ID };
+  // The service first: it creates the project document the pages and the extension open.
+  const service = await startDemoService(hub.url, secrets.service);
+  const project = { doc: DEMO_PROJECT_DOC, readme: DEMO_README, notes: DEMO_NOTES };
+  const editorConfig = {
+    hubUrl: hub.url,
+    bridgeApp: DEMO_EDITOR_APP,
+    previewOrigin: preview.origin,
+    extensionId: extension.EXTENSION_ID,
+    project,
+  };
   editor.files.set('/index.html', { type: HTML, body: withPageConfig(editorHtml, editorConfig) });
   editor.files.set('/editor.js', { type: JS, body: editorJs });
-  preview.files.set('/preview.html', { type: HTML, body: withPageConfig(previewHtml, { hubOrigin: editor.origin }) });
+  const previewConfig = { hubOrigin: editor.origin, nodeHubUrl: hub.url, app: DEMO_PREVIEW_APP, project };
+  preview.files.set('/preview.html', { type: HTML, body: withPageConfig(previewHtml, previewConfig) });
   preview.files.set('/preview.js', { type: JS, body: previewJs });
-  const service = await startDemoService(hub.url, secrets.service);
   // The extension gets its hub and credentials compiled in: build it for this hub.
   const extensionConfig: ExtensionConfig = {
     hubUrl: hub.url,
     name: 'demo-extension',
     secret: secrets.extension,
     pageOrigins: [editor.origin],
+    project: { doc: DEMO_PROJECT_DOC, database: `crossbus-demo-${secrets.instance}` },
   };
   const extensionDir = await buildDemoExtension(extension, options.extensionDir ?? EXTENSION_DIR, extensionConfig);
   return {
