@@ -48,5 +48,6 @@ export async function connect(
   if (typeof target === 'function') connector = target;
   else if (options.transport !== undefined) connector = options.transport;
   else connector = forUrl(target as string);
-  return new SyncingBus(connector, options, PLUGINS).open();
+  const bus = new SyncingBus(connector, options, PLUGINS);
+  return options.waitForHub === false ? bus.openInBackground() : bus.open();
 }

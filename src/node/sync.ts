@@ -20,6 +20,7 @@ export {
   type MirroredTree,
 } from './sync/folder-mirror.js';
 export type { FolderDetect } from './sync/folder-files.js';
+export { mirrorStateFile } from './sync/folder-state.js';
 
 /** `bus.sync` for a Bus made otherwise; SHA-256 is Node's unless `options.crypto` names another. */
 export function createSync(bus: Bus, options: SyncOptions = {}): SyncApi {

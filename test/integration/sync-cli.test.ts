@@ -1,11 +1,12 @@
 /**
  * `crossbus sync` (the built CLI) against a REAL hub process: `conflicts` lists a conflict a
  * manual strategy parked, `resolve` settles it for every replica; `crossbus sync <dir> --doc`
- * mirrors a folder both ways. Needs `npm run build` first.
+ * mirrors a folder both ways, and a file deleted while it was not running is deleted from the
+ * document at its next start. Needs `npm run build` first.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type SyncingBus } from '../../src/node/index.js';
@@ -127,6 +128,33 @@ test('sync <dir> --doc mirrors a folder both ways', T, async () => {
     replica.paths().filter((p) => p.includes('.crossbus')),
     [],
   );
+  await replica.close();
+});
+
+test('sync <dir>: a file deleted while the mirror was not running is deleted from the document at the next start', T, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crossbus-mirror-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'keep.txt'), 'keep');
+  writeFileSync(join(dir, 'gone.txt'), 'gone');
+  const replica = await (await bus()).sync.open('mirror/deletes', { kind: 'files' });
+  const runMirror = async () => {
+    const m = spawnCli(['sync', dir, '--doc', 'mirror/deletes', ...creds()]);
+    await until(() => /mirroring .* <-> mirror\/deletes\n/.test(m.stderr()), 15_000, `the mirror to start: ${m.stderr()}`);
+    return m;
+  };
+  const first = await runMirror();
+  await until(() => replica.readFile('/gone.txt') === 'gone' && replica.readFile('/keep.txt') === 'keep', 5_000, 'both files up');
+  first.proc.kill('SIGTERM');
+  assert.equal((await first.exited).code, 0);
+
+  unlinkSync(join(dir, 'gone.txt'));
+  const second = await runMirror();
+  await until(() => replica.readFile('/gone.txt') === undefined, 5_000, 'the delete reached the document');
+  assert.match(second.stdout(), /^up delete \/gone\.txt$/m);
+  assert.equal(existsSync(join(dir, 'gone.txt')), false, 'not brought back');
+  assert.deepEqual(replica.paths(), ['/keep.txt']);
+  second.proc.kill('SIGTERM');
+  assert.equal((await second.exited).code, 0);
   await replica.close();
 });
 

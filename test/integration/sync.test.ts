@@ -241,6 +241,15 @@ test('grants: a subscribe-only app reads a document, and its edits are refused w
   await rejectsWithCode(reader.flushed(), 'CB_ERR_FORBIDDEN');
   assert.deepEqual(reader.value, { text: 'hello', n: 1 }, 'the refused edit left the value');
   assert.deepEqual(rejected, ['CB_ERR_FORBIDDEN']);
+  const rejectedTotal = reader.metrics().find((m) => m.name === 'crossbus_sync_changes_rejected_total');
+  assert.deepEqual(
+    rejectedTotal?.type !== 'histogram' ? rejectedTotal?.read() : undefined,
+    [
+      { labels: { doc: 'project/readonly', origin: 'local' }, value: 1 },
+      { labels: { doc: 'project/readonly', origin: 'remote' }, value: 0 },
+    ],
+    'the refused change is counted',
+  );
   assert.throws(
     () =>
       reader.change((d) => {

@@ -14,6 +14,7 @@ import {
   globToRegExp,
   resolveMeta,
   resolveReplicaOptions,
+  syncConflictsTopic,
   syncDocTopic,
   syncSnapshotTopic,
   syncStreamName,
@@ -41,9 +42,10 @@ describe('document names', () => {
       throwsCode(() => syncDocTopic(bad), 'CB_ERR_TOPIC_INVALID', bad);
     }
     throwsCode(() => syncDocTopic('a', 'bad prefix'), 'CB_ERR_INVALID_OPTION');
-    // The longest name whose snapshot topic still fits the 256-byte topic limit.
-    const longest = 'x'.repeat(256 - 'sync.'.length - '.snap'.length);
-    assert.equal(syncDocTopic(longest).length, 251);
+    // The longest name whose longest topic (its conflicts') still fits the 256-byte topic limit.
+    const longest = 'x'.repeat(256 - 'sync.'.length - '.conflicts'.length);
+    assert.equal(syncDocTopic(longest).length, 246);
+    assert.equal(syncConflictsTopic(syncDocTopic(longest)).length, 256);
     throwsCode(() => syncDocTopic(`${longest}x`), 'CB_ERR_TOPIC_INVALID');
   });
 

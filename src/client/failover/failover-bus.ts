@@ -48,6 +48,18 @@ export class FailoverBus extends SyncingBus {
     return this.#hubs.metrics();
   }
 
+  /** @internal connect() with `waitForHub: false`: each hub in turn, in the background, by the reconnect rules. */
+  openAnyInBackground(): this {
+    return this.openInBackground(
+      () =>
+        this.open().catch((err: unknown) => {
+          this.#hubs.attemptFailed();
+          throw err;
+        }),
+      (err) => !(err instanceof CrossbusError) || err.retryable || this.#hubs.retryRefusal(),
+    );
+  }
+
   /** @internal the first connection: each hub in turn (by the HubSet's choice) until one answers. */
   async openAny(attempts: number): Promise<this> {
     for (let tried = 1; ; tried++) {
@@ -97,5 +109,6 @@ export async function connectServers(
   };
   const watchPlugins: BusPlugins = { secretAuth: plugins.secretAuth, reframe: plugins.reframe };
   const hubs = new HubSet(resolved, opts, (connector) => openBus(connector, watchOptions, watchPlugins));
-  return new FailoverBus(hubs, busOptions, plugins).openAny(resolved.length);
+  const bus = new FailoverBus(hubs, busOptions, plugins);
+  return busOptions.waitForHub === false ? bus.openAnyInBackground() : bus.openAny(resolved.length);
 }

@@ -15,3 +15,10 @@ export const DEFAULT_SYNC_MAX_ACK_PENDING = 256;
 export const DEFAULT_SYNC_SNAPSHOT_EVERY = 1_000;
 /** A change the hub did not take (timeout, lost connection) is sent again after this long while connected. @default 1_000 */
 export const DEFAULT_SYNC_RETRY_MS = 1_000;
+/**
+ * An announcement of a conflict on `<doc topic>.conflicts` stays within this many bytes of JSON:
+ * the largest values are left out past it. @default 16 KiB
+ */
+export const DEFAULT_SYNC_MAX_ANNOUNCEMENT_BYTES = 16_384; // 16 KiB
+/** The least `maxAnnouncementBytes` may be: room for a conflict's ids, times and a cut path. */
+export const MIN_SYNC_ANNOUNCEMENT_BYTES = 1_024;

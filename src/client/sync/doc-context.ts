@@ -21,6 +21,7 @@ import {
 import { TypedEmitter } from '../../core/util/emitter.js';
 import { utf8Length } from '../../core/protocol/utf8.js';
 import type { Bus } from '../bus.js';
+import { DocMetrics } from './doc-metrics.js';
 import type { DocNames } from './names.js';
 import type { ResolvedClientOpenOptions } from './options.js';
 import type { SyncStore } from './store.js';
@@ -50,6 +51,8 @@ export interface SyncDocumentEvents {
 /** The state of one open document, shared by its parts. */
 export class DocContext {
   readonly events: TypedEmitter<SyncDocumentEvents>;
+  /** What the document counts for its metrics. */
+  readonly metrics = new DocMetrics();
   #replica!: SyncReplica;
   #offReplica: Array<() => void> = [];
   /** The meta in force, compiled once (its strategies are globs). */
@@ -82,6 +85,7 @@ export class DocContext {
     proposedMeta: DocumentMeta,
   ) {
     this.events = new TypedEmitter<SyncDocumentEvents>();
+    this.events.on('rejected', (e) => this.metrics.rejected(e.seq));
     this.replica = replica;
     this.countedRseq = replica.rseq;
     this.proposedMeta = proposedMeta;

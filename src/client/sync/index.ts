@@ -6,9 +6,12 @@ export type { SyncDocumentEvents } from './doc-context.js';
 export type { OpenOptions } from './open-doc.js';
 export type { ClientOpenOptions, SyncMode } from './options.js';
 export { MemorySyncStore, type StoredDocument, type StoredQueue, type SyncStore } from './store.js';
+export type { AnnouncedConflict, ConflictAnnouncement } from './conflict-announcer.js';
+export { SYNC_RESOLUTION_BUCKETS, type ConflictOutcome } from './doc-metrics.js';
 export {
   DEFAULT_SYNC_INTERVAL_MS,
   DEFAULT_SYNC_MAX_ACK_PENDING,
+  DEFAULT_SYNC_MAX_ANNOUNCEMENT_BYTES,
   DEFAULT_SYNC_MAX_PENDING_BYTES,
   DEFAULT_SYNC_MAX_PENDING_CHANGES,
   DEFAULT_SYNC_RETRY_MS,
@@ -32,4 +35,4 @@ export type {
   SyncStrategy,
   TextEdit,
 } from '../../core/sync/index.js';
-export { DEFAULT_SYNC_TOPIC_PREFIX } from '../../core/sync/index.js';
+export { DEFAULT_SYNC_TOPIC_PREFIX, syncConflictsTopic, syncDocTopic } from '../../core/sync/index.js';

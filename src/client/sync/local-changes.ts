@@ -28,6 +28,8 @@ export class LocalChanges {
   #allowedUpTo = 0;
   /** The rseq of the change being sent. */
   #inFlight = 0;
+  /** Set by `start()`, once the document has joined its log: nothing is sent before (an offline open waits for the hub). */
+  #started = false;
   #saving: Promise<void> = Promise.resolve();
   #timer: ReturnType<typeof setInterval> | undefined;
   readonly #waiters: Array<{ resolve: () => void; reject: (e: CrossbusError) => void }> = [];
@@ -54,6 +56,7 @@ export class LocalChanges {
 
   /** Starts sending the queue a restart left: changes up to `savedUpTo` were saved before. */
   start(savedUpTo: number): void {
+    this.#started = true;
     if (savedUpTo > this.#savedUpTo) this.#savedUpTo = savedUpTo;
     this.#allowedUpTo = Math.max(this.#allowedUpTo, savedUpTo);
     this.pump();
@@ -177,7 +180,7 @@ export class LocalChanges {
   /** Sends the next saved change when none is on its way. */
   pump(): void {
     const ctx = this.#ctx;
-    if (ctx.closed || this.#publisher.busy) return;
+    if (ctx.closed || !this.#started || this.#publisher.busy) return;
     const next = ctx.replica.pending.find((c) => c.rseq > this.#sentUpTo);
     if (next === undefined) {
       this.#checkFlushed();
@@ -199,6 +202,7 @@ export class LocalChanges {
 
   #stored(_ack: PublishAck): void {
     this.#sentUpTo = Math.max(this.#sentUpTo, this.#inFlight);
+    this.#ctx.metrics.sent++;
     if (this.#ctx.options.mode === 'realtime' && !this.#unsent()) this.seal();
     this.pump();
   }

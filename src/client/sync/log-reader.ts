@@ -4,11 +4,14 @@
  * from the latest snapshot; a copy found corrupt (CB_ERR_SYNC_HASH_MISMATCH) reloads from it and
  * reads the log again after it. Every `snapshotEvery` entries, the author of the entry at the
  * mark publishes a snapshot and purges the entries no replica needs (older than the mark minus
- * the history); the confirmed state is saved to the store as often. Runtime-neutral.
+ * the history); the confirmed state is saved to the store as often. What each entry did to
+ * conflicts and changes is counted (the document's metrics) and, for this replica's own, announced
+ * (ConflictAnnouncer), once per entry: entries read again after a reload are not. Runtime-neutral.
  */
 import { createError, isCrossbusError, type CrossbusError } from '../../core/errors/index.js';
-import { decodeBatch, DEFAULT_SYNC_MAX_INFLATED_BYTES, type Change, type SyncSnapshot } from '../../core/sync/index.js';
+import { decodeBatch, DEFAULT_SYNC_MAX_INFLATED_BYTES, type Change, type ConflictInfo, type SyncSnapshot } from '../../core/sync/index.js';
 import type { StreamMessage } from '../stream-message.js';
+import type { ConflictAnnouncer } from './conflict-announcer.js';
 import type { DocContext } from './doc-context.js';
 import { filePathOf } from './file-tree.js';
 import type { LocalChanges } from './local-changes.js';
@@ -19,6 +22,7 @@ import { latestSnapshot } from './stream-setup.js';
 export class LogReader implements FeedHandler {
   readonly #ctx: DocContext;
   readonly #local: LocalChanges;
+  readonly #announcer: ConflictAnnouncer;
   #feed: OrderedFeed | undefined;
   /** Entries applied since the confirmed state was last saved. */
   #sinceSaved = 0;
@@ -29,9 +33,10 @@ export class LogReader implements FeedHandler {
   /** Waits for the reader to reach a seq (open() reads the log to its end first). */
   readonly #waiters: Array<{ seq: number; resolve: () => void; reject: (e: CrossbusError) => void }> = [];
 
-  constructor(ctx: DocContext, local: LocalChanges) {
+  constructor(ctx: DocContext, local: LocalChanges, announcer: ConflictAnnouncer) {
     this.#ctx = ctx;
     this.#local = local;
+    this.#announcer = announcer;
     ctx.onCorrupt = (error) => {
       ctx.emitError(error);
       this.#corrupt = true;
@@ -69,14 +74,28 @@ export class LogReader implements FeedHandler {
     } catch (error) {
       // Every replica counts a message that does not decode as a rejected entry alike.
       await ctx.replica.skip(seq);
+      ctx.metrics.entry({ seq, parked: [], resolved: [], merged: [], appliedLocal: 0, appliedRemote: 0, rejectedRemote: 1 }, () => '');
       ctx.emitError(asError(error));
       return;
     }
     const paths: string[] = [];
+    const parked: ConflictInfo[] = [];
+    const resolved: ConflictInfo[] = [];
+    const merged: string[] = [];
+    let appliedLocal = 0;
+    let appliedRemote = 0;
+    let rejectedRemote = 0;
     for (const change of changes) {
       const result = await ctx.replica.receive({ ...change, seq });
       for (const op of change.ops) paths.push(op.path);
       for (const c of [...result.parked, ...result.resolved]) paths.push(c.path);
+      parked.push(...result.parked);
+      resolved.push(...result.resolved);
+      if (result.merged !== undefined) merged.push(...result.merged);
+      const own = change.replica === ctx.replica.id;
+      if (result.status === 'applied' && own) appliedLocal++;
+      else if (result.status === 'applied') appliedRemote++;
+      else if (result.status === 'rejected' && !own) rejectedRemote++;
     }
     if (this.#corrupt) {
       this.#corrupt = false;
@@ -88,6 +107,12 @@ export class LogReader implements FeedHandler {
         return;
       }
     }
+    // Before the queue settles: a resolve's announcement is handed to the bus before flushed() resolves.
+    if (ctx.metrics.isNew(seq)) {
+      this.#announcer.entry(parked, resolved);
+      const meta = ctx.meta;
+      ctx.metrics.entry({ seq, parked, resolved, merged, appliedLocal, appliedRemote, rejectedRemote }, (p) => meta.strategyFor(p));
+    }
     this.#local.afterEntry();
     if (ctx.value !== before) {
       const shown = ctx.kind === 'files' ? paths.map((p) => (p === '' ? '/' : filePathOf(p))) : paths;
@@ -96,8 +121,8 @@ export class LogReader implements FeedHandler {
     const every = ctx.options.snapshotEvery;
     if (Math.floor(seq / every) > Math.floor(prevSeq / every)) {
       if (changes[0]?.replica === ctx.replica.id) void this.#publishSnapshot(seq);
-      this.#saveSnapshot();
-    } else if (++this.#sinceSaved >= every) this.#saveSnapshot();
+      this.saveSnapshot();
+    } else if (++this.#sinceSaved >= every) this.saveSnapshot();
   }
 
   /**
@@ -116,7 +141,7 @@ export class LogReader implements FeedHandler {
         { details: { doc: ctx.names.doc, fromSeq: from + 1, toSeq: msg.seq - 1 } },
       );
     }
-    this.#load(snapshot);
+    this.load(snapshot);
     this.#feed?.skipTo(snapshot.seq);
     return msg.seq > snapshot.seq && msg.topic !== ctx.names.snapshotTopic;
   }
@@ -127,7 +152,7 @@ export class LogReader implements FeedHandler {
     const found = await latestSnapshot(ctx.bus, ctx.names);
     if (found !== undefined) {
       const snapshot = decodeSnapshot(found.data, DEFAULT_SYNC_MAX_INFLATED_BYTES);
-      this.#load(snapshot);
+      this.load(snapshot);
       this.#feed?.restart(snapshot.seq);
       return;
     }
@@ -138,18 +163,18 @@ export class LogReader implements FeedHandler {
         `document ${JSON.stringify(ctx.names.doc)}: its log starts at ${state.firstSeq} and no snapshot is kept`,
       );
     }
-    this.#load(undefined);
+    this.load(undefined);
     this.#feed?.restart(0);
   }
 
   /** The replica from `snapshot` (none: from the log's start), this replica's queue kept on top. */
-  #load(snapshot: SyncSnapshot | undefined): void {
+  load(snapshot: SyncSnapshot | undefined): void {
     const ctx = this.#ctx;
     const before = ctx.value;
     this.#local.seal();
     ctx.replica = ctx.rebuild(snapshot, ctx.replica.pending);
     this.#local.afterEntry();
-    this.#saveSnapshot();
+    this.saveSnapshot();
     if (ctx.value !== before) ctx.events.emit('change', { origin: 'remote', paths: [ctx.kind === 'files' ? '/' : ''] });
   }
 
@@ -167,7 +192,8 @@ export class LogReader implements FeedHandler {
     }
   }
 
-  #saveSnapshot(): void {
+  /** Saves the confirmed state to the store (in the background; a failure is an `error` event). */
+  saveSnapshot(): void {
     const ctx = this.#ctx;
     this.#sinceSaved = 0;
     ctx.store.saveSnapshot(ctx.names.doc, ctx.replica.snapshot()).catch((error: unknown) => ctx.emitError(asError(error)));

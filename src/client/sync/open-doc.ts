@@ -1,12 +1,13 @@
 /**
- * Opening a document: its names, what the store kept, its stream (created by the first replica
- * to open it), the replica (from the kept snapshot, or from the stream's latest one when entries
- * it never read are gone), the log read to its end, the kind checked against the document's, the
- * meta proposed when the log has none, and the offline queue sent. Runtime-neutral.
+ * Opening a document: its names, what the store kept, the replica (from the kept snapshot and
+ * offline queue), its parts, and then joining its log (./log-join.ts). With the bus connected the
+ * log is joined before open() resolves; without (an app started while the hub is away, a
+ * connection lost), a document the store holds opens from it, takes edits, and joins its log once
+ * the bus connects; one the store does not hold needs the hub: CB_ERR_CONNECTION_FAILED.
+ * Runtime-neutral.
  */
-import { ConfigError, type CrossbusError } from '../../core/errors/index.js';
+import { ConfigError, createError, type CrossbusError } from '../../core/errors/index.js';
 import {
-  DEFAULT_SYNC_MAX_INFLATED_BYTES,
   SyncReplica,
   resolveMeta,
   type Change,
@@ -18,15 +19,15 @@ import {
   type SyncSnapshot,
 } from '../../core/sync/index.js';
 import type { Bus } from '../bus.js';
+import { ConflictAnnouncer } from './conflict-announcer.js';
 import { DocContext } from './doc-context.js';
 import type { DocumentParts } from './sync-doc.js';
 import { LocalChanges } from './local-changes.js';
+import { checkKind, joinLater, joinLog } from './log-join.js';
 import { LogReader } from './log-reader.js';
 import { docNames } from './names.js';
 import { resolveClientOpenOptions, type ClientOpenOptions, type ResolvedSyncOptions } from './options.js';
 import { OrderedFeed } from './ordered-feed.js';
-import { decodeSnapshot } from './snapshot-codec.js';
-import { ensureStream, latestSnapshot } from './stream-setup.js';
 
 /** open()'s options: this client's, and what a new document is created with. */
 export interface OpenOptions extends ClientOpenOptions {
@@ -72,7 +73,8 @@ export async function openDocument(bus: Bus, doc: string, options: OpenOptions, 
   const names = await docNames(doc, sync.topicPrefix, sync.crypto);
   const store = options.store ?? sync.store;
   const stored = await store.load(doc);
-  const info = await ensureStream(bus, names);
+  const online = bus.state === 'connected';
+  if (!online) checkOffline(bus, doc, stored?.snapshot);
   const replicaOptions: SyncReplicaOptions = {
     crypto: sync.crypto,
     maxPending: client.maxPendingChanges,
@@ -82,49 +84,46 @@ export async function openDocument(bus: Bus, doc: string, options: OpenOptions, 
   };
   const pending = (stored?.pending ?? []) as Change[];
   const restored = { ...replicaOptions, pending, rseq: stored === undefined ? 0 : stored.nextRseq - 1 };
-  let replica =
+  const replica =
     stored?.snapshot !== undefined ? SyncReplica.fromSnapshot(stored.snapshot as SyncSnapshot, restored) : new SyncReplica(restored);
-  // Entries this replica never read are gone: the latest snapshot stands in for them.
-  if (replica.seq + 1 < info.state.firstSeq) {
-    const found = await latestSnapshot(bus, names);
-    if (found !== undefined) {
-      const snapshot = decodeSnapshot(found.data, DEFAULT_SYNC_MAX_INFLATED_BYTES);
-      if (snapshot.seq >= replica.seq) replica = SyncReplica.fromSnapshot(snapshot, { ...restored, rseq: replica.rseq });
-    }
-  }
   const ctx = new DocContext(bus, names, client, store, sync.crypto, { ...replicaOptions, replica: replica.id }, replica, meta);
   const local = new LocalChanges(ctx);
-  const reader = new LogReader(ctx, local);
+  const announcer = new ConflictAnnouncer(ctx);
+  const reader = new LogReader(ctx, local, announcer);
   const feed = new OrderedFeed(bus, { stream: names.stream, afterSeq: replica.seq, maxAckPending: client.maxAckPending }, reader);
   reader.attach(feed);
-  const fail = async (error: unknown): Promise<never> => {
+  const parts: DocumentParts = { ctx, local, reader, feed, announcer, stopJoining: () => {} };
+  // The changes the store kept were saved before: they go once the log is joined.
+  const saved = pending[pending.length - 1]?.rseq ?? 0;
+  try {
+    if (online) {
+      await joinLog(parts, options.kind, saved);
+      // A queue saved first: the replica's id is kept from now on.
+      if (stored === undefined) local.save();
+    } else {
+      checkKind(ctx, options.kind);
+      parts.stopJoining = joinLater(parts, options.kind, saved);
+    }
+  } catch (error) {
     feed.close();
     local.close(error as CrossbusError);
     ctx.closed = true;
     ctx.detach();
     throw error;
-  };
-  try {
-    await feed.start();
-    const { state } = await bus.streams.info(names.stream);
-    await reader.reached(state.lastSeq);
-    const kind = ctx.replica.meta?.kind ?? 'json';
-    if (ctx.replica.meta !== undefined && options.kind !== undefined && options.kind !== kind) {
-      throw new ConfigError(
-        'CB_ERR_CONFLICTING_OPTIONS',
-        `document ${JSON.stringify(doc)} is a ${kind === 'files' ? 'file tree' : 'JSON document'}, opened as kind ${JSON.stringify(options.kind)}`,
-        {
-          details: { option: 'kind', kind },
-        },
-      );
-    }
-    // A queue saved first: the replica's id is kept from now on.
-    if (stored === undefined) local.save();
-    const saved = pending[pending.length - 1]?.rseq ?? 0;
-    local.proposeMeta();
-    local.start(saved);
-  } catch (error) {
-    return fail(error);
   }
-  return { ctx, local, reader, feed };
+  return parts;
+}
+
+/** Opening without the hub: the bus must be open, and the store must hold the document (its confirmed state). */
+function checkOffline(bus: Bus, doc: string, snapshot: unknown): void {
+  if (bus.state === 'closed' || bus.state === 'draining') {
+    throw createError(bus.state === 'closed' ? 'CB_ERR_CONNECTION_CLOSED' : 'CB_ERR_DRAINING', `bus is ${bus.state}`);
+  }
+  if (snapshot === undefined) {
+    throw createError(
+      'CB_ERR_CONNECTION_FAILED',
+      `document ${JSON.stringify(doc)} is not in this store: opening it the first time needs the hub (the bus is ${bus.state})`,
+      { details: { doc, state: bus.state } },
+    );
+  }
 }

@@ -9,10 +9,12 @@ import { DEFAULT_SYNC_TOPIC_PREFIX } from '../../core/sync/defaults.js';
 import {
   DEFAULT_SYNC_INTERVAL_MS,
   DEFAULT_SYNC_MAX_ACK_PENDING,
+  DEFAULT_SYNC_MAX_ANNOUNCEMENT_BYTES,
   DEFAULT_SYNC_MAX_PENDING_BYTES,
   DEFAULT_SYNC_MAX_PENDING_CHANGES,
   DEFAULT_SYNC_RETRY_MS,
   DEFAULT_SYNC_SNAPSHOT_EVERY,
+  MIN_SYNC_ANNOUNCEMENT_BYTES,
 } from './defaults.js';
 import type { SyncStore } from './store.js';
 import type { SyncOptions } from './sync-api.js';
@@ -78,6 +80,13 @@ export interface ClientOpenOptions {
   maxAckPending?: number;
   /** A change the hub did not take is sent again after this long. @default DEFAULT_SYNC_RETRY_MS */
   retryMs?: number;
+  /**
+   * Announce on `<doc topic>.conflicts` when a change of this replica is parked, or a resolve of
+   * this replica settles a conflict (needs a publish grant there: `sync.project.>` covers it). @default true
+   */
+  announceConflicts?: boolean;
+  /** An announcement's JSON stays within this many bytes: the largest values are left out past it. @default DEFAULT_SYNC_MAX_ANNOUNCEMENT_BYTES */
+  maxAnnouncementBytes?: number;
 }
 
 export interface ResolvedClientOpenOptions {
@@ -88,12 +97,17 @@ export interface ResolvedClientOpenOptions {
   snapshotEvery: number;
   maxAckPending: number;
   retryMs: number;
+  announceConflicts: boolean;
+  maxAnnouncementBytes: number;
 }
 
 export function resolveClientOpenOptions(o: ClientOpenOptions): ResolvedClientOpenOptions {
   const mode = o.mode ?? 'realtime';
   if (mode !== 'realtime' && mode !== 'batch' && mode !== 'manual') throw invalid('mode', "must be 'realtime', 'batch' or 'manual'", mode);
   if (o.store !== undefined) checkStore(o.store);
+  if (o.announceConflicts !== undefined && typeof o.announceConflicts !== 'boolean') {
+    throw invalid('announceConflicts', 'must be true or false', o.announceConflicts);
+  }
   return {
     mode,
     intervalMs: countOption('intervalMs', o.intervalMs, DEFAULT_SYNC_INTERVAL_MS, 1, 24 * 60 * 60 * 1000),
@@ -102,5 +116,12 @@ export function resolveClientOpenOptions(o: ClientOpenOptions): ResolvedClientOp
     snapshotEvery: countOption('snapshotEvery', o.snapshotEvery, DEFAULT_SYNC_SNAPSHOT_EVERY, 1),
     maxAckPending: countOption('maxAckPending', o.maxAckPending, DEFAULT_SYNC_MAX_ACK_PENDING, 1, 1_000_000),
     retryMs: countOption('retryMs', o.retryMs, DEFAULT_SYNC_RETRY_MS, 1, 24 * 60 * 60 * 1000),
+    announceConflicts: o.announceConflicts ?? true,
+    maxAnnouncementBytes: countOption(
+      'maxAnnouncementBytes',
+      o.maxAnnouncementBytes,
+      DEFAULT_SYNC_MAX_ANNOUNCEMENT_BYTES,
+      MIN_SYNC_ANNOUNCEMENT_BYTES,
+    ),
   };
 }

@@ -54,9 +54,9 @@ export class OrderedFeed {
     return this.#last;
   }
 
-  /** Starts reading; resolves once the hub attached the consumer (rejects when it refused it). */
+  /** Starts reading (again, after a failed start); resolves once the hub attached the consumer (rejects when it refused it). */
   start(): Promise<void> {
-    this.#offConnected = this.#bus.on('connected', (e) => {
+    this.#offConnected ??= this.#bus.on('connected', (e) => {
       if (e.reconnected) this.#open();
     });
     return this.#open().ready;

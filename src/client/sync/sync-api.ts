@@ -5,11 +5,13 @@
  */
 import { webCryptoSha256, type Sha256Provider } from './sha256.js';
 import { ConfigError } from '../../core/errors/index.js';
+import type { Metric } from '../../core/metrics/metric.js';
 import type { Bus } from '../bus.js';
 import type { SyncDocument } from './sync-doc.js';
 import type { OpenOptions } from './open-doc.js';
 import { resolveSyncOptions, type ResolvedSyncOptions } from './options.js';
 import { MemorySyncStore, type SyncStore } from './store.js';
+import { syncMetrics } from './sync-metrics.js';
 
 export interface SyncOptions {
   /** The first token of every document's topic: `sync` makes `project/42` topic `sync.project.42`. @default DEFAULT_SYNC_TOPIC_PREFIX */
@@ -42,8 +44,11 @@ export class SyncApi {
   /**
    * Opens document `doc` (`project/42`: tokens separated by `/`): creates its stream on the hub
    * when it is the first to, loads what the store kept, reads the log up to its end and resolves
-   * with the document, from then on kept in step. Rejects with CB_ERR_TOPIC_INVALID for a name
-   * that cannot be a topic, CB_ERR_FORBIDDEN when the app may not read it.
+   * with the document, from then on kept in step. Without the hub (the bus not connected), a
+   * document the store holds opens from it (its confirmed state and offline queue), takes edits,
+   * and joins its log once the bus connects. Rejects with CB_ERR_TOPIC_INVALID for a name that
+   * cannot be a topic, CB_ERR_FORBIDDEN when the app may not read it, CB_ERR_CONNECTION_FAILED
+   * when the bus is not connected and the store does not hold the document.
    */
   async open<T = unknown>(doc: string, options: OpenOptions = {}): Promise<SyncDocument<T>> {
     // One replica per document and store: a second would load the same replica id and reuse its rseqs.
@@ -81,6 +86,14 @@ export class SyncApi {
   /** The documents open now. */
   get documents(): ReadonlyArray<SyncDocument<unknown>> {
     return [...this.#open];
+  }
+
+  /**
+   * Every open document's metrics (see `SyncDocument.metrics()`), one Metric per name with a
+   * sample per document (label `doc`), read when the exporter asks: a closed document leaves them.
+   */
+  metrics(): readonly Metric[] {
+    return syncMetrics(() => this.#open);
   }
 }
 

@@ -5,16 +5,20 @@
  * Conflicts that no rule may decide are parked in `conflicts` until `resolve()`. Runtime-neutral.
  */
 import { createError, type CrossbusError } from '../../core/errors/index.js';
+import type { Metric } from '../../core/metrics/metric.js';
 import { diffBinary, diffJson, getAt, type ConflictInfo, type DeltaOperation, type SyncStats } from '../../core/sync/index.js';
 import type { Listener } from '../../core/util/emitter.js';
 import type { Bus } from '../bus.js';
+import type { ConflictAnnouncer } from './conflict-announcer.js';
 import type { DocContext, SyncDocumentEvents } from './doc-context.js';
+import type { DocMetrics } from './doc-metrics.js';
 import { fileContentOf, fileNames, filePaths, pointerOf, readFileAt, withFileAt } from './file-tree.js';
 import type { LocalChanges } from './local-changes.js';
 import type { LogReader } from './log-reader.js';
 import { openDocument, type OpenOptions } from './open-doc.js';
 import type { ResolvedSyncOptions } from './options.js';
 import type { OrderedFeed } from './ordered-feed.js';
+import { syncMetrics } from './sync-metrics.js';
 
 export type { SyncDocumentEvents };
 
@@ -24,12 +28,17 @@ export interface DocumentParts {
   local: LocalChanges;
   reader: LogReader;
   feed: OrderedFeed;
+  announcer: ConflictAnnouncer;
+  /** Stops waiting for the bus to connect (a document opened without the hub that has not joined its log yet). */
+  stopJoining: () => void;
 }
 
 export class SyncDocument<T = unknown> {
   readonly #ctx: DocContext;
   readonly #local: LocalChanges;
   readonly #feed: OrderedFeed;
+  readonly #announcer: ConflictAnnouncer;
+  readonly #stopJoining: () => void;
   readonly #closeListeners: Array<() => void> = [];
   #closing: Promise<void> | undefined;
 
@@ -38,6 +47,8 @@ export class SyncDocument<T = unknown> {
     this.#ctx = parts.ctx;
     this.#local = parts.local;
     this.#feed = parts.feed;
+    this.#announcer = parts.announcer;
+    this.#stopJoining = parts.stopJoining;
   }
 
   /** @internal */
@@ -95,9 +106,24 @@ export class SyncDocument<T = unknown> {
     return this.#ctx.replica.conflicts;
   }
 
-  /** Conflict counts (parked, decided by lww, settled, rejected changes): the document's metrics. */
+  /** Conflict counts since the document began, the same on every replica (parked, decided by lww, settled, rejected changes). */
   get stats(): SyncStats {
     return this.#ctx.replica.stats;
+  }
+
+  /** @internal what the metrics count */
+  get counts(): DocMetrics {
+    return this.#ctx.metrics;
+  }
+
+  /**
+   * This document's metrics, counted by this process, for an exporter (Prometheus-style names,
+   * label `doc`): `crossbus_sync_conflicts_total` by strategy and outcome,
+   * `crossbus_sync_conflict_resolution_seconds`, changes sent, applied and rejected, the offline
+   * queue's depth and the conflicts parked. `bus.sync.metrics()` gives every open document's.
+   */
+  metrics(): readonly Metric[] {
+    return syncMetrics(() => [this]);
   }
 
   on<K extends keyof SyncDocumentEvents>(name: K, listener: Listener<SyncDocumentEvents[K]>): () => void {
@@ -249,11 +275,12 @@ export class SyncDocument<T = unknown> {
     const ctx = this.#ctx;
     const error: CrossbusError = createError('CB_ERR_CONNECTION_CLOSED', `document ${JSON.stringify(this.name)} was closed`);
     for (const l of this.#closeListeners.splice(0)) l();
+    this.#stopJoining();
     this.#local.close(error);
     this.#feed.close();
     ctx.closed = true;
     ctx.detach();
-    await this.#local.saved();
+    await Promise.all([this.#local.saved(), this.#announcer.settled()]);
     const replica = ctx.replica;
     const pending = await replica.outgoing();
     await ctx.store.save({ doc: ctx.names.doc, replica: replica.id, nextRseq: replica.rseq + 1, pending: [...pending] });

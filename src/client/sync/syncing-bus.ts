@@ -2,27 +2,50 @@
  * The Bus that `connect()` from 'crossbus' returns: the Bus with `bus.sync`, its replicated
  * documents. A subclass rather than a plugin slot of the Bus, so the page client's Bus
  * (`crossbus/page`) carries not one byte of it; a page adds sync with `createSync(bus)` from
- * 'crossbus/sync' instead.
+ * 'crossbus/sync' instead. It can also start without the hub (`waitForHub: false`): an app that
+ * restarts while the hub is away opens its documents from their stores and edits them, and the
+ * bus connects in the background.
  */
+import { ConfigError, ConnectionError, CrossbusError } from '../../core/errors/index.js';
+import type { ReconnectOptions } from '../options.js';
 import type { TransportConnector } from '../../core/transport/transport.js';
+import { backoffDelay } from '../backoff.js';
 import { Bus, type BusPlugins } from '../bus.js';
-import type { ConnectOptions } from '../options.js';
+import { resolveConnectOptions, type ConnectOptions } from '../options.js';
 import { createSync, type SyncApi, type SyncOptions } from './sync-api.js';
 
 /** connect()'s options, with the defaults of `bus.sync`. */
 export interface SyncConnectOptions extends ConnectOptions {
   /** How `bus.sync` opens documents: topic prefix, store, crypto. @default see SyncOptions */
   sync?: SyncOptions;
+  /**
+   * `false`: connect() resolves at once with a bus still `connecting`, which tries the first
+   * connection in the background by the `reconnect` rules (and closes when they give up, or the
+   * hub refuses it for good). Meanwhile publishes wait in the reconnect buffer and `bus.sync.open()`
+   * opens the documents its store holds. Needs reconnects. @default true: connect() waits for the
+   * first connection and rejects when it fails
+   */
+  waitForHub?: boolean;
 }
 
 export class SyncingBus extends Bus {
   readonly #syncOptions: SyncOptions;
+  readonly #reconnect: Readonly<Required<ReconnectOptions>> | undefined;
   #sync: SyncApi | undefined;
 
   /** @internal use connect() */
   constructor(connector: TransportConnector, options: SyncConnectOptions, plugins: BusPlugins = {}) {
     super(connector, options, plugins);
     this.#syncOptions = options.sync ?? {};
+    this.#reconnect = resolveConnectOptions(options).reconnect;
+    if (options.waitForHub !== undefined && typeof options.waitForHub !== 'boolean') {
+      throw new ConfigError('CB_ERR_INVALID_OPTION', 'waitForHub must be true or false', { details: { option: 'waitForHub' } });
+    }
+    if (options.waitForHub === false && this.#reconnect === undefined) {
+      throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'waitForHub: false connects in the background, which takes reconnects', {
+        details: { option: 'waitForHub' },
+      });
+    }
   }
 
   /** Replicated JSON documents and file trees kept in step through the hub: `bus.sync.open('project/42')`. */
@@ -30,4 +53,35 @@ export class SyncingBus extends Bus {
     this.#sync ??= createSync(this, this.#syncOptions);
     return this.#sync;
   }
+
+  /**
+   * @internal connect() with `waitForHub: false`: returns at once and tries the first connection
+   * in the background, `attempt` at a time, until one succeeds, one fails for good (`retry` says
+   * false: the bus closes with its error), the attempts run out, or the bus is closed.
+   */
+  openInBackground(attempt: () => Promise<unknown> = () => this.open(), retry: (error: unknown) => boolean = isRetryable): this {
+    const r = this.#reconnect as Readonly<Required<ReconnectOptions>>;
+    let failures = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const offClosed = this.on('closed', () => clearTimeout(timer));
+    const next = (): void => {
+      timer = undefined;
+      if (this.state === 'closed') return;
+      attempt().then(offClosed, (error: unknown) => {
+        if (this.state === 'closed') return;
+        failures++;
+        if (!retry(error)) void this.close(error instanceof CrossbusError ? error : undefined);
+        else if (failures > r.maxAttempts) {
+          void this.close(new ConnectionError('CB_ERR_CONNECTION_FAILED', `gave up after ${failures} connection attempts`));
+        } else timer = setTimeout(next, backoffDelay(failures - 1, r));
+      });
+    };
+    next();
+    return this;
+  }
+}
+
+/** A first connection that failed for a passing reason (the hub is down, busy) is tried again. */
+function isRetryable(error: unknown): boolean {
+  return !(error instanceof CrossbusError) || error.retryable;
 }

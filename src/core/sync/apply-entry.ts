@@ -30,6 +30,8 @@ export interface EntryResult {
   readonly parked: readonly ConflictInfo[];
   /** Conflicts this entry decided (lww) or settled (a resolve). */
   readonly resolved: readonly ConflictInfo[];
+  /** Paths where this entry's text edits met concurrent ones and merged cleanly (the merge strategy). */
+  readonly merged?: readonly string[];
   /** The paths whose hash must equal the change's: it applied exactly as its author saw it. */
   readonly check?: readonly string[];
 }
@@ -99,7 +101,8 @@ function applyChange(st: DocState, entry: LogEntry, opBase: number, wall: number
   const resolved = ops.decided.map((d) => d.conflict);
   if (settled !== undefined) resolved.push(settled.conflict);
   const check = clean && cleanBefore && entry.hash !== undefined ? touchedPaths(eff) : undefined;
-  return { status: 'applied', parked: ops.parked, resolved, ...(check === undefined ? {} : { check }) };
+  const merged = ops.merged.length > 0 ? { merged: ops.merged } : {};
+  return { status: 'applied', parked: ops.parked, resolved, ...merged, ...(check === undefined ? {} : { check }) };
 }
 
 /** The meta of a change: the first one is taken; a different later one is refused. */

@@ -1,7 +1,8 @@
 /**
  * Document names and where a document lives on the bus: `project/42` is the topic
  * `sync.project.42` (grants are written on it), its snapshots are published on
- * `sync.project.42.snap`, and its stream is `sync-` and 40 hex digits of SHA-256(topic).
+ * `sync.project.42.snap`, its conflicts announced on `sync.project.42.conflicts` (no stream keeps
+ * those), and its stream is `sync-` and 40 hex digits of SHA-256(topic).
  */
 import { DEFAULT_MAX_TOPIC_LENGTH } from '../defaults.js';
 import { ConfigError, ValidationError } from '../errors/index.js';
@@ -11,6 +12,7 @@ import { topicProblem } from '../topic.js';
 import { DEFAULT_SYNC_TOPIC_PREFIX } from './defaults.js';
 
 const SNAPSHOT_SUFFIX = '.snap';
+const CONFLICTS_SUFFIX = '.conflicts';
 /**
  * Last tokens a document name may not end in: `a/snap` would be the topic of `a`'s snapshots,
  * `a/conflicts` that of its conflict announcements.
@@ -40,7 +42,8 @@ export function syncDocTopic(doc: string, prefix: string = DEFAULT_SYNC_TOPIC_PR
   if (tokens.length > 1 && RESERVED_LAST_TOKENS.includes(last))
     throw invalidDoc(doc, `ends in "${last}", a name reserved for what belongs to a document`);
   const topic = `${prefix}.${tokens.join('.')}`;
-  const problem = topicProblem(topic + SNAPSHOT_SUFFIX, 'topic', DEFAULT_MAX_TOPIC_LENGTH);
+  // The longest of the document's topics must fit too.
+  const problem = topicProblem(topic + CONFLICTS_SUFFIX, 'topic', DEFAULT_MAX_TOPIC_LENGTH);
   if (problem !== undefined) throw invalidDoc(doc, `makes a topic that ${problem}`);
   return topic;
 }
@@ -48,6 +51,11 @@ export function syncDocTopic(doc: string, prefix: string = DEFAULT_SYNC_TOPIC_PR
 /** The topic a document's snapshots are published on. */
 export function syncSnapshotTopic(docTopic: string): string {
   return docTopic + SNAPSHOT_SUFFIX;
+}
+
+/** The topic a document's conflicts are announced on (parked, resolved): not captured by its stream. */
+export function syncConflictsTopic(docTopic: string): string {
+  return docTopic + CONFLICTS_SUFFIX;
 }
 
 /** The stream of a document's topic: `sync-` and the first 40 hex digits of its SHA-256. */

@@ -39,6 +39,8 @@ export class EntryOps {
   readonly eff: EffectiveOp[] = [];
   readonly parked: ConflictInfo[] = [];
   readonly decided: Array<{ conflict: ConflictInfo; overflow: boolean }> = [];
+  /** Paths where concurrent text edits met and merged cleanly: conflicts the merge strategy settled. */
+  readonly merged: string[] = [];
   /** Every op applied as written, meeting nothing. */
   clean = true;
   #author: DocWriter | undefined;
@@ -128,6 +130,7 @@ export class EntryOps {
         this.writer.apply({ type: 'update', path: op.path, text: diffText(theirs, merged.text), timestamp: op.timestamp }, landing.segs),
       );
     }
+    this.merged.push(formatPointer(landing.segs));
     return true;
   }
 

@@ -22,7 +22,7 @@ export type {
 } from './types.js';
 
 // names
-export { syncDocTopic, syncSnapshotTopic, syncStreamName } from './doc-names.js';
+export { syncConflictsTopic, syncDocTopic, syncSnapshotTopic, syncStreamName } from './doc-names.js';
 
 // clocks and vectors
 export { Hlc, compareHlc, formatHlc, parseHlc, replicaIdProblem, type HlcParts } from './hlc.js';

@@ -11,14 +11,20 @@
  * the detection, a file whose content equals the document's makes no edit. All work runs one task
  * at a time, so a remote write and a local read of one file never interleave.
  *
- * At start, the folder and the document are joined: a file that differs from the document's (or
- * that the document lacks) is sent as an edit, and a file only the document has is written. A file
- * deleted while the mirror was not running cannot be told from one never synced: it comes back.
- * A file edited in the folder when a remote change to it arrives is sent as an edit made after that
- * change (the folder's content wins); the remote change stays in the document's history.
+ * At start, the folder and the document are joined. With a `stateFile`, which records what both
+ * held at the last sync (./folder-state.ts): a file untouched since then takes the document's
+ * version (or goes, when the document deleted it meanwhile); a file gone from the folder since
+ * then is deleted from the document (unless the document changed it meanwhile: then it comes back,
+ * with that change); a file edited or new in the folder is sent as an edit; a file only the
+ * document has is written. Without a state file nothing is known of the last sync: every file that
+ * differs from the document's is sent as an edit, and a file deleted while the mirror was not
+ * running comes back. A file edited in the folder when a remote change to it arrives is sent as an
+ * edit made after that change (the folder's content wins); the remote change stays in the
+ * document's history.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { isCrossbusError, createError, type CrossbusError } from '../../core/errors/index.js';
+import { FolderStateWriter, loadFolderState } from './folder-state.js';
 import {
   bytesOf,
   contentOf,
@@ -33,45 +39,16 @@ import {
   type FileSeen,
   type FolderDetect,
 } from './folder-files.js';
+import { resolveMirrorOptions, type FolderMirrorOptions, type MirrorEvent, type MirroredTree } from './folder-mirror-options.js';
 
-/** What the mirror needs of a file tree document. */
-export interface MirroredTree {
-  /** Every file's path. */
-  paths(): string[];
-  readFile(path: string): string | Uint8Array | undefined;
-  /** An edit: throws (or rejects with) a typed error when refused (too large, the offline queue full). */
-  writeFile(path: string, content: string | Uint8Array): void | Promise<void>;
-  deleteFile(path: string): void;
-  on(event: 'change', listener: (e: { origin: 'local' | 'remote'; paths: readonly string[] }) => void): () => void;
-}
-
-/** One file the mirror carried across, for a log. */
-export interface MirrorEvent {
-  /** `up`: the folder's change went into the document; `down`: the document's change was written into the folder. */
-  direction: 'up' | 'down';
-  action: 'write' | 'delete';
-  path: string;
-}
-
-export interface FolderMirrorOptions {
-  /** How a changed file is noticed. @default DEFAULT_FOLDER_DETECT */
-  detect?: FolderDetect;
-  /** The folder is scanned this often besides being watched; 0: never. @default DEFAULT_FOLDER_SCAN_MS */
-  scanIntervalMs?: number;
-  /** Notices about one file within this long are handled once. @default DEFAULT_FOLDER_SETTLE_MS */
-  settleMs?: number;
-  /** Each file carried across. @default none */
-  onSynced?: (event: MirrorEvent) => void;
-  /** A file that could not be carried (refused by the document, unreadable): the mirror goes on. @default none */
-  onError?: (error: CrossbusError, path: string) => void;
-}
-
-/** @default 'timestamp' */
-export const DEFAULT_FOLDER_DETECT: FolderDetect = 'timestamp';
-/** @default 2_000 */
-export const DEFAULT_FOLDER_SCAN_MS = 2_000;
-/** @default 30 */
-export const DEFAULT_FOLDER_SETTLE_MS = 30;
+export {
+  DEFAULT_FOLDER_DETECT,
+  DEFAULT_FOLDER_SCAN_MS,
+  DEFAULT_FOLDER_SETTLE_MS,
+  type FolderMirrorOptions,
+  type MirrorEvent,
+  type MirroredTree,
+} from './folder-mirror-options.js';
 
 export class FolderMirror {
   readonly root: string;
@@ -83,6 +60,11 @@ export class FolderMirror {
   readonly #onError: (error: CrossbusError, path: string) => void;
   /** Each file as the mirror last read or wrote it. */
   readonly #seen = new Map<string, FileSeen>();
+  /** The files the folder and the document agree on (SHA-256 hex): what the state file keeps. */
+  readonly #synced = new Map<string, string>();
+  readonly #state: FolderStateWriter | undefined;
+  readonly #stateFile: string | undefined;
+  #stateDirty = false;
   /** Paths the folder named since the last settle. */
   readonly #noticed = new Set<string>();
   #tasks: Promise<void> = Promise.resolve();
@@ -95,16 +77,14 @@ export class FolderMirror {
   constructor(root: string, doc: MirroredTree, options: FolderMirrorOptions = {}) {
     this.root = root;
     this.#doc = doc;
-    this.#detect = options.detect ?? DEFAULT_FOLDER_DETECT;
-    if (!['seq', 'timestamp', 'hash'].includes(this.#detect)) {
-      throw createError('CB_ERR_INVALID_OPTION', `detect must be 'seq', 'timestamp' or 'hash', got ${JSON.stringify(this.#detect)}`, {
-        details: { option: 'detect' },
-      });
-    }
-    this.#scanMs = nonNegative('scanIntervalMs', options.scanIntervalMs, DEFAULT_FOLDER_SCAN_MS);
-    this.#settleMs = nonNegative('settleMs', options.settleMs, DEFAULT_FOLDER_SETTLE_MS);
-    this.#onSynced = options.onSynced ?? (() => {});
-    this.#onError = options.onError ?? (() => {});
+    const o = resolveMirrorOptions(options);
+    this.#detect = o.detect;
+    this.#scanMs = o.scanIntervalMs;
+    this.#settleMs = o.settleMs;
+    this.#onSynced = o.onSynced;
+    this.#onError = o.onError;
+    this.#stateFile = options.stateFile;
+    this.#state = options.stateFile === undefined ? undefined : new FolderStateWriter(options.stateFile, root);
   }
 
   /** Joins the folder and the document, then keeps them in step; resolves once joined and watching. */
@@ -114,15 +94,59 @@ export class FolderMirror {
     });
     this.#watcher = watch(this.root, { recursive: true }, (_event, name) => this.#notice(name));
     this.#watcher.on('error', (err) => this.#onError(asError(err, 'watching the folder failed'), '/'));
-    await this.#run(async () => {
-      for (const path of await listFiles(this.root)) await this.#sendUp(path, true);
-      const onDisk = new Set(this.#seen.keys());
-      await this.#writeDown(this.#doc.paths().filter((p) => !onDisk.has(p)));
-    });
+    await this.#run(() => this.#join());
     if (this.#scanMs > 0) this.#scanTimer = setInterval(() => this.#run(() => this.#scan()), this.#scanMs);
   }
 
-  /** Stops watching; resolves once the task under way ended. */
+  /** The folder and the document joined, as the last sync (the state file) tells. */
+  async #join(): Promise<void> {
+    let last: Map<string, string> | undefined;
+    try {
+      last = this.#stateFile === undefined ? undefined : await loadFolderState(this.#stateFile, this.root);
+    } catch (err) {
+      this.#onError(asError(err, 'reading the state file failed'), '/');
+    }
+    const down: string[] = [];
+    const onDisk = new Set<string>();
+    for (const path of await listFiles(this.root)) {
+      onDisk.add(path);
+      const was = last?.get(path);
+      const file = fileOf(this.root, path);
+      const read = was === undefined || file === undefined ? undefined : await readSeen(file);
+      if (read === undefined || read.seen.hash !== was) {
+        await this.#sendUp(path, true);
+        continue;
+      }
+      // Untouched here since the last sync: the document's version is the newer one.
+      this.#seen.set(path, read.seen);
+      if (this.#docHash(path) === was) this.#agree(path, was);
+      else down.push(path);
+    }
+    for (const path of this.#doc.paths()) {
+      if (onDisk.has(path)) continue;
+      const was = last?.get(path);
+      // Gone from the folder since the last sync, and unchanged in the document meanwhile: deleted here.
+      if (was !== undefined && this.#docHash(path) === was) {
+        if (await this.#edit(path, () => this.#doc.deleteFile(path), 'delete')) this.#agree(path, undefined);
+      } else down.push(path);
+    }
+    await this.#writeDown(down);
+  }
+
+  #docHash(path: string): string | undefined {
+    const content = this.#doc.readFile(path);
+    return content === undefined ? undefined : sha256Hex(bytesOf(content));
+  }
+
+  /** The folder and the document hold `hash` at `path` (undefined: neither has it). */
+  #agree(path: string, hash: string | undefined): void {
+    if (this.#synced.get(path) === hash) return;
+    if (hash === undefined) this.#synced.delete(path);
+    else this.#synced.set(path, hash);
+    this.#stateDirty = true;
+  }
+
+  /** Stops watching; resolves once the task under way ended and the state is saved. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#offChange?.();
@@ -130,15 +154,32 @@ export class FolderMirror {
     clearInterval(this.#scanTimer);
     clearTimeout(this.#settleTimer);
     await this.#tasks;
+    await this.#saveState();
+    await this.#state?.idle();
   }
 
-  /** One task after the others; errors are reported, never thrown at the queue. */
+  /** One task after the others; errors are reported, never thrown at the queue. The state is saved after each. */
   #run(task: () => Promise<void>): Promise<void> {
     this.#tasks = this.#tasks.then(
-      () => (this.#stopped ? undefined : task().catch((err: unknown) => this.#onError(asError(err, 'mirroring failed'), '/'))),
+      () =>
+        this.#stopped
+          ? undefined
+          : task()
+              .catch((err: unknown) => this.#onError(asError(err, 'mirroring failed'), '/'))
+              .then(() => void this.#saveState()),
       () => {},
     );
     return this.#tasks;
+  }
+
+  /** The state, when it changed; a failure is reported (the next change tries again). */
+  #saveState(): Promise<void> {
+    if (this.#state === undefined || !this.#stateDirty) return Promise.resolve();
+    this.#stateDirty = false;
+    return this.#state.save(this.#synced).catch((err: unknown) => {
+      this.#stateDirty = true;
+      this.#onError(asError(err, 'saving the state file failed'), '/');
+    });
   }
 
   #notice(name: string | Buffer | null): void {
@@ -176,8 +217,9 @@ export class FolderMirror {
       // A directory's notice names the directory: only a file seen before can have been deleted.
       if (before === undefined) return;
       this.#seen.delete(path);
-      if (this.#doc.readFile(path) === undefined) return;
-      await this.#edit(path, () => this.#doc.deleteFile(path), 'delete');
+      if (this.#doc.readFile(path) === undefined || (await this.#edit(path, () => this.#doc.deleteFile(path), 'delete'))) {
+        this.#agree(path, undefined);
+      }
       return;
     }
     if (!force && before !== undefined && this.#detect === 'timestamp' && before.size === s.size && before.mtimeMs === s.mtimeMs) return;
@@ -188,17 +230,21 @@ export class FolderMirror {
       return;
     }
     this.#seen.set(path, read.seen);
-    const current = this.#doc.readFile(path);
-    if (current !== undefined && sha256Hex(bytesOf(current)) === read.seen.hash) return;
-    await this.#edit(path, () => this.#doc.writeFile(path, contentOf(read.bytes)), 'write');
+    const hash = read.seen.hash;
+    if (this.#docHash(path) === hash || (await this.#edit(path, () => this.#doc.writeFile(path, contentOf(read.bytes)), 'write'))) {
+      this.#agree(path, hash);
+    }
   }
 
-  async #edit(path: string, edit: () => void | Promise<void>, action: MirrorEvent['action']): Promise<void> {
+  /** Makes an edit of the document; false when it was refused (reported). */
+  async #edit(path: string, edit: () => void | Promise<void>, action: MirrorEvent['action']): Promise<boolean> {
     try {
       await edit();
       this.#onSynced({ direction: 'up', action, path });
+      return true;
     } catch (err) {
       this.#onError(asError(err, `sending ${path} failed`), path);
+      return false;
     }
   }
 
@@ -216,6 +262,7 @@ export class FolderMirror {
         await this.#sendUp(q, false); // a local edit not yet sent goes first
         if (this.#doc.readFile(q) !== undefined) continue;
         this.#seen.delete(q);
+        this.#agree(q, undefined);
         if (await removeFile(file)) this.#onSynced({ direction: 'down', action: 'delete', path: q });
       }
     }
@@ -231,18 +278,14 @@ export class FolderMirror {
     if (now === undefined) return;
     const bytes = bytesOf(now);
     const hash = sha256Hex(bytes);
-    if (this.#seen.get(path)?.hash === hash) return;
+    if (this.#seen.get(path)?.hash === hash) {
+      this.#agree(path, hash);
+      return;
+    }
     this.#seen.set(path, await writeAtomically(file, bytes));
+    this.#agree(path, hash);
     this.#onSynced({ direction: 'down', action: 'write', path });
   }
-}
-
-function nonNegative(name: string, v: number | undefined, def: number): number {
-  if (v === undefined) return def;
-  if (!Number.isSafeInteger(v) || v < 0) {
-    throw createError('CB_ERR_INVALID_OPTION', `${name} must be an integer >= 0, got ${String(v)}`, { details: { option: name } });
-  }
-  return v;
 }
 
 function asError(err: unknown, message: string): CrossbusError {
