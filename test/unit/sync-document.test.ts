@@ -171,6 +171,33 @@ describe('sync document: changes on the wire', () => {
     await hub.close();
   });
 
+  test('batch: an edit sealed because a log entry came in still waits for the interval', async () => {
+    const hub = await startStreamHub();
+    const [bus, other] = [await hub.connect(), await hub.connect()];
+    const held = await sync(bus).open<Record<string, number>>('wire/held', { mode: 'batch', intervalMs: 3_600_000 });
+    held.sync();
+    await held.flushed();
+    const quick = await sync(other).open<Record<string, number>>('wire/held');
+    held.change((d) => {
+      d.held = 1;
+    });
+    quick.change((d) => {
+      d.quick = 1;
+    });
+    await quick.flushed();
+    // The other replica's change reached the held one (its draft was sealed to apply it): still not sent.
+    await until(() => held.value.quick === 1, 3_000, 'the other change arrives');
+    const stream = await streamOf(bus, 'sync.wire.held');
+    assert.equal((await logOf(bus, stream)).length, 2, 'the meta and the quick edit only');
+    assert.equal(held.pendingChanges, 1);
+    held.sync();
+    await held.flushed();
+    assert.equal((await logOf(bus, stream)).length, 3);
+    await until(() => quick.value.held === 1, 3_000, 'the held edit arrives');
+    await Promise.all([held.close(), quick.close()]);
+    await hub.close();
+  });
+
   test('a change is in the store before it is sent; a restart sends the queue again, stored once', async () => {
     const hub = await startStreamHub();
     const bus = await hub.connect();

@@ -22,7 +22,7 @@ const CHANGE_ENVELOPE_BYTES = 512;
 export class LocalChanges {
   readonly #ctx: DocContext;
   readonly #publisher: ChangePublisher;
-  /** The highest rseq the hub stored, the highest saved, the highest `sync()` let go (manual mode). */
+  /** The highest rseq the hub stored, the highest saved, the highest `sync()` let go (manual and batch modes). */
   #sentUpTo = 0;
   #savedUpTo = 0;
   #allowedUpTo = 0;
@@ -187,7 +187,8 @@ export class LocalChanges {
       return;
     }
     if (next.rseq > this.#savedUpTo) return;
-    if (ctx.options.mode === 'manual' && next.rseq > this.#allowedUpTo) return;
+    // A draft sealed early (a log entry came in, the bus went down) still waits for the interval or sync().
+    if (ctx.options.mode !== 'realtime' && next.rseq > this.#allowedUpTo) return;
     let payload: Uint8Array;
     try {
       payload = encodeBatch([next]);
@@ -242,6 +243,8 @@ export class LocalChanges {
     if (ctx.closed) return Promise.reject(createError('CB_ERR_CONNECTION_CLOSED', `document ${JSON.stringify(ctx.names.doc)} is closed`));
     this.seal();
     if (ctx.draftOps.length === 0 && ctx.replica.pending.length === 0) return Promise.resolve();
+    // Batch mode: waiting for the log lets the queue go now rather than at the interval.
+    if (ctx.options.mode === 'batch') this.#allowedUpTo = ctx.replica.rseq;
     this.pump();
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }

@@ -250,7 +250,7 @@ export class SyncDocument<T = unknown> {
   }
 
   /**
-   * Resolves once every edit made so far is in the log (in manual mode, after `sync()`); rejects
+   * Resolves once every edit made so far is in the log (in manual mode, after `sync()`; in batch mode it sends what waits for the interval now); rejects
    * when one is refused (CB_ERR_FORBIDDEN) or the document closes first.
    */
   flushed(): Promise<void> {
