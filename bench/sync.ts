@@ -37,6 +37,9 @@ export interface SyncBenchOptions {
 
 type Core = typeof SyncCore;
 
+/** Rounds of the JSON part; each system runs once per round, in turn. */
+const JSON_ROUNDS = 5;
+
 async function loadCore(): Promise<Core> {
   return (await import(new URL('../dist/core/sync/index.js', import.meta.url).href)) as Core;
 }
@@ -194,15 +197,29 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Benc
       ['fast-json-patch', fastJsonPatch],
       ['jsondiffpatch', jsonDiffPatch],
     ];
-    for (const [name, system] of systems) {
-      try {
-        const rate = jsonRate(system, doc, edited, 3);
-        note(`json ${name}: ${rate.toFixed(1)} diff+apply/s`);
-        results[`json-${name}`] = Math.round(rate * 10) / 10;
-        rows.push(['json', name, rate.toFixed(1), 'ops/s', '1 MB document, 1 % of its leaves edited']);
-      } catch (err) {
-        failures.push(`json ${name}: ${(err as Error).message}`);
+    // The systems take turns, round by round (the best round of each counts): the VM's speed drifts
+    // from one second to the next, and a system measured all at once would carry that drift alone.
+    const best = new Map<string, number>();
+    for (let round = 0; round < JSON_ROUNDS; round++) {
+      for (const [name, system] of systems) {
+        if (failures.some((f) => f.startsWith(`json ${name}:`))) continue;
+        try {
+          best.set(name, Math.max(best.get(name) ?? 0, jsonRate(system, doc, edited, 1)));
+        } catch (err) {
+          failures.push(`json ${name}: ${(err as Error).message}`);
+        }
       }
+    }
+    for (const [name, rate] of best) {
+      note(`json ${name}: ${rate.toFixed(1)} diff+apply/s`);
+      results[`json-${name}`] = Math.round(rate * 10) / 10;
+      rows.push([
+        'json',
+        name,
+        rate.toFixed(1),
+        'ops/s',
+        `1 MB document, 1 % of its leaves edited; best of ${JSON_ROUNDS} rounds, taking turns`,
+      ]);
     }
     for (const peer of ['fast-json-patch', 'jsondiffpatch']) {
       const ours = results['json-crossbus'];
