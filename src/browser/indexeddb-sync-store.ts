@@ -2,8 +2,10 @@
  * The offline queues of documents in IndexedDB: a page, a worker or an extension's service
  * worker (which has no localStorage) keeps its edits across reloads and browser restarts. Two
  * object stores, queues and snapshots, keyed by the document's name; each save is one
- * transaction that resolves once committed. Tabs of one origin share the database: give each its
- * own `database` name when they open the same document, or they would share one replica id.
+ * transaction that resolves once committed. Tabs of one origin share the database, so one store
+ * holds it at a time: the first use takes an exclusive Web Lock named after it (released on
+ * `close()`), and a second tab's store is refused with CB_ERR_DATA_DIR_LOCKED rather than sharing
+ * a replica id (give each tab its own `database` to edit the same document in both).
  */
 import { createError } from '../core/errors/index.js';
 import { checkStoredQueue, type StoredDocument, type StoredQueue, type SyncStore } from '../client/sync/store.js';
@@ -18,7 +20,17 @@ export interface IndexedDbSyncStoreOptions {
   database?: string;
   /** The IndexedDB factory. @default globalThis.indexedDB */
   indexedDB?: IDBFactory;
+  /** Web Locks, which keep one store per database across tabs; without them nothing is locked. @default globalThis.navigator.locks */
+  locks?: LockManagerLike;
 }
+
+/** The part of the Web Locks API (`navigator.locks`) the store uses. */
+export interface LockManagerLike {
+  request(name: string, options: { ifAvailable: boolean }, callback: (lock: unknown) => Promise<void>): Promise<void>;
+}
+
+/** The Web Lock a store holds its database with. */
+export const syncStoreLockName = (database: string): string => `crossbus-sync:${database}`;
 
 function failed(what: string, cause: unknown): Error {
   return createError('CB_ERR_STORAGE', `IndexedDB: ${what} failed`, { cause });
@@ -30,11 +42,15 @@ const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 export class IndexedDbSyncStore implements SyncStore {
   readonly database: string;
   readonly #factory: IDBFactory | undefined;
+  readonly #locks: LockManagerLike | undefined;
   #db: Promise<IDBDatabase> | undefined;
+  /** Ends the held lock's callback, which releases it. */
+  #release: (() => void) | undefined;
 
   constructor(options: IndexedDbSyncStoreOptions = {}) {
     this.database = options.database ?? DEFAULT_SYNC_DATABASE;
     this.#factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    this.#locks = options.locks ?? (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
   }
 
   async load(doc: string): Promise<StoredDocument | undefined> {
@@ -70,6 +86,8 @@ export class IndexedDbSyncStore implements SyncStore {
     const db = this.#db;
     this.#db = undefined;
     (await db?.catch(() => undefined))?.close();
+    this.#release?.();
+    this.#release = undefined;
   }
 
   /** Requests in one transaction; resolves with their results once it committed. */
@@ -87,8 +105,51 @@ export class IndexedDbSyncStore implements SyncStore {
     });
   }
 
+  /** Takes this database's Web Lock and keeps it until close(); CB_ERR_DATA_DIR_LOCKED when another store holds it. */
+  #lock(): Promise<void> {
+    const locks = this.#locks;
+    if (locks === undefined) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      locks
+        .request(syncStoreLockName(this.database), { ifAvailable: true }, (lock) => {
+          if (lock === null) {
+            reject(
+              createError(
+                'CB_ERR_DATA_DIR_LOCKED',
+                `IndexedDB database ${this.database} is in use by another sync store (another tab or worker)`,
+                {
+                  details: { database: this.database },
+                },
+              ),
+            );
+            return Promise.resolve();
+          }
+          resolve();
+          return new Promise<void>((release) => {
+            this.#release = release;
+          });
+        })
+        .catch((err: unknown) => reject(failed(`locking database ${this.database}`, err)));
+    });
+  }
+
   #open(): Promise<IDBDatabase> {
-    this.#db ??= new Promise<IDBDatabase>((resolve, reject) => {
+    if (this.#db === undefined) {
+      const opening = this.#lock().then(() => this.#openDatabase());
+      this.#db = opening;
+      // A refusal is not kept: the next call tries again (the other tab may have closed by then).
+      opening.catch(() => {
+        if (this.#db !== opening) return;
+        this.#db = undefined;
+        this.#release?.();
+        this.#release = undefined;
+      });
+    }
+    return this.#db;
+  }
+
+  #openDatabase(): Promise<IDBDatabase> {
+    return new Promise<IDBDatabase>((resolve, reject) => {
       const factory = this.#factory;
       if (factory === undefined) {
         reject(createError('CB_ERR_INVALID_OPTION', 'IndexedDB is not available here: pass options.indexedDB, or use another SyncStore'));
@@ -103,6 +164,5 @@ export class IndexedDbSyncStore implements SyncStore {
       request.onerror = () => reject(failed(`opening database ${this.database}`, request.error));
       request.onblocked = () => reject(failed(`opening database ${this.database} (another tab holds an older version open)`, undefined));
     });
-    return this.#db;
   }
 }

@@ -95,7 +95,7 @@ describe('sync in the browser (Chromium)', { timeout: 90_000 }, () => {
     );
     assert.equal(service.readFile('/index.html'), 'ONE (page)\ntwo\nthree\nfour\nFIVE (service)\n');
     assert.deepEqual(service.paths(), ['/index.html', '/page.css', '/service.json']);
-    await run(page, 'await t.doc.close(); await t.bus.close();');
+    await run(page, 'await t.doc.close(); await t.bus.close(); await t.store.close();');
     await service.close();
   });
 
@@ -122,8 +122,27 @@ describe('sync in the browser (Chromium)', { timeout: 90_000 }, () => {
     assert.equal(after.replica, replica, 'the same replica, from IndexedDB');
     await until(() => service.value.offline === 2, 5_000, 'the edits landed');
     assert.deepEqual(service.value, { made: 1, offline: 2 });
-    await run(page, 'await t.doc.close(); await t.bus.close();');
+    await run(page, 'await t.doc.close(); await t.bus.close(); await t.store.close();');
     await service.close();
+  });
+
+  it('one store per IndexedDB database across tabs: a second tab is refused until the first closes', async () => {
+    const other = await page.context().newPage();
+    await other.addInitScript('globalThis.__name = (fn) => fn;');
+    await other.goto(site.url('/'));
+    await other.waitForFunction('globalThis.ready === true');
+    await run(page, `t.first = new cb.IndexedDbSyncStore({ database: 'tabs' }); await t.first.load('any');`);
+    const refused = await run<{ code: string; database: string }>(
+      other,
+      `t.second = new cb.IndexedDbSyncStore({ database: 'tabs' });
+      try { await t.second.load('any'); return { code: 'none' }; } catch (e) { return { code: e.code, database: e.details.database }; }`,
+    );
+    assert.deepEqual(refused, { code: 'CB_ERR_DATA_DIR_LOCKED', database: 'tabs' });
+    await run(page, 'await t.first.close();');
+    // Released: the second tab's store now opens (a refusal is not kept).
+    assert.equal(await run(other, `return (await t.second.load('any')) === undefined;`), true);
+    await run(other, 'await t.second.close();');
+    await other.close();
   });
 
   it('a conflict parked in the browser is resolved from the CLI', async () => {
@@ -155,7 +174,7 @@ describe('sync in the browser (Chromium)', { timeout: 90_000 }, () => {
     assert.equal(resolved.code, 0, resolved.stderr);
     await page.waitForFunction("t.doc.conflicts.length === 0 && t.doc.value.title === 'Page title'");
     await until(() => service.value.title === 'Page title', 5_000, 'the service sees it');
-    await run(page, 'await t.doc.close(); await t.bus.close();');
+    await run(page, 'await t.doc.close(); await t.bus.close(); await t.store.close();');
     await service.close();
   });
 });
