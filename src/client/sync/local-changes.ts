@@ -7,6 +7,7 @@
  * its author saw. A change is saved to the store before it is sent; changes are sent one at a
  * time in rseq order, with `msgId` `${replica}:${rseq}`. Runtime-neutral.
  */
+import { foldTextEdit } from './fold-text-edits.js';
 import { createError, type CrossbusError } from '../../core/errors/index.js';
 import { utf8Length } from '../../core/protocol/utf8.js';
 import { applyOps, encodeBatch, getAt, parsePointer, type Change, type DeltaOperation } from '../../core/sync/index.js';
@@ -87,9 +88,16 @@ export class LocalChanges {
     checkQueueRoom(ctx.names.doc, ctx.options, changes, ctx.pendingTotal + ctx.draftBytes + bytes);
     const view = applyOps(ctx.value, own);
     checkValueSizes(view, own, limits.maxFileBytes);
-    ctx.draftOps.push(...own);
+    const last = ctx.draftOps[ctx.draftOps.length - 1];
+    const folded = own.length === 1 ? foldTextEdit(last, own[0] as DeltaOperation, ctx.value) : undefined;
+    if (folded !== undefined) {
+      ctx.draftOps[ctx.draftOps.length - 1] = folded;
+      ctx.draftBytes += utf8Length(JSON.stringify(folded)) - utf8Length(JSON.stringify(last));
+    } else {
+      ctx.draftOps.push(...own);
+      ctx.draftBytes += bytes;
+    }
     ctx.draftView = view;
-    ctx.draftBytes += bytes;
     ctx.events.emit('change', { origin: 'local', paths });
     const { mode } = ctx.options;
     if (mode === 'manual') this.seal();
