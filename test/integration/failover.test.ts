@@ -135,9 +135,17 @@ test('a hub killed under load: the client fails over with its state, loses nothi
     }
     assert.ok(fromA >= KILL_AFTER && fromB > 0, `acknowledged by A: ${fromA}, by B: ${fromB}`);
     assert.ok(inFlight.length > 0, 'the kill caught publishes in flight');
-    for (const i of inFlight) assert.equal(onB.get(acks.get(i)!.seq), i, `in-flight message ${i} republished to B`);
+    // In flight when the kill was sent: A may still have acknowledged some before it died (the
+    // acknowledgement raced the signal); the others must have been published again, on B. That
+    // publishes went on after the kill is held above: every one settled, and B acknowledged some.
+    let republished = 0;
+    for (const i of inFlight) {
+      const seq = acks.get(i)!.seq;
+      if (onB.get(seq) === i) republished++;
+      else assert.equal(onA.get(seq), i, `in-flight message ${i} is on neither hub at its seq`);
+    }
     process.stderr.write(
-      `failover: ${acks.size} acknowledged, ${inFlight.length} in flight at the kill (${fromA} found on A, ${fromB} on B; streams hold ${onA.size} and ${onB.size})\n`,
+      `failover: ${acks.size} acknowledged, ${inFlight.length} in flight at the kill, ${republished} of them republished to B (${fromA} found on A, ${fromB} on B; streams hold ${onA.size} and ${onB.size})\n`,
     );
   } finally {
     await client.close();
