@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { connect } from '../../src/node/index.js';
 import { runCli, startHubProcess } from '../helpers/hub-process.js';
 import { makeCertificates } from '../helpers/certificates.js';
+import { until } from '../helpers/wait.js';
 
 const certs = makeCertificates();
 const dir = mkdtempSync(join(tmpdir(), 'crossbus-net-cli-'));
@@ -35,7 +36,10 @@ describe('crossbus hub --tcp --unix --tls', () => {
       f.serverKey,
     ]);
     try {
-      const lines = [...hub.stdout().matchAll(/crossbus hub listening on (\S+)/g)].map((m) => m[1] as string);
+      const listening = (): string[] => [...hub.stdout().matchAll(/crossbus hub listening on (\S+)/g)].map((m) => m[1] as string);
+      // The hub counts as started at its first line; the others may still be on their way.
+      await until(() => listening().length >= 4, 10_000, 'every listener printed');
+      const lines = listening();
       assert.equal(lines[0], hub.url);
       assert.equal(lines.length, 4);
       assert.match(lines[1] as string, /^tcp:\/\/127\.0\.0\.1:\d+$/);
