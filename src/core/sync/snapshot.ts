@@ -13,20 +13,14 @@ import { compact } from './entry-ops.js';
 import { History, type HistoryRecord } from './history.js';
 import { resolveMeta } from './meta.js';
 import { parsePointer } from './pointer.js';
-import type { ConflictInfo, DeltaOperation, DocumentMeta } from './types.js';
+import type { ConflictInfo, DocumentMeta } from './types.js';
 import { VersionVector } from './version-vector.js';
 
 export type SnapshotEffect = Omit<EffectiveOp, 'segs'>;
 
-export interface SnapshotRecord {
-  readonly seq: number;
-  readonly replica: string;
-  readonly rseq: number;
-  readonly base: number;
-  readonly hlc: string;
-  readonly ops: readonly DeltaOperation[];
+/** A history record as a snapshot carries it: its effects without their parsed paths. */
+export interface SnapshotRecord extends Omit<HistoryRecord, 'eff'> {
   readonly eff: readonly SnapshotEffect[];
-  readonly clean: boolean;
 }
 
 export interface SyncSnapshot {
