@@ -59,7 +59,8 @@ function copyObject(obj: JsonObject): JsonObject {
   const copy: JsonObject = {};
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    setOwn(copy, key, obj[key]);
+    if (key === '__proto__') setOwn(copy, key, obj[key]);
+    else copy[key] = obj[key];
   }
   return copy;
 }
@@ -82,15 +83,18 @@ export class DocWriter {
   }
 
   /** Applies `op` as written; throws CB_ERR_SYNC_DELTA when it does not apply. */
-  apply(op: DeltaOperation, segs: Segments = parsePointer(op.path)): EffectiveOp {
+  apply(op: DeltaOperation, at?: Segments): EffectiveOp {
+    const segs = at ?? parsePointer(op.path);
     if (op.text !== undefined || op.chunks !== undefined) {
       if (op.type !== 'update') throw deltaError('a text or chunk edit must be an update', { path: op.path });
       return this.#editInPlace(op, segs);
     }
-    if (op.type === 'delete') return this.#delete(segs);
+    // Segments given apart from the op (a rebased op lands elsewhere) are written out again.
+    const path = at === undefined ? op.path : undefined;
+    if (op.type === 'delete') return this.#delete(segs, path);
     if (op.value === undefined) throw deltaError(`an ${op.type} needs a value`, { path: op.path });
-    if (op.type === 'insert') return this.#insert(segs, op.value);
-    if (op.type === 'update') return this.#update(segs, op.value);
+    if (op.type === 'insert') return this.#insert(segs, op.value, path);
+    if (op.type === 'update') return this.#update(segs, op.value, path);
     throw deltaError('an op type must be insert, update or delete', { path: op.path });
   }
 
@@ -162,7 +166,7 @@ export class DocWriter {
     return copy;
   }
 
-  #insert(segs: Segments, value: unknown): EffectiveOp {
+  #insert(segs: Segments, value: unknown, path = formatPointer(segs)): EffectiveOp {
     if (segs.length === 0) return this.#replaceRoot(value);
     const parent = this.#parent(segs);
     const key = segs[segs.length - 1] as string;
@@ -172,51 +176,49 @@ export class DocWriter {
       if (i === parent.length) parent.push(value);
       else parent.splice(i, 0, value);
       const at = key === '-' ? [...segs.slice(0, -1), String(i)] : segs;
-      return { type: 'insert', path: key === '-' ? formatPointer(at) : formatPointer(segs), segs: at, value, arr: true };
+      return { type: 'insert', path: key === '-' ? formatPointer(at) : path, segs: at, value, arr: true };
     }
     const had = Object.hasOwn(parent, key);
     const oldValue = had ? parent[key] : undefined;
     setOwn(parent, key, value);
     // An insert over an existing key replaces it (RFC 6902 add): recorded as the update it was.
-    return had
-      ? { type: 'update', path: formatPointer(segs), segs, value, oldValue }
-      : { type: 'insert', path: formatPointer(segs), segs, value };
+    return had ? { type: 'update', path, segs, value, oldValue } : { type: 'insert', path, segs, value };
   }
 
-  #update(segs: Segments, value: unknown): EffectiveOp {
+  #update(segs: Segments, value: unknown, path = formatPointer(segs)): EffectiveOp {
     if (segs.length === 0) return this.#replaceRoot(value);
     const parent = this.#parent(segs);
     const key = segs[segs.length - 1] as string;
     let oldValue: unknown;
     if (Array.isArray(parent)) {
       const i = arrayIndex(key);
-      if (i < 0 || i >= parent.length) throw deltaError('an update index is not in the array', { path: formatPointer(segs) });
+      if (i < 0 || i >= parent.length) throw deltaError('an update index is not in the array', { path });
       oldValue = parent[i];
       parent[i] = value;
     } else {
-      if (!Object.hasOwn(parent, key)) throw deltaError('an update path does not exist', { path: formatPointer(segs) });
+      if (!Object.hasOwn(parent, key)) throw deltaError('an update path does not exist', { path });
       oldValue = parent[key];
       setOwn(parent, key, value);
     }
-    return { type: 'update', path: formatPointer(segs), segs, value, oldValue };
+    return { type: 'update', path, segs, value, oldValue };
   }
 
-  #delete(segs: Segments): EffectiveOp {
+  #delete(segs: Segments, path = formatPointer(segs)): EffectiveOp {
     if (segs.length === 0) throw deltaError('the root cannot be deleted', { path: '' });
     const parent = this.#parent(segs);
     const key = segs[segs.length - 1] as string;
     let oldValue: unknown;
     if (Array.isArray(parent)) {
       const i = arrayIndex(key);
-      if (i < 0 || i >= parent.length) throw deltaError('a delete index is not in the array', { path: formatPointer(segs) });
+      if (i < 0 || i >= parent.length) throw deltaError('a delete index is not in the array', { path });
       oldValue = parent[i];
       parent.splice(i, 1);
-      return { type: 'delete', path: formatPointer(segs), segs, oldValue, arr: true };
+      return { type: 'delete', path, segs, oldValue, arr: true };
     }
-    if (!Object.hasOwn(parent, key)) throw deltaError('a delete path does not exist', { path: formatPointer(segs) });
+    if (!Object.hasOwn(parent, key)) throw deltaError('a delete path does not exist', { path });
     oldValue = parent[key];
     delete parent[key];
-    return { type: 'delete', path: formatPointer(segs), segs, oldValue };
+    return { type: 'delete', path, segs, oldValue };
   }
 
   /** A text or chunk edit of the value at `segs`, which must be a text or a binary file. */

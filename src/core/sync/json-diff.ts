@@ -70,9 +70,32 @@ class JsonDiff {
   }
 
   #object(a: JsonObject, b: JsonObject): void {
+    const keysA = Object.keys(a);
+    const keysB = Object.keys(b);
+    if (sameKeys(keysA, keysB)) this.#sameKeyObject(a, b, keysA);
+    else this.#keyedObject(a, b, keysA, keysB);
+  }
+
+  /** Two objects with the same own keys (the common case: one is an edited copy of the other). */
+  #sameKeyObject(a: JsonObject, b: JsonObject, keys: readonly string[]): void {
+    const path = this.#path;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const va = a[key];
+      const vb = b[key];
+      if (va === vb) continue;
+      path.push(key);
+      // A JSON value is never undefined nor a function: either is no value at all.
+      if (vb === undefined || typeof vb === 'function')
+        this.out.push({ type: 'delete', path: formatPointer(path), oldValue: va, timestamp: this.#timestamp });
+      else this.walk(va, vb);
+      path.pop();
+    }
+  }
+
+  #keyedObject(a: JsonObject, b: JsonObject, keysA: readonly string[], keysB: readonly string[]): void {
     const path = this.#path;
     let kept = 0;
-    const keysA = Object.keys(a);
     for (let i = 0; i < keysA.length; i++) {
       const key = keysA[i] as string;
       const vb = b[key];
@@ -89,7 +112,6 @@ class JsonDiff {
       }
       path.pop();
     }
-    const keysB = Object.keys(b);
     if (kept === keysB.length) return;
     for (let i = 0; i < keysB.length; i++) {
       const key = keysB[i] as string;
@@ -130,6 +152,12 @@ class JsonDiff {
       path.pop();
     }
   }
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function isFile(v: JsonObject): boolean {
