@@ -45,22 +45,37 @@ describe('sync document: the offline queue bound', () => {
     doc.change((d) => {
       d.b = 2;
     });
+    assert.equal(doc.pendingChanges, 2, 'manual mode: the edits made before sync() join one change');
+    // Another replica's edit comes in: the next edit is made on top of it, so it is a change of its own.
+    const other = await sync(await hub.connect()).open<Record<string, number>>('bound/changes');
+    const remoteEdit = async (z: number): Promise<void> => {
+      other.change((d) => {
+        d.z = z;
+      });
+      await until(() => doc.value.z === z, 3_000, `the other replica's edit z=${z}`);
+    };
+    await remoteEdit(1);
+    doc.change((d) => {
+      d.c = 3;
+    });
     assert.equal(doc.pendingChanges, 3);
+    await remoteEdit(2);
     assert.throws(
       () =>
         doc.change((d) => {
-          d.c = 3;
+          d.e = 5;
         }),
       (e: { code: string; details: Record<string, unknown> }) => e.code === 'CB_ERR_SYNC_TOO_LARGE' && e.details.maxPendingChanges === 3,
     );
-    assert.deepEqual(doc.value, { a: 1, b: 2 }, 'the refused edit was not applied');
+    assert.deepEqual(doc.value, { a: 1, b: 2, c: 3, z: 2 }, 'the refused edit was not applied');
     assert.equal(doc.pendingChanges, 3);
     doc.sync();
     await doc.flushed();
     doc.change((d) => {
-      d.c = 3;
+      d.e = 5;
     });
-    assert.deepEqual(doc.value, { a: 1, b: 2, c: 3 }, 'room again once the queue went out');
+    assert.deepEqual(doc.value, { a: 1, b: 2, c: 3, z: 2, e: 5 }, 'room again once the queue went out');
+    await other.close();
     await doc.close();
     await hub.close();
   });

@@ -4,9 +4,10 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { foldTextEdit } from '../../src/client/sync/fold-text-edits.js';
+import { foldEdit, foldTextEdit } from '../../src/client/sync/fold-edits.js';
 import { createSync } from '../../src/client/sync/sync-api.js';
 import { applyOps, decodeBatch, diffText, type DeltaOperation } from '../../src/core/sync/index.js';
+import { until } from '../helpers/wait.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 import { startStreamHub } from '../helpers/stream-hub.js';
 
@@ -43,6 +44,81 @@ describe('foldTextEdit', () => {
     assert.equal(foldTextEdit(a, { type: 'update', path: '/a', value: 'z', timestamp: 1 }, doc), undefined);
     assert.equal(foldTextEdit(undefined, a, doc), undefined);
     assert.equal(foldTextEdit(a, edit('/a', 'xy', 'xyz'), { a: 7 }), undefined, 'not a text there');
+  });
+});
+
+describe('foldEdit', () => {
+  const set = (type: 'insert' | 'update', path: string, value: unknown, oldValue?: unknown, timestamp = 1): DeltaOperation =>
+    oldValue === undefined ? { type, path, value, timestamp } : { type, path, value, oldValue, timestamp };
+
+  test('a value set twice at one path is the last value, with the first old value', () => {
+    assert.deepEqual(foldEdit(set('update', '/a', 2, 1), set('update', '/a', 3, 2, 5), {}), set('update', '/a', 3, 1, 5));
+    assert.deepEqual(
+      foldEdit(set('insert', '/l/0', 'x'), set('update', '/l/0', 'y', 'x', 2), {}),
+      set('insert', '/l/0', 'y', undefined, 2),
+    );
+    const doc = { a: 'xy' };
+    assert.deepEqual(
+      foldEdit(edit('/a', 'x', 'xy'), edit('/a', 'xy', 'xyz'), doc),
+      foldTextEdit(edit('/a', 'x', 'xy'), edit('/a', 'xy', 'xyz'), doc),
+    );
+  });
+
+  test('what does not fold: another path, a delete either side, an append, a text after a value', () => {
+    assert.equal(foldEdit(set('update', '/a', 2, 1), set('update', '/b', 3, 2), {}), undefined);
+    assert.equal(foldEdit({ type: 'delete', path: '/a', oldValue: 1, timestamp: 1 }, set('insert', '/a', 3), {}), undefined);
+    assert.equal(foldEdit(set('update', '/a', 2, 1), { type: 'delete', path: '/a', oldValue: 2, timestamp: 1 }, {}), undefined);
+    assert.equal(foldEdit(set('insert', '/l/-', 1), set('insert', '/l/-', 2), {}), undefined);
+    assert.equal(foldEdit(set('update', '/a', 'x', 'w'), edit('/a', 'x', 'xy'), { a: 'x' }), undefined);
+    assert.equal(foldEdit(set('update', '/a', 1, 0), set('insert', '/a', 2), {}), undefined);
+  });
+});
+
+describe('manual mode: the edits between two syncs are one change', () => {
+  test('keystrokes in a text and a value set again and again meet a concurrent edit once each', async () => {
+    const hub = await startStreamHub();
+    const crypto = createNodeCryptoProvider();
+    const strategies = [{ path: '/**', strategy: 'manual' as const }];
+    const a = await createSync(await hub.connect(), { crypto }).open<{ t: string; n: number }>('fold/manual', { strategies });
+    const long = `${'line of a long text\n'.repeat(20)}`;
+    a.replace({ t: long, n: 0 });
+    await a.flushed();
+    const b = await createSync(await hub.connect(), { crypto }).open<{ t: string; n: number }>('fold/manual', {
+      strategies,
+      mode: 'manual',
+    });
+    await until(() => b.value.n === 0, 3_000, 'b has the document');
+    const stream = b.seq;
+    for (let i = 1; i <= 30; i++) {
+      b.change((d) => {
+        d.t = `${d.t}k`;
+        d.n = i;
+      });
+    }
+    assert.equal(b.pendingChanges, 1, '30 edits, one change waiting for sync()');
+    a.change((d) => {
+      d.t = `A${d.t}`;
+      d.n = -1;
+    });
+    await a.flushed();
+    await until(() => b.seq > stream, 3_000, "a's edit reached b");
+    b.sync();
+    await b.flushed();
+    await until(() => a.seq === b.seq && a.conflicts.length > 0, 3_000, 'both at the end of the log');
+    assert.deepEqual(a.conflicts.map((c) => c.path).sort(), ['/n', '/t'], 'one parked conflict per path, not one per keystroke');
+    assert.deepEqual(
+      b.conflicts.map((c) => c.id),
+      a.conflicts.map((c) => c.id),
+    );
+    // Taking b's side gives every keystroke at once.
+    a.resolve(a.conflicts.find((c) => c.path === '/t')!.id, 'remote');
+    a.resolve(a.conflicts.find((c) => c.path === '/n')!.id, 'remote');
+    await a.flushed();
+    await until(() => b.seq === a.seq && b.conflicts.length === 0, 3_000, 'resolved on b');
+    assert.deepEqual(b.value, { t: `${long}${'k'.repeat(30)}`, n: 30 });
+    assert.deepEqual(a.value, b.value);
+    await Promise.all([a.close(), b.close()]);
+    await hub.close();
   });
 });
 

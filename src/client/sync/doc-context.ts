@@ -155,6 +155,16 @@ export class DocContext {
     this.pendingTotal += bytes;
   }
 
+  /** Measures the last change again: a draft joined it (manual mode). */
+  recount(rseq: number): void {
+    const c = this.replica.pending.at(-1);
+    const old = this.pendingBytes.get(rseq);
+    if (c === undefined || c.rseq !== rseq || old === undefined) return;
+    const bytes = utf8Length(JSON.stringify(c));
+    this.pendingBytes.set(rseq, bytes);
+    this.pendingTotal += bytes - old;
+  }
+
   /** Forgets the sizes of changes no longer pending (in the log, rejected, dropped). */
   uncount(): void {
     const pending = this.replica.pending;

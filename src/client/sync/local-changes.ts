@@ -3,11 +3,11 @@
  * gathered into the draft; the draft becomes one change (`SyncReplica.edit`) when it is time:
  * in realtime mode as soon as no change is on its way to the hub, or the hub is out of reach (so
  * the edits made while one is in flight travel together next), in batch mode every interval, in manual mode at once (kept, not sent,
- * until `sync()`), and always before a log entry is applied, so that a change is based on what
- * its author saw. A change is saved to the store before it is sent; changes are sent one at a
+ * until `sync()`, and joined by the next edits until then), and always before a log entry is
+ * applied, so that a change is based on what its author saw. A change is saved to the store before it is sent; changes are sent one at a
  * time in rseq order, with `msgId` `${replica}:${rseq}`. Runtime-neutral.
  */
-import { foldTextEdit } from './fold-text-edits.js';
+import { foldInto } from './fold-edits.js';
 import { createError, type CrossbusError } from '../../core/errors/index.js';
 import { utf8Length } from '../../core/protocol/utf8.js';
 import { applyOps, encodeBatch, getAt, parsePointer, type Change, type DeltaOperation } from '../../core/sync/index.js';
@@ -84,18 +84,18 @@ export class LocalChanges {
     }
     // A draft that would grow past one change's size becomes a change first; this edit starts the next.
     if (ctx.draftBytes + bytes + CHANGE_ENVELOPE_BYTES > limits.maxChangeBytes) this.seal();
-    const changes = ctx.replica.pending.length + (ctx.draftOps.length === 0 ? 1 : 0);
+    const changes = ctx.replica.pending.length + (ctx.draftOps.length === 0 && this.#joinable() === undefined ? 1 : 0);
     checkQueueRoom(ctx.names.doc, ctx.options, changes, ctx.pendingTotal + ctx.draftBytes + bytes);
     const view = applyOps(ctx.value, own);
     checkValueSizes(view, own, limits.maxFileBytes);
-    const last = ctx.draftOps[ctx.draftOps.length - 1];
-    const folded = own.length === 1 ? foldTextEdit(last, own[0] as DeltaOperation, ctx.value) : undefined;
-    if (folded !== undefined) {
-      ctx.draftOps[ctx.draftOps.length - 1] = folded;
-      ctx.draftBytes += utf8Length(JSON.stringify(folded)) - utf8Length(JSON.stringify(last));
+    if (ctx.draftOps.length === 0) {
+      ctx.draftOps = own;
+      ctx.draftBytes = bytes;
     } else {
-      ctx.draftOps.push(...own);
-      ctx.draftBytes += bytes;
+      const had = ctx.draftOps.length;
+      ctx.draftOps = foldInto(ctx.draftOps, own, ctx.value);
+      // Measured again only when an op folded (its size changed); otherwise the edit's bytes add up.
+      ctx.draftBytes = ctx.draftOps.length === had + own.length ? ctx.draftBytes + bytes : utf8Length(JSON.stringify(ctx.draftOps));
     }
     ctx.draftView = view;
     ctx.events.emit('change', { origin: 'local', paths });
@@ -138,6 +138,7 @@ export class LocalChanges {
     ctx.draftOps = [];
     ctx.draftView = undefined;
     ctx.draftBytes = 0;
+    if (this.#rewrite(ops)) return;
     const before = ctx.replica.rseq;
     const made = ctx.replica.edit(ops);
     if (ctx.replica.rseq === before) {
@@ -150,6 +151,40 @@ export class LocalChanges {
       return;
     }
     this.#made(made);
+  }
+
+  /**
+   * Manual mode: the change the draft may join, the last one while it waits for `sync()` (not
+   * sent, and no log entry came in since it was made), so that the edits between two syncs are
+   * one change and a concurrent edit of the same text meets them once.
+   */
+  #joinable(): Change | undefined {
+    const replica = this.#ctx.replica;
+    const last = replica.pending.at(-1);
+    if (this.#ctx.options.mode !== 'manual' || last === undefined || last.rseq <= this.#allowedUpTo || last.rseq <= this.#sentUpTo) {
+      return undefined;
+    }
+    return last.base === replica.seq && last.resolve === undefined && last.meta === undefined ? last : undefined;
+  }
+
+  /** The draft joined to the change it may join (see `#joinable`); false when it may not. */
+  #rewrite(ops: DeltaOperation[]): boolean {
+    const ctx = this.#ctx;
+    const last = this.#joinable();
+    if (last === undefined) return false;
+    const combined = foldInto(last.ops, ops, ctx.replica.view);
+    if (utf8Length(JSON.stringify(combined)) + CHANGE_ENVELOPE_BYTES > ctx.meta.limits.maxChangeBytes) return false;
+    const made = ctx.replica.rewriteLast(combined);
+    if (made === undefined) return false;
+    ctx.recount(last.rseq);
+    made.then(
+      () => this.save(),
+      (error: CrossbusError) => {
+        ctx.events.emit('rejected', { rseq: last.rseq, error });
+        ctx.events.emit('change', { origin: 'local', paths: ops.map((o) => o.path) });
+      },
+    );
+    return true;
   }
 
   /** After the replica made a change (or several: a resolver's): counted, saved, and sent in its turn. */

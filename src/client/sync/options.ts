@@ -63,7 +63,8 @@ export interface ClientOpenOptions {
   /**
    * `realtime`: a change is sent at once, and the edits made while it is on its way are sent
    * together next; `batch`: the edits of each `intervalMs` are sent as one change; `manual`: only
-   * when `sync()` is called. @default 'realtime'
+   * when `sync()` is called, the edits made until then joined into one change (a change from
+   * another replica applied in between starts the next one). @default 'realtime'
    */
   mode?: SyncMode;
   /** Batch mode's interval. @default DEFAULT_SYNC_INTERVAL_MS */

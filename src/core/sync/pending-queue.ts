@@ -56,6 +56,12 @@ export class PendingQueue {
     return p.ready;
   }
 
+  /** Puts `change` (of the same rseq) in place of the last one; `hash` as in `push`. */
+  replaceLast(change: Change, hash?: Awaitable<string>): Promise<Change> {
+    this.#items.pop();
+    return this.push(change, hash);
+  }
+
   /** Drops the changes the log has counted (rseq up to `mine`); returns them. */
   confirm(mine: number): Change[] {
     const out: Change[] = [];

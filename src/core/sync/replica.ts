@@ -130,6 +130,23 @@ export class SyncReplica {
   }
 
   /**
+   * Puts a change with `ops` in place of the last pending one (its rseq and base, a new clock):
+   * a draft that grows until a person syncs stays one change, so a concurrent edit meets it once.
+   * Only the caller knows that change was not sent. It must carry ops only, and no log entry may
+   * have been applied since it was made, so that `ops` were made on the view it was made on.
+   * Returns undefined, changing nothing, when it may not be rewritten; rejects as `edit` does.
+   */
+  rewriteLast(ops: readonly DeltaOperation[]): Promise<Change> | undefined {
+    const last = this.#pending.changes.at(-1);
+    if (last === undefined || last.base !== this.#state.seq || last.resolve !== undefined || last.meta !== undefined) return undefined;
+    try {
+      return this.#make({ ops }, true, last);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
    * Settles a parked conflict on every replica: `local` keeps what the log holds, `remote` takes
    * the parked change, `merged` sets `value` (undefined deletes the path). Rejects with
    * CB_ERR_SYNC_NO_CONFLICT when no such conflict is parked (or a resolve of it is pending).
@@ -259,22 +276,25 @@ export class SyncReplica {
     return result;
   }
 
-  #make(draft: ChangeDraft, onView: boolean): Promise<Change> {
-    this.#pending.checkRoom();
+  /** A new pending change of `draft`, or the one that takes the place of `replacing` (see `rewriteLast`). */
+  #make(draft: ChangeDraft, onView: boolean, replacing?: Change): Promise<Change> {
+    if (replacing === undefined) this.#pending.checkRoom();
     const hlc = this.#hlc.now();
-    const head = { replica: this.id, rseq: this.#pending.rseq + 1, base: this.#state.seq, hlc, wall: hlcWall(hlc) };
+    const rseq = replacing?.rseq ?? this.#pending.rseq + 1;
+    const head = { replica: this.id, rseq, base: this.#state.seq, hlc, wall: hlcWall(hlc) };
     const limits = this.#state.meta.limits;
     const change = makeChange(draft, head, limits.maxChangeBytes);
     let eff: EffectiveOp[] = [];
     let view = this.#view;
     if (onView) {
-      const writer = new DocWriter(this.#view);
+      const writer = new DocWriter(replacing === undefined ? this.#view : this.#viewOf(this.#pending.changes.slice(0, -1)));
       eff = change.ops.map((op) => writer.apply(op, parsePointer(op.path)));
       checkFileSizes(writer, eff, limits.maxFileBytes);
       view = writer.result;
     }
     const crypto = onView ? this.#o.crypto : undefined;
-    const ready = this.#pending.push(change, crypto === undefined ? undefined : touchedHash(crypto, view, touchedPaths(eff)));
+    const hash = crypto === undefined ? undefined : touchedHash(crypto, view, touchedPaths(eff));
+    const ready = replacing === undefined ? this.#pending.push(change, hash) : this.#pending.replaceLast(change, hash);
     if (onView) this.#view = view;
     else this.#rebuildView();
     this.#events.emit('change', { origin: 'local', seq: this.#state.seq, change: this.#pending.changes.at(-1) as Change });
@@ -283,13 +303,15 @@ export class SyncReplica {
 
   /** The view: `confirmed` with the pending changes applied as the log would apply them next. */
   #rebuildView(): void {
-    if (this.#pending.length === 0) {
-      this.#view = this.#state.doc;
-      return;
-    }
+    this.#view = this.#viewOf(this.#pending.changes);
+  }
+
+  /** `confirmed` with `changes` applied as the log would apply them next. */
+  #viewOf(changes: readonly Change[]): unknown {
+    if (changes.length === 0) return this.#state.doc;
     const sim = this.#state.fork();
-    for (const c of this.#pending.changes) applyEntry(sim, { ...c, seq: sim.seq + 1 });
-    this.#view = sim.doc;
+    for (const c of changes) applyEntry(sim, { ...c, seq: sim.seq + 1 });
+    return sim.doc;
   }
 
   /** After the state changed wholesale: the clock past every time seen, the queue without what the log has. */
