@@ -9,10 +9,17 @@ import type { ReceiveResult } from '../../src/core/sync/replica.js';
 export class SyncLog {
   readonly entries: LogEntry[] = [];
   readonly #read = new Map<SyncReplica, number>();
+  readonly #hubClock: (() => number) | undefined;
+
+  /** `hubClock`: the hub's time, given to each entry as `stored` (none: entries carry no time). */
+  constructor(hubClock?: () => number) {
+    this.#hubClock = hubClock;
+  }
 
   /** Appends a change (as the hub's stream would): its seq is the next log position. */
   append(change: Change): LogEntry {
-    const entry = { ...change, seq: this.entries.length + 1 };
+    const seq = this.entries.length + 1;
+    const entry = this.#hubClock === undefined ? { ...change, seq } : { ...change, seq, stored: this.#hubClock() };
     this.entries.push(entry);
     return entry;
   }

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hlc, VersionVector, compareHlc, formatHlc, parseHlc, replicaIdProblem } from '../../src/core/sync/index.js';
+import { Hlc, VersionVector, clampHlc, compareHlc, formatHlc, parseHlc, replicaIdProblem } from '../../src/core/sync/index.js';
 import { codeOf } from '../helpers/rejects.js';
 
 describe('hybrid logical clock', () => {
@@ -40,6 +40,13 @@ describe('hybrid logical clock', () => {
     assert.ok(fast.now() > reply);
     slow.receive('garbage');
     assert.ok(slow.now() > reply);
+  });
+
+  test('clampHlc: a wall time past the ceiling is set to it, counter and replica kept; others are left', () => {
+    assert.equal(clampHlc(formatHlc(5_000, 3, 'r'), 4_000), formatHlc(4_000, 3, 'r'));
+    assert.equal(clampHlc(formatHlc(4_000, 3, 'r'), 4_000), formatHlc(4_000, 3, 'r'));
+    assert.equal(clampHlc(formatHlc(10, 0, 'r'), 4_000), formatHlc(10, 0, 'r'));
+    assert.equal(clampHlc('garbage', 4_000), 'garbage');
   });
 
   test('a full counter carries into the next millisecond', () => {

@@ -5,6 +5,7 @@ import {
   SyncReplica,
   diffBinary,
   diffJson,
+  formatHlc,
   type DocumentMeta,
   type SyncReplicaEvents,
   type SyncReplicaOptions,
@@ -24,9 +25,13 @@ async function sync(log: SyncLog, ...replicas: SyncReplica[]): Promise<void> {
   for (const r of replicas) await log.deliver(r);
 }
 
-/** Replicas that share a document with `meta` and `initial` content. */
-async function start(meta: DocumentMeta, initial: object, ...replicas: SyncReplica[]): Promise<SyncLog> {
-  const log = new SyncLog();
+/** Replicas that share a document with `meta` and `initial` content (entries stored at `hubClock()`, when given). */
+async function start(meta: DocumentMeta, initial: object, ...replicas: SyncReplica[]): Promise<SyncLog>;
+async function start(meta: DocumentMeta, initial: object, hubClock: () => number, ...replicas: SyncReplica[]): Promise<SyncLog>;
+async function start(meta: DocumentMeta, initial: object, ...rest: Array<SyncReplica | (() => number)>): Promise<SyncLog> {
+  const hubClock = typeof rest[0] === 'function' ? (rest.shift() as () => number) : undefined;
+  const replicas = rest as SyncReplica[];
+  const log = new SyncLog(hubClock);
   const first = replicas[0]!;
   await first.setMeta(meta);
   await first.edit(diffJson(first.view, initial));
@@ -267,6 +272,38 @@ describe('lww', () => {
     await slow.edit(diffJson(slow.view, { v: 'slow, later' }));
     await sync(log, slow, fast);
     assert.deepEqual(fast.confirmed, { v: 'slow, later' });
+  });
+
+  test("a clock set ahead wins only within maxClockSkewMs of the hub's time", async () => {
+    const hub = 1_700_000_000_000;
+    for (const [limits, winner] of [
+      [{}, 'ahead'],
+      [{ maxClockSkewMs: 0 }, 'on time'],
+    ] as const) {
+      const onTime = replica('on-time', { clock: () => hub + 650 });
+      const ahead = replica('ahead', { clock: () => hub + 3_600_000 });
+      const strategies = [{ path: '/**', strategy: 'lww' as const }];
+      let hubNow = hub;
+      const log = await start({ strategies, limits }, { v: 'start' }, () => hubNow, onTime, ahead);
+      await ahead.edit(diffJson(ahead.view, { v: 'ahead' }));
+      await onTime.edit(diffJson(onTime.view, { v: 'on time' }));
+      hubNow = hub + 600;
+      await log.publish(ahead);
+      hubNow = hub + 700;
+      await log.publish(onTime);
+      const results = await log.deliver(onTime);
+      await log.deliver(ahead);
+      assertConverged(ahead, onTime);
+      assert.deepEqual(onTime.confirmed, { v: winner }, JSON.stringify(limits));
+      // An hour ahead is past the default bound (a minute) too: clamped, and still ahead of the other there.
+      assert.deepEqual(
+        results.map((r) => r.clockClamped === true),
+        [true, false],
+      );
+      // The clock of the replica on time is not dragged an hour ahead by what it received.
+      const next = await onTime.edit(diffJson(onTime.view, { v: 'next' }));
+      assert.ok(next.hlc < formatHlc(hub + 3_600_000, 0, 'a'), next.hlc);
+    }
   });
 
   test('a lww text file: the winner takes the whole file as its author had it', async () => {

@@ -4,6 +4,7 @@ import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js
 import {
   DEFAULT_SYNC_HISTORY_LIMIT,
   DEFAULT_SYNC_MAX_CHANGE_BYTES,
+  DEFAULT_SYNC_MAX_CLOCK_SKEW_MS,
   DEFAULT_SYNC_MAX_CONFLICTS,
   DEFAULT_SYNC_MAX_FILE_BYTES,
   DEFAULT_SYNC_MAX_PENDING,
@@ -66,6 +67,7 @@ describe('document meta', () => {
       maxResolvedConflicts: DEFAULT_SYNC_MAX_RESOLVED_CONFLICTS,
       maxFileBytes: DEFAULT_SYNC_MAX_FILE_BYTES,
       maxChangeBytes: DEFAULT_SYNC_MAX_CHANGE_BYTES,
+      maxClockSkewMs: DEFAULT_SYNC_MAX_CLOCK_SKEW_MS,
     });
     assert.deepEqual([m.kind, m.changeDetection, m.strategyFor('/anything')], ['json', 'sequence', 'merge']);
   });
@@ -103,6 +105,7 @@ describe('document meta', () => {
       { limits: { maxConflicts: -1 } },
       { limits: { maxChangeBytes: 255 } },
       { limits: { maxFileBytes: 1.5 } },
+      { limits: { maxClockSkewMs: -1 } },
     ];
     for (const meta of invalid) throwsCode(() => resolveMeta(meta as never), 'CB_ERR_INVALID_OPTION', JSON.stringify(meta));
     throwsCode(
@@ -116,6 +119,7 @@ describe('document meta', () => {
       'CB_ERR_CONFLICTING_OPTIONS',
     );
     assert.equal(resolveMeta({ limits: { historyLimit: 1, maxConflicts: 0, maxChangeBytes: 256 } }).limits.maxConflicts, 0);
+    assert.equal(resolveMeta({ limits: { maxClockSkewMs: 0 } }).limits.maxClockSkewMs, 0);
   });
 });
 

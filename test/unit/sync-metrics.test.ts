@@ -192,4 +192,27 @@ describe('sync metrics', () => {
     await Promise.all([a.close(), b.close()]);
     await hub.close();
   });
+
+  test("a change stamped an hour ahead of the hub's time is clamped on every replica, and counted", async () => {
+    const hub = await startStreamHub();
+    const [busA, busB] = [await hub.connect(), await hub.connect()];
+    const strategies = [{ path: '/**', strategy: 'lww' as const }];
+    const ahead = await sync(busA).open<{ v?: string }>('metrics/skew', { strategies, clock: () => Date.now() + 3_600_000 });
+    const onTime = await sync(busB).open<{ v?: string }>('metrics/skew', { strategies });
+    ahead.replace({ v: 'ahead' });
+    await ahead.flushed();
+    await until(() => onTime.seq === ahead.seq, 3_000, 'the change reached the other replica');
+    for (const d of [ahead, onTime]) assert.ok(value(d, 'crossbus_sync_clocks_clamped_total', { doc: 'metrics/skew' }) >= 1);
+    // The replica on time made its change after it saw the clamped one: it orders after, by at most the bound.
+    onTime.replace({ v: 'on time' });
+    await onTime.flushed();
+    await until(() => ahead.seq === onTime.seq, 3_000, 'back');
+    assert.equal(ahead.value.v, 'on time');
+    assert.equal(
+      value(onTime, 'crossbus_sync_clocks_clamped_total', { doc: 'metrics/skew' }),
+      value(ahead, 'crossbus_sync_clocks_clamped_total'),
+    );
+    await Promise.all([ahead.close(), onTime.close()]);
+    await hub.close();
+  });
 });

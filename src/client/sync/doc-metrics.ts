@@ -28,6 +28,8 @@ export interface EntryReport {
   readonly appliedRemote: number;
   /** Other replicas' changes the log's rules rejected (this replica's are counted as `rejected` events). */
   readonly rejectedRemote: number;
+  /** Changes whose clock was further ahead of the hub's time than the document allows (clamped). */
+  readonly clockClamped?: number;
 }
 
 export class DocMetrics {
@@ -42,6 +44,7 @@ export class DocMetrics {
   /** This replica's changes rejected: by the log's rules, or refused by the hub. */
   rejectedLocal = 0;
   rejectedRemote = 0;
+  clockClamped = 0;
   /** The last log position counted. */
   #countedSeq = 0;
 
@@ -57,6 +60,7 @@ export class DocMetrics {
     this.appliedLocal += report.appliedLocal;
     this.appliedRemote += report.appliedRemote;
     this.rejectedRemote += report.rejectedRemote;
+    this.clockClamped += report.clockClamped ?? 0;
     for (const c of report.parked) this.#count(c.strategy, 'parked');
     if (report.merged.length > 0) this.#count('merge', 'merged', report.merged.length);
     for (const c of report.resolved) {

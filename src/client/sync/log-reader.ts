@@ -85,8 +85,10 @@ export class LogReader implements FeedHandler {
     let appliedLocal = 0;
     let appliedRemote = 0;
     let rejectedRemote = 0;
+    let clockClamped = 0;
     for (const change of changes) {
-      const result = await ctx.replica.receive({ ...change, seq });
+      const result = await ctx.replica.receive({ ...change, seq, stored: msg.timestamp });
+      if (result.clockClamped === true) clockClamped++;
       for (const op of change.ops) paths.push(op.path);
       for (const c of [...result.parked, ...result.resolved]) paths.push(c.path);
       parked.push(...result.parked);
@@ -111,7 +113,8 @@ export class LogReader implements FeedHandler {
     if (ctx.metrics.isNew(seq)) {
       this.#announcer.entry(parked, resolved);
       const meta = ctx.meta;
-      ctx.metrics.entry({ seq, parked, resolved, merged, appliedLocal, appliedRemote, rejectedRemote }, (p) => meta.strategyFor(p));
+      const report = { seq, parked, resolved, merged, appliedLocal, appliedRemote, rejectedRemote, clockClamped };
+      ctx.metrics.entry(report, (p) => meta.strategyFor(p));
     }
     this.#local.afterEntry();
     if (ctx.value !== before) {

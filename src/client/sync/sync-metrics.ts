@@ -60,6 +60,12 @@ export function syncMetrics(sources: () => Iterable<MetricsSource>): readonly Me
     ),
     resolution,
     perDoc('counter', 'crossbus_sync_changes_sent_total', 'changes of this replica the hub stored', (s) => s.counts.sent),
+    perDoc(
+      'counter',
+      'crossbus_sync_clocks_clamped_total',
+      "changes from the log whose clock was further ahead of the hub's time than limits.maxClockSkewMs, ordered as if made at that bound",
+      (s) => s.counts.clockClamped,
+    ),
     byOrigin(
       'crossbus_sync_changes_applied_total',
       'changes from the log applied here: of this replica (local) or of others (remote)',

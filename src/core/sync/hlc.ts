@@ -45,6 +45,18 @@ export function compareHlc(a: string, b: string): number {
 }
 
 /** One replica's clock. `clock` is injected (tests skew it); it defaults to `Date.now`. */
+/**
+ * `hlc` with its wall time at most `ceiling` (ms), its counter and replica kept: a change stamped
+ * further ahead of when the hub stored it than the document allows orders as if made then, so one
+ * replica with a clock set ahead does not win every last-writer-wins decision until time catches
+ * up. An unparsable `hlc` is returned as it is (the change is refused elsewhere).
+ */
+export function clampHlc(hlc: string, ceiling: number): string {
+  const parts = parseHlc(hlc);
+  if (parts === undefined || parts.wall <= ceiling) return hlc;
+  return formatHlc(Math.max(0, Math.min(Math.floor(ceiling), MAX_WALL)), parts.counter, parts.replica);
+}
+
 export class Hlc {
   readonly #replica: string;
   readonly #clock: () => number;

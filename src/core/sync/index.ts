@@ -25,7 +25,7 @@ export type {
 export { syncConflictsTopic, syncDocTopic, syncSnapshotTopic, syncStreamName } from './doc-names.js';
 
 // clocks and vectors
-export { Hlc, compareHlc, formatHlc, parseHlc, replicaIdProblem, type HlcParts } from './hlc.js';
+export { Hlc, clampHlc, compareHlc, formatHlc, parseHlc, replicaIdProblem, type HlcParts } from './hlc.js';
 export { VersionVector } from './version-vector.js';
 
 // JSON deltas

@@ -19,6 +19,8 @@ export interface SyncReplicaEvents {
 export interface ReceiveResult extends EntryResult {
   /** CB_ERR_SYNC_HASH_MISMATCH when the hash check failed (also emitted as `corrupt`). */
   readonly hashMismatch?: CrossbusError;
+  /** The change's clock was further ahead of the hub's time than `limits.maxClockSkewMs` and was clamped. */
+  readonly clockClamped?: boolean;
 }
 
 export interface SyncStats {

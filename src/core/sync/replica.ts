@@ -16,7 +16,7 @@ import { DocState } from './doc-state.js';
 import { hlcWall } from './entry-ops.js';
 import { checkFileSizes } from './file-size.js';
 import { touchedHash, touchedPaths } from './hash.js';
-import { Hlc } from './hlc.js';
+import { clampHlc, Hlc } from './hlc.js';
 import { cloneJson, jsonEqual } from './json-value.js';
 import { makeChange, type ChangeDraft } from './local-change.js';
 import { resolveMeta } from './meta.js';
@@ -204,9 +204,12 @@ export class SyncReplica {
    * result and as `corrupt`, never thrown.
    */
   receive(entry: LogEntry): Promise<ReceiveResult> {
-    let result: EntryResult;
+    let result: ReceiveResult;
     try {
-      result = this.#receive(entry);
+      const hlc = !Number.isFinite(entry.stored)
+        ? entry.hlc
+        : clampHlc(entry.hlc, (entry.stored as number) + this.#state.meta.limits.maxClockSkewMs);
+      result = hlc === entry.hlc ? this.#receive(entry) : { ...this.#receive({ ...entry, hlc }), clockClamped: true };
     } catch (error) {
       return Promise.reject(error);
     }

@@ -67,6 +67,8 @@ export interface DocumentLimits {
   readonly maxFileBytes?: number;
   /** Largest change, in bytes of its JSON text, refused when it is made. @default 768 KiB */
   readonly maxChangeBytes?: number;
+  /** How far ahead of the hub's time (when it stored the entry) a change's clock may be, in ms; further is clamped. @default 60000 */
+  readonly maxClockSkewMs?: number;
 }
 
 /**
@@ -111,7 +113,14 @@ export interface Change {
 }
 
 /** A change as the log ordered it. Changes of one message (a batch) share its seq. */
-export type LogEntry = Change & { readonly seq: number };
+export type LogEntry = Change & {
+  readonly seq: number;
+  /**
+   * When the hub stored the entry (ms, the stream's timestamp: the same for every replica). The
+   * change's clock is clamped to at most this plus `limits.maxClockSkewMs`. Absent: not clamped.
+   */
+  readonly stored?: number;
+};
 
 /**
  * A conflict (seed 002 §3.3), with what a person needs to decide. `localChange` is what the log
