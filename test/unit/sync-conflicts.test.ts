@@ -419,4 +419,33 @@ describe('stale changes', () => {
     assertConverged(a, b);
     assert.deepEqual(a.confirmed, { v: 4, w: 'offline edit' });
   });
+
+  test('a stale text edit: taken whole while its text is unchanged; refused at once, typed, once others changed it', async () => {
+    const text = `${'a line of the shared text\n'.repeat(12)}`;
+    for (const othersEdit of [false, true]) {
+      const [a, b] = [replica('a'), replica('b')];
+      const log = await start({ limits: { historyLimit: 2 } }, { v: 0, t: text }, a, b);
+      await b.edit(diffJson(b.view, { v: 0, t: `${text}b's offline line\n` }));
+      for (let i = 1; i <= 3; i++) {
+        await a.edit(diffJson(a.view, { v: i, t: othersEdit ? `${text}a's line ${i}\n` : text }));
+        await sync(log, a);
+      }
+      await sync(log, b, a);
+      const [c] = b.conflicts;
+      assert.equal(c?.strategy, 'stale');
+      if (!othersEdit) {
+        await b.resolve(c!.id, 'remote');
+        await sync(log, b, a);
+        assert.equal((a.confirmed as { t: string }).t, `${text}b's offline line\n`);
+        continue;
+      }
+      const pendingBefore = b.pending.length;
+      await rejectsWithCode(b.resolve(c!.id, 'remote'), 'CB_ERR_SYNC_DELTA');
+      assert.equal(b.pending.length, pendingBefore, 'nothing queued');
+      await b.resolve(c!.id, 'merged', `${text}a's line 3\nb's offline line\n`);
+      await sync(log, b, a);
+      assertConverged(a, b);
+      assert.deepEqual(a.confirmed, { v: 3, t: `${text}a's line 3\nb's offline line\n` });
+    }
+  });
 });

@@ -158,6 +158,7 @@ export class SyncReplica {
         throw new ValidationError('CB_ERR_SYNC_NO_CONFLICT', `no parked conflict ${JSON.stringify(String(conflictId).slice(0, 64))}`);
       }
       if (take !== 'local' && take !== 'remote' && take !== 'merged') throw deltaError('take must be local, remote or merged');
+      if (take === 'remote') checkTakeable(this.#state.doc, parked);
       const copy = take === 'merged' && value !== undefined ? cloneJson(value) : undefined;
       return this.#make({ ops: [], resolve: { conflict: conflictId, take, ...(copy === undefined ? {} : { value: copy }) } }, false);
     } catch (error) {
@@ -325,5 +326,24 @@ export class SyncReplica {
     for (const c of queue) this.#hlc.receive(c.hlc);
     this.#pending.restore(queue, Math.max(this.#o.rseq, mine));
     this.#rebuildView();
+  }
+}
+
+/**
+ * Throws CB_ERR_SYNC_DELTA, before anything is published, when the parked change is a text or
+ * chunk edit that no longer applies: it was made on a version of the file that is gone (a stale
+ * change whose file others changed meanwhile). Taking it would be rejected by the log; a person
+ * takes `local`, or `merged` with the content they want.
+ */
+function checkTakeable(doc: unknown, parked: ConflictInfo): void {
+  const op = parked.remoteChange;
+  if (op.text === undefined && op.chunks === undefined) return;
+  try {
+    new DocWriter(doc).apply(op);
+  } catch (cause) {
+    throw deltaError(
+      `conflict ${parked.id}: the parked edit of ${parked.path.slice(0, 200)} was made on a version of it that is gone, so it cannot be taken; take 'local', or 'merged' with the content you want`,
+      { conflict: parked.id, path: parked.path.slice(0, 200), cause: (cause as Error).message },
+    );
   }
 }
