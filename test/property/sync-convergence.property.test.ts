@@ -90,7 +90,8 @@ const META = (historyLimit: number, maxConflicts: number): DocumentMeta => ({
     { path: '/man/**', strategy: 'manual' },
     { path: '/cus/**', strategy: 'custom:max' },
   ],
-  limits: { historyLimit, maxConflicts },
+  // A short history also keeps a version vector of one: writers are forgotten and seen again all the time.
+  limits: { historyLimit, maxConflicts, maxReplicas: historyLimit < 10 ? 1 : 1000 },
 });
 
 const resolvers = {

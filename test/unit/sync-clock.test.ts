@@ -84,6 +84,29 @@ describe('version vector', () => {
     assert.equal(vv.size, 2);
   });
 
+  test('trim: forgets replicas last seen at or before the floor, oldest first, down to the bound', () => {
+    const vv = new VersionVector();
+    vv.observe('c', 1, 3);
+    vv.observe('a', 4, 2);
+    vv.observe('b', 2, 2);
+    vv.observe('d', 1, 9);
+    assert.equal(vv.trim(4, 100), 0, 'within the bound');
+    assert.equal(vv.trim(1, 2), 2, 'only those at or before the floor: a and b (ties by id)');
+    assert.deepEqual(vv.toJSON(), { c: 1, d: 1 });
+    assert.equal(vv.trim(1, 3), 1);
+    assert.deepEqual([vv.toJSON(), vv.lastSeqJSON()], [{ d: 1 }, { d: 9 }]);
+    const copy = VersionVector.from(vv.toJSON(), vv.lastSeqJSON());
+    assert.deepEqual(copy.lastSeqJSON(), { d: 9 });
+    assert.throws(
+      () => VersionVector.from({ a: 1 }, { b: 2 }),
+      (e: unknown) => codeOf(e) === 'CB_ERR_PAYLOAD_INVALID',
+    );
+    assert.throws(
+      () => VersionVector.from({ a: 1 }, { a: -1 }),
+      (e: unknown) => codeOf(e) === 'CB_ERR_PAYLOAD_INVALID',
+    );
+  });
+
   test('from() refuses anything but replica ids to counts', () => {
     for (const bad of [null, [], { 'a:b': 1 }, { a: -1 }, { a: 1.5 }]) {
       assert.throws(

@@ -420,6 +420,40 @@ describe('stale changes', () => {
     assert.deepEqual(a.confirmed, { v: 4, w: 'offline edit' });
   });
 
+  test('maxReplicas: the version vector forgets writers whose last change left the history; their old changes stay out', async () => {
+    const a = replica('a');
+    const log = await start({ limits: { historyLimit: 2, maxReplicas: 2 } }, { n: 0 }, a);
+    const writers = ['w1', 'w2', 'w3', 'w4', 'w5'].map((id) => replica(id));
+    const firstChange = [];
+    for (const [i, w] of writers.entries()) {
+      await log.deliver(w);
+      const c = await w.edit(diffJson(w.view, { n: i + 1 }));
+      if (i === 0) firstChange.push(c);
+      await log.publish(w);
+      await log.deliver(a);
+    }
+    // Log: meta and the first value by a, then w1..w5. The history keeps the last two entries.
+    assert.deepEqual(Object.keys(a.snapshot().vv), ['w4', 'w5'], 'a and w1..w3 are forgotten, oldest first');
+    assert.equal(a.vv.size, 2);
+    // w1's change comes again (a retry, long after): not applied a second time.
+    const again = log.append(firstChange[0]!);
+    const [result] = await log.deliver(a);
+    assert.equal(codeOf(result?.error), 'CB_ERR_SYNC_STALE');
+    assert.deepEqual(a.confirmed, { n: 5 });
+    assert.ok(again.seq > 0);
+    // A later change of a forgotten writer is counted again.
+    const w1 = writers[0]!;
+    await log.deliver(w1);
+    await w1.edit(diffJson(w1.view, { n: 6 }));
+    await log.publish(w1);
+    await log.deliver(a);
+    assert.deepEqual(a.confirmed, { n: 6 });
+    assert.ok(Object.keys(a.snapshot().vv).includes('w1'));
+    // Every replica forgets alike: one started from a's snapshot has the same vector.
+    const late = SyncReplica.fromSnapshot(a.snapshot(), { replica: 'late', crypto });
+    assert.deepEqual(late.snapshot().vv, a.snapshot().vv);
+  });
+
   test('a stale text edit: taken whole while its text is unchanged; refused at once, typed, once others changed it', async () => {
     const text = `${'a line of the shared text\n'.repeat(12)}`;
     for (const othersEdit of [false, true]) {

@@ -5,6 +5,7 @@ import {
   DEFAULT_SYNC_HISTORY_LIMIT,
   DEFAULT_SYNC_MAX_CHANGE_BYTES,
   DEFAULT_SYNC_MAX_CLOCK_SKEW_MS,
+  DEFAULT_SYNC_MAX_REPLICAS,
   DEFAULT_SYNC_MAX_CONFLICTS,
   DEFAULT_SYNC_MAX_FILE_BYTES,
   DEFAULT_SYNC_MAX_PENDING,
@@ -67,6 +68,7 @@ describe('document meta', () => {
       maxResolvedConflicts: DEFAULT_SYNC_MAX_RESOLVED_CONFLICTS,
       maxFileBytes: DEFAULT_SYNC_MAX_FILE_BYTES,
       maxChangeBytes: DEFAULT_SYNC_MAX_CHANGE_BYTES,
+      maxReplicas: DEFAULT_SYNC_MAX_REPLICAS,
       maxClockSkewMs: DEFAULT_SYNC_MAX_CLOCK_SKEW_MS,
     });
     assert.deepEqual([m.kind, m.changeDetection, m.strategyFor('/anything')], ['json', 'sequence', 'merge']);
@@ -106,6 +108,7 @@ describe('document meta', () => {
       { limits: { maxChangeBytes: 255 } },
       { limits: { maxFileBytes: 1.5 } },
       { limits: { maxClockSkewMs: -1 } },
+      { limits: { maxReplicas: 0 } },
     ];
     for (const meta of invalid) throwsCode(() => resolveMeta(meta as never), 'CB_ERR_INVALID_OPTION', JSON.stringify(meta));
     throwsCode(
@@ -120,6 +123,7 @@ describe('document meta', () => {
     );
     assert.equal(resolveMeta({ limits: { historyLimit: 1, maxConflicts: 0, maxChangeBytes: 256 } }).limits.maxConflicts, 0);
     assert.equal(resolveMeta({ limits: { maxClockSkewMs: 0 } }).limits.maxClockSkewMs, 0);
+    assert.equal(resolveMeta({ limits: { maxReplicas: 1 } }).limits.maxReplicas, 1);
   });
 });
 

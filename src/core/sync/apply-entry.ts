@@ -59,20 +59,23 @@ export function applyEntry(st: DocState, entry: LogEntry): EntryResult {
     placeholder(st, entry);
     return { status: 'duplicate', parked: NOTHING, resolved: NOTHING };
   }
-  st.vv.observe(entry.replica, entry.rseq);
+  st.vv.observe(entry.replica, entry.rseq, seq);
   if (entry.hlc > st.maxHlc) st.maxHlc = entry.hlc;
   const opBase = st.msgOps;
   st.msgOps += entry.ops.length;
   const wall = hlcWall(entry.hlc);
+  let result: EntryResult;
   try {
     if (entry.base >= seq) throw deltaError('a change is based on its own log position or a later one', { seq, base: entry.base });
-    if (entry.base < st.history.floor) return stale(st, entry, opBase, wall);
-    return applyChange(st, entry, opBase, wall);
+    result = entry.base < st.history.floor ? stale(st, entry, opBase, wall) : applyChange(st, entry, opBase, wall);
   } catch (error) {
     const e =
       error instanceof CrossbusError ? error : new CrossbusError('CB_ERR_INTERNAL', 'a change could not be applied', { cause: error });
-    return reject(st, entry, e);
+    result = reject(st, entry, e);
   }
+  // With the history as this entry left it: every replica forgets the same writers at the same entry.
+  st.vv.trim(st.meta.limits.maxReplicas, st.history.floor);
+  return result;
 }
 
 function applyChange(st: DocState, entry: LogEntry, opBase: number, wall: number): EntryResult {

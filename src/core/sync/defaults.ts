@@ -20,6 +20,8 @@ export const DEFAULT_SYNC_MAX_RESOLVED_CONFLICTS = 100;
 export const DEFAULT_SYNC_MAX_FILE_BYTES = 4 * 1024 * 1024;
 /** Largest change, in bytes of its JSON text (below the hub's 1 MiB frame, with room for headers). @default 768 KiB */
 export const DEFAULT_SYNC_MAX_CHANGE_BYTES = 768 * 1024;
+/** Replicas a document's version vector keeps before it forgets those whose last change left the history. */
+export const DEFAULT_SYNC_MAX_REPLICAS = 1000;
 /** How far ahead of the hub's time a change's clock may be before it is clamped (ms). */
 export const DEFAULT_SYNC_MAX_CLOCK_SKEW_MS = 60_000;
 

@@ -7,6 +7,7 @@ import {
   DEFAULT_SYNC_HISTORY_LIMIT,
   DEFAULT_SYNC_MAX_CHANGE_BYTES,
   DEFAULT_SYNC_MAX_CLOCK_SKEW_MS,
+  DEFAULT_SYNC_MAX_REPLICAS,
   DEFAULT_SYNC_MAX_CONFLICTS,
   DEFAULT_SYNC_MAX_FILE_BYTES,
   DEFAULT_SYNC_MAX_RESOLVED_CONFLICTS,
@@ -74,6 +75,7 @@ export function resolveMeta(meta: DocumentMeta = {}): ResolvedMeta {
     maxResolvedConflicts: limit('maxResolvedConflicts', l.maxResolvedConflicts, DEFAULT_SYNC_MAX_RESOLVED_CONFLICTS, 0),
     maxFileBytes: limit('maxFileBytes', l.maxFileBytes, DEFAULT_SYNC_MAX_FILE_BYTES, 1),
     maxChangeBytes: limit('maxChangeBytes', l.maxChangeBytes, DEFAULT_SYNC_MAX_CHANGE_BYTES, 256),
+    maxReplicas: limit('maxReplicas', l.maxReplicas, DEFAULT_SYNC_MAX_REPLICAS, 1),
     maxClockSkewMs: limit('maxClockSkewMs', l.maxClockSkewMs, DEFAULT_SYNC_MAX_CLOCK_SKEW_MS, 0),
   });
   const rules = meta.strategies ?? [];

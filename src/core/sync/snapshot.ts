@@ -29,6 +29,8 @@ export interface SyncSnapshot {
   readonly seq: number;
   readonly doc: unknown;
   readonly vv: Readonly<Record<string, number>>;
+  /** The log position of each replica's last change (absent in snapshots made before it was kept). */
+  readonly vvSeq?: Readonly<Record<string, number>>;
   readonly meta?: DocumentMeta;
   /** Entries at or before this seq are out of the history. */
   readonly floor: number;
@@ -59,6 +61,7 @@ export function toSnapshot(st: DocState): SyncSnapshot {
     seq: st.seq,
     doc: st.doc,
     vv: st.vv.toJSON(),
+    vvSeq: st.vv.lastSeqJSON(),
     meta: st.rawMeta,
     floor: st.history.floor,
     history,
@@ -139,7 +142,7 @@ export function fromSnapshot(snapshot: SyncSnapshot): DocState {
   }
   st.doc = s.doc === undefined ? {} : s.doc;
   st.seq = s.seq;
-  st.vv = VersionVector.from(s.vv);
+  st.vv = VersionVector.from(s.vv, s.vvSeq ?? {});
   st.history = new History(st.meta.limits.historyLimit, records, s.floor);
   st.conflicts = new ConflictBook(
     st.meta.limits.maxResolvedConflicts,

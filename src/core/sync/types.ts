@@ -67,6 +67,12 @@ export interface DocumentLimits {
   readonly maxFileBytes?: number;
   /** Largest change, in bytes of its JSON text, refused when it is made. @default 768 KiB */
   readonly maxChangeBytes?: number;
+  /**
+   * Replicas the version vector keeps; past it, those whose last change left the history are
+   * forgotten, oldest first (a change of theirs from before is then stale, never a duplicate
+   * applied twice). @default 1000
+   */
+  readonly maxReplicas?: number;
   /** How far ahead of the hub's time (when it stored the entry) a change's clock may be, in ms; further is clamped. @default 60000 */
   readonly maxClockSkewMs?: number;
 }
