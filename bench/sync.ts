@@ -94,8 +94,15 @@ async function bytesSaved(core: Core): Promise<{ full: number; delta: number; sa
   return { full, delta, saved: 100 * (1 - delta / full) };
 }
 
+/** Like fast-json-patch's applyPatch: the delta applied into the caller's own copy (made outside the timing). */
 const crossbusJson = (core: Core): JsonDeltaSystem => ({
-  prepare: () => undefined, // applyOps never changes its input
+  prepare: (a) => structuredClone(a),
+  run: (a, b, copy) => core.applyOps(copy, core.diffJson(a, b), { inPlace: true }) as Json,
+});
+
+/** What a replica does: a new document that shares what the delta did not touch (no copy to prepare). */
+const crossbusJsonShared = (core: Core): JsonDeltaSystem => ({
+  prepare: () => undefined,
   run: (a, b) => core.applyOps(a, core.diffJson(a, b)) as Json,
 });
 
@@ -194,6 +201,7 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Benc
     const edited = Array.from({ length: Math.max(2, Math.round(8 * scale)) }, (_, i) => editJson(doc, 0.01, 100 + i));
     const systems: [string, JsonDeltaSystem][] = [
       ['crossbus', crossbusJson(core)],
+      ['crossbus-shared', crossbusJsonShared(core)],
       ['fast-json-patch', fastJsonPatch],
       ['jsondiffpatch', jsonDiffPatch],
     ];
@@ -226,6 +234,9 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Benc
       const theirs = results[`json-${peer}`];
       if (ours !== undefined && theirs !== undefined) ratios[`crossbus/${peer}`] = Math.round((ours / theirs) * 100) / 100;
     }
+    const shared = results['json-crossbus-shared'];
+    const fjp = results['json-fast-json-patch'];
+    if (shared !== undefined && fjp !== undefined) ratios['crossbus-shared/fast-json-patch'] = Math.round((shared / fjp) * 100) / 100;
   }
 
   if (want('text')) {

@@ -68,9 +68,12 @@ function copyObject(obj: JsonObject): JsonObject {
 export class DocWriter {
   #root: unknown;
   readonly #owned = new Set<unknown>();
+  /** Writes into the document it was given, copying nothing: the caller owns every part of it. */
+  readonly #inPlace: boolean;
 
-  constructor(root: unknown) {
+  constructor(root: unknown, inPlace = false) {
     this.#root = root;
+    this.#inPlace = inPlace;
   }
 
   /** The document with every op applied so far. */
@@ -134,6 +137,7 @@ export class DocWriter {
 
   /** The parent container of `segs`, copied along the way unless this writer owns it already. */
   #parent(segs: Segments): Container {
+    if (this.#inPlace) return this.#parentInPlace(segs);
     if (!this.#owned.has(this.#root)) this.#root = this.#own(this.#root, segs, 0);
     let node = this.#root as Container;
     for (let d = 0; d < segs.length - 1; d++) {
@@ -154,6 +158,18 @@ export class DocWriter {
       node = child as Container;
     }
     return node;
+  }
+
+  /** The parent container of `segs` in the document itself. */
+  #parentInPlace(segs: Segments): Container {
+    let node = this.#root;
+    for (let d = 0; ; d++) {
+      if (!isObject(node) && !Array.isArray(node))
+        throw deltaError('a path goes through something that is not an object or array', { path: formatPointer(segs.slice(0, d + 1)) });
+      if (d >= segs.length - 1) return node as Container;
+      const key = segs[d] as string;
+      node = Array.isArray(node) ? node[arrayIndex(key)] : own(node, key);
+    }
   }
 
   #own(node: unknown, segs: Segments, depth: number): Container {
@@ -251,25 +267,4 @@ export class DocWriter {
     if (Array.isArray(parent)) parent[arrayIndex(key)] = value;
     else setOwn(parent, key, value);
   }
-}
-
-/**
- * `doc` with `ops` applied in order, all or nothing: `doc` is never changed, and the result
- * shares every part no op touched. Throws CB_ERR_SYNC_DELTA (with the op's index) when an op
- * does not apply: an update or delete of a path that does not exist, an index past an array's
- * end, a text edit made on another text. Values are shared with the ops, not copied.
- */
-export function applyOps(doc: unknown, ops: readonly DeltaOperation[]): unknown {
-  const writer = new DocWriter(doc);
-  for (let i = 0; i < ops.length; i++) {
-    try {
-      writer.apply(ops[i] as DeltaOperation);
-    } catch (error) {
-      if (error instanceof Error && 'details' in error && typeof error.details === 'object' && error.details !== null) {
-        (error.details as Record<string, unknown>).op = i;
-      }
-      throw error;
-    }
-  }
-  return writer.result;
 }

@@ -30,7 +30,8 @@ export { VersionVector } from './version-vector.js';
 
 // JSON deltas
 export { diffJson, type DiffOptions } from './json-diff.js';
-export { applyOps, getAt } from './doc-writer.js';
+export { applyOps, type ApplyOpsOptions } from './apply-ops.js';
+export { getAt } from './doc-writer.js';
 export { fromJsonPatch, toJsonPatch, type JsonPatchOperation, type ToJsonPatchOptions } from './json-patch.js';
 export { escapeSegment, formatPointer, parsePointer } from './pointer.js';
 export { canonicalJson, jsonEqual } from './json-value.js';
