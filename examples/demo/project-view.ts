@@ -26,8 +26,8 @@ export interface ProjectView {
 const $ = (id: string): HTMLElement => document.getElementById(id) as HTMLElement;
 
 /**
- * Manual mode: each edit is a change of its own, kept until `sync()`; the binding calls it after
- * every edit when live, and when a held editor goes live again.
+ * Manual mode: edits are kept until `sync()`, those made meanwhile joined into one change; the
+ * binding calls it after every edit when live, and when a held editor goes live again.
  */
 const EDITOR_OPTIONS = { kind: 'files', mode: 'manual' } as const;
 
