@@ -1,9 +1,10 @@
 /**
  * The conflicts panel: the conflicts parked in the project document (the same on every replica),
  * with the lines the log keeps (local) and those the parked edits wanted (remote), and a button
- * for each. Every edit is parked on its own (a person typing makes one per keystroke), so they
- * are shown by whose they are and which file: keeping local settles each so; taking remote takes
- * the last (what that editor ended with) and keeps the log's for the others. Each choice is a
+ * for each. A held editor's keystrokes are one change, but an editor that went live between
+ * remote changes parks one change per stretch, so they are shown by whose they are and which file:
+ * keeping local settles each so; taking remote takes the last (what that editor ended with) and
+ * keeps the log's for the others. Each choice is a
  * `resolve` change in the log: every replica settles it alike.
  */
 import type { ConflictInfo, SyncDocument } from '../../src/browser/sync.js';
