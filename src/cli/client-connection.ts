@@ -3,7 +3,7 @@
  * refused connection explained in the CLI's terms (which flag or file to check), not the API's.
  */
 import { connect, type ConnectOptions, type SyncingBus } from '../node/index.js';
-import { isCrossbusError } from '../core/errors/index.js';
+import { isCrossbusError, type CrossbusError } from '../core/errors/index.js';
 import { ENV_NAME, ENV_SECRET_FILE, ENV_URL, hubUrl, type URL_OPTION } from './client-flags.js';
 import { resolveCredentials, type CredentialFlags, type Credentials } from './credentials.js';
 import { CliError, type OptionValues } from './options.js';
@@ -22,9 +22,60 @@ export async function connectClient(flags: ClientFlags, defaultApp?: string, opt
   }
 }
 
+/** A connection of a command that may start before its hub (`crossbus sync <dir>`). */
+export interface PatientConnection {
+  bus: SyncingBus;
+  /** Why the first attempt failed, when it failed for a passing reason: the bus connects in the background meanwhile. */
+  waiting?: CrossbusError;
+  /** The hub, without credentials, query or fragment: for a line the person reads. */
+  hub: string;
+  /** A refusal that closed the bus later, explained as at the start. */
+  explain(err: unknown): unknown;
+}
+
+/**
+ * Connects as the app the flags name, with reconnects; when the hub cannot be reached (the first
+ * attempt fails for a passing reason: not running, busy, a timeout) the bus is returned still
+ * connecting and keeps trying in the background. A refusal (credentials, grants) throws, explained,
+ * as connectClient does; one that comes once the hub answers closes the bus with it.
+ */
+export async function connectPatiently(flags: ClientFlags, options: ConnectOptions = {}): Promise<PatientConnection> {
+  const url = hubUrl(flags);
+  const credentials = await resolveCredentials(flags);
+  const { source: _, ...auth } = credentials;
+  const explain = (err: unknown): unknown => explainConnectFailure(err, credentials, url);
+  const hub = hubLabel(url);
+  try {
+    return { bus: await connect(url, { ...auth, reconnect: true, ...options }), hub, explain };
+  } catch (err) {
+    if (!isCrossbusError(err) || !err.retryable) throw explain(err);
+    const bus = await connect(url, { ...auth, reconnect: true, ...options, waitForHub: false });
+    return { bus, waiting: err, hub, explain };
+  }
+}
+
+/** `url` without what it may carry that is not for a terminal: user, password, query, fragment. */
+export function hubLabel(url: string): string {
+  const hidden = 'the hub given by --url';
+  try {
+    const u = new URL(url);
+    // No host to read a user from (`me:pw@host` parses as a scheme and a path): all of it may be secret.
+    if (u.host === '' && url.includes('@')) return hidden;
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.href.replace(/\/$/, '');
+  } catch {
+    // Not a URL (a socket's path): nothing to hide, unless it looks like it holds a user.
+    return url.includes('@') ? hidden : url;
+  }
+}
+
 /** The refusal as the person at the terminal needs it; other errors unchanged. */
-export function explainConnectFailure(err: unknown, credentials: Credentials, url: string): unknown {
+export function explainConnectFailure(err: unknown, credentials: Credentials, hubUrlGiven: string): unknown {
   if (!isCrossbusError(err)) return err;
+  const url = hubLabel(hubUrlGiven);
   const app = JSON.stringify(credentials.name);
   const src = credentials.source;
   const check =

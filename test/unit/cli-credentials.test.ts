@@ -1,4 +1,4 @@
-/** Where the CLI takes a secret from: a file (flag or CROSSBUS_SECRET_FILE), never the environment itself. */
+/** Where the CLI takes a secret from: a file (flag or CROSSBUS_SECRET_FILE), never the environment itself; the hub's address without credentials. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveCredentials } from '../../src/cli/credentials.js';
 import { CliError } from '../../src/cli/options.js';
+import { hubLabel } from '../../src/cli/client-connection.js';
 
 const SECRET = Buffer.alloc(32, 5).toString('base64');
 
@@ -38,4 +39,12 @@ test('CROSSBUS_SECRET_FILE is read; a bad file is named without its content', as
   } finally {
     delete process.env.CROSSBUS_SECRET_FILE;
   }
+});
+
+test("the hub's address as the CLI prints it: no user, password, query or fragment", () => {
+  assert.equal(hubLabel('ws://127.0.0.1:7070'), 'ws://127.0.0.1:7070');
+  assert.equal(hubLabel('wss://me:hunter2@hub.example:443/bus?token=abc#x'), 'wss://hub.example/bus');
+  assert.equal(hubLabel('tcp://127.0.0.1:9000'), 'tcp://127.0.0.1:9000');
+  assert.equal(hubLabel('/run/crossbus.sock'), '/run/crossbus.sock', 'a socket path, as it is');
+  assert.equal(hubLabel('me:hunter2@nowhere'), 'the hub given by --url', 'not a URL, but it may hold a password');
 });

@@ -3,52 +3,19 @@
  * client's, tested with a hub elsewhere): the join at start, files written, changed and deleted
  * in a real folder becoming edits, remote changes written atomically without being sent back,
  * each way of detecting a change, and what the state file of the last sync changes at the next
- * start (files deleted or left untouched while the mirror was not running).
+ * start (files deleted or left untouched while the mirror was not running). A file changed on both
+ * sides at once: ./sync-folder-race.test.ts.
  */
 import { describe, test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, mkdirSync, unlinkSync, readdirSync, utimesSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, mkdirSync, unlinkSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FolderMirror, type MirroredTree, type MirrorEvent } from '../../src/node/sync/folder-mirror.js';
+import { FolderMirror, type MirrorEvent } from '../../src/node/sync/folder-mirror.js';
 import { mirrorStateFile } from '../../src/node/sync/folder-state.js';
 import type { FolderDetect } from '../../src/node/sync/folder-files.js';
 import { until } from '../helpers/wait.js';
-import { createError } from '../../src/core/errors/index.js';
-
-/** A file tree in memory that records the edits the mirror makes, and can play remote changes. */
-class MemoryTree implements MirroredTree {
-  readonly files = new Map<string, string | Uint8Array>();
-  readonly edits: Array<[string, string]> = [];
-  readonly #listeners = new Set<(e: { origin: 'local' | 'remote'; paths: readonly string[] }) => void>();
-  refuse: string | undefined;
-
-  paths(): string[] {
-    return [...this.files.keys()];
-  }
-  readFile(path: string): string | Uint8Array | undefined {
-    return this.files.get(path);
-  }
-  writeFile(path: string, content: string | Uint8Array): void {
-    if (path === this.refuse) throw createError('CB_ERR_PAYLOAD_INVALID', 'refused');
-    this.files.set(path, content);
-    this.edits.push(['write', path]);
-  }
-  deleteFile(path: string): void {
-    this.files.delete(path);
-    this.edits.push(['delete', path]);
-  }
-  on(_event: 'change', listener: (e: { origin: 'local' | 'remote'; paths: readonly string[] }) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-  /** A change from another replica. */
-  remote(path: string, content: string | undefined): void {
-    if (content === undefined) this.files.delete(path);
-    else this.files.set(path, content);
-    for (const l of this.#listeners) l({ origin: 'remote', paths: [path] });
-  }
-}
+import { MemoryTree } from '../helpers/memory-tree.js';
 
 const dirs: string[] = [];
 const mirrors: FolderMirror[] = [];
@@ -138,20 +105,6 @@ describe('sync: the folder mirror', () => {
     tree.remote('/r/remote.txt', undefined);
     await until(() => !existsSync(join(dir, 'r', 'remote.txt')), 3_000, 'the remote delete');
     assert.deepEqual(tree.edits, [['write', '/marker.txt']]);
-  });
-
-  test('a file edited locally when a remote change to it arrives: the folder wins, sent as a later edit', async () => {
-    const dir = folder();
-    const tree = new MemoryTree();
-    tree.files.set('/f.txt', 'base');
-    await start(dir, tree, 'timestamp');
-    assert.equal(readFileSync(join(dir, 'f.txt'), 'utf8'), 'base');
-    writeFileSync(join(dir, 'f.txt'), 'local edit!');
-    const t = new Date(Date.now() + 5_000); // a later mtime, whatever the file system's resolution
-    utimesSync(join(dir, 'f.txt'), t, t);
-    tree.remote('/f.txt', 'remote');
-    await until(() => tree.files.get('/f.txt') === 'local edit!', 3_000, 'the local edit in the document');
-    assert.equal(readFileSync(join(dir, 'f.txt'), 'utf8'), 'local edit!');
   });
 
   test('an edit the document refuses is reported and the mirror goes on', async () => {

@@ -1,26 +1,15 @@
 /**
- * `crossbus sync <dir> --doc <name>`: mirrors a folder and a file tree document both ways until
- * SIGINT or SIGTERM; what the folder held at the last sync is kept beside the offline queue, so
- * that a file deleted while the mirror was not running is deleted from the document too.
- * `crossbus sync conflicts` and `crossbus sync resolve`: ./sync-conflicts.ts. Exit codes: 0 ok,
+ * `crossbus sync`: its options, help and subcommands. `crossbus sync <dir> --doc <name>` mirrors
+ * a folder and a file tree document both ways (./sync-mirror.ts); `crossbus sync conflicts` and
+ * `crossbus sync resolve`: ./sync-conflicts.ts. Exit codes: 0 ok,
  * 1 the hub or the document refused or failed (the CB_ERR_ code is printed), 2 usage error.
  */
-import { stat } from 'node:fs/promises';
-import { join, resolve as resolvePath } from 'node:path';
-import type { SyncStore } from '../../client/sync/store.js';
-import { FileSyncStore } from '../../node/sync/file-sync-store.js';
-import { FolderMirror, DEFAULT_FOLDER_DETECT, DEFAULT_FOLDER_SCAN_MS } from '../../node/sync/folder-mirror.js';
-import { MIRROR_PRIVATE_PREFIX, type FolderDetect } from '../../node/sync/folder-files.js';
-import { mirrorStateFile } from '../../node/sync/folder-state.js';
+import { DEFAULT_FOLDER_DETECT, DEFAULT_FOLDER_SCAN_MS } from '../../node/sync/folder-mirror.js';
 import { DEFAULT_SYNC_INTERVAL_MS } from '../../client/sync/defaults.js';
-import { connectClient } from '../client-connection.js';
-import { CliError, UsageError, defineOptions, intOption, parseOptions } from '../options.js';
-import { COMMON_OPTIONS, CREDENTIAL_OPTIONS, clientSections, out, printHelp } from './client-command.js';
-import { printable } from './streams-format.js';
+import { UsageError, defineOptions, parseOptions } from '../options.js';
+import { COMMON_OPTIONS, CREDENTIAL_OPTIONS, clientSections, printHelp } from './client-command.js';
 import { conflictsCommand, resolveCommand } from './sync-conflicts.js';
-
-/** The folder, in the mirrored folder, where the mirror keeps its offline queue unless told otherwise. */
-export const DEFAULT_MIRROR_STORE = `${MIRROR_PRIVATE_PREFIX}-sync`;
+import { DEFAULT_MIRROR_STORE, mirrorCommand } from './sync-mirror.js';
 
 const SYNC_OPTIONS = defineOptions({
   doc: { type: 'string', placeholder: '<name>', description: 'the document: tokens separated by "/" (project/42)' },
@@ -88,7 +77,13 @@ export const SYNC_HELP = `Usage:
 
 The mirror prints one line per file it carries ("up" into the document, "down" into the folder)
 and runs until SIGINT or SIGTERM; "mirroring <dir> <-> <name>" goes to stderr once the folder and
-the document are joined. A folder named like a subcommand is given as ./conflicts. The app needs
+the document are joined. A file edited here while another replica changed it is merged when both
+are texts whose edits do not overlap ("merge <path>"); otherwise this folder's version is kept and
+the other is written beside it as "<name> (conflicted copy from <replica> <date> UTC).<ext>"
+("conflict <path>"). Without the hub the mirror starts anyway ("waiting for the hub" on stderr):
+the folder is joined to the copy in --store, edits wait there, and all syncs once the hub answers
+(a document never mirrored with this store waits for the hub to open). A refusal exits 1.
+A folder named like a subcommand is given as ./conflicts. The app needs
 a subscribe grant on sync.<name with dots> and sync.<name>.snap to read, a publish grant on
 sync.<name> (and .snap) to write: a document is topics. Conflicts are announced on
 sync.<name>.conflicts (--watch subscribes there).
@@ -113,54 +108,3 @@ export async function syncCommand(argv: string[]): Promise<number> {
 }
 
 export type SyncValues = ReturnType<typeof parseOptions<typeof SYNC_OPTIONS & typeof CREDENTIAL_OPTIONS>>['values'];
-
-async function mirrorCommand(values: SyncValues, dirArg: string, doc: string): Promise<number> {
-  const dir = resolvePath(dirArg);
-  const given = values.detect as FolderDetect | undefined;
-  if (given !== undefined && !['timestamp', 'hash', 'seq'].includes(given)) throw new UsageError('--detect must be timestamp, hash or seq');
-  const mode = values.mode ?? 'realtime';
-  if (mode !== 'realtime' && mode !== 'batch') throw new UsageError('--mode must be realtime or batch');
-  const intervalMs = intOption('interval', values.interval, 1, 86_400_000);
-  const scanIntervalMs = intOption('scan-interval', values['scan-interval'], 0, 86_400_000);
-  const isDir = await stat(dir).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (!isDir) throw new CliError(`${dir} is not a folder`);
-  const storeDir = values.store !== undefined ? resolvePath(values.store) : join(dir, DEFAULT_MIRROR_STORE);
-  const store: SyncStore = new FileSyncStore(storeDir);
-  const bus = await connectClient(values, undefined, { reconnect: true });
-  let mirror: FolderMirror | undefined;
-  try {
-    const document = await bus.sync.open(doc, {
-      kind: 'files',
-      mode,
-      store,
-      detect: given ?? DEFAULT_FOLDER_DETECT,
-      ...(intervalMs !== undefined ? { intervalMs } : {}),
-    });
-    mirror = new FolderMirror(dir, document, {
-      // Given, or as the document was created with (a new one: the mirror's default).
-      detect: given ?? document.detect,
-      ...(scanIntervalMs !== undefined ? { scanIntervalMs } : {}),
-      // Beside the offline queue: what the folder held at the last sync.
-      stateFile: mirrorStateFile(storeDir, doc),
-      onSynced: (e) => out(`${e.direction} ${e.action} ${printable(e.path)}\n`),
-      onError: (error, path) => process.stderr.write(`crossbus: ${printable(path)}: ${error.message} (${error.code})\n`),
-    });
-    await mirror.start();
-    process.stderr.write(`mirroring ${dir} <-> ${doc}\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-      bus.on('closed', () => resolve());
-    });
-    await mirror.stop();
-    await document.close();
-  } finally {
-    await mirror?.stop();
-    await bus.close();
-    await store.close?.();
-  }
-  return 0;
-}

@@ -31,9 +31,10 @@ export interface SyncDocumentEvents {
   /**
    * The value changed: by an edit here (`local`) or by the log (`remote`). `paths`: JSON pointers
    * in a JSON document, file paths (`/dir/file.txt`) in a file tree; a path may stand for all
-   * below it (`''` or `/`: anything).
+   * below it (`''` or `/`: anything). `replica`: the replica whose change a remote change was,
+   * when it is another replica's (a file mirror names a conflicted copy after it).
    */
-  change: { readonly origin: 'local' | 'remote'; readonly paths: readonly string[] };
+  change: { readonly origin: 'local' | 'remote'; readonly paths: readonly string[]; readonly replica?: string };
   /** A conflict was parked (`doc.conflicts`): a resolver or a person settles it. */
   conflict: ConflictInfo;
   /** A conflict was decided (lww) or settled (a resolve change). */

@@ -119,7 +119,11 @@ export class LogReader implements FeedHandler {
     this.#local.afterEntry();
     if (ctx.value !== before) {
       const shown = ctx.kind === 'files' ? paths.map((p) => (p === '' ? '/' : filePathOf(p))) : paths;
-      ctx.events.emit('change', { origin: 'remote', paths: shown });
+      const author = changes.length === 1 && changes[0]?.replica !== ctx.replica.id ? changes[0]?.replica : undefined;
+      ctx.events.emit(
+        'change',
+        author === undefined ? { origin: 'remote', paths: shown } : { origin: 'remote', paths: shown, replica: author },
+      );
     }
     const every = ctx.options.snapshotEvery;
     if (Math.floor(seq / every) > Math.floor(prevSeq / every)) {

@@ -97,12 +97,23 @@ export async function readSeen(file: string): Promise<{ bytes: Uint8Array; seen:
   }
 }
 
-/** Writes `bytes` to `file` through a temporary file and a rename: a reader sees the old file or the new one. */
-export async function writeAtomically(file: string, bytes: Uint8Array): Promise<FileSeen> {
+/**
+ * Writes `bytes` to `file` through a temporary file and a rename: a reader sees the old file or the
+ * new one. With `expect`, only over the file as it was last read (its size and mtime; null: no file
+ * there): when it changed meanwhile (someone is editing it), nothing is replaced and the answer is
+ * undefined, so the caller reads it again rather than overwrite an edit unseen.
+ */
+export async function writeAtomically(file: string, bytes: Uint8Array, expect: FileSeen | null): Promise<FileSeen | undefined>;
+export async function writeAtomically(file: string, bytes: Uint8Array): Promise<FileSeen>;
+export async function writeAtomically(file: string, bytes: Uint8Array, expect?: FileSeen | null): Promise<FileSeen | undefined> {
   await mkdir(dirname(file), { recursive: true });
   const tmp = join(dirname(file), `${MIRROR_PRIVATE_PREFIX}-${randomBytes(6).toString('hex')}.tmp`);
   try {
     await writeFile(tmp, bytes);
+    if (expect !== undefined && !(await unchangedSince(file, expect))) {
+      await unlink(tmp);
+      return undefined;
+    }
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => {});
@@ -110,6 +121,13 @@ export async function writeAtomically(file: string, bytes: Uint8Array): Promise<
   }
   const s = await stat(file);
   return { size: bytes.length, mtimeMs: s.mtimeMs, hash: sha256Hex(bytes) };
+}
+
+/** Whether `file` is as last read (same size and mtime; null: still not there). */
+export async function unchangedSince(file: string, expect: FileSeen | null): Promise<boolean> {
+  const now = await statFile(file);
+  if (expect === null || now === undefined) return expect === null && now === undefined;
+  return now.size === expect.size && now.mtimeMs === expect.mtimeMs;
 }
 
 /** Removes `file`; true when it was there. */

@@ -11,19 +11,26 @@
  * the detection, a file whose content equals the document's makes no edit. All work runs one task
  * at a time, so a remote write and a local read of one file never interleave.
  *
- * At start, the folder and the document are joined. With a `stateFile`, which records what both
- * held at the last sync (./folder-state.ts): a file untouched since then takes the document's
- * version (or goes, when the document deleted it meanwhile); a file gone from the folder since
- * then is deleted from the document (unless the document changed it meanwhile: then it comes back,
- * with that change); a file edited or new in the folder is sent as an edit; a file only the
- * document has is written. Without a state file nothing is known of the last sync: every file that
- * differs from the document's is sent as an edit, and a file deleted while the mirror was not
- * running comes back. A file edited in the folder when a remote change to it arrives is sent as an
- * edit made after that change (the folder's content wins); the remote change stays in the
- * document's history.
+ * Each file is brought in step by a three-way decision (./folder-race.ts) against what the folder
+ * and the document held at the last sync (./folder-synced.ts): the side that changed wins; a file
+ * changed on both sides (edited here while a remote change to it arrived) is merged when both are
+ * texts and the edits do not overlap, else the folder keeps its version and the document's is
+ * written beside it as a conflicted copy; a file deleted here while changed remotely comes back
+ * with the remote change (and one edited here while deleted remotely comes back with the edit).
+ * A remote change is written only after the file was read and found unchanged since the last sync.
+ *
+ * At start, the folder and the document are joined by the same decision. With a `stateFile`, which
+ * records what both held at the last sync (./folder-state.ts): a file untouched since then takes
+ * the document's version (or goes, when the document deleted it meanwhile); a file gone from the
+ * folder since then is deleted from the document (unless the document changed it meanwhile: then
+ * it comes back, with that change); a file edited or new in the folder is sent as an edit (when the
+ * document changed it too, the document's version becomes a conflicted copy: only hashes are kept
+ * across runs, so there is no base to merge on); a file only the document has is written. Without a
+ * state file nothing is known of the last sync: every file that differs from the document's is sent
+ * as an edit, and a file deleted while the mirror was not running comes back.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { isCrossbusError, createError, type CrossbusError } from '../../core/errors/index.js';
+import type { CrossbusError } from '../../core/errors/index.js';
 import { FolderStateWriter, loadFolderState } from './folder-state.js';
 import {
   bytesOf,
@@ -32,14 +39,14 @@ import {
   isPrivate,
   listFiles,
   readSeen,
-  removeFile,
   sha256Hex,
   statFile,
-  writeAtomically,
   type FileSeen,
   type FolderDetect,
 } from './folder-files.js';
-import { resolveMirrorOptions, type FolderMirrorOptions, type MirrorEvent, type MirroredTree } from './folder-mirror-options.js';
+import { asMirrorError, resolveMirrorOptions, type FolderMirrorOptions, type MirroredTree } from './folder-mirror-options.js';
+import { FileReconciler, type LocalFile } from './folder-race.js';
+import { SyncedFiles } from './folder-synced.js';
 
 export {
   DEFAULT_FOLDER_DETECT,
@@ -56,15 +63,14 @@ export class FolderMirror {
   readonly #detect: FolderDetect;
   readonly #scanMs: number;
   readonly #settleMs: number;
-  readonly #onSynced: (event: MirrorEvent) => void;
   readonly #onError: (error: CrossbusError, path: string) => void;
   /** Each file as the mirror last read or wrote it. */
   readonly #seen = new Map<string, FileSeen>();
-  /** The files the folder and the document agree on (SHA-256 hex): what the state file keeps. */
-  readonly #synced = new Map<string, string>();
+  /** What the folder and the document agreed on: the state file keeps its hashes. */
+  readonly #synced = new SyncedFiles();
+  readonly #files: FileReconciler;
   readonly #state: FolderStateWriter | undefined;
   readonly #stateFile: string | undefined;
-  #stateDirty = false;
   /** Paths the folder named since the last settle. */
   readonly #noticed = new Set<string>();
   #tasks: Promise<void> = Promise.resolve();
@@ -81,19 +87,29 @@ export class FolderMirror {
     this.#detect = o.detect;
     this.#scanMs = o.scanIntervalMs;
     this.#settleMs = o.settleMs;
-    this.#onSynced = o.onSynced;
     this.#onError = o.onError;
     this.#stateFile = options.stateFile;
     this.#state = options.stateFile === undefined ? undefined : new FolderStateWriter(options.stateFile, root);
+    this.#files = new FileReconciler({
+      root,
+      doc,
+      seen: this.#seen,
+      synced: this.#synced,
+      clock: o.clock,
+      emit: o.onSynced,
+      report: o.onError,
+    });
   }
 
   /** Joins the folder and the document, then keeps them in step; resolves once joined and watching. */
   async start(): Promise<void> {
     this.#offChange = this.#doc.on('change', (e) => {
-      if (e.origin === 'remote') this.#run(() => this.#writeDown(e.paths));
+      if (e.origin !== 'remote') return;
+      this.#files.noteRemote(e.paths, e.replica);
+      this.#run(() => this.#writeDown(e.paths));
     });
     this.#watcher = watch(this.root, { recursive: true }, (_event, name) => this.#notice(name));
-    this.#watcher.on('error', (err) => this.#onError(asError(err, 'watching the folder failed'), '/'));
+    this.#watcher.on('error', (err) => this.#onError(asMirrorError(err, 'watching the folder failed'), '/'));
     await this.#run(() => this.#join());
     if (this.#scanMs > 0) this.#scanTimer = setInterval(() => this.#run(() => this.#scan()), this.#scanMs);
   }
@@ -104,46 +120,26 @@ export class FolderMirror {
     try {
       last = this.#stateFile === undefined ? undefined : await loadFolderState(this.#stateFile, this.root);
     } catch (err) {
-      this.#onError(asError(err, 'reading the state file failed'), '/');
+      this.#onError(asMirrorError(err, 'reading the state file failed'), '/');
     }
-    const down: string[] = [];
-    const onDisk = new Set<string>();
-    for (const path of await listFiles(this.root)) {
-      onDisk.add(path);
-      const was = last?.get(path);
+    const onDisk = new Set(await listFiles(this.root));
+    for (const path of new Set([...onDisk, ...this.#doc.paths()].sort())) {
       const file = fileOf(this.root, path);
-      const read = was === undefined || file === undefined ? undefined : await readSeen(file);
-      if (read === undefined || read.seen.hash !== was) {
-        await this.#sendUp(path, true);
-        continue;
-      }
-      // Untouched here since the last sync: the document's version is the newer one.
-      this.#seen.set(path, read.seen);
-      if (this.#docHash(path) === was) this.#agree(path, was);
-      else down.push(path);
+      if (file === undefined) continue;
+      const read = onDisk.has(path) ? await readSeen(file) : undefined;
+      const docHash = this.#docHash(path);
+      // What both held at the last sync; without a state file, the document's version stands for
+      // it where the folder has the file (so a file that differs is the folder's edit), and
+      // nothing where it does not (so the document's file comes down).
+      const was = last !== undefined ? last.get(path) : read !== undefined ? docHash : undefined;
+      this.#synced.agree(path, was, baseContent(was, read, docHash, this.#doc.readFile(path)));
+      await this.#files.reconcile(path, read);
     }
-    for (const path of this.#doc.paths()) {
-      if (onDisk.has(path)) continue;
-      const was = last?.get(path);
-      // Gone from the folder since the last sync, and unchanged in the document meanwhile: deleted here.
-      if (was !== undefined && this.#docHash(path) === was) {
-        if (await this.#edit(path, () => this.#doc.deleteFile(path), 'delete')) this.#agree(path, undefined);
-      } else down.push(path);
-    }
-    await this.#writeDown(down);
   }
 
   #docHash(path: string): string | undefined {
     const content = this.#doc.readFile(path);
     return content === undefined ? undefined : sha256Hex(bytesOf(content));
-  }
-
-  /** The folder and the document hold `hash` at `path` (undefined: neither has it). */
-  #agree(path: string, hash: string | undefined): void {
-    if (this.#synced.get(path) === hash) return;
-    if (hash === undefined) this.#synced.delete(path);
-    else this.#synced.set(path, hash);
-    this.#stateDirty = true;
   }
 
   /** Stops watching; resolves once the task under way ended and the state is saved. */
@@ -165,7 +161,7 @@ export class FolderMirror {
         this.#stopped
           ? undefined
           : task()
-              .catch((err: unknown) => this.#onError(asError(err, 'mirroring failed'), '/'))
+              .catch((err: unknown) => this.#onError(asMirrorError(err, 'mirroring failed'), '/'))
               .then(() => void this.#saveState()),
       () => {},
     );
@@ -174,11 +170,11 @@ export class FolderMirror {
 
   /** The state, when it changed; a failure is reported (the next change tries again). */
   #saveState(): Promise<void> {
-    if (this.#state === undefined || !this.#stateDirty) return Promise.resolve();
-    this.#stateDirty = false;
-    return this.#state.save(this.#synced).catch((err: unknown) => {
-      this.#stateDirty = true;
-      this.#onError(asError(err, 'saving the state file failed'), '/');
+    const files = this.#state === undefined ? undefined : this.#synced.takeChanged();
+    if (files === undefined) return Promise.resolve();
+    return (this.#state as FolderStateWriter).save(files).catch((err: unknown) => {
+      this.#synced.markChanged();
+      this.#onError(asMirrorError(err, 'saving the state file failed'), '/');
     });
   }
 
@@ -215,11 +211,7 @@ export class FolderMirror {
     const s = await statFile(file);
     if (s === undefined) {
       // A directory's notice names the directory: only a file seen before can have been deleted.
-      if (before === undefined) return;
-      this.#seen.delete(path);
-      if (this.#doc.readFile(path) === undefined || (await this.#edit(path, () => this.#doc.deleteFile(path), 'delete'))) {
-        this.#agree(path, undefined);
-      }
+      if (before !== undefined) await this.#files.reconcile(path, undefined);
       return;
     }
     if (!force && before !== undefined && this.#detect === 'timestamp' && before.size === s.size && before.mtimeMs === s.mtimeMs) return;
@@ -229,67 +221,35 @@ export class FolderMirror {
       this.#seen.set(path, read.seen);
       return;
     }
-    this.#seen.set(path, read.seen);
-    const hash = read.seen.hash;
-    if (this.#docHash(path) === hash || (await this.#edit(path, () => this.#doc.writeFile(path, contentOf(read.bytes)), 'write'))) {
-      this.#agree(path, hash);
-    }
+    await this.#files.reconcile(path, read);
   }
 
-  /** Makes an edit of the document; false when it was refused (reported). */
-  async #edit(path: string, edit: () => void | Promise<void>, action: MirrorEvent['action']): Promise<boolean> {
-    try {
-      await edit();
-      this.#onSynced({ direction: 'up', action, path });
-      return true;
-    } catch (err) {
-      this.#onError(asError(err, `sending ${path} failed`), path);
-      return false;
-    }
-  }
-
-  /** The document's files at or under `paths` into the folder. */
+  /** The document's files at or under `paths` into the folder: each read first, so that an edit made here meanwhile is not lost. */
   async #writeDown(paths: readonly string[]): Promise<void> {
     if (paths.length === 0) return;
-    const docPaths = this.#doc.paths();
+    // The files the document has, and those both had: only these can the document have changed.
+    const known = [...new Set([...this.#doc.paths(), ...this.#synced.paths()])];
+    const done = new Set<string>();
     for (const p of paths) {
       const under = (q: string): boolean => q === p || q.startsWith(p.endsWith('/') ? p : `${p}/`);
-      for (const q of docPaths.filter(under)) await this.#writeFile(q);
-      for (const q of [...this.#seen.keys()].filter(under)) {
-        if (this.#doc.readFile(q) !== undefined) continue;
+      for (const q of known) {
         const file = fileOf(this.root, q);
-        if (file === undefined) continue;
-        await this.#sendUp(q, false); // a local edit not yet sent goes first
-        if (this.#doc.readFile(q) !== undefined) continue;
-        this.#seen.delete(q);
-        this.#agree(q, undefined);
-        if (await removeFile(file)) this.#onSynced({ direction: 'down', action: 'delete', path: q });
+        if (done.has(q) || file === undefined || !under(q)) continue;
+        done.add(q);
+        await this.#files.reconcile(q, await readSeen(file));
       }
     }
   }
-
-  async #writeFile(path: string): Promise<void> {
-    const file = fileOf(this.root, path);
-    const content = this.#doc.readFile(path);
-    if (file === undefined || content === undefined) return;
-    // A local edit not yet sent goes first: the folder's content is not overwritten unseen.
-    await this.#sendUp(path, false);
-    const now = this.#doc.readFile(path);
-    if (now === undefined) return;
-    const bytes = bytesOf(now);
-    const hash = sha256Hex(bytes);
-    if (this.#seen.get(path)?.hash === hash) {
-      this.#agree(path, hash);
-      return;
-    }
-    this.#seen.set(path, await writeAtomically(file, bytes));
-    this.#agree(path, hash);
-    this.#onSynced({ direction: 'down', action: 'write', path });
-  }
 }
 
-function asError(err: unknown, message: string): CrossbusError {
-  return isCrossbusError(err)
-    ? err
-    : createError('CB_ERR_INTERNAL', `${message}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+/** The content both held at the last sync (`was`), when the folder's or the document's file is it: the base of a merge. */
+function baseContent(
+  was: string | undefined,
+  read: LocalFile | undefined,
+  docHash: string | undefined,
+  docContent: string | Uint8Array | undefined,
+): string | Uint8Array | undefined {
+  if (was === undefined) return undefined;
+  if (docHash === was) return docContent;
+  return read !== undefined && read.seen.hash === was ? contentOf(read.bytes) : undefined;
 }
