@@ -15,6 +15,7 @@ export {
   DEFAULT_FOLDER_DETECT,
   DEFAULT_FOLDER_SCAN_MS,
   DEFAULT_FOLDER_SETTLE_MS,
+  DEFAULT_FOLDER_MAX_REREADS,
   type FolderMirrorOptions,
   type MirrorEvent,
   type MirroredTree,

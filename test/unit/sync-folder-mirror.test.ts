@@ -126,6 +126,8 @@ describe('sync: the folder mirror', () => {
     const tree = new MemoryTree();
     assert.throws(() => new FolderMirror('/tmp', tree, { detect: 'mtime' as never }), { code: 'CB_ERR_INVALID_OPTION' });
     assert.throws(() => new FolderMirror('/tmp', tree, { scanIntervalMs: -1 }), { code: 'CB_ERR_INVALID_OPTION' });
+    assert.throws(() => new FolderMirror('/tmp', tree, { maxRereads: -1 }), { code: 'CB_ERR_INVALID_OPTION' });
+    assert.throws(() => new FolderMirror('/tmp', tree, { maxRereads: 1.5 }), { code: 'CB_ERR_INVALID_OPTION' });
   });
 });
 

@@ -191,6 +191,21 @@ describe('sync: the folder mirror, a file changed here and in the document at on
     assert.equal(read(dir, copy.slice(1)), 'v2 (there)\n');
   });
 
+  test('maxRereads 0: a file edited between being read and being replaced is left to the notice of that edit, not overwritten', async () => {
+    const dir = folder();
+    const tree = new EditingTree();
+    tree.files.set('/f.txt', 'v1\n');
+    const { events } = await start(dir, tree, { maxRereads: 0, settleMs: 5 });
+    let edits = 0;
+    tree.onRead = () => {
+      if (edits++ === 0) writeFileSync(join(dir, 'f.txt'), 'v2, typed here just then\n');
+    };
+    tree.remote('/f.txt', 'v2 (there)\n', 'r-other');
+    await until(() => events.length > 0, 3_000, 'the decision, at the notice of the edit');
+    assert.equal(events[0]?.action, 'conflict');
+    assert.equal(read(dir, 'f.txt'), 'v2, typed here just then\n');
+  });
+
   test('a replacement only over the file as it was read: a stale size or mtime, or a file where none was, replaces nothing', async () => {
     const dir = folder();
     const file = join(dir, 'x.txt');

@@ -61,6 +61,11 @@ export interface FolderMirrorOptions {
   stateFile?: string;
   /** The time a conflicted copy is named with (ms since the epoch). @default Date.now */
   clock?: () => number;
+  /**
+   * How often a file edited while it is being reconciled is read again before it is left to the
+   * notice of its next edit (it is never overwritten either way). @default DEFAULT_FOLDER_MAX_REREADS
+   */
+  maxRereads?: number;
 }
 
 /** @default 'timestamp' */
@@ -69,6 +74,8 @@ export const DEFAULT_FOLDER_DETECT: FolderDetect = 'timestamp';
 export const DEFAULT_FOLDER_SCAN_MS = 2_000;
 /** @default 30 */
 export const DEFAULT_FOLDER_SETTLE_MS = 30;
+/** @default 3 */
+export const DEFAULT_FOLDER_MAX_REREADS = 3;
 
 /** The options with their defaults; CB_ERR_INVALID_OPTION names a bad one. */
 export function resolveMirrorOptions(o: FolderMirrorOptions): Required<Omit<FolderMirrorOptions, 'stateFile'>> {
@@ -85,6 +92,7 @@ export function resolveMirrorOptions(o: FolderMirrorOptions): Required<Omit<Fold
     detect,
     scanIntervalMs: nonNegative('scanIntervalMs', o.scanIntervalMs, DEFAULT_FOLDER_SCAN_MS),
     settleMs: nonNegative('settleMs', o.settleMs, DEFAULT_FOLDER_SETTLE_MS),
+    maxRereads: nonNegative('maxRereads', o.maxRereads, DEFAULT_FOLDER_MAX_REREADS),
     onSynced: o.onSynced ?? (() => {}),
     onError: o.onError ?? (() => {}),
     clock: o.clock ?? Date.now,

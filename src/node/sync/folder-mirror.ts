@@ -52,6 +52,7 @@ export {
   DEFAULT_FOLDER_DETECT,
   DEFAULT_FOLDER_SCAN_MS,
   DEFAULT_FOLDER_SETTLE_MS,
+  DEFAULT_FOLDER_MAX_REREADS,
   type FolderMirrorOptions,
   type MirrorEvent,
   type MirroredTree,
@@ -96,6 +97,7 @@ export class FolderMirror {
       seen: this.#seen,
       synced: this.#synced,
       clock: o.clock,
+      maxRereads: o.maxRereads,
       emit: o.onSynced,
       report: o.onError,
     });

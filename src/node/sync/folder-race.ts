@@ -54,12 +54,11 @@ export interface MirrorParts {
   readonly synced: SyncedFiles;
   /** For the names of conflicted copies. */
   readonly clock: () => number;
+  /** See FolderMirrorOptions.maxRereads. */
+  readonly maxRereads: number;
   readonly emit: (event: MirrorEvent) => void;
   readonly report: (error: CrossbusError, path: string) => void;
 }
-
-/** How often a file edited while being reconciled is read again before the notice of its next edit is left to do it. */
-const MAX_REREADS = 3;
 
 export class FileReconciler {
   readonly #m: MirrorParts;
@@ -85,7 +84,7 @@ export class FileReconciler {
     for (let reads = 0; !(await this.#decide(path, file, local)); reads++) {
       // Edited between being read and being replaced: read again. A file that keeps changing is
       // left to the notice of its next edit.
-      if (reads === MAX_REREADS) return;
+      if (reads >= this.#m.maxRereads) return;
       local = await readSeen(file);
     }
   }
