@@ -150,6 +150,33 @@ test('sync <dir>: refused credentials exit 1 with CB_ERR_AUTH_FAILED, at the sta
   for (const text of [atOnce.stderr, exit.stderr, exit.stdout]) assert.ok(!text.includes(wrong), 'the secret never shows');
 });
 
+test(
+  'sync <dir> opened from its store: a hub that no longer lets the app read the document ends the run, exit 1 with CB_ERR_FORBIDDEN',
+  T,
+  async () => {
+    const hub = await startHubProcess();
+    hubs.push(hub);
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.txt'), 'v1');
+    const first = spawnCli(['sync', dir, '--doc', 'offline/revoked', ...creds(hub)]);
+    await waitFor(first, 'stderr', /mirroring .* <-> offline\/revoked\n/, 'the first run');
+    first.proc.kill('SIGTERM');
+    assert.equal((await first.exited).code, 0);
+    await hub.stop();
+    // Meanwhile the app's grants were narrowed: it may no longer read or write sync documents.
+    const configFile = join(hub.dataDir, 'crossbus.config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as { roles: Record<string, unknown> };
+    config.roles.all = { publish: ['other.>'], subscribe: ['other.>'], request: [] };
+    writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
+    const mirror = spawnCli(['sync', dir, '--doc', 'offline/revoked', ...creds(hub)]);
+    await waitFor(mirror, 'stderr', /mirroring .* <-> offline\/revoked\n/, 'started from the store');
+    hubs.push(await restartOnPort(hub.port));
+    const exit = await mirror.exited;
+    assert.equal(exit.code, 1, exit.stderr);
+    assert.match(exit.stderr, /\(CB_ERR_FORBIDDEN\)\n$/);
+  },
+);
+
 test('sync <dir>: a file changed here and in the document while the mirror was not running gets a conflicted copy', T, async () => {
   const hub = await startHubProcess();
   hubs.push(hub);

@@ -53,8 +53,11 @@ export async function mirrorCommand(values: SyncValues, dirArg: string, doc: str
   try {
     const connection = await connectPatiently(values);
     bus = connection.bus;
-    // The run ends at a signal (undefined), or when the bus closes for good (the hub refused it: its error).
+    // The run ends at a signal (undefined), when the bus closes for good (the hub refused it: its
+    // error), or when a document opened from its store may not join its log (its error).
+    let end: (error: CrossbusError | undefined) => void = () => {};
     const ended = new Promise<CrossbusError | undefined>((resolve) => {
+      end = resolve;
       process.once('SIGINT', () => resolve(undefined));
       process.once('SIGTERM', () => resolve(undefined));
       bus?.on('closed', (e) => resolve(e.error));
@@ -75,7 +78,11 @@ export async function mirrorCommand(values: SyncValues, dirArg: string, doc: str
     };
     document = await openWhenPossible(bus, doc, options, storeDir, ended);
     if (document !== undefined) {
-      document.on('error', ({ error }) => process.stderr.write(`crossbus: ${printable(doc)}: ${error.message} (${error.code})\n`));
+      document.on('error', ({ error, joining }) => {
+        // Refused for good (not allowed, not valid): the same end as when the document is opened with the hub.
+        if (joining === true && !error.retryable) end(error);
+        else process.stderr.write(`crossbus: ${printable(doc)}: ${error.message} (${error.code})\n`);
+      });
       mirror = new FolderMirror(dir, document, {
         // Given, or as the document was created with (a new one: the mirror's default).
         detect: given ?? document.detect,

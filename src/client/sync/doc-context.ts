@@ -45,8 +45,12 @@ export interface SyncDocumentEvents {
    * the value.
    */
   rejected: { readonly rseq: number; readonly error: CrossbusError; readonly seq?: number };
-  /** Something went wrong that has no caller: reading stopped, a save failed, a snapshot was not published. */
-  error: { readonly error: CrossbusError };
+  /**
+   * Something went wrong that has no caller: reading stopped, a save failed, a snapshot was not
+   * published. `joining`: a document opened from its store could not join its log once the hub
+   * answered (it tries again at the next connect; `error.retryable` false means that will not help).
+   */
+  error: { readonly error: CrossbusError; readonly joining?: boolean };
 }
 
 /** The state of one open document, shared by its parts. */
@@ -178,7 +182,7 @@ export class DocContext {
     }
   }
 
-  emitError(error: CrossbusError): void {
-    if (!this.closed) this.events.emit('error', { error });
+  emitError(error: CrossbusError, joining = false): void {
+    if (!this.closed) this.events.emit('error', joining ? { error, joining } : { error });
   }
 }

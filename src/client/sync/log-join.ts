@@ -73,7 +73,7 @@ export function joinLater(parts: DocumentParts, kind: 'json' | 'files' | undefin
         joining = false;
         // Lost with the connection: the next connect tries again, nothing to report.
         if (ctx.bus.state !== 'connected') return;
-        ctx.emitError(isCrossbusError(error) ? error : createError('CB_ERR_INTERNAL', 'joining the log failed', { cause: error }));
+        ctx.emitError(isCrossbusError(error) ? error : createError('CB_ERR_INTERNAL', 'joining the log failed', { cause: error }), true);
       },
     );
   };
