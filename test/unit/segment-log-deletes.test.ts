@@ -214,9 +214,17 @@ describe('SegmentLog deletes', () => {
       [1, 3],
     );
     ctl.failSync = undefined;
+    ctl.failWrite = 'ENOSPC'; // half the entry written, then the disk is full
+    const full = await rejectsWithCode(log.deleteMessage(1), 'CB_ERR_STORAGE');
+    assert.equal(full.details?.errno, 'ENOSPC');
+    assert.equal(log.state().messages, 2);
+    ctl.failWrite = undefined;
     assert.equal(await log.purgeTopic('t.a', { keep: 1 }), 1);
     await log.close();
-    const again = await SegmentLog.open(dir);
+    assert.equal(statSync(join(dir, tombstoneFileName(1))).size, 24, 'the torn entry was cut back before the next one');
+    const { logger, records } = recordingLogger();
+    const again = await SegmentLog.open(dir, { logger });
+    assert.deepEqual(records, []);
     assert.deepEqual(
       (await again.read(1)).map((m) => m.seq),
       [3],

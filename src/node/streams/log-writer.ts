@@ -29,10 +29,10 @@ export interface WriterHost {
   readonly index: LogIndex;
   /** Runs `fn` once nothing else is changing the files. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
-  /** A batch was written: the limits apply before its appends resolve. */
-  afterBatch(): Promise<void>;
-  /** A batch's appends resolved; still under the lock (compaction runs here). */
-  afterAcks(): Promise<void>;
+  /** A batch was written: the limits apply before its appends resolve (undefined: none to apply). */
+  afterBatch(): Promise<void> | undefined;
+  /** A batch's appends resolved; still under the lock (compaction runs here; undefined: none to run). */
+  afterAcks(): Promise<void> | undefined;
 }
 
 export class LogWriter {
@@ -65,9 +65,11 @@ export class LogWriter {
         while (this.#queue.length > 0) {
           const acks = await this.#writeBatch(this.#queue.splice(0));
           // Limits first, so a caller that sees its append resolve also sees them applied.
-          if (acks.length > 0) await this.host.afterBatch();
+          const limits = acks.length > 0 ? this.host.afterBatch() : undefined;
+          if (limits !== undefined) await limits;
           for (const ack of acks) ack();
-          await this.host.afterAcks();
+          const tidy = this.host.afterAcks();
+          if (tidy !== undefined) await tidy;
         }
       })
       .finally(() => {

@@ -57,8 +57,10 @@ export async function removeSegment(host: CompactionHost, seg: Segment): Promise
   const at = index.segments.indexOf(seg);
   if (at >= 0) index.segments.splice(at, 1);
   await seg.release();
-  await dropTombstoneFile(fs, dir, seg.baseSeq, host.logger);
+  if (seg.tombstones === undefined) return fs.syncDir(dir).catch(() => {});
+  // The log file's removal is durable before its tombstones go: never the records without them.
   await fs.syncDir(dir).catch(() => {});
+  await dropTombstoneFile(fs, dir, seg.baseSeq, host.logger);
 }
 
 /** Rewrites a sealed segment with only its stored records (atomically: temporary file, fsync, rename). */

@@ -30,6 +30,8 @@ export class SegmentLog implements StreamStorage {
   /** The torn tail cut off when the log was opened, if there was one. */
   readonly recovered: RecoveryReport | undefined;
   readonly #o: ResolvedOptions;
+  /** Retention by age, bytes or count is set: it applies after every batch. */
+  readonly #hasRetention: boolean;
   readonly #index: LogIndex;
   readonly #writer: LogWriter;
   readonly #host: WriterHost & HeadHost;
@@ -47,6 +49,8 @@ export class SegmentLog implements StreamStorage {
     loaded: Loaded,
   ) {
     this.#o = o;
+    const r = o.retention;
+    this.#hasRetention = r.maxAgeMs !== undefined || r.maxBytes !== undefined || r.maxMessages !== undefined;
     this.recovered = loaded.recovered;
     this.#index = new LogIndex(loaded.segments, loaded.floor);
     if (loaded.topics !== undefined) this.#index.indexTopics(loaded.topics);
@@ -59,8 +63,8 @@ export class SegmentLog implements StreamStorage {
       logger: o.logger,
       minCompactBytes: o.minCompactBytes,
       exclusive: (fn) => this.#exclusive(fn),
-      afterBatch: () => this.#afterBatch(),
-      afterAcks: () => this.#tidy(),
+      afterBatch: () => (this.#writer.overfull.length > 0 || this.#hasRetention ? this.#afterBatch() : undefined),
+      afterAcks: () => (this.#touched.size > 0 ? this.#tidy() : undefined),
       roll: () => this.#writer.roll(),
     };
     this.#writer = new LogWriter(this.#host);
@@ -261,9 +265,7 @@ export class SegmentLog implements StreamStorage {
   async #afterBatch(): Promise<void> {
     try {
       await this.#applyTopicLimit();
-      const r = this.#o.retention;
-      if (r.maxAgeMs !== undefined || r.maxBytes !== undefined || r.maxMessages !== undefined)
-        await retainHead(this.#host, this.#o.clock());
+      if (this.#hasRetention) await retainHead(this.#host, this.#o.clock());
     } catch (err) {
       this.#o.logger.warn({ dir: this.dir, err: String(err) }, 'stream storage: retention failed');
     }
