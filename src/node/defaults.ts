@@ -10,6 +10,11 @@ export const DEFAULT_DATA_DIR = '.crossbus';
 export const DEFAULT_DURABILITY: DurabilityPolicy = 'fsync';
 /** A segment rolls once the next append would take it past this size. @default 64 MiB */
 export const DEFAULT_MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
+/**
+ * A segment log's active segment is sealed early, so that compaction can give its deleted
+ * records' space back, once it is this big and half of it is deleted. @default 1 MiB
+ */
+export const DEFAULT_MIN_COMPACT_BYTES = 1024 * 1024;
 /** Most record bytes one `read` returns (at least one message is returned). @default 1 MiB */
 export const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
 /** Most messages one `read` returns. @default 1000 */

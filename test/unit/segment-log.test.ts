@@ -338,7 +338,14 @@ describe('SegmentLog', () => {
   });
 
   test('invalid options throw ConfigError CB_ERR_INVALID_OPTION', async () => {
-    for (const o of [{ durability: 'never' }, { syncIntervalMs: 0 }, { maxSegmentBytes: -1 }, { retention: { maxMessages: 1.5 } }]) {
+    for (const o of [
+      { durability: 'never' },
+      { syncIntervalMs: 0 },
+      { maxSegmentBytes: -1 },
+      { retention: { maxMessages: 1.5 } },
+      { retention: { maxMessagesPerTopic: 0 } },
+      { minCompactBytes: 0 },
+    ]) {
       await assert.rejects(SegmentLog.open(tmp(), o as never), (e) => e instanceof ConfigError && e.code === 'CB_ERR_INVALID_OPTION');
     }
   });

@@ -24,6 +24,7 @@ import {
   streamInfoJson,
 } from '../../src/cli/commands/streams-format.js';
 import { DEFAULT_REPLAY_RATE } from '../../src/cli/defaults.js';
+import { configOf, streamConfigFromFlags } from '../../src/cli/commands/stream-config-flags.js';
 
 const T0 = Date.UTC(2025, 0, 31, 12, 0, 0);
 
@@ -217,6 +218,24 @@ describe('flag values', () => {
     assert.equal(parseSince('2025-01-31'), Date.UTC(2025, 0, 31));
     assert.equal(parseSince(String(T0)), T0);
     for (const bad of ['yesterday', '2025-13-45', '12:00', '-5']) assert.throws(() => parseSince(bad), /--since must be an ISO time/, bad);
+  });
+
+  test('--max-msgs-per-topic: a count on add, kept or removed (none) on edit, shown in info', () => {
+    const added = streamConfigFromFlags('KV', { topic: ['kv.>'], 'max-msgs-per-topic': '2' });
+    assert.equal(added.maxMessagesPerTopic, 2);
+    for (const bad of ['0', '-1', '1.5', 'x'])
+      assert.throws(
+        () => streamConfigFromFlags('KV', { topic: ['kv.>'], 'max-msgs-per-topic': bad }),
+        /--max-msgs-per-topic takes an integer/,
+      );
+    const base = configOf({ ...added, topics: ['kv.>'] });
+    assert.equal(base.maxMessagesPerTopic, 2);
+    assert.equal(streamConfigFromFlags('KV', { 'max-msgs': '9' }, base).maxMessagesPerTopic, 2, 'kept when not given');
+    assert.equal(streamConfigFromFlags('KV', { 'max-msgs-per-topic': 'none' }, base).maxMessagesPerTopic, undefined);
+    assert.match(
+      formatStreamInfo(info('KV', { maxMessagesPerTopic: 2, maxMessages: 100 }), undefined),
+      /limits: +100 messages, 2 per topic\n/,
+    );
   });
 
   test('sizes and durations', () => {

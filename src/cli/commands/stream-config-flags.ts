@@ -34,6 +34,12 @@ export const STREAM_CONFIG_OPTIONS = defineOptions({
   },
   'max-bytes': { type: 'string', placeholder: '<size>', description: 'keep at most this much, oldest dropped first', default: 'no limit' },
   'max-msgs': { type: 'string', placeholder: '<n>', description: 'keep at most this many messages', default: 'no limit' },
+  'max-msgs-per-topic': {
+    type: 'string',
+    placeholder: '<n>',
+    description: "keep the last n messages of each topic (a key's history); edit: 'none' removes it",
+    default: 'no limit',
+  },
   'dupe-window': {
     type: 'string',
     placeholder: '<duration>',
@@ -130,7 +136,11 @@ export function streamConfigFromFlags(name: string, v: Flags, base?: StreamConfi
     .filter((t) => t !== '');
   const config: StreamConfig = { ...(base ?? { topics: [] }), name, topics: topics.length > 0 ? topics : [...(base?.topics ?? [])] };
   if (config.topics.length === 0) throw new StreamUsageError('a stream needs at least one --topic <pattern>');
-  const limit = (flag: string, key: 'maxAgeMs' | 'maxBytes' | 'maxMessages', parse: (f: string, s: string) => number): void => {
+  const limit = (
+    flag: string,
+    key: 'maxAgeMs' | 'maxBytes' | 'maxMessages' | 'maxMessagesPerTopic',
+    parse: (f: string, s: string) => number,
+  ): void => {
     const value = v[flag] as string | undefined;
     if (value === undefined) return;
     if (base !== undefined && NONE.test(value)) delete config[key];
@@ -139,6 +149,7 @@ export function streamConfigFromFlags(name: string, v: Flags, base?: StreamConfi
   limit('max-age', 'maxAgeMs', parseDuration);
   limit('max-bytes', 'maxBytes', parseSize);
   limit('max-msgs', 'maxMessages', parseCount);
+  limit('max-msgs-per-topic', 'maxMessagesPerTopic', parseCount);
   const window = v['dupe-window'] as string | undefined;
   if (window !== undefined) config.duplicateWindowMs = NONE.test(window) ? 0 : parseDuration('dupe-window', window);
   const durability = v.durability as string | undefined;
@@ -172,11 +183,12 @@ function parseDeliver(value: string): DeliverPolicy {
 
 /** The config part of a stream's info: what `stream edit` starts from. */
 export function configOf(info: StreamConfig): StreamConfig {
-  const { name, topics, maxAgeMs, maxBytes, maxMessages, duplicateWindowMs, durability } = info;
+  const { name, topics, maxAgeMs, maxBytes, maxMessages, maxMessagesPerTopic, duplicateWindowMs, durability } = info;
   const config: StreamConfig = { name, topics: [...topics] };
   if (maxAgeMs !== undefined) config.maxAgeMs = maxAgeMs;
   if (maxBytes !== undefined) config.maxBytes = maxBytes;
   if (maxMessages !== undefined) config.maxMessages = maxMessages;
+  if (maxMessagesPerTopic !== undefined) config.maxMessagesPerTopic = maxMessagesPerTopic;
   if (duplicateWindowMs !== undefined) config.duplicateWindowMs = duplicateWindowMs;
   if (durability !== undefined) config.durability = durability;
   return config;

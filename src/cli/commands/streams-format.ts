@@ -138,6 +138,7 @@ export function formatStreamInfo(info: StreamInfo, deadLetters: StreamInfo | und
     info.maxAgeMs === undefined ? undefined : `age ${formatMs(info.maxAgeMs)}`,
     info.maxBytes === undefined ? undefined : `${formatBytes(info.maxBytes)}`,
     info.maxMessages === undefined ? undefined : `${info.maxMessages} messages`,
+    info.maxMessagesPerTopic === undefined ? undefined : `${info.maxMessagesPerTopic} per topic`,
   ].filter((x) => x !== undefined);
   const fields: Array<[string, string]> = [
     ['topics', topicsText(info)],

@@ -37,6 +37,13 @@ export interface StreamConfig {
   maxBytes?: number;
   /** Keep at most this many messages (oldest dropped first). @default unlimited */
   maxMessages?: number;
+  /**
+   * Keep at most this many messages per topic (1 or more): a message on a topic that already
+   * holds this many deletes that topic's oldest, wherever it sits in the log. Sequence numbers
+   * are never reused. The history of a key-value bucket (one topic per key).
+   * @default unlimited
+   */
+  maxMessagesPerTopic?: number;
   /** @default DEFAULT_DUPLICATE_WINDOW_MS */
   duplicateWindowMs?: number;
   /**
@@ -55,6 +62,7 @@ export interface ResolvedStreamConfig {
   maxAgeMs?: number;
   maxBytes?: number;
   maxMessages?: number;
+  maxMessagesPerTopic?: number;
   duplicateWindowMs: number;
   durability: DurabilityPolicy;
 }
@@ -121,7 +129,11 @@ export function streamNameProblem(name: unknown): string | undefined {
 export function resolveStreamConfig(input: unknown, maxTopicLength = DEFAULT_MAX_TOPIC_LENGTH): ResolvedStreamConfig {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid('stream config', 'must be an object', input);
   const o = input as Record<string, unknown>;
-  checkKeys(o, ['name', 'topics', 'maxAgeMs', 'maxBytes', 'maxMessages', 'duplicateWindowMs', 'durability'], 'stream');
+  checkKeys(
+    o,
+    ['name', 'topics', 'maxAgeMs', 'maxBytes', 'maxMessages', 'maxMessagesPerTopic', 'duplicateWindowMs', 'durability'],
+    'stream',
+  );
   if (typeof o.name !== 'string' || !NAME_PATTERN.test(o.name))
     throw invalid('name', 'must be 1 to 64 letters, digits, "_" or "-"', o.name);
   if (!Array.isArray(o.topics) || o.topics.length === 0 || o.topics.length > MAX_STREAM_TOPICS) {
@@ -144,9 +156,11 @@ export function resolveStreamConfig(input: unknown, maxTopicLength = DEFAULT_MAX
   const maxAgeMs = optionalCount(o, 'maxAgeMs', 1);
   const maxBytes = optionalCount(o, 'maxBytes', 1);
   const maxMessages = optionalCount(o, 'maxMessages', 1);
+  const maxMessagesPerTopic = optionalCount(o, 'maxMessagesPerTopic', 1);
   if (maxAgeMs !== undefined) out.maxAgeMs = maxAgeMs;
   if (maxBytes !== undefined) out.maxBytes = maxBytes;
   if (maxMessages !== undefined) out.maxMessages = maxMessages;
+  if (maxMessagesPerTopic !== undefined) out.maxMessagesPerTopic = maxMessagesPerTopic;
   return out;
 }
 
@@ -199,6 +213,7 @@ export function sameStreamConfig(a: ResolvedStreamConfig, b: ResolvedStreamConfi
     a.maxAgeMs === b.maxAgeMs &&
     a.maxBytes === b.maxBytes &&
     a.maxMessages === b.maxMessages &&
+    a.maxMessagesPerTopic === b.maxMessagesPerTopic &&
     a.topics.length === b.topics.length &&
     a.topics.every((t, i) => t === b.topics[i])
   );

@@ -27,8 +27,8 @@ export class MemoryCatalog implements StreamCatalog {
 
   async openStorage(config: ResolvedStreamConfig, part: StoragePart): Promise<StreamStorage> {
     const key = `${config.name}/${part}`;
-    const { maxAgeMs, maxBytes, maxMessages } = config;
-    const retention = part === 'log' ? { maxAgeMs, maxBytes, maxMessages } : {};
+    const { maxAgeMs, maxBytes, maxMessages, maxMessagesPerTopic } = config;
+    const retention = part === 'log' ? { maxAgeMs, maxBytes, maxMessages, maxMessagesPerTopic } : {};
     let s = this.storages.get(key);
     if (s === undefined) {
       s = new MemoryStorage(retention, this.clock);

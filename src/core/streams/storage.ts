@@ -4,7 +4,10 @@
  * implementation and a NATS JetStream backed one can be another. Isomorphic: types only.
  */
 
-/** One stored message. `seq` is assigned by the storage: consecutive, starting at 1, never reused. */
+/**
+ * One stored message. `seq` is assigned by the storage: consecutive at append, starting at 1,
+ * never reused and never renumbered; messages deleted from the middle of the log leave gaps.
+ */
 export interface StoredMessage {
   seq: number;
   /** Milliseconds since the epoch. Never lower than the previous message's time (see `append`). */
@@ -21,7 +24,10 @@ export interface StoredMessage {
 /** A message to append: everything but the sequence number, which the storage assigns. */
 export type AppendInput = Omit<StoredMessage, 'seq'>;
 
-/** Every limit is optional; a message is dropped as soon as any limit is exceeded. */
+/**
+ * Every limit is optional; a message is dropped as soon as any limit is exceeded. The counts and
+ * sizes are those of the messages still stored (deleted ones do not count).
+ */
 export interface RetentionLimits {
   /** Drop messages older than this (now - time > maxAgeMs). */
   maxAgeMs?: number;
@@ -29,6 +35,12 @@ export interface RetentionLimits {
   maxBytes?: number;
   /** Keep at most this many messages (the oldest go first). */
   maxMessages?: number;
+  /**
+   * Keep at most this many messages per topic (exact topic): an append to a topic that already
+   * holds this many deletes that topic's oldest, wherever it sits in the log, before the append
+   * resolves. Unset: no limit, and no per-topic bookkeeping on the append path.
+   */
+  maxMessagesPerTopic?: number;
 }
 
 /**
@@ -47,12 +59,13 @@ export interface ReadOptions {
 }
 
 export interface StorageState {
-  /** The first sequence still stored; `lastSeq + 1` when the stream is empty. */
+  /** The first sequence still stored (not deleted); `lastSeq + 1` when the stream is empty. */
   firstSeq: number;
-  /** The last sequence assigned; 0 before the first append. */
+  /** The last sequence assigned, even when that message was deleted since; 0 before the first append. */
   lastSeq: number;
+  /** Messages still stored; with deletes inside the log this is less than `lastSeq - firstSeq + 1`. */
   messages: number;
-  /** Bytes of the stored records (framing and checksums included). */
+  /** Bytes of the records still stored (framing and checksums included; deleted ones not counted). */
   bytes: number;
   segments: number;
   firstTime?: number;
@@ -66,14 +79,44 @@ export interface StreamStorage {
    * when they could not be written.
    */
   append(msgs: AppendInput[]): Promise<{ firstSeq: number; lastSeq: number }>;
-  /** Messages from `fromSeq` (or the first stored one, if later) in order; [] past the end. */
+  /**
+   * Stored messages from `fromSeq` (or the first stored one, if later) in sequence order, deleted
+   * ones skipped (so the seqs of a page may have gaps); [] past the end.
+   */
   read(fromSeq: number, options?: ReadOptions): Promise<StoredMessage[]>;
-  /** The first stored sequence whose time is >= `timeMs`, or undefined if there is none. */
+  /** The first stored (not deleted) sequence whose time is >= `timeMs`, or undefined if there is none. */
   seqAtTime(timeMs: number): Promise<number | undefined>;
   state(): StorageState;
-  /** Drops messages up to and including `upToSeq` (all when omitted); resolves with how many. */
+  /** Drops messages up to and including `upToSeq` (all when omitted); resolves with how many were stored. */
   purge(options?: { upToSeq?: number }): Promise<number>;
-  /** Applies the retention limits at `now`; resolves with how many messages were dropped. */
+  /**
+   * Deletes one message from anywhere in the log. Resolves true when it was stored, false when it
+   * was not (not a sequence that was assigned, dropped, or deleted already). Once it resolves true the delete is as
+   * durable as an append under the policy, and no read returns the message again. The sequence
+   * number is never reused. Rejects (StorageError CB_ERR_STORAGE) when the delete could not be
+   * recorded; the message is then still stored.
+   */
+  deleteMessage(seq: number): Promise<boolean>;
+  /**
+   * Deletes the stored messages of one topic (an exact topic, not a pattern), except its newest
+   * `keep` (default 0: all of them). Resolves with how many were deleted, durably as
+   * `deleteMessage`. Rejects with CB_ERR_INVALID_OPTION when `topic` is not a string or `keep`
+   * not an integer >= 0, and with CB_ERR_STORAGE when the deletes could not be recorded (in the
+   * file log, those already recorded in other segments stay deleted).
+   */
+  purgeTopic(topic: string, options?: { keep?: number }): Promise<number>;
+  /**
+   * The newest stored message of one topic (exact), or undefined when the topic holds none: a
+   * lookup in a per-topic index, not a scan. The index is kept from the start when
+   * `maxMessagesPerTopic` is set; otherwise it is built by the first call to this method or to
+   * `purgeTopic` (one pass over the log) and kept up to date from then on.
+   */
+  lastForTopic(topic: string): Promise<StoredMessage | undefined>;
+  /**
+   * Applies the retention limits by age, bytes and count at `now`; resolves with how many messages
+   * were dropped. (The per-topic limit holds after every append, and is applied when the storage
+   * is opened with it.)
+   */
   enforceRetention(now?: number): Promise<number>;
   /** Finishes pending appends, syncs and releases the files. */
   close(): Promise<void>;

@@ -131,6 +131,7 @@ export class Stream<S = unknown> {
     if (c.maxAgeMs !== undefined) info.maxAgeMs = c.maxAgeMs;
     if (c.maxBytes !== undefined) info.maxBytes = c.maxBytes;
     if (c.maxMessages !== undefined) info.maxMessages = c.maxMessages;
+    if (c.maxMessagesPerTopic !== undefined) info.maxMessagesPerTopic = c.maxMessagesPerTopic;
     if (this.deadLetterOf !== undefined) info.deadLetterOf = this.deadLetterOf;
     if (this.quarantined !== undefined) info.quarantined = { code: this.quarantined.code, message: this.quarantined.message };
     return info;

@@ -79,8 +79,8 @@ export class FileCatalog implements StreamCatalog {
   }
 
   openStorage(config: ResolvedStreamConfig, part: StoragePart): Promise<StreamStorage> {
-    const { maxAgeMs, maxBytes, maxMessages } = config;
-    const retention = part === 'log' ? strip({ maxAgeMs, maxBytes, maxMessages }) : {};
+    const { maxAgeMs, maxBytes, maxMessages, maxMessagesPerTopic } = config;
+    const retention = part === 'log' ? strip({ maxAgeMs, maxBytes, maxMessages, maxMessagesPerTopic }) : {};
     const options = {
       retention,
       durability: part === 'log' ? config.durability : ('fsync' as const),

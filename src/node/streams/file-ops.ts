@@ -31,6 +31,11 @@ export interface StorageFs {
   writeFileAtomic(path: string, data: Uint8Array): Promise<void>;
 }
 
+/** The temporary file `writeFileAtomic` writes before renaming it over `path` (a crash can leave it). */
+export function atomicTempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp`);
+}
+
 class NodeFile implements StorageFile {
   constructor(private readonly fh: FileHandle) {}
   async read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
@@ -84,7 +89,7 @@ export const nodeStorageFs: StorageFs = Object.freeze({
     }
   },
   async writeFileAtomic(path: string, data: Uint8Array) {
-    const tmp = join(dirname(path), `.${basename(path)}.tmp`);
+    const tmp = atomicTempPath(path);
     const fh = await open(tmp, 'w');
     try {
       await fh.writeFile(data);

@@ -9,7 +9,15 @@
  */
 import { decodeFrameAt, encodeFrame } from '../../core/protocol/codec.js';
 import { Kind, envelope, type Headers } from '../../core/protocol/envelope.js';
-import { MIN_BODY_BYTES, LENGTH_PREFIX_BYTES, OFF_SEQ, OFF_TIMESTAMP } from '../../core/protocol/layout.js';
+import {
+  FIXED_HEADER_BYTES,
+  MIN_BODY_BYTES,
+  LENGTH_PREFIX_BYTES,
+  OFF_SEQ,
+  OFF_TIMESTAMP,
+  OFF_TOPIC_LEN,
+} from '../../core/protocol/layout.js';
+import { readUtf8 } from '../../core/protocol/utf8.js';
 import { WIRE_MAX_FRAME_BYTES, WIRE_MAX_HEADER_COUNT, WIRE_MAX_TOPIC_LENGTH, type FrameLimits } from '../../core/limits.js';
 import type { AppendInput, StoredMessage } from '../../core/streams/storage.js';
 import { crc32 } from 'node:zlib';
@@ -96,4 +104,14 @@ export function decodeRecord(buf: Uint8Array, p: number, end: number, seq: numbe
     if (Object.keys(rest).length > 0) msg.headers = rest;
   }
   return msg;
+}
+
+/**
+ * The topic of the record at `p` of `buf`, read without decoding the rest: what the per-topic
+ * index needs from every record. The record was checked (`checkRecord`) when it was read or written.
+ */
+export function recordTopic(buf: Uint8Array, p: number): string {
+  const frame = p + RECORD_HEADER_BYTES;
+  const len = ((buf[frame + OFF_TOPIC_LEN] as number) << 8) | (buf[frame + OFF_TOPIC_LEN + 1] as number);
+  return readUtf8(buf, frame + FIXED_HEADER_BYTES, frame + FIXED_HEADER_BYTES + len);
 }

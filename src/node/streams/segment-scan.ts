@@ -3,38 +3,55 @@
  * last segment is a torn tail (a crash mid-write: nothing after it was ever acknowledged) and is
  * cut; a bad record with valid records after it, or in an older segment, means the data rotted or
  * was tampered with, and the stream must be quarantined rather than silently shortened.
+ *
+ * Sequences rise by one from the segment's base, except in a segment compaction rewrote, where
+ * they only rise; the last segment is never compacted (appends go there), so a gap in it is damage.
  */
-import { checkRecord, MIN_RECORD_LENGTH, RECORD_PREFIX_BYTES } from './record.js';
+import { checkRecord, MIN_RECORD_LENGTH, RECORD_PREFIX_BYTES, recordTopic } from './record.js';
 import { corrupt } from './storage-errors.js';
 
 export interface ScanResult {
   offsets: number[];
   times: number[];
+  /** Each record's sequence, when they are not consecutive from the base. */
+  seqs: number[] | undefined;
+  /** Each record's topic, when asked for. */
+  topics: string[] | undefined;
   /** Where the valid records end (the file is truncated here when there is a torn tail). */
   end: number;
   torn?: { offset: number; bytes: number; reason: string };
 }
 
-export function scanSegment(buf: Uint8Array, baseSeq: number, file: string, isLast: boolean): ScanResult {
+export function scanSegment(buf: Uint8Array, baseSeq: number, file: string, isLast: boolean, withTopics = false): ScanResult {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const offsets: number[] = [];
   const times: number[] = [];
+  const topics = withTopics ? ([] as string[]) : undefined;
+  let seqs: number[] | undefined;
   let p = 0;
   while (p < buf.length) {
-    const seq = baseSeq + offsets.length;
+    const expected = baseSeq + offsets.length;
     const c = checkRecord(buf, p, view);
     if (c.ok) {
-      if (c.seq !== seq) throw corrupt(file, p, `sequence ${c.seq} where ${seq} was expected`);
+      if (seqs === undefined && c.seq !== expected) {
+        if (isLast || c.seq < expected) throw corrupt(file, p, `sequence ${c.seq} where ${expected} was expected`);
+        seqs = offsets.map((_, i) => baseSeq + i);
+      }
+      if (seqs !== undefined) {
+        if (c.seq <= (seqs[seqs.length - 1] ?? baseSeq - 1)) throw corrupt(file, p, `sequence ${c.seq} does not rise`);
+        seqs.push(c.seq);
+      }
       offsets.push(p);
       times.push(c.time);
+      topics?.push(recordTopic(buf, p));
       p = c.end;
       continue;
     }
     if (!isLast) throw corrupt(file, p, `${c.reason} record in a segment that is not the last`);
-    if (validRecordAfter(buf, view, p + 1, seq)) throw corrupt(file, p, `${c.reason} record followed by valid records`);
-    return { offsets, times, end: p, torn: { offset: p, bytes: buf.length - p, reason: c.reason } };
+    if (validRecordAfter(buf, view, p + 1, expected)) throw corrupt(file, p, `${c.reason} record followed by valid records`);
+    return { offsets, times, seqs, topics, end: p, torn: { offset: p, bytes: buf.length - p, reason: c.reason } };
   }
-  return { offsets, times, end: p };
+  return { offsets, times, seqs, topics, end: p };
 }
 
 /**

@@ -1,0 +1,113 @@
+/**
+ * `maxMessagesPerTopic` through a hub: the stream keeps the last N messages of each topic (the
+ * history of a key-value bucket), in memory and on disk, and a consumer that starts with
+ * `deliver: 'last-per-topic'` sees the last value of each topic.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Bus, StreamMessage } from '../../src/client/index.js';
+import type { StreamCatalog } from '../../src/core/streams/catalog.js';
+import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
+import { FileCatalog } from '../../src/node/streams/file-catalog.js';
+import { rejectsWithCode } from '../helpers/rejects.js';
+import { startStreamHub } from '../helpers/stream-hub.js';
+
+async function take<T>(it: AsyncIterator<StreamMessage<T>>, n: number): Promise<StreamMessage<T>[]> {
+  const out: StreamMessage<T>[] = [];
+  while (out.length < n) {
+    const r = await it.next();
+    if (r.done) break;
+    out.push(r.value);
+  }
+  return out;
+}
+
+async function stored(bus: Bus, name: string): Promise<string[]> {
+  return (await bus.streams.read(name)).map((m) => `${m.seq}:${m.topic}=${JSON.stringify(m.data)}`);
+}
+
+const catalogs: Array<[string, () => { catalog: StreamCatalog; done(): void }]> = [
+  ['memory', () => ({ catalog: new MemoryCatalog(), done: () => {} })],
+  [
+    'files',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cb-topic-history-'));
+      return { catalog: new FileCatalog(dir), done: () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  ],
+];
+
+describe('streams: maxMessagesPerTopic', () => {
+  for (const [kind, make] of catalogs) {
+    test(`${kind}: the last N per topic are kept; 'last-per-topic' delivers the last value of each`, async () => {
+      const { catalog, done } = make();
+      const hub = await startStreamHub({ catalog });
+      try {
+        const bus = await hub.connect();
+        const info = await bus.streams.create({ name: 'KV', topics: ['kv.>'], maxMessagesPerTopic: 2 });
+        assert.equal(info.maxMessagesPerTopic, 2);
+        for (const [topic, value] of [
+          ['kv.a', 1],
+          ['kv.b', 1],
+          ['kv.a', 2],
+          ['kv.a', 3],
+          ['kv.c.x', 1],
+          ['kv.b', 2],
+          ['kv.a', 4],
+          ['kv.b', 3],
+        ] as const)
+          await bus.publish(topic, value, { durable: true });
+        assert.deepEqual(await stored(bus, 'KV'), ['4:kv.a=3', '5:kv.c.x=1', '6:kv.b=2', '7:kv.a=4', '8:kv.b=3']);
+        const st = (await bus.streams.info('KV')).state;
+        assert.deepEqual([st.firstSeq, st.lastSeq, st.messages], [4, 8, 5]);
+
+        const c = bus.consume<number>('KV', { deliver: 'last-per-topic' });
+        await c.ready;
+        const it = c[Symbol.asyncIterator]();
+        const last = await take(it, 3);
+        assert.deepEqual(
+          last.map((m) => [m.seq, m.topic, m.data]),
+          [
+            [5, 'kv.c.x', 1],
+            [7, 'kv.a', 4],
+            [8, 'kv.b', 3],
+          ],
+        );
+        for (const m of last) await m.ack();
+        // Then everything new, in order, while the limit keeps applying.
+        await bus.publish('kv.c.x', 2, { durable: true });
+        const [next] = await take(it, 1);
+        assert.deepEqual([next!.seq, next!.topic, next!.data], [9, 'kv.c.x', 2]);
+        c.close();
+
+        // Lowering the limit applies it to what is stored; the seqs stay.
+        const updated = await bus.streams.update({ name: 'KV', topics: ['kv.>'], maxMessagesPerTopic: 1 });
+        assert.equal(updated.maxMessagesPerTopic, 1);
+        assert.deepEqual(await stored(bus, 'KV'), ['7:kv.a=4', '8:kv.b=3', '9:kv.c.x=2']);
+        assert.equal((await bus.publish('kv.a', 5, { durable: true })).seq, 10);
+        assert.deepEqual(await stored(bus, 'KV'), ['8:kv.b=3', '9:kv.c.x=2', '10:kv.a=5']);
+      } finally {
+        await hub.close();
+        done();
+      }
+    });
+  }
+
+  test('the option is validated, compared by create and listed', async () => {
+    const hub = await startStreamHub();
+    const bus = await hub.connect();
+    for (const bad of [0, -1, 1.5, '2', null])
+      await rejectsWithCode(bus.streams.create({ name: 'X', topics: ['x.>'], maxMessagesPerTopic: bad as never }), 'CB_ERR_INVALID_OPTION');
+    await bus.streams.create({ name: 'KV', topics: ['kv.>'], maxMessagesPerTopic: 1 });
+    assert.equal((await bus.streams.create({ name: 'KV', topics: ['kv.>'], maxMessagesPerTopic: 1 })).name, 'KV', 'idempotent');
+    await rejectsWithCode(bus.streams.create({ name: 'KV', topics: ['kv.>'], maxMessagesPerTopic: 2 }), 'CB_ERR_STREAM_EXISTS');
+    await rejectsWithCode(bus.streams.create({ name: 'KV', topics: ['kv.>'] }), 'CB_ERR_STREAM_EXISTS');
+    const listed = (await bus.streams.list()).find((s) => s.name === 'KV');
+    assert.equal(listed?.maxMessagesPerTopic, 1);
+    assert.equal((await bus.streams.create({ name: 'PLAIN', topics: ['p.>'] })).maxMessagesPerTopic, undefined, 'absent: unlimited');
+    await hub.close();
+  });
+});
