@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bus, StreamMessage } from '../../src/client/index.js';
@@ -29,6 +29,15 @@ async function stored(bus: Bus, name: string): Promise<string[]> {
   return (await bus.streams.read(name)).map((m) => `${m.seq}:${m.topic}=${JSON.stringify(m.data)}`);
 }
 
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return n;
+}
+
 const catalogs: Array<[string, () => { catalog: StreamCatalog; done(): void }]> = [
   ['memory', () => ({ catalog: new MemoryCatalog(), done: () => {} })],
   [
@@ -41,6 +50,26 @@ const catalogs: Array<[string, () => { catalog: StreamCatalog; done(): void }]> 
 ];
 
 describe('streams: maxMessagesPerTopic', () => {
+  test('files: FileCatalog passes minCompactBytes on, so a bucket-like stream stays small on disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-topic-compact-'));
+    const hub = await startStreamHub({ catalog: new FileCatalog(dir, { minCompactBytes: 4_096 }) });
+    try {
+      const bus = await hub.connect();
+      await bus.streams.create({ name: 'KVC', topics: ['kvc.>'], maxMessagesPerTopic: 1, durability: 'interval' });
+      const value = 'v'.repeat(100);
+      for (let i = 0; i < 2_000; i++) await bus.publish(`kvc.k${i % 2}`, `${value}${i}`, { durable: true });
+      assert.deepEqual(
+        (await stored(bus, 'KVC')).map((m) => m.split('=')[0]),
+        ['1999:kvc.k0', '2000:kvc.k1'],
+      );
+      // About 300 KB were written; with the early seal, compaction keeps a few segments of 4 KiB.
+      assert.ok(dirBytes(join(dir, 'KVC')) < 64 * 1024, `${dirBytes(join(dir, 'KVC'))} bytes on disk`);
+    } finally {
+      await hub.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   for (const [kind, make] of catalogs) {
     test(`${kind}: the last N per topic are kept; 'last-per-topic' delivers the last value of each`, async () => {
       const { catalog, done } = make();

@@ -40,6 +40,8 @@ export interface FileCatalogOptions {
   syncIntervalMs?: number;
   /** @default 64 MiB */
   maxSegmentBytes?: number;
+  /** The active segment is sealed early, to be compacted, once this large and half deleted. @default 1 MiB */
+  minCompactBytes?: number;
 }
 
 export class FileCatalog implements StreamCatalog {
@@ -88,6 +90,7 @@ export class FileCatalog implements StreamCatalog {
       ...(this.o.fs !== undefined ? { fs: this.o.fs } : {}),
       ...(this.o.syncIntervalMs !== undefined ? { syncIntervalMs: this.o.syncIntervalMs } : {}),
       ...(this.o.maxSegmentBytes !== undefined ? { maxSegmentBytes: this.o.maxSegmentBytes } : {}),
+      ...(this.o.minCompactBytes !== undefined ? { minCompactBytes: this.o.minCompactBytes } : {}),
     };
     return SegmentLog.open(join(this.dir, config.name, part), options);
   }
