@@ -139,4 +139,47 @@ describe('streams: maxMessagesPerTopic', () => {
     assert.equal((await bus.streams.create({ name: 'PLAIN', topics: ['p.>'] })).maxMessagesPerTopic, undefined, 'absent: unlimited');
     await hub.close();
   });
+
+  for (const [kind, make] of catalogs) {
+    test(`${kind}: over the wire, one message deleted, one topic purged but its newest, and a topic's last message`, async () => {
+      const { catalog, done } = make();
+      const hub = await startStreamHub({ catalog });
+      try {
+        const bus = await hub.connect();
+        await bus.streams.create({ name: 'OPS', topics: ['ops.>'] });
+        for (const [topic, value] of [
+          ['ops.a', 1],
+          ['ops.b', 1],
+          ['ops.a', 2],
+          ['ops.a', 3],
+          ['ops.b', 2],
+        ] as const)
+          await bus.publish(topic, value, { durable: true });
+        assert.equal((await bus.streams.last('OPS', 'ops.a'))?.data, 3);
+        assert.equal(await bus.streams.last('OPS', 'ops.none'), undefined);
+        assert.equal(await bus.streams.deleteMessage('OPS', 5), true);
+        assert.equal(await bus.streams.deleteMessage('OPS', 5), false, 'gone already');
+        assert.equal((await bus.streams.last('OPS', 'ops.b'))?.seq, 2, 'the newest still stored');
+        assert.deepEqual(await bus.streams.purgeTopic('OPS', 'ops.a', { keep: 1 }), { purged: 2 });
+        assert.deepEqual(await stored(bus, 'OPS'), ['2:ops.b=1', '4:ops.a=3']);
+        assert.deepEqual(await bus.streams.purgeTopic('OPS', 'ops.b'), { purged: 1 });
+        assert.deepEqual(await stored(bus, 'OPS'), ['4:ops.a=3']);
+        // Bad input, refused typed by the client before anything is sent, and by the hub.
+        await rejectsWithCode(bus.streams.deleteMessage('OPS', 0), 'CB_ERR_INVALID_OPTION');
+        await rejectsWithCode(bus.streams.purgeTopic('OPS', 'ops.*'), 'CB_ERR_INVALID_OPTION');
+        await rejectsWithCode(bus.streams.purgeTopic('OPS', 'ops.a', { keep: -1 }), 'CB_ERR_INVALID_OPTION');
+        await rejectsWithCode(bus.streams.last('OPS', 'ops.>'), 'CB_ERR_INVALID_OPTION');
+        await rejectsWithCode(bus.streams.last('NOPE', 'ops.a'), 'CB_ERR_STREAM_NOT_FOUND');
+        const raw = (op: object): Promise<unknown> =>
+          (bus as unknown as { streams: { send: (o: object) => Promise<unknown> } }).streams.send(op);
+        await rejectsWithCode(raw({ op: 'delete-message', name: 'OPS', seq: 1.5 }), 'CB_ERR_INVALID_OPTION');
+        await rejectsWithCode(raw({ op: 'purge-topic', name: 'OPS', topic: 'ops.>' }), 'CB_ERR_INVALID_OPTION');
+        await rejectsWithCode(raw({ op: 'last', name: 'OPS', topic: 7 }), 'CB_ERR_INVALID_OPTION');
+        assert.deepEqual(await stored(bus, 'OPS'), ['4:ops.a=3'], 'nothing changed by the refused ones');
+      } finally {
+        await hub.close();
+        done();
+      }
+    });
+  }
 });

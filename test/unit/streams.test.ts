@@ -504,6 +504,9 @@ describe('streams: access control', () => {
     await rejectsWithCode(orders.streams.info('BILL'), 'CB_ERR_FORBIDDEN');
     await rejectsWithCode(orders.consume('BILL').ready, 'CB_ERR_FORBIDDEN');
     await rejectsWithCode(orders.streams.purge('BILL'), 'CB_ERR_FORBIDDEN');
+    await rejectsWithCode(orders.streams.deleteMessage('BILL', 1), 'CB_ERR_FORBIDDEN');
+    await rejectsWithCode(orders.streams.purgeTopic('BILL', 'billing.x'), 'CB_ERR_FORBIDDEN');
+    await rejectsWithCode(orders.streams.last('BILL', 'billing.x'), 'CB_ERR_FORBIDDEN');
     await rejectsWithCode(orders.streams.read('BILL.DLQ'), 'CB_ERR_FORBIDDEN');
     assert.deepEqual(
       (await orders.streams.list()).map((s) => s.name),

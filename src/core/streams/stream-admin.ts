@@ -1,6 +1,7 @@
 /**
  * STREAM operations (a STREAM frame carries one as JSON): create, update, info, list, delete,
- * purge and read a stream, consume, add-consumer and delete-consumer. Each is access-checked with the stream's topics
+ * purge and read a stream, delete one message, purge one topic, read a topic's last message,
+ * consume, add-consumer and delete-consumer. Each is access-checked with the stream's topics
  * (a dead-letter stream: its source's) and answered with OK (JSON) or ERROR. Those that change
  * what the hub holds run one at a time: they await storage between their checks and changes.
  */
@@ -8,6 +9,7 @@ import { createError } from '../errors/index.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
 import { patternsOverlap } from '../security/policy.js';
 import { toBase64 } from '../security/bytes.js';
+import { topicProblem } from '../topic.js';
 import { decodeJson, encodeJson } from '../util/json.js';
 import type { StreamCatalog } from './catalog.js';
 import { resolveConsumerConfig, resolveStreamConfig, sameStreamConfig, streamNameProblem, type ResolvedStreamConfig } from './config.js';
@@ -78,6 +80,12 @@ export class StreamAdmin<S> {
           return this.#purge(s, id, op.name, op.upToSeq);
         case 'read':
           return this.#read(s, id, op.name, op.fromSeq, op.maxMessages);
+        case 'delete-message':
+          return this.#deleteMessage(s, id, op.name, op.seq);
+        case 'purge-topic':
+          return this.#purgeTopic(s, id, op.name, op.topic, op.keep);
+        case 'last':
+          return this.#last(s, id, op.name, op.topic);
         case 'consume':
           return this.#consume(s, id, env.sid, op.stream, op.config);
         case 'add-consumer':
@@ -88,7 +96,7 @@ export class StreamAdmin<S> {
           throw createError('CB_ERR_PROTOCOL', `unknown stream operation ${JSON.stringify((op as { op: unknown }).op)}`);
       }
     };
-    const serial = op.op !== 'info' && op.op !== 'list' && op.op !== 'read';
+    const serial = op.op !== 'info' && op.op !== 'list' && op.op !== 'read' && op.op !== 'last';
     const done = serial ? this.#exclusive(run) : run();
     done.then(
       (result) => {
@@ -235,6 +243,35 @@ export class StreamAdmin<S> {
     return { purged };
   }
 
+  /** One message, by seq: a purge of one (the same grant as `purge`). */
+  async #deleteMessage(s: S, id: number, name: unknown, seq: unknown): Promise<{ deleted: boolean }> {
+    const stream = this.#access(s, id, 'stream.purge', name);
+    if (!Number.isSafeInteger(seq) || (seq as number) < 1)
+      throw createError('CB_ERR_INVALID_OPTION', 'seq must be an integer >= 1', { details: { option: 'seq' } });
+    const deleted = await stream.usable().deleteMessage(seq as number);
+    if (deleted) this.#p.host.get().emit({ action: 'purged', stream: stream.name, details: { seq } });
+    return { deleted };
+  }
+
+  /** The messages of one topic, but its newest `keep`: a purge of one key's history (the same grant as `purge`). */
+  async #purgeTopic(s: S, id: number, name: unknown, topic: unknown, keep: unknown): Promise<{ purged: number }> {
+    const stream = this.#access(s, id, 'stream.purge', name);
+    checkTopic(topic, this.#p.maxTopicLength);
+    if (keep !== undefined && (!Number.isSafeInteger(keep) || (keep as number) < 0))
+      throw createError('CB_ERR_INVALID_OPTION', 'keep must be an integer >= 0', { details: { option: 'keep' } });
+    const purged = await stream.usable().purgeTopic(topic as string, keep === undefined ? {} : { keep: keep as number });
+    if (purged > 0) this.#p.host.get().emit({ action: 'purged', stream: stream.name, details: { purged, topic } });
+    return { purged };
+  }
+
+  /** The newest stored message of one topic (a key's value), from the stream's topic index. */
+  async #last(s: S, id: number, name: unknown, topic: unknown): Promise<{ message: WireRecord | null }> {
+    const stream = this.#access(s, id, 'stream.read', name);
+    checkTopic(topic, this.#p.maxTopicLength);
+    const m = await stream.usable().lastForTopic(topic as string);
+    return { message: m === undefined ? null : toWire(m) };
+  }
+
   async #read(s: S, id: number, name: unknown, fromSeq: unknown, maxMessages: unknown): Promise<{ messages: WireRecord[] }> {
     const stream = this.#access(s, id, 'stream.read', name);
     const from = fromSeq ?? 1;
@@ -258,6 +295,12 @@ export class StreamAdmin<S> {
     const config = resolveConsumerConfig(input);
     return this.#p.consumers.consume(s, sid, this.#access(s, id, 'stream.consume', name), config);
   }
+}
+
+/** Throws CB_ERR_INVALID_OPTION unless `topic` is one exact topic (no wildcard). */
+function checkTopic(topic: unknown, maxLength: number | undefined): void {
+  const problem = typeof topic === 'string' ? topicProblem(topic, 'topic', maxLength) : 'must be a string';
+  if (problem !== undefined) throw createError('CB_ERR_INVALID_OPTION', `topic ${problem}`, { details: { option: 'topic' } });
 }
 
 function toWire(m: StoredMessage): WireRecord {

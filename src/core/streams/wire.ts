@@ -16,6 +16,9 @@ export type StreamOp =
   | { op: 'delete'; name: string }
   | { op: 'purge'; name: string; upToSeq?: number }
   | { op: 'read'; name: string; fromSeq?: number; maxMessages?: number }
+  | { op: 'delete-message'; name: string; seq: number }
+  | { op: 'purge-topic'; name: string; topic: string; keep?: number }
+  | { op: 'last'; name: string; topic: string }
   | { op: 'consume'; stream: string; config: ConsumerConfig }
   | { op: 'delete-consumer'; stream: string; durable: string }
   | { op: 'add-consumer'; stream: string; config: ConsumerConfig & { durable: string } };
