@@ -8,8 +8,8 @@ import {
   type ConsumerConfig,
   type StreamConfig,
 } from '../core/streams/config.js';
+import { checkExactTopic, checkKeep, checkSeq } from '../core/streams/topic-index.js';
 import type { ConsumerInfo, StreamInfo, StreamOp, WireRecord } from '../core/streams/wire.js';
-import { topicProblem } from '../core/topic.js';
 import { decodeJson } from '../core/util/json.js';
 
 /** One stored message, as `streams.read` returns it. */
@@ -29,16 +29,6 @@ export type StreamOpSender = <R>(op: StreamOp) => Promise<R>;
 function checkName(name: string): void {
   const problem = streamNameProblem(name);
   if (problem !== undefined) throw createError('CB_ERR_INVALID_OPTION', `stream name ${problem}`, { details: { option: 'name' } });
-}
-
-function checkCount(option: string, v: number, min: number): void {
-  if (!Number.isSafeInteger(v) || v < min)
-    throw createError('CB_ERR_INVALID_OPTION', `${option} must be an integer >= ${min}`, { details: { option } });
-}
-
-function checkTopic(topic: string): void {
-  const problem = typeof topic === 'string' ? topicProblem(topic, 'topic') : 'must be a string';
-  if (problem !== undefined) throw createError('CB_ERR_INVALID_OPTION', `topic ${problem}`, { details: { option: 'topic' } });
 }
 
 /** Stream management: `bus.streams`. Every call is one round trip to the hub. */
@@ -86,15 +76,15 @@ export class StreamsApi {
   /** Deletes one stored message (a purge of one: the same grant); false when it was not stored. */
   async deleteMessage(name: string, seq: number): Promise<boolean> {
     checkName(name);
-    checkCount('seq', seq, 1);
+    checkSeq(seq);
     return (await this.send<{ deleted: boolean }>({ op: 'delete-message', name, seq })).deleted;
   }
 
   /** Deletes the stored messages of one topic (exact), but its newest `keep` (default 0). */
   async purgeTopic(name: string, topic: string, options: { keep?: number } = {}): Promise<{ purged: number }> {
     checkName(name);
-    checkTopic(topic);
-    if (options.keep !== undefined) checkCount('keep', options.keep, 0);
+    checkExactTopic(topic);
+    if (options.keep !== undefined) checkKeep(options);
     const op: StreamOp = { op: 'purge-topic', name, topic };
     if (options.keep !== undefined) op.keep = options.keep;
     return this.send<{ purged: number }>(op);
@@ -103,7 +93,7 @@ export class StreamsApi {
   /** The newest stored message of one topic (exact), or undefined: a lookup, not a scan. */
   async last(name: string, topic: string): Promise<StreamRecord | undefined> {
     checkName(name);
-    checkTopic(topic);
+    checkExactTopic(topic);
     const { message } = await this.send<{ message: WireRecord | null }>({ op: 'last', name, topic });
     return message === null ? undefined : fromWire(message);
   }

@@ -8,7 +8,7 @@ import type { StreamCatalog } from '../../src/core/streams/catalog.js';
 import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
 import { StreamService, type StreamEvent, type StreamServiceOptions } from '../../src/core/streams/stream-service.js';
 import type { BrokerSecurity } from '../../src/core/security/broker-security.js';
-import { connectWith, type Bus, type ConnectOptions } from '../../src/client/index.js';
+import { connectWith, type Bus, type ConnectOptions, type StreamMessage } from '../../src/client/index.js';
 import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
 
@@ -46,4 +46,15 @@ export async function startStreamHub(
       await service.close();
     },
   };
+}
+
+/** The next `n` messages of a consumer's iterator (fewer when it ends first). */
+export async function take<T>(it: AsyncIterator<StreamMessage<T>>, n: number): Promise<StreamMessage<T>[]> {
+  const out: StreamMessage<T>[] = [];
+  while (out.length < n) {
+    const r = await it.next();
+    if (r.done) break;
+    out.push(r.value);
+  }
+  return out;
 }

@@ -8,22 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Bus, StreamMessage } from '../../src/client/index.js';
+import type { Bus } from '../../src/client/index.js';
 import type { StreamCatalog } from '../../src/core/streams/catalog.js';
 import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
 import { FileCatalog } from '../../src/node/streams/file-catalog.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
-import { startStreamHub } from '../helpers/stream-hub.js';
-
-async function take<T>(it: AsyncIterator<StreamMessage<T>>, n: number): Promise<StreamMessage<T>[]> {
-  const out: StreamMessage<T>[] = [];
-  while (out.length < n) {
-    const r = await it.next();
-    if (r.done) break;
-    out.push(r.value);
-  }
-  return out;
-}
+import { startStreamHub, take } from '../helpers/stream-hub.js';
 
 async function stored(bus: Bus, name: string): Promise<string[]> {
   return (await bus.streams.read(name)).map((m) => `${m.seq}:${m.topic}=${JSON.stringify(m.data)}`);

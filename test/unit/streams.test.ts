@@ -7,7 +7,7 @@ import type { StreamMessage } from '../../src/client/index.js';
 import { FileCatalog } from '../../src/node/streams/file-catalog.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
 import { hubSecurity, testConfigDocument } from '../helpers/security.js';
-import { startStreamHub } from '../helpers/stream-hub.js';
+import { startStreamHub, take } from '../helpers/stream-hub.js';
 import { StreamService } from '../../src/core/streams/stream-service.js';
 import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
 import { silentLogger } from '../../src/core/util/logger.js';
@@ -227,16 +227,6 @@ describe('streams: idempotent publish', () => {
     await hub.close();
   });
 });
-
-async function take<T>(it: AsyncIterator<StreamMessage<T>>, n: number): Promise<StreamMessage<T>[]> {
-  const out: StreamMessage<T>[] = [];
-  while (out.length < n) {
-    const r = await it.next();
-    if (r.done) break;
-    out.push(r.value);
-  }
-  return out;
-}
 
 describe('streams: consumers', () => {
   test('deliver policies: all, new, last-per-topic, { seq }, { time }', async () => {

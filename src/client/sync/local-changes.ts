@@ -159,12 +159,11 @@ export class LocalChanges {
    * one change and a concurrent edit of the same text meets them once.
    */
   #joinable(): Change | undefined {
-    const replica = this.#ctx.replica;
-    const last = replica.pending.at(-1);
+    const last = this.#ctx.replica.rewritable;
     if (this.#ctx.options.mode !== 'manual' || last === undefined || last.rseq <= this.#allowedUpTo || last.rseq <= this.#sentUpTo) {
       return undefined;
     }
-    return last.base === replica.seq && last.resolve === undefined && last.meta === undefined ? last : undefined;
+    return last;
   }
 
   /** The draft joined to the change it may join (see `#joinable`); false when it may not. */

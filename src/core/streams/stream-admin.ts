@@ -9,7 +9,6 @@ import { createError } from '../errors/index.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
 import { patternsOverlap } from '../security/policy.js';
 import { toBase64 } from '../security/bytes.js';
-import { topicProblem } from '../topic.js';
 import { decodeJson, encodeJson } from '../util/json.js';
 import type { StreamCatalog } from './catalog.js';
 import { resolveConsumerConfig, resolveStreamConfig, sameStreamConfig, streamNameProblem, type ResolvedStreamConfig } from './config.js';
@@ -17,6 +16,7 @@ import type { ConsumerPositions } from './consumer-positions.js';
 import type { ConsumerRegistry } from './consumer-registry.js';
 import type { HostLink } from './host-link.js';
 import type { StoredMessage } from './storage.js';
+import { checkExactTopic, checkKeep, checkSeq } from './topic-index.js';
 import { type Stream, asCrossbusError } from './stream.js';
 import type { StreamLoader } from './stream-loader.js';
 import type { StreamTable } from './stream-table.js';
@@ -246,8 +246,7 @@ export class StreamAdmin<S> {
   /** One message, by seq: a purge of one (the same grant as `purge`). */
   async #deleteMessage(s: S, id: number, name: unknown, seq: unknown): Promise<{ deleted: boolean }> {
     const stream = this.#access(s, id, 'stream.purge', name);
-    if (!Number.isSafeInteger(seq) || (seq as number) < 1)
-      throw createError('CB_ERR_INVALID_OPTION', 'seq must be an integer >= 1', { details: { option: 'seq' } });
+    checkSeq(seq);
     const deleted = await stream.usable().deleteMessage(seq as number);
     if (deleted) this.#p.host.get().emit({ action: 'purged', stream: stream.name, details: { seq } });
     return { deleted };
@@ -256,10 +255,8 @@ export class StreamAdmin<S> {
   /** The messages of one topic, but its newest `keep`: a purge of one key's history (the same grant as `purge`). */
   async #purgeTopic(s: S, id: number, name: unknown, topic: unknown, keep: unknown): Promise<{ purged: number }> {
     const stream = this.#access(s, id, 'stream.purge', name);
-    checkTopic(topic, this.#p.maxTopicLength);
-    if (keep !== undefined && (!Number.isSafeInteger(keep) || (keep as number) < 0))
-      throw createError('CB_ERR_INVALID_OPTION', 'keep must be an integer >= 0', { details: { option: 'keep' } });
-    const purged = await stream.usable().purgeTopic(topic as string, keep === undefined ? {} : { keep: keep as number });
+    checkExactTopic(topic, this.#p.maxTopicLength);
+    const purged = await stream.usable().purgeTopic(topic as string, { keep: checkKeep({ keep: keep as number | undefined }) });
     if (purged > 0) this.#p.host.get().emit({ action: 'purged', stream: stream.name, details: { purged, topic } });
     return { purged };
   }
@@ -267,7 +264,7 @@ export class StreamAdmin<S> {
   /** The newest stored message of one topic (a key's value), from the stream's topic index. */
   async #last(s: S, id: number, name: unknown, topic: unknown): Promise<{ message: WireRecord | null }> {
     const stream = this.#access(s, id, 'stream.read', name);
-    checkTopic(topic, this.#p.maxTopicLength);
+    checkExactTopic(topic, this.#p.maxTopicLength);
     const m = await stream.usable().lastForTopic(topic as string);
     return { message: m === undefined ? null : toWire(m) };
   }
@@ -295,12 +292,6 @@ export class StreamAdmin<S> {
     const config = resolveConsumerConfig(input);
     return this.#p.consumers.consume(s, sid, this.#access(s, id, 'stream.consume', name), config);
   }
-}
-
-/** Throws CB_ERR_INVALID_OPTION unless `topic` is one exact topic (no wildcard). */
-function checkTopic(topic: unknown, maxLength: number | undefined): void {
-  const problem = typeof topic === 'string' ? topicProblem(topic, 'topic', maxLength) : 'must be a string';
-  if (problem !== undefined) throw createError('CB_ERR_INVALID_OPTION', `topic ${problem}`, { details: { option: 'topic' } });
 }
 
 function toWire(m: StoredMessage): WireRecord {

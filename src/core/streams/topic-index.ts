@@ -5,6 +5,7 @@
  * on the append path. Isomorphic.
  */
 import { createError } from '../errors/index.js';
+import { topicProblem } from '../topic.js';
 
 /**
  * One topic's stored sequences, oldest first: `seqs[head..]`. Dropping the oldest only moves
@@ -112,6 +113,22 @@ function indexOfSeq(seqs: number[], from: number, seq: number): number {
 export function checkTopic(topic: unknown): void {
   if (typeof topic !== 'string') {
     throw createError('CB_ERR_INVALID_OPTION', `topic must be a string, got ${typeof topic}`, { details: { option: 'topic' } });
+  }
+}
+
+/**
+ * The topic of an operation on one topic as it arrives from an application (`last`,
+ * `purge-topic`): one exact topic, no wildcard (CB_ERR_INVALID_OPTION otherwise).
+ */
+export function checkExactTopic(topic: unknown, maxLength?: number): void {
+  const problem = typeof topic === 'string' ? topicProblem(topic, 'topic', maxLength) : 'must be a string';
+  if (problem !== undefined) throw createError('CB_ERR_INVALID_OPTION', `topic ${problem}`, { details: { option: 'topic' } });
+}
+
+/** The seq of one stored message an operation names: an integer >= 1 (CB_ERR_INVALID_OPTION otherwise). */
+export function checkSeq(seq: unknown): void {
+  if (!Number.isSafeInteger(seq) || (seq as number) < 1) {
+    throw createError('CB_ERR_INVALID_OPTION', `seq must be an integer >= 1, got ${String(seq)}`, { details: { option: 'seq' } });
   }
 }
 

@@ -137,13 +137,20 @@ export class SyncReplica {
    * Returns undefined, changing nothing, when it may not be rewritten; rejects as `edit` does.
    */
   rewriteLast(ops: readonly DeltaOperation[]): Promise<Change> | undefined {
-    const last = this.#pending.changes.at(-1);
-    if (last === undefined || last.base !== this.#state.seq || last.resolve !== undefined || last.meta !== undefined) return undefined;
+    const last = this.rewritable;
+    if (last === undefined) return undefined;
     try {
       return this.#make({ ops }, true, last);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** The last pending change when `rewriteLast` may put another in its place (as that method says); otherwise undefined. */
+  get rewritable(): Change | undefined {
+    const last = this.#pending.changes.at(-1);
+    if (last === undefined || last.base !== this.#state.seq || last.resolve !== undefined || last.meta !== undefined) return undefined;
+    return last;
   }
 
   /**
