@@ -165,9 +165,9 @@ export class DocContext {
     const c = this.replica.pending.at(-1);
     const old = this.pendingBytes.get(rseq);
     if (c === undefined || c.rseq !== rseq || old === undefined) return;
-    const bytes = utf8Length(JSON.stringify(c));
-    this.pendingBytes.set(rseq, bytes);
-    this.pendingTotal += bytes - old;
+    this.pendingBytes.delete(rseq);
+    this.pendingTotal -= old;
+    this.#count(c);
   }
 
   /** Forgets the sizes of changes no longer pending (in the log, rejected, dropped). */
