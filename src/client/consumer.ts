@@ -17,6 +17,9 @@ interface Owner {
  * resumes where it stood, and deliveries that were unsettled on the lost connection come again.
  */
 export class StreamConsumer<T = unknown> extends Subscription<T> {
+  /** Where an ephemeral consumer re-attaches after a reconnect, instead of its deliver policy. */
+  #resumeAt: number | undefined;
+
   constructor(
     owner: Owner,
     sid: number,
@@ -35,9 +38,19 @@ export class StreamConsumer<T = unknown> extends Subscription<T> {
     return new StreamMessage<T>(env, this.stream, this.settler);
   }
 
+  /**
+   * @internal Re-attach after a reconnect at the message after `seq` rather than by the deliver
+   * policy (a KV watcher that saw every message up to `seq`).
+   */
+  resumeAfter(seq: number): void {
+    this.#resumeAt = seq + 1;
+  }
+
   /** @internal attaching a consumer is a STREAM operation. */
   override subscribeFrame(id: number): Envelope {
-    const op: StreamOp = { op: 'consume', stream: this.stream, config: this.config };
+    const at = this.#resumeAt;
+    const config = at === undefined ? this.config : { ...this.config, deliver: { seq: at } };
+    const op: StreamOp = { op: 'consume', stream: this.stream, config };
     return envelope(Kind.STREAM, { id, sid: this.sid, payloadType: PayloadType.JSON, payload: encodeJson(op) });
   }
 

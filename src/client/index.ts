@@ -2,6 +2,7 @@
 export { Bus, HEADER_ERROR, openBus, type BusPlugins } from './bus.js';
 export { connect as connectWith, assertHubUrl } from './connect.js';
 export * from './failover/index.js';
+export * from './kv/index.js';
 export { createSecretAuth, secretAuthFromOptions, type SecretAuth, type SecretAuthAttempt } from './secret-auth.js';
 export type { PublishOptions, RequestOptions, ServeOptions, ServiceHandler } from './bus.js';
 export type { BusEvents, BusState } from './events.js';

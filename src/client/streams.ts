@@ -98,6 +98,21 @@ export class StreamsApi {
     return message === null ? undefined : fromWire(message);
   }
 
+  /**
+   * The newest stored message of every topic matching `pattern` (default `>`: all), in stream
+   * order, from `fromSeq` on: one page of at most `maxMessages` (default and most 1000). Page on
+   * with `fromSeq` one past the last seq returned until a page comes back empty.
+   */
+  async lastPerTopic(name: string, options: { pattern?: string; fromSeq?: number; maxMessages?: number } = {}): Promise<StreamRecord[]> {
+    checkName(name);
+    const op: StreamOp = { op: 'last-per-topic', name };
+    if (options.pattern !== undefined) op.pattern = options.pattern;
+    if (options.fromSeq !== undefined) op.fromSeq = options.fromSeq;
+    if (options.maxMessages !== undefined) op.maxMessages = options.maxMessages;
+    const { messages } = await this.send<{ messages: WireRecord[] }>(op);
+    return messages.map(fromWire);
+  }
+
   /** A page of stored messages from `fromSeq` on, in order; [] past the end. */
   async read(name: string, options: { fromSeq?: number; maxMessages?: number } = {}): Promise<StreamRecord[]> {
     checkName(name);

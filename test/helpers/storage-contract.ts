@@ -1,6 +1,6 @@
 /**
  * The StreamStorage contract for deletes inside the log, run against every storage (MemoryStorage
- * and SegmentLog): interior deletes, the per-topic limit, purgeTopic, lastForTopic, reads that
+ * and SegmentLog): interior deletes, the per-topic limit, purgeTopic, lastForTopic, topicHeads, reads that
  * skip deleted messages, and what state() counts.
  */
 import { test } from 'node:test';
@@ -159,6 +159,39 @@ export function storageContract(name: string, sut: StorageUnderTest): void {
     const b = await s.lastForTopic('kv.b');
     assert.deepEqual([b!.seq, b!.topic, text(b!.payload)], [5, 'kv.b', 'b2']);
     await s.close();
+  });
+
+  test(`${name}: topicHeads lists the newest stored seq of every topic, with or without a kept index`, async () => {
+    for (const retention of [{}, { maxMessagesPerTopic: 2 }]) {
+      const s = await sut.open(retention);
+      assert.deepEqual([...(await s.topicHeads())], []);
+      await appendAll(s, [
+        ['kv.a', 'a1'],
+        ['kv.b', 'b1'],
+        ['kv.a', 'a2'],
+        ['kv.c', 'c1'],
+      ]);
+      const sorted = async (): Promise<Array<[string, number]>> => [...(await s.topicHeads())].sort((x, y) => x[1] - y[1]);
+      assert.deepEqual(await sorted(), [
+        ['kv.b', 2],
+        ['kv.a', 3],
+        ['kv.c', 4],
+      ]);
+      const copy = await s.topicHeads();
+      copy.clear();
+      assert.equal((await s.topicHeads()).size, 3, 'a copy: changing it changes nothing');
+      assert.equal(await s.deleteMessage(3), true);
+      assert.equal(await s.deleteMessage(4), true);
+      await appendAll(s, [['kv.d', 'd1']]);
+      assert.deepEqual(await sorted(), [
+        ['kv.a', 1],
+        ['kv.b', 2],
+        ['kv.d', 5],
+      ]);
+      await s.purge({ upToSeq: 2 });
+      assert.deepEqual(await sorted(), [['kv.d', 5]]);
+      await s.close();
+    }
   });
 
   test(`${name}: retention by count and bytes counts stored messages only; purge counts what it dropped`, async () => {

@@ -1,6 +1,6 @@
 /**
  * The Bus that `connect()` from 'crossbus' returns: the Bus with `bus.sync`, its replicated
- * documents. A subclass rather than a plugin slot of the Bus, so the page client's Bus
+ * documents, and `bus.kv`, its key-value buckets. A subclass rather than a plugin slot of the Bus, so the page client's Bus
  * (`crossbus/page`) carries not one byte of it; a page adds sync with `createSync(bus)` from
  * 'crossbus/sync' instead. It can also start without the hub (`waitForHub: false`): an app that
  * restarts while the hub is away opens its documents from their stores and edits them, and the
@@ -13,6 +13,7 @@ import { backoffDelay } from '../backoff.js';
 import { Bus, type BusPlugins } from '../bus.js';
 import { resolveConnectOptions, type ConnectOptions } from '../options.js';
 import { createSync, type SyncApi, type SyncOptions } from './sync-api.js';
+import { createKv, type KvApi } from '../kv/kv-api.js';
 
 /** connect()'s options, with the defaults of `bus.sync`. */
 export interface SyncConnectOptions extends ConnectOptions {
@@ -32,6 +33,7 @@ export class SyncingBus extends Bus {
   readonly #syncOptions: SyncOptions;
   readonly #reconnect: Readonly<Required<ReconnectOptions>> | undefined;
   #sync: SyncApi | undefined;
+  #kv: KvApi | undefined;
 
   /** @internal use connect() */
   constructor(connector: TransportConnector, options: SyncConnectOptions, plugins: BusPlugins = {}) {
@@ -52,6 +54,12 @@ export class SyncingBus extends Bus {
   get sync(): SyncApi {
     this.#sync ??= createSync(this, this.#syncOptions);
     return this.#sync;
+  }
+
+  /** Key-value buckets on durable streams: `bus.kv.bucket('config')`. */
+  get kv(): KvApi {
+    this.#kv ??= createKv(this);
+    return this.#kv;
   }
 
   /**

@@ -121,6 +121,7 @@ export const ERROR_CODES = {
     CONSUMER_NOT_FOUND: false, // no such consumer
     STREAM_LIMIT: false, // a limit on streams or consumers was reached
     ACK_STALE: false, // the delivery this acknowledgement names is no longer current
+    SEQ_MISMATCH: false, // a conditional append: the topic's last seq is not the one expected
   }),
   // --- sync: replicated documents ---------------------------------------------------------
   ...codesOf('ValidationError', {

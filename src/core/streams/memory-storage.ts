@@ -8,7 +8,7 @@
  */
 import { createError } from '../errors/index.js';
 import type { AppendInput, ReadOptions, RetentionLimits, StorageState, StoredMessage, StreamStorage } from './storage.js';
-import { TopicIndex, checkKeep, checkTopic, newestSeq, oldestSeq, topicCount } from './topic-index.js';
+import { TopicIndex, checkKeep, checkTopic, headsOf, newestSeq, oldestSeq, topicCount } from './topic-index.js';
 
 interface Held extends StoredMessage {
   /** What retention by bytes counts for it. */
@@ -158,6 +158,11 @@ export class MemoryStorage implements StreamStorage {
     const seq = newestSeq(this.#index().get(topic));
     if (seq === undefined) return undefined;
     return stored(this.#msgs[this.#atOrAfter(seq)] as Held);
+  }
+
+  async topicHeads(): Promise<Map<string, number>> {
+    this.#check();
+    return headsOf(this.#index());
   }
 
   async enforceRetention(now = this.#clock()): Promise<number> {

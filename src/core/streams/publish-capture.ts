@@ -10,7 +10,7 @@ import type { Logger } from '../util/logger.js';
 import type { HostLink } from './host-link.js';
 import { type Stream, asCrossbusError } from './stream.js';
 import type { StreamTable } from './stream-table.js';
-import { HEADER_DUPLICATE, HEADER_DURABLE, HEADER_MSG_ID, MAX_MSG_ID_LENGTH } from './wire.js';
+import { HEADER_DUPLICATE, HEADER_DURABLE, HEADER_EXPECT_LAST_SEQ, HEADER_MSG_ID, MAX_MSG_ID_LENGTH } from './wire.js';
 
 export interface PublishCaptureParts<S> {
   table: StreamTable<S>;
@@ -58,17 +58,34 @@ export class PublishCapture<S> {
           );
       return;
     }
-    if (headers !== undefined && (durable || msgId !== undefined)) {
+    const expectText = headers?.[HEADER_EXPECT_LAST_SEQ];
+    let expectLastSeq: number | undefined;
+    if (expectText !== undefined) {
+      expectLastSeq = /^(0|[1-9]\d{0,15})$/.test(expectText) ? Number(expectText) : Number.NaN;
+      if (!Number.isSafeInteger(expectLastSeq)) {
+        if (durable)
+          p.host.get().replyError(
+            s,
+            env.id,
+            createError('CB_ERR_INVALID_OPTION', `${HEADER_EXPECT_LAST_SEQ} must be an integer >= 0`, {
+              details: { option: 'expectLastSeq' },
+            }),
+          );
+        return;
+      }
+    }
+    if (headers !== undefined && (durable || msgId !== undefined || expectText !== undefined)) {
       headers = { ...headers };
       delete headers[HEADER_DURABLE];
       delete headers[HEADER_MSG_ID];
+      delete headers[HEADER_EXPECT_LAST_SEQ];
       if (Object.keys(headers).length === 0) headers = undefined;
     }
     const input = { time: p.clock(), topic: env.topic, headers, payloadType: env.payloadType as 0 | 1 | 2, payload: env.payload, msgId };
     if (msgId === undefined) delete input.msgId;
     if (headers === undefined) delete input.headers;
     const id = env.id;
-    stream.append(input, p.clock).then(
+    stream.append(input, p.clock, expectLastSeq).then(
       (r) => {
         if (stream.dedupe.forgottenEarly > 0 && !this.#warnedForgetting.has(stream)) {
           this.#warnedForgetting.add(stream);
@@ -95,7 +112,8 @@ export class PublishCapture<S> {
         if (error.code === 'CB_ERR_STORAGE')
           p.host.get().emit({ action: 'storage-error', stream: stream.name, details: { code: error.code, message: error.message } });
         if (durable) p.host.get().replyError(s, id, error);
-        else p.logger.warn({ stream: stream.name, code: error.code }, 'stream: could not store a captured message');
+        else if (error.code !== 'CB_ERR_SEQ_MISMATCH')
+          p.logger.warn({ stream: stream.name, code: error.code }, 'stream: could not store a captured message');
       },
     );
   }

@@ -113,6 +113,11 @@ export interface StreamStorage {
    */
   lastForTopic(topic: string): Promise<StoredMessage | undefined>;
   /**
+   * The newest stored sequence of every topic that holds a message (a copy), from the same
+   * per-topic index as `lastForTopic` (built by the first call when the log did not keep one).
+   */
+  topicHeads(): Promise<Map<string, number>>;
+  /**
    * Applies the retention limits by age, bytes and count at `now`; resolves with how many messages
    * were dropped. (The per-topic limit holds after every append, and is applied when the storage
    * is opened with it.)

@@ -1,6 +1,7 @@
 /**
  * STREAM operations (a STREAM frame carries one as JSON): create, update, info, list, delete,
- * purge and read a stream, delete one message, purge one topic, read a topic's last message,
+ * purge and read a stream, delete one message, purge one topic, read a topic's last message
+ * (the reads are in stream-reads.ts), read the last message of every topic,
  * consume, add-consumer and delete-consumer. Each is access-checked with the stream's topics
  * (a dead-letter stream: its source's) and answered with OK (JSON) or ERROR. Those that change
  * what the hub holds run one at a time: they await storage between their checks and changes.
@@ -8,22 +9,20 @@
 import { createError } from '../errors/index.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
 import { patternsOverlap } from '../security/policy.js';
-import { toBase64 } from '../security/bytes.js';
 import { decodeJson, encodeJson } from '../util/json.js';
 import type { StreamCatalog } from './catalog.js';
 import { resolveConsumerConfig, resolveStreamConfig, sameStreamConfig, streamNameProblem, type ResolvedStreamConfig } from './config.js';
 import type { ConsumerPositions } from './consumer-positions.js';
 import type { ConsumerRegistry } from './consumer-registry.js';
 import type { HostLink } from './host-link.js';
-import type { StoredMessage } from './storage.js';
 import { checkExactTopic, checkKeep, checkSeq } from './topic-index.js';
 import { type Stream, asCrossbusError } from './stream.js';
+import { lastOfTopic, lastPerTopic, readPage, type ReadLimits } from './stream-reads.js';
 import type { StreamLoader } from './stream-loader.js';
 import type { StreamTable } from './stream-table.js';
 import type { StreamInfo, StreamOp, WireRecord } from './wire.js';
 
-/** Most messages one `read` returns. @default 1000 */
-export const MAX_READ_MESSAGES = 1000;
+export { MAX_READ_MESSAGES } from './stream-reads.js';
 
 export interface StreamAdminParts<S> {
   table: StreamTable<S>;
@@ -38,6 +37,7 @@ export interface StreamAdminParts<S> {
   maxTopicLength: number | undefined;
   /** Largest frame the hub sends: `read` pages stay below it. */
   maxFrameBytes: number;
+  clock: () => number;
 }
 
 /** Thrown by an operation refused by the access check: the refusal is already sent. */
@@ -86,6 +86,16 @@ export class StreamAdmin<S> {
           return this.#purgeTopic(s, id, op.name, op.topic, op.keep);
         case 'last':
           return this.#last(s, id, op.name, op.topic);
+        case 'last-per-topic':
+          return {
+            messages: await lastPerTopic(
+              this.#access(s, id, 'stream.read', op.name),
+              op.pattern,
+              op.fromSeq,
+              op.maxMessages,
+              this.#limits(),
+            ),
+          };
         case 'consume':
           return this.#consume(s, id, env.sid, op.stream, op.config);
         case 'add-consumer':
@@ -96,7 +106,7 @@ export class StreamAdmin<S> {
           throw createError('CB_ERR_PROTOCOL', `unknown stream operation ${JSON.stringify((op as { op: unknown }).op)}`);
       }
     };
-    const serial = op.op !== 'info' && op.op !== 'list' && op.op !== 'read' && op.op !== 'last';
+    const serial = op.op !== 'info' && op.op !== 'list' && op.op !== 'read' && op.op !== 'last' && op.op !== 'last-per-topic';
     const done = serial ? this.#exclusive(run) : run();
     done.then(
       (result) => {
@@ -265,25 +275,16 @@ export class StreamAdmin<S> {
   async #last(s: S, id: number, name: unknown, topic: unknown): Promise<{ message: WireRecord | null }> {
     const stream = this.#access(s, id, 'stream.read', name);
     checkExactTopic(topic, this.#p.maxTopicLength);
-    const m = await stream.usable().lastForTopic(topic as string);
-    return { message: m === undefined ? null : toWire(m) };
+    return { message: await lastOfTopic(stream, topic as string, this.#p.clock()) };
   }
 
   async #read(s: S, id: number, name: unknown, fromSeq: unknown, maxMessages: unknown): Promise<{ messages: WireRecord[] }> {
-    const stream = this.#access(s, id, 'stream.read', name);
-    const from = fromSeq ?? 1;
-    const max = maxMessages ?? MAX_READ_MESSAGES;
-    if (!Number.isSafeInteger(from) || (from as number) < 0)
-      throw createError('CB_ERR_INVALID_OPTION', 'fromSeq must be an integer >= 0', { details: { option: 'fromSeq' } });
-    if (!Number.isSafeInteger(max) || (max as number) < 1 || (max as number) > MAX_READ_MESSAGES) {
-      throw createError('CB_ERR_INVALID_OPTION', `maxMessages must be an integer from 1 to ${MAX_READ_MESSAGES}`, {
-        details: { option: 'maxMessages' },
-      });
-    }
+    return { messages: await readPage(this.#access(s, id, 'stream.read', name), fromSeq, maxMessages, this.#limits()) };
+  }
+
+  #limits(): ReadLimits {
     // base64 grows 4/3: a page's record bytes stay well below the frame limit.
-    const maxBytes = Math.floor(this.#p.maxFrameBytes / 2);
-    const page = await stream.usable().read(from as number, { maxMessages: max as number, maxBytes });
-    return { messages: page.map(toWire) };
+    return { maxBytes: Math.floor(this.#p.maxFrameBytes / 2), maxTopicLength: this.#p.maxTopicLength, now: this.#p.clock() };
   }
 
   /** `consume`: the request is checked here, the consumer's side is the registry's. */
@@ -292,11 +293,4 @@ export class StreamAdmin<S> {
     const config = resolveConsumerConfig(input);
     return this.#p.consumers.consume(s, sid, this.#access(s, id, 'stream.consume', name), config);
   }
-}
-
-function toWire(m: StoredMessage): WireRecord {
-  const r: WireRecord = { seq: m.seq, time: m.time, topic: m.topic, payloadType: m.payloadType, payload: toBase64(m.payload) };
-  if (m.headers !== undefined) r.headers = m.headers;
-  if (m.msgId !== undefined) r.msgId = m.msgId;
-  return r;
 }

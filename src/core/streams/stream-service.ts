@@ -159,6 +159,7 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
       maxStreams,
       maxTopicLength: o.maxTopicLength,
       maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      clock: this.#clock,
       loader: this.#loader,
       consumers: this.#consumers,
       positions: this.#positions,

@@ -8,6 +8,7 @@ import type { ResolvedStreamConfig } from './config.js';
 import { DLQ_SUFFIX } from './config.js';
 import type { ConsumerState, StoredConsumer } from './catalog.js';
 import type { Consumer } from './consumer.js';
+import { AppendGate, type Submitted } from './append-gate.js';
 import { DuplicateWindow } from './duplicates.js';
 import type { AppendInput, StoredMessage, StreamStorage } from './storage.js';
 import type { StreamInfo } from './wire.js';
@@ -20,6 +21,7 @@ export interface AppendResult {
 export class Stream<S = unknown> {
   readonly consumers = new Map<string, Consumer<S>>();
   readonly dedupe: DuplicateWindow;
+  readonly #gate = new AppendGate();
   storage: StreamStorage | undefined;
   quarantined: CrossbusError | undefined;
   /** The dead-letter stream of a user stream. */
@@ -53,9 +55,36 @@ export class Stream<S = unknown> {
 
   /**
    * Stores a message unless its msgId was stored inside the duplicate window; resolves with its
-   * sequence once it is as durable as the stream's policy promises.
+   * sequence once it is as durable as the stream's policy promises. With `expectLastSeq`, only
+   * when the newest stored message of its topic has that sequence (0: the topic holds none), and
+   * atomically so (see append-gate.ts); CB_ERR_SEQ_MISMATCH otherwise. A retry of a conditional
+   * append that was stored (same msgId, inside the window) is answered as a duplicate, not refused.
    */
-  append(msg: AppendInput, now: () => number): Promise<AppendResult> {
+  append(msg: AppendInput, now: () => number, expectLastSeq?: number): Promise<AppendResult> {
+    if (expectLastSeq === undefined && this.#gate.open) return this.#append(msg, now);
+    return this.#gate.enqueue(() =>
+      expectLastSeq === undefined ? { result: this.#append(msg, now) } : this.#appendIf(msg, now, expectLastSeq),
+    );
+  }
+
+  async #appendIf(msg: AppendInput, now: () => number, expected: number): Promise<Submitted> {
+    const id = msg.msgId;
+    if (id === undefined || this.dedupe.lookup(id, now()) === undefined) {
+      await this.#gate.drained();
+      const last = await this.usable().lastForTopic(msg.topic);
+      // An expired message is gone for readers (stream-reads.ts) even before retention drops it.
+      const maxAge = this.config.maxAgeMs;
+      const actual = last === undefined || (maxAge !== undefined && now() - last.time > maxAge) ? 0 : last.seq;
+      if (actual !== expected) {
+        throw createError('CB_ERR_SEQ_MISMATCH', `the last message of ${msg.topic} is seq ${actual}, not ${expected}`, {
+          details: { stream: this.name, topic: msg.topic, expected, actual },
+        });
+      }
+    }
+    return { result: this.#append(msg, now) };
+  }
+
+  #append(msg: AppendInput, now: () => number): Promise<AppendResult> {
     let storage: StreamStorage;
     try {
       storage = this.usable();
@@ -69,7 +98,18 @@ export class Stream<S = unknown> {
         return 'seq' in hit ? Promise.resolve({ seq: hit.seq, duplicate: true }) : hit.pending.then((seq) => ({ seq, duplicate: true }));
       }
     }
-    const stored = storage.append([msg]).then((r) => r.firstSeq);
+    const gate = this.#gate;
+    gate.started();
+    const stored = storage.append([msg]).then(
+      (r) => {
+        gate.settled();
+        return r.firstSeq;
+      },
+      (err: unknown) => {
+        gate.settled();
+        throw err;
+      },
+    );
     if (id !== undefined) this.dedupe.track(id, stored, now);
     return stored.then((seq) => {
       for (const c of this.consumers.values()) c.pump();
@@ -97,15 +137,11 @@ export class Stream<S = unknown> {
     if (deliver === 'new') return { nextSeq: st.lastSeq + 1, plan: [], outstanding: [] };
     if (deliver === 'all') return { nextSeq: st.firstSeq, plan: [], outstanding: [] };
     if (deliver === 'last-per-topic') {
-      // The last message of every topic stored so far, in stream order, then everything new.
-      const last = new Map<string, number>();
-      for (let seq = st.firstSeq; seq <= st.lastSeq; ) {
-        const page = await storage.read(seq, { maxMessages: 1000 });
-        if (page.length === 0) break;
-        for (const m of page) last.set(m.topic, m.seq);
-        seq = (page[page.length - 1] as StoredMessage).seq + 1;
-      }
-      return { nextSeq: st.lastSeq + 1, plan: [...last.values()].sort((a, b) => a - b), outstanding: [] };
+      // The last message of every topic stored so far, in stream order, then everything after
+      // the newest of them (no message stored when the heads were taken comes after it).
+      const plan = [...(await storage.topicHeads()).values()].sort((a, b) => a - b);
+      const newest = plan[plan.length - 1];
+      return { nextSeq: newest === undefined ? st.lastSeq + 1 : newest + 1, plan, outstanding: [] };
     }
     if ('seq' in deliver) return { nextSeq: Math.max(deliver.seq, st.firstSeq), plan: [], outstanding: [] };
     const seq = await storage.seqAtTime(deliver.time);

@@ -90,6 +90,13 @@ export function newestSeq(e: TopicEntry | undefined): number | undefined {
   return e === undefined || e.head === e.seqs.length ? undefined : e.seqs[e.seqs.length - 1];
 }
 
+/** The newest seq of every topic `index` holds (a copy). */
+export function headsOf(index: TopicIndex): Map<string, number> {
+  const heads = new Map<string, number>();
+  for (const e of index.entries()) heads.set(e.topic, e.seqs[e.seqs.length - 1] as number);
+  return heads;
+}
+
 /** The oldest seq of `e` (it holds at least one). */
 export function oldestSeq(e: TopicEntry): number {
   return e.seqs[e.head] as number;

@@ -19,6 +19,7 @@ export type StreamOp =
   | { op: 'delete-message'; name: string; seq: number }
   | { op: 'purge-topic'; name: string; topic: string; keep?: number }
   | { op: 'last'; name: string; topic: string }
+  | { op: 'last-per-topic'; name: string; pattern?: string; fromSeq?: number; maxMessages?: number }
   | { op: 'consume'; stream: string; config: ConsumerConfig }
   | { op: 'delete-consumer'; stream: string; durable: string }
   | { op: 'add-consumer'; stream: string; config: ConsumerConfig & { durable: string } };
@@ -29,6 +30,12 @@ export const HEADER_DURABLE = 'cb-durable';
 export const HEADER_MSG_ID = 'cb-msg-id';
 /** Longest `msgId` (UTF-16 code units): the client refuses longer ones at once, the hub again. @default 256 */
 export const MAX_MSG_ID_LENGTH = 256;
+/**
+ * Header of a conditional durable publish: stored only when the newest stored message of its
+ * topic has this sequence ('0': the topic holds none), else refused with CB_ERR_SEQ_MISMATCH.
+ * A decimal integer >= 0. The compare-and-set of KV buckets.
+ */
+export const HEADER_EXPECT_LAST_SEQ = 'cb-expect-last-seq';
 /** Header of a durable publish's OK when the msgId was a duplicate (value '1'). */
 export const HEADER_DUPLICATE = 'cb-duplicate';
 /** Header of a redelivered message: how many times it has been delivered, this time included. */

@@ -11,7 +11,7 @@
  */
 import { createError, type CrossbusError } from '../../core/errors/index.js';
 import type { AppendInput, ReadOptions, StorageState, StoredMessage, StreamStorage } from '../../core/streams/storage.js';
-import { type TopicIndex, checkKeep, checkTopic, newestSeq, topicCount } from '../../core/streams/topic-index.js';
+import { type TopicIndex, checkKeep, checkTopic, headsOf, newestSeq, topicCount } from '../../core/streams/topic-index.js';
 import { DEFAULT_READ_MAX_BYTES, DEFAULT_READ_MAX_MESSAGES } from '../defaults.js';
 import { deleteRecords, syncTombstones } from './log-deletes.js';
 import { type HeadHost, purgeHead, retainHead } from './log-head.js';
@@ -195,17 +195,26 @@ export class SegmentLog implements StreamStorage {
     return this.#deleteDurably(async () => (await buildTopicIndex(this.#index)).olderThanNewest(topic, keep));
   }
 
+  async topicHeads(): Promise<Map<string, number>> {
+    if (this.#closed) throw closedError();
+    return headsOf(await this.#topics());
+  }
+
+  /** The topic index, built by one pass over the log the first time a stream that kept none asks. */
+  async #topics(): Promise<TopicIndex> {
+    const kept = this.#index.topics;
+    if (kept !== undefined) return kept;
+    this.#topicsBuilt ??= this.#exclusive(() => buildTopicIndex(this.#index)).catch((err: unknown) => {
+      this.#topicsBuilt = undefined;
+      throw err;
+    });
+    return this.#topicsBuilt;
+  }
+
   async lastForTopic(topic: string): Promise<StoredMessage | undefined> {
     if (this.#closed) throw closedError();
     checkTopic(topic);
-    let topics = this.#index.topics;
-    if (topics === undefined) {
-      this.#topicsBuilt ??= this.#exclusive(() => buildTopicIndex(this.#index)).catch((err: unknown) => {
-        this.#topicsBuilt = undefined;
-        throw err;
-      });
-      topics = await this.#topicsBuilt;
-    }
+    const topics = await this.#topics();
     for (;;) {
       const seq = newestSeq(topics.get(topic));
       if (seq === undefined) return undefined;
