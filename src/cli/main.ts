@@ -13,6 +13,7 @@ import { KEYS_HELP, RELOAD_HELP, keysCommand, reloadCommand } from './commands/a
 import { DLQ_HELP, dlqCommand } from './commands/dlq.js';
 import { STREAM_HELP, streamCommand } from './commands/stream.js';
 import { CONSUMER_HELP, consumerCommand } from './commands/consumer.js';
+import { KV_HELP, kvCommand } from './commands/kv.js';
 import { STATS_HELP, statsCommand } from './commands/stats.js';
 import { SYNC_HELP, syncCommand } from './commands/sync.js';
 import { STREAM_CLI_APP, type StreamIo } from './commands/streams.js';
@@ -97,6 +98,11 @@ const COMMANDS: Record<string, Command> = {
     usage: ['crossbus dlq ls|replay <stream>', "list or republish a stream's dead letters"],
     help: DLQ_HELP,
     run: (args) => dlqCommand(args, streamIo, openStreamsClient),
+  },
+  kv: {
+    usage: ['crossbus kv ls|info|add|rm|get|put|create|update|del|purge|keys|history|watch', 'key-value buckets'],
+    help: KV_HELP,
+    run: (args) => kvCommand(args, streamIo, (flags) => connectClient(flags, STREAM_CLI_APP)),
   },
   sync: {
     usage: ['crossbus sync <dir>|conflicts|resolve --doc <name>', 'mirror a folder with a document; its conflicts'],

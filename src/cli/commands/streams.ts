@@ -40,7 +40,7 @@ export interface StreamIo {
 export type { ClientFlags };
 
 /** The commands that manage streams through a client connection. */
-export type StreamCommandName = 'stream' | 'consumer' | 'dlq';
+export type StreamCommandName = 'stream' | 'consumer' | 'dlq' | 'kv';
 
 export type OpenClient = (flags: ClientFlags) => Promise<StreamsClient>;
 
@@ -150,14 +150,14 @@ export const progressFlag = (v: OptionValues<typeof PROGRESS_OPTIONS>): boolean 
   v.progress ? true : v['no-progress'] ? false : undefined;
 
 /** Connects, runs `body`, closes; turns hub refusals into exit 1 with the error code. */
-export async function withClient(
+export async function withClient<C extends { close(): Promise<void> } = StreamsClient>(
   command: StreamCommandName,
   values: ClientFlags,
-  open: OpenClient,
+  open: (flags: ClientFlags) => Promise<C>,
   io: StreamIo,
-  body: (client: StreamsClient) => Promise<number>,
+  body: (client: C) => Promise<number>,
 ): Promise<number> {
-  let client: StreamsClient;
+  let client: C;
   try {
     client = await open(values);
   } catch (err) {
