@@ -10,9 +10,9 @@ import { createError, isCrossbusError } from '../../core/errors/index.js';
 import type { Headers } from '../../core/protocol/envelope.js';
 import { HEADER_EXPECT_LAST_SEQ } from '../../core/streams/wire.js';
 import type { Bus } from '../bus.js';
-import { HEADER_KV_OP, type KvEntry, entryOf } from './entry.js';
-import { keyTopic, patternTopic } from './names.js';
-import { type KvBucketStatus, statusOf } from './options.js';
+import { HEADER_KV_OP, type KvEntry, entryOf } from '../../core/kv/entry.js';
+import { keyTopic, patternTopic } from '../../core/kv/names.js';
+import { type KvBucketStatus, statusOf } from '../../core/kv/options.js';
 import { KvWatcher, type KvWatchOptions } from './watcher.js';
 
 export class KvBucket {

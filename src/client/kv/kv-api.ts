@@ -6,8 +6,8 @@
 import { isCrossbusError } from '../../core/errors/index.js';
 import type { Bus } from '../bus.js';
 import { KvBucket } from './bucket.js';
-import { KV_STREAM_PREFIX, bucketStream, checkBucketName } from './names.js';
-import { type KvBucketOptions, type KvBucketStatus, bucketStreamConfig, statusOf } from './options.js';
+import { KV_STREAM_PREFIX, bucketStream, checkBucketName } from '../../core/kv/names.js';
+import { type KvBucketOptions, type KvBucketStatus, bucketStreamConfig, statusOf } from '../../core/kv/options.js';
 
 export class KvApi {
   readonly #bus: Bus;

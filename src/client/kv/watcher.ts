@@ -12,8 +12,8 @@ import { patternMatches } from '../../core/routing/pattern-match.js';
 import type { Bus } from '../bus.js';
 import type { StreamConsumer } from '../consumer.js';
 import type { StreamMessage } from '../stream-message.js';
-import { type KvEntry, entryOf } from './entry.js';
-import { bucketTopics } from './names.js';
+import { type KvEntry, entryOf } from '../../core/kv/entry.js';
+import { bucketTopics } from '../../core/kv/names.js';
 
 export interface KvWatchOptions {
   /** Start with every revision the bucket keeps, not only the newest of each key. @default false */

@@ -6,7 +6,8 @@ import { HEADER_DURABLE } from '../streams/wire.js';
 import type { TypedEmitter } from '../util/emitter.js';
 import { decodeJson, encodeJson } from '../util/json.js';
 import { encodeFrame } from '../protocol/codec.js';
-import { SYSTEM_TOPIC_FIRST_CHAR, type SystemResponders } from './system-requests.js';
+import { SYSTEM_TOPIC_FIRST_CHAR, type SystemResponder, type SystemResponders } from './system-requests.js';
+import { CrossbusError } from '../errors/index.js';
 import type { HubCounters } from './counters.js';
 import type { BrokerEvents } from './events.js';
 import { abandoned, answered, trackRequest, type InflightRequest } from './inflight.js';
@@ -173,23 +174,31 @@ export class Router {
   #answerSystem(s: Session, env: Envelope): boolean {
     const system = this.#system as SystemResponders;
     if (!Object.hasOwn(system, env.topic)) return false;
-    let value: unknown;
-    try {
-      value = (system[env.topic] as () => unknown)();
-    } catch (err) {
-      this.#queues.replyError(s, env.id, 'CB_ERR_INTERNAL', `${env.topic} failed: ${err instanceof Error ? err.message : String(err)}`);
-      return true;
-    }
-    const frame = encodeFrame(
-      envelope(Kind.REPLY, {
-        topic: env.replyTo,
+    const { id, topic, replyTo } = env;
+    const fail = (err: unknown): void => {
+      if (err instanceof CrossbusError) this.#queues.replyError(s, id, err.code, err.message, err.details);
+      else this.#queues.replyError(s, id, 'CB_ERR_INTERNAL', `${topic} failed: ${err instanceof Error ? err.message : String(err)}`);
+    };
+    const answer = (value: unknown): void => {
+      const reply = envelope(Kind.REPLY, {
+        topic: replyTo,
         payloadType: PayloadType.JSON,
         payload: encodeJson(value ?? null),
         timestamp: Date.now(),
-      }),
-      this.#limits,
-    );
-    this.#route(env.replyTo, frame, 0, frame.length, undefined, undefined, 0);
+      });
+      const frame = encodeFrame(reply, this.#limits);
+      this.#route(replyTo, frame, 0, frame.length, undefined, undefined, 0);
+    };
+    let value: unknown;
+    try {
+      const data = env.payloadType === PayloadType.JSON ? decodeJson(env.payload) : undefined;
+      value = (system[topic] as SystemResponder)({ app: s.auth.app, data });
+    } catch (err) {
+      fail(err);
+      return true;
+    }
+    if (value instanceof Promise) value.then(answer, fail);
+    else answer(value);
     return true;
   }
 

@@ -152,12 +152,24 @@ export class StreamAdmin<S> {
   }
 
   async #create(s: S, id: number, input: unknown): Promise<StreamInfo> {
-    const { table, host, catalog, maxStreams } = this.#p;
     const config = resolveStreamConfig(input, this.#p.maxTopicLength);
-    if (!host.get().admit(s, id, 'stream.create', config.name, config.topics)) throw REFUSED;
+    if (!this.#p.host.get().admit(s, id, 'stream.create', config.name, config.topics)) throw REFUSED;
+    return (await this.#ensure(config)).info();
+  }
+
+  /**
+   * The hub's own stream `config.name` (the settings bucket), created when missing, one change at
+   * a time with the operations clients send; CB_ERR_STREAM_EXISTS when it exists with another config.
+   */
+  ensure(config: ResolvedStreamConfig): Promise<Stream<S>> {
+    return this.#exclusive(() => this.#ensure(config));
+  }
+
+  async #ensure(config: ResolvedStreamConfig): Promise<Stream<S>> {
+    const { table, host, catalog, maxStreams } = this.#p;
     const existing = table.get(config.name);
     if (existing !== undefined) {
-      if (sameStreamConfig(existing.config, config)) return existing.info();
+      if (sameStreamConfig(existing.config, config)) return existing;
       throw createError('CB_ERR_STREAM_EXISTS', `stream ${config.name} exists with a different configuration`, {
         details: { stream: config.name },
       });
@@ -169,7 +181,7 @@ export class StreamAdmin<S> {
     await catalog.saveStream(config);
     const stream = await this.#p.loader.open(config);
     host.get().emit({ action: 'created', stream: config.name, details: { topics: config.topics } });
-    return stream.info();
+    return stream;
   }
 
   /** A topic pattern of `config` that overlaps another stream's (other than `self`): CB_ERR_STREAM_EXISTS. */

@@ -9,6 +9,11 @@
  * `StreamQuarantine` (opening streams, damaged ones), `ConsumerPositions` (saving positions),
  * `DeadLetters`, over the `StreamTable` of the streams it holds.
  */
+import { HubBucket } from '../kv/hub-bucket.js';
+import { resolveStreamConfig } from './config.js';
+import type { Stream } from './stream.js';
+import { checkBucketName } from '../kv/names.js';
+import { bucketStreamConfig, type KvBucketOptions } from '../kv/options.js';
 import type { BrokerStreams } from './broker-streams.js';
 import { ConfigError, type CrossbusError } from '../errors/index.js';
 import type { Envelope } from '../protocol/envelope.js';
@@ -198,6 +203,16 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
   /** What the streams hold, consumer lag and dead letters, for an exporter to read (see metric.ts). */
   metrics(): readonly Metric[] {
     return this.#metrics;
+  }
+
+  /**
+   * A bucket the hub itself keeps (the settings service's), its stream created when missing
+   * (CB_ERR_STREAM_EXISTS when it exists with other settings). Clients see it as any bucket.
+   */
+  async bucket(name: string, options: KvBucketOptions = {}): Promise<HubBucket> {
+    checkBucketName(name);
+    const stream = await this.#admin.ensure(resolveStreamConfig(bucketStreamConfig(name, options)));
+    return new HubBucket(name, stream as Stream<unknown>, this.#clock);
   }
 
   info(name: string): StreamInfo | undefined {

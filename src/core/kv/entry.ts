@@ -1,7 +1,8 @@
 /**
  * One revision of a key, as `get`, `history` and watchers give it. A delete or purge is stored
  * as a tombstone (a message with the `cb-kv-op` header and no payload) so that watchers see it
- * in order and a conditional write can name its revision. Runtime-neutral.
+ * in order and a conditional write can name its revision. Isomorphic: the client's buckets
+ * (src/client/kv) and the hub's own (the settings service) read and write this one format.
  */
 import { topicKey } from './names.js';
 

@@ -1,12 +1,12 @@
 /**
  * A bucket's options and what they make of its stream: one stream per bucket, one topic per key,
  * `history` messages kept per key (the stream's `maxMessagesPerTopic`), `ttlMs` its `maxAgeMs`.
- * Runtime-neutral.
+ * Isomorphic.
  */
-import { createError } from '../../core/errors/index.js';
-import type { StreamConfig } from '../../core/streams/config.js';
-import type { DurabilityPolicy } from '../../core/streams/storage.js';
-import type { StreamInfo } from '../../core/streams/wire.js';
+import { createError } from '../errors/index.js';
+import type { StreamConfig } from '../streams/config.js';
+import type { DurabilityPolicy } from '../streams/storage.js';
+import type { StreamInfo } from '../streams/wire.js';
 import { bucketStream, bucketTopics } from './names.js';
 
 /** Values a bucket keeps per key, the newest included. @default 1 */

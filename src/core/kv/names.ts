@@ -2,10 +2,10 @@
  * Where a KV bucket lives on the bus: bucket `config` is the stream `KV_config`, and its key
  * `app.limits` the topic `kv.config.app.limits`, so grants on `kv.config.>` govern the bucket.
  * Keys are one or more topic tokens (`.` separates them); watch and keys patterns may use `*`
- * and `>` as topics do. Runtime-neutral.
+ * and `>` as topics do. Isomorphic.
  */
-import { createError } from '../../core/errors/index.js';
-import { topicProblem } from '../../core/topic.js';
+import { createError } from '../errors/index.js';
+import { topicProblem } from '../topic.js';
 
 /** The stream of bucket `name` is `KV_<name>`. */
 export const KV_STREAM_PREFIX = 'KV_';
