@@ -1,7 +1,7 @@
 /** diffSettings: changes by path, sorted, with secrets redacted. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENVIRONMENT_SETTINGS as S, diffSettings, type SettingsVersion } from '../../src/core/settings/index.js';
+import { ENVIRONMENT_SETTINGS as S, diffSettings, restartNeeded, type SettingsVersion } from '../../src/core/settings/index.js';
 
 test('add, remove and change, sorted by path', () => {
   const a = { logLevel: 'info', limits: { maxFileSize: 1, syncTimeout: 200 }, features: { a: true, b: true } };
@@ -48,4 +48,15 @@ test('a version record carries its diff', () => {
     diff: diffSettings({}, { logLevel: 'debug' }, S),
   };
   assert.deepEqual(version.diff, [{ path: 'logLevel', op: 'add', to: 'debug' }]);
+});
+
+test('restartNeeded: the changes to fields read only at start', () => {
+  const diff = diffSettings(
+    { limits: { maxConnections: 1, maxFileSize: 1 } },
+    { limits: { maxConnections: 2, maxFileSize: 2 }, security: {} },
+    S,
+  );
+  assert.deepEqual(restartNeeded(diff, S), ['limits.maxConnections']);
+  assert.deepEqual(restartNeeded(diffSettings({}, { limits: { maxConnections: 2 } }, S), S), ['limits']);
+  assert.deepEqual(restartNeeded(diffSettings({ logLevel: 'info' }, { logLevel: 'warn' }, S), S), []);
 });

@@ -5,7 +5,7 @@
  */
 import type { LayerName } from './layers.js';
 import { redactAt } from './redact.js';
-import { isPlainObject, type SettingsNode, type SettingsSchema } from './settings-schema.js';
+import { isPlainObject, nodeAt, splitPath, type SettingsNode, type SettingsSchema } from './settings-schema.js';
 
 /** One setting's change: added, removed, or changed from one value to another. */
 export interface SettingsChange {
@@ -68,4 +68,23 @@ export function diffSettings(a: unknown, b: unknown, settings: SettingsSchema): 
   };
   walk(a, b, '', settings.root);
   return changes.sort((p, q) => (p.path < q.path ? -1 : p.path > q.path ? 1 : 0));
+}
+
+function holdsRestart(node: SettingsNode): boolean {
+  if (node.needsRestart) return true;
+  if (node.kind === 'object') return Object.values(node.entries).some(holdsRestart);
+  return node.kind === 'record' && holdsRestart(node.value);
+}
+
+/**
+ * The paths of `changes` a running process cannot apply live (fields marked `needsRestart`, or
+ * objects holding one): to be reported, not hot-applied.
+ */
+export function restartNeeded(changes: readonly SettingsChange[], settings: SettingsSchema): string[] {
+  return changes
+    .filter((c) => {
+      const node = nodeAt(settings, splitPath(c.path) ?? []);
+      return node !== undefined && holdsRestart(node);
+    })
+    .map((c) => c.path);
 }

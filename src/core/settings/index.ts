@@ -39,4 +39,4 @@ export { getSetting, setSetting, unsetSetting } from './paths.js';
 export { SettingsKey } from './settings-key.js';
 export { openSecrets, sealSecrets } from './secrets.js';
 export { REDACTED, redact } from './redact.js';
-export { diffSettings, type SettingsChange, type SettingsVersion } from './diff.js';
+export { diffSettings, restartNeeded, type SettingsChange, type SettingsVersion } from './diff.js';

@@ -36,7 +36,10 @@ export interface CheckLayerOptions {
 const join = (path: string, key: string | number): string => (path === '' ? String(key) : `${path}.${key}`);
 
 function checkNode(node: SettingsNode, value: unknown, path: string, issues: SettingsIssue[], options: CheckLayerOptions): void {
-  if (node.secret && options.allowSealed === true && isSealed(value)) return;
+  if (node.secret && isSealed(value)) {
+    if (options.allowSealed !== true) issues.push({ path, message: 'is sealed: open the layer (openSecrets) before resolving it' });
+    return;
+  }
   if (node.kind === 'leaf') {
     const result = v.safeParse(node.schema, value, CHECK);
     if (result.success) return;
