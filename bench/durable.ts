@@ -338,11 +338,11 @@ function roundFits(ctx: Ctx, system: string, round: number, roundStartedAt: numb
   return false;
 }
 
-function rateOf(r: PhaseResult): number {
+export function rateOf(r: PhaseResult): number {
   return r.seconds > 0 ? r.messages / r.seconds : 0;
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
 }

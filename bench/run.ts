@@ -12,6 +12,7 @@
  *   connect  secure connections per second vs nats-server with TLS; 10,000 held, broadcast to all, reconnect after a restart
  *   sync     state sync: bytes of a one-line edit, JSON deltas vs fast-json-patch and jsondiffpatch,
  *            two authors typing vs Yjs and Automerge, realtime round trips through a hub
+ *   kv       KV buckets vs NATS KV on JetStream: puts and gets per second, one update to 1,000 watchers
  *   all      every suite, one after the other
  *
  * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
@@ -21,7 +22,7 @@
 import { printBench, type BenchOutput } from './lib/output.js';
 import { killAllChildrenSync } from './lib/procs.js';
 
-const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'local', 'pool', 'connect', 'sync'] as const;
+const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'local', 'pool', 'connect', 'sync', 'kv'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface CliOptions {
@@ -52,6 +53,8 @@ function usage(): string {
     '  sync     state sync: a one-line edit of a 1 MB project (bytes saved); diff + apply of a 1 MB JSON document',
     '           vs fast-json-patch and jsondiffpatch; two authors typing 10,000 edits vs Yjs and Automerge;',
     '           realtime round trips through a hub',
+    '  kv       KV buckets: put and get per second (1,000 keys, ~100 B JSON, up to 256 outstanding) and one',
+    '           update to 1,000 watchers: crossbus (durability interval; fsync for information) vs NATS KV',
     '  all      run every suite',
     '',
     'options:',
@@ -61,6 +64,8 @@ function usage(): string {
     '                crossbus-shm-bus,crossbus-port-bus;',
     '                connect: crossbus,nats-tls,reconnect;',
     '                sync: bytes,json,text,realtime;',
+    '                kv: crossbus-put,crossbus-put-fsync,nats-kv-put,crossbus-get,nats-kv-get,',
+    '                crossbus-watch-fanout,nats-kv-watch-fanout — a get also runs the puts that fill its bucket;',
     '                durable: crossbus-fsync,crossbus-interval,crossbus-replay,jetstream,jetstream-replay —',
     '                a replay also runs the publish phase that fills its stream)',
     '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful)',
@@ -130,6 +135,10 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
     case 'sync': {
       const { runSyncBench } = await import('./sync.js');
       return runSyncBench({ only: opts.only, scale: opts.scale });
+    }
+    case 'kv': {
+      const { runKvBench } = await import('./kv.js');
+      return runKvBench({ only: opts.only, scale: opts.scale });
     }
   }
 }
