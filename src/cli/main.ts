@@ -14,6 +14,7 @@ import { DLQ_HELP, dlqCommand } from './commands/dlq.js';
 import { STREAM_HELP, streamCommand } from './commands/stream.js';
 import { CONSUMER_HELP, consumerCommand } from './commands/consumer.js';
 import { KV_HELP, kvCommand } from './commands/kv.js';
+import { CONFIG_HELP, configCommand } from './commands/config.js';
 import { STATS_HELP, statsCommand } from './commands/stats.js';
 import { SYNC_HELP, syncCommand } from './commands/sync.js';
 import { STREAM_CLI_APP, type StreamIo } from './commands/streams.js';
@@ -98,6 +99,11 @@ const COMMANDS: Record<string, Command> = {
     usage: ['crossbus dlq ls|replay <stream>', "list or republish a stream's dead letters"],
     help: DLQ_HELP,
     run: (args) => dlqCommand(args, streamIo, openStreamsClient),
+  },
+  config: {
+    usage: ['crossbus config get|set|unset|diff|history|rollback|explain|validate --env <name>', 'environment configuration'],
+    help: CONFIG_HELP,
+    run: (args) => configCommand(args, streamIo, (flags) => connectClient(flags, STREAM_CLI_APP)),
   },
   kv: {
     usage: ['crossbus kv ls|info|add|rm|get|put|create|update|del|purge|keys|history|watch', 'key-value buckets'],

@@ -18,6 +18,7 @@ import { statsSnapshot } from './stats-snapshot.js';
 import { type HubListenerOptions, configListeners, openSocketListeners } from './socket-listeners.js';
 import type { SocketListener, TlsReloadOutcome } from '../transports/net/socket-listener.node.js';
 import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
+import { settingsService } from './settings-setup.js';
 import type { Session } from '../core/broker/session.js';
 import type { StreamService } from '../core/streams/stream-service.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_STREAM_STORAGE } from './defaults.js';
@@ -176,6 +177,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   let broker: Broker;
   let urls: readonly string[] = [];
   let streams: StreamService<Session> | undefined;
+  let settings: Awaited<ReturnType<typeof settingsService>>;
   let listener: Awaited<ReturnType<typeof listenWebSocket>>;
   let socketListeners: SocketListener[];
   try {
@@ -184,10 +186,13 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     const stored = await openStreams(dataDir, streamStorage, logger, brokerOptions, streamOptions);
     streams = stored;
     if (stored !== undefined) opened.push(() => stored.close());
+    settings = await settingsService(dataDir, stored, sec);
+    const openedSettings = settings;
+    opened.push(async () => openedSettings.close());
     broker = new Broker({
       ...brokerOptions,
       advertisedListeners: () => urls,
-      systemResponders: { [STATS_TOPIC]: () => statsSnapshot(broker, stored, startedAt) },
+      systemResponders: { [STATS_TOPIC]: () => statsSnapshot(broker, stored, startedAt), ...settings.responders() },
       ...(sec.security !== undefined ? { security: sec.security } : {}),
       ...(stored ? { streams: stored } : {}),
     });
@@ -261,6 +266,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     processConsentInbox: () => sec.processConsentInbox(),
     close: () => {
       closing ??= (async () => {
+        settings.close();
         await broker.close(shutdownTimeoutMs);
         await listener.close();
         await Promise.all(socketListeners.map((l) => l.close()));

@@ -106,3 +106,16 @@ export {
   type PoolResourceState,
   type PoolStats,
 } from '../core/pool/index.js';
+
+// Environment configuration: the client's loadSettings, reading this process's environment variables.
+import type { Bus } from '../client/bus.js';
+import { loadSettings as loadSettingsWith, type LiveSettings, type LoadSettingsOptions } from '../client/settings/live-settings.js';
+export * from '../client/settings/index.js';
+export { FileSettingsCache } from './settings-file-cache.js';
+/**
+ * An app's configuration from the hub's settings service, with this process's `CROSSBUS_SETTINGS__*`
+ * environment variables on top (see LiveSettings). `envVars` overrides them.
+ */
+export function loadSettings<T = Record<string, unknown>>(bus: Bus, options: LoadSettingsOptions): Promise<LiveSettings<T>> {
+  return loadSettingsWith<T>(bus, { envVars: process.env, ...options });
+}

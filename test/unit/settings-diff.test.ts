@@ -12,7 +12,7 @@ test('add, remove and change, sorted by path', () => {
     { path: 'limits.maxConnections', op: 'add', to: 3 },
     { path: 'limits.syncTimeout', op: 'remove', from: 200 },
     { path: 'logLevel', op: 'change', from: 'info', to: 'warn' },
-    { path: 'security', op: 'add', to: { rateLimit: 5 } },
+    { path: 'security.rateLimit', op: 'add', to: 5 },
   ]);
 });
 
@@ -32,9 +32,7 @@ test('secrets redacted: plain or sealed, set, changed, removed, inside an added 
     { path: 'apiKey', op: 'change', from: '[redacted]', to: '[redacted]' },
     { path: 'credentials.token', op: 'change', from: '[redacted]', to: '[redacted]' },
   ]);
-  assert.deepEqual(diffSettings({}, { credentials: { token: 's3cret' } }, S), [
-    { path: 'credentials', op: 'add', to: { token: '[redacted]' } },
-  ]);
+  assert.deepEqual(diffSettings({}, { credentials: { token: 's3cret' } }, S), [{ path: 'credentials.token', op: 'add', to: '[redacted]' }]);
   assert.deepEqual(diffSettings({ apiKey: 's3cret' }, {}, S), [{ path: 'apiKey', op: 'remove', from: '[redacted]' }]);
   assert.deepEqual(diffSettings({ apiKey: 's3cret' }, { apiKey: 's3cret' }, S), []);
 });
@@ -57,6 +55,8 @@ test('restartNeeded: the changes to fields read only at start', () => {
     S,
   );
   assert.deepEqual(restartNeeded(diff, S), ['limits.maxConnections']);
-  assert.deepEqual(restartNeeded(diffSettings({}, { limits: { maxConnections: 2 } }, S), S), ['limits']);
+  assert.deepEqual(restartNeeded(diffSettings({}, { limits: { maxConnections: 2 } }, S), S), ['limits.maxConnections']);
+  // An object added is its settings added: only those read at start need a restart.
+  assert.deepEqual(restartNeeded(diffSettings({}, { limits: { maxFileSize: 2 } }, S), S), []);
   assert.deepEqual(restartNeeded(diffSettings({ logLevel: 'info' }, { logLevel: 'warn' }, S), S), []);
 });

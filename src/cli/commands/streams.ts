@@ -40,7 +40,7 @@ export interface StreamIo {
 export type { ClientFlags };
 
 /** The commands that manage streams through a client connection. */
-export type StreamCommandName = 'stream' | 'consumer' | 'dlq' | 'kv';
+export type StreamCommandName = 'stream' | 'consumer' | 'dlq' | 'kv' | 'config';
 
 export type OpenClient = (flags: ClientFlags) => Promise<StreamsClient>;
 
@@ -75,6 +75,8 @@ export function optionSections(options: OptionSpecs): string {
 /** A subcommand: how many positional arguments it takes, and which flags. */
 export interface Subcommand {
   args: number;
+  /** Arguments that may follow the required ones. @default 0 */
+  optionalArgs?: number;
   options: OptionSpecs;
   /** The arguments as usage errors name them, when there are more than one: '<stream> <name>'. @default '<name>' or '<stream>' */
   argsUsage?: string;
@@ -123,10 +125,11 @@ export function parseSubcommand(
     return 0;
   }
   const what = command === 'stream' ? '<name>' : '<stream>';
-  if (parsed.positionals.length !== spec.args) {
+  const given = parsed.positionals.length;
+  if (given < spec.args || given > spec.args + (spec.optionalArgs ?? 0)) {
     return usageError(
       command,
-      spec.args === 0
+      spec.args === 0 && spec.optionalArgs === undefined
         ? `${command} ${sub} takes no arguments, got ${JSON.stringify(parsed.positionals[0])}`
         : spec.argsUsage !== undefined
           ? `${command} ${sub} takes ${spec.argsUsage}, got ${parsed.positionals.length} argument${parsed.positionals.length === 1 ? '' : 's'}`

@@ -9,7 +9,7 @@ import type { Stream } from '../streams/stream.js';
 import type { AppendInput, StoredMessage } from '../streams/storage.js';
 import { decodeJson, encodeJson } from '../util/json.js';
 import { HEADER_KV_OP, type KvEntry, entryOf } from './entry.js';
-import { keyTopic } from './names.js';
+import { keyTopic, topicKey } from './names.js';
 
 export class HubBucket {
   readonly #stream: Stream<unknown>;
@@ -38,6 +38,11 @@ export class HubBucket {
   /** A tombstone for `key`. */
   delete(key: string, expect?: number): Promise<number> {
     return this.#append(key, undefined, 'del', expect);
+  }
+
+  /** Calls `listener` after every write to the bucket, its own and clients' alike (one listener). */
+  onWrite(listener: (key: string, revision: number) => void): void {
+    this.#stream.onStored = (topic, seq) => listener(topicKey(this.name, topic), seq);
   }
 
   /** Every revision kept of `key`, oldest first. */

@@ -9,7 +9,7 @@ import { isPlainObject, nodeAt, splitPath, type SettingsNode, type SettingsSchem
 
 /** One setting's change: added, removed, or changed from one value to another. */
 export interface SettingsChange {
-  /** Dotted path of the setting (for a whole object added or removed, the object's). */
+  /** Dotted path of the setting (an object added or removed is listed setting by setting). */
   readonly path: string;
   readonly op: 'add' | 'remove' | 'change';
   /** The value before (`remove`, `change`); secrets redacted. */
@@ -59,6 +59,8 @@ export function diffSettings(a: unknown, b: unknown, settings: SettingsSchema): 
         const child = childOf(node, key);
         const at = path === '' ? key : `${path}.${key}`;
         if (inX && inY) walk(x[key], y[key], at, child);
+        // An object added or removed is its settings added or removed, one by one.
+        else if (child?.secret !== true && isPlainObject(inX ? x[key] : y[key])) walk(inX ? x[key] : {}, inY ? y[key] : {}, at, child);
         else if (inX) changes.push({ path: at, op: 'remove', from: redactAt(child, x[key]) });
         else if (inY) changes.push({ path: at, op: 'add', to: redactAt(child, y[key]) });
       }

@@ -26,6 +26,8 @@ export class Stream<S = unknown> {
   quarantined: CrossbusError | undefined;
   /** The dead-letter stream of a user stream. */
   deadLetters: Stream<S> | undefined;
+  /** Told of every message stored by an append (the hub's own buckets watch theirs). @default none */
+  onStored: ((topic: string, seq: number) => void) | undefined;
 
   constructor(
     readonly config: ResolvedStreamConfig,
@@ -113,6 +115,7 @@ export class Stream<S = unknown> {
     if (id !== undefined) this.dedupe.track(id, stored, now);
     return stored.then((seq) => {
       for (const c of this.consumers.values()) c.pump();
+      this.onStored?.(msg.topic, seq);
       return { seq, duplicate: false };
     });
   }
