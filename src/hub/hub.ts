@@ -18,7 +18,7 @@ import { statsSnapshot } from './stats-snapshot.js';
 import { type HubListenerOptions, configListeners, openSocketListeners } from './socket-listeners.js';
 import type { SocketListener, TlsReloadOutcome } from '../transports/net/socket-listener.node.js';
 import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
-import { settingsService } from './settings-setup.js';
+import { settingsService, type HubSettingsOptions } from './settings-setup.js';
 import type { Session } from '../core/broker/session.js';
 import type { StreamService } from '../core/streams/stream-service.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_STREAM_STORAGE } from './defaults.js';
@@ -72,6 +72,8 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
   listeners?: readonly HubListenerOptions[];
   /** Stream limits: maxStreams (1000), maxConsumersPerStream (1000), maxDuplicateIds (100,000); retentionIntervalMs, saveDelayMs. @default {} */
   streamOptions?: HubStreamOptions;
+  /** The settings service's limits: maxWaitMs (60 s), maxWaiters (10,000), history (50 versions per layer). @default {} */
+  settings?: HubSettingsOptions;
 }
 
 export interface ReloadResult {
@@ -148,6 +150,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     identifyByOrigin = false,
     streamStorage = DEFAULT_STREAM_STORAGE,
     streamOptions,
+    settings: settingsOptions,
     listeners: socketListenerOptions = [],
     ...brokerOptions
   } = options;
@@ -186,7 +189,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     const stored = await openStreams(dataDir, streamStorage, logger, brokerOptions, streamOptions);
     streams = stored;
     if (stored !== undefined) opened.push(() => stored.close());
-    settings = await settingsService(dataDir, stored, sec);
+    settings = await settingsService(dataDir, stored, sec, settingsOptions);
     const openedSettings = settings;
     opened.push(async () => openedSettings.close());
     broker = new Broker({

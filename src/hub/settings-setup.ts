@@ -4,31 +4,58 @@
  * `$SYS.REQ.SETTINGS.REVEAL` (every app on a hub started --insecure), changes in the audit log.
  * A hub without stream storage answers every settings request with CB_ERR_STREAMS_UNAVAILABLE.
  */
-import { createError } from '../core/errors/index.js';
+import { ConfigError, createError } from '../core/errors/index.js';
 import type { Session } from '../core/broker/session.js';
 import { DEFAULT_SETTINGS_HISTORY, SettingsService } from '../core/settings/settings-service.js';
 import { SETTINGS_BUCKET, SETTINGS_REVEAL_TOPIC } from '../core/settings/settings-wire.js';
+import { MAX_KV_HISTORY } from '../core/kv/options.js';
 import type { StreamService } from '../core/streams/stream-service.js';
 import type { AuditSink } from '../core/security/audit.js';
 import type { BrokerSecurity } from '../core/security/broker-security.js';
 import { loadSettingsKey } from '../node/settings-key-file.js';
 
+/** The hub's settings service limits (HubOptions.settings). */
+export interface HubSettingsOptions {
+  /** Longest a live-update WAIT is held. @default DEFAULT_SETTINGS_MAX_WAIT_MS */
+  maxWaitMs?: number;
+  /** WAITs held at once. @default DEFAULT_SETTINGS_MAX_WAITERS */
+  maxWaiters?: number;
+  /** Versions kept per layer (1 to 64). @default DEFAULT_SETTINGS_HISTORY */
+  history?: number;
+}
+
 export async function settingsService(
   dataDir: string | undefined,
   streams: StreamService<Session> | undefined,
   sec: { security: BrokerSecurity | undefined; audit: AuditSink },
+  options: HubSettingsOptions = {},
 ): Promise<SettingsService> {
+  const history = options.history ?? DEFAULT_SETTINGS_HISTORY;
+  if (history > MAX_KV_HISTORY) {
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `settings.history must be at most ${MAX_KV_HISTORY}`, {
+      details: { option: 'settings.history' },
+    });
+  }
+  for (const [name, value] of Object.entries(options)) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < (name === 'maxWaitMs' ? 0 : 1))) {
+      throw new ConfigError('CB_ERR_INVALID_OPTION', `settings.${name} must be a whole number`, {
+        details: { option: `settings.${name}` },
+      });
+    }
+  }
   const key = await loadSettingsKey(dataDir);
   return new SettingsService({
     key,
     bucket: () =>
       streams === undefined
         ? Promise.reject(createError('CB_ERR_STREAMS_UNAVAILABLE', 'settings live in a bucket: this hub stores no streams'))
-        : streams.bucket(SETTINGS_BUCKET, { history: DEFAULT_SETTINGS_HISTORY }),
+        : streams.bucket(SETTINGS_BUCKET, { history }),
     mayReveal: (app) => {
       const verdict = sec.security?.check(app, 'request', SETTINGS_REVEAL_TOPIC);
       return verdict === undefined || (verdict.allowed && !verdict.ask);
     },
     audit: (event) => sec.audit.record(event),
+    ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+    ...(options.maxWaiters !== undefined ? { maxWaiters: options.maxWaiters } : {}),
   });
 }

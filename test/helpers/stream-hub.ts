@@ -8,6 +8,7 @@ import type { StreamCatalog } from '../../src/core/streams/catalog.js';
 import { MemoryCatalog } from '../../src/core/streams/memory-catalog.js';
 import { StreamService, type StreamEvent, type StreamServiceOptions } from '../../src/core/streams/stream-service.js';
 import type { BrokerSecurity } from '../../src/core/security/broker-security.js';
+import type { SystemResponders } from '../../src/core/broker/system-requests.js';
 import { connectWith, type Bus, type ConnectOptions, type StreamMessage } from '../../src/client/index.js';
 import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
@@ -21,12 +22,22 @@ export interface StreamHub {
 }
 
 export async function startStreamHub(
-  options: { catalog?: StreamCatalog; security?: BrokerSecurity } & Omit<StreamServiceOptions, 'catalog'> = {},
+  options: {
+    catalog?: StreamCatalog;
+    security?: BrokerSecurity;
+    /** Requests the hub answers itself; given the service once it is open. */
+    systemResponders?: (service: StreamService<Session>) => SystemResponders;
+  } & Omit<StreamServiceOptions, 'catalog'> = {},
 ): Promise<StreamHub> {
-  const { catalog, security: _security, ...rest } = options;
+  const { catalog, security: _security, systemResponders, ...rest } = options;
   const service = new StreamService<Session>({ saveDelayMs: 10, ...rest, catalog: catalog ?? new MemoryCatalog() });
   await service.open();
-  const broker = new Broker({ heartbeatMs: 0, streams: service, ...(options.security ? { security: options.security } : {}) });
+  const broker = new Broker({
+    heartbeatMs: 0,
+    streams: service,
+    ...(options.security ? { security: options.security } : {}),
+    ...(systemResponders ? { systemResponders: systemResponders(service) } : {}),
+  });
   const events: StreamEvent[] = [];
   broker.events.on('stream', (e) => events.push(e));
   const buses: Bus[] = [];

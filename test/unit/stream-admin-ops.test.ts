@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../../src/core/broker/broker.js';
 import { STATS_TOPIC } from '../../src/core/broker/system-requests.js';
+import { createError } from '../../src/core/errors/index.js';
 import { connectWith } from '../../src/client/index.js';
 import { memoryConnector } from '../../src/transports/memory/memory-transport.js';
 import { createNodeCryptoProvider } from '../../src/node/crypto/node-provider.js';
@@ -122,6 +123,47 @@ describe('system requests ($SYS.)', () => {
     assert.equal(asked, 1, 'the refused request was not answered');
     await admin.close();
     await orders.close();
+    await broker.close(10);
+  });
+
+  test('a responder gets the asking app and the JSON payload, may answer later, and its typed errors reach the requester', async () => {
+    const doc = testConfigDocument();
+    const { security } = hubSecurity(doc);
+    const seen: unknown[] = [];
+    let release!: () => void;
+    const later = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const broker = new Broker({
+      heartbeatMs: 0,
+      security,
+      systemResponders: {
+        '$SYS.REQ.ECHO': async (r) => {
+          seen.push({ app: r.app, data: r.data });
+          await later;
+          return { echoed: r.data };
+        },
+        '$SYS.REQ.TYPED': async () => {
+          throw createError('CB_ERR_CONFIG_INVALID', 'no such setting', { details: { path: 'a.b' } });
+        },
+        '$SYS.REQ.PLAIN': () => Promise.reject(new Error('boom')),
+      },
+    });
+    const bus = await connectWith(memoryConnector(broker), {
+      name: 'test',
+      secret: doc.apps.test.secret,
+      security: { crypto: createNodeCryptoProvider() },
+    });
+    const answer = bus.request('$SYS.REQ.ECHO', { x: 1 });
+    await until(() => seen.length === 1, 2_000, 'the responder to be asked');
+    assert.deepEqual(seen, [{ app: 'test', data: { x: 1 } }]);
+    release();
+    assert.deepEqual(await answer, { echoed: { x: 1 } });
+    const typed = await rejectsWithCode(bus.request('$SYS.REQ.TYPED'), 'CB_ERR_CONFIG_INVALID');
+    assert.deepEqual(typed.details, { path: 'a.b' });
+    assert.match(typed.message, /no such setting/);
+    await rejectsWithCode(bus.request('$SYS.REQ.PLAIN'), 'CB_ERR_INTERNAL');
+    await bus.close();
     await broker.close(10);
   });
 });

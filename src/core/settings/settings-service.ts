@@ -190,6 +190,11 @@ export class SettingsService {
     return ready;
   }
 
+  /** WAIT requests held now. */
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
   /** Ends every WAIT (answered `changed: false`). */
   close(): void {
     this.#waiters.close();
