@@ -18,7 +18,8 @@ import { statsSnapshot } from './stats-snapshot.js';
 import { type HubListenerOptions, configListeners, openSocketListeners } from './socket-listeners.js';
 import type { SocketListener, TlsReloadOutcome } from '../transports/net/socket-listener.node.js';
 import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
-import { settingsService, type HubSettingsOptions } from './settings-setup.js';
+import { hubOverlayService, settingsService, type HubSettingsOptions } from './settings-setup.js';
+import { DEFAULT_SETTINGS_HISTORY } from '../core/settings/settings-service.js';
 import type { Session } from '../core/broker/session.js';
 import type { StreamService } from '../core/streams/stream-service.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_STREAM_STORAGE } from './defaults.js';
@@ -192,15 +193,34 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     settings = await settingsService(dataDir, stored, sec, settingsOptions);
     const openedSettings = settings;
     opened.push(async () => openedSettings.close());
+    const hubSettings = hubOverlayService(
+      stored,
+      sec,
+      () => broker.reapplySecurity(),
+      settingsOptions?.history ?? DEFAULT_SETTINGS_HISTORY,
+    );
     broker = new Broker({
       ...brokerOptions,
       advertisedListeners: () => urls,
-      systemResponders: { [STATS_TOPIC]: () => statsSnapshot(broker, stored, startedAt), ...settings.responders() },
+      systemResponders: {
+        [STATS_TOPIC]: () => statsSnapshot(broker, stored, startedAt),
+        ...settings.responders(),
+        ...hubSettings.responders(),
+      },
       ...(sec.security !== undefined ? { security: sec.security } : {}),
       ...(stored ? { streams: stored } : {}),
     });
     opened.push(() => broker.close(0));
     (sec as { setRevokedHandler?: (fn: () => void) => void }).setRevokedHandler?.(() => broker.reapplySecurity());
+    // The hub's limits and roles changed with `crossbus config set --hub`, over the config file.
+    if (stored !== undefined && sec.security !== undefined) {
+      await hubSettings.restore().catch((err: unknown) => {
+        logger.error(
+          { error: String(err) },
+          'the hub settings in the settings bucket do not fit the config file: the file alone is in force',
+        );
+      });
+    }
     const limits = broker.options.limits;
     listener = await listenWebSocket({
       host,

@@ -1,3 +1,5 @@
+import { overlayHubConfig } from '../core/config/overlay.js';
+import { HUB_OVERLAY_TARGET } from '../core/settings/hub-overlay-service.js';
 import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { parseHubConfig, type HubConfig } from '../core/config/schema.js';
 import { ConfigError, CrossbusError } from '../core/errors/index.js';
@@ -40,8 +42,16 @@ export interface HubSecurityRuntime {
   readonly auditFile: string | undefined;
   readonly consent: ConsentManager | undefined;
   originAllowed(origin: string | undefined): boolean;
-  /** Re-reads the config file and applies it; on a bad file the old config stays. */
+  /** Re-reads the config file and applies it (the overlay, if any, on top); on a bad file the old config stays. */
   reloadConfig(): Promise<HubConfig>;
+  /**
+   * Lays `overlay` (limits and roles from the settings bucket) over the config file's and applies
+   * the result, audited as a reload; undefined removes it. On a bad overlay the config in force
+   * stays (CB_ERR_CONFIG_INVALID). Kept on top of every later file reload.
+   */
+  setOverlay(overlay: unknown, author: string): HubConfig;
+  /** What `setOverlay(overlay)` would apply, without applying it (CB_ERR_CONFIG_INVALID with the path). */
+  previewOverlay(overlay: unknown): HubConfig;
   /** Applies decisions queued by `crossbus consent grant|deny|revoke`. */
   processConsentInbox(): Promise<number>;
   close(): Promise<void>;
@@ -120,6 +130,9 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
     );
   }
 
+  // What the file (or the config option) says, and what the settings bucket lays over it.
+  let fileConfig = config;
+  let overlay: unknown;
   const runtime: HubSecurityRuntime & { setRevokedHandler(fn: () => void): void } = {
     security,
     get config() {
@@ -140,6 +153,34 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
       const list = (security?.current ?? config)?.origins ?? [];
       return originAllowed(list, origin);
     },
+    previewOverlay: (next) => {
+      if (fileConfig === undefined)
+        throw new ConfigError('CB_ERR_INVALID_OPTION', 'a hub started --insecure has no config to lay settings over');
+      return overlayHubConfig(fileConfig, next);
+    },
+    setOverlay: (next, author) => {
+      if (security === undefined || fileConfig === undefined) {
+        throw new ConfigError('CB_ERR_INVALID_OPTION', 'a hub started --insecure has no config to lay settings over');
+      }
+      let applied: HubConfig;
+      try {
+        applied = next === undefined ? fileConfig : overlayHubConfig(fileConfig, next);
+        security.reload(applied);
+      } catch (err) {
+        const reason = err instanceof CrossbusError ? `${err.code}: ${err.message}` : String(err);
+        audit.record({ actor: { app: author }, action: 'config-reload', target: HUB_OVERLAY_TARGET, outcome: 'failure', reason });
+        throw err;
+      }
+      overlay = next;
+      audit.record({
+        actor: { app: author },
+        action: 'config-reload',
+        target: HUB_OVERLAY_TARGET,
+        outcome: 'success',
+        details: { sections: next === undefined ? [] : Object.keys(next as object) },
+      });
+      return applied;
+    },
     reloadConfig: async () => {
       if (configPath === undefined || security === undefined) {
         throw new ConfigError('CB_ERR_INVALID_OPTION', 'this hub has no config file to reload');
@@ -147,8 +188,10 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
       let next: HubConfig;
       const before = security.current;
       try {
-        next = await loadConfigFile(configPath);
+        const loaded = await loadConfigFile(configPath);
+        next = overlay === undefined ? loaded : overlayHubConfig(loaded, overlay);
         security.reload(next);
+        fileConfig = loaded;
       } catch (err) {
         const reason = err instanceof CrossbusError ? `${err.code}: ${err.message}` : String(err);
         audit.record({ actor: { app: 'hub' }, action: 'config-reload', target: configPath, outcome: 'failure', reason });

@@ -4,7 +4,7 @@
  * `$SYS.REQ.SETTINGS.REVEAL` (every app on a hub started --insecure), changes in the audit log.
  * A hub without stream storage answers every settings request with CB_ERR_STREAMS_UNAVAILABLE.
  */
-import { ConfigError, createError } from '../core/errors/index.js';
+import { ConfigError, CrossbusError, createError } from '../core/errors/index.js';
 import type { Session } from '../core/broker/session.js';
 import { DEFAULT_SETTINGS_HISTORY, SettingsService } from '../core/settings/settings-service.js';
 import { SETTINGS_BUCKET, SETTINGS_REVEAL_TOPIC } from '../core/settings/settings-wire.js';
@@ -13,6 +13,9 @@ import type { StreamService } from '../core/streams/stream-service.js';
 import type { AuditSink } from '../core/security/audit.js';
 import type { BrokerSecurity } from '../core/security/broker-security.js';
 import { loadSettingsKey } from '../node/settings-key-file.js';
+import { HUB_OVERLAY_TARGET, HubOverlayService } from '../core/settings/hub-overlay-service.js';
+import { serializeHubConfig } from '../core/config/serialize.js';
+import type { HubSecurityRuntime } from './security-setup.js';
 
 /** The hub's settings service limits (HubOptions.settings). */
 export interface HubSettingsOptions {
@@ -57,5 +60,42 @@ export async function settingsService(
     audit: (event) => sec.audit.record(event),
     ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
     ...(options.maxWaiters !== undefined ? { maxWaiters: options.maxWaiters } : {}),
+  });
+}
+
+/**
+ * `crossbus config … --hub`: the hub's limits and roles from its settings bucket, checked as a
+ * reload, applied at once (sessions re-checked), and restored at the next start.
+ */
+export function hubOverlayService(
+  streams: StreamService<Session> | undefined,
+  sec: Pick<HubSecurityRuntime, 'previewOverlay' | 'setOverlay' | 'config' | 'audit'>,
+  reapply: () => void,
+  history: number,
+): HubOverlayService {
+  return new HubOverlayService({
+    bucket: () =>
+      streams === undefined
+        ? Promise.reject(createError('CB_ERR_STREAMS_UNAVAILABLE', 'settings live in a bucket: this hub stores no streams'))
+        : streams.bucket(SETTINGS_BUCKET, { history }),
+    check: (overlay, author) => {
+      try {
+        sec.previewOverlay(overlay);
+      } catch (err) {
+        const reason = err instanceof CrossbusError ? `${err.code}: ${err.message}` : String(err);
+        sec.audit.record({ actor: { app: author }, action: 'config-reload', target: HUB_OVERLAY_TARGET, outcome: 'failure', reason });
+        throw err;
+      }
+    },
+    apply: (overlay, author) => {
+      sec.setOverlay(overlay, author);
+      reapply();
+    },
+    effective: () => {
+      const config = sec.config;
+      if (config === undefined) return {};
+      const doc = serializeHubConfig(config);
+      return { limits: doc.limits, roles: doc.roles };
+    },
   });
 }

@@ -17,6 +17,7 @@ import { getSetting } from '../../core/settings/paths.js';
 import { explainSetting, resolveSettings, type Resolution } from '../../core/settings/resolve.js';
 import { isPlainObject, type SettingsLayer } from '../../core/settings/settings-schema.js';
 import { checkEnv, type SettingsScope, type SettingsTarget } from '../../core/settings/settings-wire.js';
+import { HUB_SETTINGS_TOPICS } from '../../core/settings/hub-overlay-service.js';
 import type { ClientFlags } from '../client-connection.js';
 import { defineOptions, pickOptions, type OptionValues } from '../options.js';
 import { parseData } from '../payload-json.js';
@@ -35,6 +36,7 @@ const CONFIG_OPTIONS = defineOptions({
   expect: { type: 'string', description: 'set, unset: only when this is the layer version in force' },
   reveal: { type: 'boolean', description: 'show secrets in clear (needs a grant on $SYS.REQ.SETTINGS.REVEAL)' },
   json: { type: 'boolean', description: 'print JSON' },
+  hub: { type: 'boolean', description: "get, set, unset, history, rollback: the hub's own limits and roles (applied at once)" },
 });
 
 export const CONFIG_HELP = `Usage:
@@ -49,6 +51,8 @@ export const CONFIG_HELP = `Usage:
   crossbus config explain <path> --env <name> [--project p] [--user u]   which layer set it
   crossbus config validate --file layer.yaml   check a layer file (no hub needed)
   crossbus config validate --env <name>        check the stored layers of an environment
+  crossbus config set limits.rate.perSecond 500 --hub     the hub's own limits and roles: checked as
+  crossbus config get|unset|history|rollback ... --hub    a config reload, applied without a restart
 
 Layers, lowest first: global < environment < project < user (then an app's CROSSBUS_SETTINGS__*
 variables and flags). A value is JSON when it parses as JSON, else text. Secrets are stored
@@ -59,12 +63,12 @@ ${optionSections(CONFIG_OPTIONS)}`;
 const o = (...names: Array<keyof typeof CONFIG_OPTIONS>) => ({ ...pickOptions(CONFIG_OPTIONS, names), ...CONNECTION_OPTIONS });
 const WHO = ['env', 'project', 'user'] as const;
 const CONFIG_SUBS: Record<string, Subcommand> = {
-  get: { args: 0, optionalArgs: 1, argsUsage: '[path]', options: o(...WHO, 'reveal', 'json') },
-  set: { args: 0, optionalArgs: 2, argsUsage: '<path> <value> (or --file)', options: o(...WHO, 'layer', 'file', 'expect', 'json') },
-  unset: { args: 1, argsUsage: '<path>', options: o(...WHO, 'layer', 'expect', 'json') },
+  get: { args: 0, optionalArgs: 1, argsUsage: '[path]', options: o(...WHO, 'reveal', 'json', 'hub') },
+  set: { args: 0, optionalArgs: 2, argsUsage: '<path> <value> (or --file)', options: o(...WHO, 'layer', 'file', 'expect', 'json', 'hub') },
+  unset: { args: 1, argsUsage: '<path>', options: o(...WHO, 'layer', 'expect', 'json', 'hub') },
   diff: { args: 0, options: o(...WHO, 'against', 'reveal', 'json') },
-  history: { args: 0, options: o(...WHO, 'layer', 'json') },
-  rollback: { args: 1, argsUsage: '<version>', options: o(...WHO, 'layer', 'json') },
+  history: { args: 0, options: o(...WHO, 'layer', 'json', 'hub') },
+  rollback: { args: 1, argsUsage: '<version>', options: o(...WHO, 'layer', 'json', 'hub') },
   explain: { args: 1, argsUsage: '<path>', options: o(...WHO, 'reveal', 'json') },
   validate: { args: 0, options: o(...WHO, 'file', 'json') },
 };
@@ -78,6 +82,7 @@ export async function configCommand(args: string[], io: StreamIo, open: OpenConf
   const [first, second] = p.positionals as [string | undefined, string | undefined];
   try {
     if (p.sub === 'validate' && v.file !== undefined) return await validateFile(v.file, io);
+    if (v.hub) return await withClient('config', v, open, io, (bus) => hubCommand(bus, p.sub, first, second, v, io));
     if (p.sub === 'set' && (v.file === undefined ? p.positionals.length !== 2 : p.positionals.length !== 0))
       throw new StreamUsageError('config set takes <path> <value>, or --file <layer file> and no arguments');
     if (v.env === undefined && !(v.layer === 'global' && ['set', 'unset', 'history', 'rollback'].includes(p.sub)))
@@ -160,6 +165,56 @@ export async function configCommand(args: string[], io: StreamIo, open: OpenConf
         return 2;
     }
   });
+}
+
+/** `--hub`: the hub's own limits and roles (see src/core/settings/hub-overlay-service.ts). */
+async function hubCommand(
+  bus: SyncingBus,
+  sub: string,
+  first: string | undefined,
+  second: string | undefined,
+  v: Values,
+  io: StreamIo,
+): Promise<number> {
+  const t = HUB_SETTINGS_TOPICS;
+  const print = (text: string, json: unknown): void => io.stdout(v.json ? `${JSON.stringify(json)}\n` : text);
+  switch (sub) {
+    case 'get': {
+      const r = await bus.request<{ overlay: unknown; version: number; effective: Record<string, unknown> }>(t.get);
+      const value =
+        first === undefined
+          ? r.effective
+          : first.split('.').reduce<unknown>((at, k) => (at as Record<string, unknown> | undefined)?.[k], r.effective);
+      print(`${JSON.stringify(value, null, 2)}\n`, first === undefined ? r : value);
+      return 0;
+    }
+    case 'set':
+    case 'unset': {
+      if (sub === 'set' && (first === undefined || second === undefined))
+        throw new StreamUsageError('config set --hub takes <path> <value>');
+      const r = await bus.request<{ version: number }>(
+        sub === 'set' ? t.set : t.unset,
+        sub === 'set' ? { path: first, value: parseData(second) } : { path: first },
+      );
+      print(`hub settings version ${r.version}: applied\n`, r);
+      return 0;
+    }
+    case 'history': {
+      const versions = await bus.request<Array<{ version: number; author: string; time: number; paths: string[]; note?: string }>>(
+        t.history,
+      );
+      const rows = versions.map((x) => [String(x.version), isoTime(x.time), x.author || '-', x.note ?? x.paths.join(', ')]);
+      print(versions.length === 0 ? 'no versions\n' : `${table(['VERSION', 'TIME', 'AUTHOR', 'CHANGES'], rows, [true])}\n`, versions);
+      return 0;
+    }
+    case 'rollback': {
+      const r = await bus.request<{ version: number }>(t.rollback, { version: parseSeqFlag('version', first, 1) });
+      print(`hub settings version ${r.version}: applied\n`, r);
+      return 0;
+    }
+    default:
+      throw new StreamUsageError(`config ${sub} does not take --hub`);
+  }
 }
 
 function target(v: Values): SettingsTarget {
