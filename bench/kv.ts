@@ -9,6 +9,10 @@
  *   *-watch-fanout        one put to a key that 1,000 watchers watch (10 connections × 100 watchers,
  *                         updates only): time from the put to the last watcher's delivery, reported
  *                         as updates per second (1000 / ms)
+ *   crossbus-resolve      a 500-key layered configuration resolved (layers checked, merged, validated,
+ *   convict               sources recorded) vs convict's load + validate, per second: see kv-resolve.ts.
+ *                         CPU only, run first, before the servers start (and without them when only
+ *                         these two are selected)
  *
  * What an acknowledged put promises. JetStream file storage answers a publish once the message is
  * in its store's buffers and fsyncs every 2 minutes by default (`sync_interval`), so an operating
@@ -37,6 +41,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { median, publishWindowed, rateOf, type PhaseResult, type PublishAck } from './durable.js';
 import { connectCrossbus, connectNatsKv, FanoutTally, timeFanout, type BenchBucket, type BenchValue, type KvSystem } from './kv-sides.js';
+import { RESOLVE_KEYS, runResolveVsConvict } from './kv-resolve.js';
 import type { BenchOutput } from './lib/output.js';
 import { formatTable, note, startCrossbusHub, startJetStreamServer, type RunningServer } from './lib/procs.js';
 import { errMsg, firstLine, fmtInt, ratio, selectSystems } from './pubsub.js';
@@ -48,7 +53,9 @@ export type KvKey =
   | 'crossbus-get'
   | 'nats-kv-get'
   | 'crossbus-watch-fanout'
-  | 'nats-kv-watch-fanout';
+  | 'nats-kv-watch-fanout'
+  | 'crossbus-resolve'
+  | 'convict';
 export const KV_KEYS: readonly KvKey[] = [
   'crossbus-put',
   'crossbus-put-fsync',
@@ -57,6 +64,8 @@ export const KV_KEYS: readonly KvKey[] = [
   'nats-kv-get',
   'crossbus-watch-fanout',
   'nats-kv-watch-fanout',
+  'crossbus-resolve',
+  'convict',
 ];
 
 export interface KvSuiteOptions {
@@ -138,6 +147,8 @@ interface Ctx {
   fanoutMs: Map<KvKey, number[]>;
   failed: Map<KvKey, string>;
   skipped: string[];
+  /** Resolves per round of the resolve part, for the table. */
+  resolves: number;
 }
 
 /** Runs one timed phase if its key is wanted (or `force`: a get needs its bucket filled). */
@@ -239,7 +250,18 @@ export async function runKvBench(options: KvSuiteOptions = {}): Promise<BenchOut
     fanoutMs: new Map(),
     failed: new Map(),
     skipped: [],
+    resolves: 0,
   };
+
+  // CPU only: before the servers start, so that nothing else runs in the meantime.
+  const resolve = runResolveVsConvict(ctx.wanted, scale);
+  ctx.resolves = resolve.resolves;
+  for (const [key, rates] of resolve.rates) ctx.measured.set(key, rates);
+  for (const [key, why] of resolve.failed) ctx.failed.set(key, why);
+  ctx.skipped.push(...resolve.skipped);
+  // The put/get rounds' time budget starts with them.
+  ctx.startedAt = performance.now();
+  if (KV_KEYS.every((k) => !ctx.wanted.has(k) || (RESOLVE_KEYS as readonly string[]).includes(k))) return summarize(ctx);
 
   const tmp = await mkdtemp(path.join(tmpdir(), 'crossbus-bench-kv-'));
   // Also on Ctrl-C (bench/lib/procs.ts kills the servers and exits from its signal handler).
@@ -303,6 +325,8 @@ const PHASES: Record<KvKey, string> = {
   'nats-kv-get': 'get (direct get)',
   'crossbus-watch-fanout': 'one update to every watcher',
   'nats-kv-watch-fanout': 'one update to every watcher',
+  'crossbus-resolve': 'resolve 500 settings: 5 layers checked, merged, validated, sources',
+  convict: 'resolve 500 settings: convict(), 4 × load(), validate strict',
 };
 
 function summarize(ctx: Ctx): BenchOutput & { failures: string[] } {
@@ -320,7 +344,13 @@ function summarize(ctx: Ctx): BenchOutput & { failures: string[] } {
       const ms = ctx.fanoutMs.get(key);
       // Fan-outs are a few to a few dozen per second: one decimal, or the ratio would be coarse.
       results[key] = ms === undefined ? Math.round(rate) : Math.round(rate * 10) / 10;
-      const extra = ms === undefined ? `${rates.length} round(s)` : `${median(ms).toFixed(1)} ms to the last watcher (median)`;
+      const isResolve = (RESOLVE_KEYS as readonly string[]).includes(key);
+      const extra =
+        ms !== undefined
+          ? `${median(ms).toFixed(1)} ms to the last watcher (median)`
+          : isResolve
+            ? `${rates.length} round(s) of ${fmtInt(ctx.resolves)} resolves`
+            : `${rates.length} round(s)`;
       const show = (r: number): string => (ms === undefined ? fmtInt(r) : r.toFixed(1));
       rows.push([key, PHASES[key], show(rate), `${show(Math.min(...rates))}–${show(Math.max(...rates))}`, extra]);
     }
@@ -330,30 +360,27 @@ function summarize(ctx: Ctx): BenchOutput & { failures: string[] } {
     ['crossbus-put/nats-kv-put', 'crossbus-put', 'nats-kv-put'],
     ['crossbus-get/nats-kv-get', 'crossbus-get', 'nats-kv-get'],
     ['crossbus-watch-fanout/nats-kv-watch-fanout', 'crossbus-watch-fanout', 'nats-kv-watch-fanout'],
+    ['crossbus-resolve/convict', 'crossbus-resolve', 'convict'],
   ] as const) {
     const r = ratio(results[a], results[b]);
     if (r !== undefined) ratios[key] = r;
   }
   const perConnection = Math.ceil(ctx.watchers / WATCH_CONNECTIONS);
-  const header = [
-    `kv: ${fmtInt(ctx.operations)} puts, then as many gets, per round over ${fmtInt(KEYS)} keys, JSON values of ~${VALUE_BYTES} B, ` +
-      `history 1; up to ${WINDOW} outstanding; median of the rounds (systems take turns; warm-up ${fmtInt(ctx.warmup)})`,
-    `fan-out: ${WATCH_CONNECTIONS} connections × ${fmtInt(perConnection)} watchers of one key (updates only); ` +
-      `per second = 1000 / ms from the put to the last delivery, median of ${FANOUT_UPDATES} updates`,
-    ...ctx.skipped,
-  ].join('\n');
-  return { suite: 'kv', unit: 'ops/s', table: `${header}\n${formatTable(rows)}`, results, ratios, failures };
-}
-
-// ---------------------------------------------------------------------------------------------
-// RESERVED: crossbus-resolve vs convict (issue 19, second part). NOT RUN, NOT IN THE RESULTS.
-//
-// Resolving a 500-key layered configuration per second (load + validate), crossbus against
-// `convict` (a dev dependency already): results keys `crossbus-resolve` and `convict`, ratio
-// `crossbus-resolve/convict`. Another engineer writes it; when it exists, call it from
-// runKvBench, add its keys to KV_KEYS and PHASES, and its ratio to summarize().
-
-/** Placeholder: throws until the layered configuration of issue 19 and its measurement exist. */
-export async function runResolveVsConvict(): Promise<Record<'crossbus-resolve' | 'convict', number>> {
-  throw new Error('kv: crossbus-resolve vs convict is not written yet');
+  const servers = KV_KEYS.some((k) => ctx.wanted.has(k) && !(RESOLVE_KEYS as readonly string[]).includes(k));
+  const resolving = RESOLVE_KEYS.some((k) => ctx.wanted.has(k));
+  const header = servers
+    ? [
+        `kv: ${fmtInt(ctx.operations)} puts, then as many gets, per round over ${fmtInt(KEYS)} keys, JSON values of ~${VALUE_BYTES} B, ` +
+          `history 1; up to ${WINDOW} outstanding; median of the rounds (systems take turns; warm-up ${fmtInt(ctx.warmup)})`,
+        `fan-out: ${WATCH_CONNECTIONS} connections × ${fmtInt(perConnection)} watchers of one key (updates only); ` +
+          `per second = 1000 / ms from the put to the last delivery, median of ${FANOUT_UPDATES} updates`,
+      ]
+    : [];
+  if (resolving)
+    header.push(
+      'resolve: 500 settings (50 sections × 10), layers of 200/100/50/20 settings + 8 environment variables, ' +
+        'from objects in memory; median of the rounds (the sides take turns)',
+    );
+  header.push(...ctx.skipped);
+  return { suite: 'kv', unit: 'ops/s', table: `${header.join('\n')}\n${formatTable(rows)}`, results, ratios, failures };
 }

@@ -12,7 +12,8 @@
  *   connect  secure connections per second vs nats-server with TLS; 10,000 held, broadcast to all, reconnect after a restart
  *   sync     state sync: bytes of a one-line edit, JSON deltas vs fast-json-patch and jsondiffpatch,
  *            two authors typing vs Yjs and Automerge, realtime round trips through a hub
- *   kv       KV buckets vs NATS KV on JetStream: puts and gets per second, one update to 1,000 watchers
+ *   kv       KV buckets vs NATS KV on JetStream: puts and gets per second, one update to 1,000 watchers;
+ *            layered configuration resolved per second vs convict
  *   all      every suite, one after the other
  *
  * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
@@ -54,7 +55,8 @@ function usage(): string {
     '           vs fast-json-patch and jsondiffpatch; two authors typing 10,000 edits vs Yjs and Automerge;',
     '           realtime round trips through a hub',
     '  kv       KV buckets: put and get per second (1,000 keys, ~100 B JSON, up to 256 outstanding) and one',
-    '           update to 1,000 watchers: crossbus (durability interval; fsync for information) vs NATS KV',
+    '           update to 1,000 watchers: crossbus (durability interval; fsync for information) vs NATS KV;',
+    '           a 500-key layered configuration resolved per second: crossbus vs convict (load + validate)',
     '  all      run every suite',
     '',
     'options:',
@@ -65,7 +67,8 @@ function usage(): string {
     '                connect: crossbus,nats-tls,reconnect;',
     '                sync: bytes,json,text,realtime;',
     '                kv: crossbus-put,crossbus-put-fsync,nats-kv-put,crossbus-get,nats-kv-get,',
-    '                crossbus-watch-fanout,nats-kv-watch-fanout — a get also runs the puts that fill its bucket;',
+    '                crossbus-watch-fanout,nats-kv-watch-fanout,crossbus-resolve,convict — a get also runs',
+    '                the puts that fill its bucket; the resolve pair alone starts no server;',
     '                durable: crossbus-fsync,crossbus-interval,crossbus-replay,jetstream,jetstream-replay —',
     '                a replay also runs the publish phase that fills its stream)',
     '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful)',
