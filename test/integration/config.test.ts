@@ -316,57 +316,61 @@ describe('crossbus config (real hub process)', () => {
     fromDefaults.close();
   });
 
-  test("the hub's own roles and limits from the bucket: applied without a restart, checked, kept over reloads and restarts", T, async () => {
-    const hub = await start();
-    const cfg = cliFor(hub);
-    const billingMay = async (h: HubProcess, topic: string): Promise<boolean> => {
-      const bus = await open(h, 'billing');
-      try {
-        await bus.publish(topic, 1, { ack: true });
-        return true;
-      } catch (err) {
-        assert.equal((err as { code?: string }).code, 'CB_ERR_FORBIDDEN');
-        return false;
-      } finally {
-        await bus.close();
-      }
-    };
-    assert.equal(await billingMay(hub, 'extra.x'), false);
-    let r = await cfg('set', 'roles.billing', JSON.stringify({ publish: ['billing.>', 'extra.>'], subscribe: ['billing.>'] }), '--hub');
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(await billingMay(hub, 'extra.x'), true, 'a new connection has the new grant');
-    r = await cfg('get', 'roles.billing.publish', '--hub', '--json');
-    assert.deepEqual(JSON.parse(r.stdout), ['billing.>', 'extra.>']);
-    r = await cfg('set', 'limits.rate.perSecond', '"fast"', '--hub');
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /limits\.rate\.perSecond.*CB_ERR_CONFIG_INVALID/s);
-    r = await cfg('set', 'apps.mallory.roles', '["all"]', '--hub');
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /apps cannot be set in the settings bucket/);
-    assert.equal(await billingMay(hub, 'extra.x'), true, 'the version in force stays');
+  test(
+    "the hub's own roles and limits from the bucket: applied without a restart, checked, kept over reloads and restarts",
+    T,
+    async () => {
+      const hub = await start();
+      const cfg = cliFor(hub);
+      const billingMay = async (h: HubProcess, topic: string): Promise<boolean> => {
+        const bus = await open(h, 'billing');
+        try {
+          await bus.publish(topic, 1, { ack: true });
+          return true;
+        } catch (err) {
+          assert.equal((err as { code?: string }).code, 'CB_ERR_FORBIDDEN');
+          return false;
+        } finally {
+          await bus.close();
+        }
+      };
+      assert.equal(await billingMay(hub, 'extra.x'), false);
+      let r = await cfg('set', 'roles.billing', JSON.stringify({ publish: ['billing.>', 'extra.>'], subscribe: ['billing.>'] }), '--hub');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await billingMay(hub, 'extra.x'), true, 'a new connection has the new grant');
+      r = await cfg('get', 'roles.billing.publish', '--hub', '--json');
+      assert.deepEqual(JSON.parse(r.stdout), ['billing.>', 'extra.>']);
+      r = await cfg('set', 'limits.rate.perSecond', '"fast"', '--hub');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /limits\.rate\.perSecond.*CB_ERR_CONFIG_INVALID/s);
+      r = await cfg('set', 'apps.mallory.roles', '["all"]', '--hub');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /apps cannot be set in the settings bucket/);
+      assert.equal(await billingMay(hub, 'extra.x'), true, 'the version in force stays');
 
-    // A reload of the config file keeps the bucket's settings on top.
-    r = await runCli(['reload', '--data', hub.dataDir], 20_000);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(await billingMay(hub, 'extra.x'), true);
-    // So does a restart.
-    await hub.stop();
-    const back = await restartOnPort(hub.port);
-    hubs.push(back);
-    assert.equal(await billingMay(back, 'extra.x'), true, 'restored at start');
-    const cfg2 = cliFor(back);
-    r = await cfg2('history', '--hub', '--json');
-    const versions = JSON.parse(r.stdout) as Array<{ version: number; author: string; paths: string[] }>;
-    assert.deepEqual(
-      versions.map((x) => [x.author, x.paths]),
-      [['test', ['roles.billing']]],
-    );
-    r = await cfg2('unset', 'roles.billing', '--hub');
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(await billingMay(back, 'extra.x'), false, 'back to the file');
-    await back.stop();
-    const audit = readFileSync(join(back.dataDir, 'audit.jsonl'), 'utf8');
-    assert.match(audit, /"action":"config-reload".*"target":"settings:hub.overlay".*"outcome":"success"/);
-    assert.match(audit, /"action":"config-reload".*"target":"settings:hub.overlay".*"outcome":"failure"/);
-  });
+      // A reload of the config file keeps the bucket's settings on top.
+      r = await runCli(['reload', '--data', hub.dataDir], 20_000);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await billingMay(hub, 'extra.x'), true);
+      // So does a restart.
+      await hub.stop();
+      const back = await restartOnPort(hub.port);
+      hubs.push(back);
+      assert.equal(await billingMay(back, 'extra.x'), true, 'restored at start');
+      const cfg2 = cliFor(back);
+      r = await cfg2('history', '--hub', '--json');
+      const versions = JSON.parse(r.stdout) as Array<{ version: number; author: string; paths: string[] }>;
+      assert.deepEqual(
+        versions.map((x) => [x.author, x.paths]),
+        [['test', ['roles.billing']]],
+      );
+      r = await cfg2('unset', 'roles.billing', '--hub');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await billingMay(back, 'extra.x'), false, 'back to the file');
+      await back.stop();
+      const audit = readFileSync(join(back.dataDir, 'audit.jsonl'), 'utf8');
+      assert.match(audit, /"action":"config-reload".*"target":"settings:hub.overlay".*"outcome":"success"/);
+      assert.match(audit, /"action":"config-reload".*"target":"settings:hub.overlay".*"outcome":"failure"/);
+    },
+  );
 });
