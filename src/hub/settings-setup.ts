@@ -78,6 +78,7 @@ export function hubOverlayService(
       streams === undefined
         ? Promise.reject(createError('CB_ERR_STREAMS_UNAVAILABLE', 'settings live in a bucket: this hub stores no streams'))
         : streams.bucket(SETTINGS_BUCKET, { history }),
+    existingBucket: async () => streams?.existingBucket(SETTINGS_BUCKET),
     check: (overlay, author) => {
       try {
         sec.previewOverlay(overlay);

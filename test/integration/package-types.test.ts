@@ -25,7 +25,17 @@ const CONDITIONS: Record<Runtime, string[]> = { node: ['node', 'import'], browse
 /** The entries each runtime's programs import: in Node, the browser-only page client is left out. */
 const ENTRIES: Record<Runtime, string[]> = {
   node: ['crossbus', 'crossbus/sync', 'crossbus/hub', 'crossbus/core', 'crossbus/errors'],
-  browser: ['crossbus', 'crossbus/page', 'crossbus/streams', 'crossbus/sync', 'crossbus/hub', 'crossbus/core', 'crossbus/errors'],
+  browser: [
+    'crossbus',
+    'crossbus/page',
+    'crossbus/streams',
+    'crossbus/kv',
+    'crossbus/settings',
+    'crossbus/sync',
+    'crossbus/hub',
+    'crossbus/core',
+    'crossbus/errors',
+  ],
 };
 
 /** What the examples leave to the reader, declared globally (an example's own declarations shadow them). */

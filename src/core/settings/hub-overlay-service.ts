@@ -30,6 +30,8 @@ interface StoredOverlay {
 
 export interface HubOverlayServiceOptions {
   bucket: () => Promise<HubBucket>;
+  /** The bucket if it exists (a start creates nothing). */
+  existingBucket: () => Promise<HubBucket | undefined>;
   /** Checks an overlay as a reload would, without applying it (CB_ERR_CONFIG_INVALID with the path; a refusal is audited). */
   check(overlay: Record<string, unknown>, author: string): void;
   /** Applies an overlay (already checked) to the running hub, audited. */
@@ -60,7 +62,7 @@ export class HubOverlayService {
 
   /** At start: the stored overlay applied over the file; a stored one that no longer fits is thrown (the file's config stays). */
   async restore(): Promise<boolean> {
-    const e = await (await this.#o.bucket()).entry<StoredOverlay>(HUB_OVERLAY_KEY);
+    const e = await (await this.#o.existingBucket())?.entry<StoredOverlay>(HUB_OVERLAY_KEY);
     if (e?.operation !== 'put') return false;
     const overlay = (e.value as StoredOverlay).overlay;
     this.#o.check(overlay, 'hub');

@@ -12,7 +12,7 @@
 import { HubBucket } from '../kv/hub-bucket.js';
 import { resolveStreamConfig } from './config.js';
 import type { Stream } from './stream.js';
-import { checkBucketName } from '../kv/names.js';
+import { bucketStream, checkBucketName } from '../kv/names.js';
 import { bucketStreamConfig, type KvBucketOptions } from '../kv/options.js';
 import type { BrokerStreams } from './broker-streams.js';
 import { ConfigError, type CrossbusError } from '../errors/index.js';
@@ -213,6 +213,13 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
     checkBucketName(name);
     const stream = await this.#admin.ensure(resolveStreamConfig(bucketStreamConfig(name, options)));
     return new HubBucket(name, stream as Stream<unknown>, this.#clock);
+  }
+
+  /** The hub's bucket `name` if its stream exists, else undefined (nothing is created). */
+  existingBucket(name: string): HubBucket | undefined {
+    checkBucketName(name);
+    const stream = this.#table.get(bucketStream(name));
+    return stream === undefined ? undefined : new HubBucket(name, stream as Stream<unknown>, this.#clock);
   }
 
   info(name: string): StreamInfo | undefined {
