@@ -211,7 +211,7 @@ export class ConsumerRegistry<S> {
       now: p.clock,
       firstSeq: () => stream.storage?.state().firstSeq ?? 1,
       lastSeq: () => stream.storage?.state().lastSeq ?? 0,
-      read: (from, max) => stream.usable().read(from, { maxMessages: max }),
+      read: (from, max) => stream.readShared(from, max),
       canSend: (m: Member<S>) => p.host.get().canSend(m.session),
       send: (m: Member<S>, env: Envelope) => p.host.get().send(m.session, env),
       deadLetter: (msg, reason, attempts) => p.deadLetters.store(stream, msg, reason, attempts),

@@ -26,6 +26,8 @@ export class Stream<S = unknown> {
   quarantined: CrossbusError | undefined;
   /** The dead-letter stream of a user stream. */
   deadLetters: Stream<S> | undefined;
+  /** Reads in flight, by their arguments: consumers asking for the same page at once share one. */
+  readonly #reads = new Map<string, Promise<StoredMessage[]>>();
   /** Told of every message stored by an append (the hub's own buckets watch theirs). @default none */
   onStored: ((topic: string, seq: number) => void) | undefined;
 
@@ -118,6 +120,25 @@ export class Stream<S = unknown> {
       this.onStored?.(msg.topic, seq);
       return { seq, duplicate: false };
     });
+  }
+
+  /**
+   * A page of stored messages for a consumer. Many consumers tailing one stream (a KV bucket's
+   * watchers) ask for the same new message at the same moment: they share one storage read. A
+   * shared result is what each would have read at that moment; the messages are never modified.
+   */
+  readShared(fromSeq: number, maxMessages: number): Promise<StoredMessage[]> {
+    const key = `${fromSeq}:${maxMessages}`;
+    let read = this.#reads.get(key);
+    if (read === undefined) {
+      read = this.usable().read(fromSeq, { maxMessages });
+      this.#reads.set(key, read);
+      const done = (): void => {
+        this.#reads.delete(key);
+      };
+      read.then(done, done);
+    }
+    return read;
   }
 
   /** Rebuilds the duplicate window from the messages stored inside it. */
