@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { MemoryStorage } from '../../src/core/streams/memory-storage.js';
 import { Stream } from '../../src/core/streams/stream.js';
 import { resolveStreamConfig } from '../../src/core/streams/config.js';
-import { StorageSettingsCache } from '../../src/browser/storage-settings-cache.js';
+import { StorageSettingsCache, chromeStorage } from '../../src/browser/storage-settings-cache.js';
 
 test('reads with the same arguments in flight at once are one storage read; later ones read again', async () => {
   const storage = new MemoryStorage();
@@ -45,5 +45,23 @@ test('StorageSettingsCache: saves and loads through a storage; a missing or brok
   items.set('cfg', '{not json');
   assert.equal(await cache.load(), undefined);
   items.set('cfg', '42');
+  assert.equal(await cache.load(), undefined);
+});
+
+test('StorageSettingsCache over an extension storage area (async, as chrome.storage.local)', async () => {
+  const items = new Map<string, unknown>();
+  const area = {
+    get: async (key: string) => (items.has(key) ? { [key]: items.get(key) } : {}),
+    set: async (set: Record<string, unknown>) => {
+      for (const [k, v] of Object.entries(set)) items.set(k, v);
+    },
+  };
+  const cache = new StorageSettingsCache('crossbus-settings', chromeStorage(area));
+  assert.equal(await cache.load(), undefined);
+  const saved = { layers: {}, versions: { 'layer.global': 0 }, savedAt: 1 };
+  await cache.save(saved);
+  assert.equal(typeof items.get('crossbus-settings'), 'string');
+  assert.deepEqual(await cache.load(), saved);
+  items.set('crossbus-settings', { not: 'a string' });
   assert.equal(await cache.load(), undefined);
 });
