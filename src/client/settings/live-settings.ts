@@ -129,7 +129,12 @@ export class LiveSettings<T = Record<string, unknown>> {
 
   /** @internal */
   async start(): Promise<this> {
-    const first = await this.#fetch(this.#o.hubTimeoutMs ?? DEFAULT_SETTINGS_HUB_TIMEOUT_MS).catch((err: unknown) => err as Error);
+    const hubTimeoutMs = this.#o.hubTimeoutMs ?? DEFAULT_SETTINGS_HUB_TIMEOUT_MS;
+    const started = Date.now();
+    const connected = await this.#connected(hubTimeoutMs);
+    const first = connected
+      ? await this.#fetch(Math.max(1, hubTimeoutMs - (Date.now() - started))).catch((err: unknown) => err as Error)
+      : new Error('the hub did not answer in time');
     if (!(first instanceof Error) && this.#tryApply(first, true)) this.#origin = 'hub';
     else {
       if (isCrossbusError(first) && first.code === 'CB_ERR_FORBIDDEN') throw first;
@@ -147,6 +152,29 @@ export class LiveSettings<T = Record<string, unknown>> {
   /** Stops following the hub. */
   close(): void {
     this.#closed = true;
+  }
+
+  /**
+   * Resolves true once the bus is connected (false after `timeoutMs`, or when it closed). Requests
+   * are only sent connected: one buffered while connecting would carry a reply inbox the hub has
+   * not given this connection, and be refused.
+   */
+  #connected(timeoutMs?: number): Promise<boolean> {
+    const bus = this.#bus;
+    if (bus.state === 'connected') return Promise.resolve(true);
+    if (bus.state === 'closed') return Promise.resolve(false);
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = (ok: boolean): void => {
+        offConnected();
+        offClosed();
+        if (timer !== undefined) clearTimeout(timer);
+        resolve(ok);
+      };
+      const offConnected = bus.on('connected', () => done(true));
+      const offClosed = bus.on('closed', () => done(false));
+      if (timeoutMs !== undefined) timer = setTimeout(() => done(false), timeoutMs);
+    });
   }
 
   #fetch(timeoutMs?: number): Promise<GetResult> {
@@ -208,6 +236,8 @@ export class LiveSettings<T = Record<string, unknown>> {
     let failures = 0;
     while (!this.#closed) {
       try {
+        if (!(await this.#connected())) return; // closed
+        if (this.#closed) return;
         // Started from the cache or the defaults: the hub's layers as soon as it answers.
         if (this.#origin !== 'hub') await this.#refresh();
         const versions: Record<string, number> = {};
