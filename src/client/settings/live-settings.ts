@@ -25,6 +25,7 @@ import { checkEnv, targetKeys, type GetResult, type SettingsTarget, type StoredL
 import { TypedEmitter } from '../../core/util/emitter.js';
 import type { Bus } from '../bus.js';
 import { SettingsAdmin } from './admin.js';
+import { whenConnected } from '../when-connected.js';
 import type { SettingsCache } from './cache.js';
 
 /** How long the first answer from the hub is waited for before the cache is used. @default 3000 */
@@ -154,27 +155,9 @@ export class LiveSettings<T = Record<string, unknown>> {
     this.#closed = true;
   }
 
-  /**
-   * Resolves true once the bus is connected (false after `timeoutMs`, or when it closed). Requests
-   * are only sent connected: one buffered while connecting would carry a reply inbox the hub has
-   * not given this connection, and be refused.
-   */
+  /** True once the bus is connected (see when-connected.ts: requests are only sent connected). */
   #connected(timeoutMs?: number): Promise<boolean> {
-    const bus = this.#bus;
-    if (bus.state === 'connected') return Promise.resolve(true);
-    if (bus.state === 'closed') return Promise.resolve(false);
-    return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = (ok: boolean): void => {
-        offConnected();
-        offClosed();
-        if (timer !== undefined) clearTimeout(timer);
-        resolve(ok);
-      };
-      const offConnected = bus.on('connected', () => done(true));
-      const offClosed = bus.on('closed', () => done(false));
-      if (timeoutMs !== undefined) timer = setTimeout(() => done(false), timeoutMs);
-    });
+    return whenConnected(this.#bus, timeoutMs);
   }
 
   #fetch(timeoutMs?: number): Promise<GetResult> {

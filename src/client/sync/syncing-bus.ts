@@ -6,7 +6,10 @@
  * restarts while the hub is away opens its documents from their stores and edits them, and the
  * bus connects in the background.
  */
-import { ConfigError, ConnectionError, CrossbusError } from '../../core/errors/index.js';
+import { ConfigError, ConnectionError, CrossbusError, RequestError } from '../../core/errors/index.js';
+import type { Message } from '../message.js';
+import type { RequestOptions } from '../request-reply.js';
+import { isConnecting, whenConnected } from '../when-connected.js';
 import type { ReconnectOptions } from '../options.js';
 import type { TransportConnector } from '../../core/transport/transport.js';
 import { backoffDelay } from '../backoff.js';
@@ -32,6 +35,7 @@ export interface SyncConnectOptions extends ConnectOptions {
 export class SyncingBus extends Bus {
   readonly #syncOptions: SyncOptions;
   readonly #reconnect: Readonly<Required<ReconnectOptions>> | undefined;
+  readonly #requestTimeoutMs: number;
   #sync: SyncApi | undefined;
   #kv: KvApi | undefined;
 
@@ -39,7 +43,9 @@ export class SyncingBus extends Bus {
   constructor(connector: TransportConnector, options: SyncConnectOptions, plugins: BusPlugins = {}) {
     super(connector, options, plugins);
     this.#syncOptions = options.sync ?? {};
-    this.#reconnect = resolveConnectOptions(options).reconnect;
+    const resolved = resolveConnectOptions(options);
+    this.#reconnect = resolved.reconnect;
+    this.#requestTimeoutMs = resolved.requestTimeoutMs;
     if (options.waitForHub !== undefined && typeof options.waitForHub !== 'boolean') {
       throw new ConfigError('CB_ERR_INVALID_OPTION', 'waitForHub must be true or false', { details: { option: 'waitForHub' } });
     }
@@ -54,6 +60,26 @@ export class SyncingBus extends Bus {
   get sync(): SyncApi {
     this.#sync ??= createSync(this, this.#syncOptions);
     return this.#sync;
+  }
+
+  /**
+   * Like the Bus's, but a request made while (re)connecting waits for the connection (within its
+   * timeout) before it is written: its reply inbox must be the one the hub gives the connection.
+   */
+  override requestMessage<T = unknown>(topic: string, data?: unknown, options: RequestOptions = {}): Promise<Message<T>> {
+    return isConnecting(this) ? this.#requestOnceConnected<T>(topic, data, options) : super.requestMessage<T>(topic, data, options);
+  }
+
+  async #requestOnceConnected<T>(topic: string, data: unknown, options: RequestOptions): Promise<Message<T>> {
+    const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
+    const started = Date.now();
+    if (timeoutMs > 0 && !(await whenConnected(this, timeoutMs)) && this.state !== 'closed') {
+      throw new RequestError('CB_ERR_TIMEOUT', `no reply to ${topic} within ${timeoutMs} ms (not connected)`, {
+        details: { topic, timeoutMs },
+      });
+    }
+    const rest = timeoutMs > 0 ? { ...options, timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) } : options;
+    return super.requestMessage<T>(topic, data, rest);
   }
 
   /** Key-value buckets on durable streams: `bus.kv.bucket('config')`. */
