@@ -113,10 +113,17 @@ export class StreamsApi {
     return messages.map(fromWire);
   }
 
-  /** A page of stored messages from `fromSeq` on, in order; [] past the end. */
-  async read(name: string, options: { fromSeq?: number; maxMessages?: number } = {}): Promise<StreamRecord[]> {
+  /**
+   * A page of stored messages from `fromSeq` on, in order; [] past the end. With `topic` (exact),
+   * only that topic's, found through the stream's per-topic index (a key's history).
+   */
+  async read(name: string, options: { fromSeq?: number; maxMessages?: number; topic?: string } = {}): Promise<StreamRecord[]> {
     checkName(name);
     const op: StreamOp = { op: 'read', name };
+    if (options.topic !== undefined) {
+      checkExactTopic(options.topic);
+      op.topic = options.topic;
+    }
     if (options.fromSeq !== undefined) op.fromSeq = options.fromSeq;
     if (options.maxMessages !== undefined) op.maxMessages = options.maxMessages;
     const { messages } = await this.send<{ messages: WireRecord[] }>(op);

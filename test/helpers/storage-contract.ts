@@ -161,7 +161,7 @@ export function storageContract(name: string, sut: StorageUnderTest): void {
     await s.close();
   });
 
-  test(`${name}: topicHeads lists the newest stored seq of every topic, with or without a kept index`, async () => {
+  test(`${name}: topicHeads and topicSeqs follow appends, deletes and purges, with or without a kept index`, async () => {
     for (const retention of [{}, { maxMessagesPerTopic: 2 }]) {
       const s = await sut.open(retention);
       assert.deepEqual([...(await s.topicHeads())], []);
@@ -177,6 +177,8 @@ export function storageContract(name: string, sut: StorageUnderTest): void {
         ['kv.a', 3],
         ['kv.c', 4],
       ]);
+      assert.deepEqual(await s.topicSeqs('kv.a'), [1, 3]);
+      assert.deepEqual(await s.topicSeqs('kv.none'), []);
       const copy = await s.topicHeads();
       copy.clear();
       assert.equal((await s.topicHeads()).size, 3, 'a copy: changing it changes nothing');
@@ -188,8 +190,10 @@ export function storageContract(name: string, sut: StorageUnderTest): void {
         ['kv.b', 2],
         ['kv.d', 5],
       ]);
+      assert.deepEqual(await s.topicSeqs('kv.a'), [1], 'its deleted seq gone');
       await s.purge({ upToSeq: 2 });
       assert.deepEqual(await sorted(), [['kv.d', 5]]);
+      assert.deepEqual(await s.topicSeqs('kv.a'), []);
       await s.close();
     }
   });

@@ -149,6 +149,15 @@ for (const [kind, make] of catalogs) {
           [3, 4, 5],
         );
         assert.equal((await b.status()).history, 3);
+        // A topic's messages read through the index, paged.
+        const bus = await hub.connect();
+        const page1 = await bus.streams.read('KV_hist', { topic: 'kv.hist.k', maxMessages: 2 });
+        const page2 = await bus.streams.read('KV_hist', { topic: 'kv.hist.k', fromSeq: (page1[1]?.seq ?? 0) + 1 });
+        assert.deepEqual(
+          [...page1, ...page2].map((r) => r.data),
+          [3, 4, 5],
+        );
+        await rejectsWithCode(bus.streams.read('KV_hist', { topic: 'kv.hist.*' }), 'CB_ERR_INVALID_OPTION');
         await b.purge('k');
         const h = await b.history('k');
         assert.deepEqual(

@@ -106,9 +106,9 @@ export class KvBucket {
     const topic = keyTopic(this.name, key);
     const out: KvEntry<T>[] = [];
     for (let fromSeq = 1; ; ) {
-      const page = await this.#bus.streams.read(this.stream, { fromSeq });
+      const page = await this.#bus.streams.read(this.stream, { fromSeq, topic });
       if (page.length === 0) return out;
-      for (const r of page) if (r.topic === topic) out.push(entryOf<T>(this.name, r));
+      for (const r of page) out.push(entryOf<T>(this.name, r));
       fromSeq = (page[page.length - 1] as { seq: number }).seq + 1;
     }
   }

@@ -45,17 +45,15 @@ export class HubBucket {
     this.#stream.onStored = (topic, seq) => listener(topicKey(this.name, topic), seq);
   }
 
-  /** Every revision kept of `key`, oldest first. */
+  /** Every revision kept of `key`, oldest first (through the per-topic index). */
   async history<T>(key: string): Promise<KvEntry<T>[]> {
-    const topic = keyTopic(this.name, key);
     const storage = this.#stream.usable();
     const out: KvEntry<T>[] = [];
-    for (let seq = storage.state().firstSeq; ; ) {
-      const page = await storage.read(seq, { maxMessages: 1000 });
-      if (page.length === 0) return out;
-      for (const m of page) if (m.topic === topic && !this.#expired(m)) out.push(this.#entryOf<T>(m));
-      seq = (page[page.length - 1] as StoredMessage).seq + 1;
+    for (const seq of await storage.topicSeqs(keyTopic(this.name, key))) {
+      const [m] = await storage.read(seq, { maxMessages: 1 });
+      if (m !== undefined && m.seq === seq && !this.#expired(m)) out.push(this.#entryOf<T>(m));
     }
+    return out;
   }
 
   async #append(key: string, value: unknown, op: 'del' | undefined, expect: number | undefined): Promise<number> {

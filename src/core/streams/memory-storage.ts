@@ -160,6 +160,12 @@ export class MemoryStorage implements StreamStorage {
     return stored(this.#msgs[this.#atOrAfter(seq)] as Held);
   }
 
+  async topicSeqs(topic: string): Promise<number[]> {
+    this.#check();
+    checkTopic(topic);
+    return this.#index().olderThanNewest(topic, 0);
+  }
+
   async topicHeads(): Promise<Map<string, number>> {
     this.#check();
     return headsOf(this.#index());

@@ -117,6 +117,8 @@ export interface StreamStorage {
    * per-topic index as `lastForTopic` (built by the first call when the log did not keep one).
    */
   topicHeads(): Promise<Map<string, number>>;
+  /** The stored sequences of one topic (exact), oldest first, from the same per-topic index. */
+  topicSeqs(topic: string): Promise<number[]>;
   /**
    * Applies the retention limits by age, bytes and count at `now`; resolves with how many messages
    * were dropped. (The per-topic limit holds after every append, and is applied when the storage

@@ -17,7 +17,7 @@ import type { ConsumerRegistry } from './consumer-registry.js';
 import type { HostLink } from './host-link.js';
 import { checkExactTopic, checkKeep, checkSeq } from './topic-index.js';
 import { type Stream, asCrossbusError } from './stream.js';
-import { lastOfTopic, lastPerTopic, readPage, type ReadLimits } from './stream-reads.js';
+import { lastOfTopic, lastPerTopic, readPage, readTopic, type ReadLimits } from './stream-reads.js';
 import type { StreamLoader } from './stream-loader.js';
 import type { StreamTable } from './stream-table.js';
 import type { StreamInfo, StreamOp, WireRecord } from './wire.js';
@@ -79,7 +79,7 @@ export class StreamAdmin<S> {
         case 'purge':
           return this.#purge(s, id, op.name, op.upToSeq);
         case 'read':
-          return this.#read(s, id, op.name, op.fromSeq, op.maxMessages);
+          return this.#read(s, id, op.name, op.fromSeq, op.maxMessages, op.topic);
         case 'delete-message':
           return this.#deleteMessage(s, id, op.name, op.seq);
         case 'purge-topic':
@@ -290,8 +290,18 @@ export class StreamAdmin<S> {
     return { message: await lastOfTopic(stream, topic as string, this.#p.clock()) };
   }
 
-  async #read(s: S, id: number, name: unknown, fromSeq: unknown, maxMessages: unknown): Promise<{ messages: WireRecord[] }> {
-    return { messages: await readPage(this.#access(s, id, 'stream.read', name), fromSeq, maxMessages, this.#limits()) };
+  async #read(
+    s: S,
+    id: number,
+    name: unknown,
+    fromSeq: unknown,
+    maxMessages: unknown,
+    topic: unknown,
+  ): Promise<{ messages: WireRecord[] }> {
+    const stream = this.#access(s, id, 'stream.read', name);
+    if (topic === undefined) return { messages: await readPage(stream, fromSeq, maxMessages, this.#limits()) };
+    checkExactTopic(topic, this.#p.maxTopicLength);
+    return { messages: await readTopic(stream, topic as string, fromSeq, maxMessages, this.#limits()) };
   }
 
   #limits(): ReadLimits {

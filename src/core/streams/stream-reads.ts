@@ -1,5 +1,6 @@
 /**
- * The STREAM operations that only read: a page of messages (`read`), a topic's newest message
+ * The STREAM operations that only read: a page of messages (`read`, of the whole stream or of one
+ * topic), a topic's newest message
  * (`last`), and the newest message of every topic matching a pattern (`last-per-topic`, what a
  * KV bucket's `keys` and a watcher's start read). Access is checked by the caller (stream-admin.ts).
  * A stream with `maxAgeMs` never answers with a message older than that, even before the
@@ -34,6 +35,33 @@ export async function readPage<S>(stream: Stream<S>, fromSeq: unknown, maxMessag
 export async function lastOfTopic<S>(stream: Stream<S>, topic: string, now: number): Promise<WireRecord | null> {
   const m = await stream.usable().lastForTopic(topic);
   return m === undefined || expired(stream, m, now) ? null : toWire(m);
+}
+
+/**
+ * The stored messages of one topic (exact), oldest first, from `fromSeq` on: a page of at most
+ * `maxMessages`, found through the per-topic index rather than by reading the whole stream.
+ */
+export async function readTopic<S>(
+  stream: Stream<S>,
+  topic: string,
+  fromSeq: unknown,
+  maxMessages: unknown,
+  limits: ReadLimits,
+): Promise<WireRecord[]> {
+  const from = checkFrom(fromSeq);
+  const max = checkMax(maxMessages);
+  const storage = stream.usable();
+  const out: WireRecord[] = [];
+  let bytes = 0;
+  for (const seq of await storage.topicSeqs(topic)) {
+    if (seq < from) continue;
+    if (out.length === max || (out.length > 0 && bytes >= limits.maxBytes)) break;
+    const [m] = await storage.read(seq, { maxMessages: 1 });
+    if (m === undefined || m.seq !== seq || expired(stream, m, limits.now)) continue; // deleted meanwhile
+    bytes += m.payload.length;
+    out.push(toWire(m));
+  }
+  return out;
 }
 
 /** The newest unexpired message of each topic matching `pattern`, from `fromSeq` on, in stream order. */

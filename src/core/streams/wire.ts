@@ -15,7 +15,7 @@ export type StreamOp =
   | { op: 'list' }
   | { op: 'delete'; name: string }
   | { op: 'purge'; name: string; upToSeq?: number }
-  | { op: 'read'; name: string; fromSeq?: number; maxMessages?: number }
+  | { op: 'read'; name: string; fromSeq?: number; maxMessages?: number; topic?: string }
   | { op: 'delete-message'; name: string; seq: number }
   | { op: 'purge-topic'; name: string; topic: string; keep?: number }
   | { op: 'last'; name: string; topic: string }

@@ -200,6 +200,12 @@ export class SegmentLog implements StreamStorage {
     return headsOf(await this.#topics());
   }
 
+  async topicSeqs(topic: string): Promise<number[]> {
+    if (this.#closed) throw closedError();
+    checkTopic(topic);
+    return (await this.#topics()).olderThanNewest(topic, 0);
+  }
+
   /** The topic index, built by one pass over the log the first time a stream that kept none asks. */
   async #topics(): Promise<TopicIndex> {
     const kept = this.#index.topics;
