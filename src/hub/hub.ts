@@ -19,6 +19,8 @@ import { type HubListenerOptions, configListeners, openSocketListeners } from '.
 import type { SocketListener, TlsReloadOutcome } from '../transports/net/socket-listener.node.js';
 import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
 import { hubOverlayService, settingsService, type HubSettingsOptions } from './settings-setup.js';
+import { httpEndpoints } from './http-endpoints.js';
+import { prometheusRegistry } from '../node/metrics/prometheus.js';
 import { DEFAULT_SETTINGS_HISTORY } from '../core/settings/settings-service.js';
 import type { Session } from '../core/broker/session.js';
 import type { StreamService } from '../core/streams/stream-service.js';
@@ -73,6 +75,8 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
   listeners?: readonly HubListenerOptions[];
   /** Stream limits: maxStreams (1000), maxConsumersPerStream (1000), maxDuplicateIds (100,000); retentionIntervalMs, saveDelayMs. @default {} */
   streamOptions?: HubStreamOptions;
+  /** Serve `GET /metrics` (Prometheus text format) on the WebSocket port; /healthz and /readyz are always served. @default true */
+  metrics?: boolean;
   /** The settings service's limits: maxWaitMs (60 s), maxWaiters (10,000), history (50 versions per layer). @default {} */
   settings?: HubSettingsOptions;
 }
@@ -152,6 +156,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     streamStorage = DEFAULT_STREAM_STORAGE,
     streamOptions,
     settings: settingsOptions,
+    metrics: serveMetrics = true,
     listeners: socketListenerOptions = [],
     ...brokerOptions
   } = options;
@@ -181,6 +186,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   let broker: Broker;
   let urls: readonly string[] = [];
   let streams: StreamService<Session> | undefined;
+  let closing: Promise<void> | undefined;
   let settings: Awaited<ReturnType<typeof settingsService>>;
   let listener: Awaited<ReturnType<typeof listenWebSocket>>;
   let socketListeners: SocketListener[];
@@ -229,6 +235,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       maxMessageBytes: 2 * (limits.maxFrameBytes + 4),
       onConnection: (transport) => broker.accept(transport),
       discovery: () => urls,
+      http: httpEndpoints({
+        registry: serveMetrics ? prometheusRegistry({ metrics: () => [...broker.metrics(), ...(stored?.metrics() ?? [])] }) : undefined,
+        notReady: () => (closing !== undefined ? 'shutting down' : urls.length === 0 ? 'starting' : undefined),
+      }),
       vouchOrigin: identifyByOrigin,
       checkOrigin: (origin, peer) => {
         if (sec.originAllowed(origin)) return true;
@@ -255,7 +265,6 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   urls = Object.freeze([listener.url, ...socketListeners.map((l) => l.url)]);
   const removePid = dataDir !== undefined ? await writePidFile(dataDir, listener.url) : undefined;
   if (dataDir !== undefined) await sec.processConsentInbox();
-  let closing: Promise<void> | undefined;
   const reloadCertificates = (): Promise<CertificateReload[]> =>
     Promise.all(
       socketListeners.flatMap((l) =>

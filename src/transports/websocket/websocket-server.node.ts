@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ConfigError, ConnectionError } from '../../core/errors/index.js';
 import {
@@ -117,6 +117,11 @@ export interface WebSocketListenOptions {
    * listens on, for `crossbus://host:port` clients to choose from. @default not served
    */
   discovery?(): readonly string[];
+  /**
+   * Other plain HTTP requests on the port (the hub's /metrics, /healthz, /readyz): true when it
+   * answered. @default none: anything else is answered 426
+   */
+  http?(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
 /** Where a hub's WebSocket port lists the hub's listeners (see WebSocketListenOptions.discovery). */
@@ -138,6 +143,7 @@ export async function listenWebSocket(options: WebSocketListenOptions): Promise<
       res.end(JSON.stringify({ listeners: discovery() }));
       return;
     }
+    if (options.http?.(req, res) === true) return;
     res.writeHead(426, { 'content-type': 'text/plain' });
     res.end('crossbus hub: connect with a WebSocket client\n');
   });
