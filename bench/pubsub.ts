@@ -15,10 +15,19 @@ import { performance } from 'node:perf_hooks';
 import { connect as natsConnect, type NatsConnection } from 'nats';
 import { connectAsync as mqttConnect, type MqttClient } from 'mqtt';
 import type { BenchOutput } from './lib/output.js';
-import { formatTable, note, startAedes, startCrossbusHub, startNatsServer, withTimeout, type RunningServer } from './lib/procs.js';
+import {
+  formatTable,
+  note,
+  startAedes,
+  startCrossbusHub,
+  startNatsServer,
+  startScrapedCrossbusHub,
+  withTimeout,
+  type RunningServer,
+} from './lib/procs.js';
 
-export type SystemName = 'crossbus' | 'crossbus-tcp' | 'aedes' | 'nats-server';
-export const SYSTEMS: readonly SystemName[] = ['crossbus', 'crossbus-tcp', 'aedes', 'nats-server'];
+export type SystemName = 'crossbus' | 'crossbus-metrics' | 'crossbus-tcp' | 'aedes' | 'nats-server';
+export const SYSTEMS: readonly SystemName[] = ['crossbus', 'crossbus-metrics', 'crossbus-tcp', 'aedes', 'nats-server'];
 
 export interface SuiteOptions {
   /** Only run these systems (default: all). */
@@ -382,6 +391,8 @@ interface SystemDef {
 
 const SYSTEM_DEFS: Record<SystemName, SystemDef> = {
   crossbus: { name: 'crossbus', start: () => startCrossbusHub({ extraArgs: ['--insecure'] }), setup: setupCrossbus, lossy: false },
+  // The same hub with its /metrics scraped every second (issue 20: what observability costs).
+  'crossbus-metrics': { name: 'crossbus-metrics', start: () => startScrapedCrossbusHub(), setup: setupCrossbus, lossy: false },
   // The same hub and client over plain TCP (nats-server is measured over TCP too).
   'crossbus-tcp': {
     name: 'crossbus-tcp',
@@ -487,6 +498,8 @@ export async function runPubsubBench(options: SuiteOptions = {}): Promise<BenchO
   const ratios: Record<string, number> = {};
   for (const [key, a, b] of [
     ['crossbus/aedes', 'crossbus', 'aedes'],
+    ['crossbus-metrics/crossbus', 'crossbus-metrics', 'crossbus'],
+    ['crossbus-metrics/crossbus-fanout4', 'crossbus-metrics-fanout4', 'crossbus-fanout4'],
     ['crossbus/nats-server', 'crossbus', 'nats-server'],
     ['crossbus-tcp/nats-server', 'crossbus-tcp', 'nats-server'],
     ['crossbus-tcp/nats-server-fanout4', 'crossbus-tcp-fanout4', 'nats-server-fanout4'],

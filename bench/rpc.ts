@@ -8,7 +8,15 @@
 import { performance } from 'node:perf_hooks';
 import { connect as natsConnect, type NatsConnection } from 'nats';
 import type { BenchOutput } from './lib/output.js';
-import { formatTable, note, startCrossbusHub, startNatsServer, withTimeout, type RunningServer } from './lib/procs.js';
+import {
+  formatTable,
+  note,
+  startCrossbusHub,
+  startNatsServer,
+  startScrapedCrossbusHub,
+  withTimeout,
+  type RunningServer,
+} from './lib/procs.js';
 import {
   errMsg,
   firstLine,
@@ -21,8 +29,8 @@ import {
   type SuiteOptions,
 } from './pubsub.js';
 
-export type RpcSystemName = 'crossbus' | 'nats-server';
-export const RPC_SYSTEMS: readonly RpcSystemName[] = ['crossbus', 'nats-server'];
+export type RpcSystemName = 'crossbus' | 'crossbus-metrics' | 'nats-server';
+export const RPC_SYSTEMS: readonly RpcSystemName[] = ['crossbus', 'crossbus-metrics', 'nats-server'];
 
 export interface RpcRunOptions {
   url: string;
@@ -174,6 +182,8 @@ interface RpcSystemDef {
 
 const SYSTEM_DEFS: Record<RpcSystemName, RpcSystemDef> = {
   crossbus: { start: () => startCrossbusHub({ extraArgs: ['--insecure'] }), setup: setupCrossbus },
+  // The same hub with its /metrics scraped every second (issue 20: what observability costs).
+  'crossbus-metrics': { start: () => startScrapedCrossbusHub(), setup: setupCrossbus },
   'nats-server': { start: () => startNatsServer(), setup: setupNats },
 };
 
@@ -226,6 +236,8 @@ export async function runRpcBench(options: SuiteOptions = {}): Promise<BenchOutp
   const ratios: Record<string, number> = {};
   const r = ratio(results.crossbus, results['nats-server']);
   if (r !== undefined) ratios['crossbus/nats-server'] = r;
+  const m = ratio(results['crossbus-metrics'], results.crossbus);
+  if (m !== undefined) ratios['crossbus-metrics/crossbus'] = m;
 
   const header =
     `rpc: ${fmtInt(requests)} sequential request/reply round trips, ${payload.byteLength} B payload ` + `(warm-up ${fmtInt(warmup)})`;

@@ -323,6 +323,33 @@ export async function startCrossbusHub(opts: { extraArgs?: string[]; urlPattern?
   return started('crossbus hub', s, url, stop);
 }
 
+/**
+ * A crossbus hub whose `/metrics` a scraper reads every `intervalMs` for as long as it runs (a
+ * Prometheus scraping at 1 s, fifteen times its default rate): what observability costs the hub.
+ */
+export async function startScrapedCrossbusHub(intervalMs = 1_000, extraArgs: string[] = ['--insecure']): Promise<RunningServer> {
+  const hub = await startCrossbusHub({ extraArgs });
+  const metricsUrl = `${hub.url.replace(/^ws:/, 'http:')}/metrics`;
+  let scrapes = 0;
+  const timer = setInterval(() => {
+    fetch(metricsUrl)
+      .then((r) => r.text())
+      .then(
+        () => void scrapes++,
+        () => {},
+      );
+  }, intervalMs);
+  return {
+    ...hub,
+    name: 'crossbus hub (scraped)',
+    logs: () => `${hub.logs()}\n(${scrapes} scrapes)`,
+    stop: async () => {
+      clearInterval(timer);
+      await hub.stop();
+    },
+  };
+}
+
 /** Rejects with a clear error if `p` does not settle within `ms`. */
 export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
