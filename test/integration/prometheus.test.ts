@@ -98,3 +98,14 @@ test('a real Prometheus scrapes the hub; promtool accepts its output; health end
   const connections = await query('crossbus_connections{job="crossbus"}');
   assert.ok(connections.length > 0, 'the connection gauge is scraped');
 });
+
+test('crossbus hub --no-metrics serves no /metrics, and still /healthz', { timeout: 30_000 }, async () => {
+  const quiet = await startHubProcess(['--no-metrics']);
+  try {
+    const http = quiet.url.replace(/^ws:/, 'http:');
+    assert.equal((await fetch(`${http}/metrics`)).status, 426);
+    assert.equal((await fetch(`${http}/healthz`)).status, 200);
+  } finally {
+    await quiet.stop();
+  }
+});

@@ -29,6 +29,7 @@ export const HUB_OPTIONS = defineOptions({
   data: { type: 'string', placeholder: '<dir>', description: 'state directory: config, audit log, consent', default: DEFAULT_DATA_DIR },
   config: { type: 'string', placeholder: '<file>', description: 'config file, JSON or YAML', default: `<data>/${CONFIG_FILE_NAME}` },
   insecure: { type: 'boolean', description: 'NO authentication, encryption or access control (tests only; loudly logged)' },
+  'no-metrics': { type: 'boolean', description: 'do not serve GET /metrics (Prometheus); /healthz and /readyz stay' },
   'max-frame': { type: 'string', placeholder: '<bytes>', description: 'largest frame', default: DEFAULT_MAX_FRAME_BYTES },
   'max-topic': { type: 'string', placeholder: '<bytes>', description: 'longest topic or pattern', default: DEFAULT_MAX_TOPIC_LENGTH },
   'max-queue-bytes': {
@@ -170,6 +171,7 @@ export async function hubCommand(argv: string[]): Promise<number> {
     dataDir,
     ...(values.config !== undefined ? { configFile: values.config } : {}),
     insecure: values.insecure === true,
+    metrics: values['no-metrics'] !== true,
     ...(policy !== undefined ? { slowConsumerPolicy: policy } : {}),
     ...given,
     ...(maxDuplicateIds !== undefined ? { streamOptions: { maxDuplicateIds } } : {}),
