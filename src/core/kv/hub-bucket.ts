@@ -8,6 +8,7 @@ import { createError } from '../errors/index.js';
 import type { Stream } from '../streams/stream.js';
 import type { AppendInput, StoredMessage } from '../streams/storage.js';
 import { decodeJson, encodeJson } from '../util/json.js';
+import { topicMessages } from '../streams/stream-reads.js';
 import { HEADER_KV_OP, type KvEntry, entryOf } from './entry.js';
 import { keyTopic, topicKey } from './names.js';
 
@@ -27,7 +28,7 @@ export class HubBucket {
   /** The newest revision of `key` (a tombstone included), unless it expired; undefined when none. */
   async entry<T>(key: string): Promise<KvEntry<T> | undefined> {
     const m = await this.#stream.usable().lastForTopic(keyTopic(this.name, key));
-    return m === undefined || this.#expired(m) ? undefined : this.#entryOf<T>(m);
+    return m === undefined || this.#stream.expired(m, this.#clock()) ? undefined : this.#entryOf<T>(m);
   }
 
   /** Writes `value` (JSON) to `key`; with `expect`, only when that is its newest revision (0: none). */
@@ -47,12 +48,8 @@ export class HubBucket {
 
   /** Every revision kept of `key`, oldest first (through the per-topic index). */
   async history<T>(key: string): Promise<KvEntry<T>[]> {
-    const storage = this.#stream.usable();
     const out: KvEntry<T>[] = [];
-    for (const seq of await storage.topicSeqs(keyTopic(this.name, key))) {
-      const [m] = await storage.read(seq, { maxMessages: 1 });
-      if (m !== undefined && m.seq === seq && !this.#expired(m)) out.push(this.#entryOf<T>(m));
-    }
+    for await (const m of topicMessages(this.#stream, keyTopic(this.name, key), 1, this.#clock())) out.push(this.#entryOf<T>(m));
     return out;
   }
 
@@ -66,11 +63,6 @@ export class HubBucket {
       input.payload = encodeJson(value);
     }
     return (await this.#stream.append(input, this.#clock, expect)).seq;
-  }
-
-  #expired(m: StoredMessage): boolean {
-    const maxAge = this.#stream.config.maxAgeMs;
-    return maxAge !== undefined && this.#clock() - m.time > maxAge;
   }
 
   #entryOf<T>(m: StoredMessage): KvEntry<T> {

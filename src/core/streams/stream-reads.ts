@@ -34,7 +34,7 @@ export async function readPage<S>(stream: Stream<S>, fromSeq: unknown, maxMessag
 
 export async function lastOfTopic<S>(stream: Stream<S>, topic: string, now: number): Promise<WireRecord | null> {
   const m = await stream.usable().lastForTopic(topic);
-  return m === undefined || expired(stream, m, now) ? null : toWire(m);
+  return m === undefined || stream.expired(m, now) ? null : toWire(m);
 }
 
 /**
@@ -50,18 +50,25 @@ export async function readTopic<S>(
 ): Promise<WireRecord[]> {
   const from = checkFrom(fromSeq);
   const max = checkMax(maxMessages);
-  const storage = stream.usable();
   const out: WireRecord[] = [];
   let bytes = 0;
-  for (const seq of await storage.topicSeqs(topic)) {
-    if (seq < from) continue;
+  for await (const m of topicMessages(stream, topic, from, limits.now)) {
     if (out.length === max || (out.length > 0 && bytes >= limits.maxBytes)) break;
-    const [m] = await storage.read(seq, { maxMessages: 1 });
-    if (m === undefined || m.seq !== seq || expired(stream, m, limits.now)) continue; // deleted meanwhile
     bytes += m.payload.length;
     out.push(toWire(m));
   }
   return out;
+}
+
+/** The stored, unexpired messages of one topic (exact), oldest first, from `fromSeq` on, through the per-topic index. */
+export async function* topicMessages<S>(stream: Stream<S>, topic: string, fromSeq: number, now: number): AsyncGenerator<StoredMessage> {
+  const storage = stream.usable();
+  for (const seq of await storage.topicSeqs(topic)) {
+    if (seq < fromSeq) continue;
+    const [m] = await storage.read(seq, { maxMessages: 1 });
+    if (m === undefined || m.seq !== seq || stream.expired(m, now)) continue; // deleted meanwhile
+    yield m;
+  }
 }
 
 /** The newest unexpired message of each topic matching `pattern`, from `fromSeq` on, in stream order. */
@@ -88,16 +95,11 @@ export async function lastPerTopic<S>(
     if (out.length === max || (out.length > 0 && bytes >= limits.maxBytes)) break;
     const [m] = await storage.read(seq, { maxMessages: 1 });
     // Deleted, or superseded, while the page was read: its topic's newer message comes later.
-    if (m === undefined || m.seq !== seq || expired(stream, m, limits.now)) continue;
+    if (m === undefined || m.seq !== seq || stream.expired(m, limits.now)) continue;
     bytes += m.payload.length;
     out.push(toWire(m));
   }
   return out;
-}
-
-function expired<S>(stream: Stream<S>, m: StoredMessage, now: number): boolean {
-  const maxAge = stream.config.maxAgeMs;
-  return maxAge !== undefined && now - m.time > maxAge;
 }
 
 function checkFrom(fromSeq: unknown): number {

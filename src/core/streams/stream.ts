@@ -71,14 +71,21 @@ export class Stream<S = unknown> {
     );
   }
 
+  /**
+   * Whether `m` is older than the stream's `maxAgeMs` at `now`: gone for readers and for
+   * comparisons even before retention drops it (an expired KV value is gone at its expiry).
+   */
+  expired(m: { readonly time: number }, now: number): boolean {
+    const maxAge = this.config.maxAgeMs;
+    return maxAge !== undefined && now - m.time > maxAge;
+  }
+
   async #appendIf(msg: AppendInput, now: () => number, expected: number): Promise<Submitted> {
     const id = msg.msgId;
     if (id === undefined || this.dedupe.lookup(id, now()) === undefined) {
       await this.#gate.drained();
       const last = await this.usable().lastForTopic(msg.topic);
-      // An expired message is gone for readers (stream-reads.ts) even before retention drops it.
-      const maxAge = this.config.maxAgeMs;
-      const actual = last === undefined || (maxAge !== undefined && now() - last.time > maxAge) ? 0 : last.seq;
+      const actual = last === undefined || this.expired(last, now()) ? 0 : last.seq;
       if (actual !== expected) {
         throw createError('CB_ERR_SEQ_MISMATCH', `the last message of ${msg.topic} is seq ${actual}, not ${expected}`, {
           details: { stream: this.name, topic: msg.topic, expected, actual },
