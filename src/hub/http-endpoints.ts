@@ -14,14 +14,15 @@ export const READY_PATH = '/readyz';
 export const METRICS_PATH = '/metrics';
 
 export interface HttpEndpointsOptions {
-  /** Undefined: /metrics is not served (404). */
-  registry: Registry | undefined;
+  /** Makes the registry /metrics renders, on the first scrape (a hub nobody scrapes pays nothing); undefined: not served. */
+  registry: (() => Registry) | undefined;
   /** Why the hub is not ready, or undefined when it is. */
   notReady(): string | undefined;
 }
 
 export function httpEndpoints(o: HttpEndpointsOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   let rendering: Promise<string> | undefined;
+  let registry: Registry | undefined;
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = (req.url ?? '').split('?')[0];
@@ -35,7 +36,7 @@ export function httpEndpoints(o: HttpEndpointsOptions): (req: IncomingMessage, r
       return true;
     }
     if (path === METRICS_PATH && o.registry !== undefined) {
-      const registry = o.registry;
+      registry ??= o.registry();
       rendering ??= registry.metrics().finally(() => {
         rendering = undefined;
       });

@@ -187,6 +187,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   let urls: readonly string[] = [];
   let streams: StreamService<Session> | undefined;
   let closing: Promise<void> | undefined;
+  // What /metrics and hub.metrics() read: the broker's and the streams' (read when asked).
+  const hubMetrics = (): readonly Metric[] => [...broker.metrics(), ...(streams?.metrics() ?? [])];
   let settings: Awaited<ReturnType<typeof settingsService>>;
   let listener: Awaited<ReturnType<typeof listenWebSocket>>;
   let socketListeners: SocketListener[];
@@ -236,7 +238,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       onConnection: (transport) => broker.accept(transport),
       discovery: () => urls,
       http: httpEndpoints({
-        registry: serveMetrics ? prometheusRegistry({ metrics: () => [...broker.metrics(), ...(stored?.metrics() ?? [])] }) : undefined,
+        registry: serveMetrics ? () => prometheusRegistry({ metrics: hubMetrics }) : undefined,
         notReady: () => (closing !== undefined ? 'shutting down' : urls.length === 0 ? 'starting' : undefined),
       }),
       vouchOrigin: identifyByOrigin,
@@ -285,7 +287,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     consent: sec.consent,
     insecure,
     stats: () => broker.stats(),
-    metrics: () => [...broker.metrics(), ...(streams?.metrics() ?? [])],
+    metrics: hubMetrics,
     events,
     reloadCertificates,
     reload: async () => {

@@ -50,8 +50,8 @@ export interface HubSecurityRuntime {
    * stays (CB_ERR_CONFIG_INVALID). Kept on top of every later file reload.
    */
   setOverlay(overlay: unknown, author: string): HubConfig;
-  /** What `setOverlay(overlay)` would apply, without applying it (CB_ERR_CONFIG_INVALID with the path). */
-  previewOverlay(overlay: unknown): HubConfig;
+  /** What `setOverlay(overlay)` would apply, without applying it (CB_ERR_CONFIG_INVALID with the path; a refusal is audited). */
+  previewOverlay(overlay: unknown, author: string): HubConfig;
   /** Applies decisions queued by `crossbus consent grant|deny|revoke`. */
   processConsentInbox(): Promise<number>;
   close(): Promise<void>;
@@ -133,6 +133,23 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
   // What the file (or the config option) says, and what the settings bucket lays over it.
   let fileConfig = config;
   let overlay: unknown;
+  /** A reload (of the file, or of the settings bucket's overlay) that failed: audited, nothing applied. */
+  const reloadFailed = (app: string, target: string, err: unknown): void => {
+    const reason = err instanceof CrossbusError ? `${err.code}: ${err.message}` : String(err);
+    audit.record({ actor: { app }, action: 'config-reload', target, outcome: 'failure', reason });
+  };
+  const noConfig = (): ConfigError =>
+    new ConfigError('CB_ERR_INVALID_OPTION', 'a hub started --insecure has no config to lay settings over');
+  /** The file's config with `next` laid over it (undefined: the file's alone); a refusal is audited. */
+  const overlaid = (next: unknown, author: string): HubConfig => {
+    if (fileConfig === undefined) throw noConfig();
+    try {
+      return next === undefined ? fileConfig : overlayHubConfig(fileConfig, next);
+    } catch (err) {
+      reloadFailed(author, HUB_OVERLAY_TARGET, err);
+      throw err;
+    }
+  };
   const runtime: HubSecurityRuntime & { setRevokedHandler(fn: () => void): void } = {
     security,
     get config() {
@@ -153,22 +170,14 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
       const list = (security?.current ?? config)?.origins ?? [];
       return originAllowed(list, origin);
     },
-    previewOverlay: (next) => {
-      if (fileConfig === undefined)
-        throw new ConfigError('CB_ERR_INVALID_OPTION', 'a hub started --insecure has no config to lay settings over');
-      return overlayHubConfig(fileConfig, next);
-    },
+    previewOverlay: (next, author) => overlaid(next, author),
     setOverlay: (next, author) => {
-      if (security === undefined || fileConfig === undefined) {
-        throw new ConfigError('CB_ERR_INVALID_OPTION', 'a hub started --insecure has no config to lay settings over');
-      }
-      let applied: HubConfig;
+      if (security === undefined) throw noConfig();
+      const applied = overlaid(next, author);
       try {
-        applied = next === undefined ? fileConfig : overlayHubConfig(fileConfig, next);
         security.reload(applied);
       } catch (err) {
-        const reason = err instanceof CrossbusError ? `${err.code}: ${err.message}` : String(err);
-        audit.record({ actor: { app: author }, action: 'config-reload', target: HUB_OVERLAY_TARGET, outcome: 'failure', reason });
+        reloadFailed(author, HUB_OVERLAY_TARGET, err);
         throw err;
       }
       overlay = next;
@@ -193,8 +202,7 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
         security.reload(next);
         fileConfig = loaded;
       } catch (err) {
-        const reason = err instanceof CrossbusError ? `${err.code}: ${err.message}` : String(err);
-        audit.record({ actor: { app: 'hub' }, action: 'config-reload', target: configPath, outcome: 'failure', reason });
+        reloadFailed('hub', configPath, err);
         throw err;
       }
       audit.record({

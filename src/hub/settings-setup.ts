@@ -4,7 +4,8 @@
  * `$SYS.REQ.SETTINGS.REVEAL` (every app on a hub started --insecure), changes in the audit log.
  * A hub without stream storage answers every settings request with CB_ERR_STREAMS_UNAVAILABLE.
  */
-import { ConfigError, CrossbusError, createError } from '../core/errors/index.js';
+import { ConfigError, createError } from '../core/errors/index.js';
+import type { HubBucket } from '../core/kv/hub-bucket.js';
 import type { Session } from '../core/broker/session.js';
 import { DEFAULT_SETTINGS_HISTORY, SettingsService } from '../core/settings/settings-service.js';
 import { SETTINGS_BUCKET, SETTINGS_REVEAL_TOPIC } from '../core/settings/settings-wire.js';
@@ -13,7 +14,7 @@ import type { StreamService } from '../core/streams/stream-service.js';
 import type { AuditSink } from '../core/security/audit.js';
 import type { BrokerSecurity } from '../core/security/broker-security.js';
 import { loadSettingsKey } from '../node/settings-key-file.js';
-import { HUB_OVERLAY_TARGET, HubOverlayService } from '../core/settings/hub-overlay-service.js';
+import { HubOverlayService } from '../core/settings/hub-overlay-service.js';
 import { serializeHubConfig } from '../core/config/serialize.js';
 import type { HubSecurityRuntime } from './security-setup.js';
 
@@ -49,10 +50,7 @@ export async function settingsService(
   const key = await loadSettingsKey(dataDir);
   return new SettingsService({
     key,
-    bucket: () =>
-      streams === undefined
-        ? Promise.reject(createError('CB_ERR_STREAMS_UNAVAILABLE', 'settings live in a bucket: this hub stores no streams'))
-        : streams.bucket(SETTINGS_BUCKET, { history }),
+    bucket: () => settingsBucket(streams, history),
     mayReveal: (app) => {
       const verdict = sec.security?.check(app, 'request', SETTINGS_REVEAL_TOPIC);
       return verdict === undefined || (verdict.allowed && !verdict.ask);
@@ -69,25 +67,14 @@ export async function settingsService(
  */
 export function hubOverlayService(
   streams: StreamService<Session> | undefined,
-  sec: Pick<HubSecurityRuntime, 'previewOverlay' | 'setOverlay' | 'config' | 'audit'>,
+  sec: Pick<HubSecurityRuntime, 'previewOverlay' | 'setOverlay' | 'config'>,
   reapply: () => void,
   history: number,
 ): HubOverlayService {
   return new HubOverlayService({
-    bucket: () =>
-      streams === undefined
-        ? Promise.reject(createError('CB_ERR_STREAMS_UNAVAILABLE', 'settings live in a bucket: this hub stores no streams'))
-        : streams.bucket(SETTINGS_BUCKET, { history }),
+    bucket: () => settingsBucket(streams, history),
     existingBucket: async () => streams?.existingBucket(SETTINGS_BUCKET),
-    check: (overlay, author) => {
-      try {
-        sec.previewOverlay(overlay);
-      } catch (err) {
-        const reason = err instanceof CrossbusError ? `${err.code}: ${err.message}` : String(err);
-        sec.audit.record({ actor: { app: author }, action: 'config-reload', target: HUB_OVERLAY_TARGET, outcome: 'failure', reason });
-        throw err;
-      }
-    },
+    check: (overlay, author) => void sec.previewOverlay(overlay, author),
     apply: (overlay, author) => {
       sec.setOverlay(overlay, author);
       reapply();
@@ -99,4 +86,11 @@ export function hubOverlayService(
       return { limits: doc.limits, roles: doc.roles };
     },
   });
+}
+
+/** The hub's settings bucket, created on first use; CB_ERR_STREAMS_UNAVAILABLE on a hub without streams. */
+function settingsBucket(streams: StreamService<Session> | undefined, history: number): Promise<HubBucket> {
+  return streams === undefined
+    ? Promise.reject(createError('CB_ERR_STREAMS_UNAVAILABLE', 'settings live in a bucket: this hub stores no streams'))
+    : streams.bucket(SETTINGS_BUCKET, { history });
 }

@@ -52,7 +52,7 @@ test('/metrics: scrapes that arrive while one renders share it; a later one rend
       });
     },
   } as unknown as Registry;
-  const endpoints = httpEndpoints({ registry, notReady: () => undefined });
+  const endpoints = httpEndpoints({ registry: () => registry, notReady: () => undefined });
   let arrived = 0;
   const { url, server } = await serve((req, res) => {
     arrived++;

@@ -6,6 +6,7 @@
  * their keys stay in the file: an overlay naming them is refused, so no secret is ever in the
  * bucket. Isomorphic.
  */
+import { isPlainObject } from '../settings/settings-schema.js';
 import { ConfigError } from '../errors/index.js';
 import { parseHubConfig } from './parse.js';
 import type { HubConfig } from './schema.js';
@@ -16,11 +17,9 @@ export const HUB_OVERLAY_SECTIONS = ['limits', 'roles'] as const;
 
 export type HubOverlay = Partial<Record<(typeof HUB_OVERLAY_SECTIONS)[number], Record<string, unknown>>>;
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-
 /** CB_ERR_CONFIG_INVALID unless `overlay` is an object of allowed sections, each an object. */
 export function checkOverlay(overlay: unknown): HubOverlay {
-  if (!isObject(overlay)) throw invalid('(overlay)', 'must be an object');
+  if (!isPlainObject(overlay)) throw invalid('(overlay)', 'must be an object');
   for (const [key, value] of Object.entries(overlay)) {
     if (!(HUB_OVERLAY_SECTIONS as readonly string[]).includes(key)) {
       throw invalid(
@@ -28,7 +27,7 @@ export function checkOverlay(overlay: unknown): HubOverlay {
         `cannot be set in the settings bucket (only ${HUB_OVERLAY_SECTIONS.join(' and ')}; apps and their keys stay in the config file)`,
       );
     }
-    if (!isObject(value)) throw invalid(key, 'must be an object');
+    if (!isPlainObject(value)) throw invalid(key, 'must be an object');
   }
   return overlay as HubOverlay;
 }
@@ -47,7 +46,7 @@ export function overlayHubConfig(file: HubConfig, overlay: unknown): HubConfig {
 }
 
 function deepMerge(base: unknown, over: unknown): unknown {
-  if (!isObject(base) || !isObject(over)) return over;
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) if (k !== '__proto__') out[k] = deepMerge(base[k], v);
   return out;

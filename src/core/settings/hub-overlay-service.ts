@@ -4,6 +4,7 @@
  * over its config file at once (see src/core/config/overlay.ts). A change is checked as a file
  * reload is before it is stored, stored, then applied; a bad one changes nothing.
  */
+import { isPlainObject } from './settings-schema.js';
 import { createError, isCrossbusError } from '../errors/index.js';
 import type { SystemResponders } from '../broker/system-requests.js';
 import type { HubBucket } from '../kv/hub-bucket.js';
@@ -151,12 +152,10 @@ function required(value: unknown): unknown {
   return value;
 }
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-
 function setPath(o: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
   const [head, ...rest] = path as [string, ...string[]];
   const out = { ...o };
-  out[head] = rest.length === 0 ? value : setPath(isObject(o[head]) ? (o[head] as Record<string, unknown>) : {}, rest, value);
+  out[head] = rest.length === 0 ? value : setPath(isPlainObject(o[head]) ? (o[head] as Record<string, unknown>) : {}, rest, value);
   return out;
 }
 
@@ -164,7 +163,7 @@ function unsetPath(o: Record<string, unknown>, path: string[]): Record<string, u
   const [head, ...rest] = path as [string, ...string[]];
   if (!Object.hasOwn(o, head)) return o;
   const out = { ...o };
-  if (rest.length === 0 || !isObject(o[head])) delete out[head];
+  if (rest.length === 0 || !isPlainObject(o[head])) delete out[head];
   else {
     const below = unsetPath(o[head] as Record<string, unknown>, rest);
     if (Object.keys(below).length === 0) delete out[head];
