@@ -10,6 +10,7 @@ import { createError, isCrossbusError } from '../../core/errors/index.js';
 import type { Headers } from '../../core/protocol/envelope.js';
 import { HEADER_EXPECT_LAST_SEQ } from '../../core/streams/wire.js';
 import type { Bus } from '../bus.js';
+import type { StreamRecord } from '../streams.js';
 import { HEADER_KV_OP, type KvEntry, entryOf } from '../../core/kv/entry.js';
 import { keyTopic, patternTopic } from '../../core/kv/names.js';
 import { type KvBucketStatus, statusOf } from '../../core/kv/options.js';
@@ -92,24 +93,23 @@ export class KvBucket {
   /** The newest revision (tombstones included) of every key matching `pattern`, in revision order. */
   async #newest(pattern: string): Promise<KvEntry[]> {
     const topicPattern = patternTopic(this.name, pattern);
-    const out: KvEntry[] = [];
-    for (let fromSeq = 1; ; ) {
-      const page = await this.#bus.streams.lastPerTopic(this.stream, { pattern: topicPattern, fromSeq });
-      if (page.length === 0) return out;
-      for (const r of page) out.push(entryOf(this.name, r));
-      fromSeq = (page[page.length - 1] as { seq: number }).seq + 1;
-    }
+    return this.#entries((fromSeq) => this.#bus.streams.lastPerTopic(this.stream, { pattern: topicPattern, fromSeq }));
   }
 
   /** Every revision the bucket keeps of `key`, oldest first (at most `history`, tombstones included). */
   async history<T = unknown>(key: string): Promise<KvEntry<T>[]> {
     const topic = keyTopic(this.name, key);
+    return this.#entries<T>((fromSeq) => this.#bus.streams.read(this.stream, { fromSeq, topic }));
+  }
+
+  /** Every entry of the pages `read` gives, each from one past the last seq of the page before, until one is empty. */
+  async #entries<T = unknown>(read: (fromSeq: number) => Promise<StreamRecord[]>): Promise<KvEntry<T>[]> {
     const out: KvEntry<T>[] = [];
     for (let fromSeq = 1; ; ) {
-      const page = await this.#bus.streams.read(this.stream, { fromSeq, topic });
+      const page = await read(fromSeq);
       if (page.length === 0) return out;
       for (const r of page) out.push(entryOf<T>(this.name, r));
-      fromSeq = (page[page.length - 1] as { seq: number }).seq + 1;
+      fromSeq = (page[page.length - 1] as StreamRecord).seq + 1;
     }
   }
 
