@@ -25,9 +25,10 @@ import {
   withTimeout,
   type RunningServer,
 } from './lib/procs.js';
+import { benchTracing } from './lib/tracing.js';
 
-export type SystemName = 'crossbus' | 'crossbus-metrics' | 'crossbus-tcp' | 'aedes' | 'nats-server';
-export const SYSTEMS: readonly SystemName[] = ['crossbus', 'crossbus-metrics', 'crossbus-tcp', 'aedes', 'nats-server'];
+export type SystemName = 'crossbus' | 'crossbus-metrics' | 'crossbus-traced' | 'crossbus-tcp' | 'aedes' | 'nats-server';
+export const SYSTEMS: readonly SystemName[] = ['crossbus', 'crossbus-metrics', 'crossbus-traced', 'crossbus-tcp', 'aedes', 'nats-server'];
 
 export interface SuiteOptions {
   /** Only run these systems (default: all). */
@@ -336,38 +337,46 @@ export function payloadLength(data: unknown): number {
   return data instanceof Uint8Array ? data.byteLength : -1;
 }
 
-const setupCrossbus: SetupFn = async (opts, deliver) => {
-  const { connect } = await loadCrossbus();
-  const buses: CrossbusClient[] = [];
-  try {
-    for (let i = 0; i < opts.subscribers; i++) {
-      const bus = await connect(opts.url, { name: `bench-sub-${i}`, reconnect: false });
-      buses.push(bus);
-      const sub = bus.subscribe(TOPIC_DOTS, (msg) => {
-        deliver(payloadLength(msg.data));
-      });
-      await sub.ready;
+/** The crossbus clients; `traced`: every bus with spans sampled at 100 % (bench/lib/tracing.ts). */
+const crossbusSetup =
+  (traced: boolean): SetupFn =>
+  async (opts, deliver) => {
+    const { connect } = await loadCrossbus();
+    const tracer = traced ? benchTracing() : undefined;
+    const tracing = tracer?.tracing ?? false;
+    const buses: CrossbusClient[] = [];
+    try {
+      for (let i = 0; i < opts.subscribers; i++) {
+        const bus = await connect(opts.url, { name: `bench-sub-${i}`, reconnect: false, tracing });
+        buses.push(bus);
+        const sub = bus.subscribe(TOPIC_DOTS, (msg) => {
+          deliver(payloadLength(msg.data));
+        });
+        await sub.ready;
+      }
+      const pub = await connect(opts.url, { name: 'bench-pub', reconnect: false, tracing });
+      buses.push(pub);
+      // A plain Uint8Array (not a Buffer) so the client sees exactly the documented payload type.
+      const payload = new Uint8Array(opts.payload);
+      return {
+        async publish(count, pace) {
+          for (let i = 0; i < count; i++) {
+            await pub.publish(TOPIC_DOTS, payload);
+            if (i % pace.every === pace.last) await pace.yield();
+          }
+        },
+        async close() {
+          await Promise.all(buses.map((b) => b.close()));
+          await tracer?.shutdown();
+        },
+      };
+    } catch (err) {
+      await Promise.all(buses.map((b) => b.close().catch(() => {})));
+      await tracer?.shutdown();
+      throw err;
     }
-    const pub = await connect(opts.url, { name: 'bench-pub', reconnect: false });
-    buses.push(pub);
-    // A plain Uint8Array (not a Buffer) so the client sees exactly the documented payload type.
-    const payload = new Uint8Array(opts.payload);
-    return {
-      async publish(count, pace) {
-        for (let i = 0; i < count; i++) {
-          await pub.publish(TOPIC_DOTS, payload);
-          if (i % pace.every === pace.last) await pace.yield();
-        }
-      },
-      async close() {
-        await Promise.all(buses.map((b) => b.close()));
-      },
-    };
-  } catch (err) {
-    await Promise.all(buses.map((b) => b.close().catch(() => {})));
-    throw err;
-  }
-};
+  };
+const setupCrossbus = crossbusSetup(false);
 
 // ---------------------------------------------------------------------------------------------
 // Per-system runners (server/hub already running at opts.url)
@@ -393,6 +402,8 @@ const SYSTEM_DEFS: Record<SystemName, SystemDef> = {
   crossbus: { name: 'crossbus', start: () => startCrossbusHub({ extraArgs: ['--insecure'] }), setup: setupCrossbus, lossy: false },
   // The same hub with its /metrics scraped every second (issue 20: what observability costs).
   'crossbus-metrics': { name: 'crossbus-metrics', start: () => startScrapedCrossbusHub(), setup: setupCrossbus, lossy: false },
+  // Metrics as above, and every client tracing: a span per publish and per delivery, all sampled.
+  'crossbus-traced': { name: 'crossbus-traced', start: () => startScrapedCrossbusHub(), setup: crossbusSetup(true), lossy: false },
   // The same hub and client over plain TCP (nats-server is measured over TCP too).
   'crossbus-tcp': {
     name: 'crossbus-tcp',
@@ -500,6 +511,8 @@ export async function runPubsubBench(options: SuiteOptions = {}): Promise<BenchO
     ['crossbus/aedes', 'crossbus', 'aedes'],
     ['crossbus-metrics/crossbus', 'crossbus-metrics', 'crossbus'],
     ['crossbus-metrics/crossbus-fanout4', 'crossbus-metrics-fanout4', 'crossbus-fanout4'],
+    ['crossbus-traced/crossbus', 'crossbus-traced', 'crossbus'],
+    ['crossbus-traced/crossbus-fanout4', 'crossbus-traced-fanout4', 'crossbus-fanout4'],
     ['crossbus/nats-server', 'crossbus', 'nats-server'],
     ['crossbus-tcp/nats-server', 'crossbus-tcp', 'nats-server'],
     ['crossbus-tcp/nats-server-fanout4', 'crossbus-tcp-fanout4', 'nats-server-fanout4'],

@@ -28,9 +28,10 @@ import {
   type SuiteExtras,
   type SuiteOptions,
 } from './pubsub.js';
+import { benchTracing } from './lib/tracing.js';
 
-export type RpcSystemName = 'crossbus' | 'crossbus-metrics' | 'nats-server';
-export const RPC_SYSTEMS: readonly RpcSystemName[] = ['crossbus', 'crossbus-metrics', 'nats-server'];
+export type RpcSystemName = 'crossbus' | 'crossbus-metrics' | 'crossbus-traced' | 'nats-server';
+export const RPC_SYSTEMS: readonly RpcSystemName[] = ['crossbus', 'crossbus-metrics', 'crossbus-traced', 'nats-server'];
 
 export interface RpcRunOptions {
   url: string;
@@ -123,48 +124,56 @@ const setupNats: RpcSetupFn = async (opts) => {
 // ---------------------------------------------------------------------------------------------
 // crossbus: bus.request() / bus.serve()
 
-const setupCrossbus: RpcSetupFn = async (opts) => {
-  const { connect } = await loadCrossbus();
-  const buses: Array<{ close(): Promise<void> }> = [];
-  try {
-    const responder = await connect(opts.url, { name: 'bench-responder', reconnect: false });
-    buses.push(responder);
-    const handle: unknown = responder.serve(SUBJECT, async (msg) => msg.data);
-    // If serve() exposes a readiness promise, wait for it; then round-trip to the hub if possible.
-    if (typeof handle === 'object' && handle !== null && 'ready' in handle && handle.ready instanceof Promise) {
-      await handle.ready;
-    }
-    await (responder as { flush?: () => Promise<unknown> }).flush?.();
-
-    const requester = await connect(opts.url, { name: 'bench-requester', reconnect: false });
-    buses.push(requester);
-    const payload = new Uint8Array(opts.payload);
-    const timeoutMs = opts.requestTimeoutMs;
-    const request = async (): Promise<number> => payloadLength(await requester.request(SUBJECT, payload, { timeoutMs }));
-
-    // The responder registration may still be in flight if serve() has no readiness signal:
-    // retry the first request for a few seconds before giving up.
-    const readyBy = performance.now() + 5_000;
-    for (;;) {
-      try {
-        await request();
-        break;
-      } catch (err) {
-        if (performance.now() > readyBy) throw new Error(`responder never answered: ${errMsg(err)}`);
-        await new Promise((r) => setTimeout(r, 50));
+/** The crossbus clients; `traced`: both buses with spans sampled at 100 % (bench/lib/tracing.ts). */
+const crossbusSetup =
+  (traced: boolean): RpcSetupFn =>
+  async (opts) => {
+    const { connect } = await loadCrossbus();
+    const tracer = traced ? benchTracing() : undefined;
+    const tracing = tracer?.tracing ?? false;
+    const buses: Array<{ close(): Promise<void> }> = [];
+    try {
+      const responder = await connect(opts.url, { name: 'bench-responder', reconnect: false, tracing });
+      buses.push(responder);
+      const handle: unknown = responder.serve(SUBJECT, async (msg) => msg.data);
+      // If serve() exposes a readiness promise, wait for it; then round-trip to the hub if possible.
+      if (typeof handle === 'object' && handle !== null && 'ready' in handle && handle.ready instanceof Promise) {
+        await handle.ready;
       }
+      await (responder as { flush?: () => Promise<unknown> }).flush?.();
+
+      const requester = await connect(opts.url, { name: 'bench-requester', reconnect: false, tracing });
+      buses.push(requester);
+      const payload = new Uint8Array(opts.payload);
+      const timeoutMs = opts.requestTimeoutMs;
+      const request = async (): Promise<number> => payloadLength(await requester.request(SUBJECT, payload, { timeoutMs }));
+
+      // The responder registration may still be in flight if serve() has no readiness signal:
+      // retry the first request for a few seconds before giving up.
+      const readyBy = performance.now() + 5_000;
+      for (;;) {
+        try {
+          await request();
+          break;
+        } catch (err) {
+          if (performance.now() > readyBy) throw new Error(`responder never answered: ${errMsg(err)}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      return {
+        request,
+        async close() {
+          await Promise.all(buses.map((b) => b.close()));
+          await tracer?.shutdown();
+        },
+      };
+    } catch (err) {
+      await Promise.all(buses.map((b) => b.close().catch(() => {})));
+      await tracer?.shutdown();
+      throw err;
     }
-    return {
-      request,
-      async close() {
-        await Promise.all(buses.map((b) => b.close()));
-      },
-    };
-  } catch (err) {
-    await Promise.all(buses.map((b) => b.close().catch(() => {})));
-    throw err;
-  }
-};
+  };
+const setupCrossbus = crossbusSetup(false);
 
 // ---------------------------------------------------------------------------------------------
 // Per-system runners (server/hub already running at opts.url)
@@ -184,6 +193,8 @@ const SYSTEM_DEFS: Record<RpcSystemName, RpcSystemDef> = {
   crossbus: { start: () => startCrossbusHub({ extraArgs: ['--insecure'] }), setup: setupCrossbus },
   // The same hub with its /metrics scraped every second (issue 20: what observability costs).
   'crossbus-metrics': { start: () => startScrapedCrossbusHub(), setup: setupCrossbus },
+  // Metrics as above, and both clients tracing: a request span and a process span per round trip.
+  'crossbus-traced': { start: () => startScrapedCrossbusHub(), setup: crossbusSetup(true) },
   'nats-server': { start: () => startNatsServer(), setup: setupNats },
 };
 
@@ -238,6 +249,8 @@ export async function runRpcBench(options: SuiteOptions = {}): Promise<BenchOutp
   if (r !== undefined) ratios['crossbus/nats-server'] = r;
   const m = ratio(results['crossbus-metrics'], results.crossbus);
   if (m !== undefined) ratios['crossbus-metrics/crossbus'] = m;
+  const t = ratio(results['crossbus-traced'], results.crossbus);
+  if (t !== undefined) ratios['crossbus-traced/crossbus'] = t;
 
   const header =
     `rpc: ${fmtInt(requests)} sequential request/reply round trips, ${payload.byteLength} B payload ` + `(warm-up ${fmtInt(warmup)})`;

@@ -38,6 +38,10 @@ export type { ConsumerConfig, DeliverPolicy, StreamConfig } from '../core/stream
 export { forwardDurablePublishes, type DurableForwarderOptions } from './durable-forwarder.js';
 // Replicated documents: `bus.sync` on the Bus connect() gives (the rest is in 'crossbus/sync').
 export { SyncingBus, type SyncConnectOptions } from './sync/syncing-bus.js';
+export { TracedBus, type TracedConnectOptions } from './tracing/traced-bus.js';
+export { BusTracing, TRACER_NAME } from './tracing/bus-tracing.js';
+export type { TracingOptions } from './tracing/tracing-options.js';
+export { correlationIdOf, traceIdOf } from '../core/util/correlation.js';
 export type { SyncApi, SyncOptions } from './sync/sync-api.js';
 export { bridge, HEADER_BRIDGED, type Bridge, type BridgeOptions } from './bridge.js';
 export {

@@ -13,13 +13,14 @@ import { isConnecting, whenConnected } from '../when-connected.js';
 import type { ReconnectOptions } from '../options.js';
 import type { TransportConnector } from '../../core/transport/transport.js';
 import { backoffDelay } from '../backoff.js';
-import { Bus, type BusPlugins } from '../bus.js';
-import { resolveConnectOptions, type ConnectOptions } from '../options.js';
+import type { BusPlugins } from '../bus.js';
+import { TracedBus, type TracedConnectOptions } from '../tracing/traced-bus.js';
+import { resolveConnectOptions } from '../options.js';
 import { createSync, type SyncApi, type SyncOptions } from './sync-api.js';
 import { createKv, type KvApi } from '../kv/kv-api.js';
 
 /** connect()'s options, with the defaults of `bus.sync`. */
-export interface SyncConnectOptions extends ConnectOptions {
+export interface SyncConnectOptions extends TracedConnectOptions {
   /** How `bus.sync` opens documents: topic prefix, store, crypto. @default see SyncOptions */
   sync?: SyncOptions;
   /**
@@ -32,7 +33,7 @@ export interface SyncConnectOptions extends ConnectOptions {
   waitForHub?: boolean;
 }
 
-export class SyncingBus extends Bus {
+export class SyncingBus extends TracedBus {
   readonly #syncOptions: SyncOptions;
   readonly #reconnect: Readonly<Required<ReconnectOptions>> | undefined;
   readonly #requestTimeoutMs: number;
