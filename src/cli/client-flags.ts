@@ -55,6 +55,7 @@ ${helpRows([
   [ENV_URL, 'the hub, when --url is not given'],
   [ENV_NAME, 'the app, when --name is not given'],
   [ENV_SECRET_FILE, "a file holding the app's secret, when --secret-file is not given"],
+  ['OTEL_EXPORTER_OTLP_ENDPOINT', 'send spans over OTLP/HTTP (with OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME)'],
 ])}`;
 
 /** The URL a client command connects to: --url, else CROSSBUS_URL, else the default. */

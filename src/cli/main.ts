@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CrossbusError } from '../core/errors/index.js';
 import { VERSION } from '../node/version.js';
+import { startOtlpTracing } from '../node/tracing/otlp.js';
 import { AUDIT_HELP, auditCommand } from './commands/audit.js';
 import { PUB_HELP, pubCommand } from './commands/pub.js';
 import { SUB_HELP, subCommand } from './commands/sub.js';
@@ -179,7 +180,13 @@ async function main(argv: string[]): Promise<number> {
     }
     const cmd = COMMANDS[command];
     if (cmd === undefined) throw unknownCommand(command);
-    return await cmd.run(rest);
+    // Spans go out over OTLP when the standard environment names an endpoint (src/node/tracing/otlp.ts).
+    const tracing = startOtlpTracing(process.env, `crossbus-${command}`);
+    try {
+      return await cmd.run(rest);
+    } finally {
+      await tracing?.shutdown();
+    }
   } catch (err) {
     if (isUsageError(err)) {
       const known = command !== undefined && COMMANDS[command] !== undefined ? command : undefined;
