@@ -6,11 +6,14 @@
 import { pino } from 'pino';
 import pretty from 'pino-pretty';
 import type { Logger, LogLevel } from '../core/util/logger.js';
+import { toLogEntry } from './log-entry.js';
 import { UsageError, defineOptions } from './options.js';
 import { DEFAULT_LOG_LEVEL } from './defaults.js';
 
 export type LogFormat = 'json' | 'pretty';
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'critical'];
+/** The levels by pino's numbers (pino's own, with critical where it has fatal). */
+const LEVEL_VALUES: Readonly<Record<LogLevel, number>> = { debug: 20, info: 30, warn: 40, error: 50, critical: 60 };
 export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 
 export interface CliLoggerOptions {
@@ -29,14 +32,34 @@ export function cliLogger(options: CliLoggerOptions = {}): Logger {
   const { level = DEFAULT_LOG_LEVEL, format = defaultLogFormat() } = options;
   const stream =
     format === 'pretty'
-      ? pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, translateTime: 'SYS:standard', ignore: 'hostname' })
+      ? pretty({
+          destination: 2,
+          sync: true,
+          colorize: process.stderr.isTTY === true,
+          translateTime: 'SYS:standard',
+          messageKey: 'message',
+          timestampKey: 'timestamp',
+          customLevels: LEVEL_VALUES,
+          useOnlyCustomProps: true,
+          // The component leads the line; a correlation id follows the message when there is one.
+          messageFormat: '{component}: {message}{if correlationId} (correlation {correlationId}){end}',
+          ignore: 'hostname,pid,component,correlationId',
+        })
       : pino.destination({ fd: 2, sync: true });
-  return pino(
+  return pino<keyof typeof LEVEL_VALUES, true>(
     {
       level,
-      timestamp: pino.stdTimeFunctions.isoTime,
-      // Level names, not numbers: what people grep for and what most log shippers map.
-      formatters: { level: (label) => ({ level: label }) },
+      customLevels: LEVEL_VALUES,
+      useOnlyCustomLevels: true,
+      messageKey: 'message',
+      // The LogEntry's timestamp: a number, ms since the epoch.
+      timestamp: () => `,"timestamp":${Date.now()}`,
+      base: { pid: process.pid },
+      formatters: {
+        // Level names, not numbers: what people grep for and what most log shippers map.
+        level: (label) => ({ level: label }),
+        log: (fields) => ({ ...toLogEntry(fields) }),
+      },
     },
     stream,
   );

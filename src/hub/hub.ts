@@ -6,7 +6,7 @@ import type { Metric } from '../core/metrics/metric.js';
 import type { HubConfig } from '../core/config/schema.js';
 import type { ConsentManager } from '../core/security/consent.js';
 import { ConfigError } from '../core/errors/index.js';
-import { silentLogger } from '../core/util/logger.js';
+import { componentLogger, silentLogger, type Logger } from '../core/util/logger.js';
 import { TypedEmitter } from '../core/util/emitter.js';
 import type { HubEvents } from './events.js';
 import { listenWebSocket } from '../transports/websocket/websocket-server.node.js';
@@ -175,7 +175,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     }
   }
   const startedAt = Date.now();
-  const logger = brokerOptions.logger ?? silentLogger;
+  const logger = componentLogger(brokerOptions.logger ?? silentLogger, 'hub');
+  // Each part logs under its own component name (LogEntry.component).
+  const partLogger = (component: string): Logger => componentLogger(brokerOptions.logger ?? silentLogger, component);
   const events = new TypedEmitter<HubEvents>((error) => logger.error({ error: String(error) }, 'hub event listener threw'));
   // Before anything in the folder is read or written: a second hub must not touch the first's files.
   const lock = dataDir !== undefined ? await acquireFileLock(dataFile(dataDir, HUB_LOCK_FILE_NAME)) : undefined;
@@ -193,9 +195,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   let listener: Awaited<ReturnType<typeof listenWebSocket>>;
   let socketListeners: SocketListener[];
   try {
-    sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, identifyByOrigin, logger });
+    sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, identifyByOrigin, logger: partLogger('security') });
     opened.push(() => sec.close());
-    const stored = await openStreams(dataDir, streamStorage, logger, brokerOptions, streamOptions);
+    const stored = await openStreams(dataDir, streamStorage, partLogger('streams'), brokerOptions, streamOptions);
     streams = stored;
     if (stored !== undefined) opened.push(() => stored.close());
     settings = await settingsService(dataDir, stored, sec, settingsOptions);
@@ -209,6 +211,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     );
     broker = new Broker({
       ...brokerOptions,
+      logger: partLogger('broker'),
       advertisedListeners: () => urls,
       systemResponders: {
         [STATS_TOPIC]: () => statsSnapshot(broker, stored, startedAt),
@@ -259,7 +262,11 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     opened.push(() => ws.close());
     // The config file's listeners first, then those given in code (CLI flags).
     const fromConfig = configListeners(sec.config?.listeners ?? [], sec.configPath);
-    socketListeners = await openSocketListeners([...fromConfig, ...socketListenerOptions], broker, { logger, audit: sec.audit, events });
+    socketListeners = await openSocketListeners([...fromConfig, ...socketListenerOptions], broker, {
+      logger: partLogger('listeners'),
+      audit: sec.audit,
+      events,
+    });
   } catch (err) {
     for (const close of opened.reverse()) await close();
     throw err;

@@ -14,7 +14,7 @@ import {
 } from '../core/security/consent.js';
 import { HubSecurity } from '../core/security/hub-security.js';
 import { originAllowed } from '../core/security/origins.js';
-import type { Logger } from '../core/util/logger.js';
+import { logCritical, type Logger } from '../core/util/logger.js';
 import { AuditLog } from '../node/audit/audit-log.js';
 import { ensureConfigFile, loadConfigFile } from '../node/config/config-file.js';
 import { drainConsentInbox, FileConsentStore } from '../node/consent/consent-store.js';
@@ -96,7 +96,7 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
       file: auditFile,
       logger,
       onError: (err) =>
-        logger.error({ error: String(err), file: auditFile }, 'AUDIT LOG WRITE FAILED: security events are not being recorded'),
+        logCritical(logger, { error: String(err), file: auditFile }, 'AUDIT LOG WRITE FAILED: security events are not being recorded'),
     });
   } else if (!o.insecure) {
     logger.warn('no data directory and no audit file: security events are not recorded');

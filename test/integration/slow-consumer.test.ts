@@ -179,7 +179,7 @@ describe('slow consumer', () => {
           .split('\n')
           .filter((l) => l.startsWith('{'))
           .map((l) => JSON.parse(l) as Record<string, unknown>)
-          .some((o) => o.level === 'warn' && o.msg === 'slow consumer' && o.policy === 'disconnect');
+          .some((o) => o.level === 'warn' && o.message === 'slow consumer' && (o.context as { policy?: string }).policy === 'disconnect');
         assert.ok(warned, hub.stderr());
         assert.ok(hub.alive(), 'the hub keeps serving');
       } finally {

@@ -30,13 +30,14 @@ describe('a pino logger passed as it is', () => {
   test('the hub and the client log through it with their fields', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'crossbus-log-'));
     const { logger, lines } = memoryPino();
-    const hub = await startHub({ host: '127.0.0.1', port: 0, dataDir: dir, logger: logger.child({ component: 'hub' }) });
+    const hub = await startHub({ host: '127.0.0.1', port: 0, dataDir: dir, logger: logger.child({ service: 'edge' }) });
     try {
       const created = lines.find((l) => l.msg === 'created a hub config with fresh secrets');
       assert.ok(created, JSON.stringify(lines));
       assert.equal(created.path, hub.configPath);
       assert.deepEqual(created.apps, ['admin', 'app']);
-      assert.equal(created.component, 'hub', 'a child logger keeps its bindings');
+      assert.equal(created.service, 'edge', 'a child logger keeps its bindings');
+      assert.equal(created.component, 'security', 'each part of the hub names itself');
       // A client whose listener throws: the bus logs the error with its field.
       const admin = hub.config?.apps.get('admin');
       assert.ok(admin?.keys[0]);

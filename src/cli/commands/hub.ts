@@ -6,6 +6,7 @@ import { startHub } from '../../hub/hub.js';
 import type { HubListenerOptions } from '../../hub/socket-listeners.js';
 import { CONFIG_FILE_NAME } from '../../node/config/config-file.js';
 import { LOG_OPTIONS, cliLogger, logOptions } from '../logger.js';
+import { componentLogger } from '../../core/util/logger.js';
 import { VERSION } from '../../node/version.js';
 import { HELP_OPTION, UsageError, defineOptions, intOption, optionsHelp, parseOptions } from '../options.js';
 import {
@@ -146,7 +147,7 @@ export async function hubCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  const logger = cliLogger(logOptions(values['log-level'], values['log-format']));
+  const logger = componentLogger(cliLogger(logOptions(values['log-level'], values['log-format'])), 'hub');
   const policy = values['slow-consumer'];
   if (policy !== undefined && policy !== 'disconnect' && policy !== 'drop')
     throw new UsageError('--slow-consumer must be disconnect or drop');
@@ -183,12 +184,14 @@ export async function hubCommand(argv: string[]): Promise<number> {
   hub.broker.events.on('slow-consumer', (e) => logger.warn(e, 'slow consumer'));
   hub.broker.events.on('protocol-error', (e) => logger.warn(e, 'protocol error'));
   hub.broker.events.on('security', (e) => {
+    const correlationId = e.details?.correlationId;
     if (e.outcome === 'success' || e.action === 'rate-limit')
-      logger.debug({ actor: e.actor, target: e.target }, `security: ${e.action} ${e.outcome}`);
+      logger.debug({ actor: e.actor, target: e.target, correlationId }, `security: ${e.action} ${e.outcome}`);
     else
       logger.warn(
         {
           actor: e.actor,
+          correlationId,
         },
         `security: ${e.action} ${e.outcome}${e.target ? ` ${e.target}` : ''}${e.reason ? `: ${e.reason}` : ''}`,
       );

@@ -1,3 +1,4 @@
+import { correlationIdOf } from '../util/correlation.js';
 import { CrossbusError, createError, type ErrorCode } from '../errors/index.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
 import type { HelloPayload, WelcomePayload } from '../protocol/handshake.js';
@@ -148,9 +149,16 @@ export class AccessGate {
   }
 
   /** Refuses an operation: error to the peer, entry in the audit log, a strike for abuse control. */
-  #deny(s: Session, id: number, action: string, target: string, reason: string, extra?: Record<string, unknown>): void {
+  #deny(s: Session, id: number, action: string, target: string, reason: string, extra?: Record<string, unknown>, env?: Envelope): void {
     const sec = this.#sec;
-    this.#audit.record({ actor: this.#audit.actor(s), action, target, outcome: 'denied', reason: `CB_ERR_FORBIDDEN: ${reason}` });
+    this.#audit.record({
+      actor: this.#audit.actor(s),
+      action,
+      target,
+      outcome: 'denied',
+      reason: `CB_ERR_FORBIDDEN: ${reason}`,
+      ...correlationDetails(env),
+    });
     this.#replyError(s, id, 'CB_ERR_FORBIDDEN', `${action} ${JSON.stringify(target)} is not allowed: ${reason}`, {
       action,
       target,
@@ -174,22 +182,30 @@ export class AccessGate {
       // Replies go to inboxes without grants, but only from a connection that received the request.
       const until = a.replyPermits.get(topic);
       if (env.kind !== Kind.REPLY || until === undefined || until < Date.now()) {
-        this.#deny(s, env.id, env.kind === Kind.REPLY ? 'reply' : action, topic, 'replies go only to the inbox of a request you received');
+        this.#deny(
+          s,
+          env.id,
+          env.kind === Kind.REPLY ? 'reply' : action,
+          topic,
+          'replies go only to the inbox of a request you received',
+          undefined,
+          env,
+        );
         return false;
       }
       a.replyPermits.delete(topic);
     } else {
       if (env.kind === Kind.REQUEST && !env.replyTo.startsWith(`${inbox}.`)) {
-        this.#deny(s, env.id, 'request', topic, `replyTo must be your own inbox (${inbox}.*)`);
+        this.#deny(s, env.id, 'request', topic, `replyTo must be your own inbox (${inbox}.*)`, undefined, env);
         return false;
       }
       if (env.replyTo !== '' && env.kind !== Kind.REQUEST && !env.replyTo.startsWith(`${inbox}.`)) {
-        this.#deny(s, env.id, action, topic, `replyTo must be your own inbox (${inbox}.*)`);
+        this.#deny(s, env.id, action, topic, `replyTo must be your own inbox (${inbox}.*)`, undefined, env);
         return false;
       }
       const verdict = sec.check(app, action, topic);
       if (!verdict.allowed) {
-        this.#deny(s, env.id, action, topic, verdict.reason);
+        this.#deny(s, env.id, action, topic, verdict.reason, undefined, env);
         return false;
       }
       if (verdict.ask && sec.consentGranted?.(app, action, verdict.rule) !== true) {
@@ -205,6 +221,7 @@ export class AccessGate {
         target: topic,
         outcome: 'denied',
         reason: `CB_ERR_RATE_LIMITED: ${rate.scope}${rate.rule ? ` ${rate.rule}` : ''}`,
+        ...correlationDetails(env),
       });
       this.#replyError(
         s,
@@ -330,4 +347,10 @@ export class AccessGate {
       this.#audit.revoke(s, 'CB_ERR_ABUSIVE', `app ${app} kept sending invalid frames`);
     }
   }
+}
+
+/** The refused message's correlation id for its audit entry (and so the hub's log line), when it has one. */
+function correlationDetails(env: Envelope | undefined): { details?: { correlationId: string } } {
+  const correlationId = correlationIdOf(env?.headers);
+  return correlationId === '' ? {} : { details: { correlationId } };
 }

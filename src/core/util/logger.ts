@@ -1,11 +1,14 @@
 /**
  * Library code never writes to the console: it logs through an injected Logger. The default is
- * silent; the CLI injects a pino logger.
+ * silent; the CLI injects a pino logger that writes the spec's LogEntry (src/cli/log-entry.ts).
  *
  * The call shape is pino's (and bunyan's): fields first, then the message, or the message alone.
  * So a pino logger (or a `logger.child({...})` of one) can be passed as it is and keeps every field.
+ * Fields with a meaning of their own: `component` (the part of the hub that speaks, see
+ * componentLogger), `correlationId` (the message's, see correlationIdOf) and `error` (an Error
+ * keeps its stack as the entry's stackTrace).
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'critical';
 
 /** One level's function: `log({ stream: 'ORDERS' }, 'stream opened')` or `log('stream opened')`. */
 export interface LogFn {
@@ -18,7 +21,36 @@ export interface Logger {
   info: LogFn;
   warn: LogFn;
   error: LogFn;
+  /** The hub cannot keep a promise it made (its audit log cannot be written). @default error */
+  critical?: LogFn;
 }
 
 const noop = (): void => {};
-export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
+export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop, critical: noop });
+
+/** Logs at `critical`, or at `error` on a logger without that level. */
+export function logCritical(logger: Logger, fields: Record<string, unknown>, message: string): void {
+  (logger.critical ?? logger.error)(fields, message);
+}
+
+/**
+ * A logger whose every entry names `component` (a field, so it works on any Logger and a pino
+ * child's bindings never repeat the key). The silent logger stays itself.
+ */
+export function componentLogger(logger: Logger, component: string): Logger {
+  if (logger === silentLogger) return logger;
+  const level =
+    (fn: LogFn): LogFn =>
+    (a: Record<string, unknown> | string, message?: string): void => {
+      if (typeof a === 'string') fn({ component }, a);
+      else fn({ component, ...a }, message as string);
+    };
+  const critical = logger.critical;
+  return {
+    debug: level(logger.debug.bind(logger)),
+    info: level(logger.info.bind(logger)),
+    warn: level(logger.warn.bind(logger)),
+    error: level(logger.error.bind(logger)),
+    critical: level((critical ?? logger.error).bind(logger)),
+  };
+}
