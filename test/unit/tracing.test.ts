@@ -76,6 +76,7 @@ describe('tracing: spans and their context through the bus', () => {
     assert.equal(send.attributes['messaging.message.conversation_id'], 'order-1');
     assert.equal(process.attributes['messaging.destination.name'], 'orders.created');
     assert.equal(process.attributes['messaging.destination.template'], 'orders.*');
+    assert.equal(process.attributes['messaging.message.conversation_id'], 'order-1', 'the correlation id reaches the consumer');
     assert.equal(process.attributes['messaging.operation.type'], 'process');
     assert.match(got[0] as string, new RegExp(`^00-${send.spanContext().traceId}-${send.spanContext().spanId}-01$`));
     sub.unsubscribe();

@@ -20,7 +20,8 @@ import {
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
-import type { Headers } from '../../core/protocol/envelope.js';
+import { HEADER_CORRELATION_ID, type Headers } from '../../core/protocol/envelope.js';
+import { MAX_CORRELATION_ID_LENGTH } from '../../core/util/correlation.js';
 import type { Message } from '../message.js';
 import type { ResolvedTracing } from './tracing-options.js';
 
@@ -104,6 +105,10 @@ export class BusTracing {
     const creation = this.creationContext(msg.headers);
     const parent = creation ?? context.active();
     const link = creation === undefined ? undefined : trace.getSpanContext(creation);
+    const correlation = msg.headers[HEADER_CORRELATION_ID];
+    if (correlation !== undefined && correlation !== '') {
+      attributes = { ...attributes, [ATTR.conversationId]: correlation.slice(0, MAX_CORRELATION_ID_LENGTH) };
+    }
     const span = this.#tracer.startSpan(
       `process ${template}`,
       {
