@@ -14,7 +14,8 @@ import {
 } from '../core/security/consent.js';
 import { HubSecurity } from '../core/security/hub-security.js';
 import { originAllowed } from '../core/security/origins.js';
-import { logCritical, type Logger } from '../core/util/logger.js';
+import type { Logger } from '../core/util/logger.js';
+import { logCritical } from '../core/util/component-logger.js';
 import { AuditLog } from '../node/audit/audit-log.js';
 import { ensureConfigFile, loadConfigFile } from '../node/config/config-file.js';
 import { drainConsentInbox, FileConsentStore } from '../node/consent/consent-store.js';

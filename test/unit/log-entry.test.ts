@@ -6,7 +6,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_COMPONENT, MAX_CONTEXT_DEPTH, REDACTED, toLogEntry } from '../../src/cli/log-entry.js';
-import { componentLogger, logCritical, silentLogger, type Logger } from '../../src/core/util/logger.js';
+import { silentLogger, type Logger } from '../../src/core/util/logger.js';
+import { componentLogger, logCritical } from '../../src/core/util/component-logger.js';
 import { correlationIdOf, MAX_CORRELATION_ID_LENGTH, traceIdOf } from '../../src/core/util/correlation.js';
 
 function recording(withCritical: boolean): { logger: Logger; calls: Array<[string, Record<string, unknown>, string]> } {

@@ -6,7 +6,7 @@ import { startHub } from '../../hub/hub.js';
 import type { HubListenerOptions } from '../../hub/socket-listeners.js';
 import { CONFIG_FILE_NAME } from '../../node/config/config-file.js';
 import { LOG_OPTIONS, cliLogger, logOptions } from '../logger.js';
-import { componentLogger } from '../../core/util/logger.js';
+import { componentLogger } from '../../core/util/component-logger.js';
 import { VERSION } from '../../node/version.js';
 import { HELP_OPTION, UsageError, defineOptions, intOption, optionsHelp, parseOptions } from '../options.js';
 import {
