@@ -56,7 +56,8 @@ export function alertResponders(service: AlertService, now: () => number = Date.
       const id = (r.data as { id?: unknown } | null)?.id;
       if (typeof id !== 'string' || id === '') throw createError('CB_ERR_PAYLOAD_INVALID', 'say which silence: { id }');
       const removed = service.removeSilence(id, asker(r));
-      if (removed === undefined) throw createError('CB_ERR_PAYLOAD_INVALID', `no silence with id ${JSON.stringify(id)}`, { details: { id } });
+      if (removed === undefined)
+        throw createError('CB_ERR_PAYLOAD_INVALID', `no silence with id ${JSON.stringify(id)}`, { details: { id } });
       return removed;
     },
   };

@@ -19,7 +19,7 @@ import {
   DEFAULT_MAX_ALERT_RULES,
   DEFAULT_MAX_ALERT_SERIES_PER_RULE,
   DEFAULT_MAX_ALERT_SILENCES,
-} from '../defaults.js';
+} from './defaults.js';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -91,7 +91,8 @@ export const AlertRuleSchema = v.pipe(
         Object.assign(
           v.custom<number>(
             (x) => typeof x === 'number' && x > 0 && x < 1,
-            (issue) => `must be a number between 0 and 1 (exclusive), got ${typeof issue.input === 'number' ? issue.input : kind(issue.input)}`,
+            (issue) =>
+              `must be a number between 0 and 1 (exclusive), got ${typeof issue.input === 'number' ? issue.input : kind(issue.input)}`,
           ),
           { jsonSchema: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 } },
         ),
@@ -101,7 +102,10 @@ export const AlertRuleSchema = v.pipe(
       match: v.optional(labelMap, {}),
       /** One alert per distinct value of these labels (the rest summed); none: one alert for the whole metric. */
       by: v.optional(v.pipe(list(labelName), v.maxLength(8, 'may name at most 8 labels'), v.readonly()), []),
-      op: v.optional(v.picklist(['>', '<'], (issue) => `must be ">" or "<", got ${stringOrKind(issue.input)}`), '>'),
+      op: v.optional(
+        v.picklist(['>', '<'], (issue) => `must be ">" or "<", got ${stringOrKind(issue.input)}`),
+        '>',
+      ),
       threshold,
       forMs: v.optional(integer(0, DAY_MS), 0),
       severity: v.optional(
@@ -112,7 +116,23 @@ export const AlertRuleSchema = v.pipe(
       /** `summary`, `description`: words for the people who get the notification. */
       annotations: v.optional(labelMap, {}),
     },
-    { checkOrder: ['name', 'metric', 'fn', 'quantile', 'windowMs', 'match', 'by', 'op', 'threshold', 'forMs', 'severity', 'labels', 'annotations'] },
+    {
+      checkOrder: [
+        'name',
+        'metric',
+        'fn',
+        'quantile',
+        'windowMs',
+        'match',
+        'by',
+        'op',
+        'threshold',
+        'forMs',
+        'severity',
+        'labels',
+        'annotations',
+      ],
+    },
   ),
   rule((r) =>
     r.fn === 'quantile' && r.quantile === undefined
@@ -166,10 +186,16 @@ export type WebhookConfig = v.InferOutput<typeof WebhookSchema>;
 
 export const AlertsSchema = v.pipe(
   settings({
-    enabled: v.optional(v.boolean((issue) => `must be true or false, got ${kind(issue.input)}`), true),
+    enabled: v.optional(
+      v.boolean((issue) => `must be true or false, got ${kind(issue.input)}`),
+      true,
+    ),
     intervalMs: v.optional(integer(100, 3_600_000), DEFAULT_ALERT_INTERVAL_MS),
     /** The built-in rules (error rate, p99 latency, slow consumers, consumer lag, auth failures) besides `rules`. */
-    defaultRules: v.optional(v.boolean((issue) => `must be true or false, got ${kind(issue.input)}`), true),
+    defaultRules: v.optional(
+      v.boolean((issue) => `must be true or false, got ${kind(issue.input)}`),
+      true,
+    ),
     rules: v.optional(
       v.pipe(
         list(AlertRuleSchema),
@@ -185,7 +211,10 @@ export const AlertsSchema = v.pipe(
     groupBy: v.optional(v.pipe(list(labelName), v.maxLength(8, 'may name at most 8 labels'), v.readonly()), DEFAULT_ALERT_GROUP_BY),
     repeatIntervalMs: v.optional(integer(1000, 30 * DAY_MS), DEFAULT_ALERT_REPEAT_INTERVAL_MS),
     /** Publish every alert's changes on `$SYS.ALERTS.<rule>`. */
-    topic: v.optional(v.boolean((issue) => `must be true or false, got ${kind(issue.input)}`), true),
+    topic: v.optional(
+      v.boolean((issue) => `must be true or false, got ${kind(issue.input)}`),
+      true,
+    ),
     webhook: v.optional(WebhookSchema),
     silences: v.optional(v.pipe(list(SilenceSchema), v.readonly()), []),
     maxRules: v.optional(integer(1, 10_000), DEFAULT_MAX_ALERT_RULES),

@@ -238,7 +238,12 @@ export class AlertService implements MetricsSource {
           { labels: { state: 'firing' }, value: firing },
         ];
       }),
-      single('counter', 'crossbus_alert_notifications_total', 'alert notifications (one per group and evaluation)', () => this.#notifications),
+      single(
+        'counter',
+        'crossbus_alert_notifications_total',
+        'alert notifications (one per group and evaluation)',
+        () => this.#notifications,
+      ),
       single('gauge', 'crossbus_alert_silences', 'silences in force', () => this.#silences.list(this.#clock.now()).length),
     ];
   }

@@ -171,8 +171,9 @@ function view(t: Tracked, state: AlertState, resolvedAt: number): Alert {
 export function expandAnnotations(annotations: Labels, labels: Labels, value: number): Labels {
   const out: Record<string, string> = {};
   for (const k in annotations) {
-    out[k] = (annotations[k] as string).replace(/\{\{\s*\$(value|labels\.([A-Za-z_][A-Za-z0-9_]*))\s*\}\}/g, (_m, what: string, label?: string) =>
-      what === 'value' ? formatValue(value) : (labels[label as string] ?? ''),
+    out[k] = (annotations[k] as string).replace(
+      /\{\{\s*\$(value|labels\.([A-Za-z_][A-Za-z0-9_]*))\s*\}\}/g,
+      (_m, what: string, label?: string) => (what === 'value' ? formatValue(value) : (labels[label as string] ?? '')),
     );
   }
   return out;

@@ -1,5 +1,14 @@
 export { AlertsSchema, AlertRuleSchema, SilenceSchema, WebhookSchema } from './alert-schema.js';
-export type { AlertRule, AlertRuleInput, AlertsConfig, AlertsConfigInput, AlertFunction, AlertSeverity, SilenceInput, WebhookConfig } from './alert-schema.js';
+export type {
+  AlertRule,
+  AlertRuleInput,
+  AlertsConfig,
+  AlertsConfigInput,
+  AlertFunction,
+  AlertSeverity,
+  SilenceInput,
+  WebhookConfig,
+} from './alert-schema.js';
 export { AlertService, systemAlertClock } from './alert-service.js';
 export type { AlertClock, AlertNotification, AlertServiceOptions, AlertSink, AlertsSnapshot } from './alert-service.js';
 export type { Alert, AlertState } from './alert-state.js';

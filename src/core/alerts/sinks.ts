@@ -16,7 +16,14 @@ export function logAlertSink(logger: Logger): AlertSink {
     name: 'log',
     notify(n: AlertNotification): void {
       for (const a of n.alerts) {
-        const fields = { alert: a.name, state: a.state, severity: a.severity, value: a.value, labels: a.labels, annotations: a.annotations };
+        const fields = {
+          alert: a.name,
+          state: a.state,
+          severity: a.severity,
+          value: a.value,
+          labels: a.labels,
+          annotations: a.annotations,
+        };
         const message = `alert ${a.name} ${a.state}${a.annotations.summary ? `: ${a.annotations.summary}` : ''}`;
         if (a.state === 'resolved') logger.info(fields, message);
         else if (a.severity === 'critical') logger.error(fields, message);

@@ -52,7 +52,8 @@ export class Broker implements MetricsSource {
     const router = (this.#router = new Router(o, events, totals, queues, streams));
     const sessions = (this.#sessions = new SessionTable(o, events, totals, queues, router, streams));
     queues.attach(sessions);
-    const gate = (this.#gate = o.security === undefined ? undefined : new AccessGate(o.security, events, sessions, queues, router, totals, o.metricsAppLabel));
+    const gate = (this.#gate =
+      o.security === undefined ? undefined : new AccessGate(o.security, events, sessions, queues, router, totals, o.metricsAppLabel));
     const inbound = (this.#inbound = new InboundDispatch(o, events, totals, sessions, queues, router, gate, streams));
     streams?.attach(new BrokerStreamHost(events, queues, inbound, gate));
     events.on('security', (e) => {

@@ -43,7 +43,10 @@ export class WebhookAlertSink implements AlertSink, MetricsSource {
     if (this.#queue.length >= this.#config.maxQueue) {
       this.#queue.shift();
       this.#counts.dropped++;
-      this.#logger.warn({ webhook: this.#where, maxQueue: this.#config.maxQueue }, 'alerts: webhook queue full, oldest notification dropped');
+      this.#logger.warn(
+        { webhook: this.#where, maxQueue: this.#config.maxQueue },
+        'alerts: webhook queue full, oldest notification dropped',
+      );
     }
     this.#queue.push(n);
     if (!this.#sending) void this.#drain();
