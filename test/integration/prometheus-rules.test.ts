@@ -34,8 +34,14 @@ test('promtool test rules: every rule fires where it should and not elsewhere', 
   };
   for (const rule of defaultAlertRules()) {
     const cases = tested.tests.flatMap((t) => t.alert_rule_test).filter((c) => c.alertname === rule.name);
-    assert.ok(cases.some((c) => c.exp_alerts.length > 0), `${rule.name} is tested firing`);
-    assert.ok(cases.some((c) => c.exp_alerts.length === 0), `${rule.name} is tested not firing`);
+    assert.ok(
+      cases.some((c) => c.exp_alerts.length > 0),
+      `${rule.name} is tested firing`,
+    );
+    assert.ok(
+      cases.some((c) => c.exp_alerts.length === 0),
+      `${rule.name} is tested not firing`,
+    );
   }
 });
 

@@ -98,9 +98,9 @@ export class AlertService implements MetricsSource {
         details: { rules: rules.length, limit: c.maxRules },
       });
     }
-    this.#series = rules.map((r) => new RuleSeries(r, c.maxSeriesPerRule));
-    this.#silences = new Silences(c.maxSilences);
     const now = this.#clock.now();
+    this.#series = rules.map((r) => new RuleSeries(r, c.maxSeriesPerRule, now));
+    this.#silences = new Silences(c.maxSilences);
     for (const s of c.silences) if (s.expiresAt > now) this.#silences.add(s, 'config', now);
     this.#tracker = new AlertTracker({
       repeatIntervalMs: c.repeatIntervalMs,

@@ -40,9 +40,14 @@ export class RuleSeries {
   /** Groups not followed because the rule already followed `maxSeries` at the last reading. */
   dropped = 0;
 
-  constructor(rule: AlertRule, maxSeries: number) {
+  /**
+   * `startedAt`: when the engine started, with the hub, so its counters were all 0 then: the first
+   * base, so that what happened before the first evaluation counts too.
+   */
+  constructor(rule: AlertRule, maxSeries: number, startedAt: number) {
     this.rule = rule;
     this.#maxSeries = maxSeries;
+    this.#history.push({ at: startedAt, points: new Map() });
   }
 
   /** Reads the metric (undefined: the hub has none by that name) and returns each group's value. */
