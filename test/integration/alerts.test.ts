@@ -8,10 +8,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type Bus } from '../../src/node/index.js';
-import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
+import { runCli, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { secret, testConfigDocument } from '../helpers/security.js';
 import { until } from '../helpers/wait.js';
 
@@ -110,6 +110,32 @@ test('failed handshakes fire an alert on the bus and at the webhook, then it res
   const removed = (await admin.request('$SYS.REQ.ALERTS.SILENCE.REMOVE', { id: silence.id })) as { id: string };
   assert.equal(removed.id, silence.id);
 
+  // The same through the CLI.
+  const secretFile = join(hub.dataDir, 'test.secret');
+  writeFileSync(secretFile, config.apps.test.secret, { mode: 0o600 });
+  const flags = ['--url', hub.url, '--name', 'test', '--secret-file', secretFile];
+  const ls = await runCli(['alerts', 'ls', ...flags]);
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.match(ls.stdout, /Rules \(1\):[\s\S]*TooManyBadLogins\s+crossbus_handshake_failures_total\s+increase\s+> 2\s+critical/);
+  const add = await runCli(['alerts', 'silence', 'add', '--match', 'alertname=Other', '--duration', '60000', '--comment', 'cli', ...flags]);
+  assert.equal(add.code, 0, add.stderr);
+  const id = /^silence ([0-9a-f]+) until /.exec(add.stdout)?.[1];
+  assert.ok(id !== undefined, add.stdout);
+  const listedJson = await runCli(['alerts', '--json', ...flags]);
+  assert.deepEqual(
+    (JSON.parse(listedJson.stdout) as { silences: { id: string; comment: string }[] }).silences.map((x) => [x.id, x.comment]),
+    [[id, 'cli']],
+  );
+  const rm = await runCli(['alerts', 'silence', 'rm', id, ...flags]);
+  assert.equal(rm.code, 0, rm.stderr);
+  assert.equal(rm.stdout, `silence ${id} removed\n`);
+  const again = await runCli(['alerts', 'silence', 'rm', id, ...flags]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /no silence with id/);
+  const bad = await runCli(['alerts', 'silence', 'add', ...flags]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--match/);
+
   // The failures stop: once they are out of the window, it resolves, on both.
   await until(() => onBus.some((a) => a.state === 'resolved'), 15_000, 'the resolution on the bus');
   await until(() => posts.some((p) => p.status === 'resolved'), 15_000, 'the resolution at the webhook');
@@ -119,6 +145,7 @@ test('failed handshakes fire an alert on the bus and at the webhook, then it res
   const audit = readFileSync(join(hub.dataDir, 'audit.jsonl'), 'utf8');
   assert.match(audit, /"action":"alert-silence"[^\n]*"reason":"added"/);
   assert.match(audit, /"action":"alert-silence"[^\n]*"reason":"removed"/);
+  assert.equal(audit.match(/"action":"alert-silence"/g)?.length, 4, 'two silences added and removed, by request and by the CLI');
   assert.equal(`${hub.stdout()}${hub.stderr()}`.includes('t0ps3cret'), false);
   assert.match(`${hub.stdout()}${hub.stderr()}`, /alert TooManyBadLogins firing/);
 });
