@@ -54,7 +54,7 @@ const notification = (name: string): AlertNotification => ({
 
 function outcomes(sink: WebhookAlertSink): Record<string, number> {
   const [m] = sink.metrics();
-  return Object.fromEntries((m?.read() as Sample[]).map((s) => [s.labels.outcome, s.value]));
+  return Object.fromEntries(((m?.read() ?? []) as Sample[]).map((s) => [s.labels.outcome, s.value]));
 }
 
 describe('alert webhook', () => {
