@@ -22,6 +22,7 @@ import type { AuditEvent } from '../../src/core/security/audit.js';
 import { CrossbusError } from '../../src/core/errors/index.js';
 import { parseHubConfig } from '../../src/core/config/parse.js';
 import { serializeHubConfig } from '../../src/core/config/serialize.js';
+import { recordingLogger } from '../helpers/recording-logger.js';
 import { DEFAULT_MAX_ACTIVE_ALERTS, DEFAULT_MAX_ALERT_RULES, DEFAULT_MAX_ALERT_SILENCES } from '../../src/core/alerts/defaults.js';
 
 class HandClock implements AlertClock {
@@ -358,13 +359,28 @@ describe('limits', () => {
     assert.equal(DEFAULT_MAX_ACTIVE_ALERTS, v.parse(AlertsSchema, {}).maxActiveAlerts);
   });
 
-  test('maxSeriesPerRule: groups past it are ignored', () => {
+  test('maxSeriesPerRule: groups past it are ignored, and logged once', () => {
     const samples: Sample[] = [1, 2, 3].map((i) => ({ labels: { s: String(i) }, value: 5 }));
-    const { service } = engine({ maxSeriesPerRule: 2, rules: [{ name: 'X', metric: 'x', by: ['s'], threshold: 1 }] }, () => [
-      labelled('gauge', 'x', 'x', ['s'], () => samples),
-    ]);
+    const { logger, records } = recordingLogger();
+    const service = new AlertService({
+      config: v.parse(AlertsSchema, {
+        defaultRules: false,
+        maxSeriesPerRule: 2,
+        rules: [{ name: 'X', metric: 'x', by: ['s'], threshold: 1 }],
+      }),
+      metrics: () => [labelled('gauge', 'x', 'x', ['s'], () => samples)],
+      sinks: [],
+      hubId: 'h',
+      clock: new HandClock(),
+      logger,
+    });
+    service.evaluate();
     service.evaluate();
     assert.equal(service.snapshot().alerts.length, 2);
+    assert.deepEqual(
+      records.filter((r) => r.message.includes('maxSeriesPerRule')).map((r) => r.fields?.ignored),
+      [1],
+    );
   });
 
   test('maxRules: counted with the default rules; the config refuses more rules than it allows', () => {

@@ -86,6 +86,8 @@ export class AlertService implements MetricsSource {
   #stop: (() => void) | undefined;
   #notifications = 0;
   #overflowLogged = false;
+  /** Rules already logged for exceeding maxSeriesPerRule (once each). */
+  readonly #seriesLogged = new Set<string>();
 
   constructor(options: AlertServiceOptions) {
     this.#o = options;
@@ -140,6 +142,13 @@ export class AlertService implements MetricsSource {
     this.#silences.prune(now);
     for (const series of this.#series) {
       this.#tracker.update(series.rule, series.evaluate(byName.get(series.rule.metric), now), now, changes);
+      if (series.dropped > 0 && !this.#seriesLogged.has(series.rule.name)) {
+        this.#seriesLogged.add(series.rule.name);
+        this.#logger.warn(
+          { rule: series.rule.name, limit: this.#o.config.maxSeriesPerRule, ignored: series.dropped },
+          'alerts: the rule has more groups than maxSeriesPerRule; the rest are ignored',
+        );
+      }
     }
     if (changes.overflow > 0 && !this.#overflowLogged) {
       this.#overflowLogged = true;
