@@ -17,6 +17,7 @@ import { CONSUMER_HELP, consumerCommand } from './commands/consumer.js';
 import { KV_HELP, kvCommand } from './commands/kv.js';
 import { CONFIG_HELP, configCommand } from './commands/config.js';
 import { STATS_HELP, statsCommand } from './commands/stats.js';
+import { ALERTS_HELP, alertsCommand } from './commands/alerts.js';
 import { SYNC_HELP, syncCommand } from './commands/sync.js';
 import { STREAM_CLI_APP, type StreamIo } from './commands/streams.js';
 import type { StreamsClient } from './commands/streams-api.js';
@@ -85,6 +86,11 @@ const COMMANDS: Record<string, Command> = {
     usage: ['crossbus stats [--interval ms] [--json]', "a running hub's connections, rates, queues"],
     help: STATS_HELP,
     run: statsCommand,
+  },
+  alerts: {
+    usage: ['crossbus alerts [ls] | silence add --match k=v | silence rm <id>', "a running hub's alerts and silences"],
+    help: ALERTS_HELP,
+    run: alertsCommand,
   },
   stream: {
     usage: ['crossbus stream ls|info|add|edit|rm|replay|purge', 'manage durable streams'],

@@ -147,6 +147,10 @@ export const DEFAULT_MAX_DUPLICATE_IDS = 100_000;
 /** A durable consumer's position is saved at most this long after it changed. @default 100 */
 export const DEFAULT_CONSUMER_SAVE_DELAY_MS = 100;
 
+// --- metrics ----------------------------------------------------------------------------------
+/** Topic patterns `crossbus_topic_messages_total` may count (hub config `metrics.topics`). @default 100 */
+export const DEFAULT_MAX_METRIC_TOPICS = 100;
+
 // --- resource pools (seed 002 §1.3) ----------------------------------------------------------
 /** Most resources a pool holds, idle and in use together. @default 10 */
 export const DEFAULT_POOL_MAX_SIZE = 10;

@@ -21,6 +21,8 @@ import type { SocketListener, TlsReloadOutcome } from '../transports/net/socket-
 import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
 import { hubOverlayService, settingsService, type HubSettingsOptions } from './settings-setup.js';
 import { httpEndpoints } from './http-endpoints.js';
+import type { AlertService } from '../core/alerts/alert-service.js';
+import { type HubAlerts, type HubAlertsOption, setupAlerts } from './alerts-setup.js';
 import { prometheusRegistry } from '../node/metrics/prometheus.js';
 import { DEFAULT_SETTINGS_HISTORY } from '../core/settings/settings-service.js';
 import type { Session } from '../core/broker/session.js';
@@ -80,6 +82,11 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
   metrics?: boolean;
   /** The settings service's limits: maxWaitMs (60 s), maxWaiters (10,000), history (50 versions per layer). @default {} */
   settings?: HubSettingsOptions;
+  /**
+   * The alert engine: the config's `alerts` section given in code (it replaces the file's, and is
+   * checked the same way), or false for no alerts. @default the config file's section (default rules, log and bus)
+   */
+  alerts?: HubAlertsOption;
 }
 
 export interface ReloadResult {
@@ -119,6 +126,8 @@ export interface Hub {
    * against (see src/core/metrics/metric.ts).
    */
   metrics(): readonly Metric[];
+  /** The alert engine (undefined when alerts are off): its rules, alerts, silences. */
+  readonly alerts: AlertService | undefined;
   /** The hub's own events: `tls-reload`. */
   readonly events: TypedEmitter<HubEvents>;
   /**
@@ -159,6 +168,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     settings: settingsOptions,
     metrics: serveMetrics = true,
     listeners: socketListenerOptions = [],
+    alerts: alertsOption,
     ...brokerOptions
   } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -190,8 +200,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   let urls: readonly string[] = [];
   let streams: StreamService<Session> | undefined;
   let closing: Promise<void> | undefined;
-  // What /metrics and hub.metrics() read: the broker's and the streams' (read when asked).
-  const hubMetrics = (): readonly Metric[] => [...broker.metrics(), ...(streams?.metrics() ?? [])];
+  // What /metrics and hub.metrics() read: the broker's, the streams' and the alert engine's (read when asked).
+  let alerts: HubAlerts | undefined;
+  const hubMetrics = (): readonly Metric[] => [...broker.metrics(), ...(streams?.metrics() ?? []), ...(alerts?.metrics() ?? [])];
   let settings: Awaited<ReturnType<typeof settingsService>>;
   let listener: Awaited<ReturnType<typeof listenWebSocket>>;
   let socketListeners: SocketListener[];
@@ -210,7 +221,20 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       () => broker.reapplySecurity(),
       settingsOptions?.history ?? DEFAULT_SETTINGS_HISTORY,
     );
+    const openedAlerts = (alerts = setupAlerts({
+      option: alertsOption,
+      section: sec.config?.alerts,
+      metrics: hubMetrics,
+      publish: (topic, alert) => broker.publishFromHub(topic, alert),
+      hubId: () => broker.options.hubId,
+      logger,
+      audit: sec.audit,
+    }));
+    opened.push(async () => openedAlerts.close());
     broker = new Broker({
+      // Only the apps the operator configured are named in metrics: never a client's string.
+      metricsAppLabel: (app) => (app === '' ? 'anonymous' : sec.config?.apps.has(app) === true ? app : 'other'),
+      metricsTopics: sec.config?.metrics.topics ?? [],
       ...brokerOptions,
       logger: partLogger('broker'),
       advertisedListeners: () => urls,
@@ -218,6 +242,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         [STATS_TOPIC]: () => statsSnapshot(broker, stored, startedAt),
         ...settings.responders(),
         ...hubSettings.responders(),
+        ...openedAlerts.responders,
       },
       ...(sec.security !== undefined ? { security: sec.security } : {}),
       ...(stored ? { streams: stored } : {}),
@@ -275,6 +300,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   urls = Object.freeze([listener.url, ...socketListeners.map((l) => l.url)]);
   const removePid = dataDir !== undefined ? await writePidFile(dataDir, listener.url) : undefined;
   if (dataDir !== undefined) await sec.processConsentInbox();
+  alerts.service?.start();
   const reloadCertificates = (): Promise<CertificateReload[]> =>
     Promise.all(
       socketListeners.flatMap((l) =>
@@ -296,6 +322,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     insecure,
     stats: () => broker.stats(),
     metrics: hubMetrics,
+    alerts: alerts.service,
     events,
     reloadCertificates,
     reload: async () => {
@@ -308,6 +335,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     processConsentInbox: () => sec.processConsentInbox(),
     close: () => {
       closing ??= (async () => {
+        alerts?.close();
         settings.close();
         await broker.close(shutdownTimeoutMs);
         await listener.close();

@@ -27,3 +27,11 @@ export {
   type TlsReloadEvent,
   type TlsReloadOutcome,
 } from '../transports/net/socket-listener.node.js';
+// Alerts: startHub({ alerts }), hub.alerts, and the topics the hub answers and publishes on.
+export type { HubAlertsOption } from './alerts-setup.js';
+export type { AlertRuleInput, AlertsConfigInput } from '../core/alerts/alert-schema.js';
+export type { AlertNotification, AlertService, AlertsSnapshot } from '../core/alerts/alert-service.js';
+export type { Alert, AlertState } from '../core/alerts/alert-state.js';
+export type { Silence } from '../core/alerts/silences.js';
+export { ALERTS_LIST_TOPIC, ALERTS_SILENCE_ADD_TOPIC, ALERTS_SILENCE_REMOVE_TOPIC } from '../core/alerts/alert-requests.js';
+export { ALERTS_TOPIC_PREFIX } from '../core/alerts/sinks.js';

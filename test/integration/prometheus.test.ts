@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { connect, type SyncingBus } from '../../src/node/index.js';
 import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { until } from '../helpers/wait.js';
+import { testConfigDocument } from '../helpers/security.js';
 
 let hub: HubProcess | undefined;
 let prometheus: ChildProcess | undefined;
@@ -37,7 +38,10 @@ function freePort(): Promise<number> {
 }
 
 test('a real Prometheus scrapes the hub; promtool accepts its output; health endpoints answer', { timeout: 90_000 }, async () => {
-  hub = await startHubProcess();
+  // A configured topic pattern gets its own series (metrics.topics); raw topics never do.
+  hub = await startHubProcess([], {
+    config: testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } }, metrics: { topics: ['metrics.*'] } }),
+  });
   const http = hub.url.replace(/^ws:/, 'http:');
   assert.deepEqual(await (await fetch(`${http}/healthz`)).json(), { status: 'ok' });
   const ready = await fetch(`${http}/readyz`);
@@ -45,7 +49,10 @@ test('a real Prometheus scrapes the hub; promtool accepts its output; health end
   assert.deepEqual(await ready.json(), { ready: true });
 
   bus = (await connect(hub.url, { ...hub.credentials, timeoutMs: 5_000 })) as SyncingBus;
+  let delivered = 0;
+  await bus.subscribe('metrics.>', () => delivered++).ready;
   for (let i = 0; i < 25; i++) await bus.publish('metrics.test', { i }, { ack: true });
+  await until(() => delivered === 25, 5_000, 'the deliveries');
 
   const res = await fetch(`${http}/metrics`);
   assert.equal(res.status, 200);
@@ -97,6 +104,21 @@ test('a real Prometheus scrapes the hub; promtool accepts its output; health end
   assert.equal(up[0]?.value[1], '1');
   const connections = await query('crossbus_connections{job="crossbus"}');
   assert.ok(connections.length > 0, 'the connection gauge is scraped');
+  // The metrics issue 20 added, read back through Prometheus.
+  const byApp = await query('crossbus_app_connections{job="crossbus"}');
+  assert.deepEqual(
+    byApp.map((r) => [r.metric.transport, r.metric.app, r.value[1]]),
+    [['websocket', 'test', '1']],
+  );
+  const byTopic = await query('crossbus_topic_messages_total{job="crossbus"}');
+  assert.deepEqual(
+    byTopic.map((r) => [r.metric.topic, r.value[1]]),
+    [['metrics.*', '25']],
+  );
+  const latency = await query('crossbus_delivery_latency_seconds_count{job="crossbus"}');
+  assert.ok(Number(latency[0]?.value[1] ?? 0) > 0, 'delivery latency observed');
+  const p99 = await query('histogram_quantile(0.99, sum by (le) (crossbus_delivery_latency_seconds_bucket{job="crossbus"}))');
+  assert.ok(Number(p99[0]?.value[1]) < 1, `p99 delivery latency ${p99[0]?.value[1]} s`);
 });
 
 test('crossbus hub --no-metrics serves no /metrics, and still /healthz', { timeout: 30_000 }, async () => {

@@ -7,6 +7,7 @@ import { HEADER_GRANTS } from '../security/handshake-messages.js';
 import { patternCovers } from '../security/policy.js';
 import type { TypedEmitter } from '../util/emitter.js';
 import { encodeJson } from '../util/json.js';
+import type { HubCounters } from './counters.js';
 import type { BrokerEvents } from './events.js';
 import { GateAudit } from './gate-audit.js';
 import { HandshakeGate } from './handshake-gate.js';
@@ -41,9 +42,22 @@ export class AccessGate {
   readonly #router: Router;
   readonly #audit: GateAudit;
   readonly #handshake: HandshakeGate;
+  readonly #totals: HubCounters;
+  /** An app's name as a metric label (see BrokerOptions.metricsAppLabel). */
+  readonly #appLabel: (app: string) => string;
 
-  constructor(sec: BrokerSecurity, events: TypedEmitter<BrokerEvents>, sessions: SessionTable, queues: OutboundQueues, router: Router) {
+  constructor(
+    sec: BrokerSecurity,
+    events: TypedEmitter<BrokerEvents>,
+    sessions: SessionTable,
+    queues: OutboundQueues,
+    router: Router,
+    totals: HubCounters,
+    appLabel: (app: string) => string,
+  ) {
     this.#sec = sec;
+    this.#totals = totals;
+    this.#appLabel = appLabel;
     this.#sessions = sessions;
     this.#queues = queues;
     this.#router = router;
@@ -215,6 +229,7 @@ export class AccessGate {
     }
     const rate = sec.rate(app, topic);
     if (!rate.ok) {
+      this.#totals.countRateLimited(this.#appLabel(app), rate.scope === 'topic' ? 'topic' : 'app');
       this.#audit.record({
         actor: this.#audit.actor(s),
         action: 'rate-limit',

@@ -10,6 +10,34 @@ export interface BrokerMetricParts {
   readonly sessions: SessionTable;
   readonly queues: OutboundQueues;
   readonly router: Router;
+  /** An app's name as a label value: only configured apps keep theirs (BrokerOptions.metricsAppLabel). */
+  readonly appLabel: (app: string) => string;
+}
+
+/** Open connections by transport kind (the hub's own words) and app label, counted when read. */
+function connectionsByApp(p: BrokerMetricParts): () => Sample[] {
+  return () => {
+    const counts = new Map<string, Sample & { value: number }>();
+    for (const s of p.sessions.values()) {
+      if (s.state !== 'open') continue;
+      const transport = s.transport.kind;
+      const app = p.appLabel(s.auth.app);
+      const key = `${transport} ${app}`;
+      const sample = counts.get(key);
+      if (sample === undefined) counts.set(key, { labels: { transport, app }, value: 1 });
+      else sample.value++;
+    }
+    return [...counts.values()];
+  };
+}
+
+/** `app scope` keys of HubCounters.rateLimited as labels. */
+function rateLimitedSamples(map: ReadonlyMap<string, number>): () => Sample[] {
+  return () =>
+    [...map].map(([key, n]) => {
+      const at = key.lastIndexOf(' ');
+      return { labels: { app: key.slice(0, at), kind: key.slice(at + 1) }, value: n };
+    });
 }
 
 function byLabel(map: ReadonlyMap<string, number>, label: string): () => Sample[] {
@@ -19,6 +47,7 @@ function byLabel(map: ReadonlyMap<string, number>, label: string): () => Sample[
 /** The broker's counters, gauges and histograms, described for an exporter (see metric.ts). */
 export function brokerMetrics(p: BrokerMetricParts): readonly Metric[] {
   const t = p.totals;
+  const topics = p.router.topicMetric();
   const openSessions = (): number => {
     let n = 0;
     for (const s of p.sessions.values()) if (s.state === 'open') n++;
@@ -74,6 +103,20 @@ export function brokerMetrics(p: BrokerMetricParts): readonly Metric[] {
     ),
     single('gauge', 'crossbus_connections', 'connections held (open or handshaking)', () => p.sessions.size),
     single('gauge', 'crossbus_open_connections', 'connections past their handshake', openSessions),
+    labelled(
+      'gauge',
+      'crossbus_app_connections',
+      'connections past their handshake, by transport and app (configured apps by name; other, anonymous)',
+      ['transport', 'app'],
+      connectionsByApp(p),
+    ),
+    labelled(
+      'counter',
+      'crossbus_rate_limited_total',
+      'messages refused by a rate limit, by app (configured apps by name) and the limit hit (app, topic)',
+      ['app', 'kind'],
+      rateLimitedSamples(t.rateLimited),
+    ),
     single('gauge', 'crossbus_subscriptions', 'subscriptions in the routing index', () => p.router.size),
     single(
       'gauge',
@@ -84,5 +127,11 @@ export function brokerMetrics(p: BrokerMetricParts): readonly Metric[] {
     single('gauge', 'crossbus_queued_messages', 'frames queued for all connections', queuedMessages),
     t.handshakeSeconds.metric('crossbus_handshake_seconds', 'time from accepting a connection to its session being open'),
     t.batchBytes.metric('crossbus_batch_bytes', 'bytes in each write handed to a transport (a batch of frames)'),
+    t.deliveryLatencySeconds.metric(
+      'crossbus_delivery_latency_seconds',
+      'time from the hub reading a routed message to the batch holding it being handed to the recipient transport; one observation per batch, for its oldest message (stream deliveries are not timed)',
+    ),
+    t.requestSeconds.metric('crossbus_request_duration_seconds', 'time from the hub reading a request to it reading the first reply'),
+    ...(topics === undefined ? [] : [topics]),
   ];
 }

@@ -52,19 +52,28 @@ export class Broker implements MetricsSource {
     const router = (this.#router = new Router(o, events, totals, queues, streams));
     const sessions = (this.#sessions = new SessionTable(o, events, totals, queues, router, streams));
     queues.attach(sessions);
-    const gate = (this.#gate = o.security === undefined ? undefined : new AccessGate(o.security, events, sessions, queues, router));
+    const gate = (this.#gate =
+      o.security === undefined ? undefined : new AccessGate(o.security, events, sessions, queues, router, totals, o.metricsAppLabel));
     const inbound = (this.#inbound = new InboundDispatch(o, events, totals, sessions, queues, router, gate, streams));
     streams?.attach(new BrokerStreamHost(events, queues, inbound, gate));
     events.on('security', (e) => {
       const key = `${e.action} ${e.outcome}`;
       totals.securityEvents.set(key, (totals.securityEvents.get(key) ?? 0) + 1);
     });
-    this.#metrics = brokerMetrics({ totals, sessions, queues, router });
+    this.#metrics = brokerMetrics({ totals, sessions, queues, router, appLabel: o.metricsAppLabel });
   }
 
   /** Every counter, gauge and histogram the broker keeps, for an exporter to read (see metric.ts). */
   metrics(): readonly Metric[] {
     return this.#metrics;
+  }
+
+  /**
+   * Publishes a JSON message in the hub's own name (alerts on `$SYS.ALERTS.…`) to every matching
+   * subscription; returns how many got it. Subscribing needs a grant like any other topic.
+   */
+  publishFromHub(topic: string, value: unknown): number {
+    return this.#router.publishFromHub(topic, value);
   }
 
   /**

@@ -7,11 +7,12 @@ import { Histogram } from '../metrics/histogram.js';
  * reports the same values.
  *
  * Who counts what:
- * - InboundDispatch (inbound.ts): messagesIn, bytesIn (hub and session);
+ * - InboundDispatch (inbound.ts): messagesIn, bytesIn (hub and session), receivedAt;
  * - OutboundQueues (outbound-queues.ts): messagesOut, bytesOut (hub and session), dropped,
  *   slowConsumers, and errors (every ERROR frame the hub sends is queued through `sendError`)
- *   (through `countError`, by code), and the batchBytes histogram;
- * - Router (router.ts): noResponders;
+ *   (through `countError`, by code), the batchBytes and deliveryLatencySeconds histograms;
+ * - Router (router.ts): noResponders, the requestSeconds histogram;
+ * - AccessGate (access-gate.ts): rateLimited;
  * - SessionTable (session-table.ts): handshakes, handshakeFailures, the handshakeSeconds histogram;
  * - Broker: errors for a connection refused before it had a session, and securityEvents (from
  *   the access gate's 'security' events).
@@ -23,6 +24,9 @@ import { Histogram } from '../metrics/histogram.js';
  * (`SessionTable.size`). Refusals are ERROR frames (counted in `errors`); the access gate also
  * reports each one as a 'security' event.
  */
+
+/** Latency buckets in seconds, from 50 µs (a hub in the same process) to 10 s (a backlog). */
+const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 
 /** Totals for the whole hub since it started. */
 export class HubCounters {
@@ -54,6 +58,25 @@ export class HubCounters {
   readonly handshakeSeconds = new Histogram([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
   /** Bytes in each write handed to a transport (a batch of frames). */
   readonly batchBytes = new Histogram([64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576]);
+  /**
+   * Seconds from the hub reading the chunk that carried a routed message to the batch holding it
+   * being handed to the recipient's transport: one observation per batch, for its oldest message.
+   */
+  readonly deliveryLatencySeconds = new Histogram(LATENCY_BUCKETS);
+  /** Seconds from the hub reading a request to it reading the request's first reply. */
+  readonly requestSeconds = new Histogram(LATENCY_BUCKETS);
+  /** Messages refused by a rate limit, by `app scope` (the app as a metric label: see appLabel). */
+  readonly rateLimited = new Map<string, number>();
+  /**
+   * `performance.now()` when the hub read the chunk being dispatched now (one clock read per chunk);
+   * 0 outside a dispatch, so a message routed later (after consent, a system reply) is not timed.
+   */
+  receivedAt = 0;
+
+  countRateLimited(app: string, scope: string): void {
+    const key = `${app} ${scope}`;
+    this.rateLimited.set(key, (this.rateLimited.get(key) ?? 0) + 1);
+  }
 
   countError(code: string): void {
     this.errors++;

@@ -58,11 +58,16 @@ export class InboundDispatch {
   onChunk(s: Session, chunk: Uint8Array): void {
     if (s.state === 'closed') return;
     this.#sessions.heard(s);
+    const totals = this.#totals;
     s.counters.bytesIn += chunk.length;
-    this.#totals.bytesIn += chunk.length;
+    totals.bytesIn += chunk.length;
+    // What delivery latency and request round trips are measured from: one clock read per chunk.
+    totals.receivedAt = performance.now();
     try {
       readFrames(chunk, this.#options.limits, (env, buf, start, end) => this.#onFrame(s, env, buf, start, end));
+      totals.receivedAt = 0;
     } catch (err) {
+      totals.receivedAt = 0;
       const error =
         err instanceof CrossbusError ? err : createError('CB_ERR_INTERNAL', 'internal error while handling a frame', { cause: err });
       if (!(err instanceof CrossbusError)) this.#options.logger.error({ error: String(err) }, 'broker failed on a frame');

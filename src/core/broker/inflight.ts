@@ -10,6 +10,8 @@ import type { Session } from './session.js';
 export interface InflightRequest {
   readonly requester: Session;
   readonly id: number;
+  /** When the hub read the request (HubCounters.receivedAt; 0: not timed). */
+  readonly receivedAt: number;
   /** Recipients that neither answered nor left. */
   responders: number;
   answered: boolean;
@@ -32,13 +34,18 @@ export function trackRequest(inflight: Map<string, InflightRequest>, replyTo: st
   req.responders++;
 }
 
-/** The responder sent a reply to `topic`: the request it answers is settled. */
-export function answered(inflight: Map<string, InflightRequest>, topic: string): void {
+/**
+ * The responder sent a reply to `topic`: the request it answers is settled. Returns when the hub
+ * read that request if this is its first reply (for the round-trip histogram), else 0.
+ */
+export function answered(inflight: Map<string, InflightRequest>, topic: string): number {
   const req = inflight.get(topic);
-  if (req === undefined) return;
+  if (req === undefined) return 0;
   inflight.delete(topic);
+  const first = !req.answered;
   req.answered = true;
   req.responders--;
+  return first ? req.receivedAt : 0;
 }
 
 /** The responder left: returns the requests nobody else can answer any more. */

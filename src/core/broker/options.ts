@@ -22,7 +22,9 @@ import {
   DEFAULT_MAX_TOTAL_QUEUED_BYTES,
   DEFAULT_SLOW_CONSUMER_POLICY,
   DEFAULT_TRANSPORT_HIGH_WATER_BYTES,
+  DEFAULT_MAX_METRIC_TOPICS,
 } from '../defaults.js';
+import { topicProblem } from '../topic.js';
 
 /**
  * What happens when a connection's outbound queue overflows:
@@ -97,6 +99,24 @@ export interface BrokerOptions {
    * HELLO: listeners bound after the broker started are included. @default none
    */
   advertisedListeners?: () => readonly string[];
+  /**
+   * The `app` label metrics give an authenticated app: its name only for apps the operator
+   * configured, so that no client-chosen string becomes a label value (each one would be a new
+   * series). The default labels every app `other`, and a session without an app `anonymous`.
+   * @default metricsAppOther
+   */
+  metricsAppLabel?: (app: string) => string;
+  /**
+   * Topic patterns (`orders.*`, `audit.>`) whose messages `crossbus_topic_messages_total` counts,
+   * one series per pattern; a message matching none is not counted there. Each PUBLISH and
+   * REQUEST then costs one cached index lookup. At most DEFAULT_MAX_METRIC_TOPICS. @default []
+   */
+  metricsTopics?: readonly string[];
+}
+
+/** The default `metricsAppLabel`: no app name becomes a label. */
+export function metricsAppOther(app: string): string {
+  return app === '' ? 'anonymous' : 'other';
 }
 
 export interface ResolvedBrokerOptions {
@@ -118,6 +138,8 @@ export interface ResolvedBrokerOptions {
   streams: BrokerStreams<Session> | undefined;
   systemResponders: SystemResponders | undefined;
   advertisedListeners: (() => readonly string[]) | undefined;
+  metricsAppLabel: (app: string) => string;
+  metricsTopics: readonly string[];
 }
 
 /** The longest handshake timeout accepted: an hour. */
@@ -146,6 +168,24 @@ function intOption(name: string, value: number | undefined, def: number, min: nu
     });
   }
   return value;
+}
+
+function metricTopicsOption(topics: readonly string[] | undefined): readonly string[] {
+  if (topics === undefined) return [];
+  if (!Array.isArray(topics) || topics.length > DEFAULT_MAX_METRIC_TOPICS) {
+    throw new ConfigError('CB_ERR_INVALID_OPTION', `metricsTopics must be an array of at most ${DEFAULT_MAX_METRIC_TOPICS} patterns`, {
+      details: { option: 'metricsTopics', limit: DEFAULT_MAX_METRIC_TOPICS },
+    });
+  }
+  for (const p of topics) {
+    const problem = typeof p === 'string' ? topicProblem(p, 'pattern', WIRE_MAX_TOPIC_LENGTH) : 'is not a string';
+    if (problem !== undefined) {
+      throw new ConfigError('CB_ERR_INVALID_OPTION', `metricsTopics: pattern ${JSON.stringify(p)} ${problem}`, {
+        details: { option: 'metricsTopics', pattern: p },
+      });
+    }
+  }
+  return Object.freeze([...new Set(topics)]);
 }
 
 /** Validates and freezes options; never mutates the caller's object. */
@@ -218,5 +258,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     streams: options.streams,
     systemResponders: options.systemResponders === undefined ? undefined : Object.freeze({ ...options.systemResponders }),
     advertisedListeners: options.advertisedListeners,
+    metricsAppLabel: options.metricsAppLabel ?? metricsAppOther,
+    metricsTopics: metricTopicsOption(options.metricsTopics),
   });
 }

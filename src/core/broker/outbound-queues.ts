@@ -28,6 +28,8 @@ export interface SessionQueue {
   readonly flushScheduled: boolean;
   /** The id of the last ACK frame processed and not yet confirmed (0: none). */
   readonly ackConfirm: number;
+  /** When the hub read the oldest routed message in `out` (HubCounters.receivedAt); 0: none timed. */
+  readonly oldestAt: number;
 }
 
 /** The writable queue: only this module names this type. */
@@ -38,6 +40,7 @@ class QueueState implements SessionQueue {
   dropped = 0;
   flushScheduled = false;
   ackConfirm = 0;
+  oldestAt = 0;
 }
 
 export function newSessionQueue(): SessionQueue {
@@ -120,6 +123,7 @@ export class OutboundQueues {
     w.length = at + len;
     this.#queuedTotal += len;
     q.queuedMessages++;
+    if (q.oldestAt === 0) q.oldestAt = this.#totals.receivedAt;
     s.counters.messagesOut++;
     this.#totals.messagesOut++;
     this.#schedule(s, q);
@@ -174,6 +178,7 @@ export class OutboundQueues {
 
   /** Takes a session's queued bytes (to send or to discard), keeping the hub-wide total exact. */
   takeOut(s: Session): Uint8Array {
+    (s.queue as QueueState).oldestAt = 0;
     const bytes = s.queue.out.take();
     this.#queuedTotal -= bytes.length;
     return bytes;
@@ -237,6 +242,7 @@ export class OutboundQueues {
     }
     if (s.transport.bufferedAmount() >= o.transportHighWaterBytes) return; // wait for drain
     const n = q.out.length;
+    const oldestAt = q.oldestAt;
     try {
       s.transport.send(this.takeOut(s), q.out.headroom);
     } catch (err) {
@@ -246,6 +252,7 @@ export class OutboundQueues {
     s.counters.bytesOut += n;
     this.#totals.bytesOut += n;
     this.#totals.batchBytes.observe(n);
+    if (oldestAt !== 0) this.#totals.deliveryLatencySeconds.observe((performance.now() - oldestAt) / 1000);
     q.queuedMessages = 0;
     this.#streams?.drained(s);
     if (q.overflowing) {

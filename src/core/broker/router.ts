@@ -8,6 +8,8 @@ import { decodeJson, encodeJson } from '../util/json.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { SYSTEM_TOPIC_FIRST_CHAR, type SystemResponder, type SystemResponders } from './system-requests.js';
 import { CrossbusError } from '../errors/index.js';
+import type { CounterMetric } from '../metrics/metric.js';
+import { TopicTemplates } from '../metrics/topic-templates.js';
 import type { HubCounters } from './counters.js';
 import type { BrokerEvents } from './events.js';
 import { abandoned, answered, trackRequest, type InflightRequest } from './inflight.js';
@@ -57,6 +59,8 @@ export class Router {
   /** Requests the hub answers itself ($SYS.…); undefined when there are none. */
   readonly #system: SystemResponders | undefined;
   readonly #limits: ResolvedBrokerOptions['limits'];
+  /** Messages counted by configured topic pattern; undefined when none is configured (nothing to pay). */
+  readonly #topics: TopicTemplates | undefined;
 
   constructor(
     options: ResolvedBrokerOptions,
@@ -75,6 +79,12 @@ export class Router {
     this.#streams = streams;
     this.#system = options.systemResponders;
     this.#limits = options.limits;
+    this.#topics = options.metricsTopics.length === 0 ? undefined : new TopicTemplates(options.metricsTopics);
+  }
+
+  /** `crossbus_topic_messages_total`, when topic patterns are configured. */
+  topicMetric(): CounterMetric | undefined {
+    return this.#topics?.metric();
   }
 
   /** Subscriptions across the hub. */
@@ -92,6 +102,7 @@ export class Router {
       return;
     const delivered = this.#route(env.topic, buf, start, end, isRequest ? env.replyTo : undefined, isRequest ? s : undefined, env.id);
     const { kind, id, topic } = env;
+    if (this.#topics !== undefined && kind !== Kind.REPLY) this.#topics.count(topic);
     if (kind === Kind.PUBLISH) {
       const durable = env.headers?.[HEADER_DURABLE] !== undefined;
       if (this.#streams !== undefined) this.#streams.capture(s, env);
@@ -131,7 +142,7 @@ export class Router {
     const permit = secure && replyTo !== undefined && replyTo !== '' ? replyTo : undefined;
     const req: InflightRequest | undefined =
       requester !== undefined && replyTo !== undefined && replyTo !== ''
-        ? { requester, id: requestId, responders: 0, answered: false }
+        ? { requester, id: requestId, receivedAt: this.#totals.receivedAt, responders: 0, answered: false }
         : undefined;
     const queues = this.#queues;
     let delivered = 0;
@@ -170,6 +181,18 @@ export class Router {
     return delivered;
   }
 
+  /**
+   * A message the hub itself publishes (alerts on `$SYS.ALERTS.…`): routed to the subscriptions
+   * that match, like any publish; returns how many got it. Not captured by streams.
+   */
+  publishFromHub(topic: string, value: unknown): number {
+    const frame = encodeFrame(
+      envelope(Kind.PUBLISH, { topic, payloadType: PayloadType.JSON, payload: encodeJson(value ?? null), timestamp: Date.now() }),
+      this.#limits,
+    );
+    return this.#route(topic, frame, 0, frame.length, undefined, undefined, 0);
+  }
+
   /** A request on a reserved topic the hub answers itself: true when answered (it is never routed). */
   #answerSystem(s: Session, env: Envelope): boolean {
     const system = this.#system as SystemResponders;
@@ -204,7 +227,9 @@ export class Router {
 
   /** `s` sent a REPLY to `topic`: the request it answers, if any, is settled. */
   replied(s: Session, topic: string): void {
-    answered((s.routing as RoutingState).inflight, topic);
+    const requestAt = answered((s.routing as RoutingState).inflight, topic);
+    const t = this.#totals;
+    if (requestAt !== 0 && t.receivedAt !== 0) t.requestSeconds.observe((t.receivedAt - requestAt) / 1000);
   }
 
   /**

@@ -29,7 +29,7 @@ const secret = v.pipe(
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 const TIME_RULE = 'must be an ISO 8601 time with a time zone, e.g. "2026-01-01T00:00:00Z"';
 /** Milliseconds since the epoch, written as an ISO 8601 time. */
-const time = v.pipe(
+export const TimeSchema = v.pipe(
   v.string(TIME_RULE),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
     const ms = ISO_TIME.test(dataset.value) ? Date.parse(dataset.value) : Number.NaN;
@@ -51,8 +51,8 @@ export const KeySchema = v.pipe(
         }),
       ),
       secret,
-      notBefore: v.optional(time),
-      expiresAt: v.optional(time),
+      notBefore: v.optional(TimeSchema),
+      expiresAt: v.optional(TimeSchema),
     },
     { checkOrder: ['id', 'notBefore', 'expiresAt', 'secret'] },
   ),

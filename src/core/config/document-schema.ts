@@ -13,6 +13,8 @@ import { RoleSchema } from './role-schema.js';
 import { list, named, rule, settings, text, type Problem } from './rules.js';
 import { ListenerSchema } from './listener-schema.js';
 import { SecuritySchema } from './security-schema.js';
+import { MetricsSchema } from './metrics-schema.js';
+import { AlertsSchema } from '../alerts/alert-schema.js';
 import { DEFAULT_ORIGINS } from '../defaults.js';
 
 type Apps = v.InferOutput<ReturnType<typeof named<typeof AppSchema>>>;
@@ -91,10 +93,14 @@ export const HubConfigSchema = v.pipe(
       security: v.optional(SecuritySchema, {}),
       /** TCP, Unix-socket and TLS listeners besides the WebSocket one; read at start. */
       listeners: v.optional(v.pipe(list(ListenerSchema), v.readonly()), []),
+      /** Topic patterns counted in `crossbus_topic_messages_total`; read at start. */
+      metrics: v.optional(MetricsSchema, {}),
+      /** Alert rules over the hub's metrics, their webhook and silences; read at start. */
+      alerts: v.optional(AlertsSchema, {}),
     },
     {
       shape: (o) => (o.apps === undefined ? { path: ['apps'], message: 'is required: without apps nobody can connect' } : undefined),
-      checkOrder: ['$schema', 'roles', 'apps', 'origins', 'limits', 'security', 'listeners'],
+      checkOrder: ['$schema', 'roles', 'apps', 'origins', 'limits', 'security', 'listeners', 'metrics', 'alerts'],
     },
   ),
   rule(({ apps, roles }) => rolesDefined(apps, roles) ?? secretsDistinct(apps) ?? originsDistinct(apps) ?? certificatesDistinct(apps)),

@@ -26,7 +26,8 @@ const burst = Object.assign(
 /** Messages per second, and how many may come at once. */
 export const RateSchema = v.pipe(settings({ perSecond, burst }), v.readonly());
 
-const topicPattern = v.pipe(
+/** A topic pattern outside roles (`{app}` is a literal there, so refused). */
+export const topicPattern = v.pipe(
   text(),
   rule((p) => {
     // {app} means "the connecting app" only inside a role; here it would be a literal token.

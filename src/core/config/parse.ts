@@ -31,7 +31,15 @@ export interface ConfigProblem {
  * them and `details.path` is the first one's.
  */
 export function parseHubConfig(raw: unknown, source?: string): HubConfig {
-  const result = v.safeParse(HubConfigSchema, raw, PARSE_CONFIG);
+  return parseConfigPart(HubConfigSchema, raw, source);
+}
+
+/**
+ * A part of the config given on its own (`startHub({ alerts })`), checked as the file's would be:
+ * ConfigError CB_ERR_CONFIG_INVALID naming `source` and each problem's path.
+ */
+export function parseConfigPart<S extends v.GenericSchema>(schema: S, raw: unknown, source?: string): v.InferOutput<S> {
+  const result = v.safeParse(schema, raw, PARSE_CONFIG);
   if (result.success) return result.output;
   const problems: ConfigProblem[] = [];
   for (const issue of result.issues) {

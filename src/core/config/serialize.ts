@@ -59,5 +59,28 @@ export function serializeHubConfig(cfg: HubConfig): HubConfigDocument {
     limits: { rate: { ...cfg.limits.rate }, topicRates: cfg.limits.topicRates.map((t) => ({ ...t })) },
     security: { ...cfg.security, integrityAlgorithms: [...cfg.security.integrityAlgorithms], abuse: { ...cfg.security.abuse } },
     listeners: cfg.listeners.map((l) => ({ ...l })),
+    metrics: { topics: [...cfg.metrics.topics] },
+    alerts: alertsDocument(cfg.alerts),
+  };
+}
+
+function alertsDocument(a: HubConfig['alerts']): HubConfigDocument['alerts'] {
+  const { rules, groupBy, silences, webhook, ...rest } = a;
+  return {
+    ...rest,
+    rules: rules.map((r) => {
+      const { quantile, match, by, labels, annotations, ...plain } = r;
+      return {
+        ...plain,
+        ...(quantile === undefined ? {} : { quantile }),
+        match: { ...match },
+        by: [...by],
+        labels: { ...labels },
+        annotations: { ...annotations },
+      };
+    }),
+    groupBy: [...groupBy],
+    silences: silences.map((x) => ({ matchers: { ...x.matchers }, expiresAt: iso(x.expiresAt), comment: x.comment })),
+    ...(webhook === undefined ? {} : { webhook: { ...webhook } }),
   };
 }
