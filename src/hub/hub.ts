@@ -20,6 +20,10 @@ import type { SocketListener, TlsReloadOutcome } from '../transports/net/socket-
 import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './stream-setup.js';
 import { hubOverlayService, settingsService, type HubSettingsOptions } from './settings-setup.js';
 import { httpEndpoints } from './http-endpoints.js';
+import { adminResponders } from './admin-responders.js';
+import { Dashboard } from './dashboard/dashboard.js';
+import type { DashboardOptions } from './dashboard/options.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { prometheusRegistry } from '../node/metrics/prometheus.js';
 import { DEFAULT_SETTINGS_HISTORY } from '../core/settings/settings-service.js';
 import type { Session } from '../core/broker/session.js';
@@ -79,6 +83,12 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
   metrics?: boolean;
   /** The settings service's limits: maxWaitMs (60 s), maxWaiters (10,000), history (50 versions per layer). @default {} */
   settings?: HubSettingsOptions;
+  /**
+   * Serve the dashboard under `/dashboard/` on the WebSocket port, behind an admin app's login
+   * (see src/hub/dashboard/dashboard.ts): `true` for its defaults, or its options. Needs the
+   * built page (`npm run build`) and a secure hub. @default false
+   */
+  dashboard?: boolean | DashboardOptions;
 }
 
 export interface ReloadResult {
@@ -132,6 +142,8 @@ export interface Hub {
    * Listeners also do this by themselves when the files change (`watchFiles`).
    */
   reloadCertificates(): Promise<readonly CertificateReload[]>;
+  /** The dashboard's URL, when it is served. */
+  readonly dashboardUrl: string | undefined;
   /** Applies consent decisions queued by the CLI (SIGUSR2). */
   processConsentInbox(): Promise<number>;
   /** Graceful: tells clients, drains queues, then closes the listener. Idempotent. */
@@ -158,6 +170,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     settings: settingsOptions,
     metrics: serveMetrics = true,
     listeners: socketListenerOptions = [],
+    dashboard: dashboardOption = false,
     ...brokerOptions
   } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -173,6 +186,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         details: { dataDir },
       });
     }
+  }
+  if (dashboardOption !== false && insecure) {
+    throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'the dashboard needs a secure hub: its login is an admin app of the config');
   }
   const startedAt = Date.now();
   const logger = brokerOptions.logger ?? silentLogger;
@@ -192,8 +208,27 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   let settings: Awaited<ReturnType<typeof settingsService>>;
   let listener: Awaited<ReturnType<typeof listenWebSocket>>;
   let socketListeners: SocketListener[];
+  let dashboard: Dashboard | undefined;
   try {
-    sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, identifyByOrigin, logger });
+    if (dashboardOption !== false) {
+      dashboard = await Dashboard.open(dashboardOption === true ? {} : dashboardOption, {
+        security: () => sec?.security,
+        audit: () => sec.audit,
+        reapply: () => broker.reapplySecurity(),
+      });
+      const d = dashboard;
+      opened.push(async () => d.close());
+    }
+    sec = await setupSecurity({
+      dataDir,
+      configFile,
+      config,
+      insecure,
+      auditFile,
+      identifyByOrigin,
+      logger,
+      ...(dashboard !== undefined ? { extraKeys: dashboard.busKeysOf } : {}),
+    });
     opened.push(() => sec.close());
     const stored = await openStreams(dataDir, streamStorage, logger, brokerOptions, streamOptions);
     streams = stored;
@@ -214,6 +249,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         [STATS_TOPIC]: () => statsSnapshot(broker, stored, startedAt),
         ...settings.responders(),
         ...hubSettings.responders(),
+        ...adminResponders({ consent: sec.consent, audit: sec.audit, auditFile: sec.auditFile, metrics: hubMetrics }),
       },
       ...(sec.security !== undefined ? { security: sec.security } : {}),
       ...(stored ? { streams: stored } : {}),
@@ -237,13 +273,16 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       maxMessageBytes: 2 * (limits.maxFrameBytes + 4),
       onConnection: (transport) => broker.accept(transport),
       discovery: () => urls,
-      http: httpEndpoints({
-        registry: serveMetrics ? () => prometheusRegistry({ metrics: hubMetrics }) : undefined,
-        notReady: () => (closing !== undefined ? 'shutting down' : urls.length === 0 ? 'starting' : undefined),
-      }),
+      http: withDashboard(
+        dashboard,
+        httpEndpoints({
+          registry: serveMetrics ? () => prometheusRegistry({ metrics: hubMetrics }) : undefined,
+          notReady: () => (closing !== undefined ? 'shutting down' : urls.length === 0 ? 'starting' : undefined),
+        }),
+      ),
       vouchOrigin: identifyByOrigin,
       checkOrigin: (origin, peer) => {
-        if (sec.originAllowed(origin)) return true;
+        if (sec.originAllowed(origin) || dashboard?.originAllowed(origin) === true) return true;
         sec.audit.record({
           actor: { origin: origin ?? '', address: peer },
           action: 'origin',
@@ -257,6 +296,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     });
     const ws = listener;
     opened.push(() => ws.close());
+    dashboard?.listening(host, listener.port);
     // The config file's listeners first, then those given in code (CLI flags).
     const fromConfig = configListeners(sec.config?.listeners ?? [], sec.configPath);
     socketListeners = await openSocketListeners([...fromConfig, ...socketListenerOptions], broker, { logger, audit: sec.audit, events });
@@ -285,6 +325,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     configPath: sec.configPath,
     auditFile: sec.auditFile,
     consent: sec.consent,
+    dashboardUrl: dashboard?.url,
     insecure,
     stats: () => broker.stats(),
     metrics: hubMetrics,
@@ -301,6 +342,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     close: () => {
       closing ??= (async () => {
         settings.close();
+        dashboard?.close();
         await broker.close(shutdownTimeoutMs);
         await listener.close();
         await Promise.all(socketListeners.map((l) => l.close()));
@@ -312,4 +354,11 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       return closing;
     },
   };
+}
+
+type HttpHook = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** The dashboard's routes first (they are under /dashboard/ only), then the hub's endpoints. */
+function withDashboard(dashboard: Dashboard | undefined, endpoints: HttpHook): HttpHook {
+  return dashboard === undefined ? endpoints : (req, res) => dashboard.http(req, res) || endpoints(req, res);
 }
