@@ -20,7 +20,8 @@ export function quantile(h: HistogramData, q: number): number | undefined {
   return Number.POSITIVE_INFINITY;
 }
 
-function bound(b: number): string {
+function bound(b: number, unit: string): string {
+  if (unit === 'bytes') return b >= 1048576 ? `${+(b / 1048576).toPrecision(3)}Mi` : b >= 1024 ? `${+(b / 1024).toPrecision(3)}Ki` : `${b}`;
   if (b < 0.001) return `${+(b * 1e6).toPrecision(2)}µ`;
   if (b < 1) return `${+(b * 1000).toPrecision(3)}m`;
   return `${+b.toPrecision(3)}`;
@@ -29,7 +30,7 @@ function bound(b: number): string {
 export function HistogramChart({ data, title, unit }: { data: HistogramData; title: string; unit: string }) {
   const counts = data.buckets.map((_, i) => (data.cumulative[i] ?? 0) - (i > 0 ? (data.cumulative[i - 1] ?? 0) : 0));
   counts.push(data.count - (data.cumulative[data.buckets.length - 1] ?? 0));
-  const labels = [...data.buckets.map(bound), '+Inf'];
+  const labels = [...data.buckets.map((b) => bound(b, unit)), '+Inf'];
   const max = Math.max(1, ...counts);
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;

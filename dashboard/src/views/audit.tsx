@@ -42,7 +42,7 @@ export function Audit({ bus }: { bus: DashboardBus }) {
       {verified?.error && <p class="error">{verified.error}</p>}
       {tail.error && <p class="error">{tail.error}</p>}
       <div class="scroll">
-        <table data-table="audit">
+        <table class="stack" data-table="audit">
           <thead>
             <tr>
               <th class="num">Seq</th>
@@ -57,13 +57,19 @@ export function Audit({ bus }: { bus: DashboardBus }) {
           <tbody>
             {[...(tail.data ?? [])].reverse().map((e) => (
               <tr key={e.seq}>
-                <td class="num">{e.seq}</td>
-                <td>{e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</td>
-                <td>{e.actor.app ?? e.actor.address ?? '–'}</td>
-                <td>{e.action}</td>
-                <td class="mono">{e.target ?? '–'}</td>
-                <td class={e.outcome === 'success' ? 'good' : e.outcome === 'info' ? '' : 'bad'}>{e.outcome}</td>
-                <td>{e.reason ?? ''}</td>
+                <td data-label="Seq" class="num">
+                  {e.seq}
+                </td>
+                <td data-label="Time">{e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</td>
+                <td data-label="Actor">{e.actor.app ?? e.actor.address ?? '–'}</td>
+                <td data-label="Action">{e.action}</td>
+                <td data-label="Target" class="mono">
+                  {e.target ?? '–'}
+                </td>
+                <td data-label="Outcome" class={e.outcome === 'success' ? 'good' : e.outcome === 'info' ? '' : 'bad'}>
+                  {e.outcome}
+                </td>
+                <td data-label="Reason">{e.reason ?? ''}</td>
               </tr>
             ))}
           </tbody>

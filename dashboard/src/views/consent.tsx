@@ -56,7 +56,7 @@ export function Consent({ bus }: { bus: DashboardBus }) {
       {s?.decisions.length === 0 && <p class="muted">No decisions yet.</p>}
       {s !== undefined && s.decisions.length > 0 && (
         <div class="scroll">
-          <table data-table="decisions">
+          <table class="stack" data-table="decisions">
             <thead>
               <tr>
                 <th>App</th>
@@ -70,12 +70,16 @@ export function Consent({ bus }: { bus: DashboardBus }) {
             <tbody>
               {s.decisions.map((d) => (
                 <tr key={d.id}>
-                  <td>{d.app}</td>
-                  <td>{d.action}</td>
-                  <td class="mono">{d.pattern}</td>
-                  <td class={d.decision === 'granted' ? 'good' : 'bad'}>{d.decision}</td>
-                  <td>{d.by ?? '–'}</td>
-                  <td>{time(d.decidedAt)}</td>
+                  <td data-label="App">{d.app}</td>
+                  <td data-label="Action">{d.action}</td>
+                  <td data-label="Rule" class="mono">
+                    {d.pattern}
+                  </td>
+                  <td data-label="Decision" class={d.decision === 'granted' ? 'good' : 'bad'}>
+                    {d.decision}
+                  </td>
+                  <td data-label="By">{d.by ?? '–'}</td>
+                  <td data-label="When">{time(d.decidedAt)}</td>
                 </tr>
               ))}
             </tbody>

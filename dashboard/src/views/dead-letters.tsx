@@ -79,7 +79,7 @@ function Letters({ bus, dlq, source }: { bus: DashboardBus; dlq: string; source:
       {letters.error && <p class="error">{letters.error}</p>}
       {letters.data?.length === 0 && <p class="muted">No dead letters in {dlq}.</p>}
       <div class="scroll">
-        <table data-table="dead-letters">
+        <table class="stack" data-table="dead-letters">
           <thead>
             <tr>
               <th class="num">Seq</th>
@@ -94,12 +94,20 @@ function Letters({ bus, dlq, source }: { bus: DashboardBus; dlq: string; source:
           <tbody>
             {(letters.data ?? []).map((r) => (
               <tr key={r.seq} data-dead-letter={r.seq}>
-                <td class="num">{r.seq}</td>
-                <td class="mono">{r.topic}</td>
-                <td>{r.headers?.['cb-dlq-reason'] ?? '–'}</td>
-                <td class="num">{r.headers?.['cb-dlq-attempts'] ?? '–'}</td>
-                <td>{time(Number(r.headers?.['cb-dlq-time']) || undefined)}</td>
-                <td class="mono">{payload(r.data)}</td>
+                <td data-label="Seq" class="num">
+                  {r.seq}
+                </td>
+                <td data-label="Topic" class="mono">
+                  {r.topic}
+                </td>
+                <td data-label="Reason">{r.headers?.['cb-dlq-reason'] ?? '–'}</td>
+                <td data-label="Attempts" class="num">
+                  {r.headers?.['cb-dlq-attempts'] ?? '–'}
+                </td>
+                <td data-label="Originally">{time(Number(r.headers?.['cb-dlq-time']) || undefined)}</td>
+                <td data-label="Data" class="mono">
+                  {payload(r.data)}
+                </td>
                 <td>
                   <button type="button" disabled={busy !== undefined} onClick={() => void replay(r)}>
                     Replay

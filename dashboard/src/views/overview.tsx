@@ -91,7 +91,7 @@ export function Overview({ bus }: { bus: DashboardBus }) {
       </div>
       <h2>Apps</h2>
       <div class="scroll">
-        <table data-table="apps">
+        <table class="stack" data-table="apps">
           <thead>
             <tr>
               <th>App</th>
@@ -103,10 +103,16 @@ export function Overview({ bus }: { bus: DashboardBus }) {
           <tbody>
             {[...apps].map(([name, a]) => (
               <tr key={name}>
-                <td>{name || '(anonymous)'}</td>
-                <td class="num">{count(a.connections)}</td>
-                <td class="num">{count(a.messages)}</td>
-                <td class="num">{rate(r.app.get(name))}</td>
+                <td data-label="App">{name || '(anonymous)'}</td>
+                <td data-label="Connections" class="num">
+                  {count(a.connections)}
+                </td>
+                <td data-label="Messages" class="num">
+                  {count(a.messages)}
+                </td>
+                <td data-label="Rate" class="num">
+                  {rate(r.app.get(name))}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -114,7 +120,7 @@ export function Overview({ bus }: { bus: DashboardBus }) {
       </div>
       <h2>Connections</h2>
       <div class="scroll">
-        <table data-table="connections">
+        <table class="stack" data-table="connections">
           <thead>
             <tr>
               <th>App</th>
@@ -128,14 +134,20 @@ export function Overview({ bus }: { bus: DashboardBus }) {
           <tbody>
             {snap.connectionList.map((c) => (
               <tr key={c.connectionId}>
-                <td>{c.name || '(anonymous)'}</td>
-                <td>{c.transport}</td>
-                <td class="mono">{c.peer}</td>
-                <td class="num">{c.subscriptions}</td>
-                <td class="num">
+                <td data-label="App">{c.name || '(anonymous)'}</td>
+                <td data-label="Transport">{c.transport}</td>
+                <td data-label="Peer" class="mono">
+                  {c.peer}
+                </td>
+                <td data-label="Subs" class="num">
+                  {c.subscriptions}
+                </td>
+                <td data-label="In / out" class="num">
                   {count(c.messagesIn)} / {count(c.messagesOut)}
                 </td>
-                <td class="num">{rate(r.conn.get(c.connectionId))}</td>
+                <td data-label="Rate" class="num">
+                  {rate(r.conn.get(c.connectionId))}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -146,7 +158,7 @@ export function Overview({ bus }: { bus: DashboardBus }) {
         <p class="muted">No metric of this hub counts by topic template yet.</p>
       ) : (
         <div class="scroll">
-          <table data-table="topics">
+          <table class="stack" data-table="topics">
             <thead>
               <tr>
                 <th>Topic · metric</th>
@@ -157,9 +169,15 @@ export function Overview({ bus }: { bus: DashboardBus }) {
             <tbody>
               {[...current.reading.topics].map(([k, v]) => (
                 <tr key={k}>
-                  <td class="mono">{k}</td>
-                  <td class="num">{count(v)}</td>
-                  <td class="num">{rate(r.topic.get(k))}</td>
+                  <td data-label="Topic · metric" class="mono">
+                    {k}
+                  </td>
+                  <td data-label="Total" class="num">
+                    {count(v)}
+                  </td>
+                  <td data-label="Rate" class="num">
+                    {rate(r.topic.get(k))}
+                  </td>
                 </tr>
               ))}
             </tbody>

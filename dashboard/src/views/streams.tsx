@@ -28,7 +28,7 @@ export function Streams({ bus }: { bus: DashboardBus }) {
           </p>
           {s.consumers.length > 0 && (
             <div class="scroll">
-              <table data-table="consumers">
+              <table class="stack" data-table="consumers">
                 <thead>
                   <tr>
                     <th>Consumer</th>
@@ -42,14 +42,22 @@ export function Streams({ bus }: { bus: DashboardBus }) {
                 <tbody>
                   {s.consumers.map((c) => (
                     <tr key={c.durable}>
-                      <td>{c.durable}</td>
-                      <td class="num">{c.ackFloor}</td>
-                      <td class="num" data-lag={c.durable}>
+                      <td data-label="Consumer">{c.durable}</td>
+                      <td data-label="Ack floor" class="num">
+                        {c.ackFloor}
+                      </td>
+                      <td data-label="Lag" class="num" data-lag={c.durable}>
                         {count(Math.max(0, s.state.lastSeq - c.ackFloor))}
                       </td>
-                      <td class="num">{c.pending}</td>
-                      <td class="num">{c.waiting}</td>
-                      <td class="num">{c.members}</td>
+                      <td data-label="Pending" class="num">
+                        {c.pending}
+                      </td>
+                      <td data-label="Waiting" class="num">
+                        {c.waiting}
+                      </td>
+                      <td data-label="Members" class="num">
+                        {c.members}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
