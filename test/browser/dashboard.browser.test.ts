@@ -228,8 +228,9 @@ describe('the dashboard (crossbus hub --dashboard, Chromium)', { timeout: 60_000
   it('logs out: the session and its bus connection end', async () => {
     const cookie = await sessionCookie();
     const dashboardConnections = async (): Promise<number> =>
-      ((await admin.request('$SYS.REQ.STATS')) as { connectionList: Array<{ name: string }> }).connectionList.filter((c) => c.name === 'test')
-        .length;
+      ((await admin.request('$SYS.REQ.STATS')) as { connectionList: Array<{ name: string }> }).connectionList.filter(
+        (c) => c.name === 'test',
+      ).length;
     const before = await dashboardConnections();
     await page.click('button:has-text("Log out")');
     await page.waitForSelector('form[data-form="login"]');
