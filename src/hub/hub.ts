@@ -21,9 +21,8 @@ import { openStreams, type HubStreamOptions, type StreamStorageChoice } from './
 import { hubOverlayService, settingsService, type HubSettingsOptions } from './settings-setup.js';
 import { httpEndpoints } from './http-endpoints.js';
 import { adminResponders } from './admin-responders.js';
-import { Dashboard } from './dashboard/dashboard.js';
+import { Dashboard, withDashboard } from './dashboard/dashboard.js';
 import type { DashboardOptions } from './dashboard/options.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { prometheusRegistry } from '../node/metrics/prometheus.js';
 import { DEFAULT_SETTINGS_HISTORY } from '../core/settings/settings-service.js';
 import type { Session } from '../core/broker/session.js';
@@ -354,11 +353,4 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       return closing;
     },
   };
-}
-
-type HttpHook = (req: IncomingMessage, res: ServerResponse) => boolean;
-
-/** The dashboard's routes first (they are under /dashboard/ only), then the hub's endpoints. */
-function withDashboard(dashboard: Dashboard | undefined, endpoints: HttpHook): HttpHook {
-  return dashboard === undefined ? endpoints : (req, res) => dashboard.http(req, res) || endpoints(req, res);
 }

@@ -238,5 +238,8 @@ describe('the dashboard (crossbus hub --dashboard, Chromium)', { timeout: 60_000
     assert.equal(res.status, 401);
     await until(async () => (await dashboardConnections()) === before - 1, 5_000, 'the dashboard connection to close');
     assert.deepEqual(pageErrors, []);
+    // No secret, session id or CSRF token in the hub's output.
+    const logs = hub.stdout() + hub.stderr();
+    for (const secret of [hub.credentials!.secret, ASKER_SECRET, cookie.split('=')[1]!]) assert.ok(!logs.includes(secret));
   });
 });

@@ -249,3 +249,10 @@ export class Dashboard {
 }
 
 const address = (req: IncomingMessage): string => req.socket.remoteAddress ?? 'unknown';
+
+type HttpHook = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** The dashboard's routes first (they are under /dashboard/ only), then the hub's other endpoints. */
+export function withDashboard(dashboard: Dashboard | undefined, endpoints: HttpHook): HttpHook {
+  return dashboard === undefined ? endpoints : (req, res) => dashboard.http(req, res) || endpoints(req, res);
+}
