@@ -76,7 +76,8 @@ describe('the dashboard (crossbus hub --dashboard, Chromium)', { timeout: 60_000
     config.roles.asker = { publish: [], subscribe: [{ pattern: 'private.>', ask: true }], request: [] };
     hub = await startHubProcess(['--dashboard'], { config: config as never });
     http = hub.url.replace(/^ws/, 'http');
-    assert.match(hub.stdout(), new RegExp(`crossbus hub dashboard: ${http}/dashboard/`));
+    // Printed right after the ready line the helper waits for.
+    await until(() => hub.stdout().includes(`crossbus hub dashboard: ${http}/dashboard/`), 5_000, 'the dashboard URL');
     admin = await openBus(hub.url);
     // A stream with a durable consumer (lag) and one dead letter.
     await admin.streams.create({ name: 'ORDERS', topics: ['orders.>'] });
@@ -153,6 +154,7 @@ describe('the dashboard (crossbus hub --dashboard, Chromium)', { timeout: 60_000
   it('overview: connections, apps and rates', async () => {
     await page.waitForSelector('table[data-table="apps"] td:has-text("test")');
     await page.waitForSelector('.card-sub:has-text("/s")');
+    await page.waitForSelector('table[data-table="topics"] td:has-text("stream ORDERS · stored")');
     await shoot('overview');
   });
 

@@ -1,7 +1,8 @@
 /**
  * Connections, apps and topics with their message rates: the hub's stats snapshot
  * (`$SYS.REQ.STATS`) every two seconds, rates from the difference between two snapshots; topics
- * from the hub's metrics that carry a `topic` label (templates, never raw topics).
+ * from the hub's metrics that carry a `topic` label (templates, never raw topics), and the
+ * messages each stream stored (its topics' durable traffic, from `crossbus_stream_last_seq`).
  */
 import { useRef } from 'preact/hooks';
 import { STATS_TOPIC } from '../../../src/core/broker/system-requests';
@@ -31,6 +32,9 @@ function rates(prev: Map<string, number> | undefined, now: Map<string, number>, 
 function topicCounts(metrics: AdminMetric[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const m of metrics) {
+    if (m.name === 'crossbus_stream_last_seq' && m.type === 'gauge') {
+      for (const s of m.samples) if (s.labels.stream !== undefined) out.set(`stream ${s.labels.stream} · stored`, s.value);
+    }
     if (m.type !== 'counter') continue;
     for (const s of m.samples) {
       const topic = s.labels.topic;
@@ -155,13 +159,13 @@ export function Overview({ bus }: { bus: DashboardBus }) {
       </div>
       <h2>Topics</h2>
       {current.reading.topics.size === 0 ? (
-        <p class="muted">No metric of this hub counts by topic template yet.</p>
+        <p class="muted">No stream stores messages, and no metric of this hub counts by topic template yet.</p>
       ) : (
         <div class="scroll">
           <table class="stack" data-table="topics">
             <thead>
               <tr>
-                <th>Topic · metric</th>
+                <th>Topics · metric</th>
                 <th class="num">Total</th>
                 <th class="num">Rate</th>
               </tr>
@@ -169,7 +173,7 @@ export function Overview({ bus }: { bus: DashboardBus }) {
             <tbody>
               {[...current.reading.topics].map(([k, v]) => (
                 <tr key={k}>
-                  <td data-label="Topic · metric" class="mono">
+                  <td data-label="Topics · metric" class="mono">
                     {k}
                   </td>
                   <td data-label="Total" class="num">
