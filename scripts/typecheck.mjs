@@ -18,6 +18,7 @@ const CONFIGS = [
   'src/node/tsconfig.json',
   'src/hub/tsconfig.json',
   'src/cli/tsconfig.json',
+  'dashboard/tsconfig.json',
 ];
 
 function check(config) {

@@ -23,6 +23,9 @@ import { hubOverlayService, settingsService, type HubSettingsOptions } from './s
 import { httpEndpoints } from './http-endpoints.js';
 import type { AlertService } from '../core/alerts/alert-service.js';
 import { type HubAlerts, type HubAlertsOption, setupAlerts } from './alerts-setup.js';
+import { adminResponders } from './admin-responders.js';
+import { Dashboard, withDashboard } from './dashboard/dashboard.js';
+import type { DashboardOptions } from './dashboard/options.js';
 import { prometheusRegistry } from '../node/metrics/prometheus.js';
 import { DEFAULT_SETTINGS_HISTORY } from '../core/settings/settings-service.js';
 import type { Session } from '../core/broker/session.js';
@@ -87,6 +90,12 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
    * checked the same way), or false for no alerts. @default the config file's section (default rules, log and bus)
    */
   alerts?: HubAlertsOption;
+  /**
+   * Serve the dashboard under `/dashboard/` on the WebSocket port, behind an admin app's login
+   * (see src/hub/dashboard/dashboard.ts): `true` for its defaults, or its options. Needs the
+   * built page (`npm run build`) and a secure hub. @default false
+   */
+  dashboard?: boolean | DashboardOptions;
 }
 
 export interface ReloadResult {
@@ -142,6 +151,8 @@ export interface Hub {
    * Listeners also do this by themselves when the files change (`watchFiles`).
    */
   reloadCertificates(): Promise<readonly CertificateReload[]>;
+  /** The dashboard's URL, when it is served. */
+  readonly dashboardUrl: string | undefined;
   /** Applies consent decisions queued by the CLI (SIGUSR2). */
   processConsentInbox(): Promise<number>;
   /** Graceful: tells clients, drains queues, then closes the listener. Idempotent. */
@@ -169,6 +180,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     metrics: serveMetrics = true,
     listeners: socketListenerOptions = [],
     alerts: alertsOption,
+    dashboard: dashboardOption = false,
     ...brokerOptions
   } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -184,6 +196,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         details: { dataDir },
       });
     }
+  }
+  if (dashboardOption !== false && insecure) {
+    throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'the dashboard needs a secure hub: its login is an admin app of the config');
   }
   const startedAt = Date.now();
   const logger = componentLogger(brokerOptions.logger ?? silentLogger, 'hub');
@@ -206,8 +221,27 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   let settings: Awaited<ReturnType<typeof settingsService>>;
   let listener: Awaited<ReturnType<typeof listenWebSocket>>;
   let socketListeners: SocketListener[];
+  let dashboard: Dashboard | undefined;
   try {
-    sec = await setupSecurity({ dataDir, configFile, config, insecure, auditFile, identifyByOrigin, logger: partLogger('security') });
+    if (dashboardOption !== false) {
+      dashboard = await Dashboard.open(dashboardOption === true ? {} : dashboardOption, {
+        security: () => sec?.security,
+        audit: () => sec.audit,
+        reapply: () => broker.reapplySecurity(),
+      });
+      const d = dashboard;
+      opened.push(async () => d.close());
+    }
+    sec = await setupSecurity({
+      dataDir,
+      configFile,
+      config,
+      insecure,
+      auditFile,
+      identifyByOrigin,
+      logger: partLogger('security'),
+      ...(dashboard !== undefined ? { extraKeys: dashboard.busKeysOf } : {}),
+    });
     opened.push(() => sec.close());
     const stored = await openStreams(dataDir, streamStorage, partLogger('streams'), brokerOptions, streamOptions);
     streams = stored;
@@ -243,6 +277,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         ...settings.responders(),
         ...hubSettings.responders(),
         ...openedAlerts.responders,
+        ...adminResponders({ consent: sec.consent, audit: sec.audit, auditFile: sec.auditFile, metrics: hubMetrics }),
       },
       ...(sec.security !== undefined ? { security: sec.security } : {}),
       ...(stored ? { streams: stored } : {}),
@@ -266,13 +301,16 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       maxMessageBytes: 2 * (limits.maxFrameBytes + 4),
       onConnection: (transport) => broker.accept(transport),
       discovery: () => urls,
-      http: httpEndpoints({
-        registry: serveMetrics ? () => prometheusRegistry({ metrics: hubMetrics }) : undefined,
-        notReady: () => (closing !== undefined ? 'shutting down' : urls.length === 0 ? 'starting' : undefined),
-      }),
+      http: withDashboard(
+        dashboard,
+        httpEndpoints({
+          registry: serveMetrics ? () => prometheusRegistry({ metrics: hubMetrics }) : undefined,
+          notReady: () => (closing !== undefined ? 'shutting down' : urls.length === 0 ? 'starting' : undefined),
+        }),
+      ),
       vouchOrigin: identifyByOrigin,
       checkOrigin: (origin, peer) => {
-        if (sec.originAllowed(origin)) return true;
+        if (sec.originAllowed(origin) || dashboard?.originAllowed(origin) === true) return true;
         sec.audit.record({
           actor: { origin: origin ?? '', address: peer },
           action: 'origin',
@@ -286,6 +324,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     });
     const ws = listener;
     opened.push(() => ws.close());
+    dashboard?.listening(host, listener.port);
     // The config file's listeners first, then those given in code (CLI flags).
     const fromConfig = configListeners(sec.config?.listeners ?? [], sec.configPath);
     socketListeners = await openSocketListeners([...fromConfig, ...socketListenerOptions], broker, {
@@ -319,6 +358,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     configPath: sec.configPath,
     auditFile: sec.auditFile,
     consent: sec.consent,
+    dashboardUrl: dashboard?.url,
     insecure,
     stats: () => broker.stats(),
     metrics: hubMetrics,
@@ -337,6 +377,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       closing ??= (async () => {
         alerts?.close();
         settings.close();
+        dashboard?.close();
         await broker.close(shutdownTimeoutMs);
         await listener.close();
         await Promise.all(socketListeners.map((l) => l.close()));

@@ -13,6 +13,7 @@ import {
   type ConsentState,
 } from '../core/security/consent.js';
 import { HubSecurity } from '../core/security/hub-security.js';
+import type { AppKey } from '../core/config/app-schema.js';
 import { originAllowed } from '../core/security/origins.js';
 import type { Logger } from '../core/util/logger.js';
 import { logCritical } from '../core/util/component-logger.js';
@@ -31,6 +32,8 @@ export interface SecuritySetupOptions {
   /** HubOptions.identifyByOrigin. */
   identifyByOrigin: boolean;
   logger: Logger;
+  /** HubSecurityOptions.extraKeys: keys the hub issues itself (dashboard sessions). */
+  extraKeys?: (app: string) => readonly AppKey[] | undefined;
 }
 
 /** Everything security-related a Node hub owns: config source, audit log, consent, policy. */
@@ -123,7 +126,14 @@ export async function setupSecurity(o: SecuritySetupOptions): Promise<HubSecurit
       },
     });
     await consent.load();
-    security = new HubSecurity({ crypto: createNodeCryptoProvider(), config, audit, consent, identifyByOrigin: o.identifyByOrigin });
+    security = new HubSecurity({
+      crypto: createNodeCryptoProvider(),
+      config,
+      audit,
+      consent,
+      identifyByOrigin: o.identifyByOrigin,
+      ...(o.extraKeys !== undefined ? { extraKeys: o.extraKeys } : {}),
+    });
   }
   if (o.insecure) {
     logger.warn(

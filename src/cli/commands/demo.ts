@@ -71,6 +71,7 @@ const DEMO_OPTIONS = defineOptions({
     description: 'where the extension is built for this hub',
     default: relative(ROOT, EXTENSION_DIR),
   },
+  'no-dashboard': { type: 'boolean', description: 'do not serve the dashboard at <hub>/dashboard/' },
   ...LOG_OPTIONS,
   ...HELP_OPTION,
 });
@@ -136,6 +137,8 @@ export async function startDemo(options: {
   previewPort?: number;
   dataDir?: string;
   extensionDir?: string;
+  /** Serve the hub's dashboard. @default true */
+  dashboard?: boolean;
   logger: Logger;
 }): Promise<DemoHandle> {
   const dataDir = options.dataDir ?? DEFAULT_DEMO_DATA_DIR;
@@ -169,7 +172,13 @@ export async function startDemo(options: {
   }
   const secrets = await ensureDemoConfig(dataDir, { editor: editor.origin, preview: preview.origin }, extension.EXTENSION_ID);
   // The Node hub knows the editor's bridge by the Origin its browser sends: no secret in the page.
-  const hub = await startHub({ port: options.port ?? DEFAULT_PORT, dataDir, logger: options.logger, identifyByOrigin: true });
+  const hub = await startHub({
+    port: options.port ?? DEFAULT_PORT,
+    dataDir,
+    logger: options.logger,
+    identifyByOrigin: true,
+    dashboard: options.dashboard ?? true,
+  });
   // The service first: it creates the project document the pages and the extension open.
   const service = await startDemoService(hub.url, secrets.service);
   const project = { doc: DEMO_PROJECT_DOC, readme: DEMO_README, notes: DEMO_NOTES };
@@ -239,9 +248,15 @@ export async function demoCommand(
   if (previewPort !== undefined) opts.previewPort = previewPort;
   if (values.data !== undefined) opts.dataDir = values.data;
   if (values['extension-dir'] !== undefined) opts.extensionDir = values['extension-dir'];
+  if (values['no-dashboard'] === true) opts.dashboard = false;
   const demo = await startDemo(opts);
   out(`crossbus hub listening on ${demo.hub.url}`);
   out(`crossbus demo: open ${demo.editorUrl} (the preview iframe comes from ${demo.previewOrigin})`);
+  if (demo.hub.dashboardUrl !== undefined) {
+    out(
+      `crossbus demo: the dashboard is at ${demo.hub.dashboardUrl} (log in as app "admin" with its secret from ${demo.hub.configPath ?? 'the config'})`,
+    );
+  }
   out(`crossbus demo: the extension is built in ${demo.extensionDir} (chrome://extensions > Developer mode > Load unpacked)`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -31,6 +31,7 @@ export const HUB_OPTIONS = defineOptions({
   config: { type: 'string', placeholder: '<file>', description: 'config file, JSON or YAML', default: `<data>/${CONFIG_FILE_NAME}` },
   insecure: { type: 'boolean', description: 'NO authentication, encryption or access control (tests only; loudly logged)' },
   'no-metrics': { type: 'boolean', description: 'do not serve GET /metrics (Prometheus); /healthz and /readyz stay' },
+  dashboard: { type: 'boolean', description: "serve the dashboard at /dashboard/ (an admin app's login)" },
   'max-frame': { type: 'string', placeholder: '<bytes>', description: 'largest frame', default: DEFAULT_MAX_FRAME_BYTES },
   'max-topic': { type: 'string', placeholder: '<bytes>', description: 'longest topic or pattern', default: DEFAULT_MAX_TOPIC_LENGTH },
   'max-queue-bytes': {
@@ -173,6 +174,7 @@ export async function hubCommand(argv: string[]): Promise<number> {
     ...(values.config !== undefined ? { configFile: values.config } : {}),
     insecure: values.insecure === true,
     metrics: values['no-metrics'] !== true,
+    dashboard: values.dashboard === true,
     ...(policy !== undefined ? { slowConsumerPolicy: policy } : {}),
     ...given,
     ...(maxDuplicateIds !== undefined ? { streamOptions: { maxDuplicateIds } } : {}),
@@ -218,6 +220,8 @@ export async function hubCommand(argv: string[]): Promise<number> {
   if (hub.configPath !== undefined) process.stdout.write(`crossbus hub config: ${hub.configPath}\n`);
   // One line per listener; the WebSocket's comes first (scripts and tests read it).
   for (const url of hub.urls) process.stdout.write(`crossbus hub listening on ${url}\n`);
+  if (hub.dashboardUrl !== undefined)
+    process.stdout.write(`crossbus hub dashboard: ${hub.dashboardUrl} (log in with an admin app's id and secret)\n`);
   await stopped;
   process.stdout.write('crossbus hub stopped\n');
   return 0;

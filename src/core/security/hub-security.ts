@@ -6,6 +6,7 @@ import type { AccessAction, AccessVerdict, BrokerSecurity, RateVerdict, Violatio
 import type { CryptoProvider } from './crypto.js';
 import type { GrantsSummary } from './handshake-messages.js';
 import { KeyRing, type HubHandshakeContext } from './hub-handshake.js';
+import type { AppKey } from '../config/app-schema.js';
 import { policyForApp } from './app-policy.js';
 import type { AccessPolicy } from './policy.js';
 import { coarseClock } from '../util/coarse-clock.js';
@@ -33,6 +34,12 @@ export interface HubSecurityOptions {
    * (HubOptions.identifyByOrigin, which explains the risk). @default false
    */
   identifyByOrigin?: boolean;
+  /**
+   * Keys an app holds besides its config's, looked up at each handshake and each standing check:
+   * short-lived credentials the hub issues itself (a dashboard session's bus key), gone when their
+   * issuer drops them. @default none
+   */
+  extraKeys?: (app: string) => readonly AppKey[] | undefined;
 }
 
 /**
@@ -51,6 +58,7 @@ export class HubSecurity implements BrokerSecurity {
   private readonly abuse: AbuseTracker;
   private readonly limiter: RateLimiter;
   private readonly consentManager: ConsentManager | undefined;
+  readonly #extraKeys: ((app: string) => readonly AppKey[] | undefined) | undefined;
   readonly identify: BrokerSecurity['identify'];
 
   constructor(options: HubSecurityOptions) {
@@ -61,6 +69,7 @@ export class HubSecurity implements BrokerSecurity {
     this.now = options.now ?? Date.now;
     this.keyRing = new KeyRing(this.crypto);
     this.consentManager = options.consent;
+    this.#extraKeys = options.extraKeys;
     this.abuse = new AbuseTracker(this.abuseOptions(options.config), this.now);
     // Checked on every message: one clock read per batch, unless a test drives the clock.
     this.limiter = new RateLimiter(this.rateOptions(options.config), options.now ?? coarseClock());
@@ -108,7 +117,7 @@ export class HubSecurity implements BrokerSecurity {
       return a.certificates.includes(keyId.slice(CERTIFICATE_KEY_PREFIX.length)) ? undefined : 'CB_ERR_REVOKED';
     if (keyId.startsWith(ORIGIN_KEY_PREFIX))
       return a.origins.includes(keyId.slice(ORIGIN_KEY_PREFIX.length)) ? undefined : 'CB_ERR_REVOKED';
-    const key = a.keys.find((k) => k.id === keyId);
+    const key = a.keys.find((k) => k.id === keyId) ?? this.#extraKeys?.(app)?.find((k) => k.id === keyId);
     if (key === undefined) return 'CB_ERR_REVOKED';
     if ((key.notBefore !== undefined && now < key.notBefore) || (key.expiresAt !== undefined && now >= key.expiresAt))
       return 'CB_ERR_KEY_EXPIRED';
@@ -157,7 +166,11 @@ export class HubSecurity implements BrokerSecurity {
       encryption: s.encryption,
       integrityAlgorithms: s.integrityAlgorithms,
       rekey: { afterRecords: s.rekeyAfterMessages, afterMs: s.rekeyAfterMs },
-      keysOf: (app) => cfg.apps.get(app)?.keys,
+      keysOf: (app) => {
+        const keys = cfg.apps.get(app)?.keys;
+        const extra = keys === undefined ? undefined : this.#extraKeys?.(app);
+        return extra === undefined || extra.length === 0 ? keys : [...(keys ?? []), ...extra];
+      },
     };
   }
 
