@@ -19,6 +19,7 @@ import { CONFIG_HELP, configCommand } from './commands/config.js';
 import { STATS_HELP, statsCommand } from './commands/stats.js';
 import { ALERTS_HELP, alertsCommand } from './commands/alerts.js';
 import { SYNC_HELP, syncCommand } from './commands/sync.js';
+import { RUN_HELP, runCommand } from './commands/run.js';
 import { STREAM_CLI_APP, type StreamIo } from './commands/streams.js';
 import type { StreamsClient } from './commands/streams-api.js';
 import { connectClient, type ClientFlags } from './client-connection.js';
@@ -121,6 +122,11 @@ const COMMANDS: Record<string, Command> = {
     usage: ['crossbus sync <dir>|conflicts|resolve --doc <name>', 'mirror a folder with a document; its conflicts'],
     help: SYNC_HELP,
     run: syncCommand,
+  },
+  run: {
+    usage: ['crossbus run <manifest>', "run a node app's instances under a supervisor"],
+    help: RUN_HELP,
+    run: runCommand,
   },
   reload: {
     usage: ['crossbus reload [--data <dir>]', 'make the hub re-read its config'],

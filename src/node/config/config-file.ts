@@ -89,6 +89,14 @@ async function readDocument(path: string): Promise<Loaded> {
   return { format, text, raw, yaml: doc };
 }
 
+/**
+ * A JSON or YAML file (by its extension) parsed, not validated: for other documents in the same
+ * formats (app manifests). Syntax errors name the file and line:column, never quote it.
+ */
+export async function readConfigDocument(path: string): Promise<unknown> {
+  return (await readDocument(path)).raw;
+}
+
 /** Reads and validates a config file; errors name the file (and line:column for syntax errors). */
 export async function loadConfigFile(path: string): Promise<HubConfig> {
   return parseHubConfig((await readDocument(path)).raw, path);
