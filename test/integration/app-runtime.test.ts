@@ -171,7 +171,10 @@ describe('Supervisor', () => {
     assert.deepEqual(loops[0], { app: 'test', instanceId: 'test-0', restarts: 3, windowMs: 30_000 });
     assert.equal(s.instances()[0]?.state, 'crash-loop');
     const metrics = Object.fromEntries(s.metrics().map((m) => [m.name, m.read()]));
-    assert.deepEqual(metrics.crossbus_app_instances?.find((x) => x.labels.state === 'crash-loop'), { labels: { app: 'test', state: 'crash-loop' }, value: 1 });
+    assert.deepEqual(
+      metrics.crossbus_app_instances?.find((x) => x.labels.state === 'crash-loop'),
+      { labels: { app: 'test', state: 'crash-loop' }, value: 1 },
+    );
     assert.deepEqual(metrics.crossbus_app_restarts_total, [{ labels: { app: 'test' }, value: 3 }]);
     await s.stop();
   });
