@@ -35,3 +35,15 @@ export type { Alert, AlertState } from '../core/alerts/alert-state.js';
 export type { Silence } from '../core/alerts/silences.js';
 export { ALERTS_LIST_TOPIC, ALERTS_SILENCE_ADD_TOPIC, ALERTS_SILENCE_REMOVE_TOPIC } from '../core/alerts/alert-requests.js';
 export { ALERTS_TOPIC_PREFIX } from '../core/alerts/sinks.js';
+// The app runtime (issue 21): node apps' instances as supervised child processes.
+export {
+  Supervisor,
+  type InstanceState,
+  type InstanceStatus,
+  type SupervisorEvents,
+  type SupervisorOptions,
+  type UnhealthyReason,
+} from '../node/apps/supervisor.js';
+export type { RestartPolicyOptions } from '../node/apps/restart-policy.js';
+export { loadAppManifest, type LoadedAppManifest } from '../node/apps/manifest-file.js';
+export { parseAppManifest, type AppManifest, type AppManifestInput } from '../core/apps/manifest.js';

@@ -3,7 +3,7 @@
  * alive (a SIGKILLed one is replaced and answers again), stops them gracefully (an in-flight
  * request finishes), and hands the app's secret over IPC only (no command line, environment or
  * output holds it); the Supervisor detects crash loops, a stopped heartbeat and memory over its
- * bound. Needs a built dist (the instances import dist/node/apps/instance.js).
+ * bound. Needs a built dist (the instances import dist/node/runtime.js).
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -24,7 +24,7 @@ const CONDITIONS: Record<Runtime, string[]> = { node: ['node', 'import'], browse
 
 /** The entries each runtime's programs import: in Node, the browser-only page client is left out. */
 const ENTRIES: Record<Runtime, string[]> = {
-  node: ['crossbus', 'crossbus/sync', 'crossbus/hub', 'crossbus/core', 'crossbus/errors'],
+  node: ['crossbus', 'crossbus/sync', 'crossbus/hub', 'crossbus/core', 'crossbus/errors', 'crossbus/runtime'],
   browser: [
     'crossbus',
     'crossbus/page',
