@@ -17,6 +17,7 @@ import { Supervisor, type SupervisorEvents } from '../../src/node/apps/superviso
 import { runCli, spawnCli, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { closeAllBuses, openBus } from '../helpers/buses.js';
 import { until } from '../helpers/wait.js';
+import { recordingLogger } from '../helpers/recording-logger.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/apps/', import.meta.url));
 
@@ -122,6 +123,27 @@ describe('crossbus run', () => {
     assert.ok(!exit.stdout.includes(secret) && !exit.stderr.includes(secret), 'the secret is in the output');
   });
 
+  test('an instance whose supervisor is killed drains and exits', async () => {
+    const dir = appDir('echo-app.mjs', { config: { topic: 'rt.orphan' } });
+    const run = spawnCli(['run', dir, '--url', hub.url, '--secret-file', secretFile]);
+    const pid = (): number | undefined => Number(/test-0 running \(pid (\d+)\)/.exec(run.stdout())?.[1]) || undefined;
+    await until(() => pid() !== undefined, 10_000, `the instance running:\n${run.stdout()}`);
+    const instance = pid() as number;
+    run.proc.kill('SIGKILL');
+    await until(
+      () => {
+        try {
+          process.kill(instance, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      5_000,
+      'the orphaned instance gone',
+    );
+  });
+
   test('a manifest with wrong fields, or an entry that does not exist: typed errors naming the path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'crossbus-app-'));
     writeFileSync(
@@ -155,10 +177,11 @@ describe('Supervisor', () => {
   }
 
   test('a crash loop is detected and reported; the backoff grows until then', async () => {
+    const { logger, records } = recordingLogger();
     const s = await supervise(
       'crash-app.mjs',
       {},
-      { restart: { initialDelayMs: 20, factor: 2, crashLoopRestarts: 3, crashLoopWindowMs: 30_000 } },
+      { logger, restart: { initialDelayMs: 20, factor: 2, crashLoopRestarts: 3, crashLoopWindowMs: 30_000 } },
     );
     const restarted = record(s, 'instance-restarted');
     const loops = record(s, 'crash-loop');
@@ -170,6 +193,9 @@ describe('Supervisor', () => {
     );
     assert.deepEqual(loops[0], { app: 'test', instanceId: 'test-0', restarts: 3, windowMs: 30_000 });
     assert.equal(s.instances()[0]?.state, 'crash-loop');
+    const line = records.find((r) => r.level === 'error');
+    assert.equal(line?.message, 'instance in a crash loop: no longer restarted');
+    assert.equal(line?.fields?.instance, 'test-0');
     const metrics = Object.fromEntries(s.metrics().map((m) => [m.name, m.read()]));
     assert.deepEqual(
       metrics.crossbus_app_instances?.find((x) => x.labels.state === 'crash-loop'),
@@ -211,5 +237,20 @@ describe('Supervisor', () => {
     assert.match(unhealthy[0]?.detail ?? '', /over maxRssMb 150/);
     await s.stop();
     assert.equal(s.instances()[0]?.state, 'stopped');
+  });
+
+  test('an instance over maxCpuPercent for failuresBeforeRestart beats is restarted', async () => {
+    const s = await supervise(
+      'busy-app.mjs',
+      { healthCheck: { intervalMs: 50, timeoutMs: 1000, failuresBeforeRestart: 3 }, resources: { maxCpuPercent: 20 } },
+      { stopGraceMs: 1000 },
+    );
+    const unhealthy = record(s, 'unhealthy');
+    const restarted = record(s, 'instance-restarted');
+    s.start();
+    await until(() => restarted.length >= 1, 10_000, 'a restart');
+    assert.equal(unhealthy[0]?.reason, 'cpu');
+    assert.match(unhealthy[0]?.detail ?? '', /over maxCpuPercent 20/);
+    await s.stop();
   });
 });
