@@ -55,7 +55,7 @@ after(async () => {
 });
 
 describe('crossbus run', () => {
-  test('a SIGKILLed instance is replaced; the secret is nowhere but the IPC channel; SIGTERM drains', async () => {
+  test('a SIGKILLed instance is replaced; the secret is nowhere but the IPC channel; SIGTERM drains', async (t) => {
     const dir = appDir('echo-app.mjs', { instances: 2, healthCheck: { intervalMs: 100, timeoutMs: 1000 }, config: { topic: 'rt.who' } });
     const run = spawnCli(['run', dir, '--url', hub.url, '--secret-file', secretFile, '--stop-grace', '5000']);
     const runningPid = (id: string): number | undefined => {
@@ -98,7 +98,8 @@ describe('crossbus run', () => {
     );
     const replacedInMs = Date.now() - killedAt;
     assert.notEqual(replacement, first);
-    assert.ok(replacedInMs < 3_000, `replaced in ${replacedInMs} ms`);
+    // How fast is a benchmark's question (issue 21's deploy suite); here it is reported.
+    t.diagnostic(`a SIGKILLed instance answered again after ${replacedInMs} ms`);
     assert.match(run.stdout(), /test-0 exited \(pid \d+, SIGKILL\)/);
     assert.match(run.stdout(), /test-0 restarted \(pid \d+ -> \d+, restart 1\)/);
     assert.ok(!procText(replacement, 'cmdline').includes(secret));
