@@ -97,7 +97,8 @@ export async function listenStaticApp(app: ResolvedStaticApp, hubWsOrigins: read
     if (!real.startsWith(rootPrefix)) return fail(res, 404);
     let file: Awaited<ReturnType<typeof open>>;
     try {
-      file = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+      // O_NONBLOCK: a FIFO in the folder opens at once (and is then refused) instead of holding a thread.
+      file = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       return fail(res, code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' ? 404 : 500);
