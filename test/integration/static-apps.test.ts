@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { startHub, type Hub } from '../../src/hub/hub.js';
 import { DEFAULT_STATIC_FRAME_ANCESTORS, resolveStaticApp, type StaticAppOptions } from '../../src/node/static-apps/index.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
+import { runCli, spawnCli } from '../helpers/hub-process.js';
 import { until } from '../helpers/wait.js';
 
 interface Reply {
@@ -470,5 +471,35 @@ describe('static app options', () => {
     assert.deepEqual(app.frameAncestors, DEFAULT_STATIC_FRAME_ANCESTORS);
     assert.equal(app.port, 0);
     assert.equal(app.host, '127.0.0.1');
+  });
+});
+
+describe('crossbus hub --static', { timeout: 30_000 }, () => {
+  it('serves each app named on the command line on its own port, and prints its URL', async () => {
+    const { root } = makeRoot();
+    const hub = spawnCli([
+      'hub',
+      '--insecure',
+      '--port',
+      '0',
+      '--data',
+      mkdtempSync(join(tmpdir(), 'crossbus-static-cli-')),
+      '--static',
+      `web=${root}`,
+      '--static',
+      `docs=${join(root, 'docs')}@0`,
+    ]);
+    await until(() => /static app docs: /.test(hub.stdout()), 15_000, `the hub to start\n${hub.stderr()}`);
+    const urls = Object.fromEntries([...hub.stdout().matchAll(/static app (\S+): (\S+)/g)].map((m) => [m[1], m[2]]));
+    assert.equal((await http(urls.web!)).body, '<!doctype html><script src="app.js"></script>');
+    assert.equal((await http(urls.docs!)).body, '<p>docs</p>');
+    hub.proc.kill('SIGTERM');
+    await hub.exited;
+  });
+
+  it('refuses a malformed --static as a usage error', async () => {
+    const r = await runCli(['hub', '--insecure', '--port', '0', '--static', 'no-dir-here']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--static takes <name>=<dir>\[@port\]/);
   });
 });
