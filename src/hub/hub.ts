@@ -30,7 +30,13 @@ import { prometheusRegistry } from '../node/metrics/prometheus.js';
 import { DEFAULT_SETTINGS_HISTORY } from '../core/settings/settings-service.js';
 import type { Session } from '../core/broker/session.js';
 import type { StreamService } from '../core/streams/stream-service.js';
-import { resolveStaticApps, startStaticApps, type StaticAppOptions, type StaticAppServer } from '../node/static-apps/index.js';
+import {
+  resolveStaticApps,
+  startStaticApps,
+  staticAppsFromConfig,
+  type StaticAppOptions,
+  type StaticAppServer,
+} from '../node/static-apps/index.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_STREAM_STORAGE } from './defaults.js';
 
 export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> {
@@ -100,7 +106,8 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
   /**
    * Static web apps, each served from its folder on a port of its own (so on an origin of its own,
    * never the hub's) with a strict CSP and security headers; see src/node/static-apps/. Their
-   * pages may connect to the hub's WebSocket (`connect-src`). @default []
+   * pages may connect to the hub's WebSocket (`connect-src`). Served after the config file's
+   * `staticApps`. @default []
    */
   staticApps?: readonly StaticAppOptions[];
 }
@@ -345,7 +352,12 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     const ws = listener;
     opened.push(() => ws.close());
     dashboard?.listening(host, listener.port);
-    staticApps = await startStaticApps(staticAppOptions, { host, port: listener.port, wsOrigins: wsOriginsOf(host, listener.port) });
+    // The config file's apps first, then those given in code (CLI flags), as with listeners.
+    staticApps = await startStaticApps([...staticAppsFromConfig(sec.config?.staticApps ?? [], sec.configPath), ...staticAppOptions], {
+      host,
+      port: listener.port,
+      wsOrigins: wsOriginsOf(host, listener.port),
+    });
     const apps = staticApps;
     opened.push(() => Promise.all(apps.map((a) => a.close())));
     // The config file's listeners first, then those given in code (CLI flags).

@@ -10,13 +10,14 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect as netConnect, createServer as netServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startHub, type Hub } from '../../src/hub/hub.js';
 import { DEFAULT_STATIC_FRAME_ANCESTORS, resolveStaticApp, type StaticAppOptions } from '../../src/node/static-apps/index.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
 import { runCli, spawnCli } from '../helpers/hub-process.js';
 import { until } from '../helpers/wait.js';
+import { testConfigDocument } from '../helpers/security.js';
 
 interface Reply {
   status: number;
@@ -501,5 +502,42 @@ describe('crossbus hub --static', { timeout: 30_000 }, () => {
     const r = await runCli(['hub', '--insecure', '--port', '0', '--static', 'no-dir-here']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--static takes <name>=<dir>\[@port\]/);
+  });
+});
+
+describe('the config file’s staticApps section', { timeout: 30_000 }, () => {
+  it('serves its apps (folders relative to the file) before those given in code', async () => {
+    const { root } = makeRoot();
+    const dataDir = mkdtempSync(join(tmpdir(), 'crossbus-static-conf-'));
+    const configFile = join(dataDir, 'hub.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        ...testConfigDocument(),
+        staticApps: [{ name: 'fromfile', root: relative(dataDir, join(root, 'docs')), maxFileBytes: 100 }],
+      }),
+    );
+    const hub = await startHub({ port: 0, dataDir, configFile, staticApps: [{ name: 'fromcode', root }] });
+    try {
+      assert.deepEqual(
+        hub.staticApps.map((a) => a.name),
+        ['fromfile', 'fromcode'],
+      );
+      assert.equal((await http(hub.staticApps[0]!.url)).body, '<p>docs</p>');
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('refuses an unknown setting, and a bad value the hub checks, with the config’s errors', async () => {
+    const { root } = makeRoot();
+    await rejectsWithCode(
+      startHub({ port: 0, config: { ...testConfigDocument(), staticApps: [{ name: 'a', root, rooot: 'x' }] } }),
+      'CB_ERR_CONFIG_INVALID',
+    );
+    await rejectsWithCode(
+      startHub({ port: 0, config: { ...testConfigDocument(), staticApps: [{ name: 'a', root, frameAncestors: ['*'] }] } }),
+      'CB_ERR_INVALID_OPTION',
+    );
   });
 });

@@ -3,6 +3,8 @@
  * with a strict Content-Security-Policy and security headers, embeddable in sandboxed iframes by
  * the pages its `frameAncestors` names. The hub starts them (`startHub({ staticApps })`).
  */
+import { dirname, resolve } from 'node:path';
+import type { StaticAppConfig } from '../../core/config/static-app-schema.js';
 import { listenStaticApp, type StaticAppServer } from './static-app-server.js';
 import { resolveStaticApps, type StaticAppOptions } from './options.js';
 
@@ -42,4 +44,13 @@ export async function startStaticApps(list: readonly StaticAppOptions[], ctx: St
     throw err;
   }
   return servers;
+}
+
+/** The config file's `staticApps` as options: folders relative to the config file (or the working directory for a config given in code). */
+export function staticAppsFromConfig(apps: readonly StaticAppConfig[], configPath: string | undefined): StaticAppOptions[] {
+  const base = configPath !== undefined ? dirname(configPath) : process.cwd();
+  return apps.map((a) => {
+    const given = Object.fromEntries(Object.entries(a).filter(([, value]) => value !== undefined)) as unknown as StaticAppOptions;
+    return { ...given, root: resolve(base, a.root) };
+  });
 }
