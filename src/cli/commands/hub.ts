@@ -88,8 +88,8 @@ export const HUB_OPTIONS = defineOptions({
   static: {
     type: 'string',
     multiple: true,
-    placeholder: '<name>=<dir>[@port]',
-    description: 'serve a static web app from <dir> on its own origin (its own port; any free one if none), with a strict CSP',
+    placeholder: '<name=dir>',
+    description: 'serve a static web app from <dir> on its own origin, with a strict CSP: <name>=<dir>[@port] (any free port if none)',
   },
   ...LOG_OPTIONS,
   ...HELP_OPTION,
