@@ -2,8 +2,9 @@
  * A static web app served by the hub, in a real Chromium: a parent page on another origin (one
  * the app's `frameAncestors` names) frames it in `<iframe sandbox="allow-scripts">`; the app's own
  * script runs, an inline script injected into its HTML is blocked by the CSP (its
- * `securitypolicyviolation` event is seen, and the page's load shows the script never ran), and a
- * page on an origin not named cannot frame it (refused for `frame-ancestors`).
+ * `securitypolicyviolation` event is seen, and the page's load shows the script never ran), its
+ * WebSocket reaches the hub while one to another origin is refused (`connect-src`), and a page on
+ * an origin not named cannot frame it (refused for `frame-ancestors`).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, runIn as run, startStaticServer, type StaticServer } from '../helpers/browser.js';
 import { until } from '../helpers/wait.js';
 import { startHub, type Hub } from '../../src/hub/hub.js';
+import { testConfigDocument } from '../helpers/security.js';
 
 let hub: Hub;
 let parent: StaticServer;
@@ -33,6 +35,10 @@ const report = (m) => parent.postMessage(m, '*');
 document.addEventListener('securitypolicyviolation', (e) => report({ kind: 'violation', directive: e.effectiveDirective, blocked: e.blockedURI }));
 addEventListener('load', () => report({ kind: 'loaded', inlineRan: globalThis.inlineRan === true }));
 report({ kind: 'script-ran', origin: String(self.origin) });
+// connect-src: the hub's WebSocket is allowed, any other is not.
+const hub = new WebSocket(HUB_WS);
+hub.onopen = () => { report({ kind: 'hub-ws-open' }); hub.close(); };
+try { new WebSocket(OTHER_WS); } catch (e) { report({ kind: 'other-ws-threw' }); }
 `;
 
 /** A page that frames `src` sandboxed and keeps every message it gets. */
@@ -74,13 +80,23 @@ describe('a static app in a sandboxed iframe (Chromium)', { timeout: 60_000 }, (
   before(async () => {
     const root = mkdtempSync(join(tmpdir(), 'crossbus-static-browser-'));
     writeFileSync(join(root, 'index.html'), APP_HTML);
-    writeFileSync(join(root, 'app.js'), APP_JS);
     // The parent's origin must be known before the hub starts: its server first, its page after.
     const pages: Record<string, { contentType: string; body: string }> = {};
     parent = await startStaticServer(pages);
     hostile = await startStaticServer(pages);
-    hub = await startHub({ port: 0, insecure: true, staticApps: [{ name: 'app', root, frameAncestors: [parent.origin] }] });
+    // The frame's origin is opaque: its WebSocket says `Origin: null`, which the hub must list.
+    hub = await startHub({
+      port: 0,
+      insecure: true,
+      config: { ...testConfigDocument(), origins: ['null'] },
+      staticApps: [{ name: 'app', root, frameAncestors: [parent.origin] }],
+    });
     appUrl = hub.staticApps[0]!.url;
+    // Files are read per request: the script learns the hub's address once it is known.
+    writeFileSync(
+      join(root, 'app.js'),
+      APP_JS.replace('HUB_WS', JSON.stringify(hub.url)).replace('OTHER_WS', JSON.stringify(`ws://127.0.0.1:${parent.port}`)),
+    );
     pages['/frame.html'] = { contentType: 'text/html; charset=utf-8', body: framingPage(appUrl) };
     browser = await launchChromium();
     context = await browser.newContext();
@@ -112,6 +128,15 @@ describe('a static app in a sandboxed iframe (Chromium)', { timeout: 60_000 }, (
       `the inline script was reported: ${JSON.stringify(msgs)}`,
     );
     assert.equal(msgs.find((m) => m.kind === 'loaded')?.inlineRan, false);
+    await until(
+      async () => (await received()).some((m) => m.kind === 'hub-ws-open'),
+      10_000,
+      "the app's WebSocket to the hub (connect-src)",
+    );
+    assert.ok(
+      (await received()).some((m) => m.kind === 'violation' && m.directive === 'connect-src'),
+      'a WebSocket to another origin is refused by connect-src',
+    );
     assert.equal(
       msgs.some((m) => m.kind === 'inline-ran'),
       false,
