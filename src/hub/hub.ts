@@ -30,6 +30,13 @@ import { prometheusRegistry } from '../node/metrics/prometheus.js';
 import { DEFAULT_SETTINGS_HISTORY } from '../core/settings/settings-service.js';
 import type { Session } from '../core/broker/session.js';
 import type { StreamService } from '../core/streams/stream-service.js';
+import {
+  resolveStaticApps,
+  startStaticApps,
+  staticAppsFromConfig,
+  type StaticAppOptions,
+  type StaticAppServer,
+} from '../node/static-apps/index.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_STREAM_STORAGE } from './defaults.js';
 
 export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> {
@@ -96,6 +103,20 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
    * built page (`npm run build`) and a secure hub. @default false
    */
   dashboard?: boolean | DashboardOptions;
+  /**
+   * Static web apps, each served from its folder on a port of its own (so on an origin of its own,
+   * never the hub's) with a strict CSP and security headers; see src/node/static-apps/. Their
+   * pages may connect to the hub's WebSocket (`connect-src`). Served after the config file's
+   * `staticApps`. @default []
+   */
+  staticApps?: readonly StaticAppOptions[];
+}
+
+/** A static app the hub serves. */
+export interface HubStaticApp {
+  readonly name: string;
+  /** http://<host>:<port>/ */
+  readonly url: string;
 }
 
 export interface ReloadResult {
@@ -153,6 +174,8 @@ export interface Hub {
   reloadCertificates(): Promise<readonly CertificateReload[]>;
   /** The dashboard's URL, when it is served. */
   readonly dashboardUrl: string | undefined;
+  /** The static apps served, in the order given, each on its own origin. */
+  readonly staticApps: readonly HubStaticApp[];
   /** Applies consent decisions queued by the CLI (SIGUSR2). */
   processConsentInbox(): Promise<number>;
   /** Graceful: tells clients, drains queues, then closes the listener. Idempotent. */
@@ -181,6 +204,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     listeners: socketListenerOptions = [],
     alerts: alertsOption,
     dashboard: dashboardOption = false,
+    staticApps: staticAppOptions = [],
     ...brokerOptions
   } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -197,6 +221,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       });
     }
   }
+  // Checked before anything opens: a wrong app must not leave a half-started hub behind.
+  resolveStaticApps(staticAppOptions, host, port);
   if (dashboardOption !== false && insecure) {
     throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'the dashboard needs a secure hub: its login is an admin app of the config');
   }
@@ -222,6 +248,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   let listener: Awaited<ReturnType<typeof listenWebSocket>>;
   let socketListeners: SocketListener[];
   let dashboard: Dashboard | undefined;
+  let staticApps: StaticAppServer[] = [];
   try {
     if (dashboardOption !== false) {
       dashboard = await Dashboard.open(dashboardOption === true ? {} : dashboardOption, {
@@ -325,6 +352,14 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     const ws = listener;
     opened.push(() => ws.close());
     dashboard?.listening(host, listener.port);
+    // The config file's apps first, then those given in code (CLI flags), as with listeners.
+    staticApps = await startStaticApps([...staticAppsFromConfig(sec.config?.staticApps ?? [], sec.configPath), ...staticAppOptions], {
+      host,
+      port: listener.port,
+      wsOrigins: wsOriginsOf(host, listener.port),
+    });
+    const apps = staticApps;
+    opened.push(() => Promise.all(apps.map((a) => a.close())));
     // The config file's listeners first, then those given in code (CLI flags).
     const fromConfig = configListeners(sec.config?.listeners ?? [], sec.configPath);
     socketListeners = await openSocketListeners([...fromConfig, ...socketListenerOptions], broker, {
@@ -359,6 +394,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     auditFile: sec.auditFile,
     consent: sec.consent,
     dashboardUrl: dashboard?.url,
+    staticApps: Object.freeze(staticApps.map((a) => Object.freeze({ name: a.name, url: a.url }))),
     insecure,
     stats: () => broker.stats(),
     metrics: hubMetrics,
@@ -379,6 +415,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         settings.close();
         dashboard?.close();
         await broker.close(shutdownTimeoutMs);
+        await Promise.all(staticApps.map((a) => a.close()));
         await listener.close();
         await Promise.all(socketListeners.map((l) => l.close()));
         await streams?.close();
@@ -389,4 +426,15 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       return closing;
     },
   };
+}
+
+/**
+ * The hub's WebSocket origins as a CSP names them: its address's, and the localhost names when
+ * bound to loopback (an IPv6 literal is no valid CSP source: such a hub is left to 'self' and the
+ * app's own `csp` option).
+ */
+function wsOriginsOf(host: string, port: number): string[] {
+  const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
+  const hosts = loopback ? ['127.0.0.1', 'localhost'] : host.includes(':') ? [] : [host];
+  return hosts.map((h) => `ws://${h}:${port}`);
 }

@@ -1,5 +1,14 @@
 export { startHub } from './hub.js';
-export type { CertificateReload, Hub, HubOptions, ReloadResult } from './hub.js';
+export type { CertificateReload, Hub, HubOptions, HubStaticApp, ReloadResult } from './hub.js';
+// Static web apps: startHub({ staticApps }), hub.staticApps.
+export {
+  DEFAULT_STATIC_CACHE_CONTROL,
+  DEFAULT_STATIC_FRAME_ANCESTORS,
+  DEFAULT_STATIC_MAX_CONCURRENT_REQUESTS,
+  DEFAULT_STATIC_MAX_FILE_BYTES,
+  DEFAULT_STATIC_REQUEST_TIMEOUT_MS,
+  type StaticAppOptions,
+} from '../node/static-apps/index.js';
 export type { HubEvents } from './events.js';
 export { Broker } from '../core/broker/broker.js';
 export type { AcceptOptions, BrokerOptions, SlowConsumerPolicy } from '../core/broker/options.js';

@@ -4,6 +4,7 @@
  */
 import { startHub } from '../../hub/hub.js';
 import type { HubListenerOptions } from '../../hub/socket-listeners.js';
+import type { StaticAppOptions } from '../../node/static-apps/index.js';
 import { CONFIG_FILE_NAME } from '../../node/config/config-file.js';
 import { LOG_OPTIONS, cliLogger, logOptions } from '../logger.js';
 import { componentLogger } from '../../core/util/component-logger.js';
@@ -84,6 +85,12 @@ export const HUB_OPTIONS = defineOptions({
   'tls-key': { type: 'string', placeholder: '<file>', description: "the TLS listener's private key (PEM)" },
   'tls-ca': { type: 'string', placeholder: '<file>', description: 'CA certificates client certificates are verified against (PEM)' },
   'tls-client-certs': { type: 'boolean', description: 'ask TLS clients for a certificate (mapped to apps by apps.<name>.certificates)' },
+  static: {
+    type: 'string',
+    multiple: true,
+    placeholder: '<name=dir>',
+    description: 'serve a static web app from <dir> on its own origin, with a strict CSP: <name>=<dir>[@port] (any free port if none)',
+  },
   ...LOG_OPTIONS,
   ...HELP_OPTION,
 });
@@ -133,6 +140,17 @@ function listenerFlags(values: {
   return out;
 }
 
+/** The --static flags: `<name>=<dir>[@port]` each (the folder and the limits are checked by startHub). */
+export function staticFlags(values: readonly string[] | undefined): StaticAppOptions[] {
+  return (values ?? []).map((value) => {
+    const m = /^([A-Za-z0-9._-]{1,64})=(.+?)(?:@(\d{1,5}))?$/.exec(value);
+    const port = m?.[3] === undefined ? 0 : Number(m[3]);
+    if (m === null || port > 65535)
+      throw new UsageError(`--static takes <name>=<dir>[@port] (a name of letters, digits, ".", "_", "-"), got ${JSON.stringify(value)}`);
+    return { name: m[1] as string, root: m[2] as string, port };
+  });
+}
+
 function hostPort(flag: string, value: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(value);
   const port = Number(m?.[2]);
@@ -179,6 +197,7 @@ export async function hubCommand(argv: string[]): Promise<number> {
     ...given,
     ...(maxDuplicateIds !== undefined ? { streamOptions: { maxDuplicateIds } } : {}),
     listeners: listenerFlags(values),
+    staticApps: staticFlags(values.static),
     logger,
   });
   hub.broker.events.on('connection', (e) => logger.info(e, 'client connected'));
@@ -222,6 +241,7 @@ export async function hubCommand(argv: string[]): Promise<number> {
   for (const url of hub.urls) process.stdout.write(`crossbus hub listening on ${url}\n`);
   if (hub.dashboardUrl !== undefined)
     process.stdout.write(`crossbus hub dashboard: ${hub.dashboardUrl} (log in with an admin app's id and secret)\n`);
+  for (const app of hub.staticApps) process.stdout.write(`crossbus hub static app ${app.name}: ${app.url}\n`);
   await stopped;
   process.stdout.write('crossbus hub stopped\n');
   return 0;

@@ -14,6 +14,7 @@ import { list, named, rule, settings, text, type Problem } from './rules.js';
 import { ListenerSchema } from './listener-schema.js';
 import { SecuritySchema } from './security-schema.js';
 import { MetricsSchema } from './metrics-schema.js';
+import { StaticAppListSchema } from './static-app-schema.js';
 import { AlertsSchema } from '../alerts/alert-schema.js';
 import { DEFAULT_ORIGINS } from '../defaults.js';
 
@@ -97,10 +98,12 @@ export const HubConfigSchema = v.pipe(
       metrics: v.optional(MetricsSchema, {}),
       /** Alert rules over the hub's metrics, their webhook and silences; read at start. */
       alerts: v.optional(AlertsSchema, {}),
+      /** Static web apps served on origins of their own (folders relative to this file); read at start. */
+      staticApps: v.optional(StaticAppListSchema, []),
     },
     {
       shape: (o) => (o.apps === undefined ? { path: ['apps'], message: 'is required: without apps nobody can connect' } : undefined),
-      checkOrder: ['$schema', 'roles', 'apps', 'origins', 'limits', 'security', 'listeners', 'metrics', 'alerts'],
+      checkOrder: ['$schema', 'roles', 'apps', 'origins', 'limits', 'security', 'listeners', 'metrics', 'alerts', 'staticApps'],
     },
   ),
   rule(({ apps, roles }) => rolesDefined(apps, roles) ?? secretsDistinct(apps) ?? originsDistinct(apps) ?? certificatesDistinct(apps)),

@@ -61,6 +61,12 @@ export function serializeHubConfig(cfg: HubConfig): HubConfigDocument {
     listeners: cfg.listeners.map((l) => ({ ...l })),
     metrics: { topics: [...cfg.metrics.topics] },
     alerts: alertsDocument(cfg.alerts),
+    staticApps: cfg.staticApps.map(({ hostNames, frameAncestors, csp, ...plain }) => ({
+      ...plain,
+      ...(hostNames !== undefined ? { hostNames: [...hostNames] } : {}),
+      ...(frameAncestors !== undefined ? { frameAncestors: [...frameAncestors] } : {}),
+      ...(csp !== undefined ? { csp: { ...csp } } : {}),
+    })),
   };
 }
 
