@@ -227,9 +227,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'the dashboard needs a secure hub: its login is an admin app of the config');
   }
   const startedAt = Date.now();
-  const logger = componentLogger(brokerOptions.logger ?? silentLogger, 'hub');
   // Each part logs under its own component name (LogEntry.component).
   const partLogger = (component: string): Logger => componentLogger(brokerOptions.logger ?? silentLogger, component);
+  const logger = partLogger('hub');
   const events = new TypedEmitter<HubEvents>((error) => logger.error({ error: String(error) }, 'hub event listener threw'));
   // Before anything in the folder is read or written: a second hub must not touch the first's files.
   const lock = dataDir !== undefined ? await acquireFileLock(dataFile(dataDir, HUB_LOCK_FILE_NAME)) : undefined;

@@ -20,8 +20,8 @@ import {
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
-import { HEADER_CORRELATION_ID, type Headers } from '../../core/protocol/envelope.js';
-import { MAX_CORRELATION_ID_LENGTH } from '../../core/util/correlation.js';
+import type { Headers } from '../../core/protocol/envelope.js';
+import { headerCorrelationId } from '../../core/util/correlation.js';
 import type { Message } from '../message.js';
 import type { ResolvedTracing } from './tracing-options.js';
 
@@ -83,6 +83,7 @@ export class BusTracing {
         kind: SpanKind.PRODUCER,
         attributes: {
           ...attributes,
+          ...conversation(headers),
           [ATTR.system]: MESSAGING_SYSTEM,
           [ATTR.destination]: topic,
           [ATTR.operationType]: 'send',
@@ -105,16 +106,13 @@ export class BusTracing {
     const creation = this.creationContext(msg.headers);
     const parent = creation ?? context.active();
     const link = creation === undefined ? undefined : trace.getSpanContext(creation);
-    const correlation = msg.headers[HEADER_CORRELATION_ID];
-    if (correlation !== undefined && correlation !== '') {
-      attributes = { ...attributes, [ATTR.conversationId]: correlation.slice(0, MAX_CORRELATION_ID_LENGTH) };
-    }
     const span = this.#tracer.startSpan(
       `process ${template}`,
       {
         kind: SpanKind.CONSUMER,
         attributes: {
           ...attributes,
+          ...conversation(msg.headers),
           [ATTR.system]: MESSAGING_SYSTEM,
           [ATTR.destination]: msg.topic,
           [ATTR.template]: template,
@@ -127,6 +125,12 @@ export class BusTracing {
     );
     return context.with(trace.setSpan(parent, span), () => settle(span, handler, msg));
   }
+}
+
+/** The message's correlation id as the conversation id, when the sender set one. */
+function conversation(headers: Readonly<Headers> | undefined): Attributes | undefined {
+  const id = headerCorrelationId(headers);
+  return id === '' ? undefined : { [ATTR.conversationId]: id };
 }
 
 /** Ends `span` when `work` is done: at once, or when the promise it returned settles. */

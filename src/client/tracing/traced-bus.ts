@@ -8,8 +8,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { TransportConnector } from '../../core/transport/transport.js';
 import type { ConsumerConfig } from '../../core/streams/config.js';
-import { HEADER_CORRELATION_ID } from '../../core/protocol/envelope.js';
-import { MAX_CORRELATION_ID_LENGTH } from '../../core/util/correlation.js';
 import { Bus, type BusPlugins, type PublishAck, type PublishOptions } from '../bus.js';
 import type { StreamConsumer } from '../consumer.js';
 import type { Message } from '../message.js';
@@ -48,8 +46,7 @@ export class TracedBus extends Bus {
   override publish(topic: string, data?: unknown, options?: PublishOptions): Promise<void | PublishAck> {
     const tracing = this.tracing;
     if (tracing === undefined) return super.publish(topic, data, options);
-    const attributes: Attributes = sendAttributes(options?.headers);
-    if (options?.msgId !== undefined) attributes[ATTR.messageId] = options.msgId;
+    const attributes: Attributes = options?.msgId === undefined ? {} : { [ATTR.messageId]: options.msgId };
     const { span, headers } = tracing.startSend('publish', topic, options?.headers, attributes);
     return endWhenSettled(span, super.publish(topic, data, { ...options, headers }));
   }
@@ -57,7 +54,7 @@ export class TracedBus extends Bus {
   override requestMessage<T = unknown>(topic: string, data?: unknown, options: RequestOptions = {}): Promise<Message<T>> {
     const tracing = this.tracing;
     if (tracing === undefined) return super.requestMessage<T>(topic, data, options);
-    const { span, headers } = tracing.startSend('request', topic, options.headers, sendAttributes(options.headers));
+    const { span, headers } = tracing.startSend('request', topic, options.headers, {});
     return endWhenSettled(span, super.requestMessage<T>(topic, data, { ...options, headers }));
   }
 
@@ -96,10 +93,4 @@ export class TracedBus extends Bus {
       tracing.process(m, stream, { ...base, [ATTR.streamSeq]: m.seq, [ATTR.deliveryCount]: m.deliveryCount }, handler),
     );
   }
-}
-
-/** The attributes every send span gets from the headers it was given. */
-function sendAttributes(headers: PublishOptions['headers']): Attributes {
-  const correlation = headers?.[HEADER_CORRELATION_ID];
-  return correlation === undefined || correlation === '' ? {} : { [ATTR.conversationId]: correlation.slice(0, MAX_CORRELATION_ID_LENGTH) };
 }

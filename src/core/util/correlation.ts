@@ -18,9 +18,13 @@ export function traceIdOf(traceparent: string | undefined): string {
   return m === null || m[1] === ZERO_TRACE_ID ? '' : (m[1] as string);
 }
 
+/** The `correlation-id` header the sender set (cut to MAX_CORRELATION_ID_LENGTH), or ''. */
+export function headerCorrelationId(headers: Readonly<Headers> | undefined): string {
+  const explicit = headers?.[HEADER_CORRELATION_ID];
+  return explicit === undefined ? '' : explicit.slice(0, MAX_CORRELATION_ID_LENGTH);
+}
+
 export function correlationIdOf(headers: Readonly<Headers> | undefined): string {
   if (headers === undefined) return '';
-  const explicit = headers[HEADER_CORRELATION_ID];
-  if (explicit !== undefined && explicit !== '') return explicit.slice(0, MAX_CORRELATION_ID_LENGTH);
-  return traceIdOf(headers[HEADER_TRACEPARENT]);
+  return headerCorrelationId(headers) || traceIdOf(headers[HEADER_TRACEPARENT]);
 }

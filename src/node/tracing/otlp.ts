@@ -43,23 +43,19 @@ export function otlpEndpointFrom(env: Env): string | undefined {
   const base = nonEmpty(env[ENV_ENDPOINT]);
   const endpoint = specific ?? (base === undefined ? undefined : `${base.replace(/\/+$/, '')}/v1/traces`);
   if (endpoint === undefined) return undefined;
+  const option = specific !== undefined ? ENV_TRACES_ENDPOINT : ENV_ENDPOINT;
+  const invalid = (message: string): ConfigError => new ConfigError('CB_ERR_INVALID_OPTION', message, { details: { option } });
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
-    throw new ConfigError('CB_ERR_INVALID_OPTION', `${specific !== undefined ? ENV_TRACES_ENDPOINT : ENV_ENDPOINT} is not a URL`, {
-      details: { option: specific !== undefined ? ENV_TRACES_ENDPOINT : ENV_ENDPOINT },
-    });
+    throw invalid(`${option} is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError('CB_ERR_INVALID_OPTION', `the OTLP endpoint must be http:// or https://, got ${url.protocol}`, {
-      details: { option: specific !== undefined ? ENV_TRACES_ENDPOINT : ENV_ENDPOINT },
-    });
+    throw invalid(`the OTLP endpoint must be http:// or https://, got ${url.protocol}`);
   }
   if (url.username !== '' || url.password !== '') {
-    throw new ConfigError('CB_ERR_INVALID_OPTION', 'the OTLP endpoint must not carry credentials: put them in OTEL_EXPORTER_OTLP_HEADERS', {
-      details: { option: specific !== undefined ? ENV_TRACES_ENDPOINT : ENV_ENDPOINT },
-    });
+    throw invalid('the OTLP endpoint must not carry credentials: put them in OTEL_EXPORTER_OTLP_HEADERS');
   }
   return url.href;
 }
