@@ -151,7 +151,7 @@ describe('broker modules', () => {
   });
 
   test('pickMember: equal weights take turns; over sum(weights) messages each member gets its weight', () => {
-    const sub = (weight: number) => ({ weight }) as RouteSubscription;
+    const sub = (weight: number) => ({ weight, session: { routing: { trafficWeight: 1 } } }) as unknown as RouteSubscription;
     assert.deepEqual(
       [0, 1, 2, 3].map((c) => pickMember([sub(1), sub(1), sub(1)], c)),
       [0, 1, 2, 0],

@@ -18,6 +18,8 @@ import { Router } from './router.js';
 import { SessionTable } from './session-table.js';
 import { Session } from './session.js';
 import { BrokerStreamHost } from './stream-host.js';
+import type { HubReply } from './hub-requests.js';
+import { type ReplyStatsSnapshot, snapshotReplyStats, trafficWeightProblem } from './traffic.js';
 
 /**
  * The routing core of a hub. Isomorphic: it knows transports only through the Transport
@@ -74,6 +76,41 @@ export class Broker implements MetricsSource {
    */
   publishFromHub(topic: string, value: unknown): number {
     return this.#router.publishFromHub(topic, value);
+  }
+
+  /**
+   * Sets an open connection's traffic weight (traffic.ts): each of its service-group members gets
+   * `weight` times its own share; 0 drains it of new group messages. False when no such connection.
+   */
+  setTrafficWeight(connectionId: string, weight: number): boolean {
+    const problem = trafficWeightProblem(weight);
+    if (problem !== undefined) throw createError('CB_ERR_INVALID_OPTION', problem, { details: { weight } });
+    const s = this.#session(connectionId);
+    if (s === undefined) return false;
+    this.#router.setTrafficWeight(s, weight);
+    return true;
+  }
+
+  /** Counts an open connection's requests and replies from now on; their totals so far, or undefined when no such connection. */
+  replyStats(connectionId: string): ReplyStatsSnapshot | undefined {
+    const s = this.#session(connectionId);
+    return s === undefined ? undefined : snapshotReplyStats(this.#router.watchReplies(s));
+  }
+
+  /**
+   * A request from the hub to one connection (a health probe, a smoke request), whatever its
+   * traffic weight: its reply, or CB_ERR_TIMEOUT / CB_ERR_NO_RESPONDERS as a failed HubReply.
+   */
+  requestConnection(connectionId: string, topic: string, data: unknown, timeoutMs: number): Promise<HubReply> {
+    const s = this.#session(connectionId);
+    if (s === undefined)
+      return Promise.resolve({ ok: false, error: createError('CB_ERR_CONNECTION_CLOSED', `no open connection ${connectionId}`) });
+    return this.#router.requestSession(s, topic, data, timeoutMs);
+  }
+
+  #session(connectionId: string): Session | undefined {
+    for (const s of this.#sessions.values()) if (s.connectionId === connectionId && s.state === 'open') return s;
+    return undefined;
   }
 
   /**

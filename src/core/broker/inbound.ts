@@ -200,7 +200,7 @@ export class InboundDispatch {
       }
     }
     if (this.#gate !== undefined && !this.#gate.admitMessage(s, env, buf, start, end)) return;
-    if (env.kind === Kind.REPLY) this.#router.replied(s, env.topic);
+    if (env.kind === Kind.REPLY) this.#router.replied(s, env.topic, env.headers);
     this.#router.publish(s, env, buf, start, end);
   }
 

@@ -17,6 +17,11 @@ import type { ResolvedBrokerOptions } from './options.js';
 import type { OutboundQueues } from './outbound-queues.js';
 import type { RouteSubscription, Session } from './session.js';
 import { INBOX_ROOT, grantReply, inboxOf } from './session-auth.js';
+import { HUB_INBOX_PREFIX, HubRequests, type HubReply } from './hub-requests.js';
+import { REPLY_ERROR_HEADER, ReplyStats } from './traffic.js';
+import { patternMatches } from '../routing/pattern-match.js';
+import { createError } from '../errors/index.js';
+import type { Headers } from '../protocol/envelope.js';
 
 /** A session's subscriptions and the requests in flight to it (`session.routing`): written by the Router only. */
 export interface SessionRouting {
@@ -24,12 +29,18 @@ export interface SessionRouting {
   readonly subscriptions: ReadonlyMap<number, RouteSubscription>;
   /** Requests delivered to this connection and not answered yet, by replyTo (see inflight.ts). */
   readonly inflight: ReadonlyMap<string, InflightRequest>;
+  /** A factor on each of its group members' weights, set by the hub (traffic.ts); 0: no new group messages. */
+  readonly trafficWeight: number;
+  /** Its requests and replies, once the hub watches it (traffic.ts); undefined: nothing counted. */
+  readonly replyStats: ReplyStats | undefined;
 }
 
 /** The writable routing state: only this module names this type. */
 class RoutingState implements SessionRouting {
   readonly subscriptions = new Map<number, RouteSubscription>();
   readonly inflight = new Map<string, InflightRequest>();
+  trafficWeight = 1;
+  replyStats: ReplyStats | undefined = undefined;
 }
 
 export function newSessionRouting(): SessionRouting {
@@ -61,6 +72,8 @@ export class Router {
   readonly #limits: ResolvedBrokerOptions['limits'];
   /** Messages counted by configured topic pattern; undefined when none is configured (nothing to pay). */
   readonly #topics: TopicTemplates | undefined;
+  /** The hub's own requests to one connection, waiting for their replies. */
+  readonly #hubRequests = new HubRequests();
 
   constructor(
     options: ResolvedBrokerOptions,
@@ -98,6 +111,8 @@ export class Router {
    */
   publish(s: Session, env: Envelope, buf: Uint8Array, start: number, end: number): void {
     const isRequest = env.kind === Kind.REQUEST;
+    if (env.kind === Kind.REPLY && this.#hubRequests.size !== 0 && env.topic.startsWith(HUB_INBOX_PREFIX) && this.#hubRequests.settle(env))
+      return;
     if (isRequest && this.#system !== undefined && env.topic.charCodeAt(0) === SYSTEM_TOPIC_FIRST_CHAR && this.#answerSystem(s, env))
       return;
     const delivered = this.#route(env.topic, buf, start, end, isRequest ? env.replyTo : undefined, isRequest ? s : undefined, env.id);
@@ -154,7 +169,7 @@ export class Router {
       if (queues.deliver(r, buf, start, end, sub.sid)) {
         delivered++;
         if (permit !== undefined) grantReply(r, permit);
-        if (req !== undefined) trackRequest((r.routing as RoutingState).inflight, replyTo as string, req);
+        if (req !== undefined) handRequest(r.routing as RoutingState, replyTo as string, req);
       }
     }
     const groups = match.groups;
@@ -165,15 +180,16 @@ export class Router {
       const members = g.members;
       const n = members.length;
       const first = n === 1 ? 0 : pickMember(members, cursor);
-      // The picked member first; if it cannot take the message, the next ones in turn.
+      // The picked member first; if it cannot take the message, the next ones in turn (never one
+      // drained to weight 0).
       for (let k = 0; k < n; k++) {
         const sub = members[(first + k) % n] as RouteSubscription;
         const r = sub.session;
         if (owner !== undefined && r.auth.inbox !== owner) continue;
-        if (r.state === 'open' && queues.deliver(r, buf, start, end, sub.sid)) {
+        if (r.state === 'open' && r.routing.trafficWeight !== 0 && queues.deliver(r, buf, start, end, sub.sid)) {
           delivered++;
           if (permit !== undefined) grantReply(r, permit);
-          if (req !== undefined) trackRequest((r.routing as RoutingState).inflight, replyTo as string, req);
+          if (req !== undefined) handRequest(r.routing as RoutingState, replyTo as string, req);
           break;
         }
       }
@@ -215,7 +231,7 @@ export class Router {
     let value: unknown;
     try {
       const data = env.payloadType === PayloadType.JSON ? decodeJson(env.payload) : undefined;
-      value = (system[topic] as SystemResponder)({ app: s.auth.app, data });
+      value = (system[topic] as SystemResponder)({ app: s.auth.app, connectionId: s.connectionId, data });
     } catch (err) {
       fail(err);
       return true;
@@ -226,10 +242,80 @@ export class Router {
   }
 
   /** `s` sent a REPLY to `topic`: the request it answers, if any, is settled. */
-  replied(s: Session, topic: string): void {
-    const requestAt = answered((s.routing as RoutingState).inflight, topic);
+  replied(s: Session, topic: string, headers: Headers | undefined): void {
+    const routing = s.routing as RoutingState;
+    const requestAt = answered(routing.inflight, topic);
     const t = this.#totals;
-    if (requestAt !== 0 && t.receivedAt !== 0) t.requestSeconds.observe((t.receivedAt - requestAt) / 1000);
+    if (requestAt !== 0 && t.receivedAt !== 0) {
+      const seconds = (t.receivedAt - requestAt) / 1000;
+      t.requestSeconds.observe(seconds);
+      const stats = routing.replyStats;
+      if (stats !== undefined) {
+        stats.replies++;
+        if (headers?.[REPLY_ERROR_HEADER] !== undefined) stats.errors++;
+        stats.latency.observe(seconds);
+      }
+    }
+  }
+
+  /**
+   * Sets a connection's traffic weight: each of its group members gets `weight` times its own
+   * share (0: none of the group's new messages, its requests in flight still finish).
+   */
+  setTrafficWeight(s: Session, weight: number): void {
+    (s.routing as RoutingState).trafficWeight = weight;
+  }
+
+  /** Starts counting a connection's requests and replies (if not yet) and returns its counters. */
+  watchReplies(s: Session): ReplyStats {
+    const routing = s.routing as RoutingState;
+    routing.replyStats ??= new ReplyStats();
+    return routing.replyStats;
+  }
+
+  /**
+   * Sends a request from the hub to one connection, on one of its subscriptions that matches
+   * `topic`, whatever its traffic weight; resolves with its reply, or an error after `timeoutMs`
+   * (CB_ERR_TIMEOUT) or at once when it serves no such topic (CB_ERR_NO_RESPONDERS).
+   */
+  requestSession(s: Session, topic: string, data: unknown, timeoutMs: number): Promise<HubReply> {
+    let sid = 0;
+    for (const sub of s.routing.subscriptions.values())
+      if (patternMatches(sub.pattern, topic)) {
+        sid = sub.sid;
+        break;
+      }
+    if (sid === 0 || s.state !== 'open')
+      return Promise.resolve({
+        ok: false,
+        error: createError('CB_ERR_NO_RESPONDERS', `connection ${s.connectionId} serves no ${JSON.stringify(topic)}`, {
+          details: { topic },
+        }),
+      });
+    const { replyTo, reply } = this.#hubRequests.open();
+    const frame = encodeFrame(
+      envelope(Kind.REQUEST, { topic, replyTo, payloadType: PayloadType.JSON, payload: encodeJson(data ?? null), timestamp: Date.now() }),
+      this.#limits,
+    );
+    if (!this.#queues.deliver(s, frame, 0, frame.length, sid)) {
+      this.#hubRequests.cancel(replyTo, createError('CB_ERR_BACKPRESSURE', `connection ${s.connectionId} cannot take the request now`));
+      return reply;
+    }
+    if (this.#secure) grantReply(s, replyTo);
+    const timer = setTimeout(
+      () =>
+        this.#hubRequests.cancel(
+          replyTo,
+          createError('CB_ERR_TIMEOUT', `connection ${s.connectionId} did not answer ${JSON.stringify(topic)} within ${timeoutMs} ms`, {
+            details: { topic, timeoutMs },
+          }),
+        ),
+      timeoutMs,
+    );
+    return reply.then((r) => {
+      clearTimeout(timer);
+      return r;
+    });
   }
 
   /**
@@ -293,6 +379,7 @@ export class Router {
     const routing = s.routing as RoutingState;
     for (const sub of routing.subscriptions.values()) this.#index.remove(sub);
     routing.subscriptions.clear();
+    if (routing.replyStats !== undefined) routing.replyStats.abandoned += routing.inflight.size;
     return abandoned(routing.inflight);
   }
 }
@@ -306,17 +393,29 @@ export function pickMember(members: readonly RouteSubscription[], cursor: number
   const n = members.length;
   let total = 0;
   let uniform = true;
-  const w0 = (members[0] as RouteSubscription).weight;
+  const w0 = memberWeight(members[0] as RouteSubscription);
   for (let i = 0; i < n; i++) {
-    const w = (members[i] as RouteSubscription).weight;
+    const w = memberWeight(members[i] as RouteSubscription);
     total += w;
     if (w !== w0) uniform = false;
   }
-  if (uniform) return cursor % n;
+  // All drained: the caller's turn skips every member.
+  if (uniform || total === 0) return cursor % n;
   let target = cursor % total;
   for (let i = 0; i < n; i++) {
-    target -= (members[i] as RouteSubscription).weight;
+    target -= memberWeight(members[i] as RouteSubscription);
     if (target < 0) return i;
   }
   return n - 1;
+}
+
+/** A member's own weight times its connection's traffic weight. */
+function memberWeight(sub: RouteSubscription): number {
+  return sub.weight * sub.session.routing.trafficWeight;
+}
+
+/** Records a request handed to a connection: in flight, and counted when watched. */
+function handRequest(routing: RoutingState, replyTo: string, req: InflightRequest): void {
+  trackRequest(routing.inflight, replyTo, req);
+  if (routing.replyStats !== undefined) routing.replyStats.requests++;
 }

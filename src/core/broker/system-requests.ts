@@ -17,6 +17,8 @@ export const SYSTEM_TOPIC_FIRST_CHAR = 0x24; // '$'
 export interface SystemRequest {
   /** The authenticated app that asks ('' on a hub without security). */
   readonly app: string;
+  /** The connection that asks (a hub part may act on it: a deployment identifies an instance by it). */
+  readonly connectionId: string;
   /** The request's JSON payload (undefined when it carries none or bytes). */
   readonly data: unknown;
 }
