@@ -4,6 +4,7 @@
  * (dist/node/, in the repository and in an installed package), so one relative path serves both.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createError } from '../core/errors/index.js';
 
 function readVersion(): string {
@@ -15,3 +16,6 @@ function readVersion(): string {
 
 /** This package's version (`version` in package.json), e.g. for `crossbus --version` and start-up logs. */
 export const VERSION: string = readVersion();
+
+/** This package's root folder (where its package.json is), e.g. to give an app the crossbus its hub runs. */
+export const PACKAGE_ROOT: string = fileURLToPath(new URL('../../', import.meta.url));

@@ -297,14 +297,21 @@ describe('silences', () => {
   test('the requests: list, add (with durationMs), remove; bad input is CB_ERR_PAYLOAD_INVALID', async () => {
     const { clock, service } = engine({ rules: [{ name: 'X', metric: 'x', threshold: 1 }] }, () => [single('gauge', 'x', 'x', () => 2)]);
     const r = alertResponders(service, () => clock.t);
-    const added = r[ALERTS_SILENCE_ADD_TOPIC]?.({ app: 'admin', connectionId: 'c1', data: { matchers: { alertname: 'X' }, durationMs: 1000 } }) as {
+    const added = r[ALERTS_SILENCE_ADD_TOPIC]?.({
+      app: 'admin',
+      connectionId: 'c1',
+      data: { matchers: { alertname: 'X' }, durationMs: 1000 },
+    }) as {
       id: string;
       expiresAt: number;
       createdBy: string;
     };
     assert.equal(added.expiresAt, clock.t + 1000);
     assert.equal(added.createdBy, 'admin');
-    const listed = r[ALERTS_LIST_TOPIC]?.({ app: 'admin', connectionId: 'c1', data: undefined }) as { silences: { id: string }[]; rules: { name: string }[] };
+    const listed = r[ALERTS_LIST_TOPIC]?.({ app: 'admin', connectionId: 'c1', data: undefined }) as {
+      silences: { id: string }[];
+      rules: { name: string }[];
+    };
     assert.deepEqual(
       listed.silences.map((s) => s.id),
       [added.id],

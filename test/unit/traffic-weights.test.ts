@@ -57,7 +57,10 @@ describe('traffic weights', () => {
       assert.deepEqual(await tally(h.client, 40, 3), [30, 10, 0]);
       h.broker.setTrafficWeight(h.ids[0]!, 0);
       h.broker.setTrafficWeight(h.ids[1]!, 0);
-      await assert.rejects(h.client.request('svc.who', null, { timeoutMs: 2_000 }), (e: CrossbusError) => e.code === 'CB_ERR_NO_RESPONDERS');
+      await assert.rejects(
+        h.client.request('svc.who', null, { timeoutMs: 2_000 }),
+        (e: CrossbusError) => e.code === 'CB_ERR_NO_RESPONDERS',
+      );
       for (const id of h.ids.slice(0, 3)) h.broker.setTrafficWeight(id, 1);
       assert.deepEqual(await tally(h.client, 3, 3), [1, 1, 1]);
     } finally {
@@ -69,7 +72,10 @@ describe('traffic weights', () => {
     const h = await setup(1);
     try {
       for (const bad of [-1, 1.5, MAX_TRAFFIC_WEIGHT + 1, Number.NaN])
-        assert.throws(() => h.broker.setTrafficWeight(h.ids[0]!, bad), (e: CrossbusError) => e.code === 'CB_ERR_INVALID_OPTION');
+        assert.throws(
+          () => h.broker.setTrafficWeight(h.ids[0]!, bad),
+          (e: CrossbusError) => e.code === 'CB_ERR_INVALID_OPTION',
+        );
       assert.equal(h.broker.setTrafficWeight(h.ids[0]!, MAX_TRAFFIC_WEIGHT), true);
       assert.equal(h.broker.setTrafficWeight('nobody', 1), false);
       assert.equal(h.broker.replyStats('nobody'), undefined);
@@ -104,7 +110,7 @@ describe('traffic weights', () => {
       broker.setTrafficWeight(ids[0]!, 0);
       await assert.rejects(client.request('svc.slow', null, { timeoutMs: 2_000 }), (e: CrossbusError) => e.code === 'CB_ERR_NO_RESPONDERS');
       release();
-      assert.equal(await pending, "done");
+      assert.equal(await pending, 'done');
     } finally {
       await client.close();
       await slow.close();
@@ -113,7 +119,8 @@ describe('traffic weights', () => {
   });
 
   test('pickMember multiplies each member by its connection weight', () => {
-    const sub = (weight: number, traffic: number) => ({ weight, session: { routing: { trafficWeight: traffic } } }) as unknown as RouteSubscription;
+    const sub = (weight: number, traffic: number) =>
+      ({ weight, session: { routing: { trafficWeight: traffic } } }) as unknown as RouteSubscription;
     const members = [sub(1, 1), sub(2, 3), sub(1, 0)];
     const counts = [0, 0, 0];
     for (let c = 0; c < 7; c++) counts[pickMember(members, c)]!++;

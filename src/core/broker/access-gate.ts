@@ -2,7 +2,7 @@ import { correlationIdOf } from '../util/correlation.js';
 import { CrossbusError, createError, type ErrorCode } from '../errors/index.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
 import type { HelloPayload, WelcomePayload } from '../protocol/handshake.js';
-import type { AccessAction, BrokerSecurity } from '../security/broker-security.js';
+import type { AccessAction, AccessVerdict, BrokerSecurity } from '../security/broker-security.js';
 import { HEADER_GRANTS } from '../security/handshake-messages.js';
 import { patternCovers } from '../security/policy.js';
 import type { TypedEmitter } from '../util/emitter.js';
@@ -29,6 +29,9 @@ const INVALID_INPUT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CB_ERR_HEADERS_TOO_LARGE',
 ]);
 
+/** A request on an open system topic (BrokerOptions.openSystemRequests): its responder checks the caller. */
+const OPEN_SYSTEM_REQUEST: AccessVerdict = { allowed: true, ask: false, rule: 'open system request' };
+
 /**
  * The broker's security: the authenticated handshake (HandshakeGate), and the questions asked
  * before anything is routed or subscribed (grants, inboxes, consent, rate limits), each refusal
@@ -45,6 +48,8 @@ export class AccessGate {
   readonly #totals: HubCounters;
   /** An app's name as a metric label (see BrokerOptions.metricsAppLabel). */
   readonly #appLabel: (app: string) => string;
+  /** System topics any authenticated app may request (their responders check the caller). */
+  readonly #openSystem: ReadonlySet<string>;
 
   constructor(
     sec: BrokerSecurity,
@@ -54,7 +59,9 @@ export class AccessGate {
     router: Router,
     totals: HubCounters,
     appLabel: (app: string) => string,
+    openSystem: ReadonlySet<string>,
   ) {
+    this.#openSystem = openSystem;
     this.#sec = sec;
     this.#totals = totals;
     this.#appLabel = appLabel;
@@ -217,7 +224,7 @@ export class AccessGate {
         this.#deny(s, env.id, action, topic, `replyTo must be your own inbox (${inbox}.*)`, undefined, env);
         return false;
       }
-      const verdict = sec.check(app, action, topic);
+      const verdict = env.kind === Kind.REQUEST && this.#openSystem.has(topic) ? OPEN_SYSTEM_REQUEST : sec.check(app, action, topic);
       if (!verdict.allowed) {
         this.#deny(s, env.id, action, topic, verdict.reason, undefined, env);
         return false;

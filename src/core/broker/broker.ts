@@ -55,7 +55,9 @@ export class Broker implements MetricsSource {
     const sessions = (this.#sessions = new SessionTable(o, events, totals, queues, router, streams));
     queues.attach(sessions);
     const gate = (this.#gate =
-      o.security === undefined ? undefined : new AccessGate(o.security, events, sessions, queues, router, totals, o.metricsAppLabel));
+      o.security === undefined
+        ? undefined
+        : new AccessGate(o.security, events, sessions, queues, router, totals, o.metricsAppLabel, o.openSystemRequests));
     const inbound = (this.#inbound = new InboundDispatch(o, events, totals, sessions, queues, router, gate, streams));
     streams?.attach(new BrokerStreamHost(events, queues, inbound, gate));
     events.on('security', (e) => {

@@ -94,6 +94,12 @@ export interface BrokerOptions {
    */
   systemResponders?: SystemResponders;
   /**
+   * Reserved topics among `systemResponders` any authenticated app may request without a grant:
+   * their responders check the caller themselves (an app instance attaching to its deployment
+   * proves itself with a token the supervisor handed it). @default none
+   */
+  openSystemRequests?: readonly string[];
+  /**
    * The addresses the hub listens on, named in every WELCOME (inside the handshake transcript,
    * so a client can trust them) for clients that pick the fastest transport. Read at each
    * HELLO: listeners bound after the broker started are included. @default none
@@ -137,6 +143,7 @@ export interface ResolvedBrokerOptions {
   security: BrokerSecurity | undefined;
   streams: BrokerStreams<Session> | undefined;
   systemResponders: SystemResponders | undefined;
+  openSystemRequests: ReadonlySet<string>;
   advertisedListeners: (() => readonly string[]) | undefined;
   metricsAppLabel: (app: string) => string;
   metricsTopics: readonly string[];
@@ -257,6 +264,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     security: options.security,
     streams: options.streams,
     systemResponders: options.systemResponders === undefined ? undefined : Object.freeze({ ...options.systemResponders }),
+    openSystemRequests: new Set(options.openSystemRequests ?? []),
     advertisedListeners: options.advertisedListeners,
     metricsAppLabel: options.metricsAppLabel ?? metricsAppOther,
     metricsTopics: metricTopicsOption(options.metricsTopics),

@@ -33,6 +33,7 @@ export interface SlotOptions {
   readonly instanceId: string;
   readonly url: string;
   readonly secret: string | undefined;
+  readonly attachToken: string | undefined;
   readonly policy: RestartPolicy;
   readonly startTimeoutMs: number;
   readonly stopGraceMs: number;
@@ -137,7 +138,7 @@ export class InstanceSlot {
     if (message === undefined || child !== this.#child) return;
     this.#lastBeat = this.#o.now();
     if (message.crossbus === 'hello') {
-      const { manifest, url, secret, instanceId } = this.#o;
+      const { manifest, url, secret, instanceId, attachToken } = this.#o;
       const start: StartMessage = {
         [IPC_KEY]: 'start',
         url,
@@ -147,6 +148,7 @@ export class InstanceSlot {
         config: manifest.config,
         heartbeatIntervalMs: manifest.healthCheck.intervalMs,
         ...(secret === undefined ? {} : { secret }),
+        ...(attachToken === undefined ? {} : { attachToken }),
       };
       child.send(start);
     } else if (message.crossbus === 'ready') {

@@ -16,6 +16,7 @@
  */
 import { createError } from '../../core/errors/index.js';
 import { connect, type NodeConnectOptions, type SyncingBus } from '../index.js';
+import { DEPLOY_ATTACH } from '../../core/apps/deploy-topics.js';
 import { isStartMessage, type BeatMessage, type HelloMessage, type ReadyMessage, type StartMessage } from './ipc-messages.js';
 
 export interface InstanceContext {
@@ -101,6 +102,16 @@ function contextFrom(start: StartMessage): InstanceContext {
     async connect(options: Omit<NodeConnectOptions, 'name' | 'secret'> = {}): Promise<SyncingBus> {
       const bus = await connect(start.url, { ...options, name: start.app, ...(secret === undefined ? {} : { secret }) });
       buses.push(bus);
+      // Run by the hub's deployment manager: say which instance this connection is, now and after
+      // each reconnect (a new connection), before taking traffic the manager routes by instance.
+      const token = start.attachToken;
+      if (token !== undefined) {
+        const attach = (): Promise<unknown> => bus.request(DEPLOY_ATTACH, { token }).catch(() => undefined);
+        await attach();
+        bus.on('connected', (e) => {
+          if (e.reconnected) void attach();
+        });
+      }
       send({ crossbus: 'ready' });
       return bus;
     },

@@ -36,6 +36,8 @@ export interface StartMessage {
   readonly version: string;
   readonly config: unknown;
   readonly heartbeatIntervalMs: number;
+  /** The instance's proof for `$SYS.REQ.DEPLOY.ATTACH`, when the hub's deployment manager runs it. */
+  readonly attachToken?: string;
 }
 
 export type InstanceMessage = HelloMessage | ReadyMessage | BeatMessage;

@@ -52,6 +52,14 @@ export interface SupervisorOptions {
   readonly execArgv?: readonly string[];
   /** The environment instances start from (minus CROSSBUS_*), plus the manifest's `env`. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * One token per instance, handed over IPC with its credentials: the instance attaches to its
+   * deployment with it (`$SYS.REQ.DEPLOY.ATTACH`), so the hub knows which connection is which
+   * instance of which version. @default none: instances do not attach
+   */
+  readonly attachTokens?: readonly string[];
+  /** Instance ids are `<prefix>-<n>`. @default the manifest's name */
+  readonly instancePrefix?: string;
   /** @default silent */
   readonly logger?: Logger;
   /** @default Date.now */
@@ -87,8 +95,13 @@ export class Supervisor implements MetricsSource {
     this.events = new TypedEmitter((error) => this.#logger.warn({ error }, 'a supervisor event listener threw'));
     // Each slot's policy checks the options here, before anything starts.
     const restart = options.restart ?? {};
+    if (options.attachTokens !== undefined && options.attachTokens.length !== manifest.instances)
+      throw new ConfigError(
+        'CB_ERR_INVALID_OPTION',
+        `attachTokens: one per instance (${manifest.instances}), got ${options.attachTokens.length}`,
+      );
     for (let i = 0; i < manifest.instances; i++) {
-      const instanceId = `${manifest.name}-${i}`;
+      const instanceId = `${options.instancePrefix ?? manifest.name}-${i}`;
       this.#slots.push(
         new InstanceSlot(
           {
@@ -98,6 +111,7 @@ export class Supervisor implements MetricsSource {
             instanceId,
             url: options.url,
             secret: options.secret,
+            attachToken: options.attachTokens?.[i],
             policy: new RestartPolicy(restart),
             startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
             stopGraceMs: options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
@@ -160,6 +174,22 @@ export class Supervisor implements MetricsSource {
   /** Stops every instance gracefully (SIGTERM, drain, SIGKILL after the grace period). */
   async stop(): Promise<void> {
     await Promise.all(this.#slots.map((s) => s.stop()));
+  }
+
+  /** Starts instance number `index` (0-based) if it is not running. */
+  startInstance(index: number): void {
+    this.#slotAt(index).start();
+  }
+
+  /** Stops instance number `index` gracefully; resolves once it is gone. */
+  stopInstance(index: number): Promise<void> {
+    return this.#slotAt(index).stop();
+  }
+
+  #slotAt(index: number): InstanceSlot {
+    const slot = this.#slots[index];
+    if (slot === undefined) throw new ConfigError('CB_ERR_INVALID_OPTION', `no instance ${index}: the app has ${this.#slots.length}`);
+    return slot;
   }
 
   instances(): InstanceStatus[] {
