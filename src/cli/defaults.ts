@@ -34,3 +34,13 @@ export const DEFAULT_CLIENT_APP = 'app';
 export const DEFAULT_REPLY_CONCURRENCY = 8;
 /** How long one `crossbus reply --command` run may take before it is killed. @default 10_000 */
 export const DEFAULT_REPLY_TIMEOUT_MS = 10_000;
+
+/**
+ * How long `crossbus deploy start` waits for the hub to take the package and stage it: an upload
+ * of up to a frame (1 MiB) and the new version's instances started. @default 120_000
+ */
+export const DEFAULT_DEPLOY_START_TIMEOUT_MS = 120_000;
+/** While following a deployment, the record is also read with a request this often. @default 5_000 */
+export const DEFAULT_DEPLOY_POLL_MS = 5_000;
+/** Deployments `crossbus deploy history` prints when --limit is not given. @default 20 */
+export const DEFAULT_DEPLOY_HISTORY_LIMIT = 20;

@@ -20,6 +20,7 @@ import { STATS_HELP, statsCommand } from './commands/stats.js';
 import { ALERTS_HELP, alertsCommand } from './commands/alerts.js';
 import { SYNC_HELP, syncCommand } from './commands/sync.js';
 import { RUN_HELP, runCommand } from './commands/run.js';
+import { DEPLOY_HELP, deployCommand } from './commands/deploy.js';
 import { STREAM_CLI_APP, type StreamIo } from './commands/streams.js';
 import type { StreamsClient } from './commands/streams-api.js';
 import { connectClient, type ClientFlags } from './client-connection.js';
@@ -46,6 +47,12 @@ async function openStreamsClient(flags: ClientFlags): Promise<StreamsClient> {
     throw err;
   });
   return connectClient(flags, STREAM_CLI_APP);
+}
+
+/** While a deployment is followed, Ctrl-C stops the following (the deployment goes on): said, then exit 1. */
+function onInterrupt(handler: () => void): () => void {
+  process.once('SIGINT', handler);
+  return () => void process.off('SIGINT', handler);
 }
 
 interface Command {
@@ -127,6 +134,12 @@ const COMMANDS: Record<string, Command> = {
     usage: ['crossbus run <manifest>', "run a node app's instances under a supervisor"],
     help: RUN_HELP,
     run: runCommand,
+  },
+  deploy: {
+    usage: ['crossbus deploy start|status|promote|abort|rollback|history', 'ship an app: blue-green, rolling or canary'],
+    help: DEPLOY_HELP,
+    run: (args) =>
+      deployCommand(args, { ...streamIo, terminal: process.stdout, onInterrupt }, (flags) => connectClient(flags, STREAM_CLI_APP)),
   },
   reload: {
     usage: ['crossbus reload [--data <dir>]', 'make the hub re-read its config'],

@@ -67,6 +67,7 @@ describe('help, did-you-mean and exit codes', () => {
     'stream',
     'consumer',
     'dlq',
+    'deploy',
     'reload',
     'keys',
     'consent',
@@ -94,7 +95,7 @@ describe('help, did-you-mean and exit codes', () => {
       assert.equal(viaHelp.stdout, viaFlag.stdout, cmd);
     });
     // Every client command lists the environment variables it reads.
-    for (const cmd of ['pub', 'sub', 'request', 'reply', 'stats', 'stream', 'consumer', 'dlq']) {
+    for (const cmd of ['pub', 'sub', 'request', 'reply', 'stats', 'stream', 'consumer', 'dlq', 'deploy']) {
       const text = runs[2 * COMMANDS.indexOf(cmd)]!.stdout;
       assert.match(text, /CROSSBUS_URL/, cmd);
       assert.match(text, /--secret-file <path>.*\n?.*CROSSBUS_SECRET_FILE/, cmd);

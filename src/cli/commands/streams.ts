@@ -39,8 +39,8 @@ export interface StreamIo {
 /** Connection flags every stream, consumer and dlq subcommand takes (the same as pub/sub/request). */
 export type { ClientFlags };
 
-/** The commands that manage streams through a client connection. */
-export type StreamCommandName = 'stream' | 'consumer' | 'dlq' | 'kv' | 'config';
+/** The commands that share this subcommand parsing and client connection (streams, kv, config, deploy). */
+export type StreamCommandName = 'stream' | 'consumer' | 'dlq' | 'kv' | 'config' | 'deploy';
 
 export type OpenClient = (flags: ClientFlags) => Promise<StreamsClient>;
 

@@ -1,0 +1,235 @@
+/**
+ * `crossbus deploy start|status|promote|abort|rollback|history`: ships an app's new version to
+ * the hub's deployment manager and follows it, through the requests the hub answers
+ * (`$SYS.REQ.DEPLOY.*`, which need request grants: an admin's '>') and the records it publishes
+ * on `$SYS.DEPLOY.<app>`. start prepares (validates the manifest, packs its folder with a
+ * checksum), sends the package with its DeploymentConfig, then prints each step until the
+ * deployment ends. Exit codes: 0 ok (start: the deployment succeeded), 1 the hub refused, or the
+ * deployment rolled back, was aborted or failed, 2 usage error.
+ */
+import { DEFAULT_ENVIRONMENT, DEFAULT_STRATEGY } from '../../core/apps/deploy-defaults.js';
+import {
+  DEPLOY_ABORT,
+  DEPLOY_EVENTS_PREFIX,
+  DEPLOY_HISTORY,
+  DEPLOY_PROMOTE,
+  DEPLOY_ROLLBACK,
+  DEPLOY_START,
+  DEPLOY_STATUS,
+  type AppDeployStatus,
+  type DeploymentRecord,
+} from '../../core/apps/deploy-topics.js';
+import { isCrossbusError } from '../../core/errors/index.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../client/defaults.js';
+import { packApp } from '../../node/apps/app-package.js';
+import { loadAppManifest } from '../../node/apps/manifest-file.js';
+import { ENVIRONMENT_HELP, URL_OPTION, credentialOptions } from '../client-flags.js';
+import type { ClientFlags } from '../client-connection.js';
+import { DEFAULT_DEPLOY_HISTORY_LIMIT, DEFAULT_DEPLOY_START_TIMEOUT_MS } from '../defaults.js';
+import { DEPLOY_ENVIRONMENTS, DEPLOY_STRATEGIES, loadDeployConfig } from '../deploy-config-flags.js';
+import { DeployWatch, type DeployClient, type FollowOutput } from '../deploy-follow.js';
+import { deploymentSummary, formatHistory, formatStatus, outcomeLine } from '../deploy-format.js';
+import { CliError, HELP_OPTION, defineOptions, intOption, optionsHelp, pickOptions } from '../options.js';
+import { parseSubcommand, withClient, type StreamIo, type Subcommand } from './streams.js';
+import { STREAM_CLI_APP } from './streams.js';
+import { formatBytes } from './streams-format.js';
+
+/** What the deploy command needs of a connection: the real Bus from connect(), or a test's. */
+export interface DeployConnection extends DeployClient {
+  close(): Promise<void>;
+}
+export type OpenDeployClient = (flags: ClientFlags) => Promise<DeployConnection>;
+
+export interface DeployIo extends StreamIo {
+  /** Where a followed deployment's lines go (stdout), with `isTTY` for the status line. @default stdout, as a non-terminal */
+  terminal?: FollowOutput;
+  /** Registers what an interrupt (SIGINT) does while a deployment is followed; returns its removal. @default none */
+  onInterrupt?: (handler: () => void) => () => void;
+  /** While following, the record is also read this often (ms). @default DEFAULT_DEPLOY_POLL_MS */
+  pollMs?: number;
+}
+
+const DEPLOY_OPTIONS = defineOptions({
+  strategy: {
+    type: 'string',
+    placeholder: '<name>',
+    description: `start: ${DEPLOY_STRATEGIES.join(', ')}`,
+    default: `the config file's, else ${DEFAULT_STRATEGY}`,
+  },
+  env: {
+    type: 'string',
+    placeholder: '<name>',
+    description: `start: the target environment, ${DEPLOY_ENVIRONMENTS.join(', ')} (its policy is the hub's)`,
+    default: `the config file's, else ${DEFAULT_ENVIRONMENT}`,
+  },
+  config: {
+    type: 'string',
+    placeholder: '<file>',
+    description: 'start: a DeploymentConfig file (.json, .yaml or .yml); a flag may repeat a value of it, not contradict it',
+  },
+  detach: { type: 'boolean', description: 'start: return once the hub has staged the new version, without following it' },
+  limit: { type: 'string', placeholder: '<n>', description: 'history: the newest n deployments', default: DEFAULT_DEPLOY_HISTORY_LIMIT },
+  json: { type: 'boolean', description: 'print JSON (start, promote, abort, rollback: the record; status, history: the answer)' },
+  timeout: {
+    type: 'string',
+    placeholder: '<ms>',
+    description: "how long to wait for the hub's answer",
+    default: `${DEFAULT_REQUEST_TIMEOUT_MS}; start: ${DEFAULT_DEPLOY_START_TIMEOUT_MS}`,
+  },
+});
+
+/** The credentials as every client command takes them, but --config: here it names the deployment's config. */
+const { config: _hubConfig, data, insecure, ...credentials } = credentialOptions(STREAM_CLI_APP);
+const CREDENTIALS = defineOptions({
+  ...credentials,
+  data: { ...data, description: "without a secret file: the app's newest valid key from the hub config file in this directory" },
+  insecure,
+});
+const CONNECTION = defineOptions({ ...URL_OPTION, ...CREDENTIALS, ...HELP_OPTION });
+
+export const DEPLOY_HELP = `Usage:
+  crossbus deploy start <manifest> [--strategy blue-green|rolling|canary] [--env production] [--config deploy.json] [--detach]
+                                          ship a new version of an app and follow it to its end
+  crossbus deploy status [app] [--json]   apps: active and previous versions, the deployment in progress, instances
+  crossbus deploy promote <app>           switch a blue-green preview, or end a canary's manual pause
+  crossbus deploy abort <app>             stop the deployment in progress and roll it back
+  crossbus deploy rollback <app>          the previous version back
+  crossbus deploy history <app> [--limit ${DEFAULT_DEPLOY_HISTORY_LIMIT}] [--json]
+
+start validates <manifest> (crossbus.app.json, .yaml or .yml, or a folder holding one), packs its
+folder (node_modules and hidden files left out) with a SHA-256 checksum, and sends it with its
+DeploymentConfig to the hub, which stages, validates, promotes and verifies the new version by
+the strategy, rolling back on a failure. Each step is printed as it happens (elapsed time, phase,
+the new version's share of the requests, analysis verdicts) until the deployment ends: exit 0
+when it succeeded, 1 when it rolled back, was aborted or failed. Interrupting start stops the
+following, not the deployment. The hub answers on $SYS.REQ.DEPLOY.* and publishes each step on
+$SYS.DEPLOY.<app>: the app needs request and subscribe grants on them (an admin's '>').
+
+${optionsHelp([
+  { title: 'Options:', options: { ...DEPLOY_OPTIONS, help: HELP_OPTION.help } },
+  { title: `Connection (as for pub/sub/request, but the default app is ${JSON.stringify(STREAM_CLI_APP)}):`, options: URL_OPTION },
+  { title: 'Credentials (first found wins):', options: CREDENTIALS },
+])}
+
+${ENVIRONMENT_HELP}`;
+
+const flags = (names: ReadonlyArray<keyof typeof DEPLOY_OPTIONS>) => ({ ...pickOptions(DEPLOY_OPTIONS, names), ...CONNECTION });
+const APP = { args: 1, argsUsage: '<app>' };
+const SUBS: Record<string, Subcommand> = {
+  start: { args: 1, argsUsage: '<manifest>', options: flags(['strategy', 'env', 'config', 'detach', 'json', 'timeout']) },
+  status: { args: 0, optionalArgs: 1, argsUsage: '[app]', options: flags(['json', 'timeout']) },
+  promote: { ...APP, options: flags(['json', 'timeout']) },
+  abort: { ...APP, options: flags(['json', 'timeout']) },
+  rollback: { ...APP, options: flags(['json', 'timeout']) },
+  history: { ...APP, options: flags(['limit', 'json', 'timeout']) },
+};
+const ACTIONS: Record<string, string> = { promote: DEPLOY_PROMOTE, abort: DEPLOY_ABORT, rollback: DEPLOY_ROLLBACK };
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** A refusal the person can act on, in the CLI's words; other errors as they are. */
+function explained(err: unknown, topic: string, action: 'request' | 'subscribe' = 'request'): unknown {
+  if (!isCrossbusError(err)) return err;
+  if (err.code === 'CB_ERR_FORBIDDEN')
+    return new CliError(`${err.message}: deploy needs an app with a ${action} grant on ${topic}, such as "admin" (--name) (${err.code})`);
+  if (err.code === 'CB_ERR_NO_RESPONDERS')
+    return new CliError(`the hub answers no ${topic}: it runs no deployment manager (deployments are off in its config) (${err.code})`);
+  return err;
+}
+
+async function ask<T>(client: DeployClient, topic: string, data: unknown, timeoutMs: number): Promise<T> {
+  try {
+    return await client.request<T>(topic, data, { timeoutMs });
+  } catch (err) {
+    throw explained(err, topic);
+  }
+}
+
+export async function deployCommand(args: string[], io: DeployIo, open: OpenDeployClient): Promise<number> {
+  const parsed = parseSubcommand('deploy', args, SUBS, DEPLOY_HELP, io);
+  if (typeof parsed === 'number') return parsed;
+  const { sub, positionals } = parsed;
+  const values = parsed.values as Values;
+  const json = values.json === true;
+  const timeout = (fallback: number) => intOption('timeout', values.timeout as string | undefined, 1, 86_400_000) ?? fallback;
+  const connection = { ...(values as ClientFlags), config: undefined };
+  const [arg] = positionals;
+
+  if (sub === 'start') {
+    // Everything that can be wrong on this side is found before connecting: the manifest, the config, the package.
+    const timeoutMs = timeout(DEFAULT_DEPLOY_START_TIMEOUT_MS);
+    const loaded = await loadAppManifest(arg as string);
+    const { input } = await loadDeployConfig(values.config as string | undefined, {
+      strategy: values.strategy as string | undefined,
+      env: values.env as string | undefined,
+    });
+    const pkg = await packApp(loaded.dir);
+    const app = loaded.manifest.name;
+    const progress: FollowOutput = json ? { write: (s: string) => io.stderr(s) } : (io.terminal ?? { write: (s: string) => io.stdout(s) });
+    const bytes = pkg.files.reduce((n, f) => n + Math.floor((f.data.length * 3) / 4), 0);
+    progress.write(
+      `prepared ${app} ${loaded.manifest.version}: ${pkg.files.length} file${pkg.files.length === 1 ? '' : 's'}, ${formatBytes(bytes)}, sha256 ${pkg.checksum.slice(0, 12)}\n`,
+    );
+    return withClient('deploy', connection, open, io, async (client) => {
+      const watch = values.detach
+        ? undefined
+        : await DeployWatch.open(client, app).catch((err: unknown) => {
+            throw explained(err, `${DEPLOY_EVENTS_PREFIX}${app}`, 'subscribe');
+          });
+      try {
+        const { deployment } = await ask<{ deployment: DeploymentRecord }>(
+          client,
+          DEPLOY_START,
+          { package: pkg, config: input },
+          timeoutMs,
+        );
+        progress.write(`deployment ${deployment.id} started: ${deploymentSummary(deployment)}\n`);
+        if (watch === undefined) {
+          if (json) io.stdout(`${JSON.stringify(deployment, null, 2)}\n`);
+          else progress.write(`follow it with 'crossbus deploy status ${app}'\n`);
+          return 0;
+        }
+        const offInterrupt = io.onInterrupt?.(() =>
+          watch.interrupt(
+            new CliError(
+              `stopped following deployment ${deployment.id}; it goes on in the hub ('crossbus deploy status ${app}', 'crossbus deploy abort ${app}')`,
+            ),
+          ),
+        );
+        let final: DeploymentRecord;
+        try {
+          final = await watch.follow(deployment, { out: progress, ...(io.pollMs === undefined ? {} : { pollMs: io.pollMs }) });
+        } finally {
+          offInterrupt?.();
+        }
+        progress.write(`${outcomeLine(final)}\n`);
+        if (json) io.stdout(`${JSON.stringify(final, null, 2)}\n`);
+        return final.outcome === 'succeeded' ? 0 : 1;
+      } finally {
+        watch?.close();
+      }
+    });
+  }
+
+  const timeoutMs = timeout(DEFAULT_REQUEST_TIMEOUT_MS);
+  const limit = intOption('limit', values.limit as string | undefined, 1, 100_000) ?? DEFAULT_DEPLOY_HISTORY_LIMIT;
+  return withClient('deploy', connection, open, io, async (client) => {
+    if (sub === 'status') {
+      const answer = await ask<{ apps: AppDeployStatus[] }>(client, DEPLOY_STATUS, arg === undefined ? {} : { app: arg }, timeoutMs);
+      io.stdout(json ? `${JSON.stringify(answer, null, 2)}\n` : formatStatus(answer.apps, arg !== undefined));
+      return 0;
+    }
+    if (sub === 'history') {
+      const answer = await ask<{ history: DeploymentRecord[] }>(client, DEPLOY_HISTORY, { app: arg }, timeoutMs);
+      const history = answer.history.slice(0, limit);
+      io.stdout(json ? `${JSON.stringify({ history }, null, 2)}\n` : formatHistory(history));
+      return 0;
+    }
+    const topic = ACTIONS[sub] as string;
+    const { deployment } = await ask<{ deployment: DeploymentRecord }>(client, topic, { app: arg }, timeoutMs);
+    io.stdout(
+      json ? `${JSON.stringify(deployment, null, 2)}\n` : `${sub}: deployment ${deployment.id}: ${deploymentSummary(deployment)}\n`,
+    );
+    return 0;
+  });
+}
