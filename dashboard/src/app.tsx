@@ -11,6 +11,7 @@ import { Alerts } from './views/alerts';
 import { Audit } from './views/audit';
 import { Consent } from './views/consent';
 import { DeadLetters } from './views/dead-letters';
+import { Deployments } from './views/deployments';
 import { Latency } from './views/latency';
 import { Login } from './views/login';
 import { Overview } from './views/overview';
@@ -24,6 +25,7 @@ const VIEWS = [
   { id: 'consent', title: 'Consent', view: Consent },
   { id: 'audit', title: 'Audit log', view: Audit },
   { id: 'alerts', title: 'Alerts', view: Alerts },
+  { id: 'deployments', title: 'Deployments', view: Deployments },
 ] as const;
 
 /** Activity refreshes the session at most this often. */

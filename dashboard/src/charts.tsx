@@ -66,3 +66,17 @@ export function HistogramChart({ data, title, unit }: { data: HistogramData; tit
     </svg>
   );
 }
+
+/**
+ * The share of a group's requests a new version gets, as a bar (SVG: no style attribute, which
+ * the dashboard's CSP would refuse).
+ */
+export function WeightBar({ percent, label }: { percent: number; label: string }) {
+  const p = Math.max(0, Math.min(100, percent));
+  return (
+    <svg class="weight-bar" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" aria-label={label} data-weight={p}>
+      <rect x={0} y={0} width={100} height={6} class="track" />
+      <rect x={0} y={0} width={p} height={6} class="fill" />
+    </svg>
+  );
+}
