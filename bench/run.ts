@@ -14,6 +14,8 @@
  *            two authors typing vs Yjs and Automerge, realtime round trips through a hub
  *   kv       KV buckets vs NATS KV on JetStream: puts and gets per second, one update to 1,000 watchers;
  *            layered configuration resolved per second vs convict
+ *   deploy   4 app instances under a steady request load: requests served per second while they are
+ *            replaced by hand (restart); a SIGKILLed instance replaced, crossbus Supervisor vs pm2
  *   all      every suite, one after the other
  *
  * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
@@ -23,7 +25,7 @@
 import { printBench, type BenchOutput } from './lib/output.js';
 import { killAllChildrenSync } from './lib/procs.js';
 
-const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'local', 'pool', 'connect', 'sync', 'kv'] as const;
+const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'local', 'pool', 'connect', 'sync', 'kv', 'deploy'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface CliOptions {
@@ -57,6 +59,9 @@ function usage(): string {
     '  kv       KV buckets: put and get per second (1,000 keys, ~100 B JSON, up to 256 outstanding) and one',
     '           update to 1,000 watchers: crossbus (durability interval; fsync for information) vs NATS KV;',
     '           a 500-key layered configuration resolved per second: crossbus vs convict (load + validate)',
+    '  deploy   4 instances of an app under a steady request load (8 loops): requests served per second over',
+    '           a 10 s window while they are stopped and started again by hand (restart); a SIGKILLed instance',
+    '           replaced until a new pid answers, as restarts per second: crossbus Supervisor vs pm2 (fork mode)',
     '  all      run every suite',
     '',
     'options:',
@@ -69,9 +74,10 @@ function usage(): string {
     '                kv: crossbus-put,crossbus-put-fsync,nats-kv-put,crossbus-get,nats-kv-get,',
     '                crossbus-watch-fanout,nats-kv-watch-fanout,crossbus-resolve,convict — a get also runs',
     '                the puts that fill its bucket; the resolve pair alone starts no server;',
+    '                deploy: restart,crossbus-restarts,pm2-restarts;',
     '                durable: crossbus-fsync,crossbus-interval,crossbus-replay,jetstream,jetstream-replay —',
     '                a replay also runs the publish phase that fills its stream)',
-    '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful)',
+    '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful; deploy: one kill per instance)',
     '  --scale=F     multiply message/request counts by F',
     '  --pace=N      pubsub, security: publishers yield to the event loop every N messages (default 100, 0 = never)',
   ].join('\n');
@@ -142,6 +148,10 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
     case 'kv': {
       const { runKvBench } = await import('./kv.js');
       return runKvBench({ only: opts.only, scale: opts.scale });
+    }
+    case 'deploy': {
+      const { runDeployBench } = await import('./deploy.js');
+      return runDeployBench({ only: opts.only, scale: opts.scale });
     }
   }
 }

@@ -37,6 +37,10 @@ import {
   type StaticAppOptions,
   type StaticAppServer,
 } from '../node/static-apps/index.js';
+import { openDeployments, type HubDeployOption } from './deploy-setup.js';
+import { deployResponders } from './deploy/deploy-responders.js';
+import type { DeploymentManager } from './deploy/deployment-manager.js';
+import { DEPLOY_ATTACH } from '../core/apps/deploy-topics.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_STREAM_STORAGE } from './defaults.js';
 
 export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> {
@@ -110,6 +114,12 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
    * `staticApps`. @default []
    */
   staticApps?: readonly StaticAppOptions[];
+  /**
+   * App deployments (src/hub/deploy/): the hub runs the apps deployed to it (`crossbus deploy`)
+   * and answers `$SYS.REQ.DEPLOY.*`. Needs a data folder (deployments survive restarts); `false`
+   * turns them off. @default true
+   */
+  deployments?: HubDeployOption;
 }
 
 /** A static app the hub serves. */
@@ -176,6 +186,8 @@ export interface Hub {
   readonly dashboardUrl: string | undefined;
   /** The static apps served, in the order given, each on its own origin. */
   readonly staticApps: readonly HubStaticApp[];
+  /** The deployment manager (undefined without a data folder or with `deployments: false`). */
+  readonly deployments: DeploymentManager | undefined;
   /** Applies consent decisions queued by the CLI (SIGUSR2). */
   processConsentInbox(): Promise<number>;
   /** Graceful: tells clients, drains queues, then closes the listener. Idempotent. */
@@ -205,6 +217,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     alerts: alertsOption,
     dashboard: dashboardOption = false,
     staticApps: staticAppOptions = [],
+    deployments: deployOption = true,
     ...brokerOptions
   } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -243,7 +256,13 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   let closing: Promise<void> | undefined;
   // What /metrics and hub.metrics() read: the broker's, the streams' and the alert engine's (read when asked).
   let alerts: HubAlerts | undefined;
-  const hubMetrics = (): readonly Metric[] => [...broker.metrics(), ...(streams?.metrics() ?? []), ...(alerts?.metrics() ?? [])];
+  let deployments: DeploymentManager | undefined;
+  const hubMetrics = (): readonly Metric[] => [
+    ...broker.metrics(),
+    ...(streams?.metrics() ?? []),
+    ...(alerts?.metrics() ?? []),
+    ...(deployments?.metrics() ?? []),
+  ];
   let settings: Awaited<ReturnType<typeof settingsService>>;
   let listener: Awaited<ReturnType<typeof listenWebSocket>>;
   let socketListeners: SocketListener[];
@@ -305,7 +324,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         ...hubSettings.responders(),
         ...openedAlerts.responders,
         ...adminResponders({ consent: sec.consent, audit: sec.audit, auditFile: sec.auditFile, metrics: hubMetrics }),
+        ...deployResponders(() => deployments),
       },
+      openSystemRequests: [DEPLOY_ATTACH],
       ...(sec.security !== undefined ? { security: sec.security } : {}),
       ...(stored ? { streams: stored } : {}),
     });
@@ -360,6 +381,18 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     });
     const apps = staticApps;
     opened.push(() => Promise.all(apps.map((a) => a.close())));
+    deployments = await openDeployments({
+      dataDir,
+      option: deployOption,
+      broker,
+      url: listener.url,
+      config: sec.config,
+      consent: sec.consent,
+      audit: sec.audit,
+      logger: partLogger('deploy'),
+    });
+    const openedDeployments = deployments;
+    opened.push(async () => openedDeployments?.close());
     // The config file's listeners first, then those given in code (CLI flags).
     const fromConfig = configListeners(sec.config?.listeners ?? [], sec.configPath);
     socketListeners = await openSocketListeners([...fromConfig, ...socketListenerOptions], broker, {
@@ -395,6 +428,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     consent: sec.consent,
     dashboardUrl: dashboard?.url,
     staticApps: Object.freeze(staticApps.map((a) => Object.freeze({ name: a.name, url: a.url }))),
+    deployments,
     insecure,
     stats: () => broker.stats(),
     metrics: hubMetrics,
@@ -414,6 +448,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         alerts?.close();
         settings.close();
         dashboard?.close();
+        await deployments?.close();
         await broker.close(shutdownTimeoutMs);
         await Promise.all(staticApps.map((a) => a.close()));
         await listener.close();

@@ -177,7 +177,7 @@ describe('Supervisor', () => {
     return seen;
   }
 
-  test('a crash loop is detected and reported; the backoff grows until then', async () => {
+  test('a crash loop is detected and reported; the first restart is immediate, the backoff grows until then', async () => {
     const { logger, records } = recordingLogger();
     const s = await supervise(
       'crash-app.mjs',
@@ -190,7 +190,7 @@ describe('Supervisor', () => {
     await until(() => loops.length === 1, 10_000, 'the crash loop');
     assert.deepEqual(
       restarted.map((r) => r.delayMs),
-      [20, 40, 80],
+      [0, 20, 40],
     );
     assert.deepEqual(loops[0], { app: 'test', instanceId: 'test-0', restarts: 3, windowMs: 30_000 });
     assert.equal(s.instances()[0]?.state, 'crash-loop');
@@ -221,6 +221,8 @@ describe('Supervisor', () => {
     assert.equal(exited[0]?.signal, 'SIGKILL');
     assert.equal(exited[0]?.reason, 'heartbeat');
     assert.notEqual(restarted[0]?.pid, restarted[0]?.previousPid);
+    // Its first restart: at once, no backoff.
+    assert.equal(restarted[0]?.delayMs, 0);
     await s.stop();
   });
 

@@ -30,10 +30,11 @@ export const RUN_HELP = `Usage: crossbus run <manifest> [--url ...] [--name <app
 
 Runs a node app: validates <manifest> (crossbus.app.json, .yaml or .yml, or a folder holding
 one), then starts each of its instances as its own process, connected to the hub as the app. An
-instance that exits, crashes or stops beating is restarted with exponential backoff; one that
-keeps failing (a crash loop) is left stopped and reported. SIGINT or SIGTERM stops every instance
-gracefully (SIGTERM, in-flight requests finish, SIGKILL after --stop-grace). The app's secret
-reaches the instances over their IPC channel, never a command line, the environment or a file.
+instance that exits, crashes or stops beating is restarted at once, then with exponential
+backoff while it keeps failing; one that fails too often (a crash loop) is left stopped and
+reported. SIGINT or SIGTERM stops every instance gracefully (SIGTERM, in-flight requests
+finish, SIGKILL after --stop-grace). The app's secret reaches the instances over their IPC
+channel, never a command line, the environment or a file.
 Exits 1 once every instance is in a crash loop.
 
 ${optionsHelp([

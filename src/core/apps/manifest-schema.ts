@@ -7,6 +7,7 @@
  */
 import * as v from 'valibot';
 import { GrantSchema } from '../config/role-schema.js';
+import { topicProblem } from '../topic.js';
 import { integer, kind, list, nameProblem, rule, settings, stringOrKind, text } from '../config/rules.js';
 import {
   DEFAULT_APP_INSTANCES,
@@ -72,6 +73,17 @@ const healthCheck = v.optional(
       timeoutMs: v.optional(integer(MIN_HEALTH_MS, MAX_HEALTH_MS), DEFAULT_HEALTH_TIMEOUT_MS),
       /** Consecutive failed checks (or resource checks over a limit) before a restart. @default 3 */
       failuresBeforeRestart: v.optional(integer(1, MAX_HEALTH_FAILURES), DEFAULT_HEALTH_FAILURES),
+      /**
+       * A topic each instance serves once it is ready for traffic (serve it after the app's other
+       * topics): the hub's deployment manager asks it of every new instance before routing it
+       * requests. @default none: an instance is ready once connected
+       */
+      topic: v.optional(
+        v.pipe(
+          text(),
+          rule((t) => topicProblem(t, 'topic')),
+        ),
+      ),
     }),
     // A timeout shorter than the beat would fail every healthy instance.
     rule(({ intervalMs, timeoutMs }) =>

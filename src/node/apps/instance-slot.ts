@@ -224,6 +224,11 @@ export class InstanceSlot {
     }
     this.#restarts++;
     this.#pendingDelay = decision.delayMs;
+    // An immediate restart does not wait for a timer's turn of the event loop.
+    if (decision.delayMs === 0) {
+      this.#spawn();
+      return;
+    }
     this.#setState('backoff');
     this.#backoffTimer = setTimeout(() => {
       this.#backoffTimer = undefined;

@@ -1,27 +1,33 @@
 /**
- * When an instance that exited is started again: exponential backoff (initial delay, times a
- * factor per restart, up to a maximum; back to the initial delay after a healthy run), and crash
- * loops (more than `crashLoopRestarts` restarts within `crashLoopWindowMs`: no more restarts).
- * Pure: times are passed in, so tests drive it with a fake clock.
+ * When an instance that exited is started again. Restarts come in series: the first of a series
+ * (the instance's first exit, or its first after a healthy run of `resetAfterMs`) waits
+ * `firstDelayMs`, at once by default, since one crash of a healthy instance is no reason to leave
+ * its share of the load unserved; the ones after it back off exponentially (the initial delay,
+ * times a factor per restart, up to a maximum). Crash loops: more than `crashLoopRestarts`
+ * restarts within `crashLoopWindowMs`, and no more restarts. Pure: times are passed in, so tests
+ * drive it with a fake clock.
  */
 import { ValidationError } from '../../core/errors/index.js';
 import {
   DEFAULT_CRASH_LOOP_RESTARTS,
   DEFAULT_CRASH_LOOP_WINDOW_MS,
   DEFAULT_RESTART_FACTOR,
+  DEFAULT_RESTART_FIRST_DELAY_MS,
   DEFAULT_RESTART_INITIAL_DELAY_MS,
   DEFAULT_RESTART_MAX_DELAY_MS,
   DEFAULT_RESTART_RESET_AFTER_MS,
 } from './defaults.js';
 
 export interface RestartPolicyOptions {
-  /** @default 100 */
+  /** The first restart of a series, in ms (at most `maxDelayMs`). @default 0 */
+  firstDelayMs?: number;
+  /** The second restart of a series, in ms (at most `maxDelayMs`). @default 100 */
   initialDelayMs?: number;
-  /** @default 30000 */
+  /** The longest delay, in ms. @default 30000 */
   maxDelayMs?: number;
-  /** @default 2 */
+  /** Each restart after the second waits this many times longer than the one before. @default 2 */
   factor?: number;
-  /** @default 10000 */
+  /** A run at least this long ends a series: the next exit is the first of a new one, in ms. @default 10000 */
   resetAfterMs?: number;
   /** @default 5 */
   crashLoopRestarts?: number;
@@ -44,6 +50,7 @@ function checked(name: string, value: number | undefined, fallback: number, min:
 }
 
 export class RestartPolicy {
+  readonly #first: number;
   readonly #initial: number;
   readonly #max: number;
   readonly #factor: number;
@@ -52,11 +59,13 @@ export class RestartPolicy {
   readonly #window: number;
   /** When each recent restart was decided, oldest first. */
   readonly #recent: number[] = [];
+  /** Restarts so far in the current series. */
   #attempt = 0;
 
   constructor(options: RestartPolicyOptions = {}) {
+    this.#first = checked('firstDelayMs', options.firstDelayMs, DEFAULT_RESTART_FIRST_DELAY_MS, 0);
     this.#initial = checked('initialDelayMs', options.initialDelayMs, DEFAULT_RESTART_INITIAL_DELAY_MS, 0);
-    this.#max = checked('maxDelayMs', options.maxDelayMs, DEFAULT_RESTART_MAX_DELAY_MS, this.#initial);
+    this.#max = checked('maxDelayMs', options.maxDelayMs, DEFAULT_RESTART_MAX_DELAY_MS, Math.max(this.#first, this.#initial));
     this.#factor = checked('factor', options.factor, DEFAULT_RESTART_FACTOR, 1);
     this.#resetAfter = checked('resetAfterMs', options.resetAfterMs, DEFAULT_RESTART_RESET_AFTER_MS, 0);
     this.#loopRestarts = Math.floor(checked('crashLoopRestarts', options.crashLoopRestarts, DEFAULT_CRASH_LOOP_RESTARTS, 1));
@@ -70,7 +79,8 @@ export class RestartPolicy {
     while (recent.length > 0 && now - (recent[0] as number) >= this.#window) recent.shift();
     if (recent.length >= this.#loopRestarts) return { action: 'crash-loop', restarts: recent.length, windowMs: this.#window };
     recent.push(now);
-    const delayMs = Math.min(this.#max, this.#initial * this.#factor ** this.#attempt);
+    const attempt = this.#attempt;
+    const delayMs = attempt === 0 ? this.#first : Math.min(this.#max, this.#initial * this.#factor ** (attempt - 1));
     this.#attempt++;
     return { action: 'restart', delayMs, attempt: this.#attempt };
   }
