@@ -285,11 +285,10 @@ describe('crossbus deploy status, history, promote, abort, rollback', () => {
     );
   });
 
-  test('history: the newest --limit; the actions print the record the hub answers', async () => {
+  test('history: the newest --limit; promote prints the record the hub answers', async () => {
     const hub = new FakeHub()
       .answer('$SYS.REQ.DEPLOY.HISTORY', () => ({ history: [succeeded, { ...rolledBack, id: 'd-0' }] }))
-      .answer('$SYS.REQ.DEPLOY.PROMOTE', () => ({ deployment: promoted }))
-      .answer('$SYS.REQ.DEPLOY.ROLLBACK', () => ({ deployment: { ...staged, id: 'd-3', phase: 'rollback', from: '1.1.0', to: '1.0.0' } }));
+      .answer('$SYS.REQ.DEPLOY.PROMOTE', () => ({ deployment: promoted }));
     const h = io();
     assert.equal(await run(['history', 'demo', '--limit', '1'], hub, h), 0);
     assert.match(h.text(), /d-1 .* succeeded/);
@@ -302,15 +301,86 @@ describe('crossbus deploy status, history, promote, abort, rollback', () => {
     );
     const p = io();
     assert.equal(await run(['promote', 'demo'], hub, p), 0);
-    assert.equal(p.text(), 'promote: deployment d-1: demo 1.0.0 -> 1.1.0 (canary, staging): promote, weight 10%, step 1\n');
+    assert.equal(p.text(), 'promoted: deployment d-1: demo 1.0.0 -> 1.1.0 (canary, staging): promote, weight 10%, step 1\n');
+    assert.deepEqual(hub.requests.at(-1), { topic: '$SYS.REQ.DEPLOY.PROMOTE', data: { app: 'demo' }, timeoutMs: 5000 });
+  });
+
+  test('abort follows the deployment until the old version serves: exit 0 when it did, 1 when it had succeeded', async () => {
+    const aborted = step(
+      verified,
+      { at: T0 + 15_000, phase: 'done', message: 'rolled back to 1.0.0' },
+      {
+        weight: 0,
+        outcome: 'aborted',
+        endedAt: T0 + 15_000,
+        reason: 'aborted by admin',
+      },
+    );
+    const hub = new FakeHub().answer('$SYS.REQ.DEPLOY.ABORT', () => {
+      setImmediate(() => hub.publish(EVENTS, aborted));
+      return { deployment: verified };
+    });
+    const c = io();
+    assert.equal(await run(['abort', 'demo'], hub, c), 0);
+    assert.match(c.text(), /^aborting deployment d-1: demo 1\.0\.0 -> 1\.1\.0 \(canary, staging\): verify, weight 10%, step 1\n/);
+    assert.match(c.text(), /\ndemo 1\.0\.0 -> 1\.1\.0 aborted after 15s: aborted by admin\n$/);
+    // Too late: it had succeeded before the abort arrived.
+    const late = new FakeHub().answer('$SYS.REQ.DEPLOY.ABORT', () => {
+      setImmediate(() => late.publish(EVENTS, succeeded));
+      return { deployment: verified };
+    });
+    const l = io();
+    assert.equal(await run(['abort', 'demo'], late, l), 1);
+    assert.match(l.text(), /succeeded in 30s\n$/);
+    // --detach: the answer only.
+    const d = io();
+    assert.equal(await run(['abort', 'demo', '--detach', '--json'], hub, d), 0);
+    assert.equal(JSON.parse(d.text()).id, 'd-1');
+  });
+
+  test('rollback: with nothing in progress, a deployment of the previous version followed to success', async () => {
+    const back = deployment({ id: 'd-3', strategy: 'rolling', from: '1.1.0', to: '1.0.0' });
+    const backDone = step(
+      back,
+      { at: T0 + 8_000, phase: 'done', message: '1.0.0 is active' },
+      {
+        weight: 100,
+        outcome: 'succeeded',
+        endedAt: T0 + 8_000,
+      },
+    );
+    const hub = new FakeHub()
+      .answer('$SYS.REQ.DEPLOY.STATUS', () => ({ apps: [appStatus()] }))
+      .answer('$SYS.REQ.DEPLOY.ROLLBACK', () => {
+        setImmediate(() => hub.publish(EVENTS, backDone));
+        return { deployment: back };
+      });
     const r = io();
     assert.equal(await run(['rollback', 'demo', '--json'], hub, r), 0);
-    assert.equal(JSON.parse(r.text()).id, 'd-3');
-    assert.deepEqual(hub.requests.at(-1), { topic: '$SYS.REQ.DEPLOY.ROLLBACK', data: { app: 'demo' }, timeoutMs: 5000 });
+    assert.equal(JSON.parse(r.text()).outcome, 'succeeded');
+    assert.match(r.err.join(''), /^rolling back: deployment d-3 started: demo 1\.1\.0 -> 1\.0\.0 \(rolling, staging\)/);
+    assert.deepEqual(
+      hub.requests.map((q) => [q.topic, q.data]),
+      [
+        ['$SYS.REQ.DEPLOY.STATUS', { app: 'demo' }],
+        ['$SYS.REQ.DEPLOY.ROLLBACK', { app: 'demo' }],
+      ],
+    );
+    // With a deployment in progress the hub aborts it: that ending aborted is the rollback done.
+    const busy = new FakeHub()
+      .answer('$SYS.REQ.DEPLOY.STATUS', () => ({ apps: [appStatus({ deployment: verified })] }))
+      .answer('$SYS.REQ.DEPLOY.ROLLBACK', () => {
+        setImmediate(() => busy.publish(EVENTS, { ...rolledBack, outcome: 'aborted' }));
+        return { deployment: verified };
+      });
+    const b = io();
+    assert.equal(await run(['rollback', 'demo'], busy, b), 0);
+    assert.match(b.text(), /^aborting deployment d-1/);
   });
 
   test("the hub's refusals: code and message; no deployment manager or no grant explained", async () => {
     const hub = new FakeHub()
+      .answer('$SYS.REQ.DEPLOY.STATUS', () => ({ apps: [appStatus()] }))
       .answer('$SYS.REQ.DEPLOY.ROLLBACK', () => {
         throw createError('CB_ERR_INVALID_OPTION', 'demo has no previous version to roll back to');
       })
@@ -343,6 +413,7 @@ describe('crossbus deploy status, history, promote, abort, rollback', () => {
       [['status', 'a', 'b'], /deploy status takes \[app\], got 2 arguments/],
       [['status', '--strategy', 'canary'], /unknown option --strategy/],
       [['promote', 'demo', '--detach'], /unknown option --detach/],
+      [['history', 'demo', '--detach'], /unknown option --detach/],
     ];
     for (const [args, re] of cases) {
       const c = io();

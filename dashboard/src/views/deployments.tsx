@@ -11,10 +11,13 @@ import { describeError, errorCode, usePoll } from '../poll';
 import { DeploymentApp } from './deployment-app';
 
 const POLL_MS = 5_000;
-/** What the hub answers when nothing answers a request: no deployment manager here. */
-const NO_MANAGER_CODES = new Set(['CB_ERR_NO_RESPONDERS', 'CB_ERR_TIMEOUT']);
+/**
+ * What the hub answers when it runs no deployment manager: nothing answers (an older hub), or the
+ * hub says so itself (CB_ERR_INVALID_OPTION: started without a data folder, or with deployments off).
+ */
+const NO_MANAGER_CODES = new Set(['CB_ERR_NO_RESPONDERS', 'CB_ERR_TIMEOUT', 'CB_ERR_INVALID_OPTION']);
 
-type StatusRead = { manager: false } | { manager: true; apps: AppDeployStatus[]; askedAt: number };
+type StatusRead = { manager: false; why: string } | { manager: true; apps: AppDeployStatus[]; askedAt: number };
 
 /** A live record as received: when (this page's clock), to compare with the status reads. */
 interface LiveRecord {
@@ -28,7 +31,7 @@ async function readStatus(bus: DashboardBus): Promise<StatusRead> {
     const answer = await bus.request<{ apps?: unknown }>(DEPLOY_STATUS, {}, { timeoutMs: 3_000 });
     return { manager: true, apps: Array.isArray(answer?.apps) ? (answer.apps as AppDeployStatus[]) : [], askedAt };
   } catch (err) {
-    if (NO_MANAGER_CODES.has(errorCode(err) ?? '')) return { manager: false };
+    if (NO_MANAGER_CODES.has(errorCode(err) ?? '')) return { manager: false, why: describeError(err) };
     throw err;
   }
 }
@@ -91,7 +94,7 @@ export function Deployments({ bus }: { bus: DashboardBus }) {
     return (
       <section data-view="deployments">
         <p class="muted" data-deployments="none">
-          This hub runs no deployment manager: nothing answers {DEPLOY_STATUS}.
+          This hub runs no deployments ({data.why}).
         </p>
       </section>
     );

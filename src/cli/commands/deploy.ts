@@ -67,7 +67,10 @@ const DEPLOY_OPTIONS = defineOptions({
     placeholder: '<file>',
     description: 'start: a DeploymentConfig file (.json, .yaml or .yml); a flag may repeat a value of it, not contradict it',
   },
-  detach: { type: 'boolean', description: 'start: return once the hub has staged the new version, without following it' },
+  detach: {
+    type: 'boolean',
+    description: 'start, abort, rollback: return once the hub has taken it, without following the deployment to its end',
+  },
   limit: { type: 'string', placeholder: '<n>', description: 'history: the newest n deployments', default: DEFAULT_DEPLOY_HISTORY_LIMIT },
   json: { type: 'boolean', description: 'print JSON (start, promote, abort, rollback: the record; status, history: the answer)' },
   timeout: {
@@ -93,7 +96,7 @@ export const DEPLOY_HELP = `Usage:
   crossbus deploy status [app] [--json]   apps: active and previous versions, the deployment in progress, instances
   crossbus deploy promote <app>           switch a blue-green preview, or end a canary's manual pause
   crossbus deploy abort <app>             stop the deployment in progress and roll it back
-  crossbus deploy rollback <app>          the previous version back
+  crossbus deploy rollback <app>          the previous version back (a deployment in progress: abort it)
   crossbus deploy history <app> [--limit ${DEFAULT_DEPLOY_HISTORY_LIMIT}] [--json]
 
 start validates <manifest> (crossbus.app.json, .yaml or .yml, or a folder holding one), packs its
@@ -101,8 +104,9 @@ folder (node_modules and hidden files left out) with a SHA-256 checksum, and sen
 DeploymentConfig to the hub, which stages, validates, promotes and verifies the new version by
 the strategy, rolling back on a failure. Each step is printed as it happens (elapsed time, phase,
 the new version's share of the requests, analysis verdicts) until the deployment ends: exit 0
-when it succeeded, 1 when it rolled back, was aborted or failed. Interrupting start stops the
-following, not the deployment. The hub answers on $SYS.REQ.DEPLOY.* and publishes each step on
+when it succeeded, 1 when it rolled back, was aborted or failed. abort and rollback follow theirs
+the same way: exit 0 once the version from before serves again. Interrupting stops the following,
+not the deployment. The hub answers on $SYS.REQ.DEPLOY.* and publishes each step on
 $SYS.DEPLOY.<app>: the app needs request and subscribe grants on them (an admin's '>').
 
 ${optionsHelp([
@@ -119,11 +123,10 @@ const SUBS: Record<string, Subcommand> = {
   start: { args: 1, argsUsage: '<manifest>', options: flags(['strategy', 'env', 'config', 'detach', 'json', 'timeout']) },
   status: { args: 0, optionalArgs: 1, argsUsage: '[app]', options: flags(['json', 'timeout']) },
   promote: { ...APP, options: flags(['json', 'timeout']) },
-  abort: { ...APP, options: flags(['json', 'timeout']) },
-  rollback: { ...APP, options: flags(['json', 'timeout']) },
+  abort: { ...APP, options: flags(['detach', 'json', 'timeout']) },
+  rollback: { ...APP, options: flags(['detach', 'json', 'timeout']) },
   history: { ...APP, options: flags(['limit', 'json', 'timeout']) },
 };
-const ACTIONS: Record<string, string> = { promote: DEPLOY_PROMOTE, abort: DEPLOY_ABORT, rollback: DEPLOY_ROLLBACK };
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -133,7 +136,7 @@ function explained(err: unknown, topic: string, action: 'request' | 'subscribe' 
   if (err.code === 'CB_ERR_FORBIDDEN')
     return new CliError(`${err.message}: deploy needs an app with a ${action} grant on ${topic}, such as "admin" (--name) (${err.code})`);
   if (err.code === 'CB_ERR_NO_RESPONDERS')
-    return new CliError(`the hub answers no ${topic}: it runs no deployment manager (deployments are off in its config) (${err.code})`);
+    return new CliError(`the hub answers no ${topic}: it runs no deployment manager (a hub of a version before deployments) (${err.code})`);
   return err;
 }
 
@@ -145,70 +148,100 @@ async function ask<T>(client: DeployClient, topic: string, data: unknown, timeou
   }
 }
 
+/** How a command that changes a deployment runs it: its request, then (unless --detach) the record followed to its end. */
+interface Change {
+  readonly app: string;
+  readonly topic: string;
+  readonly data: unknown;
+  readonly timeoutMs: number;
+  readonly detach: boolean;
+  readonly json: boolean;
+  /** The first line, once the hub took it. */
+  readonly said: (r: DeploymentRecord) => string;
+  /** Whether the final record is what was asked for (exit 0). */
+  readonly done: (r: DeploymentRecord) => boolean;
+}
+
+/** Sends a change and follows the deployment it answers with: the watch opens first, so no step is missed. */
+async function change(client: DeployClient, c: Change, io: DeployIo, progress: FollowOutput): Promise<number> {
+  const watch = c.detach
+    ? undefined
+    : await DeployWatch.open(client, c.app).catch((err: unknown) => {
+        throw explained(err, `${DEPLOY_EVENTS_PREFIX}${c.app}`, 'subscribe');
+      });
+  try {
+    const { deployment } = await ask<{ deployment: DeploymentRecord }>(client, c.topic, c.data, c.timeoutMs);
+    progress.write(`${c.said(deployment)}\n`);
+    if (watch === undefined) {
+      if (c.json) io.stdout(`${JSON.stringify(deployment, null, 2)}\n`);
+      else if (deployment.outcome === undefined) progress.write(`follow it with 'crossbus deploy status ${c.app}'\n`);
+      return 0;
+    }
+    const offInterrupt = io.onInterrupt?.(() =>
+      watch.interrupt(
+        new CliError(
+          `stopped following deployment ${deployment.id}; it goes on in the hub ('crossbus deploy status ${c.app}', 'crossbus deploy abort ${c.app}')`,
+        ),
+      ),
+    );
+    let final: DeploymentRecord;
+    try {
+      final = await watch.follow(deployment, { out: progress, ...(io.pollMs === undefined ? {} : { pollMs: io.pollMs }) });
+    } finally {
+      offInterrupt?.();
+    }
+    progress.write(`${outcomeLine(final)}\n`);
+    if (c.json) io.stdout(`${JSON.stringify(final, null, 2)}\n`);
+    return c.done(final) ? 0 : 1;
+  } finally {
+    watch?.close();
+  }
+}
+
 export async function deployCommand(args: string[], io: DeployIo, open: OpenDeployClient): Promise<number> {
   const parsed = parseSubcommand('deploy', args, SUBS, DEPLOY_HELP, io);
   if (typeof parsed === 'number') return parsed;
   const { sub, positionals } = parsed;
   const values = parsed.values as Values;
   const json = values.json === true;
+  const detach = values.detach === true;
   const timeout = (fallback: number) => intOption('timeout', values.timeout as string | undefined, 1, 86_400_000) ?? fallback;
   const connection = { ...(values as ClientFlags), config: undefined };
-  const [arg] = positionals;
+  const [arg] = positionals as [string];
+  // With --json, stdout holds the JSON alone: the steps go to stderr.
+  const progress: FollowOutput = json ? { write: (s: string) => io.stderr(s) } : (io.terminal ?? { write: (s: string) => io.stdout(s) });
 
   if (sub === 'start') {
     // Everything that can be wrong on this side is found before connecting: the manifest, the config, the package.
     const timeoutMs = timeout(DEFAULT_DEPLOY_START_TIMEOUT_MS);
-    const loaded = await loadAppManifest(arg as string);
+    const loaded = await loadAppManifest(arg);
     const { input } = await loadDeployConfig(values.config as string | undefined, {
       strategy: values.strategy as string | undefined,
       env: values.env as string | undefined,
     });
     const pkg = await packApp(loaded.dir);
     const app = loaded.manifest.name;
-    const progress: FollowOutput = json ? { write: (s: string) => io.stderr(s) } : (io.terminal ?? { write: (s: string) => io.stdout(s) });
     const bytes = pkg.files.reduce((n, f) => n + Math.floor((f.data.length * 3) / 4), 0);
     progress.write(
       `prepared ${app} ${loaded.manifest.version}: ${pkg.files.length} file${pkg.files.length === 1 ? '' : 's'}, ${formatBytes(bytes)}, sha256 ${pkg.checksum.slice(0, 12)}\n`,
     );
-    return withClient('deploy', connection, open, io, async (client) => {
-      const watch = values.detach
-        ? undefined
-        : await DeployWatch.open(client, app).catch((err: unknown) => {
-            throw explained(err, `${DEPLOY_EVENTS_PREFIX}${app}`, 'subscribe');
-          });
-      try {
-        const { deployment } = await ask<{ deployment: DeploymentRecord }>(
-          client,
-          DEPLOY_START,
-          { package: pkg, config: input },
+    return withClient('deploy', connection, open, io, (client) =>
+      change(
+        client,
+        {
+          app,
+          topic: DEPLOY_START,
+          data: { package: pkg, config: input },
           timeoutMs,
-        );
-        progress.write(`deployment ${deployment.id} started: ${deploymentSummary(deployment)}\n`);
-        if (watch === undefined) {
-          if (json) io.stdout(`${JSON.stringify(deployment, null, 2)}\n`);
-          else progress.write(`follow it with 'crossbus deploy status ${app}'\n`);
-          return 0;
-        }
-        const offInterrupt = io.onInterrupt?.(() =>
-          watch.interrupt(
-            new CliError(
-              `stopped following deployment ${deployment.id}; it goes on in the hub ('crossbus deploy status ${app}', 'crossbus deploy abort ${app}')`,
-            ),
-          ),
-        );
-        let final: DeploymentRecord;
-        try {
-          final = await watch.follow(deployment, { out: progress, ...(io.pollMs === undefined ? {} : { pollMs: io.pollMs }) });
-        } finally {
-          offInterrupt?.();
-        }
-        progress.write(`${outcomeLine(final)}\n`);
-        if (json) io.stdout(`${JSON.stringify(final, null, 2)}\n`);
-        return final.outcome === 'succeeded' ? 0 : 1;
-      } finally {
-        watch?.close();
-      }
-    });
+          detach,
+          json,
+          said: (r) => `deployment ${r.id} started: ${deploymentSummary(r)}`,
+          done: (r) => r.outcome === 'succeeded',
+        },
+        io,
+        progress,
+      ),
+    );
   }
 
   const timeoutMs = timeout(DEFAULT_REQUEST_TIMEOUT_MS);
@@ -225,11 +258,35 @@ export async function deployCommand(args: string[], io: DeployIo, open: OpenDepl
       io.stdout(json ? `${JSON.stringify({ history }, null, 2)}\n` : formatHistory(history));
       return 0;
     }
-    const topic = ACTIONS[sub] as string;
-    const { deployment } = await ask<{ deployment: DeploymentRecord }>(client, topic, { app: arg }, timeoutMs);
-    io.stdout(
-      json ? `${JSON.stringify(deployment, null, 2)}\n` : `${sub}: deployment ${deployment.id}: ${deploymentSummary(deployment)}\n`,
+    if (sub === 'promote') {
+      const { deployment } = await ask<{ deployment: DeploymentRecord }>(client, DEPLOY_PROMOTE, { app: arg }, timeoutMs);
+      io.stdout(
+        json ? `${JSON.stringify(deployment, null, 2)}\n` : `promoted: deployment ${deployment.id}: ${deploymentSummary(deployment)}\n`,
+      );
+      return 0;
+    }
+    // Abort, and rollback while a deployment runs (the hub aborts it), end well when the old version serves again.
+    const running =
+      sub === 'abort'
+        ? true
+        : (await ask<{ apps: AppDeployStatus[] }>(client, DEPLOY_STATUS, { app: arg }, timeoutMs)).apps[0]?.deployment !== undefined;
+    return change(
+      client,
+      {
+        app: arg,
+        topic: sub === 'abort' ? DEPLOY_ABORT : DEPLOY_ROLLBACK,
+        data: { app: arg },
+        timeoutMs,
+        detach,
+        json,
+        said: (r) =>
+          running
+            ? `aborting deployment ${r.id}: ${deploymentSummary(r)}`
+            : `rolling back: deployment ${r.id} started: ${deploymentSummary(r)}`,
+        done: (r) => (running ? r.outcome !== 'succeeded' : r.outcome === 'succeeded'),
+      },
+      io,
+      progress,
     );
-    return 0;
   });
 }
