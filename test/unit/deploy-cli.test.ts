@@ -356,14 +356,14 @@ describe('crossbus deploy status, history, promote, abort, rollback', () => {
         return { deployment: back };
       });
     const r = io();
-    assert.equal(await run(['rollback', 'demo', '--json'], hub, r), 0);
+    assert.equal(await run(['rollback', 'demo', '--json', '--strategy', 'blue-green'], hub, r), 0);
     assert.equal(JSON.parse(r.text()).outcome, 'succeeded');
     assert.match(r.err.join(''), /^rolling back: deployment d-3 started: demo 1\.1\.0 -> 1\.0\.0 \(rolling, staging\)/);
     assert.deepEqual(
       hub.requests.map((q) => [q.topic, q.data]),
       [
         ['$SYS.REQ.DEPLOY.STATUS', { app: 'demo' }],
-        ['$SYS.REQ.DEPLOY.ROLLBACK', { app: 'demo' }],
+        ['$SYS.REQ.DEPLOY.ROLLBACK', { app: 'demo', config: { strategy: 'blue-green' } }],
       ],
     );
     // With a deployment in progress the hub aborts it: that ending aborted is the rollback done.
@@ -385,7 +385,7 @@ describe('crossbus deploy status, history, promote, abort, rollback', () => {
         throw createError('CB_ERR_INVALID_OPTION', 'demo has no previous version to roll back to');
       })
       .answer('$SYS.REQ.DEPLOY.ABORT', () => {
-        throw createError('CB_ERR_FORBIDDEN', 'request $SYS.REQ.DEPLOY.ABORT not allowed');
+        throw createError('CB_ERR_FORBIDDEN', 'request $SYS.REQ.DEPLOY.ABORT not allowed', { details: { action: 'request' } });
       });
     const none = io();
     assert.equal(await run(['rollback', 'demo'], hub, none), 1);

@@ -7,7 +7,6 @@
  * deployment ends. Exit codes: 0 ok (start: the deployment succeeded), 1 the hub refused, or the
  * deployment rolled back, was aborted or failed, 2 usage error.
  */
-import { DEFAULT_ENVIRONMENT, DEFAULT_STRATEGY } from '../../core/apps/deploy-defaults.js';
 import {
   DEPLOY_ABORT,
   DEPLOY_EVENTS_PREFIX,
@@ -23,16 +22,17 @@ import { isCrossbusError } from '../../core/errors/index.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../client/defaults.js';
 import { packApp } from '../../node/apps/app-package.js';
 import { loadAppManifest } from '../../node/apps/manifest-file.js';
-import { ENVIRONMENT_HELP, URL_OPTION, credentialOptions } from '../client-flags.js';
 import type { ClientFlags } from '../client-connection.js';
 import { DEFAULT_DEPLOY_HISTORY_LIMIT, DEFAULT_DEPLOY_START_TIMEOUT_MS } from '../defaults.js';
-import { DEPLOY_ENVIRONMENTS, DEPLOY_STRATEGIES, loadDeployConfig } from '../deploy-config-flags.js';
+import { loadDeployConfig } from '../deploy-config-flags.js';
 import { DeployWatch, type DeployClient, type FollowOutput } from '../deploy-follow.js';
 import { deploymentSummary, formatHistory, formatStatus, outcomeLine } from '../deploy-format.js';
-import { CliError, HELP_OPTION, defineOptions, intOption, optionsHelp, pickOptions } from '../options.js';
-import { parseSubcommand, withClient, type StreamIo, type Subcommand } from './streams.js';
-import { STREAM_CLI_APP } from './streams.js';
+import { CliError, intOption } from '../options.js';
+import { DEPLOY_HELP, DEPLOY_SUBS } from './deploy-flags.js';
+import { parseSubcommand, withClient, type StreamIo } from './streams.js';
 import { formatBytes } from './streams-format.js';
+
+export { DEPLOY_HELP };
 
 /** What the deploy command needs of a connection: the real Bus from connect(), or a test's. */
 export interface DeployConnection extends DeployClient {
@@ -49,91 +49,13 @@ export interface DeployIo extends StreamIo {
   pollMs?: number;
 }
 
-const DEPLOY_OPTIONS = defineOptions({
-  strategy: {
-    type: 'string',
-    placeholder: '<name>',
-    description: `start: ${DEPLOY_STRATEGIES.join(', ')}`,
-    default: `the config file's, else ${DEFAULT_STRATEGY}`,
-  },
-  env: {
-    type: 'string',
-    placeholder: '<name>',
-    description: `start: the target environment, ${DEPLOY_ENVIRONMENTS.join(', ')} (its policy is the hub's)`,
-    default: `the config file's, else ${DEFAULT_ENVIRONMENT}`,
-  },
-  config: {
-    type: 'string',
-    placeholder: '<file>',
-    description: 'start: a DeploymentConfig file (.json, .yaml or .yml); a flag may repeat a value of it, not contradict it',
-  },
-  detach: {
-    type: 'boolean',
-    description: 'start, abort, rollback: return once the hub has taken it, without following the deployment to its end',
-  },
-  limit: { type: 'string', placeholder: '<n>', description: 'history: the newest n deployments', default: DEFAULT_DEPLOY_HISTORY_LIMIT },
-  json: { type: 'boolean', description: 'print JSON (start, promote, abort, rollback: the record; status, history: the answer)' },
-  timeout: {
-    type: 'string',
-    placeholder: '<ms>',
-    description: "how long to wait for the hub's answer",
-    default: `${DEFAULT_REQUEST_TIMEOUT_MS}; start: ${DEFAULT_DEPLOY_START_TIMEOUT_MS}`,
-  },
-});
-
-/** The credentials as every client command takes them, but --config: here it names the deployment's config. */
-const { config: _hubConfig, data, insecure, ...credentials } = credentialOptions(STREAM_CLI_APP);
-const CREDENTIALS = defineOptions({
-  ...credentials,
-  data: { ...data, description: "without a secret file: the app's newest valid key from the hub config file in this directory" },
-  insecure,
-});
-const CONNECTION = defineOptions({ ...URL_OPTION, ...CREDENTIALS, ...HELP_OPTION });
-
-export const DEPLOY_HELP = `Usage:
-  crossbus deploy start <manifest> [--strategy blue-green|rolling|canary] [--env production] [--config deploy.json] [--detach]
-                                          ship a new version of an app and follow it to its end
-  crossbus deploy status [app] [--json]   apps: active and previous versions, the deployment in progress, instances
-  crossbus deploy promote <app>           switch a blue-green preview, or end a canary's manual pause
-  crossbus deploy abort <app>             stop the deployment in progress and roll it back
-  crossbus deploy rollback <app>          the previous version back (a deployment in progress: abort it)
-  crossbus deploy history <app> [--limit ${DEFAULT_DEPLOY_HISTORY_LIMIT}] [--json]
-
-start validates <manifest> (crossbus.app.json, .yaml or .yml, or a folder holding one), packs its
-folder (node_modules and hidden files left out) with a SHA-256 checksum, and sends it with its
-DeploymentConfig to the hub, which stages, validates, promotes and verifies the new version by
-the strategy, rolling back on a failure. Each step is printed as it happens (elapsed time, phase,
-the new version's share of the requests, analysis verdicts) until the deployment ends: exit 0
-when it succeeded, 1 when it rolled back, was aborted or failed. abort and rollback follow theirs
-the same way: exit 0 once the version from before serves again. Interrupting stops the following,
-not the deployment. The hub answers on $SYS.REQ.DEPLOY.* and publishes each step on
-$SYS.DEPLOY.<app>: the app needs request and subscribe grants on them (an admin's '>').
-
-${optionsHelp([
-  { title: 'Options:', options: { ...DEPLOY_OPTIONS, help: HELP_OPTION.help } },
-  { title: `Connection (as for pub/sub/request, but the default app is ${JSON.stringify(STREAM_CLI_APP)}):`, options: URL_OPTION },
-  { title: 'Credentials (first found wins):', options: CREDENTIALS },
-])}
-
-${ENVIRONMENT_HELP}`;
-
-const flags = (names: ReadonlyArray<keyof typeof DEPLOY_OPTIONS>) => ({ ...pickOptions(DEPLOY_OPTIONS, names), ...CONNECTION });
-const APP = { args: 1, argsUsage: '<app>' };
-const SUBS: Record<string, Subcommand> = {
-  start: { args: 1, argsUsage: '<manifest>', options: flags(['strategy', 'env', 'config', 'detach', 'json', 'timeout']) },
-  status: { args: 0, optionalArgs: 1, argsUsage: '[app]', options: flags(['json', 'timeout']) },
-  promote: { ...APP, options: flags(['json', 'timeout']) },
-  abort: { ...APP, options: flags(['detach', 'json', 'timeout']) },
-  rollback: { ...APP, options: flags(['detach', 'json', 'timeout']) },
-  history: { ...APP, options: flags(['limit', 'json', 'timeout']) },
-};
-
 type Values = Record<string, string | boolean | undefined>;
 
 /** A refusal the person can act on, in the CLI's words; other errors as they are. */
 function explained(err: unknown, topic: string, action: 'request' | 'subscribe' = 'request'): unknown {
   if (!isCrossbusError(err)) return err;
-  if (err.code === 'CB_ERR_FORBIDDEN')
+  // A grant's refusal (the client's check or the hub's gate name the action); the manager's own refusals say enough.
+  if (err.code === 'CB_ERR_FORBIDDEN' && (err.details as { action?: unknown } | undefined)?.action !== undefined)
     return new CliError(`${err.message}: deploy needs an app with a ${action} grant on ${topic}, such as "admin" (--name) (${err.code})`);
   if (err.code === 'CB_ERR_NO_RESPONDERS')
     return new CliError(`the hub answers no ${topic}: it runs no deployment manager (a hub of a version before deployments) (${err.code})`);
@@ -199,7 +121,7 @@ async function change(client: DeployClient, c: Change, io: DeployIo, progress: F
 }
 
 export async function deployCommand(args: string[], io: DeployIo, open: OpenDeployClient): Promise<number> {
-  const parsed = parseSubcommand('deploy', args, SUBS, DEPLOY_HELP, io);
+  const parsed = parseSubcommand('deploy', args, DEPLOY_SUBS, DEPLOY_HELP, io);
   if (typeof parsed === 'number') return parsed;
   const { sub, positionals } = parsed;
   const values = parsed.values as Values;
@@ -245,6 +167,16 @@ export async function deployCommand(args: string[], io: DeployIo, open: OpenDepl
   }
 
   const timeoutMs = timeout(DEFAULT_REQUEST_TIMEOUT_MS);
+  // rollback's own rollout: as start's config, when any of it is given (else the hub repeats the last successful one's).
+  const rollout =
+    values.config === undefined && values.strategy === undefined && values.env === undefined
+      ? undefined
+      : (
+          await loadDeployConfig(values.config as string | undefined, {
+            strategy: values.strategy as string | undefined,
+            env: values.env as string | undefined,
+          })
+        ).input;
   const limit = intOption('limit', values.limit as string | undefined, 1, 100_000) ?? DEFAULT_DEPLOY_HISTORY_LIMIT;
   return withClient('deploy', connection, open, io, async (client) => {
     if (sub === 'status') {
@@ -275,7 +207,7 @@ export async function deployCommand(args: string[], io: DeployIo, open: OpenDepl
       {
         app: arg,
         topic: sub === 'abort' ? DEPLOY_ABORT : DEPLOY_ROLLBACK,
-        data: { app: arg },
+        data: rollout === undefined || sub === 'abort' ? { app: arg } : { app: arg, config: rollout },
         timeoutMs,
         detach,
         json,
