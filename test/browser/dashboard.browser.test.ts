@@ -3,7 +3,8 @@
  * refused without a login (API, page, forged CSRF token, foreign Origin), a non-admin app refused,
  * then every view driven as an admin, with its actions: a consent request granted (the waiting
  * client's subscription goes through, the decision is the hub's), a dead letter replayed (its
- * subscriber receives it again, the dead-letter stream is emptied), the audit log verified.
+ * subscriber receives it again, the dead-letter stream is emptied), the audit log verified, an
+ * app deployed through the bus shown live, promoted and rolled back from the page.
  * Screenshots of every view at 1280 px and at a 390 px phone width go to test-artifacts/dashboard/.
  */
 import assert from 'node:assert/strict';
@@ -14,11 +15,14 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Bus, Message } from '../../src/node/index.js';
 import { ADMIN_CONSENT_LIST } from '../../src/hub/admin-topics.js';
+import { DEPLOY_HISTORY, DEPLOY_START, type DeploymentRecord } from '../../src/core/apps/deploy-topics.js';
+import { packApp } from '../../src/node/apps/app-package.js';
 import type { ConsentState } from '../../src/core/security/consent-state.js';
 import { launchChromium } from '../helpers/browser.js';
 import { openBus } from '../helpers/buses.js';
 import { REPO_ROOT, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { testConfigDocument } from '../helpers/security.js';
+import { deployAppVersion, withAttachGrant } from '../helpers/deploy-app.js';
 import { until } from '../helpers/wait.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'dashboard');
@@ -68,7 +72,7 @@ async function sessionCookie(): Promise<string> {
 describe('the dashboard (crossbus hub --dashboard, Chromium)', { timeout: 60_000 }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const config = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } }) as unknown as {
+    const config = withAttachGrant(testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } })) as unknown as {
       apps: Record<string, unknown>;
       roles: Record<string, unknown>;
     };
@@ -241,6 +245,55 @@ describe('the dashboard (crossbus hub --dashboard, Chromium)', { timeout: 60_000
     await page.waitForSelector('[data-alert="DashboardOpen"]:has-text("firing")');
     assert.match((await page.textContent('[data-alert="DashboardOpen"] [data-alert-summary]')) ?? '', /the hub holds \d+ connections/);
     await shoot('alerts');
+  });
+
+  it('deployments: live from the bus, promoted and rolled back from the page', async () => {
+    const deployOrders = async (version: string, config: Record<string, unknown>): Promise<DeploymentRecord> =>
+      (
+        await admin.request<{ deployment: DeploymentRecord }>(
+          DEPLOY_START,
+          { package: await packApp(deployAppVersion(version)), config },
+          {
+            timeoutMs: 30_000,
+          },
+        )
+      ).deployment;
+    const ended = async (id: string): Promise<DeploymentRecord | undefined> =>
+      (await admin.request<{ history: DeploymentRecord[] }>(DEPLOY_HISTORY, { app: 'orders' })).history.find(
+        (r) => r.id === id && r.outcome !== undefined,
+      );
+    const serving = async (): Promise<string> =>
+      (await admin.request<{ version: string }>('orders.get', null, { timeoutMs: 5_000 })).version;
+    await open('deployments');
+    await page.waitForSelector('section[data-view="deployments"] :text("No app has been deployed yet")');
+
+    // The first version, deployed through the bus while the view is open: it appears with it.
+    const first = await deployOrders('1.0.0', { strategy: 'rolling' });
+    await page.waitForSelector('[data-app="orders"] [data-deploy-active]:text-is("1.0.0")');
+    assert.equal((await ended(first.id))?.outcome, 'succeeded');
+
+    // The second waits for a person: the view shows it in progress, live, and promotes it.
+    const second = await deployOrders('1.1.0', { strategy: 'blue-green', blueGreen: { autoPromote: false, scaleDownDelayMs: 200 } });
+    const panel = page.locator('[data-app="orders"]');
+    await panel.locator(`[data-deploy-progress="${second.id}"] [data-deploy-phase]:text-is("promote")`).waitFor();
+    await panel.locator('.badge:text-is("waiting for promote")').waitFor();
+    assert.equal(await panel.locator('svg.weight-bar').getAttribute('data-weight'), '0');
+    await shoot('deployments');
+    await panel.locator('button[data-action="promote"]').click();
+    await panel.locator('[data-deploy-active]:text-is("1.1.0")').waitFor();
+    await panel.locator('[data-deploy-previous]:text-is("1.0.0")').waitFor();
+    await until(async () => (await ended(second.id))?.outcome === 'succeeded', 10_000, 'the second deployment to succeed');
+    assert.equal(await serving(), '1.1.0');
+    await panel.locator(`table[data-table="deploy-history"] tr[data-deployment="${second.id}"] td:text-is("succeeded")`).waitFor();
+
+    // Rollback asks first; confirmed, the previous version serves again.
+    await panel.locator('button[data-action="rollback"]').click();
+    await panel.locator('[role="alertdialog"]:has-text("Roll orders back to 1.0.0?")').waitFor();
+    await panel.locator('button[data-confirm="rollback"]').click();
+    await panel.locator('[role="status"]:has-text("Rolling back: deployment")').waitFor();
+    await until(async () => (await serving()) === '1.0.0', 15_000, 'version 1.0.0 serving again');
+    await panel.locator('[data-deploy-active]:text-is("1.0.0")').waitFor();
+    await shoot('deployments-rolled-back');
   });
 
   it('logs out: the session and its bus connection end', async () => {

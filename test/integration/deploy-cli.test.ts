@@ -19,6 +19,7 @@ import { runCli, startHubProcess, type HubProcess } from '../helpers/hub-process
 import { closeAllBuses, openBus } from '../helpers/buses.js';
 import { until } from '../helpers/wait.js';
 import { testConfigDocument } from '../helpers/security.js';
+import { deployAppVersion, withAttachGrant } from '../helpers/deploy-app.js';
 
 const APP_MAIN = fileURLToPath(new URL('../fixtures/apps/deploy-app/main.mjs', import.meta.url));
 const T = { timeout: 90_000 };
@@ -29,24 +30,7 @@ let hub: HubProcess;
 let bus: Bus;
 let secretFile: string;
 
-/** A folder holding version `version` of app `orders` (its config's `orders` app: the instances authenticate as it). */
-function appVersion(version: string, config: Record<string, unknown> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), `crossbus-deploy-${version}-`));
-  copyFileSync(APP_MAIN, join(dir, 'main.mjs'));
-  writeFileSync(
-    join(dir, 'crossbus.app.json'),
-    JSON.stringify({
-      name: 'orders',
-      version,
-      kind: 'node',
-      entry: 'main.mjs',
-      instances: 2,
-      healthCheck: { intervalMs: 500, timeoutMs: 2_000, topic: 'orders.health' },
-      config,
-    }),
-  );
-  return dir;
-}
+const appVersion = deployAppVersion;
 
 const deploy = (args: string[], timeoutMs = 60_000) =>
   runCli(['deploy', ...args, '--url', hub.url, '--name', 'test', '--secret-file', secretFile], timeoutMs, { env: CLEAN });
@@ -55,13 +39,8 @@ const deploy = (args: string[], timeoutMs = 60_000) =>
 const serving = async (): Promise<string> => (await bus.request<{ version: string }>('orders.get', null, { timeoutMs: 5_000 })).version;
 
 before(async () => {
-  const config = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } }) as unknown as {
-    roles: Record<string, { request: string[] }>;
-  };
-  // The instances' ATTACH is open at the hub, but the client checks its grants before sending:
-  // an app needs a request grant covering it (reported to the manager's author).
-  config.roles['orders-service']!.request.push('$SYS.REQ.DEPLOY.ATTACH');
-  hub = await startHubProcess([], { config: config as never });
+  const config = withAttachGrant(testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } }));
+  hub = await startHubProcess([], { config });
   secretFile = join(hub.dataDir, 'test.secret');
   writeFileSync(secretFile, hub.credentials!.secret, { mode: 0o600 });
   bus = await openBus(hub.url);

@@ -130,7 +130,7 @@ export function DeploymentApp({ bus, status: s, deployment: d, ended, onChanged 
         </div>
       )}
       <div class="actions">
-        {running && (
+        {running?.waiting && (
           <button type="button" data-action="promote" disabled={busy} onClick={() => void act('promote')}>
             Promote
           </button>
@@ -146,7 +146,7 @@ export function DeploymentApp({ bus, status: s, deployment: d, ended, onChanged 
           </button>
         )}
       </div>
-      <History bus={bus} app={s.app} ended={ended} />
+      <History bus={bus} app={s.app} ended={ended} current={d} />
     </article>
   );
 }
@@ -182,7 +182,7 @@ function Progress({ d }: { d: DeploymentRecord }) {
   );
 }
 
-function History({ bus, app, ended }: { bus: DashboardBus; app: string; ended: number }) {
+function History({ bus, app, ended, current }: { bus: DashboardBus; app: string; ended: number; current: DeploymentRecord | undefined }) {
   const history = usePoll(
     () => bus.request<{ history: DeploymentRecord[] }>(DEPLOY_HISTORY, { app }).then((r) => r.history.slice(0, HISTORY_ROWS)),
     HISTORY_POLL_MS,
@@ -192,7 +192,8 @@ function History({ bus, app, ended }: { bus: DashboardBus; app: string; ended: n
   useEffect(() => {
     if (ended > 0) refresh();
   }, [ended, refresh]);
-  const rows = history.data;
+  // The row of the deployment in progress as it is now (the history is read less often than it moves).
+  const rows = history.data?.map((r) => (current !== undefined && r.id === current.id && current.updatedAt > r.updatedAt ? current : r));
   return (
     <>
       <h3>History</h3>
