@@ -82,8 +82,12 @@ export class DeployWatch {
   readonly #client: DeployClient;
   readonly #app: string;
   readonly #sub: { ready: Promise<void>; unsubscribe(): void };
-  /** Records that came before `follow` knew which deployment is its own. */
-  #early: DeploymentRecord[] = [];
+  /**
+   * The newest record that came before `follow` knew which deployment is its own. One is enough:
+   * a record holds every step so far, and the hub runs one deployment of an app at a time, so
+   * nothing of an earlier one comes after the first record of the next.
+   */
+  #early: DeploymentRecord | undefined;
   #onRecord: ((r: DeploymentRecord) => void) | undefined;
   #stop: ((err: Error) => void) | undefined;
 
@@ -108,7 +112,7 @@ export class DeployWatch {
     const r = data as DeploymentRecord | null;
     if (r === null || typeof r !== 'object' || typeof r.id !== 'string' || !Array.isArray(r.events)) return;
     if (this.#onRecord !== undefined) this.#onRecord(r);
-    else if (this.#early.length < 1000) this.#early.push(r);
+    else this.#early = r;
   }
 
   /** Stops following: `follow` rejects with `reason`. */
@@ -166,7 +170,8 @@ export class DeployWatch {
       );
       this.#onRecord = apply;
       apply(first);
-      for (const r of this.#early.splice(0)) apply(r);
+      if (this.#early !== undefined) apply(this.#early);
+      this.#early = undefined;
       if (ended) return;
       const pollMs = options.pollMs ?? DEFAULT_DEPLOY_POLL_MS;
       const timeoutMs = options.requestTimeoutMs ?? 5_000;
