@@ -14,6 +14,7 @@ import {
   type DeploymentRecord,
 } from '../core/apps/deploy-topics.js';
 import type { CrossbusError } from '../core/errors/index.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../client/defaults.js';
 import { DEFAULT_DEPLOY_POLL_MS } from './defaults.js';
 import { DeployLines, statusLine } from './deploy-format.js';
 import { CliError } from './options.js';
@@ -36,7 +37,7 @@ export interface FollowOptions {
   out: FollowOutput;
   /** How often the record is also read with a request. @default DEFAULT_DEPLOY_POLL_MS (5000) */
   pollMs?: number;
-  /** Each of those requests' time limit. @default 5000 */
+  /** Each of those requests' time limit. @default DEFAULT_REQUEST_TIMEOUT_MS (5000) */
   requestTimeoutMs?: number;
   /** For tests. @default Date.now */
   now?: () => number;
@@ -174,7 +175,7 @@ export class DeployWatch {
       this.#early = undefined;
       if (ended) return;
       const pollMs = options.pollMs ?? DEFAULT_DEPLOY_POLL_MS;
-      const timeoutMs = options.requestTimeoutMs ?? 5_000;
+      const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
       let polling = false;
       timers.push(
         setInterval(() => {
