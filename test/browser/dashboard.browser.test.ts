@@ -22,7 +22,7 @@ import { launchChromium } from '../helpers/browser.js';
 import { openBus } from '../helpers/buses.js';
 import { REPO_ROOT, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { testConfigDocument } from '../helpers/security.js';
-import { deployAppVersion, withAttachGrant } from '../helpers/deploy-app.js';
+import { deployAppVersion } from '../helpers/deploy-app.js';
 import { until } from '../helpers/wait.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'dashboard');
@@ -72,7 +72,7 @@ async function sessionCookie(): Promise<string> {
 describe('the dashboard (crossbus hub --dashboard, Chromium)', { timeout: 60_000 }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const config = withAttachGrant(testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } })) as unknown as {
+    const config = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } }) as unknown as {
       apps: Record<string, unknown>;
       roles: Record<string, unknown>;
     };

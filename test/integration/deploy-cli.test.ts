@@ -19,7 +19,7 @@ import { runCli, startHubProcess, type HubProcess } from '../helpers/hub-process
 import { closeAllBuses, openBus } from '../helpers/buses.js';
 import { until } from '../helpers/wait.js';
 import { testConfigDocument } from '../helpers/security.js';
-import { deployAppVersion, withAttachGrant } from '../helpers/deploy-app.js';
+import { deployAppVersion } from '../helpers/deploy-app.js';
 
 const APP_MAIN = fileURLToPath(new URL('../fixtures/apps/deploy-app/main.mjs', import.meta.url));
 const T = { timeout: 90_000 };
@@ -39,7 +39,7 @@ const deploy = (args: string[], timeoutMs = 60_000) =>
 const serving = async (): Promise<string> => (await bus.request<{ version: string }>('orders.get', null, { timeoutMs: 5_000 })).version;
 
 before(async () => {
-  const config = withAttachGrant(testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } }));
+  const config = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
   hub = await startHubProcess([], { config });
   secretFile = join(hub.dataDir, 'test.secret');
   writeFileSync(secretFile, hub.credentials!.secret, { mode: 0o600 });

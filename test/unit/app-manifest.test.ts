@@ -135,7 +135,9 @@ describe('app manifest', () => {
     only(hc({ timeoutMs: MAX_HEALTH_MS + 1 }), 'healthCheck.timeoutMs', /from 10 to 600000/);
     only(hc({ failuresBeforeRestart: 0 }), 'healthCheck.failuresBeforeRestart', /from 1 to 100/);
     only(hc({ intervalMs: 5000 }), 'healthCheck.timeoutMs', /at least intervalMs \(5000\), got 3000/);
-    only(hc({ topic: 'x' }), 'healthCheck.topic', /not a known setting/);
+    assert.deepEqual(problems(hc({ topic: 'orders.health' })), []);
+    only(hc({ topic: 'orders..health' }), 'healthCheck.topic', /empty/);
+    only(hc({ topic: 7 }), 'healthCheck.topic', /string/);
   });
 
   test('resources: each limit bounded', () => {

@@ -11,7 +11,7 @@ import { memoryConnector } from '../../src/transports/memory/memory-transport.js
 import { pickMember } from '../../src/core/broker/router.js';
 import type { RouteSubscription } from '../../src/core/broker/session.js';
 import { MAX_TRAFFIC_WEIGHT } from '../../src/core/broker/traffic.js';
-import { CrossbusError } from '../../src/core/errors/index.js';
+import type { CrossbusError } from '../../src/core/errors/index.js';
 import { until } from '../helpers/wait.js';
 
 async function setup(n: number): Promise<{ broker: Broker; client: Bus; members: Bus[]; ids: string[]; close(): Promise<void> }> {

@@ -91,6 +91,10 @@ const healthCheck = v.optional(
         ? { path: ['timeoutMs'], message: `must be at least intervalMs (${intervalMs}), got ${timeoutMs}` }
         : undefined,
     ),
+    // No `topic: undefined` key in what the manifest parses to: absent stays absent.
+    v.transform(({ topic, ...rest }): { intervalMs: number; timeoutMs: number; failuresBeforeRestart: number; topic?: string } =>
+      topic === undefined ? rest : { ...rest, topic },
+    ),
     v.readonly(),
   ),
   () => ({ intervalMs: DEFAULT_HEALTH_INTERVAL_MS, timeoutMs: DEFAULT_HEALTH_TIMEOUT_MS, failuresBeforeRestart: DEFAULT_HEALTH_FAILURES }),

@@ -3,7 +3,7 @@ import { CrossbusError, createError, type ErrorCode } from '../errors/index.js';
 import { Kind, PayloadType, envelope, type Envelope } from '../protocol/envelope.js';
 import type { HelloPayload, WelcomePayload } from '../protocol/handshake.js';
 import type { AccessAction, AccessVerdict, BrokerSecurity } from '../security/broker-security.js';
-import { HEADER_GRANTS } from '../security/handshake-messages.js';
+import { HEADER_GRANTS, type GrantsSummary } from '../security/handshake-messages.js';
 import { patternCovers } from '../security/policy.js';
 import type { TypedEmitter } from '../util/emitter.js';
 import { encodeJson } from '../util/json.js';
@@ -69,7 +69,16 @@ export class AccessGate {
     this.#queues = queues;
     this.#router = router;
     this.#audit = new GateAudit(sec, events, sessions);
-    this.#handshake = new HandshakeGate(sec, events, sessions, queues, this.#audit);
+    this.#handshake = new HandshakeGate(sec, events, sessions, queues, this.#audit, (app) => this.#grantsFor(app));
+  }
+
+  /**
+   * What an app is told it may do: its grants, plus the open system requests (so that its client,
+   * which checks its own grants before sending, lets them through).
+   */
+  #grantsFor(app: string): GrantsSummary {
+    const g = this.#sec.grantsFor(app);
+    return this.#openSystem.size === 0 ? g : { ...g, request: [...g.request, ...this.#openSystem] };
   }
 
   /** HELLO on a secure hub: validates it (app, key, binder, clock), answers WELCOME with the hub's proof. */
@@ -116,7 +125,7 @@ export class AccessGate {
         s,
         envelope(Kind.OK, {
           payloadType: PayloadType.JSON,
-          payload: encodeJson({ grants: sec.grantsFor(app) }),
+          payload: encodeJson({ grants: this.#grantsFor(app) }),
           headers: { [HEADER_GRANTS]: 'update' },
         }),
       );

@@ -8,6 +8,7 @@ import { CERTIFICATE_KEY_PREFIX, ORIGIN_KEY_PREFIX } from '../security/hub-secur
 import { then } from '../security/maybe.js';
 import type { SecureTransport } from '../security/secure-transport.js';
 import { CLOSE_AUTH_FAILED } from '../transport/transport.js';
+import type { GrantsSummary } from '../security/handshake-messages.js';
 import type { TypedEmitter } from '../util/emitter.js';
 import { encodeJson } from '../util/json.js';
 import { randomHex } from '../util/random.js';
@@ -26,13 +27,23 @@ import type { Session } from './session.js';
  * Every refusal is audited with its private reason and answered with its public code.
  */
 export class HandshakeGate {
+  readonly #grantsFor: (app: string) => GrantsSummary;
   readonly #sec: BrokerSecurity;
   readonly #events: TypedEmitter<BrokerEvents>;
   readonly #sessions: SessionTable;
   readonly #queues: OutboundQueues;
   readonly #audit: GateAudit;
 
-  constructor(sec: BrokerSecurity, events: TypedEmitter<BrokerEvents>, sessions: SessionTable, queues: OutboundQueues, audit: GateAudit) {
+  constructor(
+    sec: BrokerSecurity,
+    events: TypedEmitter<BrokerEvents>,
+    sessions: SessionTable,
+    queues: OutboundQueues,
+    audit: GateAudit,
+    /** What an app is told it may do (its grants, plus the open system requests). */
+    grantsFor: (app: string) => GrantsSummary,
+  ) {
+    this.#grantsFor = grantsFor;
     this.#sec = sec;
     this.#events = events;
     this.#sessions = sessions;
@@ -67,7 +78,7 @@ export class HandshakeGate {
         a.app = hs.app;
         a.keyId = hs.key.id;
         a.inbox = `${INBOX_ROOT}${randomHex(12)}`;
-        welcome.auth = hs.welcomeAuth({ inbox: a.inbox, grants: sec.grantsFor(hs.app) }) as unknown as Record<string, unknown>;
+        welcome.auth = hs.welcomeAuth({ inbox: a.inbox, grants: this.#grantsFor(hs.app) }) as unknown as Record<string, unknown>;
         const welcomeBytes = encodeJson(welcome);
         return then(hs.prove(welcomeBytes), (proof) => {
           this.#sessions.awaitAuth(s);
@@ -132,7 +143,6 @@ export class HandshakeGate {
    * two ends already (a TLS connection's are the TLS layer's).
    */
   #openVouched(s: Session, helloId: number, welcome: WelcomePayload, app: string, keyId: string, vouched: string, identity: string): void {
-    const sec = this.#sec;
     const a = s.auth as AuthState;
     a.app = app;
     a.keyId = keyId;
@@ -142,7 +152,7 @@ export class HandshakeGate {
       app,
       origin: vouched,
       inbox: a.inbox,
-      grants: sec.grantsFor(app),
+      grants: this.#grantsFor(app),
     };
     welcome.auth = auth as unknown as Record<string, unknown>;
     this.#sessions.open(s);

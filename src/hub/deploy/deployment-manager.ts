@@ -299,7 +299,7 @@ export class DeploymentManager {
     });
     const from = a.state.active;
     const previous = a.state.previous;
-    const run = new DeploymentRun({
+    const run: DeploymentRun = new DeploymentRun({
       record: deployment,
       config,
       current: a.active,
@@ -308,7 +308,7 @@ export class DeploymentManager {
       now: this.#now,
       onRecord: async (r) => {
         if (r.outcome === undefined) a.state.deployment = r;
-        else this.#end(a.state, r);
+        else this.#settle(a, run, r, { from, previous });
         await this.#save();
         this.#publish(r, config);
         this.#o.logger.info(
@@ -344,31 +344,16 @@ export class DeploymentManager {
       // Refused (approval denied, the hub stopping before it began): nothing serves from it.
       await run.next.supervisor.stop();
       const reason = err instanceof Error ? err.message : String(err);
-      const r: DeploymentRecord = {
-        ...run.record,
-        outcome: 'aborted',
-        reason,
-        phase: 'done',
-        endedAt: this.#now(),
-        updatedAt: this.#now(),
-        waiting: false,
-      };
-      this.#end(a.state, r);
+      const at = this.#now();
+      const r: DeploymentRecord = { ...run.record, outcome: 'aborted', reason, phase: 'done', endedAt: at, updatedAt: at, waiting: false };
+      this.#settle(a, run, r, before);
+      await this.#save();
       this.#publish(r, config);
     } finally {
       clearTimeout(timer);
     }
-    const last = a.state.history[0];
+    const last = a.state.history.find((d) => d.id === run.record.id);
     const succeeded = last?.outcome === 'succeeded';
-    if (succeeded) a.active = run.next;
-    else if (!run.isSwitched) {
-      // Rolled back, after the switch or before it: the version from before serves, as before.
-      a.state.active = before.from;
-      a.state.previous = before.previous;
-      a.active = run.current;
-    } else a.active = run.next; // failed past the switch with rollbackEnabled false: the new version serves
-    a.run = undefined;
-    await this.#save();
     this.#o.audit.record({
       actor: { app: run.record.startedBy },
       action: 'deploy',
@@ -377,6 +362,31 @@ export class DeploymentManager {
       ...(last?.reason === undefined ? {} : { reason: last.reason }),
       details: { deployment: run.record.id, to: run.record.to, from: run.record.from ?? null, outcome: last?.outcome ?? null },
     });
+  }
+
+  /**
+   * A deployment ended (`r` has its outcome): in one step, before anyone is told, it goes to the
+   * history and the app's versions are what the outcome says, so the next request sees them.
+   */
+  #settle(
+    a: AppRuntime,
+    run: DeploymentRun,
+    r: DeploymentRecord,
+    before: { from: RevisionRecord | undefined; previous: RevisionRecord | undefined },
+  ): void {
+    this.#end(a.state, r);
+    if (r.outcome === 'succeeded' || run.isSwitched) {
+      // Succeeded, or failed past the switch with rollbackEnabled false: the new version serves.
+      a.active = run.next;
+    } else {
+      // Rolled back (after the switch or before it), aborted, or failed before it: the version from before serves.
+      a.state.active = before.from;
+      a.state.previous = before.previous;
+      a.active = run.current;
+      // Failed without a rollback: its instances took no traffic yet, and nothing would stop them later.
+      if (r.outcome === 'failed') void run.next.supervisor.stop();
+    }
+    a.run = undefined;
   }
 
   async #approve(run: DeploymentRun, config: DeploymentConfig): Promise<void> {
