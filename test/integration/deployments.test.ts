@@ -26,6 +26,7 @@ import { packApp } from '../../src/node/apps/app-package.js';
 import { closeAllBuses, closeBus, openBus } from '../helpers/buses.js';
 import { restartOnPort, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { until } from '../helpers/wait.js';
+import { ADMIN_CONSENT_DECIDE, ADMIN_CONSENT_LIST } from '../../src/hub/admin-topics.js';
 import { deployAppVersion } from '../helpers/deploy-app.js';
 
 /** A folder holding version `v` of the deploy app, with `config` in its manifest. */
@@ -227,6 +228,36 @@ describe('deployments under load', () => {
       answered.add(((await admin.request('orders.get', null)) as { instance: string }).instance);
       return answered.has(victim.instanceId);
     });
+  });
+});
+
+describe('environments', () => {
+  test('production waits for a person: denied, nothing changes; granted, it deploys', async () => {
+    const pending = async (): Promise<Array<{ id: string; target: string }>> =>
+      (await admin.request<{ pending: Array<{ id: string; target: string }> }>(ADMIN_CONSENT_LIST)).pending.filter((p) =>
+        p.target.startsWith('deploy orders'),
+      );
+    const activeBefore = (await status(admin)).active?.version;
+    const denied = await deploy(admin, version('8.0.0'), { targetEnvironment: 'production' });
+    await until(async () => (await pending()).length === 1, 10_000);
+    assert.equal((await status(admin)).deployment?.phase, 'approval');
+    const waiting = (await status(admin)).instances.filter((i) => i.revision.startsWith('8.0.0-'));
+    assert.equal(waiting.length, 2);
+    assert.ok(
+      waiting.every((i) => i.state === 'stopped' && i.pid === null),
+      'nothing of 8.0.0 started before the approval',
+    );
+    await admin.request(ADMIN_CONSENT_DECIDE, { id: (await pending())[0]!.id, verdict: 'deny' });
+    const refused = await ended(admin, denied.id);
+    assert.equal(refused.outcome, 'aborted');
+    assert.match(refused.reason ?? '', /denied/i);
+    assert.equal((await status(admin)).active?.version, activeBefore);
+    const granted = await deploy(admin, version('8.0.0'), { targetEnvironment: 'production' });
+    await until(async () => (await pending()).length === 1, 10_000);
+    await admin.request(ADMIN_CONSENT_DECIDE, { id: (await pending())[0]!.id, verdict: 'grant' });
+    const done = await ended(admin, granted.id);
+    assert.equal(done.outcome, 'succeeded', done.reason);
+    assert.equal((await status(admin)).active?.version, '8.0.0');
   });
 });
 
