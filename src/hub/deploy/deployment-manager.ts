@@ -8,27 +8,26 @@
  * serving either way.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { parseDeploymentConfig, type DeploymentConfig } from '../../core/apps/deploy-config.js';
 import { DEFAULT_DEPLOY_HISTORY } from '../../core/apps/deploy-defaults.js';
 import type { AppDeployStatus, AppPackage, DeploymentRecord, RevisionRecord } from '../../core/apps/deploy-topics.js';
 import { DEPLOY_EVENTS_PREFIX } from '../../core/apps/deploy-topics.js';
 import type { Broker } from '../../core/broker/broker.js';
-import { labelled, type Metric } from '../../core/metrics/metric.js';
-import { INSTANCE_STATES } from '../../node/apps/instance-slot.js';
+import type { Metric } from '../../core/metrics/metric.js';
+import { revisionMetrics } from './deploy-metrics.js';
 import { createError } from '../../core/errors/index.js';
 import type { AuditSink } from '../../core/security/audit.js';
 import type { ConsentManager } from '../../core/security/consent.js';
 import { logCritical } from '../../core/util/component-logger.js';
 import type { Logger } from '../../core/util/logger.js';
-import { checkPackage, stagedChecksum, writePackage, type PackageLimits } from '../../node/apps/app-package.js';
+import { stagedChecksum, type PackageLimits } from '../../node/apps/app-package.js';
 import { loadAppManifest } from '../../node/apps/manifest-file.js';
 import type { SupervisorOptions } from '../../node/apps/supervisor.js';
-import { PACKAGE_ROOT } from '../../node/version.js';
 import type { AppDeployState, DeployStore } from './deploy-store.js';
 import { DeploymentRun } from './deployment-run.js';
-import { RolloutStopped } from './rollout-context.js';
+import { stagePackage } from './staging.js';
+import { settleInterrupted } from './restart-recovery.js';
+import { HubStopping, RolloutStopped } from './rollout-context.js';
 import { RunningRevision } from './running-revision.js';
 
 /** What each target environment demands. */
@@ -62,6 +61,8 @@ interface AppRuntime {
   readonly state: AppDeployState;
   active: RunningRevision | undefined;
   run: DeploymentRun | undefined;
+  /** A deployment is being staged or started: no other may begin. */
+  reserved: boolean;
 }
 
 const invalid = (message: string, details: Record<string, unknown> = {}) => createError('CB_ERR_INVALID_OPTION', message, { details });
@@ -92,36 +93,16 @@ export class DeploymentManager {
   async open(): Promise<void> {
     const states = await this.#o.store.open();
     for (const [app, state] of states) {
-      this.#apps.set(app, { state, active: undefined, run: undefined });
+      this.#apps.set(app, { state, active: undefined, run: undefined, reserved: false });
       const d = state.deployment;
       if (d !== undefined && d.outcome === undefined) {
-        const switched = state.active?.id === d.to;
-        const ended: DeploymentRecord = {
-          ...d,
-          outcome: switched ? 'succeeded' : 'rolled-back',
-          reason: `the hub restarted during ${d.phase}`,
-          phase: 'done',
-          endedAt: this.#now(),
-          updatedAt: this.#now(),
-          weight: switched ? 100 : 0,
-          waiting: false,
-          events: [
-            ...d.events,
-            {
-              at: this.#now(),
-              phase: 'done',
-              message: switched
-                ? `the hub restarted after the switch: ${d.to} stays active`
-                : `the hub restarted before the switch: ${d.from ?? 'no version'} stays active`,
-            },
-          ],
-        };
+        const ended = settleInterrupted(d, state.active?.id, this.#now());
         this.#end(state, ended);
         this.#o.audit.record({
           actor: { app: d.startedBy },
           action: 'deploy',
           target: app,
-          outcome: switched ? 'success' : 'failure',
+          outcome: ended.outcome === 'succeeded' ? 'success' : 'failure',
           reason: ended.reason,
           details: { deployment: d.id, to: d.to, from: d.from ?? null },
         });
@@ -145,7 +126,8 @@ export class DeploymentManager {
     this.#closed = true;
     const stops: Promise<void>[] = [];
     for (const a of this.#apps.values()) {
-      a.run?.stop(new RolloutStopped('the hub is stopping'));
+      // Not rolled back now: the saved step decides at the next start (restart-recovery.ts).
+      a.run?.stop(new HubStopping('the hub is stopping'));
       if (a.active !== undefined) stops.push(a.active.supervisor.stop());
       if (a.run !== undefined) stops.push(a.run.next.supervisor.stop());
     }
@@ -177,7 +159,12 @@ export class DeploymentManager {
   #app(name: string): AppRuntime {
     let a = this.#apps.get(name);
     if (a === undefined) {
-      a = { state: { active: undefined, previous: undefined, deployment: undefined, history: [] }, active: undefined, run: undefined };
+      a = {
+        state: { active: undefined, previous: undefined, deployment: undefined, history: [] },
+        active: undefined,
+        run: undefined,
+        reserved: false,
+      };
       this.#apps.set(name, a);
     }
     return a;
@@ -197,66 +184,40 @@ export class DeploymentManager {
   async start(pkg: AppPackage, rawConfig: unknown, startedBy: string): Promise<DeploymentRecord> {
     if (this.#closed) throw createError('CB_ERR_HUB_SHUTTING_DOWN', 'the hub is stopping');
     const config = parseDeploymentConfig(rawConfig, 'deployment config');
-    const files = checkPackage(pkg, this.#o.packageLimits);
-    // prepare: the manifest inside the package decides the app and version.
-    const manifestFile = files.find(
-      (f) => f.path === 'crossbus.app.json' || f.path === 'crossbus.app.yaml' || f.path === 'crossbus.app.yml',
-    );
-    if (manifestFile === undefined) throw createError('CB_ERR_PAYLOAD_INVALID', 'the package holds no crossbus.app.json or .yaml');
-    const staging = join(this.#o.store.dir, 'incoming', randomUUID());
-    await writePackage(staging, files, PACKAGE_ROOT);
-    let loaded: Awaited<ReturnType<typeof loadAppManifest>>;
-    try {
-      loaded = await loadAppManifest(staging);
-    } catch (err) {
-      await rm(staging, { recursive: true, force: true });
-      throw err;
-    }
-    const { manifest } = loaded;
-    if (manifest.kind !== 'node') {
-      await rm(staging, { recursive: true, force: true });
-      throw invalid(`app ${manifest.name} is a static app: the hub serves it with staticApps, it is not deployed as a service`);
-    }
-    if (this.#o.knownApp !== undefined && !this.#o.knownApp(manifest.name)) {
-      await rm(staging, { recursive: true, force: true });
-      throw createError(
-        'CB_ERR_FORBIDDEN',
-        `app ${JSON.stringify(manifest.name)} is not in the hub's config: its instances could not authenticate`,
-      );
-    }
+    // prepare was the CLI's; stage: the manifest inside the package decides the app and version.
+    const staged = await stagePackage(this.#o.store, pkg, this.#o.packageLimits, this.#o.knownApp);
+    const { manifest } = staged;
     const a = this.#app(manifest.name);
-    if (a.run !== undefined || a.state.deployment !== undefined) {
-      await rm(staging, { recursive: true, force: true });
-      throw createError(
-        'CB_ERR_CONFLICTING_OPTIONS',
-        `app ${manifest.name} is being deployed already (${a.state.deployment?.id}): promote, abort or wait for it`,
-        {
-          details: { reason: 'deployment-in-progress', deployment: a.state.deployment?.id },
-        },
-      );
+    const id = `${manifest.version}-${pkg.checksum.slice(0, 12)}`;
+    const refusal =
+      this.#busy(a) ??
+      (a.state.active?.id === id
+        ? invalid(`${manifest.name} ${id} is the active version already`, { reason: 'already-active' })
+        : undefined);
+    if (refusal !== undefined) {
+      await staged.discard();
+      throw refusal;
     }
-    const checksum = pkg.checksum;
-    const id = `${manifest.version}-${checksum.slice(0, 12)}`;
-    const revDir = this.#o.store.revisionDir(manifest.name, id);
-    if (a.state.active?.id === id) {
-      await rm(staging, { recursive: true, force: true });
-      throw invalid(`${manifest.name} ${id} is the active version already`, { reason: 'already-active' });
+    return this.#reserved(a, async () => this.#deploy(a, await staged.commit(startedBy, this.#now()), config, startedBy));
+  }
+
+  /** Why a deployment of `a` cannot start now (one is in progress or being staged), or undefined. */
+  #busy(a: AppRuntime): Error | undefined {
+    if (a.run === undefined && a.state.deployment === undefined && !a.reserved) return undefined;
+    const app = a.state.deployment?.app ?? 'this app';
+    return createError('CB_ERR_CONFLICTING_OPTIONS', `${app} is being deployed already: promote, abort or wait for it`, {
+      details: { reason: 'deployment-in-progress', deployment: a.state.deployment?.id ?? null },
+    });
+  }
+
+  /** Runs `fn` with `a` reserved: no other deployment of it starts meanwhile. */
+  async #reserved<T>(a: AppRuntime, fn: () => Promise<T>): Promise<T> {
+    a.reserved = true;
+    try {
+      return await fn();
+    } finally {
+      a.reserved = false;
     }
-    // The same version and files staged again replace the earlier copy (it is not running).
-    await rm(revDir, { recursive: true, force: true });
-    await mkdir(dirname(revDir), { recursive: true });
-    await rename(staging, revDir);
-    const record: RevisionRecord = {
-      id,
-      app: manifest.name,
-      version: manifest.version,
-      checksum,
-      signature: this.#o.store.sign(manifest.name, manifest.version, checksum),
-      instances: manifest.instances,
-      stagedAt: this.#now(),
-      stagedBy: startedBy,
-    };
-    return this.#deploy(a, record, config, startedBy);
   }
 
   async #deploy(a: AppRuntime, to: RevisionRecord, config: DeploymentConfig, startedBy: string): Promise<DeploymentRecord> {
@@ -307,6 +268,7 @@ export class DeploymentManager {
       broker: this.#o.broker,
       now: this.#now,
       onRecord: async (r) => {
+        if (this.#closed) return;
         if (r.outcome === undefined) a.state.deployment = r;
         else this.#settle(a, run, r, { from, previous });
         await this.#save();
@@ -317,6 +279,7 @@ export class DeploymentManager {
         );
       },
       onSwitched: async () => {
+        if (this.#closed) return;
         a.state.previous = from;
         a.state.active = to;
         await this.#save();
@@ -343,6 +306,7 @@ export class DeploymentManager {
     } catch (err) {
       // Refused (approval denied, the hub stopping before it began): nothing serves from it.
       await run.next.supervisor.stop();
+      if (this.#closed) return;
       const reason = err instanceof Error ? err.message : String(err);
       const at = this.#now();
       const r: DeploymentRecord = { ...run.record, outcome: 'aborted', reason, phase: 'done', endedAt: at, updatedAt: at, waiting: false };
@@ -352,6 +316,7 @@ export class DeploymentManager {
     } finally {
       clearTimeout(timer);
     }
+    if (this.#closed) return;
     const last = a.state.history.find((d) => d.id === run.record.id);
     const succeeded = last?.outcome === 'succeeded';
     this.#o.audit.record({
@@ -438,11 +403,13 @@ export class DeploymentManager {
     const previous = a?.state.previous;
     if (a === undefined || previous === undefined)
       throw invalid(`app ${JSON.stringify(app)} has no previous version to roll back to`, { reason: 'no-previous-version' });
+    const busy = this.#busy(a);
+    if (busy !== undefined) throw busy;
     const last = a.state.history.find((d) => d.outcome === 'succeeded');
     const config = parseDeploymentConfig(
       rawConfig ?? { strategy: last?.strategy ?? 'rolling', targetEnvironment: last?.environment ?? 'development' },
     );
-    return this.#deploy(a, previous, config, by);
+    return this.#reserved(a, () => this.#deploy(a, previous, config, by));
   }
 
   /** An instance's ATTACH: binds the asking connection to its version and instance. */
@@ -474,24 +441,9 @@ export class DeploymentManager {
 
   /** `crossbus_app_instances{app,version,state}` and `crossbus_app_restarts_total{app,version}` of every running version. */
   metrics(): readonly Metric[] {
-    const running = (): RunningRevision[] =>
-      [...this.#apps.values()].flatMap((a) => [...new Set([a.active, a.run?.current, a.run?.next].filter((r) => r !== undefined))]);
-    return [
-      labelled('gauge', 'crossbus_app_instances', "The hub's app instances, by version and state", ['app', 'version', 'state'], () =>
-        running().flatMap((r) =>
-          INSTANCE_STATES.map((state) => ({
-            labels: { app: r.record.app, version: r.record.version, state },
-            value: r.supervisor.instances().filter((i) => i.state === state).length,
-          })),
-        ),
-      ),
-      labelled('counter', 'crossbus_app_restarts_total', "Restarts of the hub's app instances, by version", ['app', 'version'], () =>
-        running().map((r) => ({
-          labels: { app: r.record.app, version: r.record.version },
-          value: r.supervisor.instances().reduce((t, i) => t + i.restarts, 0),
-        })),
-      ),
-    ];
+    return revisionMetrics(() =>
+      [...this.#apps.values()].flatMap((a) => [...new Set([a.active, a.run?.current, a.run?.next].filter((r) => r !== undefined))]),
+    );
   }
 
   history(app: string): { history: DeploymentRecord[] } {

@@ -8,7 +8,7 @@ import type { DeploymentConfig } from '../../core/apps/deploy-config.js';
 import type { AnalysisRecord, DeployOutcome, DeployPhase, DeploymentRecord } from '../../core/apps/deploy-topics.js';
 import { judgeInterval, statsDelta, sumStats } from '../../core/apps/traffic-analysis.js';
 import type { Broker } from '../../core/broker/broker.js';
-import { range, RolloutFailed, RolloutStopped, type RolloutContext, type RolloutProgress } from './rollout-context.js';
+import { HubStopping, range, RolloutFailed, RolloutStopped, type RolloutContext, type RolloutProgress } from './rollout-context.js';
 import type { RunningRevision } from './running-revision.js';
 import { blueGreen, canary, rolling } from './strategies.js';
 
@@ -227,6 +227,7 @@ export class DeploymentRun implements RolloutContext {
       await strategy(this);
       await this.#finish('succeeded', undefined, 'done', `${this.next.record.version} is active`);
     } catch (err) {
+      if (err instanceof HubStopping) return;
       const reason = err instanceof Error ? err.message : String(err);
       const aborted = err instanceof RolloutStopped;
       if (!this.config.rollbackEnabled && !aborted) {

@@ -13,6 +13,8 @@ import type { RunningRevision } from './running-revision.js';
 export class RolloutFailed extends Error {}
 /** Aborted by a person, or past its time limit. */
 export class RolloutStopped extends Error {}
+/** The hub is stopping: the run ends where it is, its saved step settled at the next start. */
+export class HubStopping extends Error {}
 
 export interface RolloutProgress {
   readonly weight?: number;
