@@ -138,8 +138,9 @@ describe('crossbus kv (real hub process)', () => {
   test('a watcher keeps its order across a hub restart, and misses nothing written meanwhile', T, async () => {
     const hub = await start();
     const writer = await open(hub);
-    // Reconnects a second after the restart: the writes below land while it is away.
-    const watcherBus = await open(hub, { reconnect: { initialDelayMs: 1_000, maxDelayMs: 1_000, maxAttempts: 60 } });
+    // Reconnects three seconds after the restart (room for a slow restart on a busy machine): the
+    // writes below land while it is away.
+    const watcherBus = await open(hub, { reconnect: { initialDelayMs: 3_000, maxDelayMs: 3_000, maxAttempts: 60 } });
     const bucket = await writer.kv.bucket('orders', { history: 10 });
     for (let i = 1; i <= 3; i++) await bucket.put('o', i);
     // It starts with the newest value of each key: a re-attach by that policy would skip 4..7.
