@@ -8,8 +8,16 @@
  * window, and (in the table) the requests that failed. Each row is a SwitchScenario:
  *   restart              by hand, as an operator without a deployment tool: stop all instances
  *                        (SIGTERM, drain), then start as many of 2.0.0 under a new Supervisor
- *   crossbus-bluegreen   (to come: the deployment manager's, src/hub/deploy/)
- *   crossbus-rolling     (to come)
+ *   crossbus-bluegreen   the hub's deployment manager (src/hub/deploy/), blue-green: 2.0.0 starts
+ *                        beside 1.0.0 without traffic, takes it all at once when its checks pass,
+ *                        and 1.0.0 is drained and stopped SCALE_DOWN_DELAY_MS later
+ *   crossbus-rolling     the manager, rolling: one instance at a time (surge 1, none unavailable)
+ * The manager's rows deploy bench/apps/managed-app/ (bench/lib/managed-app.ts), 1.0.0 as the
+ * app's first deployment, then 2.0.0; their switch ends with the deployment's outcome.
+ *
+ * Canary row (bench/deploy-canary.ts): a 2.0.0 failing every 5th request as a canary at 25 %;
+ * the time from its step starting to the analysis having rolled it back, as
+ * `crossbus-canary-rollbacks` (rollbacks per second, 1000 / ms).
  *
  * Restart rows (bench/deploy-restarts.ts): the time from a SIGKILL to a new pid answering, under
  * the crossbus Supervisor and under pm2, as restarts per second (1000 / mean ms):
@@ -24,6 +32,9 @@ import { startSteadyLoad, type LoadTally } from './lib/steady-load.js';
 import { startPm2Fleet, type Pm2Fleet } from './lib/pm2-fleet.js';
 import { HEALTHY_RUN_MS, PHASES, meanPhases, measureReplacements, type KillTarget, type Replacement } from './deploy-restarts.js';
 import type { Supervisor } from '../src/node/apps/supervisor.js';
+import type { DeploymentConfigInput } from '../src/core/apps/deploy-config.js';
+import { deploy, managedAppVersion } from './lib/managed-app.js';
+import { CANARY_INTERVAL_MS, CANARY_KEY, measureCanary } from './deploy-canary.js';
 
 type Bus = Awaited<ReturnType<Awaited<ReturnType<typeof loadCrossbus>>['connect']>>;
 
@@ -95,11 +106,48 @@ const restartByHand: SwitchScenario = {
   },
 };
 
+/** The manager's blue-green rows keep the old version this long after the switch (ms). */
+const SCALE_DOWN_DELAY_MS = 200;
+
+/**
+ * A row of the hub's deployment manager (on its own hub, with a data folder as every bench hub):
+ * 1.0.0 as the app's first deployment (blue-green: with nothing running, all instances at once),
+ * then 2.0.0 with `config`. It promises no failed request.
+ */
+function managed(key: string, label: string, config: DeploymentConfigInput): SwitchScenario {
+  return {
+    key,
+    label,
+    zeroFailures: true,
+    async start(ctx) {
+      const version = (v: string): string => managedAppVersion({ version: v, topic: ctx.topic, instances: ctx.instances });
+      await deploy(ctx.bus, version(VERSION_1), { strategy: 'blue-green', blueGreen: { scaleDownDelayMs: 0 } });
+      return {
+        async switchVersion() {
+          await deploy(ctx.bus, version(VERSION_2), config);
+        },
+        // The hub stops its instances when it stops.
+        close: async () => {},
+      };
+    },
+  };
+}
+
 /**
  * Every switch row, in order. The deployment manager's rows (`crossbus-bluegreen`,
  * `crossbus-rolling`) go here; each is compared with `restart` as `<key>/restart`.
  */
-export const SWITCH_SCENARIOS: readonly SwitchScenario[] = [restartByHand];
+export const SWITCH_SCENARIOS: readonly SwitchScenario[] = [
+  restartByHand,
+  managed('crossbus-bluegreen', 'deployment manager, blue-green (preview, one switch)', {
+    strategy: 'blue-green',
+    blueGreen: { scaleDownDelayMs: SCALE_DOWN_DELAY_MS },
+  }),
+  managed('crossbus-rolling', 'deployment manager, rolling (surge 1, unavailable 0)', {
+    strategy: 'rolling',
+    rolling: { maxSurge: 1, maxUnavailable: 0 },
+  }),
+];
 
 interface SwitchResult {
   readonly tally: LoadTally;
@@ -194,7 +242,7 @@ function percentile(sorted: readonly number[], p: number): number {
 
 export async function runDeployBench(options: SuiteOptions = {}): Promise<BenchOutput & SuiteExtras> {
   const scale = options.scale ?? 1;
-  const all = [...SWITCH_SCENARIOS.map((s) => s.key), ...RESTART_KEYS];
+  const all = [...SWITCH_SCENARIOS.map((s) => s.key), CANARY_KEY, ...RESTART_KEYS];
   const selected = new Set(selectSystems(all, options.only));
   const kills = Math.max(DEPLOY_INSTANCES, Math.round(KILLS * scale));
   const results: Record<string, number> = {};
@@ -234,6 +282,26 @@ export async function runDeployBench(options: SuiteOptions = {}): Promise<BenchO
     if (scenario.key === 'restart') continue;
     const r = ratio(results[scenario.key], results.restart);
     if (r !== undefined) ratios[`${scenario.key}/restart`] = r;
+  }
+
+  if (selected.has(CANARY_KEY)) {
+    const label = `bad canary (20 % fail, 25 % share) rolled back by analysis every ${CANARY_INTERVAL_MS} ms`;
+    try {
+      note(`deploy: ${CANARY_KEY}: ${DEPLOY_INSTANCES} instances, ${LOAD_CONCURRENCY} loops`);
+      const c = await measureCanary({ instances: DEPLOY_INSTANCES, concurrency: LOAD_CONCURRENCY });
+      results[CANARY_KEY] = round2(1000 / c.detectMs);
+      rows.push([
+        CANARY_KEY,
+        label,
+        (1000 / c.detectMs).toFixed(2),
+        'rollbacks/s',
+        `${fmtMs(c.detectMs)} ms from the canary step to rolled back (${c.analyses} analyses); ${fmtInt(c.tally.failed)} of ${fmtInt(c.tally.ok + c.tally.failed)} requests failed`,
+      ]);
+      note(`deploy: ${CANARY_KEY}: ${fmtMs(c.detectMs)} ms, ${c.tally.failed} failed (${c.reason})`);
+    } catch (err) {
+      failures.push(`${CANARY_KEY}: ${errMsg(err)}`);
+      rows.push([CANARY_KEY, label, '-', 'rollbacks/s', `FAILED: ${errMsg(err).split('\n')[0]}`]);
+    }
   }
 
   const restartKeys = new Set(RESTART_KEYS.filter((k) => selected.has(k)));

@@ -15,7 +15,8 @@
  *   kv       KV buckets vs NATS KV on JetStream: puts and gets per second, one update to 1,000 watchers;
  *            layered configuration resolved per second vs convict
  *   deploy   4 app instances under a steady request load: requests served per second while they are
- *            replaced by hand (restart); a SIGKILLed instance replaced, crossbus Supervisor vs pm2
+ *            replaced by hand (restart) or by the deployment manager (blue-green, rolling); a bad
+ *            canary rolled back; a SIGKILLed instance replaced, crossbus Supervisor vs pm2
  *   all      every suite, one after the other
  *
  * stdout carries only each suite's table followed by its JSON line (the JSON line of the last suite
@@ -60,7 +61,8 @@ function usage(): string {
     '           update to 1,000 watchers: crossbus (durability interval; fsync for information) vs NATS KV;',
     '           a 500-key layered configuration resolved per second: crossbus vs convict (load + validate)',
     '  deploy   4 instances of an app under a steady request load (8 loops): requests served per second over',
-    '           a 10 s window while they are stopped and started again by hand (restart); a SIGKILLed instance',
+    '           a 10 s window while they are replaced by hand (restart) or by the deployment manager (blue-green,',
+    '           rolling); a bad canary rolled back (time to detect); a SIGKILLed instance',
     '           replaced until a new pid answers, as restarts per second: crossbus Supervisor vs pm2 (fork mode)',
     '  all      run every suite',
     '',
@@ -74,7 +76,8 @@ function usage(): string {
     '                kv: crossbus-put,crossbus-put-fsync,nats-kv-put,crossbus-get,nats-kv-get,',
     '                crossbus-watch-fanout,nats-kv-watch-fanout,crossbus-resolve,convict — a get also runs',
     '                the puts that fill its bucket; the resolve pair alone starts no server;',
-    '                deploy: restart,crossbus-restarts,pm2-restarts;',
+    '                deploy: restart,crossbus-bluegreen,crossbus-rolling,crossbus-canary-rollbacks,',
+    '                crossbus-restarts,pm2-restarts;',
     '                durable: crossbus-fsync,crossbus-interval,crossbus-replay,jetstream,jetstream-replay —',
     '                a replay also runs the publish phase that fills its stream)',
     '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful; deploy: one kill per instance)',
