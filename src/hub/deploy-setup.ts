@@ -14,6 +14,7 @@ import type { PackageLimits } from '../node/apps/app-package.js';
 import type { RestartPolicyOptions } from '../node/apps/restart-policy.js';
 import { DeployStore } from './deploy/deploy-store.js';
 import { DeploymentManager, type EnvironmentPolicy } from './deploy/deployment-manager.js';
+import type { GrantPolicy } from './deploy/manifest-grants.js';
 
 export interface HubDeployOptions {
   /** Policy per target environment. @default production requires an approval through consent */
@@ -41,6 +42,8 @@ export interface DeploySetup {
   readonly url: string;
   readonly config: HubConfig | undefined;
   readonly consent: ConsentManager | undefined;
+  /** The hub's policy (its security), for the manifests' grants; undefined on a hub without security. */
+  readonly grants: GrantPolicy | undefined;
   readonly audit: AuditSink;
   readonly logger: Logger;
 }
@@ -69,6 +72,7 @@ export async function openDeployments(o: DeploySetup): Promise<DeploymentManager
     },
     knownApp: o.config === undefined ? undefined : (app) => o.config?.apps.has(app) === true,
     consent: o.consent,
+    ...(o.grants === undefined ? {} : { grants: o.grants }),
     audit: o.audit,
     logger: o.logger,
     ...(options.environments === undefined ? {} : { environments: options.environments }),

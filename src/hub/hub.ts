@@ -388,6 +388,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       url: listener.url,
       config: sec.config,
       consent: sec.consent,
+      grants: sec.security,
       audit: sec.audit,
       logger: partLogger('deploy'),
     });

@@ -26,6 +26,8 @@ import { packApp } from '../../src/node/apps/app-package.js';
 import { closeAllBuses, closeBus, openBus } from '../helpers/buses.js';
 import { restartOnPort, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { until } from '../helpers/wait.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ADMIN_CONSENT_DECIDE, ADMIN_CONSENT_LIST } from '../../src/hub/admin-topics.js';
 import { deployAppVersion } from '../helpers/deploy-app.js';
 
@@ -205,6 +207,17 @@ describe('deployments under load', () => {
       (e: CrossbusError) => e.code === 'CB_ERR_CONFIG_INVALID',
     );
     await assert.rejects(admin.request(DEPLOY_ATTACH, { token: 'forged' }), (e: CrossbusError) => e.code === 'CB_ERR_FORBIDDEN');
+    // A manifest never widens an app's grants: one its roles do not allow refuses the deployment.
+    const greedy = version('7.0.2');
+    const manifestFile = join(greedy, 'crossbus.app.json');
+    writeFileSync(
+      manifestFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(manifestFile, 'utf8')), grants: { publish: ['orders.>', 'billing.>'] } }),
+    );
+    await assert.rejects(
+      deploy(admin, greedy, {}),
+      (e: CrossbusError) => e.code === 'CB_ERR_FORBIDDEN' && /publish "billing\.>"/.test(e.message),
+    );
     await assert.rejects(admin.request(DEPLOY_ROLLBACK, { app: 'billing' }), (e: CrossbusError) => e.code === 'CB_ERR_INVALID_OPTION');
     // The preview waits for a promote; promote it, then roll back to the version before.
     await until(async () => (await status(admin)).deployment?.waiting === true, 30_000);

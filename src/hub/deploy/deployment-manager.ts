@@ -26,6 +26,7 @@ import type { SupervisorOptions } from '../../node/apps/supervisor.js';
 import type { AppDeployState, DeployStore } from './deploy-store.js';
 import { DeploymentRun } from './deployment-run.js';
 import { stagePackage } from './staging.js';
+import { grantsToAsk, type GrantPolicy, type GrantToAsk } from './manifest-grants.js';
 import { settleInterrupted } from './restart-recovery.js';
 import { HubStopping, RolloutStopped } from './rollout-context.js';
 import { RunningRevision } from './running-revision.js';
@@ -45,6 +46,8 @@ export interface DeploymentManagerOptions {
   readonly secretOf: (app: string) => string | undefined;
   /** Apps the hub knows (its config's); undefined: any name (a hub without security). */
   readonly knownApp: ((app: string) => boolean) | undefined;
+  /** The hub's policy, for the manifest's grants; undefined on a hub without security (nothing to check). */
+  readonly grants?: GrantPolicy;
   readonly consent: ConsentManager | undefined;
   readonly audit: AuditSink;
   readonly logger: Logger;
@@ -187,6 +190,13 @@ export class DeploymentManager {
     // prepare was the CLI's; stage: the manifest inside the package decides the app and version.
     const staged = await stagePackage(this.#o.store, pkg, this.#o.packageLimits, this.#o.knownApp);
     const { manifest } = staged;
+    let asks: GrantToAsk[];
+    try {
+      asks = this.#o.grants === undefined ? [] : grantsToAsk(manifest, this.#o.grants);
+    } catch (err) {
+      await staged.discard();
+      throw err;
+    }
     const a = this.#app(manifest.name);
     const id = `${manifest.version}-${pkg.checksum.slice(0, 12)}`;
     const refusal =
@@ -198,7 +208,7 @@ export class DeploymentManager {
       await staged.discard();
       throw refusal;
     }
-    return this.#reserved(a, async () => this.#deploy(a, await staged.commit(startedBy, this.#now()), config, startedBy));
+    return this.#reserved(a, async () => this.#deploy(a, await staged.commit(startedBy, this.#now()), config, startedBy, asks));
   }
 
   /** Why a deployment of `a` cannot start now (one is in progress or being staged), or undefined. */
@@ -220,7 +230,13 @@ export class DeploymentManager {
     }
   }
 
-  async #deploy(a: AppRuntime, to: RevisionRecord, config: DeploymentConfig, startedBy: string): Promise<DeploymentRecord> {
+  async #deploy(
+    a: AppRuntime,
+    to: RevisionRecord,
+    config: DeploymentConfig,
+    startedBy: string,
+    asks: readonly GrantToAsk[] = [],
+  ): Promise<DeploymentRecord> {
     const at = this.#now();
     const deployment: DeploymentRecord = {
       id: randomUUID(),
@@ -286,7 +302,7 @@ export class DeploymentManager {
       },
     });
     a.run = run;
-    void this.#execute(a, run, config, { from, previous });
+    void this.#execute(a, run, config, { from, previous }, asks);
     return deployment;
   }
 
@@ -295,6 +311,7 @@ export class DeploymentManager {
     run: DeploymentRun,
     config: DeploymentConfig,
     before: { from: RevisionRecord | undefined; previous: RevisionRecord | undefined },
+    asks: readonly GrantToAsk[],
   ): Promise<void> {
     const timer = setTimeout(
       () => run.stop(new RolloutStopped(`the deployment took longer than its timeout (${config.timeout} ms)`)),
@@ -302,6 +319,7 @@ export class DeploymentManager {
     );
     try {
       await this.#approve(run, config);
+      await this.#askGrants(run, asks);
       await run.run();
     } catch (err) {
       // Refused (approval denied, the hub stopping before it began): nothing serves from it.
@@ -372,6 +390,20 @@ export class DeploymentManager {
       `deploy ${r.app} ${r.to} to ${config.targetEnvironment}`,
     );
     await run.phase('approval', 'approved', { waiting: false });
+  }
+
+  /** The manifest's grants its roles leave to a person, asked through consent before anything starts. */
+  async #askGrants(run: DeploymentRun, asks: readonly GrantToAsk[]): Promise<void> {
+    if (asks.length === 0) return;
+    const consent = this.#o.consent;
+    if (consent === undefined)
+      throw createError('CB_ERR_FORBIDDEN', 'the manifest asks for grants that need consent, and this hub has no consent service');
+    const r = run.record;
+    await run.phase('approval', `waiting for a person to grant ${r.app} ${asks.map((g) => `${g.action} ${g.pattern}`).join(', ')}`, {
+      waiting: true,
+    });
+    for (const g of asks) await consent.request(r.app, g.action, g.rule, `${g.action} ${g.pattern} (asked by ${r.app} ${r.to})`);
+    await run.phase('approval', 'grants given', { waiting: false });
   }
 
   #inProgress(app: string): DeploymentRun {
