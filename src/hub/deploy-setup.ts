@@ -5,6 +5,7 @@
  * deployments (they must survive a restart).
  */
 import { DEFAULT_KEY_ID } from '../core/defaults.js';
+import { toBase64 } from '../core/security/bytes.js';
 import type { HubConfig } from '../core/config/schema.js';
 import type { Broker } from '../core/broker/broker.js';
 import type { AuditSink } from '../core/security/audit.js';
@@ -48,10 +49,6 @@ export interface DeploySetup {
   readonly logger: Logger;
 }
 
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64');
-}
-
 export async function openDeployments(o: DeploySetup): Promise<DeploymentManager | undefined> {
   if (o.option === false || o.dataDir === undefined) return undefined;
   const options = o.option === true ? {} : o.option;
@@ -68,7 +65,7 @@ export async function openDeployments(o: DeploySetup): Promise<DeploymentManager
     // An instance authenticates as its app with the app's default key (the config's `secret`).
     secretOf: (app) => {
       const key = o.config?.apps.get(app)?.keys.find((k) => k.id === DEFAULT_KEY_ID);
-      return key === undefined ? undefined : base64(key.secret);
+      return key === undefined ? undefined : toBase64(key.secret);
     },
     knownApp: o.config === undefined ? undefined : (app) => o.config?.apps.has(app) === true,
     consent: o.consent,

@@ -261,13 +261,7 @@ export class DeploymentRun implements RolloutContext {
       const health = current.healthTopic;
       if (health !== undefined) for (const i of range(current.size)) await this.#probe(current, i, health, deadline).catch(() => undefined);
     }
-    await Promise.all(
-      range(next.size).map(async (i) => {
-        const deadline = this.#o.now() + this.config.checkTimeoutMs;
-        while (next.inFlight(i) > 0 && this.#o.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-        await next.supervisor.stopInstance(i);
-      }),
-    );
+    await Promise.all(range(next.size).map((i) => this.drainAndStop(next, i)));
     this.#switched = false;
   }
 

@@ -6,7 +6,7 @@
  * link), and an app's other dependencies must be bundled into its files.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { AppPackage, PackageFile } from '../../core/apps/deploy-topics.js';
 import { entryProblem } from '../../core/apps/manifest.js';
@@ -131,11 +131,8 @@ export async function writePackage(
 export async function stagedChecksum(dir: string): Promise<string> {
   const paths: string[] = [];
   await listFiles(dir, dir, paths, { maxFiles: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER });
+  // listFiles keeps regular files only: the link to crossbus and any other link are left out.
   const files = [];
-  for (const path of paths) {
-    const full = join(dir, path);
-    if (!(await lstat(full)).isFile()) continue;
-    files.push({ path, bytes: await readFile(full) });
-  }
+  for (const path of paths) files.push({ path, bytes: await readFile(join(dir, path)) });
   return packageChecksum(files);
 }
