@@ -1,3 +1,5 @@
+import { openCluster, type ClusterOptions } from './cluster-setup.js';
+import type { NatsLink } from '../node/cluster/nats-link.js';
 import { mkdir, access, constants } from 'node:fs/promises';
 import { Broker } from '../core/broker/broker.js';
 import type { BrokerOptions } from '../core/broker/options.js';
@@ -120,6 +122,11 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
    * turns them off. @default true
    */
   deployments?: HubDeployOption;
+  /**
+   * Joins a NATS cluster: hubs on it are one bus (topics as NATS subjects, each hub forwarding only
+   * its clients' interest). Over the config file's `cluster` section. @default none (a hub on its own)
+   */
+  cluster?: Partial<ClusterOptions>;
 }
 
 /** A static app the hub serves. */
@@ -144,6 +151,9 @@ export interface CertificateReload {
   listener: string;
   outcome: TlsReloadOutcome;
 }
+
+/** What a hub shows of its cluster link. */
+export type HubCluster = Pick<NatsLink, 'state' | 'server' | 'interestCount' | 'events' | 'hubToken'>;
 
 export interface Hub {
   /** ws://host:port */
@@ -188,6 +198,8 @@ export interface Hub {
   readonly staticApps: readonly HubStaticApp[];
   /** The deployment manager (undefined without a data folder or with `deployments: false`). */
   readonly deployments: DeploymentManager | undefined;
+  /** The hub's link to its NATS cluster (state, server, interest, events), when it joined one. */
+  readonly cluster: HubCluster | undefined;
   /** Applies consent decisions queued by the CLI (SIGUSR2). */
   processConsentInbox(): Promise<number>;
   /** Graceful: tells clients, drains queues, then closes the listener. Idempotent. */
@@ -218,6 +230,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     dashboard: dashboardOption = false,
     staticApps: staticAppOptions = [],
     deployments: deployOption = true,
+    cluster: clusterOption,
     ...brokerOptions
   } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -257,8 +270,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   // What /metrics and hub.metrics() read: the broker's, the streams' and the alert engine's (read when asked).
   let alerts: HubAlerts | undefined;
   let deployments: DeploymentManager | undefined;
+  let cluster: NatsLink | undefined;
   const hubMetrics = (): readonly Metric[] => [
     ...broker.metrics(),
+    ...(cluster?.metrics() ?? []),
     ...(streams?.metrics() ?? []),
     ...(alerts?.metrics() ?? []),
     ...(deployments?.metrics() ?? []),
@@ -331,6 +346,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       ...(stored ? { streams: stored } : {}),
     });
     opened.push(() => broker.close(0));
+    const joined = (cluster = await openCluster(clusterOption, sec.config?.cluster, sec.configPath, broker, partLogger('cluster')));
+    if (joined !== undefined) opened.push(() => joined.close());
     (sec as { setRevokedHandler?: (fn: () => void) => void }).setRevokedHandler?.(() => broker.reapplySecurity());
     // The hub's limits and roles changed with `crossbus config set --hub`, over the config file.
     if (stored !== undefined && sec.security !== undefined) {
@@ -353,7 +370,14 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         dashboard,
         httpEndpoints({
           registry: serveMetrics ? () => prometheusRegistry({ metrics: hubMetrics }) : undefined,
-          notReady: () => (closing !== undefined ? 'shutting down' : urls.length === 0 ? 'starting' : undefined),
+          notReady: () =>
+            closing !== undefined
+              ? 'shutting down'
+              : urls.length === 0
+                ? 'starting'
+                : cluster !== undefined && cluster.state !== 'connected'
+                  ? 'not joined to its NATS cluster'
+                  : undefined,
         }),
       ),
       vouchOrigin: identifyByOrigin,
@@ -430,6 +454,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     dashboardUrl: dashboard?.url,
     staticApps: Object.freeze(staticApps.map((a) => Object.freeze({ name: a.name, url: a.url }))),
     deployments,
+    cluster,
     insecure,
     stats: () => broker.stats(),
     metrics: hubMetrics,
@@ -451,6 +476,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         dashboard?.close();
         await deployments?.close();
         await broker.close(shutdownTimeoutMs);
+        await cluster?.close();
         await Promise.all(staticApps.map((a) => a.close()));
         await listener.close();
         await Promise.all(socketListeners.map((l) => l.close()));

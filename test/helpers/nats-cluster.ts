@@ -95,7 +95,9 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     hubs: Array.from({ length: options.hubUsers ?? 3 }, (_, i) => ({ user: `hub${i + 1}`, password: randomPassword() })),
     direct: { user: 'direct', password: randomPassword() },
   };
-  const ports = await Promise.all(Array.from({ length: count }, async () => ({ client: await freePort(), route: await freePort(), http: await freePort() })));
+  const ports = await Promise.all(
+    Array.from({ length: count }, async () => ({ client: await freePort(), route: await freePort(), http: await freePort() })),
+  );
   const nodes: NatsNode[] = [];
   for (let i = 0; i < count; i++) {
     const name = `n${i + 1}`;
@@ -103,7 +105,9 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     const routes = ports.filter((_, j) => j !== i).map((q) => `nats://127.0.0.1:${q.route}`);
     const store = join(root, name);
     mkdirSync(store, { recursive: true });
-    const allUsers = [...users.hubs, users.direct].map((u) => `    { user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)} }`);
+    const allUsers = [...users.hubs, users.direct].map(
+      (u) => `    { user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)} }`,
+    );
     const conf = [
       `server_name: ${name}`,
       `listen: 127.0.0.1:${p.client}`,
@@ -172,8 +176,12 @@ function natsNode(name: string, confFile: string, port: number, httpPort: number
         if (res.ok || res.status === 503) {
           const ok = await new Promise<boolean>((resolve) => {
             const s = net.connect({ host: '127.0.0.1', port });
-            s.once('connect', () => (s.destroy(), resolve(true)));
-            s.once('error', () => (s.destroy(), resolve(false)));
+            const done = (ok: boolean): void => {
+              s.destroy();
+              resolve(ok);
+            };
+            s.once('connect', () => done(true));
+            s.once('error', () => done(false));
           });
           if (ok) return;
         }

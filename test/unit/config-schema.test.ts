@@ -196,7 +196,7 @@ describe('hub config schema: the example', () => {
       (e: unknown) =>
         e instanceof ConfigError &&
         e.message ===
-          '/etc/crossbus.json: extra: is not a known setting (expected $schema, apps, roles, origins, limits, security, listeners, metrics, alerts, staticApps)' &&
+          '/etc/crossbus.json: extra: is not a known setting (expected $schema, apps, roles, origins, limits, security, listeners, metrics, alerts, staticApps, cluster)' &&
         e.details?.source === '/etc/crossbus.json',
     );
   });

@@ -2,6 +2,7 @@
  * `crossbus hub`: starts a hub on this machine and runs it until SIGINT or SIGTERM (SIGHUP
  * reloads its config, SIGUSR2 applies queued consent decisions).
  */
+import { CLUSTER_OPTIONS, clusterFlags } from '../cluster-flags.js';
 import { startHub } from '../../hub/hub.js';
 import type { HubListenerOptions } from '../../hub/socket-listeners.js';
 import type { StaticAppOptions } from '../../node/static-apps/index.js';
@@ -91,6 +92,7 @@ export const HUB_OPTIONS = defineOptions({
     placeholder: '<name=dir>',
     description: 'serve a static web app from <dir> on its own origin, with a strict CSP: <name>=<dir>[@port] (any free port if none)',
   },
+  ...CLUSTER_OPTIONS,
   ...LOG_OPTIONS,
   ...HELP_OPTION,
 });
@@ -159,6 +161,8 @@ function hostPort(flag: string, value: string): { host: string; port: number } {
   return { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
 }
 
+const withCluster = (cluster: ReturnType<typeof clusterFlags>) => (cluster !== undefined ? { cluster } : {});
+
 export async function hubCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseOptions(HUB_OPTIONS, argv);
   if (values.help) {
@@ -198,6 +202,7 @@ export async function hubCommand(argv: string[]): Promise<number> {
     ...(maxDuplicateIds !== undefined ? { streamOptions: { maxDuplicateIds } } : {}),
     listeners: listenerFlags(values),
     staticApps: staticFlags(values.static),
+    ...withCluster(clusterFlags(values)),
     logger,
   });
   hub.broker.events.on('connection', (e) => logger.info(e, 'client connected'));
@@ -242,6 +247,12 @@ export async function hubCommand(argv: string[]): Promise<number> {
   if (hub.dashboardUrl !== undefined)
     process.stdout.write(`crossbus hub dashboard: ${hub.dashboardUrl} (log in with an admin app's id and secret)\n`);
   for (const app of hub.staticApps) process.stdout.write(`crossbus hub static app ${app.name}: ${app.url}\n`);
+  if (hub.cluster !== undefined) {
+    process.stdout.write(
+      `crossbus hub cluster: ${hub.cluster.state}${hub.cluster.server !== undefined ? ` via ${hub.cluster.server}` : ''}\n`,
+    );
+    hub.cluster.events.on('state', (e) => logger.info(e, `cluster ${e.state}`));
+  }
   await stopped;
   process.stdout.write('crossbus hub stopped\n');
   return 0;

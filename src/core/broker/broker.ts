@@ -19,6 +19,7 @@ import { SessionTable } from './session-table.js';
 import { Session } from './session.js';
 import { BrokerStreamHost } from './stream-host.js';
 import type { HubReply } from './hub-requests.js';
+import type { ClusterInbound, ClusterLink } from './cluster.js';
 import { type ReplyStatsSnapshot, snapshotReplyStats, trafficWeightProblem } from './traffic.js';
 
 /**
@@ -108,6 +109,17 @@ export class Broker implements MetricsSource {
     if (s === undefined)
       return Promise.resolve({ ok: false, error: createError('CB_ERR_CONNECTION_CLOSED', `no open connection ${connectionId}`) });
     return this.#router.requestSession(s, topic, data, timeoutMs);
+  }
+
+  /**
+   * Joins a cluster of hubs (cluster.ts): the link hears of every subscription's interest (those
+   * held now included) and of every message a local client sends that may cross; it hands what
+   * arrives from other hubs to the returned inbound. `hubToken` names this hub in reply topics
+   * (one NATS subject token, unique in the cluster).
+   */
+  attachCluster(link: ClusterLink, hubToken: string): ClusterInbound {
+    const sessions = this.#sessions;
+    return this.#router.attachCluster(link, hubToken, (seq) => sessions.get(seq), sessions.values());
   }
 
   #session(connectionId: string): Session | undefined {

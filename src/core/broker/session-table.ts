@@ -80,6 +80,11 @@ export class SessionTable {
     return this.#sessions.size;
   }
 
+  /** The session with this number, if it is held. */
+  get(seq: number): Session | undefined {
+    return this.#sessions.get(seq);
+  }
+
   values(): IterableIterator<Session> {
     return this.#sessions.values();
   }

@@ -15,6 +15,7 @@ import { ListenerSchema } from './listener-schema.js';
 import { SecuritySchema } from './security-schema.js';
 import { MetricsSchema } from './metrics-schema.js';
 import { StaticAppListSchema } from './static-app-schema.js';
+import { ClusterSchema } from './cluster-schema.js';
 import { AlertsSchema } from '../alerts/alert-schema.js';
 import { DEFAULT_ORIGINS } from '../defaults.js';
 
@@ -100,10 +101,12 @@ export const HubConfigSchema = v.pipe(
       alerts: v.optional(AlertsSchema, {}),
       /** Static web apps served on origins of their own (folders relative to this file); read at start. */
       staticApps: v.optional(StaticAppListSchema, []),
+      /** The NATS cluster this hub joins with others as one bus (files relative to this file); read at start. */
+      cluster: v.optional(ClusterSchema),
     },
     {
       shape: (o) => (o.apps === undefined ? { path: ['apps'], message: 'is required: without apps nobody can connect' } : undefined),
-      checkOrder: ['$schema', 'roles', 'apps', 'origins', 'limits', 'security', 'listeners', 'metrics', 'alerts', 'staticApps'],
+      checkOrder: ['$schema', 'roles', 'apps', 'origins', 'limits', 'security', 'listeners', 'metrics', 'alerts', 'staticApps', 'cluster'],
     },
   ),
   rule(({ apps, roles }) => rolesDefined(apps, roles) ?? secretsDistinct(apps) ?? originsDistinct(apps) ?? certificatesDistinct(apps)),

@@ -53,5 +53,5 @@ export type GrantDocument = v.InferInput<typeof GrantSchema>;
 export type KeyDocument = v.InferInput<typeof KeySchema>;
 export type AppDocument = v.InferInput<typeof AppSchema>;
 export type RoleDocument = v.InferInput<typeof RoleSchema>;
-/** The document as `serializeHubConfig` writes it: every section present. */
-export type HubConfigDocument = Required<Omit<HubConfigInput, '$schema'>> & Pick<HubConfigInput, '$schema'>;
+/** The document as `serializeHubConfig` writes it: every section present (`cluster` when the hub has one). */
+export type HubConfigDocument = Required<Omit<HubConfigInput, '$schema' | 'cluster'>> & Pick<HubConfigInput, '$schema' | 'cluster'>;

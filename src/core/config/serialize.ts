@@ -67,7 +67,13 @@ export function serializeHubConfig(cfg: HubConfig): HubConfigDocument {
       ...(frameAncestors !== undefined ? { frameAncestors: [...frameAncestors] } : {}),
       ...(csp !== undefined ? { csp: { ...csp } } : {}),
     })),
+    ...(cfg.cluster !== undefined ? { cluster: clusterDocument(cfg.cluster) } : {}),
   };
+}
+
+function clusterDocument(c: NonNullable<HubConfig['cluster']>): NonNullable<HubConfigDocument['cluster']> {
+  const { servers, tls, ...plain } = c;
+  return { ...plain, servers: [...servers], ...(tls !== undefined ? { tls: { ...tls } } : {}) };
 }
 
 function alertsDocument(a: HubConfig['alerts']): HubConfigDocument['alerts'] {

@@ -1,0 +1,52 @@
+/**
+ * Joins the hub to a NATS cluster (the composition root's share of scale-out): the options given
+ * in code over the config file's `cluster` section (its files relative to the config file), the
+ * link opened and bound to the broker. Undefined when neither asks for a cluster: a hub on its own.
+ */
+import { dirname, resolve } from 'node:path';
+import type { Broker } from '../core/broker/broker.js';
+import type { ClusterConfig } from '../core/config/cluster-schema.js';
+import type { Logger } from '../core/util/logger.js';
+import { type ClusterOptions, resolveClusterOptions } from '../node/cluster/cluster-options.js';
+import { NatsLink } from '../node/cluster/nats-link.js';
+
+export type { ClusterOptions } from '../node/cluster/cluster-options.js';
+
+const FILE_KEYS = ['passwordFile', 'tokenFile', 'credsFile', 'nkeySeedFile'] as const;
+
+/** The config section as options: file paths resolved against the config file's folder. */
+export function clusterFromConfig(section: ClusterConfig, configPath: string | undefined): ClusterOptions {
+  const base = configPath !== undefined ? dirname(configPath) : process.cwd();
+  const { servers, tls, ...rest } = section;
+  const out: ClusterOptions = { ...rest, servers: [...servers] };
+  for (const k of FILE_KEYS) if (section[k] !== undefined) out[k] = resolve(base, section[k] as string);
+  if (tls !== undefined)
+    out.tls = Object.fromEntries(
+      Object.entries(tls)
+        .filter(([, p]) => p !== undefined)
+        .map(([k, p]) => [k, resolve(base, p as string)]),
+    );
+  return out;
+}
+
+export async function openCluster(
+  option: Partial<ClusterOptions> | undefined,
+  section: ClusterConfig | undefined,
+  configPath: string | undefined,
+  broker: Broker,
+  logger: Logger,
+): Promise<NatsLink | undefined> {
+  if (option === undefined && section === undefined) return undefined;
+  const fromFile = section !== undefined ? clusterFromConfig(section, configPath) : undefined;
+  // Credentials given in code replace the file's whole (one kind of credential at a time).
+  const given = option ?? {};
+  const credentialKeys = ['user', 'password', ...FILE_KEYS] as const;
+  const codeHasCredentials = credentialKeys.some((k) => given[k] !== undefined);
+  const base: Partial<ClusterOptions> = { ...fromFile };
+  if (codeHasCredentials) for (const k of credentialKeys) delete base[k];
+  const merged = { ...base, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) } as ClusterOptions;
+  const resolved = await resolveClusterOptions(merged);
+  const link = await NatsLink.open(resolved, broker.options.hubId, logger);
+  link.bind(broker.attachCluster(link, link.hubToken));
+  return link;
+}
