@@ -55,6 +55,10 @@ export interface NatsClusterOptions {
   jetStream?: boolean;
   /** Extra lines inside each node's `jetstream { }` block. */
   jetStreamExtra?: string;
+  /** The largest message the servers take. @default '8MB' */
+  maxPayload?: string;
+  /** NATS permissions of the hub users (`{ publish: { deny: [...] }, … }`), the same for each. @default none */
+  hubPermissions?: unknown;
 }
 
 const LOG_LIMIT = 16 * 1024;
@@ -105,14 +109,16 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     const routes = ports.filter((_, j) => j !== i).map((q) => `nats://127.0.0.1:${q.route}`);
     const store = join(root, name);
     mkdirSync(store, { recursive: true });
-    const allUsers = [...users.hubs, users.direct].map(
-      (u) => `    { user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)} }`,
-    );
+    const perms = options.hubPermissions === undefined ? '' : `, permissions: ${JSON.stringify(options.hubPermissions)}`;
+    const allUsers = [
+      ...users.hubs.map((u) => `    { user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)}${perms} }`),
+      `    { user: ${JSON.stringify(users.direct.user)}, password: ${JSON.stringify(users.direct.password)} }`,
+    ];
     const conf = [
       `server_name: ${name}`,
       `listen: 127.0.0.1:${p.client}`,
       `http: 127.0.0.1:${p.http}`,
-      'max_payload: 8MB',
+      `max_payload: ${options.maxPayload ?? '8MB'}`,
       jetStream ? `jetstream { store_dir: ${JSON.stringify(store)}\n${options.jetStreamExtra ?? ''} }` : '',
       count > 1 ? `cluster { name: cb, listen: 127.0.0.1:${p.route}, routes: [${routes.join(', ')}] }` : '',
       `authorization { users: [\n${allUsers.join(',\n')}\n] }`,
