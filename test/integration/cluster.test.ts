@@ -148,7 +148,7 @@ describe('hubs on a NATS cluster are one bus', () => {
     assert.equal(servedBy.length, 40, 'each request served exactly once');
     assert.ok(servedBy.some((n) => n.startsWith('b')) && servedBy.some((n) => n.startsWith('c')), `both hubs served: ${servedBy}`);
     servedBy.length = 0;
-    // From hub 2, whose own members serve the group: NATS is not asked.
+    // From hub 2, whose own members serve the group: hub 3 skips what hub 2 served.
     const local = await Promise.all(
       Array.from({ length: 10 }, (_, i) => b!.request<{ by: string }>('math.double', i, { timeoutMs: 5_000 })),
     );
