@@ -59,6 +59,8 @@ export interface NatsClusterOptions {
   maxPayload?: string;
   /** NATS permissions of the hub users (`{ publish: { deny: [...] }, … }`), the same for each. @default none */
   hubPermissions?: unknown;
+  /** Public nkeys (`U…`) the servers accept as users too. @default none */
+  nkeyUsers?: readonly string[];
 }
 
 const LOG_LIMIT = 16 * 1024;
@@ -113,6 +115,7 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     const allUsers = [
       ...users.hubs.map((u) => `    { user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)}${perms} }`),
       `    { user: ${JSON.stringify(users.direct.user)}, password: ${JSON.stringify(users.direct.password)} }`,
+      ...(options.nkeyUsers ?? []).map((k) => `    { nkey: ${JSON.stringify(k)} }`),
     ];
     const conf = [
       `server_name: ${name}`,

@@ -6,6 +6,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createUser } from 'nkeys.js';
 import { startHub, type Hub } from '../../src/hub/index.js';
 import { closeAllBuses, openBus } from '../helpers/buses.js';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
@@ -13,6 +17,10 @@ import { until } from '../helpers/wait.js';
 
 let nats: NatsCluster;
 const hubs: Hub[] = [];
+// A hub that authenticates with an nkey (a seed file) instead of a password.
+const nkey = createUser();
+const seedFile = join(mkdtempSync(join(tmpdir(), 'cb-nkey-')), 'hub.nk');
+writeFileSync(seedFile, new TextDecoder().decode(nkey.getSeed()), { mode: 0o600 });
 
 before(async () => {
   nats = await startNatsCluster({
@@ -20,6 +28,7 @@ before(async () => {
     jetStream: false,
     maxPayload: '4KB',
     hubPermissions: { publish: { deny: ['nats.denied.>'] }, subscribe: { deny: ['nats.denied.>'] } },
+    nkeyUsers: [nkey.getPublicKey()],
   });
   for (let i = 0; i < 2; i++) {
     const u = nats.users.hubs[i]!;
@@ -101,4 +110,37 @@ test('a subject NATS denies the hub: said in the events and the metric, the rest
     'a message on an allowed subject',
   );
   assert.equal(hubs[1]!.cluster?.state, 'connected');
+});
+
+test('a hub authenticated by an nkey seed file joins the same bus', async () => {
+  const third = await startHub({
+    port: 0,
+    insecure: true,
+    streamStorage: 'memory',
+    deployments: false,
+    cluster: { servers: [nats.urls[0]!], nkeySeedFile: seedFile },
+  });
+  try {
+    const [a, c] = [await openBus(hubs[0]!.url), await openBus(third.url)];
+    c.serve<number>('nkey.echo', (m) => m.data + 1);
+    await c.flush();
+    await until(() => third.cluster?.interestCount === 1, 3_000, 'interest');
+    assert.equal(await a.request('nkey.echo', 41, { timeoutMs: 3_000 }), 42);
+  } finally {
+    await closeAllBuses();
+    await third.close();
+  }
+  // A seed NATS does not know: refused at start, typed.
+  const stranger = join(mkdtempSync(join(tmpdir(), 'cb-nkey-')), 'other.nk');
+  writeFileSync(stranger, new TextDecoder().decode(createUser().getSeed()), { mode: 0o600 });
+  await assert.rejects(
+    startHub({
+      port: 0,
+      insecure: true,
+      streamStorage: 'memory',
+      deployments: false,
+      cluster: { servers: [nats.urls[0]!], nkeySeedFile: stranger },
+    }),
+    (e: { code?: string }) => e.code === 'CB_ERR_CONNECTION_FAILED',
+  );
 });
