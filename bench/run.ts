@@ -14,6 +14,8 @@
  *            two authors typing vs Yjs and Automerge, realtime round trips through a hub
  *   kv       KV buckets vs NATS KV on JetStream: puts and gets per second, one update to 1,000 watchers;
  *            layered configuration resolved per second vs convict
+ *   cluster  hubs as one bus over a 3-node NATS cluster vs plain NATS clients: cross-node pub/sub,
+ *            durable publishes (R3 JetStream on the NATS side)
  *   deploy   4 app instances under a steady request load: requests served per second while they are
  *            replaced by hand (restart) or by the deployment manager (blue-green, rolling); a bad
  *            canary rolled back; a SIGKILLed instance replaced, crossbus Supervisor vs pm2
@@ -26,7 +28,21 @@
 import { printBench, type BenchOutput } from './lib/output.js';
 import { killAllChildrenSync } from './lib/procs.js';
 
-const SUITES = ['pubsub', 'rpc', 'match', 'security', 'durable', 'browser', 'local', 'pool', 'connect', 'sync', 'kv', 'deploy'] as const;
+const SUITES = [
+  'pubsub',
+  'rpc',
+  'match',
+  'security',
+  'durable',
+  'browser',
+  'local',
+  'pool',
+  'connect',
+  'sync',
+  'kv',
+  'deploy',
+  'cluster',
+] as const;
 type Suite = (typeof SUITES)[number];
 
 interface CliOptions {
@@ -64,6 +80,10 @@ function usage(): string {
     '           a 10 s window while they are replaced by hand (restart) or by the deployment manager (blue-green,',
     '           rolling); a bad canary rolled back (time to detect); a SIGKILLed instance',
     '           replaced until a new pid answers, as restarts per second: crossbus Supervisor vs pm2 (fork mode)',
+    '  cluster  3 secure hubs on a 3-node NATS cluster (JetStream on), hub i on node i: 128-byte pub/sub from a',
+    '           client of hub 1 to one of hub 2 vs nats.js on node 1 → node 2 (received per second, median of',
+    '           interleaved rounds); durable publishes, 1,000 in flight, through hub 1 vs js.publish() into an R3',
+    '           file stream',
     '  all      run every suite',
     '',
     'options:',
@@ -78,6 +98,7 @@ function usage(): string {
     '                the puts that fill its bucket; the resolve pair alone starts no server;',
     '                deploy: restart,crossbus-bluegreen,crossbus-rolling,crossbus-canary-rollbacks,',
     '                crossbus-restarts,pm2-restarts;',
+    '                cluster: crossbus-cluster,nats-direct,crossbus-cluster-durable,nats-direct-durable;',
     '                durable: crossbus-fsync,crossbus-interval,crossbus-replay,jetstream,jetstream-replay —',
     '                a replay also runs the publish phase that fills its stream)',
     '  --quick       10x fewer messages/requests (smoke test, numbers not meaningful; deploy: one kill per instance)',
@@ -151,6 +172,10 @@ async function runSuite(suite: Suite, opts: CliOptions): Promise<SuiteResult> {
     case 'kv': {
       const { runKvBench } = await import('./kv.js');
       return runKvBench({ only: opts.only, scale: opts.scale });
+    }
+    case 'cluster': {
+      const { runClusterBench } = await import('./cluster.js');
+      return runClusterBench({ only: opts.only, scale: opts.scale });
     }
     case 'deploy': {
       const { runDeployBench } = await import('./deploy.js');

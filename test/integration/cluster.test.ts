@@ -39,8 +39,20 @@ async function metric(hub: HubProcess, name: string): Promise<number> {
 
 interface NatsConn {
   name: string;
+  in_msgs?: number;
   subscriptions_list?: string[];
 }
+/** The NATS connection of hub `hubIndex` (found by its marker subscription), on whichever node. */
+async function natsConnectionOf(hubIndex: number): Promise<NatsConn | undefined> {
+  for (let n = 0; n < nats.nodes.length; n++) {
+    if (!nats.nodes[n]!.running()) continue;
+    const connz = (await nats.monitor(n, 'connz?subs=1')) as { connections: NatsConn[] };
+    const found = connz.connections.find((c) => (c.subscriptions_list ?? []).includes(`hub-marker-${hubIndex}`));
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 async function natsSubscriptionsOf(hubIndex: number): Promise<string[]> {
   // Each hub's connection is on its own node first; look on every node (after a failover it moves).
   for (let n = 0; n < nats.nodes.length; n++) {
@@ -116,6 +128,33 @@ describe('hubs on a NATS cluster are one bus', () => {
     assert.equal((await metric(hubs[1]!, 'crossbus_cluster_messages_in_total')) - inB, 50, 'hub 2 received each message once');
     assert.equal((await metric(hubs[2]!, 'crossbus_cluster_messages_in_total')) - inC, 1, 'hub 3 received only the barrier');
     await b!.flush();
+  });
+
+  test('a burst crosses in fewer NATS messages than it has, every message once and in the order sent', async () => {
+    const [a, b] = await Promise.all(hubs.slice(0, 2).map((h) => openBus(h.url)));
+    const got: string[] = [];
+    b!.subscribe<number>('burst.>', (m) => {
+      got.push(`${m.topic}:${m.data}`);
+    });
+    await b!.flush();
+    await until(async () => (await natsSubscriptionsOf(1)).includes('burst.>'), 5_000, 'burst interest');
+    const natsBefore = (await natsConnectionOf(0))?.in_msgs ?? Number.NaN;
+    const outBefore = await metric(hubs[0]!, 'crossbus_cluster_messages_out_total');
+    const inBefore = await metric(hubs[1]!, 'crossbus_cluster_messages_in_total');
+    // Another topic every 50 messages: a run ends there, and the wildcard subscriber sees them in order.
+    const sent = Array.from({ length: 200 }, (_, i) => `${i % 50 === 49 ? 'burst.other' : 'burst.main'}:${i}`);
+    await Promise.all(sent.map((s, i) => a!.publish(s.slice(0, s.indexOf(':')), i)));
+    await a!.flush();
+    await until(() => got.length >= sent.length, 5_000, 'every message of the burst');
+    assert.deepEqual(got, sent);
+    assert.equal(
+      (await metric(hubs[0]!, 'crossbus_cluster_messages_out_total')) - outBefore,
+      200,
+      'hub 1 counts messages, not NATS messages',
+    );
+    assert.equal((await metric(hubs[1]!, 'crossbus_cluster_messages_in_total')) - inBefore, 200);
+    const natsMessages = ((await natsConnectionOf(0))?.in_msgs ?? Number.NaN) - natsBefore;
+    assert.ok(natsMessages < 200, `hub 1 sent the burst in ${natsMessages} NATS messages`);
   });
 
   test('requests cross hubs; a service group answers each request once, preferring members on the requester’s hub', async () => {

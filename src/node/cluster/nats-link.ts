@@ -3,7 +3,8 @@
  * connection per hub. Local interest becomes NATS subscriptions, one per distinct pattern (plain)
  * or pattern and group (a NATS queue group of the same name), counted so that the thousandth
  * subscriber to a topic costs NATS nothing more; what local clients send is published once, with
- * the crossbus frame as the NATS payload. The connection does not echo: a hub never hears its own
+ * the crossbus frame as the NATS payload (a burst to one topic: several frames in one NATS message,
+ * nats-batch.ts). The connection does not echo: a hub never hears its own
  * messages back (it delivered them locally already).
  */
 import { randomBytes } from 'node:crypto';
@@ -27,6 +28,7 @@ import { type Metric, single } from '../../core/metrics/metric.js';
 import { TypedEmitter } from '../../core/util/emitter.js';
 import type { Logger } from '../../core/util/logger.js';
 import type { ResolvedClusterOptions } from './cluster-options.js';
+import { FrameBatch, eachFrame } from './nats-batch.js';
 
 /** The NATS header naming the groups the sending hub served itself (other hubs skip them). */
 export const SERVED_HEADER = 'Cb-Served';
@@ -65,6 +67,8 @@ export class NatsLink implements ClusterLink {
   #inboxSub: Subscription | undefined;
   /** The next attempt of a local-only start to join. */
   #retry: ReturnType<typeof setTimeout> | undefined;
+  /** Publishes to one subject in a row, sent as one NATS message at the end of the turn. */
+  readonly #batch = new FrameBatch((subject, payload, frames) => this.#publishRun(subject, payload, frames));
 
   private constructor(logger: Logger) {
     this.#logger = logger;
@@ -183,13 +187,10 @@ export class NatsLink implements ClusterLink {
       ...(group !== undefined ? { queue: group } : {}),
       callback: (err, msg) => {
         if (err !== null) return this.#subscriptionFailed(pattern, err);
-        this.#counts.in++;
-        const served = msg.headers?.get(SERVED_HEADER);
-        this.#inbound?.deliver(
-          msg.data,
-          via,
-          served === undefined || served === '' ? undefined : served.split(',').map(decodeURIComponent),
-        );
+        const inbound = this.#inbound;
+        const header = msg.headers?.get(SERVED_HEADER);
+        const served = header === undefined || header === '' ? undefined : header.split(',').map(decodeURIComponent);
+        this.#counts.in += eachFrame(msg.data, (frame) => inbound?.deliver(frame, via, served));
       },
     });
   }
@@ -204,7 +205,11 @@ export class NatsLink implements ClusterLink {
   }
 
   publish(topic: string, frame: Uint8Array, served: readonly string[] | undefined): ClusterRefusal | undefined {
-    return this.#send(topic, frame, undefined, served);
+    if (served !== undefined) return this.#send(topic, frame, undefined, served);
+    const refused = this.#refusal(frame);
+    if (refused !== undefined) return refused;
+    this.#batch.add(topic, frame, this.#maxPayload);
+    return undefined;
   }
 
   request(topic: string, frame: Uint8Array, replyTo: string, served: readonly string[] | undefined): ClusterRefusal | undefined {
@@ -215,9 +220,9 @@ export class NatsLink implements ClusterLink {
     this.#send(topic, frame, undefined, undefined);
   }
 
-  #send(subject: string, frame: Uint8Array, reply: string | undefined, served: readonly string[] | undefined): ClusterRefusal | undefined {
-    const nc = this.#nc;
-    if (this.#state !== 'connected' || nc === undefined) {
+  /** Why a frame cannot go now (NATS away, or the frame too large for it), counted; else undefined. */
+  #refusal(frame: Uint8Array): ClusterRefusal | undefined {
+    if (this.#state !== 'connected' || this.#nc === undefined) {
       this.#counts.dropped++;
       return LOST;
     }
@@ -228,6 +233,33 @@ export class NatsLink implements ClusterLink {
         message: `${frame.length} bytes is more than the cluster's max_payload of ${this.#maxPayload}`,
       };
     }
+    return undefined;
+  }
+
+  /** A run of publishes (FrameBatch): its frames were accepted, so they count as sent or dropped. */
+  #publishRun(subject: string, payload: Uint8Array, frames: number): void {
+    const nc = this.#nc;
+    // NATS went away within this turn: the run is lost, as a publish is while NATS is away.
+    if (this.#state !== 'connected' || nc === undefined) {
+      this.#counts.dropped += frames;
+      return;
+    }
+    try {
+      nc.publish(subject, payload);
+    } catch (err) {
+      this.#counts.dropped += frames;
+      this.#logger.warn({ subject, error: describe(err) }, 'NATS did not take a message');
+      return;
+    }
+    this.#counts.out += frames;
+  }
+
+  #send(subject: string, frame: Uint8Array, reply: string | undefined, served: readonly string[] | undefined): ClusterRefusal | undefined {
+    // Whatever is waiting goes first: NATS sees the hub's messages in the order they were sent.
+    this.#batch.flush();
+    const refused = this.#refusal(frame);
+    if (refused !== undefined) return refused;
+    const nc = this.#nc as NatsConnection;
     let hdrs: MsgHdrs | undefined;
     if (served !== undefined) {
       hdrs = natsHeaders();
@@ -310,6 +342,7 @@ export class NatsLink implements ClusterLink {
   /** Leaves the cluster: what is buffered is sent, then the connection closes. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
+    this.#batch.flush();
     this.#state = 'closed';
     clearTimeout(this.#retry);
     const nc = this.#nc;
