@@ -22,18 +22,9 @@ import { REPLY_ERROR_HEADER, ReplyStats } from './traffic.js';
 import { patternMatches } from '../routing/pattern-match.js';
 import { createError } from '../errors/index.js';
 import type { Headers } from '../protocol/envelope.js';
-import { decodeFrame } from '../protocol/codec.js';
 import type { GroupMatch } from '../routing/subscription-index.js';
-import {
-  CLUSTER_INBOX_ROOT,
-  type ClusterInbound,
-  type ClusterLink,
-  type ClusterRefusal,
-  type ClusterVia,
-  clusterReplyTopic,
-  isLocalOnly,
-  parseClusterReplyTopic,
-} from './cluster.js';
+import type { ClusterInbound, ClusterLink } from './cluster.js';
+import { ClusterRouting, Forwarded } from './cluster-routing.js';
 
 /** A session's subscriptions and the requests in flight to it (`session.routing`): written by the Router only. */
 export interface SessionRouting {
@@ -86,10 +77,8 @@ export class Router {
   readonly #topics: TopicTemplates | undefined;
   /** The hub's own requests to one connection, waiting for their replies. */
   readonly #hubRequests = new HubRequests();
-  /** The cluster this hub belongs to (cluster.ts); undefined: a hub on its own. */
-  #cluster: ClusterLink | undefined;
-  #clusterToken = '';
-  #sessionBySeq: (seq: number) => Session | undefined = () => undefined;
+  /** The cluster this hub belongs to (cluster-routing.ts); undefined: a hub on its own. */
+  #cluster: ClusterRouting | undefined;
   /** The groups one publish was served to locally (reused: routing is synchronous). */
   readonly #served: string[] = [];
 
@@ -134,11 +123,8 @@ export class Router {
     if (isRequest && this.#system !== undefined && env.topic.charCodeAt(0) === SYSTEM_TOPIC_FIRST_CHAR && this.#answerSystem(s, env))
       return;
     const cluster = this.#cluster;
-    if (cluster !== undefined && env.kind === Kind.REPLY && env.topic.startsWith(CLUSTER_INBOX_ROOT)) {
-      cluster.reply(env.topic, buf.subarray(start, end));
-      return;
-    }
-    const served = cluster !== undefined && env.kind !== Kind.REPLY && !isLocalOnly(env.topic) ? this.#served : undefined;
+    if (cluster !== undefined && env.kind === Kind.REPLY && cluster.takeReply(env, buf.subarray(start, end))) return;
+    const served = cluster?.crosses(env) === true ? this.#served : undefined;
     const delivered = this.#route(
       env.topic,
       buf,
@@ -150,27 +136,15 @@ export class Router {
       served,
     );
     const { kind, id, topic } = env;
-    // Forwarded requests learn of no responders from the cluster (NATS's status on their reply topic).
+    // A request that crossed hears of no responders from the cluster (NATS's status on its reply topic).
     let remote = false;
     if (served !== undefined) {
-      const groups = served.length === 0 ? undefined : served.slice();
-      served.length = 0;
-      const forwardedRequest = isRequest && env.replyTo !== '';
-      const refused = forwardedRequest
-        ? this.#forwardRequest(s, env, delivered > 0, groups)
-        : (cluster as ClusterLink).publish(topic, buf.subarray(start, end), groups);
-      // Refused by the cluster: a request hears it, and a publish that asked for confirmation hears
-      // that it was too large for NATS. (A publish while NATS is away was delivered here, as NATS
-      // itself would: at most once, counted by the link.)
-      const tell =
-        refused !== undefined && id !== 0 && (kind === Kind.REQUEST ? delivered === 0 : refused.code === 'CB_ERR_FRAME_TOO_LARGE');
-      if (tell && (kind !== Kind.PUBLISH || env.headers?.[HEADER_DURABLE] === undefined)) {
-        this.#queues.replyError(s, id, refused.code, `not forwarded to the cluster: ${refused.message}`, { topic });
-        if (kind === Kind.REQUEST) return;
-        this.#streams?.capture(s, env);
+      const forwarded = (cluster as ClusterRouting).forward(s, env, buf.subarray(start, end), delivered, served);
+      if (forwarded === Forwarded.TOLD) {
+        if (kind === Kind.PUBLISH) this.#streams?.capture(s, env);
         return;
       }
-      remote = forwardedRequest && (refused === undefined || delivered > 0);
+      remote = forwarded === Forwarded.REMOTE;
     }
     if (this.#topics !== undefined && kind !== Kind.REPLY) this.#topics.count(topic);
     if (kind === Kind.PUBLISH) {
@@ -271,7 +245,7 @@ export class Router {
     return false;
   }
 
-  // ------------------------------------------------------------------ the cluster (cluster.ts)
+  // ------------------------------------------------------------------ the cluster (cluster-routing.ts)
 
   /**
    * Joins a cluster: the interest of the subscriptions held now is announced, and from now on every
@@ -283,93 +257,19 @@ export class Router {
     sessionBySeq: (seq: number) => Session | undefined,
     sessions: Iterable<Session>,
   ): ClusterInbound {
-    this.#cluster = link;
-    this.#clusterToken = hubToken;
-    this.#sessionBySeq = sessionBySeq;
-    for (const s of sessions) for (const sub of s.routing.subscriptions.values()) this.#interest(sub, true);
-    return {
-      deliver: (frame, via, served) => this.#fromCluster(frame, via, served),
-      replied: (topic, frame) => this.#clusterReplied(topic, frame),
-    };
-  }
-
-  #interest(sub: RouteSubscription, added: boolean): void {
-    const cluster = this.#cluster;
-    if (cluster === undefined || isLocalOnly(sub.pattern)) return;
-    if (added) cluster.addInterest(sub.pattern, sub.group);
-    else cluster.removeInterest(sub.pattern, sub.group);
-  }
-
-  /** A local client's request, forwarded with a reply topic under this hub's cluster inbox. */
-  #forwardRequest(s: Session, env: Envelope, localResponders: boolean, served: readonly string[] | undefined): ClusterRefusal | undefined {
-    const replyTo = clusterReplyTopic(this.#clusterToken, s.seq, env, localResponders);
-    let frame: Uint8Array;
-    try {
-      frame = encodeFrame({ ...env, replyTo }, this.#limits);
-    } catch (err) {
-      return { code: 'CB_ERR_FRAME_TOO_LARGE', message: err instanceof Error ? err.message : String(err) };
-    }
-    return (this.#cluster as ClusterLink).request(env.topic, frame, replyTo, served);
-  }
-
-  /** A message from another hub (ClusterInbound.deliver). */
-  #fromCluster(frame: Uint8Array, via: ClusterVia, served: readonly string[] | undefined): number {
-    let env: Envelope;
-    try {
-      env = decodeFrame(frame, this.#limits);
-    } catch {
-      this.#totals.countError('CB_ERR_FRAME_MALFORMED');
-      return 0;
-    }
-    const { kind, topic } = env;
-    if ((kind !== Kind.PUBLISH && kind !== Kind.REQUEST) || isLocalOnly(topic)) return 0;
-    const match = this.#index.match(topic);
-    if (match.total === 0) return 0;
-    const start = 0;
-    const end = frame.length;
-    const permit = this.#secure && kind === Kind.REQUEST && env.replyTo !== '' ? env.replyTo : undefined;
-    let delivered = 0;
-    if (via.group === undefined) {
-      const plain = match.plain;
-      for (let i = 0; i < plain.length; i++) {
-        const sub = plain[i] as RouteSubscription;
-        if (sub.pattern !== via.pattern) continue;
-        const r = sub.session;
-        if (this.#queues.deliver(r, frame, start, end, sub.sid)) {
-          delivered++;
-          if (permit !== undefined) grantReply(r, permit);
-        }
-      }
-      return delivered;
-    }
-    if (served?.includes(via.group) === true) return 0;
-    for (const g of match.groups)
-      if (g.name === via.group) return this.#toGroup(g, frame, start, end, undefined, permit, undefined, undefined) ? 1 : 0;
-    return 0;
-  }
-
-  /** A reply, or NATS's no-responders status (`frame` undefined), to this hub's cluster inbox. */
-  #clusterReplied(topic: string, frame: Uint8Array | undefined): void {
-    const target = parseClusterReplyTopic(topic, this.#clusterToken);
-    if (target === undefined) return;
-    if (frame === undefined) {
-      if (target.localResponders) return;
-      const s = this.#sessionBySeq(target.sessionSeq);
-      if (s === undefined || s.state !== 'open') return;
-      this.#totals.noResponders++;
-      this.#queues.replyError(s, target.requestId, 'CB_ERR_NO_RESPONDERS', 'no responders in the cluster');
-      return;
-    }
-    let env: Envelope;
-    try {
-      env = decodeFrame(frame, this.#limits);
-    } catch {
-      this.#totals.countError('CB_ERR_FRAME_MALFORMED');
-      return;
-    }
-    if (env.kind !== Kind.REPLY) return;
-    const reply = encodeFrame({ ...env, topic: target.replyTo }, this.#limits);
-    this.#route(target.replyTo, reply, 0, reply.length, undefined, undefined, 0);
+    const cluster = new ClusterRouting(link, hubToken, {
+      index: this.#index,
+      queues: this.#queues,
+      totals: this.#totals,
+      limits: this.#limits,
+      secure: this.#secure,
+      toGroup: (g, frame, permit) => this.#toGroup(g, frame, 0, frame.length, undefined, permit, undefined, undefined),
+      route: (topic, frame) => void this.#route(topic, frame, 0, frame.length, undefined, undefined, 0),
+      sessionBySeq,
+    });
+    this.#cluster = cluster;
+    for (const s of sessions) for (const sub of s.routing.subscriptions.values()) cluster.interest(sub, true);
+    return cluster.inbound();
   }
 
   /**
@@ -522,7 +422,7 @@ export class Router {
     };
     (s.routing as RoutingState).subscriptions.set(env.sid, sub);
     this.#index.add(sub);
-    this.#interest(sub, true);
+    this.#cluster?.interest(sub, true);
     this.#queues.enqueueControl(s, envelope(Kind.OK, { id: env.id, sid: env.sid }));
     this.#events.emit('subscription', { connectionId: s.connectionId, name: s.name, sid: env.sid, pattern: env.topic, group: sub.group });
     return undefined;
@@ -545,7 +445,7 @@ export class Router {
   remove(s: Session, sub: RouteSubscription): void {
     (s.routing as RoutingState).subscriptions.delete(sub.sid);
     this.#index.remove(sub);
-    this.#interest(sub, false);
+    this.#cluster?.interest(sub, false);
   }
 
   /**
@@ -556,7 +456,7 @@ export class Router {
     const routing = s.routing as RoutingState;
     for (const sub of routing.subscriptions.values()) {
       this.#index.remove(sub);
-      this.#interest(sub, false);
+      this.#cluster?.interest(sub, false);
     }
     routing.subscriptions.clear();
     if (routing.replyStats !== undefined) routing.replyStats.abandoned += routing.inflight.size;
