@@ -179,12 +179,18 @@ export class JetStreamCatalog implements StreamCatalog {
     }
   }
 
-  /** The live values of the keys matching `filter` (deleted and purged ones left out). */
+  /**
+   * The live values of the keys matching `filter` (deleted and purged ones left out). The keys come
+   * from the bucket stream's subject list (a request, where nats.js's `keys()` would create a
+   * consumer, which a dead node can hold up).
+   */
   async #values(filter: string, op: string): Promise<Array<[string, string]>> {
-    const { kv } = await this.#ready();
+    const { jsm, kv } = await this.#ready();
+    const bucket = catalogBucket(this.#prefix);
+    const subjectPrefix = `$KV.${bucket}.`;
     try {
-      const keys: string[] = [];
-      for await (const k of await kv.keys(filter)) keys.push(k);
+      const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: subjectPrefix + filter });
+      const keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
       const out: Array<[string, string]> = [];
       for (const key of keys.sort()) {
         const e = await kv.get(key);
@@ -192,7 +198,7 @@ export class JetStreamCatalog implements StreamCatalog {
       }
       return out;
     } catch (err) {
-      throw jetStreamFailure(op, `KV_${catalogBucket(this.#prefix)}`, err);
+      throw jetStreamFailure(op, `KV_${bucket}`, err);
     }
   }
 }

@@ -20,8 +20,17 @@ export const H_HEADERS = 'CB-Headers';
 export const H_MSG_ID = 'CB-Msg-Id';
 export const H_ORIGIN = 'CB-Origin';
 export const H_NATS_MSG_ID = 'Nats-Msg-Id';
-/** Added by JetStream to a headers-only delivery: the body's size. */
+/** Added by JetStream to a headers-only republish: the body's size. */
 export const H_NATS_MSG_SIZE = 'Nats-Msg-Size';
+/** Headers JetStream adds to what it republishes: not part of the stored message. */
+const REPUBLISH_HEADERS = new Set([
+  'Nats-Stream',
+  'Nats-Subject',
+  'Nats-Sequence',
+  'Nats-Last-Sequence',
+  'Nats-Time-Stamp',
+  H_NATS_MSG_SIZE,
+]);
 
 export type HeaderEntries = Array<[string, string]>;
 
@@ -56,11 +65,11 @@ export function recordSize(subjectBytes: number, hdrBytes: number, payloadBytes:
   return hdrBytes === 0 ? 30 + subjectBytes + payloadBytes : 34 + subjectBytes + hdrBytes + payloadBytes;
 }
 
-/** The entries of received headers, minus what JetStream added (for sizes and decoding). */
+/** The entries of received headers, minus what JetStream added when republishing (for sizes). */
 export function entriesOf(h: MsgHdrs | undefined): HeaderEntries {
   const out: HeaderEntries = [];
   if (h === undefined) return out;
-  for (const k of h.keys()) if (k !== H_NATS_MSG_SIZE) for (const v of h.values(k)) out.push([k, v]);
+  for (const k of h.keys()) if (!REPUBLISH_HEADERS.has(k)) for (const v of h.values(k)) out.push([k, v]);
   return out;
 }
 

@@ -2,8 +2,10 @@
  * Where a crossbus stream lives in JetStream. Each of its logs is one JetStream stream,
  * `<prefix>_LOG_<name>` and `<prefix>_DLQ_<name>` (crossbus names are [A-Za-z0-9_-], so the part
  * in the middle keeps a log and a dead-letter log apart whatever the names), capturing the
- * private subjects `$<prefix>.STREAM.<name>.<part>.<topic>`. The catalog is the KV bucket
- * `<prefix>_catalog`.
+ * private subjects `$<prefix>.STREAM.<name>.<part>.<topic>`, and republishing what it stores,
+ * headers only, under `$<prefix>.WATCH.<name>.<part>.<topic>` (jetstream-watch.ts). The catalog is
+ * the KV bucket `<prefix>_catalog`. A hub's NATS user needs to publish to `$<prefix>.STREAM.>`,
+ * subscribe to `$<prefix>.WATCH.>`, and the JetStream API (`$JS.API.>`, `$KV.<prefix>_catalog.>`).
  *
  * A crossbus topic is always a valid NATS subject tail: topics forbid whitespace and control
  * characters (what nats-server refuses in a subject), and `.`, `*`, `>` keep their NATS meaning.
@@ -25,6 +27,8 @@ export interface LogNames {
   readonly subjectPrefix: string;
   /** Every subject of the log: `<subjectPrefix>>`. */
   readonly filter: string;
+  /** Where the stream republishes what it stores (headers only). */
+  readonly watchFilter: string;
 }
 
 export function checkPrefix(prefix: string): string {
@@ -38,7 +42,12 @@ export function checkPrefix(prefix: string): string {
 
 export function logNames(prefix: string, name: string, part: StoragePart): LogNames {
   const subjectPrefix = `$${prefix}.STREAM.${name}.${part}.`;
-  return { stream: `${prefix}_${part.toUpperCase()}_${name}`, subjectPrefix, filter: `${subjectPrefix}>` };
+  return {
+    stream: `${prefix}_${part.toUpperCase()}_${name}`,
+    subjectPrefix,
+    filter: `${subjectPrefix}>`,
+    watchFilter: `$${prefix}.WATCH.${name}.${part}.>`,
+  };
 }
 
 export function catalogBucket(prefix: string): string {

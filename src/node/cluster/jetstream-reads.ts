@@ -15,7 +15,7 @@ import type { JetStreamManager, MsgRequest, StoredMsg, StreamState } from 'nats'
 import type { ReadOptions, StoredMessage } from '../../core/streams/storage.js';
 import { utf8Length } from '../../core/protocol/utf8.js';
 import { DEFAULT_READ_MAX_MESSAGES } from '../defaults.js';
-import { decodeStored, entriesOf, headerBytes, recordSize } from './jetstream-codec.js';
+import { H_ORIGIN, decodeStored, entriesOf, headerBytes, recordSize } from './jetstream-codec.js';
 import { JS_NO_MESSAGE, jetStreamFailure, jsErrCode } from './jetstream-errors.js';
 import type { LogNames } from './jetstream-names.js';
 import type { Snapshot } from './jetstream-state.js';
@@ -26,6 +26,8 @@ const WINDOW = 64;
 export interface Read {
   msg: StoredMessage;
   subject: string;
+  /** The CB-Origin of the storage that appended it. */
+  origin: string | undefined;
   /** What JetStream counts for it (and what `maxBytes` and state bytes count). */
   size: number;
 }
@@ -71,7 +73,8 @@ export class LogReads {
       throw jetStreamFailure('read', this.names.stream, err);
     }
     const msg = decodeStored(sm, this.names.subjectPrefix);
-    return { msg, subject: sm.subject, size: recordSize(utf8Length(sm.subject), headerBytes(entriesOf(sm.header)), sm.data.length) };
+    const size = recordSize(utf8Length(sm.subject), headerBytes(entriesOf(sm.header)), sm.data.length);
+    return { msg, subject: sm.subject, origin: sm.header?.get(H_ORIGIN) || undefined, size };
   }
 
   /** The first stored message at or after `seq` (of `subject` when given). */
@@ -114,10 +117,10 @@ export class LogReads {
    * from each sequence of the window: every stored message inside it comes back, and a deleted
    * stretch answers with the next stored message past it, so gaps cost nothing extra.
    */
-  async read(fromSeq: number, lastSeq: number, options: ReadOptions = {}): Promise<StoredMessage[]> {
+  async read(fromSeq: number, lastSeq: number, options: ReadOptions = {}): Promise<Read[]> {
     const max = options.maxMessages ?? DEFAULT_READ_MAX_MESSAGES;
     let budget = options.maxBytes ?? Number.POSITIVE_INFINITY;
-    const out: StoredMessage[] = [];
+    const out: Read[] = [];
     let seq = Math.max(1, Math.floor(fromSeq));
     while (out.length < max && seq <= lastSeq) {
       const n = Math.min(WINDOW, max - out.length, lastSeq - seq + 1);
@@ -128,7 +131,7 @@ export class LogReads {
       for (const r of [...page.values()].sort((a, b) => a.msg.seq - b.msg.seq)) {
         if (out.length === max || (out.length > 0 && r.size > budget)) return out;
         budget -= r.size;
-        out.push(r.msg);
+        out.push(r);
         seq = r.msg.seq + 1;
       }
     }

@@ -30,7 +30,11 @@ export class CachedState {
   #running: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
 
-  constructor(private readonly take: () => Promise<Snapshot>) {}
+  constructor(
+    private readonly take: () => Promise<Snapshot>,
+    /** Told of each snapshot applied (the log catches up with what it shows). */
+    private readonly applied: (snap: Snapshot) => void,
+  ) {}
 
   /**
    * Applies a snapshot taken after this call. Calls made while one is being taken share the
@@ -41,7 +45,10 @@ export class CachedState {
     const run = async (): Promise<void> => {
       await this.#running?.catch(() => {});
       this.#queued = undefined;
-      const current = this.take().then((snap) => this.apply(snap));
+      const current = this.take().then((snap) => {
+        this.apply(snap);
+        this.applied(snap);
+      });
       this.#running = current;
       await current;
     };

@@ -1,6 +1,6 @@
 /**
  * StreamStorage over one JetStream stream, shared by every hub of a cluster: each hub appends its
- * own clients' publishes, and learns of the others' through a watch (jetstream-watch.ts).
+ * own clients' publishes, and hears of the others' (jetstream-watch.ts).
  *
  * Sequences are JetStream's: consecutive at append, never reused. An append resolves with its
  * PubAck, that is once a quorum of the stream's replicas holds it (see the README for what
@@ -9,7 +9,7 @@
  * the last message of a subject, and its message delete. `state()` is a cached view
  * (jetstream-state.ts), exact for this hub's own operations and refreshed from stream info.
  */
-import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection, PubAck, PurgeOpts } from 'nats';
+import type { JetStreamClient, JetStreamManager, NatsConnection, PubAck, PurgeOpts } from 'nats';
 import { createError } from '../../core/errors/index.js';
 import { utf8Length } from '../../core/protocol/utf8.js';
 import type { StoragePart } from '../../core/streams/catalog.js';
@@ -24,14 +24,14 @@ import {
   DEFAULT_JETSTREAM_REPLICAS,
   DEFAULT_JETSTREAM_TIMEOUT_MS,
 } from '../defaults.js';
-import { H_ORIGIN, entriesOf, headerBytes, headerEntries, recordSize, timeOf } from './jetstream-codec.js';
+import { headerBytes, headerEntries, recordSize } from './jetstream-codec.js';
 import { type DiscardPolicy, ensureStream } from './jetstream-config.js';
 import { JS_DELETE_NOT_FOUND, JS_SEQ_NOT_FOUND, jetStreamFailure, jsErrCode } from './jetstream-errors.js';
 import { type LogNames, checkPrefix, logNames, storedSubject, subjectOf } from './jetstream-names.js';
 import { publishAcknowledged } from './jetstream-publish.js';
 import { LogReads } from './jetstream-reads.js';
 import { CachedState } from './jetstream-state.js';
-import { AppendWatch } from './jetstream-watch.js';
+import { LogFollower } from './jetstream-watch.js';
 
 export interface JetStreamStorageOptions {
   /** The crossbus stream's name. */
@@ -78,7 +78,7 @@ export class JetStreamStorage implements StreamStorage {
   readonly #logger: Logger;
   readonly #listeners = new Set<(topic: string, seq: number) => void>();
   readonly #inFlight = new Set<Promise<unknown>>();
-  #watch: AppendWatch | undefined;
+  #follower: LogFollower | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -88,7 +88,10 @@ export class JetStreamStorage implements StreamStorage {
     this.#jsm = jsm;
     this.#names = names;
     this.#reads = new LogReads(jsm, names);
-    this.#state = new CachedState(() => this.#reads.snapshot());
+    this.#state = new CachedState(
+      () => this.#reads.snapshot(),
+      (snap) => this.#follower?.seen(snap.lastSeq),
+    );
     this.#dedupe = (o.duplicateWindowMs ?? 0) > 0;
     const r = o.retention ?? {};
     this.#limited = r.maxBytes !== undefined || r.maxMessages !== undefined || r.maxMessagesPerTopic !== undefined;
@@ -118,14 +121,16 @@ export class JetStreamStorage implements StreamStorage {
     });
     const s = new JetStreamStorage(nc, manager, names, o);
     await s.#state.refresh();
-    s.#watch = new AppendWatch(
-      s.#js,
-      names.stream,
-      names.filter,
+    s.#follower = new LogFollower(
+      nc,
+      names.watchFilter,
       s.#state.lastSeq + 1,
-      (m) => s.#watched(m),
+      {
+        stored: (seq, subject, size, time, origin) => s.#stored(seq, subject, size, time, origin),
+        read: (from, upTo, maxMessages) => s.#reads.read(from, upTo, { maxMessages }),
+        reconnected: () => void s.#state.refresh().catch(() => {}),
+      },
       s.#logger,
-      () => nc.isClosed(),
     );
     s.#timer = setInterval(() => void s.#state.refresh().catch(() => {}), o.refreshIntervalMs ?? DEFAULT_JETSTREAM_REFRESH_MS);
     unrefTimer(s.#timer);
@@ -175,7 +180,7 @@ export class JetStreamStorage implements StreamStorage {
   async read(fromSeq: number, options?: ReadOptions): Promise<StoredMessage[]> {
     this.#check();
     const st = this.#state;
-    return this.#reads.read(Math.max(fromSeq, st.firstSeq), st.lastSeq, options);
+    return (await this.#reads.read(Math.max(fromSeq, st.firstSeq), st.lastSeq, options)).map((r) => r.msg);
   }
 
   async seqAtTime(timeMs: number): Promise<number | undefined> {
@@ -268,22 +273,16 @@ export class JetStreamStorage implements StreamStorage {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     await Promise.allSettled([...this.#inFlight]);
-    await this.#watch?.stop();
+    this.#follower?.stop();
     this.#listeners.clear();
   }
 
-  #watched(m: JsMsg): void {
-    const entries = entriesOf(m.headers);
-    const size = recordSize(utf8Length(m.subject), headerBytes(entries), Number(m.headers?.get('Nats-Msg-Size') ?? 0));
-    const counted = this.#state.count(
-      m.seq,
-      size,
-      timeOf(m.headers, () => Date.now()),
-    );
-    if (counted && this.#state.unsettled > REFRESH_AFTER) void this.#state.refresh().catch(() => {});
-    if (m.headers?.get(H_ORIGIN) === this.#origin) return; // our own: its append tells the stream
-    const topic = m.subject.slice(this.#names.subjectPrefix.length);
-    for (const l of this.#listeners) l(topic, m.seq);
+  /** A message stored by any hub, told once in order: counted, and told to the listeners unless it is ours. */
+  #stored(seq: number, subject: string, size: number, time: number, origin: string | undefined): void {
+    if (this.#state.count(seq, size, time) && this.#state.unsettled > REFRESH_AFTER) void this.#state.refresh().catch(() => {});
+    if (origin === this.#origin || this.#closed) return; // ours: its append tells the stream
+    const topic = subject.slice(this.#names.subjectPrefix.length);
+    for (const l of this.#listeners) l(topic, seq);
   }
 
   /** A delete or purge, then a refresh so that state() shows it when the operation resolves. */
