@@ -84,8 +84,9 @@ export class LogReads {
 
   /** The newest stored message at or before `seq` (of `subject` when given), by sequence alone. */
   async lastAtOrBefore(seq: number, floor: number, subject?: string): Promise<Read | undefined> {
-    for (let hi = seq; hi >= floor; hi -= WINDOW) {
-      const lo = Math.max(floor, hi - WINDOW + 1);
+    // Mostly it is `seq` itself: one get; then windows further back.
+    for (let hi = seq, width = 1; hi >= floor; hi -= width, width = WINDOW) {
+      const lo = Math.max(floor, hi - width + 1);
       const got = await Promise.all(Array.from({ length: hi - lo + 1 }, (_, i) => this.get({ seq: lo + i })));
       for (let i = got.length - 1; i >= 0; i--) {
         const r = got[i];
