@@ -33,3 +33,18 @@ export const DEFAULT_LOCK_POLL_MS = 25;
 export const DEFAULT_STALE_GUARD_MS = 2000;
 /** How long `keys rotate` waits for another writer of the config file. @default 5000 */
 export const DEFAULT_CONFIG_LOCK_WAIT_MS = 5000;
+
+/** Names of the JetStream streams, subjects and catalog bucket of a clustered hub. @default 'CB' */
+export const DEFAULT_JETSTREAM_PREFIX = 'CB';
+/** Most replicas of a stream (fewer when the NATS cluster has fewer servers). @default 3 */
+export const DEFAULT_JETSTREAM_REPLICAS = 3;
+/** How long one JetStream request or publish waits for its answer (a leader election takes seconds). @default 5000 */
+export const DEFAULT_JETSTREAM_TIMEOUT_MS = 5000;
+/** How often a JetStream log refreshes its cached state (deletes and purges made by other hubs). @default 5000 */
+export const DEFAULT_JETSTREAM_REFRESH_MS = 5000;
+/**
+ * Longest subject a stored message may have, in UTF-8 bytes: nats-server refuses control lines
+ * over 4096 bytes (`max_control_line`) and closes the connection, so longer topics are refused
+ * before they are sent. @default 3584
+ */
+export const MAX_JETSTREAM_SUBJECT_BYTES = 3584;

@@ -125,6 +125,13 @@ export interface StreamStorage {
    * is opened with it.)
    */
   enforceRetention(now?: number): Promise<number>;
+  /**
+   * For a log other writers append to as well (other hubs sharing a JetStream stream): calls
+   * `listener` for each message they append, in sequence order, once `state()` counts it, so the
+   * stream's consumers wake up for it. Returns the function that stops the calls. A log only this
+   * hub writes to has no such method: the stream learns of its appends from `append`.
+   */
+  watch?(listener: (topic: string, seq: number) => void): () => void;
   /** Finishes pending appends, syncs and releases the files. */
   close(): Promise<void>;
 }

@@ -22,7 +22,8 @@ export class Stream<S = unknown> {
   readonly consumers = new Map<string, Consumer<S>>();
   readonly dedupe: DuplicateWindow;
   readonly #gate = new AppendGate();
-  storage: StreamStorage | undefined;
+  #storage: StreamStorage | undefined;
+  #unwatch: (() => void) | undefined;
   quarantined: CrossbusError | undefined;
   /** The dead-letter stream of a user stream. */
   deadLetters: Stream<S> | undefined;
@@ -43,6 +44,23 @@ export class Stream<S = unknown> {
 
   get name(): string {
     return this.config.name;
+  }
+
+  get storage(): StreamStorage | undefined {
+    return this.#storage;
+  }
+
+  /** Setting the storage follows what others append to it (a log shared with other hubs). */
+  set storage(storage: StreamStorage | undefined) {
+    this.#unwatch?.();
+    this.#storage = storage;
+    this.#unwatch = storage?.watch?.((topic, seq) => this.#appendedElsewhere(topic, seq));
+  }
+
+  /** Another writer of the log stored a message: the same as after an append of ours. */
+  #appendedElsewhere(topic: string, seq: number): void {
+    for (const c of this.consumers.values()) c.pump();
+    this.onStored?.(topic, seq);
   }
 
   /** The storage, or the reason there is none to use. */
@@ -207,6 +225,8 @@ export class Stream<S = unknown> {
   /** Closes the consumers' timers and the storage. */
   async close(): Promise<void> {
     for (const c of this.consumers.values()) c.close();
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     await this.storage?.close();
     await this.deadLetters?.close();
   }

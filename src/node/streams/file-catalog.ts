@@ -113,7 +113,7 @@ export class FileCatalog implements StreamCatalog {
         const raw = JSON.parse(text) as StoredConsumer;
         const config = resolveConsumerConfig(raw.config);
         const st = raw.state;
-        if (config.durable === undefined || !validState(st)) throw new Error('not a consumer state');
+        if (config.durable === undefined || !validConsumerState(st)) throw new Error('not a consumer state');
         out.push({ config: { ...config, durable: config.durable }, state: st });
       } catch (err) {
         this.logger.error({ stream, file: f, error: String(err) }, 'stream consumer: its saved state cannot be read; it is left out');
@@ -141,7 +141,8 @@ function strip<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-function validState(st: unknown): st is StoredConsumer['state'] {
+/** A consumer position as saved: checked before a stored one is restored (the JetStream catalog's too). */
+export function validConsumerState(st: unknown): st is StoredConsumer['state'] {
   if (typeof st !== 'object' || st === null) return false;
   const s = st as StoredConsumer['state'];
   return (

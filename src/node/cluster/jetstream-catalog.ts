@@ -1,0 +1,204 @@
+/**
+ * A StreamCatalog in JetStream, shared by the hubs of a cluster: stream configurations and
+ * durable consumers' positions are values of the KV bucket `<prefix>_catalog` (keys in
+ * jetstream-names.ts), and each stream's logs are JetStream streams (jetstream-storage.ts). A hub
+ * that opens later sees the streams others created, with their messages and consumers.
+ *
+ * Gets are answered by the bucket's leader (no direct gets), so a hub reads what another saved.
+ * Each save is one KV put: atomic, the old value or the new one.
+ */
+import type { JetStreamManager, KV, NatsConnection } from 'nats';
+import type { StoragePart, StoredConsumer, StreamCatalog } from '../../core/streams/catalog.js';
+import { DLQ_SUFFIX, type ResolvedStreamConfig, resolveConsumerConfig, resolveStreamConfig } from '../../core/streams/config.js';
+import type { RetentionLimits, StreamStorage } from '../../core/streams/storage.js';
+import { type Logger, silentLogger } from '../../core/util/logger.js';
+import { DEFAULT_JETSTREAM_PREFIX, DEFAULT_JETSTREAM_TIMEOUT_MS } from '../defaults.js';
+import { validConsumerState } from '../streams/file-catalog.js';
+import type { DiscardPolicy } from './jetstream-config.js';
+import { JS_STREAM_NOT_FOUND, jetStreamFailure, jsErrCode } from './jetstream-errors.js';
+import { catalogBucket, catalogKeys, checkPrefix, logNames } from './jetstream-names.js';
+import { JetStreamStorage, defaultReplicas } from './jetstream-storage.js';
+
+export interface JetStreamCatalogOptions {
+  /** Names of the bucket, streams and subjects (hubs sharing streams use the same). @default DEFAULT_JETSTREAM_PREFIX */
+  prefix?: string;
+  /** Replicas of the bucket and of every stream. @default 3, or the number of servers of a smaller cluster */
+  replicas?: number;
+  /** At a stream's `maxMessages`/`maxBytes`: 'old' drops the oldest, 'new' refuses appends. @default 'old' */
+  discard?: DiscardPolicy;
+  /** How long a publish or request waits for JetStream. @default DEFAULT_JETSTREAM_TIMEOUT_MS */
+  timeoutMs?: number;
+  /** How often each log refreshes its cached state from stream info. @default DEFAULT_JETSTREAM_REFRESH_MS */
+  refreshIntervalMs?: number;
+  /** Unreadable saved configs and consumers are reported here. @default silentLogger */
+  logger?: Logger;
+}
+
+interface Handles {
+  jsm: JetStreamManager;
+  kv: KV;
+}
+
+const text = new TextDecoder();
+const bytes = new TextEncoder();
+
+export class JetStreamCatalog implements StreamCatalog {
+  readonly #nc: NatsConnection;
+  readonly #o: JetStreamCatalogOptions;
+  readonly #prefix: string;
+  readonly #logger: Logger;
+  #handles: Promise<Handles> | undefined;
+
+  /** Over the hub's NATS connection (the caller keeps it: the catalog never closes it). */
+  constructor(nc: NatsConnection, options: JetStreamCatalogOptions = {}) {
+    this.#nc = nc;
+    this.#o = options;
+    this.#prefix = checkPrefix(options.prefix ?? DEFAULT_JETSTREAM_PREFIX);
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  async load(): Promise<ResolvedStreamConfig[]> {
+    const out: ResolvedStreamConfig[] = [];
+    for (const [key, value] of await this.#values(catalogKeys.streams, 'load')) {
+      try {
+        out.push(resolveStreamConfig(JSON.parse(value)));
+      } catch (err) {
+        this.#logger.error({ key, error: String(err) }, 'stream: its configuration cannot be read; the stream is not opened');
+      }
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  async saveStream(config: ResolvedStreamConfig): Promise<void> {
+    await this.#put(catalogKeys.stream(config.name), JSON.stringify(config), config.name);
+  }
+
+  /** The config goes first: a failure halfway leaves streams no config claims, never a config without its log. */
+  async deleteStream(name: string): Promise<void> {
+    const { jsm, kv } = await this.#ready();
+    try {
+      await kv.purge(catalogKeys.stream(name));
+      for (const stream of [name, `${name}${DLQ_SUFFIX}`]) {
+        for (const [key] of await this.#values(catalogKeys.consumers(stream), 'delete')) await kv.purge(key);
+      }
+      for (const part of ['log', 'dlq'] as const) {
+        try {
+          await jsm.streams.delete(logNames(this.#prefix, name, part).stream);
+        } catch (err) {
+          if (jsErrCode(err) !== JS_STREAM_NOT_FOUND) throw err;
+        }
+      }
+    } catch (err) {
+      throw jetStreamFailure('delete', name, err);
+    }
+  }
+
+  async openStorage(config: ResolvedStreamConfig, part: StoragePart): Promise<StreamStorage> {
+    const { jsm } = await this.#ready();
+    const { maxAgeMs, maxBytes, maxMessages, maxMessagesPerTopic } = config;
+    const retention: RetentionLimits = {};
+    if (part === 'log') {
+      if (maxAgeMs !== undefined) retention.maxAgeMs = maxAgeMs;
+      if (maxBytes !== undefined) retention.maxBytes = maxBytes;
+      if (maxMessages !== undefined) retention.maxMessages = maxMessages;
+      if (maxMessagesPerTopic !== undefined) retention.maxMessagesPerTopic = maxMessagesPerTopic;
+    }
+    const o = this.#o;
+    return JetStreamStorage.open(
+      this.#nc,
+      {
+        stream: config.name,
+        part,
+        retention,
+        duplicateWindowMs: part === 'log' ? config.duplicateWindowMs : 0,
+        prefix: this.#prefix,
+        logger: this.#logger,
+        ...(o.replicas !== undefined ? { replicas: o.replicas } : {}),
+        ...(o.discard !== undefined && part === 'log' ? { discard: o.discard } : {}),
+        ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+        ...(o.refreshIntervalMs !== undefined ? { refreshIntervalMs: o.refreshIntervalMs } : {}),
+      },
+      jsm,
+    );
+  }
+
+  async loadConsumers(stream: string): Promise<StoredConsumer[]> {
+    const out: StoredConsumer[] = [];
+    for (const [key, value] of await this.#values(catalogKeys.consumers(stream), 'load')) {
+      try {
+        const raw = JSON.parse(value) as StoredConsumer;
+        const config = resolveConsumerConfig(raw.config);
+        if (config.durable === undefined || !validConsumerState(raw.state)) throw new Error('not a consumer state');
+        out.push({ config: { ...config, durable: config.durable }, state: raw.state });
+      } catch (err) {
+        this.#logger.error({ stream, key, error: String(err) }, 'stream consumer: its saved state cannot be read; it is left out');
+      }
+    }
+    return out;
+  }
+
+  async saveConsumer(stream: string, consumer: StoredConsumer): Promise<void> {
+    await this.#put(catalogKeys.consumer(stream, consumer.config.durable), JSON.stringify(consumer), stream);
+  }
+
+  async deleteConsumer(stream: string, durable: string): Promise<void> {
+    const { kv } = await this.#ready();
+    try {
+      await kv.purge(catalogKeys.consumer(stream, durable));
+    } catch (err) {
+      throw jetStreamFailure('delete-consumer', stream, err);
+    }
+  }
+
+  /** The JetStream manager and the bucket (created when missing), once; a failure is tried again next time. */
+  #ready(): Promise<Handles> {
+    this.#handles ??= (async () => {
+      const timeout = this.#o.timeoutMs ?? DEFAULT_JETSTREAM_TIMEOUT_MS;
+      const bucket = catalogBucket(this.#prefix);
+      try {
+        const jsm = await this.#nc.jetstreamManager({ timeout });
+        const replicas = this.#o.replicas ?? defaultReplicas(this.#nc);
+        const kv = await this.#nc.jetstream({ timeout }).views.kv(bucket, { history: 1, replicas, allow_direct: false, timeout });
+        return { jsm, kv };
+      } catch (err) {
+        throw jetStreamFailure('open', `KV_${bucket}`, err);
+      }
+    })();
+    this.#handles.catch(() => {
+      this.#handles = undefined;
+    });
+    return this.#handles;
+  }
+
+  async #put(key: string, value: string, stream: string): Promise<void> {
+    const { kv } = await this.#ready();
+    try {
+      await kv.put(key, bytes.encode(value));
+    } catch (err) {
+      throw jetStreamFailure('save', stream, err);
+    }
+  }
+
+  /**
+   * The live values of the keys matching `filter` (deleted and purged ones left out). The keys come
+   * from the bucket stream's subject list (a request, where nats.js's `keys()` would create a
+   * consumer, which a dead node can hold up).
+   */
+  async #values(filter: string, op: string): Promise<Array<[string, string]>> {
+    const { jsm, kv } = await this.#ready();
+    const bucket = catalogBucket(this.#prefix);
+    const subjectPrefix = `$KV.${bucket}.`;
+    try {
+      const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: subjectPrefix + filter });
+      const keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
+      const out: Array<[string, string]> = [];
+      for (const key of keys.sort()) {
+        const e = await kv.get(key);
+        if (e !== null && e.operation === 'PUT') out.push([key, text.decode(e.value)]);
+      }
+      return out;
+    } catch (err) {
+      throw jetStreamFailure(op, `KV_${bucket}`, err);
+    }
+  }
+}
