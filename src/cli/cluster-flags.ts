@@ -4,7 +4,7 @@
  * from CROSSBUS_CLUSTER_PASSWORD, never from the command line (which `ps` shows to everyone).
  */
 import type { ClusterOptions } from '../node/cluster/cluster-options.js';
-import { UsageError } from './options.js';
+import { UsageError, intOption } from './options.js';
 
 export const CLUSTER_PASSWORD_ENV = 'CROSSBUS_CLUSTER_PASSWORD';
 
@@ -20,6 +20,7 @@ export const CLUSTER_OPTIONS = {
   'cluster-creds': { type: 'string', placeholder: '<file>', description: 'a NATS credentials file (JWT and nkey seed)' },
   'cluster-nkey': { type: 'string', placeholder: '<file>', description: 'a file holding a NATS user nkey seed' },
   'cluster-local-only': { type: 'boolean', description: 'start even when NATS is unreachable: serve local clients, join when it answers' },
+  'cluster-replicas': { type: 'string', placeholder: '<n>', description: 'replicas of each durable stream in JetStream (default 3, or the cluster size)' },
 } as const;
 
 export interface ClusterFlagValues {
@@ -30,6 +31,7 @@ export interface ClusterFlagValues {
   'cluster-creds'?: string | undefined;
   'cluster-nkey'?: string | undefined;
   'cluster-local-only'?: boolean | undefined;
+  'cluster-replicas'?: string | undefined;
 }
 
 /** The cluster flags as options; undefined when none is given (the config file may still have a section). */
@@ -53,5 +55,7 @@ export function clusterFlags(values: ClusterFlagValues, env: NodeJS.ProcessEnv =
   if (values['cluster-creds'] !== undefined) out.credsFile = values['cluster-creds'];
   if (values['cluster-nkey'] !== undefined) out.nkeySeedFile = values['cluster-nkey'];
   if (values['cluster-local-only'] === true) out.whenUnreachable = 'local-only';
+  const replicas = intOption('cluster-replicas', values['cluster-replicas'], 1, 5);
+  if (replicas !== undefined) out.replicas = replicas;
   return Object.keys(out).length === 0 ? undefined : out;
 }

@@ -9,6 +9,7 @@ import type { ClusterConfig } from '../core/config/cluster-schema.js';
 import type { Logger } from '../core/util/logger.js';
 import { type ClusterOptions, resolveClusterOptions } from '../node/cluster/cluster-options.js';
 import { NatsLink } from '../node/cluster/nats-link.js';
+import { JetStreamCatalog } from '../node/cluster/jetstream-catalog.js';
 
 export type { ClusterOptions } from '../node/cluster/cluster-options.js';
 
@@ -29,13 +30,20 @@ export function clusterFromConfig(section: ClusterConfig, configPath: string | u
   return out;
 }
 
+/** The hub's cluster link, open (or, `local-only`, joining): bind it once the broker exists. */
+export interface OpenedCluster {
+  readonly link: NatsLink;
+  /** Where durable streams live in the cluster: JetStream, over the link's connection; undefined while not joined. */
+  readonly streams: JetStreamCatalog | undefined;
+}
+
 export async function openCluster(
   option: Partial<ClusterOptions> | undefined,
   section: ClusterConfig | undefined,
   configPath: string | undefined,
-  broker: Broker,
+  hubId: string,
   logger: Logger,
-): Promise<NatsLink | undefined> {
+): Promise<OpenedCluster | undefined> {
   if (option === undefined && section === undefined) return undefined;
   const fromFile = section !== undefined ? clusterFromConfig(section, configPath) : undefined;
   // Credentials given in code replace the file's whole (one kind of credential at a time).
@@ -46,7 +54,21 @@ export async function openCluster(
   if (codeHasCredentials) for (const k of credentialKeys) delete base[k];
   const merged = { ...base, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) } as ClusterOptions;
   const resolved = await resolveClusterOptions(merged);
-  const link = await NatsLink.open(resolved, broker.options.hubId, logger);
+  const link = await NatsLink.open(resolved, hubId, logger);
+  const nc = link.connection;
+  if (nc === undefined) {
+    logger.warn({}, 'durable streams live in JetStream: they are off until the hub starts joined to its cluster');
+    return { link, streams: undefined };
+  }
+  const streams = new JetStreamCatalog(nc, {
+    logger,
+    ...(resolved.replicas !== undefined ? { replicas: resolved.replicas } : {}),
+    ...(resolved.streamPrefix !== undefined ? { prefix: resolved.streamPrefix } : {}),
+  });
+  return { link, streams };
+}
+
+/** Joins the open link to the broker: interest flows out, messages from other hubs flow in. */
+export function bindCluster(link: NatsLink, broker: Broker): void {
   link.bind(broker.attachCluster(link, link.hubToken));
-  return link;
 }

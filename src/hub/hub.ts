@@ -1,4 +1,5 @@
-import { openCluster, type ClusterOptions } from './cluster-setup.js';
+import { bindCluster, openCluster, type ClusterOptions } from './cluster-setup.js';
+import { randomHex } from '../core/util/random.js';
 import type { NatsLink } from '../node/cluster/nats-link.js';
 import { mkdir, access, constants } from 'node:fs/promises';
 import { Broker } from '../core/broker/broker.js';
@@ -80,7 +81,8 @@ export interface HubOptions extends Omit<BrokerOptions, 'security' | 'streams'> 
   shutdownTimeoutMs?: number;
   /**
    * Where durable streams live: 'auto' stores them under `<dataDir>/streams` when there is a data
-   * directory and in memory otherwise. @default DEFAULT_STREAM_STORAGE
+   * directory and in memory otherwise; joined to a cluster (`cluster`), in JetStream, shared by the
+   * hubs. @default DEFAULT_STREAM_STORAGE
    */
   streamStorage?: StreamStorageChoice;
   /**
@@ -253,6 +255,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'the dashboard needs a secure hub: its login is an admin app of the config');
   }
   const startedAt = Date.now();
+  const hubId = brokerOptions.hubId ?? randomHex(9);
   // Each part logs under its own component name (LogEntry.component).
   const partLogger = (component: string): Logger => componentLogger(brokerOptions.logger ?? silentLogger, component);
   const logger = partLogger('hub');
@@ -304,7 +307,13 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       ...(dashboard !== undefined ? { extraKeys: dashboard.busKeysOf } : {}),
     });
     opened.push(() => sec.close());
-    const stored = await openStreams(dataDir, streamStorage, partLogger('streams'), brokerOptions, streamOptions);
+    const joined = await openCluster(clusterOption, sec.config?.cluster, sec.configPath, hubId, partLogger('cluster'));
+    cluster = joined?.link;
+    if (joined !== undefined) opened.push(() => joined.link.close());
+    // Joined to a cluster, durable streams live in JetStream unless a store is named (off while not joined).
+    const streamChoice: StreamStorageChoice =
+      joined === undefined || streamStorage !== DEFAULT_STREAM_STORAGE ? streamStorage : (joined.streams ?? 'off');
+    const stored = await openStreams(dataDir, streamChoice, partLogger('streams'), brokerOptions, streamOptions);
     streams = stored;
     if (stored !== undefined) opened.push(() => stored.close());
     settings = await settingsService(dataDir, stored, sec, settingsOptions);
@@ -331,6 +340,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       metricsAppLabel: (app) => (app === '' ? 'anonymous' : sec.config?.apps.has(app) === true ? app : 'other'),
       metricsTopics: sec.config?.metrics.topics ?? [],
       ...brokerOptions,
+      hubId,
       logger: partLogger('broker'),
       advertisedListeners: () => urls,
       systemResponders: {
@@ -346,8 +356,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       ...(stored ? { streams: stored } : {}),
     });
     opened.push(() => broker.close(0));
-    const joined = (cluster = await openCluster(clusterOption, sec.config?.cluster, sec.configPath, broker, partLogger('cluster')));
-    if (joined !== undefined) opened.push(() => joined.close());
+    if (cluster !== undefined) bindCluster(cluster, broker);
     (sec as { setRevokedHandler?: (fn: () => void) => void }).setRevokedHandler?.(() => broker.reapplySecurity());
     // The hub's limits and roles changed with `crossbus config set --hub`, over the config file.
     if (stored !== undefined && sec.security !== undefined) {
@@ -476,11 +485,12 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         dashboard?.close();
         await deployments?.close();
         await broker.close(shutdownTimeoutMs);
-        await cluster?.close();
         await Promise.all(staticApps.map((a) => a.close()));
         await listener.close();
         await Promise.all(socketListeners.map((l) => l.close()));
         await streams?.close();
+        // After the streams: what they still save goes through the cluster's connection.
+        await cluster?.close();
         await sec.close();
         await removePid?.();
         await lock?.release();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterReplyTopic, isLocalOnly, parseClusterReplyTopic } from '../../src/core/broker/cluster.js';
+import { clusterReplyTopic, isLocalOnly, isReservedSubject, parseClusterReplyTopic } from '../../src/core/broker/cluster.js';
 import { Kind, envelope } from '../../src/core/protocol/envelope.js';
 import { parseHubConfig, serializeHubConfig } from '../../src/core/config/schema.js';
 import { clusterServerProblem, resolveClusterOptions } from '../../src/node/cluster/cluster-options.js';
@@ -170,9 +170,13 @@ test('reply topics of requests that cross: everything the requesting hub needs, 
   assert.equal(clusterReplyTopic('hubA', 5, env, true).split('.')[5], '1');
 });
 
-test('what never crosses: $SYS topics and client inboxes; the cluster inbox does', () => {
+test('what never crosses: $ topics (NATS’s JetStream API and the stored streams among them) and client inboxes', () => {
   assert.equal(isLocalOnly('$SYS.REQ.STATS'), true);
   assert.equal(isLocalOnly('$SYS.>'), true);
+  for (const t of ['$JS.API.STREAM.DELETE.CB_LOG_X', '$JS.>', '$KV.CB_catalog.x', '$CB.STREAM.orders.log.a', '$CB.WATCH.>', '$G'])
+    assert.equal(isLocalOnly(t), true, t);
+  for (const t of ['$JS.API.INFO', '_INBOX.abc.1', '_INBOX.$cluster.hubA.1.2.0._INBOX.k.1']) assert.equal(isReservedSubject(t), true, t);
+  assert.equal(isReservedSubject('orders.new'), false);
   assert.equal(isLocalOnly('_INBOX.abc.>'), true);
   assert.equal(isLocalOnly('_INBOX.$cluster.hubA.1.2.0._INBOX.k.1'), false);
   assert.equal(isLocalOnly('orders.>'), false);

@@ -6,13 +6,12 @@
  * What crosses: topics map one to one onto NATS subjects. A hub tells the cluster of the interest
  * its own subscriptions have (one NATS subscription per distinct pattern, or pattern and group, so a
  * message crosses once per hub with interest), and forwards what its own clients publish. Reserved
- * topics stay on their hub: `$SYS.…` (each hub answers and announces its own) and client inboxes
+ * topics stay on their hub: every `$…` topic (`$SYS.…`: each hub answers and announces its own) and client inboxes
  * (`_INBOX.<id>.…`: a reply from another hub comes back through the requesting hub's cluster
  * inbox, `CLUSTER_INBOX_ROOT`, and is handed to the requester from there).
  */
 import type { Envelope } from '../protocol/envelope.js';
 import { INBOX_ROOT } from './session-auth.js';
-import { SYSTEM_TOPIC_PREFIX } from './system-requests.js';
 
 /** Replies to requests that crossed the cluster go to topics under this prefix. */
 export const CLUSTER_INBOX_ROOT = '_INBOX.$cluster.';
@@ -61,12 +60,25 @@ export interface ClusterVia {
   readonly group: string | undefined;
 }
 
-/** Topics and patterns that never cross the cluster. */
+const DOLLAR = 0x24;
+
+/**
+ * Topics and patterns that never cross the cluster: every `$…` topic (`$SYS.` is each hub's own,
+ * and NATS reserves the rest: `$JS.API.…` manages JetStream, `$KV.…` and `$CB.…` hold the hubs'
+ * stored streams; a client's grant on `>` must never reach them through the hub's NATS user) and
+ * client inboxes (`_INBOX.<id>.…`, private to their hub). A pattern such as `>` does cross; the
+ * link drops what NATS sends it on reserved subjects (isReservedSubject).
+ */
 export function isLocalOnly(topicOrPattern: string): boolean {
   return (
-    topicOrPattern.startsWith(SYSTEM_TOPIC_PREFIX) ||
+    topicOrPattern.charCodeAt(0) === DOLLAR ||
     (topicOrPattern.startsWith(INBOX_ROOT) && !topicOrPattern.startsWith(CLUSTER_INBOX_ROOT))
   );
+}
+
+/** A NATS subject no crossbus message is published on: a `>` interest hears these, and drops them. */
+export function isReservedSubject(subject: string): boolean {
+  return subject.charCodeAt(0) === DOLLAR || subject.startsWith(INBOX_ROOT);
 }
 
 /**

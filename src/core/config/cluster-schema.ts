@@ -29,6 +29,9 @@ export const ClusterSchema = v.pipe(
     connectTimeoutMs: v.optional(integer(100, 600_000)),
     whenUnreachable: v.optional(v.picklist(['fail', 'local-only'], "must be 'fail' or 'local-only'")),
     reconnectWaitMs: v.optional(integer(10, 60_000)),
+    /** Replicas of each durable stream in JetStream. */
+    replicas: v.optional(integer(1, 5)),
+    streamPrefix: v.optional(v.pipe(text(), v.regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1 to 32 letters, digits, "_" or "-"'))),
   }),
   v.readonly(),
 );

@@ -43,6 +43,10 @@ export interface ClusterOptions {
   whenUnreachable?: 'fail' | 'local-only';
   /** Wait between reconnection attempts after NATS is lost (the hub retries for as long as it runs). @default 250 */
   reconnectWaitMs?: number;
+  /** Replicas of each durable stream kept in JetStream (1..5). @default 3, or the cluster's size when smaller */
+  replicas?: number;
+  /** Names the JetStream streams and bucket of the hubs' durable streams; hubs that share streams use the same. @default 'CB' */
+  streamPrefix?: string;
 }
 
 export const DEFAULT_CLUSTER_CONNECT_TIMEOUT_MS = 5_000;
@@ -65,6 +69,8 @@ export interface ResolvedClusterOptions {
   readonly connectTimeoutMs: number;
   readonly whenUnreachable: 'fail' | 'local-only';
   readonly reconnectWaitMs: number;
+  readonly replicas: number | undefined;
+  readonly streamPrefix: string | undefined;
 }
 
 function invalid(option: string, message: string): ConfigError {
@@ -150,5 +156,19 @@ export async function resolveClusterOptions(options: ClusterOptions): Promise<Re
     const [ca, cert, key] = await Promise.all([read('caFile', t.caFile), read('certFile', t.certFile), read('keyFile', t.keyFile)]);
     tls = { ...(ca !== undefined ? { ca } : {}), ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}) };
   }
-  return { servers: [...servers], name: options.name, credentials, tls, connectTimeoutMs, whenUnreachable, reconnectWaitMs };
+  const { replicas, streamPrefix } = options;
+  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)) throw invalid('replicas', 'must be an integer in 1..5');
+  if (streamPrefix !== undefined && (typeof streamPrefix !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(streamPrefix)))
+    throw invalid('streamPrefix', 'must be 1 to 32 letters, digits, "_" or "-"');
+  return {
+    servers: [...servers],
+    name: options.name,
+    credentials,
+    tls,
+    connectTimeoutMs,
+    whenUnreachable,
+    reconnectWaitMs,
+    replicas,
+    streamPrefix,
+  };
 }

@@ -22,7 +22,7 @@ import {
   nkeyAuthenticator,
 } from 'nats';
 import type { ClusterInbound, ClusterLink, ClusterRefusal } from '../../core/broker/cluster.js';
-import { CLUSTER_INBOX_ROOT } from '../../core/broker/cluster.js';
+import { CLUSTER_INBOX_ROOT, isReservedSubject } from '../../core/broker/cluster.js';
 import { createError } from '../../core/errors/index.js';
 import { type Metric, single } from '../../core/metrics/metric.js';
 import { TypedEmitter } from '../../core/util/emitter.js';
@@ -156,6 +156,11 @@ export class NatsLink implements ClusterLink {
     });
   }
 
+  /** The hub's NATS connection (durable streams in JetStream share it); undefined until joined. */
+  get connection(): NatsConnection | undefined {
+    return this.#nc;
+  }
+
   get state(): ClusterState {
     return this.#state;
   }
@@ -187,6 +192,9 @@ export class NatsLink implements ClusterLink {
       ...(group !== undefined ? { queue: group } : {}),
       callback: (err, msg) => {
         if (err !== null) return this.#subscriptionFailed(pattern, err);
+        // A wildcard interest also hears JetStream's API, the stored streams' notices and NATS
+        // inboxes on this connection: none of them is a crossbus message.
+        if (isReservedSubject(msg.subject)) return;
         const inbound = this.#inbound;
         const header = msg.headers?.get(SERVED_HEADER);
         const served = header === undefined || header === '' ? undefined : header.split(',').map(decodeURIComponent);
