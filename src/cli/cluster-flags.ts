@@ -20,7 +20,11 @@ export const CLUSTER_OPTIONS = {
   'cluster-creds': { type: 'string', placeholder: '<file>', description: 'a NATS credentials file (JWT and nkey seed)' },
   'cluster-nkey': { type: 'string', placeholder: '<file>', description: 'a file holding a NATS user nkey seed' },
   'cluster-local-only': { type: 'boolean', description: 'start even when NATS is unreachable: serve local clients, join when it answers' },
-  'cluster-replicas': { type: 'string', placeholder: '<n>', description: 'replicas of each durable stream in JetStream (default 3, or the cluster size)' },
+  'cluster-replicas': {
+    type: 'string',
+    placeholder: '<n>',
+    description: 'replicas of each durable stream in JetStream (default 3, or the cluster size)',
+  },
 } as const;
 
 export interface ClusterFlagValues {

@@ -42,6 +42,8 @@ export const DEFAULT_JETSTREAM_REPLICAS = 3;
 export const DEFAULT_JETSTREAM_TIMEOUT_MS = 5000;
 /** How often a JetStream log refreshes its cached state (deletes and purges made by other hubs). @default 5000 */
 export const DEFAULT_JETSTREAM_REFRESH_MS = 5000;
+/** How often a hub reads the shared stream catalog for streams other hubs created, changed or deleted. */
+export const DEFAULT_JETSTREAM_CATALOG_POLL_MS = 1000;
 /**
  * Longest subject a stored message may have, in UTF-8 bytes: nats-server refuses control lines
  * over 4096 bytes (`max_control_line`) and closes the connection, so longer topics are refused

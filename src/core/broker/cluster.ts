@@ -71,8 +71,7 @@ const DOLLAR = 0x24;
  */
 export function isLocalOnly(topicOrPattern: string): boolean {
   return (
-    topicOrPattern.charCodeAt(0) === DOLLAR ||
-    (topicOrPattern.startsWith(INBOX_ROOT) && !topicOrPattern.startsWith(CLUSTER_INBOX_ROOT))
+    topicOrPattern.charCodeAt(0) === DOLLAR || (topicOrPattern.startsWith(INBOX_ROOT) && !topicOrPattern.startsWith(CLUSTER_INBOX_ROOT))
   );
 }
 

@@ -25,7 +25,26 @@ export interface StoredConsumer {
 /** The two logs of a stream: its messages, and its dead letters. */
 export type StoragePart = 'log' | 'dlq';
 
+/** What a catalog shared with other hubs says when one of them changes its streams. */
+export interface CatalogWatcher {
+  /** Another hub created or changed a stream: open it (again) with this config. */
+  changed(config: ResolvedStreamConfig): void;
+  /** Another hub deleted a stream. */
+  removed(name: string): void;
+}
+
 export interface StreamCatalog {
+  /**
+   * True when other hubs read and write the same catalog (JetStream): a durable consumer is then
+   * read afresh when a member joins it here, since another hub may have moved it on.
+   */
+  readonly shared?: boolean;
+  /**
+   * A shared catalog tells of the streams other hubs create, change and delete (not of this
+   * hub's own changes), every little while and at once on `refresh()` (a stream asked for that this
+   * hub does not know yet). A catalog only this hub uses has none.
+   */
+  watchStreams?(watcher: CatalogWatcher): { stop(): void; refresh(): Promise<void> };
   /** The configurations of the streams stored so far. */
   load(): Promise<ResolvedStreamConfig[]>;
   saveStream(config: ResolvedStreamConfig): Promise<void>;

@@ -66,6 +66,8 @@ export class ConsumerRegistry<S> {
     let bySid = this.#members.get(s);
     if (bySid?.has(sid)) throw createError('CB_ERR_PROTOCOL', `sid ${sid} is already in use on this connection`, { details: { sid } });
     let c = config.durable === undefined ? undefined : stream.consumers.get(config.durable);
+    // Shared with other hubs, an idle durable consumer may have moved on elsewhere: read it afresh.
+    if (c !== undefined && c.members.length === 0 && this.#p.catalog.shared === true) c = await this.#reload(stream, c);
     if (c === undefined) c = await this.#create(stream, config);
     else {
       // A member joining a durable consumer brings the settings in force from now on; the position stays.
@@ -89,6 +91,17 @@ export class ConsumerRegistry<S> {
     const c = stream.consumers.get(config.durable) ?? (await this.#create(stream, config));
     this.#p.host.get().emit({ action: 'consumer-created', stream: stream.name, details: { durable: c.name } });
     return { stream: stream.name, ...c.info() };
+  }
+
+  /** A durable consumer as the shared catalog holds it now; undefined when another hub deleted it. */
+  async #reload(stream: Stream<S>, held: Consumer<S>): Promise<Consumer<S> | undefined> {
+    const stored = (await this.#p.catalog.loadConsumers(stream.name)).find((x) => x.config.durable === held.name);
+    if (stream.consumers.get(held.name) !== held || held.members.length > 0) return stream.consumers.get(held.name);
+    held.close();
+    stream.consumers.delete(held.name);
+    if (stored === undefined) return undefined;
+    this.restore(stream, stored);
+    return stream.consumers.get(held.name);
   }
 
   /** A new consumer of `stream` (saved at once when durable); CB_ERR_STREAM_LIMIT past the limit. */

@@ -19,6 +19,8 @@ export interface PublishCaptureParts<S> {
   clock: () => number;
   /** Message ids one stream remembers (named in the warning when a stream forgets them early). */
   maxDuplicateIds: number;
+  /** With a catalog shared with other hubs: reads it again, for a stream another hub just created. */
+  lookup?: { readonly current: (() => Promise<void>) | undefined };
 }
 
 export class PublishCapture<S> {
@@ -30,11 +32,18 @@ export class PublishCapture<S> {
     this.#p = parts;
   }
 
-  capture(s: S, env: Envelope): void {
+  capture(s: S, env: Envelope, lookedUp = false): void {
     const p = this.#p;
     const durable = env.headers?.[HEADER_DURABLE] !== undefined;
     const stream = p.table.capturing(env.topic);
     if (stream === undefined) {
+      const lookup = p.lookup?.current;
+      if (durable && !lookedUp && lookup !== undefined) {
+        // Held past this call: its own copy of the bytes (the transport may reuse its buffer).
+        const held = { ...env, payload: env.payload.slice() };
+        void lookup().then(() => this.capture(s, held, true));
+        return;
+      }
       if (durable)
         p.host
           .get()

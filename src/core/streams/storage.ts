@@ -126,6 +126,14 @@ export interface StreamStorage {
    */
   enforceRetention(now?: number): Promise<number>;
   /**
+   * Appends one message only if the newest stored message of its topic has sequence
+   * `expectedTopicSeq` (0: the topic holds none), checked and stored in one step by the storage
+   * itself, so that the check holds against every writer of a shared log (other hubs). Rejects with
+   * CB_ERR_SEQ_MISMATCH otherwise. A log only this hub writes to has no such method: the stream
+   * checks and appends in order itself (append-gate.ts).
+   */
+  appendIfLast?(msg: AppendInput, expectedTopicSeq: number): Promise<{ seq: number }>;
+  /**
    * For a log other writers append to as well (other hubs sharing a JetStream stream): calls
    * `listener` for each message they append, in sequence order, once `state()` counts it, so the
    * stream's consumers wake up for it. Returns the function that stops the calls. A log only this

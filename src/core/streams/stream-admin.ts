@@ -38,6 +38,15 @@ export interface StreamAdminParts<S> {
   /** Largest frame the hub sends: `read` pages stay below it. */
   maxFrameBytes: number;
   clock: () => number;
+  /** With a catalog shared with other hubs: reads it again before an operation on a stream not held here. */
+  lookup?: { readonly current: (() => Promise<void>) | undefined };
+}
+
+/** The stream an operation names, if any. */
+function streamNamed(op: StreamOp): string | undefined {
+  const o = op as { name?: unknown; stream?: unknown; config?: { name?: unknown } };
+  const named = o.name ?? o.stream ?? (op.op === 'create' || op.op === 'update' ? o.config?.name : undefined);
+  return typeof named === 'string' ? named : undefined;
 }
 
 /** Thrown by an operation refused by the access check: the refusal is already sent. */
@@ -65,6 +74,12 @@ export class StreamAdmin<S> {
     }
     const id = env.id;
     const run = async (): Promise<unknown> => {
+      // A catalog shared with other hubs may hold a stream this hub has not opened yet.
+      const lookup = this.#p.lookup?.current;
+      if (lookup !== undefined) {
+        const named = streamNamed(op);
+        if (named !== undefined && this.#p.table.get(named) === undefined) await lookup();
+      }
       switch (op.op) {
         case 'create':
           return this.#create(s, id, op.config);

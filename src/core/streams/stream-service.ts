@@ -10,7 +10,7 @@
  * `DeadLetters`, over the `StreamTable` of the streams it holds.
  */
 import { HubBucket } from '../kv/hub-bucket.js';
-import { resolveStreamConfig } from './config.js';
+import { type ResolvedStreamConfig, resolveStreamConfig } from './config.js';
 import type { Stream } from './stream.js';
 import { bucketStream, checkBucketName } from '../kv/names.js';
 import { bucketStreamConfig, type KvBucketOptions } from '../kv/options.js';
@@ -116,6 +116,9 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
   readonly #admin: StreamAdmin<S>;
   readonly #metrics: readonly Metric[];
   #retentionTimer: ReturnType<typeof setInterval> | undefined;
+  #unwatchCatalog: (() => void) | undefined;
+  /** Set when the catalog is shared: brings in a stream another hub created (see StreamAdmin). */
+  readonly #lookup: { current: (() => Promise<void>) | undefined } = { current: undefined };
   #closed = false;
 
   constructor(o: StreamServiceOptions) {
@@ -156,7 +159,7 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
       consumers: this.#consumers,
       quarantine: this.#quarantine,
     });
-    this.#capture = new PublishCapture<S>({ table, host, logger, clock, maxDuplicateIds });
+    this.#capture = new PublishCapture<S>({ table, host, logger, clock, maxDuplicateIds, lookup: this.#lookup });
     this.#admin = new StreamAdmin<S>({
       table,
       host,
@@ -168,15 +171,50 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
       loader: this.#loader,
       consumers: this.#consumers,
       positions: this.#positions,
+      lookup: this.#lookup,
     });
   }
 
   /** Opens every stored stream; a damaged one is quarantined, the others work. */
   async open(): Promise<void> {
     for (const config of await this.#catalog.load()) await this.#loader.open(config);
+    // A catalog shared with other hubs: their new, changed and deleted streams, one at a time.
+    let follow = Promise.resolve();
+    const then = (step: () => Promise<void>): void => {
+      follow = follow
+        .then(step)
+        .catch((err: unknown) => this.#logger.warn({ error: String(err) }, 'streams: following another hub failed'));
+    };
+    const watch = this.#catalog.watchStreams?.({
+      changed: (config) => then(() => this.#adopt(config)),
+      removed: (name) => then(() => this.#forget(name)),
+    });
+    if (watch !== undefined) {
+      this.#unwatchCatalog = () => watch.stop();
+      // A stream asked for by name that this hub does not hold: read the catalog once more first.
+      this.#lookup.current = async () => {
+        await watch.refresh().catch(() => {});
+        await follow;
+      };
+    }
     // Age limits apply even when nothing is published: check them on a timer too.
     this.#retentionTimer = setInterval(() => void this.#enforceAges(), this.#retentionIntervalMs);
     unrefTimer(this.#retentionTimer);
+  }
+
+  /** Another hub created or changed a stream: it is opened (again) here with that config. */
+  async #adopt(config: ResolvedStreamConfig): Promise<void> {
+    if (this.#closed) return;
+    await this.#forget(config.name);
+    await this.#loader.open(config);
+  }
+
+  /** Another hub deleted a stream: it is closed here (its members' consumers end with it). */
+  async #forget(name: string): Promise<void> {
+    const held = this.#table.get(name);
+    if (held === undefined) return;
+    this.#table.remove(held);
+    await held.close().catch(() => {});
   }
 
   async #enforceAges(): Promise<void> {
@@ -269,6 +307,7 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
     if (this.#closed) return;
     this.#closed = true;
     this.#positions.stop();
+    this.#unwatchCatalog?.();
     if (this.#retentionTimer !== undefined) clearInterval(this.#retentionTimer);
     await this.#admin.idle();
     await this.#positions.saveAll(this.#table.values());

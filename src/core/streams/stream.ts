@@ -100,6 +100,8 @@ export class Stream<S = unknown> {
 
   async #appendIf(msg: AppendInput, now: () => number, expected: number): Promise<Submitted> {
     const id = msg.msgId;
+    // A log shared with other writers checks and stores in one step, against all of them.
+    if (this.storage?.appendIfLast !== undefined) return { result: this.#append(msg, now, expected) };
     if (id === undefined || this.dedupe.lookup(id, now()) === undefined) {
       await this.#gate.drained();
       const last = await this.usable().lastForTopic(msg.topic);
@@ -113,7 +115,7 @@ export class Stream<S = unknown> {
     return { result: this.#append(msg, now) };
   }
 
-  #append(msg: AppendInput, now: () => number): Promise<AppendResult> {
+  #append(msg: AppendInput, now: () => number, expectLastSeq?: number): Promise<AppendResult> {
     let storage: StreamStorage;
     try {
       storage = this.usable();
@@ -129,10 +131,14 @@ export class Stream<S = unknown> {
     }
     const gate = this.#gate;
     gate.started();
-    const stored = storage.append([msg]).then(
-      (r) => {
+    const appended =
+      expectLastSeq !== undefined && storage.appendIfLast !== undefined
+        ? storage.appendIfLast(msg, expectLastSeq).then((r) => r.seq)
+        : storage.append([msg]).then((r) => r.firstSeq);
+    const stored = appended.then(
+      (seq) => {
         gate.settled();
-        return r.firstSeq;
+        return seq;
       },
       (err: unknown) => {
         gate.settled();

@@ -157,7 +157,8 @@ export async function resolveClusterOptions(options: ClusterOptions): Promise<Re
     tls = { ...(ca !== undefined ? { ca } : {}), ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}) };
   }
   const { replicas, streamPrefix } = options;
-  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)) throw invalid('replicas', 'must be an integer in 1..5');
+  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1 || replicas > 5))
+    throw invalid('replicas', 'must be an integer in 1..5');
   if (streamPrefix !== undefined && (typeof streamPrefix !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(streamPrefix)))
     throw invalid('streamPrefix', 'must be 1 to 32 letters, digits, "_" or "-"');
   return {

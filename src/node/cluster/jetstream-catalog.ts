@@ -8,11 +8,12 @@
  * Each save is one KV put: atomic, the old value or the new one.
  */
 import type { JetStreamManager, KV, NatsConnection } from 'nats';
-import type { StoragePart, StoredConsumer, StreamCatalog } from '../../core/streams/catalog.js';
+import type { CatalogWatcher, StoragePart, StoredConsumer, StreamCatalog } from '../../core/streams/catalog.js';
+import { unrefTimer } from '../../core/util/timers.js';
 import { DLQ_SUFFIX, type ResolvedStreamConfig, resolveConsumerConfig, resolveStreamConfig } from '../../core/streams/config.js';
 import type { RetentionLimits, StreamStorage } from '../../core/streams/storage.js';
 import { type Logger, silentLogger } from '../../core/util/logger.js';
-import { DEFAULT_JETSTREAM_PREFIX, DEFAULT_JETSTREAM_TIMEOUT_MS } from '../defaults.js';
+import { DEFAULT_JETSTREAM_CATALOG_POLL_MS, DEFAULT_JETSTREAM_PREFIX, DEFAULT_JETSTREAM_TIMEOUT_MS } from '../defaults.js';
 import { validConsumerState } from '../streams/file-catalog.js';
 import type { DiscardPolicy } from './jetstream-config.js';
 import { JS_STREAM_NOT_FOUND, jetStreamFailure, jsErrCode } from './jetstream-errors.js';
@@ -30,6 +31,8 @@ export interface JetStreamCatalogOptions {
   timeoutMs?: number;
   /** How often each log refreshes its cached state from stream info. @default DEFAULT_JETSTREAM_REFRESH_MS */
   refreshIntervalMs?: number;
+  /** How often a watching hub reads the saved configs for other hubs' changes. @default DEFAULT_JETSTREAM_CATALOG_POLL_MS */
+  watchIntervalMs?: number;
   /** Unreadable saved configs and consumers are reported here. @default silentLogger */
   logger?: Logger;
 }
@@ -57,7 +60,63 @@ export class JetStreamCatalog implements StreamCatalog {
     this.#logger = options.logger ?? silentLogger;
   }
 
+  readonly shared = true;
+  /** Each stream's config as this hub last saw or wrote it: the watch reports only others' changes. */
+  readonly #known = new Map<string, string>();
+
   async load(): Promise<ResolvedStreamConfig[]> {
+    const out = await this.#load();
+    for (const c of out) this.#known.set(c.name, JSON.stringify(c));
+    return out;
+  }
+
+  /**
+   * Polls the saved configs every `watchIntervalMs` and reports what other hubs changed (a poll,
+   * not a KV watch: an ordered consumer on a dead node can hold a hub deaf for long).
+   */
+  watchStreams(watcher: CatalogWatcher): { stop(): void; refresh(): Promise<void> } {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const interval = this.#o.watchIntervalMs ?? DEFAULT_JETSTREAM_CATALOG_POLL_MS;
+    const compare = async (): Promise<void> => {
+      const seen = new Set<string>();
+      for (const c of await this.#load()) {
+        seen.add(c.name);
+        const json = JSON.stringify(c);
+        if (this.#known.get(c.name) === json) continue;
+        this.#known.set(c.name, json);
+        if (!stopped) watcher.changed(c);
+      }
+      for (const name of [...this.#known.keys()])
+        if (!seen.has(name)) {
+          this.#known.delete(name);
+          if (!stopped) watcher.removed(name);
+        }
+    };
+    // One comparison at a time: a refresh waits for the one running, then runs its own.
+    let running: Promise<void> = Promise.resolve();
+    const run = (): Promise<void> => (running = running.then(compare, compare));
+    const poll = (): void => {
+      run()
+        .catch((err: unknown) => this.#logger.warn({ error: String(err) }, 'streams: the shared catalog could not be read; trying again'))
+        .finally(() => {
+          if (stopped) return;
+          timer = setTimeout(poll, interval);
+          unrefTimer(timer);
+        });
+    };
+    timer = setTimeout(poll, interval);
+    unrefTimer(timer);
+    return {
+      stop: () => {
+        stopped = true;
+        clearTimeout(timer);
+      },
+      refresh: run,
+    };
+  }
+
+  async #load(): Promise<ResolvedStreamConfig[]> {
     const out: ResolvedStreamConfig[] = [];
     for (const [key, value] of await this.#values(catalogKeys.streams, 'load')) {
       try {
@@ -70,11 +129,13 @@ export class JetStreamCatalog implements StreamCatalog {
   }
 
   async saveStream(config: ResolvedStreamConfig): Promise<void> {
+    this.#known.set(config.name, JSON.stringify(config));
     await this.#put(catalogKeys.stream(config.name), JSON.stringify(config), config.name);
   }
 
   /** The config goes first: a failure halfway leaves streams no config claims, never a config without its log. */
   async deleteStream(name: string): Promise<void> {
+    this.#known.delete(name);
     const { jsm, kv } = await this.#ready();
     try {
       await kv.purge(catalogKeys.stream(name));

@@ -19,11 +19,16 @@ export async function publishAcknowledged(
   headers: HeaderEntries,
   timeoutMs: number,
   stopped: () => boolean,
+  expectStreamLastSeq?: number,
 ): Promise<PubAck> {
   const deadline = Date.now() + timeoutMs;
   for (let wait = FIRST_RETRY_WAIT_MS; ; wait = Math.min(wait * 2, MAX_RETRY_WAIT_MS)) {
     try {
-      return await js.publish(subject, payload, { headers: toNatsHeaders(headers), timeout: Math.max(1, deadline - Date.now()) });
+      return await js.publish(subject, payload, {
+        headers: toNatsHeaders(headers),
+        timeout: Math.max(1, deadline - Date.now()),
+        ...(expectStreamLastSeq !== undefined ? { expect: { lastSequence: expectStreamLastSeq } } : {}),
+      });
     } catch (err) {
       if (!isNoResponders(err) || Date.now() + wait >= deadline || stopped()) throw err;
       await new Promise((r) => setTimeout(r, wait));

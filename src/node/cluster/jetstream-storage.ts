@@ -26,7 +26,7 @@ import {
 } from '../defaults.js';
 import { headerBytes, headerEntries, recordSize } from './jetstream-codec.js';
 import { type DiscardPolicy, ensureStream } from './jetstream-config.js';
-import { JS_DELETE_NOT_FOUND, JS_SEQ_NOT_FOUND, jetStreamFailure, jsErrCode } from './jetstream-errors.js';
+import { JS_DELETE_NOT_FOUND, JS_SEQ_NOT_FOUND, JS_WRONG_LAST_SEQUENCE, jetStreamFailure, jsErrCode } from './jetstream-errors.js';
 import { type LogNames, checkPrefix, logNames, storedSubject, subjectOf } from './jetstream-names.js';
 import { publishAcknowledged } from './jetstream-publish.js';
 import { LogReads } from './jetstream-reads.js';
@@ -175,6 +175,64 @@ export class JetStreamStorage implements StreamStorage {
     if (this.#limited) await this.#state.refresh().catch(() => {});
     else if (this.#state.unsettled > REFRESH_AFTER) void this.#state.refresh().catch(() => {});
     return { firstSeq: (acks[0] as PubAck).seq, lastSeq: (acks[acks.length - 1] as PubAck).seq };
+  }
+
+  /**
+   * A conditional append, atomic against every hub that writes to the stream. nats-server 2.9
+   * does not hold a subject's expected last sequence against publishes still being replicated (two
+   * racing updates of one key both pass; seen with its own KV), but does hold the stream's: so the
+   * stream's last sequence is read, then the topic's newest message, and the append expects the
+   * stream to be unchanged since. Another topic's write in between is tried again, not refused.
+   */
+  appendIfLast(msg: AppendInput, expectedTopicSeq: number): Promise<{ seq: number }> {
+    const p = this.#appendIfLast(msg, expectedTopicSeq);
+    this.#inFlight.add(p);
+    const done = (): void => void this.#inFlight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  async #appendIfLast(msg: AppendInput, expected: number): Promise<{ seq: number }> {
+    this.#check();
+    const subject = subjectOf(this.#names, msg.topic);
+    const deadline = Date.now() + this.#timeoutMs;
+    for (;;) {
+      let streamLast: number;
+      let topicLast: number;
+      try {
+        streamLast = (await this.#jsm.streams.info(this.#names.stream)).state.last_seq;
+        topicLast = (await this.#reads.lastOf(subject, this.#state.firstSeq, streamLast))?.msg.seq ?? 0;
+      } catch (err) {
+        throw jetStreamFailure('append', this.#names.stream, err);
+      }
+      if (topicLast !== expected) {
+        throw createError('CB_ERR_SEQ_MISMATCH', `the last message of ${msg.topic} is seq ${topicLast}, not ${expected}`, {
+          details: { topic: msg.topic, expected, actual: topicLast },
+        });
+      }
+      const time = Math.max(this.#state.lastTime ?? 0, msg.time);
+      const entries = headerEntries(msg, time, this.#origin, this.#dedupe);
+      const size = recordSize(utf8Length(subject), headerBytes(entries), msg.payload.length);
+      let ack: PubAck;
+      try {
+        ack = await publishAcknowledged(
+          this.#js,
+          subject,
+          msg.payload,
+          entries,
+          Math.max(1, deadline - Date.now()),
+          () => this.#closed,
+          streamLast,
+        );
+      } catch (err) {
+        // Another write reached the stream first: read again (the topic may still be as expected).
+        if (jsErrCode(err) === JS_WRONG_LAST_SEQUENCE && Date.now() < deadline && !this.#closed) continue;
+        throw jetStreamFailure('append', this.#names.stream, err);
+      }
+      if (!ack.duplicate) this.#state.count(ack.seq, size, time);
+      if (this.#limited) await this.#state.refresh().catch(() => {});
+      return { seq: ack.seq };
+    }
   }
 
   async read(fromSeq: number, options?: ReadOptions): Promise<StoredMessage[]> {

@@ -1,0 +1,197 @@
+/**
+ * Durable streams, key-value buckets and replicated documents across hubs: three hub processes
+ * joined by a real three-node NATS cluster keep their streams in JetStream (three replicas). A
+ * stream created on one hub is used on the others; a consumer on one hub gets what the others
+ * store; compare-and-set holds across hubs; two replicas of a document on different hubs converge;
+ * and while a client publishes durably, its NATS node and its hub are killed: it fails over, and
+ * every message that was acknowledged is read back from the stream.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type FailoverBus, type KvEntry, type PublishAck, type SyncingBus } from '../../src/node/index.js';
+import { closeAllBuses, openBus } from '../helpers/buses.js';
+import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
+import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
+import { codeOf } from '../helpers/rejects.js';
+import { testConfigDocument } from '../helpers/security.js';
+import { until } from '../helpers/wait.js';
+
+let nats: NatsCluster;
+const hubs: HubProcess[] = [];
+const config = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
+const dir = mkdtempSync(join(tmpdir(), 'cb-cluster-durable-'));
+
+function clusterArgs(i: number): string[] {
+  const user = nats.users.hubs[i]!;
+  const file = join(dir, `${user.user}.password`);
+  writeFileSync(file, user.password, { mode: 0o600 });
+  return ['--cluster', nats.urls[i]!, '--cluster-user', user.user, '--cluster-password-file', file];
+}
+
+const bus = async (i: number): Promise<SyncingBus> => (await openBus(hubs[i]!.url)) as SyncingBus;
+
+before(async () => {
+  nats = await startNatsCluster({ nodes: 3 });
+  for (let i = 0; i < 3; i++) hubs.push(await startHubProcess(clusterArgs(i), { config, readyTimeoutMs: 20_000 }));
+});
+
+after(async () => {
+  await closeAllBuses();
+  await Promise.all(hubs.map((h) => (h.alive() ? h.stop() : undefined)));
+  await nats?.stop();
+});
+
+async function readAll(b: SyncingBus, stream: string): Promise<Map<number, unknown>> {
+  const bySeq = new Map<number, unknown>();
+  for (let from = 1; ; ) {
+    const page = await b.streams.read(stream, { fromSeq: from, maxMessages: 1000 });
+    if (page.length === 0) return bySeq;
+    for (const r of page) bySeq.set(r.seq, r.data);
+    from = page[page.length - 1]!.seq + 1;
+  }
+}
+
+test('a stream created on one hub lives in JetStream: the other hubs store into it, and consumers anywhere get it all', async () => {
+  const [a, b, c] = [await bus(0), await bus(1), await bus(2)];
+  await a.streams.create({ name: 'ORDERS', topics: ['orders.>'] });
+  const jsz = (await nats.monitor(0, 'jsz?streams=1')) as {
+    account_details?: Array<{ stream_detail?: Array<{ name: string; config?: { num_replicas?: number } }> }>;
+  };
+  const names = (jsz.account_details ?? []).flatMap((d) => d.stream_detail ?? []);
+  const log = names.find((s) => s.name.includes('ORDERS') && !s.name.includes('DLQ'));
+  assert.ok(log !== undefined, `a JetStream stream for ORDERS: ${names.map((s) => s.name)}`);
+  // The other hubs find it in the shared catalog the first time it is asked for.
+  await b.publish('orders.probe', 0, { durable: true });
+  const got: string[] = [];
+  const consumer = c.consume<string>('ORDERS', { durable: 'billing', deliver: 'new' }, (m) => {
+    got.push(m.data);
+  });
+  await consumer.ready;
+  const acks: PublishAck[] = [];
+  for (let i = 0; i < 5; i++) {
+    acks.push(await a.publish('orders.a', `a${i}`, { durable: true }));
+    acks.push(await b.publish('orders.b', `b${i}`, { durable: true }));
+  }
+  await until(() => got.length === 10, 10_000, 'the consumer on hub 3 got all ten');
+  assert.deepEqual(got.sort(), ['a0', 'a1', 'a2', 'a3', 'a4', 'b0', 'b1', 'b2', 'b3', 'b4']);
+  const stored = await readAll(c, 'ORDERS');
+  for (const ack of acks) assert.ok(stored.has(ack.seq), `seq ${ack.seq} read back on hub 3`);
+});
+
+test('compare-and-set across hubs: two hubs increment one key, every increment lands once', async () => {
+  const [a, b] = [await bus(0), await bus(1)];
+  const buckets = [await a.kv.bucket('counters'), await b.kv.bucket('counters')];
+  await buckets[0]!.put('n', 0);
+  await until(async () => (await buckets[1]!.get<number>('n'))?.value === 0, 10_000, 'hub 2 reads the key');
+  let conflicts = 0;
+  const incrementer = async (bucket: (typeof buckets)[number]): Promise<void> => {
+    for (let done = 0; done < 15; ) {
+      const cur = (await bucket.get<number>('n')) as KvEntry<number>;
+      try {
+        await bucket.update('n', (cur.value as number) + 1, cur.revision);
+        done++;
+      } catch (err) {
+        assert.equal(codeOf(err), 'CB_ERR_SEQ_MISMATCH');
+        conflicts++;
+      }
+    }
+  };
+  await Promise.all(buckets.map(incrementer));
+  assert.equal((await buckets[1]!.get('n'))?.value, 30, `no increment lost (${conflicts} conflicts retried)`);
+  assert.equal((await buckets[0]!.get('n'))?.value, 30);
+  await assert.rejects(buckets[1]!.create('n', 1), (e: unknown) => codeOf(e) === 'CB_ERR_SEQ_MISMATCH');
+});
+
+test('two replicas of a document on different hubs edit at once and converge', async () => {
+  const [a, b] = [await bus(0), await bus(2)];
+  const docA = await a.sync.open<{ items: Record<string, number> }>('cluster/doc', { kind: 'json' });
+  await docA.flushed();
+  docA.replace({ items: {} });
+  await docA.flushed();
+  const docB = await b.sync.open<{ items: Record<string, number> }>('cluster/doc');
+  for (let i = 0; i < 10; i++) {
+    docA.change((d) => {
+      d.items[`a${i}`] = i;
+    });
+    docB.change((d) => {
+      d.items[`b${i}`] = i;
+    });
+  }
+  await Promise.all([docA.flushed(), docB.flushed()]);
+  await until(
+    () => docA.seq === docB.seq && JSON.stringify(docA.value) === JSON.stringify(docB.value) && Object.keys(docA.value.items).length === 20,
+    15_000,
+    'the replicas converge',
+  );
+});
+
+test('a NATS node and a hub killed while a client publishes durably: it fails over, and nothing acknowledged is lost', {
+  timeout: 120_000,
+}, async () => {
+  const admin = await bus(2);
+  await admin.streams.create({ name: 'FO', topics: ['fo.>'] });
+  // A fourth hub on NATS node 1, which the client prefers; hub 2 (node 2) is its backup.
+  const doomed = await startHubProcess(clusterArgs(0), { config, readyTimeoutMs: 20_000 });
+  const client: FailoverBus = await connect(
+    [
+      { url: doomed.url, name: 'D', weight: 1 },
+      { url: hubs[1]!.url, name: 'B', weight: 0 },
+    ],
+    {
+      name: 'test',
+      secret: config.apps.test.secret,
+      timeoutMs: 3_000,
+      requestTimeoutMs: 30_000,
+      reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+      failover: { heartbeatMs: 250, recoveryMs: 600_000 },
+    },
+  );
+  try {
+    await until(
+      async () => {
+        try {
+          await client.publish('fo.probe', -1, { durable: true });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      'hub D stores into FO',
+    );
+    const COUNT = 400;
+    const acks = new Map<number, PublishAck>();
+    const failures: unknown[] = [];
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < COUNT) {
+        const i = next++;
+        try {
+          acks.set(i, await client.publish('fo.n', i, { durable: true }));
+        } catch (err) {
+          failures.push(err);
+        }
+      }
+    };
+    const lanes = Promise.all(Array.from({ length: 8 }, lane));
+    await until(() => acks.size >= 100, 30_000, 'a hundred acknowledged');
+    await nats.nodes[0]!.kill();
+    doomed.kill();
+    await lanes;
+    assert.equal(client.hub, 'B', 'the client moved to hub B');
+    await nats.nodes[0]!.restart();
+    await nats.jetStreamReady();
+    const stored = await readAll(admin, 'FO');
+    for (const [i, ack] of acks) assert.equal(stored.get(ack.seq), i, `message ${i} acknowledged at seq ${ack.seq} is in the stream`);
+    assert.ok(acks.size + failures.length === COUNT, 'every publish settled');
+    assert.ok(
+      acks.size >= COUNT - failures.length && acks.size > 300,
+      `acknowledged ${acks.size}, failed ${failures.length}: ${failures.slice(0, 3).map(String)}`,
+    );
+  } finally {
+    await client.close();
+  }
+});
