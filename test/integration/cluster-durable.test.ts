@@ -81,6 +81,37 @@ test('a stream created on one hub lives in JetStream: the other hubs store into 
   for (const ack of acks) assert.ok(stored.has(ack.seq), `seq ${ack.seq} read back on hub 3`);
 });
 
+test('delivery counts, backoff, late acks and dead letters keep their semantics with the log in JetStream', async () => {
+  const [a, c] = [await bus(0), await bus(2)];
+  await a.streams.create({ name: 'JOBS', topics: ['jobs.>'] });
+  const seen: Array<{ n: number; count: number; at: number }> = [];
+  const late: unknown[] = [];
+  const consumer = c.consume<number>('JOBS', { durable: 'worker', ackWaitMs: 300, maxDeliver: 3, backoffMs: [100, 200] }, async (m) => {
+    seen.push({ n: m.data, count: m.deliveryCount, at: Date.now() });
+    if (m.data === 1) await m.ack();
+    else if (m.data === 2) await m.nak();
+    else if (m.data === 3 && m.deliveryCount === 1) {
+      // Past its ack wait: given out again, so this late ack is refused.
+      setTimeout(() => void m.ack().catch((err: unknown) => late.push(codeOf(err))), 600);
+    } else if (m.data === 3) await m.ack();
+  });
+  await consumer.ready;
+  for (const n of [1, 2, 3]) await a.publish('jobs.run', n, { durable: true });
+  await until(() => seen.filter((x) => x.n === 2).length === 3 && late.length === 1, 10_000, 'three deliveries of 2, the late ack');
+  assert.deepEqual(
+    seen.filter((x) => x.n === 2).map((x) => x.count),
+    [1, 2, 3],
+  );
+  const twos = seen.filter((x) => x.n === 2);
+  assert.ok(twos[1]!.at - twos[0]!.at >= 90 && twos[2]!.at - twos[1]!.at >= 190, 'the backoff steps were waited');
+  assert.deepEqual(late, ['CB_ERR_ACK_STALE']);
+  assert.equal(seen.filter((x) => x.n === 1).length, 1);
+  // After its last delivery, 2 is a dead letter, readable from another hub.
+  await until(async () => (await readAll(a, 'JOBS.DLQ')).size === 1, 10_000, 'the dead letter');
+  const [letter] = [...(await readAll(a, 'JOBS.DLQ')).values()];
+  assert.equal(letter, 2);
+});
+
 test('compare-and-set across hubs: two hubs increment one key, every increment lands once', async () => {
   const [a, b] = [await bus(0), await bus(1)];
   const buckets = [await a.kv.bucket('counters'), await b.kv.bucket('counters')];
