@@ -81,6 +81,31 @@ test('a stream created on one hub lives in JetStream: the other hubs store into 
   for (const ack of acks) assert.ok(stored.has(ack.seq), `seq ${ack.seq} read back on hub 3`);
 });
 
+test('a grant on > does not reach JetStream through a hub: $ topics stay on their hub', async () => {
+  const [a, b] = [await bus(0), await bus(1)];
+  const barrier: number[] = [];
+  b.subscribe<number>('barrier.x', (m) => {
+    barrier.push(m.data);
+  });
+  await b.flush();
+  await until(
+    async () => {
+      await a.publish('barrier.x', 0);
+      return barrier.length > 0;
+    },
+    5_000,
+    'the barrier crosses',
+  );
+  await a.publish('$JS.API.STREAM.DELETE.CB_LOG_ORDERS', {}, { ack: true });
+  await a.publish('$CB.STREAM.ORDERS.log.orders.forged', 'x', { ack: true });
+  // Whatever the hub sent NATS before this arrives on hub 2 first (one connection, in order).
+  await a.publish('barrier.x', 1, { ack: true });
+  await until(() => barrier.includes(1), 5_000, 'the barrier after');
+  const stored = await readAll(b, 'ORDERS');
+  assert.ok(stored.size >= 11, 'ORDERS is still there, with its messages');
+  assert.ok(![...stored.values()].includes('x'), 'nothing was written into it past the hubs');
+});
+
 test('delivery counts, backoff, late acks and dead letters keep their semantics with the log in JetStream', async () => {
   const [a, c] = [await bus(0), await bus(2)];
   await a.streams.create({ name: 'JOBS', topics: ['jobs.>'] });
