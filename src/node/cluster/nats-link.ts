@@ -9,26 +9,23 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  type Authenticator,
   type ConnectionOptions,
-  type Msg,
   type MsgHdrs,
   type NatsConnection,
   type NatsError,
   type Subscription,
   connect,
-  credsAuthenticator,
   headers as natsHeaders,
-  nkeyAuthenticator,
 } from 'nats';
 import type { ClusterInbound, ClusterLink, ClusterRefusal } from '../../core/broker/cluster.js';
 import { CLUSTER_INBOX_ROOT, isReservedSubject } from '../../core/broker/cluster.js';
 import { createError } from '../../core/errors/index.js';
-import { type Metric, single } from '../../core/metrics/metric.js';
+import type { Metric } from '../../core/metrics/metric.js';
 import { TypedEmitter } from '../../core/util/emitter.js';
 import type { Logger } from '../../core/util/logger.js';
 import type { ResolvedClusterOptions } from './cluster-options.js';
 import { FrameBatch, eachFrame } from './nats-batch.js';
+import { clusterMetrics, connectionOptions, describe, isNoResponders } from './nats-connection.js';
 
 /** The NATS header naming the groups the sending hub served itself (other hubs skip them). */
 export const SERVED_HEADER = 'Cb-Served';
@@ -82,17 +79,7 @@ export class NatsLink implements ClusterLink {
    */
   static async open(options: ResolvedClusterOptions, hubId: string, logger: Logger): Promise<NatsLink> {
     const localOnly = options.whenUnreachable === 'local-only';
-    const opts: ConnectionOptions = {
-      servers: [...options.servers],
-      name: options.name ?? `crossbus-hub-${hubId}`,
-      noEcho: true,
-      timeout: options.connectTimeoutMs,
-      reconnect: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: options.reconnectWaitMs,
-      ...authOf(options),
-      ...(options.tls !== undefined || options.servers.some((s) => s.startsWith('tls:')) ? { tls: options.tls ?? {} } : {}),
-    };
+    const opts = connectionOptions(options, hubId);
     const link = new NatsLink(logger);
     const failed = (cause: unknown) =>
       // The message names the servers only: credentials never appear in URLs or errors.
@@ -333,18 +320,11 @@ export class NatsLink implements ClusterLink {
   }
 
   metrics(): readonly Metric[] {
-    const c = this.#counts;
-    return [
-      single('gauge', 'crossbus_cluster_connected', '1 while the hub is connected to its NATS cluster', () =>
-        this.#state === 'connected' ? 1 : 0,
-      ),
-      single('gauge', 'crossbus_cluster_interest', 'NATS subscriptions this hub holds for its clients', () => this.#interest.size),
-      single('counter', 'crossbus_cluster_messages_out_total', 'Messages this hub forwarded to the cluster', () => c.out),
-      single('counter', 'crossbus_cluster_messages_in_total', 'Messages this hub received from the cluster', () => c.in),
-      single('counter', 'crossbus_cluster_dropped_total', 'Messages not forwarded because NATS was not reachable', () => c.dropped),
-      single('counter', 'crossbus_cluster_refused_total', 'Messages and subscriptions NATS refused or could not take', () => c.refused),
-      single('counter', 'crossbus_cluster_reconnects_total', 'Times the hub reconnected to the cluster', () => c.reconnects),
-    ];
+    return clusterMetrics(
+      this.#counts,
+      () => this.#state === 'connected',
+      () => this.#interest.size,
+    );
   }
 
   /** Leaves the cluster: what is buffered is sent, then the connection closes. */
@@ -361,31 +341,4 @@ export class NatsLink implements ClusterLink {
       await nc.close().catch(() => {});
     }
   }
-}
-
-function authOf(options: ResolvedClusterOptions): Partial<ConnectionOptions> {
-  const c = options.credentials;
-  switch (c.kind) {
-    case 'user':
-      return { user: c.user, pass: c.pass };
-    case 'token':
-      return { token: c.token };
-    case 'creds':
-      return { authenticator: credsAuthenticator(c.creds) as Authenticator };
-    case 'nkey':
-      return { authenticator: nkeyAuthenticator(c.seed) as Authenticator };
-    default:
-      return {};
-  }
-}
-
-/** NATS's no-responders status (503) on a reply topic. */
-function isNoResponders(msg: Msg): boolean {
-  return msg.data.length === 0 && msg.headers?.code === 503;
-}
-
-function describe(err: unknown): string {
-  if (err !== null && typeof err === 'object' && 'code' in err)
-    return `${String((err as { code: unknown }).code)}${err instanceof Error ? ` (${err.message})` : ''}`;
-  return err instanceof Error ? err.message : String(err);
 }
