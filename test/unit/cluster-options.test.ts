@@ -32,6 +32,8 @@ test('defaults: fail when unreachable, 5 s to connect, 250 ms between reconnecti
     connectTimeoutMs: 5_000,
     whenUnreachable: 'fail',
     reconnectWaitMs: 250,
+    replicas: undefined,
+    streamPrefix: undefined,
   });
 });
 
@@ -100,6 +102,18 @@ test('limits at their edges; TLS needs a certificate and its key together', asyn
     else await rejectsWithCode(p, 'CB_ERR_INVALID_OPTION');
   }
   await rejectsWithCode(resolveClusterOptions({ servers, whenUnreachable: 'retry' as 'fail' }), 'CB_ERR_INVALID_OPTION');
+  for (const [replicas, ok] of [
+    [1, true],
+    [0, false],
+    [5, true],
+    [6, false],
+  ] as const) {
+    const p = resolveClusterOptions({ servers, replicas });
+    if (ok) await p;
+    else await rejectsWithCode(p, 'CB_ERR_INVALID_OPTION');
+  }
+  await rejectsWithCode(resolveClusterOptions({ servers, streamPrefix: 'a.b' }), 'CB_ERR_INVALID_OPTION');
+  assert.equal((await resolveClusterOptions({ servers, streamPrefix: 'APP_1' })).streamPrefix, 'APP_1');
   await rejectsWithCode(resolveClusterOptions({ servers, tls: { certFile: file('c', 'C') } }), 'CB_ERR_INVALID_OPTION');
   const tls = await resolveClusterOptions({
     servers,
