@@ -8,8 +8,9 @@ import type { Broker } from '../core/broker/broker.js';
 import type { ClusterConfig } from '../core/config/cluster-schema.js';
 import type { Logger } from '../core/util/logger.js';
 import { type ClusterOptions, resolveClusterOptions } from '../node/cluster/cluster-options.js';
-import { NatsLink } from '../node/cluster/nats-link.js';
-import { JetStreamCatalog } from '../node/cluster/jetstream-catalog.js';
+// Types only: a hub on its own never loads the NATS client (see openCluster).
+import type { NatsLink } from '../node/cluster/nats-link.js';
+import type { JetStreamCatalog } from '../node/cluster/jetstream-catalog.js';
 
 export type { ClusterOptions } from '../node/cluster/cluster-options.js';
 
@@ -54,6 +55,10 @@ export async function openCluster(
   if (codeHasCredentials) for (const k of credentialKeys) delete base[k];
   const merged = { ...base, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) } as ClusterOptions;
   const resolved = await resolveClusterOptions(merged);
+  const [{ NatsLink }, { JetStreamCatalog }] = await Promise.all([
+    import('../node/cluster/nats-link.js'),
+    import('../node/cluster/jetstream-catalog.js'),
+  ]);
   const link = await NatsLink.open(resolved, hubId, logger);
   const nc = link.connection;
   if (nc === undefined) {

@@ -66,7 +66,20 @@ test('a frame larger than NATS takes: CB_ERR_FRAME_TOO_LARGE to a sender that as
     remote.push(m.data.length);
   });
   await Promise.all([a!.flush(), b!.flush()]);
-  await until(() => hubs[1]!.cluster?.interestCount === 1, 3_000, 'interest');
+  // Hub 2's interest has reached NATS once a message published after it arrives there.
+  const ready: number[] = [];
+  b!.subscribe<number>('big.ready', (m) => {
+    ready.push(m.data);
+  });
+  await b!.flush();
+  await until(
+    async () => {
+      await a!.publish('big.ready', 0, { ack: true });
+      return ready.length > 0;
+    },
+    5_000,
+    'hub 2 hears hub 1',
+  );
   await a!.publish('big.x', 'y'.repeat(100), { ack: true });
   await assert.rejects(a!.publish('big.x', 'y'.repeat(8_000), { ack: true }), (e: { code?: string; message: string }) => {
     assert.equal(e.code, 'CB_ERR_FRAME_TOO_LARGE');
