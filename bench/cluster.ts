@@ -7,7 +7,8 @@
  *                             authenticated, encrypted: the defaults); 128-byte messages
  *   nats-direct               a nats.js publisher on node 1, a subscriber on node 2; same messages
  *   crossbus-cluster-durable  durable publishes from a client of hub 1, up to 1,000 outstanding,
- *                             into a stream created with the defaults (bench/cluster-durable.ts)
+ *                             into a stream created through the hub with the defaults: JetStream,
+ *                             R3 file storage (bench/cluster-durable.ts checks it each round)
  *   nats-direct-durable       js.publish() from a client of node 1, up to 1,000 outstanding, into
  *                             an R3 file-storage stream
  *
@@ -16,8 +17,8 @@
  * first), every one must arrive. The two pairs run in interleaved rounds after a warm-up, so that
  * load from elsewhere on the machine hits both alike; the median round is reported. Durable rate =
  * messages / seconds from the first publish to the last acknowledgement, a fresh stream per round,
- * median of the rounds; crossbus's rounds run before JetStream's, so that JetStream's unsynced
- * writes are not flushed by the hub's fsyncs. Rounds that would end past the time budget are skipped.
+ * median of the rounds; both sides store in the same JetStream cluster, so their rounds take turns
+ * too (each stream deleted after its round). Rounds that would end past the time budget are skipped.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -25,7 +26,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CROSSBUS_STREAM_STORAGE, crossbusDurable, type DurablePublisher, durableRound, natsDurable, WINDOW } from './cluster-durable.js';
+import { crossbusDurable, type DurablePublisher, durableRound, JetStreamProbe, natsDurable, REPLICAS, WINDOW } from './cluster-durable.js';
 import { crossbusPair, natsPair, type Pair, runPhase } from './cluster-pubsub.js';
 import { median, rateOf, type PhaseResult } from './durable.js';
 import { type BenchCluster, startBenchCluster } from './lib/cluster-setup.js';
@@ -67,8 +68,12 @@ interface Row {
 const ROWS: readonly Row[] = [
   { key: 'crossbus-cluster', workload: 'pub/sub 1→1', path: 'client → hub 1 → NATS n1 → n2 → hub 2 → client' },
   { key: 'nats-direct', workload: 'pub/sub 1→1', path: 'nats.js → n1 → n2 → nats.js' },
-  { key: 'crossbus-cluster-durable', workload: `durable publish, ${fmtInt(WINDOW)} in flight`, path: 'client → hub 1 stream (defaults)' },
-  { key: 'nats-direct-durable', workload: `js.publish, ${fmtInt(WINDOW)} in flight`, path: 'nats.js → n1 → R3 file stream' },
+  {
+    key: 'crossbus-cluster-durable',
+    workload: `durable publish, ${fmtInt(WINDOW)} in flight`,
+    path: `client → hub 1 → n1 → R${REPLICAS} file stream (hub default)`,
+  },
+  { key: 'nats-direct-durable', workload: `js.publish, ${fmtInt(WINDOW)} in flight`, path: `nats.js → n1 → R${REPLICAS} file stream` },
 ];
 
 class Tally {
@@ -151,26 +156,44 @@ async function durableRounds(t: Tally, c: BenchCluster, messages: number): Promi
     ['crossbus-cluster-durable', 'CB', () => crossbusDurable(c.hubs[0]!.url, c.apps.durable, payload)],
     ['nats-direct-durable', 'JS', () => natsDurable(c.nats.urls[0]!, c.direct, payload)],
   ];
-  for (const [key, prefix, make] of sides) {
-    if (!t.live(key)) continue;
-    let pub: DurablePublisher | undefined;
-    try {
-      pub = await withTimeout(make(), CONNECT_TIMEOUT_MS, `${key}: connect`);
-      note(`cluster: ${key}: warm-up ${fmtInt(warmup)}`);
-      await durableRound(`${key} warm-up`, pub, `${prefix}_WARM`, `bench.${prefix.toLowerCase()}.warm`, warmup, DURABLE_TIMEOUT_MS);
-      let longest = 0;
-      for (let round = 0; round < DURABLE_ROUNDS; round++) {
-        if (!t.fits(key, round, longest)) break;
-        const began = performance.now();
-        const subject = `bench.${prefix.toLowerCase()}.r${round + 1}`;
-        t.add(key, await durableRound(`${key} round ${round + 1}`, pub, `${prefix}_R${round + 1}`, subject, messages, DURABLE_TIMEOUT_MS));
-        longest = Math.max(longest, performance.now() - began);
+  const open = new Map<Key, { prefix: string; pub: DurablePublisher }>();
+  let probe: JetStreamProbe | undefined;
+  try {
+    probe = await withTimeout(JetStreamProbe.open(c.nats, c.direct), CONNECT_TIMEOUT_MS, 'JetStream probe: connect');
+    for (const [key, prefix, make] of sides) {
+      if (!t.live(key)) continue;
+      try {
+        const pub = await withTimeout(make(), CONNECT_TIMEOUT_MS, `${key}: connect`);
+        open.set(key, { prefix, pub });
+        note(`cluster: ${key}: warm-up ${fmtInt(warmup)}`);
+        const subject = `bench.${prefix.toLowerCase()}.warm`;
+        await durableRound(`${key} warm-up`, pub, probe, `${prefix}_WARM`, subject, warmup, DURABLE_TIMEOUT_MS);
+      } catch (err) {
+        t.fail(key, err);
       }
-    } catch (err) {
-      t.fail(key, err);
-    } finally {
-      await pub?.close().catch((e: unknown) => note(`cluster: ${key}: close: ${errMsg(e)}`));
     }
+    let longest = 0;
+    for (let round = 0; round < DURABLE_ROUNDS; round++) {
+      if (!t.fits('durable', round, longest)) break;
+      const began = performance.now();
+      for (const [key, { prefix, pub }] of open) {
+        if (!t.live(key)) continue;
+        try {
+          const subject = `bench.${prefix.toLowerCase()}.r${round + 1}`;
+          const name = `${prefix}_R${round + 1}`;
+          t.add(key, await durableRound(`${key} round ${round + 1}`, pub, probe, name, subject, messages, DURABLE_TIMEOUT_MS));
+        } catch (err) {
+          t.fail(key, err);
+        }
+      }
+      longest = Math.max(longest, performance.now() - began);
+    }
+  } catch (err) {
+    for (const [key] of sides) if (t.live(key)) t.fail(key, err);
+  } finally {
+    for (const [key, { pub }] of open)
+      await withTimeout(pub.close(), CLOSE_TIMEOUT_MS, `${key}: close`).catch((e: unknown) => note(`cluster: ${key}: close: ${errMsg(e)}`));
+    await probe?.close().catch((e: unknown) => note(`cluster: JetStream probe: close: ${errMsg(e)}`));
   }
 }
 
@@ -188,7 +211,7 @@ export async function runClusterBench(options: ClusterSuiteOptions = {}): Promis
   process.once('exit', removeTmpSync);
   let cluster: BenchCluster | undefined;
   try {
-    cluster = await startBenchCluster({ dir: tmp, hubArgs: () => [...CROSSBUS_STREAM_STORAGE.hubArgs] });
+    cluster = await startBenchCluster({ dir: tmp });
     placement = await cluster.placement();
     if (placement.some((n, i) => n !== i)) throw new Error(`hubs are not each on their own NATS node: ${JSON.stringify(placement)}`);
     await pubsubRounds(t, cluster, messages, warmup);
@@ -208,10 +231,9 @@ export async function runClusterBench(options: ClusterSuiteOptions = {}): Promis
     if (!t.wanted.has(row.key)) continue;
     const failed = t.failed.get(row.key);
     const list = t.rounds.get(row.key) ?? [];
-    const storage = row.key === 'crossbus-cluster-durable' ? CROSSBUS_STREAM_STORAGE.note : '';
     if (failed !== undefined) {
       failures.push(`${row.key}: ${failed}`);
-      rows.push([row.key, row.workload, row.path, '-', '-', '-', [storage, `FAILED: ${firstLine(failed)}`].filter(Boolean).join(' ')]);
+      rows.push([row.key, row.workload, row.path, '-', '-', '-', `FAILED: ${firstLine(failed)}`]);
       continue;
     }
     if (list.length === 0) continue;
@@ -225,7 +247,7 @@ export async function runClusterBench(options: ClusterSuiteOptions = {}): Promis
       String(list.length),
       fmtInt(median(rates)),
       `${fmtInt(Math.min(...rates))}–${fmtInt(Math.max(...rates))}`,
-      [storage, cut].filter(Boolean).join('; '),
+      cut,
     ]);
   }
   const ratios: Record<string, number> = {};
@@ -240,7 +262,8 @@ export async function runClusterBench(options: ClusterSuiteOptions = {}): Promis
     `cluster: 3 NATS nodes (JetStream on) and 3 secure hubs, hub i on node i (placement seen: ${placement.map((n) => (n < 0 ? '?' : `n${n + 1}`)).join(', ')})`,
     `pub/sub: ${PAYLOAD_BYTES} B messages, up to ${fmtInt(messages)} per round (or ${PHASE_MAX_MS / 1000} s), warm-up ${fmtInt(warmup)}, ` +
       `interleaved rounds; rate = received / s, first publish to last delivery; publishers yield every ${PACE_EVERY}`,
-    `durable: ${fmtInt(durableMessages)} messages of ${PAYLOAD_BYTES} B per round, a fresh stream each; rate = acks / s`,
+    `durable: ${fmtInt(durableMessages)} messages of ${PAYLOAD_BYTES} B per round, a fresh stream each, interleaved rounds; rate = acks / s; ` +
+      `both sides checked in JetStream after each round (file storage, ${REPLICAS} replicas, every copy full)`,
     `machine: ${availableParallelism()} cores, load average ${loadBefore.toFixed(2)} before, ${(loadavg()[0] ?? 0).toFixed(2)} after`,
     ...t.skipped,
   ].join('\n');

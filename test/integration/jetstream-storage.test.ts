@@ -188,6 +188,29 @@ describe('JetStream failures', () => {
     await s.close();
   });
 
+  test('a publish NATS does not allow the hub fails at once (refused), not at the deadline; the others are stored', async () => {
+    const own = await startNatsCluster({ nodes: 1, hubPermissions: { publish: { deny: ['$CB.STREAM.deny.log.secret.>'] } } });
+    const u = own.users.hubs[0]!;
+    const nc = await connect({ servers: own.urls[0], user: u.user, pass: u.password });
+    try {
+      const s = await JetStreamStorage.open(nc, { stream: 'deny', timeoutMs: 60_000 });
+      const started = Date.now();
+      const [denied, allowed] = await Promise.allSettled([s.append([put('secret.x', '1')]), s.append([put('open.x', '2')])]);
+      const err = await rejectsWithCode(denied.status === 'rejected' ? Promise.reject(denied.reason) : Promise.resolve(), 'CB_ERR_STORAGE');
+      assert.equal(err.details?.reason, 'refused');
+      assert.ok(Date.now() - started < 30_000, `refused after ${Date.now() - started} ms`);
+      assert.deepEqual(allowed.status === 'fulfilled' ? allowed.value : allowed.reason, { firstSeq: 1, lastSeq: 1 });
+      assert.deepEqual(
+        (await s.read(1)).map((m) => m.topic),
+        ['open.x'],
+      );
+      await s.close();
+    } finally {
+      await nc.close();
+      await own.stop();
+    }
+  });
+
   test('a node killed while appending: every acknowledged append is read back; the others fail typed', async (t) => {
     const s = await openLog({ timeoutMs: 4_000 });
     const jsm = await nc1.jetstreamManager();

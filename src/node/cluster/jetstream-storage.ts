@@ -9,7 +9,7 @@
  * the last message of a subject, and its message delete. `state()` is a cached view
  * (jetstream-state.ts), exact for this hub's own operations and refreshed from stream info.
  */
-import type { JetStreamClient, JetStreamManager, NatsConnection, PubAck, PurgeOpts } from 'nats';
+import type { JetStreamManager, NatsConnection, PubAck, PurgeOpts } from 'nats';
 import { createError } from '../../core/errors/index.js';
 import { utf8Length } from '../../core/protocol/utf8.js';
 import type { StoragePart } from '../../core/streams/catalog.js';
@@ -24,11 +24,14 @@ import {
   DEFAULT_JETSTREAM_REPLICAS,
   DEFAULT_JETSTREAM_TIMEOUT_MS,
 } from '../defaults.js';
-import { headerBytes, headerEntries, recordSize } from './jetstream-codec.js';
+import { headerBytes, headerEntries, recordSize, toNatsHeaders } from './jetstream-codec.js';
 import { type DiscardPolicy, ensureStream } from './jetstream-config.js';
 import { JS_DELETE_NOT_FOUND, JS_SEQ_NOT_FOUND, JS_WRONG_LAST_SEQUENCE, jetStreamFailure, jsErrCode } from './jetstream-errors.js';
 import { type LogNames, checkPrefix, logNames, storedSubject, subjectOf } from './jetstream-names.js';
-import { publishAcknowledged } from './jetstream-publish.js';
+import { JetStreamPublisher } from './jetstream-publish.js';
+
+/** JetStream's header for an append that expects the stream's last sequence (atomic in a cluster on 2.9). */
+const EXPECTED_LAST_SEQUENCE = 'Nats-Expected-Last-Sequence';
 import { LogReads } from './jetstream-reads.js';
 import { CachedState } from './jetstream-state.js';
 import { LogFollower } from './jetstream-watch.js';
@@ -66,7 +69,7 @@ export function defaultReplicas(nc: NatsConnection): number {
 }
 
 export class JetStreamStorage implements StreamStorage {
-  readonly #js: JetStreamClient;
+  readonly #publisher: JetStreamPublisher;
   readonly #jsm: JetStreamManager;
   readonly #names: LogNames;
   readonly #reads: LogReads;
@@ -74,17 +77,18 @@ export class JetStreamStorage implements StreamStorage {
   readonly #origin = randomHex(8);
   readonly #dedupe: boolean;
   readonly #limited: boolean;
-  readonly #timeoutMs: number;
   readonly #logger: Logger;
   readonly #listeners = new Set<(topic: string, seq: number) => void>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #follower: LogFollower | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  /** How long an append (a compare-and-set with its reads again) may take in all. */
+  readonly #timeoutMs: number;
 
   private constructor(nc: NatsConnection, jsm: JetStreamManager, names: LogNames, o: JetStreamStorageOptions) {
     this.#timeoutMs = o.timeoutMs ?? DEFAULT_JETSTREAM_TIMEOUT_MS;
-    this.#js = nc.jetstream({ timeout: this.#timeoutMs });
+    this.#publisher = new JetStreamPublisher(nc, this.#timeoutMs);
     this.#jsm = jsm;
     this.#names = names;
     this.#reads = new LogReads(jsm, names);
@@ -120,7 +124,12 @@ export class JetStreamStorage implements StreamStorage {
       discard: o.discard ?? 'old',
     });
     const s = new JetStreamStorage(nc, manager, names, o);
-    await s.#state.refresh();
+    try {
+      await s.#state.refresh();
+    } catch (err) {
+      s.#publisher.close();
+      throw err;
+    }
     s.#follower = new LogFollower(
       nc,
       names.watchFilter,
@@ -162,7 +171,7 @@ export class JetStreamStorage implements StreamStorage {
       const subject = subjects[i] as string;
       const size = recordSize(utf8Length(subject), headerBytes(entries), m.payload.length);
       const at = time;
-      return publishAcknowledged(this.#js, subject, m.payload, entries, this.#timeoutMs, () => this.#closed).then((ack) => {
+      return this.#publisher.publish(subject, m.payload, toNatsHeaders(entries)).then((ack) => {
         if (!ack.duplicate) this.#state.count(ack.seq, size, at);
         return ack;
       });
@@ -215,15 +224,10 @@ export class JetStreamStorage implements StreamStorage {
       const size = recordSize(utf8Length(subject), headerBytes(entries), msg.payload.length);
       let ack: PubAck;
       try {
-        ack = await publishAcknowledged(
-          this.#js,
-          subject,
-          msg.payload,
-          entries,
-          Math.max(1, deadline - Date.now()),
-          () => this.#closed,
-          streamLast,
-        );
+        const hdrs = toNatsHeaders(entries);
+        // JetStream stores it only if the stream's last sequence is still the one read above.
+        hdrs.set(EXPECTED_LAST_SEQUENCE, String(streamLast));
+        ack = await this.#publisher.publish(subject, msg.payload, hdrs);
       } catch (err) {
         // Another write reached the stream first: read again (the topic may still be as expected).
         if (jsErrCode(err) === JS_WRONG_LAST_SEQUENCE && Date.now() < deadline && !this.#closed) continue;
@@ -331,6 +335,7 @@ export class JetStreamStorage implements StreamStorage {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     await Promise.allSettled([...this.#inFlight]);
+    this.#publisher.close();
     this.#follower?.stop();
     this.#listeners.clear();
   }
