@@ -246,3 +246,15 @@ function natsNode(name: string, confFile: string, port: number, httpPort: number
     logs: () => log,
   };
 }
+
+/**
+ * `crossbus hub` args that join hub `i` to `cluster` through NATS node `i` only (the NATS client
+ * shuffles a list, and a test must know which node a hub is on; the others it learns from the
+ * server), as NATS user `hubs[i]`, its password in a file under `dir` (never on the command line).
+ */
+export function hubClusterArgs(cluster: NatsCluster, i: number, dir: string): string[] {
+  const user = cluster.users.hubs[i]!;
+  const file = join(dir, `${user.user}.password`);
+  writeFileSync(file, user.password, { mode: 0o600 });
+  return ['--cluster', cluster.urls[i]!, '--cluster-user', user.user, '--cluster-password-file', file];
+}

@@ -8,13 +8,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type FailoverBus, type KvEntry, type PublishAck, type SyncingBus } from '../../src/node/index.js';
 import { closeAllBuses, openBus } from '../helpers/buses.js';
 import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
-import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
+import { hubClusterArgs, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
 import { codeOf } from '../helpers/rejects.js';
 import { testConfigDocument } from '../helpers/security.js';
 import { until } from '../helpers/wait.js';
@@ -24,12 +24,7 @@ const hubs: HubProcess[] = [];
 const config = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
 const dir = mkdtempSync(join(tmpdir(), 'cb-cluster-durable-'));
 
-function clusterArgs(i: number): string[] {
-  const user = nats.users.hubs[i]!;
-  const file = join(dir, `${user.user}.password`);
-  writeFileSync(file, user.password, { mode: 0o600 });
-  return ['--cluster', nats.urls[i]!, '--cluster-user', user.user, '--cluster-password-file', file];
-}
+const clusterArgs = (i: number): string[] => hubClusterArgs(nats, i, dir);
 
 const bus = async (i: number): Promise<SyncingBus> => (await openBus(hubs[i]!.url)) as SyncingBus;
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { connect, type Bus, type FailoverBus } from '../../src/node/index.js';
 import { closeAllBuses, openBus } from '../helpers/buses.js';
 import { runCli, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
-import { freePort, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
+import { freePort, hubClusterArgs, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
 import { testConfigDocument } from '../helpers/security.js';
 import { until } from '../helpers/wait.js';
 
@@ -22,17 +22,7 @@ const hubs: HubProcess[] = [];
 const config = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
 const dir = mkdtempSync(join(tmpdir(), 'cb-cluster-test-'));
 
-/**
- * The args that join hub `i` to the cluster through NATS node `i` only: the NATS client shuffles a
- * list, and the test must know which node a hub is on. The others it learns from the server.
- */
-function clusterArgs(i: number): string[] {
-  const user = nats.users.hubs[i]!;
-  const file = join(dir, `${user.user}.password`);
-  writeFileSync(file, user.password, { mode: 0o600 });
-  const servers = [nats.urls[i]!];
-  return ['--cluster', servers.join(','), '--cluster-user', user.user, '--cluster-password-file', file];
-}
+const clusterArgs = (i: number): string[] => hubClusterArgs(nats, i, dir);
 
 async function metric(hub: HubProcess, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${hub.port}/metrics`)).text();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { clusterReplyTopic, isLocalOnly, isReservedSubject, parseClusterReplyTopic } from '../../src/core/broker/cluster.js';
 import { Kind, envelope } from '../../src/core/protocol/envelope.js';
 import { parseHubConfig, serializeHubConfig } from '../../src/core/config/schema.js';
-import { clusterServerProblem, resolveClusterOptions } from '../../src/node/cluster/cluster-options.js';
+import { type ClusterOptions, clusterServerProblem, resolveClusterOptions } from '../../src/node/cluster/cluster-options.js';
 import { clusterFlags } from '../../src/cli/cluster-flags.js';
 import { clusterFromConfig } from '../../src/hub/cluster-setup.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
@@ -78,40 +78,47 @@ test('credentials: one kind at a time, read from their files, a user always with
   await rejectsWithCode(resolveClusterOptions({ servers, tokenFile: file('empty', '  \n') }), 'CB_ERR_INVALID_OPTION');
 });
 
+/** Each numeric limit: the values at and just past its edges, accepted or refused. */
+const EDGES: ReadonlyArray<[keyof ClusterOptions, ReadonlyArray<[number, boolean]>]> = [
+  [
+    'connectTimeoutMs',
+    [
+      [100, true],
+      [99, false],
+      [600_000, true],
+      [600_001, false],
+      [1.5, false],
+    ],
+  ],
+  [
+    'reconnectWaitMs',
+    [
+      [10, true],
+      [9, false],
+      [60_000, true],
+      [60_001, false],
+    ],
+  ],
+  [
+    'replicas',
+    [
+      [1, true],
+      [0, false],
+      [5, true],
+      [6, false],
+    ],
+  ],
+];
+
 test('limits at their edges; TLS needs a certificate and its key together', async () => {
   const servers = ['nats://a:4222'];
-  for (const [connectTimeoutMs, ok] of [
-    [100, true],
-    [99, false],
-    [600_000, true],
-    [600_001, false],
-    [1.5, false],
-  ] as const) {
-    const p = resolveClusterOptions({ servers, connectTimeoutMs });
-    if (ok) await p;
-    else await rejectsWithCode(p, 'CB_ERR_INVALID_OPTION');
-  }
-  for (const [reconnectWaitMs, ok] of [
-    [10, true],
-    [9, false],
-    [60_000, true],
-    [60_001, false],
-  ] as const) {
-    const p = resolveClusterOptions({ servers, reconnectWaitMs });
-    if (ok) await p;
-    else await rejectsWithCode(p, 'CB_ERR_INVALID_OPTION');
-  }
+  for (const [option, cases] of EDGES)
+    for (const [value, ok] of cases) {
+      const p = resolveClusterOptions({ servers, [option]: value });
+      if (ok) assert.equal((await p)[option as 'replicas'], value, `${option} ${value}`);
+      else await rejectsWithCode(p, 'CB_ERR_INVALID_OPTION');
+    }
   await rejectsWithCode(resolveClusterOptions({ servers, whenUnreachable: 'retry' as 'fail' }), 'CB_ERR_INVALID_OPTION');
-  for (const [replicas, ok] of [
-    [1, true],
-    [0, false],
-    [5, true],
-    [6, false],
-  ] as const) {
-    const p = resolveClusterOptions({ servers, replicas });
-    if (ok) await p;
-    else await rejectsWithCode(p, 'CB_ERR_INVALID_OPTION');
-  }
   await rejectsWithCode(resolveClusterOptions({ servers, streamPrefix: 'a.b' }), 'CB_ERR_INVALID_OPTION');
   assert.equal((await resolveClusterOptions({ servers, streamPrefix: 'APP_1' })).streamPrefix, 'APP_1');
   await rejectsWithCode(resolveClusterOptions({ servers, tls: { certFile: file('c', 'C') } }), 'CB_ERR_INVALID_OPTION');
