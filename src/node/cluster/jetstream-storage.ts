@@ -152,11 +152,36 @@ export class JetStreamStorage implements StreamStorage {
   }
 
   append(msgs: AppendInput[]): Promise<{ firstSeq: number; lastSeq: number }> {
-    const p = this.#append(msgs);
+    return this.#track(this.#append(msgs));
+  }
+
+  /** An append in progress: close() waits for it. */
+  #track<T>(p: Promise<T>): Promise<T> {
     this.#inFlight.add(p);
     const done = (): void => void this.#inFlight.delete(p);
     p.then(done, done);
     return p;
+  }
+
+  /**
+   * Publishes one message (expecting the stream's last sequence to be `expectStreamLast`, when
+   * given) and, once JetStream acknowledged it as new, counts it in the cached state.
+   */
+  #publishOne(m: AppendInput, subject: string, time: number, expectStreamLast?: number): Promise<PubAck> {
+    const entries = headerEntries(m, time, this.#origin, this.#dedupe);
+    const size = recordSize(utf8Length(subject), headerBytes(entries), m.payload.length);
+    const hdrs = toNatsHeaders(entries);
+    if (expectStreamLast !== undefined) hdrs.set(EXPECTED_LAST_SEQUENCE, String(expectStreamLast));
+    return this.#publisher.publish(subject, m.payload, hdrs).then((ack) => {
+      if (!ack.duplicate) this.#state.count(ack.seq, size, time);
+      return ack;
+    });
+  }
+
+  /** Limits may have dropped older messages: state() shows it once the append resolves. */
+  async #afterAppend(): Promise<void> {
+    if (this.#limited) await this.#state.refresh().catch(() => {});
+    else if (this.#state.unsettled > REFRESH_AFTER) void this.#state.refresh().catch(() => {});
   }
 
   async #append(msgs: AppendInput[]): Promise<{ firstSeq: number; lastSeq: number }> {
@@ -167,22 +192,13 @@ export class JetStreamStorage implements StreamStorage {
     let time = this.#state.lastTime ?? 0;
     const sends = msgs.map((m, i) => {
       time = Math.max(time, m.time);
-      const entries = headerEntries(m, time, this.#origin, this.#dedupe);
-      const subject = subjects[i] as string;
-      const size = recordSize(utf8Length(subject), headerBytes(entries), m.payload.length);
-      const at = time;
-      return this.#publisher.publish(subject, m.payload, toNatsHeaders(entries)).then((ack) => {
-        if (!ack.duplicate) this.#state.count(ack.seq, size, at);
-        return ack;
-      });
+      return this.#publishOne(m, subjects[i] as string, time);
     });
     const settled = await Promise.allSettled(sends);
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw jetStreamFailure('append', this.#names.stream, (failed as PromiseRejectedResult).reason);
     const acks = settled.map((r) => (r as PromiseFulfilledResult<PubAck>).value);
-    // Limits may have dropped older messages: state() shows it once the append resolves.
-    if (this.#limited) await this.#state.refresh().catch(() => {});
-    else if (this.#state.unsettled > REFRESH_AFTER) void this.#state.refresh().catch(() => {});
+    await this.#afterAppend();
     return { firstSeq: (acks[0] as PubAck).seq, lastSeq: (acks[acks.length - 1] as PubAck).seq };
   }
 
@@ -194,11 +210,7 @@ export class JetStreamStorage implements StreamStorage {
    * stream to be unchanged since. Another topic's write in between is tried again, not refused.
    */
   appendIfLast(msg: AppendInput, expectedTopicSeq: number): Promise<{ seq: number }> {
-    const p = this.#appendIfLast(msg, expectedTopicSeq);
-    this.#inFlight.add(p);
-    const done = (): void => void this.#inFlight.delete(p);
-    p.then(done, done);
-    return p;
+    return this.#track(this.#appendIfLast(msg, expectedTopicSeq));
   }
 
   async #appendIfLast(msg: AppendInput, expected: number): Promise<{ seq: number }> {
@@ -219,22 +231,16 @@ export class JetStreamStorage implements StreamStorage {
           details: { topic: msg.topic, expected, actual: topicLast },
         });
       }
-      const time = Math.max(this.#state.lastTime ?? 0, msg.time);
-      const entries = headerEntries(msg, time, this.#origin, this.#dedupe);
-      const size = recordSize(utf8Length(subject), headerBytes(entries), msg.payload.length);
       let ack: PubAck;
       try {
-        const hdrs = toNatsHeaders(entries);
         // JetStream stores it only if the stream's last sequence is still the one read above.
-        hdrs.set(EXPECTED_LAST_SEQUENCE, String(streamLast));
-        ack = await this.#publisher.publish(subject, msg.payload, hdrs);
+        ack = await this.#publishOne(msg, subject, Math.max(this.#state.lastTime ?? 0, msg.time), streamLast);
       } catch (err) {
         // Another write reached the stream first: read again (the topic may still be as expected).
         if (jsErrCode(err) === JS_WRONG_LAST_SEQUENCE && Date.now() < deadline && !this.#closed) continue;
         throw jetStreamFailure('append', this.#names.stream, err);
       }
-      if (!ack.duplicate) this.#state.count(ack.seq, size, time);
-      if (this.#limited) await this.#state.refresh().catch(() => {});
+      await this.#afterAppend();
       return { seq: ack.seq };
     }
   }
