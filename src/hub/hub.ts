@@ -1,5 +1,5 @@
 import { bindCluster, openCluster, type ClusterOptions } from './cluster-setup.js';
-import { randomHex } from '../core/util/random.js';
+import { newHubId } from '../core/broker/options.js';
 import type { NatsLink } from '../node/cluster/nats-link.js';
 import { mkdir, access, constants } from 'node:fs/promises';
 import { Broker } from '../core/broker/broker.js';
@@ -255,7 +255,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     throw new ConfigError('CB_ERR_CONFLICTING_OPTIONS', 'the dashboard needs a secure hub: its login is an admin app of the config');
   }
   const startedAt = Date.now();
-  const hubId = brokerOptions.hubId ?? randomHex(9);
+  // Chosen before the broker: the cluster link, opened first, names the hub with it.
+  const hubId = brokerOptions.hubId ?? newHubId();
   // Each part logs under its own component name (LogEntry.component).
   const partLogger = (component: string): Logger => componentLogger(brokerOptions.logger ?? silentLogger, component);
   const logger = partLogger('hub');

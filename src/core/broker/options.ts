@@ -259,7 +259,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     ),
     matchCacheSize:
       options.matchCacheSize === undefined ? undefined : intOption('matchCacheSize', options.matchCacheSize, 0, 0, 10_000_000),
-    hubId: options.hubId ?? randomHex(9),
+    hubId: options.hubId ?? newHubId(),
     logger: options.logger ?? { ...silentLogger },
     security: options.security,
     streams: options.streams,
@@ -269,4 +269,9 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     metricsAppLabel: options.metricsAppLabel ?? metricsAppOther,
     metricsTopics: metricTopicsOption(options.metricsTopics),
   });
+}
+
+/** A hub id when none is given: random, one NATS subject token. */
+export function newHubId(): string {
+  return randomHex(9);
 }
