@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { freePort } from '../../test/helpers/ports.js';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -220,24 +221,7 @@ function started(name: string, s: Spawned, url: string, stop: () => Promise<void
 // ---------------------------------------------------------------------------------------------
 // Public helpers
 
-/** Binds 127.0.0.1:0, reads the assigned port and releases it. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      if (addr === null || typeof addr === 'string') {
-        srv.close();
-        reject(new Error('freePort: unexpected server address'));
-        return;
-      }
-      const { port } = addr;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Starts `nats-server -a 127.0.0.1 -p <free port> ...args` and waits until it accepts TCP connections. */
 export async function startNatsServer(opts: { bin?: string; args?: string[] } = {}): Promise<RunningServer> {

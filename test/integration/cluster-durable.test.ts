@@ -11,11 +11,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type FailoverBus, type KvEntry, type PublishAck, type SyncingBus } from '../../src/node/index.js';
+import { connect, type FailoverBus, type PublishAck, type SyncingBus } from '../../src/node/index.js';
 import { closeAllBuses, openBus } from '../helpers/buses.js';
 import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { hubClusterArgs, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
 import { codeOf } from '../helpers/rejects.js';
+import { incrementRacing } from '../helpers/kv-race.js';
 import { testConfigDocument } from '../helpers/security.js';
 import { until } from '../helpers/wait.js';
 
@@ -137,20 +138,7 @@ test('compare-and-set across hubs: two hubs increment one key, every increment l
   const buckets = [await a.kv.bucket('counters'), await b.kv.bucket('counters')];
   await buckets[0]!.put('n', 0);
   await until(async () => (await buckets[1]!.get<number>('n'))?.value === 0, 10_000, 'hub 2 reads the key');
-  let conflicts = 0;
-  const incrementer = async (bucket: (typeof buckets)[number]): Promise<void> => {
-    for (let done = 0; done < 15; ) {
-      const cur = (await bucket.get<number>('n')) as KvEntry<number>;
-      try {
-        await bucket.update('n', (cur.value as number) + 1, cur.revision);
-        done++;
-      } catch (err) {
-        assert.equal(codeOf(err), 'CB_ERR_SEQ_MISMATCH');
-        conflicts++;
-      }
-    }
-  };
-  await Promise.all(buckets.map(incrementer));
+  const conflicts = await incrementRacing(buckets, 'n', 15);
   assert.equal((await buckets[1]!.get('n'))?.value, 30, `no increment lost (${conflicts} conflicts retried)`);
   assert.equal((await buckets[0]!.get('n'))?.value, 30);
   await assert.rejects(buckets[1]!.create('n', 1), (e: unknown) => codeOf(e) === 'CB_ERR_SEQ_MISMATCH');

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { connect, type Bus, type FailoverBus } from '../../src/node/index.js';
 import { closeAllBuses, openBus } from '../helpers/buses.js';
 import { runCli, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
-import { freePort, hubClusterArgs, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
+import { hubClusterArgs, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
+import { freePort } from '../helpers/ports.js';
 import { testConfigDocument } from '../helpers/security.js';
 import { until } from '../helpers/wait.js';
 

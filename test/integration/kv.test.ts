@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type KvEntry, type KvWatcher, type SyncingBus } from '../../src/node/index.js';
 import { restartOnPort, runCli, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
-import { codeOf } from '../helpers/rejects.js';
+import { incrementRacing } from '../helpers/kv-race.js';
 
 const T = { timeout: 60_000 };
 const hubs: HubProcess[] = [];
@@ -117,20 +117,7 @@ describe('crossbus kv (real hub process)', () => {
     const buckets = [await a.kv.bucket('counters'), await b.kv.bucket('counters')];
     await buckets[0]!.put('n', 0);
     // Each side increments 25 times by read-modify-update, retrying on a mismatch.
-    let conflicts = 0;
-    const incrementer = async (bucket: (typeof buckets)[number]): Promise<void> => {
-      for (let done = 0; done < 25; ) {
-        const cur = (await bucket.get<number>('n')) as KvEntry<number>;
-        try {
-          await bucket.update('n', (cur.value as number) + 1, cur.revision);
-          done++;
-        } catch (err) {
-          assert.equal(codeOf(err), 'CB_ERR_SEQ_MISMATCH');
-          conflicts++;
-        }
-      }
-    };
-    await Promise.all(buckets.map(incrementer));
+    const conflicts = await incrementRacing(buckets, 'n', 25);
     assert.equal((await buckets[1]!.get('n'))?.value, 50, `no increment lost (${conflicts} conflicts retried)`);
     assert.ok(conflicts > 0, 'the two really raced');
   });

@@ -7,12 +7,12 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type SyncingBus } from '../../src/node/index.js';
 import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { until } from '../helpers/wait.js';
+import { freePort } from '../helpers/ports.js';
 import { testConfigDocument } from '../helpers/security.js';
 
 let hub: HubProcess | undefined;
@@ -25,17 +25,6 @@ after(async () => {
   if (hub?.alive()) await hub.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test('a real Prometheus scrapes the hub; promtool accepts its output; health endpoints answer', { timeout: 90_000 }, async () => {
   // A configured topic pattern gets its own series (metrics.topics); raw topics never do.
