@@ -6,14 +6,14 @@
  */
 import type { Logger } from '../util/logger.js';
 import type { StreamCatalog } from './catalog.js';
-import type { Consumer } from './consumer.js';
+import type { ServedConsumer } from './served-consumer.js';
 import type { Stream } from './stream.js';
 
 export class ConsumerPositions<S> {
   readonly #catalog: StreamCatalog;
   readonly #logger: Logger;
   readonly #delayMs: number;
-  readonly #timers = new Map<Consumer<S>, ReturnType<typeof setTimeout>>();
+  readonly #timers = new Map<ServedConsumer<S>, ReturnType<typeof setTimeout>>();
   readonly #saving = new Set<Promise<void>>();
   #stopped = false;
 
@@ -24,7 +24,7 @@ export class ConsumerPositions<S> {
   }
 
   /** A consumer's position changed: save it soon (durable consumers only). */
-  schedule(stream: Stream<S>, c: Consumer<S>): void {
+  schedule(stream: Stream<S>, c: ServedConsumer<S>): void {
     if (c.ephemeral || this.#timers.has(c) || this.#stopped) return;
     const t = setTimeout(() => {
       this.#timers.delete(c);
@@ -34,14 +34,14 @@ export class ConsumerPositions<S> {
   }
 
   /** The consumer is gone: a save still scheduled for it does not happen. */
-  cancel(c: Consumer<S>): void {
+  cancel(c: ServedConsumer<S>): void {
     const t = this.#timers.get(c);
     if (t !== undefined) clearTimeout(t);
     this.#timers.delete(c);
   }
 
   /** Saves the position now; resolves once saved or logged as failed (never rejects). */
-  save(stream: Stream<S>, c: Consumer<S>): Promise<void> {
+  save(stream: Stream<S>, c: ServedConsumer<S>): Promise<void> {
     const p = this.#catalog.saveConsumer(stream.name, stream.storedConsumer(c)).catch((err: unknown) => {
       this.#logger.error(
         {

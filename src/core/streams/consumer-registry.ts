@@ -9,9 +9,10 @@ import type { Envelope } from '../protocol/envelope.js';
 import type { Logger } from '../util/logger.js';
 import { randomHex } from '../util/random.js';
 import { decodeAck } from './ack-payload.js';
-import type { StoredConsumer, StreamCatalog } from './catalog.js';
+import type { ConsumerState, StoredConsumer, StreamCatalog } from './catalog.js';
 import type { ResolvedConsumerConfig } from './config.js';
-import { Consumer, type ConsumerHost, type Member } from './consumer.js';
+import { Consumer } from './consumer.js';
+import type { ConsumerHost, Member, ServedConsumer } from './served-consumer.js';
 import type { ConsumerPositions } from './consumer-positions.js';
 import type { DeadLetters } from './dead-letters.js';
 import type { HostLink } from './host-link.js';
@@ -40,7 +41,7 @@ export interface ConsumerRegistryParts<S> {
 export class ConsumerRegistry<S> {
   readonly #p: ConsumerRegistryParts<S>;
   /** Per connection: sid -> the consumer it is a member of. */
-  readonly #members = new Map<S, Map<number, Consumer<S>>>();
+  readonly #members = new Map<S, Map<number, ServedConsumer<S>>>();
 
   constructor(parts: ConsumerRegistryParts<S>) {
     this.#p = parts;
@@ -48,8 +49,15 @@ export class ConsumerRegistry<S> {
 
   /** A durable consumer the catalog kept: it goes on from its saved position once members join. */
   restore(stream: Stream<S>, stored: StoredConsumer): void {
-    const c = new Consumer<S>(stream.name, stored.config.durable, false, stored.config, stored.state, this.#hostFor(stream));
+    const c = this.#construct(stream, stored.config.durable, false, stored.config, stored.state);
     stream.consumers.set(c.name, c);
+  }
+
+  /** A durable consumer of a shared log the storage keeps itself; every other one is the hub's own. */
+  #construct(stream: Stream<S>, name: string, ephemeral: boolean, config: ResolvedConsumerConfig, state: ConsumerState): ServedConsumer<S> {
+    const host = this.#hostFor(stream);
+    const kept = ephemeral ? undefined : stream.storage?.durableConsumer?.(name, config, state, host);
+    return kept ?? new Consumer<S>(stream.name, name, ephemeral, config, state, host);
   }
 
   /**
@@ -94,7 +102,7 @@ export class ConsumerRegistry<S> {
   }
 
   /** A durable consumer as the shared catalog holds it now; undefined when another hub deleted it. */
-  async #reload(stream: Stream<S>, held: Consumer<S>): Promise<Consumer<S> | undefined> {
+  async #reload(stream: Stream<S>, held: ServedConsumer<S>): Promise<ServedConsumer<S> | undefined> {
     const stored = (await this.#p.catalog.loadConsumers(stream.name)).find((x) => x.config.durable === held.name);
     if (stream.consumers.get(held.name) !== held || held.members.length > 0) return stream.consumers.get(held.name);
     held.close();
@@ -104,17 +112,27 @@ export class ConsumerRegistry<S> {
     return stream.consumers.get(held.name);
   }
 
+  /** A durable consumer this hub does not hold yet, as the shared catalog has it (undefined: there is none). */
+  async #fromCatalog(stream: Stream<S>, durable: string): Promise<ServedConsumer<S> | undefined> {
+    const stored = (await this.#p.catalog.loadConsumers(stream.name)).find((x) => x.config.durable === durable);
+    if (stored !== undefined && !stream.consumers.has(durable)) this.restore(stream, stored);
+    return stream.consumers.get(durable);
+  }
+
   /** A new consumer of `stream` (saved at once when durable); CB_ERR_STREAM_LIMIT past the limit. */
-  async #create(stream: Stream<S>, config: ResolvedConsumerConfig): Promise<Consumer<S>> {
+  async #create(stream: Stream<S>, config: ResolvedConsumerConfig): Promise<ServedConsumer<S>> {
     const max = this.#p.maxConsumers;
     if (stream.consumers.size >= max) {
       throw createError('CB_ERR_STREAM_LIMIT', `stream ${stream.name} holds its maximum of ${max} consumers`, {
         details: { limit: max, stream: stream.name },
       });
     }
-    const state = await stream.startState(config.deliver);
     const durable = config.durable;
-    const c = new Consumer<S>(stream.name, durable ?? `_eph-${randomHex(8)}`, durable === undefined, config, state, this.#hostFor(stream));
+    // A consumer the storage keeps starts where its deliver policy says, there (open).
+    const kept = durable !== undefined && stream.storage?.durableConsumer !== undefined;
+    const state = kept ? { nextSeq: 1, plan: [], outstanding: [] } : await stream.startState(config.deliver);
+    const c = this.#construct(stream, durable ?? `_eph-${randomHex(8)}`, durable === undefined, config, state);
+    await c.open?.();
     stream.consumers.set(c.name, c);
     if (durable !== undefined) await this.#p.positions.save(stream, c);
     return c;
@@ -122,7 +140,9 @@ export class ConsumerRegistry<S> {
 
   /** `delete-consumer` (access already checked): ends a durable consumer's members and forgets it. */
   async deleteDurable(stream: Stream<S>, durable: unknown): Promise<{ deleted: true }> {
-    const c = typeof durable === 'string' ? stream.consumers.get(durable) : undefined;
+    let c = typeof durable === 'string' ? stream.consumers.get(durable) : undefined;
+    // Shared with other hubs, it may have been created (and be served) elsewhere.
+    if (c === undefined && typeof durable === 'string' && this.#p.catalog.shared === true) c = await this.#fromCatalog(stream, durable);
     if (c === undefined || c.ephemeral)
       throw createError('CB_ERR_CONSUMER_NOT_FOUND', `stream ${stream.name} has no consumer ${JSON.stringify(durable)}`, {
         details: { stream: stream.name, durable },
@@ -133,13 +153,14 @@ export class ConsumerRegistry<S> {
     );
     this.#p.positions.cancel(c);
     stream.consumers.delete(c.name);
+    await c.destroy?.();
     await this.#p.catalog.deleteConsumer(stream.name, c.name);
     this.#p.host.get().emit({ action: 'consumer-deleted', stream: stream.name, details: { durable: c.name } });
     return { deleted: true };
   }
 
   /** Ends a consumer's members with an error (the client's consumer fails with it). */
-  end(c: Consumer<S>, error: CrossbusError): void {
+  end(c: ServedConsumer<S>, error: CrossbusError): void {
     c.close();
     for (const m of [...c.members]) {
       this.#members.get(m.session)?.delete(m.sid);
@@ -211,7 +232,7 @@ export class ConsumerRegistry<S> {
     host.get().confirmAck(s, env.id);
   }
 
-  #dropIfIdle(c: Consumer<S>): void {
+  #dropIfIdle(c: ServedConsumer<S>): void {
     if (!c.ephemeral || c.members.length > 0) return;
     c.close();
     this.#p.table.find(c.stream)?.consumers.delete(c.name);
@@ -229,6 +250,11 @@ export class ConsumerRegistry<S> {
       send: (m: Member<S>, env: Envelope) => p.host.get().send(m.session, env),
       deadLetter: (msg, reason, attempts) => p.deadLetters.store(stream, msg, reason, attempts),
       changed: (c) => p.positions.schedule(stream, c),
+      ended: (c, error) => {
+        this.end(c, error);
+        p.positions.cancel(c);
+        if (stream.consumers.get(c.name) === c) stream.consumers.delete(c.name);
+      },
       failed: (c, error) => {
         if (error.code === 'CB_ERR_STREAM_CORRUPT') p.onCorrupt(p.table.get(stream.deadLetterOf ?? stream.name) ?? stream, error);
         else {

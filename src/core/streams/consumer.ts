@@ -12,33 +12,19 @@
  * moving to the dead letters): that is the flow control between the log and the members.
  */
 import type { CrossbusError } from '../errors/index.js';
-import { Kind, envelope, type Envelope } from '../protocol/envelope.js';
 import type { ResolvedConsumerConfig } from './config.js';
 import type { ConsumerState } from './catalog.js';
 import type { StoredMessage } from './storage.js';
-import { HEADER_DELIVERY, type AckPayload, type ConsumerInfo } from './wire.js';
-
-/** A connection attached to the consumer, under the sid its deliveries carry. */
-export interface Member<S = unknown> {
-  readonly session: S;
-  readonly sid: number;
-}
-
-export interface ConsumerHost<S> {
-  now(): number;
-  firstSeq(): number;
-  lastSeq(): number;
-  read(fromSeq: number, maxMessages: number): Promise<StoredMessage[]>;
-  /** False when the member's connection cannot take more right now (it is told when it drains). */
-  canSend(member: Member<S>): boolean;
-  send(member: Member<S>, env: Envelope): void;
-  /** Stores a dead letter; rejects when it could not be stored (it is retried later). */
-  deadLetter(msg: StoredMessage, reason: string, attempts: number): Promise<void>;
-  /** The consumer's state changed: save it (soon; durable consumers only). */
-  changed(consumer: Consumer<S>): void;
-  /** Reading the log failed (corruption, I/O): the stream decides what happens next. */
-  failed(consumer: Consumer<S>, error: CrossbusError): void;
-}
+import {
+  backoffDelay,
+  type ConsumerHost,
+  deliveryEnvelope,
+  type Member,
+  nextFreeMember,
+  type ServedConsumer,
+  type SettleResult,
+} from './served-consumer.js';
+import type { AckPayload, ConsumerInfo } from './wire.js';
 
 interface Delivery<S> {
   deliveries: number;
@@ -47,14 +33,12 @@ interface Delivery<S> {
   deadline: number;
 }
 
-export type SettleResult = 'ok' | 'stale';
-
 /** Largest batch read from the log at once. */
 const READ_BATCH = 256;
 /** A dead letter that could not be stored is tried again after this long. */
 const DEAD_LETTER_RETRY_MS = 1_000;
 
-export class Consumer<S = unknown> {
+export class Consumer<S = unknown> implements ServedConsumer<S> {
   readonly members: Member<S>[] = [];
   private nextSeq: number;
   private plan: number[];
@@ -264,12 +248,7 @@ export class Consumer<S = unknown> {
 
   /** The next member (round robin) whose connection has room, or undefined. */
   private freeMember(): Member<S> | undefined {
-    const n = this.members.length;
-    for (let k = 0; k < n; k++) {
-      const m = this.members[(this.cursor + k) % n] as Member<S>;
-      if (this.host.canSend(m)) return m;
-    }
-    return undefined;
+    return nextFreeMember(this.members, this.cursor, (m) => this.host.canSend(m));
   }
 
   private deliver(msg: StoredMessage, deliveries: number): void {
@@ -280,27 +259,13 @@ export class Consumer<S = unknown> {
     }
     this.cursor = (this.members.indexOf(member) + 1) % Math.max(1, this.members.length);
     this.token = (this.token + 1) >>> 0;
-    const headers = deliveries > 1 ? { ...msg.headers, [HEADER_DELIVERY]: String(deliveries) } : msg.headers;
-    this.host.send(
-      member,
-      envelope(Kind.MESSAGE, {
-        id: this.token,
-        sid: member.sid,
-        seq: msg.seq,
-        timestamp: msg.time,
-        topic: msg.topic,
-        headers,
-        payloadType: msg.payloadType,
-        payload: msg.payload,
-      }),
-    );
+    this.host.send(member, deliveryEnvelope(msg, deliveries, this.token, member.sid));
     this.pending.set(msg.seq, { deliveries, token: this.token, member, deadline: this.host.now() + this.config.ackWaitMs });
     this.arm();
   }
 
   private backoff(deliveries: number): number {
-    const b = this.config.backoffMs;
-    return b.length === 0 ? 0 : (b[Math.min(deliveries, b.length) - 1] as number);
+    return backoffDelay(this.config.backoffMs, deliveries);
   }
 
   /** Moves a message to the dead letters; it stays unsettled until they have it. */

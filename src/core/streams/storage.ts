@@ -3,6 +3,9 @@
  * `StreamStorage`, so the embedded segmented log (src/node/streams/segment-log.ts) is one
  * implementation and a NATS JetStream backed one can be another. Isomorphic: types only.
  */
+import type { ConsumerState } from './catalog.js';
+import type { ResolvedConsumerConfig } from './config.js';
+import type { ConsumerHost, ServedConsumer } from './served-consumer.js';
 
 /**
  * One stored message. `seq` is assigned by the storage: consecutive at append, starting at 1,
@@ -140,6 +143,13 @@ export interface StreamStorage {
    * hub writes to has no such method: the stream learns of its appends from `append`.
    */
   watch?(listener: (topic: string, seq: number) => void): () => void;
+  /**
+   * For a log shared with other hubs: a durable consumer the storage keeps itself (its position,
+   * who holds which message, redeliveries), so that every hub serving it hands each message out
+   * once. `saved` is what the catalog holds for it (where to start if the storage has none yet).
+   * A log only this hub uses has no such method: the hub's own Consumer serves durable consumers.
+   */
+  durableConsumer?<S>(name: string, config: ResolvedConsumerConfig, saved: ConsumerState, host: ConsumerHost<S>): ServedConsumer<S>;
   /** Finishes pending appends, syncs and releases the files. */
   close(): Promise<void>;
 }

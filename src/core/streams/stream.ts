@@ -7,7 +7,7 @@ import { CrossbusError, createError } from '../errors/index.js';
 import type { ResolvedStreamConfig } from './config.js';
 import { DLQ_SUFFIX } from './config.js';
 import type { ConsumerState, StoredConsumer } from './catalog.js';
-import type { Consumer } from './consumer.js';
+import type { ServedConsumer } from './served-consumer.js';
 import { AppendGate, type Submitted } from './append-gate.js';
 import { DuplicateWindow } from './duplicates.js';
 import type { AppendInput, StoredMessage, StreamStorage } from './storage.js';
@@ -19,7 +19,7 @@ export interface AppendResult {
 }
 
 export class Stream<S = unknown> {
-  readonly consumers = new Map<string, Consumer<S>>();
+  readonly consumers = new Map<string, ServedConsumer<S>>();
   readonly dedupe: DuplicateWindow;
   readonly #gate = new AppendGate();
   #storage: StreamStorage | undefined;
@@ -186,7 +186,7 @@ export class Stream<S = unknown> {
   }
 
   /** Where a new consumer starts, from its deliver policy. */
-  async startState(deliver: Consumer['config']['deliver']): Promise<ConsumerState> {
+  async startState(deliver: ServedConsumer['config']['deliver']): Promise<ConsumerState> {
     const storage = this.usable();
     const st = storage.state();
     if (deliver === 'new') return { nextSeq: st.lastSeq + 1, plan: [], outstanding: [] };
@@ -203,7 +203,7 @@ export class Stream<S = unknown> {
     return { nextSeq: seq ?? st.lastSeq + 1, plan: [], outstanding: [] };
   }
 
-  storedConsumer(c: Consumer<S>): StoredConsumer {
+  storedConsumer(c: ServedConsumer<S>): StoredConsumer {
     return { config: { ...c.config, durable: c.name }, state: c.state() };
   }
 

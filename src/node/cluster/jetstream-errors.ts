@@ -18,6 +18,7 @@ export const JS_DELETE_NOT_FOUND = 10057;
 /** A delete of a sequence already deleted. */
 export const JS_SEQ_NOT_FOUND = 10043;
 export const JS_STREAM_NOT_FOUND = 10059;
+export const JS_CONSUMER_NOT_FOUND = 10014;
 export const JS_STREAM_NAME_IN_USE = 10058;
 /** A publish that expected another last sequence of its subject (`Nats-Expected-Last-Subject-Sequence`). */
 export const JS_WRONG_LAST_SEQUENCE = 10071;

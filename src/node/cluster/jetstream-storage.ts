@@ -12,7 +12,9 @@
 import type { JetStreamManager, NatsConnection, PubAck, PurgeOpts } from 'nats';
 import { createError } from '../../core/errors/index.js';
 import { utf8Length } from '../../core/protocol/utf8.js';
-import type { StoragePart } from '../../core/streams/catalog.js';
+import type { ConsumerState, StoragePart } from '../../core/streams/catalog.js';
+import { DLQ_SUFFIX, type ResolvedConsumerConfig } from '../../core/streams/config.js';
+import type { ConsumerHost, ServedConsumer } from '../../core/streams/served-consumer.js';
 import type { AppendInput, ReadOptions, RetentionLimits, StorageState, StoredMessage, StreamStorage } from '../../core/streams/storage.js';
 import { checkKeep, checkTopic } from '../../core/streams/topic-index.js';
 import { type Logger, silentLogger } from '../../core/util/logger.js';
@@ -29,6 +31,7 @@ import { type DiscardPolicy, ensureStream } from './jetstream-config.js';
 import { JS_DELETE_NOT_FOUND, JS_SEQ_NOT_FOUND, JS_WRONG_LAST_SEQUENCE, jetStreamFailure, jsErrCode } from './jetstream-errors.js';
 import { type LogNames, checkPrefix, logNames, storedSubject, subjectOf } from './jetstream-names.js';
 import { JetStreamPublisher } from './jetstream-publish.js';
+import { JetStreamConsumer } from './jetstream-consumer.js';
 
 /** JetStream's header for an append that expects the stream's last sequence (atomic in a cluster on 2.9). */
 const EXPECTED_LAST_SEQUENCE = 'Nats-Expected-Last-Sequence';
@@ -69,6 +72,9 @@ export function defaultReplicas(nc: NatsConnection): number {
 }
 
 export class JetStreamStorage implements StreamStorage {
+  readonly #nc: NatsConnection;
+  /** The crossbus stream this log is (`<name>.DLQ` for a dead-letter log). */
+  readonly #streamName: string;
   readonly #publisher: JetStreamPublisher;
   readonly #jsm: JetStreamManager;
   readonly #names: LogNames;
@@ -87,6 +93,8 @@ export class JetStreamStorage implements StreamStorage {
   readonly #timeoutMs: number;
 
   private constructor(nc: NatsConnection, jsm: JetStreamManager, names: LogNames, o: JetStreamStorageOptions) {
+    this.#nc = nc;
+    this.#streamName = o.part === 'dlq' ? `${o.stream}${DLQ_SUFFIX}` : o.stream;
     this.#timeoutMs = o.timeoutMs ?? DEFAULT_JETSTREAM_TIMEOUT_MS;
     this.#publisher = new JetStreamPublisher(nc, this.#timeoutMs);
     this.#jsm = jsm;
@@ -333,6 +341,12 @@ export class JetStreamStorage implements StreamStorage {
   watch(listener: (topic: string, seq: number) => void): () => void {
     this.#listeners.add(listener);
     return () => void this.#listeners.delete(listener);
+  }
+
+  /** A durable consumer kept by JetStream (a JetStream consumer of this log's stream), shared by every hub. */
+  durableConsumer<S>(name: string, config: ResolvedConsumerConfig, saved: ConsumerState, host: ConsumerHost<S>): ServedConsumer<S> {
+    const parts = { nc: this.#nc, jsm: this.#jsm, names: this.#names, logger: this.#logger };
+    return new JetStreamConsumer<S>(this.#streamName, name, config, saved, host, parts);
   }
 
   /** Waits for the appends in flight, stops the watch and the refreshes. Nothing is deleted. */
