@@ -3,7 +3,8 @@
  * cluster. One durable consumer with members on two hubs hands each message to one member once,
  * and JetStream holds it (its position and acks are JetStream's consumer's); when a hub dies with
  * messages its member never acked, a member on another hub gets them after the ack wait; deleting
- * the consumer on one hub ends its members on the others.
+ * the consumer on one hub ends its members on the others. The hubs start at the same moment on a
+ * fresh cluster, so they create the shared buckets together.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +28,8 @@ const dir = mkdtempSync(join(tmpdir(), 'cb-cluster-consumers-'));
 
 before(async () => {
   nats = await startNatsCluster({ nodes: 3 });
-  for (let i = 0; i < 3; i++) hubs.push(await startHubProcess(hubClusterArgs(nats, i, dir), { config, readyTimeoutMs: 20_000 }));
+  // All three at once on a fresh cluster: they create the shared catalog and settings buckets together.
+  hubs.push(...(await Promise.all([0, 1, 2].map((i) => startHubProcess(hubClusterArgs(nats, i, dir), { config, readyTimeoutMs: 30_000 })))));
   direct = await natsConnect({ servers: [...nats.urls], user: nats.users.direct.user, pass: nats.users.direct.password });
 });
 
@@ -139,4 +141,35 @@ test('a member joining with its own settings brings them to the JetStream consum
   assert.equal(info.config.deliver_policy, before.config.deliver_policy, 'still delivering new messages only');
   await publishAll(a, 'tune.x', 3);
   await until(() => got.length === 3, 10_000, 'the three published after it was created');
+});
+
+test('the NATS node leading a consumer is killed while members consume: every acknowledged message still arrives', async () => {
+  const [a, c] = [await openBus(hubs[0]!.url), await openBus(hubs[2]!.url)];
+  await a.streams.create({ name: 'STEADY', topics: ['steady.>'] });
+  const got = new Set<number>();
+  const consumer = c.consume<number>('STEADY', { durable: 's', ackWaitMs: 2_000, backoffMs: [] }, async (m) => {
+    got.add(m.data);
+    await m.ack();
+  });
+  await consumer.ready;
+  const leader = (await jetStreamConsumer('STEADY', 's')).cluster?.leader;
+  const node = nats.nodes.find((n) => n.name === leader);
+  assert.ok(node !== undefined, `the consumer's leader is one of the nodes: ${leader}`);
+  const acked: number[] = [];
+  let killed = false;
+  for (let n = 0; n < 150; n++) {
+    if (n === 50) {
+      await until(() => got.size >= 40, 10_000, 'consuming before the kill');
+      await node.kill();
+      killed = true;
+    }
+    // During the election a publish may fail (retryable CB_ERR_STORAGE): only acknowledged ones count.
+    await a.publish('steady.x', n, { durable: true }).then(
+      () => acked.push(n),
+      (err: unknown) => assert.ok(killed, `failed before the kill: ${String(err)}`),
+    );
+  }
+  assert.ok(acked.length > 100, `most publishes acknowledged: ${acked.length}`);
+  await until(() => acked.every((n) => got.has(n)), 30_000, 'every acknowledged message consumed');
+  await node.restart();
 });
