@@ -29,7 +29,9 @@ const dir = mkdtempSync(join(tmpdir(), 'cb-cluster-consumers-'));
 before(async () => {
   nats = await startNatsCluster({ nodes: 3 });
   // All three at once on a fresh cluster: they create the shared catalog and settings buckets together.
-  hubs.push(...(await Promise.all([0, 1, 2].map((i) => startHubProcess(hubClusterArgs(nats, i, dir), { config, readyTimeoutMs: 30_000 })))));
+  hubs.push(
+    ...(await Promise.all([0, 1, 2].map((i) => startHubProcess(hubClusterArgs(nats, i, dir), { config, readyTimeoutMs: 30_000 })))),
+  );
   direct = await natsConnect({ servers: [...nats.urls], user: nats.users.direct.user, pass: nats.users.direct.password });
 });
 
