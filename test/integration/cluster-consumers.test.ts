@@ -79,6 +79,9 @@ test('one durable consumer with members on two hubs: JetStream keeps it, and eac
   assert.equal(info.num_ack_pending, 0);
   assert.equal(info.num_redelivered, 0);
   assert.equal(info.delivered.stream_seq, last);
+  // Hub 1 holds no member of it, and lists it all the same, with JetStream's position.
+  const listed = (await a.streams.info('WORK')).consumers.find((x) => x.durable === 'pool');
+  assert.deepEqual(listed, { durable: 'pool', ackFloor: last, pending: 0, waiting: 0, members: 0 });
 });
 
 test('a hub dies holding unacked messages: a member on another hub gets them after the ack wait', async () => {

@@ -112,6 +112,25 @@ export class ConsumerRegistry<S> {
     return stream.consumers.get(held.name);
   }
 
+  /**
+   * Before a stream's info is given: with a catalog shared with other hubs, the durable consumers
+   * created elsewhere are held here too and those deleted elsewhere (idle here) are dropped, and
+   * those kept by the storage read their counts afresh. A failed read leaves the last known ones.
+   */
+  async refresh(stream: Stream<S>): Promise<void> {
+    if (this.#p.catalog.shared !== true || stream.quarantined !== undefined) return;
+    const stored = await this.#p.catalog.loadConsumers(stream.name).catch(() => undefined);
+    if (stored === undefined) return;
+    const names = new Set(stored.map((x) => x.config.durable));
+    for (const c of [...stream.consumers.values()]) {
+      if (c.ephemeral || names.has(c.name) || c.members.length > 0) continue;
+      c.close();
+      stream.consumers.delete(c.name);
+    }
+    for (const x of stored) if (!stream.consumers.has(x.config.durable)) this.restore(stream, x);
+    await Promise.all([...stream.consumers.values()].map((c) => c.refresh?.().catch(() => {})));
+  }
+
   /** A durable consumer this hub does not hold yet, as the shared catalog has it (undefined: there is none). */
   async #fromCatalog(stream: Stream<S>, durable: string): Promise<ServedConsumer<S> | undefined> {
     const stored = (await this.#p.catalog.loadConsumers(stream.name)).find((x) => x.config.durable === durable);

@@ -64,6 +64,8 @@ export interface ServedConsumer<S = unknown> {
   open?(): Promise<void>;
   /** Deletes it where it is kept (a consumer the storage keeps). */
   destroy?(): Promise<void>;
+  /** Reads its position and counts afresh where it is kept, for `info()` (a consumer the storage keeps). */
+  refresh?(): Promise<void>;
 }
 
 /** The first member from `cursor` on (round robin) whose connection has room, or undefined. */

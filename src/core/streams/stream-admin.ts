@@ -85,8 +85,11 @@ export class StreamAdmin<S> {
           return this.#create(s, id, op.config);
         case 'update':
           return this.#update(s, id, op.config);
-        case 'info':
-          return this.#access(s, id, 'stream.info', op.name).info();
+        case 'info': {
+          const stream = this.#access(s, id, 'stream.info', op.name);
+          await this.#p.consumers.refresh(stream);
+          return stream.info();
+        }
         case 'list':
           return this.#list(s);
         case 'delete':

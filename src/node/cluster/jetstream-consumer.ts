@@ -126,11 +126,14 @@ export class JetStreamConsumer<S = unknown> implements ServedConsumer<S> {
     return { nextSeq: this.#ackFloor + 1, plan: [], outstanding: [] };
   }
 
+  /** Delivered and not acked on every hub, as JetStream last said (`refresh`). */
+  #pendingEverywhere = 0;
+
   info(): ConsumerInfo {
     return {
       durable: this.name,
       ackFloor: this.#ackFloor,
-      pending: this.#out.size,
+      pending: Math.max(this.#out.size, this.#pendingEverywhere),
       waiting: this.#queue.length + this.#dying.size,
       members: this.members.length,
     };
@@ -139,6 +142,13 @@ export class JetStreamConsumer<S = unknown> implements ServedConsumer<S> {
   /** Creates the JetStream consumer at the deliver policy (or takes the one that exists). */
   async open(): Promise<void> {
     await this.#sync(false);
+  }
+
+  /** JetStream's ack floor and count of unacked deliveries, for `info()`. */
+  async refresh(): Promise<void> {
+    const info = await this.#p.jsm.consumers.info(this.#p.names.stream, this.name);
+    this.#ackFloor = info.ack_floor.stream_seq;
+    this.#pendingEverywhere = info.num_ack_pending;
   }
 
   /** Deletes the JetStream consumer (gone already is fine). */
