@@ -367,6 +367,13 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
           'the hub settings in the settings bucket do not fit the config file: the file alone is in force',
         );
       });
+      // Hubs of a cluster share the bucket: a change stored through any of them applies on each.
+      if (stored.shared) {
+        const stop = await hubSettings.follow((err) =>
+          logger.error({ error: String(err) }, 'the hub settings another hub stored do not fit this config file: not applied here'),
+        );
+        opened.push(async () => stop());
+      }
     }
     const limits = broker.options.limits;
     listener = await listenWebSocket({

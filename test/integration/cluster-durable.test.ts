@@ -3,6 +3,7 @@
  * joined by a real three-node NATS cluster keep their streams in JetStream (three replicas). A
  * stream created on one hub is used on the others; a consumer on one hub gets what the others
  * store; compare-and-set holds across hubs; two replicas of a document on different hubs converge;
+ * a hub setting stored through one hub applies on the others;
  * and while a client publishes durably, its NATS node and its hub are killed: it fails over, and
  * every message that was acknowledged is read back from the stream.
  */
@@ -165,6 +166,20 @@ test('two replicas of a document on different hubs edit at once and converge', a
     15_000,
     'the replicas converge',
   );
+});
+
+test('a hub setting changed through one hub applies on every hub at once (one shared settings bucket)', async () => {
+  const [a, b] = [await bus(0), await bus(1)];
+  type HubSettings = { version: number; effective: { limits?: { rate?: { perSecond?: number } } } };
+  const perSecond = async (x: SyncingBus): Promise<number | undefined> =>
+    ((await x.request('$SYS.REQ.SETTINGS.HUB.GET', null)) as HubSettings).effective.limits?.rate?.perSecond;
+  assert.equal(await perSecond(b), 1_000_000);
+  const set = (await a.request('$SYS.REQ.SETTINGS.HUB.SET', { path: 'limits.rate.perSecond', value: 900_000 })) as { version: number };
+  assert.ok(set.version > 0);
+  assert.equal(await perSecond(a), 900_000);
+  await until(async () => (await perSecond(b)) === 900_000, 10_000, 'hub 2 applied the version hub 1 stored');
+  await a.request('$SYS.REQ.SETTINGS.HUB.UNSET', { path: 'limits.rate.perSecond' });
+  await until(async () => (await perSecond(b)) === 1_000_000, 10_000, 'and the one that took it back');
 });
 
 test('a NATS node and a hub killed while a client publishes durably: it fails over, and nothing acknowledged is lost', {

@@ -41,9 +41,9 @@ export class HubBucket {
     return this.#append(key, undefined, 'del', expect);
   }
 
-  /** Calls `listener` after every write to the bucket, its own and clients' alike (one listener). */
-  onWrite(listener: (key: string, revision: number) => void): void {
-    this.#stream.onStored = (topic, seq) => listener(topicKey(this.name, topic), seq);
+  /** Calls `listener` after every write to the bucket, its own, clients' and other hubs' alike; returns the function that stops it. */
+  onWrite(listener: (key: string, revision: number) => void): () => void {
+    return this.#stream.onStored((topic, seq) => listener(topicKey(this.name, topic), seq));
   }
 
   /** Every revision kept of `key`, oldest first (through the per-topic index). */

@@ -2,7 +2,8 @@
  * `crossbus config … --hub`: the hub's own limits and roles kept in its settings bucket (key
  * `hub.overlay`, one revision per version, author, time and changed paths kept with it) and laid
  * over its config file at once (see src/core/config/overlay.ts). A change is checked as a file
- * reload is before it is stored, stored, then applied; a bad one changes nothing.
+ * reload is before it is stored, stored, then applied; a bad one changes nothing. Hubs sharing
+ * one bucket (a cluster) `follow` it: a version another hub stored is applied here too.
  */
 import { isPlainObject } from './settings-schema.js';
 import { createError, isCrossbusError } from '../errors/index.js';
@@ -44,6 +45,10 @@ export interface HubOverlayServiceOptions {
 
 export class HubOverlayService {
   readonly #o: HubOverlayServiceOptions;
+  /** The newest version applied here (0: none). */
+  #applied = 0;
+  /** Applies of versions stored elsewhere, one after another. */
+  #following: Promise<void> = Promise.resolve();
 
   constructor(options: HubOverlayServiceOptions) {
     this.#o = options;
@@ -68,7 +73,32 @@ export class HubOverlayService {
     const overlay = (e.value as StoredOverlay).overlay;
     this.#o.check(overlay, 'hub');
     this.#o.apply(overlay, 'hub');
+    this.#applied = e.revision;
     return true;
+  }
+
+  /**
+   * Applies each version of the hub settings that another hub stores in the bucket (shared: it is
+   * created if need be), as its author's; one that does not fit this hub's config file is reported
+   * to `refused` and changes nothing here. Resolves with the function that stops following.
+   */
+  async follow(refused: (error: unknown) => void): Promise<() => void> {
+    const bucket = await this.#o.bucket();
+    return bucket.onWrite((key, revision) => {
+      if (key !== HUB_OVERLAY_KEY || revision <= this.#applied) return;
+      this.#following = this.#following
+        .then(async () => {
+          const e = await bucket.entry<StoredOverlay>(HUB_OVERLAY_KEY);
+          // Ours (applied as it was written), or an older one than what is in force.
+          if (e === undefined || e.revision <= this.#applied) return;
+          const stored = e.operation === 'put' ? (e.value as StoredOverlay) : undefined;
+          const overlay = stored?.overlay ?? {};
+          this.#o.check(overlay, stored?.author ?? 'hub');
+          this.#o.apply(Object.keys(overlay).length === 0 ? undefined : overlay, stored?.author ?? 'hub');
+          this.#applied = e.revision;
+        })
+        .catch(refused);
+    });
   }
 
   async get(): Promise<{ overlay: Record<string, unknown>; version: number; effective: unknown }> {
@@ -142,6 +172,7 @@ export class HubOverlayService {
       }
       throw err;
     }
+    this.#applied = Math.max(this.#applied, version);
     this.#o.apply(Object.keys(overlay).length === 0 ? undefined : overlay, app);
     return { version };
   }

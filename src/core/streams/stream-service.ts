@@ -260,6 +260,11 @@ export class StreamService<S extends object = object> implements BrokerStreams<S
     return stream === undefined ? undefined : new HubBucket(name, stream as Stream<unknown>, this.#clock);
   }
 
+  /** Whether the streams are shared with other hubs (a cluster's catalog). */
+  get shared(): boolean {
+    return this.#catalog.shared === true;
+  }
+
   info(name: string): StreamInfo | undefined {
     return this.#table.find(name)?.info();
   }

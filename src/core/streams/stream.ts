@@ -29,8 +29,8 @@ export class Stream<S = unknown> {
   deadLetters: Stream<S> | undefined;
   /** Reads in flight, by their arguments: consumers asking for the same page at once share one. */
   readonly #reads = new Map<string, Promise<StoredMessage[]>>();
-  /** Told of every message stored by an append (the hub's own buckets watch theirs). @default none */
-  onStored: ((topic: string, seq: number) => void) | undefined;
+  /** Told of every message stored, by this hub or another (the hub's own buckets watch theirs). */
+  readonly #storedListeners = new Set<(topic: string, seq: number) => void>();
 
   constructor(
     readonly config: ResolvedStreamConfig,
@@ -60,7 +60,13 @@ export class Stream<S = unknown> {
   /** Another writer of the log stored a message: the same as after an append of ours. */
   #appendedElsewhere(topic: string, seq: number): void {
     for (const c of this.consumers.values()) c.pump();
-    this.onStored?.(topic, seq);
+    for (const l of this.#storedListeners) l(topic, seq);
+  }
+
+  /** Calls `listener` for every message stored from now on (appended here or elsewhere); returns the function that stops it. */
+  onStored(listener: (topic: string, seq: number) => void): () => void {
+    this.#storedListeners.add(listener);
+    return () => void this.#storedListeners.delete(listener);
   }
 
   /** The storage, or the reason there is none to use. */
@@ -148,7 +154,7 @@ export class Stream<S = unknown> {
     if (id !== undefined) this.dedupe.track(id, stored, now);
     return stored.then((seq) => {
       for (const c of this.consumers.values()) c.pump();
-      this.onStored?.(msg.topic, seq);
+      for (const l of this.#storedListeners) l(msg.topic, seq);
       return { seq, duplicate: false };
     });
   }
