@@ -12,13 +12,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type FailoverBus, type PublishAck, type SyncingBus } from '../../src/node/index.js';
+import type { FailoverBus, PublishAck, SyncingBus } from '../../src/node/index.js';
 import { closeAllBuses, openBus } from '../helpers/buses.js';
 import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { hubClusterArgs, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
 import { codeOf } from '../helpers/rejects.js';
 import { incrementRacing } from '../helpers/kv-race.js';
 import { testConfigDocument } from '../helpers/security.js';
+import { connectFailover } from '../helpers/failover.js';
 import { until } from '../helpers/wait.js';
 
 let nats: NatsCluster;
@@ -189,18 +190,13 @@ test('a NATS node and a hub killed while a client publishes durably: it fails ov
   await admin.streams.create({ name: 'FO', topics: ['fo.>'] });
   // A fourth hub on NATS node 1, which the client prefers; hub 2 (node 2) is its backup.
   const doomed = await startHubProcess(clusterArgs(0), { config, readyTimeoutMs: 20_000 });
-  const client: FailoverBus = await connect(
-    [
-      { url: doomed.url, name: 'D', weight: 1 },
-      { url: hubs[1]!.url, name: 'B', weight: 0 },
-    ],
+  const client: FailoverBus = await connectFailover(
+    { url: doomed.url, name: 'D' },
+    { url: hubs[1]!.url, name: 'B' },
+    config.apps.test.secret,
     {
-      name: 'test',
-      secret: config.apps.test.secret,
-      timeoutMs: 3_000,
       requestTimeoutMs: 30_000,
-      reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
-      failover: { heartbeatMs: 250, recoveryMs: 600_000 },
+      recoveryMs: 600_000,
     },
   );
   try {

@@ -10,12 +10,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type Bus, type FailoverBus } from '../../src/node/index.js';
+import type { Bus, FailoverBus } from '../../src/node/index.js';
 import { closeAllBuses, openBus } from '../helpers/buses.js';
 import { runCli, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { hubClusterArgs, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
 import { freePort } from '../helpers/ports.js';
 import { testConfigDocument } from '../helpers/security.js';
+import { connectFailover } from '../helpers/failover.js';
 import { until } from '../helpers/wait.js';
 
 let nats: NatsCluster;
@@ -261,17 +262,12 @@ describe('failures', () => {
   test('a hub killed: a client fails over to another hub of the cluster and keeps its subscription and service', async () => {
     const extra = await startHubProcess(clusterArgs(0), { config });
     const other = await openBus(hubs[2]!.url);
-    const client: FailoverBus = await connect(
-      [
-        { url: extra.url, name: 'X', weight: 1 },
-        { url: hubs[1]!.url, name: 'B', weight: 0 },
-      ],
+    const client: FailoverBus = await connectFailover(
+      { url: extra.url, name: 'X' },
+      { url: hubs[1]!.url, name: 'B' },
+      config.apps.test.secret,
       {
-        name: 'test',
-        secret: config.apps.test.secret,
-        timeoutMs: 3_000,
-        reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
-        failover: { heartbeatMs: 250, recoveryMs: 60_000 },
+        recoveryMs: 60_000,
       },
     );
     try {

@@ -9,10 +9,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type FailoverBus, type MoveEvent, type PublishAck } from '../../src/node/index.js';
+import type { FailoverBus, MoveEvent, PublishAck } from '../../src/node/index.js';
 import { closeAllBuses, openBus } from '../helpers/buses.js';
 import { restartOnPort, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { testConfigDocument } from '../helpers/security.js';
+import { connectFailover } from '../helpers/failover.js';
 import { until } from '../helpers/wait.js';
 
 const COUNT = 1_500;
@@ -43,20 +44,10 @@ test('a hub killed under load: the client fails over with its state, loses nothi
   await adminA.streams.create({ name: 'FO', topics: ['fo.durable.>'] });
   await adminB.streams.create({ name: 'FO', topics: ['fo.durable.>'] });
 
-  const client: FailoverBus = await connect(
-    [
-      { url: hubA.url, name: 'A', weight: 1 },
-      { url: hubB.url, name: 'B', weight: 0 },
-    ],
-    {
-      name: 'test',
-      secret: config.apps.test.secret,
-      timeoutMs: 3_000,
-      requestTimeoutMs: 30_000,
-      reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
-      failover: { heartbeatMs: 250, recoveryMs: RECOVERY_MS },
-    },
-  );
+  const client: FailoverBus = await connectFailover({ url: hubA.url, name: 'A' }, { url: hubB.url, name: 'B' }, config.apps.test.secret, {
+    requestTimeoutMs: 30_000,
+    recoveryMs: RECOVERY_MS,
+  });
   try {
     const moves: MoveEvent[] = [];
     client.on('move', (m) => moves.push(m));
@@ -161,19 +152,11 @@ test('a hub that stops answering (SIGSTOP) is down after two missed heartbeats; 
   const config = testConfigDocument({ limits: { rate: { perSecond: 1_000_000, burst: 1_000_000 } } });
   const hubA = await startHubProcess([], { config });
   const hubB = await startHubProcess([], { config });
-  const client: FailoverBus = await connect(
-    [
-      { url: hubA.url, name: 'A', weight: 1 },
-      { url: hubB.url, name: 'B', weight: 0 },
-    ],
-    {
-      name: 'test',
-      secret: config.apps.test.secret,
-      timeoutMs: 2_000,
-      reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
-      failover: { heartbeatMs: HEARTBEAT_MS, recoveryMs: 1_000 },
-    },
-  );
+  const client: FailoverBus = await connectFailover({ url: hubA.url, name: 'A' }, { url: hubB.url, name: 'B' }, config.apps.test.secret, {
+    timeoutMs: 2_000,
+    heartbeatMs: HEARTBEAT_MS,
+    recoveryMs: 1_000,
+  });
   let stopped = false;
   try {
     const causes: string[] = [];
