@@ -23,6 +23,7 @@ import {
   nextFreeMember,
   type ServedConsumer,
   type SettleResult,
+  takeMember,
 } from './served-consumer.js';
 import type { AckPayload, ConsumerInfo } from './wire.js';
 
@@ -108,9 +109,8 @@ export class Consumer<S = unknown> implements ServedConsumer<S> {
 
   /** Removes a member; what it held goes out again at once (it can no longer settle it). */
   removeMember(session: S, sid: number): boolean {
-    const i = this.members.findIndex((m) => m.session === session && m.sid === sid);
-    if (i < 0) return false;
-    const [gone] = this.members.splice(i, 1);
+    const gone = takeMember(this.members, session, sid);
+    if (gone === undefined) return false;
     const now = this.host.now();
     for (const [seq, d] of this.pending) {
       if (d.member !== gone) continue;

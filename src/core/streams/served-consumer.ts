@@ -101,3 +101,9 @@ export function deliveryEnvelope(msg: StoredMessage, deliveries: number, token: 
     payload: msg.payload,
   });
 }
+
+/** Removes member `sid` of `session` from `members`: the one removed, or undefined. */
+export function takeMember<S>(members: Member<S>[], session: S, sid: number): Member<S> | undefined {
+  const i = members.findIndex((m) => m.session === session && m.sid === sid);
+  return i < 0 ? undefined : members.splice(i, 1)[0];
+}

@@ -26,6 +26,7 @@ import {
   nextFreeMember,
   type ServedConsumer,
   type SettleResult,
+  takeMember,
 } from '../../core/streams/served-consumer.js';
 import type { AckPayload, ConsumerInfo } from '../../core/streams/wire.js';
 import type { Logger } from '../../core/util/logger.js';
@@ -163,9 +164,8 @@ export class JetStreamConsumer<S = unknown> implements ServedConsumer<S> {
   }
 
   removeMember(session: S, sid: number): boolean {
-    const i = this.members.findIndex((m) => m.session === session && m.sid === sid);
-    if (i < 0) return false;
-    const [gone] = this.members.splice(i, 1);
+    const gone = takeMember(this.members, session, sid);
+    if (gone === undefined) return false;
     for (const [seq, h] of this.#out) {
       if (h.member !== gone) continue;
       this.#out.delete(seq);
