@@ -15,19 +15,13 @@ import { connect as natsConnect, type NatsConnection } from 'nats';
 import type { NatsUser } from '../test/helpers/nats-cluster.js';
 import type { AppCredentials } from './lib/cluster-setup.js';
 import { loadCrossbus } from './pubsub.js';
+import { type DeliveryCounter, deliveryPhase, type PhaseLimits, type PhaseResult } from './lib/delivery-phase.js';
 
-/** What the subscriber saw; reset at the start of each phase. */
-interface Counter {
-  size: number;
-  delivered: number;
-  bad: number;
-  lastDelivery: number;
+/** What the subscriber saw, and the probes before a phase. */
+interface Counter extends DeliveryCounter {
   /** Set while probing: the last probe number that arrived. */
   probe: number;
   probing: boolean;
-  /** Set when a connection dies; the running phase fails with it. */
-  failure: Error | undefined;
-  wake: (() => void) | undefined;
 }
 
 export interface Pair {
@@ -37,23 +31,7 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-export interface PhaseResult {
-  delivered: number;
-  seconds: number;
-  /** Publishing was cut by the time bound before reaching the count. */
-  cut: boolean;
-}
-
-export interface PhaseLimits {
-  /** Messages to publish. */
-  count: number;
-  /** Publishing stops after this long even if the count is not reached. */
-  maxMs: number;
-  /** Publisher yields to the event loop every N messages (0 = never). */
-  paceEvery: number;
-  /** After publishing: no new delivery for this long means messages were lost (a failure). */
-  idleMs: number;
-}
+export type { PhaseLimits, PhaseResult };
 
 const PROBE_WAIT_MS = 200;
 const PROBE_ATTEMPTS = 100;
@@ -188,54 +166,7 @@ export async function natsPair(pubServer: string, subServer: string, topic: stri
   }
 }
 
-const yieldNow = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
-
-/**
- * One timed phase: publishes up to `limits.count` messages (fewer if `limits.maxMs` passes first)
- * and waits until every one arrived. Rate = deliveries / seconds from the first publish to the last
- * delivery. A loss, an extra delivery or a payload of the wrong size is a failure.
- */
-export async function runPhase(pair: Pair, payload: Uint8Array, limits: PhaseLimits, label: string): Promise<PhaseResult> {
-  const { counter } = pair;
-  if (counter.failure) throw counter.failure;
-  counter.size = payload.byteLength;
-  counter.delivered = 0;
-  counter.bad = 0;
-  const every = limits.paceEvery > 0 ? limits.paceEvery : Number.MAX_SAFE_INTEGER;
-  const start = performance.now();
-  counter.lastDelivery = start;
-  let published = 0;
-  let cut = false;
-  while (published < limits.count) {
-    const p = pair.publish(payload);
-    if (p !== undefined) await p;
-    published++;
-    if (published % every === 0 || published % 1000 === 0) {
-      if (published % every === 0) await yieldNow();
-      if (counter.failure) throw counter.failure;
-      if (performance.now() - start > limits.maxMs) {
-        cut = true;
-        break;
-      }
-    }
-  }
-  for (;;) {
-    if (counter.failure) throw counter.failure;
-    if (counter.delivered >= published) break;
-    const before = counter.delivered;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 50);
-      counter.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    counter.wake = undefined;
-    if (counter.delivered === before && performance.now() - Math.max(counter.lastDelivery, start) > limits.idleMs) {
-      throw new Error(`${label}: ${published - counter.delivered} of ${published} messages not delivered after ${limits.idleMs} ms idle`);
-    }
-  }
-  if (counter.delivered > published) throw new Error(`${label}: ${counter.delivered - published} more deliveries than published`);
-  if (counter.bad > 0) throw new Error(`${label}: ${counter.bad} deliveries had an unexpected payload size`);
-  return { delivered: counter.delivered, seconds: (counter.lastDelivery - start) / 1000, cut };
+/** One timed phase (bench/lib/delivery-phase.ts) through `pair`. */
+export function runPhase(pair: Pair, payload: Uint8Array, limits: PhaseLimits, label: string): Promise<PhaseResult> {
+  return deliveryPhase(pair.counter, () => pair.publish(payload), payload.byteLength, limits, label);
 }

@@ -25,6 +25,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchOutput } from './lib/output.js';
+import { type DeliveryCounter, deliveryPhase, type PhaseResult } from './lib/delivery-phase.js';
 import { formatTable, note, startCrossbusHub, withTimeout, type RunningServer } from './lib/procs.js';
 import { DEFAULT_PACE_EVERY, errMsg, firstLine, fmtInt, loadCrossbus, payloadLength, ratio, selectSystems } from './pubsub.js';
 
@@ -138,27 +139,10 @@ function otherCpuTicks(pids: readonly number[]): number | undefined {
   }
 }
 
-const yieldNow = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
-
 // ---------------------------------------------------------------------------------------------
 // Throughput
 
-interface Counter {
-  size: number;
-  delivered: number;
-  bad: number;
-  lastDelivery: number;
-  /** Set when a connection dies; the running phase fails with it. */
-  failure: Error | undefined;
-  wake: (() => void) | undefined;
-}
-
-interface PhaseResult {
-  delivered: number;
-  seconds: number;
-  /** Publishing was cut by the time bound before reaching the count. */
-  cut: boolean;
-}
+type Counter = DeliveryCounter;
 
 interface Pair {
   topic: string;
@@ -213,49 +197,9 @@ async function connectPair(connect: Connect, url: string, topic: string, pubOpts
   }
 }
 
-async function runPhase(pair: Pair, payload: Uint8Array, count: number, paceEvery: number, label: string): Promise<PhaseResult> {
-  const { pub, counter, topic } = pair;
-  if (counter.failure) throw counter.failure;
-  counter.size = payload.byteLength;
-  counter.delivered = 0;
-  counter.bad = 0;
-  const every = paceEvery > 0 ? paceEvery : Number.MAX_SAFE_INTEGER;
-  const start = performance.now();
-  counter.lastDelivery = start;
-  let published = 0;
-  let cut = false;
-  while (published < count) {
-    await pub.publish(topic, payload);
-    published++;
-    if (published % every === 0 || published % 1000 === 0) {
-      if (published % every === 0) await yieldNow();
-      if (counter.failure) throw counter.failure;
-      if (performance.now() - start > PHASE_MAX_MS) {
-        cut = true;
-        break;
-      }
-    }
-  }
-  // Wait for every published message to arrive.
-  for (;;) {
-    if (counter.failure) throw counter.failure;
-    if (counter.delivered >= published) break;
-    const before = counter.delivered;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 50);
-      counter.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    counter.wake = undefined;
-    if (counter.delivered === before && performance.now() - Math.max(counter.lastDelivery, start) > IDLE_MS) {
-      throw new Error(`${label}: ${published - counter.delivered} of ${published} messages not delivered after ${IDLE_MS} ms idle`);
-    }
-  }
-  if (counter.delivered > published) throw new Error(`${label}: ${counter.delivered - published} more deliveries than published`);
-  if (counter.bad > 0) throw new Error(`${label}: ${counter.bad} deliveries had an unexpected payload size`);
-  return { delivered: counter.delivered, seconds: (counter.lastDelivery - start) / 1000, cut };
+function runPhase(pair: Pair, payload: Uint8Array, count: number, paceEvery: number, label: string): Promise<PhaseResult> {
+  const limits = { count, maxMs: PHASE_MAX_MS, paceEvery, idleMs: IDLE_MS };
+  return deliveryPhase(pair.counter, () => pair.pub.publish(pair.topic, payload), payload.byteLength, limits, label);
 }
 
 // ---------------------------------------------------------------------------------------------
