@@ -65,6 +65,7 @@ export async function openCluster(
     logger.warn({}, 'durable streams live in JetStream: they are off until the hub starts joined to its cluster');
     return { link, streams: undefined };
   }
+  logDurability(nc.info?.version, logger);
   const streams = new JetStreamCatalog(nc, {
     logger,
     ...(resolved.replicas !== undefined ? { replicas: resolved.replicas } : {}),
@@ -76,4 +77,32 @@ export async function openCluster(
 /** Joins the open link to the broker: interest flows out, messages from other hubs flow in. */
 export function bindCluster(link: NatsLink, broker: Broker): void {
   link.bind(broker.attachCluster(link, link.hubToken));
+}
+
+/**
+ * Says once, at join, what a durable publish's acknowledgement means on these servers: JetStream
+ * answers once a majority of replicas hold the message, and fsyncs before that only on
+ * nats-server 2.10+ configured with `sync_interval: always`, which no client can see.
+ */
+function logDurability(version: string | undefined, logger: Logger): void {
+  const server = version ?? 'unknown';
+  if (canSyncEveryWrite(server)) {
+    logger.info(
+      { server },
+      'durable streams in JetStream: fsync before each ack needs `jetstream { sync_interval: always }` on every server',
+    );
+  } else {
+    logger.warn(
+      { server },
+      'durable streams in JetStream: this nats-server acknowledges a durable publish once a majority of replicas hold it, before any fsync (2.10+ with `sync_interval: always` fsyncs every write)',
+    );
+  }
+}
+
+/** nats-server 2.10 and later can fsync every write (`sync_interval: always`). */
+export function canSyncEveryWrite(version: string): boolean {
+  const m = /^v?(\d+)\.(\d+)/.exec(version);
+  if (m === null) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 2 || (major === 2 && minor >= 10);
 }

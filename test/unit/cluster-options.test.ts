@@ -12,7 +12,7 @@ import { Kind, envelope } from '../../src/core/protocol/envelope.js';
 import { parseHubConfig, serializeHubConfig } from '../../src/core/config/schema.js';
 import { type ClusterOptions, clusterServerProblem, resolveClusterOptions } from '../../src/node/cluster/cluster-options.js';
 import { clusterFlags } from '../../src/cli/cluster-flags.js';
-import { clusterFromConfig } from '../../src/hub/cluster-setup.js';
+import { canSyncEveryWrite, clusterFromConfig } from '../../src/hub/cluster-setup.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cb-cluster-opts-'));
@@ -202,4 +202,9 @@ test('what never crosses: $ topics (NATS’s JetStream API and the stored stream
   assert.equal(isLocalOnly('_INBOX.$cluster.hubA.1.2.0._INBOX.k.1'), false);
   assert.equal(isLocalOnly('orders.>'), false);
   assert.equal(isLocalOnly('>'), false);
+});
+
+test('which nats-server versions can fsync every write (what the hub says at join)', () => {
+  for (const v of ['2.10.0', '2.10.22', 'v2.11.1', '3.0.0']) assert.equal(canSyncEveryWrite(v), true, v);
+  for (const v of ['2.9.10', '2.9.25', '1.4.1', 'unknown', '']) assert.equal(canSyncEveryWrite(v), false, v);
 });
