@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { connect as natsConnect, nanos, type ConsumerInfo, type NatsConnection } from 'nats';
 import { ACK_GUARD_MS } from '../../src/node/cluster/jetstream-consumer-config.js';
 import type { Bus } from '../../src/node/index.js';
+import { startHub } from '../../src/hub/index.js';
 import { closeAllBuses, openBus } from '../helpers/buses.js';
 import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { hubClusterArgs, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
@@ -177,4 +178,40 @@ test('the NATS node leading a consumer is killed while members consume: every ac
   assert.ok(acked.length > 100, `most publishes acknowledged: ${acked.length}`);
   await until(() => acked.every((n) => got.has(n)), 30_000, 'every acknowledged message consumed');
   await node.restart();
+});
+
+test("deliveries wait at the hub while a member's connection is full, and none is handed out twice", async () => {
+  const a = await openBus(hubs[0]!.url);
+  await a.streams.create({ name: 'FULL', topics: ['full.>'] });
+  const user = nats.users.hubs[0]!;
+  // Anything queued or buffered makes the connection full: pulled messages wait at the hub for each drain.
+  const hub = await startHub({
+    port: 0,
+    insecure: true,
+    deployments: false,
+    transportHighWaterBytes: 1,
+    cluster: { servers: [nats.urls[0]!], user: user.user, password: user.password },
+  });
+  try {
+    const member = await openBus(hub.url);
+    const counts = new Map<number, number>();
+    const consumer = member.consume<{ n: number }>('FULL', { durable: 'f', ackWaitMs: 5_000, backoffMs: [] }, async (m) => {
+      counts.set(m.data.n, (counts.get(m.data.n) ?? 0) + 1);
+      await m.ack();
+    });
+    await consumer.ready;
+    const pad = 'x'.repeat(4_096);
+    const acks = await Promise.all(Array.from({ length: 400 }, (_, n) => a.publish('full.item', { n, pad }, { durable: true })));
+    await until(() => counts.size === 400, 20_000, 'every message delivered');
+    assert.deepEqual(
+      [...counts].filter(([, c]) => c > 1),
+      [],
+      'none twice',
+    );
+    const last = Math.max(...acks.map((x) => x.seq));
+    await until(async () => (await jetStreamConsumer('FULL', 'f')).ack_floor.stream_seq === last, 10_000, 'every ack in JetStream');
+    assert.equal((await jetStreamConsumer('FULL', 'f')).num_redelivered, 0);
+  } finally {
+    await hub.close();
+  }
 });

@@ -179,7 +179,8 @@ describe('deployments under load', () => {
     const crashed = await ended(admin, crash.id);
     assert.equal(crashed.outcome, 'rolled-back');
     assert.match(crashed.reason ?? '', /crash loop/);
-    const sick = await deploy(admin, version('5.0.1', { unhealthy: true }), { strategy: 'rolling', readyTimeoutMs: 1_500 });
+    // Long enough for its instances to start on a busy machine: the health check must be what fails.
+    const sick = await deploy(admin, version('5.0.1', { unhealthy: true }), { strategy: 'rolling', readyTimeoutMs: 4_000 });
     const failed = await ended(admin, sick.id);
     assert.equal(failed.outcome, 'rolled-back');
     assert.match(failed.reason ?? '', /orders\.health/);

@@ -16,7 +16,7 @@ import { type Logger, silentLogger } from '../../core/util/logger.js';
 import { DEFAULT_JETSTREAM_CATALOG_POLL_MS, DEFAULT_JETSTREAM_PREFIX, DEFAULT_JETSTREAM_TIMEOUT_MS } from '../defaults.js';
 import { validConsumerState } from '../streams/file-catalog.js';
 import type { DiscardPolicy } from './jetstream-config.js';
-import { JS_STREAM_NOT_FOUND, jetStreamFailure, jsErrCode } from './jetstream-errors.js';
+import { JS_STREAM_NOT_FOUND, jetStreamFailure, jsErrCode, whileLeaderless } from './jetstream-errors.js';
 import { catalogBucket, catalogKeys, checkPrefix, logNames } from './jetstream-names.js';
 import { JetStreamStorage, defaultReplicas } from './jetstream-storage.js';
 
@@ -53,11 +53,15 @@ export class JetStreamCatalog implements StreamCatalog {
   #handles: Promise<Handles> | undefined;
 
   /** Over the hub's NATS connection (the caller keeps it: the catalog never closes it). */
+  /** How long one JetStream call (with its retries while a stream has no leader) may take. */
+  readonly #timeoutMs: number;
+
   constructor(nc: NatsConnection, options: JetStreamCatalogOptions = {}) {
     this.#nc = nc;
     this.#o = options;
     this.#prefix = checkPrefix(options.prefix ?? DEFAULT_JETSTREAM_PREFIX);
     this.#logger = options.logger ?? silentLogger;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_JETSTREAM_TIMEOUT_MS;
   }
 
   readonly shared = true;
@@ -138,9 +142,10 @@ export class JetStreamCatalog implements StreamCatalog {
     this.#known.delete(name);
     const { jsm, kv } = await this.#ready();
     try {
-      await kv.purge(catalogKeys.stream(name));
+      await whileLeaderless(() => kv.purge(catalogKeys.stream(name)), this.#timeoutMs);
       for (const stream of [name, `${name}${DLQ_SUFFIX}`]) {
-        for (const [key] of await this.#values(catalogKeys.consumers(stream), 'delete')) await kv.purge(key);
+        for (const [key] of await this.#values(catalogKeys.consumers(stream), 'delete'))
+          await whileLeaderless(() => kv.purge(key), this.#timeoutMs);
       }
       for (const part of ['log', 'dlq'] as const) {
         try {
@@ -205,7 +210,7 @@ export class JetStreamCatalog implements StreamCatalog {
   async deleteConsumer(stream: string, durable: string): Promise<void> {
     const { kv } = await this.#ready();
     try {
-      await kv.purge(catalogKeys.consumer(stream, durable));
+      await whileLeaderless(() => kv.purge(catalogKeys.consumer(stream, durable)), this.#timeoutMs);
     } catch (err) {
       throw jetStreamFailure('delete-consumer', stream, err);
     }
@@ -214,7 +219,7 @@ export class JetStreamCatalog implements StreamCatalog {
   /** The JetStream manager and the bucket (created when missing), once; a failure is tried again next time. */
   #ready(): Promise<Handles> {
     this.#handles ??= (async () => {
-      const timeout = this.#o.timeoutMs ?? DEFAULT_JETSTREAM_TIMEOUT_MS;
+      const timeout = this.#timeoutMs;
       const bucket = catalogBucket(this.#prefix);
       try {
         const jsm = await this.#nc.jetstreamManager({ timeout });
@@ -234,7 +239,7 @@ export class JetStreamCatalog implements StreamCatalog {
   async #put(key: string, value: string, stream: string): Promise<void> {
     const { kv } = await this.#ready();
     try {
-      await kv.put(key, bytes.encode(value));
+      await whileLeaderless(() => kv.put(key, bytes.encode(value)), this.#timeoutMs);
     } catch (err) {
       throw jetStreamFailure('save', stream, err);
     }
@@ -254,7 +259,7 @@ export class JetStreamCatalog implements StreamCatalog {
       const keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
       const out: Array<[string, string]> = [];
       for (const key of keys.sort()) {
-        const e = await kv.get(key);
+        const e = await whileLeaderless(() => kv.get(key), this.#timeoutMs);
         if (e !== null && e.operation === 'PUT') out.push([key, text.decode(e.value)]);
       }
       return out;

@@ -42,6 +42,23 @@ export function isNoResponders(err: unknown): boolean {
   return e?.code === '503' && e.api_error === undefined;
 }
 
+/**
+ * Runs `op`, and again while NATS answers "no responders" (a stream just created, or between two
+ * leaders, has nobody to answer yet: nothing was done, so trying again is safe), waiting 50 ms
+ * doubling to 500 ms in between, until `timeoutMs` has passed.
+ */
+export async function whileLeaderless<T>(op: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
+    try {
+      return await op();
+    } catch (err) {
+      if (!isNoResponders(err) || Date.now() + wait > deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
 export function reasonOf(err: unknown): FailureReason {
   const e = err as NatsErrorLike | undefined;
   const api = e?.api_error;
