@@ -42,6 +42,11 @@ export const DEFAULT_JETSTREAM_REPLICAS = 3;
 export const DEFAULT_JETSTREAM_TIMEOUT_MS = 5000;
 /** How often a JetStream log refreshes its cached state (deletes and purges made by other hubs). @default 5000 */
 export const DEFAULT_JETSTREAM_REFRESH_MS = 5000;
+/**
+ * How long a hub waits for another hub's notice of an append it has heard of a later one for,
+ * before it reads the gap from the stream (notices of several hubs interleave). @default 200
+ */
+export const DEFAULT_JETSTREAM_NOTICE_GRACE_MS = 200;
 /** How often a hub reads the shared stream catalog for streams other hubs created, changed or deleted. */
 export const DEFAULT_JETSTREAM_CATALOG_POLL_MS = 1000;
 /**

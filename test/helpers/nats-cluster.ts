@@ -60,6 +60,8 @@ export interface NatsClusterOptions {
   maxPayload?: string;
   /** NATS permissions of the hub users (`{ publish: { deny: [...] }, … }`), the same for each. @default none */
   hubPermissions?: unknown;
+  /** NATS permissions of hub user i, when they differ from `hubPermissions`. @default none */
+  hubPermissionsOf?: (i: number) => unknown;
   /** Public nkeys (`U…`) the servers accept as users too. @default none */
   nkeyUsers?: readonly string[];
 }
@@ -99,9 +101,12 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     const routes = ports.filter((_, j) => j !== i).map((q) => `nats://127.0.0.1:${q.route}`);
     const store = join(root, name);
     mkdirSync(store, { recursive: true });
-    const perms = options.hubPermissions === undefined ? '' : `, permissions: ${JSON.stringify(options.hubPermissions)}`;
+    const perms = (i: number): string => {
+      const p = options.hubPermissionsOf?.(i) ?? options.hubPermissions;
+      return p === undefined ? '' : `, permissions: ${JSON.stringify(p)}`;
+    };
     const allUsers = [
-      ...users.hubs.map((u) => `    { user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)}${perms} }`),
+      ...users.hubs.map((u, j) => `    { user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)}${perms(j)} }`),
       `    { user: ${JSON.stringify(users.direct.user)}, password: ${JSON.stringify(users.direct.password)} }`,
       ...(options.nkeyUsers ?? []).map((k) => `    { nkey: ${JSON.stringify(k)} }`),
     ];
@@ -236,7 +241,7 @@ function natsNode(name: string, confFile: string, port: number, httpPort: number
 }
 
 /**
- * `crossbus hub` args that join hub `i` to `cluster` through NATS node `i` only (the NATS client
+ * `crossbus hub` args that join hub `i` to `cluster` through NATS node `i` (modulo the nodes) only (the NATS client
  * shuffles a list, and a test must know which node a hub is on; the others it learns from the
  * server), as NATS user `hubs[i]`, its password in a file under `dir` (never on the command line).
  */
@@ -244,5 +249,5 @@ export function hubClusterArgs(cluster: NatsCluster, i: number, dir: string): st
   const user = cluster.users.hubs[i]!;
   const file = join(dir, `${user.user}.password`);
   writeFileSync(file, user.password, { mode: 0o600 });
-  return ['--cluster', cluster.urls[i]!, '--cluster-user', user.user, '--cluster-password-file', file];
+  return ['--cluster', cluster.urls[i % cluster.urls.length]!, '--cluster-user', user.user, '--cluster-password-file', file];
 }

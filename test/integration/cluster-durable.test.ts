@@ -3,9 +3,9 @@
  * joined by a real three-node NATS cluster keep their streams in JetStream (three replicas). A
  * stream created on one hub is used on the others; a consumer on one hub gets what the others
  * store; compare-and-set holds across hubs; two replicas of a document on different hubs converge;
- * a hub setting stored through one hub applies on the others;
- * and while a client publishes durably, its NATS node and its hub are killed: it fails over, and
- * every message that was acknowledged is read back from the stream.
+ * a hub setting stored through one hub applies on the others; a hub killed before it told the
+ * others of its appends; and while a client publishes durably, its NATS node and its hub are
+ * killed: it fails over, and every message that was acknowledged is read back from the stream.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,8 +31,15 @@ const clusterArgs = (i: number): string[] => hubClusterArgs(nats, i, dir);
 
 const bus = async (i: number): Promise<SyncingBus> => (await openBus(hubs[i]!.url)) as SyncingBus;
 
+/** Hub user 4 may not send notices of its appends ($CB.WATCH.>): a hub that dies before it does. */
+const MUTED = 3;
+
 before(async () => {
-  nats = await startNatsCluster({ nodes: 3 });
+  nats = await startNatsCluster({
+    nodes: 3,
+    hubUsers: 4,
+    hubPermissionsOf: (i) => (i === MUTED ? { publish: { deny: ['$CB.WATCH.>'] } } : undefined),
+  });
   for (let i = 0; i < 3; i++) hubs.push(await startHubProcess(clusterArgs(i), { config, readyTimeoutMs: 20_000 }));
 });
 
@@ -184,6 +191,30 @@ test('a hub setting changed through one hub applies on every hub at once (one sh
   await until(async () => (await perSecond(b)) === 900_000, 10_000, 'hub 2 applied the version hub 1 stored');
   await a.request('$SYS.REQ.SETTINGS.HUB.UNSET', { path: 'limits.rate.perSecond' });
   await until(async () => (await perSecond(b)) === 1_000_000, 10_000, 'and the one that took it back');
+});
+
+test('a hub killed right after its acks, before any notice of them: the other hubs read those appends from the stream', async () => {
+  const [b, c] = [await bus(1), await bus(2)];
+  await b.streams.create({ name: 'SILENT', topics: ['silent.>'] });
+  const got: Array<[string, number]> = [];
+  const consumer = c.consume<string>('SILENT', { deliver: 'all' }, (m) => {
+    got.push([m.data, m.seq]);
+  });
+  await consumer.ready;
+  const muted = await startHubProcess(clusterArgs(MUTED), { config, readyTimeoutMs: 20_000 });
+  const m = (await openBus(muted.url)) as SyncingBus;
+  const acks: number[] = [];
+  for (let i = 0; i < 3; i++) acks.push((await m.publish('silent.m', `m${i}`, { durable: true })).seq);
+  muted.kill();
+  // Hub 2 appends after them: hub 3 holds its notice, waits a grace for the three, then reads them.
+  const late = await b.publish('silent.b', 'b0', { durable: true });
+  await until(() => got.length === 4, 15_000, 'the consumer on hub 3 got all four');
+  assert.deepEqual(got, [
+    ['m0', acks[0]],
+    ['m1', acks[1]],
+    ['m2', acks[2]],
+    ['b0', late.seq],
+  ]);
 });
 
 test('a NATS node and a hub killed while a client publishes durably: it fails over, and nothing acknowledged is lost', {

@@ -5,11 +5,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type NatsConnection } from 'nats';
+import { type ConnectionOptions, connect, type NatsConnection } from 'nats';
 import { isCrossbusError } from '../../src/core/errors/index.js';
 import type { StreamMessage } from '../../src/client/index.js';
 import { JetStreamCatalog } from '../../src/node/cluster/jetstream-catalog.js';
+import { streamConfigOf } from '../../src/node/cluster/jetstream-config.js';
+import { logNames } from '../../src/node/cluster/jetstream-names.js';
 import { JetStreamStorage, type JetStreamStorageOptions } from '../../src/node/cluster/jetstream-storage.js';
+import type { Logger } from '../../src/core/util/logger.js';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
 import { put, storageContract } from '../helpers/storage-contract.js';
 import { rejectsWithCode } from '../helpers/rejects.js';
@@ -21,9 +24,9 @@ let nc1: NatsConnection;
 let nc2: NatsConnection;
 let n = 0;
 
-async function connectHub(i: number): Promise<NatsConnection> {
+async function connectHub(i: number, o: ConnectionOptions = {}): Promise<NatsConnection> {
   const u = cluster.users.hubs[i]!;
-  return connect({ servers: [...cluster.urls], user: u.user, pass: u.password, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  return connect({ servers: [...cluster.urls], user: u.user, pass: u.password, maxReconnectAttempts: -1, reconnectTimeWait: 100, ...o });
 }
 
 before(async () => {
@@ -98,7 +101,119 @@ describe('JetStreamStorage', () => {
     await a.close();
     await b.close();
   });
+
+  test("two hubs' appends interleaved: a third is told of each once, in order, from their notices alone", async () => {
+    // As a hub's: no echo, so a hub's own notices never come back to it (its PubAcks count instead).
+    const [ncA, ncB, ncC] = await Promise.all([0, 1, 2].map((i) => connectHub(i, { noEcho: true })));
+    const name = `ct-${String(++n).padStart(3, '0')}`;
+    // A grace far longer than the test: a read would mean a reorder (or an own append) was not waited out.
+    const gapReads: unknown[] = [];
+    const o = { stream: name, noticeGraceMs: 60_000, logger: readsOf(gapReads) };
+    const [a, b, c] = [await JetStreamStorage.open(ncA!, o), await JetStreamStorage.open(ncB!, o), await JetStreamStorage.open(ncC!, o)];
+    const told: number[] = [];
+    c.watch((_t, seq) => told.push(seq));
+    // a and b are told of each other's appends: their own count in their accounting, not as a gap.
+    const toldA: string[] = [];
+    const toldB: string[] = [];
+    a.watch((topic) => toldA.push(topic));
+    b.watch((topic) => toldB.push(topic));
+    let total = 0;
+    const writer = async (s: JetStreamStorage, w: string): Promise<void> => {
+      for (let i = 0; i < 40; i++) {
+        const batch = i % 4 === 0 ? [put(`${w}.x`, `${i}a`), put(`${w}.y`, `${i}b`)] : [put(`${w}.x`, `${i}`)];
+        await s.append(batch);
+        total += batch.length;
+      }
+    };
+    await Promise.all([writer(a, 'a1'), writer(a, 'a2'), writer(b, 'b1'), writer(b, 'b2')]);
+    await until(() => told.length >= total, 10_000, 'the third hub told of every append');
+    assert.deepEqual(
+      told,
+      Array.from({ length: total }, (_, i) => i + 1),
+      'each once, in order',
+    );
+    assert.deepEqual(gapReads, [], 'no gap read from the stream: the notices filled every reorder');
+    await until(() => toldA.length + toldB.length === total, 5_000, 'a and b told of each other');
+    assert.ok(toldA.every((t) => t.startsWith('b')) && toldB.every((t) => t.startsWith('a')), 'each told of the other hub only');
+    await until(() => [a, b, c].every((s) => s.state().messages === total), 5_000, 'the views');
+    assert.deepEqual(c.state(), a.state());
+    assert.deepEqual(b.state(), a.state());
+    for (const s of [a, b, c]) await s.close();
+    for (const nc of [ncA, ncB, ncC]) await nc!.close();
+  });
+
+  test('appends nobody sends a notice of (a hub killed after its PubAck) are read from the stream, in order', async () => {
+    const name = `ct-${String(++n).padStart(3, '0')}`;
+    const a = await JetStreamStorage.open(nc1, { stream: name });
+    const gapReads: unknown[] = [];
+    const c = await JetStreamStorage.open(nc2, { stream: name, noticeGraceMs: 50, refreshIntervalMs: 200, logger: readsOf(gapReads) });
+    const told: Array<[string, number]> = [];
+    c.watch((topic, seq) => told.push([topic, seq]));
+    // A publish straight into the stream is stored and acknowledged with no notice, as a hub's
+    // that died before its turn ended.
+    const js = nc1.jetstream();
+    const silent = async (topic: string): Promise<void> => void (await js.publish(`$CB.STREAM.${name}.log.${topic}`, new Uint8Array([1])));
+    await a.append([put('told.1', 'x')]);
+    await silent('silent.2');
+    await a.append([put('told.3', 'x'), put('told.4', 'x')]);
+    await silent('silent.5'); // the last: only a stream info shows it
+    await until(() => told.length >= 5, 10_000, 'c told of all five');
+    assert.deepEqual(told, [
+      ['told.1', 1],
+      ['silent.2', 2],
+      ['told.3', 3],
+      ['told.4', 4],
+      ['silent.5', 5],
+    ]);
+    assert.ok(gapReads.length >= 1, `the gaps were read: ${JSON.stringify(gapReads)}`);
+    await a.close();
+    await c.close();
+  });
+
+  test('a stream created with a republish (before the notices) keeps it; each append is told once all the same', async () => {
+    const name = `ct-${String(++n).padStart(3, '0')}`;
+    const names = logNames('CB', name, 'log');
+    const jsm = await nc1.jetstreamManager();
+    const republish = { src: names.filter, dest: names.watchFilter, headers_only: true };
+    const settings = { names, retention: {}, duplicateWindowMs: 0, replicas: 3, discard: 'old' as const };
+    await jsm.streams.add({ ...streamConfigOf(settings), republish });
+    const ncA = await connectHub(0, { noEcho: true });
+    // Other settings: the stream is updated, and keeps its republish (nats-server 2.9 cannot drop it).
+    const a = await JetStreamStorage.open(ncA, { stream: name, retention: { maxMessages: 1000 } });
+    assert.deepEqual((await jsm.streams.info(names.stream)).config.republish, republish);
+    const gapReads: unknown[] = [];
+    const c = await JetStreamStorage.open(nc2, { stream: name, noticeGraceMs: 60_000, logger: readsOf(gapReads) });
+    const told: number[] = [];
+    c.watch((_t, seq) => told.push(seq));
+    const toldA: number[] = [];
+    a.watch((_t, seq) => toldA.push(seq));
+    for (let i = 0; i < 10; i++) await a.append([put(`r.${i % 2}`, `v${i}`)]);
+    await c.append([put('from.c', 'c')]);
+    await until(() => told.length >= 10 && toldA.length >= 1, 5_000, 'both told');
+    // Told by the republish and by the notice, whichever came first: once.
+    assert.deepEqual(
+      told,
+      Array.from({ length: 10 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(toldA, [11], 'its own appends, republished to it too, are not told to a');
+    assert.deepEqual(gapReads, []);
+    await until(() => a.state().messages === 11 && c.state().messages === 11, 5_000, 'the views');
+    assert.deepEqual(a.state(), c.state());
+    // A stream created now has none.
+    const fresh = await openLog();
+    assert.equal((await jsm.streams.info(fresh.jetStreamName)).config.republish, undefined);
+    for (const s of [a, c, fresh]) await s.close();
+    await ncA.close();
+  });
 });
+
+/** A logger that keeps the follower's gap reads (its debug line) in `into`. */
+function readsOf(into: unknown[]): Logger {
+  const keep = (fields: unknown, message?: string): void => {
+    if (message === 'stream: reading appends no notice told of') into.push(fields);
+  };
+  return { debug: keep as Logger['debug'], info: () => {}, warn: () => {}, error: () => {} };
+}
 
 describe('StreamService over JetStreamCatalog', () => {
   const hubs: StreamHub[] = [];

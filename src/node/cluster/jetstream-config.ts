@@ -36,8 +36,7 @@ export function streamConfigOf(s: LogSettings): Partial<StreamConfig> {
     max_bytes: r.maxBytes ?? -1,
     max_msgs: r.maxMessages ?? -1,
     max_msgs_per_subject: r.maxMessagesPerTopic ?? -1,
-    // How other hubs hear of each stored message (jetstream-watch.ts). Fixed at creation in nats-server 2.9.
-    republish: { src: s.names.filter, dest: s.names.watchFilter, headers_only: true },
+    // No republish: the appending hub tells the others (jetstream-notices.ts), at a fraction of its cost.
   };
   if (s.duplicateWindowMs > 0) {
     // JetStream refuses a window longer than max_age.
@@ -76,11 +75,9 @@ export async function ensureStream(jsm: JetStreamManager, settings: LogSettings)
       }
       if (info === undefined) return await jsm.streams.add(want);
       if (!differs(info.config, want)) return info;
-      // republish cannot be changed once the stream exists: keep what it has.
-      const update = { ...info.config, ...want };
-      if (info.config.republish === undefined) delete update.republish;
-      else update.republish = info.config.republish;
-      return await jsm.streams.update(name, update);
+      // A republish (streams created before the notices) cannot be taken away on nats-server 2.9:
+      // the update keeps what the stream has, and the hubs still listen to it (jetstream-watch.ts).
+      return await jsm.streams.update(name, { ...info.config, ...want });
     } catch (err) {
       // Another hub created it between our info and add: look again, once.
       if (attempt === 0 && jsErrCode(err) === JS_STREAM_NAME_IN_USE) continue;

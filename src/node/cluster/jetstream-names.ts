@@ -2,10 +2,12 @@
  * Where a crossbus stream lives in JetStream. Each of its logs is one JetStream stream,
  * `<prefix>_LOG_<name>` and `<prefix>_DLQ_<name>` (crossbus names are [A-Za-z0-9_-], so the part
  * in the middle keeps a log and a dead-letter log apart whatever the names), capturing the
- * private subjects `$<prefix>.STREAM.<name>.<part>.<topic>`, and republishing what it stores,
- * headers only, under `$<prefix>.WATCH.<name>.<part>.<topic>` (jetstream-watch.ts). The catalog is
- * the KV bucket `<prefix>_catalog`. A hub's NATS user needs to publish to `$<prefix>.STREAM.>`,
- * subscribe to `$<prefix>.WATCH.>`, and the JetStream API (`$JS.API.>`, `$KV.<prefix>_catalog.>`).
+ * private subjects `$<prefix>.STREAM.<name>.<part>.<topic>`. Each hub tells the others what it
+ * appended on `$<prefix>.WATCH.<name>.<part>` (jetstream-notices.ts); streams created before that
+ * also republish what they store, headers only, under `$<prefix>.WATCH.<name>.<part>.<topic>`
+ * (jetstream-watch.ts). The catalog is the KV bucket `<prefix>_catalog`. A hub's NATS user needs
+ * to publish to `$<prefix>.STREAM.>`, publish and subscribe to `$<prefix>.WATCH.>`, and the
+ * JetStream API (`$JS.API.>`, `$KV.<prefix>_catalog.>`).
  *
  * A crossbus topic is always a valid NATS subject tail: topics forbid whitespace and control
  * characters (what nats-server refuses in a subject), and `.`, `*`, `>` keep their NATS meaning.
@@ -27,8 +29,13 @@ export interface LogNames {
   readonly subjectPrefix: string;
   /** Every subject of the log: `<subjectPrefix>>`. */
   readonly filter: string;
-  /** Where the stream republishes what it stores (headers only). */
+  /**
+   * Where a stream created before the notices republishes what it stores (headers only): one
+   * subject per topic, under the notice subject.
+   */
   readonly watchFilter: string;
+  /** Where each hub tells the others of its appends (jetstream-notices.ts): no topic token, so no `>` above matches it. */
+  readonly noticeSubject: string;
 }
 
 export function checkPrefix(prefix: string): string {
@@ -47,6 +54,7 @@ export function logNames(prefix: string, name: string, part: StoragePart): LogNa
     subjectPrefix,
     filter: `${subjectPrefix}>`,
     watchFilter: `$${prefix}.WATCH.${name}.${part}.>`,
+    noticeSubject: `$${prefix}.WATCH.${name}.${part}`,
   };
 }
 

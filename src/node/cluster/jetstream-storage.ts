@@ -1,6 +1,7 @@
 /**
  * StreamStorage over one JetStream stream, shared by every hub of a cluster: each hub appends its
- * own clients' publishes, and hears of the others' (jetstream-watch.ts).
+ * own clients' publishes and tells the others of them (jetstream-notices.ts), and hears of the
+ * others' (jetstream-watch.ts).
  *
  * Sequences are JetStream's: consecutive at append, never reused. An append resolves with its
  * PubAck, that is once a quorum of the stream's replicas holds it (see the README for what
@@ -21,6 +22,7 @@ import { type Logger, silentLogger } from '../../core/util/logger.js';
 import { randomHex } from '../../core/util/random.js';
 import { unrefTimer } from '../../core/util/timers.js';
 import {
+  DEFAULT_JETSTREAM_NOTICE_GRACE_MS,
   DEFAULT_JETSTREAM_PREFIX,
   DEFAULT_JETSTREAM_REFRESH_MS,
   DEFAULT_JETSTREAM_REPLICAS,
@@ -30,6 +32,7 @@ import { headerBytes, headerEntries, recordSize, toNatsHeaders } from './jetstre
 import { type DiscardPolicy, ensureStream } from './jetstream-config.js';
 import { JS_DELETE_NOT_FOUND, JS_SEQ_NOT_FOUND, JS_WRONG_LAST_SEQUENCE, jetStreamFailure, jsErrCode } from './jetstream-errors.js';
 import { type LogNames, checkPrefix, logNames, storedSubject, subjectOf } from './jetstream-names.js';
+import { NoticeSender, type Told } from './jetstream-notices.js';
 import { JetStreamPublisher } from './jetstream-publish.js';
 import { JetStreamConsumer } from './jetstream-consumer.js';
 
@@ -58,6 +61,8 @@ export interface JetStreamStorageOptions {
   timeoutMs?: number;
   /** How often the cached state is refreshed from stream info. @default DEFAULT_JETSTREAM_REFRESH_MS */
   refreshIntervalMs?: number;
+  /** How long a gap in other hubs' notices waits to be filled before it is read from the stream. @default DEFAULT_JETSTREAM_NOTICE_GRACE_MS */
+  noticeGraceMs?: number;
   /** @default silentLogger */
   logger?: Logger;
 }
@@ -81,6 +86,7 @@ export class JetStreamStorage implements StreamStorage {
   readonly #reads: LogReads;
   readonly #state: CachedState;
   readonly #origin = randomHex(8);
+  readonly #notices: NoticeSender;
   readonly #dedupe: boolean;
   readonly #limited: boolean;
   readonly #logger: Logger;
@@ -108,6 +114,7 @@ export class JetStreamStorage implements StreamStorage {
     const r = o.retention ?? {};
     this.#limited = r.maxBytes !== undefined || r.maxMessages !== undefined || r.maxMessagesPerTopic !== undefined;
     this.#logger = o.logger ?? silentLogger;
+    this.#notices = new NoticeSender(nc, names.noticeSubject, this.#origin, this.#logger);
   }
 
   /**
@@ -140,14 +147,15 @@ export class JetStreamStorage implements StreamStorage {
     }
     s.#follower = new LogFollower(
       nc,
-      names.watchFilter,
+      names,
       s.#state.lastSeq + 1,
       {
-        stored: (seq, subject, size, time, origin) => s.#stored(seq, subject, size, time, origin),
+        stored: (told) => s.#stored(told),
         read: (from, upTo, maxMessages) => s.#reads.read(from, upTo, { maxMessages }),
         reconnected: () => void s.#state.refresh().catch(() => {}),
       },
       s.#logger,
+      o.noticeGraceMs ?? DEFAULT_JETSTREAM_NOTICE_GRACE_MS,
     );
     s.#timer = setInterval(() => void s.#state.refresh().catch(() => {}), o.refreshIntervalMs ?? DEFAULT_JETSTREAM_REFRESH_MS);
     unrefTimer(s.#timer);
@@ -173,7 +181,8 @@ export class JetStreamStorage implements StreamStorage {
 
   /**
    * Publishes one message (expecting the stream's last sequence to be `expectStreamLast`, when
-   * given) and, once JetStream acknowledged it as new, counts it in the cached state.
+   * given) and, once JetStream acknowledged it as new, counts it in the cached state and tells the
+   * other hubs. A duplicate's seq is the original's, which its own writer tells.
    */
   #publishOne(m: AppendInput, subject: string, time: number, expectStreamLast?: number): Promise<PubAck> {
     const entries = headerEntries(m, time, this.#origin, this.#dedupe);
@@ -181,12 +190,19 @@ export class JetStreamStorage implements StreamStorage {
     const hdrs = toNatsHeaders(entries);
     if (expectStreamLast !== undefined) hdrs.set(EXPECTED_LAST_SEQUENCE, String(expectStreamLast));
     return this.#publisher.publish(subject, m.payload, hdrs).then((ack) => {
-      if (!ack.duplicate) this.#state.count(ack.seq, size, time);
+      if (!ack.duplicate) {
+        this.#state.count(ack.seq, size, time);
+        this.#follower?.own(ack.seq);
+        this.#notices.add(ack.seq, m.topic, size, time);
+      }
       return ack;
     });
   }
 
-  /** Limits may have dropped older messages: state() shows it once the append resolves. */
+  /**
+   * Limits may have dropped older messages: state() shows it once the append resolves. The notices
+   * were sent just before (`flush`), so they leave before the append is acknowledged to its client.
+   */
   async #afterAppend(): Promise<void> {
     if (this.#limited) await this.#state.refresh().catch(() => {});
     else if (this.#state.unsettled > REFRESH_AFTER) void this.#state.refresh().catch(() => {});
@@ -203,6 +219,7 @@ export class JetStreamStorage implements StreamStorage {
       return this.#publishOne(m, subjects[i] as string, time);
     });
     const settled = await Promise.allSettled(sends);
+    this.#notices.flush();
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw jetStreamFailure('append', this.#names.stream, (failed as PromiseRejectedResult).reason);
     const acks = settled.map((r) => (r as PromiseFulfilledResult<PubAck>).value);
@@ -243,6 +260,7 @@ export class JetStreamStorage implements StreamStorage {
       try {
         // JetStream stores it only if the stream's last sequence is still the one read above.
         ack = await this.#publishOne(msg, subject, Math.max(this.#state.lastTime ?? 0, msg.time), streamLast);
+        this.#notices.flush();
       } catch (err) {
         // Another write reached the stream first: read again (the topic may still be as expected).
         if (jsErrCode(err) === JS_WRONG_LAST_SEQUENCE && Date.now() < deadline && !this.#closed) continue;
@@ -355,16 +373,16 @@ export class JetStreamStorage implements StreamStorage {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     await Promise.allSettled([...this.#inFlight]);
+    this.#notices.flush();
     this.#publisher.close();
     this.#follower?.stop();
     this.#listeners.clear();
   }
 
   /** A message stored by any hub, told once in order: counted, and told to the listeners unless it is ours. */
-  #stored(seq: number, subject: string, size: number, time: number, origin: string | undefined): void {
+  #stored({ seq, topic, size, time, origin }: Told): void {
     if (this.#state.count(seq, size, time) && this.#state.unsettled > REFRESH_AFTER) void this.#state.refresh().catch(() => {});
     if (origin === this.#origin || this.#closed) return; // ours: its append tells the stream
-    const topic = subject.slice(this.#names.subjectPrefix.length);
     for (const l of this.#listeners) l(topic, seq);
   }
 
