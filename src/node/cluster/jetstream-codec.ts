@@ -11,8 +11,9 @@
  *
  * A message someone else put under our subjects is read leniently: JetStream's time, bytes.
  */
-import { headers as natsHeaders, type MsgHdrs } from 'nats';
+import type { MsgHdrs } from 'nats';
 import type { AppendInput, StoredMessage } from '../../core/streams/storage.js';
+import { EncodedHeaders } from './jetstream-headers.js';
 
 export const H_TIME = 'CB-Time';
 export const H_TYPE = 'CB-Type';
@@ -46,10 +47,9 @@ export function headerEntries(m: AppendInput, time: number, origin: string, nats
   return out;
 }
 
+/** The headers to publish, over `entries` (which they then own: a `set` on them changes it). */
 export function toNatsHeaders(entries: HeaderEntries): MsgHdrs {
-  const h = natsHeaders();
-  for (const [k, v] of entries) h.append(k, v);
-  return h;
+  return new EncodedHeaders(entries);
 }
 
 /** Bytes of the header block as nats.js writes it (`NATS/1.0\r\n` + `k: v\r\n`... + `\r\n`). */

@@ -202,10 +202,12 @@ export class JetStreamStorage implements StreamStorage {
   /**
    * Limits may have dropped older messages: state() shows it once the append resolves. The notices
    * were sent just before (`flush`), so they leave before the append is acknowledged to its client.
+   * Undefined when there is nothing to wait for (most appends: no promise made for them).
    */
-  async #afterAppend(): Promise<void> {
-    if (this.#limited) await this.#state.refresh().catch(() => {});
-    else if (this.#state.unsettled > REFRESH_AFTER) void this.#state.refresh().catch(() => {});
+  #afterAppend(): Promise<void> | undefined {
+    if (this.#limited) return this.#state.refresh().catch(() => {});
+    if (this.#state.unsettled > REFRESH_AFTER) void this.#state.refresh().catch(() => {});
+    return undefined;
   }
 
   async #append(msgs: AppendInput[]): Promise<{ firstSeq: number; lastSeq: number }> {
@@ -214,17 +216,33 @@ export class JetStreamStorage implements StreamStorage {
     // Every topic is checked before anything is sent: a refused topic stores nothing.
     const subjects = msgs.map((m) => subjectOf(this.#names, m.topic));
     let time = this.#state.lastTime ?? 0;
-    const sends = msgs.map((m, i) => {
-      time = Math.max(time, m.time);
-      return this.#publishOne(m, subjects[i] as string, time);
-    });
-    const settled = await Promise.allSettled(sends);
-    this.#notices.flush();
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed !== undefined) throw jetStreamFailure('append', this.#names.stream, (failed as PromiseRejectedResult).reason);
-    const acks = settled.map((r) => (r as PromiseFulfilledResult<PubAck>).value);
-    await this.#afterAppend();
-    return { firstSeq: (acks[0] as PubAck).seq, lastSeq: (acks[acks.length - 1] as PubAck).seq };
+    let firstSeq: number;
+    let lastSeq: number;
+    if (msgs.length === 1) {
+      // One message (a client's durable publish): none of a batch's bookkeeping.
+      const m = msgs[0] as AppendInput;
+      try {
+        firstSeq = lastSeq = (await this.#publishOne(m, subjects[0] as string, Math.max(time, m.time))).seq;
+      } catch (err) {
+        throw jetStreamFailure('append', this.#names.stream, err);
+      } finally {
+        this.#notices.flush();
+      }
+    } else {
+      const sends = msgs.map((m, i) => {
+        time = Math.max(time, m.time);
+        return this.#publishOne(m, subjects[i] as string, time);
+      });
+      const settled = await Promise.allSettled(sends);
+      this.#notices.flush();
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw jetStreamFailure('append', this.#names.stream, (failed as PromiseRejectedResult).reason);
+      firstSeq = (settled[0] as PromiseFulfilledResult<PubAck>).value.seq;
+      lastSeq = (settled[settled.length - 1] as PromiseFulfilledResult<PubAck>).value.seq;
+    }
+    const after = this.#afterAppend();
+    if (after !== undefined) await after;
+    return { firstSeq, lastSeq };
   }
 
   /**
