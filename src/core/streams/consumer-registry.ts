@@ -49,6 +49,8 @@ export class ConsumerRegistry<S> {
 
   /** A durable consumer the catalog kept: it goes on from its saved position once members join. */
   restore(stream: Stream<S>, stored: StoredConsumer): void {
+    // One a member joined while the stream was being opened is already live: it stays.
+    if (stream.consumers.has(stored.config.durable)) return;
     const c = this.#construct(stream, stored.config.durable, false, stored.config, stored.state);
     stream.consumers.set(c.name, c);
   }

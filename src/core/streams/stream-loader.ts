@@ -33,15 +33,18 @@ export class StreamLoader<S> {
     const stream = new Stream<S>(config, undefined, p.maxDuplicateIds);
     const dlq = new Stream<S>(deadLetterConfig(config), config.name);
     stream.deadLetters = dlq;
-    p.table.add(stream);
     try {
       stream.storage = await p.catalog.openStorage(config, 'log');
       dlq.storage = await p.catalog.openStorage(config, 'dlq');
+      // Held only once usable: an operation that finds it while its logs open (another hub's
+      // stream being adopted) would otherwise be refused as "not open".
+      p.table.add(stream);
       await stream.rebuildDuplicateWindow(p.clock());
       for (const x of [stream, dlq]) {
         for (const stored of await p.catalog.loadConsumers(x.name)) p.consumers.restore(x, stored);
       }
     } catch (err) {
+      if (p.table.get(config.name) !== stream) p.table.add(stream);
       p.quarantine.apply(stream, asCrossbusError(err));
     }
     return stream;
