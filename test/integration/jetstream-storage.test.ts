@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ConnectionOptions, connect, type NatsConnection } from 'nats';
 import { isCrossbusError } from '../../src/core/errors/index.js';
+import { resolveStreamConfig } from '../../src/core/streams/config.js';
 import type { StreamMessage } from '../../src/client/index.js';
 import { JetStreamCatalog } from '../../src/node/cluster/jetstream-catalog.js';
 import { streamConfigOf } from '../../src/node/cluster/jetstream-config.js';
@@ -402,4 +403,27 @@ describe('JetStream failures', () => {
     await other.close();
     await nc3.close();
   });
+});
+
+test("the shared catalog's poll never reports this hub's own creates and deletes as another hub's", async () => {
+  const catalog = new JetStreamCatalog(nc1, { prefix: 'OWN', watchIntervalMs: 1 });
+  const other = new JetStreamCatalog(nc2, { prefix: 'OWN', watchIntervalMs: 1 });
+  const reported: string[] = [];
+  const seenByOther = new Set<string>();
+  const watch = catalog.watchStreams({ changed: (c) => reported.push(`changed ${c.name}`), removed: (n) => reported.push(`removed ${n}`) });
+  const otherWatch = other.watchStreams({ changed: (c) => seenByOther.add(c.name), removed: () => {} });
+  try {
+    // Polls run back to back while streams are created and deleted here: each one overlaps writes.
+    for (let i = 0; i < 30; i++) {
+      await catalog.saveStream(resolveStreamConfig({ name: `own${i}`, topics: [`own${i}.>`] }));
+      if (i % 2 === 0) await catalog.deleteStream(`own${i}`);
+    }
+    // The other hub's poll saw the survivors: polls did run meanwhile.
+    await until(() => [1, 29].every((i) => seenByOther.has(`own${i}`)), 10_000, 'the other hub saw them');
+    await watch.refresh();
+    assert.deepEqual(reported, []);
+  } finally {
+    watch.stop();
+    otherWatch.stop();
+  }
 });

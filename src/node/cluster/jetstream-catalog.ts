@@ -52,10 +52,10 @@ export class JetStreamCatalog implements StreamCatalog {
   readonly #logger: Logger;
   #handles: Promise<Handles> | undefined;
 
-  /** Over the hub's NATS connection (the caller keeps it: the catalog never closes it). */
   /** How long one JetStream call (with its retries while a stream has no leader) may take. */
   readonly #timeoutMs: number;
 
+  /** Over the hub's NATS connection (the caller keeps it: the catalog never closes it). */
   constructor(nc: NatsConnection, options: JetStreamCatalogOptions = {}) {
     this.#nc = nc;
     this.#o = options;
@@ -67,6 +67,15 @@ export class JetStreamCatalog implements StreamCatalog {
   readonly shared = true;
   /** Each stream's config as this hub last saw or wrote it: the watch reports only others' changes. */
   readonly #known = new Map<string, string>();
+  /**
+   * When this hub last created, changed or deleted each stream (a count of its own writes): a poll
+   * that began reading before then holds a stale view of that stream, and reports nothing of it
+   * (it would have closed a stream just created here, or opened again one just deleted).
+   */
+  readonly #touched = new Map<string, number>();
+  #writes = 0;
+  /** Streams this hub is writing right now (how many writes each): a poll says nothing of them. */
+  readonly #writing = new Map<string, number>();
 
   async load(): Promise<ResolvedStreamConfig[]> {
     const out = await this.#load();
@@ -83,16 +92,19 @@ export class JetStreamCatalog implements StreamCatalog {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const interval = this.#o.watchIntervalMs ?? DEFAULT_JETSTREAM_CATALOG_POLL_MS;
     const compare = async (): Promise<void> => {
+      const since = this.#writes;
+      const stale = (name: string): boolean => this.#writing.has(name) || (this.#touched.get(name) ?? 0) > since;
       const seen = new Set<string>();
       for (const c of await this.#load()) {
         seen.add(c.name);
+        if (stale(c.name)) continue;
         const json = JSON.stringify(c);
         if (this.#known.get(c.name) === json) continue;
         this.#known.set(c.name, json);
         if (!stopped) watcher.changed(c);
       }
       for (const name of [...this.#known.keys()])
-        if (!seen.has(name)) {
+        if (!seen.has(name) && !stale(name)) {
           this.#known.delete(name);
           if (!stopped) watcher.removed(name);
         }
@@ -134,28 +146,46 @@ export class JetStreamCatalog implements StreamCatalog {
 
   async saveStream(config: ResolvedStreamConfig): Promise<void> {
     this.#known.set(config.name, JSON.stringify(config));
-    await this.#put(catalogKeys.stream(config.name), JSON.stringify(config), config.name);
+    await this.#ownWrite(config.name, () => this.#put(catalogKeys.stream(config.name), JSON.stringify(config), config.name));
   }
 
   /** The config goes first: a failure halfway leaves streams no config claims, never a config without its log. */
   async deleteStream(name: string): Promise<void> {
     this.#known.delete(name);
-    const { jsm, kv } = await this.#ready();
-    try {
-      await whileLeaderless(() => kv.purge(catalogKeys.stream(name)), this.#timeoutMs);
-      for (const stream of [name, `${name}${DLQ_SUFFIX}`]) {
-        for (const [key] of await this.#values(catalogKeys.consumers(stream), 'delete'))
-          await whileLeaderless(() => kv.purge(key), this.#timeoutMs);
-      }
-      for (const part of ['log', 'dlq'] as const) {
-        try {
-          await jsm.streams.delete(logNames(this.#prefix, name, part).stream);
-        } catch (err) {
-          if (jsErrCode(err) !== JS_STREAM_NOT_FOUND) throw err;
+    await this.#ownWrite(name, async () => {
+      const { jsm, kv } = await this.#ready();
+      try {
+        await whileLeaderless(() => kv.purge(catalogKeys.stream(name)), this.#timeoutMs);
+        for (const stream of [name, `${name}${DLQ_SUFFIX}`]) {
+          for (const [key] of await this.#values(catalogKeys.consumers(stream), 'delete'))
+            await whileLeaderless(() => kv.purge(key), this.#timeoutMs);
         }
+        for (const part of ['log', 'dlq'] as const) {
+          try {
+            await jsm.streams.delete(logNames(this.#prefix, name, part).stream);
+          } catch (err) {
+            if (jsErrCode(err) !== JS_STREAM_NOT_FOUND) throw err;
+          }
+        }
+      } catch (err) {
+        throw jetStreamFailure('delete', name, err);
       }
-    } catch (err) {
-      throw jetStreamFailure('delete', name, err);
+    });
+  }
+
+  /**
+   * A write of this hub's to stream `name` in the catalog: while it runs, and for every poll that
+   * began before it ended, the watch reports nothing of that stream (a poll's read may predate it).
+   */
+  async #ownWrite(name: string, write: () => Promise<void>): Promise<void> {
+    this.#writing.set(name, (this.#writing.get(name) ?? 0) + 1);
+    try {
+      await write();
+    } finally {
+      const left = (this.#writing.get(name) ?? 1) - 1;
+      if (left === 0) this.#writing.delete(name);
+      else this.#writing.set(name, left);
+      this.#touched.set(name, ++this.#writes);
     }
   }
 
