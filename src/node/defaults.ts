@@ -43,6 +43,11 @@ export const DEFAULT_JETSTREAM_TIMEOUT_MS = 5000;
 /** How often a JetStream log refreshes its cached state (deletes and purges made by other hubs). @default 5000 */
 export const DEFAULT_JETSTREAM_REFRESH_MS = 5000;
 /**
+ * How long a hub keeps trying to open the shared catalog while JetStream does not answer (a node
+ * restarting, a meta leader election) before it gives up. @default 30000
+ */
+export const DEFAULT_JETSTREAM_OPEN_TIMEOUT_MS = 30_000;
+/**
  * How long a hub waits for another hub's notice of an append it has heard of a later one for,
  * before it reads the gap from the stream (notices of several hubs interleave). @default 200
  */

@@ -427,3 +427,25 @@ test("the shared catalog's poll never reports this hub's own creates and deletes
     otherWatch.stop();
   }
 });
+
+test('opening the catalog waits while JetStream has no quorum, up to openTimeoutMs, then fails typed', async () => {
+  const only = await connect({ servers: cluster.urls[0]!, user: cluster.users.hubs[0]!.user, pass: cluster.users.hubs[0]!.password });
+  try {
+    await Promise.all([cluster.nodes[1]!.kill(), cluster.nodes[2]!.kill()]);
+    // One node of three: JetStream cannot answer. At the edge of the limit: a typed refusal.
+    const err = await new JetStreamCatalog(only, { prefix: 'QUORUM', timeoutMs: 500, openTimeoutMs: 1_500 }).load().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(isCrossbusError(err) && err.code === 'CB_ERR_STORAGE', String(err));
+    assert.ok(['timeout', 'unavailable'].includes(String(err.details?.reason)), String(err.details?.reason));
+    // Within it: the open goes on trying until the nodes are back.
+    const loading = new JetStreamCatalog(only, { prefix: 'QUORUM', timeoutMs: 500, openTimeoutMs: 60_000 }).load();
+    await Promise.all([cluster.nodes[1]!.restart(), cluster.nodes[2]!.restart()]);
+    assert.deepEqual(await loading, []);
+  } finally {
+    for (const node of cluster.nodes) if (!node.running()) await node.restart();
+    await cluster.jetStreamReady();
+    await only.close();
+  }
+});

@@ -13,7 +13,12 @@ import { unrefTimer } from '../../core/util/timers.js';
 import { DLQ_SUFFIX, type ResolvedStreamConfig, resolveConsumerConfig, resolveStreamConfig } from '../../core/streams/config.js';
 import type { RetentionLimits, StreamStorage } from '../../core/streams/storage.js';
 import { type Logger, silentLogger } from '../../core/util/logger.js';
-import { DEFAULT_JETSTREAM_CATALOG_POLL_MS, DEFAULT_JETSTREAM_PREFIX, DEFAULT_JETSTREAM_TIMEOUT_MS } from '../defaults.js';
+import {
+  DEFAULT_JETSTREAM_CATALOG_POLL_MS,
+  DEFAULT_JETSTREAM_OPEN_TIMEOUT_MS,
+  DEFAULT_JETSTREAM_PREFIX,
+  DEFAULT_JETSTREAM_TIMEOUT_MS,
+} from '../defaults.js';
 import { validConsumerState } from '../streams/file-catalog.js';
 import type { DiscardPolicy } from './jetstream-config.js';
 import { JS_STREAM_NOT_FOUND, jetStreamFailure, jsErrCode, whileLeaderless } from './jetstream-errors.js';
@@ -29,6 +34,8 @@ export interface JetStreamCatalogOptions {
   discard?: DiscardPolicy;
   /** How long a publish or request waits for JetStream. @default DEFAULT_JETSTREAM_TIMEOUT_MS */
   timeoutMs?: number;
+  /** How long opening the catalog keeps trying while JetStream does not answer. @default DEFAULT_JETSTREAM_OPEN_TIMEOUT_MS */
+  openTimeoutMs?: number;
   /** How often each log refreshes its cached state from stream info. @default DEFAULT_JETSTREAM_REFRESH_MS */
   refreshIntervalMs?: number;
   /** How often a watching hub reads the saved configs for other hubs' changes. @default DEFAULT_JETSTREAM_CATALOG_POLL_MS */
@@ -246,18 +253,29 @@ export class JetStreamCatalog implements StreamCatalog {
     }
   }
 
-  /** The JetStream manager and the bucket (created when missing), once; a failure is tried again next time. */
+  /**
+   * The JetStream manager and the bucket (created when missing), once; a failure is tried again
+   * next time. While JetStream does not answer (timeout, unavailable: a node restarting, an
+   * election), it is asked again, 250 ms doubling to 2 s apart, for up to `openTimeoutMs`.
+   */
   #ready(): Promise<Handles> {
     this.#handles ??= (async () => {
       const timeout = this.#timeoutMs;
       const bucket = catalogBucket(this.#prefix);
-      try {
-        const jsm = await this.#nc.jetstreamManager({ timeout });
-        const replicas = this.#o.replicas ?? defaultReplicas(this.#nc);
-        const kv = await this.#nc.jetstream({ timeout }).views.kv(bucket, { history: 1, replicas, allow_direct: false, timeout });
-        return { jsm, kv };
-      } catch (err) {
-        throw jetStreamFailure('open', `KV_${bucket}`, err);
+      const deadline = Date.now() + (this.#o.openTimeoutMs ?? DEFAULT_JETSTREAM_OPEN_TIMEOUT_MS);
+      for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
+        try {
+          const jsm = await this.#nc.jetstreamManager({ timeout });
+          const replicas = this.#o.replicas ?? defaultReplicas(this.#nc);
+          const kv = await this.#nc.jetstream({ timeout }).views.kv(bucket, { history: 1, replicas, allow_direct: false, timeout });
+          return { jsm, kv };
+        } catch (err) {
+          const failure = jetStreamFailure('open', `KV_${bucket}`, err);
+          const reason = failure.details?.reason;
+          if ((reason !== 'timeout' && reason !== 'unavailable') || Date.now() + wait > deadline) throw failure;
+          this.#logger.warn({ bucket: `KV_${bucket}`, reason }, 'streams: JetStream does not answer yet; trying again');
+        }
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
     })();
     this.#handles.catch(() => {
