@@ -21,7 +21,7 @@ import {
 } from '../defaults.js';
 import { validConsumerState } from '../streams/file-catalog.js';
 import type { DiscardPolicy } from './jetstream-config.js';
-import { JS_STREAM_NOT_FOUND, jetStreamFailure, jsErrCode, whileLeaderless } from './jetstream-errors.js';
+import { JS_STREAM_NOT_FOUND, jetStreamFailure, jsErrCode, retrying, whileLeaderless } from './jetstream-errors.js';
 import { catalogBucket, catalogKeys, checkPrefix, logNames } from './jetstream-names.js';
 import { JetStreamStorage, defaultReplicas } from './jetstream-storage.js';
 
@@ -162,10 +162,10 @@ export class JetStreamCatalog implements StreamCatalog {
     await this.#ownWrite(name, async () => {
       const { jsm, kv } = await this.#ready();
       try {
-        await whileLeaderless(() => kv.purge(catalogKeys.stream(name)), this.#timeoutMs);
+        await whileLeaderless(() => kv.purge(catalogKeys.stream(name)), Date.now() + this.#timeoutMs);
         for (const stream of [name, `${name}${DLQ_SUFFIX}`]) {
           for (const [key] of await this.#values(catalogKeys.consumers(stream), 'delete'))
-            await whileLeaderless(() => kv.purge(key), this.#timeoutMs);
+            await whileLeaderless(() => kv.purge(key), Date.now() + this.#timeoutMs);
         }
         for (const part of ['log', 'dlq'] as const) {
           try {
@@ -247,7 +247,7 @@ export class JetStreamCatalog implements StreamCatalog {
   async deleteConsumer(stream: string, durable: string): Promise<void> {
     const { kv } = await this.#ready();
     try {
-      await whileLeaderless(() => kv.purge(catalogKeys.consumer(stream, durable)), this.#timeoutMs);
+      await whileLeaderless(() => kv.purge(catalogKeys.consumer(stream, durable)), Date.now() + this.#timeoutMs);
     } catch (err) {
       throw jetStreamFailure('delete-consumer', stream, err);
     }
@@ -262,20 +262,27 @@ export class JetStreamCatalog implements StreamCatalog {
     this.#handles ??= (async () => {
       const timeout = this.#timeoutMs;
       const bucket = catalogBucket(this.#prefix);
-      const deadline = Date.now() + (this.#o.openTimeoutMs ?? DEFAULT_JETSTREAM_OPEN_TIMEOUT_MS);
-      for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
-        try {
-          const jsm = await this.#nc.jetstreamManager({ timeout });
-          const replicas = this.#o.replicas ?? defaultReplicas(this.#nc);
-          const kv = await this.#nc.jetstream({ timeout }).views.kv(bucket, { history: 1, replicas, allow_direct: false, timeout });
-          return { jsm, kv };
-        } catch (err) {
-          const failure = jetStreamFailure('open', `KV_${bucket}`, err);
-          const reason = failure.details?.reason;
-          if ((reason !== 'timeout' && reason !== 'unavailable') || Date.now() + wait > deadline) throw failure;
-          this.#logger.warn({ bucket: `KV_${bucket}`, reason }, 'streams: JetStream does not answer yet; trying again');
-        }
-        await new Promise((resolve) => setTimeout(resolve, wait));
+      const failure = (err: unknown) => jetStreamFailure('open', `KV_${bucket}`, err);
+      const open = async (): Promise<Handles> => {
+        const jsm = await this.#nc.jetstreamManager({ timeout });
+        const replicas = this.#o.replicas ?? defaultReplicas(this.#nc);
+        const kv = await this.#nc.jetstream({ timeout }).views.kv(bucket, { history: 1, replicas, allow_direct: false, timeout });
+        return { jsm, kv };
+      };
+      try {
+        return await retrying(open, {
+          deadline: Date.now() + (this.#o.openTimeoutMs ?? DEFAULT_JETSTREAM_OPEN_TIMEOUT_MS),
+          firstWaitMs: 250,
+          maxWaitMs: 2_000,
+          retryable: (err) => ['timeout', 'unavailable'].includes(String(failure(err).details?.reason)),
+          retrying: (err) =>
+            this.#logger.warn(
+              { bucket: `KV_${bucket}`, reason: failure(err).details?.reason },
+              'streams: JetStream does not answer yet; trying again',
+            ),
+        });
+      } catch (err) {
+        throw failure(err);
       }
     })();
     this.#handles.catch(() => {
@@ -287,7 +294,7 @@ export class JetStreamCatalog implements StreamCatalog {
   async #put(key: string, value: string, stream: string): Promise<void> {
     const { kv } = await this.#ready();
     try {
-      await whileLeaderless(() => kv.put(key, bytes.encode(value)), this.#timeoutMs);
+      await whileLeaderless(() => kv.put(key, bytes.encode(value)), Date.now() + this.#timeoutMs);
     } catch (err) {
       throw jetStreamFailure('save', stream, err);
     }
@@ -307,7 +314,7 @@ export class JetStreamCatalog implements StreamCatalog {
       const keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
       const out: Array<[string, string]> = [];
       for (const key of keys.sort()) {
-        const e = await whileLeaderless(() => kv.get(key), this.#timeoutMs);
+        const e = await whileLeaderless(() => kv.get(key), Date.now() + this.#timeoutMs);
         if (e !== null && e.operation === 'PUT') out.push([key, text.decode(e.value)]);
       }
       return out;

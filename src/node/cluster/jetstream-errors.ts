@@ -42,21 +42,38 @@ export function isNoResponders(err: unknown): boolean {
   return e?.code === '503' && e.api_error === undefined;
 }
 
-/**
- * Runs `op`, and again while NATS answers "no responders" (a stream just created, or between two
- * leaders, has nobody to answer yet: nothing was done, so trying again is safe), waiting 50 ms
- * doubling to 500 ms in between, until `timeoutMs` has passed.
- */
-export async function whileLeaderless<T>(op: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
+export interface RetryPlan {
+  /** No try starts after this (ms since the epoch). */
+  deadline: number;
+  /** The first pause; each next one doubles, up to `maxWaitMs`. */
+  firstWaitMs: number;
+  maxWaitMs: number;
+  /** Whether a failure is worth another try (the last failure is thrown as it is). */
+  retryable(err: unknown): boolean;
+  /** Told of each failure that is tried again. */
+  retrying?(err: unknown): void;
+}
+
+/** Runs `op`, and again after each retryable failure, with pauses that double, until the deadline. */
+export async function retrying<T>(op: () => Promise<T>, plan: RetryPlan): Promise<T> {
+  for (let wait = plan.firstWaitMs; ; wait = Math.min(wait * 2, plan.maxWaitMs)) {
     try {
       return await op();
     } catch (err) {
-      if (!isNoResponders(err) || Date.now() + wait > deadline) throw err;
+      if (!plan.retryable(err) || Date.now() + wait >= plan.deadline) throw err;
+      plan.retrying?.(err);
     }
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
+}
+
+/**
+ * Runs `op`, and again while NATS answers "no responders" (a stream just created, or between two
+ * leaders, has nobody to answer yet: nothing was done, so trying again is safe), waiting 50 ms
+ * doubling to 500 ms in between, until `deadline` (or until `stopped()`).
+ */
+export function whileLeaderless<T>(op: () => Promise<T>, deadline: number, stopped: () => boolean = () => false): Promise<T> {
+  return retrying(op, { deadline, firstWaitMs: 50, maxWaitMs: 500, retryable: (err) => isNoResponders(err) && !stopped() });
 }
 
 export function reasonOf(err: unknown): FailureReason {

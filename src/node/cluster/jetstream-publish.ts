@@ -24,11 +24,7 @@ import {
   type Status,
   type Subscription,
 } from 'nats';
-import { isNoResponders } from './jetstream-errors.js';
-
-/** First pause before a publish is sent again; it doubles up to MAX_RETRY_WAIT_MS. */
-const FIRST_RETRY_WAIT_MS = 50;
-const MAX_RETRY_WAIT_MS = 500;
+import { whileLeaderless } from './jetstream-errors.js';
 
 interface Waiting {
   subject: string;
@@ -81,14 +77,11 @@ export class JetStreamPublisher {
   /** One message, acknowledged by JetStream (retried while nobody answers, until the deadline). */
   async publish(subject: string, payload: Uint8Array, headers: MsgHdrs): Promise<PubAck> {
     const deadline = Date.now() + this.#timeoutMs;
-    for (let wait = FIRST_RETRY_WAIT_MS; ; wait = Math.min(wait * 2, MAX_RETRY_WAIT_MS)) {
-      try {
-        return await this.#send(subject, payload, headers, deadline);
-      } catch (err) {
-        if (!isNoResponders(err) || Date.now() + wait >= deadline || this.#closed) throw err;
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+    return whileLeaderless(
+      () => this.#send(subject, payload, headers, deadline),
+      deadline,
+      () => this.#closed,
+    );
   }
 
   /** Stops listening; whatever still waits fails (CONNECTION_CLOSED). */
