@@ -105,7 +105,7 @@ export class ConsumerRegistry<S> {
 
   /** A durable consumer as the shared catalog holds it now; undefined when another hub deleted it. */
   async #reload(stream: Stream<S>, held: ServedConsumer<S>): Promise<ServedConsumer<S> | undefined> {
-    const stored = (await this.#p.catalog.loadConsumers(stream.name)).find((x) => x.config.durable === held.name);
+    const stored = await this.#saved(stream, held.name);
     if (stream.consumers.get(held.name) !== held || held.members.length > 0) return stream.consumers.get(held.name);
     held.close();
     stream.consumers.delete(held.name);
@@ -135,9 +135,14 @@ export class ConsumerRegistry<S> {
 
   /** A durable consumer this hub does not hold yet, as the shared catalog has it (undefined: there is none). */
   async #fromCatalog(stream: Stream<S>, durable: string): Promise<ServedConsumer<S> | undefined> {
-    const stored = (await this.#p.catalog.loadConsumers(stream.name)).find((x) => x.config.durable === durable);
+    const stored = await this.#saved(stream, durable);
     if (stored !== undefined && !stream.consumers.has(durable)) this.restore(stream, stored);
     return stream.consumers.get(durable);
+  }
+
+  /** Durable consumer `durable` of `stream` as the catalog has it now, if it has it. */
+  async #saved(stream: Stream<S>, durable: string): Promise<StoredConsumer | undefined> {
+    return (await this.#p.catalog.loadConsumers(stream.name)).find((x) => x.config.durable === durable);
   }
 
   /** A new consumer of `stream` (saved at once when durable); CB_ERR_STREAM_LIMIT past the limit. */

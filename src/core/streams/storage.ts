@@ -79,8 +79,8 @@ export interface StreamStorage {
   /**
    * Appends messages in order and resolves with their sequence range once they are as durable as
    * the policy promises: the first's and the last's sequence (on a log other writers share, their
-   * messages may fall in between; the hub itself appends one message at a time). Rejects (StorageError CB_ERR_STORAGE) without using any sequence number
-   * when they could not be written.
+   * messages may fall in between; the hub itself appends one message at a time). Rejects
+   * (StorageError CB_ERR_STORAGE) without using any sequence number when they could not be written.
    */
   append(msgs: AppendInput[]): Promise<{ firstSeq: number; lastSeq: number }>;
   /**

@@ -54,11 +54,11 @@ export class Stream<S = unknown> {
   set storage(storage: StreamStorage | undefined) {
     this.#unwatch?.();
     this.#storage = storage;
-    this.#unwatch = storage?.watch?.((topic, seq) => this.#appendedElsewhere(topic, seq));
+    this.#unwatch = storage?.watch?.((topic, seq) => this.#told(topic, seq));
   }
 
-  /** Another writer of the log stored a message: the same as after an append of ours. */
-  #appendedElsewhere(topic: string, seq: number): void {
+  /** A message was stored (by an append of ours, or by another writer of the log): consumers and listeners hear of it. */
+  #told(topic: string, seq: number): void {
     for (const c of this.consumers.values()) c.pump();
     for (const l of this.#storedListeners) l(topic, seq);
   }
@@ -153,8 +153,7 @@ export class Stream<S = unknown> {
     );
     if (id !== undefined) this.dedupe.track(id, stored, now);
     return stored.then((seq) => {
-      for (const c of this.consumers.values()) c.pump();
-      for (const l of this.#storedListeners) l(msg.topic, seq);
+      this.#told(msg.topic, seq);
       return { seq, duplicate: false };
     });
   }

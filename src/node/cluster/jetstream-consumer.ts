@@ -30,6 +30,7 @@ import {
 } from '../../core/streams/served-consumer.js';
 import type { AckPayload, ConsumerInfo } from '../../core/streams/wire.js';
 import type { Logger } from '../../core/util/logger.js';
+import { unrefTimer } from '../../core/util/timers.js';
 import { deleteConsumer, ensureConsumer } from './jetstream-consumer-config.js';
 import type { LogNames } from './jetstream-names.js';
 import { ConsumerPull, type Pulled } from './jetstream-pull.js';
@@ -59,6 +60,11 @@ export interface JetStreamConsumerParts {
 
 const encoder = new TextEncoder();
 
+/** JetStream's negative ack: out again after `delayMs` (0: at once). */
+function nak(delayMs: number): string {
+  return delayMs > 0 ? `-NAK ${JSON.stringify({ delay: delayMs * 1_000_000 })}` : '-NAK';
+}
+
 export class JetStreamConsumer<S = unknown> implements ServedConsumer<S> {
   readonly ephemeral = false;
   readonly members: Member<S>[] = [];
@@ -77,6 +83,8 @@ export class JetStreamConsumer<S = unknown> implements ServedConsumer<S> {
   #synced = false;
   #syncing = false;
   #ackFloor = 0;
+  /** Delivered and not acked on every hub, as JetStream last said (`refresh`). */
+  #pendingEverywhere = 0;
   #token = (Math.random() * 0xffff_ffff) >>> 0;
   #cursor = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -126,9 +134,6 @@ export class JetStreamConsumer<S = unknown> implements ServedConsumer<S> {
   state(): ConsumerState {
     return { nextSeq: this.#ackFloor + 1, plan: [], outstanding: [] };
   }
-
-  /** Delivered and not acked on every hub, as JetStream last said (`refresh`). */
-  #pendingEverywhere = 0;
 
   info(): ConsumerInfo {
     return {
@@ -232,12 +237,10 @@ export class JetStreamConsumer<S = unknown> implements ServedConsumer<S> {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#pull.stop();
     // What this hub held goes to the others at once rather than after its ack wait.
-    for (const h of this.#out.values()) this.#reply(h, '-NAK');
-    for (const h of this.#queue) this.#reply(h, '-NAK');
+    for (const h of this.#out.values()) this.#reply(h, nak(0));
     this.#out.clear();
-    this.#queue = [];
+    this.#idle();
   }
 
   /** Creates (or, `existing`, finds and updates) the JetStream consumer. */
@@ -255,7 +258,7 @@ export class JetStreamConsumer<S = unknown> implements ServedConsumer<S> {
   #retryLater(): void {
     if (this.#closed) return;
     this.#p.logger.warn({ stream: this.stream, consumer: this.name }, 'stream consumer: JetStream consumer unavailable; retrying');
-    setTimeout(() => this.pump(), RETRY_MS).unref?.();
+    unrefTimer(setTimeout(() => this.pump(), RETRY_MS));
   }
 
   #pulled(p: Pulled): void {
@@ -270,7 +273,7 @@ export class JetStreamConsumer<S = unknown> implements ServedConsumer<S> {
       return;
     }
     if (this.members.length === 0) {
-      this.#reply(h, '-NAK');
+      this.#reply(h, nak(0));
       return;
     }
     const m = this.#queue.length === 0 ? this.#freeMember() : undefined;
@@ -293,7 +296,7 @@ export class JetStreamConsumer<S = unknown> implements ServedConsumer<S> {
   #giveUp(h: Held<S>, delayMs: number): void {
     const d = h.pulled.deliveries;
     if (d >= this.#config.maxDeliver) this.#kill(h, 'max-deliver', d);
-    else this.#reply(h, delayMs > 0 ? `-NAK ${JSON.stringify({ delay: delayMs * 1_000_000 })}` : '-NAK');
+    else this.#reply(h, nak(delayMs));
   }
 
   /** Stores the dead letter, then terminates the message in JetStream; unsettled until then. */
@@ -304,7 +307,7 @@ export class JetStreamConsumer<S = unknown> implements ServedConsumer<S> {
       .deadLetter(h.pulled.msg, reason, attempts)
       .then(
         () => this.#reply(h, '+TERM'),
-        () => this.#reply(h, `-NAK ${JSON.stringify({ delay: DEAD_LETTER_RETRY_MS * 1_000_000 })}`),
+        () => this.#reply(h, nak(DEAD_LETTER_RETRY_MS)),
       )
       .finally(() => {
         this.#dying.delete(seq);
@@ -324,7 +327,7 @@ export class JetStreamConsumer<S = unknown> implements ServedConsumer<S> {
   /** No members here any more: stop taking messages, and hand back those waiting. */
   #idle(): void {
     this.#pull.stop();
-    for (const h of this.#queue) this.#reply(h, '-NAK');
+    for (const h of this.#queue) this.#reply(h, nak(0));
     this.#queue = [];
   }
 
